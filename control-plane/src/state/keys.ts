@@ -1,0 +1,32 @@
+// Redis key names: the contract with proxy/lua/edgehub/keys.lua (see docs/redis-schema.md).
+
+export const PROXY_TABLES = ['routes', 'keys', 'tokens', 'revoked', 'users', 'settings'] as const
+export type ProxyTable = (typeof PROXY_TABLES)[number]
+
+export const SESSION_COOKIE = 'edgehub-session'
+export const COOKIE_VERSION = 'v1'
+
+export const STREAM_FIELDS = { table: 't', key: 'k', op: 'o', value: 'v', set: 'set', del: 'del' } as const
+
+export function keyNames(prefix: string) {
+  return {
+    prefix,
+    proxyVersion: `${prefix}proxy:version`,
+    proxyChanges: `${prefix}proxy:changes`,
+    proxyTable: (t: ProxyTable) => `${prefix}proxy:${t}`,
+    users: `${prefix}users`,
+    user: (name: string) => `${prefix}user:${name}`,
+    server: (user: string, server: string) => `${prefix}server:${user}:${server}`,
+    userServers: (user: string) => `${prefix}servers:${user}`,
+    serverLock: (user: string, server: string) => `${prefix}lock:server:${user}:${server}`,
+    progress: (user: string, server: string) => `${prefix}progress:${user}:${server}`,
+    token: (id: string) => `${prefix}token:${id}`,
+    userTokens: (user: string) => `${prefix}tokens:${user}`,
+    session: (sid: string) => `${prefix}session:${sid}`,
+    userSessions: (user: string) => `${prefix}sessions:${user}`,
+    currentCookieKey: `${prefix}cookie-keys:current`,
+    secret: (name: string) => `${prefix}secret:${name}`,
+    loginFail: (name: string) => `${prefix}login-fail:${name}`,
+  }
+}
+export type KeyNames = ReturnType<typeof keyNames>

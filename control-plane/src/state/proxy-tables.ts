@@ -1,0 +1,89 @@
+// Writes the proxy tables and their change stream (docs/redis-schema.md, "Proxy tables").
+// Every write is one Redis script, so a proxy never sees a table without its stream entry.
+import type { Redis } from 'ioredis'
+import { keyNames, PROXY_TABLES, type ProxyTable } from './keys'
+
+export type TableOp =
+  | { table: ProxyTable; key: string; value: unknown }
+  | { table: ProxyTable; key: string; delete: true }
+
+// KEYS: version, stream. ARGV: table key prefix, stream max length, then (table, key, op, value) * n.
+const APPLY_SCRIPT = `
+local prefix, maxlen = ARGV[1], ARGV[2]
+local version
+for i = 3, #ARGV, 4 do
+  local t, k, o, v = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  version = redis.call('INCR', KEYS[1])
+  local id = version .. '-0'
+  if o == 'set' then
+    redis.call('HSET', prefix .. t, k, v)
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, id, 't', t, 'k', k, 'o', 'set', 'v', v)
+  else
+    redis.call('HDEL', prefix .. t, k)
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', maxlen, id, 't', t, 'k', k, 'o', 'del')
+  end
+end
+return version
+`
+
+function encode(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value)
+}
+
+export class ProxyTables {
+  private readonly keys
+
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+    private readonly streamMaxLen = 100_000,
+  ) {
+    this.keys = keyNames(prefix)
+    if (!redis.applyProxyOps) {
+      redis.defineCommand('applyProxyOps', { numberOfKeys: 2, lua: APPLY_SCRIPT })
+    }
+  }
+
+  /** Applies the ops atomically, one version each; returns the last version. */
+  async apply(ops: TableOp[]): Promise<number> {
+    if (ops.length === 0) return this.version()
+    const argv: string[] = [`${this.keys.prefix}proxy:`, String(this.streamMaxLen)]
+    for (const op of ops) {
+      if (!PROXY_TABLES.includes(op.table)) throw new TypeError(`unknown proxy table ${op.table}`)
+      if ('delete' in op) argv.push(op.table, op.key, 'del', '')
+      else argv.push(op.table, op.key, 'set', encode(op.value))
+    }
+    const version = await this.redis.applyProxyOps(this.keys.proxyVersion, this.keys.proxyChanges, ...argv)
+    return Number(version)
+  }
+
+  set(table: ProxyTable, key: string, value: unknown): Promise<number> {
+    return this.apply([{ table, key, value }])
+  }
+
+  del(table: ProxyTable, key: string): Promise<number> {
+    return this.apply([{ table, key, delete: true }])
+  }
+
+  async get<T = unknown>(table: ProxyTable, key: string): Promise<T | undefined> {
+    const raw = await this.redis.hget(this.keys.proxyTable(table), key)
+    return raw == null ? undefined : (JSON.parse(raw) as T)
+  }
+
+  async getAll<T = unknown>(table: ProxyTable): Promise<Record<string, T>> {
+    const raw = await this.redis.hgetall(this.keys.proxyTable(table))
+    const out: Record<string, T> = {}
+    for (const [k, v] of Object.entries(raw)) out[k] = JSON.parse(v) as T
+    return out
+  }
+
+  async version(): Promise<number> {
+    return Number((await this.redis.get(this.keys.proxyVersion)) ?? 0)
+  }
+}
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    applyProxyOps(versionKey: string, streamKey: string, ...argv: string[]): Result<number, Context>
+  }
+}
