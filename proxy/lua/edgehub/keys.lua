@@ -1,0 +1,44 @@
+-- Redis key names: the contract with control-plane/src/state/keys.ts (docs/redis-schema.md).
+-- Pure: no ngx, usable from busted.
+local type = type
+local error = error
+
+
+local _M = {}
+
+
+_M.TABLES = { "routes", "keys", "tokens", "revoked", "users", "settings" }
+
+_M.SESSION_COOKIE = "edgehub-session"
+_M.XSRF_COOKIE = "edgehub-xsrf"
+_M.COOKIE_VERSION = "v1"
+
+_M.STREAM_FIELDS = { table = "t", key = "k", op = "o", value = "v", set = "set", del = "del" }
+
+
+local is_table = {}
+for _, t in ipairs(_M.TABLES) do
+    is_table[t] = true
+end
+_M.IS_TABLE = is_table
+
+
+-- new("edgehub:") -> { prefix, version, changes, tables = { routes = "edgehub:proxy:routes", ... } }
+function _M.new(prefix)
+    if type(prefix) ~= "string" then
+        error("prefix must be a string", 2)
+    end
+    local tables = {}
+    for _, t in ipairs(_M.TABLES) do
+        tables[t] = prefix .. "proxy:" .. t
+    end
+    return {
+        prefix = prefix,
+        version = prefix .. "proxy:version",
+        changes = prefix .. "proxy:changes",
+        tables = tables,
+    }
+end
+
+
+return _M
