@@ -16,17 +16,20 @@ export function keyNames(prefix: string) {
     proxyTable: (t: ProxyTable) => `${prefix}proxy:${t}`,
     users: `${prefix}users`,
     user: (name: string) => `${prefix}user:${name}`,
-    server: (user: string, server: string) => `${prefix}server:${user}:${server}`,
+    server: (user: string, server: string) => `${prefix}server:${user}/${server}`,
     userServers: (user: string) => `${prefix}servers:${user}`,
-    serverLock: (user: string, server: string) => `${prefix}lock:server:${user}:${server}`,
-    progress: (user: string, server: string) => `${prefix}progress:${user}:${server}`,
+    serverLock: (user: string, server: string) => `${prefix}lock:server:${user}/${server}`,
+    progress: (user: string, server: string) => `${prefix}progress:${user}/${server}`,
     token: (id: string) => `${prefix}token:${id}`,
     userTokens: (user: string) => `${prefix}tokens:${user}`,
+    tokenByDigest: `${prefix}token-by-digest`,
     session: (sid: string) => `${prefix}session:${sid}`,
     userSessions: (user: string) => `${prefix}sessions:${user}`,
     currentCookieKey: `${prefix}cookie-keys:current`,
     secret: (name: string) => `${prefix}secret:${name}`,
     loginFail: (name: string) => `${prefix}login-fail:${name}`,
+    runningServers: `${prefix}active-servers`,
+    leader: (job: string) => `${prefix}leader:${job}`,
   }
 }
 export type KeyNames = ReturnType<typeof keyNames>

@@ -1,6 +1,6 @@
 // Writes the proxy tables and their change stream (docs/redis-schema.md, "Proxy tables").
 // Every write is one Redis script, so a proxy never sees a table without its stream entry.
-import type { Redis } from 'ioredis'
+import type { Redis, Result } from 'ioredis'
 import { keyNames, PROXY_TABLES, type ProxyTable } from './keys'
 
 export type TableOp =

@@ -1,0 +1,68 @@
+// /hub/api/user and /hub/api/users/:name (the subset the core needs; the full API follows JupyterHub's).
+import { Hono, type Context } from 'hono'
+import type { HubEnv } from '../http/env'
+import { currentUser, requireSelfOrAdmin } from '../http/identity'
+import type { Deps } from '../deps'
+import type { UserRecord } from '../state/users'
+import { serverBaseUrl } from '../spawn/orchestrator'
+import { BadRequest, NotFound } from '../errors'
+
+export async function userModel(d: Deps, u: UserRecord) {
+  const servers: Record<string, unknown> = {}
+  for (const s of await d.servers.list(u.name)) {
+    if (s.state === 'stopped') continue
+    servers[s.name] = {
+      name: s.name,
+      ready: s.state === 'running',
+      pending: s.state === 'pending' ? 'spawn' : s.state === 'stopping' ? 'stop' : null,
+      stopped: false,
+      url: serverBaseUrl(u.name, s.name),
+      progress_url: `/hub/api/users/${encodeURIComponent(u.name)}/server${s.name ? `s/${encodeURIComponent(s.name)}` : ''}/progress`,
+      started: s.started,
+      last_activity: s.lastActivity,
+      state: {},
+      user_options: {},
+    }
+  }
+  const def = servers[''] as { ready: boolean; pending: string | null } | undefined
+  return {
+    kind: 'user',
+    name: u.name,
+    admin: u.admin,
+    groups: [],
+    server: def?.ready ? serverBaseUrl(u.name, '') : null,
+    pending: def?.pending ?? null,
+    created: u.created,
+    last_activity: u.lastActivity,
+    servers,
+  }
+}
+
+export function userApi(): Hono<HubEnv> {
+  const app = new Hono<HubEnv>()
+  app.get('/user', async (c) => {
+    const id = currentUser(c)
+    return c.json({ ...(await userModel(c.var.deps, id.user)), session_id: id.sid ?? null })
+  })
+  app.get('/users/:name', async (c: Context<HubEnv>) => {
+    const name = c.req.param('name')!
+    requireSelfOrAdmin(c, name)
+    const u = await c.var.deps.users.get(name)
+    if (!u) throw new NotFound(`user ${name} not found`)
+    return c.json(await userModel(c.var.deps, u))
+  })
+  // Servers report activity here (JUPYTERHUB_ACTIVITY_URL).
+  app.post('/users/:name/activity', async (c) => {
+    const name = c.req.param('name')
+    requireSelfOrAdmin(c, name)
+    const body = (await c.req.json().catch(() => null)) as { last_activity?: string; servers?: Record<string, { last_activity?: string }> } | null
+    if (!body || typeof body !== 'object') throw new BadRequest('expected a JSON body')
+    const d = c.var.deps
+    const times = [body.last_activity, ...Object.values(body.servers ?? {}).map((s) => s?.last_activity)].filter((t): t is string => !!t)
+    if (times.some((t) => Number.isNaN(Date.parse(t)))) throw new BadRequest('last_activity must be an ISO 8601 timestamp')
+    const latest = times.map((t) => Date.parse(t)).sort().pop()
+    if (latest !== undefined) await d.users.touch(name, new Date(latest))
+    return c.body(null, 204)
+  })
+  return app
+}

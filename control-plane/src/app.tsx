@@ -1,0 +1,68 @@
+// buildApp(deps): the whole control plane as a Hono app. Nothing runs at import time.
+import { randomBytes } from 'node:crypto'
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import type { Deps } from './deps'
+import { HubError } from './errors'
+import type { HubEnv } from './http/env'
+import { identify } from './http/identity'
+import { apiXsrf, xsrfCookie } from './http/xsrf'
+import { isSecure } from './http/respond'
+import { pageRoutes } from './pages/routes'
+import { ErrorPage } from './pages/error-page'
+import { serverApi } from './api/servers'
+import { userApi } from './api/users'
+
+export const VERSION = '0.1.0'
+
+export function buildApp(deps: Deps): Hono<HubEnv> {
+  const app = new Hono<HubEnv>()
+
+  app.use('*', async (c, next) => {
+    const rid = c.req.header('x-request-id')
+    c.set('requestId', rid && /^[\w.-]{1,128}$/.test(rid) ? rid : randomBytes(8).toString('hex'))
+    c.set('deps', deps)
+    c.set('identity', null)
+    await next()
+    c.header('X-Request-Id', c.var.requestId)
+  })
+
+  app.get('/hub/health', async (c) => {
+    const ok = await deps.redis.ping().then(() => true, () => false)
+    return c.json({ status: ok ? 'ok' : 'redis unavailable', version: VERSION }, ok ? 200 : 503)
+  })
+
+  app.use('/hub/*', bodyLimit({ maxSize: 1024 * 1024, onError: (c) => c.json({ status: 413, message: 'request body too large' }, 413) }))
+  app.use('/hub/*', identify())
+
+  const api = new Hono<HubEnv>()
+  api.use('*', apiXsrf())
+  api.get('/', (c) => c.json({ version: VERSION }))
+  api.route('/', userApi())
+  api.route('/users', serverApi())
+  api.all('*', (c) => c.json({ status: 404, message: `no API endpoint ${c.req.method} ${c.req.path}` }, 404))
+  app.route('/hub/api', api)
+
+  app.use('/hub/*', async (c, next) => xsrfCookie(isSecure(c))(c, next))
+  app.route('/hub', pageRoutes())
+  app.get('/', (c) => c.redirect('/hub/'))
+
+  app.notFound((c) => {
+    const user = c.var.identity?.user
+    return c.html(<ErrorPage status={404} message={`There is nothing at ${c.req.path}.`} user={user} />, 404)
+  })
+
+  app.onError((err, c) => {
+    const he = err instanceof HubError ? err : null
+    const status = he?.status ?? 500
+    const message = he?.expose ? he.message : 'internal error'
+    if (!he || status >= 500) {
+      deps.log.error('request failed', { request_id: c.var.requestId, path: c.req.path, err })
+    }
+    if (c.req.path.startsWith('/hub/api')) return c.json({ status, message }, status as 500)
+    const user = c.var.identity?.user
+    return c.html(<ErrorPage status={status} message={message[0].toUpperCase() + message.slice(1) + '.'} user={user} />, status as 500)
+  })
+
+  return app
+}

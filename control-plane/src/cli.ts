@@ -1,0 +1,126 @@
+// The `edgehub` command line.
+import { parseArgs } from 'node:util'
+import { loadConfig } from './config/load'
+import { buildDeps } from './deps'
+import { ConfigError, HubError } from './errors'
+import { checkUsername } from '../../auth/src/policy'
+import { createLogger } from './log'
+
+const USAGE = `usage: edgehub <command> [options]
+
+commands:
+  up                      start the one-machine stack (Redis, proxy, hub) in the foreground
+  hub                     run one hub (control plane) process
+  user add NAME [--admin] [--password-stdin]
+                          create a user (native auth: password read from stdin, else generated and printed)
+  user list               list users
+  token issue NAME [--note TEXT] [--expires-in SECONDS] [--scopes S,...]
+                          print a new API token for NAME
+  config check            validate the configuration and print it
+  config docs             print the configuration reference (markdown)
+
+options:
+  --config FILE           config file (default: ./edgehub.yaml if present; or EDGEHUB_CONFIG)
+`
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const c of process.stdin) chunks.push(c as Buffer)
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+}
+
+function fail(msg: string, code = 1): never {
+  process.stderr.write(`edgehub: ${msg}\n`)
+  process.exit(code)
+}
+
+async function withDeps<T>(configFile: string | undefined, fn: (d: Awaited<ReturnType<typeof buildDeps>>) => Promise<T>): Promise<T> {
+  const { config } = loadConfig({ file: configFile })
+  const d = await buildDeps(config, { log: createLogger('cli', { level: 'warn' }) }).catch((err: Error) =>
+    fail(`cannot reach Redis (${err.message}); is the stack running (edgehub up)?`),
+  )
+  try {
+    return await fn(d)
+  } finally {
+    await d.close()
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' },
+      admin: { type: 'boolean' },
+      'password-stdin': { type: 'boolean' },
+      note: { type: 'string' },
+      'expires-in': { type: 'string' },
+      scopes: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+  const [cmd, sub, arg] = positionals
+  const configFile = values.config
+  try {
+    if (!cmd || values.help) return void process.stdout.write(USAGE)
+    if (cmd === 'up') {
+      const { runStack } = await import('./stack/up')
+      return await runStack({ configFile })
+    }
+    if (cmd === 'hub') {
+      const { runHub } = await import('./main')
+      return await runHub({ configFile })
+    }
+    if (cmd === 'config' && sub === 'check') {
+      const { config, file } = loadConfig({ file: configFile })
+      process.stdout.write(`configuration OK (${file ?? 'defaults and environment'})\n${JSON.stringify(config, null, 2)}\n`)
+      return
+    }
+    if (cmd === 'config' && sub === 'docs') {
+      const { configDocs } = await import('./config/docs')
+      return void process.stdout.write(configDocs())
+    }
+    if (cmd === 'user' && sub === 'add' && arg) {
+      const name = checkUsername(arg)
+      await withDeps(configFile, async (d) => {
+        let password: string | undefined
+        if (d.native) {
+          password = values['password-stdin'] ? await readStdin() : (await import('node:crypto')).randomBytes(12).toString('base64url')
+          d.native.checkPasswordRules(password)
+        }
+        await d.users.create(name, { admin: !!values.admin, passwordHash: password && d.native ? await d.native.hash(password) : undefined })
+        process.stdout.write(`created user ${name}${values.admin ? ' (admin)' : ''}\n`)
+        if (password && !values['password-stdin']) process.stdout.write(`password: ${password}\n`)
+      })
+      return
+    }
+    if (cmd === 'user' && sub === 'list') {
+      await withDeps(configFile, async (d) => {
+        for (const n of await d.users.names()) {
+          const u = await d.users.get(n)
+          const s = await d.servers.get(n, '')
+          process.stdout.write(`${n}\t${u?.admin ? 'admin' : 'user'}\t${u?.approved === false ? 'awaiting approval' : s?.state ?? 'stopped'}\n`)
+        }
+      })
+      return
+    }
+    if (cmd === 'token' && sub === 'issue' && arg) {
+      const expires = values['expires-in'] ? Number(values['expires-in']) : undefined
+      if (expires !== undefined && !(expires > 0)) fail('--expires-in: expected a number of seconds > 0', 2)
+      if (values.scopes) fail('--scopes: only full-access tokens exist in this version; omit --scopes', 2)
+      await withDeps(configFile, async (d) => {
+        const name = checkUsername(arg)
+        await d.users.require(name)
+        const { token } = await d.tokens.issue(name, { note: values.note ?? 'issued with edgehub token issue', expiresInSec: expires })
+        process.stdout.write(token + '\n')
+      })
+      return
+    }
+    fail(`unknown command: ${positionals.join(' ') || '(none)'}\n\n${USAGE}`, 2)
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message.replace(/^edgehub: /, ''), 2)
+    if (err instanceof HubError && err.expose) fail(err.message)
+    throw err
+  }
+}

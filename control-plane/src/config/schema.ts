@@ -1,0 +1,127 @@
+// The one typed configuration. Every field carries its description; docs/config.md is generated from them.
+import { z } from 'zod'
+
+const port = z.number().int().min(1).max(65535)
+const seconds = z.number().positive()
+
+export const localProcessSchema = z
+  .strictObject({
+    command: z
+      .array(z.string().min(1))
+      .min(1)
+      .default(['jupyter', 'notebook'])
+      .describe('Command that starts a single-user server; `jupyter notebook`, `jupyter server` or `jupyterhub-singleuser`.'),
+    args: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'Arguments after the command. Placeholders: {ip} {port} {base_url} {notebook_dir} {user} {server}. Default: the flags the command needs (NotebookApp for `notebook`, ServerApp otherwise).',
+      ),
+    notebookDir: z
+      .string()
+      .default('{data_dir}/home/{user}')
+      .describe('Working directory of each server, created if missing. Placeholders: {data_dir} {user}.'),
+    env: z.record(z.string(), z.string()).default({}).describe('Extra environment variables for every server.'),
+    ip: z.string().default('127.0.0.1').describe('Address each server binds to (and the proxy connects to).'),
+  })
+  .describe('The local-process spawner: each server is a process on this machine.')
+
+export const configSchema = z
+  .strictObject({
+    dataDir: z
+      .string()
+      .default('./data')
+      .describe('Where Redis data, generated configs, and server logs and home directories go.'),
+    host: z.string().default('127.0.0.1').describe('Address the public proxy listens on.'),
+    logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Lowest level of log lines written.'),
+    port: port.default(8000).describe('Public port: the proxy, which every browser and API client talks to.'),
+    publicUrl: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe('URL users see, when a load balancer or TLS terminator sits in front (https turns on Secure cookies).'),
+    hub: z
+      .strictObject({
+        host: z.string().default('127.0.0.1').describe('Address the hub (control plane) listens on.'),
+        port: port.default(8081).describe('Port of the hub; only the proxy talks to it.'),
+        slowSpawnTimeoutSec: seconds
+          .default(10)
+          .describe('How long a spawn request waits for the server before answering 202 (pending) instead of 201.'),
+        pollIntervalSec: seconds.default(5).describe('How often running servers are checked.'),
+      })
+      .prefault({})
+      .describe('The control plane.'),
+    redis: z
+      .strictObject({
+        url: z
+          .string()
+          .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')
+          .optional()
+          .describe('An existing Redis. When absent, `edgehub up` runs a private one on redis.port with data in dataDir.'),
+        port: port.default(6390).describe('Port of the private Redis started by `edgehub up`.'),
+        prefix: z
+          .string()
+          .regex(/^[A-Za-z0-9:_{}.-]*$/, 'letters, digits and : _ { } . - only')
+          .default('edgehub:')
+          .describe('Prefix of every key, so several hubs can share one Redis.'),
+        streamMaxLen: z.number().int().min(1000).default(100_000).describe('Entries kept in the proxy change stream.'),
+      })
+      .prefault({})
+      .describe('Where all state lives.'),
+    proxy: z
+      .strictObject({
+        workers: z.union([z.number().int().min(1), z.literal('auto')]).default('auto').describe('nginx worker processes.'),
+        adminAccess: z.boolean().default(false).describe('Admins may open any user\'s server (JupyterHub\'s admin_access).'),
+        sharedDictSize: z.string().regex(/^\d+[km]$/).default('64m').describe('Size of the proxy\'s local copy of the routes and keys.'),
+      })
+      .prefault({})
+      .describe('The nginx+Lua edge proxy started by `edgehub up`.'),
+    auth: z
+      .strictObject({
+        kind: z.enum(['native', 'dummy']).default('native').describe('Authenticator: `native` (users and passwords in Redis) or `dummy` (any password; development only).'),
+        admins: z.array(z.string()).default([]).describe('Users who are admins (created on first login).'),
+        allowed: z.array(z.string()).default([]).describe('When not empty, only these users may log in (admins always may).'),
+        blocked: z.array(z.string()).default([]).describe('Users who may never log in.'),
+        native: z
+          .strictObject({
+            allowSignup: z.boolean().default(false).describe('Show a sign-up page; new accounts wait for an admin\'s approval.'),
+            minPasswordLength: z.number().int().min(1).default(8).describe('Shortest password accepted.'),
+            scryptCost: z
+              .number()
+              .int()
+              .refine((n) => n >= 1024 && (n & (n - 1)) === 0, 'a power of two, at least 1024')
+              .default(16384)
+              .describe('scrypt N (CPU/memory cost) of new password hashes.'),
+          })
+          .prefault({})
+          .describe('The native authenticator.'),
+        dummy: z
+          .strictObject({
+            password: z.string().optional().describe('When set, the one password every user must give.'),
+          })
+          .prefault({})
+          .describe('The dummy authenticator (development only).'),
+      })
+      .prefault({})
+      .describe('Who may log in.'),
+    sessions: z
+      .strictObject({
+        maxAgeSec: seconds.default(14 * 24 * 3600).describe('Lifetime of a login session and its cookie.'),
+        keyRotationSec: seconds.default(24 * 3600).describe('How often a new cookie-signing key is made; old keys stay until their cookies expire.'),
+      })
+      .prefault({})
+      .describe('Login sessions.'),
+    spawner: z
+      .strictObject({
+        kind: z.enum(['local-process']).default('local-process').describe('How servers are started.'),
+        startTimeoutSec: seconds.default(60).describe('A server that has not started after this long is stopped and the spawn fails.'),
+        httpTimeoutSec: seconds.default(30).describe('Once started, how long the server may take to answer HTTP.'),
+        stopGraceSec: seconds.default(10).describe('Time between SIGTERM and SIGKILL when stopping.'),
+        'local-process': localProcessSchema.prefault({}),
+      })
+      .prefault({})
+      .describe('Single-user servers.'),
+  })
+  .describe('edgehub configuration')
+
+export type Config = z.infer<typeof configSchema>
+export type LocalProcessConfig = z.infer<typeof localProcessSchema>

@@ -1,0 +1,51 @@
+// One error type for everything that reaches a client; one handler (app.ts) turns it into a response.
+
+export class HubError extends Error {
+  readonly expose: boolean
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code = 'error',
+    opts: { cause?: unknown; expose?: boolean } = {},
+  ) {
+    super(message, { cause: opts.cause })
+    this.expose = opts.expose ?? status < 500
+  }
+}
+
+export class BadRequest extends HubError {
+  constructor(message: string, code = 'bad_request') {
+    super(400, message, code)
+  }
+}
+export class Unauthorized extends HubError {
+  constructor(message = 'authentication required') {
+    super(401, message, 'unauthorized')
+  }
+}
+export class Forbidden extends HubError {
+  constructor(message = 'forbidden') {
+    super(403, message, 'forbidden')
+  }
+}
+export class NotFound extends HubError {
+  constructor(message = 'not found') {
+    super(404, message, 'not_found')
+  }
+}
+export class Conflict extends HubError {
+  constructor(message: string) {
+    super(409, message, 'conflict')
+  }
+}
+/** A spawn the hub refuses or that failed for a reason the user should read. */
+export class SpawnFailed extends HubError {
+  constructor(message: string, readonly reason = 'failed', cause?: unknown) {
+    super(500, message, 'spawn_failed', { cause, expose: true })
+  }
+}
+
+/** Bad configuration: printed as is (one line per problem) and the process exits with code 2. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}

@@ -1,0 +1,43 @@
+// The hub process: read config, build deps, serve. The only file with side effects at start.
+import { serve } from '@hono/node-server'
+import { loadConfig } from './config/load'
+import { buildDeps } from './deps'
+import { buildApp } from './app'
+import { startJobs } from './jobs/leader'
+import { hubJobs } from './jobs'
+import { ConfigError } from './errors'
+
+export async function runHub(opts: { configFile?: string } = {}): Promise<void> {
+  const { config } = loadConfig({ file: opts.configFile })
+  const deps = await buildDeps(config)
+  const { log } = deps
+  if (config.auth.kind === 'dummy') {
+    log.warn('auth.kind=dummy accepts any user name and password: it is for development only; you MUST change it before exposing the hub')
+  }
+  await deps.cookieKeys.current()
+  await deps.tables.set('settings', 'admin_access', config.proxy.adminAccess)
+  for (const name of config.auth.admins) {
+    const u = await deps.users.get(name)
+    if (u && !u.admin) await deps.users.setAdmin(name, true)
+  }
+  const stopJobs = startJobs(deps.redis, deps.keys.leader, hubJobs(deps), log.child('jobs'))
+  const app = buildApp(deps)
+  const server = serve({ fetch: app.fetch, hostname: config.hub.host, port: config.hub.port }, () =>
+    log.info('hub listening', { host: config.hub.host, port: config.hub.port }),
+  )
+  const shutdown = () => {
+    stopJobs()
+    server.close()
+    void deps.close().finally(() => process.exit(0))
+  }
+  process.once('SIGTERM', shutdown)
+  process.once('SIGINT', shutdown)
+}
+
+export function exitOnConfigError(err: unknown): never {
+  if (err instanceof ConfigError) {
+    process.stderr.write(err.message + '\n')
+    process.exit(2)
+  }
+  throw err
+}

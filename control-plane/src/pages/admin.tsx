@@ -1,0 +1,65 @@
+import type { UserRecord } from '../state/users'
+import type { ServerRecord } from '../state/servers'
+import { Layout, XsrfField } from './layout'
+
+export function AdminPage(p: { xsrf: string; user: { name: string; admin: boolean }; users: Array<UserRecord & { server?: ServerRecord }>; error?: string; notice?: string; native: boolean }) {
+  return (
+    <Layout title="Admin" user={p.user}>
+      <div class="card">
+        <h1>Users</h1>
+        {p.error ? <div class="error">{p.error}</div> : null}
+        {p.notice ? <div class="notice">{p.notice}</div> : null}
+        <table>
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Admin</th>
+              <th>Server</th>
+              <th>Last activity</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {p.users.map((u) => (
+              <tr>
+                <td>{u.name}</td>
+                <td>{u.admin ? 'yes' : ''}</td>
+                <td class={`status ${u.server?.state ?? 'stopped'}`}>{u.server?.state ?? 'stopped'}</td>
+                <td class="muted">{u.lastActivity ?? '—'}</td>
+                <td>
+                  {!u.approved ? (
+                    <form method="post" action={`/hub/admin/approve/${encodeURIComponent(u.name)}`}>
+                      <XsrfField value={p.xsrf} />
+                      <button type="submit" style="margin:0">Approve</button>
+                    </form>
+                  ) : u.server && u.server.state !== 'stopped' ? (
+                    <form method="post" action={`/hub/stop/${encodeURIComponent(u.name)}`}>
+                      <XsrfField value={p.xsrf} />
+                      <button class="secondary" type="submit" style="margin:0">Stop server</button>
+                    </form>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {p.native ? (
+        <div class="card">
+          <h1>Add a user</h1>
+          <form method="post" action="/hub/admin/users">
+            <XsrfField value={p.xsrf} />
+            <label for="username">User name</label>
+            <input id="username" name="username" type="text" required />
+            <label for="password">Initial password</label>
+            <input id="password" name="password" type="password" required />
+            <label>
+              <input type="checkbox" name="admin" value="1" /> Admin
+            </label>
+            <button type="submit">Add user</button>
+          </form>
+        </div>
+      ) : null}
+    </Layout>
+  )
+}

@@ -1,0 +1,73 @@
+import { Layout, XsrfField } from './layout'
+
+export function LoginPage(p: { xsrf: string; next: string; error?: string; username?: string; signup: boolean; notice?: string; kind: string }) {
+  return (
+    <Layout title="Log in">
+      <div class="card" style="max-width:420px;margin:0 auto">
+        <h1>Log in</h1>
+        {p.notice ? <div class="notice">{p.notice}</div> : null}
+        {p.error ? <div class="error" role="alert">{p.error}</div> : null}
+        {p.kind === 'dummy' ? <div class="notice">Development mode: any user name and password are accepted.</div> : null}
+        <form method="post" action={`/hub/login?next=${encodeURIComponent(p.next)}`}>
+          <XsrfField value={p.xsrf} />
+          <label for="username">User name</label>
+          <input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" autofocus required value={p.username ?? ''} />
+          <label for="password">Password</label>
+          <input id="password" name="password" type="password" autocomplete="current-password" required />
+          <button type="submit" id="login_submit">Log in</button>
+        </form>
+        {p.signup ? (
+          <p class="muted">
+            No account? <a href="/hub/signup">Sign up</a>
+          </p>
+        ) : null}
+      </div>
+    </Layout>
+  )
+}
+
+export function SignupPage(p: { xsrf: string; error?: string; done?: boolean; username?: string; minLength: number }) {
+  return (
+    <Layout title="Sign up">
+      <div class="card" style="max-width:420px;margin:0 auto">
+        <h1>Sign up</h1>
+        {p.done ? (
+          <div class="notice">Your account was created. An administrator must approve it before you can log in.</div>
+        ) : (
+          <form method="post" action="/hub/signup">
+            {p.error ? <div class="error" role="alert">{p.error}</div> : null}
+            <XsrfField value={p.xsrf} />
+            <label for="username">User name</label>
+            <input id="username" name="username" type="text" autocapitalize="none" required value={p.username ?? ''} />
+            <label for="password">Password (at least {p.minLength} characters)</label>
+            <input id="password" name="password" type="password" autocomplete="new-password" required />
+            <button type="submit">Create account</button>
+          </form>
+        )}
+        <p class="muted">
+          <a href="/hub/login">Back to log in</a>
+        </p>
+      </div>
+    </Layout>
+  )
+}
+
+export function ChangePasswordPage(p: { xsrf: string; user: { name: string; admin: boolean }; error?: string; done?: boolean }) {
+  return (
+    <Layout title="Change password" user={p.user}>
+      <div class="card" style="max-width:420px;margin:0 auto">
+        <h1>Change password</h1>
+        {p.done ? <div class="notice">Your password was changed.</div> : null}
+        {p.error ? <div class="error" role="alert">{p.error}</div> : null}
+        <form method="post" action="/hub/change-password">
+          <XsrfField value={p.xsrf} />
+          <label for="old">Current password</label>
+          <input id="old" name="old_password" type="password" autocomplete="current-password" required />
+          <label for="new">New password</label>
+          <input id="new" name="new_password" type="password" autocomplete="new-password" required />
+          <button type="submit">Change password</button>
+        </form>
+      </div>
+    </Layout>
+  )
+}

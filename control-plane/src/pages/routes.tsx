@@ -1,0 +1,243 @@
+// The HTML pages, at JupyterHub's URLs.
+import { Hono, type Context } from 'hono'
+import { BadRequest, Forbidden, HubError, NotFound } from '../errors'
+import type { HubEnv } from '../http/env'
+import { checkXsrf } from '../http/xsrf'
+import { clearSessionCookie, safeNext, setSessionCookie } from '../http/respond'
+import { checkUsername, isAdmin, isAllowed } from '../../../auth/src/policy'
+import { routeKey, serverBaseUrl } from '../spawn/orchestrator'
+import { LoginPage, SignupPage, ChangePasswordPage } from './login'
+import { HomePage, NotRunningPage, SpawnPendingPage } from './home'
+import { AdminPage } from './admin'
+
+type C = Context<HubEnv>
+
+const LOGIN_FAILED = 'Invalid user name or password.'
+
+function loginRedirect(c: C) {
+  const next = c.req.path + (c.req.url.includes('?') ? c.req.url.slice(c.req.url.indexOf('?')) : '')
+  return c.redirect(`/hub/login?next=${encodeURIComponent(next)}`)
+}
+
+async function form(c: C): Promise<Record<string, string>> {
+  const body = await c.req.parseBody().catch(() => {
+    throw new BadRequest('expected a form body')
+  })
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(body)) if (typeof v === 'string') out[k] = v
+  checkXsrf(c, out._xsrf)
+  return out
+}
+
+const viewer = (c: C) => (c.var.identity ? { name: c.var.identity.user.name, admin: c.var.identity.user.admin } : null)
+
+export function pageRoutes(): Hono<HubEnv> {
+  const app = new Hono<HubEnv>()
+
+  app.get('/', (c) => {
+    if (!c.var.identity) return loginRedirect(c)
+    return (async () => {
+      const name = c.var.identity!.user.name
+      const rec = await c.var.deps.servers.get(name, '')
+      return c.redirect(rec?.state === 'running' ? serverBaseUrl(name, '') : '/hub/spawn')
+    })()
+  })
+
+  app.get('/login', (c) => {
+    const next = safeNext(c.req.query('next'))
+    if (c.var.identity) return c.redirect(next)
+    const d = c.var.deps
+    return c.html(<LoginPage xsrf={c.var.xsrf} next={next} signup={!!d.native?.signup} kind={d.authenticator.kind} notice={c.req.query('logged_out') ? 'You have logged out.' : undefined} />)
+  })
+
+  app.post('/login', async (c) => {
+    const d = c.var.deps
+    const f = await form(c)
+    const next = safeNext(c.req.query('next') ?? f.next)
+    const page = (status: 400 | 403, error: string) =>
+      c.html(<LoginPage xsrf={c.var.xsrf} next={next} error={error} username={f.username} signup={!!d.native?.signup} kind={d.authenticator.kind} />, status)
+    let name: string
+    try {
+      name = checkUsername(f.username ?? '')
+    } catch (err) {
+      return page(400, (err as Error).message[0].toUpperCase() + (err as Error).message.slice(1) + '.')
+    }
+    let identity
+    try {
+      identity = await d.authenticator.authenticate({ username: name, password: f.password ?? '' })
+    } catch (err) {
+      if (err instanceof HubError && err.expose) return page(403, err.message[0].toUpperCase() + err.message.slice(1) + '.')
+      throw err
+    }
+    const policy = d.config.auth
+    if (!identity || !isAllowed(policy, identity.name)) {
+      d.log.info('login refused', { user: name })
+      return page(403, LOGIN_FAILED)
+    }
+    const admin = isAdmin(policy, identity.name) || !!identity.admin
+    const user = await d.users.get(identity.name)
+    if (!user) await d.users.create(identity.name, { admin })
+    else if (admin && !user.admin) await d.users.setAdmin(identity.name, true)
+    const { cookie } = await d.sessions.create(identity.name)
+    setSessionCookie(c, cookie, d.config.sessions.maxAgeSec)
+    d.log.info('user logged in', { user: identity.name })
+    return c.redirect(next)
+  })
+
+  app.get('/logout', async (c) => {
+    if (c.var.identity?.sid) await c.var.deps.sessions.revoke(c.var.identity.sid)
+    clearSessionCookie(c)
+    return c.redirect('/hub/login?logged_out=1')
+  })
+
+  app.get('/signup', (c) => {
+    const n = c.var.deps.native
+    if (!n?.signup) throw new NotFound('sign-up is not enabled')
+    return c.html(<SignupPage xsrf={c.var.xsrf} minLength={c.var.deps.config.auth.native.minPasswordLength} />)
+  })
+
+  app.post('/signup', async (c) => {
+    const d = c.var.deps
+    const n = d.native
+    if (!n?.signup) throw new NotFound('sign-up is not enabled')
+    const f = await form(c)
+    const minLength = d.config.auth.native.minPasswordLength
+    try {
+      const name = checkUsername(f.username ?? '')
+      n.checkPasswordRules(f.password ?? '')
+      if (!isAllowed(d.config.auth, name)) throw new Forbidden('this user name may not sign up')
+      await d.users.create(name, { approved: false, passwordHash: await n.hash(f.password) })
+      d.log.info('user signed up', { user: name })
+      return c.html(<SignupPage xsrf={c.var.xsrf} minLength={minLength} done />)
+    } catch (err) {
+      if (!(err instanceof HubError) || !err.expose) throw err
+      return c.html(<SignupPage xsrf={c.var.xsrf} minLength={minLength} error={err.message} username={f.username} />, err.status as 400)
+    }
+  })
+
+  // Everything below needs a login.
+  app.use('*', async (c, next) => {
+    if (!c.var.identity) return loginRedirect(c)
+    await next()
+  })
+
+  app.get('/home', async (c) => {
+    const d = c.var.deps
+    const name = c.var.identity!.user.name
+    const server = await d.servers.get(name, '')
+    return c.html(<HomePage xsrf={c.var.xsrf} user={viewer(c)!} server={server} baseUrl={serverBaseUrl(name, '')} native={!!d.native} />)
+  })
+
+  app.get('/change-password', (c) => {
+    if (!c.var.deps.native) throw new NotFound('passwords are not managed by this hub')
+    return c.html(<ChangePasswordPage xsrf={c.var.xsrf} user={viewer(c)!} />)
+  })
+
+  app.post('/change-password', async (c) => {
+    const n = c.var.deps.native
+    if (!n) throw new NotFound('passwords are not managed by this hub')
+    const f = await form(c)
+    try {
+      await n.changePassword!(c.var.identity!.user.name, f.old_password ?? '', f.new_password ?? '')
+    } catch (err) {
+      if (!(err instanceof HubError) || !err.expose) throw err
+      return c.html(<ChangePasswordPage xsrf={c.var.xsrf} user={viewer(c)!} error={err.message} />, 400)
+    }
+    return c.html(<ChangePasswordPage xsrf={c.var.xsrf} user={viewer(c)!} done />)
+  })
+
+  const ownerAndServer = (c: C) => {
+    const owner = c.req.param('user') ?? c.var.identity!.user.name
+    const server = c.req.param('server') ?? ''
+    const id = c.var.identity!
+    if (owner !== id.user.name && !id.user.admin) throw new Forbidden(`you may not start or stop ${owner}'s server`)
+    return { owner, server }
+  }
+
+  const spawn = async (c: C) => {
+    const { owner, server } = ownerAndServer(c)
+    const d = c.var.deps
+    const rec = await d.servers.get(owner, server)
+    const pending = `/hub/spawn-pending/${encodeURIComponent(owner)}${server ? `/${encodeURIComponent(server)}` : ''}`
+    if (rec?.state === 'running') return c.redirect(safeNext(c.req.query('next'), serverBaseUrl(owner, server)))
+    if (rec?.state === 'pending') return c.redirect(pending)
+    if (!(await d.users.get(owner))) throw new NotFound(`user ${owner} not found`)
+    // Start in the background; the pending page follows progress.
+    d.orchestrator.start(owner, server).catch((err) => d.log.info('spawn request not started', { user: owner, err: (err as Error).message }))
+    return c.redirect(pending)
+  }
+  app.get('/spawn', spawn)
+  app.get('/spawn/:user/:server?', spawn)
+  app.post('/spawn', async (c) => (await form(c), spawn(c)))
+  app.post('/spawn/:user/:server?', async (c) => (await form(c), spawn(c)))
+
+  const stop = async (c: C) => {
+    await form(c)
+    const { owner, server } = ownerAndServer(c)
+    await c.var.deps.orchestrator.stop(owner, server)
+    return c.redirect(c.var.identity!.user.name === owner ? '/hub/home' : '/hub/admin')
+  }
+  app.post('/stop', stop)
+  app.post('/stop/:user/:server?', stop)
+
+  app.get('/spawn-pending/:user/:server?', async (c) => {
+    const { owner, server } = ownerAndServer(c)
+    const rec = await c.var.deps.servers.get(owner, server)
+    const url = serverBaseUrl(owner, server)
+    if (rec?.state === 'running') return c.redirect(url)
+    if (!rec || (rec.state === 'stopped' && !rec.failed)) return c.redirect('/hub/home')
+    const progressUrl = `/hub/api/users/${encodeURIComponent(owner)}/server${server ? `s/${encodeURIComponent(server)}` : ''}/progress`
+    return c.html(<SpawnPendingPage user={viewer(c)!} owner={owner} server={server} progressUrl={progressUrl} serverUrl={url} />)
+  })
+
+  // The proxy sends /user/NAME/... here when it has no route for it.
+  app.get('/user/:user/*', async (c) => {
+    const d = c.var.deps
+    const owner = decodeURIComponent(c.req.param('user'))
+    const id = c.var.identity!
+    const allowed = owner === id.user.name || (id.user.admin && d.config.proxy.adminAccess)
+    if (!allowed) throw new Forbidden(`you are logged in as ${id.user.name} and may not use ${owner}'s server`)
+    const rest = c.req.path.slice(`/hub/user/${c.req.param('user')}/`.length)
+    const servers = await d.servers.list(owner)
+    const named = servers.find((s) => s.name && rest.startsWith(`${encodeURIComponent(s.name)}/`))
+    const rec = named ?? (await d.servers.get(owner, ''))
+    const server = rec?.name ?? ''
+    const path = c.req.path.slice('/hub'.length)
+    if (rec?.state === 'running') {
+      const route = await d.tables.get('routes', routeKey(owner, server))
+      if (route && c.req.query('redirects') === undefined) return c.redirect(`${path}?redirects=1`)
+    }
+    if (rec?.state === 'pending') return c.redirect(`/hub/spawn-pending/${encodeURIComponent(owner)}${server ? `/${encodeURIComponent(server)}` : ''}`)
+    return c.html(<NotRunningPage xsrf={c.var.xsrf} user={viewer(c)!} owner={owner} server={server} rec={rec} path={path} />, 424 as 400)
+  })
+
+  app.get('/admin', async (c) => {
+    if (!c.var.identity!.user.admin) throw new Forbidden('the admin page is for admins')
+    const d = c.var.deps
+    const names = await d.users.names()
+    const users = await Promise.all(names.map(async (n) => ({ ...(await d.users.get(n))!, server: await d.servers.get(n, '') })))
+    return c.html(<AdminPage xsrf={c.var.xsrf} user={viewer(c)!} users={users.filter((u) => u.name)} native={!!d.native} notice={c.req.query('notice')} />)
+  })
+
+  app.post('/admin/approve/:user', async (c) => {
+    if (!c.var.identity!.user.admin) throw new Forbidden('only admins approve accounts')
+    await form(c)
+    const name = c.req.param('user')
+    await c.var.deps.users.approve(name)
+    c.var.deps.log.info('user approved', { user: name, by: c.var.identity!.user.name })
+    return c.redirect(`/hub/admin?notice=${encodeURIComponent(`${name} was approved`)}`)
+  })
+
+  app.post('/admin/users', async (c) => {
+    if (!c.var.identity!.user.admin) throw new Forbidden('only admins add users')
+    const d = c.var.deps
+    const f = await form(c)
+    const name = checkUsername(f.username ?? '')
+    if (!d.native) throw new BadRequest('users are managed by the authenticator')
+    d.native.checkPasswordRules(f.password ?? '')
+    await d.users.create(name, { admin: f.admin === '1', passwordHash: await d.native.hash(f.password) })
+    return c.redirect(`/hub/admin?notice=${encodeURIComponent(`${name} was added`)}`)
+  })
+
+  return app
+}

@@ -1,0 +1,276 @@
+// Starting and stopping servers: one at a time per server (Redis lock), progress published to Redis,
+// the route written only once the server answers on the address the proxy will use.
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { request } from 'undici'
+import type { Spawner, SpawnerState } from '../../../spawners/src/spawner'
+import { BadRequest, SpawnFailed } from '../errors'
+import type { Logger } from '../log'
+import type { KeyNames } from '../state/keys'
+import type { ProxyTables } from '../state/proxy-tables'
+import type { ServerRecord, Servers } from '../state/servers'
+import type { Tokens } from '../state/tokens'
+import { delay } from '../util/wait'
+import { acquireLock, type HeldLock } from './lock'
+import type { Progress } from './progress'
+import type { Redis } from 'ioredis'
+
+export interface OrchestratorOptions {
+  startTimeoutSec: number
+  httpTimeoutSec: number
+  stopGraceSec: number
+  slowSpawnTimeoutSec: number
+  publicUrl: string // e.g. http://127.0.0.1:8000
+  logDir: string
+  adminAccess: boolean
+}
+
+export interface Deps {
+  redis: Redis
+  keys: KeyNames
+  servers: Servers
+  tables: ProxyTables
+  tokens: Tokens
+  progress: Progress
+  spawner: Spawner
+  log: Logger
+}
+
+export function serverBaseUrl(user: string, server: string): string {
+  return `/user/${encodeURIComponent(user)}/${server ? `${encodeURIComponent(server)}/` : ''}`
+}
+
+/** The proxy matches decoded paths, so route keys hold the names as they are. */
+export function routeKey(user: string, server: string): string {
+  return `/user/${user}/${server ? `${server}/` : ''}`
+}
+
+/** Answers any HTTP status at all: the server is up (JupyterHub's wait_up does the same). */
+async function answers(url: string, token: string): Promise<boolean> {
+  try {
+    const res = await request(`${url}api`, { headers: { authorization: `token ${token}` }, headersTimeout: 2000, bodyTimeout: 2000 })
+    await res.body.dump()
+    return true
+  } catch {
+    return false
+  }
+}
+
+export function tailFile(path: string, lines = 30): string {
+  try {
+    const text = readFileSync(path, 'utf8')
+    return text.split('\n').slice(-lines - 1).join('\n').trim()
+  } catch {
+    return ''
+  }
+}
+
+export class Orchestrator {
+  private readonly inflight = new Map<string, Promise<void>>()
+
+  constructor(
+    private readonly d: Deps,
+    private readonly o: OrchestratorOptions,
+  ) {
+    mkdirSync(o.logDir, { recursive: true })
+    d.spawner.onExit?.((state) => void this.noticeExit(state))
+  }
+
+  private ref(user: string, server: string) {
+    return `${user}/${server}`
+  }
+
+  /**
+   * Starts a server. Resolves 'ready' when it answered within slowSpawnTimeoutSec, else 'pending'
+   * (the spawn goes on in the background). Throws BadRequest when it is running or pending.
+   */
+  async start(user: string, server: string, options: Record<string, never> = {}): Promise<'ready' | 'pending'> {
+    const lock = await acquireLock(this.d.redis, this.d.keys.serverLock(user, server))
+    if (!lock) throw new BadRequest(`${this.ref(user, server)} is already being started or stopped`, 'pending')
+    let rec: ServerRecord | undefined
+    try {
+      rec = await this.d.servers.get(user, server)
+      if (rec && rec.state !== 'stopped') {
+        const status = rec.spawner ? await this.d.spawner.poll(rec.spawner) : { phase: 'stopped' as const }
+        if (status.phase !== 'stopped') throw new BadRequest(`${this.ref(user, server)} is already running`, 'running')
+        await this.cleanup(user, server, rec, 'server exited')
+      }
+    } catch (err) {
+      await lock.release()
+      throw err
+    }
+    const run = this.spawn(user, server, options, lock).finally(() => this.inflight.delete(this.ref(user, server)))
+    this.inflight.set(this.ref(user, server), run)
+    const ready = await Promise.race([run.then(() => true, () => true), delay(this.o.slowSpawnTimeoutSec * 1000).then(() => false)])
+    if (ready) {
+      await run // rethrows a failure
+      return 'ready'
+    }
+    run.catch(() => {}) // failure is recorded in Redis and in the progress stream
+    return 'pending'
+  }
+
+  /** Waits for a spawn running in this process (tests, CLI). */
+  async settled(user: string, server: string): Promise<void> {
+    await this.inflight.get(this.ref(user, server))?.catch(() => {})
+  }
+
+  private async spawn(user: string, server: string, options: Record<string, never>, lock: HeldLock): Promise<void> {
+    const { servers, progress, tokens, spawner, log } = this.d
+    const baseUrl = serverBaseUrl(user, server)
+    const logFile = join(this.o.logDir, `${user}${server ? `--${server}` : ''}.log`)
+    const secret = randomBytes(24).toString('base64url')
+    const abort = new AbortController()
+    const timer = setTimeout(() => abort.abort(new Error('start timeout')), this.o.startTimeoutSec * 1000)
+    let state: SpawnerState | null = null
+    const step = (p: number, message: string) => progress.publish(user, server, { progress: p, message })
+    try {
+      await progress.reset(user, server)
+      await servers.save(user, server, {
+        state: 'pending', started: new Date().toISOString(), stopped: null, message: '', failed: false, log: logFile, url: '', target: '', spawner: null, token: '',
+      })
+      await step(0, 'Server requested')
+      await tokens.revokeServerTokens(user, server)
+      const apiToken = (await tokens.issue(user, { kind: 'server', server, note: `server ${this.ref(user, server)}` })).token
+      const env = this.serverEnv(user, server, baseUrl, apiToken, secret)
+      await step(20, 'Starting the server process')
+      state = await spawner.start({ user, server, baseUrl, env, options, logFile }, abort.signal)
+      await servers.save(user, server, { spawner: state })
+      await step(50, 'Server process started; waiting for it to answer')
+      const started = Date.now()
+      let target = ''
+      let url = ''
+      for (;;) {
+        abort.signal.throwIfAborted()
+        const status = await spawner.poll(state)
+        if (status.phase === 'stopped') {
+          throw new SpawnFailed(`the server exited while starting (${status.reason ?? 'no reason given'})`, 'exited')
+        }
+        if (status.phase === 'running') {
+          if (await answers(status.url, secret)) {
+            target = status.target
+            url = status.url
+            break
+          }
+          if (Date.now() - started > this.o.httpTimeoutSec * 1000) {
+            throw new SpawnFailed(`the server did not answer HTTP within ${this.o.httpTimeoutSec} s`, 'http_timeout')
+          }
+        }
+        await delay(100, abort.signal).catch(() => {})
+      }
+      if (lock.lost) throw new SpawnFailed('lost the server lock while starting', 'lock_lost')
+      await this.d.tables.set('routes', routeKey(user, server), { kind: 'user', target, user, server, token: secret })
+      await servers.save(user, server, { state: 'running', target, url, token: secret })
+      await progress.publish(user, server, { progress: 100, message: `Server ready at ${baseUrl}`, ready: true, url: baseUrl })
+      log.info('server ready', { user, server, target })
+    } catch (err) {
+      const reason = abort.signal.aborted
+        ? `the server did not start within ${this.o.startTimeoutSec} s`
+        : err instanceof Error
+          ? err.message
+          : String(err)
+      log.warn('failed to start server', { user, server, err: reason })
+      if (state) await spawner.stop(state, { graceMs: 1000 }).catch(() => {})
+      await tokens.revokeServerTokens(user, server).catch(() => {})
+      await servers.save(user, server, { state: 'stopped', stopped: new Date().toISOString(), message: reason, failed: true, spawner: null })
+      await progress.publish(user, server, { progress: 100, message: `Spawn failed: ${reason}`, failed: true })
+      throw err instanceof SpawnFailed ? err : new SpawnFailed(reason, 'failed', err)
+    } finally {
+      clearTimeout(timer)
+      await lock.release().catch(() => {})
+    }
+  }
+
+  private serverEnv(user: string, server: string, baseUrl: string, apiToken: string, secret: string): Record<string, string> {
+    const apiUrl = `${this.o.publicUrl}/hub/api`
+    const clientId = `jupyterhub-user-${encodeURIComponent(user)}${server ? `-${encodeURIComponent(server)}` : ''}`
+    return {
+      JUPYTER_TOKEN: secret,
+      JUPYTERHUB_API_TOKEN: apiToken,
+      JPY_API_TOKEN: apiToken,
+      JUPYTERHUB_API_URL: apiUrl,
+      JUPYTERHUB_BASE_URL: '/',
+      JUPYTERHUB_SERVICE_PREFIX: baseUrl,
+      JUPYTERHUB_USER: user,
+      JUPYTERHUB_SERVER_NAME: server,
+      JUPYTERHUB_CLIENT_ID: clientId,
+      JUPYTERHUB_OAUTH_CALLBACK_URL: `${baseUrl}oauth_callback`,
+      JUPYTERHUB_OAUTH_ACCESS_SCOPES: JSON.stringify([`access:servers!server=${user}/${server}`, `access:servers!user=${user}`]),
+      JUPYTERHUB_ACTIVITY_URL: `${apiUrl}/users/${encodeURIComponent(user)}/activity`,
+      JUPYTERHUB_HOST: '',
+      ...(this.o.adminAccess ? { JUPYTERHUB_ADMIN_ACCESS: '1' } : {}),
+    }
+  }
+
+  /** Stops a server (idempotent). */
+  async stop(user: string, server: string): Promise<void> {
+    await this.inflight.get(this.ref(user, server))?.catch(() => {})
+    const lock = await acquireLock(this.d.redis, this.d.keys.serverLock(user, server))
+    if (!lock) throw new BadRequest(`${this.ref(user, server)} is being started or stopped`, 'pending')
+    try {
+      const rec = await this.d.servers.get(user, server)
+      if (!rec || rec.state === 'stopped') return
+      await this.d.servers.save(user, server, { state: 'stopping' })
+      await this.d.tables.del('routes', routeKey(user, server))
+      if (rec.spawner) await this.d.spawner.stop(rec.spawner, { graceMs: this.o.stopGraceSec * 1000 })
+      await this.cleanup(user, server, rec, '')
+      this.d.log.info('server stopped', { user, server })
+    } finally {
+      await lock.release()
+    }
+  }
+
+  /** Marks a server stopped and removes its route and tokens. */
+  private async cleanup(user: string, server: string, rec: ServerRecord, message: string): Promise<void> {
+    await this.d.tables.del('routes', routeKey(user, server))
+    await this.d.tokens.revokeServerTokens(user, server)
+    const failed = !!message
+    const tail = failed && rec.log ? tailFile(rec.log, 20) : ''
+    await this.d.servers.save(user, server, {
+      state: 'stopped', stopped: new Date().toISOString(), spawner: null, message: tail ? `${message}\n${tail}` : message, failed, target: '', url: '', token: '',
+    })
+  }
+
+  /** Checks one server; a server that died is cleaned up. Skips servers whose lock is held. */
+  async check(user: string, server: string): Promise<void> {
+    const lock = await acquireLock(this.d.redis, this.d.keys.serverLock(user, server))
+    if (!lock) return // a start or stop is in progress somewhere
+    try {
+      const rec = await this.d.servers.get(user, server)
+      if (!rec || rec.state === 'stopped') {
+        await this.d.servers.save(user, server, { state: 'stopped' })
+        return
+      }
+      const status = rec.spawner ? await this.d.spawner.poll(rec.spawner) : ({ phase: 'stopped' } as const)
+      if (rec.state === 'running' && status.phase !== 'stopped') return
+      // stopped on its own, or a pending/stopping record whose replica went away
+      if (rec.spawner && status.phase !== 'stopped') await this.d.spawner.stop(rec.spawner, { graceMs: this.o.stopGraceSec * 1000 })
+      const why = rec.state === 'running' ? 'server exited' : rec.state === 'pending' ? 'the spawn was interrupted' : ''
+      await this.cleanup(user, server, rec, why)
+      if (rec.state === 'pending') await this.d.progress.publish(user, server, { progress: 100, message: `Spawn failed: ${why}`, failed: true })
+      this.d.log.warn('server no longer running', { user, server, was: rec.state })
+    } finally {
+      await lock.release()
+    }
+  }
+
+  async checkAll(): Promise<void> {
+    for (const { user, name } of await this.d.servers.active()) {
+      if (this.inflight.has(this.ref(user, name))) continue
+      await this.check(user, name).catch((err) => this.d.log.error('failed to check server', { user, server: name, err }))
+    }
+  }
+
+  private async noticeExit(state: SpawnerState): Promise<void> {
+    for (const { user, name } of await this.d.servers.active()) {
+      const rec = await this.d.servers.get(user, name)
+      if (rec?.state === 'running' && rec.spawner?.pid === state.pid) await this.check(user, name)
+    }
+  }
+
+  /** Stops every server (used by `edgehub up` on shutdown). */
+  async stopAll(): Promise<void> {
+    await Promise.all((await this.d.servers.active()).map(({ user, name }) => this.stop(user, name).catch(() => {})))
+  }
+}

@@ -1,0 +1,93 @@
+// API tokens: the token itself is shown once; Redis keeps only its SHA-256 digest.
+import { randomBytes } from 'node:crypto'
+import type { Redis } from 'ioredis'
+import { NotFound } from '../errors'
+import type { KeyNames } from './keys'
+import type { ProxyTables } from './proxy-tables'
+import { tokenDigest } from './token-digest'
+
+export interface TokenRecord {
+  id: string
+  user: string
+  kind: 'api' | 'server'
+  server: string
+  note: string
+  created: string
+  expiresAt: string | null
+  lastActivity: string | null
+}
+
+function fromHash(h: Record<string, string>): TokenRecord | undefined {
+  if (!h.id) return undefined
+  return {
+    id: h.id,
+    user: h.user,
+    kind: h.kind === 'server' ? 'server' : 'api',
+    server: h.server ?? '',
+    note: h.note ?? '',
+    created: h.created,
+    expiresAt: h.expires_at ? new Date(Number(h.expires_at) * 1000).toISOString() : null,
+    lastActivity: h.last_activity || null,
+  }
+}
+
+export class Tokens {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: KeyNames,
+    private readonly tables: ProxyTables,
+  ) {}
+
+  /** Makes a new token for user; the returned `token` is never stored. */
+  async issue(
+    user: string,
+    opts: { note?: string; expiresInSec?: number; kind?: 'api' | 'server'; server?: string } = {},
+  ): Promise<{ token: string; record: TokenRecord }> {
+    const token = randomBytes(24).toString('base64url')
+    const id = 'a' + randomBytes(6).toString('hex')
+    const digest = tokenDigest(token)
+    const expiresAt = opts.expiresInSec ? Math.floor(Date.now() / 1000 + opts.expiresInSec) : 0
+    const fields = {
+      id,
+      user,
+      digest,
+      kind: opts.kind ?? 'api',
+      server: opts.server ?? '',
+      note: opts.note ?? '',
+      created: new Date().toISOString(),
+      expires_at: expiresAt ? String(expiresAt) : '',
+    }
+    const m = this.redis.multi().hset(this.keys.token(id), fields).sadd(this.keys.userTokens(user), id).hset(this.keys.tokenByDigest, digest, id)
+    if (expiresAt) m.expireat(this.keys.token(id), expiresAt + 60)
+    await m.exec()
+    await this.tables.set('tokens', digest, { user, expires_at: expiresAt })
+    return { token, record: fromHash(fields)! }
+  }
+
+  /** The record of a presented token, when it exists and has not expired. */
+  async verify(token: string): Promise<TokenRecord | undefined> {
+    const id = await this.redis.hget(this.keys.tokenByDigest, tokenDigest(token))
+    if (!id) return undefined
+    const rec = fromHash(await this.redis.hgetall(this.keys.token(id)))
+    if (!rec || (rec.expiresAt && Date.parse(rec.expiresAt) <= Date.now())) return undefined
+    return rec
+  }
+
+  async list(user: string): Promise<TokenRecord[]> {
+    const ids = await this.redis.smembers(this.keys.userTokens(user))
+    const recs = await Promise.all(ids.map(async (id) => fromHash(await this.redis.hgetall(this.keys.token(id)))))
+    return recs.filter((r): r is TokenRecord => !!r).sort((a, b) => a.created.localeCompare(b.created))
+  }
+
+  async revoke(id: string): Promise<void> {
+    const h = await this.redis.hgetall(this.keys.token(id))
+    if (!h.id) throw new NotFound(`token ${id} not found`)
+    await this.tables.del('tokens', h.digest)
+    await this.redis.multi().del(this.keys.token(id)).srem(this.keys.userTokens(h.user), id).hdel(this.keys.tokenByDigest, h.digest).exec()
+  }
+
+  /** Revokes every token of user that belongs to server (kind 'server'). */
+  async revokeServerTokens(user: string, server: string): Promise<void> {
+    for (const t of await this.list(user)) if (t.kind === 'server' && t.server === server) await this.revoke(t.id)
+  }
+}

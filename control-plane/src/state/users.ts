@@ -1,0 +1,91 @@
+// User records in Redis (hub side) and the proxy's view of them (admin flag).
+import type { Redis } from 'ioredis'
+import { Conflict, NotFound } from '../errors'
+import type { KeyNames } from './keys'
+import type { ProxyTables } from './proxy-tables'
+
+export interface UserRecord {
+  name: string
+  admin: boolean
+  approved: boolean
+  created: string
+  lastActivity: string | null
+}
+
+function fromHash(h: Record<string, string>): UserRecord | undefined {
+  if (!h.name) return undefined
+  return {
+    name: h.name,
+    admin: h.admin === '1',
+    approved: h.approved !== '0',
+    created: h.created,
+    lastActivity: h.last_activity || null,
+  }
+}
+
+export class Users {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: KeyNames,
+    private readonly tables: ProxyTables,
+  ) {}
+
+  async get(name: string): Promise<UserRecord | undefined> {
+    return fromHash(await this.redis.hgetall(this.keys.user(name)))
+  }
+
+  async require(name: string): Promise<UserRecord> {
+    const u = await this.get(name)
+    if (!u) throw new NotFound(`user ${name} not found`)
+    return u
+  }
+
+  async names(offset = 0, limit = -1): Promise<string[]> {
+    return this.redis.zrange(this.keys.users, String(offset), String(limit < 0 ? -1 : offset + limit - 1))
+  }
+
+  async count(): Promise<number> {
+    return this.redis.zcard(this.keys.users)
+  }
+
+  /** Creates the user; Conflict when the name is taken. */
+  async create(name: string, opts: { admin?: boolean; approved?: boolean; passwordHash?: string } = {}): Promise<UserRecord> {
+    const key = this.keys.user(name)
+    const created = new Date().toISOString()
+    const fields: Record<string, string> = {
+      admin: opts.admin ? '1' : '0',
+      approved: opts.approved === false ? '0' : '1',
+      created,
+    }
+    if (opts.passwordHash) fields.password = opts.passwordHash
+    // HSETNX on "name" is the atomic claim; the rest follows in one MULTI.
+    if (!(await this.redis.hsetnx(key, 'name', name))) throw new Conflict(`user ${name} already exists`)
+    await this.redis.multi().hset(key, fields).zadd(this.keys.users, 0, name).exec()
+    await this.tables.set('users', name, { admin: !!opts.admin })
+    return (await this.get(name))!
+  }
+
+  async setAdmin(name: string, admin: boolean): Promise<void> {
+    await this.require(name)
+    await this.redis.hset(this.keys.user(name), 'admin', admin ? '1' : '0')
+    await this.tables.set('users', name, { admin })
+  }
+
+  async approve(name: string): Promise<void> {
+    await this.require(name)
+    await this.redis.hset(this.keys.user(name), 'approved', '1')
+  }
+
+  async passwordHash(name: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.user(name), 'password')) ?? undefined
+  }
+
+  async setPasswordHash(name: string, hash: string): Promise<void> {
+    await this.require(name)
+    await this.redis.hset(this.keys.user(name), 'password', hash)
+  }
+
+  async touch(name: string, when = new Date()): Promise<void> {
+    await this.redis.hset(this.keys.user(name), 'last_activity', when.toISOString())
+  }
+}

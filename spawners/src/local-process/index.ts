@@ -1,0 +1,116 @@
+// local-process: each server is a process on this machine, in its own process group,
+// detached from the hub so that it outlives a hub restart.
+import { spawn } from 'node:child_process'
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import type { ServerStatus, SpawnRequest, Spawner, SpawnerLogger, SpawnerState } from '../spawner'
+
+export interface LocalProcessOptions {
+  command: string[]
+  args?: string[]
+  notebookDir: string // may hold {data_dir} and {user}
+  env: Record<string, string>
+  ip: string
+  dataDir: string
+  log: SpawnerLogger
+}
+
+function defaultArgs(command: string[]): string[] {
+  const app = command.some((c) => c === 'notebook' || c.endsWith('jupyter-notebook')) ? 'NotebookApp' : 'ServerApp'
+  return [
+    '--no-browser',
+    '--ip={ip}',
+    '--port={port}',
+    `--${app}.base_url={base_url}`,
+    `--${app}.allow_remote_access=True`,
+    `--${app}.notebook_dir={notebook_dir}`,
+  ]
+}
+
+const fill = (s: string, vars: Record<string, string>) => s.replace(/\{(\w+)\}/g, (m, k: string) => vars[k] ?? m)
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer().on('error', reject)
+    srv.listen(0, host, () => {
+      const addr = srv.address()
+      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no free port'))))
+    })
+  })
+}
+
+/** Field 22 of /proc/PID/stat (start time in clock ticks) and the process state; undefined when gone. */
+function procStat(pid: number): { startTime: string; state: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return { state: rest[0], startTime: rest[19] }
+  } catch {
+    return undefined
+  }
+}
+
+function alive(state: SpawnerState): boolean {
+  const pid = Number(state.pid)
+  const st = pid > 0 ? procStat(pid) : undefined
+  return !!st && st.state !== 'Z' && st.startTime === state.startTime
+}
+
+export function createLocalProcessSpawner(opts: LocalProcessOptions): Spawner {
+  const listeners: Array<(s: SpawnerState) => void> = []
+  return {
+    async start(req: SpawnRequest, signal: AbortSignal): Promise<SpawnerState> {
+      signal.throwIfAborted()
+      const port = await freePort(opts.ip)
+      const notebookDir = fill(opts.notebookDir, { data_dir: opts.dataDir, user: req.user })
+      mkdirSync(notebookDir, { recursive: true })
+      const vars = { ip: opts.ip, port: String(port), base_url: req.baseUrl, notebook_dir: notebookDir, user: req.user, server: req.server }
+      const [cmd, ...cmdArgs] = opts.command
+      const args = [...cmdArgs, ...(opts.args ?? defaultArgs(opts.command)).map((a) => fill(a, vars))]
+      const fd = openSync(req.logFile, 'a')
+      const child = spawn(cmd, args, {
+        cwd: notebookDir,
+        detached: true,
+        stdio: ['ignore', fd, fd],
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: notebookDir, LANG: process.env.LANG ?? 'C.UTF-8', ...opts.env, ...req.env },
+      })
+      closeSync(fd)
+      const pid = await new Promise<number>((resolve, reject) => {
+        child.once('spawn', () => resolve(child.pid!))
+        child.once('error', (err) => reject(new Error(`failed to start ${cmd}: ${err.message}`)))
+      })
+      child.unref()
+      const state: SpawnerState = { pid, startTime: procStat(pid)?.startTime ?? '', ip: opts.ip, port, baseUrl: req.baseUrl }
+      child.once('exit', () => listeners.forEach((l) => l(state)))
+      opts.log.info('started server process', { user: req.user, server: req.server, pid, port })
+      return state
+    },
+
+    async poll(state: SpawnerState): Promise<ServerStatus> {
+      if (!alive(state)) return { phase: 'stopped', reason: 'process exited' }
+      const target = `${state.ip}:${state.port}`
+      return { phase: 'running', target, url: `http://${target}${state.baseUrl}` }
+    },
+
+    async stop(state: SpawnerState, { graceMs = 10_000 } = {}): Promise<void> {
+      const pid = Number(state.pid)
+      if (!alive(state)) return
+      const signalGroup = (sig: NodeJS.Signals) => {
+        try {
+          process.kill(-pid, sig)
+        } catch {
+          /* already gone */
+        }
+      }
+      signalGroup('SIGTERM')
+      const deadline = Date.now() + graceMs
+      while (alive(state) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+      signalGroup('SIGKILL')
+      while (alive(state)) await new Promise((r) => setTimeout(r, 20))
+    },
+
+    onExit(listener) {
+      listeners.push(listener)
+    },
+  }
+}
