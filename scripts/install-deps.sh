@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what edgehub needs on Debian/Ubuntu: npm dependencies and Debian packages.
+# As root it installs missing packages with apt-get; otherwise it prints the exact command and stops.
+# usage: scripts/install-deps.sh [--test]   (--test adds what the test suite needs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(redis-server nginx libnginx-mod-http-lua lua-resty-core lua-resty-lrucache jupyter-notebook python3-ipykernel)
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(chromium lua-busted)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) -eq 0 ]]; then
+    echo "edgehub: installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "edgehub: these Debian packages are missing: ${missing[*]}" >&2
+    echo "Install them with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "edgehub: installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,85 @@
+// Starts the real stack for a test: Redis, one hub process, the nginx proxy, all on free loopback ports,
+// with data in a temp directory. Everything is stopped by PID in stop().
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { stringify } from 'yaml'
+import { startRedis, type RedisProcess } from '../../control-plane/src/stack/redis-process'
+import { startChild, type Child } from '../../control-plane/src/stack/child'
+import { startProxy } from '../../proxy/src/nginx-process'
+import { freePort } from '../../control-plane/src/util/ports'
+import { waitFor } from '../../control-plane/src/util/wait'
+import { loadConfig } from '../../control-plane/src/config/load'
+import { buildDeps, type Deps } from '../../control-plane/src/deps'
+import { createLogger } from '../../control-plane/src/log'
+
+const ROOT = resolve(import.meta.dirname, '../..')
+export const BIN = join(ROOT, 'bin/edgehub.js')
+
+export interface Stack {
+  url: string
+  dir: string
+  configFile: string
+  deps: Deps
+  hub: Child
+  startHub(): Promise<void>
+  killHub(signal?: NodeJS.Signals): Promise<void>
+  stop(): Promise<void>
+}
+
+export async function startStack(overrides: Record<string, unknown> = {}): Promise<Stack> {
+  const dir = mkdtempSync(join(tmpdir(), 'edgehub-test-'))
+  const [port, hubPort, redisPort] = await Promise.all([freePort(), freePort(), freePort()])
+  const settings = {
+    dataDir: dir,
+    port,
+    logLevel: 'warn',
+    hub: { port: hubPort, pollIntervalSec: 1, slowSpawnTimeoutSec: 5 },
+    redis: { url: `redis://127.0.0.1:${redisPort}` },
+    proxy: { workers: 1 },
+    auth: { native: { scryptCost: 1024 } },
+    ...overrides,
+  }
+  const configFile = join(dir, 'edgehub.yaml')
+  writeFileSync(configFile, stringify(settings))
+  const { config } = loadConfig({ file: configFile, env: {} })
+
+  const redis: RedisProcess = await startRedis({ dir: join(dir, 'redis'), port: redisPort })
+  const deps = await buildDeps(config, { log: createLogger('test', { level: 'error' }) })
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_')))
+
+  const stack: Stack = {
+    url: `http://127.0.0.1:${port}`,
+    dir,
+    configFile,
+    deps,
+    hub: undefined as unknown as Child,
+    async startHub() {
+      stack.hub = startChild({ name: 'hub', command: process.execPath, args: [BIN, 'hub', '--config', configFile], env, logFile: join(dir, 'hub.log') })
+      await waitFor('hub health', async () => (await fetch(`http://127.0.0.1:${hubPort}/hub/health`).catch(() => null))?.ok, { timeoutMs: 20_000 })
+    },
+    async killHub(signal = 'SIGKILL') {
+      stack.hub.proc.kill(signal)
+      await stack.hub.exited
+    },
+    async stop() {
+      await stack.hub?.stop().catch(() => {})
+      await deps.orchestrator.stopAll().catch(() => {})
+      await proxy.stop().catch(() => {})
+      await deps.close()
+      await redis.stop()
+      if (!process.env.EDGEHUB_KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true })
+    },
+  }
+  await stack.startHub()
+  const proxy = await startProxy({
+    listen: { host: '127.0.0.1', port },
+    hubUpstreams: [`127.0.0.1:${hubPort}`],
+    redis: { host: '127.0.0.1', port: redisPort },
+    prefix: config.redis.prefix,
+    runDir: join(dir, 'proxy'),
+    workerProcesses: 1,
+    user: process.getuid?.() === 0 ? 'root' : undefined,
+  })
+  return stack
+}
