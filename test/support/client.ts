@@ -2,7 +2,10 @@
 
 export class Client {
   readonly jar = new Map<string, string>()
-  constructor(readonly base: string) {}
+  constructor(
+    readonly base: string,
+    private readonly fetcher: (url: string, init: RequestInit) => Response | Promise<Response> = fetch,
+  ) {}
 
   cookieHeader(): string {
     return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ')
@@ -11,7 +14,7 @@ export class Client {
   async request(path: string, init: RequestInit & { headers?: Record<string, string> } = {}): Promise<Response> {
     const headers: Record<string, string> = { ...(init.headers ?? {}) }
     if (this.jar.size && !headers.cookie) headers.cookie = this.cookieHeader()
-    const res = await fetch(this.base + path, { ...init, headers, redirect: 'manual' })
+    const res = await this.fetcher(this.base + path, { ...init, headers, redirect: 'manual' })
     for (const sc of res.headers.getSetCookie()) {
       const [pair, ...attrs] = sc.split(';')
       const i = pair.indexOf('=')

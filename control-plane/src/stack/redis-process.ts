@@ -47,6 +47,7 @@ export async function startRedis(opts: RedisProcessOptions): Promise<RedisProces
   })
   const url = `redis://${bind}:${opts.port}`
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  probe.on('error', () => {}) // refused until redis listens; waitFor reports the outcome
   try {
     await waitFor(
       `redis on port ${opts.port}`,

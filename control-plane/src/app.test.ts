@@ -1,0 +1,258 @@
+// The control plane in-process (app.request) against a real Redis: pages, login, XSRF, sessions.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { buildApp } from './app'
+import { buildDeps, type Deps } from './deps'
+import { loadConfig } from './config/load'
+import { createLogger } from './log'
+import { testRedis } from '../../test/support/redis'
+import { Client } from '../../test/support/client'
+
+let redis: Awaited<ReturnType<typeof testRedis>>
+let deps: Deps
+let app: ReturnType<typeof buildApp>
+const client = () => new Client('http://hub.test', (url, init) => app.request(url, init))
+
+beforeAll(async () => {
+  redis = await testRedis()
+  const { config } = loadConfig({
+    env: {
+      EDGEHUB_REDIS_URL: redis.url,
+      EDGEHUB_DATA_DIR: mkdtempSync(join(tmpdir(), 'edgehub-app-')),
+      EDGEHUB_AUTH_NATIVE_SCRYPT_COST: '16384',
+      EDGEHUB_AUTH_NATIVE_ALLOW_SIGNUP: 'true',
+      EDGEHUB_AUTH_ADMINS: 'root',
+    },
+  })
+  deps = await buildDeps(config, { log: createLogger('test', { level: 'error' }) })
+  app = buildApp(deps)
+  await deps.users.create('alice', { passwordHash: await deps.native!.hash('alice-password') })
+  await deps.users.create('root', { admin: true, passwordHash: await deps.native!.hash('root-password') })
+})
+afterAll(async () => {
+  await deps?.close()
+  await redis?.stop()
+})
+
+describe('POST /hub/login', () => {
+  it('sets an HttpOnly SameSite=Lax session cookie and redirects to next', async () => {
+    const c = client()
+    await c.get('/hub/login')
+    const res = await c.postForm('/hub/login?next=%2Fuser%2Falice%2Flab', { username: 'Alice', password: 'alice-password' })
+    expect(res.status).toBe(302)
+    expect(res.headers.get('location')).toBe('/user/alice/lab')
+    const sc = res.headers.getSetCookie().find((s) => s.startsWith('edgehub-session='))!
+    expect(sc).toMatch(/HttpOnly/)
+    expect(sc).toMatch(/SameSite=Lax/)
+    expect(sc).not.toMatch(/Secure/)
+    const me = await (await c.api('GET', '/user')).json()
+    expect(me).toMatchObject({ kind: 'user', name: 'alice', admin: false })
+  })
+
+  it('does not redirect off-site', async () => {
+    const c = client()
+    const res = await c.postForm('/hub/login?next=//evil.example/x', { username: 'alice', password: 'alice-password' })
+    expect(res.headers.get('location')).toBe('/hub/')
+  })
+
+  it('answers a wrong password and an unknown user with the same message and similar time', async () => {
+    const attempt = async (username: string) => {
+      const c = client()
+      await c.get('/hub/login')
+      const t = performance.now()
+      const res = await c.postForm('/hub/login', { username, password: 'wrong-password' })
+      const ms = performance.now() - t
+      return { status: res.status, text: await res.text(), ms, cookie: c.jar.has('edgehub-session') }
+    }
+    await attempt('nobody') // warm the decoy hash
+    const known: number[] = []
+    const unknown: number[] = []
+    for (let i = 0; i < 5; i++) {
+      const a = await attempt('alice')
+      const b = await attempt(`nobody${i}`)
+      expect(a.status).toBe(403)
+      expect(b.status).toBe(403)
+      expect(a.text).toContain('Invalid user name or password.')
+      expect(b.text).toContain('Invalid user name or password.')
+      expect(a.cookie || b.cookie).toBe(false)
+      known.push(a.ms)
+      unknown.push(b.ms)
+    }
+    const median = (xs: number[]) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]
+    const ratio = median(known) / median(unknown)
+    expect(ratio).toBeGreaterThan(0.5)
+    expect(ratio).toBeLessThan(2)
+    expect(await deps.users.get('nobody0')).toBeUndefined()
+  })
+
+  it('explains an invalid user name and creates nothing', async () => {
+    const c = client()
+    const res = await c.postForm('/hub/login', { username: 'a/b', password: 'x' })
+    expect(res.status).toBe(400)
+    expect(await res.text()).toContain('Invalid user name: the name contains &quot;/&quot;')
+    expect(await deps.users.names()).toEqual(['alice', 'root'])
+  })
+
+  it('refuses a form without the XSRF field', async () => {
+    const c = client()
+    await c.get('/hub/login')
+    const res = await c.request('/hub/login', {
+      method: 'POST',
+      body: new URLSearchParams({ username: 'alice', password: 'alice-password' }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    })
+    expect(res.status).toBe(403)
+    expect(await res.text()).toContain('XSRF check failed')
+    expect(c.jar.has('edgehub-session')).toBe(false)
+  })
+})
+
+describe('sessions', () => {
+  it('logout revokes the session for the hub and the proxies', async () => {
+    const c = client()
+    await c.login('alice', 'alice-password')
+    const cookie = c.jar.get('edgehub-session')!
+    const sid = cookie.split('.')[3]
+    expect((await c.api('GET', '/user')).status).toBe(200)
+    const res = await c.get('/hub/logout')
+    expect(res.headers.get('location')).toBe('/hub/login?logged_out=1')
+    const replay = new Client('http://hub.test', (url, init) => app.request(url, init))
+    replay.jar.set('edgehub-session', cookie)
+    expect((await replay.api('GET', '/user')).status).toBe(401)
+    expect(await deps.tables.get('revoked', sid)).toBeGreaterThan(Date.now() / 1000)
+  })
+
+  it('treats a tampered cookie as logged out', async () => {
+    const c = client()
+    await c.login('alice', 'alice-password')
+    const parts = c.jar.get('edgehub-session')!.split('.')
+    parts[2] = Buffer.from('root').toString('base64url')
+    c.jar.set('edgehub-session', parts.join('.'))
+    const res = await c.get('/hub/home')
+    expect(res.status).toBe(302)
+    expect(res.headers.get('location')).toBe('/hub/login?next=%2Fhub%2Fhome')
+  })
+
+  it('keeps accepting cookies signed with the previous key after a rotation', async () => {
+    const c = client()
+    await c.login('alice', 'alice-password')
+    await deps.cookieKeys.rotate()
+    expect((await c.api('GET', '/user')).status).toBe(200)
+    const fresh = client()
+    await fresh.login('alice', 'alice-password')
+    expect(fresh.jar.get('edgehub-session')!.split('.')[1]).not.toBe(c.jar.get('edgehub-session')!.split('.')[1])
+  })
+})
+
+describe('API authentication', () => {
+  it('accepts an API token and needs no XSRF header with it', async () => {
+    const { token } = await deps.tokens.issue('alice')
+    const res = await app.request('/hub/api/user', { headers: { authorization: `token ${token}` } })
+    expect(res.status).toBe(200)
+    expect((await res.json()).name).toBe('alice')
+    const bearer = await app.request('/hub/api/users/alice/activity', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ last_activity: new Date().toISOString() }),
+    })
+    expect(bearer.status).toBe(204)
+  })
+
+  it('refuses a cookie-authenticated API write without X-XSRFToken', async () => {
+    const c = client()
+    await c.login('alice', 'alice-password')
+    const res = await c.request('/hub/api/users/alice/server', { method: 'POST' })
+    expect(res.status).toBe(403)
+    expect(await res.json()).toEqual({ status: 403, message: 'XSRF check failed: reload the page and try again' })
+  })
+
+  it('answers 401 JSON without credentials and 403 for another user', async () => {
+    expect(await (await app.request('/hub/api/user')).json()).toEqual({ status: 401, message: 'authentication required' })
+    const { token } = await deps.tokens.issue('alice')
+    const res = await app.request('/hub/api/users/root', { headers: { authorization: `token ${token}` } })
+    expect(res.status).toBe(403)
+  })
+
+  it('stops accepting a revoked token', async () => {
+    const { token, record } = await deps.tokens.issue('alice')
+    await deps.tokens.revoke(record.id)
+    expect((await app.request('/hub/api/user', { headers: { authorization: `token ${token}` } })).status).toBe(401)
+  })
+})
+
+describe('sign-up and approval', () => {
+  it('creates an account that cannot log in until an admin approves it', async () => {
+    const c = client()
+    await c.get('/hub/signup')
+    const res = await c.postForm('/hub/signup', { username: 'Newbie', password: 'newbie-password' })
+    expect(await res.text()).toContain('An administrator must approve it')
+    const attempt = await c.postForm('/hub/login', { username: 'newbie', password: 'newbie-password' })
+    expect(attempt.status).toBe(403)
+    expect(await attempt.text()).toContain('waiting for an administrator')
+    const admin = client()
+    await admin.login('root', 'root-password')
+    const approve = await admin.postForm('/hub/admin/approve/newbie', {})
+    expect(approve.status).toBe(302)
+    const ok = await c.postForm('/hub/login', { username: 'newbie', password: 'newbie-password' })
+    expect(ok.status).toBe(302)
+  })
+
+  it('refuses a short password with the rule in the message', async () => {
+    const c = client()
+    const res = await c.postForm('/hub/signup', { username: 'shorty', password: 'x' })
+    expect(res.status).toBe(400)
+    expect(await res.text()).toContain('at least 8 characters')
+    expect(await deps.users.get('shorty')).toBeUndefined()
+  })
+
+  it('lets a non-admin not approve anyone', async () => {
+    const c = client()
+    await c.login('alice', 'alice-password')
+    expect((await c.postForm('/hub/admin/approve/alice', {})).status).toBe(403)
+  })
+})
+
+describe('change password', () => {
+  it('needs the current password', async () => {
+    await deps.users.create('carol', { passwordHash: await deps.native!.hash('carol-password') })
+    const c = client()
+    await c.login('carol', 'carol-password')
+    const bad = await c.postForm('/hub/change-password', { old_password: 'nope', new_password: 'carol-new-password' })
+    expect(bad.status).toBe(400)
+    const good = await c.postForm('/hub/change-password', { old_password: 'carol-password', new_password: 'carol-new-password' })
+    expect(await good.text()).toContain('Your password was changed.')
+    expect((await client().login('carol', 'carol-new-password')).status).toBe(302)
+  })
+})
+
+describe('error pages', () => {
+  it('sends an anonymous visitor of a hub page to the login page', async () => {
+    const res = await app.request('/hub/nowhere')
+    expect(res.status).toBe(302)
+    expect(res.headers.get('location')).toBe('/hub/login?next=%2Fhub%2Fnowhere')
+  })
+
+  it('renders a readable 404 page for a logged-in user', async () => {
+    const c = client()
+    await c.login('alice', 'alice-password')
+    const res = await c.get('/hub/nowhere')
+    expect(res.status).toBe(404)
+    const html = await res.text()
+    expect(html).toContain('404 · Not found')
+    expect(html).toContain('There is nothing at /hub/nowhere.')
+  })
+
+  it('renders a 403 page when a user opens another user\'s server page', async () => {
+    const c = client()
+    await c.login('alice', 'alice-password')
+    const res = await c.get('/hub/user/root/tree')
+    expect(res.status).toBe(403)
+    expect(await res.text()).toContain('You are logged in as alice and may not use root&#39;s server.')
+  })
+
+  it('answers /hub/health', async () => {
+    expect(await (await app.request('/hub/health')).json()).toMatchObject({ status: 'ok' })
+  })
+})

@@ -1,0 +1,74 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { loadConfig } from './load'
+import { ConfigError } from '../errors'
+
+function file(text: string): string {
+  const p = join(mkdtempSync(join(tmpdir(), 'edgehub-cfg-')), 'edgehub.yaml')
+  writeFileSync(p, text)
+  return p
+}
+
+function problems(fn: () => unknown): string {
+  try {
+    fn()
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError)
+    return (err as Error).message
+  }
+  throw new Error('expected a ConfigError')
+}
+
+describe('loadConfig', () => {
+  it('gives the documented defaults with no file and no environment', () => {
+    const { config } = loadConfig({ env: {}, cwd: tmpdir() })
+    expect(config.port).toBe(8000)
+    expect(config.dataDir).toBe(join(tmpdir(), 'data'))
+    expect(config.auth.kind).toBe('native')
+    expect(config.spawner['local-process'].command).toEqual(['jupyter', 'notebook'])
+  })
+
+  it('reads EDGEHUB_DATA_DIR and EDGEHUB_PORT over the file', () => {
+    const f = file('port: 9000\ndataDir: /srv/a\n')
+    const { config } = loadConfig({ file: f, env: { EDGEHUB_PORT: '9100', EDGEHUB_DATA_DIR: '/srv/b' } })
+    expect(config.port).toBe(9100)
+    expect(config.dataDir).toBe('/srv/b')
+  })
+
+  it('maps nested settings to EDGEHUB_SECTION_KEY variables', () => {
+    const { config } = loadConfig({ env: { EDGEHUB_SPAWNER_START_TIMEOUT_SEC: '12', EDGEHUB_PROXY_ADMIN_ACCESS: 'true', EDGEHUB_AUTH_ADMINS: 'ann, bob' } })
+    expect(config.spawner.startTimeoutSec).toBe(12)
+    expect(config.proxy.adminAccess).toBe(true)
+    expect(config.auth.admins).toEqual(['ann', 'bob'])
+  })
+
+  it('names an unknown key in the file, with its dotted path', () => {
+    const msg = problems(() => loadConfig({ file: file('spawner:\n  startTimeoutSecs: 5\n'), env: {} }))
+    expect(msg).toContain('spawner.startTimeoutSecs: unknown setting')
+    expect(msg).toContain('(1 problem)')
+  })
+
+  it('reports every problem at once', () => {
+    const msg = problems(() => loadConfig({ file: file('port: "x"\nauth:\n  kind: ldap\nfoo: 1\n'), env: {} }))
+    expect(msg).toContain('(3 problems)')
+    expect(msg).toMatch(/^ {2}port: expected number/m)
+    expect(msg).toMatch(/^ {2}auth\.kind: /m)
+    expect(msg).toMatch(/^ {2}foo: unknown setting/m)
+  })
+
+  it('names the environment variable a bad value came from', () => {
+    const msg = problems(() => loadConfig({ env: { EDGEHUB_PORT: 'eighty' } }))
+    expect(msg).toContain('port: expected number, received string (from EDGEHUB_PORT)')
+  })
+
+  it('refuses an unknown EDGEHUB_ variable', () => {
+    expect(problems(() => loadConfig({ env: { EDGEHUB_PROT: '1' } }))).toContain('EDGEHUB_PROT: unknown environment variable')
+  })
+
+  it('says which file cannot be parsed', () => {
+    const f = file('port: [1\n')
+    expect(problems(() => loadConfig({ file: f, env: {} }))).toContain(`cannot parse ${f}`)
+  })
+})
