@@ -1,0 +1,97 @@
+-- Phase glue: access_by_lua for /user/ and /services/, and the error-page handlers.
+-- The one place that turns a decision into a status; it never talks to Redis or the hub.
+local ngx = ngx
+local store = require "edgehub.store"
+local identity = require "edgehub.identity"
+local route = require "edgehub.route"
+local session = require "edgehub.session"
+local pages = require "edgehub.pages"
+local log = require "edgehub.log"
+
+local type = type
+local escape_uri = ngx.escape_uri
+local set_header = ngx.req.set_header
+
+
+local _M = {}
+
+
+local STRIP_COOKIES = { ["edgehub-session"] = true, ["edgehub-xsrf"] = true }
+
+
+local function allowed(user, r)
+    if r.kind == "service" or r.user == user then
+        return true
+    end
+    if store.get("settings", "admin_access") ~= true then
+        return false
+    end
+    local u = store.get("users", user)
+    return type(u) == "table" and u.admin == true
+end
+
+
+function _M.run()
+    if not store.synced() then
+        return pages.send("unsynced")
+    end
+    local var = ngx.var
+    local uri = var.uri
+    local user = identity.resolve(ngx.time())
+    if not user then
+        if pages.wants_json(uri) then
+            return pages.send("login_required", { json = true })
+        end
+        return ngx.redirect("/hub/login?next=" .. escape_uri(var.request_uri), 302)
+    end
+    var.edgehub_user = user
+
+    local r, prefix = route.match(uri, store.route)
+    if r == nil then
+        return ngx.redirect("/hub" .. var.request_uri, 302)
+    elseif r == false then
+        log.err("proxy.access", "invalid route entry", { prefix = prefix, request_id = var.edgehub_request_id })
+        return pages.send("bad_route")
+    end
+    if not allowed(user, r) then
+        return pages.send("forbidden", { user = user })
+    end
+
+    ngx.ctx.edgehub_route = r
+    if type(r.token) == "string" and r.token ~= "" then
+        set_header("Authorization", "token " .. r.token)
+    end
+    local cookie = var.http_cookie
+    if cookie then
+        local kept = session.strip_cookies(cookie, STRIP_COOKIES, "edgehub-")
+        if kept ~= cookie then
+            set_header("Cookie", kept)
+        end
+    end
+end
+
+
+-- error_page for /user/ and /services/ when the server refuses or times out.
+function _M.upstream_down()
+    local uri = ngx.var.uri
+    local _, prefix = route.match(uri, store.route)
+    if not prefix then
+        local name = route.parse_user_path(uri)
+        prefix = name and ("/user/" .. name .. "/") or uri
+    end
+    return pages.send("upstream_down", { prefix = prefix })
+end
+
+
+-- error_page for the hub upstream when no hub replica answers.
+function _M.hub_down()
+    local user
+    local cookie = ngx.var.http_cookie
+    if cookie and store.synced() then
+        user = identity.from_cookie(cookie, ngx.time())
+    end
+    return pages.send("hub_down", { user = user })
+end
+
+
+return _M

@@ -1,0 +1,29 @@
+-- GET /_edgehub/proxy/health: 200 once the local copy was synced (even if Redis is away now),
+-- 503 before the first sync.
+local ngx = ngx
+local store = require "edgehub.store"
+local json = require "edgehub.json"
+
+
+local _M = {}
+
+
+function _M.run()
+    local s = store.status()
+    local body = {
+        status = s.synced and "ok" or "starting",
+        synced = s.synced,
+        version = s.version,
+        redis = s.connected and "connected" or "disconnected",
+    }
+    if s.last_sync then
+        body.last_sync_age = ngx.time() - s.last_sync
+    end
+    ngx.status = s.synced and 200 or 503
+    ngx.header["Content-Type"] = "application/json"
+    ngx.header["Cache-Control"] = "no-store"
+    ngx.print(json.encode(body))
+end
+
+
+return _M

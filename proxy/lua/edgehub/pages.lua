@@ -1,0 +1,113 @@
+-- Error responses: a small HTML page for browsers, {"status":N,"message":"..."} for API calls.
+local ngx = ngx
+local json = require "edgehub.json"
+
+local gsub = string.gsub
+local find = string.find
+local format = string.format
+
+
+local _M = {}
+
+
+local ESCAPES = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }
+
+local function esc(s)
+    return (gsub(s, "[&<>\"']", ESCAPES))
+end
+_M.escape_html = esc
+
+
+-- An API call (JSON answer) rather than a browser page: Authorization present, a WebSocket
+-- upgrade, Accept naming application/json, or /api/ in the path.
+function _M.wants_json(uri)
+    local var = ngx.var
+    if var.http_authorization or var.http_upgrade then
+        return true
+    end
+    local accept = var.http_accept
+    if accept and find(accept, "application/json", 1, true) then
+        return true
+    end
+    return find(uri or var.uri, "/api/", 1, true) ~= nil
+end
+
+
+-- kind -> status, title, text for JSON (plain), and the HTML body (with %s for escaped values)
+local PAGES = {
+    login_required = { 401, "Login required", "authentication required" },
+    forbidden = { 403, "Forbidden", "forbidden: this server belongs to another user" },
+    upstream_down = { 502, "Server not responding", "the server is not responding" },
+    bad_route = { 502, "Server unavailable", "the route to this server is invalid" },
+    hub_down = { 503, "Hub unavailable", "the hub is temporarily unavailable" },
+    unsynced = { 503, "Starting", "the proxy has not loaded its routing table yet; try again shortly" },
+}
+
+
+local HTML = [[<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>%d %s - edgehub</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;color:#222;max-width:36em;margin:12vh auto;padding:0 1em}
+h1{font-size:1.4em;margin:0 0 .5em}code{background:#f3f3f3;padding:0 .25em}a{color:#0b61a4}
+.status{color:#888;font-size:.9em}</style></head>
+<body><p class="status">%d</p><h1>%s</h1>%s</body></html>
+]]
+
+
+-- Explanatory HTML paragraphs; values are escaped here.
+local function paragraphs(kind, vars)
+    local user = vars and vars.user
+    local prefix = vars and vars.prefix
+    if kind == "forbidden" then
+        return format("<p>You are logged in as <b>%s</b>, and this server belongs to someone else.</p>"
+            .. '<p><a href="/hub/home">Your home page</a> · <a href="/hub/logout">Log out</a></p>',
+            esc(user or "another user"))
+    elseif kind == "upstream_down" then
+        return format("<p>The server at <code>%s</code> is not responding. It may be starting, "
+            .. "stopping or may have crashed.</p>"
+            .. '<p>Try again in a moment, or restart it from <a href="/hub/home">your home page</a>.</p>',
+            esc(prefix or "this address"))
+    elseif kind == "hub_down" then
+        if user then
+            local home = "/user/" .. ngx.escape_uri(user) .. "/"
+            return format("<p>The hub is temporarily unavailable; your running server keeps working "
+                .. '<a href="%s">at <code>%s</code></a>.</p>', esc(home), esc(home))
+        end
+        return "<p>The hub is temporarily unavailable; your running server keeps working at "
+            .. "<code>/user/NAME/</code>.</p><p>Try again in a moment.</p>"
+    elseif kind == "unsynced" then
+        return "<p>The proxy is starting and has not loaded its routing table yet.</p>"
+            .. "<p>Try again in a moment.</p>"
+    elseif kind == "bad_route" then
+        return '<p>The route to this server is invalid. Restart it from <a href="/hub/home">your home '
+            .. "page</a>, or ask an administrator.</p>"
+    end
+    return '<p><a href="/hub/login">Log in</a></p>'
+end
+
+
+-- Sends the page for kind and ends the request. vars: { user, prefix, json = bool }.
+function _M.send(kind, vars)
+    local p = PAGES[kind]
+    local status = p[1]
+    local as_json = vars and vars.json
+    if as_json == nil then
+        as_json = _M.wants_json()
+    end
+    ngx.status = status
+    ngx.header["Cache-Control"] = "no-store"
+    if status == 503 then
+        ngx.header["Retry-After"] = "1"
+    end
+    if as_json then
+        ngx.header["Content-Type"] = "application/json"
+        ngx.print(json.encode({ status = status, message = p[3] }))
+    else
+        ngx.header["Content-Type"] = "text/html; charset=utf-8"
+        ngx.print(format(HTML, status, p[2], status, p[2], paragraphs(kind, vars)))
+    end
+    return ngx.exit(ngx.HTTP_OK)
+end
+
+
+return _M

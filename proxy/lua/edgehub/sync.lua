@@ -1,0 +1,204 @@
+-- Background sync of the local copy from Redis (docs/redis-schema.md, "Change stream").
+-- Runs in worker 0 only, in one long-lived timer: full sync, then tail the stream with XREAD
+-- BLOCK, checking that entry ids are contiguous; any gap or version mismatch -> full sync.
+-- On errors: reconnect with capped backoff and keep serving the last copy.
+local ngx = ngx
+local resp = require "edgehub.resp"
+local store = require "edgehub.store"
+local config = require "edgehub.config"
+local keys = require "edgehub.keys"
+local log = require "edgehub.log"
+
+local type = type
+local pcall = pcall
+local tonumber = tonumber
+local tostring = tostring
+local format = string.format
+local min = math.min
+local null = ngx.null
+local exiting = ngx.worker.exiting
+
+
+local _M = {}
+
+
+local TABLES = keys.TABLES
+local F = keys.STREAM_FIELDS
+local COMPONENT = "proxy.sync"
+
+
+local function snapshot(red, k)
+    local cmds = { { "MULTI" }, { "GET", k.version } }
+    for i = 1, #TABLES do
+        cmds[#cmds + 1] = { "HGETALL", k.tables[TABLES[i]] }
+    end
+    cmds[#cmds + 1] = { "EXEC" }
+    local replies, err = red:pipeline(cmds)
+    if not replies then
+        return nil, err
+    end
+    local exec = replies[#replies]
+    if type(exec) ~= "table" or exec.err then
+        local first = replies[1]
+        return nil, "transaction failed: " .. tostring(exec and exec.err or first and first.err)
+    end
+    local version = exec[1] == null and 0 or tonumber(exec[1])
+    if not version then
+        return nil, "bad version: " .. tostring(exec[1])
+    end
+    local tables = {}
+    for i = 1, #TABLES do
+        local flat = exec[i + 1]
+        if type(flat) ~= "table" or flat.err then
+            return nil, "failed to read " .. k.tables[TABLES[i]] .. ": " .. tostring(flat and flat.err)
+        end
+        tables[TABLES[i]] = flat
+    end
+    return version, tables
+end
+
+
+local function apply(fields, now)
+    local entry = {}
+    for i = 1, #fields, 2 do
+        entry[fields[i]] = fields[i + 1]
+    end
+    local t, field, op = entry[F.table], entry[F.key], entry[F.op]
+    if not keys.IS_TABLE[t] or type(field) ~= "string" then
+        return true         -- not ours (a newer hub's table): the version still advances
+    end
+    if op == F.set then
+        return store.put(t, field, entry[F.value] or "", now)
+    elseif op == F.del then
+        store.delete(t, field)
+    end
+    return true
+end
+
+
+-- Returns a resync reason (string), or nil, err on errors, or false when the worker is exiting.
+local function tail(red, k, version, cfg)
+    red:set_timeouts(cfg.connect_timeout, cfg.send_timeout, cfg.sync_block_ms + 2000)
+    while not exiting() do
+        local res, err = red:command("XREAD", "COUNT", cfg.sync_count, "BLOCK", cfg.sync_block_ms,
+                                     "STREAMS", k.changes, format("%d-0", version))
+        if res == nil then
+            return nil, "failed to read changes: " .. tostring(err)
+        end
+        local now = ngx.time()
+        if res == null then
+            local v, verr = red:command("GET", k.version)
+            if v == nil then
+                return nil, "failed to read version: " .. tostring(verr)
+            end
+            local remote = v == null and 0 or tonumber(v)
+            if remote ~= version then
+                return format("redis version %s differs from local %d", tostring(v), version)
+            end
+        else
+            local entries = res[1] and res[1][2] or {}
+            for i = 1, #entries do
+                local want = format("%d-0", version + 1)
+                local id = entries[i][1]
+                if id ~= want then
+                    return "gap in change stream: expected " .. want .. ", got " .. tostring(id)
+                end
+                local ok, aerr = apply(entries[i][2], now)
+                if not ok then
+                    return nil, aerr
+                end
+                version = version + 1
+            end
+            store.set_version(version, now)
+        end
+        store.touch(now)
+    end
+    return false
+end
+
+
+-- One connection's life: full sync, tail, resync as needed. Returns only on error or exit.
+local function run_connection(cfg, state)
+    local k = cfg.keys
+    local red, err = resp.connect(cfg.redis_opts)
+    if not red then
+        return nil, "failed to connect to redis: " .. tostring(err)
+    end
+    while not exiting() do
+        red:set_timeouts(cfg.connect_timeout, cfg.send_timeout, cfg.read_timeout)
+        local version, tables = snapshot(red, k)
+        local ok, serr
+        if version then
+            ok, serr = store.replace(tables, version, ngx.time())
+        else
+            serr = tables
+        end
+        if not ok then
+            red:close()
+            return nil, "failed to sync: " .. tostring(serr)
+        end
+        store.set_connected(true)
+        if state.failures > 0 then
+            log.notice(COMPONENT, "synced after redis errors", { failures = state.failures, version = version })
+        end
+        state.failures, state.backoff = 0, cfg.backoff_min
+        local reason, terr = tail(red, k, version, cfg)
+        if reason == nil then
+            red:close()
+            return nil, terr
+        elseif reason == false then
+            break
+        end
+        log.warn(COMPONENT, "full resync", { reason = reason })
+    end
+    red:close()
+    return true
+end
+
+
+local function loop(premature)
+    if premature then
+        return
+    end
+    local cfg = config.get()
+    local state = { failures = 0, backoff = cfg.backoff_min }
+    while not exiting() do
+        local ok, done, err = pcall(run_connection, cfg, state)
+        if ok and done then
+            break
+        end
+        err = ok and err or ("sync crashed: " .. tostring(done))
+        store.set_connected(false)
+        state.failures = state.failures + 1
+        if state.failures == 1 then
+            log.err(COMPONENT, err, { synced = store.synced() })
+        end
+        ngx.sleep(state.backoff)
+        state.backoff = min(state.backoff * 2, cfg.backoff_max)
+    end
+end
+
+
+-- From init_worker_by_lua: starts the loop in worker 0 only.
+function _M.start()
+    local id = ngx.worker.id()
+    if id ~= nil and id ~= 0 then
+        return true
+    end
+    local cfg = config.get()
+    cfg.redis_opts = cfg.redis_opts or {
+        host = cfg.redis.host, port = cfg.redis.port, password = cfg.redis.password,
+        username = cfg.redis.username, db = cfg.redis.db,
+        connect_timeout = cfg.connect_timeout, send_timeout = cfg.send_timeout,
+        read_timeout = cfg.read_timeout,
+    }
+    local ok, err = ngx.timer.at(0, loop)
+    if not ok then
+        log.err(COMPONENT, "failed to start sync timer", { err = err })
+        return nil, err
+    end
+    return true
+end
+
+
+return _M

@@ -1,0 +1,167 @@
+// Runs the edge proxy: renders nginx.conf into runDir, checks it with `nginx -t`, starts nginx in
+// the foreground as a supervised child, waits for the health location, stops it by pid.
+import { execFile } from 'node:child_process'
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { request } from 'node:http'
+import { isIP } from 'node:net'
+import { join } from 'node:path'
+import { startChild } from '../../control-plane/src/stack/child'
+import { delay, waitFor } from '../../control-plane/src/util/wait'
+import { renderNginxConf, type ProxyRenderOptions } from './render'
+
+export interface ProxyProcessOptions extends ProxyRenderOptions {
+  /** Default 'nginx' (from PATH). */
+  nginxBinary?: string
+  /** How long to wait for the health location to answer; default 15 s. */
+  startTimeoutMs?: number
+}
+
+export interface ProxyProcess {
+  /** Fast shutdown (SIGTERM), then SIGKILL to the master and its workers after 5 s. Idempotent. */
+  stop(): Promise<void>
+  /** Re-renders the config (same options), checks it, sends SIGHUP and waits for new workers. */
+  reload(): Promise<void>
+  /** The master's pid. */
+  pid: number
+  /** e.g. http://127.0.0.1:8000 */
+  url: string
+  errorLog: string
+  accessLog: string
+  confPath: string
+}
+
+export const HEALTH_PATH = '/_edgehub/proxy/health'
+
+function run(cmd: string, args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { encoding: 'utf8' }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 127) : 0
+      resolve({ code, output: `${stdout}${stderr}`.trim() || String(err?.message ?? '') })
+    })
+  })
+}
+
+/** Status of GET url, or 0 when nothing answers. */
+export function probe(url: string, timeoutMs = 1000): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(url, { timeout: timeoutMs, agent: false }, (res) => {
+      res.resume()
+      res.on('end', () => resolve(res.statusCode ?? 0))
+      res.on('error', () => resolve(0))
+    })
+    req.on('timeout', () => req.destroy())
+    req.on('error', () => resolve(0))
+    req.end()
+  })
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number)
+  } catch {
+    return []
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function tail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
+  } catch {
+    return ''
+  }
+}
+
+export async function startProxy(opts: ProxyProcessOptions): Promise<ProxyProcess> {
+  const bin = opts.nginxBinary ?? 'nginx'
+  const user = opts.user ?? (process.getuid?.() === 0 ? 'root' : undefined)
+  const renderOpts: ProxyRenderOptions = { ...opts, user }
+  for (const d of ['logs', 'tmp']) mkdirSync(join(opts.runDir, d), { recursive: true })
+  const confPath = join(opts.runDir, 'nginx.conf')
+  const errorLog = join(opts.runDir, 'logs', 'error.log')
+  const accessLog = join(opts.runDir, 'logs', 'access.log')
+
+  const writeAndTest = async () => {
+    writeFileSync(confPath, renderNginxConf(renderOpts), { mode: 0o600 })
+    chmodSync(confPath, 0o600)
+    const t = await run(bin, ['-t', '-q', '-p', opts.runDir, '-c', confPath])
+    if (t.code !== 0) throw new Error(`nginx -t failed for ${confPath}:\n${t.output}`)
+  }
+  await writeAndTest()
+
+  const child = startChild({
+    name: 'nginx',
+    command: bin,
+    args: ['-p', opts.runDir, '-c', confPath, '-g', 'daemon off;'],
+    logFile: join(opts.runDir, 'logs', 'stderr.log'),
+  })
+  const pid = child.proc.pid
+  const host = opts.listen.host === '0.0.0.0' ? '127.0.0.1' : opts.listen.host === '::' ? '::1' : opts.listen.host
+  const url = `http://${isIP(host) === 6 ? `[${host}]` : host}:${opts.listen.port}`
+  let exited = false
+  void child.exited.then(() => (exited = true))
+
+  const stop = async () => {
+    if (exited || pid === undefined) return
+    const workers = childPids(pid)
+    child.proc.kill('SIGTERM')
+    const done = await Promise.race([child.exited.then(() => true), delay(5000).then(() => false)])
+    if (!done) {
+      child.proc.kill('SIGKILL')
+      await child.exited
+    }
+    for (const w of workers) if (alive(w)) process.kill(w, 'SIGKILL')
+  }
+
+  try {
+    if (pid === undefined) throw new Error(`failed to start ${bin}`)
+    await waitFor(
+      `nginx health at ${url}${HEALTH_PATH}`,
+      async () => {
+        if (exited) {
+          throw new Error(`nginx exited: ${tail(join(opts.runDir, 'logs', 'stderr.log'))}\n${tail(errorLog)}`)
+        }
+        return (await probe(url + HEALTH_PATH)) !== 0
+      },
+      { timeoutMs: opts.startTimeoutMs ?? 15_000 },
+    )
+  } catch (err) {
+    await stop()
+    throw err
+  }
+
+  return {
+    pid: pid!,
+    url,
+    errorLog,
+    accessLog,
+    confPath,
+    stop,
+    async reload() {
+      if (exited) throw new Error('nginx is not running')
+      await writeAndTest()
+      const before = new Set(childPids(pid!))
+      process.kill(pid!, 'SIGHUP')
+      await waitFor(
+        'new nginx workers after reload',
+        async () => {
+          const now = childPids(pid!)
+          return now.some((p) => !before.has(p)) && (await probe(url + HEALTH_PATH)) !== 0
+        },
+        { timeoutMs: 15_000 },
+      )
+    },
+  }
+}

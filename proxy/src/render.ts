@@ -1,0 +1,169 @@
+// Renders proxy/conf/nginx.conf.tmpl: every ${NAME} placeholder is replaced, values are checked
+// first so nothing can break out of its directive (or out of its Lua string).
+import { existsSync, readFileSync } from 'node:fs'
+import { isAbsolute } from 'node:path'
+import { isIP } from 'node:net'
+import { fileURLToPath } from 'node:url'
+
+export interface ProxyRenderOptions {
+  listen: { host: string; port: number }
+  /** Every hub replica, "host:port". */
+  hubUpstreams: string[]
+  redis: { host: string; port: number; password?: string; db?: number }
+  /** Redis key prefix, e.g. "edgehub:". */
+  prefix: string
+  /** Absolute: pid file, temp dirs and logs go here. */
+  runDir: string
+  /** Default: the absolute path of proxy/lua. */
+  luaDir?: string
+  workerProcesses?: number | 'auto'
+  /** lua_shared_dict size; default '64m'. */
+  sharedDictSize?: string
+  /** Renders `user ...;` only when given. */
+  user?: string
+  /** load_module paths; default: Debian's ndk + lua modules when present (OpenResty needs none). */
+  modules?: string[]
+  /** e.g. http://127.0.0.1:8000; handed to Lua for absolute redirects (relative ones are used today). */
+  publicUrl?: string
+  /** XREAD BLOCK in ms; default 5000. A version mismatch without new entries is found this late. */
+  syncBlockMs?: number
+  /** `resolver` addresses, needed only when redis.host is a DNS name; default: /etc/resolv.conf. */
+  resolver?: string[]
+  /** error_log level; default 'notice'. */
+  errorLogLevel?: 'debug' | 'info' | 'notice' | 'warn' | 'error'
+}
+
+export const TEMPLATE_PATH = fileURLToPath(new URL('../conf/nginx.conf.tmpl', import.meta.url))
+export const DEFAULT_LUA_DIR = fileURLToPath(new URL('../lua', import.meta.url))
+const DEBIAN_MODULES = [
+  '/usr/share/nginx/modules/ndk_http_module.so',
+  '/usr/share/nginx/modules/ngx_http_lua_module.so',
+]
+
+/** load_module lines for Debian's packaged modules when they are installed; none elsewhere. */
+export function defaultModules(): string[] {
+  return DEBIAN_MODULES.every((m) => existsSync(m)) ? [...DEBIAN_MODULES] : []
+}
+
+/** A Lua string literal: printable ASCII kept, everything else as decimal escapes. */
+export function luaString(s: string): string {
+  let out = '"'
+  for (const b of Buffer.from(s, 'utf8')) {
+    if (b === 0x22 || b === 0x5c) out += '\\' + String.fromCharCode(b)
+    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b)
+    else out += '\\' + String(b).padStart(3, '0')
+  }
+  return out + '"'
+}
+
+// No whitespace, quotes, braces, semicolons, '$' or '#': safe as one nginx token.
+const SAFE_TOKEN = /^[A-Za-z0-9._:/@%+=,\[\]-]+$/
+
+function hostPort(host: string, port: number): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`
+}
+
+function checkPort(what: string, port: number, problems: string[]) {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) problems.push(`${what}: expected a port 1-65535, got ${port}`)
+}
+
+function checkHost(what: string, host: string, problems: string[]) {
+  if (isIP(host) === 0 && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,253})$/.test(host)) {
+    problems.push(`${what}: expected an IP address or host name, got ${JSON.stringify(host)}`)
+  }
+}
+
+function checkUpstream(i: number, hp: string, problems: string[]) {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d+)$/.exec(hp)
+  if (!m) {
+    problems.push(`hubUpstreams[${i}]: expected "host:port" or "[v6]:port", got ${JSON.stringify(hp)}`)
+    return
+  }
+  checkPort(`hubUpstreams[${i}]`, Number(m[3]), problems)
+}
+
+function resolvConfNameservers(): string[] {
+  try {
+    return readFileSync('/etc/resolv.conf', 'utf8')
+      .split('\n')
+      .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
+      .filter((a): a is string => !!a && isIP(a) !== 0)
+  } catch {
+    return []
+  }
+}
+
+/** Checks every option, then fills the template; throws a TypeError listing every problem. */
+export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSync(TEMPLATE_PATH, 'utf8')): string {
+  const problems: string[] = []
+  checkHost('listen.host', opts.listen?.host ?? '', problems)
+  checkPort('listen.port', opts.listen?.port, problems)
+  if (!Array.isArray(opts.hubUpstreams) || opts.hubUpstreams.length === 0) {
+    problems.push('hubUpstreams: at least one "host:port" is required')
+  } else opts.hubUpstreams.forEach((hp, i) => checkUpstream(i, hp, problems))
+  checkHost('redis.host', opts.redis?.host ?? '', problems)
+  checkPort('redis.port', opts.redis?.port, problems)
+  const db = opts.redis?.db ?? 0
+  if (!Number.isInteger(db) || db < 0) problems.push(`redis.db: expected an integer >= 0, got ${db}`)
+  if (typeof opts.prefix !== 'string') problems.push('prefix: required (e.g. "edgehub:")')
+  if (!opts.runDir || !isAbsolute(opts.runDir) || !SAFE_TOKEN.test(opts.runDir)) {
+    problems.push(`runDir: expected an absolute path without spaces or quotes, got ${JSON.stringify(opts.runDir)}`)
+  }
+  const luaDir = opts.luaDir ?? DEFAULT_LUA_DIR
+  if (!isAbsolute(luaDir) || !SAFE_TOKEN.test(luaDir) || luaDir.includes(';') || luaDir.includes('?')) {
+    problems.push(`luaDir: expected an absolute path without spaces, quotes, ';' or '?', got ${JSON.stringify(luaDir)}`)
+  }
+  const workers = opts.workerProcesses ?? 'auto'
+  if (workers !== 'auto' && !(Number.isInteger(workers) && workers > 0)) {
+    problems.push(`workerProcesses: expected a positive integer or 'auto', got ${workers}`)
+  }
+  const dictSize = opts.sharedDictSize ?? '64m'
+  if (!/^\d+[kKmM]?$/.test(dictSize)) problems.push(`sharedDictSize: expected e.g. '64m', got ${JSON.stringify(dictSize)}`)
+  if (opts.user !== undefined && !/^[a-z_][a-z0-9_-]*$/.test(opts.user)) {
+    problems.push(`user: expected a Unix user name, got ${JSON.stringify(opts.user)}`)
+  }
+  const modules = opts.modules ?? defaultModules()
+  modules.forEach((m, i) => {
+    if (!isAbsolute(m) || !SAFE_TOKEN.test(m)) problems.push(`modules[${i}]: expected an absolute path, got ${JSON.stringify(m)}`)
+  })
+  const blockMs = opts.syncBlockMs ?? 5000
+  if (!Number.isInteger(blockMs) || blockMs < 100) problems.push(`syncBlockMs: expected an integer >= 100, got ${blockMs}`)
+  const needsResolver = isIP(opts.redis?.host ?? '') === 0 && opts.redis?.host !== 'localhost'
+  const resolver = opts.resolver ?? (needsResolver ? resolvConfNameservers() : [])
+  resolver.forEach((r, i) => {
+    if (!SAFE_TOKEN.test(r)) problems.push(`resolver[${i}]: expected an address, got ${JSON.stringify(r)}`)
+  })
+  if (needsResolver && resolver.length === 0) {
+    problems.push(`resolver: redis.host ${JSON.stringify(opts.redis.host)} is a name; give resolver addresses or an IP`)
+  }
+  const level = opts.errorLogLevel ?? 'notice'
+  if (!['debug', 'info', 'notice', 'warn', 'error'].includes(level)) problems.push(`errorLogLevel: unknown level ${level}`)
+  if (problems.length > 0) {
+    throw new TypeError(`invalid proxy options (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`)
+  }
+
+  const vars: Record<string, string> = {
+    MODULES: modules.map((m) => `load_module ${m};`).join('\n'),
+    USER: opts.user ? `user ${opts.user};` : '',
+    WORKER_PROCESSES: String(workers),
+    RUN_DIR: opts.runDir.replace(/\/+$/, ''),
+    ERROR_LOG_LEVEL: level,
+    LUA_DIR: luaDir.replace(/\/+$/, ''),
+    SHARED_DICT_SIZE: dictSize,
+    RESOLVER: resolver.length ? `    resolver ${resolver.map((r) => (isIP(r) === 6 ? `[${r}]` : r)).join(' ')} ipv6=off;` : '',
+    REDIS_HOST: luaString(opts.redis.host),
+    REDIS_PORT: String(opts.redis.port),
+    REDIS_PASSWORD: opts.redis.password ? luaString(opts.redis.password) : 'nil',
+    REDIS_DB: String(db),
+    PREFIX: luaString(opts.prefix),
+    PUBLIC_URL: opts.publicUrl ? luaString(opts.publicUrl) : 'nil',
+    SYNC_BLOCK_MS: String(blockMs),
+    HUB_UPSTREAMS: opts.hubUpstreams.map((hp) => `        server ${hp} max_fails=1 fail_timeout=2s;`).join('\n'),
+    LISTEN: hostPort(opts.listen.host, opts.listen.port),
+  }
+  return template.replace(/\$\{([A-Z_]+)\}/g, (_, name: string) => {
+    const v = vars[name]
+    if (v === undefined) throw new Error(`nginx.conf.tmpl: unknown placeholder \${${name}}`)
+    return v
+  })
+}
