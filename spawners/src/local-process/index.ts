@@ -24,6 +24,8 @@ function defaultArgs(command: string[]): string[] {
     `--${app}.base_url={base_url}`,
     `--${app}.allow_remote_access=True`,
     `--${app}.notebook_dir={notebook_dir}`,
+    // Jupyter refuses to run as root unless told; the hub runs servers as its own user here.
+    ...(process.getuid?.() === 0 ? ['--allow-root'] : []),
   ]
 }
 
