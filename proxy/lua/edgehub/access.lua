@@ -59,6 +59,8 @@ function _M.run()
 
     ngx.ctx.edgehub_route = r
     if type(r.token) == "string" and r.token ~= "" then
+        -- error pages after an internal redirect still need to know what the client sent
+        var.edgehub_client_auth = var.http_authorization and "1" or "0"
         set_header("Authorization", "token " .. r.token)
     end
     local cookie = var.http_cookie

@@ -22,7 +22,11 @@ _M.escape_html = esc
 -- upgrade, Accept naming application/json, or /api/ in the path.
 function _M.wants_json(uri)
     local var = ngx.var
-    if var.http_authorization or var.http_upgrade then
+    if var.http_upgrade then
+        return true
+    end
+    -- access.lua replaces Authorization with the server token; "0": the client sent none
+    if var.http_authorization and var.edgehub_client_auth ~= "0" then
         return true
     end
     local accept = var.http_accept

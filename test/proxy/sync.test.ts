@@ -1,0 +1,177 @@
+// The edge proxy's local copy: change stream, full resyncs, Redis outages.
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { waitFor } from '../../control-plane/src/util/wait'
+import { http, startFakeServer, startStack, userRoute, PREFIX, type FakeServer, type Stack } from './harness'
+
+const health = async (s: Stack) => {
+  const r = await http(s.proxy.url + '/_edgehub/proxy/health')
+  return { code: r.status, ...(r.json() as { status: string; synced: boolean; version: number; redis: string }) }
+}
+const asUser = (s: Stack, user: string, path: string) =>
+  http(s.proxy.url + path, { headers: { cookie: `edgehub-session=${s.cookie(user)}` } })
+const servedBy = async (s: Stack, user: string, path: string) => {
+  const r = await asUser(s, user, path)
+  return r.status === 200 ? (r.json().server as string) : `status ${r.status}`
+}
+
+let alice: FakeServer
+let stacks: Stack[] = []
+
+async function stackWith(opts: Parameters<typeof startStack>[0] = {}) {
+  const s = await startStack(opts)
+  stacks.push(s)
+  return s
+}
+
+afterEach(async () => {
+  await Promise.all(stacks.map((s) => s.stop()))
+  stacks = []
+})
+
+afterAll(async () => {
+  await alice?.close()
+})
+
+describe('proxy sync: change stream', () => {
+  it('serves a route within 1 s of its addition and drops it within 1 s of its removal', async () => {
+    alice ??= await startFakeServer('alice')
+    const s = await stackWith()
+    await s.tables.set('routes', '/user/alice/', userRoute('alice', alice.target, 't'))
+    await waitFor('route added', async () => (await servedBy(s, 'alice', '/user/alice/')) === 'alice', {
+      timeoutMs: 1000,
+      intervalMs: 20,
+    })
+    await s.tables.del('routes', '/user/alice/')
+    await waitFor('route removed', async () => (await asUser(s, 'alice', '/user/alice/')).status === 302, {
+      timeoutMs: 1000,
+      intervalMs: 20,
+    })
+    expect((await health(s)).version).toBe(await s.tables.version())
+  })
+
+  it('applies a batch of changes in order', async () => {
+    alice ??= await startFakeServer('alice')
+    const s = await stackWith()
+    const ops = Array.from({ length: 300 }, (_, i) => ({
+      table: 'routes' as const,
+      key: `/user/u${i}/`,
+      value: userRoute(`u${i}`, alice.target, `t${i}`),
+    }))
+    const v = await s.tables.apply([...ops, { table: 'routes', key: '/user/u7/', delete: true }])
+    await waitFor('batch applied', async () => (await health(s)).version === v)
+    expect(await servedBy(s, 'u299', '/user/u299/')).toBe('alice')
+    expect((await asUser(s, 'u7', '/user/u7/')).status).toBe(302)
+  })
+})
+
+describe('proxy sync: full resync', () => {
+  it('converges after a gap in the stream (stream deleted, version bumped)', async () => {
+    alice ??= await startFakeServer('alice')
+    const s = await stackWith()
+    await s.tables.set('routes', '/user/alice/', userRoute('alice', alice.target, 't'))
+    await s.tables.set('routes', '/user/gone/', userRoute('gone', alice.target, 't'))
+    await waitFor('synced', async () => (await servedBy(s, 'gone', '/user/gone/')) === 'alice')
+    // behind the stream's back: the proxy can only learn this by a full sync
+    await s.client.del(`${PREFIX}proxy:changes`)
+    await s.client.hdel(`${PREFIX}proxy:routes`, '/user/gone/')
+    await s.client.incrby(`${PREFIX}proxy:version`, 5)
+    const v = await s.tables.set('routes', '/user/new/', userRoute('new', alice.target, 't'))
+    await waitFor('resynced', async () => (await health(s)).version === v, { timeoutMs: 5000 })
+    expect(await servedBy(s, 'new', '/user/new/')).toBe('alice')
+    expect((await asUser(s, 'gone', '/user/gone/')).status).toBe(302)
+    expect(await servedBy(s, 'alice', '/user/alice/')).toBe('alice')
+  })
+
+  it('converges after FLUSHDB and a rewrite at a lower version', async () => {
+    alice ??= await startFakeServer('alice')
+    const s = await stackWith()
+    for (let i = 0; i < 5; i++) await s.tables.set('routes', `/user/old${i}/`, userRoute(`old${i}`, alice.target, 't'))
+    await waitFor('synced', async () => (await health(s)).version === (await s.tables.version()))
+    await s.client.flushdb()
+    await s.tables.set('keys', s.kid, { secret: s.secret, created: 0 })
+    const v = await s.tables.set('routes', '/user/alice/', userRoute('alice', alice.target, 't'))
+    expect(v).toBe(2)
+    await waitFor('resynced', async () => (await health(s)).version === v, { timeoutMs: 5000 })
+    expect(await servedBy(s, 'alice', '/user/alice/')).toBe('alice')
+    expect((await asUser(s, 'old1', '/user/old1/')).status).toBe(302)
+  })
+})
+
+describe('proxy sync: Redis outages', () => {
+  it('keeps serving its copy while Redis is down and picks up changes when it returns', async () => {
+    alice ??= await startFakeServer('alice')
+    const s = await stackWith()
+    await s.tables.set('routes', '/user/alice/', userRoute('alice', alice.target, 't'))
+    await waitFor('synced', async () => (await servedBy(s, 'alice', '/user/alice/')) === 'alice')
+    await s.stopRedis()
+    await waitFor('proxy noticed', async () => (await health(s)).redis === 'disconnected')
+    expect(await servedBy(s, 'alice', '/user/alice/')).toBe('alice')
+    expect((await health(s)).code).toBe(200)
+
+    await s.startRedis()
+    await s.tables.set('routes', '/user/bob/', userRoute('bob', alice.target, 't'))
+    await waitFor('change after outage', async () => (await servedBy(s, 'bob', '/user/bob/')) === 'alice', {
+      timeoutMs: 10_000,
+    })
+    expect(await servedBy(s, 'alice', '/user/alice/')).toBe('alice')
+  })
+
+  it('answers 503 until its first sync when Redis is down at start', async () => {
+    alice ??= await startFakeServer('alice')
+    const s = await stackWith({ redisFirst: false })
+    const h = await health(s)
+    expect(h.code).toBe(503)
+    expect(h.status).toBe('starting')
+    expect(h.synced).toBe(false)
+    const page = await asUser(s, 'alice', '/user/alice/')
+    expect(page.status).toBe(503)
+    expect(page.body).toContain('has not loaded its routing table yet')
+    const api = await http(s.proxy.url + '/user/alice/api/x')
+    expect(api.status).toBe(503)
+    expect(api.json()).toEqual({ status: 503, message: expect.stringContaining('routing table') })
+    // the hub does its own authentication: it is reachable before the first sync
+    expect((await http(s.proxy.url + '/hub/home')).status).toBe(200)
+
+    await s.startRedis()
+    await s.tables.set('keys', s.kid, { secret: s.secret, created: 0 })
+    await s.tables.set('routes', '/user/alice/', userRoute('alice', alice.target, 't'))
+    await waitFor('first sync', async () => (await health(s)).code === 200, { timeoutMs: 10_000 })
+    await waitFor('served', async () => (await servedBy(s, 'alice', '/user/alice/')) === 'alice')
+  })
+})
+
+describe('proxy sync: Redis connection options', () => {
+  it('authenticates with a password and reads the selected database', async () => {
+    alice ??= await startFakeServer('alice')
+    // A Redis with a password, db 3: configure it through a first stack's Redis, then point a proxy at it.
+    const base = await stackWith()
+    await base.client.config('SET', 'requirepass', 's3cret "pw"')
+    await base.client.auth('s3cret "pw"')
+    await base.client.select(3)
+    await base.tables.set('keys', base.kid, { secret: base.secret, created: 0 })
+    const v = await base.tables.set('routes', '/user/alice/', userRoute('alice', alice.target, 't'))
+    const s = await stackWith({
+      redisFirst: false,
+      proxy: { redis: { host: '127.0.0.1', port: base.redisPort, password: 's3cret "pw"', db: 3 } },
+    })
+    s.cookie = base.cookie
+    await waitFor('synced with auth', async () => (await health(s)).version === v, { timeoutMs: 5000 })
+    expect(await servedBy(s, 'alice', '/user/alice/')).toBe('alice')
+  })
+})
+
+describe('proxy: reload', () => {
+  it('keeps its synced copy and keeps serving across a reload', async () => {
+    alice ??= await startFakeServer('alice')
+    const s = await stackWith()
+    await s.tables.set('routes', '/user/alice/', userRoute('alice', alice.target, 't'))
+    await waitFor('synced', async () => (await servedBy(s, 'alice', '/user/alice/')) === 'alice')
+    await s.proxy.reload()
+    expect((await health(s)).synced).toBe(true)
+    expect(await servedBy(s, 'alice', '/user/alice/')).toBe('alice')
+    await s.tables.set('routes', '/user/bob/', userRoute('bob', alice.target, 't'))
+    await waitFor('change after reload', async () => (await servedBy(s, 'bob', '/user/bob/')) === 'alice', {
+      timeoutMs: 5000,
+    })
+  })
+})
