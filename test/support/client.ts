@@ -1,3 +1,7 @@
+/** A response body as JSON, untyped: tests assert on its shape. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const json = (r: Response): Promise<any> => r.json()
+
 // A minimal HTTP client with a cookie jar, for talking to the stack like a browser (no redirects followed).
 
 export class Client {
@@ -11,7 +15,7 @@ export class Client {
     return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ')
   }
 
-  async request(path: string, init: RequestInit & { headers?: Record<string, string> } = {}): Promise<Response> {
+  async request(path: string, init: Omit<RequestInit, 'headers'> & { headers?: Record<string, string> } = {}): Promise<Response> {
     const headers: Record<string, string> = { ...(init.headers ?? {}) }
     if (this.jar.size && !headers.cookie) headers.cookie = this.cookieHeader()
     const res = await this.fetcher(this.base + path, { ...init, headers, redirect: 'manual' })

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { request } from 'undici'
 import { startStack, type Stack } from '../../support/stack'
-import { Client } from '../../support/client'
+import { Client, json } from '../../support/client'
 import { openKernel } from '../../support/kernel'
 import { waitFor } from '../../../control-plane/src/util/wait'
 import { signCookie, newSessionId } from '../../../control-plane/src/sessions/cookie'
@@ -35,7 +35,7 @@ async function runningUser() {
   expect([201, 202]).toContain(res.status)
   await waitFor(`${u.name}'s server to be ready`, async () => {
     const r = await u.client.api('GET', '/user')
-    return r.ok && (await r.json()).servers['']?.ready
+    return r.ok && (await json(r)).servers['']?.ready
   }, { timeoutMs: 30_000, intervalMs: 200 })
   await waitFor('the route to reach the proxy', async () => (await u.client.get(`/user/${u.name}/api/status`)).status === 200, { timeoutMs: 5000 })
   return u
@@ -44,7 +44,7 @@ async function runningUser() {
 async function startKernel(u: { name: string; client: Client }) {
   const res = await u.client.request(`/user/${u.name}/api/kernels`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })
   expect(res.status).toBe(201)
-  const { id } = (await res.json()) as { id: string }
+  const { id } = (await json(res)) as { id: string }
   return openKernel(`${stack.url.replace('http', 'ws')}/user/${u.name}/api/kernels/${id}/channels`, { cookie: u.client.cookieHeader() })
 }
 
@@ -53,7 +53,7 @@ describe('a user server through the edge proxy', () => {
     const u = await runningUser()
     const status = await u.client.get(`/user/${u.name}/api/status`)
     expect(status.status).toBe(200)
-    expect(await status.json()).toHaveProperty('started')
+    expect(await json(status)).toHaveProperty('started')
     const tree = await u.client.get(`/user/${u.name}/tree`)
     expect(tree.status).toBe(200)
     expect(await tree.text()).toContain('<title>Home')
@@ -181,7 +181,7 @@ describe('a user server through the edge proxy', () => {
       })
       // The server's API token works against the hub API.
       const me = await new Client(stack.url).get('/hub/api/user', { authorization: `token ${env.JUPYTERHUB_API_TOKEN}` })
-      expect((await me.json()).name).toBe(u.name)
+      expect((await json(me)).name).toBe(u.name)
     } finally {
       kernel.close()
     }
@@ -212,9 +212,9 @@ describe('with the hub down', () => {
       if (stack.hub.proc.exitCode !== null || stack.hub.proc.signalCode !== null) await stack.startHub()
     }
     // The same session cookie and token still work with the new hub process.
-    expect((await (await u.client.api('GET', '/user')).json()).servers['']?.ready).toBe(true)
+    expect((await json(await u.client.api('GET', '/user'))).servers['']?.ready).toBe(true)
     const me = await new Client(stack.url).get('/hub/api/user', { authorization: `token ${token}` })
-    expect((await me.json()).name).toBe(u.name)
+    expect((await json(me)).name).toBe(u.name)
   })
 })
 
