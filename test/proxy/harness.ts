@@ -193,7 +193,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     for (const c of cleanup.reverse()) await c()
     client.disconnect()
     await redis?.stop()
-    if (!process.env.EDGEHUB_KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true })
+    if (!process.env.KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true })
   }
   stack.stop = stopAll
   return stack as Stack

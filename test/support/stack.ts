@@ -68,7 +68,7 @@ export async function startStack(overrides: Record<string, unknown> = {}): Promi
       await proxy.stop().catch(() => {})
       await deps.close()
       await redis.stop()
-      if (!process.env.EDGEHUB_KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true })
+      if (!process.env.KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true })
     },
   }
   await stack.startHub()

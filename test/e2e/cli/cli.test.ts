@@ -1,0 +1,85 @@
+// The `edgehub` command against a real Redis.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { BIN } from '../../support/stack'
+import { testRedis } from '../../support/redis'
+import { tokenDigest } from '../../../control-plane/src/state/token-digest'
+
+let redis: Awaited<ReturnType<typeof testRedis>>
+const dir = mkdtempSync(join(tmpdir(), 'edgehub-cli-'))
+
+function edgehub(args: string[], input?: string) {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_')))
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    input,
+    encoding: 'utf8',
+    env: { ...env, EDGEHUB_REDIS_URL: redis.url, EDGEHUB_DATA_DIR: dir, EDGEHUB_AUTH_NATIVE_SCRYPT_COST: '1024' },
+  })
+  return { code: r.status, out: r.stdout, err: r.stderr }
+}
+
+beforeAll(async () => {
+  redis = await testRedis()
+})
+afterAll(async () => {
+  await redis?.stop()
+})
+
+describe('edgehub config check', () => {
+  it('exits 2 with one line naming a mistyped key', () => {
+    const f = join(dir, 'typo.yaml')
+    writeFileSync(f, 'spawner:\n  kind: local-process\n  startTimeot: 5\n')
+    const r = edgehub(['config', 'check', '--config', f])
+    expect(r.code).toBe(2)
+    expect(r.err).toContain('spawner.startTimeot: unknown setting')
+    expect(r.err.trim().split('\n')).toHaveLength(2)
+  })
+
+  it('prints the effective configuration when it is valid', () => {
+    const r = edgehub(['config', 'check'])
+    expect(r.code).toBe(0)
+    expect(r.out).toContain('configuration OK')
+  })
+})
+
+describe('edgehub user and token', () => {
+  it('adds an admin with a password from stdin and lists users', async () => {
+    const r = edgehub(['user', 'add', 'Grace', '--admin', '--password-stdin'], 'grace-password\n')
+    expect(r.err).toBe('')
+    expect(r.out).toBe('created user grace (admin)\n')
+    expect(await redis.client.hget('edgehub:user:grace', 'admin')).toBe('1')
+    expect(edgehub(['user', 'list']).out).toContain('grace\tadmin\tstopped')
+  })
+
+  it('refuses a duplicate or invalid name with a message and exit 1', () => {
+    edgehub(['user', 'add', 'hopper'])
+    const dup = edgehub(['user', 'add', 'hopper'])
+    expect(dup.code).toBe(1)
+    expect(dup.err).toBe('edgehub: user hopper already exists\n')
+    const bad = edgehub(['user', 'add', 'a/b'])
+    expect(bad.code).toBe(1)
+    expect(bad.err).toBe('edgehub: invalid user name: the name contains "/"\n')
+  })
+
+  it('issues a token that is stored only as its digest', async () => {
+    edgehub(['user', 'add', 'lin'])
+    const r = edgehub(['token', 'issue', 'lin', '--expires-in', '3600', '--note', 'ci'])
+    expect(r.code).toBe(0)
+    const token = r.out.trim()
+    expect(token).toMatch(/^[\w-]{32}$/)
+    const entry = JSON.parse((await redis.client.hget('edgehub:proxy:tokens', tokenDigest(token)))!)
+    expect(entry.user).toBe('lin')
+    expect(entry.expires_at).toBeGreaterThan(Date.now() / 1000 + 3500)
+    const dump = JSON.stringify(await redis.client.keys('*')) + JSON.stringify(await redis.client.hgetall('edgehub:proxy:tokens'))
+    expect(dump).not.toContain(token)
+  })
+
+  it('refuses a token for an unknown user', () => {
+    const r = edgehub(['token', 'issue', 'ghost'])
+    expect(r.code).toBe(1)
+    expect(r.err).toBe('edgehub: user ghost not found\n')
+  })
+})

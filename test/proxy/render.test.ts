@@ -1,0 +1,90 @@
+// renderNginxConf: the template filled from typed options, with every value checked first.
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_LUA_DIR, luaString, renderNginxConf, type ProxyRenderOptions } from '../../proxy/src/render'
+
+const base: ProxyRenderOptions = {
+  listen: { host: '127.0.0.1', port: 8000 },
+  hubUpstreams: ['127.0.0.1:8081', '[::1]:8082'],
+  redis: { host: '127.0.0.1', port: 6379 },
+  prefix: 'edgehub:',
+  runDir: '/tmp/edgehub-run',
+  modules: [],
+}
+
+describe('renderNginxConf', () => {
+  it('replaces every placeholder', () => {
+    const conf = renderNginxConf(base)
+    expect(conf).not.toMatch(/\$\{[A-Z_]+\}/)
+    expect(conf).toContain('listen 127.0.0.1:8000;')
+    expect(conf).toContain('server 127.0.0.1:8081 max_fails=1 fail_timeout=2s;')
+    expect(conf).toContain('server [::1]:8082 max_fails=1 fail_timeout=2s;')
+    expect(conf).toContain('pid /tmp/edgehub-run/nginx.pid;')
+    expect(conf).toContain(`lua_package_path "${DEFAULT_LUA_DIR}/?.lua;;";`)
+    expect(conf).toContain('lua_shared_dict edgehub 64m;')
+    expect(conf).toContain('worker_processes auto;')
+    expect(conf).toContain('prefix = "edgehub:",')
+    expect(conf).toContain('password = nil,')
+  })
+
+  it('renders `user` only when given', () => {
+    expect(renderNginxConf(base)).not.toMatch(/^user /m)
+    expect(renderNginxConf({ ...base, user: 'root' })).toMatch(/^user root;$/m)
+  })
+
+  it('renders the given load_module lines, and none for an empty list', () => {
+    expect(renderNginxConf(base)).not.toContain('load_module')
+    const conf = renderNginxConf({ ...base, modules: ['/opt/ngx/lua.so'] })
+    expect(conf).toContain('load_module /opt/ngx/lua.so;')
+  })
+
+  it('passes Redis settings to Lua as escaped string literals', () => {
+    const conf = renderNginxConf({ ...base, redis: { host: '10.0.0.5', port: 6380, password: 'p"w\\\n}', db: 2 } })
+    expect(conf).toContain('host = "10.0.0.5",')
+    expect(conf).toContain('port = 6380,')
+    expect(conf).toContain('password = "p\\"w\\\\\\010}",')
+    expect(conf).toContain('db = 2,')
+  })
+
+  it('brackets an IPv6 listen address', () => {
+    expect(renderNginxConf({ ...base, listen: { host: '::1', port: 8000 } })).toContain('listen [::1]:8000;')
+  })
+
+  it('renders a resolver only when the Redis host is a name', () => {
+    expect(renderNginxConf(base)).not.toContain('resolver ')
+    const conf = renderNginxConf({ ...base, redis: { host: 'redis', port: 6379 }, resolver: ['127.0.0.11'] })
+    expect(conf).toContain('resolver 127.0.0.11 ipv6=off;')
+  })
+
+  it('lists every problem at once', () => {
+    const bad = {
+      ...base,
+      listen: { host: 'a b', port: 0 },
+      hubUpstreams: ['nope'],
+      runDir: 'relative/dir',
+      sharedDictSize: 'lots',
+      workerProcesses: -1,
+      user: 'root; daemon on',
+    }
+    expect(() => renderNginxConf(bad)).toThrow(/invalid proxy options \(7 problems\)/)
+    try {
+      renderNginxConf(bad)
+    } catch (err) {
+      const msg = (err as Error).message
+      for (const field of ['listen.host', 'listen.port', 'hubUpstreams[0]', 'runDir', 'sharedDictSize', 'workerProcesses', 'user']) {
+        expect(msg).toContain(`${field}:`)
+      }
+    }
+  })
+
+  it('refuses a template with an unknown placeholder', () => {
+    expect(() => renderNginxConf(base, 'x ${NOPE} y')).toThrow('unknown placeholder ${NOPE}')
+  })
+})
+
+describe('luaString', () => {
+  it('keeps printable ASCII and escapes quotes, backslashes and other bytes', () => {
+    expect(luaString('abc')).toBe('"abc"')
+    expect(luaString('a"b\\c')).toBe('"a\\"b\\\\c"')
+    expect(luaString('é\n')).toBe('"\\195\\169\\010"')
+  })
+})
