@@ -8,7 +8,7 @@ import { buildDeps, type Deps } from './deps'
 import { loadConfig } from './config/load'
 import { createLogger } from './log'
 import { testRedis } from '../../test/support/redis'
-import { Client } from '../../test/support/client'
+import { Client, json } from '../../test/support/client'
 
 let redis: Awaited<ReturnType<typeof testRedis>>
 let deps: Deps
@@ -151,7 +151,7 @@ describe('API authentication', () => {
     const { token } = await deps.tokens.issue('alice')
     const res = await app.request('/hub/api/user', { headers: { authorization: `token ${token}` } })
     expect(res.status).toBe(200)
-    expect((await res.json()).name).toBe('alice')
+    expect((await json(res)).name).toBe('alice')
     const bearer = await app.request('/hub/api/users/alice/activity', {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -165,11 +165,11 @@ describe('API authentication', () => {
     await c.login('alice', 'alice-password')
     const res = await c.request('/hub/api/users/alice/server', { method: 'POST' })
     expect(res.status).toBe(403)
-    expect(await res.json()).toEqual({ status: 403, message: 'XSRF check failed: reload the page and try again' })
+    expect(await json(res)).toEqual({ status: 403, message: 'XSRF check failed: reload the page and try again' })
   })
 
   it('answers 401 JSON without credentials and 403 for another user', async () => {
-    expect(await (await app.request('/hub/api/user')).json()).toEqual({ status: 401, message: 'authentication required' })
+    expect(await json(await app.request('/hub/api/user'))).toEqual({ status: 401, message: 'authentication required' })
     const { token } = await deps.tokens.issue('alice')
     const res = await app.request('/hub/api/users/root', { headers: { authorization: `token ${token}` } })
     expect(res.status).toBe(403)
@@ -253,6 +253,6 @@ describe('error pages', () => {
   })
 
   it('answers /hub/health', async () => {
-    expect(await (await app.request('/hub/health')).json()).toMatchObject({ status: 'ok' })
+    expect(await json(await app.request('/hub/health'))).toMatchObject({ status: 'ok' })
   })
 })
