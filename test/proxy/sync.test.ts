@@ -97,6 +97,26 @@ describe('proxy sync: full resync', () => {
   })
 })
 
+describe('proxy sync: a stream it cannot follow', () => {
+  it('backs off between full syncs instead of spinning', async () => {
+    alice ??= await startFakeServer('alice')
+    const s = await stackWith()
+    for (let i = 0; i < 3; i++) await s.tables.set('routes', `/user/u${i}/`, userRoute(`u${i}`, alice.target, 't'))
+    const v = await s.tables.version()
+    await waitFor('synced', async () => (await health(s)).version === v)
+    // version key lost, stream trimmed: every snapshot (version 0) is followed by a gap
+    await s.client.xtrim(`${PREFIX}proxy:changes`, 'MAXLEN', 1)
+    await s.client.config('RESETSTAT')
+    await s.client.del(`${PREFIX}proxy:version`)
+    const execs = async () => Number(/cmdstat_exec:calls=(\d+)/.exec(await s.client.info('commandstats'))?.[1] ?? 0)
+    await waitFor('first resync', async () => (await execs()) >= 1, { timeoutMs: 5000, intervalMs: 10 })
+    const t1 = Date.now()
+    await waitFor('more resyncs', async () => (await execs()) >= 4, { timeoutMs: 10_000, intervalMs: 10 })
+    expect(Date.now() - t1).toBeGreaterThanOrEqual(500)
+    expect(await servedBy(s, 'u1', '/user/u1/')).toBe('alice')
+  })
+})
+
 describe('proxy sync: Redis outages', () => {
   it('keeps serving its copy while Redis is down and picks up changes when it returns', async () => {
     alice ??= await startFakeServer('alice')

@@ -149,7 +149,17 @@ local function run_connection(cfg, state)
         elseif reason == false then
             break
         end
-        log.warn(COMPONENT, "full resync", { reason = reason })
+        -- a stream that keeps failing the check right after a full sync (say, a foreign writer
+        -- appending its own ids) must not turn into a busy loop of snapshots
+        local now = ngx.now()
+        if now - state.last_resync < 1 then
+            ngx.sleep(state.resync_backoff)
+            state.resync_backoff = min(state.resync_backoff * 2, cfg.backoff_max)
+        else
+            state.resync_backoff = cfg.backoff_min
+            log.warn(COMPONENT, "full resync", { reason = reason })
+        end
+        state.last_resync = ngx.now()
     end
     red:close()
     return true
@@ -161,7 +171,7 @@ local function loop(premature)
         return
     end
     local cfg = config.get()
-    local state = { failures = 0, backoff = cfg.backoff_min }
+    local state = { failures = 0, backoff = cfg.backoff_min, last_resync = 0, resync_backoff = cfg.backoff_min }
     while not exiting() do
         local ok, done, err = pcall(run_connection, cfg, state)
         if ok and done then
