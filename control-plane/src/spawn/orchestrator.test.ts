@@ -1,0 +1,77 @@
+// Spawn orchestration with the real local-process spawner and real Redis, using small commands
+// that misbehave on purpose.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { buildDeps, type Deps } from '../deps'
+import { loadConfig } from '../config/load'
+import { createLogger } from '../log'
+import { testRedis } from '../../../test/support/redis'
+import { SpawnFailed } from '../errors'
+import { waitFor } from '../util/wait'
+
+let redis: Awaited<ReturnType<typeof testRedis>>
+const dir = mkdtempSync(join(tmpdir(), 'edgehub-orch-'))
+
+beforeAll(async () => {
+  redis = await testRedis()
+})
+afterAll(async () => {
+  await redis?.stop()
+})
+
+async function depsWith(command: string[], spawner: Record<string, number> = {}): Promise<Deps> {
+  const f = join(dir, `${Math.random()}.yaml`)
+  writeFileSync(f, JSON.stringify({ dataDir: dir, redis: { url: redis.url }, hub: { slowSpawnTimeoutSec: 30 }, spawner: { ...spawner, 'local-process': { command, args: [] } } }))
+  const { config } = loadConfig({ file: f, env: {} })
+  return buildDeps(config, { log: createLogger('test', { level: 'error' }) })
+}
+
+async function failure(d: Deps, user: string): Promise<SpawnFailed> {
+  await d.users.create(user)
+  const err = await d.orchestrator.start(user, '').catch((e: unknown) => e)
+  expect(err).toBeInstanceOf(SpawnFailed)
+  return err as SpawnFailed
+}
+
+describe('Orchestrator.start', () => {
+  it('fails with the end of the log when the server exits while starting', async () => {
+    const d = await depsWith(['sh', '-c', 'echo "no such notebook dir" >&2; exit 3'])
+    const err = await failure(d, 'exits')
+    expect(err.message).toContain('the server exited while starting')
+    const rec = (await d.servers.get('exits', ''))!
+    expect(rec.state).toBe('stopped')
+    expect(rec.failed).toBe(true)
+    expect(await d.tables.get('routes', '/user/exits/')).toBeUndefined()
+    await d.close()
+  })
+
+  it('stops a server that never answers HTTP and says which timeout passed', async () => {
+    const d = await depsWith(['sleep', '60'], { httpTimeoutSec: 0.5 })
+    const err = await failure(d, 'silent')
+    expect(err.message).toBe('the server did not answer HTTP within 0.5 s')
+    const events = await redis.client.xrange('edgehub:progress:silent/', '-', '+')
+    const last = JSON.parse(events[events.length - 1][1][1])
+    expect(last).toMatchObject({ failed: true, message: 'Spawn failed: the server did not answer HTTP within 0.5 s' })
+    expect(await redis.client.smembers('edgehub:active-servers')).not.toContain('silent/')
+    await d.close()
+  })
+
+  it('gives up after startTimeoutSec', async () => {
+    const d = await depsWith(['sleep', '60'], { startTimeoutSec: 0.5, httpTimeoutSec: 30 })
+    const err = await failure(d, 'slow')
+    expect(err.message).toBe('the server did not start within 0.5 s')
+    await d.close()
+  })
+
+  it('refuses a second start while one is in progress', async () => {
+    const d = await depsWith(['sleep', '60'], { httpTimeoutSec: 2 })
+    await d.users.create('twice')
+    const first = d.orchestrator.start('twice', '').catch((e: unknown) => e)
+    await waitFor('the first start to be pending', async () => (await d.servers.get('twice', ''))?.state === 'pending')
+    await expect(d.orchestrator.start('twice', '')).rejects.toThrow('is already being started or stopped')
+    expect(await first).toBeInstanceOf(SpawnFailed)
+    await d.close()
+  })
+})
