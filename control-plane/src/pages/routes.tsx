@@ -203,9 +203,12 @@ export function pageRoutes(): Hono<HubEnv> {
     const rec = named ?? (await d.servers.get(owner, ''))
     const server = rec?.name ?? ''
     const path = c.req.path.slice('/hub'.length)
-    if (rec?.state === 'running') {
+    if (rec?.state === 'running' && c.req.query('redirects') === undefined) {
+      // Running, but this proxy had no route yet (it was just written): send the browser back once.
       const route = await d.tables.get('routes', routeKey(owner, server))
-      if (route && c.req.query('redirects') === undefined) return c.redirect(`${path}?redirects=1`)
+      const url = new URL(c.req.url)
+      url.searchParams.set('redirects', '1')
+      if (route) return c.redirect(`${path}${url.search}`)
     }
     if (rec?.state === 'pending') return c.redirect(`/hub/spawn-pending/${encodeURIComponent(owner)}${server ? `/${encodeURIComponent(server)}` : ''}`)
     return c.html(<NotRunningPage xsrf={c.var.xsrf} user={viewer(c)!} owner={owner} server={server} rec={rec} path={path} />, 424 as 400)

@@ -1,6 +1,7 @@
 // Spawn progress events in a Redis stream per server, so any replica can stream them to a browser.
 import type { Redis } from 'ioredis'
 import type { KeyNames } from '../state/keys'
+import { delay } from '../util/wait'
 
 export interface ProgressEvent {
   progress: number
@@ -41,7 +42,10 @@ export class Progress {
     let last = '0'
     try {
       while (!signal.aborted) {
-        const res = await conn.xread('COUNT', 100, 'BLOCK', 5000, 'STREAMS', key, last).catch(() => null)
+        const res = await conn.xread('COUNT', 100, 'BLOCK', 5000, 'STREAMS', key, last).catch(async () => {
+          await delay(500, signal).catch(() => {}) // Redis away: try again shortly
+          return null
+        })
         if (signal.aborted) return
         if (!res) continue
         for (const [id, fields] of res[0][1]) {

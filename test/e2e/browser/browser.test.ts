@@ -41,7 +41,7 @@ describe('a user in the browser', () => {
     await page.click('#new-dropdown-button')
     const [nb] = await Promise.all([context.waitForEvent('page'), page.click('#kernel-python3 a')])
     await nb.waitForLoadState()
-    await nb.waitForFunction(() => (window as any).Jupyter?.notebook?.kernel?.is_connected?.(), null, { timeout: 30_000 })
+    await nb.waitForFunction('window.Jupyter?.notebook?.kernel?.is_connected?.()', null, { timeout: 30_000 })
     await nb.click('.CodeMirror')
     await nb.keyboard.type('1+1')
     await nb.keyboard.press('Shift+Enter')
