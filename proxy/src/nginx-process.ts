@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process'
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { isIP } from 'node:net'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { startChild } from '../../control-plane/src/stack/child'
 import { delay, waitFor } from '../../control-plane/src/util/wait'
 import { renderNginxConf, type ProxyRenderOptions } from './render'
@@ -76,27 +76,34 @@ function alive(pid: number): boolean {
   }
 }
 
-function tail(file: string, lines = 20): string {
+/** The last error nginx wrote to file (from its "[emerg]"/"[error]" line on), or its last lines. */
+function lastError(file: string, maxLines = 30): string {
+  let lines: string[]
   try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
+    lines = readFileSync(file, 'utf8').trimEnd().split('\n')
   } catch {
     return ''
   }
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (/\[(emerg|alert|crit|error)\]/.test(lines[i])) return lines.slice(i, i + maxLines).join('\n')
+  }
+  return lines.slice(-maxLines).join('\n')
 }
 
 export async function startProxy(opts: ProxyProcessOptions): Promise<ProxyProcess> {
   const bin = opts.nginxBinary ?? 'nginx'
   const user = opts.user ?? (process.getuid?.() === 0 ? 'root' : undefined)
-  const renderOpts: ProxyRenderOptions = { ...opts, user }
-  for (const d of ['logs', 'tmp']) mkdirSync(join(opts.runDir, d), { recursive: true })
-  const confPath = join(opts.runDir, 'nginx.conf')
-  const errorLog = join(opts.runDir, 'logs', 'error.log')
-  const accessLog = join(opts.runDir, 'logs', 'access.log')
+  const runDir = resolve(opts.runDir)
+  const renderOpts: ProxyRenderOptions = { ...opts, runDir, user }
+  for (const d of ['logs', 'tmp']) mkdirSync(join(runDir, d), { recursive: true })
+  const confPath = join(runDir, 'nginx.conf')
+  const errorLog = join(runDir, 'logs', 'error.log')
+  const accessLog = join(runDir, 'logs', 'access.log')
 
   const writeAndTest = async () => {
     writeFileSync(confPath, renderNginxConf(renderOpts), { mode: 0o600 })
     chmodSync(confPath, 0o600)
-    const t = await run(bin, ['-t', '-q', '-p', opts.runDir, '-c', confPath])
+    const t = await run(bin, ['-t', '-q', '-p', runDir, '-c', confPath])
     if (t.code !== 0) throw new Error(`nginx -t failed for ${confPath}:\n${t.output}`)
   }
   await writeAndTest()
@@ -104,8 +111,8 @@ export async function startProxy(opts: ProxyProcessOptions): Promise<ProxyProces
   const child = startChild({
     name: 'nginx',
     command: bin,
-    args: ['-p', opts.runDir, '-c', confPath, '-g', 'daemon off;'],
-    logFile: join(opts.runDir, 'logs', 'stderr.log'),
+    args: ['-p', runDir, '-c', confPath, '-g', 'daemon off;'],
+    logFile: join(runDir, 'logs', 'stderr.log'),
   })
   const pid = child.proc.pid
   const host = opts.listen.host === '0.0.0.0' ? '127.0.0.1' : opts.listen.host === '::' ? '::1' : opts.listen.host
@@ -127,16 +134,17 @@ export async function startProxy(opts: ProxyProcessOptions): Promise<ProxyProces
 
   try {
     if (pid === undefined) throw new Error(`failed to start ${bin}`)
-    await waitFor(
-      `nginx health at ${url}${HEALTH_PATH}`,
-      async () => {
-        if (exited) {
-          throw new Error(`nginx exited: ${tail(join(opts.runDir, 'logs', 'stderr.log'))}\n${tail(errorLog)}`)
-        }
-        return (await probe(url + HEALTH_PATH)) !== 0
-      },
-      { timeoutMs: opts.startTimeoutMs ?? 15_000 },
-    )
+    // `nginx -t` does not run init_by_lua: a Lua error there shows up as an early exit.
+    const died = child.exited.then((code) => {
+      throw new Error(`nginx exited with code ${code}:\n${lastError(join(runDir, 'logs', 'stderr.log')) || lastError(errorLog)}`)
+    })
+    died.catch(() => {})
+    await Promise.race([
+      died,
+      waitFor(`nginx health at ${url}${HEALTH_PATH}`, async () => (await probe(url + HEALTH_PATH)) !== 0, {
+        timeoutMs: opts.startTimeoutMs ?? 15_000,
+      }),
+    ])
   } catch (err) {
     await stop()
     throw err
