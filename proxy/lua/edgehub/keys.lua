@@ -1,6 +1,7 @@
 -- Redis key names: the contract with control-plane/src/state/keys.ts (docs/redis-schema.md).
 -- Pure: no ngx, usable from busted.
 local type = type
+local ipairs = ipairs
 local error = error
 
 
