@@ -7,6 +7,6 @@ bash scripts/install-deps.sh --test
 echo "== type check"
 npx tsc --noEmit
 echo "== Lua specs (busted)"
-busted --helper=proxy/spec/helper.lua proxy/spec 2>/dev/null || busted proxy/spec
+busted proxy/spec
 echo "== vitest"
 npx vitest run "$@"

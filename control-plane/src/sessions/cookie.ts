@@ -50,8 +50,9 @@ export function verifyCookie(
   if (!c) return null
   const secret = secretFor(c.kid)
   if (!secret) return null
-  const expected = mac(secret, c.payload)
-  const got = Buffer.from(c.sig, 'base64url')
+  // Compare the canonical base64url text, as the proxy does, so both sides accept the same cookies.
+  const expected = Buffer.from(b64url(mac(secret, c.payload)))
+  const got = Buffer.from(c.sig)
   if (got.length !== expected.length || !timingSafeEqual(got, expected)) return null
   if (c.exp <= nowSec) return null
   return { kid: c.kid, user: c.user, sid: c.sid, exp: c.exp }

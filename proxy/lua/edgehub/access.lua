@@ -56,6 +56,10 @@ function _M.run()
     if not allowed(user, r) then
         return pages.send("forbidden", { user = user })
     end
+    if r.kind == "user" and uri == prefix .. "logout" then
+        -- a stock server's own "Logout" button: end the hub session, as jupyterhub-singleuser does
+        return ngx.redirect("/hub/logout", 302)
+    end
 
     ngx.ctx.edgehub_route = r
     if type(r.token) == "string" and r.token ~= "" then

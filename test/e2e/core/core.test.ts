@@ -153,6 +153,13 @@ describe('a user server through the edge proxy', () => {
     expect(page).toContain('Jupyter Notebook') // a line from the server's own log
   })
 
+  it("sends the server's own logout URL to the hub's logout", async () => {
+    const u = await runningUser()
+    const res = await u.client.get(`/user/${u.name}/logout`)
+    expect(res.status).toBe(302)
+    expect(res.headers.get('location')).toBe('/hub/logout')
+  })
+
   it('stops a server on request and removes its route', async () => {
     const u = await runningUser()
     const res = await u.client.api('DELETE', `/users/${u.name}/server`)
