@@ -41,7 +41,12 @@ export function serverApi(): Hono<HubEnv> {
     const url = serverBaseUrl(user, server)
     return streamSSE(c, async (stream) => {
       const send = (ev: ProgressEvent) => stream.writeSSE({ data: JSON.stringify(ev) })
-      if (rec.state === 'running') return void (await send({ progress: 100, message: `Server ready at ${url}`, ready: true, url }))
+      if (rec.state === 'running') {
+        // Replay the finished spawn's events, so a late listener still sees how it went.
+        const past = (await d.progress.history(user, server)).filter((ev) => !ev.ready)
+        for (const ev of past) await send(ev)
+        return void (await send({ progress: 100, message: `Server ready at ${url}`, ready: true, url }))
+      }
       if (rec.state === 'stopped') {
         return void (await send({ progress: 100, message: rec.failed ? `Spawn failed: ${rec.message}` : 'The server is not running', failed: true }))
       }

@@ -33,6 +33,12 @@ export class Progress {
       .exec()
   }
 
+  /** The events of the last spawn so far. */
+  async history(user: string, server: string): Promise<ProgressEvent[]> {
+    const entries = await this.redis.xrange(this.keys.progress(user, server), '-', '+')
+    return entries.map(([, fields]) => JSON.parse(fields[1]) as ProgressEvent)
+  }
+
   /** Every event of the current spawn, then new ones as they come, until a final one or the signal. */
   async *follow(user: string, server: string, signal: AbortSignal): AsyncGenerator<ProgressEvent> {
     const key = this.keys.progress(user, server)

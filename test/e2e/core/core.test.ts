@@ -153,6 +153,19 @@ describe('a user server through the edge proxy', () => {
     expect(page).toContain('Jupyter Notebook') // a line from the server's own log
   })
 
+  it('streams spawn progress as Server-Sent Events until the server is ready', async () => {
+    const u = await newUser()
+    const start = await u.client.postForm('/hub/spawn', {})
+    expect(start.headers.get('location')).toBe(`/hub/spawn-pending/${u.name}`)
+    const res = await u.client.get(`/hub/api/users/${u.name}/server/progress`)
+    expect(res.headers.get('content-type')).toContain('text/event-stream')
+    const text = await res.text() // the stream ends after the final event
+    const events = text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)))
+    expect(events.at(-1)).toEqual({ progress: 100, message: `Server ready at /user/${u.name}/`, ready: true, url: `/user/${u.name}/` })
+    expect(events.length).toBeGreaterThan(1)
+    expect(events.map((e) => e.progress)).toEqual([...events.map((e) => e.progress)].sort((a, b) => a - b))
+  })
+
   it("sends the server's own logout URL to the hub's logout", async () => {
     const u = await runningUser()
     const res = await u.client.get(`/user/${u.name}/logout`)
