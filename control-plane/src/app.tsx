@@ -10,6 +10,7 @@ import { apiXsrf, xsrfCookie } from './http/xsrf'
 import { isSecure } from './http/respond'
 import { pageRoutes } from './pages/routes'
 import { ErrorPage } from './pages/error-page'
+import { sentence } from './pages/layout'
 import { serverApi } from './api/servers'
 import { userApi } from './api/users'
 
@@ -61,7 +62,7 @@ export function buildApp(deps: Deps): Hono<HubEnv> {
     }
     if (c.req.path.startsWith('/hub/api')) return c.json({ status, message }, status as 500)
     const user = c.var.identity?.user
-    return c.html(<ErrorPage status={status} message={message[0].toUpperCase() + message.slice(1) + '.'} user={user} />, status as 500)
+    return c.html(<ErrorPage status={status} message={sentence(message)} user={user} />, status as 500)
   })
 
   return app

@@ -19,7 +19,9 @@ export function identify(): MiddlewareHandler<HubEnv> {
       const rec = await tokens.verify(token)
       const user = rec && (await users.get(rec.user))
       if (user) identity = { user, via: 'token' }
-    } else {
+    }
+    if (!identity) {
+      // As at the proxy: a bad token does not hide a good session cookie.
       const session = await sessions.verify(getCookie(c, SESSION_COOKIE))
       const user = session && (await users.get(session.user))
       if (user) identity = { user, via: 'cookie', sid: session.sid }

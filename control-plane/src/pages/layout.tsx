@@ -51,3 +51,6 @@ export function Layout(props: { title: string; user?: { name: string; admin: boo
 }
 
 export const XsrfField = (props: { value: string }) => <input type="hidden" name="_xsrf" value={props.value} />
+
+/** An error message as a sentence on a page: "the name is empty" -> "The name is empty." */
+export const sentence = (msg: string) => (msg ? msg[0].toUpperCase() + msg.slice(1) + (/[.!?]$/.test(msg) ? '' : '.') : msg)

@@ -9,6 +9,7 @@ import { routeKey, serverBaseUrl } from '../spawn/orchestrator'
 import { LoginPage, SignupPage, ChangePasswordPage } from './login'
 import { HomePage, NotRunningPage, SpawnPendingPage } from './home'
 import { AdminPage } from './admin'
+import { sentence } from './layout'
 
 type C = Context<HubEnv>
 
@@ -34,13 +35,11 @@ const viewer = (c: C) => (c.var.identity ? { name: c.var.identity.user.name, adm
 export function pageRoutes(): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
 
-  app.get('/', (c) => {
+  app.get('/', async (c) => {
     if (!c.var.identity) return loginRedirect(c)
-    return (async () => {
-      const name = c.var.identity!.user.name
-      const rec = await c.var.deps.servers.get(name, '')
-      return c.redirect(rec?.state === 'running' ? serverBaseUrl(name, '') : '/hub/spawn')
-    })()
+    const name = c.var.identity.user.name
+    const rec = await c.var.deps.servers.get(name, '')
+    return c.redirect(rec?.state === 'running' ? serverBaseUrl(name, '') : '/hub/spawn')
   })
 
   app.get('/login', (c) => {
@@ -60,13 +59,13 @@ export function pageRoutes(): Hono<HubEnv> {
     try {
       name = checkUsername(f.username ?? '')
     } catch (err) {
-      return page(400, (err as Error).message[0].toUpperCase() + (err as Error).message.slice(1) + '.')
+      return page(400, sentence((err as Error).message))
     }
     let identity
     try {
       identity = await d.authenticator.authenticate({ username: name, password: f.password ?? '' })
     } catch (err) {
-      if (err instanceof HubError && err.expose) return page(403, err.message[0].toUpperCase() + err.message.slice(1) + '.')
+      if (err instanceof HubError && err.expose) return page(403, sentence(err.message))
       throw err
     }
     const policy = d.config.auth
@@ -211,7 +210,7 @@ export function pageRoutes(): Hono<HubEnv> {
       if (route) return c.redirect(`${path}${url.search}`)
     }
     if (rec?.state === 'pending') return c.redirect(`/hub/spawn-pending/${encodeURIComponent(owner)}${server ? `/${encodeURIComponent(server)}` : ''}`)
-    return c.html(<NotRunningPage xsrf={c.var.xsrf} user={viewer(c)!} owner={owner} server={server} rec={rec} path={path} />, 424 as 400)
+    return c.html(<NotRunningPage xsrf={c.var.xsrf} user={viewer(c)!} owner={owner} server={server} rec={rec} path={path} />, 424)
   })
 
   app.get('/admin', async (c) => {

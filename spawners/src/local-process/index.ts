@@ -2,7 +2,7 @@
 // detached from the hub so that it outlives a hub restart.
 import { spawn } from 'node:child_process'
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { freePort } from '../../../control-plane/src/util/ports'
 import type { ServerStatus, SpawnRequest, Spawner, SpawnerLogger, SpawnerState } from '../spawner'
 
 export interface LocalProcessOptions {
@@ -30,16 +30,6 @@ function defaultArgs(command: string[]): string[] {
 }
 
 const fill = (s: string, vars: Record<string, string>) => s.replace(/\{(\w+)\}/g, (m, k: string) => vars[k] ?? m)
-
-function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().on('error', reject)
-    srv.listen(0, host, () => {
-      const addr = srv.address()
-      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no free port'))))
-    })
-  })
-}
 
 /** Field 22 of /proc/PID/stat (start time in clock ticks) and the process state; undefined when gone. */
 function procStat(pid: number): { startTime: string; state: string } | undefined {
