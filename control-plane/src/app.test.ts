@@ -1,6 +1,6 @@
 // The control plane in-process (app.request) against a real Redis: pages, login, XSRF, sessions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildApp } from './app'
@@ -13,6 +13,7 @@ import { Client, json } from '../../test/support/client'
 let redis: Awaited<ReturnType<typeof testRedis>>
 let deps: Deps
 let app: ReturnType<typeof buildApp>
+const dataDir = mkdtempSync(join(tmpdir(), 'edgehub-app-'))
 const client = () => new Client('http://hub.test', (url, init) => app.request(url, init))
 
 beforeAll(async () => {
@@ -20,7 +21,7 @@ beforeAll(async () => {
   const { config } = loadConfig({
     env: {
       EDGEHUB_REDIS_URL: redis.url,
-      EDGEHUB_DATA_DIR: mkdtempSync(join(tmpdir(), 'edgehub-app-')),
+      EDGEHUB_DATA_DIR: dataDir,
       EDGEHUB_AUTH_NATIVE_SCRYPT_COST: '16384',
       EDGEHUB_AUTH_NATIVE_ALLOW_SIGNUP: 'true',
       EDGEHUB_AUTH_ADMINS: 'root',
@@ -34,6 +35,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await deps?.close()
   await redis?.stop()
+  rmSync(dataDir, { recursive: true, force: true })
 })
 
 describe('POST /hub/login', () => {

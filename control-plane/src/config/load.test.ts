@@ -1,12 +1,16 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { loadConfig } from './load'
 import { ConfigError } from '../errors'
 
+const dir = mkdtempSync(join(tmpdir(), 'edgehub-cfg-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+let files = 0
 function file(text: string): string {
-  const p = join(mkdtempSync(join(tmpdir(), 'edgehub-cfg-')), 'edgehub.yaml')
+  const p = join(dir, `edgehub-${++files}.yaml`)
   writeFileSync(p, text)
   return p
 }

@@ -1,7 +1,7 @@
 // Spawn orchestration with the real local-process spawner and real Redis, using small commands
 // that misbehave on purpose.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildDeps, type Deps } from '../deps'
@@ -19,6 +19,7 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await redis?.stop()
+  rmSync(dir, { recursive: true, force: true })
 })
 
 async function depsWith(command: string[], spawner: Record<string, number> = {}): Promise<Deps> {

@@ -1,7 +1,7 @@
 // The `edgehub` command against a real Redis.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { BIN } from '../../support/stack'
@@ -26,6 +26,7 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await redis?.stop()
+  rmSync(dir, { recursive: true, force: true })
 })
 
 describe('edgehub config check', () => {
