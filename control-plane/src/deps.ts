@@ -71,6 +71,8 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
       publicUrl: pub,
       logDir: join(config.dataDir, 'logs', 'servers'),
       adminAccess: config.proxy.adminAccess,
+      allowNamedServers: config.hub.allowNamedServers,
+      namedServerLimitPerUser: config.hub.namedServerLimitPerUser,
     },
   )
   const native =

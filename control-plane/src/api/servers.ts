@@ -5,11 +5,12 @@ import type { HubEnv } from '../http/env'
 import { requireSelfOrAdmin } from '../http/identity'
 import { NotFound } from '../errors'
 import { serverBaseUrl } from '../spawn/orchestrator'
+import { checkServerName } from '../spawn/names'
 import type { ProgressEvent } from '../spawn/progress'
 
 type C = Context<HubEnv>
 
-const names = (c: C) => ({ user: c.req.param('name')!, server: c.req.param('server') ?? '' })
+const names = (c: C) => ({ user: c.req.param('name')!, server: checkServerName(c.req.param('server') ?? '') })
 
 export function serverApi(): Hono<HubEnv> {
   const app = new Hono<HubEnv>()

@@ -6,6 +6,7 @@ import { checkXsrf } from '../http/xsrf'
 import { clearSessionCookie, safeNext, setSessionCookie } from '../http/respond'
 import { checkUsername, isAdmin, isAllowed } from '../../../auth/src/policy'
 import { routeKey, serverBaseUrl } from '../spawn/orchestrator'
+import { checkServerName } from '../spawn/names'
 import { LoginPage, SignupPage, ChangePasswordPage } from './login'
 import { HomePage, NotRunningPage, SpawnPendingPage } from './home'
 import { AdminPage } from './admin'
@@ -138,6 +139,8 @@ export function pageRoutes(): Hono<HubEnv> {
     const f = await form(c)
     try {
       await n.changePassword!(c.var.identity!.user.name, f.old_password ?? '', f.new_password ?? '')
+      // Everyone else logged in with the old password is logged out.
+      await c.var.deps.sessions.revokeAll(c.var.identity!.user.name, { except: c.var.identity!.sid })
     } catch (err) {
       if (!(err instanceof HubError) || !err.expose) throw err
       return c.html(<ChangePasswordPage xsrf={c.var.xsrf} user={viewer(c)!} error={err.message} />, 400)
@@ -147,7 +150,7 @@ export function pageRoutes(): Hono<HubEnv> {
 
   const ownerAndServer = (c: C) => {
     const owner = c.req.param('user') ?? c.var.identity!.user.name
-    const server = c.req.param('server') ?? ''
+    const server = checkServerName(c.req.param('server') ?? '')
     const id = c.var.identity!
     if (owner !== id.user.name && !id.user.admin) throw new Forbidden(`you may not start or stop ${owner}'s server`)
     return { owner, server }
@@ -165,8 +168,13 @@ export function pageRoutes(): Hono<HubEnv> {
     d.orchestrator.start(owner, server).catch((err) => d.log.info('spawn request not started', { user: owner, err: (err as Error).message }))
     return c.redirect(pending)
   }
-  app.get('/spawn', spawn)
-  app.get('/spawn/:user/:server?', spawn)
+  app.get('/spawn', spawn) // your own default server, as JupyterHub does when there is no options form
+  // Anyone else's (or a named) server needs the POST from the not-running page, so a link cannot start it.
+  app.get('/spawn/:user/:server?', (c) => {
+    const { owner, server } = ownerAndServer(c)
+    if (owner === c.var.identity!.user.name && !server) return spawn(c)
+    return c.redirect(serverBaseUrl(owner, server).replace(/^\/user\//, '/hub/user/'))
+  })
   app.post('/spawn', async (c) => (await form(c), spawn(c)))
   app.post('/spawn/:user/:server?', async (c) => (await form(c), spawn(c)))
 

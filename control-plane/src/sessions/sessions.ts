@@ -35,7 +35,7 @@ export class Sessions {
 
   /** The live session a cookie names, or null (bad signature, expired, revoked). */
   async verify(cookie: string | undefined): Promise<Session | null> {
-    if (!cookie || cookie.length > 512) return null
+    if (!cookie || cookie.length > 4096) return null // the proxy's limit too
     const kid = parseCookie(cookie)?.kid
     if (!kid) return null
     const secret = await this.cookieKeys.secret(kid)
@@ -54,8 +54,8 @@ export class Sessions {
     await this.redis.multi().del(this.keys.session(sid)).srem(this.keys.userSessions(h.user ?? ''), sid).exec()
   }
 
-  async revokeAll(user: string): Promise<void> {
-    for (const sid of await this.redis.smembers(this.keys.userSessions(user))) await this.revoke(sid)
+  async revokeAll(user: string, opts: { except?: string } = {}): Promise<void> {
+    for (const sid of await this.redis.smembers(this.keys.userSessions(user))) if (sid !== opts.except) await this.revoke(sid)
   }
 
   /** Drops revocation entries whose sessions would have expired anyway. */

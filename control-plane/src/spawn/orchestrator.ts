@@ -13,6 +13,7 @@ import type { ServerRecord, Servers } from '../state/servers'
 import type { Tokens } from '../state/tokens'
 import { delay } from '../util/wait'
 import { acquireLock, type HeldLock } from './lock'
+import { checkServerName } from './names'
 import type { Progress } from './progress'
 import type { Redis } from 'ioredis'
 
@@ -24,6 +25,8 @@ export interface OrchestratorOptions {
   publicUrl: string // e.g. http://127.0.0.1:8000
   logDir: string
   adminAccess: boolean
+  allowNamedServers: boolean
+  namedServerLimitPerUser: number
 }
 
 export interface Deps {
@@ -86,6 +89,14 @@ export class Orchestrator {
    * (the spawn goes on in the background). Throws BadRequest when it is running or pending.
    */
   async start(user: string, server: string, options: Record<string, never> = {}): Promise<'ready' | 'pending'> {
+    checkServerName(server)
+    if (server && !this.o.allowNamedServers) throw new BadRequest('named servers are not enabled on this hub', 'named_servers_disabled')
+    if (server && this.o.namedServerLimitPerUser > 0) {
+      const named = (await this.d.servers.list(user)).filter((s) => s.name && s.name !== server && s.state !== 'stopped')
+      if (named.length >= this.o.namedServerLimitPerUser) {
+        throw new BadRequest(`${user} already has ${named.length} named servers running (limit ${this.o.namedServerLimitPerUser})`, 'limit')
+      }
+    }
     const lock = await acquireLock(this.d.redis, this.d.keys.serverLock(user, server))
     if (!lock) throw new BadRequest(`${this.ref(user, server)} is already being started or stopped`, 'pending')
     let rec: ServerRecord | undefined
@@ -119,7 +130,9 @@ export class Orchestrator {
   private async spawn(user: string, server: string, options: Record<string, never>, lock: HeldLock): Promise<void> {
     const { servers, progress, tokens, spawner, log } = this.d
     const baseUrl = serverBaseUrl(user, server)
-    const logFile = join(this.o.logDir, `${user}${server ? `--${server}` : ''}.log`)
+    const userLogDir = join(this.o.logDir, encodeURIComponent(user))
+    mkdirSync(userLogDir, { recursive: true })
+    const logFile = join(userLogDir, `${server ? encodeURIComponent(server) : 'default'}.log`)
     const secret = randomBytes(24).toString('base64url')
     const abort = new AbortController()
     const timer = setTimeout(() => abort.abort(new Error('start timeout')), this.o.startTimeoutSec * 1000)
@@ -205,6 +218,7 @@ export class Orchestrator {
 
   /** Stops a server (idempotent). */
   async stop(user: string, server: string): Promise<void> {
+    checkServerName(server)
     await this.inflight.get(this.ref(user, server))?.catch(() => {})
     const lock = await acquireLock(this.d.redis, this.d.keys.serverLock(user, server))
     if (!lock) throw new BadRequest(`${this.ref(user, server)} is being started or stopped`, 'pending')

@@ -1,7 +1,7 @@
 // local-process: each server is a process on this machine, in its own process group,
 // detached from the hub so that it outlives a hub restart.
 import { spawn } from 'node:child_process'
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs'
 import { freePort } from '../../../control-plane/src/util/ports'
 import type { ServerStatus, SpawnRequest, Spawner, SpawnerLogger, SpawnerState } from '../spawner'
 
@@ -40,6 +40,43 @@ function procStat(pid: number): { startTime: string; state: string } | undefined
   } catch {
     return undefined
   }
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig)
+  } catch {
+    /* already gone */
+  }
+}
+
+/** Signals the process group led by pid, if that group still exists. */
+function signalGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, 0)
+  } catch {
+    return
+  }
+  signal(-pid, sig)
+}
+
+/** Every live descendant of pid, from /proc. */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)])
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  const out: number[] = []
+  const walk = (p: number) => (children.get(p) ?? []).forEach((c) => (out.push(c), walk(c)))
+  walk(pid)
+  return out
 }
 
 function alive(state: SpawnerState): boolean {
@@ -87,17 +124,13 @@ export function createLocalProcessSpawner(opts: LocalProcessOptions): Spawner {
     async stop(state: SpawnerState, { graceMs = 10_000 } = {}): Promise<void> {
       const pid = Number(state.pid)
       if (!alive(state)) return
-      const signalGroup = (sig: NodeJS.Signals) => {
-        try {
-          process.kill(-pid, sig)
-        } catch {
-          /* already gone */
-        }
-      }
-      signalGroup('SIGTERM')
+      // Kernels run in sessions of their own: note the whole tree now, while it hangs together.
+      const tree = [pid, ...descendants(pid)]
+      signalGroup(pid, 'SIGTERM') // the server shuts its kernels down on SIGTERM
       const deadline = Date.now() + graceMs
       while (alive(state) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-      signalGroup('SIGKILL')
+      if (alive(state)) signalGroup(pid, 'SIGKILL')
+      for (const p of tree) signal(p, 'SIGKILL') // whatever outlived the grace period
       while (alive(state)) await new Promise((r) => setTimeout(r, 20))
     },
 

@@ -1,6 +1,6 @@
 // The core path end to end: real Redis, hub process, nginx+Lua proxy and Jupyter servers on loopback.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { request } from 'undici'
 import { startStack, type Stack } from '../../support/stack'
 import { Client, json } from '../../support/client'
@@ -173,12 +173,28 @@ describe('a user server through the edge proxy', () => {
     expect(res.headers.get('location')).toBe('/hub/logout')
   })
 
-  it('stops a server on request and removes its route', async () => {
+  it('refuses unsafe and disabled named-server names with a 400', async () => {
+    const u = await newUser()
+    const traversal = await u.client.api('POST', `/users/${u.name}/servers/x%2F..%2F..%2Fescape`)
+    expect(traversal.status).toBe(400)
+    expect((await json(traversal)).message).toContain('invalid server name')
+    const named = await u.client.api('POST', `/users/${u.name}/servers/gpu`)
+    expect(named.status).toBe(400)
+    expect((await json(named)).message).toBe('named servers are not enabled on this hub')
+    expect(await stack.deps.servers.list(u.name)).toEqual([])
+  })
+
+  it('stops a server on request, kernels included, and removes its route', async () => {
     const u = await runningUser()
+    const kernel = await startKernel(u)
+    const kernelPid = Number((await kernel.execute('import os; print(os.getpid())')).stdout.trim())
+    kernel.close()
+    expect(kernelPid).toBeGreaterThan(0)
     const res = await u.client.api('DELETE', `/users/${u.name}/server`)
     expect(res.status).toBe(204)
     expect((await stack.deps.servers.get(u.name, ''))?.state).toBe('stopped')
     await waitFor('the route to leave the proxy', async () => (await u.client.get(`/user/${u.name}/tree`)).status === 302, { timeoutMs: 1000, intervalMs: 20 })
+    await waitFor('the kernel to be gone', () => !existsSync(`/proc/${kernelPid}`) || readFileSync(`/proc/${kernelPid}/stat`, 'utf8').includes(') Z '), { timeoutMs: 5000 })
   })
 
   it('gives the server the JUPYTERHUB_* environment', async () => {
