@@ -4,7 +4,7 @@ import type { HubEnv } from '../http/env'
 import { currentUser, requireSelfOrAdmin } from '../http/identity'
 import type { Deps } from '../deps'
 import type { UserRecord } from '../state/users'
-import { serverBaseUrl } from '../spawn/orchestrator'
+import { progressUrl, serverBaseUrl } from '../spawn/orchestrator'
 import { BadRequest, NotFound } from '../errors'
 
 export async function userModel(d: Deps, u: UserRecord) {
@@ -17,7 +17,7 @@ export async function userModel(d: Deps, u: UserRecord) {
       pending: s.state === 'pending' ? 'spawn' : s.state === 'stopping' ? 'stop' : null,
       stopped: false,
       url: serverBaseUrl(u.name, s.name),
-      progress_url: `/hub/api/users/${encodeURIComponent(u.name)}/server${s.name ? `s/${encodeURIComponent(s.name)}` : ''}/progress`,
+      progress_url: progressUrl(u.name, s.name),
       started: s.started,
       last_activity: s.lastActivity,
       state: {},

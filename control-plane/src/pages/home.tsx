@@ -1,4 +1,5 @@
 import type { ServerRecord } from '../state/servers'
+import { spawnPendingUrl } from '../spawn/orchestrator'
 import { Layout, XsrfField } from './layout'
 
 export function HomePage(p: { xsrf: string; user: { name: string; admin: boolean }; server?: ServerRecord; baseUrl: string; native: boolean }) {
@@ -36,7 +37,7 @@ export function HomePage(p: { xsrf: string; user: { name: string; admin: boolean
               </button>
             </form>
           ) : (
-            <a class="btn secondary" href={`/hub/spawn-pending/${encodeURIComponent(p.user.name)}`}>
+            <a class="btn secondary" href={spawnPendingUrl(p.user.name, '')}>
               Show progress
             </a>
           )}

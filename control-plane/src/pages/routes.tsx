@@ -5,7 +5,7 @@ import type { HubEnv } from '../http/env'
 import { checkXsrf } from '../http/xsrf'
 import { clearSessionCookie, safeNext, setSessionCookie } from '../http/respond'
 import { checkUsername, isAdmin, isAllowed } from '../../../auth/src/policy'
-import { routeKey, serverBaseUrl } from '../spawn/orchestrator'
+import { progressUrl, routeKey, serverBaseUrl, spawnPendingUrl } from '../spawn/orchestrator'
 import { checkServerName } from '../spawn/names'
 import { LoginPage, SignupPage, ChangePasswordPage } from './login'
 import { HomePage, NotRunningPage, SpawnPendingPage } from './home'
@@ -160,7 +160,7 @@ export function pageRoutes(): Hono<HubEnv> {
     const { owner, server } = ownerAndServer(c)
     const d = c.var.deps
     const rec = await d.servers.get(owner, server)
-    const pending = `/hub/spawn-pending/${encodeURIComponent(owner)}${server ? `/${encodeURIComponent(server)}` : ''}`
+    const pending = spawnPendingUrl(owner, server)
     if (rec?.state === 'running') return c.redirect(safeNext(c.req.query('next'), serverBaseUrl(owner, server)))
     if (rec?.state === 'pending') return c.redirect(pending)
     if (!(await d.users.get(owner))) throw new NotFound(`user ${owner} not found`)
@@ -193,8 +193,7 @@ export function pageRoutes(): Hono<HubEnv> {
     const url = serverBaseUrl(owner, server)
     if (rec?.state === 'running') return c.redirect(url)
     if (!rec || (rec.state === 'stopped' && !rec.failed)) return c.redirect('/hub/home')
-    const progressUrl = `/hub/api/users/${encodeURIComponent(owner)}/server${server ? `s/${encodeURIComponent(server)}` : ''}/progress`
-    return c.html(<SpawnPendingPage user={viewer(c)!} owner={owner} server={server} progressUrl={progressUrl} serverUrl={url} />)
+    return c.html(<SpawnPendingPage user={viewer(c)!} owner={owner} server={server} progressUrl={progressUrl(owner, server)} serverUrl={url} />)
   })
 
   // The proxy sends /user/NAME/... here when it has no route for it.
@@ -217,7 +216,7 @@ export function pageRoutes(): Hono<HubEnv> {
       url.searchParams.set('redirects', '1')
       if (route) return c.redirect(`${path}${url.search}`)
     }
-    if (rec?.state === 'pending') return c.redirect(`/hub/spawn-pending/${encodeURIComponent(owner)}${server ? `/${encodeURIComponent(server)}` : ''}`)
+    if (rec?.state === 'pending') return c.redirect(spawnPendingUrl(owner, server))
     return c.html(<NotRunningPage xsrf={c.var.xsrf} user={viewer(c)!} owner={owner} server={server} rec={rec} path={path} />, 424)
   })
 

@@ -44,6 +44,14 @@ export function serverBaseUrl(user: string, server: string): string {
   return `/user/${encodeURIComponent(user)}/${server ? `${encodeURIComponent(server)}/` : ''}`
 }
 
+export function progressUrl(user: string, server: string): string {
+  return `/hub/api/users/${encodeURIComponent(user)}/server${server ? `s/${encodeURIComponent(server)}` : ''}/progress`
+}
+
+export function spawnPendingUrl(user: string, server: string): string {
+  return `/hub/spawn-pending/${encodeURIComponent(user)}${server ? `/${encodeURIComponent(server)}` : ''}`
+}
+
 /** The proxy matches decoded paths, so route keys hold the names as they are. */
 export function routeKey(user: string, server: string): string {
   return `/user/${user}/${server ? `${server}/` : ''}`
@@ -252,10 +260,8 @@ export class Orchestrator {
     if (!lock) return // a start or stop is in progress somewhere
     try {
       const rec = await this.d.servers.get(user, server)
-      if (!rec || rec.state === 'stopped') {
-        await this.d.servers.save(user, server, { state: 'stopped' })
-        return
-      }
+      if (!rec) return void (await this.d.servers.remove(user, server)) // a stale entry in the active set
+      if (rec.state === 'stopped') return void (await this.d.servers.save(user, server, { state: 'stopped' }))
       const status = rec.spawner ? await this.d.spawner.poll(rec.spawner) : ({ phase: 'stopped' } as const)
       if (rec.state === 'running' && status.phase !== 'stopped') return
       // stopped on its own, or a pending/stopping record whose replica went away
