@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { Deps } from './deps'
-import { HubError } from './errors'
+import { HubError, Unavailable } from './errors'
+import type { Leadership } from './jobs/leader'
 import type { HubEnv } from './http/env'
 import { identify } from './http/identity'
 import { apiXsrf, xsrfCookie } from './http/xsrf'
@@ -16,7 +17,7 @@ import { userApi } from './api/users'
 
 export const VERSION = '0.1.0'
 
-export function buildApp(deps: Deps): Hono<HubEnv> {
+export function buildApp(deps: Deps, opts: { leadership?: Leadership } = {}): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
 
   app.use('*', async (c, next) => {
@@ -28,9 +29,14 @@ export function buildApp(deps: Deps): Hono<HubEnv> {
     c.header('X-Request-Id', c.var.requestId)
   })
 
+  // For load balancers: 200 when this replica can reach Redis, else 503.
   app.get('/hub/health', async (c) => {
-    const ok = await deps.redis.ping().then(() => true, () => false)
-    return c.json({ status: ok ? 'ok' : 'redis unavailable', version: VERSION }, ok ? 200 : 503)
+    const ok = await Promise.race([deps.redis.ping().then(() => true, () => false), new Promise<boolean>((r) => setTimeout(r, 2000, false))])
+    const { leadership } = opts
+    return c.json(
+      { status: ok ? 'ok' : 'redis unavailable', version: VERSION, replica: leadership?.id ?? null, leader: leadership?.isLeader() ?? null },
+      ok ? 200 : 503,
+    )
   })
 
   app.use('/hub/*', bodyLimit({ maxSize: 1024 * 1024, onError: (c) => c.json({ status: 413, message: 'request body too large' }, 413) }))
@@ -54,16 +60,24 @@ export function buildApp(deps: Deps): Hono<HubEnv> {
   })
 
   app.onError((err, c) => {
-    const he = err instanceof HubError ? err : null
+    const he = err instanceof HubError ? err : redisUnavailable(err) ? new Unavailable(undefined, err) : null
     const status = he?.status ?? 500
     const message = he?.expose ? he.message : 'internal error'
     if (!he || status >= 500) {
       deps.log.error('request failed', { request_id: c.var.requestId, path: c.req.path, err })
     }
+    if (status === 503) c.header('Retry-After', '2')
     if (c.req.path.startsWith('/hub/api')) return c.json({ status, message }, status as 500)
     const user = c.var.identity?.user
     return c.html(<ErrorPage status={status} message={sentence(message)} user={user} />, status as 500)
   })
 
   return app
+}
+
+/** ioredis gave up on a command: Redis is down or failing over (a retry will likely work). */
+function redisUnavailable(err: unknown): boolean {
+  const name = err instanceof Error ? err.name : ''
+  const msg = err instanceof Error ? err.message : ''
+  return name === 'MaxRetriesPerRequestError' || /Connection is closed|ECONNREFUSED|READONLY|LOADING|MASTERDOWN|Stream isn't writeable/.test(msg)
 }

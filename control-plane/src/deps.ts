@@ -1,6 +1,7 @@
 // Builds everything the app needs from the config. No module reads the environment; this is the wiring.
 import { join } from 'node:path'
-import { Redis } from 'ioredis'
+import { randomBytes } from 'node:crypto'
+import { Redis, type RedisOptions } from 'ioredis'
 import type { Config } from './config/schema'
 import { createLogger, type Logger } from './log'
 import { keyNames, type KeyNames } from './state/keys'
@@ -12,6 +13,7 @@ import { CookieKeys } from './sessions/cookie-keys'
 import { Sessions } from './sessions/sessions'
 import { Progress } from './spawn/progress'
 import { Orchestrator } from './spawn/orchestrator'
+import { Activity } from './state/activity'
 import type { Authenticator } from '../../auth/src/authenticator'
 import { createNativeAuthenticator } from '../../auth/src/native'
 import { createDummyAuthenticator } from '../../auth/src/dummy'
@@ -30,16 +32,64 @@ export interface Deps {
   cookieKeys: CookieKeys
   sessions: Sessions
   progress: Progress
+  activity: Activity
   spawner: Spawner
   orchestrator: Orchestrator
   authenticator: Authenticator
   native?: ReturnType<typeof createNativeAuthenticator>
   publicUrl: string
+  /** This hub's identity across replicas and restarts (kept in Redis); marks its server processes. */
+  hubId: string
   close(): Promise<void>
 }
 
 export function redisUrl(config: Config): string {
   return config.redis.url ?? `redis://127.0.0.1:${config.redis.port}`
+}
+
+function parseHostPort(hp: string): { host: string; port: number } {
+  const i = hp.lastIndexOf(':')
+  return { host: hp.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(hp.slice(i + 1)) }
+}
+
+/** Where the proxies find Redis: the standalone address, or the sentinels to ask for the master. */
+export function redisTarget(config: Config) {
+  const u = new URL(redisUrl(config))
+  const password = u.password ? decodeURIComponent(u.password) : undefined
+  const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : undefined
+  const s = config.redis.sentinel
+  if (!s) return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379), password, db }
+  return { password, db, sentinel: { hosts: s.hosts.map(parseHostPort), masterName: s.masterName, password: s.password } }
+}
+
+/**
+ * ioredis options shared by every hub connection: commands wait (queued) through a Redis restart or
+ * Sentinel failover of a few seconds instead of failing at once, and a connection that finds itself
+ * on a demoted master reconnects.
+ */
+export function redisOptions(config: Config): RedisOptions {
+  const base: RedisOptions = {
+    lazyConnect: true,
+    maxRetriesPerRequest: 12,
+    retryStrategy: (times) => Math.min(100 * times, 1000),
+    reconnectOnError: (err) => (/^(READONLY|LOADING|MASTERDOWN)/.test(err.message) ? 2 : false),
+  }
+  const s = config.redis.sentinel
+  if (!s) return base
+  const t = redisTarget(config)
+  return {
+    ...base,
+    sentinels: s.hosts.map(parseHostPort),
+    name: s.masterName,
+    sentinelPassword: s.password,
+    password: t.password,
+    db: t.db,
+    sentinelRetryStrategy: (times) => Math.min(100 * times, 1000),
+  }
+}
+
+export function createRedis(config: Config): Redis {
+  return config.redis.sentinel ? new Redis(redisOptions(config)) : new Redis(redisUrl(config), redisOptions(config))
 }
 
 export function publicUrl(config: Config): string {
@@ -48,9 +98,11 @@ export function publicUrl(config: Config): string {
 
 export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Redis } = {}): Promise<Deps> {
   const log = opts.log ?? createLogger('hub', { level: config.logLevel })
-  const redis = opts.redis ?? new Redis(redisUrl(config), { maxRetriesPerRequest: 3, lazyConnect: true })
+  const redis = opts.redis ?? createRedis(config)
   if (!opts.redis) await redis.connect()
   const keys = keyNames(config.redis.prefix)
+  const fresh = randomBytes(9).toString('base64url')
+  const hubId = (await redis.set(keys.hubId, fresh, 'NX', 'GET')) ?? fresh
   const tables = new ProxyTables(redis, config.redis.prefix, config.redis.streamMaxLen)
   const users = new Users(redis, keys, tables)
   const tokens = new Tokens(redis, keys, tables)
@@ -58,6 +110,7 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
   const cookieKeys = new CookieKeys(redis, keys, tables)
   const sessions = new Sessions(redis, keys, tables, cookieKeys, config.sessions.maxAgeSec)
   const progress = new Progress(redis, keys)
+  const activity = new Activity(redis, keys)
   const lp = config.spawner['local-process']
   const spawner = createLocalProcessSpawner({ ...lp, dataDir: config.dataDir, log: log.child('spawner.local-process') })
   const pub = publicUrl(config)
@@ -73,6 +126,8 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
       adminAccess: config.proxy.adminAccess,
       allowNamedServers: config.hub.allowNamedServers,
       namedServerLimitPerUser: config.hub.namedServerLimitPerUser,
+      lockLeaseMs: config.hub.serverLockLeaseSec * 1000,
+      hubId,
     },
   )
   const native =
@@ -81,7 +136,7 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
       : undefined
   const authenticator = native ?? createDummyAuthenticator(config.auth.dummy)
   return {
-    config, log, redis, keys, tables, users, tokens, servers, cookieKeys, sessions, progress, spawner, orchestrator, authenticator, native, publicUrl: pub,
+    config, log, redis, keys, tables, users, tokens, servers, cookieKeys, sessions, progress, activity, spawner, orchestrator, authenticator, native, publicUrl: pub, hubId,
     async close() {
       if (!opts.redis) redis.disconnect()
     },

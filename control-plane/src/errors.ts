@@ -49,3 +49,17 @@ export class SpawnFailed extends HubError {
 export class ConfigError extends Error {
   override name = 'ConfigError'
 }
+
+/** A write refused because a newer holder of the same lock has written since (a stalled replica). */
+export class FencedOut extends HubError {
+  constructor(message: string) {
+    super(409, message, 'fenced_out', { expose: false })
+  }
+}
+
+/** Redis (all state) cannot be reached: a retry later will likely succeed. */
+export class Unavailable extends HubError {
+  constructor(message = 'the hub cannot reach its state store; try again shortly', cause?: unknown) {
+    super(503, message, 'unavailable', { cause, expose: true })
+  }
+}

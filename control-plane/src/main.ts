@@ -20,15 +20,17 @@ export async function runHub(opts: { configFile?: string } = {}): Promise<void> 
     const u = await deps.users.get(name)
     if (u && !u.admin) await deps.users.setAdmin(name, true)
   }
-  const stopJobs = startJobs(deps.redis, deps.keys.leader, hubJobs(deps), log.child('jobs'))
-  const app = buildApp(deps)
+  const leadership = startJobs(deps.redis, deps.keys.leader, hubJobs(deps), log.child('jobs'))
+  const app = buildApp(deps, { leadership })
   const server = serve({ fetch: app.fetch, hostname: config.hub.host, port: config.hub.port }, () =>
     log.info('hub listening', { host: config.hub.host, port: config.hub.port }),
   )
   const shutdown = () => {
-    stopJobs()
     server.close()
-    void deps.close().finally(() => process.exit(0))
+    void leadership
+      .stop()
+      .then(() => deps.close())
+      .finally(() => process.exit(0))
   }
   process.once('SIGTERM', shutdown)
   process.once('SIGINT', shutdown)

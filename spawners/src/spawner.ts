@@ -23,6 +23,11 @@ export interface Spawner {
   poll(state: SpawnerState): Promise<ServerStatus>
   /** Idempotent. */
   stop(state: SpawnerState, opts?: { graceMs?: number }): Promise<void>
+  /**
+   * Every server process still running that was started with EDGEHUB_HUB_ID=hubId in its
+   * environment, by any replica: how orphans (processes no record owns) are found.
+   */
+  list?(hubId: string): Promise<Array<{ user: string; server: string; state: SpawnerState }>>
   /** Called when a server this process started exits on its own (fast path; polling is the backstop). */
   onExit?(listener: (state: SpawnerState) => void): void
 }

@@ -6,10 +6,13 @@ import type { Deps } from '../deps'
 import type { UserRecord } from '../state/users'
 import { progressUrl, serverBaseUrl } from '../spawn/orchestrator'
 import { BadRequest, NotFound } from '../errors'
+import { latest } from '../state/activity'
 
 export async function userModel(d: Deps, u: UserRecord) {
   const servers: Record<string, unknown> = {}
-  for (const s of await d.servers.list(u.name)) {
+  const records = await d.servers.list(u.name)
+  const seen = await d.activity.ofUser(u.name, records.map((s) => s.name))
+  for (const s of records) {
     if (s.state === 'stopped') continue
     servers[s.name] = {
       name: s.name,
@@ -19,7 +22,7 @@ export async function userModel(d: Deps, u: UserRecord) {
       url: serverBaseUrl(u.name, s.name),
       progress_url: progressUrl(u.name, s.name),
       started: s.started,
-      last_activity: s.lastActivity,
+      last_activity: latest(s.lastActivity, seen.get(s.name)),
       state: {},
       user_options: {},
     }
@@ -33,7 +36,7 @@ export async function userModel(d: Deps, u: UserRecord) {
     server: def?.ready ? serverBaseUrl(u.name, '') : null,
     pending: def?.pending ?? null,
     created: u.created,
-    last_activity: u.lastActivity,
+    last_activity: latest(u.lastActivity, ...seen.values()),
     servers,
   }
 }
@@ -58,10 +61,17 @@ export function userApi(): Hono<HubEnv> {
     const body = (await c.req.json().catch(() => null)) as { last_activity?: string; servers?: Record<string, { last_activity?: string }> } | null
     if (!body || typeof body !== 'object') throw new BadRequest('expected a JSON body')
     const d = c.var.deps
-    const times = [body.last_activity, ...Object.values(body.servers ?? {}).map((s) => s?.last_activity)].filter((t): t is string => !!t)
-    if (times.some((t) => Number.isNaN(Date.parse(t)))) throw new BadRequest('last_activity must be an ISO 8601 timestamp')
-    const latest = times.map((t) => Date.parse(t)).sort().pop()
-    if (latest !== undefined) await d.users.touch(name, new Date(latest))
+    const servers = Object.entries(body.servers ?? {})
+    const times = [body.last_activity, ...servers.map(([, s]) => s?.last_activity)].filter((t): t is string => !!t)
+    if (times.some((t) => typeof t !== 'string' || Number.isNaN(Date.parse(t)))) throw new BadRequest('last_activity must be an ISO 8601 timestamp')
+    const known = new Set((await d.servers.list(name)).map((s) => s.name))
+    // as JupyterHub: activity of servers the user does not have is ignored
+    await d.activity.record(
+      servers.filter(([server, s]) => known.has(server) && s?.last_activity).map(([server, s]) => ({ user: name, server, at: new Date(s.last_activity!) })),
+    )
+    const newest = latest(...times)
+    const u = await d.users.require(name)
+    if (newest && latest(u.lastActivity, newest) !== u.lastActivity) await d.users.touch(name, new Date(newest))
     return c.body(null, 204)
   })
   return app

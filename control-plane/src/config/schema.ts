@@ -3,6 +3,7 @@ import { z } from 'zod'
 
 const port = z.number().int().min(1).max(65535)
 const seconds = z.number().positive()
+const hostPort = z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected "host:port"')
 
 export const localProcessSchema = z
   .strictObject({
@@ -49,6 +50,11 @@ export const configSchema = z
         pollIntervalSec: seconds.default(5).describe('How often running servers are checked.'),
         allowNamedServers: z.boolean().default(false).describe('Users may run named servers besides their default one (/user/NAME/SERVER/).'),
         namedServerLimitPerUser: z.number().int().min(0).default(0).describe('Most named servers one user may have running; 0 = no limit.'),
+        serverLockLeaseSec: seconds
+          .default(15)
+          .describe(
+            'Lease of the per-server start/stop lock, renewed while a replica works. A spawn whose replica died is failed (and its process stopped) within this plus pollIntervalSec.',
+          ),
       })
       .prefault({})
       .describe('The control plane.'),
@@ -66,6 +72,14 @@ export const configSchema = z
           .default('edgehub:')
           .describe('Prefix of every key, so several hubs can share one Redis.'),
         streamMaxLen: z.number().int().min(1000).default(100_000).describe('Entries kept in the proxy change stream.'),
+        sentinel: z
+          .strictObject({
+            hosts: z.array(hostPort).min(1).describe('Sentinels ("host:port"), asked in turn for the current master.'),
+            masterName: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits and . _ - only').default('mymaster').describe('The monitored master\'s name.'),
+            password: z.string().optional().describe('The sentinels\' own password (requirepass), when they have one.'),
+          })
+          .optional()
+          .describe('Redis Sentinel: hub and proxies follow failovers to the new master. redis.url then only supplies the password and database.'),
       })
       .prefault({})
       .describe('Where all state lives.'),
@@ -74,6 +88,13 @@ export const configSchema = z
         workers: z.union([z.number().int().min(1), z.literal('auto')]).default('auto').describe('nginx worker processes.'),
         adminAccess: z.boolean().default(false).describe('Admins may open any user\'s server (JupyterHub\'s admin_access).'),
         sharedDictSize: z.string().regex(/^\d+[km]$/).default('64m').describe('Size of the proxy\'s local copy of the routes and keys.'),
+        hubUpstreams: z
+          .array(hostPort)
+          .min(1)
+          .optional()
+          .describe('Every hub replica ("host:port") the proxy sends /hub/ requests to, with retries of idempotent requests on another one. Default: hub.host:hub.port.'),
+        activityFlushSec: z.number().int().min(1).default(10).describe('How often each proxy writes the last activity of the routes it served to Redis.'),
+        runDir: z.string().optional().describe('Where `edgehub proxy` keeps its rendered nginx.conf, pid file and logs. Default: dataDir/proxy.'),
       })
       .prefault({})
       .describe('The nginx+Lua edge proxy started by `edgehub up`.'),
@@ -112,6 +133,18 @@ export const configSchema = z
       })
       .prefault({})
       .describe('Login sessions.'),
+    culler: z
+      .strictObject({
+        enabled: z.boolean().default(false).describe('Stop servers nobody has used for timeoutSec (the jupyterhub-idle-culler service, built in).'),
+        timeoutSec: seconds.default(3600).describe('A server idle (no request through any proxy, no activity it reported) this long is stopped.'),
+        everySec: seconds.optional().describe('How often to look for idle servers. Default: timeoutSec / 2, at most 300.'),
+        maxAgeSec: z.number().min(0).default(0).describe('Stop servers running longer than this, idle or not; 0 = no limit.'),
+        removeNamedServers: z.boolean().default(false).describe('Remove culled named servers entirely instead of only stopping them.'),
+        users: z.boolean().default(false).describe('Also delete users with no running server who have been inactive for timeoutSec.'),
+        admins: z.boolean().default(true).describe('Cull admins\' servers (and, with users: true, admin accounts) too.'),
+      })
+      .prefault({})
+      .describe('Idle culler (runs on the elected leader replica).'),
     spawner: z
       .strictObject({
         kind: z.enum(['local-process']).default('local-process').describe('How servers are started.'),

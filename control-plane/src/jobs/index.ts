@@ -1,11 +1,18 @@
-// The hub's background jobs.
+// The hub's background jobs, run by the elected leader replica (leader.ts).
 import type { Deps } from '../deps'
+import { cullIdle } from './culler'
 import type { Job } from './leader'
+import { latest } from '../state/activity'
 
 export function hubJobs(d: Deps): Job[] {
   const { config } = d
-  return [
+  const jobs: Job[] = [
     { name: 'check-servers', everyMs: config.hub.pollIntervalSec * 1000, run: () => d.orchestrator.checkAll() },
+    {
+      name: 'sweep-orphan-processes',
+      everyMs: Math.max(config.hub.pollIntervalSec, config.hub.serverLockLeaseSec) * 2000,
+      run: async () => void (await d.orchestrator.sweepOrphans()),
+    },
     {
       name: 'rotate-cookie-keys',
       everyMs: Math.min(60_000, config.sessions.keyRotationSec * 250),
@@ -17,11 +24,34 @@ export function hubJobs(d: Deps): Job[] {
       },
     },
     {
-      name: 'sweep-revoked-sessions',
+      name: 'expire-tokens-and-sessions',
       everyMs: 60_000,
       async run() {
+        await d.tokens.sweepExpired()
+        await d.sessions.sweepExpired()
         await d.sessions.sweepRevoked()
       },
     },
+    {
+      // Proxies flush server activity into the activity hash; users' last_activity follows it here.
+      name: 'roll-up-user-activity',
+      everyMs: config.proxy.activityFlushSec * 1000,
+      async run() {
+        const byUser = new Map<string, number>()
+        for (const [field, ms] of Object.entries(await d.redis.hgetall(d.keys.activity))) {
+          const user = field.slice(0, field.indexOf('/'))
+          byUser.set(user, Math.max(byUser.get(user) ?? 0, Number(ms)))
+        }
+        for (const [user, ms] of byUser) {
+          const u = await d.users.get(user)
+          if (u && latest(u.lastActivity, ms) !== u.lastActivity) await d.users.touch(user, new Date(ms))
+        }
+      },
+    },
   ]
+  const c = config.culler
+  if (c.enabled) {
+    jobs.push({ name: 'cull-idle', everyMs: (c.everySec ?? Math.min(300, c.timeoutSec / 2)) * 1000, run: async () => void (await cullIdle(d, c)) })
+  }
+  return jobs
 }

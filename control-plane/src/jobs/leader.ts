@@ -1,13 +1,18 @@
-// Periodic work that must run on one replica at a time: a Redis lease per job, renewed by its holder.
+// Background work that must run on one replica at a time. Replicas elect a leader through one Redis
+// lease (renewed every renewMs, expiring after leaseMs); only the leader runs the jobs, each on its
+// own schedule. When the leader dies, another replica takes over within leaseMs + renewMs.
+// Jobs must tolerate a short overlap (a stalled old leader): they work under per-server locks.
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import type { Logger } from '../log'
 
+// KEYS: lease. ARGV: me, lease ms. 1 when we hold the lease (renewed or newly taken).
 const CLAIM = `
 local cur = redis.call('GET', KEYS[1])
 if cur == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
 if not cur then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
 return 0`
+const RESIGN = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`
 
 export interface Job {
   name: string
@@ -15,19 +20,49 @@ export interface Job {
   run(): Promise<void>
 }
 
-/** Runs each job every everyMs on whichever replica holds its lease. Returns a stop function. */
-export function startJobs(redis: Redis, keyFor: (job: string) => string, jobs: Job[], log: Logger): () => void {
-  const me = randomBytes(8).toString('hex')
+export interface Leadership {
+  readonly id: string
+  isLeader(): boolean
+  /** Stops the jobs and gives the lease up, so another replica takes over at once. */
+  stop(): Promise<void>
+}
+
+export function startJobs(
+  redis: Redis,
+  leaseKey: string,
+  jobs: Job[],
+  log: Logger,
+  { leaseMs = 5000, renewMs = 1000 }: { leaseMs?: number; renewMs?: number } = {},
+): Leadership {
+  const id = randomBytes(8).toString('hex')
   const timers: NodeJS.Timeout[] = []
   let stopped = false
+  // We act as leader only until our lease may have run out: measured from when the claim was sent,
+  // with a margin, so a stalled or partitioned leader stops before another one starts.
+  let validUntil = 0
+  const isLeader = () => !stopped && Date.now() < validUntil
+
+  const claim = async () => {
+    const sent = Date.now()
+    try {
+      const won = (await redis.eval(CLAIM, 1, leaseKey, id, leaseMs)) === 1
+      if (won && !isLeader()) log.info('this replica is now the leader', { replica: id })
+      if (!won && isLeader()) log.warn('lost the leader lease', { replica: id })
+      validUntil = won ? sent + leaseMs * 0.8 : 0
+    } catch (err) {
+      log.debug('failed to renew the leader lease', { err }) // the lease runs out by itself
+    }
+  }
+  timers.push(setInterval(() => void claim(), renewMs))
+  void claim()
+
   for (const job of jobs) {
     let running = false
     const tick = async () => {
-      if (running || stopped) return
+      if (running || !isLeader()) return
       running = true
       try {
-        const leader = await redis.eval(CLAIM, 1, keyFor(job.name), me, Math.max(job.everyMs * 3, 5000))
-        if (leader) await job.run()
+        await job.run()
       } catch (err) {
         log.error(`failed to run job ${job.name}`, { err })
       } finally {
@@ -35,10 +70,15 @@ export function startJobs(redis: Redis, keyFor: (job: string) => string, jobs: J
       }
     }
     timers.push(setInterval(tick, job.everyMs))
-    void tick()
   }
-  return () => {
-    stopped = true
-    timers.forEach(clearInterval)
+  return {
+    id,
+    isLeader,
+    async stop() {
+      const was = isLeader()
+      stopped = true
+      timers.forEach(clearInterval)
+      if (was) await redis.eval(RESIGN, 1, leaseKey, id).catch(() => {})
+    },
   }
 }

@@ -29,6 +29,7 @@ export class Sessions {
       .hset(this.keys.session(sid), { user, created: new Date().toISOString(), expires_at: String(exp) })
       .expireat(this.keys.session(sid), exp)
       .sadd(this.keys.userSessions(user), sid)
+      .zadd(this.keys.sessionExpiry, exp, `${sid}:${user}`)
       .exec()
     return { cookie: signCookie({ kid, user, sid, exp }, secret), session: { sid, user, exp } }
   }
@@ -51,7 +52,22 @@ export class Sessions {
     const h = await this.redis.hgetall(this.keys.session(sid))
     const exp = Number(h.expires_at) || Math.floor(Date.now() / 1000 + this.maxAgeSec)
     await this.tables.set('revoked', sid, exp)
-    await this.redis.multi().del(this.keys.session(sid)).srem(this.keys.userSessions(h.user ?? ''), sid).exec()
+    await this.redis
+      .multi()
+      .del(this.keys.session(sid))
+      .srem(this.keys.userSessions(h.user ?? ''), sid)
+      .zrem(this.keys.sessionExpiry, `${sid}:${h.user ?? ''}`)
+      .exec()
+  }
+
+  /** Forgets sessions past their expiry (their records expire in Redis by themselves). */
+  async sweepExpired(nowSec = Math.floor(Date.now() / 1000)): Promise<number> {
+    const members = await this.redis.zrangebyscore(this.keys.sessionExpiry, '-inf', nowSec)
+    for (const m of members) {
+      const i = m.indexOf(':')
+      await this.redis.multi().srem(this.keys.userSessions(m.slice(i + 1)), m.slice(0, i)).zrem(this.keys.sessionExpiry, m).exec()
+    }
+    return members.length
   }
 
   async revokeAll(user: string, opts: { except?: string } = {}): Promise<void> {

@@ -1,18 +1,26 @@
-// Per-server lock across replicas: a Redis key with a lease, renewed while held, released only by its holder.
+// Per-server lock across replicas: a Redis key with a lease, renewed while held, released only by its
+// holder. Each acquisition also takes the next fencing token of that server; writes to the server's
+// record and route carry it, and Redis refuses them once a newer holder has written (see servers.ts).
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 
+// KEYS: lock, fence counter. ARGV: holder, lease ms.
+const ACQUIRE = `if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return redis.call('INCR', KEYS[2]) end return 0`
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`
 
 export interface HeldLock {
+  /** Fencing token: larger than that of every earlier holder of this lock. */
+  readonly fence: number
+  /** True once a renewal found the lease taken by someone else (this holder stalled past it). */
   readonly lost: boolean
   release(): Promise<void>
 }
 
-export async function acquireLock(redis: Redis, key: string, leaseMs = 15_000): Promise<HeldLock | null> {
+export async function acquireLock(redis: Redis, key: string, leaseMs: number): Promise<HeldLock | null> {
   const holder = randomBytes(12).toString('base64url')
-  if ((await redis.set(key, holder, 'PX', leaseMs, 'NX')) !== 'OK') return null
+  const fence = Number(await redis.eval(ACQUIRE, 2, key, `${key}:fence`, holder, leaseMs))
+  if (!fence) return null
   let lost = false
   const timer = setInterval(async () => {
     try {
@@ -23,6 +31,7 @@ export async function acquireLock(redis: Redis, key: string, leaseMs = 15_000): 
   }, leaseMs / 3)
   timer.unref()
   return {
+    fence,
     get lost() {
       return lost
     },

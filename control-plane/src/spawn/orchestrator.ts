@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { request } from 'undici'
 import type { Spawner, SpawnerState } from '../../../spawners/src/spawner'
-import { BadRequest, SpawnFailed } from '../errors'
+import { BadRequest, FencedOut, SpawnFailed } from '../errors'
 import type { Logger } from '../log'
 import type { KeyNames } from '../state/keys'
 import type { ProxyTables } from '../state/proxy-tables'
@@ -27,6 +27,10 @@ export interface OrchestratorOptions {
   adminAccess: boolean
   allowNamedServers: boolean
   namedServerLimitPerUser: number
+  /** Lease of the per-server lock: a replica that dies mid-spawn holds it this long at most. */
+  lockLeaseMs: number
+  /** Marks every server process this hub starts (EDGEHUB_HUB_ID), so orphans can be found. */
+  hubId: string
 }
 
 export interface Deps {
@@ -68,6 +72,10 @@ async function answers(url: string, token: string): Promise<boolean> {
   }
 }
 
+function sameProcess(a: SpawnerState | null | undefined, b: SpawnerState): boolean {
+  return !!a && a.pid === b.pid && a.startTime === b.startTime
+}
+
 export function tailFile(path: string, lines = 30): string {
   try {
     const text = readFileSync(path, 'utf8')
@@ -105,7 +113,7 @@ export class Orchestrator {
         throw new BadRequest(`${user} already has ${named.length} named servers running (limit ${this.o.namedServerLimitPerUser})`, 'limit')
       }
     }
-    const lock = await acquireLock(this.d.redis, this.d.keys.serverLock(user, server))
+    const lock = await this.lock(user, server)
     if (!lock) throw new BadRequest(`${this.ref(user, server)} is already being started or stopped`, 'pending')
     let rec: ServerRecord | undefined
     try {
@@ -113,7 +121,7 @@ export class Orchestrator {
       if (rec && rec.state !== 'stopped') {
         const status = rec.spawner ? await this.d.spawner.poll(rec.spawner) : { phase: 'stopped' as const }
         if (status.phase !== 'stopped') throw new BadRequest(`${this.ref(user, server)} is already running`, 'running')
-        await this.cleanup(user, server, rec, 'server exited')
+        await this.cleanup(user, server, rec, 'server exited', lock.fence)
       }
     } catch (err) {
       await lock.release()
@@ -145,19 +153,24 @@ export class Orchestrator {
     const abort = new AbortController()
     const timer = setTimeout(() => abort.abort(new Error('start timeout')), this.o.startTimeoutSec * 1000)
     let state: SpawnerState | null = null
+    let apiTokenId = ''
+    const { fence } = lock
+    const guard = { key: servers.key(user, server), fence }
     const step = (p: number, message: string) => progress.publish(user, server, { progress: p, message })
     try {
-      await progress.reset(user, server)
-      await servers.save(user, server, {
+      await servers.save(user, server, fence, {
         state: 'pending', started: new Date().toISOString(), stopped: null, message: '', failed: false, log: logFile, url: '', target: '', spawner: null, token: '',
       })
+      await progress.reset(user, server)
       await step(0, 'Server requested')
       await tokens.revokeServerTokens(user, server)
-      const apiToken = (await tokens.issue(user, { kind: 'server', server, note: `server ${this.ref(user, server)}` })).token
+      const issued = await tokens.issue(user, { kind: 'server', server, note: `server ${this.ref(user, server)}` })
+      apiTokenId = issued.record.id
+      const apiToken = issued.token
       const env = this.serverEnv(user, server, baseUrl, apiToken, secret)
       await step(20, 'Starting the server process')
       state = await spawner.start({ user, server, baseUrl, env, options, logFile }, abort.signal)
-      await servers.save(user, server, { spawner: state })
+      await servers.save(user, server, fence, { spawner: state })
       await step(50, 'Server process started; waiting for it to answer')
       const started = Date.now()
       let target = ''
@@ -180,9 +193,8 @@ export class Orchestrator {
         }
         await delay(100, abort.signal).catch(() => {})
       }
-      if (lock.lost) throw new SpawnFailed('lost the server lock while starting', 'lock_lost')
-      await this.d.tables.set('routes', routeKey(user, server), { kind: 'user', target, user, server, token: secret })
-      await servers.save(user, server, { state: 'running', target, url, token: secret })
+      await this.d.tables.set('routes', routeKey(user, server), { kind: 'user', target, user, server, token: secret }, guard)
+      await servers.save(user, server, fence, { state: 'running', target, url, token: secret })
       await progress.publish(user, server, { progress: 100, message: `Server ready at ${baseUrl}`, ready: true, url: baseUrl })
       log.info('server ready', { user, server, target })
     } catch (err) {
@@ -191,10 +203,17 @@ export class Orchestrator {
         : err instanceof Error
           ? err.message
           : String(err)
-      log.warn('failed to start server', { user, server, err: reason })
       if (state) await spawner.stop(state, { graceMs: 1000 }).catch(() => {})
+      if (err instanceof FencedOut) {
+        // This replica stalled past its lease and another one has taken the server over: its
+        // state wins. Undo what this attempt made and write nothing more.
+        log.warn('gave up a spawn taken over by another replica', { user, server, fence })
+        if (apiTokenId) await tokens.revoke(apiTokenId).catch(() => {})
+        throw new SpawnFailed('the spawn was taken over by another hub replica', 'fenced_out', err)
+      }
+      log.warn('failed to start server', { user, server, err: reason })
       await tokens.revokeServerTokens(user, server).catch(() => {})
-      await servers.save(user, server, { state: 'stopped', stopped: new Date().toISOString(), message: reason, failed: true, spawner: null })
+      await servers.save(user, server, fence, { state: 'stopped', stopped: new Date().toISOString(), message: reason, failed: true, spawner: null })
       await progress.publish(user, server, { progress: 100, message: `Spawn failed: ${reason}`, failed: true })
       throw err instanceof SpawnFailed ? err : new SpawnFailed(reason, 'failed', err)
     } finally {
@@ -220,6 +239,7 @@ export class Orchestrator {
       JUPYTERHUB_OAUTH_ACCESS_SCOPES: JSON.stringify([`access:servers!server=${user}/${server}`, `access:servers!user=${user}`]),
       JUPYTERHUB_ACTIVITY_URL: `${apiUrl}/users/${encodeURIComponent(user)}/activity`,
       JUPYTERHUB_HOST: '',
+      EDGEHUB_HUB_ID: this.o.hubId,
       ...(this.o.adminAccess ? { JUPYTERHUB_ADMIN_ACCESS: '1' } : {}),
     }
   }
@@ -228,46 +248,56 @@ export class Orchestrator {
   async stop(user: string, server: string): Promise<void> {
     checkServerName(server)
     await this.inflight.get(this.ref(user, server))?.catch(() => {})
-    const lock = await acquireLock(this.d.redis, this.d.keys.serverLock(user, server))
+    const lock = await this.lock(user, server)
     if (!lock) throw new BadRequest(`${this.ref(user, server)} is being started or stopped`, 'pending')
     try {
       const rec = await this.d.servers.get(user, server)
       if (!rec || rec.state === 'stopped') return
-      await this.d.servers.save(user, server, { state: 'stopping' })
-      await this.d.tables.del('routes', routeKey(user, server))
+      await this.d.servers.save(user, server, lock.fence, { state: 'stopping' })
+      // the route goes first, so no request reaches a server that is shutting down
+      await this.d.tables.del('routes', routeKey(user, server), { key: this.d.servers.key(user, server), fence: lock.fence })
       if (rec.spawner) await this.d.spawner.stop(rec.spawner, { graceMs: this.o.stopGraceSec * 1000 })
-      await this.cleanup(user, server, rec, '')
+      await this.cleanup(user, server, rec, '', lock.fence)
       this.d.log.info('server stopped', { user, server })
     } finally {
       await lock.release()
     }
   }
 
+  private lock(user: string, server: string): Promise<HeldLock | null> {
+    return acquireLock(this.d.redis, this.d.keys.serverLock(user, server), this.o.lockLeaseMs)
+  }
+
   /** Marks a server stopped and removes its route and tokens. */
-  private async cleanup(user: string, server: string, rec: ServerRecord, message: string): Promise<void> {
-    await this.d.tables.del('routes', routeKey(user, server))
+  private async cleanup(user: string, server: string, rec: ServerRecord, message: string, fence: number): Promise<void> {
+    if (rec.state !== 'stopping') {
+      await this.d.tables.del('routes', routeKey(user, server), { key: this.d.servers.key(user, server), fence })
+    }
     await this.d.tokens.revokeServerTokens(user, server)
     const failed = !!message
     const tail = failed && rec.log ? tailFile(rec.log, 20) : ''
-    await this.d.servers.save(user, server, {
+    await this.d.servers.save(user, server, fence, {
       state: 'stopped', stopped: new Date().toISOString(), spawner: null, message: tail ? `${message}\n${tail}` : message, failed, target: '', url: '', token: '',
     })
   }
 
-  /** Checks one server; a server that died is cleaned up. Skips servers whose lock is held. */
+  /**
+   * Checks one server; a server that died is cleaned up. Skips servers whose lock is held; a spawn or
+   * stop whose replica died is failed (its process stopped) once that replica's lease has run out.
+   */
   async check(user: string, server: string): Promise<void> {
-    const lock = await acquireLock(this.d.redis, this.d.keys.serverLock(user, server))
+    const lock = await this.lock(user, server)
     if (!lock) return // a start or stop is in progress somewhere
     try {
       const rec = await this.d.servers.get(user, server)
       if (!rec) return void (await this.d.servers.remove(user, server)) // a stale entry in the active set
-      if (rec.state === 'stopped') return void (await this.d.servers.save(user, server, { state: 'stopped' }))
+      if (rec.state === 'stopped') return void (await this.d.servers.save(user, server, lock.fence, { state: 'stopped' }))
       const status = rec.spawner ? await this.d.spawner.poll(rec.spawner) : ({ phase: 'stopped' } as const)
       if (rec.state === 'running' && status.phase !== 'stopped') return
       // stopped on its own, or a pending/stopping record whose replica went away
       if (rec.spawner && status.phase !== 'stopped') await this.d.spawner.stop(rec.spawner, { graceMs: this.o.stopGraceSec * 1000 })
-      const why = rec.state === 'running' ? 'server exited' : rec.state === 'pending' ? 'the spawn was interrupted' : ''
-      await this.cleanup(user, server, rec, why)
+      const why = rec.state === 'running' ? 'server exited' : rec.state === 'pending' ? 'the spawn was interrupted (its hub replica went away)' : ''
+      await this.cleanup(user, server, rec, why, lock.fence)
       if (rec.state === 'pending') await this.d.progress.publish(user, server, { progress: 100, message: `Spawn failed: ${why}`, failed: true })
       this.d.log.warn('server no longer running', { user, server, was: rec.state })
     } finally {
@@ -280,6 +310,30 @@ export class Orchestrator {
       if (this.inflight.has(this.ref(user, name))) continue
       await this.check(user, name).catch((err) => this.d.log.error('failed to check server', { user, server: name, err }))
     }
+  }
+
+  /**
+   * Stops server processes this hub started that no record owns: left behind when a replica died
+   * between starting a process and recording it, or by a spawn that was failed in its absence.
+   */
+  async sweepOrphans(): Promise<number> {
+    if (!this.d.spawner.list) return 0
+    let stopped = 0
+    for (const found of await this.d.spawner.list(this.o.hubId)) {
+      const owned = (rec: ServerRecord | undefined) => rec && rec.state !== 'stopped' && sameProcess(rec.spawner, found.state)
+      if (owned(await this.d.servers.get(found.user, found.server))) continue
+      const lock = await this.lock(found.user, found.server)
+      if (!lock) continue // a spawn in progress: it will record or stop its process
+      try {
+        if (owned(await this.d.servers.get(found.user, found.server))) continue
+        await this.d.spawner.stop(found.state, { graceMs: this.o.stopGraceSec * 1000 })
+        this.d.log.warn('stopped a server process no record owns', { user: found.user, server: found.server, pid: found.state.pid })
+        stopped++
+      } finally {
+        await lock.release()
+      }
+    }
+    return stopped
   }
 
   private async noticeExit(state: SpawnerState): Promise<void> {

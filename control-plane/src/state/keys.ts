@@ -29,7 +29,11 @@ export function keyNames(prefix: string) {
     secret: (name: string) => `${prefix}secret:${name}`,
     loginFail: (name: string) => `${prefix}login-fail:${name}`,
     runningServers: `${prefix}active-servers`,
-    leader: (job: string) => `${prefix}leader:${job}`,
+    leader: `${prefix}leader`,
+    hubId: `${prefix}hub-id`,
+    activity: `${prefix}activity`,
+    tokenExpiry: `${prefix}token-expiry`,
+    sessionExpiry: `${prefix}session-expiry`,
   }
 }
 export type KeyNames = ReturnType<typeof keyNames>

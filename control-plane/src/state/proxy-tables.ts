@@ -2,16 +2,20 @@
 // Every write is one Redis script, so a proxy never sees a table without its stream entry.
 import type { Redis, Result } from 'ioredis'
 import { keyNames, PROXY_TABLES, type ProxyTable } from './keys'
+import { FencedOut } from '../errors'
 
 export type TableOp =
   | { table: ProxyTable; key: string; value: unknown }
   | { table: ProxyTable; key: string; delete: true }
 
-// KEYS: version, stream. ARGV: table key prefix, stream max length, then (table, key, op, value) * n.
+// KEYS: version, stream, guard (a server record, or any unused key). ARGV: table key prefix, stream
+// max length, fencing token ('' = unguarded), then (table, key, op, value) * n. Guarded writes are
+// refused (-1) when the guard record carries a newer fencing token.
 const APPLY_SCRIPT = `
-local prefix, maxlen = ARGV[1], ARGV[2]
+local prefix, maxlen, fence = ARGV[1], ARGV[2], ARGV[3]
+if fence ~= '' and tonumber(redis.call('HGET', KEYS[3], 'fence') or '0') > tonumber(fence) then return -1 end
 local version
-for i = 3, #ARGV, 4 do
+for i = 4, #ARGV, 4 do
   local t, k, o, v = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   version = redis.call('INCR', KEYS[1])
   local id = version .. '-0'
@@ -40,29 +44,34 @@ export class ProxyTables {
   ) {
     this.keys = keyNames(prefix)
     if (!redis.applyProxyOps) {
-      redis.defineCommand('applyProxyOps', { numberOfKeys: 2, lua: APPLY_SCRIPT })
+      redis.defineCommand('applyProxyOps', { numberOfKeys: 3, lua: APPLY_SCRIPT })
     }
   }
 
-  /** Applies the ops atomically, one version each; returns the last version. */
-  async apply(ops: TableOp[]): Promise<number> {
+  /**
+   * Applies the ops atomically, one version each; returns the last version. With a guard, throws
+   * FencedOut instead when that record was written by a newer lock holder than guard.fence.
+   */
+  async apply(ops: TableOp[], guard?: { key: string; fence: number }): Promise<number> {
     if (ops.length === 0) return this.version()
-    const argv: string[] = [`${this.keys.prefix}proxy:`, String(this.streamMaxLen)]
+    const argv: string[] = [`${this.keys.prefix}proxy:`, String(this.streamMaxLen), guard ? String(guard.fence) : '']
     for (const op of ops) {
       if (!PROXY_TABLES.includes(op.table)) throw new TypeError(`unknown proxy table ${op.table}`)
       if ('delete' in op) argv.push(op.table, op.key, 'del', '')
       else argv.push(op.table, op.key, 'set', encode(op.value))
     }
-    const version = await this.redis.applyProxyOps(this.keys.proxyVersion, this.keys.proxyChanges, ...argv)
-    return Number(version)
+    const guardKey = guard?.key ?? this.keys.proxyVersion
+    const version = Number(await this.redis.applyProxyOps(this.keys.proxyVersion, this.keys.proxyChanges, guardKey, ...argv))
+    if (version < 0) throw new FencedOut(`a newer holder of ${guardKey} has written since fence ${guard?.fence}`)
+    return version
   }
 
-  set(table: ProxyTable, key: string, value: unknown): Promise<number> {
-    return this.apply([{ table, key, value }])
+  set(table: ProxyTable, key: string, value: unknown, guard?: { key: string; fence: number }): Promise<number> {
+    return this.apply([{ table, key, value }], guard)
   }
 
-  del(table: ProxyTable, key: string): Promise<number> {
-    return this.apply([{ table, key, delete: true }])
+  del(table: ProxyTable, key: string, guard?: { key: string; fence: number }): Promise<number> {
+    return this.apply([{ table, key, delete: true }], guard)
   }
 
   async get<T = unknown>(table: ProxyTable, key: string): Promise<T | undefined> {
@@ -84,6 +93,6 @@ export class ProxyTables {
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    applyProxyOps(versionKey: string, streamKey: string, ...argv: string[]): Result<number, Context>
+    applyProxyOps(versionKey: string, streamKey: string, guardKey: string, ...argv: string[]): Result<number, Context>
   }
 }

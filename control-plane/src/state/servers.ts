@@ -1,7 +1,18 @@
 // Server records: one hash per (user, server name), plus the set of servers that are not stopped.
-import type { Redis } from 'ioredis'
+import type { Redis, Result } from 'ioredis'
 import type { SpawnerState } from '../../../spawners/src/spawner'
 import type { KeyNames } from './keys'
+import { FencedOut } from '../errors'
+
+// KEYS: record, user's server set, active set. ARGV: fence, name, user/name, 'stopped'|'active'|'', fields...
+// Refused (0) when the record was written by a newer lock holder (a larger fence).
+const SAVE_SCRIPT = `
+if tonumber(redis.call('HGET', KEYS[1], 'fence') or '0') > tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'fence', ARGV[1], unpack(ARGV, 5))
+redis.call('SADD', KEYS[2], ARGV[2])
+if ARGV[4] == 'stopped' then redis.call('SREM', KEYS[3], ARGV[3]) elseif ARGV[4] == 'active' then redis.call('SADD', KEYS[3], ARGV[3]) end
+return 1
+`
 
 export type ServerPhase = 'pending' | 'running' | 'stopping' | 'stopped'
 
@@ -56,7 +67,14 @@ export class Servers {
   constructor(
     private readonly redis: Redis,
     private readonly keys: KeyNames,
-  ) {}
+  ) {
+    if (!redis.saveServer) redis.defineCommand('saveServer', { numberOfKeys: 3, lua: SAVE_SCRIPT })
+  }
+
+  /** The record key, which also guards route writes made under this server's lock. */
+  key(user: string, name: string): string {
+    return this.keys.server(user, name)
+  }
 
   async get(user: string, name: string): Promise<ServerRecord | undefined> {
     return fromHash(user, name, await this.redis.hgetall(this.keys.server(user, name)))
@@ -68,12 +86,15 @@ export class Servers {
     return recs.filter((r): r is ServerRecord => !!r)
   }
 
-  async save(user: string, name: string, fields: Fields): Promise<void> {
-    const ref = `${user}/${name}`
-    const m = this.redis.multi().hset(this.keys.server(user, name), toHash(fields)).sadd(this.keys.userServers(user), name)
-    if (fields.state === 'stopped') m.srem(this.keys.runningServers, ref)
-    else if (fields.state) m.sadd(this.keys.runningServers, ref)
-    await m.exec()
+  /**
+   * Writes fields under the server lock whose fencing token is fence; throws FencedOut when a newer
+   * holder has written the record since.
+   */
+  async save(user: string, name: string, fence: number, fields: Fields): Promise<void> {
+    const flag = fields.state === 'stopped' ? 'stopped' : fields.state ? 'active' : ''
+    const pairs = Object.entries(toHash(fields)).flat()
+    const ok = await this.redis.saveServer(this.keys.server(user, name), this.keys.userServers(user), this.keys.runningServers, fence, name, `${user}/${name}`, flag, ...pairs)
+    if (!ok) throw new FencedOut(`server ${user}/${name} was taken over by a newer lock holder`)
   }
 
   async remove(user: string, name: string): Promise<void> {
@@ -92,5 +113,11 @@ export class Servers {
       const i = r.indexOf('/')
       return { user: r.slice(0, i), name: r.slice(i + 1) }
     })
+  }
+}
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    saveServer(record: string, userServers: string, active: string, fence: number, name: string, ref: string, flag: string, ...fields: string[]): Result<number, Context>
   }
 }

@@ -58,7 +58,7 @@ export class Tokens {
       expires_at: expiresAt ? String(expiresAt) : '',
     }
     const m = this.redis.multi().hset(this.keys.token(id), fields).sadd(this.keys.userTokens(user), id).hset(this.keys.tokenByDigest, digest, id)
-    if (expiresAt) m.expireat(this.keys.token(id), expiresAt + 60)
+    if (expiresAt) m.zadd(this.keys.tokenExpiry, expiresAt, id) // removed by sweepExpired
     await m.exec()
     await this.tables.set('tokens', digest, { user, expires_at: expiresAt })
     return { token, record: fromHash(fields)! }
@@ -83,7 +83,30 @@ export class Tokens {
     const h = await this.redis.hgetall(this.keys.token(id))
     if (!h.id) throw new NotFound(`token ${id} not found`)
     await this.tables.del('tokens', h.digest)
-    await this.redis.multi().del(this.keys.token(id)).srem(this.keys.userTokens(h.user), id).hdel(this.keys.tokenByDigest, h.digest).exec()
+    await this.redis
+      .multi()
+      .del(this.keys.token(id))
+      .srem(this.keys.userTokens(h.user), id)
+      .hdel(this.keys.tokenByDigest, h.digest)
+      .zrem(this.keys.tokenExpiry, id)
+      .exec()
+  }
+
+  /** Removes tokens past their expiry everywhere (proxies already refuse them by their expiry). */
+  async sweepExpired(nowSec = Math.floor(Date.now() / 1000)): Promise<number> {
+    const ids = await this.redis.zrangebyscore(this.keys.tokenExpiry, '-inf', nowSec)
+    for (const id of ids) {
+      await this.revoke(id).catch((err) => {
+        if (!(err instanceof NotFound)) throw err
+      })
+      await this.redis.zrem(this.keys.tokenExpiry, id)
+    }
+    return ids.length
+  }
+
+  /** Revokes every token of user (the user is being deleted). */
+  async revokeAll(user: string): Promise<void> {
+    for (const t of await this.list(user)) await this.revoke(t.id)
   }
 
   /** Revokes every token of user that belongs to server (kind 'server'). */

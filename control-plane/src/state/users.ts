@@ -85,6 +85,12 @@ export class Users {
     await this.redis.hset(this.keys.user(name), 'password', hash)
   }
 
+  /** Deletes the user record and the proxy's view of it (sessions, tokens, servers: see deleteUser). */
+  async remove(name: string): Promise<void> {
+    await this.redis.multi().del(this.keys.user(name)).zrem(this.keys.users, name).exec()
+    await this.tables.del('users', name)
+  }
+
   async touch(name: string, when = new Date()): Promise<void> {
     await this.redis.hset(this.keys.user(name), 'last_activity', when.toISOString())
   }

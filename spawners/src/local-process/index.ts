@@ -60,19 +60,53 @@ function signalGroup(pid: number, sig: NodeJS.Signals): void {
   signal(-pid, sig)
 }
 
-/** Every live descendant of pid, from /proc. */
-function descendants(pid: number): number[] {
-  const children = new Map<number, number[]>()
+/** pid -> parent pid of every process, from /proc. */
+function parents(): Map<number, number> {
+  const out = new Map<number, number>()
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)])
+      out.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]))
     } catch {
       /* exited meanwhile */
     }
   }
+  return out
+}
+
+/** The environment of pid (readable for our own processes, or as root); undefined when gone. */
+function environ(pid: number): Map<string, string> | undefined {
+  try {
+    const env = new Map<string, string>()
+    for (const kv of readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')) {
+      const i = kv.indexOf('=')
+      if (i > 0) env.set(kv.slice(0, i), kv.slice(i + 1))
+    }
+    return env
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Processes whose environment carries EDGEHUB_HUB_ID=hubId and whose parent does not: the servers
+ * themselves, not their kernels (which inherit the environment).
+ */
+function markedRoots(hubId: string): Array<{ pid: number; env: Map<string, string> }> {
+  const ppids = parents()
+  const marked = new Map<number, Map<string, string>>()
+  for (const pid of ppids.keys()) {
+    const env = environ(pid)
+    if (env?.get('EDGEHUB_HUB_ID') === hubId) marked.set(pid, env)
+  }
+  return [...marked].filter(([pid]) => !marked.has(ppids.get(pid) ?? 0)).map(([pid, env]) => ({ pid, env }))
+}
+
+/** Every live descendant of pid, from /proc. */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>()
+  for (const [child, ppid] of parents()) children.set(ppid, [...(children.get(ppid) ?? []), child])
   const out: number[] = []
   const walk = (p: number) => (children.get(p) ?? []).forEach((c) => (out.push(c), walk(c)))
   walk(pid)
@@ -132,6 +166,16 @@ export function createLocalProcessSpawner(opts: LocalProcessOptions): Spawner {
       if (alive(state)) signalGroup(pid, 'SIGKILL')
       for (const p of tree) signal(p, 'SIGKILL') // whatever outlived the grace period
       while (alive(state)) await new Promise((r) => setTimeout(r, 20))
+    },
+
+    async list(hubId: string) {
+      const out = []
+      for (const { pid, env } of markedRoots(hubId)) {
+        const st = procStat(pid)
+        if (!st || st.state === 'Z') continue
+        out.push({ user: env.get('JUPYTERHUB_USER') ?? '', server: env.get('JUPYTERHUB_SERVER_NAME') ?? '', state: { pid, startTime: st.startTime } })
+      }
+      return out
     },
 
     onExit(listener) {
