@@ -10,7 +10,8 @@ const USAGE = `usage: edgehub <command> [options]
 
 commands:
   up                      start the one-machine stack (Redis, proxy, hub) in the foreground
-  hub                     run one hub (control plane) process
+  hub                     run one hub (control plane) replica
+  proxy                   run one nginx+Lua proxy replica (SIGHUP reloads it)
   user add NAME [--admin] [--password-stdin]
                           create a user (native auth: password read from stdin, else generated and printed)
   user list               list users
@@ -71,6 +72,10 @@ export async function main(argv: string[]): Promise<void> {
     if (cmd === 'hub') {
       const { runHub } = await import('./main')
       return await runHub({ configFile })
+    }
+    if (cmd === 'proxy') {
+      const { runProxy } = await import('./stack/proxy')
+      return await runProxy({ configFile })
     }
     if (cmd === 'config' && sub === 'check') {
       const { config, file } = loadConfig({ file: configFile })

@@ -7,6 +7,7 @@ import { stringify } from 'yaml'
 import { startRedis, type RedisProcess } from '../../control-plane/src/stack/redis-process'
 import { startChild, type Child } from '../../control-plane/src/stack/child'
 import { startProxy } from '../../proxy/src/nginx-process'
+import { proxyOptions } from '../../control-plane/src/stack/proxy'
 import { freePort } from '../../control-plane/src/util/ports'
 import { waitFor } from '../../control-plane/src/util/wait'
 import { loadConfig } from '../../control-plane/src/config/load'
@@ -72,14 +73,6 @@ export async function startStack(overrides: Record<string, unknown> = {}): Promi
     },
   }
   await stack.startHub()
-  const proxy = await startProxy({
-    listen: { host: '127.0.0.1', port },
-    hubUpstreams: [`127.0.0.1:${hubPort}`],
-    redis: { host: '127.0.0.1', port: redisPort },
-    prefix: config.redis.prefix,
-    runDir: join(dir, 'proxy'),
-    workerProcesses: 1,
-    user: process.getuid?.() === 0 ? 'root' : undefined,
-  })
+  const proxy = await startProxy({ ...proxyOptions(config), runDir: join(dir, 'proxy') })
   return stack
 }

@@ -16,7 +16,7 @@ export const localProcessSchema = z
       .array(z.string())
       .optional()
       .describe(
-        'Arguments after the command. Placeholders: {ip} {port} {base_url} {notebook_dir} {user} {server}. Default: the flags the command needs (NotebookApp for `notebook`, ServerApp otherwise).',
+        'Arguments after the command. Placeholders: {ip} {port} {base_url} {notebook_dir} {user} {server} {data_dir}. Default: the flags the command needs (NotebookApp for `notebook`, ServerApp otherwise).',
       ),
     notebookDir: z
       .string()

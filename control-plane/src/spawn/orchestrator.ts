@@ -153,20 +153,17 @@ export class Orchestrator {
     const abort = new AbortController()
     const timer = setTimeout(() => abort.abort(new Error('start timeout')), this.o.startTimeoutSec * 1000)
     let state: SpawnerState | null = null
-    let apiTokenId = ''
     const { fence } = lock
-    const guard = { key: servers.key(user, server), fence }
     const step = (p: number, message: string) => progress.publish(user, server, { progress: p, message })
     try {
       await servers.save(user, server, fence, {
-        state: 'pending', started: new Date().toISOString(), stopped: null, message: '', failed: false, log: logFile, url: '', target: '', spawner: null, token: '',
+        // the secret is recorded now, so another replica can take the spawn over if this one dies
+        state: 'pending', started: new Date().toISOString(), stopped: null, message: '', failed: false, log: logFile, url: '', target: '', spawner: null, token: secret,
       })
       await progress.reset(user, server)
       await step(0, 'Server requested')
       await tokens.revokeServerTokens(user, server)
-      const issued = await tokens.issue(user, { kind: 'server', server, note: `server ${this.ref(user, server)}` })
-      apiTokenId = issued.record.id
-      const apiToken = issued.token
+      const apiToken = (await tokens.issue(user, { kind: 'server', server, note: `server ${this.ref(user, server)}` })).token
       const env = this.serverEnv(user, server, baseUrl, apiToken, secret)
       await step(20, 'Starting the server process')
       state = await spawner.start({ user, server, baseUrl, env, options, logFile }, abort.signal)
@@ -193,33 +190,43 @@ export class Orchestrator {
         }
         await delay(100, abort.signal).catch(() => {})
       }
-      await this.d.tables.set('routes', routeKey(user, server), { kind: 'user', target, user, server, token: secret }, guard)
-      await servers.save(user, server, fence, { state: 'running', target, url, token: secret })
-      await progress.publish(user, server, { progress: 100, message: `Server ready at ${baseUrl}`, ready: true, url: baseUrl })
-      log.info('server ready', { user, server, target })
+      await this.markReady(user, server, fence, { target, url, secret })
     } catch (err) {
       const reason = abort.signal.aborted
         ? `the server did not start within ${this.o.startTimeoutSec} s`
         : err instanceof Error
           ? err.message
           : String(err)
-      if (state) await spawner.stop(state, { graceMs: 1000 }).catch(() => {})
-      if (err instanceof FencedOut) {
-        // This replica stalled past its lease and another one has taken the server over: its
-        // state wins. Undo what this attempt made and write nothing more.
-        log.warn('gave up a spawn taken over by another replica', { user, server, fence })
-        if (apiTokenId) await tokens.revoke(apiTokenId).catch(() => {})
+      try {
+        if (err instanceof FencedOut) throw err
+        log.warn('failed to start server', { user, server, err: reason })
+        // recorded first: a newer holder's state (FencedOut) means its process is not ours to stop
+        await servers.save(user, server, fence, { state: 'stopped', stopped: new Date().toISOString(), message: reason, failed: true, spawner: null, token: '' })
+        if (state) await spawner.stop(state, { graceMs: 1000 }).catch(() => {})
+        await tokens.revokeServerTokens(user, server).catch(() => {})
+        await progress.publish(user, server, { progress: 100, message: `Spawn failed: ${reason}`, failed: true })
+      } catch (inner) {
+        if (!(inner instanceof FencedOut)) throw inner
+        // This replica stalled past its lease and another one took the server over (adopted or
+        // failed it): that replica's state wins, and this one writes nothing more.
+        log.warn('gave up a spawn another replica took over', { user, server, fence })
         throw new SpawnFailed('the spawn was taken over by another hub replica', 'fenced_out', err)
       }
-      log.warn('failed to start server', { user, server, err: reason })
-      await tokens.revokeServerTokens(user, server).catch(() => {})
-      await servers.save(user, server, fence, { state: 'stopped', stopped: new Date().toISOString(), message: reason, failed: true, spawner: null })
-      await progress.publish(user, server, { progress: 100, message: `Spawn failed: ${reason}`, failed: true })
       throw err instanceof SpawnFailed ? err : new SpawnFailed(reason, 'failed', err)
     } finally {
       clearTimeout(timer)
       await lock.release().catch(() => {})
     }
+  }
+
+  /** Route first, then the record: the server is reachable by the time anyone reads "running". */
+  private async markReady(user: string, server: string, fence: number, s: { target: string; url: string; secret: string }) {
+    const baseUrl = serverBaseUrl(user, server)
+    const guard = { key: this.d.servers.key(user, server), fence }
+    await this.d.tables.set('routes', routeKey(user, server), { kind: 'user', target: s.target, user, server, token: s.secret }, guard)
+    await this.d.servers.save(user, server, fence, { state: 'running', target: s.target, url: s.url, token: s.secret })
+    await this.d.progress.publish(user, server, { progress: 100, message: `Server ready at ${baseUrl}`, ready: true, url: baseUrl })
+    this.d.log.info('server ready', { user, server, target: s.target })
   }
 
   private serverEnv(user: string, server: string, baseUrl: string, apiToken: string, secret: string): Record<string, string> {
@@ -294,6 +301,12 @@ export class Orchestrator {
       if (rec.state === 'stopped') return void (await this.d.servers.save(user, server, lock.fence, { state: 'stopped' }))
       const status = rec.spawner ? await this.d.spawner.poll(rec.spawner) : ({ phase: 'stopped' } as const)
       if (rec.state === 'running' && status.phase !== 'stopped') return
+      if (rec.state === 'pending' && status.phase === 'running' && rec.token && (await answers(status.url, rec.token))) {
+        // the replica that started it went away just before it was ready: finish its spawn
+        await this.markReady(user, server, lock.fence, { target: status.target, url: status.url, secret: rec.token })
+        this.d.log.warn('took over a spawn whose replica went away', { user, server })
+        return
+      }
       // stopped on its own, or a pending/stopping record whose replica went away
       if (rec.spawner && status.phase !== 'stopped') await this.d.spawner.stop(rec.spawner, { graceMs: this.o.stopGraceSec * 1000 })
       const why = rec.state === 'running' ? 'server exited' : rec.state === 'pending' ? 'the spawn was interrupted (its hub replica went away)' : ''

@@ -5,7 +5,8 @@ import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../config/load'
-import { buildDeps, publicUrl, redisUrl } from '../deps'
+import { buildDeps, publicUrl } from '../deps'
+import { proxyOptions } from './proxy'
 import { createLogger } from '../log'
 import { startRedis, type RedisProcess } from './redis-process'
 import { startChild, type Child } from './child'
@@ -35,7 +36,7 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
 
   try {
     let redis: RedisProcess | undefined
-    if (!config.redis.url) {
+    if (!config.redis.url && !config.redis.sentinel) {
       redis = await startRedis({ dir: join(config.dataDir, 'redis'), port: config.redis.port })
       stops.push(() => redis!.stop())
       log.info('redis started', { port: config.redis.port, dir: join(config.dataDir, 'redis') })
@@ -67,17 +68,7 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
     spawnHub()
     stops.push(async () => hub?.stop())
 
-    const proxy = await startProxy({
-      listen: { host: config.host, port: config.port },
-      hubUpstreams: [`${config.hub.host}:${config.hub.port}`],
-      redis: redisTarget(redisUrl(config)),
-      prefix: config.redis.prefix,
-      runDir: join(config.dataDir, 'proxy'),
-      workerProcesses: config.proxy.workers,
-      sharedDictSize: config.proxy.sharedDictSize,
-      user: process.getuid?.() === 0 ? 'root' : undefined,
-      publicUrl: publicUrl(config),
-    })
+    const proxy = await startProxy(proxyOptions(config))
     stops.push(() => proxy.stop())
 
     await waitFor('the hub to answer', async () => {
@@ -93,7 +84,9 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
       '',
       `  proxy (nginx)  ${config.host}:${config.port}  logs: ${join(config.dataDir, 'proxy', 'logs')}`,
       `  hub            ${config.hub.host}:${config.hub.port}  log: ${join(logDir, 'hub.log')}`,
-      redis ? `  redis          127.0.0.1:${config.redis.port}  data: ${join(config.dataDir, 'redis')}` : `  redis          ${config.redis.url}`,
+      redis
+        ? `  redis          127.0.0.1:${config.redis.port}  data: ${join(config.dataDir, 'redis')}`
+        : `  redis          ${config.redis.sentinel ? `sentinels ${config.redis.sentinel.hosts.join(', ')}` : new URL(config.redis.url!).host}`,
       `  servers        logs: ${join(logDir, 'servers')}  homes: ${join(config.dataDir, 'home')}`,
       `  config         ${file ?? 'defaults (no edgehub.yaml); EDGEHUB_* environment overrides'}`,
       '',
@@ -108,16 +101,6 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
   } catch (err) {
     process.stderr.write(`edgehub: failed to start: ${(err as Error).message}\n`)
     await shutdown(1)
-  }
-}
-
-function redisTarget(url: string) {
-  const u = new URL(url)
-  return {
-    host: u.hostname,
-    port: Number(u.port || 6379),
-    password: u.password ? decodeURIComponent(u.password) : undefined,
-    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : undefined,
   }
 }
 

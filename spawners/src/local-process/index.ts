@@ -127,7 +127,7 @@ export function createLocalProcessSpawner(opts: LocalProcessOptions): Spawner {
       const port = await freePort(opts.ip)
       const notebookDir = fill(opts.notebookDir, { data_dir: opts.dataDir, user: req.user })
       mkdirSync(notebookDir, { recursive: true })
-      const vars = { ip: opts.ip, port: String(port), base_url: req.baseUrl, notebook_dir: notebookDir, user: req.user, server: req.server }
+      const vars = { ip: opts.ip, port: String(port), base_url: req.baseUrl, notebook_dir: notebookDir, user: req.user, server: req.server, data_dir: opts.dataDir }
       const [cmd, ...cmdArgs] = opts.command
       const args = [...cmdArgs, ...(opts.args ?? defaultArgs(opts.command)).map((a) => fill(a, vars))]
       const fd = openSync(req.logFile, 'a')

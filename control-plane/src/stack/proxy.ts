@@ -1,0 +1,37 @@
+// The edge proxy's options from the hub config, and `edgehub proxy`: one proxy replica in the foreground.
+import { join, resolve } from 'node:path'
+import type { Config } from '../config/schema'
+import { loadConfig } from '../config/load'
+import { publicUrl, redisTarget } from '../deps'
+import { createLogger } from '../log'
+import { startProxy, type ProxyProcessOptions } from '../../../proxy/src/nginx-process'
+
+export function proxyOptions(config: Config): ProxyProcessOptions {
+  return {
+    listen: { host: config.host, port: config.port },
+    hubUpstreams: config.proxy.hubUpstreams ?? [`${config.hub.host.includes(':') ? `[${config.hub.host}]` : config.hub.host}:${config.hub.port}`],
+    redis: redisTarget(config),
+    prefix: config.redis.prefix,
+    runDir: resolve(config.proxy.runDir ?? join(config.dataDir, 'proxy')),
+    workerProcesses: config.proxy.workers,
+    sharedDictSize: config.proxy.sharedDictSize,
+    activityFlushSec: config.proxy.activityFlushSec,
+    user: process.getuid?.() === 0 ? 'root' : undefined,
+    publicUrl: publicUrl(config),
+  }
+}
+
+export async function runProxy(opts: { configFile?: string }): Promise<void> {
+  const { config } = loadConfig({ file: opts.configFile })
+  const log = createLogger('proxy', { level: config.logLevel })
+  const o = proxyOptions(config)
+  const proxy = await startProxy(o)
+  log.info('proxy running', { listen: `${config.host}:${config.port}`, hub: o.hubUpstreams, run_dir: o.runDir, pid: proxy.pid })
+  const stop = async () => {
+    await proxy.stop()
+    process.exit(0)
+  }
+  process.once('SIGTERM', () => void stop())
+  process.once('SIGINT', () => void stop())
+  process.once('SIGHUP', () => void proxy.reload().catch((err: Error) => log.error('reload failed', { err })))
+}

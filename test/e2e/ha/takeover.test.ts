@@ -1,0 +1,160 @@
+// Several hub replicas against one Redis: a spawn whose replica stalls or dies is taken over or failed
+// within the lock lease, a stalled replica's late writes are refused by the fencing token, orphaned
+// server processes are stopped, and leadership of the background jobs moves when the leader dies.
+import { existsSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startCluster, type Cluster } from '../../support/cluster'
+import { waitFor } from '../../../control-plane/src/util/wait'
+import { routeKey } from '../../../control-plane/src/spawn/orchestrator'
+
+// A server that starts answering HTTP only once its "go" file exists.
+const SLOW_SERVER = `
+import http.server, os, sys, time
+port, go = int(sys.argv[1]), sys.argv[2]
+while not os.path.exists(go):
+    time.sleep(0.05)
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"slow server " + self.path.encode())
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+`
+
+describe('hub replicas share spawns through the per-server lock', () => {
+  let c: Cluster
+  let token: string
+  let go: string
+
+  beforeAll(async () => {
+    c = await startCluster({
+      hubs: 2,
+      proxies: 1,
+      haproxy: false,
+      overrides: {
+        hub: { pollIntervalSec: 1, slowSpawnTimeoutSec: 0.5, serverLockLeaseSec: 2 },
+        spawner: { httpTimeoutSec: 60, 'local-process': { command: ['python3'], args: ['{data_dir}/slow_server.py', '{port}', '{data_dir}/go-{user}'] } },
+      },
+    })
+    writeFileSync(join(c.dir, 'slow_server.py'), SLOW_SERVER)
+    go = join(c.dir, 'go-')
+    await c.deps.users.create('ada', { admin: true })
+    await c.deps.users.create('bob')
+    token = (await c.deps.tokens.issue('ada')).token
+  }, 60_000)
+  afterAll(async () => c?.stop(), 60_000)
+
+  const spawnOn = async (hub: number, user: string) => {
+    const res = await fetch(`${c.hubUrls[hub]}/hub/api/users/${user}/server`, { method: 'POST', headers: { authorization: `token ${token}` } })
+    await res.body?.cancel()
+    return res.status
+  }
+  const record = (user: string) => c.deps.servers.get(user, '')
+  const nonLeader = async () => {
+    const leader = await waitFor('a leader', async () => {
+      const l = await c.leader()
+      return l >= 0 ? l + 1 : 0
+    })
+    return leader === 1 ? 1 : 0
+  }
+
+  it('a stalled replica\'s spawn is taken over, and its late route write is refused', async () => {
+    const a = await nonLeader()
+    expect(await spawnOn(a, 'ada')).toBe(202)
+    const rec = await waitFor('the server process to be recorded', async () => (await record('ada'))?.spawner && (await record('ada')))
+    c.signalHub(a, 'SIGSTOP')
+    try {
+      writeFileSync(`${go}ada`, '')
+      const taken = await waitFor('another replica to finish the spawn', async () => (await record('ada'))?.state === 'running' && (await record('ada')), {
+        timeoutMs: 20_000,
+      })
+      expect(taken.spawner?.pid).toBe(rec.spawner?.pid)
+    } finally {
+      c.signalHub(a, 'SIGCONT')
+    }
+    const fenceAfterTakeover = Number(await c.deps.redis.hget(c.deps.servers.key('ada', ''), 'fence'))
+    // the stalled replica wakes up, finds its server answering and tries to publish the route
+    await waitFor('the stalled replica to give up', async () => (await readLog(c, a)).includes('gave up a spawn another replica took over'), {
+      timeoutMs: 15_000,
+    })
+    expect(Number(await c.deps.redis.hget(c.deps.servers.key('ada', ''), 'fence'))).toBe(fenceAfterTakeover)
+    const route = await c.deps.tables.get<{ target: string }>('routes', routeKey('ada', ''))
+    expect(route?.target).toBe((await record('ada'))?.target)
+    const res = await fetch(`${c.proxyUrls[0]}/user/ada/x`, { headers: { authorization: `token ${token}` } })
+    expect(res.status).toBe(200)
+    expect(await res.text()).toContain('slow server /user/ada/x')
+    expect(await c.deps.spawner.list!(c.deps.hubId)).toHaveLength(1)
+    await c.deps.orchestrator.stop('ada', '')
+  }, 60_000)
+
+  it('a spawn whose replica died is failed within the lease, its process stopped, and can be retried', async () => {
+    const a = await nonLeader()
+    expect(await spawnOn(a, 'bob')).toBe(202)
+    await waitFor('the server process to be recorded', async () => (await record('bob'))?.spawner)
+    const killed = Date.now()
+    await c.killHub(a)
+    const failed = await waitFor('the spawn to be failed', async () => (await record('bob'))?.state === 'stopped' && (await record('bob')), {
+      timeoutMs: 20_000,
+    })
+    const took = Date.now() - killed
+    expect(failed.failed).toBe(true)
+    expect(failed.message).toContain('interrupted')
+    expect(took).toBeLessThan((2 + 1) * 1000 + 5000) // lease + poll interval, with room for a slow machine
+    expect((await c.deps.spawner.list!(c.deps.hubId)).filter((s) => s.user === 'bob')).toHaveLength(0)
+    const history = await c.deps.progress.history('bob', '')
+    expect(history.at(-1)).toMatchObject({ failed: true })
+    // retried on the surviving replica
+    writeFileSync(`${go}bob`, '')
+    const b = 1 - a
+    expect([201, 202]).toContain(await spawnOn(b, 'bob'))
+    await waitFor('the retry to be running', async () => (await record('bob'))?.state === 'running', { timeoutMs: 15_000 })
+    await c.deps.orchestrator.stop('bob', '')
+    await c.startHub(a)
+  }, 60_000)
+
+  it('stops a server process that no record owns', async () => {
+    const state = await c.deps.spawner.start(
+      { user: 'carol', server: '', baseUrl: '/user/carol/', options: {}, logFile: join(c.dir, 'orphan.log'), env: { EDGEHUB_HUB_ID: c.deps.hubId, JUPYTERHUB_USER: 'carol', JUPYTERHUB_SERVER_NAME: '' } },
+      new AbortController().signal,
+    )
+    expect((await c.deps.spawner.poll(state)).phase).toBe('running')
+    await waitFor('the orphan to be stopped', async () => (await c.deps.spawner.poll(state)).phase === 'stopped', { timeoutMs: 20_000 })
+    await waitFor('the sweep to report it', async () => (await readLogs(c)).includes('stopped a server process no record owns'))
+  }, 30_000)
+
+  it('moves leadership to another replica within seconds when the leader is killed', async () => {
+    const leader = await waitFor('a leader', async () => {
+      const l = await c.leader()
+      return l >= 0 ? l + 1 : 0
+    }) - 1
+    const killed = Date.now()
+    await c.killHub(leader)
+    await waitFor('a new leader', async () => (await c.leader()) === 1 - leader, { timeoutMs: 10_000 })
+    expect(Date.now() - killed).toBeLessThan(8000)
+    await c.startHub(leader)
+  }, 40_000)
+
+  it('keeps no spawn state in a replica: progress started on one replica streams from another', async () => {
+    writeFileSync(`${go}ada`, '')
+    const a = await nonLeader()
+    expect([201, 202]).toContain(await spawnOn(a, 'ada'))
+    const res = await fetch(`${c.hubUrls[1 - a]}/hub/api/users/ada/server/progress`, { headers: { authorization: `token ${token}` } })
+    expect(res.status).toBe(200)
+    const text = await res.text()
+    expect(text).toContain('"ready":true')
+    await c.deps.orchestrator.stop('ada', '')
+    expect(existsSync(`${go}ada`)).toBe(true)
+  }, 40_000)
+})
+
+async function readLog(c: Cluster, i: number): Promise<string> {
+  const { readFileSync } = await import('node:fs')
+  return readFileSync(join(c.dir, `hub${i}.log`), 'utf8')
+}
+
+async function readLogs(c: Cluster): Promise<string> {
+  return (await Promise.all(c.hubUrls.map((_, i) => readLog(c, i).catch(() => '')))).join('\n')
+}

@@ -1,0 +1,235 @@
+// The highly available topology for a test: Redis (standalone with AOF, or master + replica + 3
+// sentinels), N hub replicas, M nginx proxies and HAProxy in front of the proxies, all real processes
+// on free loopback ports with data in a temp directory. Every process is stopped by PID in stop().
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { stringify } from 'yaml'
+import { startRedis, type RedisProcess } from '../../control-plane/src/stack/redis-process'
+import { startChild, type Child } from '../../control-plane/src/stack/child'
+import { proxyOptions } from '../../control-plane/src/stack/proxy'
+import { startProxy, HEALTH_PATH, type ProxyProcess } from '../../proxy/src/nginx-process'
+import { freePort } from '../../control-plane/src/util/ports'
+import { waitFor } from '../../control-plane/src/util/wait'
+import { loadConfig } from '../../control-plane/src/config/load'
+import { buildDeps, type Deps } from '../../control-plane/src/deps'
+import type { Config } from '../../control-plane/src/config/schema'
+import { createLogger } from '../../control-plane/src/log'
+import { startSentinelGroup, type SentinelGroup } from './sentinel'
+import { BIN } from './stack'
+
+export interface ClusterOptions {
+  hubs?: number
+  proxies?: number
+  haproxy?: boolean
+  sentinel?: boolean
+  /** Merged over the test defaults (config file keys). */
+  overrides?: Record<string, unknown>
+}
+
+export interface Cluster {
+  /** HAProxy's address when it runs, else the first proxy's. */
+  url: string
+  dir: string
+  config: Config
+  /** The test's own connection to the state (seeding, counting). */
+  deps: Deps
+  hubUrls: string[]
+  proxyUrls: string[]
+  redis?: RedisProcess
+  sentinel?: SentinelGroup
+  hubAlive(i: number): boolean
+  startHub(i: number): Promise<void>
+  /** kill -9 (default) or a graceful SIGTERM. */
+  killHub(i: number, signal?: NodeJS.Signals): Promise<void>
+  signalHub(i: number, signal: NodeJS.Signals): void
+  startProxy(i: number): Promise<void>
+  /** SIGKILL to the nginx master and every worker at once. */
+  killProxy(i: number): Promise<void>
+  /** Graceful stop of one proxy (SIGTERM, connections drained by nginx). */
+  stopProxy(i: number): Promise<void>
+  /** Stops Redis (SIGTERM: AOF flushed) and starts it again on the same port and data. */
+  restartRedis(): Promise<void>
+  /** Which hub replica holds the leader lease (index), or -1. */
+  leader(): Promise<number>
+  stop(): Promise<void>
+}
+
+function childPids(pid: number): number[] {
+  const out: number[] = []
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8')
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(e))
+    } catch {
+      /* gone */
+    }
+  }
+  return out
+}
+
+function haproxyConfig(port: number, proxyPorts: number[]): string {
+  return [
+    'global',
+    '  maxconn 4096',
+    'defaults',
+    '  mode http',
+    '  timeout connect 1s',
+    '  timeout client 1h',
+    '  timeout server 1h',
+    '  timeout tunnel 1h',
+    '  retries 3',
+    '  option redispatch 1',
+    // a proxy killed mid-request closes its connections: safe requests are sent again elsewhere
+    '  retry-on conn-failure empty-response response-timeout',
+    'frontend edge',
+    `  bind 127.0.0.1:${port}`,
+    '  default_backend proxies',
+    'backend proxies',
+    '  balance roundrobin',
+    `  option httpchk GET ${HEALTH_PATH}`,
+    '  http-check expect status 200',
+    '  default-server inter 300ms fall 2 rise 2',
+    ...proxyPorts.map((p, i) => `  server proxy${i} 127.0.0.1:${p} check`),
+    '',
+  ].join('\n')
+}
+
+export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
+  const nHubs = opts.hubs ?? 2
+  const nProxies = opts.proxies ?? 2
+  const dir = mkdtempSync(join(tmpdir(), 'edgehub-cluster-'))
+  const ports = await Promise.all(Array.from({ length: nHubs + nProxies + 2 }, () => freePort()))
+  const hubPorts = ports.slice(0, nHubs)
+  const proxyPorts = ports.slice(nHubs, nHubs + nProxies)
+  const [haPort, redisPort] = ports.slice(nHubs + nProxies)
+
+  let redis: RedisProcess | undefined
+  let sentinel: SentinelGroup | undefined
+  const redisSettings: Record<string, unknown> = {}
+  if (opts.sentinel) {
+    sentinel = await startSentinelGroup({ dir: join(dir, 'sentinel') })
+    redisSettings.sentinel = { hosts: sentinel.sentinelHosts.map((s) => `${s.host}:${s.port}`), masterName: sentinel.masterName }
+  } else {
+    redis = await startRedis({ dir: join(dir, 'redis'), port: redisPort })
+    redisSettings.url = redis.url
+  }
+
+  const settings = {
+    dataDir: dir,
+    port: opts.haproxy === false ? proxyPorts[0] : haPort,
+    logLevel: 'info',
+    hub: { port: hubPorts[0], pollIntervalSec: 1, slowSpawnTimeoutSec: 5, serverLockLeaseSec: 3 },
+    redis: redisSettings,
+    proxy: { workers: 1, hubUpstreams: hubPorts.map((p) => `127.0.0.1:${p}`), activityFlushSec: 1 },
+    auth: { native: { scryptCost: 1024 } },
+    ...opts.overrides,
+  }
+  const configFile = join(dir, 'edgehub.yaml')
+  writeFileSync(configFile, stringify(settings))
+  const { config } = loadConfig({ file: configFile, env: {} })
+  const deps = await buildDeps(config, { log: createLogger('test', { level: 'error' }) })
+  const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_')))
+
+  const hubs: Array<Child | undefined> = []
+  const proxies: Array<ProxyProcess | undefined> = []
+  const hubUrls = hubPorts.map((p) => `http://127.0.0.1:${p}`)
+  const proxyUrls = proxyPorts.map((p) => `http://127.0.0.1:${p}`)
+  let haproxy: Child | undefined
+
+  const cluster: Cluster = {
+    url: opts.haproxy === false ? proxyUrls[0] : `http://127.0.0.1:${haPort}`,
+    dir,
+    config,
+    deps,
+    hubUrls,
+    proxyUrls,
+    redis,
+    sentinel,
+    hubAlive: (i) => !!hubs[i] && hubs[i]!.proc.exitCode === null && hubs[i]!.proc.signalCode === null,
+    async startHub(i) {
+      hubs[i] = startChild({
+        name: `hub${i}`,
+        command: process.execPath,
+        args: [BIN, 'hub', '--config', configFile],
+        env: { ...baseEnv, EDGEHUB_HUB_PORT: String(hubPorts[i]) },
+        logFile: join(dir, `hub${i}.log`),
+      })
+      await waitFor(`hub ${i} health`, async () => (await fetch(`${hubUrls[i]}/hub/health`).catch(() => null))?.ok, { timeoutMs: 20_000 })
+    },
+    async killHub(i, signal = 'SIGKILL') {
+      const h = hubs[i]
+      if (!h || !cluster.hubAlive(i)) return
+      if (signal === 'SIGTERM') return h.stop()
+      h.proc.kill(signal)
+      await h.exited
+    },
+    signalHub(i, signal) {
+      hubs[i]?.proc.kill(signal)
+    },
+    async startProxy(i) {
+      proxies[i] = await startProxy({ ...proxyOptions(config), listen: { host: '127.0.0.1', port: proxyPorts[i] }, runDir: join(dir, `proxy${i}`) })
+    },
+    async killProxy(i) {
+      const p = proxies[i]
+      if (!p) return
+      const pids = [p.pid, ...childPids(p.pid)]
+      for (const pid of pids) process.kill(pid, 'SIGKILL')
+      await waitFor(`proxy ${i} gone`, () => pids.every((pid) => !existsPid(pid)), { timeoutMs: 5000 })
+      proxies[i] = undefined
+    },
+    async stopProxy(i) {
+      await proxies[i]?.stop()
+      proxies[i] = undefined
+    },
+    async restartRedis() {
+      if (!redis) throw new Error('restartRedis: this cluster runs Sentinel')
+      await redis.stop()
+      redis = await startRedis({ dir: join(dir, 'redis'), port: redisPort })
+      cluster.redis = redis
+    },
+    async leader() {
+      const states = await Promise.all(
+        hubUrls.map(async (u) => ((await fetch(`${u}/hub/health`).then((r) => r.json()).catch(() => null)) as { leader?: boolean } | null)?.leader),
+      )
+      return states.findIndex((l) => l === true)
+    },
+    async stop() {
+      await haproxy?.stop().catch(() => {})
+      for (let i = 0; i < nHubs; i++) {
+        if (cluster.hubAlive(i)) await hubs[i]!.stop().catch(() => {})
+      }
+      await deps.orchestrator.stopAll().catch(() => {})
+      for (let i = 0; i < nProxies; i++) await proxies[i]?.stop().catch(() => {})
+      await deps.close()
+      await redis?.stop()
+      await sentinel?.stop()
+      if (!process.env.KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true })
+    },
+  }
+
+  try {
+    for (let i = 0; i < nHubs; i++) await cluster.startHub(i)
+    for (let i = 0; i < nProxies; i++) await cluster.startProxy(i)
+    if (opts.haproxy !== false) {
+      const cfg = join(dir, 'haproxy.cfg')
+      writeFileSync(cfg, haproxyConfig(haPort, proxyPorts))
+      haproxy = startChild({ name: 'haproxy', command: 'haproxy', args: ['-db', '-f', cfg], logFile: join(dir, 'haproxy.log') })
+      await waitFor('haproxy to reach the proxies', async () => (await fetch(`${cluster.url}${HEALTH_PATH}`).catch(() => null))?.ok, { timeoutMs: 15_000 })
+    }
+  } catch (err) {
+    await cluster.stop()
+    throw err
+  }
+  return cluster
+}
+
+function existsPid(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+  } catch {
+    return false
+  }
+}
