@@ -46,6 +46,7 @@ describe("edgehub.keys", function()
         local k = keys.new("hub2:")
         assert.equal("hub2:proxy:version", k.version)
         assert.equal("hub2:proxy:routes", k.tables.routes)
+        assert.equal("hub2:activity", k.activity)
     end)
 
     it("rejects a prefix that is not a string", function()

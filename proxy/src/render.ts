@@ -5,11 +5,26 @@ import { isAbsolute } from 'node:path'
 import { isIP } from 'node:net'
 import { fileURLToPath } from 'node:url'
 
+/** Redis Sentinel: the proxy asks the sentinels for the master on every new connection. */
+export interface RedisSentinelOptions {
+  /** Asked in turn (`SENTINEL get-master-addr-by-name`); at least one. */
+  hosts: Array<{ host: string; port: number }>
+  /** The name the sentinels monitor the master under; letters, digits, `.`, `_`, `-`. */
+  masterName: string
+  /** The sentinels' own `requirepass`; the master's password is `redis.password`. */
+  password?: string
+}
+
+/** Either one Redis at host:port, or the master that `sentinel` names (host/port then unused). */
+export type ProxyRedisOptions =
+  | { host: string; port: number; password?: string; db?: number; sentinel?: undefined }
+  | { host?: string; port?: number; password?: string; db?: number; sentinel: RedisSentinelOptions }
+
 export interface ProxyRenderOptions {
   listen: { host: string; port: number }
   /** Every hub replica, "host:port". */
   hubUpstreams: string[]
-  redis: { host: string; port: number; password?: string; db?: number }
+  redis: ProxyRedisOptions
   /** Redis key prefix, e.g. "edgehub:". */
   prefix: string
   /** Absolute: pid file, temp dirs and logs go here. */
@@ -29,6 +44,8 @@ export interface ProxyRenderOptions {
   syncBlockMs?: number
   /** `resolver` addresses, needed only when redis.host is a DNS name; default: /etc/resolv.conf. */
   resolver?: string[]
+  /** Seconds between each worker's writes of request activity to `P activity`; integer >= 1, default 10. */
+  activityFlushSec?: number
   /** error_log level; default 'notice'. */
   errorLogLevel?: 'debug' | 'info' | 'notice' | 'warn' | 'error'
 }
@@ -82,6 +99,21 @@ function checkUpstream(i: number, hp: string, problems: string[]) {
   checkPort(`hubUpstreams[${i}]`, Number(m[3]), problems)
 }
 
+function checkSentinel(s: RedisSentinelOptions, problems: string[]) {
+  if (!Array.isArray(s.hosts) || s.hosts.length === 0) {
+    problems.push('redis.sentinel.hosts: at least one { host, port } is required')
+  } else {
+    s.hosts.forEach((h, i) => {
+      checkHost(`redis.sentinel.hosts[${i}].host`, h?.host ?? '', problems)
+      checkPort(`redis.sentinel.hosts[${i}].port`, h?.port, problems)
+    })
+  }
+  if (typeof s.masterName !== 'string' || !/^[A-Za-z0-9._-]+$/.test(s.masterName)) {
+    problems.push(`redis.sentinel.masterName: expected letters, digits, '.', '_' or '-', got ${JSON.stringify(s.masterName)}`)
+  }
+  if (s.password !== undefined && typeof s.password !== 'string') problems.push('redis.sentinel.password: expected a string')
+}
+
 function resolvConfNameservers(): string[] {
   try {
     return readFileSync('/etc/resolv.conf', 'utf8')
@@ -101,8 +133,10 @@ export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSyn
   if (!Array.isArray(opts.hubUpstreams) || opts.hubUpstreams.length === 0) {
     problems.push('hubUpstreams: at least one "host:port" is required')
   } else opts.hubUpstreams.forEach((hp, i) => checkUpstream(i, hp, problems))
-  checkHost('redis.host', opts.redis?.host ?? '', problems)
-  checkPort('redis.port', opts.redis?.port, problems)
+  const sentinel = opts.redis?.sentinel
+  if (sentinel === undefined || opts.redis.host !== undefined) checkHost('redis.host', opts.redis?.host ?? '', problems)
+  if (sentinel === undefined || opts.redis.port !== undefined) checkPort('redis.port', opts.redis?.port as number, problems)
+  if (sentinel !== undefined) checkSentinel(sentinel, problems)
   const db = opts.redis?.db ?? 0
   if (!Number.isInteger(db) || db < 0) problems.push(`redis.db: expected an integer >= 0, got ${db}`)
   if (typeof opts.prefix !== 'string') problems.push('prefix: required (e.g. "edgehub:")')
@@ -128,14 +162,17 @@ export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSyn
   })
   const blockMs = opts.syncBlockMs ?? 5000
   if (!Number.isInteger(blockMs) || blockMs < 100) problems.push(`syncBlockMs: expected an integer >= 100, got ${blockMs}`)
-  const needsResolver = isIP(opts.redis?.host ?? '') === 0 && opts.redis?.host !== 'localhost'
+  const redisHosts = sentinel ? (Array.isArray(sentinel.hosts) ? sentinel.hosts.map((h) => h?.host) : []) : [opts.redis?.host]
+  const needsResolver = redisHosts.some((h) => typeof h === 'string' && isIP(h) === 0 && h !== 'localhost')
   const resolver = opts.resolver ?? (needsResolver ? resolvConfNameservers() : [])
   resolver.forEach((r, i) => {
     if (!SAFE_TOKEN.test(r)) problems.push(`resolver[${i}]: expected an address, got ${JSON.stringify(r)}`)
   })
   if (needsResolver && resolver.length === 0) {
-    problems.push(`resolver: redis.host ${JSON.stringify(opts.redis.host)} is a name; give resolver addresses or an IP`)
+    problems.push(`resolver: a Redis ${sentinel ? 'sentinel host' : 'host'} is a name; give resolver addresses or an IP`)
   }
+  const flushSec = opts.activityFlushSec ?? 10
+  if (!Number.isInteger(flushSec) || flushSec < 1) problems.push(`activityFlushSec: expected an integer >= 1, got ${flushSec}`)
   const level = opts.errorLogLevel ?? 'notice'
   if (!['debug', 'info', 'notice', 'warn', 'error'].includes(level)) problems.push(`errorLogLevel: unknown level ${level}`)
   if (problems.length > 0) {
@@ -151,13 +188,19 @@ export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSyn
     LUA_DIR: luaDir.replace(/\/+$/, ''),
     SHARED_DICT_SIZE: dictSize,
     RESOLVER: resolver.length ? `    resolver ${resolver.map((r) => (isIP(r) === 6 ? `[${r}]` : r)).join(' ')} ipv6=off;` : '',
-    REDIS_HOST: luaString(opts.redis.host),
-    REDIS_PORT: String(opts.redis.port),
+    REDIS_HOST: opts.redis.host !== undefined ? luaString(opts.redis.host) : 'nil',
+    REDIS_PORT: opts.redis.port !== undefined ? String(opts.redis.port) : 'nil',
     REDIS_PASSWORD: opts.redis.password ? luaString(opts.redis.password) : 'nil',
     REDIS_DB: String(db),
+    REDIS_SENTINELS: sentinel
+      ? `{ ${sentinel.hosts.map((h) => `{ host = ${luaString(h.host)}, port = ${h.port} }`).join(', ')} }`
+      : 'nil',
+    REDIS_MASTER_NAME: sentinel ? luaString(sentinel.masterName) : 'nil',
+    REDIS_SENTINEL_PASSWORD: sentinel?.password ? luaString(sentinel.password) : 'nil',
     PREFIX: luaString(opts.prefix),
     PUBLIC_URL: opts.publicUrl ? luaString(opts.publicUrl) : 'nil',
     SYNC_BLOCK_MS: String(blockMs),
+    ACTIVITY_FLUSH_SEC: String(flushSec),
     HUB_UPSTREAMS: opts.hubUpstreams.map((hp) => `        server ${hp} max_fails=1 fail_timeout=2s;`).join('\n'),
     LISTEN: hostPort(opts.listen.host, opts.listen.port),
   }

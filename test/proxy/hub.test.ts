@@ -1,5 +1,7 @@
 // The edge proxy in front of the hub: /hub/, / and unrouted paths; hub outages; health.
+import { createServer as createNetServer, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { freePort } from '../../control-plane/src/util/ports'
 import { waitFor } from '../../control-plane/src/util/wait'
 import { http, startFakeServer, startStack, userRoute, type FakeServer, type Stack } from './harness'
 
@@ -84,28 +86,101 @@ describe('proxy: hub outage', () => {
 })
 
 describe('proxy: several hub replicas', () => {
-  let multi: Stack
   let hubB: FakeServer
-  let deadPort: number
+  let stacks: Stack[] = []
 
   beforeAll(async () => {
     hubB = await startFakeServer('hub-b')
-    const dead = await startFakeServer('dead')
-    deadPort = dead.port
-    await dead.close()
-    multi = await startStack({ proxy: { hubUpstreams: [`127.0.0.1:${deadPort}`, hubB.target] } })
   })
 
   afterAll(async () => {
-    await multi?.stop()
+    for (const s of stacks) await s.stop()
     await hubB?.close()
   })
 
-  it('retries an idempotent request on the next replica when one is down', async () => {
-    for (let i = 0; i < 4; i++) {
-      const r = await http(multi.proxy.url + '/hub/home')
+  /** A proxy whose hub upstreams are `first` (listed first, so each worker tries it first) and hub-b. */
+  async function proxyWith(first: string) {
+    const s = await startStack({ proxy: { hubUpstreams: [first, hubB.target] } })
+    stacks.push(s)
+    return s
+  }
+
+  it('sends requests to the next replica when one is not listening: 20 of 20 GETs succeed, POSTs too', async () => {
+    const dead = await startFakeServer('dead')
+    await dead.close()
+    const s = await proxyWith(dead.target)
+    for (let i = 0; i < 20; i++) {
+      const r = await http(s.proxy.url + `/hub/home?i=${i}`)
       expect(r.status).toBe(200)
       expect(r.json().server).toBe('hub-b')
     }
+    // a refused connection never carried the request, so even a POST may go to the next replica
+    for (let i = 0; i < 5; i++) {
+      const r = await http(s.proxy.url + `/hub/api/users/x/server?i=${i}`, { method: 'POST', body: '{}' })
+      expect(r.status).toBe(200)
+      expect(r.json().method).toBe('POST')
+    }
+  })
+
+  it('retries GETs when a replica resets the connection mid-request, but never sends a POST twice', async () => {
+    const reset = await startResettingServer()
+    try {
+      const s = await proxyWith(reset.target)
+      for (let i = 0; i < 20; i++) {
+        const r = await http(s.proxy.url + `/hub/api/users?get=${i}`)
+        expect(r.status).toBe(200)
+        expect(r.json().url).toBe(`/hub/api/users?get=${i}`)
+      }
+      expect(reset.seen.some((l) => l.startsWith('GET /hub/api/users?get='))).toBe(true)
+
+      // max_fails=1 fail_timeout=2s: once the bad replica failed, requests go to hub-b for 2 s;
+      // keep posting until one of them lands on the bad replica
+      const outcomes: Array<{ id: number; status: number }> = []
+      await waitFor(
+        'a POST sent to the resetting replica',
+        async () => {
+          const id = outcomes.length
+          const r = await http(s.proxy.url + `/hub/api/users/x/server?post=${id}`, { method: 'POST', body: '{}' })
+          outcomes.push({ id, status: r.status })
+          return reset.seen.some((l) => l.includes(`?post=${id} `))
+        },
+        { timeoutMs: 15_000, intervalMs: 200 },
+      )
+      for (const { id, status } of outcomes) {
+        const atBad = reset.seen.some((l) => l.includes(`?post=${id} `))
+        const atGood = hubB.seen.some((r) => r.method === 'POST' && r.url.endsWith(`?post=${id}`))
+        expect(atBad && atGood, `POST ${id} reached both replicas`).toBe(false)
+        expect(status).toBe(atBad ? 503 : 200) // not retried: the hub-down page
+      }
+    } finally {
+      await reset.close()
+    }
   })
 })
+
+/** A "hub replica" that reads the request line and then resets the connection (RST). */
+async function startResettingServer() {
+  const seen: string[] = []
+  const sockets = new Set<Socket>()
+  const server = createNetServer((sock) => {
+    sockets.add(sock)
+    sock.on('close', () => sockets.delete(sock))
+    sock.on('error', () => {})
+    sock.once('data', (d: Buffer) => {
+      seen.push(d.toString('latin1').split('\r\n')[0])
+      sock.resetAndDestroy()
+    })
+  })
+  const port = await freePort()
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+  return {
+    target: `127.0.0.1:${port}`,
+    /** Request lines received, e.g. "GET /hub/home HTTP/1.1". */
+    seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy()
+        server.close(() => resolve())
+      }),
+  }
+}

@@ -76,6 +76,88 @@ describe('renderNginxConf', () => {
     }
   })
 
+  it('renders Redis Sentinel settings for Lua, without host and port', () => {
+    const conf = renderNginxConf({
+      ...base,
+      redis: {
+        password: 'master "pw"',
+        db: 1,
+        sentinel: {
+          hosts: [
+            { host: '127.0.0.1', port: 26379 },
+            { host: '::1', port: 26380 },
+          ],
+          masterName: 'edgehub-main_1.a',
+          password: 's\\pw',
+        },
+      },
+    })
+    expect(conf).toContain('host = nil,')
+    expect(conf).toContain('port = nil,')
+    expect(conf).toContain('password = "master \\"pw\\"",')
+    expect(conf).toContain('db = 1,')
+    expect(conf).toContain('sentinels = { { host = "127.0.0.1", port = 26379 }, { host = "::1", port = 26380 } },')
+    expect(conf).toContain('master_name = "edgehub-main_1.a",')
+    expect(conf).toContain('sentinel_password = "s\\\\pw",')
+    expect(conf).not.toContain('resolver ')
+  })
+
+  it('renders no sentinels without the sentinel option', () => {
+    const conf = renderNginxConf(base)
+    expect(conf).toContain('sentinels = nil,')
+    expect(conf).toContain('master_name = nil,')
+    expect(conf).toContain('sentinel_password = nil,')
+  })
+
+  it('renders a resolver when a sentinel host is a name', () => {
+    const conf = renderNginxConf({
+      ...base,
+      redis: { sentinel: { hosts: [{ host: 'sentinel-1', port: 26379 }], masterName: 'm' } },
+      resolver: ['127.0.0.11'],
+    })
+    expect(conf).toContain('resolver 127.0.0.11 ipv6=off;')
+    expect(conf).toContain('sentinels = { { host = "sentinel-1", port = 26379 } },')
+  })
+
+  it('checks the sentinel options', () => {
+    const render = (redis: unknown) => () => renderNginxConf({ ...base, redis } as ProxyRenderOptions)
+    expect(render({ sentinel: { hosts: [], masterName: 'm' } })).toThrow('redis.sentinel.hosts: at least one { host, port } is required')
+    expect(render({ sentinel: { hosts: [{ host: '127.0.0.1', port: 26379 }], masterName: 'my master' } })).toThrow(
+      'redis.sentinel.masterName: expected letters',
+    )
+    expect(render({ sentinel: { hosts: [{ host: '127.0.0.1', port: 26379 }], masterName: '' } })).toThrow('redis.sentinel.masterName')
+    expect(render({ sentinel: { hosts: [{ host: 'a b', port: 0 }], masterName: 'm' } })).toThrow(/\(2 problems\)/)
+    try {
+      render({ sentinel: { hosts: [{ host: 'a b', port: 0 }], masterName: 'm' } })()
+    } catch (err) {
+      expect((err as Error).message).toContain('redis.sentinel.hosts[0].host:')
+      expect((err as Error).message).toContain('redis.sentinel.hosts[0].port:')
+    }
+    expect(render({ port: 6379 })).toThrow('redis.host:')
+    expect(render({ host: '127.0.0.1' })).toThrow('redis.port:')
+    expect(render({ host: '127.0.0.1', port: 70000, sentinel: { hosts: [{ host: '127.0.0.1', port: 1 }], masterName: 'm' } })).toThrow(
+      'redis.port:',
+    )
+  })
+
+  it('renders the activity flush interval, default 10 s, and checks it', () => {
+    expect(renderNginxConf(base)).toContain('activity_flush_sec = 10,')
+    expect(renderNginxConf({ ...base, activityFlushSec: 1 })).toContain('activity_flush_sec = 1,')
+    for (const bad of [0, 1.5, -3]) {
+      expect(() => renderNginxConf({ ...base, activityFlushSec: bad })).toThrow('activityFlushSec: expected an integer >= 1')
+    }
+  })
+
+  it('bounds retries of hub requests and records activity after user requests', () => {
+    const conf = renderNginxConf(base)
+    expect(conf).toContain('proxy_next_upstream error timeout http_502 http_503;')
+    expect(conf).not.toMatch(/proxy_next_upstream [^;]*non_idempotent/)
+    expect(conf).toContain('proxy_next_upstream_tries 3;')
+    expect(conf).toContain('proxy_next_upstream_timeout 10s;')
+    expect(conf.match(/require\("edgehub.activity"\).log\(\)/g)).toHaveLength(2)
+    expect(conf).toContain('require("edgehub.activity").log_failed()')
+  })
+
   it('refuses a template with an unknown placeholder', () => {
     expect(() => renderNginxConf(base, 'x ${NOPE} y')).toThrow('unknown placeholder ${NOPE}')
   })

@@ -6,6 +6,7 @@ local identity = require "edgehub.identity"
 local route = require "edgehub.route"
 local session = require "edgehub.session"
 local pages = require "edgehub.pages"
+local activity = require "edgehub.activity"
 local log = require "edgehub.log"
 
 local type = type
@@ -61,7 +62,14 @@ function _M.run()
         return ngx.redirect("/hub/logout", 302)
     end
 
-    ngx.ctx.edgehub_route = r
+    local ctx = ngx.ctx
+    ctx.edgehub_route = r
+    if r.activity and var.http_upgrade then
+        -- an open WebSocket counts as activity until it closes (activity.log / log_failed)
+        activity.opened(r.activity)
+        ctx.edgehub_upgrade = true
+        var.edgehub_upgrade = r.activity
+    end
     if type(r.token) == "string" and r.token ~= "" then
         -- error pages after an internal redirect still need to know what the client sent
         var.edgehub_client_auth = var.http_authorization and "1" or "0"

@@ -21,16 +21,54 @@ local DEFAULTS = {
     send_timeout = 2000,
     read_timeout = 5000,       -- ms, for everything but XREAD BLOCK (block + 2 s)
     cache_items = 20000,       -- per-worker decoded-JSON and cookie caches
+    activity_flush_sec = 10,   -- every worker writes its activity table to Redis this often
 }
+
+
+local function loopback(host)
+    return host == "localhost" and "127.0.0.1" or host
+end
+
+
+local function check_redis(r)
+    if r.sentinels == nil then
+        if type(r.host) ~= "string" or type(r.port) ~= "number" then
+            error("edgehub.config.init: redis.host and redis.port are required", 3)
+        end
+        return
+    end
+    if type(r.sentinels) ~= "table" or #r.sentinels == 0 then
+        error("edgehub.config.init: redis.sentinels must list at least one { host, port }", 3)
+    end
+    for i = 1, #r.sentinels do
+        local s = r.sentinels[i]
+        if type(s) ~= "table" or type(s.host) ~= "string" or type(s.port) ~= "number" then
+            error("edgehub.config.init: redis.sentinels[" .. i .. "] must be { host, port }", 3)
+        end
+        s.host = loopback(s.host)
+    end
+    if type(r.master_name) ~= "string" or r.master_name == "" then
+        error("edgehub.config.init: redis.master_name is required with redis.sentinels", 3)
+    end
+end
+
+
+-- What redis_master.connect needs, built once.
+local function redis_opts(c)
+    local r = c.redis
+    return {
+        host = r.host, port = r.port, password = r.password, username = r.username, db = r.db,
+        sentinels = r.sentinels, master_name = r.master_name, sentinel_password = r.sentinel_password,
+        connect_timeout = c.connect_timeout, send_timeout = c.send_timeout, read_timeout = c.read_timeout,
+    }
+end
 
 
 function _M.init(c)
     if type(c) ~= "table" or type(c.redis) ~= "table" then
-        error("edgehub.config.init: expected { redis = { host, port }, prefix }", 2)
+        error("edgehub.config.init: expected { redis = { host, port } or { sentinels, master_name }, prefix }", 2)
     end
-    if type(c.redis.host) ~= "string" or type(c.redis.port) ~= "number" then
-        error("edgehub.config.init: redis.host and redis.port are required", 2)
-    end
+    check_redis(c.redis)
     if type(c.prefix) ~= "string" then
         error("edgehub.config.init: prefix is required", 2)
     end
@@ -39,10 +77,12 @@ function _M.init(c)
             c[k] = v
         end
     end
-    if c.redis.host == "localhost" then
-        c.redis.host = "127.0.0.1"
+    if type(c.activity_flush_sec) ~= "number" or c.activity_flush_sec < 1 then
+        error("edgehub.config.init: activity_flush_sec must be a number >= 1", 2)
     end
+    c.redis.host = loopback(c.redis.host)
     c.keys = keys.new(c.prefix)
+    c.redis_opts = redis_opts(c)
     conf = c
 end
 

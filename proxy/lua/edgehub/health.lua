@@ -15,6 +15,7 @@ function _M.run()
         synced = s.synced,
         version = s.version,
         redis = s.connected and "connected" or "disconnected",
+        redis_addr = s.redis_addr,      -- the master last connected to (Sentinel: it moves)
     }
     if s.last_sync then
         body.last_sync_age = ngx.time() - s.last_sync

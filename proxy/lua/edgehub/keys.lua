@@ -24,7 +24,7 @@ end
 _M.IS_TABLE = is_table
 
 
--- new("edgehub:") -> { prefix, version, changes, tables = { routes = "edgehub:proxy:routes", ... } }
+-- new("edgehub:") -> { prefix, version, changes, activity, tables = { routes = "edgehub:proxy:routes", ... } }
 function _M.new(prefix)
     if type(prefix) ~= "string" then
         error("prefix must be a string", 2)
@@ -37,6 +37,7 @@ function _M.new(prefix)
         prefix = prefix,
         version = prefix .. "proxy:version",
         changes = prefix .. "proxy:changes",
+        activity = prefix .. "activity",
         tables = tables,
     }
 end

@@ -127,15 +127,27 @@ function _M.set_timeouts(self, connect, send, read)
 end
 
 
--- command("HGET", key, field) -> reply or nil, err
-function _M.command(self, ...)
+-- call({ "HGET", key, field }) -> reply or nil, err (an argument list of any length)
+function _M.call(self, args)
     local out = {}
-    encode({ ... }, out, 0)
+    encode(args, out, 0)
     local ok, err = self.sock:send(concat(out))
     if not ok then
         return nil, err
     end
     return top(read_reply(self.sock))
+end
+
+
+-- command("HGET", key, field) -> reply or nil, err
+function _M.command(self, ...)
+    return _M.call(self, { ... })
+end
+
+
+-- true when the connection came from the keepalive pool (it was set up and checked before)
+function _M.reused(self)
+    return (self.sock:getreusedtimes() or 0) > 0
 end
 
 

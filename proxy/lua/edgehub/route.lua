@@ -81,6 +81,24 @@ function _M.parse_service_path(uri)
 end
 
 
+-- The field of P activity a route's requests count for: "<user>/<server>" for kind "user"
+-- ("ada/" for the default server), "service:<name>" for a service with a name, else nil.
+function _M.activity_key(r)
+    if r.kind == "user" then
+        if type(r.user) ~= "string" or r.user == "" then
+            return nil
+        end
+        return r.user .. "/" .. (type(r.server) == "string" and r.server or "")
+    elseif r.kind == "service" then
+        if type(r.name) ~= "string" or r.name == "" then
+            return nil
+        end
+        return "service:" .. r.name
+    end
+    return nil
+end
+
+
 -- "127.0.0.1:8888" -> "127.0.0.1", 8888; "[::1]:8888" -> "::1", 8888; "localhost:1" -> "127.0.0.1", 1
 function _M.parse_target(target)
     if type(target) ~= "string" then

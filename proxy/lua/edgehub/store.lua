@@ -39,6 +39,7 @@ local PREPARE = {
         local host, port = route.parse_target(v.target)
         if not host then return nil end
         v.host, v.port = host, port
+        v.activity = route.activity_key(v)
         return v
     end,
     keys = function(v)
@@ -98,7 +99,14 @@ function _M.status()
         version = dict:get("meta|version"),
         connected = dict:get("meta|connected") == true,
         last_sync = dict:get("meta|sync_time"),
+        redis_addr = dict:get("meta|redis_addr"),
     }
+end
+
+
+-- The Redis (master) the sync last connected to, "host:port", or nil.
+function _M.redis_addr()
+    return dict:get("meta|redis_addr")
 end
 
 
@@ -170,8 +178,12 @@ function _M.touch(now)
 end
 
 
-function _M.set_connected(up)
+-- addr: the Redis (master) now connected, "host:port"; kept while disconnected
+function _M.set_connected(up, addr)
     dict:set("meta|connected", up)
+    if addr then
+        dict:set("meta|redis_addr", addr)
+    end
 end
 
 

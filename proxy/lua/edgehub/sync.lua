@@ -1,9 +1,10 @@
 -- Background sync of the local copy from Redis (docs/redis-schema.md, "Change stream").
 -- Runs in worker 0 only, in one long-lived timer: full sync, then tail the stream with XREAD
 -- BLOCK, checking that entry ids are contiguous; any gap or version mismatch -> full sync.
--- On errors: reconnect with capped backoff and keep serving the last copy.
+-- On errors: reconnect with capped backoff and keep serving the last copy. Every connection goes
+-- through redis_master (Sentinel: the current master), so a failover ends in a full resync.
 local ngx = ngx
-local resp = require "edgehub.resp"
+local redis_master = require "edgehub.redis_master"
 local store = require "edgehub.store"
 local config = require "edgehub.config"
 local keys = require "edgehub.keys"
@@ -76,9 +77,22 @@ local function apply(fields, now)
 end
 
 
--- Returns a resync reason (string), or nil, err on errors, or false when the worker is exiting.
-local function tail(red, k, version, cfg)
+-- Sentinel only, at most every sync_block_ms: the sentinels still name the master we follow.
+local function master_moved(cfg, addr, check)
+    local now = ngx.now()
+    if not cfg.redis_opts.sentinels or now < check.next then
+        return false
+    end
+    check.next = now + cfg.sync_block_ms / 1000
+    return redis_master.moved(cfg.redis_opts, addr)
+end
+
+
+-- Returns a resync reason (string), or nil, err[, "moved"] on errors (reconnect), or false when
+-- the worker is exiting.
+local function tail(red, k, version, cfg, addr)
     red:set_timeouts(cfg.connect_timeout, cfg.send_timeout, cfg.sync_block_ms + 2000)
+    local check = { next = ngx.now() + cfg.sync_block_ms / 1000 }
     while not exiting() do
         local res, err = red:command("XREAD", "COUNT", cfg.sync_count, "BLOCK", cfg.sync_block_ms,
                                      "STREAMS", k.changes, format("%d-0", version))
@@ -112,6 +126,10 @@ local function tail(red, k, version, cfg)
             store.set_version(version, now)
         end
         store.touch(now)
+        local moved, named = master_moved(cfg, addr, check)
+        if moved then
+            return nil, "the sentinels name " .. named .. " as master, not " .. addr, "moved"
+        end
     end
     return false
 end
@@ -120,9 +138,9 @@ end
 -- One connection's life: full sync, tail, resync as needed. Returns only on error or exit.
 local function run_connection(cfg, state)
     local k = cfg.keys
-    local red, err = resp.connect(cfg.redis_opts)
+    local red, addr = redis_master.connect(cfg.redis_opts)
     if not red then
-        return nil, "failed to connect to redis: " .. tostring(err)
+        return nil, "failed to connect to redis: " .. tostring(addr)
     end
     while not exiting() do
         red:set_timeouts(cfg.connect_timeout, cfg.send_timeout, cfg.read_timeout)
@@ -137,15 +155,20 @@ local function run_connection(cfg, state)
             red:close()
             return nil, "failed to sync: " .. tostring(serr)
         end
-        store.set_connected(true)
-        if state.failures > 0 then
-            log.notice(COMPONENT, "synced after redis errors", { failures = state.failures, version = version })
+        store.set_connected(true, addr)
+        if state.failures > 0 or state.addr ~= addr then
+            -- once per outage or switch; after a failover this names the new master
+            log.notice(COMPONENT, state.failures > 0 and "synced after redis errors" or "synced", {
+                failures = state.failures > 0 and state.failures or nil, version = version, redis = addr,
+                previous = state.addr ~= addr and state.addr or nil,
+            })
         end
+        state.addr = addr
         state.failures, state.backoff = 0, cfg.backoff_min
-        local reason, terr = tail(red, k, version, cfg)
+        local reason, terr, moved = tail(red, k, version, cfg, addr)
         if reason == nil then
             red:close()
-            return nil, terr
+            return nil, terr, moved
         elseif reason == false then
             break
         end
@@ -173,18 +196,23 @@ local function loop(premature)
     local cfg = config.get()
     local state = { failures = 0, backoff = cfg.backoff_min, last_resync = 0, resync_backoff = cfg.backoff_min }
     while not exiting() do
-        local ok, done, err = pcall(run_connection, cfg, state)
+        local ok, done, err, moved = pcall(run_connection, cfg, state)
         if ok and done then
             break
         end
-        err = ok and err or ("sync crashed: " .. tostring(done))
-        store.set_connected(false)
-        state.failures = state.failures + 1
-        if state.failures == 1 then
-            log.err(COMPONENT, err, { synced = store.synced() })
+        if moved then
+            -- a switch, not an error: reconnect at once to the master the sentinels name now
+            log.notice(COMPONENT, "redis master moved", { reason = err })
+        else
+            err = ok and err or ("sync crashed: " .. tostring(done))
+            store.set_connected(false)
+            state.failures = state.failures + 1
+            if state.failures == 1 then
+                log.err(COMPONENT, err, { synced = store.synced() })
+            end
+            ngx.sleep(state.backoff)
+            state.backoff = min(state.backoff * 2, cfg.backoff_max)
         end
-        ngx.sleep(state.backoff)
-        state.backoff = min(state.backoff * 2, cfg.backoff_max)
     end
 end
 
@@ -195,13 +223,6 @@ function _M.start()
     if id ~= nil and id ~= 0 then
         return true
     end
-    local cfg = config.get()
-    cfg.redis_opts = cfg.redis_opts or {
-        host = cfg.redis.host, port = cfg.redis.port, password = cfg.redis.password,
-        username = cfg.redis.username, db = cfg.redis.db,
-        connect_timeout = cfg.connect_timeout, send_timeout = cfg.send_timeout,
-        read_timeout = cfg.read_timeout,
-    }
     local ok, err = ngx.timer.at(0, loop)
     if not ok then
         log.err(COMPONENT, "failed to start sync timer", { err = err })
