@@ -1,0 +1,132 @@
+// Activity as the proxy sees it and as servers report it, the idle culler, expiry sweeps, and a hub
+// that cannot reach Redis: one real stack, servers are small Python HTTP servers.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startStack, type Stack } from '../../support/stack'
+import { json } from '../../support/client'
+import { waitFor } from '../../../control-plane/src/util/wait'
+import { cullIdle } from '../../../control-plane/src/jobs/culler'
+import { tokenDigest } from '../../../control-plane/src/state/token-digest'
+
+let stack: Stack
+let n = 0
+
+// A single-user server stand-in that answers 200 to everything.
+const SERVER = `
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"ok")
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
+`
+
+beforeAll(async () => {
+  stack = await startStack({
+    proxy: { workers: 1, activityFlushSec: 1 },
+    culler: { enabled: true, timeoutSec: 8, everySec: 1 },
+    spawner: { 'local-process': { command: ['python3', '-c', SERVER], args: ['{ip}', '{port}'] } },
+  })
+}, 60_000)
+afterAll(async () => stack?.stop(), 60_000)
+
+const culler = { enabled: true, timeoutSec: 4, maxAgeSec: 0, removeNamedServers: false, users: false, admins: true }
+
+async function running(opts: { admin?: boolean } = {}) {
+  const name = `user${++n}`
+  await stack.deps.users.create(name, { admin: opts.admin })
+  const token = (await stack.deps.tokens.issue(name)).token
+  const auth = { authorization: `token ${token}` }
+  await stack.deps.orchestrator.start(name, '')
+  await stack.deps.orchestrator.settled(name, '')
+  await waitFor('the route at the proxy', async () => (await fetch(`${stack.url}/user/${name}/`, { headers: auth })).status === 200)
+  const model = async () => json(await fetch(`${stack.url}/hub/api/users/${name}`, { headers: auth }))
+  return { name, auth, model }
+}
+
+describe('activity', () => {
+  it('requests through the proxy show up as last_activity of the server and the user', async () => {
+    const u = await running()
+    const before = Date.now()
+    await fetch(`${stack.url}/user/${u.name}/`, { headers: u.auth })
+    const m = await waitFor('the proxy to flush activity', async () => {
+      const m = await u.model()
+      return Date.parse(m.servers['']?.last_activity ?? '') >= before - 1000 && m
+    })
+    expect(Date.parse(m.last_activity)).toBeGreaterThanOrEqual(Date.parse(m.servers[''].last_activity))
+    await stack.deps.orchestrator.stop(u.name, '')
+  }, 30_000)
+
+  it('merges activity a server reports, never going back in time', async () => {
+    const u = await running()
+    const later = new Date(Date.now() + 60_000).toISOString()
+    const post = (body: unknown) =>
+      fetch(`${stack.url}/hub/api/users/${u.name}/activity`, { method: 'POST', headers: { ...u.auth, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    expect((await post({ last_activity: later, servers: { '': { last_activity: later }, nosuch: { last_activity: later } } })).status).toBe(204)
+    expect((await u.model()).servers[''].last_activity).toBe(later)
+    expect((await post({ servers: { '': { last_activity: new Date(0).toISOString() } } })).status).toBe(204)
+    expect((await u.model()).servers[''].last_activity).toBe(later)
+    expect((await u.model()).last_activity).toBe(later)
+    const bad = await post({ last_activity: 'yesterday' })
+    expect(bad.status).toBe(400)
+    expect((await json(bad)).message).toMatch(/ISO 8601/)
+    await stack.deps.orchestrator.stop(u.name, '')
+  }, 30_000)
+})
+
+describe('idle culler', () => {
+  it('keeps servers in use, stops idle ones, and stops old ones with maxAgeSec', async () => {
+    const d = stack.deps
+    const busy = await running()
+    const idle = await running()
+    await d.activity.record([{ user: busy.name, server: '', at: new Date() }])
+    const now = Date.now()
+    // 3 s from now both are recent enough; 10 s from now only the busy one (activity recorded then)
+    expect((await cullIdle(d, culler, now)).stopped).toEqual([])
+    await d.activity.record([{ user: busy.name, server: '', at: new Date(now + 9000) }])
+    expect((await cullIdle(d, culler, now + 10_000)).stopped).toEqual([`${idle.name}/`])
+    expect((await d.servers.get(idle.name, ''))?.state).toBe('stopped')
+    expect((await cullIdle(d, { ...culler, maxAgeSec: 5 }, now + 10_000)).stopped).toEqual([`${busy.name}/`])
+  }, 60_000)
+
+  it('spares admins with admins: false, and deletes inactive users with users: true', async () => {
+    const d = stack.deps
+    const admin = await running({ admin: true })
+    await d.users.create(`gone${n}`)
+    const later = Date.now() + 60_000
+    const r = await cullIdle(d, { ...culler, admins: false, users: true }, later)
+    expect(r.stopped).not.toContain(`${admin.name}/`)
+    expect(r.removedUsers).toContain(`gone${n}`)
+    expect(r.removedUsers).not.toContain(admin.name)
+    expect(await d.users.get(`gone${n}`)).toBeUndefined()
+    await d.orchestrator.stop(admin.name, '')
+  }, 60_000)
+
+  it('runs on the hub: a server nobody uses is stopped after timeoutSec', async () => {
+    const u = await running()
+    await waitFor('the culler to stop it', async () => (await stack.deps.servers.get(u.name, ''))?.state === 'stopped', { timeoutMs: 20_000, intervalMs: 200 })
+    expect((await fetch(`${stack.url}/user/${u.name}/`, { headers: u.auth, redirect: 'manual' })).status).toBe(302)
+  }, 40_000)
+})
+
+describe('expiry sweeps', () => {
+  it('removes expired tokens from Redis and from every proxy table', async () => {
+    const d = stack.deps
+    await d.users.create(`tok${++n}`)
+    const { token, record } = await d.tokens.issue(`tok${n}`, { expiresInSec: 1 })
+    expect(await d.tables.get('tokens', tokenDigest(token))).toBeDefined()
+    expect(await d.tokens.sweepExpired(Math.floor(Date.now() / 1000) + 5)).toBeGreaterThanOrEqual(1)
+    expect(await d.tables.get('tokens', tokenDigest(token))).toBeUndefined()
+    expect((await d.tokens.list(`tok${n}`)).map((t) => t.id)).not.toContain(record.id)
+  })
+
+  it('forgets expired sessions', async () => {
+    const d = stack.deps
+    const { session } = await d.sessions.create('someone')
+    expect(await d.redis.sismember(d.keys.userSessions('someone'), session.sid)).toBe(1)
+    await d.sessions.sweepExpired(session.exp + 1)
+    expect(await d.redis.sismember(d.keys.userSessions('someone'), session.sid)).toBe(0)
+  })
+})
