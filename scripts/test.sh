@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: install what is missing, then run every suite: type check, Lua specs, vitest
-# (unit, integration against real Redis/nginx/Jupyter, browser in headless Chromium).
+# (unit, integration against real Redis/nginx/Jupyter, browser in headless Chromium), and last,
+# on its own so that nothing else competes for the CPU, the fault suite (test/fault).
+# Arguments go to the first vitest run; `npm test -- --no-fault` skips the fault suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --test
@@ -8,5 +10,14 @@ echo "== type check"
 npx tsc --noEmit
 echo "== Lua specs (busted)"
 busted proxy/spec
+fault=1
+args=()
+for a in "$@"; do
+  if [[ "$a" == "--no-fault" ]]; then fault=0; else args+=("$a"); fi
+done
 echo "== vitest"
-npx vitest run "$@"
+npx vitest run --exclude 'test/fault/**' ${args[@]+"${args[@]}"}
+if [[ $fault == 1 ]]; then
+  echo "== fault suite"
+  npx vitest run test/fault
+fi

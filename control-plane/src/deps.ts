@@ -88,8 +88,19 @@ export function redisOptions(config: Config): RedisOptions {
   }
 }
 
-export function createRedis(config: Config): Redis {
-  return config.redis.sentinel ? new Redis(redisOptions(config)) : new Redis(redisUrl(config), redisOptions(config))
+/** A hub connection to Redis; connection trouble is logged once per outage (ioredis retries on its own). */
+export function createRedis(config: Config, log: Logger): Redis {
+  const redis = config.redis.sentinel ? new Redis(redisOptions(config)) : new Redis(redisUrl(config), redisOptions(config))
+  let down = false
+  redis.on('error', (err: Error) => {
+    if (!down) log.warn('lost the connection to Redis; retrying', { err: err.message })
+    down = true
+  })
+  redis.on('ready', () => {
+    if (down) log.info('connected to Redis again')
+    down = false
+  })
+  return redis
 }
 
 export function publicUrl(config: Config): string {
@@ -98,7 +109,7 @@ export function publicUrl(config: Config): string {
 
 export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Redis } = {}): Promise<Deps> {
   const log = opts.log ?? createLogger('hub', { level: config.logLevel })
-  const redis = opts.redis ?? createRedis(config)
+  const redis = opts.redis ?? createRedis(config, log.child('redis'))
   if (!opts.redis) await redis.connect()
   const keys = keyNames(config.redis.prefix)
   const fresh = randomBytes(9).toString('base64url')

@@ -25,10 +25,13 @@ export async function runHub(opts: { configFile?: string } = {}): Promise<void> 
   const server = serve({ fetch: app.fetch, hostname: config.hub.host, port: config.hub.port }, () =>
     log.info('hub listening', { host: config.hub.host, port: config.hub.port }),
   )
+  // Graceful: stop accepting connections (proxies move to other replicas), let requests in flight
+  // finish (at most 10 s), give up leadership at once so another replica takes the jobs over.
   const shutdown = () => {
-    server.close()
-    void leadership
-      .stop()
+    log.info('shutting down')
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+    if ('closeIdleConnections' in server) server.closeIdleConnections()
+    void Promise.all([leadership.stop(), Promise.race([closed, new Promise((r) => setTimeout(r, 10_000).unref())])])
       .then(() => deps.close())
       .finally(() => process.exit(0))
   }

@@ -36,6 +36,10 @@ describe("edgehub.keys", function()
         end)())
     end)
 
+    it("names the activity hash as the fixture does", function()
+        assert.equal(doc.prefix .. doc.activity, keys.new(doc.prefix).activity)
+    end)
+
     it("uses the fixture's stream field names and cookie name/version", function()
         assert.same(doc.streamEntry, keys.STREAM_FIELDS)
         assert.equal(doc.cookie.name, keys.SESSION_COOKIE)

@@ -85,6 +85,9 @@ describe('fault suite: standalone Redis with AOF', () => {
       for (const i of BOTH) {
         await c.killHub(i, 'SIGTERM')
         await c.startHub(i)
+        // nginx skips a replica for fail_timeout (2 s) after it refused a connection: only then
+        // are all replicas in the proxies' rotation again (docs/high-availability.md)
+        await delay(2500)
       }
       for (const i of BOTH) {
         await c.stopProxy(i)

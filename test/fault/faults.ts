@@ -54,7 +54,7 @@ export async function healthy(c: Cluster, hubs: number[]): Promise<boolean> {
       const res = await fetch(`${u}${HEALTH_PATH}`, { signal: AbortSignal.timeout(2000) }).catch(() => null)
       return res?.ok && ((await res.json()) as { redis?: string }).redis === 'connected'
     }),
-    ok(`${c.url}/hub/api/`),
+    ok(`${c.url}/hub/api`),
     c.leader().then((l) => l >= 0),
   ])
   return checks.every(Boolean)

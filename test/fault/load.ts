@@ -189,7 +189,7 @@ export class Load {
       let retried = false
       if (outcome !== 'running') {
         retried = true
-        await settle('stopped', 30_000)
+        await settle('stopped', 90_000) // waits out a hub outage: the retry is made once the hub answers
         outcome = await cycle()
       }
       this.record('spawn', outcome === 'running', { retried, detail: outcome })

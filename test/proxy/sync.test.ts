@@ -160,6 +160,23 @@ describe('proxy sync: Redis outages', () => {
   })
 })
 
+describe('proxy sync: a request before the first sync', () => {
+  it('is held until the proxy has synced (a load balancer sending traffic to a proxy just started)', async () => {
+    alice ??= await startFakeServer('alice')
+    const s = await stackWith({ redisFirst: false })
+    expect((await health(s)).synced).toBe(false)
+    const held = asUser(s, 'alice', '/user/alice/')
+    await s.startRedis()
+    await s.tables.set('keys', s.kid, { secret: s.secret, created: 0 })
+    await s.tables.set('routes', '/user/alice/', userRoute('alice', alice.target, 't'))
+    // answered from a synced copy, not refused: 200, or the login redirect when the sync landed
+    // between Redis starting and the signing key being written
+    const r = await held
+    expect([200, 302]).toContain(r.status)
+    expect((await health(s)).synced).toBe(true)
+  })
+})
+
 describe('proxy sync: Redis connection options', () => {
   it('authenticates with a password and reads the selected database', async () => {
     alice ??= await startFakeServer('alice')

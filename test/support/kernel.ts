@@ -36,11 +36,13 @@ export async function openKernel(wsUrl: string, headers: Record<string, string>)
           if (type === 'error') reject(new Error(`${msg.content.ename}: ${msg.content.evalue}`))
           if (type === 'status' && msg.content.execution_state === 'idle') {
             ws.off('message', onMessage)
+            ws.off('close', onClose)
             resolve({ result, stdout })
           }
         }
+        const onClose = () => reject(new Error('kernel websocket closed'))
         ws.on('message', onMessage)
-        ws.once('close', () => reject(new Error('kernel websocket closed')))
+        ws.once('close', onClose)
         ws.send(
           JSON.stringify({
             header: { msg_id: msgId, username: 'test', session, msg_type: 'execute_request', version: '5.3', date: new Date().toISOString() },

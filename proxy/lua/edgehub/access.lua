@@ -32,8 +32,23 @@ local function allowed(user, r)
 end
 
 
+-- A proxy that has just started may get requests before its first sync (a load balancer that has
+-- not noticed the restart yet): hold them briefly rather than refuse them. Cold path only.
+local SYNC_WAIT = 3       -- seconds
+local function wait_synced()
+    local deadline = ngx.now() + SYNC_WAIT
+    repeat
+        ngx.sleep(0.01)
+        if store.synced() then
+            return true
+        end
+    until ngx.now() >= deadline
+    return false
+end
+
+
 function _M.run()
-    if not store.synced() then
+    if not store.synced() and not wait_synced() then
         return pages.send("unsynced")
     end
     local var = ngx.var
