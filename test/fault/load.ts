@@ -188,9 +188,13 @@ export class Load {
       let outcome = await cycle()
       let retried = false
       if (outcome !== 'running') {
-        retried = true
-        await settle('stopped', 90_000) // waits out a hub outage: the retry is made once the hub answers
-        outcome = await cycle()
+        // the start may have gone through though its answer was lost (a replica killed mid-request,
+        // the spawn then taken over): see where it ended, waiting out a hub outage (state unknown)
+        outcome = await settle('running', 90_000)
+        if (outcome !== 'running') {
+          retried = true
+          outcome = await cycle()
+        }
       }
       this.record('spawn', outcome === 'running', { retried, detail: outcome })
       for (let i = 0; i < 3; i++) {

@@ -39,7 +39,9 @@ export function hubJobs(d: Deps): Job[] {
       async run() {
         const byUser = new Map<string, number>()
         for (const [field, ms] of Object.entries(await d.redis.hgetall(d.keys.activity))) {
-          const user = field.slice(0, field.indexOf('/'))
+          const slash = field.indexOf('/')
+          if (slash < 0) continue // a service's activity
+          const user = field.slice(0, slash)
           byUser.set(user, Math.max(byUser.get(user) ?? 0, Number(ms)))
         }
         for (const [user, ms] of byUser) {

@@ -56,6 +56,8 @@ describe('activity', () => {
       return Date.parse(m.servers['']?.last_activity ?? '') >= before - 1000 && m
     })
     expect(Date.parse(m.last_activity)).toBeGreaterThanOrEqual(Date.parse(m.servers[''].last_activity))
+    // the leader rolls it up into the user record too (what user listings read)
+    await waitFor('the user record to follow', async () => Date.parse((await stack.deps.users.get(u.name))?.lastActivity ?? '') >= before - 1000)
     await stack.deps.orchestrator.stop(u.name, '')
   }, 30_000)
 
