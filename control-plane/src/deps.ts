@@ -112,8 +112,8 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
   const redis = opts.redis ?? createRedis(config, log.child('redis'))
   if (!opts.redis) await redis.connect()
   const keys = keyNames(config.redis.prefix)
-  const fresh = randomBytes(9).toString('base64url')
-  const hubId = (await redis.set(keys.hubId, fresh, 'NX', 'GET')) ?? fresh
+  await redis.set(keys.hubId, randomBytes(9).toString('base64url'), 'NX') // the first replica ever names the hub
+  const hubId = (await redis.get(keys.hubId))!
   const tables = new ProxyTables(redis, config.redis.prefix, config.redis.streamMaxLen)
   const users = new Users(redis, keys, tables)
   const tokens = new Tokens(redis, keys, tables)
@@ -126,7 +126,7 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
   const spawner = createLocalProcessSpawner({ ...lp, dataDir: config.dataDir, log: log.child('spawner.local-process') })
   const pub = publicUrl(config)
   const orchestrator = new Orchestrator(
-    { redis, keys, servers, tables, tokens, progress, spawner, log: log.child('spawn') },
+    { redis, keys, servers, tables, tokens, progress, activity, spawner, log: log.child('spawn') },
     {
       startTimeoutSec: config.spawner.startTimeoutSec,
       httpTimeoutSec: config.spawner.httpTimeoutSec,

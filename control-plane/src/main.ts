@@ -26,12 +26,14 @@ export async function runHub(opts: { configFile?: string } = {}): Promise<void> 
     log.info('hub listening', { host: config.hub.host, port: config.hub.port }),
   )
   // Graceful: stop accepting connections (proxies move to other replicas), let requests in flight
-  // finish (at most 10 s), give up leadership at once so another replica takes the jobs over.
+  // finish (at most 10 s) and spawns this replica is running (at most 30 s), give up leadership at
+  // once so another replica takes the jobs over.
+  const within = (ms: number, p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, ms).unref())])
   const shutdown = () => {
     log.info('shutting down')
     const closed = new Promise<void>((resolve) => server.close(() => resolve()))
     if ('closeIdleConnections' in server) server.closeIdleConnections()
-    void Promise.all([leadership.stop(), Promise.race([closed, new Promise((r) => setTimeout(r, 10_000).unref())])])
+    void Promise.all([leadership.stop(), within(10_000, closed), within(30_000, deps.orchestrator.drain())])
       .then(() => deps.close())
       .finally(() => process.exit(0))
   }

@@ -3,7 +3,7 @@
 // (docs/high-availability.md keeps the last measured one).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCluster, type Cluster } from '../support/cluster'
-import { delay } from '../../control-plane/src/util/wait'
+import { delay, waitFor } from '../../control-plane/src/util/wait'
 import type { Load } from './load'
 import { measure, printTable, underLoad } from './faults'
 
@@ -25,7 +25,10 @@ describe('fault suite: standalone Redis with AOF', () => {
   }, 60_000)
 
   it('1. kill -9 of one hub replica (the leader), restarted 5 s later', async () => {
-    const leader = Math.max(0, await c.leader())
+    const leader = await waitFor('a leader', async () => {
+      const l = await c.leader()
+      return l >= 0 ? { l } : null
+    }).then((x) => x.l)
     const m = await measure(c, load, 'kill -9 one hub (leader)', BOTH, async () => {
       await c.killHub(leader)
       await delay(5000)
@@ -132,6 +135,5 @@ describe('fault suite: Redis Sentinel (master, replica, 3 sentinels)', () => {
 })
 
 async function waitForNewMaster(c: Cluster, old: { host: string; port: number }) {
-  const { waitFor } = await import('../../control-plane/src/util/wait')
   await waitFor('Sentinel to promote the replica', async () => (await c.sentinel!.currentMaster()).port !== old.port, { timeoutMs: 30_000, intervalMs: 100 })
 }

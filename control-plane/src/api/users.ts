@@ -67,9 +67,12 @@ export function userApi(): Hono<HubEnv> {
     const known = new Set((await d.servers.list(name)).map((s) => s.name))
     // as JupyterHub: activity of servers the user does not have is ignored
     await d.activity.record(
-      servers.filter(([server, s]) => known.has(server) && s?.last_activity).map(([server, s]) => ({ user: name, server, at: new Date(s.last_activity!) })),
+      // a clock ahead of ours must not keep a server "active" forever: no time later than now
+      servers
+        .filter(([server, s]) => known.has(server) && s?.last_activity)
+        .map(([server, s]) => ({ user: name, server, at: new Date(Math.min(Date.parse(s.last_activity!), Date.now())) })),
     )
-    const newest = latest(...times)
+    const newest = latest(...times.map((t) => Math.min(Date.parse(t), Date.now())))
     const u = await d.users.require(name)
     if (newest && latest(u.lastActivity, newest) !== u.lastActivity) await d.users.touch(name, new Date(newest))
     return c.body(null, 204)

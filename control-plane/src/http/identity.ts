@@ -27,9 +27,15 @@ export function identify(): MiddlewareHandler<HubEnv> {
       if (user) identity = { user, via: 'cookie', sid: session.sid }
     }
     c.set('identity', identity)
+    // Using the hub is activity too (as in JupyterHub); recorded at most once a minute per user.
+    if (identity && !(Date.now() - Date.parse(identity.user.lastActivity ?? '') < ACTIVITY_RESOLUTION_MS)) {
+      await users.touch(identity.user.name).catch(() => {})
+    }
     await next()
   }
 }
+
+const ACTIVITY_RESOLUTION_MS = 60_000
 
 export function currentUser(c: Context<HubEnv>): Identity {
   const id = c.var.identity

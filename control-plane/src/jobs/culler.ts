@@ -28,8 +28,7 @@ export async function cullIdle(d: Deps, o: Config['culler'], now = Date.now()): 
     const why = idleSec > o.timeoutSec ? `idle for ${Math.round(idleSec)} s` : o.maxAgeSec > 0 && ageSec > o.maxAgeSec ? `running for ${Math.round(ageSec)} s` : ''
     if (!why) continue
     try {
-      await d.orchestrator.stop(user, name)
-      if (name && o.removeNamedServers) await d.servers.remove(user, name)
+      await d.orchestrator.stop(user, name, { remove: !!name && o.removeNamedServers })
       d.log.info('culled server', { user, server: name, why })
       result.stopped.push(`${user}/${name}`)
     } catch (err) {
@@ -38,16 +37,22 @@ export async function cullIdle(d: Deps, o: Config['culler'], now = Date.now()): 
   }
 
   if (!o.users) return result
+  const configuredAdmins = new Set(d.config.auth.admins)
   for (const name of await d.users.names()) {
     const u = await d.users.get(name)
-    if (!u || (!o.admins && u.admin)) continue
+    // admins named in the config are never deleted; nor are sign-ups waiting for approval
+    if (!u || configuredAdmins.has(name) || !u.approved || (!o.admins && u.admin)) continue
     const servers = await d.servers.list(name)
     if (servers.some((s) => s.state !== 'stopped')) continue
     const seen = await d.activity.ofUser(name, servers.map((s) => s.name))
     const last = latest(u.lastActivity, u.created, ...servers.map((s) => s.lastActivity), ...seen.values())
     if (!last || (now - Date.parse(last)) / 1000 <= o.timeoutSec) continue
-    await deleteUser(d, name)
-    result.removedUsers.push(name)
+    try {
+      await deleteUser(d, name)
+      result.removedUsers.push(name)
+    } catch (err) {
+      d.log.warn('failed to delete inactive user', { user: name, err }) // e.g. a server being started: next round
+    }
   }
   return result
 }

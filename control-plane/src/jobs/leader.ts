@@ -40,10 +40,10 @@ export function startJobs(
   // We act as leader only until our lease may have run out: measured from when the claim was sent,
   // with a margin, so a stalled or partitioned leader stops before another one starts.
   let validUntil = 0
-  const isLeader = () => !stopped && Date.now() < validUntil
+  const isLeader = () => !stopped && performance.now() < validUntil // monotonic: immune to clock steps
 
   const claim = async () => {
-    const sent = Date.now()
+    const sent = performance.now()
     try {
       const won = (await redis.eval(CLAIM, 1, leaseKey, id, leaseMs)) === 1
       if (won && !isLeader()) log.info('this replica is now the leader', { replica: id })

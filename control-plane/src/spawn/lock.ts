@@ -1,8 +1,17 @@
 // Per-server lock across replicas: a Redis key with a lease, renewed while held, released only by its
-// holder. Each acquisition also takes the next fencing token of that server; writes to the server's
-// record and route carry it, and Redis refuses them once a newer holder has written (see servers.ts).
+// holder. Each acquisition also takes the next value of the lock's fence counter as its fencing token;
+// writes to the server's record and route carry the guard { counter key, token }, and the Redis
+// scripts that make them refuse a token lower than the counter: once anyone else has acquired the
+// lock, a stalled former holder can write nothing more (servers.ts, proxy-tables.ts).
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
+import { FencedOut } from '../errors'
+
+export interface Guard {
+  /** The lock's fence counter. */
+  key: string
+  fence: number
+}
 
 // KEYS: lock, fence counter. ARGV: holder, lease ms.
 const ACQUIRE = `if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return redis.call('INCR', KEYS[2]) end return 0`
@@ -12,6 +21,9 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
 export interface HeldLock {
   /** Fencing token: larger than that of every earlier holder of this lock. */
   readonly fence: number
+  readonly guard: Guard
+  /** Throws FencedOut when someone has acquired the lock since (this holder outlived its lease). */
+  check(): Promise<void>
   /** True once a renewal found the lease taken by someone else (this holder stalled past it). */
   readonly lost: boolean
   release(): Promise<void>
@@ -30,8 +42,13 @@ export async function acquireLock(redis: Redis, key: string, leaseMs: number): P
     }
   }, leaseMs / 3)
   timer.unref()
+  const guard = { key: `${key}:fence`, fence }
   return {
     fence,
+    guard,
+    async check() {
+      if (Number(await redis.get(guard.key)) > fence) throw new FencedOut(`lock ${key} was taken over (fence ${fence})`)
+    },
     get lost() {
       return lost
     },

@@ -12,9 +12,10 @@ import type { ProxyTables } from '../state/proxy-tables'
 import type { ServerRecord, Servers } from '../state/servers'
 import type { Tokens } from '../state/tokens'
 import { delay } from '../util/wait'
-import { acquireLock, type HeldLock } from './lock'
+import { acquireLock, type Guard, type HeldLock } from './lock'
 import { checkServerName } from './names'
 import type { Progress } from './progress'
+import type { Activity } from '../state/activity'
 import type { Redis } from 'ioredis'
 
 export interface OrchestratorOptions {
@@ -40,6 +41,7 @@ export interface Deps {
   tables: ProxyTables
   tokens: Tokens
   progress: Progress
+  activity: Activity
   spawner: Spawner
   log: Logger
 }
@@ -121,7 +123,7 @@ export class Orchestrator {
       if (rec && rec.state !== 'stopped') {
         const status = rec.spawner ? await this.d.spawner.poll(rec.spawner) : { phase: 'stopped' as const }
         if (status.phase !== 'stopped') throw new BadRequest(`${this.ref(user, server)} is already running`, 'running')
-        await this.cleanup(user, server, rec, 'server exited', lock.fence)
+        await this.cleanup(user, server, rec, 'server exited', lock.guard)
       }
     } catch (err) {
       await lock.release()
@@ -136,6 +138,11 @@ export class Orchestrator {
     }
     run.catch(() => {}) // failure is recorded in Redis and in the progress stream
     return 'pending'
+  }
+
+  /** Waits for every spawn running in this process (graceful shutdown). */
+  async drain(): Promise<void> {
+    await Promise.all([...this.inflight.values()].map((p) => p.catch(() => {})))
   }
 
   /** Waits for a spawn running in this process (tests, CLI). */
@@ -153,21 +160,37 @@ export class Orchestrator {
     const abort = new AbortController()
     const timer = setTimeout(() => abort.abort(new Error('start timeout')), this.o.startTimeoutSec * 1000)
     let state: SpawnerState | null = null
-    const { fence } = lock
-    const step = (p: number, message: string) => progress.publish(user, server, { progress: p, message })
+    const { guard, fence } = lock
+    // Every side effect is preceded by a fence check, so a replica that stalled past its lease stops
+    // before touching what a newer holder made (its progress stream, its server token, its process).
+    const step = async (p: number, message: string) => {
+      await lock.check()
+      await progress.publish(user, server, { progress: p, message })
+    }
     try {
-      await servers.save(user, server, fence, {
+      await servers.save(user, server, guard, {
         // the secret is recorded now, so another replica can take the spawn over if this one dies
         state: 'pending', started: new Date().toISOString(), stopped: null, message: '', failed: false, log: logFile, url: '', target: '', spawner: null, token: secret,
       })
+      await lock.check()
       await progress.reset(user, server)
       await step(0, 'Server requested')
       await tokens.revokeServerTokens(user, server)
-      const apiToken = (await tokens.issue(user, { kind: 'server', server, note: `server ${this.ref(user, server)}` })).token
-      const env = this.serverEnv(user, server, baseUrl, apiToken, secret)
+      await lock.check()
+      const issued = await tokens.issue(user, { kind: 'server', server, note: `server ${this.ref(user, server)}` })
+      const env = this.serverEnv(user, server, baseUrl, issued.token, secret)
       await step(20, 'Starting the server process')
       state = await spawner.start({ user, server, baseUrl, env, options, logFile }, abort.signal)
-      await servers.save(user, server, fence, { spawner: state })
+      try {
+        await servers.save(user, server, guard, { spawner: state })
+      } catch (err) {
+        // unrecorded, so certainly ours and nobody else's: undo it
+        if (err instanceof FencedOut) {
+          await spawner.stop(state, { graceMs: 1000 }).catch(() => {})
+          await tokens.revoke(issued.record.id).catch(() => {})
+        }
+        throw err
+      }
       await step(50, 'Server process started; waiting for it to answer')
       const started = Date.now()
       let target = ''
@@ -190,7 +213,7 @@ export class Orchestrator {
         }
         await delay(100, abort.signal).catch(() => {})
       }
-      await this.markReady(user, server, fence, { target, url, secret })
+      await this.markReady(user, server, guard, { target, url, secret })
     } catch (err) {
       const reason = abort.signal.aborted
         ? `the server did not start within ${this.o.startTimeoutSec} s`
@@ -201,7 +224,7 @@ export class Orchestrator {
         if (err instanceof FencedOut) throw err
         log.warn('failed to start server', { user, server, err: reason })
         // recorded first: a newer holder's state (FencedOut) means its process is not ours to stop
-        await servers.save(user, server, fence, { state: 'stopped', stopped: new Date().toISOString(), message: reason, failed: true, spawner: null, token: '' })
+        await servers.save(user, server, guard, { state: 'stopped', stopped: new Date().toISOString(), message: reason, failed: true, spawner: null, token: '' })
         if (state) await spawner.stop(state, { graceMs: 1000 }).catch(() => {})
         await tokens.revokeServerTokens(user, server).catch(() => {})
         await progress.publish(user, server, { progress: 100, message: `Spawn failed: ${reason}`, failed: true })
@@ -220,11 +243,10 @@ export class Orchestrator {
   }
 
   /** Route first, then the record: the server is reachable by the time anyone reads "running". */
-  private async markReady(user: string, server: string, fence: number, s: { target: string; url: string; secret: string }) {
+  private async markReady(user: string, server: string, guard: Guard, s: { target: string; url: string; secret: string }) {
     const baseUrl = serverBaseUrl(user, server)
-    const guard = { key: this.d.servers.key(user, server), fence }
     await this.d.tables.set('routes', routeKey(user, server), { kind: 'user', target: s.target, user, server, token: s.secret }, guard)
-    await this.d.servers.save(user, server, fence, { state: 'running', target: s.target, url: s.url, token: s.secret })
+    await this.d.servers.save(user, server, guard, { state: 'running', target: s.target, url: s.url, token: s.secret })
     await this.d.progress.publish(user, server, { progress: 100, message: `Server ready at ${baseUrl}`, ready: true, url: baseUrl })
     this.d.log.info('server ready', { user, server, target: s.target })
   }
@@ -251,21 +273,27 @@ export class Orchestrator {
     }
   }
 
-  /** Stops a server (idempotent). */
-  async stop(user: string, server: string): Promise<void> {
+  /** Stops a server (idempotent); with remove, also forgets it, under the same lock. */
+  async stop(user: string, server: string, opts: { remove?: boolean } = {}): Promise<void> {
     checkServerName(server)
     await this.inflight.get(this.ref(user, server))?.catch(() => {})
     const lock = await this.lock(user, server)
     if (!lock) throw new BadRequest(`${this.ref(user, server)} is being started or stopped`, 'pending')
     try {
       const rec = await this.d.servers.get(user, server)
-      if (!rec || rec.state === 'stopped') return
-      await this.d.servers.save(user, server, lock.fence, { state: 'stopping' })
-      // the route goes first, so no request reaches a server that is shutting down
-      await this.d.tables.del('routes', routeKey(user, server), { key: this.d.servers.key(user, server), fence: lock.fence })
-      if (rec.spawner) await this.d.spawner.stop(rec.spawner, { graceMs: this.o.stopGraceSec * 1000 })
-      await this.cleanup(user, server, rec, '', lock.fence)
-      this.d.log.info('server stopped', { user, server })
+      if (rec && rec.state !== 'stopped') {
+        await this.d.servers.save(user, server, lock.guard, { state: 'stopping' })
+        // the route goes first, so no request reaches a server that is shutting down
+        await this.d.tables.del('routes', routeKey(user, server), lock.guard)
+        if (rec.spawner) await this.d.spawner.stop(rec.spawner, { graceMs: this.o.stopGraceSec * 1000 })
+        await this.cleanup(user, server, { ...rec, state: 'stopping' }, '', lock.guard)
+        this.d.log.info('server stopped', { user, server })
+      }
+      if (opts.remove) {
+        await lock.check()
+        await this.d.servers.remove(user, server)
+        await this.d.activity.forget(user, server)
+      }
     } finally {
       await lock.release()
     }
@@ -276,14 +304,12 @@ export class Orchestrator {
   }
 
   /** Marks a server stopped and removes its route and tokens. */
-  private async cleanup(user: string, server: string, rec: ServerRecord, message: string, fence: number): Promise<void> {
-    if (rec.state !== 'stopping') {
-      await this.d.tables.del('routes', routeKey(user, server), { key: this.d.servers.key(user, server), fence })
-    }
+  private async cleanup(user: string, server: string, rec: ServerRecord, message: string, guard: Guard): Promise<void> {
+    if (rec.state !== 'stopping') await this.d.tables.del('routes', routeKey(user, server), guard)
     await this.d.tokens.revokeServerTokens(user, server)
     const failed = !!message
     const tail = failed && rec.log ? tailFile(rec.log, 20) : ''
-    await this.d.servers.save(user, server, fence, {
+    await this.d.servers.save(user, server, guard, {
       state: 'stopped', stopped: new Date().toISOString(), spawner: null, message: tail ? `${message}\n${tail}` : message, failed, target: '', url: '', token: '',
     })
   }
@@ -298,19 +324,19 @@ export class Orchestrator {
     try {
       const rec = await this.d.servers.get(user, server)
       if (!rec) return void (await this.d.servers.remove(user, server)) // a stale entry in the active set
-      if (rec.state === 'stopped') return void (await this.d.servers.save(user, server, lock.fence, { state: 'stopped' }))
+      if (rec.state === 'stopped') return void (await this.d.servers.save(user, server, lock.guard, { state: 'stopped' }))
       const status = rec.spawner ? await this.d.spawner.poll(rec.spawner) : ({ phase: 'stopped' } as const)
       if (rec.state === 'running' && status.phase !== 'stopped') return
       if (rec.state === 'pending' && status.phase === 'running' && rec.token && (await answers(status.url, rec.token))) {
         // the replica that started it went away just before it was ready: finish its spawn
-        await this.markReady(user, server, lock.fence, { target: status.target, url: status.url, secret: rec.token })
+        await this.markReady(user, server, lock.guard, { target: status.target, url: status.url, secret: rec.token })
         this.d.log.warn('took over a spawn whose replica went away', { user, server })
         return
       }
       // stopped on its own, or a pending/stopping record whose replica went away
       if (rec.spawner && status.phase !== 'stopped') await this.d.spawner.stop(rec.spawner, { graceMs: this.o.stopGraceSec * 1000 })
       const why = rec.state === 'running' ? 'server exited' : rec.state === 'pending' ? 'the spawn was interrupted (its hub replica went away)' : ''
-      await this.cleanup(user, server, rec, why, lock.fence)
+      await this.cleanup(user, server, rec, why, lock.guard)
       if (rec.state === 'pending') await this.d.progress.publish(user, server, { progress: 100, message: `Spawn failed: ${why}`, failed: true })
       this.d.log.warn('server no longer running', { user, server, was: rec.state })
     } finally {

@@ -3,17 +3,18 @@
 import type { Redis, Result } from 'ioredis'
 import { keyNames, PROXY_TABLES, type ProxyTable } from './keys'
 import { FencedOut } from '../errors'
+import type { Guard } from '../spawn/lock'
 
 export type TableOp =
   | { table: ProxyTable; key: string; value: unknown }
   | { table: ProxyTable; key: string; delete: true }
 
-// KEYS: version, stream, guard (a server record, or any unused key). ARGV: table key prefix, stream
-// max length, fencing token ('' = unguarded), then (table, key, op, value) * n. Guarded writes are
-// refused (-1) when the guard record carries a newer fencing token.
+// KEYS: version, stream, guard (a lock's fence counter; the version key when unguarded). ARGV: table
+// key prefix, stream max length, fencing token ('' = unguarded), then (table, key, op, value) * n.
+// Guarded writes are refused (-1) once the lock has been acquired by anyone after that token.
 const APPLY_SCRIPT = `
 local prefix, maxlen, fence = ARGV[1], ARGV[2], ARGV[3]
-if fence ~= '' and tonumber(redis.call('HGET', KEYS[3], 'fence') or '0') > tonumber(fence) then return -1 end
+if fence ~= '' and tonumber(redis.call('GET', KEYS[3]) or '0') > tonumber(fence) then return -1 end
 local version
 for i = 4, #ARGV, 4 do
   local t, k, o, v = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
@@ -49,10 +50,10 @@ export class ProxyTables {
   }
 
   /**
-   * Applies the ops atomically, one version each; returns the last version. With a guard, throws
-   * FencedOut instead when that record was written by a newer lock holder than guard.fence.
+   * Applies the ops atomically, one version each; returns the last version. With a guard (a lock's
+   * fence counter and the holder's token), throws FencedOut instead once the lock has moved on.
    */
-  async apply(ops: TableOp[], guard?: { key: string; fence: number }): Promise<number> {
+  async apply(ops: TableOp[], guard?: Guard): Promise<number> {
     if (ops.length === 0) return this.version()
     const argv: string[] = [`${this.keys.prefix}proxy:`, String(this.streamMaxLen), guard ? String(guard.fence) : '']
     for (const op of ops) {
@@ -66,11 +67,11 @@ export class ProxyTables {
     return version
   }
 
-  set(table: ProxyTable, key: string, value: unknown, guard?: { key: string; fence: number }): Promise<number> {
+  set(table: ProxyTable, key: string, value: unknown, guard?: Guard): Promise<number> {
     return this.apply([{ table, key, value }], guard)
   }
 
-  del(table: ProxyTable, key: string, guard?: { key: string; fence: number }): Promise<number> {
+  del(table: ProxyTable, key: string, guard?: Guard): Promise<number> {
     return this.apply([{ table, key, delete: true }], guard)
   }
 

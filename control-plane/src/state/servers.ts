@@ -3,11 +3,12 @@ import type { Redis, Result } from 'ioredis'
 import type { SpawnerState } from '../../../spawners/src/spawner'
 import type { KeyNames } from './keys'
 import { FencedOut } from '../errors'
+import type { Guard } from '../spawn/lock'
 
-// KEYS: record, user's server set, active set. ARGV: fence, name, user/name, 'stopped'|'active'|'', fields...
-// Refused (0) when the record was written by a newer lock holder (a larger fence).
+// KEYS: record, user's server set, active set, the lock's fence counter. ARGV: fence, name, user/name,
+// 'stopped'|'active'|'', fields... Refused (0) when the lock has been acquired by anyone since.
 const SAVE_SCRIPT = `
-if tonumber(redis.call('HGET', KEYS[1], 'fence') or '0') > tonumber(ARGV[1]) then return 0 end
+if tonumber(redis.call('GET', KEYS[4]) or '0') > tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'fence', ARGV[1], unpack(ARGV, 5))
 redis.call('SADD', KEYS[2], ARGV[2])
 if ARGV[4] == 'stopped' then redis.call('SREM', KEYS[3], ARGV[3]) elseif ARGV[4] == 'active' then redis.call('SADD', KEYS[3], ARGV[3]) end
@@ -68,10 +69,9 @@ export class Servers {
     private readonly redis: Redis,
     private readonly keys: KeyNames,
   ) {
-    if (!redis.saveServer) redis.defineCommand('saveServer', { numberOfKeys: 3, lua: SAVE_SCRIPT })
+    if (!redis.saveServer) redis.defineCommand('saveServer', { numberOfKeys: 4, lua: SAVE_SCRIPT })
   }
 
-  /** The record key, which also guards route writes made under this server's lock. */
   key(user: string, name: string): string {
     return this.keys.server(user, name)
   }
@@ -86,14 +86,12 @@ export class Servers {
     return recs.filter((r): r is ServerRecord => !!r)
   }
 
-  /**
-   * Writes fields under the server lock whose fencing token is fence; throws FencedOut when a newer
-   * holder has written the record since.
-   */
-  async save(user: string, name: string, fence: number, fields: Fields): Promise<void> {
+  /** Writes fields under the server lock (its guard); throws FencedOut when the lock has moved on. */
+  async save(user: string, name: string, guard: Guard, fields: Fields): Promise<void> {
     const flag = fields.state === 'stopped' ? 'stopped' : fields.state ? 'active' : ''
     const pairs = Object.entries(toHash(fields)).flat()
-    const ok = await this.redis.saveServer(this.keys.server(user, name), this.keys.userServers(user), this.keys.runningServers, fence, name, `${user}/${name}`, flag, ...pairs)
+    const keys = [this.keys.server(user, name), this.keys.userServers(user), this.keys.runningServers, guard.key] as const
+    const ok = await this.redis.saveServer(...keys, guard.fence, name, `${user}/${name}`, flag, ...pairs)
     if (!ok) throw new FencedOut(`server ${user}/${name} was taken over by a newer lock holder`)
   }
 
@@ -118,6 +116,6 @@ export class Servers {
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    saveServer(record: string, userServers: string, active: string, fence: number, name: string, ref: string, flag: string, ...fields: string[]): Result<number, Context>
+    saveServer(record: string, userServers: string, active: string, fenceKey: string, fence: number, name: string, ref: string, flag: string, ...fields: string[]): Result<number, Context>
   }
 }

@@ -23,6 +23,14 @@ function fromHash(h: Record<string, string>): UserRecord | undefined {
   }
 }
 
+// ISO 8601 UTC timestamps of one format compare as strings.
+const TOUCH_SCRIPT = `
+if redis.call('HEXISTS', KEYS[1], 'name') == 0 then return 0 end
+local cur = redis.call('HGET', KEYS[1], 'last_activity')
+if cur and cur >= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'last_activity', ARGV[1])
+return 1`
+
 export class Users {
   constructor(
     private readonly redis: Redis,
@@ -91,7 +99,8 @@ export class Users {
     await this.tables.del('users', name)
   }
 
+  /** Raises the user's last_activity to when (never lowers it; no-op for a user that is gone). */
   async touch(name: string, when = new Date()): Promise<void> {
-    await this.redis.hset(this.keys.user(name), 'last_activity', when.toISOString())
+    await this.redis.eval(TOUCH_SCRIPT, 1, this.keys.user(name), when.toISOString())
   }
 }

@@ -61,20 +61,37 @@ describe('activity', () => {
     await stack.deps.orchestrator.stop(u.name, '')
   }, 30_000)
 
-  it('merges activity a server reports, never going back in time', async () => {
+  it('counts using the hub as activity of the user', async () => {
+    const name = `user${++n}`
+    await stack.deps.users.create(name)
+    const { token } = await stack.deps.tokens.issue(name)
+    expect((await stack.deps.users.get(name))?.lastActivity).toBeNull()
+    const before = Date.now()
+    expect((await fetch(`${stack.url}/hub/api/user`, { headers: { authorization: `token ${token}` } })).status).toBe(200)
+    expect(Date.parse((await stack.deps.users.get(name))?.lastActivity ?? '')).toBeGreaterThanOrEqual(before - 1000)
+  })
+
+  it('merges activity a server reports, never going back in time nor ahead of the hub\'s clock', async () => {
     const u = await running()
-    const later = new Date(Date.now() + 60_000).toISOString()
     const post = (body: unknown) =>
       fetch(`${stack.url}/hub/api/users/${u.name}/activity`, { method: 'POST', headers: { ...u.auth, 'content-type': 'application/json' }, body: JSON.stringify(body) })
-    expect((await post({ last_activity: later, servers: { '': { last_activity: later }, nosuch: { last_activity: later } } })).status).toBe(204)
-    expect((await u.model()).servers[''].last_activity).toBe(later)
-    expect((await post({ servers: { '': { last_activity: new Date(0).toISOString() } } })).status).toBe(204)
-    expect((await u.model()).servers[''].last_activity).toBe(later)
-    expect((await u.model()).last_activity).toBe(later)
-    const bad = await post({ last_activity: 'yesterday' })
-    expect(bad.status).toBe(400)
-    expect((await json(bad)).message).toMatch(/ISO 8601/)
-    await stack.deps.orchestrator.stop(u.name, '')
+    const serverActivity = async () => Date.parse((await u.model()).servers[''].last_activity)
+    try {
+      const sent = Date.now()
+      const future = new Date(sent + 3600_000).toISOString()
+      expect((await post({ last_activity: future, servers: { '': { last_activity: future }, nosuch: { last_activity: future } } })).status).toBe(204)
+      const seen = await serverActivity()
+      expect(seen).toBeGreaterThanOrEqual(sent) // counted, as "now"
+      expect(seen).toBeLessThanOrEqual(Date.now()) // a clock ahead of the hub's is not believed
+      expect(Date.parse((await u.model()).last_activity)).toBeLessThanOrEqual(Date.now())
+      expect((await post({ servers: { '': { last_activity: new Date(0).toISOString() } } })).status).toBe(204)
+      expect(await serverActivity()).toBeGreaterThanOrEqual(seen)
+      const bad = await post({ last_activity: 'yesterday' })
+      expect(bad.status).toBe(400)
+      expect((await json(bad)).message).toMatch(/ISO 8601/)
+    } finally {
+      await stack.deps.orchestrator.stop(u.name, '')
+    }
   }, 30_000)
 })
 
@@ -86,22 +103,25 @@ describe('idle culler', () => {
     await d.activity.record([{ user: busy.name, server: '', at: new Date() }])
     const now = Date.now()
     // 3 s from now both are recent enough; 10 s from now only the busy one (activity recorded then)
-    expect((await cullIdle(d, culler, now)).stopped).toEqual([])
+    const mine = (r: { stopped: string[] }) => r.stopped.filter((s) => s === `${busy.name}/` || s === `${idle.name}/`)
+    expect(mine(await cullIdle(d, culler, now))).toEqual([])
     await d.activity.record([{ user: busy.name, server: '', at: new Date(now + 9000) }])
-    expect((await cullIdle(d, culler, now + 10_000)).stopped).toEqual([`${idle.name}/`])
+    expect(mine(await cullIdle(d, culler, now + 10_000))).toEqual([`${idle.name}/`])
     expect((await d.servers.get(idle.name, ''))?.state).toBe('stopped')
-    expect((await cullIdle(d, { ...culler, maxAgeSec: 5 }, now + 10_000)).stopped).toEqual([`${busy.name}/`])
+    expect(mine(await cullIdle(d, { ...culler, maxAgeSec: 5 }, now + 10_000))).toEqual([`${busy.name}/`])
   }, 60_000)
 
   it('spares admins with admins: false, and deletes inactive users with users: true', async () => {
     const d = stack.deps
     const admin = await running({ admin: true })
+    await d.users.create(`waiting${n}`, { approved: false })
     await d.users.create(`gone${n}`)
     const later = Date.now() + 60_000
     const r = await cullIdle(d, { ...culler, admins: false, users: true }, later)
     expect(r.stopped).not.toContain(`${admin.name}/`)
     expect(r.removedUsers).toContain(`gone${n}`)
     expect(r.removedUsers).not.toContain(admin.name)
+    expect(r.removedUsers).not.toContain(`waiting${n}`) // a sign-up awaiting approval is kept
     expect(await d.users.get(`gone${n}`)).toBeUndefined()
     await d.orchestrator.stop(admin.name, '')
   }, 60_000)

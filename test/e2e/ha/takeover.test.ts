@@ -132,8 +132,8 @@ describe('hub replicas share spawns through the per-server lock', () => {
     }) - 1
     const killed = Date.now()
     await c.killHub(leader)
-    await waitFor('a new leader', async () => (await c.leader()) === 1 - leader, { timeoutMs: 10_000 })
-    expect(Date.now() - killed).toBeLessThan(8000)
+    await waitFor('a new leader', async () => (await c.leader()) === 1 - leader, { timeoutMs: 15_000 })
+    expect(Date.now() - killed).toBeLessThan(10_000) // lease 5 s + one renewal, with room for a loaded machine
     await c.startHub(leader)
   }, 40_000)
 
