@@ -138,6 +138,7 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
       allowNamedServers: config.hub.allowNamedServers,
       namedServerLimitPerUser: config.hub.namedServerLimitPerUser,
       lockLeaseMs: config.hub.serverLockLeaseSec * 1000,
+      lockReplicas: config.redis.sentinel ? 1 : 0,
       hubId,
     },
   )

@@ -29,10 +29,15 @@ export interface HeldLock {
   release(): Promise<void>
 }
 
-export async function acquireLock(redis: Redis, key: string, leaseMs: number): Promise<HeldLock | null> {
+/**
+ * replicas: with Sentinel, wait (up to 200 ms) until that many replicas have the acquisition, so a
+ * failover right after it cannot hand the same fencing token to a second holder.
+ */
+export async function acquireLock(redis: Redis, key: string, leaseMs: number, { replicas = 0 } = {}): Promise<HeldLock | null> {
   const holder = randomBytes(12).toString('base64url')
   const fence = Number(await redis.eval(ACQUIRE, 2, key, `${key}:fence`, holder, leaseMs))
   if (!fence) return null
+  if (replicas > 0) await redis.wait(replicas, 200)
   let lost = false
   const timer = setInterval(async () => {
     try {

@@ -11,7 +11,7 @@ import type { KeyNames } from '../state/keys'
 import type { ProxyTables } from '../state/proxy-tables'
 import type { ServerRecord, Servers } from '../state/servers'
 import type { Tokens } from '../state/tokens'
-import { delay } from '../util/wait'
+import { delay, waitFor } from '../util/wait'
 import { acquireLock, type Guard, type HeldLock } from './lock'
 import { checkServerName } from './names'
 import type { Progress } from './progress'
@@ -30,6 +30,8 @@ export interface OrchestratorOptions {
   namedServerLimitPerUser: number
   /** Lease of the per-server lock: a replica that dies mid-spawn holds it this long at most. */
   lockLeaseMs: number
+  /** Replicas that must have a lock acquisition before it is used (1 with Sentinel, else 0). */
+  lockReplicas: number
   /** Marks every server process this hub starts (EDGEHUB_HUB_ID), so orphans can be found. */
   hubId: string
 }
@@ -73,6 +75,8 @@ async function answers(url: string, token: string): Promise<boolean> {
     return false
   }
 }
+
+const STOP_WAIT_MS = 5000
 
 function sameProcess(a: SpawnerState | null | undefined, b: SpawnerState): boolean {
   return !!a && a.pid === b.pid && a.startTime === b.startTime
@@ -273,11 +277,16 @@ export class Orchestrator {
     }
   }
 
-  /** Stops a server (idempotent); with remove, also forgets it, under the same lock. */
+  /**
+   * Stops a server (idempotent); with remove, also forgets it, under the same lock. Waits a few
+   * seconds for an operation that holds the lock to finish (a spawn just publishing "ready").
+   */
   async stop(user: string, server: string, opts: { remove?: boolean } = {}): Promise<void> {
     checkServerName(server)
     await this.inflight.get(this.ref(user, server))?.catch(() => {})
-    const lock = await this.lock(user, server)
+    const lock = await waitFor(`the lock of ${this.ref(user, server)}`, () => this.lock(user, server), { timeoutMs: STOP_WAIT_MS, intervalMs: 100 }).catch(
+      () => null,
+    )
     if (!lock) throw new BadRequest(`${this.ref(user, server)} is being started or stopped`, 'pending')
     try {
       const rec = await this.d.servers.get(user, server)
@@ -300,7 +309,7 @@ export class Orchestrator {
   }
 
   private lock(user: string, server: string): Promise<HeldLock | null> {
-    return acquireLock(this.d.redis, this.d.keys.serverLock(user, server), this.o.lockLeaseMs)
+    return acquireLock(this.d.redis, this.d.keys.serverLock(user, server), this.o.lockLeaseMs, { replicas: this.o.lockReplicas })
   }
 
   /** Marks a server stopped and removes its route and tokens. */
