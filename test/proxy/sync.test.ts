@@ -177,6 +177,25 @@ describe('proxy sync: a request before the first sync', () => {
   })
 })
 
+describe('proxy health', () => {
+  it('shows the Redis address to local callers only', async () => {
+    const s = await stackWith()
+    const { get } = await import('node:http')
+    const from = (localAddress: string) =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        get(`${s.proxy.url}/_edgehub/proxy/health`, { localAddress }, (res) => {
+          let body = ''
+          res.on('data', (d) => (body += d))
+          res.on('end', () => resolve(JSON.parse(body)))
+        }).on('error', reject)
+      })
+    expect(await from('127.0.0.1')).toHaveProperty('redis_addr', `127.0.0.1:${s.redisPort}`)
+    const remote = await from('127.0.0.5')
+    expect(remote).toMatchObject({ status: 'ok', redis: 'connected' })
+    expect(remote).not.toHaveProperty('redis_addr')
+  })
+})
+
 describe('proxy sync: Redis connection options', () => {
   it('authenticates with a password and reads the selected database', async () => {
     alice ??= await startFakeServer('alice')

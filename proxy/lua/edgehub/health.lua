@@ -1,5 +1,5 @@
 -- GET /_edgehub/proxy/health: 200 once the local copy was synced (even if Redis is away now),
--- 503 before the first sync.
+-- 503 before the first sync. The Redis address is reported to local callers only.
 local ngx = ngx
 local store = require "edgehub.store"
 local json = require "edgehub.json"
@@ -15,8 +15,12 @@ function _M.run()
         synced = s.synced,
         version = s.version,
         redis = s.connected and "connected" or "disconnected",
-        redis_addr = s.redis_addr,      -- the master last connected to (Sentinel: it moves)
     }
+    -- the master last connected to (Sentinel: it moves); an internal address, shown on loopback only
+    local remote = ngx.var.remote_addr
+    if remote == "127.0.0.1" or remote == "::1" then
+        body.redis_addr = s.redis_addr
+    end
     if s.last_sync then
         body.last_sync_age = ngx.time() - s.last_sync
     end

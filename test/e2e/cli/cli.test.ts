@@ -84,3 +84,33 @@ describe('edgehub user and token', () => {
     expect(r.err).toBe('edgehub: user ghost not found\n')
   })
 })
+
+describe('edgehub proxy', () => {
+  it('runs one proxy replica from the shared config, reloads on SIGHUP and stops on SIGTERM', async () => {
+    const { spawn } = await import('node:child_process')
+    const { freePort } = await import('../../../control-plane/src/util/ports')
+    const { waitFor } = await import('../../../control-plane/src/util/wait')
+    const port = await freePort()
+    const runDir = join(dir, 'proxy-replica')
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_')))
+    const child = spawn(process.execPath, [BIN, 'proxy'], {
+      env: { ...env, EDGEHUB_REDIS_URL: redis.url, EDGEHUB_DATA_DIR: dir, EDGEHUB_PORT: String(port), EDGEHUB_PROXY_RUN_DIR: runDir, EDGEHUB_PROXY_WORKERS: '1' },
+      stdio: 'ignore',
+    })
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    try {
+      const health = async () => (await fetch(`http://127.0.0.1:${port}/_edgehub/proxy/health`).catch(() => null))?.status
+      await waitFor('the proxy to sync', async () => (await health()) === 200, { timeoutMs: 20_000 })
+      const { readFileSync } = await import('node:fs')
+      const nginxPid = Number(readFileSync(join(runDir, 'nginx.pid'), 'utf8'))
+      child.kill('SIGHUP')
+      await waitFor('a reload', async () => readFileSync(join(runDir, 'logs', 'error.log'), 'utf8').includes('reconfiguring'), { timeoutMs: 10_000 })
+      expect(await health()).toBe(200)
+      child.kill('SIGTERM')
+      expect(await exited).toBe(0)
+      expect(() => process.kill(nginxPid, 0)).toThrow() // nginx stopped with it
+    } finally {
+      child.kill('SIGKILL')
+    }
+  }, 40_000)
+})
