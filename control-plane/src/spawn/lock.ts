@@ -24,8 +24,6 @@ export interface HeldLock {
   readonly guard: Guard
   /** Throws FencedOut when someone has acquired the lock since (this holder outlived its lease). */
   check(): Promise<void>
-  /** True once a renewal found the lease taken by someone else (this holder stalled past it). */
-  readonly lost: boolean
   release(): Promise<void>
 }
 
@@ -38,10 +36,9 @@ export async function acquireLock(redis: Redis, key: string, leaseMs: number, { 
   const fence = Number(await redis.eval(ACQUIRE, 2, key, `${key}:fence`, holder, leaseMs))
   if (!fence) return null
   if (replicas > 0) await redis.wait(replicas, 200)
-  let lost = false
   const timer = setInterval(async () => {
     try {
-      if (!(await redis.eval(RENEW, 1, key, holder, leaseMs))) lost = true
+      await redis.eval(RENEW, 1, key, holder, leaseMs) // 0 once the lease was lost: check() tells
     } catch {
       /* Redis away: the lease runs out unless a later renewal gets through */
     }
@@ -53,9 +50,6 @@ export async function acquireLock(redis: Redis, key: string, leaseMs: number, { 
     guard,
     async check() {
       if (Number(await redis.get(guard.key)) > fence) throw new FencedOut(`lock ${key} was taken over (fence ${fence})`)
-    },
-    get lost() {
-      return lost
     },
     async release() {
       clearInterval(timer)
