@@ -258,6 +258,10 @@ describe('error pages', () => {
     expect(await res.text()).toContain('You are logged in as alice and may not use root&#39;s server.')
   })
 
+  it('answers GET /hub/api with the version, with or without the trailing slash', async () => {
+    for (const path of ['/hub/api', '/hub/api/']) expect(await json(await app.request(path))).toEqual({ version: expect.any(String) })
+  })
+
   it('answers /hub/health', async () => {
     expect(await json(await app.request('/hub/health'))).toMatchObject({ status: 'ok' })
   })

@@ -48,6 +48,7 @@ export function buildApp(deps: Deps, opts: { leadership?: Leadership } = {}): Ho
   api.route('/', userApi())
   api.route('/users', serverApi())
   api.all('*', (c) => c.json({ status: 404, message: `no API endpoint ${c.req.method} ${c.req.path}` }, 404))
+  app.get('/hub/api/', (c) => c.json({ version: VERSION })) // with or without the slash, as JupyterHub
   app.route('/hub/api', api)
 
   app.use('/hub/*', async (c, next) => xsrfCookie(isSecure(c))(c, next))
