@@ -201,7 +201,7 @@ export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSyn
     PUBLIC_URL: opts.publicUrl ? luaString(opts.publicUrl) : 'nil',
     SYNC_BLOCK_MS: String(blockMs),
     ACTIVITY_FLUSH_SEC: String(flushSec),
-    HUB_UPSTREAMS: opts.hubUpstreams.map((hp) => `        server ${hp} max_fails=1 fail_timeout=2s;`).join('\n'),
+    HUB_UPSTREAMS: opts.hubUpstreams.map((hp) => `        server ${hp} max_fails=1 fail_timeout=1s;`).join('\n'),
     LISTEN: hostPort(opts.listen.host, opts.listen.port),
   }
   return template.replace(/\$\{([A-Z_]+)\}/g, (_, name: string) => {

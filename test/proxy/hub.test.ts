@@ -133,7 +133,7 @@ describe('proxy: several hub replicas', () => {
       }
       expect(reset.seen.some((l) => l.startsWith('GET /hub/api/users?get='))).toBe(true)
 
-      // max_fails=1 fail_timeout=2s: once the bad replica failed, requests go to hub-b for 2 s;
+      // max_fails=1 fail_timeout=1s: once the bad replica failed, requests go to hub-b for 1 s;
       // keep posting until one of them lands on the bad replica
       const outcomes: Array<{ id: number; status: number }> = []
       await waitFor(
