@@ -189,7 +189,11 @@ describe('proxy health', () => {
           res.on('end', () => resolve(JSON.parse(body)))
         }).on('error', reject)
       })
-    expect(await from('127.0.0.1')).toHaveProperty('redis_addr', `127.0.0.1:${s.redisPort}`)
+    const local = await waitFor('the proxy to connect', async () => {
+      const h = await from('127.0.0.1')
+      return h.redis === 'connected' && h
+    })
+    expect(local).toHaveProperty('redis_addr', `127.0.0.1:${s.redisPort}`)
     const remote = await from('127.0.0.5')
     expect(remote).toMatchObject({ status: 'ok', redis: 'connected' })
     expect(remote).not.toHaveProperty('redis_addr')
