@@ -104,6 +104,8 @@ const count = (os: Outcome[], kinds: Kind[]) => os.filter((o) => kinds.includes(
  */
 export async function measure(c: Cluster, load: Load, name: string, hubs: number[], fault: () => Promise<void>) {
   await waitFor('a healthy cluster before the fault', () => healthy(c, hubs), { timeoutMs: 30_000 })
+  const ready = Date.now()
+  await waitFor('every kernel socket to answer before the fault', () => load.kernelsAnsweredSince(ready), { timeoutMs: 30_000 })
   await c.deps.redis.wait(c.sentinel ? 1 : 0, 1000).catch(() => 0) // with Sentinel: the replica has every write made so far
   const before = await snapshot(c)
   const t0 = Date.now()
@@ -115,6 +117,8 @@ export async function measure(c: Cluster, load: Load, name: string, hubs: number
     timeoutMs: 120_000,
     intervalMs: 200,
   })
+  // and every user works in their kernel again (a socket that dropped has been reopened)
+  await waitFor('every kernel socket to answer after the recovery', () => load.kernelsAnsweredSince(healthyAt), { timeoutMs: 30_000 })
   await delay(1000) // a second of steady load after recovery belongs to the sample
   const os = load.since(t0)
   const after = await snapshot(c)

@@ -14,6 +14,8 @@ export interface Outcome {
   ok: boolean
   /** Hub requests: failed first, then the one retry succeeded. */
   retried?: boolean
+  /** Kernel executions: whose socket. */
+  who?: string
   detail?: string
 }
 
@@ -75,6 +77,11 @@ export class Load {
     this.outcomes.push({ kind, at: Date.now(), ok, ...extra })
   }
 
+  /** Every worker's kernel socket has answered an execution sent at or after `since`. */
+  kernelsAnsweredSince(since: number): boolean {
+    return this.o.workers.every((w) => this.outcomes.some((o) => o.kind === 'user-ws' && o.ok && o.who === w.name && o.at >= since))
+  }
+
   private async every(ms: number, fn: () => Promise<void>) {
     while (this.running) {
       const started = Date.now()
@@ -130,20 +137,22 @@ export class Load {
       try {
         k = await openKernel(`${this.o.wsUrl}/user/${w.name}/api/kernels/${w.kernelId}/channels`, { authorization: `token ${w.token}` })
       } catch (err) {
-        this.record('user-ws', false, { detail: `connect: ${(err as Error).message}` })
+        this.record('user-ws', false, { who: w.name, detail: `connect: ${(err as Error).message}` })
         await delay(200)
         continue
       }
       this.sockets.add(k)
       while (this.running) {
         const n = Math.floor(Math.random() * 1000)
+        // recorded at the time it was sent, so a stalled socket counts in the window it stalled in
+        const sent = Date.now()
         try {
-          const r = await Promise.race([k.execute(`${n}+1`), delay(10_000).then(() => Promise.reject(new Error('no reply in 10 s')))])
-          this.record('user-ws', r.result === String(n + 1), { detail: r.result })
+          const r = await Promise.race([k.execute(`${n}+1`), delay(3000).then(() => Promise.reject(new Error('no reply in 3 s')))])
+          this.outcomes.push({ kind: 'user-ws', at: sent, ok: r.result === String(n + 1), who: w.name, detail: r.result })
         } catch (err) {
           if (!this.running) break
           this.wsDrops++
-          this.record('user-ws', false, { detail: (err as Error).message })
+          this.outcomes.push({ kind: 'user-ws', at: sent, ok: false, who: w.name, detail: (err as Error).message })
           break
         }
         await delay(200)
