@@ -266,3 +266,66 @@ describe('error pages', () => {
     expect(await json(await app.request('/hub/health'))).toMatchObject({ status: 'ok' })
   })
 })
+
+describe('user administration API (admin)', () => {
+  const call = async (token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    app.request(`/hub/api${path}`, { method, headers: { authorization: `token ${token}`, ...headers }, body: body === undefined ? undefined : JSON.stringify(body) })
+  let admin: string
+  let user: string
+  beforeAll(async () => {
+    admin = (await deps.tokens.issue('root')).token
+    user = (await deps.tokens.issue('alice')).token
+  })
+
+  it('creates a user, refuses a second one of that name and bad bodies without changing anything', async () => {
+    const res = await call(admin, 'POST', '/users/made-by-api', { admin: false })
+    expect(res.status).toBe(201)
+    expect(await json(res)).toMatchObject({ kind: 'user', name: 'made-by-api', admin: false, servers: {} })
+    expect((await call(admin, 'POST', '/users/made-by-api')).status).toBe(409)
+    for (const [body, message] of [
+      [{ admin: 'yes' }, /admin must be true or false/],
+      [{ adminn: true }, /unknown field: adminn/],
+      [[1], /JSON object/],
+    ] as const) {
+      const r = await call(admin, 'POST', '/users/other', body)
+      expect(r.status).toBe(400)
+      expect((await json(r)).message).toMatch(message)
+    }
+    expect((await call(admin, 'POST', '/users/Upper')).status).toBe(400)
+    expect(await deps.users.get('other')).toBeUndefined()
+    expect((await call(user, 'POST', '/users/sneaky')).status).toBe(403)
+  })
+
+  it('lists users with offset/limit, the pagination envelope and a state filter', async () => {
+    for (const n of ['pa', 'pb', 'pc']) await deps.users.create(n).catch(() => {})
+    const total = await deps.users.count()
+    const plain = await json(await call(admin, 'GET', '/users?offset=1&limit=2'))
+    expect(plain).toHaveLength(2)
+    const env = await json(await call(admin, 'GET', '/users?limit=2', undefined, { accept: 'application/jupyterhub-pagination+json' }))
+    expect(env._pagination).toEqual({ offset: 0, limit: 2, total, next: { offset: 2, limit: 2, url: '/hub/api/users?offset=2&limit=2' } })
+    expect(env.items.map((u: { name: string }) => u.name)).toEqual((await deps.users.names()).slice(0, 2))
+    const inactive = await json(await call(admin, 'GET', '/users?state=inactive&limit=200'))
+    expect(inactive.length).toBe(total)
+    expect(await json(await call(admin, 'GET', '/users?state=ready'))).toEqual([])
+    expect((await call(admin, 'GET', '/users?state=sleeping')).status).toBe(400)
+    expect((await call(admin, 'GET', '/users?limit=0')).status).toBe(400)
+    expect((await call(user, 'GET', '/users')).status).toBe(403)
+  })
+
+  it('deletes a user with their sessions and tokens, but not oneself', async () => {
+    await deps.users.create('leaving')
+    const { token } = await deps.tokens.issue('leaving')
+    await deps.sessions.create('leaving')
+    expect((await call(admin, 'DELETE', '/users/leaving')).status).toBe(204)
+    expect(await deps.users.get('leaving')).toBeUndefined()
+    expect(await deps.tokens.verify(token)).toBeUndefined()
+    expect(await deps.redis.scard(deps.keys.userSessions('leaving'))).toBe(0)
+    expect((await call(admin, 'DELETE', '/users/leaving')).status).toBe(404)
+    expect((await call(admin, 'DELETE', '/users/root')).status).toBe(400)
+  })
+
+  it('answers /info to admins', async () => {
+    expect(await json(await call(admin, 'GET', '/info'))).toMatchObject({ version: expect.any(String), spawner: { class: 'local-process' } })
+    expect((await call(user, 'GET', '/info')).status).toBe(403)
+  })
+})

@@ -14,8 +14,10 @@ import { ErrorPage } from './pages/error-page'
 import { sentence } from './pages/layout'
 import { serverApi } from './api/servers'
 import { userApi } from './api/users'
+import { userAdminApi } from './api/user-admin'
+import { VERSION } from './version'
 
-export const VERSION = '0.1.0'
+export { VERSION } from './version'
 
 export function buildApp(deps: Deps, opts: { leadership?: Leadership } = {}): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
@@ -46,6 +48,7 @@ export function buildApp(deps: Deps, opts: { leadership?: Leadership } = {}): Ho
   api.use('*', apiXsrf())
   api.get('/', (c) => c.json({ version: VERSION }))
   api.route('/', userApi())
+  api.route('/', userAdminApi())
   api.route('/users', serverApi())
   api.all('*', (c) => c.json({ status: 404, message: `no API endpoint ${c.req.method} ${c.req.path}` }, 404))
   app.get('/hub/api/', (c) => c.json({ version: VERSION })) // with or without the slash, as JupyterHub

@@ -22,7 +22,7 @@ export async function userModel(d: Deps, u: UserRecord) {
       url: serverBaseUrl(u.name, s.name),
       progress_url: progressUrl(u.name, s.name),
       started: s.started,
-      last_activity: latest(s.lastActivity, seen.get(s.name)),
+      last_activity: latest(s.lastActivity, seen.get(s.name), s.started), // a start is activity, as in JupyterHub
       state: {},
       user_options: {},
     }

@@ -152,3 +152,32 @@ describe('expiry sweeps', () => {
     expect(await d.redis.sismember(d.keys.userSessions('someone'), session.sid)).toBe(0)
   })
 })
+
+describe('jupyterhub-idle-culler against the API', () => {
+  it('makes its calls: version, ready users page by page, stop a server, delete a user', async () => {
+    const d = stack.deps
+    await d.users.create(`culler-admin${++n}`, { admin: true })
+    const admin = { authorization: `token ${(await d.tokens.issue(`culler-admin${n}`)).token}` }
+    const u = await running()
+    const api = (path: string, init: RequestInit = {}) => fetch(`${stack.url}/hub/api${path}`, { ...init, headers: { ...admin, ...(init.headers ?? {}) } })
+    expect(await json(await api('/'))).toHaveProperty('version')
+    // it walks state=ready pages until next is null
+    const seen: Array<{ name: string; servers: Record<string, { last_activity: string; started: string; ready: boolean }> }> = []
+    let url: string | null = '/users?state=ready&offset=0&limit=1'
+    while (url) {
+      const body: any = await json(await api(url, { headers: { accept: 'application/jupyterhub-pagination+json' } }))
+      seen.push(...body.items)
+      url = body._pagination.next ? body._pagination.next.url.replace('/hub/api', '') : null
+    }
+    const mine = seen.find((x) => x.name === u.name)
+    expect(mine?.servers[''].ready).toBe(true)
+    expect(Date.parse(mine!.servers[''].last_activity)).not.toBeNaN()
+    expect(Date.parse(mine!.servers[''].started)).not.toBeNaN()
+    expect([202, 204]).toContain((await api(`/users/${u.name}/server`, { method: 'DELETE' })).status)
+    await waitFor('the server to stop', async () => (await d.servers.get(u.name, ''))?.state === 'stopped')
+    const ready = (await json(await api('/users?state=ready&limit=200'))) as Array<{ name: string }>
+    expect(ready.map((x) => x.name)).not.toContain(u.name)
+    expect((await api(`/users/${u.name}`, { method: 'DELETE' })).status).toBe(204)
+    expect((await api(`/users/${u.name}`)).status).toBe(404)
+  }, 40_000)
+})
