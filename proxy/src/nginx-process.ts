@@ -19,6 +19,8 @@ export interface ProxyProcessOptions extends ProxyRenderOptions {
 export interface ProxyProcess {
   /** Fast shutdown (SIGTERM), then SIGKILL to the master and its workers after 5 s. Idempotent. */
   stop(): Promise<void>
+  /** SIGKILL to the master and every worker at once (a crash, for fault tests); waits until they are gone. */
+  kill(): Promise<void>
   /** Re-renders the config (same options), checks it, sends SIGHUP and waits for new workers. */
   reload(): Promise<void>
   /** The master's pid. */
@@ -73,6 +75,16 @@ function alive(pid: number): boolean {
     return true
   } catch {
     return false
+  }
+}
+
+/** Exited: no such process, or a zombie nobody has reaped yet. */
+function gone(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z'
+  } catch {
+    return true
   }
 }
 
@@ -157,6 +169,14 @@ export async function startProxy(opts: ProxyProcessOptions): Promise<ProxyProces
     accessLog,
     confPath,
     stop,
+    async kill() {
+      if (exited || pid === undefined) return
+      const workers = childPids(pid)
+      child.proc.kill('SIGKILL')
+      for (const w of workers) if (alive(w)) process.kill(w, 'SIGKILL')
+      await child.exited
+      await waitFor('nginx workers to exit', () => workers.every(gone), { timeoutMs: 5000 })
+    },
     async reload() {
       if (exited) throw new Error('nginx is not running')
       await writeAndTest()

@@ -33,10 +33,7 @@ describe('fault suite: standalone Redis with AOF', () => {
   }, 60_000)
 
   it('1. kill -9 of one hub replica (the leader), restarted 5 s later', async () => {
-    const leader = await waitFor('a leader', async () => {
-      const l = await c.leader()
-      return l >= 0 ? { l } : null
-    }).then((x) => x.l)
+    const leader = await c.waitForLeader()
     const m = await measure(c, load, 'kill -9 one hub (leader)', BOTH, async () => {
       await c.killHub(leader)
       await delay(5000)

@@ -1,7 +1,7 @@
 // The highly available topology for a test: Redis (standalone with AOF, or master + replica + 3
 // sentinels), N hub replicas, M nginx proxies and HAProxy in front of the proxies, all real processes
 // on free loopback ports with data in a temp directory. Every process is stopped by PID in stop().
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
@@ -52,21 +52,9 @@ export interface Cluster {
   restartRedis(): Promise<void>
   /** Which hub replica holds the leader lease (index), or -1. */
   leader(): Promise<number>
+  /** Waits until some replica holds the leader lease; its index. */
+  waitForLeader(): Promise<number>
   stop(): Promise<void>
-}
-
-function childPids(pid: number): number[] {
-  const out: number[] = []
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue
-    try {
-      const stat = readFileSync(`/proc/${e}/stat`, 'utf8')
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(e))
-    } catch {
-      /* gone */
-    }
-  }
-  return out
 }
 
 function haproxyConfig(port: number, proxyPorts: number[]): string {
@@ -172,11 +160,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       proxies[i] = await startProxy({ ...proxyOptions(config), listen: { host: '127.0.0.1', port: proxyPorts[i] }, runDir: join(dir, `proxy${i}`) })
     },
     async killProxy(i) {
-      const p = proxies[i]
-      if (!p) return
-      const pids = [p.pid, ...childPids(p.pid)]
-      for (const pid of pids) process.kill(pid, 'SIGKILL')
-      await waitFor(`proxy ${i} gone`, () => pids.every((pid) => !existsPid(pid)), { timeoutMs: 5000 })
+      await proxies[i]?.kill()
       proxies[i] = undefined
     },
     async stopProxy(i) {
@@ -194,6 +178,13 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         hubUrls.map(async (u) => ((await fetch(`${u}/hub/health`).then((r) => r.json()).catch(() => null)) as { leader?: boolean } | null)?.leader),
       )
       return states.findIndex((l) => l === true)
+    },
+    async waitForLeader() {
+      const found = await waitFor('a leader', async () => {
+        const l = await cluster.leader()
+        return l >= 0 && { l }
+      })
+      return found.l
     },
     async stop() {
       await haproxy?.stop().catch(() => {})
@@ -223,13 +214,4 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     throw err
   }
   return cluster
-}
-
-function existsPid(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
-  } catch {
-    return false
-  }
 }

@@ -73,8 +73,8 @@ export function userApi(): Hono<HubEnv> {
         .map(([server, s]) => ({ user: name, server, at: new Date(Math.min(Date.parse(s.last_activity!), Date.now())) })),
     )
     const newest = latest(...times.map((t) => Math.min(Date.parse(t), Date.now())))
-    const u = await d.users.require(name)
-    if (newest && latest(u.lastActivity, newest) !== u.lastActivity) await d.users.touch(name, new Date(newest))
+    await d.users.require(name)
+    if (newest) await d.users.touch(name, new Date(newest)) // raise-only
     return c.body(null, 204)
   })
   return app

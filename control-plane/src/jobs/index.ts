@@ -2,7 +2,6 @@
 import type { Deps } from '../deps'
 import { cullIdle } from './culler'
 import type { Job } from './leader'
-import { latest } from '../state/activity'
 
 export function hubJobs(d: Deps): Job[] {
   const { config } = d
@@ -44,10 +43,7 @@ export function hubJobs(d: Deps): Job[] {
           const user = field.slice(0, slash)
           byUser.set(user, Math.max(byUser.get(user) ?? 0, Number(ms)))
         }
-        for (const [user, ms] of byUser) {
-          const u = await d.users.get(user)
-          if (u && latest(u.lastActivity, ms) !== u.lastActivity) await d.users.touch(user, new Date(ms))
-        }
+        for (const [user, ms] of byUser) await d.users.touch(user, new Date(ms)) // raise-only; gone users untouched
       },
     },
   ]

@@ -57,13 +57,7 @@ describe('hub replicas share spawns through the per-server lock', () => {
     return res.status
   }
   const record = (user: string) => c.deps.servers.get(user, '')
-  const nonLeader = async () => {
-    const leader = await waitFor('a leader', async () => {
-      const l = await c.leader()
-      return l >= 0 ? l + 1 : 0
-    })
-    return leader === 1 ? 1 : 0
-  }
+  const nonLeader = async () => 1 - (await c.waitForLeader())
 
   it('a stalled replica\'s spawn is taken over, and its late route write is refused', async () => {
     const a = await nonLeader()
@@ -129,10 +123,7 @@ describe('hub replicas share spawns through the per-server lock', () => {
   }, 30_000)
 
   it('moves leadership to another replica within seconds when the leader is killed', async () => {
-    const leader = await waitFor('a leader', async () => {
-      const l = await c.leader()
-      return l >= 0 ? l + 1 : 0
-    }) - 1
+    const leader = await c.waitForLeader()
     const killed = Date.now()
     await c.killHub(leader)
     await waitFor('a new leader', async () => (await c.leader()) === 1 - leader, { timeoutMs: 15_000 })
