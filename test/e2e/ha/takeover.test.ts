@@ -8,10 +8,11 @@ import { startCluster, type Cluster } from '../../support/cluster'
 import { waitFor } from '../../../control-plane/src/util/wait'
 import { routeKey } from '../../../control-plane/src/spawn/orchestrator'
 
-// A server that starts answering HTTP only once its "go" file exists.
+// A server that starts answering HTTP only once its "go" file exists (it marks that it waits).
 const SLOW_SERVER = `
 import http.server, os, sys, time
 port, go = int(sys.argv[1]), sys.argv[2]
+open(go + ".waiting", "w").close()
 while not os.path.exists(go):
     time.sleep(0.05)
 class H(http.server.BaseHTTPRequestHandler):
@@ -63,6 +64,8 @@ describe('hub replicas share spawns through the per-server lock', () => {
     const a = await nonLeader()
     expect(await spawnOn(a, 'ada')).toBe(202)
     const rec = await waitFor('the server process to be recorded', async () => (await record('ada'))?.spawner && (await record('ada')))
+    // the process is up and waiting (on a loaded machine Python can take a while to get there)
+    await waitFor('the server process to wait for its go file', () => existsSync(`${go}ada.waiting`))
     c.signalHub(a, 'SIGSTOP')
     try {
       writeFileSync(`${go}ada`, '')
