@@ -14,7 +14,9 @@ import { ErrorPage } from './pages/error-page'
 import { sentence } from './pages/layout'
 import { serverApi } from './api/servers'
 import { userApi } from './api/users'
-import { userAdminApi } from './api/user-admin'
+import { tokenApi } from './api/tokens'
+import { groupApi } from './api/groups'
+import { infoApi } from './api/info'
 import { VERSION } from './version'
 
 export { VERSION } from './version'
@@ -46,10 +48,11 @@ export function buildApp(deps: Deps, opts: { leadership?: Leadership } = {}): Ho
 
   const api = new Hono<HubEnv>()
   api.use('*', apiXsrf())
-  api.get('/', (c) => c.json({ version: VERSION }))
+  api.route('/', infoApi())
   api.route('/', userApi())
-  api.route('/', userAdminApi())
   api.route('/users', serverApi())
+  api.route('/users', tokenApi())
+  api.route('/groups', groupApi())
   api.all('*', (c) => c.json({ status: 404, message: `no API endpoint ${c.req.method} ${c.req.path}` }, 404))
   app.get('/hub/api/', (c) => c.json({ version: VERSION })) // with or without the slash, as JupyterHub
   app.route('/hub/api', api)

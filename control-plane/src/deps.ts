@@ -14,6 +14,8 @@ import { Sessions } from './sessions/sessions'
 import { Progress } from './spawn/progress'
 import { Orchestrator } from './spawn/orchestrator'
 import { Activity } from './state/activity'
+import { Groups } from './state/groups'
+import { Roles } from './scopes/roles'
 import type { Authenticator } from '../../auth/src/authenticator'
 import { createNativeAuthenticator } from '../../auth/src/native'
 import { createDummyAuthenticator } from '../../auth/src/dummy'
@@ -28,6 +30,8 @@ export interface Deps {
   tables: ProxyTables
   users: Users
   tokens: Tokens
+  groups: Groups
+  roles: Roles
   servers: Servers
   cookieKeys: CookieKeys
   sessions: Sessions
@@ -117,6 +121,8 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
   const tables = new ProxyTables(redis, config.redis.prefix, config.redis.streamMaxLen)
   const users = new Users(redis, keys, tables)
   const tokens = new Tokens(redis, keys, tables)
+  const groups = new Groups(redis, keys)
+  const roles = new Roles(config.roles)
   const servers = new Servers(redis, keys)
   const cookieKeys = new CookieKeys(redis, keys, tables)
   const sessions = new Sessions(redis, keys, tables, cookieKeys, config.sessions.maxAgeSec)
@@ -148,7 +154,7 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
       : undefined
   const authenticator = native ?? createDummyAuthenticator(config.auth.dummy)
   return {
-    config, log, redis, keys, tables, users, tokens, servers, cookieKeys, sessions, progress, activity, spawner, orchestrator, authenticator, native, publicUrl: pub, hubId,
+    config, log, redis, keys, tables, users, tokens, groups, roles, servers, cookieKeys, sessions, progress, activity, spawner, orchestrator, authenticator, native, publicUrl: pub, hubId,
     async close() {
       if (!opts.redis) redis.disconnect()
     },

@@ -1,41 +1,62 @@
-// /hub/api/users/:name/server[s/:server]: start, stop, progress (JupyterHub's shapes).
+// /hub/api/users/{name}/server[s/{server}][/progress]: start (with user_options), stop or remove,
+// and progress as Server-Sent Events, as JupyterHub.
 import { Hono, type Context } from 'hono'
 import { streamSSE } from 'hono/streaming'
 import type { HubEnv } from '../http/env'
-import { requireSelfOrAdmin } from '../http/identity'
-import { NotFound } from '../errors'
+import { need, serverTarget } from '../http/authorize'
+import { BadRequest, NotFound } from '../errors'
 import { serverBaseUrl } from '../spawn/orchestrator'
 import { checkServerName } from '../spawn/names'
 import type { ProgressEvent } from '../spawn/progress'
+import type { Json } from '../../../spawners/src/spawner'
+import { jsonBody } from './body'
 
 type C = Context<HubEnv>
 
-const names = (c: C) => ({ user: c.req.param('name')!, server: checkServerName(c.req.param('server') ?? '') })
+/** The user and server a path names, after the caller's scope check (403; 404 without the user). */
+async function resolve(c: C, scopes: readonly string[]) {
+  const user = c.req.param('name')!
+  const server = checkServerName(c.req.param('server') ?? '')
+  need(c, scopes, await serverTarget(c, user, server, ...scopes))
+  if (!(await c.var.deps.users.get(user))) throw new NotFound(`user ${user} not found`)
+  return { user, server }
+}
 
 export function serverApi(): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
 
   const start = async (c: C) => {
-    const { user, server } = names(c)
-    requireSelfOrAdmin(c, user)
-    const d = c.var.deps
-    if (!(await d.users.get(user))) throw new NotFound(`user ${user} not found`)
-    const result = await d.orchestrator.start(user, server)
+    const { user, server } = await resolve(c, ['start:servers'])
+    // The body is the user_options the spawner gets (a JSON object; any fields).
+    const raw = (await c.req.text()).trim()
+    let options: { [k: string]: Json } = {}
+    if (raw) {
+      try {
+        options = JSON.parse(raw)
+      } catch {
+        throw new BadRequest('the body is not valid JSON')
+      }
+      if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new BadRequest('user_options must be a JSON object')
+    }
+    const result = await c.var.deps.orchestrator.start(user, server, options)
     return c.body(null, result === 'ready' ? 201 : 202)
   }
 
   const stop = async (c: C) => {
-    const { user, server } = names(c)
-    requireSelfOrAdmin(c, user)
+    const { user, server } = await resolve(c, ['delete:servers'])
+    const body = server ? await jsonBody(c, { remove: 'boolean' }) : {}
     const d = c.var.deps
-    if (!(await d.users.get(user))) throw new NotFound(`user ${user} not found`)
-    await d.orchestrator.stop(user, server)
+    const rec = await d.servers.get(user, server)
+    if (!rec || (rec.state === 'stopped' && !body.remove)) {
+      if (!rec && server) throw new NotFound(`${user} has no server named ${server}`)
+      return c.body(null, 204)
+    }
+    await d.orchestrator.stop(user, server, { remove: body.remove === true })
     return c.body(null, 204)
   }
 
   const progress = async (c: C) => {
-    const { user, server } = names(c)
-    requireSelfOrAdmin(c, user)
+    const { user, server } = await resolve(c, ['read:servers'])
     const d = c.var.deps
     const rec = await d.servers.get(user, server)
     if (!rec) throw new NotFound(`${user} has no server ${server || '(default)'}`)

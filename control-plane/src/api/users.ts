@@ -1,81 +1,205 @@
-// /hub/api/user and /hub/api/users/:name (the subset the core needs; the full API follows JupyterHub's).
+// /hub/api/user and /hub/api/users[/{name}[/activity]]: JupyterHub's user endpoints, checked by scope.
 import { Hono, type Context } from 'hono'
 import type { HubEnv } from '../http/env'
-import { currentUser, requireSelfOrAdmin } from '../http/identity'
+import { currentUser, need, userTarget } from '../http/authorize'
 import type { Deps } from '../deps'
-import type { UserRecord } from '../state/users'
-import { progressUrl, serverBaseUrl } from '../spawn/orchestrator'
-import { BadRequest, NotFound } from '../errors'
+import { BadRequest, Conflict, NotFound } from '../errors'
+import { checkUsername } from '../../../auth/src/policy'
+import { deleteUser } from '../users/delete'
+import { renameUser } from '../users/rename'
 import { latest } from '../state/activity'
+import { expand, has, toStrings, union } from '../scopes/scope-set'
+import { userModel, USER_READ_SCOPES } from './user-model'
+import { jsonBody } from './body'
+import { pageParams, pageResponse } from './pagination'
 
-export async function userModel(d: Deps, u: UserRecord) {
-  const servers: Record<string, unknown> = {}
-  const records = await d.servers.list(u.name)
-  const seen = await d.activity.ofUser(u.name, records.map((s) => s.name))
-  for (const s of records) {
-    if (s.state === 'stopped') continue
-    servers[s.name] = {
-      name: s.name,
-      ready: s.state === 'running',
-      pending: s.state === 'pending' ? 'spawn' : s.state === 'stopping' ? 'stop' : null,
-      stopped: false,
-      url: serverBaseUrl(u.name, s.name),
-      progress_url: progressUrl(u.name, s.name),
-      started: s.started,
-      last_activity: latest(s.lastActivity, seen.get(s.name), s.started), // a start is activity, as in JupyterHub
-      state: {},
-      user_options: {},
+type C = Context<HubEnv>
+const STATES = ['active', 'ready', 'inactive'] as const
+const SORTS = ['id', 'name', 'last_activity'] as const
+
+function validName(name: string): string {
+  const normal = checkUsername(name)
+  if (normal !== name) throw new BadRequest(`invalid user name ${JSON.stringify(name)}: use ${JSON.stringify(normal)}`, 'invalid_name')
+  return name
+}
+
+function flag(c: C, name: string): boolean {
+  const v = c.req.query(name)
+  return v !== undefined && v !== '0' && v.toLowerCase() !== 'false'
+}
+
+/** The user, after the scope check on its name (403), or 404 when there is none (as JupyterHub). */
+async function scopedUser(c: C, name: string, scopes: readonly string[]) {
+  need(c, scopes, await userTarget(c, name, ...scopes))
+  const u = await c.var.deps.users.get(name)
+  if (!u) throw new NotFound(`user ${name} not found`)
+  return u
+}
+
+function serverState(model: Record<string, unknown>): { active: boolean; ready: boolean } {
+  const servers = Object.values((model.servers ?? {}) as Record<string, { ready: boolean; stopped: boolean }>).filter((s) => !s.stopped)
+  return { active: servers.length > 0, ready: servers.some((s) => s.ready) }
+}
+
+async function listUsers(c: C) {
+  const id = need(c, 'list:users')
+  const d = c.var.deps
+  const { offset, limit } = pageParams(c)
+  const state = c.req.query('state') || undefined
+  if (state && !(STATES as readonly string[]).includes(state)) throw new BadRequest(`state must be one of ${STATES.join(', ')}`)
+  const rawSort = c.req.query('sort') || 'id'
+  const sort = rawSort.replace(/^-/, '')
+  if (!(SORTS as readonly string[]).includes(sort)) throw new BadRequest(`sort must be one of ${SORTS.join(', ')} (with - for descending)`)
+  const includeStopped = flag(c, 'include_stopped_servers')
+  const everyone = id.scopes.get('list:users') === 'all'
+  const extra: Record<string, string> = { ...(state ? { state } : {}), ...(rawSort !== 'id' ? { sort: rawSort } : {}) }
+
+  const modelOf = async (name: string) => {
+    const u = await d.users.get(name)
+    return u ? userModel(d, u, { scopes: id.scopes, includeStopped }) : null
+  }
+  if (everyone && !state && sort === 'id' && !rawSort.startsWith('-')) {
+    const [names, total] = await Promise.all([d.users.names(offset, limit), d.users.count()])
+    const items = (await Promise.all(names.map(modelOf))).filter((m) => m)
+    return pageResponse(c, items, { offset, limit, total }, extra)
+  }
+  // Filters and sorts need every user the caller may list.
+  let names = await d.users.names()
+  if (!everyone) {
+    const visible = []
+    for (const n of names) if (has(id.scopes, 'list:users', await userTarget(c, n, 'list:users'))) visible.push(n)
+    names = visible
+  }
+  let rows = await Promise.all(names.map(async (n) => ({ n, u: await d.users.get(n) })))
+  rows = rows.filter((r) => r.u)
+  if (sort === 'last_activity') rows.sort((a, b) => (a.u!.lastActivity ?? '').localeCompare(b.u!.lastActivity ?? ''))
+  if (rawSort.startsWith('-')) rows.reverse()
+  let items: Array<Record<string, unknown>>
+  let total: number
+  if (state) {
+    const all = []
+    for (const r of rows) {
+      const m = await userModel(d, r.u!, { includeStopped })
+      const s = serverState(m!)
+      if (state === 'active' ? s.active : state === 'ready' ? s.ready : !s.active) all.push(r.u!)
     }
+    total = all.length
+    items = (await Promise.all(all.slice(offset, offset + limit).map((u) => userModel(d, u, { scopes: id.scopes, includeStopped })))).filter((m) => m) as never
+  } else {
+    total = rows.length
+    items = (await Promise.all(rows.slice(offset, offset + limit).map((r) => userModel(d, r.u!, { scopes: id.scopes, includeStopped })))).filter((m) => m) as never
   }
-  const def = servers[''] as { ready: boolean; pending: string | null } | undefined
-  return {
-    kind: 'user',
-    name: u.name,
-    admin: u.admin,
-    groups: [],
-    server: def?.ready ? serverBaseUrl(u.name, '') : null,
-    pending: def?.pending ?? null,
-    created: u.created,
-    last_activity: latest(u.lastActivity, ...seen.values()),
-    servers,
-  }
+  return pageResponse(c, items, { offset, limit, total }, extra)
+}
+
+async function createOne(d: Deps, c: C, name: string, admin: boolean) {
+  const u = await d.users.create(name, { admin })
+  d.log.info('created user', { user: name, admin, by: c.var.identity?.user.name })
+  return u
 }
 
 export function userApi(): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
+
+  // Who am I: any valid token may ask, whatever its scopes; the model shows what they allow plus
+  // the caller's own name and groups.
   app.get('/user', async (c) => {
     const id = currentUser(c)
-    return c.json({ ...(await userModel(c.var.deps, id.user)), session_id: id.sid ?? null })
+    const d = c.var.deps
+    const identify = expand(['read:users:name!user', 'read:users:groups!user'], { kind: 'user', name: id.user.name })
+    const model = await userModel(d, id.user, { scopes: union(id.scopes, identify), groups: id.groups })
+    return c.json({ ...model, session_id: id.token ? id.token.sessionId : (id.sid ?? null), scopes: toStrings(id.scopes) })
   })
-  app.get('/users/:name', async (c: Context<HubEnv>) => {
-    const name = c.req.param('name')!
-    requireSelfOrAdmin(c, name)
-    const u = await c.var.deps.users.get(name)
-    if (!u) throw new NotFound(`user ${name} not found`)
-    return c.json(await userModel(c.var.deps, u))
+
+  app.get('/users', listUsers)
+
+  // Several users at once: {"usernames": [...], "admin": bool}; existing ones are skipped.
+  app.post('/users', async (c) => {
+    need(c, 'admin:users')
+    const body = await jsonBody(c, { usernames: 'string[]', admin: 'boolean' }, { required: true })
+    const names = body.usernames ?? []
+    if (!names.length) throw new BadRequest('usernames must name at least one user')
+    names.forEach(validName)
+    const d = c.var.deps
+    const created = []
+    for (const name of new Set(names)) {
+      if (await d.users.get(name)) continue
+      created.push(await createOne(d, c, name, body.admin === true))
+    }
+    if (!created.length) throw new Conflict(`all ${names.length} users already exist`)
+    return c.json(await Promise.all(created.map((u) => userModel(d, u))), 201)
   })
+
+  app.get('/users/:name', async (c) => {
+    const name = c.req.param('name')
+    const u = await scopedUser(c, name, USER_READ_SCOPES)
+    return c.json(await userModel(c.var.deps, u, { scopes: c.var.identity!.scopes, includeStopped: flag(c, 'include_stopped_servers') }))
+  })
+
+  app.post('/users/:name', async (c) => {
+    need(c, 'admin:users')
+    const name = validName(c.req.param('name'))
+    const body = await jsonBody(c, { admin: 'boolean' })
+    const d = c.var.deps
+    if (await d.users.get(name)) throw new Conflict(`user ${name} already exists`)
+    return c.json(await userModel(d, await createOne(d, c, name, body.admin === true)), 201)
+  })
+
+  // {"name": new name, "admin": bool}
+  app.patch('/users/:name', async (c) => {
+    const name = c.req.param('name')
+    const me = currentUser(c)
+    await scopedUser(c, name, ['admin:users'])
+    const body = await jsonBody(c, { name: 'string', admin: 'boolean' }, { required: true })
+    const d = c.var.deps
+    if (body.name !== undefined && body.name !== name) {
+      validName(body.name)
+      if (await d.users.get(body.name)) throw new BadRequest(`user ${body.name} already exists, user names must be unique`)
+    }
+    if (body.admin === false && name === me.user.name && me.user.admin) throw new BadRequest('you cannot remove your own admin rights')
+    if (body.admin !== undefined) await d.users.setAdmin(name, body.admin)
+    let current = name
+    if (body.name !== undefined && body.name !== name) {
+      await renameUser(d, name, body.name)
+      current = body.name
+    }
+    d.log.info('modified user', { user: name, rename: body.name, admin: body.admin, by: me.user.name })
+    return c.json(await userModel(d, await d.users.require(current), { scopes: c.var.identity!.scopes }))
+  })
+
+  app.delete('/users/:name', async (c) => {
+    const name = c.req.param('name')
+    const me = currentUser(c)
+    await scopedUser(c, name, ['delete:users'])
+    if (name === me.user.name) throw new BadRequest('you cannot delete yourself')
+    const d = c.var.deps
+    const pending = (await d.servers.list(name)).find((s) => s.state === 'pending' || s.state === 'stopping')
+    if (pending) throw new BadRequest(`${name}'s server ${pending.name || '(default)'} is pending ${pending.state === 'pending' ? 'spawn' : 'stop'}; try again when it is done`)
+    await deleteUser(d, name)
+    return c.body(null, 204)
+  })
+
   // Servers report activity here (JUPYTERHUB_ACTIVITY_URL).
   app.post('/users/:name/activity', async (c) => {
     const name = c.req.param('name')
-    requireSelfOrAdmin(c, name)
-    const body = (await c.req.json().catch(() => null)) as { last_activity?: string; servers?: Record<string, { last_activity?: string }> } | null
-    if (!body || typeof body !== 'object') throw new BadRequest('expected a JSON body')
+    await scopedUser(c, name, ['users:activity'])
+    const body = await jsonBody(c, { last_activity: 'string', servers: 'object' }, { required: true })
     const d = c.var.deps
-    const servers = Object.entries(body.servers ?? {})
-    const times = [body.last_activity, ...servers.map(([, s]) => s?.last_activity)].filter((t): t is string => !!t)
+    const servers = Object.entries(body.servers ?? {}) as Array<[string, { last_activity?: unknown } | null]>
+    const times = [body.last_activity, ...servers.map(([, s]) => s?.last_activity)].filter((t) => t !== undefined && t !== null)
     if (times.some((t) => typeof t !== 'string' || Number.isNaN(Date.parse(t)))) throw new BadRequest('last_activity must be an ISO 8601 timestamp')
     const known = new Set((await d.servers.list(name)).map((s) => s.name))
-    // as JupyterHub: activity of servers the user does not have is ignored
+    // as JupyterHub: activity of servers the user does not have is ignored; a clock ahead of ours
+    // must not keep a server "active" forever, so no time later than now
     await d.activity.record(
-      // a clock ahead of ours must not keep a server "active" forever: no time later than now
       servers
         .filter(([server, s]) => known.has(server) && s?.last_activity)
-        .map(([server, s]) => ({ user: name, server, at: new Date(Math.min(Date.parse(s.last_activity!), Date.now())) })),
+        .map(([server, s]) => ({ user: name, server, at: new Date(Math.min(Date.parse(s!.last_activity as string), Date.now())) })),
     )
-    const newest = latest(...times.map((t) => Math.min(Date.parse(t), Date.now())))
-    await d.users.require(name)
+    const newest = latest(...(times as string[]).map((t) => Math.min(Date.parse(t), Date.now())))
     if (newest) await d.users.touch(name, new Date(newest)) // raise-only
     return c.body(null, 204)
   })
+
   return app
 }

@@ -1,5 +1,6 @@
 // The one typed configuration. Every field carries its description; docs/config.md is generated from them.
 import { z } from 'zod'
+import { scopeProblem } from '../scopes/scope-set'
 
 const port = z.number().int().min(1).max(65535)
 const seconds = z.number().positive()
@@ -50,6 +51,10 @@ export const configSchema = z
         pollIntervalSec: seconds.default(5).describe('How often running servers are checked.'),
         allowNamedServers: z.boolean().default(false).describe('Users may run named servers besides their default one (/user/NAME/SERVER/).'),
         namedServerLimitPerUser: z.number().int().min(0).default(0).describe('Most named servers one user may have running; 0 = no limit.'),
+        tokenInQuery: z
+          .boolean()
+          .default(true)
+          .describe('Accept API tokens in the URL (`?token=`) as well as the Authorization header (JupyterHub\'s allow_token_in_url). URLs end up in logs and browser history: turn off when no client needs it.'),
         serverLockLeaseSec: seconds
           .default(15)
           .describe(
@@ -145,6 +150,32 @@ export const configSchema = z
       })
       .prefault({})
       .describe('Idle culler (runs on the elected leader replica).'),
+    roles: z
+      .array(
+        z.strictObject({
+          name: z.string().regex(/^[a-z][a-z0-9_.-]{1,254}$/, 'lowercase letters, digits and _ . - (2-255), starting with a letter').describe('Role name; `user`, `admin`, `server` or `token` redefine the default role.'),
+          description: z.string().default('').describe('What the role is for.'),
+          scopes: z
+            .array(z.string().superRefine((s, ctx) => {
+              const problem = scopeProblem(s)
+              if (problem) ctx.addIssue({ code: 'custom', message: problem })
+            }))
+            .default([])
+            .describe('Scopes granted, in JupyterHub\'s vocabulary (`read:users`, `access:servers!group=staff`, …).'),
+          users: z.array(z.string()).default([]).describe('Users who have the role.'),
+          groups: z.array(z.string()).default([]).describe('Groups whose members have the role.'),
+          services: z.array(z.string()).default([]).describe('Services that have the role.'),
+        }),
+      )
+      .default([])
+      .superRefine((roles, ctx) => {
+        const seen = new Set<string>()
+        roles.forEach((r, i) => {
+          if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `role ${r.name} is defined twice` })
+          seen.add(r.name)
+        })
+      })
+      .describe('Custom roles (JupyterHub\'s load_roles): named sets of scopes given to users, groups and services. Every user has the `user` role, admins the `admin` role.'),
     spawner: z
       .strictObject({
         kind: z.enum(['local-process']).default('local-process').describe('How servers are started.'),

@@ -1,10 +1,18 @@
 import type { Deps } from '../deps'
 import type { UserRecord } from '../state/users'
+import type { TokenRecord } from '../state/tokens'
+import type { ScopeSet } from '../scopes/scope-set'
 
 export interface Identity {
   user: UserRecord
   via: 'cookie' | 'token'
   sid?: string
+  /** The token presented, when via is 'token'. */
+  token?: TokenRecord
+  /** The user's groups (as read for this request). */
+  groups: string[]
+  /** What this request may do: the user's role scopes, limited by the token's. */
+  scopes: ScopeSet
 }
 
 export type HubEnv = {

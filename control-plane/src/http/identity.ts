@@ -1,8 +1,9 @@
-// Who is calling: a session cookie or an API token. Sets c.var.identity (null when nobody).
-import type { Context, MiddlewareHandler } from 'hono'
+// Who is calling: a session cookie or an API token. Sets c.var.identity (null when nobody), with the
+// scopes this request carries.
+import type { MiddlewareHandler } from 'hono'
 import { getCookie } from 'hono/cookie'
 import { SESSION_COOKIE } from '../state/keys'
-import { Forbidden, Unauthorized } from '../errors'
+import { tokenScopes, userScopes } from '../scopes/resolve'
 import type { HubEnv, Identity } from './env'
 
 export function bearerToken(header: string | undefined): string | undefined {
@@ -12,46 +13,35 @@ export function bearerToken(header: string | undefined): string | undefined {
 
 export function identify(): MiddlewareHandler<HubEnv> {
   return async (c, next) => {
-    const { sessions, tokens, users } = c.var.deps
+    const d = c.var.deps
     let identity: Identity | null = null
-    const token = bearerToken(c.req.header('authorization'))
+    const token = bearerToken(c.req.header('authorization')) ?? (d.config.hub.tokenInQuery && c.req.path.startsWith('/hub/api') ? c.req.query('token') : undefined)
     if (token) {
-      const rec = await tokens.verify(token)
-      const user = rec && (await users.get(rec.user))
-      if (user) identity = { user, via: 'token' }
+      const rec = await d.tokens.verify(token)
+      const user = rec && (await d.users.get(rec.user))
+      if (rec && user) {
+        const groups = await d.groups.ofUser(user.name)
+        const scopes = await tokenScopes(d, rec, user, userScopes(d, user, groups))
+        identity = { user, via: 'token', token: rec, groups, scopes }
+        if (!(Date.now() - Date.parse(rec.lastActivity ?? '') < ACTIVITY_RESOLUTION_MS)) await d.tokens.touch(rec.id).catch(() => {})
+      }
     }
     if (!identity) {
       // As at the proxy: a bad token does not hide a good session cookie.
-      const session = await sessions.verify(getCookie(c, SESSION_COOKIE))
-      const user = session && (await users.get(session.user))
-      if (user) identity = { user, via: 'cookie', sid: session.sid }
+      const session = await d.sessions.verify(getCookie(c, SESSION_COOKIE))
+      const user = session && (await d.users.get(session.user))
+      if (user) {
+        const groups = await d.groups.ofUser(user.name)
+        identity = { user, via: 'cookie', sid: session.sid, groups, scopes: userScopes(d, user, groups) }
+      }
     }
     c.set('identity', identity)
     // Using the hub is activity too (as in JupyterHub); recorded at most once a minute per user.
     if (identity && !(Date.now() - Date.parse(identity.user.lastActivity ?? '') < ACTIVITY_RESOLUTION_MS)) {
-      await users.touch(identity.user.name).catch(() => {})
+      await d.users.touch(identity.user.name).catch(() => {})
     }
     await next()
   }
 }
 
 const ACTIVITY_RESOLUTION_MS = 60_000
-
-export function currentUser(c: Context<HubEnv>): Identity {
-  const id = c.var.identity
-  if (!id) throw new Unauthorized()
-  return id
-}
-
-/** The caller may act on user `name`'s servers: themselves, or an admin. */
-export function requireSelfOrAdmin(c: Context<HubEnv>, name: string): Identity {
-  const id = currentUser(c)
-  if (id.user.name !== name && !id.user.admin) throw new Forbidden(`not allowed to act on user ${name}`)
-  return id
-}
-
-export function requireAdmin(c: Context<HubEnv>): Identity {
-  const id = currentUser(c)
-  if (!id.user.admin) throw new Forbidden('admin only')
-  return id
-}

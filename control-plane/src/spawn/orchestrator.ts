@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { request } from 'undici'
-import type { Spawner, SpawnerState } from '../../../spawners/src/spawner'
+import type { Json, Spawner, SpawnerState } from '../../../spawners/src/spawner'
 import { BadRequest, FencedOut, SpawnFailed } from '../errors'
 import type { Logger } from '../log'
 import type { KeyNames } from '../state/keys'
@@ -110,7 +110,7 @@ export class Orchestrator {
    * Starts a server. Resolves 'ready' when it answered within slowSpawnTimeoutSec, else 'pending'
    * (the spawn goes on in the background). Throws BadRequest when it is running or pending.
    */
-  async start(user: string, server: string, options: Record<string, never> = {}): Promise<'ready' | 'pending'> {
+  async start(user: string, server: string, options: { [k: string]: Json } = {}): Promise<'ready' | 'pending'> {
     checkServerName(server)
     if (server && !this.o.allowNamedServers) throw new BadRequest('named servers are not enabled on this hub', 'named_servers_disabled')
     if (server && this.o.namedServerLimitPerUser > 0) {
@@ -154,7 +154,7 @@ export class Orchestrator {
     await this.inflight.get(this.ref(user, server))?.catch(() => {})
   }
 
-  private async spawn(user: string, server: string, options: Record<string, never>, lock: HeldLock): Promise<void> {
+  private async spawn(user: string, server: string, options: { [k: string]: Json }, lock: HeldLock): Promise<void> {
     const { servers, progress, tokens, spawner, log } = this.d
     const baseUrl = serverBaseUrl(user, server)
     const userLogDir = join(this.o.logDir, encodeURIComponent(user))
@@ -174,7 +174,7 @@ export class Orchestrator {
     try {
       await servers.save(user, server, guard, {
         // the secret is recorded now, so another replica can take the spawn over if this one dies
-        state: 'pending', started: new Date().toISOString(), stopped: null, message: '', failed: false, log: logFile, url: '', target: '', spawner: null, token: secret,
+        state: 'pending', started: new Date().toISOString(), stopped: null, message: '', failed: false, log: logFile, url: '', target: '', spawner: null, token: secret, userOptions: options,
       })
       await lock.check()
       await progress.reset(user, server)

@@ -34,6 +34,10 @@ export function keyNames(prefix: string) {
     activity: `${prefix}activity`,
     tokenExpiry: `${prefix}token-expiry`,
     sessionExpiry: `${prefix}session-expiry`,
+    groups: `${prefix}groups`,
+    group: (name: string) => `${prefix}group:${name}`,
+    groupMembers: (name: string) => `${prefix}group-members:${name}`,
+    userGroups: (user: string) => `${prefix}user-groups:${user}`,
   }
 }
 export type KeyNames = ReturnType<typeof keyNames>

@@ -31,6 +31,8 @@ export interface ServerRecord {
   log: string
   message: string
   failed: boolean
+  /** What the start request asked for (JupyterHub's user_options). */
+  userOptions: Record<string, unknown> | null
 }
 
 type Fields = Partial<Omit<ServerRecord, 'user' | 'name'>>
@@ -39,8 +41,8 @@ function toHash(f: Fields): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(f)) {
     if (v === undefined) continue
-    const key = k === 'lastActivity' ? 'last_activity' : k
-    out[key] = k === 'spawner' ? JSON.stringify(v) : typeof v === 'boolean' ? (v ? '1' : '0') : v === null ? '' : String(v)
+    const key = k === 'lastActivity' ? 'last_activity' : k === 'userOptions' ? 'user_options' : k
+    out[key] = k === 'spawner' || k === 'userOptions' ? JSON.stringify(v) : typeof v === 'boolean' ? (v ? '1' : '0') : v === null ? '' : String(v)
   }
   return out
 }
@@ -61,6 +63,7 @@ function fromHash(user: string, name: string, h: Record<string, string>): Server
     log: h.log ?? '',
     message: h.message ?? '',
     failed: h.failed === '1',
+    userOptions: h.user_options ? (JSON.parse(h.user_options) as Record<string, unknown>) : null,
   }
 }
 

@@ -15,7 +15,14 @@ export interface TokenRecord {
   created: string
   expiresAt: string | null
   lastActivity: string | null
+  /** Raw scopes as requested (`inherit` = everything the owner may do). */
+  scopes: string[]
+  /** The login session it was issued in (OAuth tokens), if any. */
+  sessionId: string | null
 }
+
+/** What a token gets when nobody asked for less: JupyterHub's `token` and `server` roles. */
+export const DEFAULT_TOKEN_SCOPES = { api: ['inherit'], server: ['users:activity!user', 'access:servers!server'] } as const
 
 function fromHash(h: Record<string, string>): TokenRecord | undefined {
   if (!h.id) return undefined
@@ -28,8 +35,14 @@ function fromHash(h: Record<string, string>): TokenRecord | undefined {
     created: h.created,
     expiresAt: h.expires_at ? new Date(Number(h.expires_at) * 1000).toISOString() : null,
     lastActivity: h.last_activity || null,
+    scopes: h.scopes ? JSON.parse(h.scopes) : [...DEFAULT_TOKEN_SCOPES[h.kind === 'server' ? 'server' : 'api']],
+    sessionId: h.session_id || null,
   }
 }
+
+const TOUCH_SCRIPT = `
+if redis.call('HEXISTS', KEYS[1], 'id') == 1 then redis.call('HSET', KEYS[1], 'last_activity', ARGV[1]) end
+return 0`
 
 export class Tokens {
   constructor(
@@ -41,7 +54,7 @@ export class Tokens {
   /** Makes a new token for user; the returned `token` is never stored. */
   async issue(
     user: string,
-    opts: { note?: string; expiresInSec?: number; kind?: 'api' | 'server'; server?: string } = {},
+    opts: { note?: string; expiresInSec?: number; kind?: 'api' | 'server'; server?: string; scopes?: readonly string[]; sessionId?: string } = {},
   ): Promise<{ token: string; record: TokenRecord }> {
     const token = randomBytes(24).toString('base64url')
     const id = 'a' + randomBytes(6).toString('hex')
@@ -56,6 +69,8 @@ export class Tokens {
       note: opts.note ?? '',
       created: new Date().toISOString(),
       expires_at: expiresAt ? String(expiresAt) : '',
+      scopes: JSON.stringify(opts.scopes ?? DEFAULT_TOKEN_SCOPES[opts.kind ?? 'api']),
+      session_id: opts.sessionId ?? '',
     }
     const m = this.redis.multi().hset(this.keys.token(id), fields).sadd(this.keys.userTokens(user), id).hset(this.keys.tokenByDigest, digest, id)
     if (expiresAt) m.zadd(this.keys.tokenExpiry, expiresAt, id) // removed by sweepExpired
@@ -71,6 +86,15 @@ export class Tokens {
     const rec = fromHash(await this.redis.hgetall(this.keys.token(id)))
     if (!rec || (rec.expiresAt && Date.parse(rec.expiresAt) <= Date.now())) return undefined
     return rec
+  }
+
+  async get(id: string): Promise<TokenRecord | undefined> {
+    return fromHash(await this.redis.hgetall(this.keys.token(id)))
+  }
+
+  /** Notes that the token was used (ISO time; callers limit how often). */
+  async touch(id: string, when = new Date()): Promise<void> {
+    await this.redis.eval(TOUCH_SCRIPT, 1, this.keys.token(id), when.toISOString())
   }
 
   async list(user: string): Promise<TokenRecord[]> {
@@ -107,6 +131,16 @@ export class Tokens {
   /** Revokes every token of user (the user is being deleted). */
   async revokeAll(user: string): Promise<void> {
     for (const t of await this.list(user)) await this.revoke(t.id)
+  }
+
+  /** Gives every token of `from` to `to` (a renamed user); the proxy's view follows. */
+  async reassign(from: string, to: string): Promise<void> {
+    for (const id of await this.redis.smembers(this.keys.userTokens(from))) {
+      const h = await this.redis.hgetall(this.keys.token(id))
+      if (!h.id) continue
+      await this.redis.multi().hset(this.keys.token(id), 'user', to).sadd(this.keys.userTokens(to), id).srem(this.keys.userTokens(from), id).exec()
+      await this.tables.set('tokens', h.digest, { user: to, expires_at: Number(h.expires_at || 0) })
+    }
   }
 
   /** Revokes every token of user that belongs to server (kind 'server'). */

@@ -99,6 +99,19 @@ export class Users {
     await this.tables.del('users', name)
   }
 
+  /** Moves the record to a new name (Conflict when taken); the proxy's view follows. */
+  async rename(from: string, to: string): Promise<void> {
+    const h = await this.redis.hgetall(this.keys.user(from))
+    if (!h.name) throw new NotFound(`user ${from} not found`)
+    if (!(await this.redis.hsetnx(this.keys.user(to), 'name', to))) throw new Conflict(`user ${to} already exists`)
+    const { name: _, ...fields } = h
+    await this.redis.multi().hset(this.keys.user(to), fields).zadd(this.keys.users, 0, to).del(this.keys.user(from)).zrem(this.keys.users, from).exec()
+    await this.tables.apply([
+      { table: 'users', key: to, value: { admin: h.admin === '1' } },
+      { table: 'users', key: from, delete: true },
+    ])
+  }
+
   /** Raises the user's last_activity to when (never lowers it; no-op for a user that is gone). */
   async touch(name: string, when = new Date()): Promise<void> {
     await this.redis.eval(TOUCH_SCRIPT, 1, this.keys.user(name), when.toISOString())

@@ -1,4 +1,5 @@
-// Deleting a user: servers stopped and forgotten, sessions and tokens revoked on every proxy, record gone.
+// Deleting a user: servers stopped and forgotten, sessions and tokens revoked on every proxy, group
+// memberships dropped, record gone.
 import type { Deps } from '../deps'
 
 // The record goes first, so the user can neither log in nor start anything while the rest is undone.
@@ -7,6 +8,7 @@ export async function deleteUser(d: Deps, name: string): Promise<void> {
   await d.users.remove(name)
   await d.sessions.revokeAll(name)
   await d.tokens.revokeAll(name)
+  await d.groups.forgetUser(name)
   for (const s of await d.servers.list(name)) await d.orchestrator.stop(name, s.name, { remove: true })
   d.log.info('deleted user', { user: name })
 }

@@ -1,0 +1,22 @@
+// GET /hub/api (version, for anyone) and GET /hub/api/info (read:hub).
+import { Hono } from 'hono'
+import type { HubEnv } from '../http/env'
+import { need } from '../http/authorize'
+import { VERSION } from '../version'
+
+export function infoApi(): Hono<HubEnv> {
+  const app = new Hono<HubEnv>()
+  app.get('/', (c) => c.json({ version: VERSION }))
+  app.get('/info', async (c) => {
+    need(c, 'read:hub')
+    const { config } = c.var.deps
+    return c.json({
+      version: VERSION,
+      python: null,
+      sys_executable: process.execPath,
+      authenticator: { class: config.auth.kind, version: VERSION },
+      spawner: { class: config.spawner.kind, version: VERSION },
+    })
+  })
+  return app
+}

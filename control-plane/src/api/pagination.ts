@@ -1,0 +1,31 @@
+// JupyterHub's list paging: offset/limit query parameters, and the
+// application/jupyterhub-pagination+json envelope for clients that ask for it.
+import type { Context } from 'hono'
+import type { HubEnv } from '../http/env'
+import { BadRequest } from '../errors'
+
+export const PAGINATION_TYPE = 'application/jupyterhub-pagination+json'
+const DEFAULT_LIMIT = 50
+export const MAX_LIMIT = 200
+
+export function intParam(c: Context<HubEnv>, name: string, fallback: number, min: number): number {
+  const raw = c.req.query(name)
+  if (raw === undefined || raw === '') return fallback
+  if (!/^\d{1,15}$/.test(raw) || Number(raw) < min) throw new BadRequest(`${name} must be an integer >= ${min}`)
+  return Number(raw)
+}
+
+export function pageParams(c: Context<HubEnv>): { offset: number; limit: number } {
+  return { offset: intParam(c, 'offset', 0, 0), limit: Math.min(intParam(c, 'limit', DEFAULT_LIMIT, 1), MAX_LIMIT) }
+}
+
+/** The response for one page: a bare list, or the envelope when the client accepts it. */
+export function pageResponse(c: Context<HubEnv>, items: unknown[], p: { offset: number; limit: number; total: number }, extra: Record<string, string> = {}) {
+  if (!(c.req.header('accept') ?? '').includes(PAGINATION_TYPE)) return c.json(items)
+  const next = p.offset + p.limit
+  const url = `${c.req.path}?${new URLSearchParams({ offset: String(next), limit: String(p.limit), ...extra })}`
+  return c.json({
+    items,
+    _pagination: { offset: p.offset, limit: p.limit, total: p.total, next: next < p.total ? { offset: next, limit: p.limit, url } : null },
+  })
+}

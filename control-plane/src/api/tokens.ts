@@ -1,0 +1,102 @@
+// /hub/api/users/{name}/tokens[/{token_id}]: list, issue (with note, expiry and scopes no wider
+// than both the caller's and the owner's), read and revoke API tokens.
+import { Hono, type Context } from 'hono'
+import type { HubEnv } from '../http/env'
+import { need, userTarget } from '../http/authorize'
+import type { Deps } from '../deps'
+import { BadRequest, Forbidden, NotFound } from '../errors'
+import type { TokenRecord } from '../state/tokens'
+import type { UserRecord } from '../state/users'
+import { expand, intersect, scopeProblem, toStrings, type ScopeSet } from '../scopes/scope-set'
+import { tokenScopes, userScopes } from '../scopes/resolve'
+import { jsonBody } from './body'
+
+type C = Context<HubEnv>
+
+export async function tokenModel(d: Deps, t: TokenRecord, owner: UserRecord) {
+  const scopes = await tokenScopes(d, t, owner, userScopes(d, owner, await d.groups.ofUser(owner.name)))
+  return {
+    id: t.id,
+    kind: 'api_token',
+    user: t.user,
+    service: null,
+    roles: [],
+    scopes: toStrings(scopes),
+    note: t.note,
+    created: t.created,
+    expires_at: t.expiresAt,
+    last_activity: t.lastActivity,
+    session_id: t.sessionId,
+    oauth_client: t.kind === 'server' ? `Server at ${t.server ? `/user/${t.user}/${t.server}/` : `/user/${t.user}/`}` : 'JupyterHub',
+  }
+}
+
+async function owner(c: C, scope: string): Promise<UserRecord> {
+  const name = c.req.param('name')!
+  need(c, scope, await userTarget(c, name, scope))
+  const u = await c.var.deps.users.get(name)
+  if (!u) throw new NotFound(`user ${name} not found`)
+  return u
+}
+
+async function exceeds(requested: ScopeSet, held: ScopeSet, d: Deps): Promise<string[]> {
+  const granted = new Set(toStrings(await intersect(requested, held, (u) => d.groups.ofUser(u))))
+  return toStrings(requested).filter((s) => !granted.has(s))
+}
+
+export function tokenApi(): Hono<HubEnv> {
+  const app = new Hono<HubEnv>()
+
+  app.get('/:name/tokens', async (c) => {
+    const u = await owner(c, 'read:tokens')
+    const d = c.var.deps
+    return c.json({ api_tokens: await Promise.all((await d.tokens.list(u.name)).map((t) => tokenModel(d, t, u))) })
+  })
+
+  app.post('/:name/tokens', async (c) => {
+    const u = await owner(c, 'tokens')
+    const me = c.var.identity!
+    const d = c.var.deps
+    const body = await jsonBody(c, { expires_in: 'number', note: 'string', scopes: 'string[]', roles: 'string[]' })
+    if (body.expires_in !== undefined && !(body.expires_in > 0)) throw new BadRequest('expires_in must be a positive number of seconds')
+    if (body.note !== undefined && body.note.length > 1000) throw new BadRequest('note is longer than 1000 characters')
+    let scopes = body.scopes
+    if (body.roles?.length) {
+      // deprecated in JupyterHub, still accepted: the roles' scopes
+      const unknown = body.roles.filter((r) => !d.roles.byName.has(r))
+      if (unknown.length) throw new BadRequest(`unknown role: ${unknown.join(', ')}`)
+      scopes = [...(scopes ?? []), ...body.roles.flatMap((r) => d.roles.byName.get(r)!.scopes)]
+    }
+    scopes = scopes?.length ? [...new Set(scopes)] : ['inherit']
+    const bad = scopes.map(scopeProblem).find((p) => p)
+    if (bad) throw new BadRequest(bad)
+    if (!scopes.includes('inherit') || me.user.name !== u.name) {
+      const requested = scopes.includes('inherit') ? userScopes(d, u, await d.groups.ofUser(u.name)) : expand(scopes, { kind: 'user', name: u.name })
+      const beyond = await exceeds(requested, me.scopes, d)
+      if (beyond.length) throw new Forbidden(`not assigning requested scopes ${beyond.join(', ')} not held by ${me.user.name}`)
+    }
+    const note = body.note ?? `Requested via api${me.user.name !== u.name ? ` by user ${me.user.name}` : ''}`
+    const { token, record } = await d.tokens.issue(u.name, { note, expiresInSec: body.expires_in, scopes })
+    d.log.info('issued token', { user: u.name, token_id: record.id, by: me.user.name })
+    return c.json({ ...(await tokenModel(d, record, u)), token }, 201)
+  })
+
+  app.get('/:name/tokens/:id', async (c) => {
+    const u = await owner(c, 'read:tokens')
+    const d = c.var.deps
+    const t = await d.tokens.get(c.req.param('id'))
+    if (!t || t.user !== u.name) throw new NotFound(`no such token ${c.req.param('id')} for user ${u.name}`)
+    return c.json(await tokenModel(d, t, u))
+  })
+
+  app.delete('/:name/tokens/:id', async (c) => {
+    const u = await owner(c, 'tokens')
+    const d = c.var.deps
+    const t = await d.tokens.get(c.req.param('id'))
+    if (!t || t.user !== u.name) throw new NotFound(`no such token ${c.req.param('id')} for user ${u.name}`)
+    await d.tokens.revoke(t.id)
+    return c.body(null, 204)
+  })
+
+  return app
+}

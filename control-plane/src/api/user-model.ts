@@ -1,0 +1,77 @@
+// The user and server models of JupyterHub's REST API, showing only the fields the caller's scopes
+// allow (as JupyterHub's access map does).
+import type { Deps } from '../deps'
+import type { UserRecord } from '../state/users'
+import type { ServerRecord } from '../state/servers'
+import { progressUrl, serverBaseUrl } from '../spawn/orchestrator'
+import { latest } from '../state/activity'
+import { has, type ScopeSet } from '../scopes/scope-set'
+
+const ACCESS: Record<string, readonly string[]> = {
+  'read:users': ['kind', 'name', 'admin', 'roles', 'groups', 'server', 'pending', 'created', 'last_activity'],
+  'read:users:name': ['kind', 'name', 'admin'],
+  'read:users:groups': ['kind', 'name', 'groups'],
+  'read:users:activity': ['kind', 'name', 'last_activity'],
+  'read:servers': ['kind', 'name', 'servers'],
+  'read:roles:users': ['kind', 'name', 'roles', 'admin'],
+}
+
+export const USER_READ_SCOPES = Object.keys(ACCESS)
+
+export function serverModel(u: string, s: ServerRecord, seen: number | undefined) {
+  const active = s.state !== 'stopped'
+  return {
+    name: s.name,
+    ready: s.state === 'running',
+    pending: s.state === 'pending' ? 'spawn' : s.state === 'stopping' ? 'stop' : null,
+    stopped: !active,
+    url: serverBaseUrl(u, s.name),
+    progress_url: progressUrl(u, s.name),
+    started: active ? s.started : null,
+    last_activity: latest(s.lastActivity, seen, s.started), // a start is activity, as in JupyterHub
+    state: {},
+    user_options: s.userOptions ?? {},
+  }
+}
+
+export interface ModelOptions {
+  /** The caller's scopes; the model shows what they allow. Absent: everything. */
+  scopes?: ScopeSet
+  groups?: readonly string[]
+  includeStopped?: boolean
+}
+
+/** The user model, or null when the scopes allow none of it. */
+export async function userModel(d: Deps, u: UserRecord, o: ModelOptions = {}): Promise<Record<string, unknown> | null> {
+  const groups = o.groups ?? (await d.groups.ofUser(u.name))
+  const target = { user: u.name, groups }
+  const allowed = new Set<string>()
+  for (const [scope, fields] of Object.entries(ACCESS)) if (!o.scopes || has(o.scopes, scope, target)) fields.forEach((f) => allowed.add(f))
+  if (allowed.size === 0) return null
+
+  const records = await d.servers.list(u.name)
+  const seen = await d.activity.ofUser(u.name, records.map((s) => s.name))
+  const def = records.find((s) => s.name === '' && s.state !== 'stopped')
+  const full: Record<string, unknown> = {
+    kind: 'user',
+    name: u.name,
+    admin: u.admin,
+    roles: d.roles.ofUser(u.name, u.admin, groups),
+    groups,
+    server: def?.state === 'running' ? serverBaseUrl(u.name, '') : null,
+    pending: def?.state === 'pending' ? 'spawn' : def?.state === 'stopping' ? 'stop' : null,
+    created: u.created,
+    last_activity: latest(u.lastActivity, ...seen.values()),
+  }
+  const model: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(full)) if (allowed.has(k)) model[k] = v
+
+  const servers: Record<string, unknown> = {}
+  for (const s of records) {
+    if (s.state === 'stopped' && !o.includeStopped) continue
+    if (o.scopes && !has(o.scopes, 'read:servers', { ...target, server: `${u.name}/${s.name}` })) continue
+    servers[s.name] = serverModel(u.name, s, seen.get(s.name))
+  }
+  if (allowed.has('servers') || Object.keys(servers).length) model.servers = servers
+  return model
+}

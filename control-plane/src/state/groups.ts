@@ -1,0 +1,112 @@
+// Groups: a name, free-form properties and members. Membership is kept both ways (group → users,
+// user → groups) in one MULTI so neither side is seen without the other.
+import type { Redis } from 'ioredis'
+import { BadRequest, Conflict, NotFound } from '../errors'
+import type { KeyNames } from './keys'
+
+export interface GroupRecord {
+  name: string
+  properties: Record<string, unknown>
+  users: string[]
+}
+
+/** A readable reason when a group name is unusable (undefined when fine). */
+export function groupNameProblem(name: string): string | undefined {
+  if (name.length < 1 || name.length > 255) return 'group names are 1 to 255 characters'
+  if (/[\u0000-\u001f\u007f/\\]/.test(name) || name === '.' || name === '..') return `invalid group name ${JSON.stringify(name)}: no slashes, control characters, "." or ".."`
+  if (name.trim() !== name) return 'group names may not start or end with spaces'
+  return undefined
+}
+
+export class Groups {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: KeyNames,
+  ) {}
+
+  async get(name: string): Promise<GroupRecord | undefined> {
+    const [[, h], [, members]] = (await this.redis.multi().hgetall(this.keys.group(name)).smembers(this.keys.groupMembers(name)).exec()) as [
+      [null, Record<string, string>],
+      [null, string[]],
+    ]
+    if (!h.name) return undefined
+    return { name: h.name, properties: JSON.parse(h.properties || '{}'), users: members.sort() }
+  }
+
+  async require(name: string): Promise<GroupRecord> {
+    const g = await this.get(name)
+    if (!g) throw new NotFound(`group ${name} not found`)
+    return g
+  }
+
+  async names(offset = 0, limit = -1): Promise<string[]> {
+    return this.redis.zrange(this.keys.groups, String(offset), String(limit < 0 ? -1 : offset + limit - 1))
+  }
+
+  async count(): Promise<number> {
+    return this.redis.zcard(this.keys.groups)
+  }
+
+  async ofUser(user: string): Promise<string[]> {
+    return (await this.redis.smembers(this.keys.userGroups(user))).sort()
+  }
+
+  /** Creates the group; Conflict when it exists. Members must be existing users (checked by the caller). */
+  async create(name: string, users: readonly string[] = [], properties: Record<string, unknown> = {}): Promise<void> {
+    const problem = groupNameProblem(name)
+    if (problem) throw new BadRequest(problem, 'invalid_name')
+    if (!(await this.redis.hsetnx(this.keys.group(name), 'name', name))) throw new Conflict(`group ${name} already exists`)
+    const m = this.redis
+      .multi()
+      .hset(this.keys.group(name), { properties: JSON.stringify(properties), created: new Date().toISOString() })
+      .zadd(this.keys.groups, 0, name)
+    this.addTo(m, name, users)
+    await m.exec()
+  }
+
+  async remove(name: string): Promise<void> {
+    const g = await this.require(name)
+    const m = this.redis.multi().del(this.keys.group(name), this.keys.groupMembers(name)).zrem(this.keys.groups, name)
+    for (const u of g.users) m.srem(this.keys.userGroups(u), name)
+    await m.exec()
+  }
+
+  async addUsers(name: string, users: readonly string[]): Promise<void> {
+    await this.require(name)
+    const m = this.redis.multi()
+    this.addTo(m, name, users)
+    await m.exec()
+  }
+
+  async removeUsers(name: string, users: readonly string[]): Promise<void> {
+    await this.require(name)
+    const m = this.redis.multi()
+    for (const u of users) m.srem(this.keys.groupMembers(name), u).srem(this.keys.userGroups(u), name)
+    await m.exec()
+  }
+
+  async setProperties(name: string, properties: Record<string, unknown>): Promise<void> {
+    await this.require(name)
+    await this.redis.hset(this.keys.group(name), 'properties', JSON.stringify(properties))
+  }
+
+  /** Takes a deleted user out of every group. */
+  async forgetUser(user: string): Promise<void> {
+    const groups = await this.ofUser(user)
+    const m = this.redis.multi().del(this.keys.userGroups(user))
+    for (const g of groups) m.srem(this.keys.groupMembers(g), user)
+    await m.exec()
+  }
+
+  /** Moves a renamed user's memberships to the new name. */
+  async renameUser(from: string, to: string): Promise<void> {
+    const groups = await this.ofUser(from)
+    const m = this.redis.multi().del(this.keys.userGroups(from))
+    for (const g of groups) m.srem(this.keys.groupMembers(g), from).sadd(this.keys.groupMembers(g), to).sadd(this.keys.userGroups(to), g)
+    await m.exec()
+  }
+
+  private addTo(m: ReturnType<Redis['multi']>, name: string, users: readonly string[]): void {
+    for (const u of users) m.sadd(this.keys.groupMembers(name), u).sadd(this.keys.userGroups(u), name)
+  }
+}
