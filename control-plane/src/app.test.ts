@@ -122,7 +122,7 @@ describe('sessions', () => {
     expect(res.headers.get('location')).toBe('/hub/login?logged_out=1')
     const replay = new Client('http://hub.test', (url, init) => app.request(url, init))
     replay.jar.set('edgehub-session', cookie)
-    expect((await replay.api('GET', '/user')).status).toBe(401)
+    expect((await replay.api('GET', '/user')).status).toBe(403)
     expect(await deps.tables.get('revoked', sid)).toBeGreaterThan(Date.now() / 1000)
   })
 
@@ -170,17 +170,17 @@ describe('API authentication', () => {
     expect(await json(res)).toEqual({ status: 403, message: 'XSRF check failed: reload the page and try again' })
   })
 
-  it('answers 401 JSON without credentials and 403 for another user', async () => {
-    expect(await json(await app.request('/hub/api/user'))).toEqual({ status: 401, message: 'authentication required' })
+  it("answers 403 JSON without credentials and 404 for another user's model (as JupyterHub)", async () => {
+    expect(await json(await app.request('/hub/api/user'))).toEqual({ status: 403, message: 'Missing or invalid credentials.' })
     const { token } = await deps.tokens.issue('alice')
     const res = await app.request('/hub/api/users/root', { headers: { authorization: `token ${token}` } })
-    expect(res.status).toBe(403)
+    expect(await json(res)).toEqual({ status: 404, message: 'No access to resources or resources not found' })
   })
 
   it('stops accepting a revoked token', async () => {
     const { token, record } = await deps.tokens.issue('alice')
     await deps.tokens.revoke(record.id)
-    expect((await app.request('/hub/api/user', { headers: { authorization: `token ${token}` } })).status).toBe(401)
+    expect((await app.request('/hub/api/user', { headers: { authorization: `token ${token}` } })).status).toBe(403)
   })
 })
 
@@ -228,7 +228,7 @@ describe('change password', () => {
     const good = await c.postForm('/hub/change-password', { old_password: 'carol-password', new_password: 'carol-new-password' })
     expect(await good.text()).toContain('Your password was changed.')
     expect((await c.api('GET', '/user')).status).toBe(200)
-    expect((await elsewhere.api('GET', '/user')).status).toBe(401)
+    expect((await elsewhere.api('GET', '/user')).status).toBe(403)
     expect((await client().login('carol', 'carol-new-password')).status).toBe(302)
   })
 })

@@ -6,6 +6,7 @@ import { buildApp } from './app'
 import { startJobs } from './jobs/leader'
 import { hubJobs } from './jobs'
 import { ConfigError } from './errors'
+import { publishAllAccess } from './scopes/edge'
 
 export async function runHub(opts: { configFile?: string } = {}): Promise<void> {
   const { config } = loadConfig({ file: opts.configFile })
@@ -20,6 +21,7 @@ export async function runHub(opts: { configFile?: string } = {}): Promise<void> 
     const u = await deps.users.get(name)
     if (u && !u.admin) await deps.users.setAdmin(name, true)
   }
+  await publishAllAccess(deps) // configured roles may have changed since the last start
   const leadership = startJobs(deps.redis, deps.keys.leader, hubJobs(deps), log.child('jobs'))
   const app = buildApp(deps, { leadership })
   const server = serve({ fetch: app.fetch, hostname: config.hub.host, port: config.hub.port }, () =>

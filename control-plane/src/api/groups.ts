@@ -1,12 +1,13 @@
 // /hub/api/groups[/{name}[/users|/properties]]: JupyterHub's group endpoints, checked by scope.
 import { Hono, type Context } from 'hono'
 import type { HubEnv } from '../http/env'
-import { need } from '../http/authorize'
+import { need, needSome } from '../http/authorize'
 import type { Deps } from '../deps'
 import { BadRequest, Conflict, NotFound } from '../errors'
 import type { GroupRecord } from '../state/groups'
 import { has, type ScopeSet } from '../scopes/scope-set'
 import { jsonBody } from './body'
+import { publishAccess } from '../scopes/edge'
 import { pageParams, pageResponse } from './pagination'
 
 type C = Context<HubEnv>
@@ -42,13 +43,18 @@ async function existingUsers(d: Deps, names: readonly string[]): Promise<string[
   return [...new Set(names)]
 }
 
+/** Membership changed: the proxy's view of those users follows. */
+async function republish(d: Deps, users: readonly string[]) {
+  for (const u of users) await publishAccess(d, u)
+}
+
 const show = async (c: C, name: string) => c.json(groupModel(c.var.deps, await c.var.deps.groups.require(name), c.var.identity!.scopes))
 
 export function groupApi(): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
 
   app.get('/', async (c) => {
-    const id = need(c, 'list:groups')
+    const id = needSome(c, 'list:groups')
     const d = c.var.deps
     const { offset, limit } = pageParams(c)
     let names: string[]
@@ -75,6 +81,7 @@ export function groupApi(): Hono<HubEnv> {
     for (const n of names) if (await d.groups.get(n)) throw new Conflict(`group ${n} already exists`)
     const users = await existingUsers(d, body.users ?? [])
     for (const n of names) await d.groups.create(n, users)
+    await republish(d, users)
     const created = await Promise.all(names.map((n) => d.groups.require(n)))
     return c.json(created.map((g) => groupModel(d, g)), 201)
   })
@@ -87,13 +94,16 @@ export function groupApi(): Hono<HubEnv> {
     const d = c.var.deps
     const body = await jsonBody(c, { users: 'string[]', properties: 'object' })
     if (await d.groups.get(name)) throw new Conflict(`group ${name} already exists`)
-    await d.groups.create(name, await existingUsers(d, body.users ?? []), body.properties ?? {})
+    const users = await existingUsers(d, body.users ?? [])
+    await d.groups.create(name, users, body.properties ?? {})
+    await republish(d, users)
     return c.json(groupModel(d, await d.groups.require(name)), 201)
   })
 
   app.delete('/:name', async (c) => {
     const g = await scopedGroup(c, ['delete:groups'])
     await c.var.deps.groups.remove(g.name)
+    await republish(c.var.deps, g.users)
     return c.body(null, 204)
   })
 
@@ -101,7 +111,9 @@ export function groupApi(): Hono<HubEnv> {
     const g = await scopedGroup(c, ['groups'])
     const d = c.var.deps
     const body = await jsonBody(c, { users: 'string[]' }, { required: true })
-    await d.groups.addUsers(g.name, await existingUsers(d, body.users ?? []))
+    const users = await existingUsers(d, body.users ?? [])
+    await d.groups.addUsers(g.name, users)
+    await republish(d, users)
     return show(c, g.name)
   })
 
@@ -109,6 +121,7 @@ export function groupApi(): Hono<HubEnv> {
     const g = await scopedGroup(c, ['groups'])
     const body = await jsonBody(c, { users: 'string[]' }, { required: true })
     await c.var.deps.groups.removeUsers(g.name, body.users ?? [])
+    await republish(c.var.deps, body.users ?? [])
     return show(c, g.name)
   })
 

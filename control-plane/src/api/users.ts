@@ -1,7 +1,7 @@
 // /hub/api/user and /hub/api/users[/{name}[/activity]]: JupyterHub's user endpoints, checked by scope.
 import { Hono, type Context } from 'hono'
 import type { HubEnv } from '../http/env'
-import { currentUser, need, userTarget } from '../http/authorize'
+import { currentUser, need, needSome, userTarget } from '../http/authorize'
 import type { Deps } from '../deps'
 import { BadRequest, Conflict, NotFound } from '../errors'
 import { checkUsername } from '../../../auth/src/policy'
@@ -42,7 +42,7 @@ function serverState(model: Record<string, unknown>): { active: boolean; ready: 
 }
 
 async function listUsers(c: C) {
-  const id = need(c, 'list:users')
+  const id = needSome(c, 'list:users')
   const d = c.var.deps
   const { offset, limit } = pageParams(c)
   const state = c.req.query('state') || undefined

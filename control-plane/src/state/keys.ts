@@ -1,6 +1,6 @@
 // Redis key names: the contract with proxy/lua/edgehub/keys.lua (see docs/redis-schema.md).
 
-export const PROXY_TABLES = ['routes', 'keys', 'tokens', 'revoked', 'users', 'settings'] as const
+export const PROXY_TABLES = ['routes', 'keys', 'tokens', 'revoked', 'users', 'access', 'settings'] as const
 export type ProxyTable = (typeof PROXY_TABLES)[number]
 
 export const SESSION_COOKIE = 'edgehub-session'

@@ -5,6 +5,7 @@ import { NotFound } from '../errors'
 import type { KeyNames } from './keys'
 import type { ProxyTables } from './proxy-tables'
 import { tokenDigest } from './token-digest'
+import { tokenEdgeGrant } from '../scopes/edge'
 
 export interface TokenRecord {
   id: string
@@ -38,6 +39,12 @@ function fromHash(h: Record<string, string>): TokenRecord | undefined {
     scopes: h.scopes ? JSON.parse(h.scopes) : [...DEFAULT_TOKEN_SCOPES[h.kind === 'server' ? 'server' : 'api']],
     sessionId: h.session_id || null,
   }
+}
+
+/** The proxy's view of a token: its owner, expiry and, unless it inherits, its own access:servers. */
+function edgeEntry(user: string, expiresAt: number, scopesJson: string | undefined, server: string) {
+  const access = scopesJson ? tokenEdgeGrant(JSON.parse(scopesJson), user, server) : undefined
+  return access === undefined ? { user, expires_at: expiresAt } : { user, expires_at: expiresAt, access }
 }
 
 const TOUCH_SCRIPT = `
@@ -75,7 +82,7 @@ export class Tokens {
     const m = this.redis.multi().hset(this.keys.token(id), fields).sadd(this.keys.userTokens(user), id).hset(this.keys.tokenByDigest, digest, id)
     if (expiresAt) m.zadd(this.keys.tokenExpiry, expiresAt, id) // removed by sweepExpired
     await m.exec()
-    await this.tables.set('tokens', digest, { user, expires_at: expiresAt })
+    await this.tables.set('tokens', digest, edgeEntry(user, expiresAt, fields.scopes, fields.server))
     return { token, record: fromHash(fields)! }
   }
 
@@ -139,7 +146,7 @@ export class Tokens {
       const h = await this.redis.hgetall(this.keys.token(id))
       if (!h.id) continue
       await this.redis.multi().hset(this.keys.token(id), 'user', to).sadd(this.keys.userTokens(to), id).srem(this.keys.userTokens(from), id).exec()
-      await this.tables.set('tokens', h.digest, { user: to, expires_at: Number(h.expires_at || 0) })
+      await this.tables.set('tokens', h.digest, edgeEntry(to, Number(h.expires_at || 0), h.scopes, h.server ?? ''))
     }
   }
 

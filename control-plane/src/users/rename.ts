@@ -3,6 +3,7 @@
 // stopped servers' records follow the user.
 import type { Deps } from '../deps'
 import { BadRequest } from '../errors'
+import { publishAccess } from '../scopes/edge'
 
 export async function renameUser(d: Deps, from: string, to: string): Promise<void> {
   const servers = await d.servers.list(from)
@@ -13,5 +14,7 @@ export async function renameUser(d: Deps, from: string, to: string): Promise<voi
   await d.tokens.reassign(from, to)
   await d.groups.renameUser(from, to)
   for (const s of servers) await d.servers.remove(from, s.name)
+  await publishAccess(d, from)
+  await publishAccess(d, to)
   d.log.info('renamed user', { user: from, to })
 }

@@ -4,6 +4,7 @@ local ngx = ngx
 local store = require "edgehub.store"
 local identity = require "edgehub.identity"
 local route = require "edgehub.route"
+local grants = require "edgehub.grants"
 local session = require "edgehub.session"
 local pages = require "edgehub.pages"
 local activity = require "edgehub.activity"
@@ -20,15 +21,32 @@ local _M = {}
 local STRIP_COOKIES = { ["edgehub-session"] = true, ["edgehub-xsrf"] = true }
 
 
-local function allowed(user, r)
-    if r.kind == "service" or r.user == user then
+local function groups_of(user)
+    local a = store.get("access", user)
+    return type(a) == "table" and a.groups or nil
+end
+
+
+-- The caller may use route r: a token limited to some servers must cover it, and the user must own
+-- it, be an admin with admin_access, or hold a grant (configured roles) that covers it.
+local function allowed(user, r, tok)
+    if r.kind == "service" then
         return true
     end
-    if store.get("settings", "admin_access") ~= true then
+    if tok and tok.access ~= nil and not grants.covers(tok.access, r.user, r.server, groups_of(r.user)) then
         return false
     end
-    local u = store.get("users", user)
-    return type(u) == "table" and u.admin == true
+    if r.user == user then
+        return true
+    end
+    if store.get("settings", "admin_access") == true then
+        local u = store.get("users", user)
+        if type(u) == "table" and u.admin == true then
+            return true
+        end
+    end
+    local a = store.get("access", user)
+    return type(a) == "table" and grants.covers(a.grants, r.user, r.server, groups_of(r.user))
 end
 
 
@@ -53,7 +71,7 @@ function _M.run()
     end
     local var = ngx.var
     local uri = var.uri
-    local user = identity.resolve(ngx.time())
+    local user, _, tok = identity.resolve(ngx.time())
     if not user then
         if pages.wants_json(uri) then
             return pages.send("login_required", { json = true })
@@ -69,7 +87,7 @@ function _M.run()
         log.err("proxy.access", "invalid route entry", { prefix = prefix, request_id = var.edgehub_request_id })
         return pages.send("bad_route")
     end
-    if not allowed(user, r) then
+    if not allowed(user, r, tok) then
         return pages.send("forbidden", { user = user })
     end
     if r.kind == "user" and uri == prefix .. "logout" then

@@ -92,18 +92,18 @@ function _M.from_authorization(header, now)
     if type(exp) == "number" and exp ~= 0 and exp <= now then
         return nil
     end
-    return rec.user
+    return rec.user, rec
 end
 
 
--- user, how ("token" | "cookie") for the current request, or nil
+-- user, how ("token" | "cookie"), the token's entry (tokens only) for the current request, or nil
 function _M.resolve(now)
     local var = ngx.var
     local auth = var.http_authorization
     if auth then
-        local user = _M.from_authorization(auth, now)
+        local user, rec = _M.from_authorization(auth, now)
         if user then
-            return user, "token"
+            return user, "token", rec
         end
     end
     local cookie = var.http_cookie

@@ -8,7 +8,7 @@ local error = error
 local _M = {}
 
 
-_M.TABLES = { "routes", "keys", "tokens", "revoked", "users", "settings" }
+_M.TABLES = { "routes", "keys", "tokens", "revoked", "users", "access", "settings" }
 
 _M.SESSION_COOKIE = "edgehub-session"
 _M.XSRF_COOKIE = "edgehub-xsrf"

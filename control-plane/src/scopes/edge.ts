@@ -1,0 +1,56 @@
+// What the proxy needs to apply access:servers at the edge (docs/redis-schema.md, "access"): the
+// compact grant of a scope set, per token and per user (with the user's groups).
+import type { Deps } from '../deps'
+import { expand, type ScopeSet } from './scope-set'
+
+export type EdgeGrant = 'all' | { user?: string[]; server?: string[]; group?: string[] }
+
+/** access:servers of `set` in the proxy's form; `{}` when it grants none. */
+export function edgeGrant(set: ScopeSet): EdgeGrant {
+  const f = set.get('access:servers')
+  if (f === 'all') return 'all'
+  const out: { user?: string[]; server?: string[]; group?: string[] } = {}
+  for (const k of ['user', 'server', 'group'] as const) if (f?.[k]?.size) out[k] = [...f[k]!].sort()
+  return out
+}
+
+/** A token's own limit at the edge: none for `inherit` (the user's access applies alone). */
+export function tokenEdgeGrant(scopes: readonly string[], user: string, server: string): EdgeGrant | undefined {
+  if (scopes.includes('inherit')) return undefined
+  return edgeGrant(expand(scopes, { kind: 'user', name: user, server: `${user}/${server}` }))
+}
+
+type D = Pick<Deps, 'groups' | 'roles' | 'tables'>
+
+/**
+ * Writes (or removes) the user's entry in the proxy's access table: groups, and servers beyond the
+ * user's own that configured roles grant. The admin role is left out: the proxy applies it from the
+ * admin flag and the admin_access setting.
+ */
+export async function publishAccess(d: D, name: string): Promise<void> {
+  // by name, whether or not the user exists yet: a user a role names gets it at first login
+  const groups = await d.groups.ofUser(name)
+  const roles = d.roles.ofUser(name, false, groups)
+  const grant = edgeGrant(d.roles.scopes(roles, { kind: 'user', name }))
+  if (grant !== 'all' && grant.user) grant.user = grant.user.filter((n) => n !== name)
+  if (grant !== 'all' && grant.user && !grant.user.length) delete grant.user
+  const empty = grant !== 'all' && !Object.keys(grant).length
+  const cur = await d.tables.get<unknown>('access', name)
+  if (!groups.length && empty) {
+    if (cur !== undefined) await d.tables.del('access', name)
+    return
+  }
+  const value = { groups, grants: grant }
+  if (JSON.stringify(cur) !== JSON.stringify(value)) await d.tables.set('access', name, value)
+}
+
+/** At start: every user a role or group could concern, and every entry written before. */
+export async function publishAllAccess(d: D): Promise<void> {
+  const names = new Set<string>(Object.keys(await d.tables.getAll('access')))
+  for (const r of d.roles.byName.values()) {
+    r.users.forEach((u) => names.add(u))
+    for (const g of r.groups) (await d.groups.get(g))?.users.forEach((u) => names.add(u))
+  }
+  for (const g of await d.groups.names()) (await d.groups.get(g))?.users.forEach((u) => names.add(u))
+  for (const n of names) await publishAccess(d, n)
+}
