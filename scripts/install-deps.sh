@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 packages=(redis-server nginx libnginx-mod-http-lua lua-resty-core lua-resty-lrucache jupyter-notebook python3-ipykernel)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(chromium lua-busted haproxy)
+  packages+=(chromium lua-busted haproxy jupyterhub)
 fi
 
 missing=()

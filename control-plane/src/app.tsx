@@ -17,7 +17,8 @@ import { userApi } from './api/users'
 import { tokenApi } from './api/tokens'
 import { groupApi } from './api/groups'
 import { infoApi } from './api/info'
-import { VERSION } from './version'
+import { oauthRoutes } from './oauth/routes'
+import { JUPYTERHUB_API_VERSION, VERSION } from './version'
 
 export { VERSION } from './version'
 
@@ -54,7 +55,15 @@ export function buildApp(deps: Deps, opts: { leadership?: Leadership } = {}): Ho
   api.route('/users', tokenApi())
   api.route('/groups', groupApi())
   api.all('*', (c) => c.json({ status: 404, message: `no API endpoint ${c.req.method} ${c.req.path}` }, 404))
-  app.get('/hub/api/', (c) => c.json({ version: VERSION })) // with or without the slash, as JupyterHub
+  app.use('/hub/api/*', async (c, next) => {
+    await next()
+    c.header('X-JupyterHub-Version', JUPYTERHUB_API_VERSION)
+  })
+  app.get('/hub/api', (c) => c.json({ version: JUPYTERHUB_API_VERSION }, 200, { 'X-JupyterHub-Version': JUPYTERHUB_API_VERSION }))
+  app.get('/hub/api/', (c) => c.json({ version: JUPYTERHUB_API_VERSION })) // with or without the slash, as JupyterHub
+  // OAuth: a page and a form of its own (XSRF in the form), and a token endpoint for clients
+  app.use('/hub/api/oauth2/*', async (c, next) => xsrfCookie(isSecure(c))(c, next))
+  app.route('/hub/api/oauth2', oauthRoutes())
   app.route('/hub/api', api)
 
   app.use('/hub/*', async (c, next) => xsrfCookie(isSecure(c))(c, next))
@@ -74,7 +83,8 @@ export function buildApp(deps: Deps, opts: { leadership?: Leadership } = {}): Ho
       deps.log.error('request failed', { request_id: c.var.requestId, path: c.req.path, err })
     }
     if (status === 503) c.header('Retry-After', '2')
-    if (c.req.path.startsWith('/hub/api')) return c.json({ status, message }, status as 500)
+    // the OAuth authorize endpoint is a page a browser shows
+    if (c.req.path.startsWith('/hub/api') && !c.req.path.startsWith('/hub/api/oauth2/authorize')) return c.json({ status, message }, status as 500)
     const user = c.var.identity?.user
     return c.html(<ErrorPage status={status} message={sentence(message)} user={user} />, status as 500)
   })

@@ -16,6 +16,8 @@ import { Orchestrator } from './spawn/orchestrator'
 import { Activity } from './state/activity'
 import { Groups } from './state/groups'
 import { Roles } from './scopes/roles'
+import { OAuthClients } from './oauth/clients'
+import { OAuthCodes } from './oauth/codes'
 import type { Authenticator } from '../../auth/src/authenticator'
 import { createNativeAuthenticator } from '../../auth/src/native'
 import { createDummyAuthenticator } from '../../auth/src/dummy'
@@ -32,6 +34,8 @@ export interface Deps {
   tokens: Tokens
   groups: Groups
   roles: Roles
+  oauthClients: OAuthClients
+  oauthCodes: OAuthCodes
   servers: Servers
   cookieKeys: CookieKeys
   sessions: Sessions
@@ -122,7 +126,9 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
   const users = new Users(redis, keys, tables)
   const tokens = new Tokens(redis, keys, tables)
   const groups = new Groups(redis, keys)
-  const roles = new Roles(config.roles)
+  const roles = new Roles(config.roles, config.proxy.adminAccess)
+  const oauthClients = new OAuthClients(redis, keys)
+  const oauthCodes = new OAuthCodes(redis, keys)
   const servers = new Servers(redis, keys)
   const cookieKeys = new CookieKeys(redis, keys, tables)
   const sessions = new Sessions(redis, keys, tables, cookieKeys, config.sessions.maxAgeSec)
@@ -132,7 +138,7 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
   const spawner = createLocalProcessSpawner({ ...lp, dataDir: config.dataDir, log: log.child('spawner.local-process') })
   const pub = publicUrl(config)
   const orchestrator = new Orchestrator(
-    { redis, keys, servers, tables, tokens, progress, activity, spawner, log: log.child('spawn') },
+    { redis, keys, servers, tables, tokens, oauthClients, progress, activity, spawner, log: log.child('spawn') },
     {
       startTimeoutSec: config.spawner.startTimeoutSec,
       httpTimeoutSec: config.spawner.httpTimeoutSec,
@@ -154,7 +160,7 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
       : undefined
   const authenticator = native ?? createDummyAuthenticator(config.auth.dummy)
   return {
-    config, log, redis, keys, tables, users, tokens, groups, roles, servers, cookieKeys, sessions, progress, activity, spawner, orchestrator, authenticator, native, publicUrl: pub, hubId,
+    config, log, redis, keys, tables, users, tokens, groups, roles, oauthClients, oauthCodes, servers, cookieKeys, sessions, progress, activity, spawner, orchestrator, authenticator, native, publicUrl: pub, hubId,
     async close() {
       if (!opts.redis) redis.disconnect()
     },

@@ -2,16 +2,17 @@
 import { Hono } from 'hono'
 import type { HubEnv } from '../http/env'
 import { need } from '../http/authorize'
-import { VERSION } from '../version'
+import { JUPYTERHUB_API_VERSION, VERSION } from '../version'
 
 export function infoApi(): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
-  app.get('/', (c) => c.json({ version: VERSION }))
+  app.get('/', (c) => c.json({ version: JUPYTERHUB_API_VERSION }))
   app.get('/info', async (c) => {
     need(c, 'read:hub')
     const { config } = c.var.deps
     return c.json({
-      version: VERSION,
+      version: JUPYTERHUB_API_VERSION,
+      edgehub: { version: VERSION },
       python: null,
       sys_executable: process.execPath,
       authenticator: { class: config.auth.kind, version: VERSION },

@@ -32,7 +32,14 @@ export const DEFAULT_ROLES: readonly Role[] = [
 export class Roles {
   readonly byName = new Map<string, Role>()
 
-  constructor(configured: Config['roles']) {
+  /**
+   * adminAccess false (proxy.adminAccess, the default) keeps admins out of other users' servers, at
+   * the proxy and in OAuth: the admin role then lacks access:servers.
+   */
+  constructor(
+    configured: Config['roles'],
+    private readonly adminAccess = true,
+  ) {
     for (const r of DEFAULT_ROLES) this.byName.set(r.name, r)
     for (const r of configured) this.byName.set(r.name, r)
   }
@@ -57,6 +64,12 @@ export class Roles {
   }
 
   scopes(roleNames: readonly string[], owner: Owner): ScopeSet {
-    return union(...roleNames.map((n) => expand(this.byName.get(n)?.scopes ?? [], owner)))
+    return union(
+      ...roleNames.map((n) => {
+        const set = expand(this.byName.get(n)?.scopes ?? [], owner)
+        if (n === 'admin' && !this.adminAccess) set.delete('access:servers')
+        return set
+      }),
+    )
   }
 }

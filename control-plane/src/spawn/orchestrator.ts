@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { request } from 'undici'
+import { serverClientId, type OAuthClients } from '../oauth/clients'
 import type { Json, Spawner, SpawnerState } from '../../../spawners/src/spawner'
 import { BadRequest, FencedOut, SpawnFailed } from '../errors'
 import type { Logger } from '../log'
@@ -42,6 +43,7 @@ export interface Deps {
   servers: Servers
   tables: ProxyTables
   tokens: Tokens
+  oauthClients: OAuthClients
   progress: Progress
   activity: Activity
   spawner: Spawner
@@ -181,7 +183,13 @@ export class Orchestrator {
       await step(0, 'Server requested')
       await tokens.revokeServerTokens(user, server)
       await lock.check()
-      const issued = await tokens.issue(user, { kind: 'server', server, note: `server ${this.ref(user, server)}` })
+      // One secret for both: the server accepts it as its own token (JUPYTER_TOKEN), and it is the
+      // server's hub API token and OAuth client secret (what jupyterhub-singleuser checks requests with).
+      const issued = await tokens.issue(user, { kind: 'server', server, note: `Server at ${baseUrl}`, token: secret })
+      await this.d.oauthClients.register(
+        { id: serverClientId(user, server), kind: 'server', user, server, service: '', description: `Server at ${baseUrl}`, redirectUri: `${baseUrl}oauth_callback`, allowedScopes: [], noConfirm: false },
+        secret,
+      )
       const env = this.serverEnv(user, server, baseUrl, issued.token, secret)
       await step(20, 'Starting the server process')
       state = await spawner.start({ user, server, baseUrl, env, options, logFile }, abort.signal)
@@ -257,7 +265,7 @@ export class Orchestrator {
 
   private serverEnv(user: string, server: string, baseUrl: string, apiToken: string, secret: string): Record<string, string> {
     const apiUrl = `${this.o.publicUrl}/hub/api`
-    const clientId = `jupyterhub-user-${encodeURIComponent(user)}${server ? `-${encodeURIComponent(server)}` : ''}`
+    const clientId = serverClientId(user, server)
     return {
       JUPYTER_TOKEN: secret,
       JUPYTERHUB_API_TOKEN: apiToken,
@@ -301,6 +309,7 @@ export class Orchestrator {
       if (opts.remove) {
         await lock.check()
         await this.d.servers.remove(user, server)
+        await this.d.oauthClients.remove(serverClientId(user, server))
         await this.d.activity.forget(user, server)
       }
     } finally {

@@ -34,6 +34,8 @@ export function keyNames(prefix: string) {
     activity: `${prefix}activity`,
     tokenExpiry: `${prefix}token-expiry`,
     sessionExpiry: `${prefix}session-expiry`,
+    oauthClient: (id: string) => `${prefix}oauth-client:${id}`,
+    oauthCode: (digest: string) => `${prefix}oauth-code:${digest}`,
     groups: `${prefix}groups`,
     group: (name: string) => `${prefix}group:${name}`,
     groupMembers: (name: string) => `${prefix}group-members:${name}`,

@@ -20,6 +20,8 @@ export interface TokenRecord {
   scopes: string[]
   /** The login session it was issued in (OAuth tokens), if any. */
   sessionId: string | null
+  /** The OAuth client it was issued to, if any. */
+  clientId: string | null
 }
 
 /** What a token gets when nobody asked for less: JupyterHub's `token` and `server` roles. */
@@ -38,6 +40,7 @@ function fromHash(h: Record<string, string>): TokenRecord | undefined {
     lastActivity: h.last_activity || null,
     scopes: h.scopes ? JSON.parse(h.scopes) : [...DEFAULT_TOKEN_SCOPES[h.kind === 'server' ? 'server' : 'api']],
     sessionId: h.session_id || null,
+    clientId: h.client_id || null,
   }
 }
 
@@ -61,9 +64,9 @@ export class Tokens {
   /** Makes a new token for user; the returned `token` is never stored. */
   async issue(
     user: string,
-    opts: { note?: string; expiresInSec?: number; kind?: 'api' | 'server'; server?: string; scopes?: readonly string[]; sessionId?: string } = {},
+    opts: { note?: string; expiresInSec?: number; kind?: 'api' | 'server'; server?: string; scopes?: readonly string[]; sessionId?: string; clientId?: string; token?: string } = {},
   ): Promise<{ token: string; record: TokenRecord }> {
-    const token = randomBytes(24).toString('base64url')
+    const token = opts.token ?? randomBytes(24).toString('base64url')
     const id = 'a' + randomBytes(6).toString('hex')
     const digest = tokenDigest(token)
     const expiresAt = opts.expiresInSec ? Math.floor(Date.now() / 1000 + opts.expiresInSec) : 0
@@ -78,6 +81,7 @@ export class Tokens {
       expires_at: expiresAt ? String(expiresAt) : '',
       scopes: JSON.stringify(opts.scopes ?? DEFAULT_TOKEN_SCOPES[opts.kind ?? 'api']),
       session_id: opts.sessionId ?? '',
+      client_id: opts.clientId ?? '',
     }
     const m = this.redis.multi().hset(this.keys.token(id), fields).sadd(this.keys.userTokens(user), id).hset(this.keys.tokenByDigest, digest, id)
     if (expiresAt) m.zadd(this.keys.tokenExpiry, expiresAt, id) // removed by sweepExpired

@@ -16,14 +16,17 @@ export interface LocalProcessOptions {
 }
 
 function defaultArgs(command: string[]): string[] {
-  const app = command.some((c) => c === 'notebook' || c.endsWith('jupyter-notebook')) ? 'NotebookApp' : 'ServerApp'
+  // jupyterhub-singleuser runs on whichever of notebook (NotebookApp) or jupyter_server (ServerApp)
+  // is installed, and ignores the other's flags: give it both.
+  const singleuser = command.some((c) => c.endsWith('jupyterhub-singleuser'))
+  const notebook = command.some((c) => c === 'notebook' || c.endsWith('jupyter-notebook'))
+  const apps = singleuser ? ['NotebookApp', 'ServerApp'] : [notebook ? 'NotebookApp' : 'ServerApp']
   return [
     '--no-browser',
     '--ip={ip}',
     '--port={port}',
-    `--${app}.base_url={base_url}`,
-    `--${app}.allow_remote_access=True`,
-    `--${app}.notebook_dir={notebook_dir}`,
+    '--notebook-dir={notebook_dir}',
+    ...apps.flatMap((app) => [`--${app}.base_url={base_url}`, `--${app}.allow_remote_access=True`]),
     // Jupyter refuses to run as root unless told; the hub runs servers as its own user here.
     ...(process.getuid?.() === 0 ? ['--allow-root'] : []),
   ]
