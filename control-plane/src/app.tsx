@@ -18,6 +18,7 @@ import { tokenApi } from './api/tokens'
 import { groupApi } from './api/groups'
 import { infoApi } from './api/info'
 import { oauthRoutes } from './oauth/routes'
+import { serviceApi } from './api/services'
 import { JUPYTERHUB_API_VERSION, VERSION } from './version'
 
 export { VERSION } from './version'
@@ -54,6 +55,7 @@ export function buildApp(deps: Deps, opts: { leadership?: Leadership } = {}): Ho
   api.route('/users', serverApi())
   api.route('/users', tokenApi())
   api.route('/groups', groupApi())
+  api.route('/services', serviceApi())
   api.all('*', (c) => c.json({ status: 404, message: `no API endpoint ${c.req.method} ${c.req.path}` }, 404))
   app.use('/hub/api/*', async (c, next) => {
     await next()

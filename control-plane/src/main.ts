@@ -7,6 +7,7 @@ import { startJobs } from './jobs/leader'
 import { hubJobs } from './jobs'
 import { ConfigError } from './errors'
 import { publishAllAccess } from './scopes/edge'
+import { publishServices } from './services/registry'
 
 export async function runHub(opts: { configFile?: string } = {}): Promise<void> {
   const { config } = loadConfig({ file: opts.configFile })
@@ -17,11 +18,13 @@ export async function runHub(opts: { configFile?: string } = {}): Promise<void> 
   }
   await deps.cookieKeys.current()
   await deps.tables.set('settings', 'admin_access', config.proxy.adminAccess)
+  await deps.tables.set('settings', 'token_in_query', config.hub.tokenInQuery)
   for (const name of config.auth.admins) {
     const u = await deps.users.get(name)
     if (u && !u.admin) await deps.users.setAdmin(name, true)
   }
   await publishAllAccess(deps) // configured roles may have changed since the last start
+  await publishServices(deps)
   const leadership = startJobs(deps.redis, deps.keys.leader, hubJobs(deps), log.child('jobs'))
   const app = buildApp(deps, { leadership })
   const server = serve({ fetch: app.fetch, hostname: config.hub.host, port: config.hub.port }, () =>

@@ -1,7 +1,7 @@
 // /hub/api/groups[/{name}[/users|/properties]]: JupyterHub's group endpoints, checked by scope.
 import { Hono, type Context } from 'hono'
 import type { HubEnv } from '../http/env'
-import { need, needSome } from '../http/authorize'
+import { need, needSome, principal } from '../http/authorize'
 import type { Deps } from '../deps'
 import { BadRequest, Conflict, NotFound } from '../errors'
 import type { GroupRecord } from '../state/groups'
@@ -48,7 +48,7 @@ async function republish(d: Deps, users: readonly string[]) {
   for (const u of users) await publishAccess(d, u)
 }
 
-const show = async (c: C, name: string) => c.json(groupModel(c.var.deps, await c.var.deps.groups.require(name), c.var.identity!.scopes))
+const show = async (c: C, name: string) => c.json(groupModel(c.var.deps, await c.var.deps.groups.require(name), principal(c)!.scopes))
 
 export function groupApi(): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
@@ -86,7 +86,7 @@ export function groupApi(): Hono<HubEnv> {
     return c.json(created.map((g) => groupModel(d, g)), 201)
   })
 
-  app.get('/:name', async (c) => c.json(groupModel(c.var.deps, await scopedGroup(c, GROUP_READ_SCOPES), c.var.identity!.scopes)))
+  app.get('/:name', async (c) => c.json(groupModel(c.var.deps, await scopedGroup(c, GROUP_READ_SCOPES), principal(c)!.scopes)))
 
   app.post('/:name', async (c) => {
     need(c, 'admin:groups')

@@ -2,7 +2,7 @@
 // than both the caller's and the owner's), read and revoke API tokens.
 import { Hono, type Context } from 'hono'
 import type { HubEnv } from '../http/env'
-import { need, userTarget } from '../http/authorize'
+import { need, principal, userTarget } from '../http/authorize'
 import type { Deps } from '../deps'
 import { BadRequest, Forbidden, NotFound } from '../errors'
 import type { TokenRecord } from '../state/tokens'
@@ -55,7 +55,7 @@ export function tokenApi(): Hono<HubEnv> {
 
   app.post('/:name/tokens', async (c) => {
     const u = await owner(c, 'tokens')
-    const me = c.var.identity!
+    const me = principal(c)!
     const d = c.var.deps
     const body = await jsonBody(c, { expires_in: 'number', note: 'string', scopes: 'string[]', roles: 'string[]' })
     if (body.expires_in !== undefined && !(body.expires_in > 0)) throw new BadRequest('expires_in must be a positive number of seconds')
@@ -70,14 +70,14 @@ export function tokenApi(): Hono<HubEnv> {
     scopes = scopes?.length ? [...new Set(scopes)] : ['inherit']
     const bad = scopes.map(scopeProblem).find((p) => p)
     if (bad) throw new BadRequest(bad)
-    if (!scopes.includes('inherit') || me.user.name !== u.name) {
+    if (!scopes.includes('inherit') || me.kind !== 'user' || me.name !== u.name) {
       const requested = scopes.includes('inherit') ? userScopes(d, u, await d.groups.ofUser(u.name)) : expand(scopes, { kind: 'user', name: u.name })
       const beyond = await exceeds(requested, me.scopes, d)
-      if (beyond.length) throw new Forbidden(`not assigning requested scopes ${beyond.join(', ')} not held by ${me.user.name}`)
+      if (beyond.length) throw new Forbidden(`not assigning requested scopes ${beyond.join(', ')} not held by ${me.kind === 'service' ? 'service ' : ''}${me.name}`)
     }
-    const note = body.note ?? `Requested via api${me.user.name !== u.name ? ` by user ${me.user.name}` : ''}`
+    const note = body.note ?? `Requested via api${me.kind === 'service' ? ` by service ${me.name}` : me.name !== u.name ? ` by user ${me.name}` : ''}`
     const { token, record } = await d.tokens.issue(u.name, { note, expiresInSec: body.expires_in, scopes })
-    d.log.info('issued token', { user: u.name, token_id: record.id, by: me.user.name })
+    d.log.info('issued token', { user: u.name, token_id: record.id, by: me.name })
     return c.json({ ...(await tokenModel(d, record, u)), token }, 201)
   })
 

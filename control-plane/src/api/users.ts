@@ -1,7 +1,8 @@
 // /hub/api/user and /hub/api/users[/{name}[/activity]]: JupyterHub's user endpoints, checked by scope.
 import { Hono, type Context } from 'hono'
 import type { HubEnv } from '../http/env'
-import { currentUser, need, needSome, userTarget } from '../http/authorize'
+import { currentUser, need, needSome, principal, userTarget } from '../http/authorize'
+import { serviceModel } from './services'
 import type { Deps } from '../deps'
 import { BadRequest, Conflict, NotFound } from '../errors'
 import { checkUsername } from '../../../auth/src/policy'
@@ -94,7 +95,7 @@ async function listUsers(c: C) {
 
 async function createOne(d: Deps, c: C, name: string, admin: boolean) {
   const u = await d.users.create(name, { admin })
-  d.log.info('created user', { user: name, admin, by: c.var.identity?.user.name })
+  d.log.info('created user', { user: name, admin, by: principal(c)?.name })
   return u
 }
 
@@ -104,8 +105,13 @@ export function userApi(): Hono<HubEnv> {
   // Who am I: any valid token may ask, whatever its scopes; the model shows what they allow plus
   // the caller's own name and groups.
   app.get('/user', async (c) => {
-    const id = currentUser(c)
     const d = c.var.deps
+    const svc = c.var.service
+    if (svc) {
+      const model = serviceModel(d, svc.name)
+      return c.json({ ...model, session_id: null, scopes: toStrings(svc.scopes) })
+    }
+    const id = currentUser(c)
     const identify = expand(['read:users:name!user', 'read:users:groups!user'], { kind: 'user', name: id.user.name })
     const model = await userModel(d, id.user, { scopes: union(id.scopes, identify), groups: id.groups })
     return c.json({ ...model, session_id: id.token ? id.token.sessionId : (id.sid ?? null), scopes: toStrings(id.scopes) })
@@ -133,7 +139,7 @@ export function userApi(): Hono<HubEnv> {
   app.get('/users/:name', async (c) => {
     const name = c.req.param('name')
     const u = await scopedUser(c, name, USER_READ_SCOPES)
-    return c.json(await userModel(c.var.deps, u, { scopes: c.var.identity!.scopes, includeStopped: flag(c, 'include_stopped_servers') }))
+    return c.json(await userModel(c.var.deps, u, { scopes: principal(c)!.scopes, includeStopped: flag(c, 'include_stopped_servers') }))
   })
 
   app.post('/users/:name', async (c) => {
@@ -148,30 +154,30 @@ export function userApi(): Hono<HubEnv> {
   // {"name": new name, "admin": bool}
   app.patch('/users/:name', async (c) => {
     const name = c.req.param('name')
-    const me = currentUser(c)
     await scopedUser(c, name, ['admin:users'])
+    const me = principal(c)!
     const body = await jsonBody(c, { name: 'string', admin: 'boolean' }, { required: true })
     const d = c.var.deps
     if (body.name !== undefined && body.name !== name) {
       validName(body.name)
       if (await d.users.get(body.name)) throw new BadRequest(`user ${body.name} already exists, user names must be unique`)
     }
-    if (body.admin === false && name === me.user.name && me.user.admin) throw new BadRequest('you cannot remove your own admin rights')
+    if (body.admin === false && me.kind === 'user' && name === me.name) throw new BadRequest('you cannot remove your own admin rights')
     if (body.admin !== undefined) await d.users.setAdmin(name, body.admin)
     let current = name
     if (body.name !== undefined && body.name !== name) {
       await renameUser(d, name, body.name)
       current = body.name
     }
-    d.log.info('modified user', { user: name, rename: body.name, admin: body.admin, by: me.user.name })
-    return c.json(await userModel(d, await d.users.require(current), { scopes: c.var.identity!.scopes }))
+    d.log.info('modified user', { user: name, rename: body.name, admin: body.admin, by: me.name })
+    return c.json(await userModel(d, await d.users.require(current), { scopes: principal(c)!.scopes }))
   })
 
   app.delete('/users/:name', async (c) => {
     const name = c.req.param('name')
-    const me = currentUser(c)
     await scopedUser(c, name, ['delete:users'])
-    if (name === me.user.name) throw new BadRequest('you cannot delete yourself')
+    const me = principal(c)!
+    if (me.kind === 'user' && name === me.name) throw new BadRequest('you cannot delete yourself')
     const d = c.var.deps
     const pending = (await d.servers.list(name)).find((s) => s.state === 'pending' || s.state === 'stopping')
     if (pending) throw new BadRequest(`${name}'s server ${pending.name || '(default)'} is pending ${pending.state === 'pending' ? 'spawn' : 'stop'}; try again when it is done`)

@@ -176,6 +176,49 @@ export const configSchema = z
         })
       })
       .describe('Custom roles (JupyterHub\'s load_roles): named sets of scopes given to users, groups and services. Every user has the `user` role, admins the `admin` role.'),
+    services: z
+      .array(
+        z.strictObject({
+          name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits and . _ - (up to 64), starting with a letter or digit').describe('Service name; it is served at /services/NAME/.'),
+          url: z
+            .url({ protocol: /^https?$/ })
+            .optional()
+            .describe('Where the service listens (http://127.0.0.1:PORT): the proxy routes /services/NAME/ there. Without it the service only uses the API.'),
+          command: z
+            .array(z.string().min(1))
+            .min(1)
+            .optional()
+            .describe('A managed service: the hub starts this command, keeps it running (restarting it when it exits) and gives it the JUPYTERHUB_* environment.'),
+          env: z.record(z.string(), z.string()).default({}).describe('Extra environment of a managed service.'),
+          cwd: z.string().optional().describe('Working directory of a managed service. Default: dataDir/services/NAME.'),
+          apiToken: z
+            .string()
+            .min(32, 'at least 32 characters')
+            .optional()
+            .describe('An external service\'s API token (keep it out of version control: EDGEHUB_SERVICES is not split per service, so prefer a config file readable only by the hub). Managed services get a new token at every start.'),
+          oauthNoConfirm: z.boolean().default(false).describe('Users logging in to this service through the hub\'s OAuth skip the consent page (a service the operator trusts).'),
+          oauthClientAllowedScopes: z
+            .array(z.string().superRefine((s, ctx) => {
+              const problem = scopeProblem(s)
+              if (problem) ctx.addIssue({ code: 'custom', message: problem })
+            }))
+            .default([])
+            .describe('Scopes the service may ask for in OAuth, beyond identifying the user (JupyterHub\'s oauth_client_allowed_scopes).'),
+          oauthRedirectUri: z.string().optional().describe('OAuth callback. Default: /services/NAME/oauth_callback.'),
+          display: z.boolean().default(true).describe('List the service on users\' home page.'),
+          info: z.record(z.string(), z.unknown()).default({}).describe('Free-form information shown in the service model.'),
+        }),
+      )
+      .default([])
+      .superRefine((services, ctx) => {
+        const seen = new Set<string>()
+        services.forEach((svc, i) => {
+          if (seen.has(svc.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `service ${svc.name} is defined twice` })
+          seen.add(svc.name)
+          if (svc.command && svc.apiToken) ctx.addIssue({ code: 'custom', path: [i, 'apiToken'], message: 'a managed service (command) gets its token from the hub; remove apiToken' })
+        })
+      })
+      .describe('Services (JupyterHub\'s services): external ones (a URL) and managed ones (a command the hub runs), each with an API token, an OAuth client and, with a URL, a route at /services/NAME/.'),
     spawner: z
       .strictObject({
         kind: z.enum(['local-process']).default('local-process').describe('How servers are started.'),

@@ -15,10 +15,20 @@ export interface Identity {
   scopes: ScopeSet
 }
 
+/** A configured service calling with its API token (never a page visitor). */
+export interface ServiceIdentity {
+  name: string
+  token: TokenRecord
+  scopes: ScopeSet
+}
+
 export type HubEnv = {
   Variables: {
     deps: Deps
+    /** The user calling (cookie or token), or null. */
     identity: Identity | null
+    /** The service calling, or null. */
+    service: ServiceIdentity | null
     xsrf: string
     requestId: string
   }

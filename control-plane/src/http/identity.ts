@@ -3,7 +3,7 @@
 import type { MiddlewareHandler } from 'hono'
 import { getCookie } from 'hono/cookie'
 import { SESSION_COOKIE } from '../state/keys'
-import { tokenScopes, userScopes } from '../scopes/resolve'
+import { serviceScopes, tokenScopes, userScopes } from '../scopes/resolve'
 import type { HubEnv, Identity } from './env'
 
 export function bearerToken(header: string | undefined): string | undefined {
@@ -15,10 +15,12 @@ export function identify(): MiddlewareHandler<HubEnv> {
   return async (c, next) => {
     const d = c.var.deps
     let identity: Identity | null = null
+    c.set('service', null)
     const token = bearerToken(c.req.header('authorization')) ?? (d.config.hub.tokenInQuery && c.req.path.startsWith('/hub/api') ? c.req.query('token') : undefined)
     if (token) {
       const rec = await d.tokens.verify(token)
-      const user = rec && (await d.users.get(rec.user))
+      if (rec?.service) c.set('service', { name: rec.service, token: rec, scopes: serviceScopes(d, rec.service) })
+      const user = rec && !rec.service && (await d.users.get(rec.user))
       if (rec && user) {
         const groups = await d.groups.ofUser(user.name)
         const scopes = await tokenScopes(d, rec, user, userScopes(d, user, groups))
@@ -26,7 +28,7 @@ export function identify(): MiddlewareHandler<HubEnv> {
         if (!(Date.now() - Date.parse(rec.lastActivity ?? '') < ACTIVITY_RESOLUTION_MS)) await d.tokens.touch(rec.id).catch(() => {})
       }
     }
-    if (!identity) {
+    if (!identity && !c.var.service) {
       // As at the proxy: a bad token does not hide a good session cookie.
       const session = await d.sessions.verify(getCookie(c, SESSION_COOKIE))
       const user = session && (await d.users.get(session.user))

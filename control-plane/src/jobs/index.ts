@@ -1,6 +1,7 @@
 // The hub's background jobs, run by the elected leader replica (leader.ts).
 import type { Deps } from '../deps'
 import { cullIdle } from './culler'
+import { superviseServices } from '../services/supervisor'
 import type { Job } from './leader'
 
 export function hubJobs(d: Deps): Job[] {
@@ -47,6 +48,7 @@ export function hubJobs(d: Deps): Job[] {
       },
     },
   ]
+  if (config.services.some((s) => s.command)) jobs.push({ name: 'supervise-services', everyMs: 1000, run: () => superviseServices(d) })
   const c = config.culler
   if (c.enabled) {
     jobs.push({ name: 'cull-idle', everyMs: (c.everySec ?? Math.min(300, c.timeoutSec / 2)) * 1000, run: async () => void (await cullIdle(d, c)) })

@@ -16,3 +16,8 @@ export async function tokenScopes(d: D, token: Pick<TokenRecord, 'scopes' | 'ser
   const requested = expand(token.scopes, { kind: 'user', name: user.name, server: `${user.name}/${token.server}` })
   return intersect(requested, owner, (u) => d.groups.ofUser(u))
 }
+
+/** A configured service's scopes: its roles' (a service has no default role). */
+export function serviceScopes(d: Pick<Deps, 'roles'>, name: string): ScopeSet {
+  return d.roles.scopes(d.roles.ofService(name), { kind: 'service', name })
+}

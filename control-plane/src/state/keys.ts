@@ -22,6 +22,8 @@ export function keyNames(prefix: string) {
     progress: (user: string, server: string) => `${prefix}progress:${user}/${server}`,
     token: (id: string) => `${prefix}token:${id}`,
     userTokens: (user: string) => `${prefix}tokens:${user}`,
+    serviceTokens: (service: string) => `${prefix}service-tokens:${service}`,
+    serviceProcess: (service: string) => `${prefix}service-process:${service}`,
     tokenByDigest: `${prefix}token-by-digest`,
     session: (sid: string) => `${prefix}session:${sid}`,
     userSessions: (user: string) => `${prefix}sessions:${user}`,
@@ -40,6 +42,12 @@ export function keyNames(prefix: string) {
     group: (name: string) => `${prefix}group:${name}`,
     groupMembers: (name: string) => `${prefix}group-members:${name}`,
     userGroups: (user: string) => `${prefix}user-groups:${user}`,
+    shares: (owner: string) => `${prefix}shares:${owner}`,
+    sharedWith: (kind: 'user' | 'group', name: string) => `${prefix}shared-with:${kind}:${name}`,
+    shareCode: (id: string) => `${prefix}share-code:${id}`,
+    shareCodeDigest: (digest: string) => `${prefix}share-code-digest:${digest}`,
+    shareCodes: (owner: string) => `${prefix}share-codes:${owner}`,
+    shareCodeSeq: `${prefix}share-code-seq`,
   }
 }
 export type KeyNames = ReturnType<typeof keyNames>

@@ -9,7 +9,10 @@ import { tokenEdgeGrant } from '../scopes/edge'
 
 export interface TokenRecord {
   id: string
+  /** The owning user ('' for a service's token). */
   user: string
+  /** The owning service, for a service's token. */
+  service: string
   kind: 'api' | 'server'
   server: string
   note: string
@@ -31,7 +34,8 @@ function fromHash(h: Record<string, string>): TokenRecord | undefined {
   if (!h.id) return undefined
   return {
     id: h.id,
-    user: h.user,
+    user: h.user ?? '',
+    service: h.service ?? '',
     kind: h.kind === 'server' ? 'server' : 'api',
     server: h.server ?? '',
     note: h.note ?? '',
@@ -121,7 +125,7 @@ export class Tokens {
     await this.redis
       .multi()
       .del(this.keys.token(id))
-      .srem(this.keys.userTokens(h.user), id)
+      .srem(h.service ? this.keys.serviceTokens(h.service) : this.keys.userTokens(h.user), id)
       .hdel(this.keys.tokenByDigest, h.digest)
       .zrem(this.keys.tokenExpiry, id)
       .exec()
@@ -152,6 +156,23 @@ export class Tokens {
       await this.redis.multi().hset(this.keys.token(id), 'user', to).sadd(this.keys.userTokens(to), id).srem(this.keys.userTokens(from), id).exec()
       await this.tables.set('tokens', h.digest, edgeEntry(to, Number(h.expires_at || 0), h.scopes, h.server ?? ''))
     }
+  }
+
+  /**
+   * Makes `token` the one API token of a configured service (its earlier ones are revoked), with the
+   * service's access:servers grant for the proxy (`access`: computed by the caller from its roles).
+   */
+  async setServiceToken(service: string, token: string, access: unknown): Promise<TokenRecord> {
+    const digest = tokenDigest(token)
+    const existing = await this.redis.hget(this.keys.tokenByDigest, digest)
+    for (const id of await this.redis.smembers(this.keys.serviceTokens(service))) if (id !== existing) await this.revoke(id)
+    const id = existing ?? 's' + randomBytes(6).toString('hex')
+    const fields = {
+      id, user: '', service, digest, kind: 'api', server: '', note: `API token of service ${service}`, created: new Date().toISOString(), expires_at: '', scopes: JSON.stringify(['inherit']), session_id: '', client_id: '',
+    }
+    if (!existing) await this.redis.multi().hset(this.keys.token(id), fields).sadd(this.keys.serviceTokens(service), id).hset(this.keys.tokenByDigest, digest, id).exec()
+    await this.tables.set('tokens', digest, { service, expires_at: 0, access })
+    return (await this.get(id))!
   }
 
   /** Revokes every token of user that belongs to server (kind 'server'). */

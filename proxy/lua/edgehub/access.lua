@@ -28,13 +28,17 @@ end
 
 
 -- The caller may use route r: a token limited to some servers must cover it, and the user must own
--- it, be an admin with admin_access, or hold a grant (configured roles) that covers it.
+-- it, be an admin with admin_access, or hold a grant (configured roles) that covers it. A service's
+-- token carries its whole grant.
 local function allowed(user, r, tok)
     if r.kind == "service" then
         return true
     end
     if tok and tok.access ~= nil and not grants.covers(tok.access, r.user, r.server, groups_of(r.user)) then
         return false
+    end
+    if tok and tok.service then
+        return tok.access ~= nil -- a service: its roles' grant alone, checked above
     end
     if r.user == user then
         return true
@@ -71,7 +75,7 @@ function _M.run()
     end
     local var = ngx.var
     local uri = var.uri
-    local user, _, tok = identity.resolve(ngx.time())
+    local user, via, tok = identity.resolve(ngx.time())
     if not user then
         if pages.wants_json(uri) then
             return pages.send("login_required", { json = true })
@@ -107,6 +111,12 @@ function _M.run()
         -- error pages after an internal redirect still need to know what the client sent
         var.edgehub_client_auth = var.http_authorization and "1" or "0"
         set_header("Authorization", "token " .. r.token)
+    end
+    if via == "query" then
+        -- the server would take ?token= for its own token and refuse it: it gets the route's instead
+        local args = ngx.req.get_uri_args()
+        args.token = nil
+        ngx.req.set_uri_args(args)
     end
     local cookie = var.http_cookie
     if cookie then

@@ -85,18 +85,26 @@ function _M.from_authorization(header, now)
         digest_cache:set(token, digest)
     end
     local rec = store.get("tokens", digest)
-    if not rec or type(rec.user) ~= "string" then
+    if type(rec) ~= "table" then
         return nil
+    end
+    local who = rec.user
+    if type(who) ~= "string" or who == "" then
+        -- a service's token: named apart from users (user names may hold ":")
+        if type(rec.service) ~= "string" or rec.service == "" then
+            return nil
+        end
+        who = "service:" .. rec.service
     end
     local exp = rec.expires_at
     if type(exp) == "number" and exp ~= 0 and exp <= now then
         return nil
     end
-    return rec.user, rec
+    return who, rec
 end
 
 
--- user, how ("token" | "cookie"), the token's entry (tokens only) for the current request, or nil
+-- user, how ("token" | "cookie" | "query"), the token's entry (tokens only) for the current request, or nil
 function _M.resolve(now)
     local var = ngx.var
     local auth = var.http_authorization
@@ -111,6 +119,14 @@ function _M.resolve(now)
         local user = _M.from_cookie(cookie, now)
         if user then
             return user, "cookie"
+        end
+    end
+    -- ?token= (JupyterHub's allow_token_in_url), when the hub allows it
+    local arg = var.arg_token
+    if arg and store.get("settings", "token_in_query") == true then
+        local user, rec = _M.from_authorization("token " .. arg, now)
+        if user then
+            return user, "query", rec
         end
     end
     return nil

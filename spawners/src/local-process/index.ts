@@ -116,10 +116,38 @@ function descendants(pid: number): number[] {
   return out
 }
 
-function alive(state: SpawnerState): boolean {
+/** The process state names ({pid, startTime}) is still that same process, not a reused pid. */
+export function alive(state: SpawnerState): boolean {
   const pid = Number(state.pid)
   const st = pid > 0 ? procStat(pid) : undefined
   return !!st && st.state !== 'Z' && st.startTime === state.startTime
+}
+
+/** SIGTERM to the process group, SIGKILL after graceMs to whatever of its tree is left. */
+export async function stopTree(state: SpawnerState, graceMs: number): Promise<void> {
+  const pid = Number(state.pid)
+  if (!alive(state)) return
+  // Kernels run in sessions of their own: note the whole tree now, while it hangs together.
+  const tree = [pid, ...descendants(pid)]
+  signalGroup(pid, 'SIGTERM') // the server shuts its kernels down on SIGTERM
+  const deadline = Date.now() + graceMs
+  while (alive(state) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+  if (alive(state)) signalGroup(pid, 'SIGKILL')
+  for (const p of tree) signal(p, 'SIGKILL') // whatever outlived the grace period
+  while (alive(state)) await new Promise((r) => setTimeout(r, 20))
+}
+
+/** Starts a detached process (its own process group) with output to logFile; its {pid, startTime}. */
+export async function startDetached(cmd: string, args: string[], opts: { cwd: string; env: Record<string, string>; logFile: string }): Promise<{ pid: number; startTime: string }> {
+  const fd = openSync(opts.logFile, 'a')
+  const child = spawn(cmd, args, { cwd: opts.cwd, detached: true, stdio: ['ignore', fd, fd], env: opts.env })
+  closeSync(fd)
+  const pid = await new Promise<number>((resolve, reject) => {
+    child.once('spawn', () => resolve(child.pid!))
+    child.once('error', (err) => reject(new Error(`failed to start ${cmd}: ${err.message}`)))
+  })
+  child.unref()
+  return { pid, startTime: procStat(pid)?.startTime ?? '' }
 }
 
 export function createLocalProcessSpawner(opts: LocalProcessOptions): Spawner {
@@ -159,16 +187,7 @@ export function createLocalProcessSpawner(opts: LocalProcessOptions): Spawner {
     },
 
     async stop(state: SpawnerState, { graceMs = 10_000 } = {}): Promise<void> {
-      const pid = Number(state.pid)
-      if (!alive(state)) return
-      // Kernels run in sessions of their own: note the whole tree now, while it hangs together.
-      const tree = [pid, ...descendants(pid)]
-      signalGroup(pid, 'SIGTERM') // the server shuts its kernels down on SIGTERM
-      const deadline = Date.now() + graceMs
-      while (alive(state) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-      if (alive(state)) signalGroup(pid, 'SIGKILL')
-      for (const p of tree) signal(p, 'SIGKILL') // whatever outlived the grace period
-      while (alive(state)) await new Promise((r) => setTimeout(r, 20))
+      await stopTree(state, graceMs)
     },
 
     async list(hubId: string) {

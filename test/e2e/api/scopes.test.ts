@@ -28,8 +28,8 @@ const status = async (path: string, token: string, init: RequestInit = {}) => {
   await r.body?.cancel()
   return r.status
 }
-const issue = async (user: string, scopes?: string[]) => {
-  const r = await api(`/users/${user}/tokens`, root, { method: 'POST', body: JSON.stringify({ note: 'test', ...(scopes ? { scopes } : {}) }) })
+const issue = async (user: string, scopes?: string[], as = root) => {
+  const r = await api(`/users/${user}/tokens`, as, { method: 'POST', body: JSON.stringify({ note: 'test', ...(scopes ? { scopes } : {}) }) })
   expect(r.status).toBe(201)
   return (await json(r)).token as string
 }
@@ -174,11 +174,13 @@ describe('access:servers at the proxy', () => {
     expect(await open(tokens.tom)).toBe(200) // grader through the students group
     expect(await open(tokens.zed)).toBe(403)
     // a token of tom's without access:servers is refused even though tom may
-    const readOnly = await issue('tom', ['read:users!group=students'])
+    const readOnly = await issue('tom', ['read:users!group=students'], tokens.tom)
     expect(await open(readOnly)).toBe(403)
     // and one limited to another server does not open this one
-    expect(await open(await issue('tom', ['access:servers!server=sam/other']))).toBe(403)
-    expect(await open(await issue('tom', ['access:servers!server=sam/']))).toBe(200)
+    expect(await open(await issue('tom', ['access:servers!server=sam/other'], tokens.tom))).toBe(403)
+    expect(await open(await issue('tom', ['access:servers!server=sam/'], tokens.tom))).toBe(200)
+    // an admin without proxy.adminAccess holds no access:servers, so cannot hand it out either
+    expect(await status('/users/tom/tokens', root, { method: 'POST', body: JSON.stringify({ scopes: ['access:servers!server=sam/'] }) })).toBe(403)
 
     expect(await status('/groups/students/users', root, { method: 'DELETE', body: JSON.stringify({ users: ['sam'] }) })).toBe(200)
     await waitFor('the proxy to drop the grant', async () => (await open(tokens.tom)) === 403, { timeoutMs: 5000 })
