@@ -19,11 +19,12 @@ import { groupApi } from './api/groups'
 import { infoApi } from './api/info'
 import { oauthRoutes } from './oauth/routes'
 import { serviceApi } from './api/services'
+import { hubAdminApi } from './api/hub-admin'
 import { JUPYTERHUB_API_VERSION, VERSION } from './version'
 
 export { VERSION } from './version'
 
-export function buildApp(deps: Deps, opts: { leadership?: Leadership } = {}): Hono<HubEnv> {
+export function buildApp(deps: Deps, opts: { leadership?: Leadership; shutdown?: (servers: boolean) => void } = {}): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
 
   app.use('*', async (c, next) => {
@@ -56,6 +57,8 @@ export function buildApp(deps: Deps, opts: { leadership?: Leadership } = {}): Ho
   api.route('/users', tokenApi())
   api.route('/groups', groupApi())
   api.route('/services', serviceApi())
+  api.route('/', hubAdminApi({ shutdown: opts.shutdown }))
+  api.options('*', (c) => c.body(null, 200)) // CORS preflight, as JupyterHub
   api.all('*', (c) => c.json({ status: 404, message: `no API endpoint ${c.req.method} ${c.req.path}` }, 404))
   app.use('/hub/api/*', async (c, next) => {
     await next()

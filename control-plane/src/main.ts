@@ -26,7 +26,9 @@ export async function runHub(opts: { configFile?: string } = {}): Promise<void> 
   await publishAllAccess(deps) // configured roles may have changed since the last start
   await publishServices(deps)
   const leadership = startJobs(deps.redis, deps.keys.leader, hubJobs(deps), log.child('jobs'))
-  const app = buildApp(deps, { leadership })
+  // POST /hub/api/shutdown: this replica stops (after stopping every server, when asked to)
+  const apiShutdown = (servers: boolean) => void (servers ? deps.orchestrator.stopAll() : Promise.resolve()).finally(() => shutdown())
+  const app = buildApp(deps, { leadership, shutdown: apiShutdown })
   const server = serve({ fetch: app.fetch, hostname: config.hub.host, port: config.hub.port }, () =>
     log.info('hub listening', { host: config.hub.host, port: config.hub.port }),
   )

@@ -19,11 +19,17 @@ export function pageParams(c: Context<HubEnv>): { offset: number; limit: number 
   return { offset: intParam(c, 'offset', 0, 0), limit: Math.min(intParam(c, 'limit', DEFAULT_LIMIT, 1), MAX_LIMIT) }
 }
 
-/** The response for one page: a bare list, or the envelope when the client accepts it. */
-export function pageResponse(c: Context<HubEnv>, items: unknown[], p: { offset: number; limit: number; total: number }, extra: Record<string, string> = {}) {
+/**
+ * The response for one page: a bare list, or the envelope when the client accepts it. `next.url` is
+ * absolute (clients such as the idle culler fetch it as is): this request with offset and limit moved.
+ */
+export function pageResponse(c: Context<HubEnv>, items: unknown, p: { offset: number; limit: number; total: number }) {
   if (!(c.req.header('accept') ?? '').includes(PAGINATION_TYPE)) return c.json(items)
   const next = p.offset + p.limit
-  const url = `${c.req.path}?${new URLSearchParams({ offset: String(next), limit: String(p.limit), ...extra })}`
+  const query = new URL(c.req.url).searchParams
+  query.set('offset', String(next))
+  query.set('limit', String(p.limit))
+  const url = `${c.var.deps.publicUrl}${c.req.path}?${query}`
   return c.json({
     items,
     _pagination: { offset: p.offset, limit: p.limit, total: p.total, next: next < p.total ? { offset: next, limit: p.limit, url } : null },

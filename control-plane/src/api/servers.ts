@@ -44,7 +44,8 @@ export function serverApi(): Hono<HubEnv> {
 
   const stop = async (c: C) => {
     const { user, server } = await resolve(c, ['delete:servers'])
-    const body = server ? await jsonBody(c, { remove: 'boolean' }) : {}
+    const body = await jsonBody(c, { remove: 'boolean' })
+    if (body.remove && !server) throw new BadRequest('cannot delete the default server')
     const d = c.var.deps
     const rec = await d.servers.get(user, server)
     if (!rec || (rec.state === 'stopped' && !body.remove)) {

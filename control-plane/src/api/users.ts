@@ -53,7 +53,6 @@ async function listUsers(c: C) {
   if (!(SORTS as readonly string[]).includes(sort)) throw new BadRequest(`sort must be one of ${SORTS.join(', ')} (with - for descending)`)
   const includeStopped = flag(c, 'include_stopped_servers')
   const everyone = id.scopes.get('list:users') === 'all'
-  const extra: Record<string, string> = { ...(state ? { state } : {}), ...(rawSort !== 'id' ? { sort: rawSort } : {}) }
 
   const modelOf = async (name: string) => {
     const u = await d.users.get(name)
@@ -62,7 +61,7 @@ async function listUsers(c: C) {
   if (everyone && !state && sort === 'id' && !rawSort.startsWith('-')) {
     const [names, total] = await Promise.all([d.users.names(offset, limit), d.users.count()])
     const items = (await Promise.all(names.map(modelOf))).filter((m) => m)
-    return pageResponse(c, items, { offset, limit, total }, extra)
+    return pageResponse(c, items, { offset, limit, total })
   }
   // Filters and sorts need every user the caller may list.
   let names = await d.users.names()
@@ -90,7 +89,7 @@ async function listUsers(c: C) {
     total = rows.length
     items = (await Promise.all(rows.slice(offset, offset + limit).map((r) => userModel(d, r.u!, { scopes: id.scopes, includeStopped })))).filter((m) => m) as never
   }
-  return pageResponse(c, items, { offset, limit, total }, extra)
+  return pageResponse(c, items, { offset, limit, total })
 }
 
 async function createOne(d: Deps, c: C, name: string, admin: boolean) {
@@ -185,26 +184,32 @@ export function userApi(): Hono<HubEnv> {
     return c.body(null, 204)
   })
 
-  // Servers report activity here (JUPYTERHUB_ACTIVITY_URL).
+  // Servers report activity here (JUPYTERHUB_ACTIVITY_URL): {"last_activity": ts, "servers": {name: {"last_activity": ts}}}
   app.post('/users/:name/activity', async (c) => {
     const name = c.req.param('name')
     await scopedUser(c, name, ['users:activity'])
     const body = await jsonBody(c, { last_activity: 'string', servers: 'object' }, { required: true })
+    if (body.last_activity === undefined && body.servers === undefined) throw new BadRequest('body must contain at least one of `last_activity` or `servers`')
     const d = c.var.deps
-    const servers = Object.entries(body.servers ?? {}) as Array<[string, { last_activity?: unknown } | null]>
-    const times = [body.last_activity, ...servers.map(([, s]) => s?.last_activity)].filter((t) => t !== undefined && t !== null)
-    if (times.some((t) => typeof t !== 'string' || Number.isNaN(Date.parse(t)))) throw new BadRequest('last_activity must be an ISO 8601 timestamp')
+    const now = Date.now()
+    const when = (t: unknown): number => {
+      const ms = typeof t === 'string' ? Date.parse(t) : NaN
+      if (Number.isNaN(ms)) throw new BadRequest(`not a valid timestamp: ${JSON.stringify(t)}`)
+      if (ms > now + 59 * 60_000) throw new BadRequest(`timestamp ${t} is too far in the future`)
+      return Math.min(ms, now) // a clock slightly ahead must not keep a server "active" for ever
+    }
     const known = new Set((await d.servers.list(name)).map((s) => s.name))
-    // as JupyterHub: activity of servers the user does not have is ignored; a clock ahead of ours
-    // must not keep a server "active" forever, so no time later than now
-    await d.activity.record(
-      servers
-        .filter(([server, s]) => known.has(server) && s?.last_activity)
-        .map(([server, s]) => ({ user: name, server, at: new Date(Math.min(Date.parse(s!.last_activity as string), Date.now())) })),
-    )
-    const newest = latest(...(times as string[]).map((t) => Math.min(Date.parse(t), Date.now())))
+    const servers = Object.entries(body.servers ?? {}).map(([server, v]) => {
+      const ts = (v as { last_activity?: unknown } | null)?.last_activity
+      if (typeof v !== 'object' || v === null || ts === undefined) throw new BadRequest('servers must be an object of the form {server_name: {last_activity: timestamp}}')
+      if (!known.has(server)) throw new BadRequest(`no such server ${JSON.stringify(server)} for user ${name}`)
+      return { user: name, server, at: new Date(when(ts)) }
+    })
+    const userTime = body.last_activity === undefined ? undefined : when(body.last_activity)
+    await d.activity.record(servers)
+    const newest = latest(userTime, ...servers.map((s) => s.at.getTime()))
     if (newest) await d.users.touch(name, new Date(newest)) // raise-only
-    return c.body(null, 204)
+    return c.body(null, 200)
   })
 
   return app

@@ -44,6 +44,7 @@ local PAGES = {
     upstream_down = { 502, "Server not responding", "the server is not responding" },
     bad_route = { 502, "Server unavailable", "the route to this server is invalid" },
     hub_down = { 503, "Hub unavailable", "the hub is temporarily unavailable" },
+    too_large = { 413, "Request too large", "request body too large" },
     unsynced = { 503, "Starting", "the proxy has not loaded its routing table yet; try again shortly" },
 }
 
@@ -82,6 +83,8 @@ local function paragraphs(kind, vars)
     elseif kind == "unsynced" then
         return "<p>The proxy is starting and has not loaded its routing table yet.</p>"
             .. "<p>Try again in a moment.</p>"
+    elseif kind == "too_large" then
+        return "<p>The request is larger than the hub accepts (1 MiB).</p>"
     elseif kind == "bad_route" then
         return '<p>The route to this server is invalid. Restart it from <a href="/hub/home">your home '
             .. "page</a>, or ask an administrator.</p>"
