@@ -20,6 +20,7 @@ import { infoApi } from './api/info'
 import { oauthRoutes } from './oauth/routes'
 import { serviceApi } from './api/services'
 import { hubAdminApi } from './api/hub-admin'
+import { shareApi } from './api/shares'
 import { JUPYTERHUB_API_VERSION, VERSION } from './version'
 
 export { VERSION } from './version'
@@ -58,6 +59,7 @@ export function buildApp(deps: Deps, opts: { leadership?: Leadership; shutdown?:
   api.route('/groups', groupApi())
   api.route('/services', serviceApi())
   api.route('/', hubAdminApi({ shutdown: opts.shutdown }))
+  api.route('/', shareApi())
   api.options('*', (c) => c.body(null, 200)) // CORS preflight, as JupyterHub
   api.all('*', (c) => c.json({ status: 404, message: `no API endpoint ${c.req.method} ${c.req.path}` }, 404))
   app.use('/hub/api/*', async (c, next) => {

@@ -15,6 +15,7 @@ import { Progress } from './spawn/progress'
 import { Orchestrator } from './spawn/orchestrator'
 import { Activity } from './state/activity'
 import { Groups } from './state/groups'
+import { Shares } from './state/shares'
 import { Roles } from './scopes/roles'
 import { OAuthClients } from './oauth/clients'
 import { OAuthCodes } from './oauth/codes'
@@ -34,6 +35,7 @@ export interface Deps {
   tokens: Tokens
   groups: Groups
   roles: Roles
+  shares: Shares
   oauthClients: OAuthClients
   oauthCodes: OAuthCodes
   servers: Servers
@@ -127,6 +129,7 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
   const tokens = new Tokens(redis, keys, tables)
   const groups = new Groups(redis, keys)
   const roles = new Roles(config.roles, config.proxy.adminAccess)
+  const shares = new Shares(redis, keys, { groups, roles, tables })
   const oauthClients = new OAuthClients(redis, keys)
   const oauthCodes = new OAuthCodes(redis, keys)
   const servers = new Servers(redis, keys)
@@ -160,7 +163,7 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
       : undefined
   const authenticator = native ?? createDummyAuthenticator(config.auth.dummy)
   return {
-    config, log, redis, keys, tables, users, tokens, groups, roles, oauthClients, oauthCodes, servers, cookieKeys, sessions, progress, activity, spawner, orchestrator, authenticator, native, publicUrl: pub, hubId,
+    config, log, redis, keys, tables, users, tokens, groups, roles, shares, oauthClients, oauthCodes, servers, cookieKeys, sessions, progress, activity, spawner, orchestrator, authenticator, native, publicUrl: pub, hubId,
     async close() {
       if (!opts.redis) redis.disconnect()
     },

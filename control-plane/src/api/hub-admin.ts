@@ -78,7 +78,7 @@ export function hubAdminApi(opts: { shutdown?: (servers: boolean) => void } = {}
     const user = await d.users.get(rec.user)
     if (!user) throw new NotFound('no such token')
     const groups = await d.groups.ofUser(user.name)
-    const scopes = await tokenScopes(d, rec, user, userScopes(d, user, groups))
+    const scopes = await tokenScopes(d, rec, user, await userScopes(d, user, groups))
     const identify = expand(['read:users:name!user', 'read:users:groups!user'], { kind: 'user', name: user.name })
     return c.json(await userModel(d, user, { scopes: union(scopes, identify), groups }))
   })

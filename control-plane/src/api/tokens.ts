@@ -14,7 +14,7 @@ import { jsonBody } from './body'
 type C = Context<HubEnv>
 
 export async function tokenModel(d: Deps, t: TokenRecord, owner: UserRecord) {
-  const scopes = await tokenScopes(d, t, owner, userScopes(d, owner, await d.groups.ofUser(owner.name)))
+  const scopes = await tokenScopes(d, t, owner, await userScopes(d, owner, await d.groups.ofUser(owner.name)))
   return {
     id: t.id,
     kind: 'api_token',
@@ -71,7 +71,7 @@ export function tokenApi(): Hono<HubEnv> {
     const bad = scopes.map(scopeProblem).find((p) => p)
     if (bad) throw new BadRequest(bad)
     if (!scopes.includes('inherit') || me.kind !== 'user' || me.name !== u.name) {
-      const requested = scopes.includes('inherit') ? userScopes(d, u, await d.groups.ofUser(u.name)) : expand(scopes, { kind: 'user', name: u.name })
+      const requested = scopes.includes('inherit') ? await userScopes(d, u, await d.groups.ofUser(u.name)) : expand(scopes, { kind: 'user', name: u.name })
       const beyond = await exceeds(requested, me.scopes, d)
       if (beyond.length) throw new Forbidden(`not assigning requested scopes ${beyond.join(', ')} not held by ${me.kind === 'service' ? 'service ' : ''}${me.name}`)
     }

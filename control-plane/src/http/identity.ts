@@ -23,7 +23,7 @@ export function identify(): MiddlewareHandler<HubEnv> {
       const user = rec && !rec.service && (await d.users.get(rec.user))
       if (rec && user) {
         const groups = await d.groups.ofUser(user.name)
-        const scopes = await tokenScopes(d, rec, user, userScopes(d, user, groups))
+        const scopes = await tokenScopes(d, rec, user, await userScopes(d, user, groups))
         identity = { user, via: 'token', token: rec, groups, scopes }
         if (!(Date.now() - Date.parse(rec.lastActivity ?? '') < ACTIVITY_RESOLUTION_MS)) await d.tokens.touch(rec.id).catch(() => {})
       }
@@ -34,7 +34,7 @@ export function identify(): MiddlewareHandler<HubEnv> {
       const user = session && (await d.users.get(session.user))
       if (user) {
         const groups = await d.groups.ofUser(user.name)
-        identity = { user, via: 'cookie', sid: session.sid, groups, scopes: userScopes(d, user, groups) }
+        identity = { user, via: 'cookie', sid: session.sid, groups, scopes: await userScopes(d, user, groups) }
       }
     }
     c.set('identity', identity)

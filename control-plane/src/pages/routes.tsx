@@ -10,6 +10,7 @@ import { checkServerName } from '../spawn/names'
 import { LoginPage, SignupPage, ChangePasswordPage } from './login'
 import { HomePage, NotRunningPage, SpawnPendingPage } from './home'
 import { AdminPage } from './admin'
+import { acceptShareRoutes } from './accept-share'
 import { sentence } from './layout'
 
 type C = Context<HubEnv>
@@ -248,5 +249,6 @@ export function pageRoutes(): Hono<HubEnv> {
     return c.redirect(`/hub/admin?notice=${encodeURIComponent(`${name} was added`)}`)
   })
 
+  app.route('/', acceptShareRoutes())
   return app
 }

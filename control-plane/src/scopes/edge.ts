@@ -20,12 +20,12 @@ export function tokenEdgeGrant(scopes: readonly string[], user: string, server: 
   return edgeGrant(expand(scopes, { kind: 'user', name: user, server: `${user}/${server}` }))
 }
 
-type D = Pick<Deps, 'groups' | 'roles' | 'tables'>
+type D = Pick<Deps, 'groups' | 'roles' | 'tables' | 'shares'>
 
 /**
  * Writes (or removes) the user's entry in the proxy's access table: groups, and servers beyond the
- * user's own that configured roles grant. The admin role is left out: the proxy applies it from the
- * admin flag and the admin_access setting.
+ * user's own that configured roles grant or that are shared with the user or the user's groups. The
+ * admin role is left out: the proxy applies it from the admin flag and the admin_access setting.
  */
 export async function publishAccess(d: D, name: string): Promise<void> {
   // by name, whether or not the user exists yet: a user a role names gets it at first login
@@ -34,6 +34,8 @@ export async function publishAccess(d: D, name: string): Promise<void> {
   const grant = edgeGrant(d.roles.scopes(roles, { kind: 'user', name }))
   if (grant !== 'all' && grant.user) grant.user = grant.user.filter((n) => n !== name)
   if (grant !== 'all' && grant.user && !grant.user.length) delete grant.user
+  const shared = grant === 'all' ? [] : (await d.shares.serversFor(name, groups)).filter((s) => !s.startsWith(`${name}/`))
+  if (grant !== 'all' && shared.length) grant.server = [...new Set([...(grant.server ?? []), ...shared])].sort()
   const empty = grant !== 'all' && !Object.keys(grant).length
   const cur = await d.tables.get<unknown>('access', name)
   if (!groups.length && empty) {
@@ -44,9 +46,10 @@ export async function publishAccess(d: D, name: string): Promise<void> {
   if (JSON.stringify(cur) !== JSON.stringify(value)) await d.tables.set('access', name, value)
 }
 
-/** At start: every user a role or group could concern, and every entry written before. */
+/** At start: every user a role, group or share could concern, and every entry written before. */
 export async function publishAllAccess(d: D): Promise<void> {
   const names = new Set<string>(Object.keys(await d.tables.getAll('access')))
+  for (const u of await d.shares.userGrantees()) names.add(u)
   for (const r of d.roles.byName.values()) {
     r.users.forEach((u) => names.add(u))
     for (const g of r.groups) (await d.groups.get(g))?.users.forEach((u) => names.add(u))

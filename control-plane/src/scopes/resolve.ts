@@ -1,13 +1,17 @@
-// What a user, or a token of a user, may do: role scopes from Redis-held membership and the config.
+// What a user, or a token of a user, may do: role scopes from Redis-held membership and the config,
+// and what servers shared with the user grant.
 import type { Deps } from '../deps'
 import type { UserRecord } from '../state/users'
 import type { TokenRecord } from '../state/tokens'
-import { expand, intersect, type ScopeSet } from './scope-set'
+import { expand, intersect, union, type ScopeSet } from './scope-set'
 
 type D = Pick<Deps, 'roles' | 'groups'>
 
-export function userScopes(d: D, user: UserRecord, groups: readonly string[]): ScopeSet {
-  return d.roles.scopes(d.roles.ofUser(user.name, user.admin, groups), { kind: 'user', name: user.name })
+export async function userScopes(d: D & Pick<Deps, 'shares'>, user: UserRecord, groups: readonly string[]): Promise<ScopeSet> {
+  const owner = { kind: 'user' as const, name: user.name }
+  const roles = d.roles.scopes(d.roles.ofUser(user.name, user.admin, groups), owner)
+  const shared = await d.shares.scopesFor(user.name, groups)
+  return shared.length ? union(roles, expand(shared, owner)) : roles
 }
 
 /** A token's scopes, never more than its owner's: `inherit` is all of them. */
