@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util'
 import { loadConfig } from './config/load'
 import { buildDeps } from './deps'
+import { scopeProblem } from './scopes/scope-set'
 import { ConfigError, HubError } from './errors'
 import { checkUsername } from '../../auth/src/policy'
 import { createLogger } from './log'
@@ -113,11 +114,13 @@ export async function main(argv: string[]): Promise<void> {
     if (cmd === 'token' && sub === 'issue' && arg) {
       const expires = values['expires-in'] ? Number(values['expires-in']) : undefined
       if (expires !== undefined && !(expires > 0)) fail('--expires-in: expected a number of seconds > 0', 2)
-      if (values.scopes) fail('--scopes: only full-access tokens exist in this version; omit --scopes', 2)
+      const scopes = values.scopes ? String(values.scopes).split(/[\s,]+/).filter(Boolean) : undefined
+      const bad = scopes?.map(scopeProblem).find((p) => p)
+      if (bad) fail(`--scopes: ${bad}`, 2)
       await withDeps(configFile, async (d) => {
         const name = checkUsername(arg)
         await d.users.require(name)
-        const { token } = await d.tokens.issue(name, { note: values.note ?? 'issued with edgehub token issue', expiresInSec: expires })
+        const { token } = await d.tokens.issue(name, { note: values.note ?? 'issued with edgehub token issue', expiresInSec: expires, scopes })
         process.stdout.write(token + '\n')
       })
       return

@@ -141,7 +141,7 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
   const spawner = createLocalProcessSpawner({ ...lp, dataDir: config.dataDir, log: log.child('spawner.local-process') })
   const pub = publicUrl(config)
   const orchestrator = new Orchestrator(
-    { redis, keys, servers, tables, tokens, oauthClients, progress, activity, spawner, log: log.child('spawn') },
+    { redis, keys, servers, tables, tokens, oauthClients, shares, progress, activity, spawner, log: log.child('spawn') },
     {
       startTimeoutSec: config.spawner.startTimeoutSec,
       httpTimeoutSec: config.spawner.httpTimeoutSec,

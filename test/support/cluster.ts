@@ -9,6 +9,7 @@ import { startRedis, type RedisProcess } from '../../control-plane/src/stack/red
 import { startChild, type Child } from '../../control-plane/src/stack/child'
 import { proxyOptions } from '../../control-plane/src/stack/proxy'
 import { startProxy, HEALTH_PATH, type ProxyProcess } from '../../proxy/src/nginx-process'
+import { stopServices } from '../../control-plane/src/services/supervisor'
 import { freePort } from '../../control-plane/src/util/ports'
 import { waitFor } from '../../control-plane/src/util/wait'
 import { loadConfig } from '../../control-plane/src/config/load'
@@ -192,6 +193,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         if (cluster.hubAlive(i)) await hubs[i]!.stop().catch(() => {})
       }
       await deps.orchestrator.stopAll().catch(() => {})
+      await stopServices(deps).catch(() => {})
       for (let i = 0; i < nProxies; i++) await proxies[i]?.stop().catch(() => {})
       await deps.close()
       await redis?.stop()

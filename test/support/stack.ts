@@ -8,13 +8,14 @@ import { startRedis, type RedisProcess } from '../../control-plane/src/stack/red
 import { startChild, type Child } from '../../control-plane/src/stack/child'
 import { startProxy } from '../../proxy/src/nginx-process'
 import { proxyOptions } from '../../control-plane/src/stack/proxy'
+import { stopServices } from '../../control-plane/src/services/supervisor'
 import { freePort } from '../../control-plane/src/util/ports'
 import { waitFor } from '../../control-plane/src/util/wait'
 import { loadConfig } from '../../control-plane/src/config/load'
 import { buildDeps, type Deps } from '../../control-plane/src/deps'
 import { createLogger } from '../../control-plane/src/log'
 
-const ROOT = resolve(import.meta.dirname, '../..')
+export const ROOT = resolve(import.meta.dirname, '../..')
 export const BIN = join(ROOT, 'bin/edgehub.js')
 
 export interface Stack {
@@ -66,6 +67,7 @@ export async function startStack(overrides: Record<string, unknown> = {}): Promi
     async stop() {
       await stack.hub?.stop().catch(() => {})
       await deps.orchestrator.stopAll().catch(() => {})
+      await stopServices(deps).catch(() => {})
       await proxy.stop().catch(() => {})
       await deps.close()
       await redis.stop()

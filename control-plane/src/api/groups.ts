@@ -103,6 +103,7 @@ export function groupApi(): Hono<HubEnv> {
   app.delete('/:name', async (c) => {
     const g = await scopedGroup(c, ['delete:groups'])
     await c.var.deps.groups.remove(g.name)
+    await c.var.deps.shares.forgetGroup(g.name) // a new group of that name starts without them
     await republish(c.var.deps, g.users)
     return c.body(null, 204)
   })

@@ -7,7 +7,7 @@ import type { Deps } from '../deps'
 import { BadRequest, Forbidden, NotFound } from '../errors'
 import type { TokenRecord } from '../state/tokens'
 import type { UserRecord } from '../state/users'
-import { expand, intersect, scopeProblem, toStrings, type ScopeSet } from '../scopes/scope-set'
+import { scopeProblem, scopesNotHeld, toStrings } from '../scopes/scope-set'
 import { tokenScopes, userScopes } from '../scopes/resolve'
 import { jsonBody } from './body'
 
@@ -39,11 +39,6 @@ async function owner(c: C, scope: string): Promise<UserRecord> {
   return u
 }
 
-async function exceeds(requested: ScopeSet, held: ScopeSet, d: Deps): Promise<string[]> {
-  const granted = new Set(toStrings(await intersect(requested, held, (u) => d.groups.ofUser(u))))
-  return toStrings(requested).filter((s) => !granted.has(s))
-}
-
 export function tokenApi(): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
 
@@ -71,8 +66,9 @@ export function tokenApi(): Hono<HubEnv> {
     const bad = scopes.map(scopeProblem).find((p) => p)
     if (bad) throw new BadRequest(bad)
     if (!scopes.includes('inherit') || me.kind !== 'user' || me.name !== u.name) {
-      const requested = scopes.includes('inherit') ? await userScopes(d, u, await d.groups.ofUser(u.name)) : expand(scopes, { kind: 'user', name: u.name })
-      const beyond = await exceeds(requested, me.scopes, d)
+      // an admin's "inherit" token for another user: everything that user holds must be the admin's too
+      const raw = scopes.includes('inherit') ? toStrings(await userScopes(d, u, await d.groups.ofUser(u.name))) : scopes
+      const beyond = await scopesNotHeld(raw, { kind: 'user', name: u.name }, me.scopes, (x) => d.groups.ofUser(x))
       if (beyond.length) throw new Forbidden(`not assigning requested scopes ${beyond.join(', ')} not held by ${me.kind === 'service' ? 'service ' : ''}${me.name}`)
     }
     const note = body.note ?? `Requested via api${me.kind === 'service' ? ` by service ${me.name}` : me.name !== u.name ? ` by user ${me.name}` : ''}`

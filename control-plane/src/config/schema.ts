@@ -4,6 +4,11 @@ import { scopeProblem } from '../scopes/scope-set'
 
 const port = z.number().int().min(1).max(65535)
 const seconds = z.number().positive()
+/** A scope in JupyterHub's vocabulary (`read:users`, `access:servers!group=staff`). */
+const scopeString = z.string().superRefine((s, ctx) => {
+  const problem = scopeProblem(s)
+  if (problem) ctx.addIssue({ code: 'custom', message: problem })
+})
 const hostPort = z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected "host:port"')
 
 export const localProcessSchema = z
@@ -156,10 +161,7 @@ export const configSchema = z
           name: z.string().regex(/^[a-z][a-z0-9_.-]{1,254}$/, 'lowercase letters, digits and _ . - (2-255), starting with a letter').describe('Role name; `user`, `admin`, `server` or `token` redefine the default role.'),
           description: z.string().default('').describe('What the role is for.'),
           scopes: z
-            .array(z.string().superRefine((s, ctx) => {
-              const problem = scopeProblem(s)
-              if (problem) ctx.addIssue({ code: 'custom', message: problem })
-            }))
+            .array(scopeString)
             .default([])
             .describe('Scopes granted, in JupyterHub\'s vocabulary (`read:users`, `access:servers!group=staff`, …).'),
           users: z.array(z.string()).default([]).describe('Users who have the role.'),
@@ -198,10 +200,7 @@ export const configSchema = z
             .describe('An external service\'s API token (keep it out of version control: EDGEHUB_SERVICES is not split per service, so prefer a config file readable only by the hub). Managed services get a new token at every start.'),
           oauthNoConfirm: z.boolean().default(false).describe('Users logging in to this service through the hub\'s OAuth skip the consent page (a service the operator trusts).'),
           oauthClientAllowedScopes: z
-            .array(z.string().superRefine((s, ctx) => {
-              const problem = scopeProblem(s)
-              if (problem) ctx.addIssue({ code: 'custom', message: problem })
-            }))
+            .array(scopeString)
             .default([])
             .describe('Scopes the service may ask for in OAuth, beyond identifying the user (JupyterHub\'s oauth_client_allowed_scopes).'),
           oauthRedirectUri: z.string().optional().describe('OAuth callback. Default: /services/NAME/oauth_callback.'),

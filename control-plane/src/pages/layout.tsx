@@ -9,7 +9,7 @@ header a{color:#fff;text-decoration:none}header .brand{font-weight:700;letter-sp
 header .who{opacity:.85;font-size:.9em}main{max-width:760px;margin:2.5rem auto;padding:0 1rem}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:1.6rem 1.8rem;margin-bottom:1.2rem}
 h1{font-size:1.45rem;margin:0 0 1rem}label{display:block;font-weight:600;margin:.8rem 0 .3rem}
-input[type=text],input[type=password]{width:100%;padding:.55rem .7rem;border:1px solid var(--line);border-radius:6px;font:inherit}
+input[type=text],input[type=password],select{width:100%;padding:.55rem .7rem;border:1px solid var(--line);border-radius:6px;font:inherit}
 button,.btn{display:inline-block;margin-top:1rem;padding:.5rem 1.1rem;border-radius:6px;border:1px solid var(--accent-d);background:var(--accent);color:#fff;font:inherit;font-weight:600;cursor:pointer;text-decoration:none}
 button.secondary,.btn.secondary{background:#fff;color:var(--fg);border-color:var(--line)}button.danger{background:var(--bad);border-color:#a40e26}
 .error{background:#ffebe9;border:1px solid #ff8182;color:#82071e;padding:.6rem .8rem;border-radius:6px;margin-bottom:1rem}
@@ -36,6 +36,7 @@ export function Layout(props: { title: string; user?: { name: string; admin: boo
           <a class="brand" href="/hub/home">edgehub</a>
           <nav>
             {props.user ? <a href="/hub/home">Home</a> : null}
+            {props.user ? <a href="/hub/token">Token</a> : null}
             {props.user?.admin ? <a href="/hub/admin">Admin</a> : null}
           </nav>
           {props.user ? (

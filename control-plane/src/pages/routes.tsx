@@ -12,6 +12,9 @@ import { HomePage, NotRunningPage, SpawnPendingPage } from './home'
 import { AdminPage } from './admin'
 import { acceptShareRoutes } from './accept-share'
 import { sentence } from './layout'
+import { TokenPage } from './token'
+import { can, serverTarget } from '../http/authorize'
+import { scopeProblem, scopesNotHeld } from '../scopes/scope-set'
 
 type C = Context<HubEnv>
 
@@ -32,7 +35,7 @@ async function form(c: C): Promise<Record<string, string>> {
   return out
 }
 
-const viewer = (c: C) => (c.var.identity ? { name: c.var.identity.user.name, admin: c.var.identity.user.admin } : null)
+const viewer = (c: C) => (c.var.identity ? { name: c.var.identity.user.name, admin: can(c, 'admin-ui') } : null)
 
 export function pageRoutes(): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
@@ -149,16 +152,16 @@ export function pageRoutes(): Hono<HubEnv> {
     return c.html(<ChangePasswordPage xsrf={c.var.xsrf} user={viewer(c)!} done />)
   })
 
-  const ownerAndServer = (c: C) => {
+  /** The server a page acts on, when the visitor's scopes allow `scope` on it (their own always do). */
+  const ownerAndServer = async (c: C, scope: 'start:servers' | 'delete:servers' | 'read:servers' = 'read:servers') => {
     const owner = c.req.param('user') ?? c.var.identity!.user.name
     const server = checkServerName(c.req.param('server') ?? '')
-    const id = c.var.identity!
-    if (owner !== id.user.name && !id.user.admin) throw new Forbidden(`you may not start or stop ${owner}'s server`)
+    if (!can(c, scope, await serverTarget(c, owner, server, scope))) throw new Forbidden(`you may not start or stop ${owner}'s server`)
     return { owner, server }
   }
 
   const spawn = async (c: C) => {
-    const { owner, server } = ownerAndServer(c)
+    const { owner, server } = await ownerAndServer(c, 'start:servers')
     const d = c.var.deps
     const rec = await d.servers.get(owner, server)
     const pending = spawnPendingUrl(owner, server)
@@ -171,8 +174,8 @@ export function pageRoutes(): Hono<HubEnv> {
   }
   app.get('/spawn', spawn) // your own default server, as JupyterHub does when there is no options form
   // Anyone else's (or a named) server needs the POST from the not-running page, so a link cannot start it.
-  app.get('/spawn/:user/:server?', (c) => {
-    const { owner, server } = ownerAndServer(c)
+  app.get('/spawn/:user/:server?', async (c) => {
+    const { owner, server } = await ownerAndServer(c, 'start:servers')
     if (owner === c.var.identity!.user.name && !server) return spawn(c)
     return c.redirect(serverBaseUrl(owner, server).replace(/^\/user\//, '/hub/user/'))
   })
@@ -181,7 +184,7 @@ export function pageRoutes(): Hono<HubEnv> {
 
   const stop = async (c: C) => {
     await form(c)
-    const { owner, server } = ownerAndServer(c)
+    const { owner, server } = await ownerAndServer(c, 'delete:servers')
     await c.var.deps.orchestrator.stop(owner, server)
     return c.redirect(c.var.identity!.user.name === owner ? '/hub/home' : '/hub/admin')
   }
@@ -189,7 +192,7 @@ export function pageRoutes(): Hono<HubEnv> {
   app.post('/stop/:user/:server?', stop)
 
   app.get('/spawn-pending/:user/:server?', async (c) => {
-    const { owner, server } = ownerAndServer(c)
+    const { owner, server } = await ownerAndServer(c)
     const rec = await c.var.deps.servers.get(owner, server)
     const url = serverBaseUrl(owner, server)
     if (rec?.state === 'running') return c.redirect(url)
@@ -202,13 +205,13 @@ export function pageRoutes(): Hono<HubEnv> {
     const d = c.var.deps
     const owner = decodeURIComponent(c.req.param('user'))
     const id = c.var.identity!
-    const allowed = owner === id.user.name || (id.user.admin && d.config.proxy.adminAccess)
-    if (!allowed) throw new Forbidden(`you are logged in as ${id.user.name} and may not use ${owner}'s server`)
     const rest = c.req.path.slice(`/hub/user/${c.req.param('user')}/`.length)
     const servers = await d.servers.list(owner)
     const named = servers.find((s) => s.name && rest.startsWith(`${encodeURIComponent(s.name)}/`))
     const rec = named ?? (await d.servers.get(owner, ''))
     const server = rec?.name ?? ''
+    const allowed = owner === id.user.name || can(c, 'access:servers', await serverTarget(c, owner, server, 'access:servers'))
+    if (!allowed) throw new Forbidden(`you are logged in as ${id.user.name} and may not use ${owner}'s server`)
     const path = c.req.path.slice('/hub'.length)
     if (rec?.state === 'running' && c.req.query('redirects') === undefined) {
       // Running, but this proxy had no route yet (it was just written): send the browser back once.
@@ -221,8 +224,39 @@ export function pageRoutes(): Hono<HubEnv> {
     return c.html(<NotRunningPage xsrf={c.var.xsrf} user={viewer(c)!} owner={owner} server={server} rec={rec} path={path} />, 424)
   })
 
+  const tokenPage = async (c: C, extra: { created?: string; error?: string } = {}, status: 200 | 400 | 403 = 200) => {
+    const name = c.var.identity!.user.name
+    const tokens = (await c.var.deps.tokens.list(name)).filter((t) => t.kind === 'api')
+    return c.html(<TokenPage xsrf={c.var.xsrf} user={viewer(c)!} tokens={tokens} {...extra} />, status)
+  }
+  app.get('/token', (c) => tokenPage(c))
+  app.post('/token', async (c) => {
+    const f = await form(c)
+    const d = c.var.deps
+    const id = c.var.identity!
+    const scopes = (f.scopes ?? '').split(/\s+/).filter(Boolean)
+    const expires = f.expires_in ? Number(f.expires_in) : undefined
+    if (expires !== undefined && !(expires > 0)) return tokenPage(c, { error: 'Choose how long the token lasts.' }, 400)
+    const bad = scopes.map(scopeProblem).find((p) => p)
+    if (bad) return tokenPage(c, { error: sentence(bad) }, 400)
+    if (scopes.length) {
+      const beyond = await scopesNotHeld(scopes, { kind: 'user', name: id.user.name }, id.scopes, (u) => d.groups.ofUser(u))
+      if (beyond.length) return tokenPage(c, { error: `You do not hold ${beyond.join(', ')}.` }, 403)
+    }
+    const { token } = await d.tokens.issue(id.user.name, { note: f.note || 'Requested via the token page', expiresInSec: expires, scopes: scopes.length ? scopes : undefined })
+    return tokenPage(c, { created: token })
+  })
+  app.post('/token/:id/revoke', async (c) => {
+    await form(c)
+    const d = c.var.deps
+    const t = await d.tokens.get(c.req.param('id'))
+    if (!t || t.user !== c.var.identity!.user.name) throw new NotFound('no such token')
+    await d.tokens.revoke(t.id)
+    return c.redirect('/hub/token')
+  })
+
   app.get('/admin', async (c) => {
-    if (!c.var.identity!.user.admin) throw new Forbidden('the admin page is for admins')
+    if (!can(c, 'admin-ui')) throw new Forbidden('the admin page is for admins')
     const d = c.var.deps
     const names = await d.users.names()
     const users = await Promise.all(names.map(async (n) => ({ ...(await d.users.get(n))!, server: await d.servers.get(n, '') })))
@@ -230,7 +264,7 @@ export function pageRoutes(): Hono<HubEnv> {
   })
 
   app.post('/admin/approve/:user', async (c) => {
-    if (!c.var.identity!.user.admin) throw new Forbidden('only admins approve accounts')
+    if (!can(c, 'admin:users', { user: c.req.param('user') })) throw new Forbidden('only admins approve accounts')
     await form(c)
     const name = c.req.param('user')
     await c.var.deps.users.approve(name)
@@ -239,7 +273,7 @@ export function pageRoutes(): Hono<HubEnv> {
   })
 
   app.post('/admin/users', async (c) => {
-    if (!c.var.identity!.user.admin) throw new Forbidden('only admins add users')
+    if (!can(c, 'admin:users')) throw new Forbidden('only admins add users')
     const d = c.var.deps
     const f = await form(c)
     const name = checkUsername(f.username ?? '')

@@ -181,3 +181,19 @@ export function toStrings(set: ScopeSet): string[] {
   }
   return out.sort()
 }
+
+/** Of the raw `scopes` (expanded for `owner`), those `held` does not fully grant. */
+export async function scopesNotHeld(
+  scopes: readonly string[],
+  owner: Owner,
+  held: ScopeSet,
+  groupsOf: (user: string) => Promise<readonly string[]>,
+): Promise<string[]> {
+  const out: string[] = []
+  for (const s of scopes) {
+    const wanted = expand([s], owner)
+    const granted = new Set(toStrings(await intersect(wanted, held, groupsOf)))
+    if (toStrings(wanted).some((x) => !granted.has(x))) out.push(s)
+  }
+  return out
+}

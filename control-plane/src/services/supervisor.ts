@@ -79,14 +79,27 @@ export async function superviseServices(d: Deps): Promise<void> {
     await start(d, s, rec?.failures ?? 0)
   }
   const names = new Set(managed.map((s) => s.name))
+  await forEachRecorded(d, async (name, key) => {
+    if (names.has(name)) return
+    await stopRecorded(d, key)
+    d.log.info('stopped a service no longer configured', { service: name })
+  })
+}
+
+async function forEachRecorded(d: Deps, fn: (name: string, key: string) => Promise<void>): Promise<void> {
+  const start = d.keys.serviceProcess('').length
   for await (const keys of d.redis.scanStream({ match: d.keys.serviceProcess('*'), count: 100 })) {
-    for (const key of keys as string[]) {
-      const name = key.slice(d.keys.serviceProcess('').length)
-      if (names.has(name)) continue
-      const rec = await record(d, name)
-      if (rec) await stopTree({ pid: rec.pid, startTime: rec.startTime }, 5000)
-      await d.redis.del(key)
-      d.log.info('stopped a service no longer configured', { service: name })
-    }
+    for (const key of keys as string[]) await fn(key.slice(start), key)
   }
+}
+
+async function stopRecorded(d: Deps, key: string): Promise<void> {
+  const h = await d.redis.hgetall(key)
+  if (h.pid) await stopTree({ pid: Number(h.pid), startTime: h.startTime }, 5000)
+  await d.redis.del(key)
+}
+
+/** Stops every managed service process (the whole stack is going down). */
+export async function stopServices(d: Deps): Promise<void> {
+  await forEachRecorded(d, (_, key) => stopRecorded(d, key))
 }

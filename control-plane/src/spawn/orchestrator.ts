@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { request } from 'undici'
 import { serverClientId, type OAuthClients } from '../oauth/clients'
+import type { Shares } from '../state/shares'
 import type { Json, Spawner, SpawnerState } from '../../../spawners/src/spawner'
 import { BadRequest, FencedOut, SpawnFailed } from '../errors'
 import type { Logger } from '../log'
@@ -44,6 +45,7 @@ export interface Deps {
   tables: ProxyTables
   tokens: Tokens
   oauthClients: OAuthClients
+  shares: Pick<Shares, 'forgetServer'>
   progress: Progress
   activity: Activity
   spawner: Spawner
@@ -309,6 +311,7 @@ export class Orchestrator {
       if (opts.remove) {
         await lock.check()
         await this.d.servers.remove(user, server)
+        await this.d.shares.forgetServer(user, server) // after the record: a concurrent grant then fails
         await this.d.oauthClients.remove(serverClientId(user, server))
         await this.d.activity.forget(user, server)
       }

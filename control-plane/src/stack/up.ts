@@ -1,5 +1,6 @@
 // `edgehub up`: the one-machine stack. A small supervisor runs a private Redis, the nginx proxy and one
 // hub as separate processes, restarts the hub if it dies, and stops everything on Ctrl-C / SIGTERM.
+import { stopServices } from '../services/supervisor'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -47,6 +48,7 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
     stops.push(() => deps.close())
     stops.push(async () => {
       await deps.orchestrator.stopAll()
+      await stopServices(deps)
       log.info('stopped all user servers')
     })
 

@@ -1,6 +1,6 @@
 // Renaming a user (PATCH /users/{name} with a new name). Servers must be stopped first: their URLs,
-// routes and processes carry the name. Sessions end (cookies name the user); tokens, groups and
-// stopped servers' records follow the user.
+// routes and processes carry the name. Sessions end (cookies name the user); tokens and groups follow
+// the user; stopped servers' records and shares (of the user's servers and with the user) are dropped.
 import type { Deps } from '../deps'
 import { BadRequest } from '../errors'
 import { publishAccess } from '../scopes/edge'
@@ -14,6 +14,7 @@ export async function renameUser(d: Deps, from: string, to: string): Promise<voi
   await d.tokens.reassign(from, to)
   await d.groups.renameUser(from, to)
   for (const s of servers) await d.servers.remove(from, s.name)
+  await d.shares.forgetUser(from) // shares name servers by URL: they do not follow a rename
   await publishAccess(d, from)
   await publishAccess(d, to)
   d.log.info('renamed user', { user: from, to })

@@ -6,18 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCluster, type Cluster } from '../../support/cluster'
 import { json } from '../../support/client'
 import { waitFor } from '../../../control-plane/src/util/wait'
+import { okServerSpawner } from '../../support/servers'
 
-const SERVER = `
-import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"ok")
-    def log_message(self, *a):
-        pass
-http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
-`
 const PAGE = 'application/jupyterhub-pagination+json'
 
 let c: Cluster
@@ -42,7 +32,7 @@ beforeAll(async () => {
     hubs: 2,
     proxies: 1,
     haproxy: false,
-    overrides: { hub: { allowNamedServers: true }, spawner: { 'local-process': { command: ['python3', '-c', SERVER], args: ['{ip}', '{port}'] } } },
+    overrides: { hub: { allowNamedServers: true }, spawner: okServerSpawner() },
   })
   await c.deps.users.create('root', { admin: true })
   await c.deps.users.create('alice')

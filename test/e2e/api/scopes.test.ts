@@ -4,18 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCluster, type Cluster } from '../../support/cluster'
 import { json } from '../../support/client'
 import { waitFor } from '../../../control-plane/src/util/wait'
+import { okServerSpawner } from '../../support/servers'
 
-const SERVER = `
-import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"ok")
-    def log_message(self, *a):
-        pass
-http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
-`
 
 let c: Cluster
 let root: string // admin token
@@ -45,7 +35,7 @@ beforeAll(async () => {
         { name: 'grader', scopes: ['list:users!group=students', 'read:users!group=students', 'access:servers!group=students', 'read:groups!group=students'], groups: ['tas'] },
         { name: 'monitor', scopes: ['read:hub', 'list:users', 'read:users:name'], users: ['mona'] },
       ],
-      spawner: { 'local-process': { command: ['python3', '-c', SERVER], args: ['{ip}', '{port}'] } },
+      spawner: okServerSpawner(),
     },
   })
   const d = c.deps

@@ -7,6 +7,7 @@ import { startCluster, type Cluster } from '../../support/cluster'
 import { Client, json } from '../../support/client'
 import { waitFor } from '../../../control-plane/src/util/wait'
 import { freePort } from '../../../control-plane/src/util/ports'
+import { okServerSpawner } from '../../support/servers'
 
 // A managed service: answers with who the hub says its token is, and the environment it got.
 const ECHO = `
@@ -24,17 +25,6 @@ class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-`
-const SERVER = `
-import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"ok")
-    def log_message(self, *a):
-        pass
-http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
 `
 const EXTERNAL_TOKEN = 'external-service-token-0123456789abcdef'
 
@@ -60,7 +50,7 @@ beforeAll(async () => {
         { name: 'grading', scopes: ['access:servers!user=sam', 'read:users!user=sam', 'list:services'], services: ['grader'] },
         { name: 'echo-users', scopes: ['access:services!service=echo'], users: ['sam'] },
       ],
-      spawner: { 'local-process': { command: ['python3', '-c', SERVER], args: ['{ip}', '{port}'] } },
+      spawner: okServerSpawner(),
     },
   })
   await c.deps.users.create('root', { admin: true })

@@ -9,18 +9,8 @@ import { waitFor } from '../../../control-plane/src/util/wait'
 import { buildApp } from '../../../control-plane/src/app'
 import { Roles } from '../../../control-plane/src/scopes/roles'
 import { publishAllAccess } from '../../../control-plane/src/scopes/edge'
+import { okServerSpawner } from '../../support/servers'
 
-const SERVER = `
-import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"ok")
-    def log_message(self, *a):
-        pass
-http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
-`
 
 let c: Cluster
 const tok: Record<string, string> = {}
@@ -66,7 +56,7 @@ beforeAll(async () => {
       // JupyterHub's recipe for the full sharing API: every user may share their own servers, with
       // anyone they can name
       roles: [{ name: 'user', scopes: ['self', 'shares!user', 'read:users:name', 'read:groups:name'] }],
-      spawner: { 'local-process': { command: ['python3', '-c', SERVER], args: ['{ip}', '{port}'] } },
+      spawner: okServerSpawner(),
     },
   })
   const d = c.deps

@@ -6,28 +6,17 @@ import { json } from '../../support/client'
 import { waitFor } from '../../../control-plane/src/util/wait'
 import { cullIdle } from '../../../control-plane/src/jobs/culler'
 import { tokenDigest } from '../../../control-plane/src/state/token-digest'
+import { okServerSpawner } from '../../support/servers'
 
 let stack: Stack
 let n = 0
 
-// A single-user server stand-in that answers 200 to everything.
-const SERVER = `
-import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"ok")
-    def log_message(self, *a):
-        pass
-http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
-`
 
 beforeAll(async () => {
   stack = await startStack({
     proxy: { workers: 1, activityFlushSec: 1 },
     culler: { enabled: true, timeoutSec: 8, everySec: 1 },
-    spawner: { 'local-process': { command: ['python3', '-c', SERVER], args: ['{ip}', '{port}'] } },
+    spawner: okServerSpawner(),
   })
 }, 60_000)
 afterAll(async () => stack?.stop(), 60_000)
