@@ -6,7 +6,7 @@ import { buildApp } from './app'
 import { startJobs } from './jobs/leader'
 import { hubJobs } from './jobs'
 import { ConfigError } from './errors'
-import { publishAllAccess } from './scopes/edge'
+import { publishAccessIfRolesChanged } from './scopes/edge'
 import { publishServices } from './services/registry'
 
 export async function runHub(opts: { configFile?: string } = {}): Promise<void> {
@@ -23,7 +23,7 @@ export async function runHub(opts: { configFile?: string } = {}): Promise<void> 
     const u = await deps.users.get(name)
     if (u && !u.admin) await deps.users.setAdmin(name, true)
   }
-  await publishAllAccess(deps) // configured roles may have changed since the last start
+  await publishAccessIfRolesChanged(deps)
   await publishServices(deps)
   const leadership = startJobs(deps.redis, deps.keys.leader, hubJobs(deps), log.child('jobs'))
   // POST /hub/api/shutdown: this replica stops (after stopping every server, when asked to)

@@ -38,8 +38,9 @@ export function identify(): MiddlewareHandler<HubEnv> {
       }
     }
     c.set('identity', identity)
-    // Using the hub is activity too (as in JupyterHub); recorded at most once a minute per user.
-    if (identity && !(Date.now() - Date.parse(identity.user.lastActivity ?? '') < ACTIVITY_RESOLUTION_MS)) {
+    // Using the hub is activity too (as in JupyterHub); recorded at most once a minute per user. A
+    // server's own calls (its token) are not the user's doing.
+    if (identity && identity.token?.kind !== 'server' && !(Date.now() - Date.parse(identity.user.lastActivity ?? '') < ACTIVITY_RESOLUTION_MS)) {
       await d.users.touch(identity.user.name).catch(() => {})
     }
     await next()

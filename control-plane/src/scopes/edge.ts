@@ -1,6 +1,7 @@
 // What the proxy needs to apply access:servers at the edge (docs/redis-schema.md, "access"): the
 // compact grant of a scope set, per token and per user (with the user's groups).
 import type { Deps } from '../deps'
+import { createHash } from 'node:crypto'
 import { expand, type ScopeSet } from './scope-set'
 
 export type EdgeGrant = 'all' | { user?: string[]; server?: string[]; group?: string[] }
@@ -56,4 +57,17 @@ export async function publishAllAccess(d: D): Promise<void> {
   }
   for (const g of await d.groups.names()) (await d.groups.get(g))?.users.forEach((u) => names.add(u))
   for (const n of names) await publishAccess(d, n)
+}
+
+/**
+ * At a replica's start: republishes every access entry when the configured roles differ from those
+ * the entries were computed with (group and share changes are published as they happen). Keeps a
+ * start fast however many users there are, when the roles did not change.
+ */
+export async function publishAccessIfRolesChanged(d: D & Pick<Deps, 'redis' | 'keys' | 'config'>): Promise<boolean> {
+  const digest = createHash('sha256').update(JSON.stringify([d.config.roles, d.config.proxy.adminAccess])).digest('hex')
+  if ((await d.redis.get(d.keys.rolesDigest)) === digest) return false
+  await publishAllAccess(d)
+  await d.redis.set(d.keys.rolesDigest, digest)
+  return true
 }

@@ -38,6 +38,7 @@ export function keyNames(prefix: string) {
     sessionExpiry: `${prefix}session-expiry`,
     oauthClient: (id: string) => `${prefix}oauth-client:${id}`,
     oauthCode: (digest: string) => `${prefix}oauth-code:${digest}`,
+    rolesDigest: `${prefix}roles-digest`,
     groups: `${prefix}groups`,
     group: (name: string) => `${prefix}group:${name}`,
     groupMembers: (name: string) => `${prefix}group-members:${name}`,
