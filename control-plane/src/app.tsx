@@ -18,6 +18,7 @@ import { tokenApi } from './api/tokens'
 import { groupApi } from './api/groups'
 import { infoApi } from './api/info'
 import { oauthRoutes } from './oauth/routes'
+import { oidcRoutes } from './oidc/routes'
 import { serviceApi } from './api/services'
 import { hubAdminApi } from './api/hub-admin'
 import { shareApi } from './api/shares'
@@ -46,6 +47,8 @@ export function buildApp(deps: Deps, opts: { leadership?: Leadership; shutdown?:
       ok ? 200 : 503,
     )
   })
+
+  app.route('/hub/oidc', oidcRoutes(deps)) // ahead of the /hub/* middleware (see oidc/routes.ts)
 
   app.use('/hub/*', bodyLimit({ maxSize: 1024 * 1024, onError: (c) => c.json({ status: 413, message: 'request body too large' }, 413) }))
   app.use('/hub/*', identify())

@@ -1,6 +1,7 @@
 // The one typed configuration. Every field carries its description; docs/config.md is generated from them.
 import { z } from 'zod'
 import { scopeProblem } from '../scopes/scope-set'
+import { OIDC_SCOPES } from '../oidc/claims'
 
 const port = z.number().int().min(1).max(65535)
 const seconds = z.number().positive()
@@ -228,6 +229,53 @@ export const configSchema = z
       })
       .prefault({})
       .describe('Single-user servers.'),
+    oidc: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe('Serve the OpenID Connect provider at /hub/oidc; its issuer is publicUrl + `/hub/oidc` (see docs/oidc.md).'),
+        keyRotationDays: z.number().positive().default(30).describe('How often the ID-token signing key changes, to a key published since the previous change; a replaced key stays published until the ID tokens it signed have expired.'),
+        accessTokenTtlSec: z.number().int().positive().default(3600).describe('Lifetime of an access token (for userinfo).'),
+        idTokenTtlSec: z.number().int().positive().default(3600).describe('Lifetime of an ID token.'),
+        refreshTokenTtlSec: z.number().int().positive().default(14 * 24 * 3600).describe('Lifetime of a refresh token.'),
+        clients: z
+          .array(
+            z.strictObject({
+              clientId: z.string().regex(/^[A-Za-z0-9._~-]{1,128}$/, 'letters, digits and . _ ~ - (up to 128)').describe('The client\'s id (client_id).'),
+              clientSecret: z
+                .string()
+                .min(32, 'at least 32 characters')
+                .optional()
+                .describe('The client\'s secret. Without one the client is public: it authenticates with nothing and must use PKCE.'),
+              tokenEndpointAuthMethod: z
+                .enum(['client_secret_basic', 'client_secret_post'])
+                .optional()
+                .describe('How a client with a secret sends it to the token endpoint. Default: client_secret_basic.'),
+              redirectUris: z
+                .array(z.url({ protocol: /^https?$/, error: 'expected an http or https URL' }).refine((u) => !u.includes('#'), 'a redirect URI has no #fragment'))
+                .min(1)
+                .describe('The exact callback URLs the client may be sent back to.'),
+              allowedScopes: z
+                .array(z.enum(OIDC_SCOPES))
+                .optional()
+                .describe(`Scopes the client may ask for. Default: all (${OIDC_SCOPES.join(', ')}).`),
+              postLogoutRedirectUris: z
+                .array(z.url({ protocol: /^https?$/, error: 'expected an http or https URL' }))
+                .default([])
+                .describe('Where the client may send the browser after logging out (RP-initiated logout).'),
+            }),
+          )
+          .default([])
+          .superRefine((clients, ctx) => {
+            const seen = new Set<string>()
+            clients.forEach((cl, i) => {
+              if (seen.has(cl.clientId)) ctx.addIssue({ code: 'custom', path: [i, 'clientId'], message: `client ${cl.clientId} is defined twice` })
+              seen.add(cl.clientId)
+              if (cl.tokenEndpointAuthMethod && !cl.clientSecret) ctx.addIssue({ code: 'custom', path: [i, 'tokenEndpointAuthMethod'], message: 'a public client (no clientSecret) sends no secret; remove it' })
+            })
+          })
+          .describe('Clients (relying parties) the operator registers: `clientId`, `clientSecret` (absent for a public client), `redirectUris`, `allowedScopes`, `postLogoutRedirectUris`, `tokenEndpointAuthMethod`. They are trusted: users are not asked for consent.'),
+      })
+      .prefault({})
+      .describe('The hub as an OpenID Connect provider for services (authorization code with PKCE, refresh tokens, userinfo); all its state is in Redis.'),
   })
   .describe('edgehub configuration')
 
