@@ -31,7 +31,8 @@ export interface Stack {
 
 export async function startStack(overrides: Record<string, unknown> = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'edgehub-test-'))
-  const [port, hubPort, redisPort] = await Promise.all([freePort(), freePort(), freePort()])
+  const [freeProxyPort, hubPort, redisPort] = await Promise.all([freePort(), freePort(), freePort()])
+  const port = typeof overrides.port === 'number' ? overrides.port : freeProxyPort // a test may need to know it first
   const settings = {
     dataDir: dir,
     port,

@@ -2,6 +2,7 @@
 import type { Deps } from '../deps'
 import { cullIdle } from './culler'
 import { superviseServices } from '../services/supervisor'
+import { rotateOidcKeys } from '../oidc/rotate'
 import type { Job } from './leader'
 
 export function hubJobs(d: Deps): Job[] {
@@ -48,6 +49,7 @@ export function hubJobs(d: Deps): Job[] {
       },
     },
   ]
+  jobs.push({ name: 'rotate-oidc-keys', everyMs: 60_000, run: async () => void (await rotateOidcKeys(d)) })
   if (config.services.some((s) => s.command)) jobs.push({ name: 'supervise-services', everyMs: 1000, run: () => superviseServices(d) })
   const c = config.culler
   if (c.enabled) {
