@@ -3,23 +3,20 @@
 import type { FindAccount } from 'oidc-provider'
 import type { Deps } from '../deps'
 import { isAllowed } from '../../../auth/src/policy'
+import { userScopes } from '../scopes/resolve'
+import { toStrings } from '../scopes/scope-set'
 
 export const OIDC_SCOPES = ['openid', 'profile', 'groups', 'offline_access'] as const
 export type OidcScope = (typeof OIDC_SCOPES)[number]
 
 /** The claims each scope releases, in the ID token and at userinfo. */
 export const SCOPE_CLAIMS: Record<string, string[]> = {
-  openid: ['sub', 'scopes'],
-  profile: ['name', 'preferred_username', 'admin'],
+  openid: ['sub'],
+  profile: ['name', 'preferred_username', 'admin', 'scopes'],
   groups: ['groups'],
 }
 
-/** Group membership, when this hub has groups (an optional dependency). */
-interface GroupLookup {
-  ofUser?(user: string): Promise<string[]>
-}
-
-type AccountDeps = Pick<Deps, 'users' | 'config'> & { groups?: GroupLookup }
+type AccountDeps = Pick<Deps, 'users' | 'config' | 'roles'> & { groups: Pick<Deps['groups'], 'ofUser'>; shares: Pick<Deps['shares'], 'scopesFor'> }
 
 /**
  * Looks a user up by name (the `sub`). A user who was deleted, blocked or not approved has no account,
@@ -31,15 +28,16 @@ export function findAccount(d: AccountDeps): FindAccount {
     if (!user || !user.approved || !isAllowed(d.config.auth, user.name)) return undefined
     return {
       accountId: user.name,
-      async claims(_use, scope) {
-        const groups = d.groups?.ofUser ? await d.groups.ofUser(user.name) : []
+      async claims() {
+        const groups = await d.groups.ofUser(user.name)
         return {
           sub: user.name,
           name: user.name,
           preferred_username: user.name,
           admin: user.admin,
           groups,
-          scopes: scope.split(' ').filter(Boolean),
+          // what the user may do on the hub, in JupyterHub's scopes (as GET /hub/api/user shows them)
+          scopes: toStrings(await userScopes(d, user, groups)),
         }
       },
     }

@@ -5,9 +5,9 @@ import type { UserRecord } from '../state/users'
 import type { TokenRecord } from '../state/tokens'
 import { expand, intersect, union, type ScopeSet } from './scope-set'
 
-type D = Pick<Deps, 'roles' | 'groups'>
+type D = { roles: Deps['roles']; groups: Pick<Deps['groups'], 'ofUser'> }
 
-export async function userScopes(d: D & Pick<Deps, 'shares'>, user: UserRecord, groups: readonly string[]): Promise<ScopeSet> {
+export async function userScopes(d: D & { shares: Pick<Deps['shares'], 'scopesFor'> }, user: UserRecord, groups: readonly string[]): Promise<ScopeSet> {
   const owner = { kind: 'user' as const, name: user.name }
   const roles = d.roles.scopes(d.roles.ofUser(user.name, user.admin, groups), owner)
   const shared = await d.shares.scopesFor(user.name, groups)
