@@ -18,6 +18,16 @@ export function groupNameProblem(name: string): string | undefined {
   return undefined
 }
 
+// KEYS: group hash, members set, user-groups key prefix (with an empty user). ARGV: name, users...
+// Checks and adds in one step, so a group deleted meanwhile is not brought back with members only.
+const ADD_SCRIPT = `
+if redis.call('HEXISTS', KEYS[1], 'name') == 0 then return 0 end
+for i = 2, #ARGV do
+  redis.call('SADD', KEYS[2], ARGV[i])
+  redis.call('SADD', KEYS[3] .. ARGV[i], ARGV[1])
+end
+return 1`
+
 export class Groups {
   constructor(
     private readonly redis: Redis,
@@ -71,11 +81,10 @@ export class Groups {
     await m.exec()
   }
 
+  /** Adds members; NotFound when the group is gone, even if it was deleted a moment ago by another replica. */
   async addUsers(name: string, users: readonly string[]): Promise<void> {
-    await this.require(name)
-    const m = this.redis.multi()
-    this.addTo(m, name, users)
-    await m.exec()
+    const ok = await this.redis.eval(ADD_SCRIPT, 3, this.keys.group(name), this.keys.groupMembers(name), this.keys.userGroups(''), name, ...users)
+    if (!ok) throw new NotFound(`group ${name} not found`)
   }
 
   async removeUsers(name: string, users: readonly string[]): Promise<void> {
