@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { Deps } from './deps'
-import { HubError, Unavailable } from './errors'
+import { BadRequest, HubError, Unavailable } from './errors'
+import { ScopeError } from './scopes/scope-set'
 import type { Leadership } from './jobs/leader'
 import type { HubEnv } from './http/env'
 import { identify } from './http/identity'
@@ -86,7 +87,11 @@ export function buildApp(deps: Deps, opts: { leadership?: Leadership; shutdown?:
   })
 
   app.onError((err, c) => {
-    const he = err instanceof HubError ? err : redisUnavailable(err) ? new Unavailable(undefined, err) : null
+    const he =
+      err instanceof HubError ? err
+      : err instanceof ScopeError ? new BadRequest(err.message) // a scope that cannot apply here (e.g. a bare !server)
+      : redisUnavailable(err) ? new Unavailable(undefined, err)
+      : null
     const status = he?.status ?? 500
     const message = he?.expose ? he.message : 'internal error'
     if (!he || status >= 500) {

@@ -129,7 +129,7 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
   const tokens = new Tokens(redis, keys, tables)
   const groups = new Groups(redis, keys)
   const roles = new Roles(config.roles, config.proxy.adminAccess)
-  const shares = new Shares(redis, keys, { groups, roles, tables })
+  const shares = new Shares(redis, keys, { groups, roles, tables, redis, keys })
   const oauthClients = new OAuthClients(redis, keys)
   const oauthCodes = new OAuthCodes(redis, keys)
   const servers = new Servers(redis, keys)

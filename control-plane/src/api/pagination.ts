@@ -15,8 +15,14 @@ export function intParam(c: Context<HubEnv>, name: string, fallback: number, min
   return Number(raw)
 }
 
-export function pageParams(c: Context<HubEnv>): { offset: number; limit: number } {
-  return { offset: intParam(c, 'offset', 0, 0), limit: Math.min(intParam(c, 'limit', DEFAULT_LIMIT, 1), MAX_LIMIT) }
+/**
+ * offset and limit as JupyterHub reads them: limit clamped to 1..200, and 200 by default for clients
+ * that do not ask for pages (endpoints that always answer with pages: 50).
+ */
+export function pageParams(c: Context<HubEnv>, opts: { alwaysPaged?: boolean } = {}): { offset: number; limit: number } {
+  const paged = opts.alwaysPaged || (c.req.header('accept') ?? '').includes(PAGINATION_TYPE)
+  const limit = intParam(c, 'limit', paged ? DEFAULT_LIMIT : MAX_LIMIT, 0)
+  return { offset: intParam(c, 'offset', 0, 0), limit: Math.max(1, Math.min(limit, MAX_LIMIT)) }
 }
 
 /**

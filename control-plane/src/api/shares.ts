@@ -64,7 +64,7 @@ async function codeModels(d: Deps, codes: readonly ShareCodeRecord[]) {
 
 /** One page of a list, always in the pagination envelope (JupyterHub answers shares that way). */
 async function page<T>(c: C, all: readonly T[], model: (items: readonly T[]) => Promise<unknown[]>) {
-  const { offset, limit } = pageParams(c)
+  const { offset, limit } = pageParams(c, { alwaysPaged: true })
   const next = offset + limit
   const query = new URL(c.req.url).searchParams
   query.set('offset', String(next))

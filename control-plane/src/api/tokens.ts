@@ -65,7 +65,11 @@ export function tokenApi(): Hono<HubEnv> {
     scopes = scopes?.length ? [...new Set(scopes)] : ['inherit']
     const bad = scopes.map(scopeProblem).find((p) => p)
     if (bad) throw new BadRequest(bad)
-    if (!scopes.includes('inherit') || me.kind !== 'user' || me.name !== u.name) {
+    // Only a caller with the user's full powers (a browser session, or an `inherit` token of the
+    // user's own) may skip the check; a narrower token cannot mint a wider one.
+    const id = c.var.identity
+    const unlimited = me.kind === 'user' && me.name === u.name && (id?.via === 'cookie' || !!id?.token?.scopes.includes('inherit'))
+    if (!scopes.includes('inherit') || !unlimited) {
       // an admin's "inherit" token for another user: everything that user holds must be the admin's too
       const raw = scopes.includes('inherit') ? toStrings(await userScopes(d, u, await d.groups.ofUser(u.name))) : scopes
       const beyond = await scopesNotHeld(raw, { kind: 'user', name: u.name }, me.scopes, (x) => d.groups.ofUser(x))

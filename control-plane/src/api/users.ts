@@ -1,10 +1,10 @@
 // /hub/api/user and /hub/api/users[/{name}[/activity]]: JupyterHub's user endpoints, checked by scope.
 import { Hono, type Context } from 'hono'
 import type { HubEnv } from '../http/env'
-import { currentUser, need, needSome, principal, userTarget } from '../http/authorize'
+import { callerIsAdmin, currentUser, need, needSome, principal, userTarget } from '../http/authorize'
 import { serviceModel } from './services'
 import type { Deps } from '../deps'
-import { BadRequest, Conflict, NotFound } from '../errors'
+import { BadRequest, Conflict, Forbidden, NotFound } from '../errors'
 import { checkUsername } from '../../../auth/src/policy'
 import { deleteUser } from '../users/delete'
 import { renameUser } from '../users/rename'
@@ -124,6 +124,7 @@ export function userApi(): Hono<HubEnv> {
     const body = await jsonBody(c, { usernames: 'string[]', admin: 'boolean' }, { required: true })
     const names = body.usernames ?? []
     if (!names.length) throw new BadRequest('usernames must name at least one user')
+    if (body.admin && !callerIsAdmin(c)) throw new Forbidden('only admins can grant admin permissions')
     names.forEach(validName)
     const d = c.var.deps
     const created = []
@@ -145,6 +146,7 @@ export function userApi(): Hono<HubEnv> {
     need(c, 'admin:users')
     const name = validName(c.req.param('name'))
     const body = await jsonBody(c, { admin: 'boolean' })
+    if (body.admin && !callerIsAdmin(c)) throw new Forbidden('only admins can grant admin permissions')
     const d = c.var.deps
     if (await d.users.get(name)) throw new Conflict(`user ${name} already exists`)
     return c.json(await userModel(d, await createOne(d, c, name, body.admin === true)), 201)
@@ -157,6 +159,10 @@ export function userApi(): Hono<HubEnv> {
     const me = principal(c)!
     const body = await jsonBody(c, { name: 'string', admin: 'boolean' }, { required: true })
     const d = c.var.deps
+    if (!callerIsAdmin(c)) {
+      if ((await d.users.require(name)).admin) throw new Forbidden('only admins can modify other admins')
+      if (body.admin) throw new Forbidden('only admins can grant admin permissions')
+    }
     if (body.name !== undefined && body.name !== name) {
       validName(body.name)
       if (await d.users.get(body.name)) throw new BadRequest(`user ${body.name} already exists, user names must be unique`)

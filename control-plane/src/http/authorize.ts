@@ -60,3 +60,10 @@ export async function userTarget(c: C, user: string, ...bases: string[]): Promis
 export async function serverTarget(c: C, user: string, server: string, ...bases: string[]): Promise<Target> {
   return { ...(await userTarget(c, user, ...bases)), server: `${user}/${server}` }
 }
+
+/** The caller is an admin (a user with the flag, or a service with the admin role): only admins make or change admins. */
+export function callerIsAdmin(c: C): boolean {
+  if (c.var.identity) return c.var.identity.user.admin
+  const s = c.var.service
+  return !!s && c.var.deps.roles.ofService(s.name).includes('admin')
+}

@@ -3,6 +3,7 @@ import type { Deps } from '../deps'
 import { cullIdle } from './culler'
 import { superviseServices } from '../services/supervisor'
 import { rotateOidcKeys } from '../oidc/rotate'
+import { publishAllAccess } from '../scopes/edge'
 import type { Job } from './leader'
 
 export function hubJobs(d: Deps): Job[] {
@@ -49,6 +50,8 @@ export function hubJobs(d: Deps): Job[] {
       },
     },
   ]
+  // Entries written by a replica still on other roles (during a rolling config change) are put right.
+  jobs.push({ name: 'reconcile-access', everyMs: 300_000, run: () => publishAllAccess(d) })
   jobs.push({ name: 'rotate-oidc-keys', everyMs: 60_000, run: async () => void (await rotateOidcKeys(d)) })
   if (config.services.some((s) => s.command)) jobs.push({ name: 'supervise-services', everyMs: 1000, run: () => superviseServices(d) })
   const c = config.culler

@@ -54,7 +54,8 @@ async function authorize(c: C) {
   // Errors the user must see here: the redirect URI cannot be trusted yet.
   if (!client) throw new BadRequest(`unknown OAuth client ${JSON.stringify(p.client_id ?? '')}`, 'invalid_client')
   if (!p.redirect_uri || !sameRedirect(c, p.redirect_uri, client.redirectUri)) throw new BadRequest(`redirect_uri does not match the one registered for ${client.id}`, 'invalid_request')
-  const id = c.var.identity
+  // a browser's login only: an API token must not be able to mint itself new tokens here
+  const id = c.var.identity?.via === 'cookie' ? c.var.identity : null
   if (!id) {
     const here = `${c.req.path}?${new URLSearchParams(p)}`
     return c.redirect(`/hub/login?next=${encodeURIComponent(here)}`)

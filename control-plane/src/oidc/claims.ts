@@ -23,9 +23,12 @@ type AccountDeps = Pick<Deps, 'users' | 'config' | 'roles'> & { groups: Pick<Dep
  * so their refresh tokens and access tokens stop working at once.
  */
 export function findAccount(d: AccountDeps): FindAccount {
-  return async (_ctx, sub) => {
+  return async (_ctx, sub, token) => {
     const user = await d.users.get(sub)
     if (!user || !user.approved || !isAllowed(d.config.auth, user.name)) return undefined
+    // a token older than the account belongs to an earlier user of that name (deleted or renamed)
+    const iat = (token as { iat?: number } | undefined)?.iat
+    if (iat && Date.parse(user.created) / 1000 > iat + 1) return undefined
     return {
       accountId: user.name,
       async claims() {

@@ -39,6 +39,12 @@ const viewer = (c: C) => (c.var.identity ? { name: c.var.identity.user.name, adm
 
 export function pageRoutes(): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
+  // Pages are for browsers: only the session cookie logs one in, never an API token (a narrow
+  // token must not reach what a page can do, such as issuing a full token).
+  app.use('*', async (c, next) => {
+    if (c.var.identity?.via === 'token') c.set('identity', null)
+    await next()
+  })
 
   app.get('/', async (c) => {
     if (!c.var.identity) return loginRedirect(c)
@@ -89,7 +95,12 @@ export function pageRoutes(): Hono<HubEnv> {
   })
 
   app.get('/logout', async (c) => {
-    if (c.var.identity?.sid) await c.var.deps.sessions.revoke(c.var.identity.sid)
+    const id = c.var.identity
+    if (id?.sid) {
+      await c.var.deps.sessions.revoke(id.sid)
+      // OAuth tokens handed out within this login end with it, as in JupyterHub
+      for (const t of await c.var.deps.tokens.list(id.user.name)) if (t.sessionId === id.sid) await c.var.deps.tokens.revoke(t.id)
+    }
     clearSessionCookie(c)
     return c.redirect('/hub/login?logged_out=1')
   })
@@ -234,6 +245,7 @@ export function pageRoutes(): Hono<HubEnv> {
     const f = await form(c)
     const d = c.var.deps
     const id = c.var.identity!
+    if (!can(c, 'tokens', { user: id.user.name })) throw new Forbidden('your roles do not let you create tokens')
     const scopes = (f.scopes ?? '').split(/\s+/).filter(Boolean)
     const expires = f.expires_in ? Number(f.expires_in) : undefined
     if (expires !== undefined && !(expires > 0)) return tokenPage(c, { error: 'Choose how long the token lasts.' }, 400)
@@ -274,6 +286,9 @@ export function pageRoutes(): Hono<HubEnv> {
 
   app.post('/admin/users', async (c) => {
     if (!can(c, 'admin:users')) throw new Forbidden('only admins add users')
+    if (c.req.method === 'POST' && !c.var.identity!.user.admin && (await c.req.parseBody().catch(() => ({})) as Record<string, unknown>).admin === '1') {
+      throw new Forbidden('only admins can grant admin permissions')
+    }
     const d = c.var.deps
     const f = await form(c)
     const name = checkUsername(f.username ?? '')

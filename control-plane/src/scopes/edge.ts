@@ -3,6 +3,8 @@
 import type { Deps } from '../deps'
 import { createHash } from 'node:crypto'
 import { expand, type ScopeSet } from './scope-set'
+import { acquireLock, type Guard } from '../spawn/lock'
+import { waitFor } from '../util/wait'
 
 export type EdgeGrant = 'all' | { user?: string[]; server?: string[]; group?: string[] }
 
@@ -21,7 +23,7 @@ export function tokenEdgeGrant(scopes: readonly string[], user: string, server: 
   return edgeGrant(expand(scopes, { kind: 'user', name: user, server: `${user}/${server}` }))
 }
 
-type D = Pick<Deps, 'groups' | 'roles' | 'tables' | 'shares'>
+type D = Pick<Deps, 'groups' | 'roles' | 'tables' | 'shares' | 'redis' | 'keys'>
 
 /**
  * Writes (or removes) the user's entry in the proxy's access table: groups, and servers beyond the
@@ -29,6 +31,20 @@ type D = Pick<Deps, 'groups' | 'roles' | 'tables' | 'shares'>
  * admin role is left out: the proxy applies it from the admin flag and the admin_access setting.
  */
 export async function publishAccess(d: D, name: string): Promise<void> {
+  // One replica at a time per user, reading the inputs under the lock: the last writer has read the
+  // latest state, so two replicas publishing for one user cannot leave the older view behind.
+  const key = `${d.keys.prefix}lock:access:${name}`
+  const lock = await waitFor(`the access lock of ${name}`, () => acquireLock(d.redis, key, ACCESS_LOCK_MS), { timeoutMs: 10_000, intervalMs: 10 })
+  try {
+    await computeAndWrite(d, name, lock.guard)
+  } finally {
+    await lock.release()
+  }
+}
+
+const ACCESS_LOCK_MS = 5000
+
+async function computeAndWrite(d: D, name: string, guard: Guard): Promise<void> {
   // by name, whether or not the user exists yet: a user a role names gets it at first login
   const groups = await d.groups.ofUser(name)
   const roles = d.roles.ofUser(name, false, groups)
@@ -40,11 +56,11 @@ export async function publishAccess(d: D, name: string): Promise<void> {
   const empty = grant !== 'all' && !Object.keys(grant).length
   const cur = await d.tables.get<unknown>('access', name)
   if (!groups.length && empty) {
-    if (cur !== undefined) await d.tables.del('access', name)
+    if (cur !== undefined) await d.tables.del('access', name, guard)
     return
   }
   const value = { groups, grants: grant }
-  if (JSON.stringify(cur) !== JSON.stringify(value)) await d.tables.set('access', name, value)
+  if (JSON.stringify(cur) !== JSON.stringify(value)) await d.tables.set('access', name, value, guard)
 }
 
 /** At start: every user a role, group or share could concern, and every entry written before. */

@@ -35,8 +35,11 @@ interface Parsed {
 }
 
 function parse(scope: string): Parsed {
-  const [base, filter, ...rest] = scope.split('!')
-  if (!(base in SCOPES) || rest.length) throw new ScopeError(`unknown scope: ${scope}`)
+  // only the first "!" separates: a filter's value (a user name) may hold "!" itself
+  const bang = scope.indexOf('!')
+  const base = bang < 0 ? scope : scope.slice(0, bang)
+  const filter = bang < 0 ? undefined : scope.slice(bang + 1)
+  if (!(base in SCOPES)) throw new ScopeError(`unknown scope: ${scope}`)
   if (filter === undefined) return { base }
   const eq = filter.indexOf('=')
   const kind = (eq < 0 ? filter : filter.slice(0, eq)) as FilterKind

@@ -43,8 +43,16 @@ export async function publishServices(d: Deps): Promise<void> {
   for (const s of configured.values()) {
     if (s.url) await d.tables.set('routes', servicePrefix(s.name), { kind: 'service', name: s.name, target: serviceTarget(s.url), token: '' })
     if (s.apiToken) await registerServiceToken(d, s, s.apiToken)
+    else await d.tokens.refreshServiceGrant(s.name, edgeGrant(serviceScopes(d, s.name))) // a managed one's current token: its roles may have changed
   }
-  // services no longer configured: no route
+  // services no longer configured: no token, no OAuth client
+  for (const name of await d.tokens.servicesWithTokens()) {
+    if (configured.has(name)) continue
+    await d.tokens.revokeService(name)
+    await d.oauthClients.remove(serviceClientId(name))
+    d.log.info('revoked the tokens of a service no longer configured', { service: name })
+  }
+  // nor a route
   for (const [prefix, r] of Object.entries(await d.tables.getAll<{ kind?: string; name?: string }>('routes'))) {
     if (r.kind === 'service' && !configured.has(r.name ?? '')) await d.tables.del('routes', prefix)
   }

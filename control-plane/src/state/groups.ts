@@ -28,6 +28,14 @@ for i = 2, #ARGV do
 end
 return 1`
 
+// KEYS: group hash, members set, groups index, user-groups key prefix. ARGV: name.
+const REMOVE_SCRIPT = `
+if redis.call('HEXISTS', KEYS[1], 'name') == 0 then return 0 end
+for _, u in ipairs(redis.call('SMEMBERS', KEYS[2])) do redis.call('SREM', KEYS[4] .. u, ARGV[1]) end
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 1`
+
 export class Groups {
   constructor(
     private readonly redis: Redis,
@@ -74,11 +82,10 @@ export class Groups {
     await m.exec()
   }
 
+  /** Deletes the group and every membership in one script (no member added meanwhile is left over). */
   async remove(name: string): Promise<void> {
-    const g = await this.require(name)
-    const m = this.redis.multi().del(this.keys.group(name), this.keys.groupMembers(name)).zrem(this.keys.groups, name)
-    for (const u of g.users) m.srem(this.keys.userGroups(u), name)
-    await m.exec()
+    const ok = await this.redis.eval(REMOVE_SCRIPT, 4, this.keys.group(name), this.keys.groupMembers(name), this.keys.groups, this.keys.userGroups(''), name)
+    if (!ok) throw new NotFound(`group ${name} not found`)
   }
 
   /** Adds members; NotFound when the group is gone, even if it was deleted a moment ago by another replica. */

@@ -152,7 +152,7 @@ function codeFromHash(h: Record<string, string>): ShareCodeRecord | undefined {
 const expired = (c: ShareCodeRecord, now = Date.now()) => Date.parse(c.expiresAt) <= now
 
 /** What publishing a user's proxy access entry needs besides the shares themselves. */
-export type ShareEdgeDeps = Pick<Deps, 'groups' | 'roles' | 'tables'>
+export type ShareEdgeDeps = Pick<Deps, 'groups' | 'roles' | 'tables' | 'redis' | 'keys'>
 
 export class Shares {
   constructor(

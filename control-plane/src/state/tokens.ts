@@ -175,6 +175,32 @@ export class Tokens {
     return (await this.get(id))!
   }
 
+  /** Services that hold tokens (configured or not). */
+  async servicesWithTokens(): Promise<string[]> {
+    const start = this.keys.serviceTokens('').length
+    const out: string[] = []
+    for await (const keys of this.redis.scanStream({ match: this.keys.serviceTokens('*'), count: 100 })) for (const k of keys as string[]) out.push(k.slice(start))
+    return out
+  }
+
+  /** Rewrites the proxy's view of a service's tokens with its current grant (its roles changed). */
+  async refreshServiceGrant(service: string, access: unknown): Promise<void> {
+    for (const id of await this.redis.smembers(this.keys.serviceTokens(service))) {
+      const digest = await this.redis.hget(this.keys.token(id), 'digest')
+      if (digest) await this.tables.set('tokens', digest, { service, expires_at: 0, access })
+    }
+  }
+
+  /** Revokes every token of a service (no longer configured). */
+  async revokeService(service: string): Promise<void> {
+    for (const id of await this.redis.smembers(this.keys.serviceTokens(service))) {
+      await this.revoke(id).catch((err) => {
+        if (!(err instanceof NotFound)) throw err
+      })
+    }
+    await this.redis.del(this.keys.serviceTokens(service))
+  }
+
   /** Revokes every token of user that belongs to server (kind 'server'). */
   async revokeServerTokens(user: string, server: string): Promise<void> {
     for (const t of await this.list(user)) if (t.kind === 'server' && t.server === server) await this.revoke(t.id)

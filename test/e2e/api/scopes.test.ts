@@ -34,15 +34,16 @@ beforeAll(async () => {
       roles: [
         { name: 'grader', scopes: ['list:users!group=students', 'read:users!group=students', 'access:servers!group=students', 'read:groups!group=students'], groups: ['tas'] },
         { name: 'monitor', scopes: ['read:hub', 'list:users', 'read:users:name'], users: ['mona'] },
+        { name: 'registrar', scopes: ['admin:users!group=students'], users: ['reg'] },
       ],
       spawner: okServerSpawner(),
     },
   })
   const d = c.deps
   await d.users.create('root', { admin: true })
-  for (const u of ['tom', 'sam', 'sue', 'mona', 'zed']) await d.users.create(u)
+  for (const u of ['tom', 'sam', 'sue', 'mona', 'zed', 'reg']) await d.users.create(u)
   root = (await d.tokens.issue('root')).token
-  for (const u of ['tom', 'sam', 'mona', 'zed']) tokens[u] = (await d.tokens.issue(u)).token
+  for (const u of ['tom', 'sam', 'mona', 'zed', 'reg']) tokens[u] = (await d.tokens.issue(u)).token
   expect(await status('/groups', root, { method: 'POST', body: JSON.stringify({ groups: ['students'], users: ['sam', 'sue'] }) })).toBe(201)
   expect(await status('/groups/tas', root, { method: 'POST', body: JSON.stringify({ users: ['tom'] }) })).toBe(201)
 }, 90_000)
@@ -188,5 +189,36 @@ describe('access:servers at the proxy', () => {
     const since = Date.now()
     await waitFor('revocation at the proxy', async () => (await open()) !== 200, { timeoutMs: 1000, intervalMs: 20 })
     expect(Date.now() - since).toBeLessThan(1000)
+  })
+})
+
+describe('privilege boundaries', () => {
+  it('a narrow token cannot mint a wider one, by the API or the token page', async () => {
+    const narrow = await issue('zed', ['tokens!user=zed'])
+    expect(await status('/users/zed/tokens', narrow, { method: 'POST', body: JSON.stringify({}) })).toBe(403)
+    expect(await status('/users/zed/tokens', narrow, { method: 'POST', body: JSON.stringify({ scopes: ['access:servers!user=zed'] }) })).toBe(403)
+    expect(await status('/users/zed/tokens', narrow, { method: 'POST', body: JSON.stringify({ scopes: ['read:tokens!user=zed'] }) })).toBe(201)
+    // pages take the session cookie only: with a token the token page is for nobody
+    const page = await fetch(`${c.url}/hub/token`, {
+      method: 'POST',
+      headers: { authorization: `token ${narrow}`, cookie: `edgehub-xsrf=${'A'.repeat(32)}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `_xsrf=${'A'.repeat(32)}&scopes=`,
+      redirect: 'manual',
+    })
+    expect(page.status).toBe(302)
+    expect(page.headers.get('location')).toMatch(/^\/hub\/login/)
+  })
+
+  it('only admins make admins or change them', async () => {
+    // reg holds admin:users over students (sam, sue)
+    expect(await status('/users/sue', tokens.reg, { method: 'PATCH', body: JSON.stringify({ admin: true }) })).toBe(403)
+    expect(await status('/users/sue', tokens.reg, { method: 'PATCH', body: JSON.stringify({}) })).toBe(200)
+    expect((await json(await api('/users/sue', root))).admin).toBe(false)
+  })
+
+  it('a scope that cannot apply is a 400, not an error', async () => {
+    const r = await api('/users/zed/tokens', tokens.zed, { method: 'POST', body: JSON.stringify({ scopes: ['access:servers!server'] }) })
+    expect(r.status).toBe(400)
+    expect((await json(r)).message).toMatch(/needs a value/)
   })
 })
