@@ -5,6 +5,7 @@ import type { HubEnv } from '../http/env'
 import { need, principal } from '../http/authorize'
 import { BadRequest, Forbidden, NotFound } from '../errors'
 import { expand, union } from '../scopes/scope-set'
+import { IDENTIFY_SCOPES } from '../scopes/vocabulary'
 import { tokenScopes, userScopes } from '../scopes/resolve'
 import { jsonBody } from './body'
 import { pageParams, pageResponse } from './pagination'
@@ -79,7 +80,7 @@ export function hubAdminApi(opts: { shutdown?: (servers: boolean) => void } = {}
     if (!user) throw new NotFound('no such token')
     const groups = await d.groups.ofUser(user.name)
     const scopes = await tokenScopes(d, rec, user, await userScopes(d, user, groups))
-    const identify = expand(['read:users:name!user', 'read:users:groups!user'], { kind: 'user', name: user.name })
+    const identify = expand(IDENTIFY_SCOPES, { kind: 'user', name: user.name })
     return c.json(await userModel(d, user, { scopes: union(scopes, identify), groups }))
   })
 

@@ -7,14 +7,17 @@ import type { Deps } from '../deps'
 import { BadRequest, Forbidden, NotFound } from '../errors'
 import type { TokenRecord } from '../state/tokens'
 import type { UserRecord } from '../state/users'
-import { scopeProblem, scopesNotHeld, toStrings } from '../scopes/scope-set'
+import { scopeProblem, scopesNotHeld, toStrings, type ScopeSet } from '../scopes/scope-set'
 import { tokenScopes, userScopes } from '../scopes/resolve'
 import { jsonBody } from './body'
 
 type C = Context<HubEnv>
 
-export async function tokenModel(d: Deps, t: TokenRecord, owner: UserRecord) {
-  const scopes = await tokenScopes(d, t, owner, await userScopes(d, owner, await d.groups.ofUser(owner.name)))
+/** The owner's scopes, read once for any number of token models. */
+const ownerScopes = async (d: Deps, owner: UserRecord) => userScopes(d, owner, await d.groups.ofUser(owner.name))
+
+export async function tokenModel(d: Deps, t: TokenRecord, owner: UserRecord, held?: ScopeSet) {
+  const scopes = await tokenScopes(d, t, owner, held ?? (await ownerScopes(d, owner)))
   return {
     id: t.id,
     kind: 'api_token',
@@ -45,7 +48,8 @@ export function tokenApi(): Hono<HubEnv> {
   app.get('/:name/tokens', async (c) => {
     const u = await owner(c, 'read:tokens')
     const d = c.var.deps
-    return c.json({ api_tokens: await Promise.all((await d.tokens.list(u.name)).map((t) => tokenModel(d, t, u))) })
+    const held = await ownerScopes(d, u)
+    return c.json({ api_tokens: await Promise.all((await d.tokens.list(u.name)).map((t) => tokenModel(d, t, u, held))) })
   })
 
   app.post('/:name/tokens', async (c) => {
@@ -71,7 +75,7 @@ export function tokenApi(): Hono<HubEnv> {
     const unlimited = me.kind === 'user' && me.name === u.name && (id?.via === 'cookie' || !!id?.token?.scopes.includes('inherit'))
     if (!scopes.includes('inherit') || !unlimited) {
       // an admin's "inherit" token for another user: everything that user holds must be the admin's too
-      const raw = scopes.includes('inherit') ? toStrings(await userScopes(d, u, await d.groups.ofUser(u.name))) : scopes
+      const raw = scopes.includes('inherit') ? toStrings(await ownerScopes(d, u)) : scopes
       const beyond = await scopesNotHeld(raw, { kind: 'user', name: u.name }, me.scopes, (x) => d.groups.ofUser(x))
       if (beyond.length) throw new Forbidden(`not assigning requested scopes ${beyond.join(', ')} not held by ${me.kind === 'service' ? 'service ' : ''}${me.name}`)
     }

@@ -10,6 +10,7 @@ import { deleteUser } from '../users/delete'
 import { renameUser } from '../users/rename'
 import { latest } from '../state/activity'
 import { expand, has, toStrings, union } from '../scopes/scope-set'
+import { IDENTIFY_SCOPES } from '../scopes/vocabulary'
 import { userModel, USER_READ_SCOPES } from './user-model'
 import { jsonBody } from './body'
 import { pageParams, pageResponse } from './pagination'
@@ -35,11 +36,6 @@ async function scopedUser(c: C, name: string, scopes: readonly string[]) {
   const u = await c.var.deps.users.get(name)
   if (!u) throw new NotFound(`user ${name} not found`)
   return u
-}
-
-function serverState(model: Record<string, unknown>): { active: boolean; ready: boolean } {
-  const servers = Object.values((model.servers ?? {}) as Record<string, { ready: boolean; stopped: boolean }>).filter((s) => !s.stopped)
-  return { active: servers.length > 0, ready: servers.some((s) => s.ready) }
 }
 
 async function listUsers(c: C) {
@@ -74,22 +70,17 @@ async function listUsers(c: C) {
   rows = rows.filter((r) => r.u)
   if (sort === 'last_activity') rows.sort((a, b) => (a.u!.lastActivity ?? '').localeCompare(b.u!.lastActivity ?? ''))
   if (rawSort.startsWith('-')) rows.reverse()
-  let items: Array<Record<string, unknown>>
-  let total: number
   if (state) {
-    const all = []
+    // by the server records alone; the models are built for the page only
+    const kept = []
     for (const r of rows) {
-      const m = await userModel(d, r.u!, { includeStopped })
-      const s = serverState(m!)
-      if (state === 'active' ? s.active : state === 'ready' ? s.ready : !s.active) all.push(r.u!)
+      const live = (await d.servers.list(r.n)).filter((s) => s.state !== 'stopped')
+      if (state === 'active' ? live.length > 0 : state === 'ready' ? live.some((s) => s.state === 'running') : live.length === 0) kept.push(r)
     }
-    total = all.length
-    items = (await Promise.all(all.slice(offset, offset + limit).map((u) => userModel(d, u, { scopes: id.scopes, includeStopped })))).filter((m) => m) as never
-  } else {
-    total = rows.length
-    items = (await Promise.all(rows.slice(offset, offset + limit).map((r) => userModel(d, r.u!, { scopes: id.scopes, includeStopped })))).filter((m) => m) as never
+    rows = kept
   }
-  return pageResponse(c, items, { offset, limit, total })
+  const items = (await Promise.all(rows.slice(offset, offset + limit).map((r) => userModel(d, r.u!, { scopes: id.scopes, includeStopped })))).filter((m) => m)
+  return pageResponse(c, items, { offset, limit, total: rows.length })
 }
 
 async function createOne(d: Deps, c: C, name: string, admin: boolean) {
@@ -111,7 +102,7 @@ export function userApi(): Hono<HubEnv> {
       return c.json({ ...model, session_id: null, scopes: toStrings(svc.scopes) })
     }
     const id = currentUser(c)
-    const identify = expand(['read:users:name!user', 'read:users:groups!user'], { kind: 'user', name: id.user.name })
+    const identify = expand(IDENTIFY_SCOPES, { kind: 'user', name: id.user.name })
     const model = await userModel(d, id.user, { scopes: union(id.scopes, identify), groups: id.groups })
     return c.json({ ...model, session_id: id.token ? id.token.sessionId : (id.sid ?? null), scopes: toStrings(id.scopes) })
   })

@@ -5,10 +5,10 @@ import { createHash } from 'node:crypto'
 import { Hono, type Context } from 'hono'
 import type { HubEnv } from '../http/env'
 import { checkXsrf } from '../http/xsrf'
-import { can } from '../http/authorize'
-import { serverTarget } from '../http/authorize'
+import { can, serverTarget } from '../http/authorize'
 import { BadRequest, Forbidden } from '../errors'
-import { expand, intersect, scopeProblem, toStrings } from '../scopes/scope-set'
+import { scopeProblem, scopesNotHeld } from '../scopes/scope-set'
+import { IDENTIFY_SCOPES } from '../scopes/vocabulary'
 import type { OAuthClient } from './clients'
 import { ConsentPage } from './consent-page'
 
@@ -36,7 +36,7 @@ function withQuery(uri: string, params: Record<string, string>, c: C): string {
 /** What every token for the client carries: the user's identity and access to the client itself. */
 function requiredScopes(client: OAuthClient): string[] {
   const access = client.kind === 'server' ? `access:servers!server=${client.user}/${client.server}` : `access:services!service=${client.service}`
-  return ['read:users:name!user', 'read:users:groups!user', access]
+  return [...IDENTIFY_SCOPES, access]
 }
 
 async function params(c: C): Promise<Record<string, string>> {
@@ -76,11 +76,8 @@ async function authorize(c: C) {
   const required = requiredScopes(client)
   // beyond what every token for it carries, a client gets what it asked for, may ask for, and the user holds
   const extra = requested.filter((s) => !required.includes(s) && (client.allowedScopes.includes(s) || client.allowedScopes.includes('inherit')))
-  const held = toStrings(await intersect(expand(extra, { kind: 'user', name: id.user.name }), id.scopes, (u) => d.groups.ofUser(u)))
-  const grantable = extra.filter((s) => {
-    const mine = toStrings(expand([s], { kind: 'user', name: id.user.name }))
-    return mine.every((x) => held.includes(x))
-  })
+  const notHeld = await scopesNotHeld(extra, { kind: 'user', name: id.user.name }, id.scopes, (u) => d.groups.ofUser(u))
+  const grantable = extra.filter((s) => !notHeld.includes(s))
   const scopes = [...required, ...grantable]
 
   const own = client.kind === 'server' && client.user === id.user.name

@@ -67,10 +67,8 @@ async function computeAndWrite(d: D, name: string, guard: Guard): Promise<void> 
 export async function publishAllAccess(d: D): Promise<void> {
   const names = new Set<string>(Object.keys(await d.tables.getAll('access')))
   for (const u of await d.shares.userGrantees()) names.add(u)
-  for (const r of d.roles.byName.values()) {
-    r.users.forEach((u) => names.add(u))
-    for (const g of r.groups) (await d.groups.get(g))?.users.forEach((u) => names.add(u))
-  }
+  for (const r of d.roles.byName.values()) r.users.forEach((u) => names.add(u))
+  // every group's members (those of groups a role names among them)
   for (const g of await d.groups.names()) (await d.groups.get(g))?.users.forEach((u) => names.add(u))
   for (const n of names) await publishAccess(d, n)
 }

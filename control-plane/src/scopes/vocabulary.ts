@@ -66,5 +66,8 @@ export const SCOPES: Readonly<Record<string, ScopeDefinition>> = {
 /** What `self` grants a user, each filtered to that user. */
 export const SELF_SCOPES = ['read:users', 'users:shares', 'read:shares', 'users:activity', 'servers', 'tokens', 'access:servers'] as const
 
+/** What any token may read of its own owner, whatever its scopes (JupyterHub's identify scopes). */
+export const IDENTIFY_SCOPES = ['read:users:name!user', 'read:users:groups!user'] as const
+
 export const FILTER_KINDS = ['user', 'server', 'group', 'service'] as const
 export type FilterKind = (typeof FILTER_KINDS)[number]

@@ -137,8 +137,15 @@ export async function stopTree(state: SpawnerState, graceMs: number): Promise<vo
   while (alive(state)) await new Promise((r) => setTimeout(r, 20))
 }
 
-/** Starts a detached process (its own process group) with output to logFile; its {pid, startTime}. */
-export async function startDetached(cmd: string, args: string[], opts: { cwd: string; env: Record<string, string>; logFile: string }): Promise<{ pid: number; startTime: string }> {
+/**
+ * Starts a detached process (its own process group) with output to logFile; its {pid, startTime},
+ * and `exited`, which resolves when this process sees it exit (never, after a restart of ours).
+ */
+export async function startDetached(
+  cmd: string,
+  args: string[],
+  opts: { cwd: string; env: Record<string, string>; logFile: string },
+): Promise<{ pid: number; startTime: string; exited: Promise<void> }> {
   const fd = openSync(opts.logFile, 'a')
   const child = spawn(cmd, args, { cwd: opts.cwd, detached: true, stdio: ['ignore', fd, fd], env: opts.env })
   closeSync(fd)
@@ -147,7 +154,8 @@ export async function startDetached(cmd: string, args: string[], opts: { cwd: st
     child.once('error', (err) => reject(new Error(`failed to start ${cmd}: ${err.message}`)))
   })
   child.unref()
-  return { pid, startTime: procStat(pid)?.startTime ?? '' }
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  return { pid, startTime: procStat(pid)?.startTime ?? '', exited }
 }
 
 export function createLocalProcessSpawner(opts: LocalProcessOptions): Spawner {
@@ -161,21 +169,11 @@ export function createLocalProcessSpawner(opts: LocalProcessOptions): Spawner {
       const vars = { ip: opts.ip, port: String(port), base_url: req.baseUrl, notebook_dir: notebookDir, user: req.user, server: req.server, data_dir: opts.dataDir }
       const [cmd, ...cmdArgs] = opts.command
       const args = [...cmdArgs, ...(opts.args ?? defaultArgs(opts.command)).map((a) => fill(a, vars))]
-      const fd = openSync(req.logFile, 'a')
-      const child = spawn(cmd, args, {
-        cwd: notebookDir,
-        detached: true,
-        stdio: ['ignore', fd, fd],
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: notebookDir, LANG: process.env.LANG ?? 'C.UTF-8', ...opts.env, ...req.env },
-      })
-      closeSync(fd)
-      const pid = await new Promise<number>((resolve, reject) => {
-        child.once('spawn', () => resolve(child.pid!))
-        child.once('error', (err) => reject(new Error(`failed to start ${cmd}: ${err.message}`)))
-      })
-      child.unref()
-      const state: SpawnerState = { pid, startTime: procStat(pid)?.startTime ?? '', ip: opts.ip, port, baseUrl: req.baseUrl }
-      child.once('exit', () => listeners.forEach((l) => l(state)))
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: notebookDir, LANG: process.env.LANG ?? 'C.UTF-8', ...opts.env, ...req.env }
+      const p = await startDetached(cmd, args, { cwd: notebookDir, env, logFile: req.logFile })
+      const pid = p.pid
+      const state: SpawnerState = { pid, startTime: p.startTime, ip: opts.ip, port, baseUrl: req.baseUrl }
+      void p.exited.then(() => listeners.forEach((l) => l(state)))
       opts.log.info('started server process', { user: req.user, server: req.server, pid, port })
       return state
     },
