@@ -1,0 +1,68 @@
+// What a benchmark scenario is and what it reports. bench/run.ts runs scenarios and writes their
+// results to bench/results/<date>.json, a markdown summary and SVG plots (bench/lib/report.ts).
+import type { Cleanups } from './cleanup'
+
+export interface ScenarioContext {
+  /** A scratch directory for this scenario (removed afterwards). */
+  dir: string
+  /** Shorter runs and smaller sizes: the harness's own smoke test, not a measurement. */
+  quick: boolean
+  /** Everything a scenario starts is registered here and stopped by pid, also on Ctrl-C. */
+  cleanups: Cleanups
+  /** One progress line on the terminal. */
+  progress(message: string): void
+}
+
+/** A target of the issue, checked against a measured value. */
+export interface Target {
+  name: string
+  /** Human-readable goal, e.g. ">= 0.9x nginx". */
+  goal: string
+  /** The measured figure, as shown. */
+  value: string
+  met: boolean
+}
+
+export interface Table {
+  title: string
+  columns: string[]
+  rows: Array<Array<string | number>>
+}
+
+/** A line chart (x numeric, log scale optional) or grouped bars (categories). */
+export type Plot =
+  | {
+      kind: 'line'
+      /** File name stem, e.g. "routes-throughput" → <date>-routes-throughput.svg */
+      name: string
+      title: string
+      xLabel: string
+      yLabel: string
+      logX?: boolean
+      series: Array<{ name: string; points: Array<[number, number]> }>
+    }
+  | {
+      kind: 'bars'
+      name: string
+      title: string
+      yLabel: string
+      categories: string[]
+      series: Array<{ name: string; values: number[] }>
+    }
+
+export interface ScenarioResult {
+  /** Raw figures, written to the JSON as they are. */
+  metrics: Record<string, unknown>
+  tables: Table[]
+  targets: Target[]
+  plots?: Plot[]
+  /** Free-form remarks (what was measured, why a figure is what it is). */
+  notes?: string[]
+}
+
+export interface Scenario {
+  /** CLI name: `npm run bench -- <name>`. */
+  name: string
+  title: string
+  run(ctx: ScenarioContext): Promise<ScenarioResult>
+}
