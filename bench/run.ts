@@ -52,8 +52,8 @@ const runs: ScenarioRun[] = []
 let failed = 0
 for (const [i, scenario] of selected.entries()) {
   if (interrupted) break
-  const tag = `[${clock()} ${i + 1}/${selected.length} ${scenario.name}]`
-  console.log(`${tag} ${scenario.title}`)
+  const tag = () => `[${clock()} ${i + 1}/${selected.length} ${scenario.name}]`
+  console.log(`${tag()} ${scenario.title}`)
   const dir = mkdtempSync(join(tmpdir(), `edgehub-bench-${scenario.name}-`))
   const scoped = new Cleanups()
   cleanups.push(() => scoped.runAll())
@@ -63,15 +63,15 @@ for (const [i, scenario] of selected.entries()) {
       dir,
       quick: opts.quick,
       cleanups: scoped,
-      progress: (m) => console.log(`[${clock()} ${i + 1}/${selected.length} ${scenario.name}] ${m}`),
+      progress: (m) => console.log(`${tag()} ${m}`),
     })
     const seconds = Math.round((performance.now() - s0) / 100) / 10
     runs.push({ name: scenario.name, title: scenario.title, seconds, result })
-    for (const t of result.targets) console.log(`${tag}   ${t.met ? 'met ' : 'MISS'} ${t.name}: ${t.value} (target ${t.goal})`)
+    for (const t of result.targets) console.log(`${tag()}   ${t.met ? 'met ' : 'MISS'} ${t.name}: ${t.value} (target ${t.goal})`)
   } catch (err) {
     failed++
     const message = err instanceof Error ? (err.stack ?? err.message) : String(err)
-    console.error(`${tag} failed: ${message}`)
+    console.error(`${tag()} failed: ${message}`)
     runs.push({ name: scenario.name, title: scenario.title, seconds: Math.round((performance.now() - s0) / 100) / 10, error: message.split('\n')[0] })
   } finally {
     await scoped.runAll()

@@ -1,17 +1,13 @@
 // The machine and software a run was made on, recorded with its results.
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { cpus, loadavg, release, totalmem } from 'node:os'
 
 function version(cmd: string, args: string[], pattern?: RegExp): string {
-  try {
-    const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-    const line = out.split('\n')[0].trim()
-    return pattern ? (pattern.exec(line)?.[1] ?? line) : line
-  } catch (err) {
-    const e = err as { stderr?: string }
-    const line = String(e.stderr ?? '').split('\n')[0].trim()
-    return line || 'not found'
-  }
+  // nginx -v prints to stderr, wrk -v exits 1: take the first line of either stream
+  const r = spawnSync(cmd, args, { encoding: 'utf8' })
+  const line = `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n')[0].trim()
+  if (r.error || !line) return 'not found'
+  return pattern ? (pattern.exec(line)?.[1] ?? line) : line
 }
 
 function git(args: string[]): string {

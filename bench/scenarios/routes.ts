@@ -1,0 +1,143 @@
+// Scenario 2: route table size. Edge proxies holding 100, 10,000 and 100,000 routes (one user, one
+// session cookie and one token each) run side by side with configurable-http-proxies holding the
+// same routes; requests rotate over every user, so at 100,000 nearly every request is a different
+// user. Throughput is compared across sizes (interleaved rounds), memory per 100,000 routes too.
+import { join } from 'node:path'
+import { benchUsers, params } from '../lib/params'
+import { seedUsers, startEdgeProxy, startEdgeRedis } from '../lib/edge'
+import { startChp } from '../lib/systems'
+import { startUpstream } from '../lib/upstream'
+import { expectAnswer } from '../lib/check'
+import { loadRun, type LoadRun } from '../lib/measure'
+import { memoryKiB, processTree } from '../lib/proc'
+import { ratio, round } from '../lib/stats'
+import type { Scenario } from '../lib/types'
+import { cookieRequests, median, plainRequests, PROXY_WORKERS, type System } from './http'
+
+const ROUNDS = 3
+/** Room for 100,000 routes and tokens in the proxy's shared dict (proxy.sharedDictSize). */
+const SHARED_DICT = '128m'
+
+const mib = (kib: number) => round(kib / 1024, 1)
+
+export const scenario: Scenario = {
+  name: 'routes',
+  title: 'Route table size: throughput and memory with 100, 10,000 and 100,000 routes',
+  async run(ctx) {
+    const p = params.routes
+    const sizes = ctx.quick ? [10, 1000] : p.sizes
+    const durationSec = ctx.quick ? 1 : p.durationSec
+    const rounds = ctx.quick ? 1 : ROUNDS
+    const upstream = await startUpstream(join(ctx.dir, 'upstream'))
+    ctx.cleanups.push(() => upstream.stop())
+
+    const systems: Array<System & { size: number; kind: 'edge' | 'chp' }> = []
+    for (const size of sizes) {
+      const users = benchUsers(size)
+      ctx.progress(`${size} routes: seeding Redis, starting an edge proxy`)
+      const edgeRedis = await startEdgeRedis(join(ctx.dir, `redis-${size}`), ctx.cleanups)
+      const bench = await seedUsers(edgeRedis, users, upstream.port)
+      const edge = await startEdgeProxy(edgeRedis, { runDir: join(ctx.dir, `edge-${size}`), workers: PROXY_WORKERS, sharedDictSize: SHARED_DICT, cleanups: ctx.cleanups })
+      ctx.progress(`${size} routes: starting configurable-http-proxy and adding the routes through its API`)
+      const chp = await startChp({ runDir: join(ctx.dir, `chp-${size}`), cleanups: ctx.cleanups })
+      await chp.addRoutes(users, upstream.port, (n) => ctx.progress(`${size} routes: configurable-http-proxy has ${n}`))
+      systems.push(
+        { name: `edgehub ${size}`, size, kind: 'edge', url: edge.url, pid: edge.proxy.pid, requests: cookieRequests(bench, p.path) },
+        { name: `configurable-http-proxy ${size}`, size, kind: 'chp', url: chp.url, pid: chp.pid, requests: plainRequests(bench, p.path) },
+      )
+    }
+    for (const s of systems) {
+      await expectAnswer(s.url, s.requests[s.requests.length - 1], 200, s.name)
+      await loadRun({ system: s.name, url: s.url, pid: s.pid, requests: s.requests, connections: p.connections, durationSec: 1, dir: ctx.dir })
+    }
+    const runs = new Map<string, LoadRun[]>(systems.map((s) => [s.name, []]))
+    for (let r = 1; r <= rounds; r++) {
+      for (const s of r % 2 ? systems : [...systems].reverse()) {
+        ctx.progress(`round ${r}/${rounds}: ${s.name}, ${p.connections} connections for ${durationSec} s`)
+        runs.get(s.name)!.push(await loadRun({ system: s.name, url: s.url, pid: s.pid, requests: s.requests, connections: p.connections, durationSec, dir: ctx.dir }))
+      }
+    }
+    const rows = systems.map((s) => {
+      const m = median(runs.get(s.name)!)
+      return { s, m, mem: memoryKiB(processTree(s.pid)) }
+    })
+    const edgeRows = rows.filter((r) => r.s.kind === 'edge')
+    const chpRows = rows.filter((r) => r.s.kind === 'chp')
+    const [smallest, largest] = [edgeRows[0], edgeRows[edgeRows.length - 1]]
+    const drop = ratio(largest.m.rps, smallest.m.rps)
+    // what the routes cost: the growth from the smallest to the largest table, scaled to 100,000
+    const per100k = (rs: typeof rows) => {
+      const [a, b] = [rs[0], rs[rs.length - 1]]
+      return { rss: mib(((b.mem.rss - a.mem.rss) * 100_000) / (b.s.size - a.s.size)), pss: mib(((b.mem.pss - a.mem.pss) * 100_000) / (b.s.size - a.s.size)) }
+    }
+    const [edgeMem, chpMem] = [per100k(edgeRows), per100k(chpRows)]
+    return {
+      metrics: {
+        sizes,
+        durationSec,
+        rounds,
+        sharedDict: SHARED_DICT,
+        memoryPer100kRoutesMiB: { edgehub: edgeMem, chp: chpMem },
+        results: rows.map((r) => ({ system: r.s.name, kind: r.s.kind, size: r.s.size, median: r.m, memoryKiB: r.mem, runs: runs.get(r.s.name) })),
+      },
+      tables: [
+        {
+          title: `Throughput and latency, requests rotating over every user (median of ${rounds} runs of ${durationSec} s)`,
+          columns: ['system', 'routes', 'requests/s', '× smallest', 'p50 ms', 'p99 ms', 'CPU µs/request'],
+          rows: rows.map((r) => {
+            const first = (r.s.kind === 'edge' ? edgeRows : chpRows)[0].m
+            return [r.s.kind === 'edge' ? 'edgehub' : 'configurable-http-proxy', r.s.size, r.m.rps, ratio(r.m.rps, first.rps), r.m.latencyMs.p50, r.m.latencyMs.p99, r.m.cpuUsPerRequest]
+          }),
+        },
+        {
+          title: 'Memory of all proxy processes after the runs (MiB; PSS counts shared memory once)',
+          columns: ['system', 'routes', 'RSS', 'PSS'],
+          rows: [
+            ...rows.map((r) => [r.s.kind === 'edge' ? 'edgehub' : 'configurable-http-proxy', r.s.size, mib(r.mem.rss), mib(r.mem.pss)]),
+            ['edgehub', 'per 100,000 routes', edgeMem.rss, edgeMem.pss],
+            ['configurable-http-proxy', 'per 100,000 routes', chpMem.rss, chpMem.pss],
+          ],
+        },
+      ],
+      targets: [
+        { name: `edgehub throughput at ${largest.s.size} routes / at ${smallest.s.size}`, goal: '>= 0.97', value: String(drop), met: drop >= 0.97 },
+        {
+          name: `edgehub memory per 100,000 routes vs configurable-http-proxy`,
+          goal: 'reported',
+          value: `${edgeMem.pss} MiB vs ${chpMem.pss} MiB (PSS)`,
+          met: true,
+        },
+      ],
+      plots: [
+        {
+          kind: 'line',
+          name: 'routes-throughput',
+          title: 'Throughput vs number of routes',
+          xLabel: 'routes (log scale)',
+          yLabel: 'requests/s',
+          logX: true,
+          series: [
+            { name: 'edgehub (cookie)', points: edgeRows.map((r) => [r.s.size, r.m.rps]) },
+            { name: 'configurable-http-proxy', points: chpRows.map((r) => [r.s.size, r.m.rps]) },
+          ],
+        },
+        {
+          kind: 'line',
+          name: 'routes-memory',
+          title: 'Proxy memory (PSS) vs number of routes',
+          xLabel: 'routes (log scale)',
+          yLabel: 'MiB',
+          logX: true,
+          series: [
+            { name: 'edgehub', points: edgeRows.map((r) => [r.s.size, mib(r.mem.pss)]) },
+            { name: 'configurable-http-proxy', points: chpRows.map((r) => [r.s.size, mib(r.mem.pss)]) },
+          ],
+        },
+      ],
+      notes: [
+        `Each edge proxy (${PROXY_WORKERS} worker, lua_shared_dict ${SHARED_DICT}) holds N routes and N API tokens; requests carry N distinct session cookies in turn, so per-worker caches (20,000 entries) cannot hold every user at 100,000.`,
+        'Memory per 100,000 routes is the growth from the smallest to the largest table after the same load, scaled; for edgehub it includes the 100,000 tokens.',
+      ],
+    }
+  },
+}
