@@ -1,0 +1,98 @@
+// Scenario 8: soak. 1,000,000 proxied requests (with 1 in 100 a hub API call) and 10,000 WebSocket
+// connects/disconnects through a real hub stack; proxy and hub memory before and after.
+import { join } from 'node:path'
+import { benchUsers, params, userPath } from '../lib/params'
+import { startHubStack } from '../lib/hub-stack'
+import { hubUsers } from '../lib/hub-users'
+import { startUpstream } from '../lib/upstream'
+import { expectAnswer } from '../lib/check'
+import { loadRun } from '../lib/measure'
+import { memoryKiB, processTree } from '../lib/proc'
+import { round } from '../lib/stats'
+import { wsCycles } from '../lib/ws-load'
+import type { Scenario } from '../lib/types'
+import type { WrkRequest } from '../lib/wrk'
+import { cookieRequests, PROXY_WORKERS } from './http'
+
+const CHUNK_SEC = 10
+const mib = (kib: number) => round(kib / 1024, 1)
+const growth = (before: number, after: number) => round((after / before - 1) * 100, 2)
+
+export const scenario: Scenario = {
+  name: 'soak',
+  title: 'Soak: 1,000,000 requests and 10,000 WebSocket connects through a hub stack, memory before and after',
+  async run(ctx) {
+    const p = params.soak
+    const total = ctx.quick ? 20_000 : p.requests
+    const wsTotal = ctx.quick ? 200 : p.wsConnects
+    const upstream = await startUpstream(join(ctx.dir, 'upstream'))
+    ctx.cleanups.push(() => upstream.stop())
+    const stack = await startHubStack({ dir: ctx.dir, cleanups: ctx.cleanups, overrides: { proxy: { workers: PROXY_WORKERS }, logLevel: 'warn' } })
+    const users = await hubUsers(stack.deps, benchUsers(ctx.quick ? 10 : p.users), upstream.port)
+    // the mix: every user's page in turn, then one hub API call
+    const requests: WrkRequest[] = [...cookieRequests(users, p.path), { path: '/hub/api/user', headers: { Authorization: `token ${users[0].token}` } }]
+    for (const r of requests) await expectAnswer(stack.url, r, 200, 'the hub stack').catch((err: Error) => {
+      if (!r.path.startsWith('/hub/')) throw err
+    })
+    const ws = stack.url.replace(/^http/, 'ws')
+    const wsTargets = users.map((u) => ({ url: ws + userPath(p.wsPath, u.name), headers: { Cookie: u.cookie } }))
+    const memory = () => ({ proxy: memoryKiB(processTree(stack.proxy.pid)), hub: memoryKiB([stack.hubPid]) })
+    const load = (sec: number) => loadRun({ system: 'edgehub', url: stack.url, pid: stack.proxy.pid, requests, connections: p.connections, durationSec: sec, dir: ctx.dir })
+
+    ctx.progress('warm-up: 3 s of load and 500 WebSocket connects')
+    await load(3)
+    await wsCycles({ targets: wsTargets, count: ctx.quick ? 50 : 500, concurrency: 50 })
+    const before = memory()
+    const series: Array<[number, number, number]> = [[0, mib(before.proxy.pss), mib(before.hub.rss)]]
+    let done = 0
+    let busySec = 0
+    while (done < total) {
+      const left = total - done
+      const r = await load(ctx.quick ? 1 : Math.max(1, Math.min(CHUNK_SEC, Math.ceil(left / Math.max(1, done / Math.max(busySec, 1))))))
+      done += r.requests
+      busySec += r.seconds
+      const m = memory()
+      series.push([done, mib(m.proxy.pss), mib(m.hub.rss)])
+      ctx.progress(`${done.toLocaleString('en')} / ${total.toLocaleString('en')} requests; proxy ${mib(m.proxy.pss)} MiB, hub ${mib(m.hub.rss)} MiB`)
+    }
+    ctx.progress(`${wsTotal} WebSocket connect/echo/close cycles`)
+    const cycles = await wsCycles({ targets: wsTargets, count: wsTotal, concurrency: 50, onProgress: (n) => ctx.progress(`${n} WebSocket cycles`) })
+    if (cycles.failures) throw new Error(`${cycles.failures} of ${cycles.count} WebSocket cycles failed`)
+    const after = memory()
+    series.push([done + 1, mib(after.proxy.pss), mib(after.hub.rss)])
+    const proxyGrowth = growth(before.proxy.pss, after.proxy.pss)
+    const hubGrowth = growth(before.hub.rss, after.hub.rss)
+    return {
+      metrics: { requests: done, seconds: round(busySec, 1), wsCycles: cycles, before, after, series },
+      tables: [
+        {
+          title: `${done.toLocaleString('en')} requests in ${round(busySec, 1)} s (${p.connections} connections, 1 in ${requests.length} to /hub/api/user), then ${cycles.count} WebSocket cycles in ${cycles.seconds} s`,
+          columns: ['process', 'before MiB', 'after MiB', 'growth %'],
+          rows: [
+            ['proxy, all processes (PSS)', mib(before.proxy.pss), mib(after.proxy.pss), proxyGrowth],
+            ['proxy, all processes (RSS)', mib(before.proxy.rss), mib(after.proxy.rss), growth(before.proxy.rss, after.proxy.rss)],
+            ['hub (RSS)', mib(before.hub.rss), mib(after.hub.rss), hubGrowth],
+          ],
+        },
+      ],
+      targets: [
+        { name: 'proxy memory growth', goal: '< 5%', value: `${proxyGrowth}%`, met: proxyGrowth < 5 },
+        { name: 'hub memory growth', goal: '< 5%', value: `${hubGrowth}%`, met: hubGrowth < 5 },
+      ],
+      plots: [
+        {
+          kind: 'line',
+          name: 'soak-memory',
+          title: 'Memory during the soak',
+          xLabel: 'requests served',
+          yLabel: 'MiB',
+          series: [
+            { name: 'proxy (PSS)', points: series.map(([n, px]) => [n, px]) },
+            { name: 'hub (RSS)', points: series.map(([n, , hub]) => [n, hub]) },
+          ],
+        },
+      ],
+      notes: ['"Before" is measured after a warm-up (3 s of the same load and 500 WebSocket cycles), so caches and connection pools have reached their working size.'],
+    }
+  },
+}
