@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs what edgehub needs on Debian/Ubuntu: npm dependencies and Debian packages.
 # As root it installs missing packages with apt-get; otherwise it prints the exact command and stops.
-# usage: scripts/install-deps.sh [--test]   (--test adds what the test suite needs)
+# usage: scripts/install-deps.sh [--test|--bench]   (what the test suite / the benchmarks need too)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(redis-server nginx libnginx-mod-http-lua lua-resty-core lua-resty-lrucache jupyter-notebook python3-ipykernel)
-if [[ "${1:-}" == "--test" ]]; then
-  packages+=(chromium lua-busted haproxy jupyterhub)
-fi
+case "${1:-}" in
+  --test) packages+=(chromium lua-busted haproxy jupyterhub wrk busybox) ;;
+  --bench) packages+=(wrk busybox) ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
