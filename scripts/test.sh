@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --test
 echo "== type check"
 npx tsc --noEmit
+npx tsc --noEmit -p bench/k6
 echo "== Lua specs (busted)"
 busted proxy/spec
 fault=1
