@@ -5,7 +5,6 @@ local store = require "edgehub.store"
 local identity = require "edgehub.identity"
 local route = require "edgehub.route"
 local grants = require "edgehub.grants"
-local session = require "edgehub.session"
 local pages = require "edgehub.pages"
 local activity = require "edgehub.activity"
 local log = require "edgehub.log"
@@ -16,9 +15,6 @@ local set_header = ngx.req.set_header
 
 
 local _M = {}
-
-
-local STRIP_COOKIES = { ["edgehub-session"] = true, ["edgehub-xsrf"] = true }
 
 
 -- grants.covers for route r; the owner's groups are looked up only when the grant names groups
@@ -125,7 +121,7 @@ function _M.run()
     end
     local cookie = var.http_cookie
     if cookie then
-        local kept = session.strip_cookies(cookie, STRIP_COOKIES, "edgehub-")
+        local kept = identity.cookies_for_upstream(cookie)
         if kept ~= cookie then
             set_header("Cookie", kept)
         end

@@ -19,7 +19,16 @@ local _M = {}
 
 
 local COOKIE = keys.SESSION_COOKIE
-local cookie_cache, digest_cache
+-- the hub's own cookies, never passed on to user servers
+local STRIP_COOKIES = { [COOKIE] = true, ["edgehub-xsrf"] = true }
+local STRIP_MARKER = "edgehub-"
+local MAX_CACHED_HEADER = 4096
+
+-- Per worker: verified cookie values; parsed Cookie headers; Authorization header -> token digest.
+-- A browser sends the same headers request after request, so the pattern matching (which LuaJIT
+-- does not compile) runs once per distinct header.
+local cookie_cache, header_cache, digest_cache
+local NO_VALUES = {}
 
 
 local function secret_for(kid)
@@ -34,18 +43,41 @@ local function caches()
     if not cookie_cache then
         local n = config.get().cache_items
         cookie_cache = lrucache.new(n)
+        header_cache = lrucache.new(n)
         digest_cache = lrucache.new(n)
     end
 end
 
 
+-- { values = session cookie values (NO_VALUES when none), kept = the header without the hub's
+-- cookies (false when nothing is left) } for a Cookie header
+local function parsed(header)
+    caches()
+    local p = header_cache:get(header)
+    if p then
+        return p
+    end
+    p = {
+        values = session.cookie_values(header, COOKIE) or NO_VALUES,
+        kept = session.strip_cookies(header, STRIP_COOKIES, STRIP_MARKER) or false,
+    }
+    if #header <= MAX_CACHED_HEADER then
+        header_cache:set(header, p)
+    end
+    return p
+end
+
+
+-- The Cookie header to send to a user server: without the hub's session and XSRF cookies; nil
+-- when nothing is left.
+function _M.cookies_for_upstream(header)
+    return parsed(header).kept or nil
+end
+
+
 -- user, sid from the Cookie header, or nil
 function _M.from_cookie(header, now)
-    local values = session.cookie_values(header, COOKIE)
-    if not values then
-        return nil
-    end
-    caches()
+    local values = parsed(header).values
     for i = 1, #values do
         local v = values[i]
         local c = cookie_cache:get(v)
@@ -68,21 +100,27 @@ function _M.from_cookie(header, now)
 end
 
 
+-- The token digest an Authorization header value names, or false (cached per header value).
+local function header_digest(header)
+    caches()
+    local digest = digest_cache:get(header)
+    if digest == nil then
+        local scheme, token = match(header, "^%s*(%a+)%s+(%S+)%s*$")
+        scheme = scheme and lower(scheme)
+        digest = (scheme == "token" or scheme == "bearer") and sha256_hex(token) or false
+        if #header <= MAX_CACHED_HEADER then
+            digest_cache:set(header, digest)
+        end
+    end
+    return digest
+end
+
+
 -- user from an Authorization header value, or nil
 function _M.from_authorization(header, now)
-    local scheme, token = match(header, "^%s*(%a+)%s+(%S+)%s*$")
-    if not scheme then
-        return nil
-    end
-    scheme = lower(scheme)
-    if scheme ~= "token" and scheme ~= "bearer" then
-        return nil
-    end
-    caches()
-    local digest = digest_cache:get(token)
+    local digest = header_digest(header)
     if not digest then
-        digest = sha256_hex(token)
-        digest_cache:set(token, digest)
+        return nil
     end
     local rec = store.get("tokens", digest)
     if type(rec) ~= "table" then
