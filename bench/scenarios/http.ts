@@ -1,6 +1,7 @@
 // Scenario 1: the proxy data plane over HTTP. GET /user/NAME/bench with a session cookie (and again
 // with an API token) through the edgehub proxy, against plain nginx proxy_pass (no auth, one static
 // upstream) and configurable-http-proxy holding the same routes; all to the same upstream.
+import { cpus } from 'node:os'
 import { join } from 'node:path'
 import { benchUsers, params, userPath } from '../lib/params'
 import { startUpstream } from '../lib/upstream'
@@ -12,8 +13,9 @@ import { ratio } from '../lib/stats'
 import type { Scenario, ScenarioContext } from '../lib/types'
 import type { WrkRequest } from '../lib/wrk'
 
-/** Proxy worker processes for every nginx-based system (upstream keepalive is 64 in both). */
-export const PROXY_WORKERS = 1
+/** Proxy worker processes for every nginx-based system: one per core, the edge proxy's default
+ * (`proxy.workers: auto`); upstream keepalive is 64 in both. */
+export const PROXY_WORKERS = cpus().length
 /** Each system is measured this many times, interleaved; the median run is reported. */
 const ROUNDS = 3
 
@@ -119,7 +121,7 @@ export const scenario: Scenario = {
         },
       ],
       notes: [
-        `All proxies forward to the same upstream (nginx answering "ok", one worker); nginx-based proxies run ${PROXY_WORKERS} worker with upstream keepalive 64 and a JSON access log; wrk runs one thread. Everything shares the machine's ${'2'} cores, so throughput is the whole machine's, CPU µs/request is the proxy's own cost.`,
+        `All proxies forward to the same upstream (nginx answering "ok", one worker); nginx-based proxies run ${PROXY_WORKERS} workers (one per core, the edge proxy's default) with upstream keepalive 64 and a JSON access log; wrk runs one thread. Everything shares the machine's ${cpus().length} cores, so throughput is what the whole machine reaches, and CPU µs/request is each proxy's own cost.`,
       ],
     }
   },

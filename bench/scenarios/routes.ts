@@ -135,7 +135,7 @@ export const scenario: Scenario = {
         },
       ],
       notes: [
-        `Each edge proxy (${PROXY_WORKERS} worker, lua_shared_dict ${SHARED_DICT}) holds N routes and N API tokens; requests carry N distinct session cookies in turn, so per-worker caches (20,000 entries) cannot hold every user at 100,000.`,
+        `Each edge proxy (${PROXY_WORKERS} workers, lua_shared_dict ${SHARED_DICT}) holds N routes and N API tokens; requests carry N distinct session cookies in turn, so per-worker caches (20,000 entries) cannot hold every user at 100,000.`,
         'Memory per 100,000 routes is the growth from the smallest to the largest table after the same load, scaled; for edgehub it includes the 100,000 tokens.',
       ],
     }
