@@ -20,7 +20,7 @@ local DEFAULTS = {
     connect_timeout = 1000,    -- ms
     send_timeout = 2000,
     read_timeout = 5000,       -- ms, for everything but XREAD BLOCK (block + 2 s)
-    cache_items = 250000,      -- per-worker LRU caches (decoded entries, cookies, headers): 100,000 active users with a token each
+    cache_items = 20000,       -- per-worker LRU caches: decoded entries, verified cookies, parsed headers
     activity_flush_sec = 10,   -- every worker writes its activity table to Redis this often
 }
 
