@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { Deps } from './deps'
-import { BadRequest, HubError, Unavailable } from './errors'
+import { BadRequest, HubError, SpawnThrottled, Unavailable } from './errors'
 import { ScopeError } from './scopes/scope-set'
 import type { Leadership } from './jobs/leader'
 import type { HubEnv } from './http/env'
@@ -98,6 +98,7 @@ export function buildApp(deps: Deps, opts: { leadership?: Leadership; shutdown?:
       deps.log.error('request failed', { request_id: c.var.requestId, path: c.req.path, err })
     }
     if (status === 503) c.header('Retry-After', '2')
+    if (he instanceof SpawnThrottled) c.header('Retry-After', String(he.retryAfterSec))
     // the OAuth authorize endpoint is a page a browser shows
     if (c.req.path.startsWith('/hub/api') && !c.req.path.startsWith('/hub/api/oauth2/authorize')) return c.json({ status, message }, status as 500)
     const user = c.var.identity?.user

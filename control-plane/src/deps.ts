@@ -152,6 +152,7 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
       adminAccess: config.proxy.adminAccess,
       allowNamedServers: config.hub.allowNamedServers,
       namedServerLimitPerUser: config.hub.namedServerLimitPerUser,
+      concurrentSpawnLimit: config.hub.concurrentSpawnLimit,
       lockLeaseMs: config.hub.serverLockLeaseSec * 1000,
       lockReplicas: config.redis.sentinel ? 1 : 0,
       hubId,

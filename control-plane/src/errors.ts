@@ -63,3 +63,13 @@ export class Unavailable extends HubError {
     super(503, message, 'unavailable', { cause, expose: true })
   }
 }
+
+/** Too many spawns in progress (hub.concurrentSpawnLimit): 429 with a Retry-After header. */
+export class SpawnThrottled extends HubError {
+  constructor(
+    message: string,
+    readonly retryAfterSec: number,
+  ) {
+    super(429, message, 'too_many_spawns')
+  }
+}

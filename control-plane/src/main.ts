@@ -1,5 +1,5 @@
 // The hub process: read config, build deps, serve. The only file with side effects at start.
-import { serve } from '@hono/node-server'
+import { createAdaptorServer } from '@hono/node-server'
 import { loadConfig } from './config/load'
 import { buildDeps } from './deps'
 import { buildApp } from './app'
@@ -29,7 +29,11 @@ export async function runHub(opts: { configFile?: string } = {}): Promise<void> 
   // POST /hub/api/shutdown: this replica stops (after stopping every server, when asked to)
   const apiShutdown = (servers: boolean) => void (servers ? deps.orchestrator.stopAll() : Promise.resolve()).finally(() => shutdown())
   const app = buildApp(deps, { leadership, shutdown: apiShutdown })
-  const server = serve({ fetch: app.fetch, hostname: config.hub.host, port: config.hub.port }, () =>
+  const server = createAdaptorServer({ fetch: app.fetch })
+  // A burst of connections (a thousand users starting their servers at once) waits in the accept
+  // queue while the event loop is busy; Node's default of 511 would drop the rest. The kernel caps
+  // it at net.core.somaxconn.
+  server.listen({ host: config.hub.host, port: config.hub.port, backlog: 4096 }, () =>
     log.info('hub listening', { host: config.hub.host, port: config.hub.port }),
   )
   // Graceful: stop accepting connections (proxies move to other replicas), let requests in flight

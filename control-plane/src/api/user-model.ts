@@ -44,13 +44,44 @@ export interface ModelOptions {
 /** The user model, or null when the scopes allow none of it. */
 export async function userModel(d: Deps, u: UserRecord, o: ModelOptions = {}): Promise<Record<string, unknown> | null> {
   const groups = o.groups ?? (await d.groups.ofUser(u.name))
-  const target = { user: u.name, groups }
-  const allowed = new Set<string>()
-  for (const [scope, fields] of Object.entries(ACCESS)) if (!o.scopes || has(o.scopes, scope, target)) fields.forEach((f) => allowed.add(f))
+  const allowed = allowedFields(o.scopes, { user: u.name, groups })
   if (allowed.size === 0) return null
-
   const records = await d.servers.list(u.name)
   const seen = await d.activity.ofUser(u.name, records.map((s) => s.name))
+  return assemble(d, u, groups, allowed, records, seen, o)
+}
+
+/**
+ * The models of a page of users, as userModel gives them one by one (null where the scopes allow
+ * nothing), with their groups, server records and activity read in a few pipelined round trips
+ * instead of several per user.
+ */
+export async function userModels(d: Deps, users: readonly UserRecord[], o: Omit<ModelOptions, 'groups'> = {}): Promise<Array<Record<string, unknown> | null>> {
+  const names = users.map((u) => u.name)
+  const [groups, records] = await Promise.all([d.groups.ofUsers(names), d.servers.listMany(names)])
+  const seen = await d.activity.ofUsers(users.map((u, i) => ({ user: u.name, names: records[i].map((s) => s.name) })))
+  return users.map((u, i) => {
+    const allowed = allowedFields(o.scopes, { user: u.name, groups: groups[i] })
+    return allowed.size ? assemble(d, u, groups[i], allowed, records[i], seen[i], o) : null
+  })
+}
+
+function allowedFields(scopes: ScopeSet | undefined, target: { user: string; groups: readonly string[] }): Set<string> {
+  const allowed = new Set<string>()
+  for (const [scope, fields] of Object.entries(ACCESS)) if (!scopes || has(scopes, scope, target)) fields.forEach((f) => allowed.add(f))
+  return allowed
+}
+
+function assemble(
+  d: Deps,
+  u: UserRecord,
+  groups: readonly string[],
+  allowed: Set<string>,
+  records: ServerRecord[],
+  seen: Map<string, number>,
+  o: Omit<ModelOptions, 'groups'>,
+): Record<string, unknown> {
+  const target = { user: u.name, groups }
   const def = records.find((s) => s.name === '' && s.state !== 'stopped')
   const full: Record<string, unknown> = {
     kind: 'user',

@@ -11,7 +11,8 @@ import { renameUser } from '../users/rename'
 import { latest } from '../state/activity'
 import { expand, has, toStrings, union } from '../scopes/scope-set'
 import { IDENTIFY_SCOPES } from '../scopes/vocabulary'
-import { userModel, USER_READ_SCOPES } from './user-model'
+import { userModel, userModels, USER_READ_SCOPES } from './user-model'
+import type { UserRecord } from '../state/users'
 import { jsonBody } from './body'
 import { pageParams, pageResponse } from './pagination'
 
@@ -50,38 +51,41 @@ async function listUsers(c: C) {
   const includeStopped = flag(c, 'include_stopped_servers')
   const everyone = id.scopes.get('list:users') === 'all'
 
-  const modelOf = async (name: string) => {
-    const u = await d.users.get(name)
-    return u ? userModel(d, u, { scopes: id.scopes, includeStopped }) : null
-  }
+  const models = async (users: UserRecord[]) => (await userModels(d, users, { scopes: id.scopes, includeStopped })).filter((m) => m)
   if (everyone && !state && sort === 'id' && !rawSort.startsWith('-')) {
     const [names, total] = await Promise.all([d.users.names(offset, limit), d.users.count()])
-    const items = (await Promise.all(names.map(modelOf))).filter((m) => m)
-    return pageResponse(c, items, { offset, limit, total })
+    const users = (await d.users.getMany(names)).filter((u): u is UserRecord => !!u)
+    return pageResponse(c, await models(users), { offset, limit, total })
   }
-  // Filters and sorts need every user the caller may list.
+  // Filters and sorts need every user the caller may list (read in pipelined chunks).
   let names = await d.users.names()
   if (!everyone) {
     const visible = []
     for (const n of names) if (has(id.scopes, 'list:users', await userTarget(c, n, 'list:users'))) visible.push(n)
     names = visible
   }
-  let rows = await Promise.all(names.map(async (n) => ({ n, u: await d.users.get(n) })))
-  rows = rows.filter((r) => r.u)
-  if (sort === 'last_activity') rows.sort((a, b) => (a.u!.lastActivity ?? '').localeCompare(b.u!.lastActivity ?? ''))
+  let rows: UserRecord[] = []
+  for (let i = 0; i < names.length; i += CHUNK) rows.push(...(await d.users.getMany(names.slice(i, i + CHUNK))).filter((u): u is UserRecord => !!u))
+  if (sort === 'last_activity') rows.sort((a, b) => (a.lastActivity ?? '').localeCompare(b.lastActivity ?? ''))
   if (rawSort.startsWith('-')) rows.reverse()
   if (state) {
     // by the server records alone; the models are built for the page only
-    const kept = []
-    for (const r of rows) {
-      const live = (await d.servers.list(r.n)).filter((s) => s.state !== 'stopped')
-      if (state === 'active' ? live.length > 0 : state === 'ready' ? live.some((s) => s.state === 'running') : live.length === 0) kept.push(r)
+    const kept: UserRecord[] = []
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const chunk = rows.slice(i, i + CHUNK)
+      const records = await d.servers.listMany(chunk.map((u) => u.name))
+      chunk.forEach((u, k) => {
+        const live = records[k].filter((s) => s.state !== 'stopped')
+        if (state === 'active' ? live.length > 0 : state === 'ready' ? live.some((s) => s.state === 'running') : live.length === 0) kept.push(u)
+      })
     }
     rows = kept
   }
-  const items = (await Promise.all(rows.slice(offset, offset + limit).map((r) => userModel(d, r.u!, { scopes: id.scopes, includeStopped })))).filter((m) => m)
-  return pageResponse(c, items, { offset, limit, total: rows.length })
+  return pageResponse(c, await models(rows.slice(offset, offset + limit)), { offset, limit, total: rows.length })
 }
+
+/** Users read per pipelined round trip when a listing walks all of them. */
+const CHUNK = 1000
 
 async function createOne(d: Deps, c: C, name: string, admin: boolean) {
   const u = await d.users.create(name, { admin })

@@ -55,6 +55,14 @@ export const configSchema = z
           .default(10)
           .describe('How long a spawn request waits for the server before answering 202 (pending) instead of 201.'),
         pollIntervalSec: seconds.default(5).describe('How often running servers are checked.'),
+        concurrentSpawnLimit: z
+          .number()
+          .int()
+          .min(0)
+          .default(100)
+          .describe(
+            'Most spawns in progress at once, counted across every replica (JupyterHub\'s concurrent_spawn_limit). Further start requests are refused with 429 and a Retry-After header until some finish. 0 = no limit.',
+          ),
         allowNamedServers: z.boolean().default(false).describe('Users may run named servers besides their default one (/user/NAME/SERVER/).'),
         namedServerLimitPerUser: z.number().int().min(0).default(0).describe('Most named servers one user may have running; 0 = no limit.'),
         tokenInQuery: z

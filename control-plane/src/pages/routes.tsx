@@ -1,6 +1,6 @@
 // The HTML pages, at JupyterHub's URLs.
 import { Hono, type Context } from 'hono'
-import { BadRequest, Forbidden, HubError, NotFound } from '../errors'
+import { BadRequest, Forbidden, HubError, NotFound, SpawnThrottled } from '../errors'
 import type { HubEnv } from '../http/env'
 import { checkXsrf } from '../http/xsrf'
 import { clearSessionCookie, safeNext, setSessionCookie } from '../http/respond'
@@ -179,8 +179,14 @@ export function pageRoutes(): Hono<HubEnv> {
     if (rec?.state === 'running') return c.redirect(safeNext(c.req.query('next'), serverBaseUrl(owner, server)))
     if (rec?.state === 'pending') return c.redirect(pending)
     if (!(await d.users.get(owner))) throw new NotFound(`user ${owner} not found`)
-    // Start in the background; the pending page follows progress.
-    d.orchestrator.start(owner, server).catch((err) => d.log.info('spawn request not started', { user: owner, err: (err as Error).message }))
+    // Start in the background; the pending page follows progress. Too many spawns in progress is
+    // JupyterHub's 429 page, so it is waited for (it is decided before the spawn begins).
+    try {
+      await d.orchestrator.start(owner, server, {}, { waitSec: 0 })
+    } catch (err) {
+      if (err instanceof SpawnThrottled) throw err
+      d.log.info('spawn request not started', { user: owner, err: (err as Error).message })
+    }
     return c.redirect(pending)
   }
   app.get('/spawn', spawn) // your own default server, as JupyterHub does when there is no options form

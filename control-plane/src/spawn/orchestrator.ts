@@ -7,7 +7,7 @@ import { request } from 'undici'
 import { serverClientId, type OAuthClients } from '../oauth/clients'
 import type { Shares } from '../state/shares'
 import type { Json, Spawner, SpawnerState } from '../../../spawners/src/spawner'
-import { BadRequest, FencedOut, SpawnFailed } from '../errors'
+import { BadRequest, FencedOut, SpawnFailed, SpawnThrottled } from '../errors'
 import type { Logger } from '../log'
 import type { KeyNames } from '../state/keys'
 import type { ProxyTables } from '../state/proxy-tables'
@@ -15,6 +15,7 @@ import type { ServerRecord, Servers } from '../state/servers'
 import type { Tokens } from '../state/tokens'
 import { delay, waitFor } from '../util/wait'
 import { acquireLock, type Guard, type HeldLock } from './lock'
+import { SpawnThrottle, type SpawnSlot } from './throttle'
 import { checkServerName } from './names'
 import type { Progress } from './progress'
 import type { Activity } from '../state/activity'
@@ -30,6 +31,8 @@ export interface OrchestratorOptions {
   adminAccess: boolean
   allowNamedServers: boolean
   namedServerLimitPerUser: number
+  /** Most spawns in progress at once across replicas; 0 = no limit. */
+  concurrentSpawnLimit: number
   /** Lease of the per-server lock: a replica that dies mid-spawn holds it this long at most. */
   lockLeaseMs: number
   /** Replicas that must have a lock acquisition before it is used (1 with Sentinel, else 0). */
@@ -81,6 +84,9 @@ async function answers(url: string, token: string): Promise<boolean> {
 }
 
 const STOP_WAIT_MS = 5000
+/** Readiness checks of a starting server: the first pause, doubled after each check up to the second. */
+const READY_POLL_FIRST_MS = 5
+const READY_POLL_MAX_MS = 200
 
 function sameProcess(a: SpawnerState | null | undefined, b: SpawnerState): boolean {
   return !!a && a.pid === b.pid && a.startTime === b.startTime
@@ -97,12 +103,18 @@ export function tailFile(path: string, lines = 30): string {
 
 export class Orchestrator {
   private readonly inflight = new Map<string, Promise<void>>()
+  /** Server processes this process started, by pid: whose exit notice (spawner.onExit) is whose. */
+  private readonly started = new Map<number, { user: string; server: string }>()
+
+  private readonly throttle: SpawnThrottle
 
   constructor(
     private readonly d: Deps,
     private readonly o: OrchestratorOptions,
   ) {
     mkdirSync(o.logDir, { recursive: true })
+    // an entry outlives the longest spawn (its timeout, plus the lease for the cleanup after it)
+    this.throttle = new SpawnThrottle(d.redis, d.keys.pendingSpawns, o.concurrentSpawnLimit, o.startTimeoutSec * 1000 + o.lockLeaseMs)
     d.spawner.onExit?.((state) => void this.noticeExit(state))
   }
 
@@ -111,10 +123,11 @@ export class Orchestrator {
   }
 
   /**
-   * Starts a server. Resolves 'ready' when it answered within slowSpawnTimeoutSec, else 'pending'
-   * (the spawn goes on in the background). Throws BadRequest when it is running or pending.
+   * Starts a server. Resolves 'ready' when it answered within waitSec (default slowSpawnTimeoutSec),
+   * else 'pending' (the spawn goes on in the background). Throws BadRequest when it is running or
+   * pending, and SpawnThrottled when hub.concurrentSpawnLimit spawns are in progress.
    */
-  async start(user: string, server: string, options: { [k: string]: Json } = {}): Promise<'ready' | 'pending'> {
+  async start(user: string, server: string, options: { [k: string]: Json } = {}, { waitSec = this.o.slowSpawnTimeoutSec } = {}): Promise<'ready' | 'pending'> {
     checkServerName(server)
     if (server && !this.o.allowNamedServers) throw new BadRequest('named servers are not enabled on this hub', 'named_servers_disabled')
     if (server && this.o.namedServerLimitPerUser > 0) {
@@ -126,6 +139,7 @@ export class Orchestrator {
     const lock = await this.lock(user, server)
     if (!lock) throw new BadRequest(`${this.ref(user, server)} is already being started or stopped`, 'pending')
     let rec: ServerRecord | undefined
+    let slot: SpawnSlot
     try {
       rec = await this.d.servers.get(user, server)
       if (rec && rec.state !== 'stopped') {
@@ -133,13 +147,16 @@ export class Orchestrator {
         if (status.phase !== 'stopped') throw new BadRequest(`${this.ref(user, server)} is already running`, 'running')
         await this.cleanup(user, server, rec, 'server exited', lock.guard)
       }
+      // the fencing token makes the entry this spawn's own: a later spawn of the same server has another
+      slot = await this.throttle.admit(`${this.ref(user, server)}#${lock.fence}`)
     } catch (err) {
+      if (err instanceof SpawnThrottled) this.d.log.warn('too many spawns in progress; refused one', { user, server, limit: this.o.concurrentSpawnLimit })
       await lock.release()
       throw err
     }
-    const run = this.spawn(user, server, options, lock).finally(() => this.inflight.delete(this.ref(user, server)))
+    const run = this.spawn(user, server, options, lock, slot).finally(() => this.inflight.delete(this.ref(user, server)))
     this.inflight.set(this.ref(user, server), run)
-    const ready = await Promise.race([run.then(() => true, () => true), delay(this.o.slowSpawnTimeoutSec * 1000).then(() => false)])
+    const ready = await Promise.race([run.then(() => true, () => true), delay(waitSec * 1000).then(() => false)])
     if (ready) {
       await run // rethrows a failure
       return 'ready'
@@ -158,7 +175,7 @@ export class Orchestrator {
     await this.inflight.get(this.ref(user, server))?.catch(() => {})
   }
 
-  private async spawn(user: string, server: string, options: { [k: string]: Json }, lock: HeldLock): Promise<void> {
+  private async spawn(user: string, server: string, options: { [k: string]: Json }, lock: HeldLock, slot: SpawnSlot): Promise<void> {
     const { servers, progress, tokens, spawner, log } = this.d
     const baseUrl = serverBaseUrl(user, server)
     const userLogDir = join(this.o.logDir, encodeURIComponent(user))
@@ -195,6 +212,7 @@ export class Orchestrator {
       const env = this.serverEnv(user, server, baseUrl, issued.token, secret)
       await step(20, 'Starting the server process')
       state = await spawner.start({ user, server, baseUrl, env, options, logFile }, abort.signal)
+      this.started.set(Number(state.pid), { user, server })
       try {
         await servers.save(user, server, guard, { spawner: state })
       } catch (err) {
@@ -209,7 +227,8 @@ export class Orchestrator {
       const started = Date.now()
       let target = ''
       let url = ''
-      for (;;) {
+      // A server may answer within milliseconds (or take seconds): ask again soon, then less often.
+      for (let wait = READY_POLL_FIRST_MS; ; wait = Math.min(READY_POLL_MAX_MS, wait * 2)) {
         abort.signal.throwIfAborted()
         const status = await spawner.poll(state)
         if (status.phase === 'stopped') {
@@ -225,7 +244,7 @@ export class Orchestrator {
             throw new SpawnFailed(`the server did not answer HTTP within ${this.o.httpTimeoutSec} s`, 'http_timeout')
           }
         }
-        await delay(100, abort.signal).catch(() => {})
+        await delay(wait, abort.signal).catch(() => {})
       }
       await this.markReady(user, server, guard, { target, url, secret })
     } catch (err) {
@@ -252,6 +271,7 @@ export class Orchestrator {
       throw err instanceof SpawnFailed ? err : new SpawnFailed(reason, 'failed', err)
     } finally {
       clearTimeout(timer)
+      await slot.release().catch(() => {}) // else it counts until its entry expires
       await lock.release().catch(() => {})
     }
   }
@@ -368,7 +388,15 @@ export class Orchestrator {
   async checkAll(): Promise<void> {
     for (const { user, name } of await this.d.servers.active()) {
       if (this.inflight.has(this.ref(user, name))) continue
-      await this.check(user, name).catch((err) => this.d.log.error('failed to check server', { user, server: name, err }))
+      try {
+        // Most servers are running and still there: check() would change nothing, so it (and its
+        // lock: three more round trips) is only for the others.
+        const rec = await this.d.servers.get(user, name)
+        if (rec?.state === 'running' && rec.spawner && (await this.d.spawner.poll(rec.spawner)).phase !== 'stopped') continue
+        await this.check(user, name)
+      } catch (err) {
+        this.d.log.error('failed to check server', { user, server: name, err })
+      }
     }
   }
 
@@ -386,6 +414,8 @@ export class Orchestrator {
       if (!lock) continue // a spawn in progress: it will record or stop its process
       try {
         if (owned(await this.d.servers.get(found.user, found.server))) continue
+        // listed a moment ago, possibly while its own stop was finishing
+        if ((await this.d.spawner.poll(found.state)).phase === 'stopped') continue
         await this.d.spawner.stop(found.state, { graceMs: this.o.stopGraceSec * 1000 })
         this.d.log.warn('stopped a server process no record owns', { user: found.user, server: found.server, pid: found.state.pid })
         stopped++
@@ -397,10 +427,11 @@ export class Orchestrator {
   }
 
   private async noticeExit(state: SpawnerState): Promise<void> {
-    for (const { user, name } of await this.d.servers.active()) {
-      const rec = await this.d.servers.get(user, name)
-      if (rec?.state === 'running' && rec.spawner?.pid === state.pid) await this.check(user, name)
-    }
+    const ref = this.started.get(Number(state.pid))
+    if (!ref) return
+    this.started.delete(Number(state.pid))
+    const rec = await this.d.servers.get(ref.user, ref.server)
+    if (rec?.state === 'running' && sameProcess(rec.spawner, state)) await this.check(ref.user, ref.server)
   }
 
   /** Stops every server (used by `edgehub up` on shutdown). */

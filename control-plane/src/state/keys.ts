@@ -31,6 +31,7 @@ export function keyNames(prefix: string) {
     secret: (name: string) => `${prefix}secret:${name}`,
     loginFail: (name: string) => `${prefix}login-fail:${name}`,
     runningServers: `${prefix}active-servers`,
+    pendingSpawns: `${prefix}pending-spawns`,
     leader: `${prefix}leader`,
     hubId: `${prefix}hub-id`,
     activity: `${prefix}activity`,

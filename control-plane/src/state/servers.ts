@@ -89,6 +89,30 @@ export class Servers {
     return recs.filter((r): r is ServerRecord => !!r)
   }
 
+  /** The server records of several users, as list() for each, in two pipelined round trips. */
+  async listMany(users: readonly string[]): Promise<ServerRecord[][]> {
+    if (users.length === 0) return []
+    const sets = this.redis.pipeline()
+    for (const u of users) sets.smembers(this.keys.userServers(u))
+    const names = (await sets.exec())!.map(([err, n]) => {
+      if (err) throw err
+      return (n as string[]).sort()
+    })
+    const wanted = users.flatMap((u, i) => names[i].map((name) => ({ u, i, name })))
+    const out: ServerRecord[][] = users.map(() => [])
+    if (wanted.length === 0) return out
+    const recs = this.redis.pipeline()
+    for (const w of wanted) recs.hgetall(this.keys.server(w.u, w.name))
+    const hashes = (await recs.exec())!
+    wanted.forEach((w, k) => {
+      const [err, h] = hashes[k]
+      if (err) throw err
+      const rec = fromHash(w.u, w.name, h as Record<string, string>)
+      if (rec) out[w.i].push(rec)
+    })
+    return out
+  }
+
   /** Writes fields under the server lock (its guard); throws FencedOut when the lock has moved on. */
   async save(user: string, name: string, guard: Guard, fields: Fields): Promise<void> {
     const flag = fields.state === 'stopped' ? 'stopped' : fields.state ? 'active' : ''

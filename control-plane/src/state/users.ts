@@ -42,6 +42,17 @@ export class Users {
     return fromHash(await this.redis.hgetall(this.keys.user(name)))
   }
 
+  /** Several records in one pipelined round trip (undefined where a user is gone). */
+  async getMany(names: readonly string[]): Promise<Array<UserRecord | undefined>> {
+    if (names.length === 0) return []
+    const p = this.redis.pipeline()
+    for (const n of names) p.hgetall(this.keys.user(n))
+    return (await p.exec())!.map(([err, h]) => {
+      if (err) throw err
+      return fromHash(h as Record<string, string>)
+    })
+  }
+
   async require(name: string): Promise<UserRecord> {
     const u = await this.get(name)
     if (!u) throw new NotFound(`user ${name} not found`)

@@ -1,7 +1,8 @@
 // local-process: each server is a process on this machine, in its own process group,
 // detached from the hub so that it outlives a hub restart.
-import { spawn } from 'node:child_process'
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs'
+import { fork, spawn, type ChildProcess } from 'node:child_process'
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { freePort } from '../../../control-plane/src/util/ports'
 import type { ServerStatus, SpawnRequest, Spawner, SpawnerLogger, SpawnerState } from '../spawner'
 
@@ -106,11 +107,42 @@ function markedRoots(hubId: string): Array<{ pid: number; env: Map<string, strin
   return [...marked].filter(([pid]) => !marked.has(ppids.get(pid) ?? 0)).map(([pid, env]) => ({ pid, env }))
 }
 
-/** Every live descendant of pid, from /proc. */
+/** Whether the kernel lists each thread's children (/proc/PID/task/TID/children). */
+const childrenFiles = existsSync(`/proc/self/task/${process.pid}/children`)
+
+/** Direct children of pid: those of each of its threads. */
+function childrenOf(pid: number): number[] {
+  let tids: string[]
+  try {
+    tids = readdirSync(`/proc/${pid}/task`)
+  } catch {
+    return [] // gone
+  }
+  const out: number[] = []
+  for (const tid of tids) {
+    try {
+      for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ')) if (c.trim()) out.push(Number(c))
+    } catch {
+      /* the thread exited meanwhile */
+    }
+  }
+  return out
+}
+
+/**
+ * Every live descendant of pid. Walks the tree down from pid where the kernel lists children, so the
+ * cost follows the size of the tree, not the number of processes on the machine (a hub stopping one
+ * of a thousand servers); else from the parent of every process.
+ */
 function descendants(pid: number): number[] {
+  const out: number[] = []
+  if (childrenFiles) {
+    const walk = (p: number) => childrenOf(p).forEach((c) => (out.push(c), walk(c)))
+    walk(pid)
+    return out
+  }
   const children = new Map<number, number[]>()
   for (const [child, ppid] of parents()) children.set(ppid, [...(children.get(ppid) ?? []), child])
-  const out: number[] = []
   const walk = (p: number) => (children.get(p) ?? []).forEach((c) => (out.push(c), walk(c)))
   walk(pid)
   return out
@@ -158,22 +190,109 @@ export async function startDetached(
   return { pid, startTime: procStat(pid)?.startTime ?? '', exited }
 }
 
+const LAUNCHER = fileURLToPath(new URL('./launcher.mjs', import.meta.url))
+
+interface LaunchRequest {
+  cmd: string
+  args: string[]
+  cwd: string
+  env: Record<string, string>
+  logFile: string
+}
+
+/**
+ * The hub's side of launcher.mjs: forked on first use, again if it ever dies. Its IPC channel holds
+ * the hub's event loop open only while a start is waiting for its answer.
+ */
+class Launcher {
+  private child?: ChildProcess
+  private nextId = 1
+  private readonly waiting = new Map<number, { resolve: (v: { pid: number; startTime: string }) => void; reject: (err: Error) => void }>()
+
+  constructor(private readonly onExited: (pid: number) => void) {}
+
+  start(req: LaunchRequest): Promise<{ pid: number; startTime: string }> {
+    const child = this.child ?? this.fork()
+    const id = this.nextId++
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject })
+      child.channel?.ref()
+      child.send({ id, ...req }, (err) => err && this.settle(id, { error: `failed to reach the launcher: ${err.message}` }))
+    })
+  }
+
+  private fork(): ChildProcess {
+    const env = { ...process.env }
+    delete env.NODE_OPTIONS // no loaders or flags of the hub's: the launcher is plain JavaScript and stays small
+    const child = fork(LAUNCHER, [], { execArgv: [], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' })
+    child.on('message', (m: { id?: number; pid?: number; startTime?: string; error?: string; exited?: number }) => {
+      // after the start's own continuation has recorded the pid (a server that exits at once)
+      if (m.exited !== undefined) setImmediate(this.onExited, m.exited)
+      else if (m.id !== undefined) this.settle(m.id, m)
+    })
+    const gone = (why: string) => {
+      if (this.child !== child) return
+      this.child = undefined
+      for (const id of [...this.waiting.keys()]) this.settle(id, { error: `the launcher ${why}` })
+    }
+    child.on('exit', (code, sig) => gone(`exited (${sig ?? code})`))
+    child.on('error', (err) => gone(`failed: ${err.message}`))
+    child.unref()
+    child.channel?.unref()
+    this.child = child
+    return child
+  }
+
+  private settle(id: number, m: { pid?: number; startTime?: string; error?: string }): void {
+    const w = this.waiting.get(id)
+    if (!w) return
+    this.waiting.delete(id)
+    if (!this.waiting.size) this.child?.channel?.unref()
+    if (m.error || !m.pid) w.reject(new Error(m.error ?? 'the launcher gave no pid'))
+    else w.resolve({ pid: m.pid, startTime: m.startTime ?? '' })
+  }
+}
+
 export function createLocalProcessSpawner(opts: LocalProcessOptions): Spawner {
   const listeners: Array<(s: SpawnerState) => void> = []
+  /** Servers started by this process and not yet seen exiting, by pid. */
+  const started = new Map<number, SpawnerState>()
+  /**
+   * Ports handed to servers this process started, until they exit. The OS only knows a port is taken
+   * once the server has bound it; until then (milliseconds for some servers, seconds for others, and
+   * longer when many start at once) it would give the same free port to the next start as well.
+   */
+  const reserved = new Set<number>()
+  const pickPort = async () => {
+    for (let i = 0; i < 100; i++) {
+      const port = await freePort(opts.ip)
+      if (!reserved.has(port)) return reserved.add(port), port
+    }
+    throw new Error(`no free port on ${opts.ip}`)
+  }
+  const launcher = new Launcher((pid) => {
+    const state = started.get(pid)
+    if (!state) return
+    started.delete(pid)
+    reserved.delete(Number(state.port))
+    listeners.forEach((l) => l(state))
+  })
   return {
     async start(req: SpawnRequest, signal: AbortSignal): Promise<SpawnerState> {
       signal.throwIfAborted()
-      const port = await freePort(opts.ip)
       const notebookDir = fill(opts.notebookDir, { data_dir: opts.dataDir, user: req.user })
       mkdirSync(notebookDir, { recursive: true })
+      const port = await pickPort()
       const vars = { ip: opts.ip, port: String(port), base_url: req.baseUrl, notebook_dir: notebookDir, user: req.user, server: req.server, data_dir: opts.dataDir }
       const [cmd, ...cmdArgs] = opts.command
       const args = [...cmdArgs, ...(opts.args ?? defaultArgs(opts.command)).map((a) => fill(a, vars))]
       const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: notebookDir, LANG: process.env.LANG ?? 'C.UTF-8', ...opts.env, ...req.env }
-      const p = await startDetached(cmd, args, { cwd: notebookDir, env, logFile: req.logFile })
-      const pid = p.pid
-      const state: SpawnerState = { pid, startTime: p.startTime, ip: opts.ip, port, baseUrl: req.baseUrl }
-      void p.exited.then(() => listeners.forEach((l) => l(state)))
+      const { pid, startTime } = await launcher.start({ cmd, args, cwd: notebookDir, env, logFile: req.logFile }).catch((err: unknown) => {
+        reserved.delete(port)
+        throw err
+      })
+      const state: SpawnerState = { pid, startTime, ip: opts.ip, port, baseUrl: req.baseUrl }
+      started.set(pid, state)
       opts.log.info('started server process', { user: req.user, server: req.server, pid, port })
       return state
     },
