@@ -3,7 +3,7 @@
 // with the benchmark's own connection to the state (deps) for seeding users and for cleanup. Every
 // process is registered with the scenario's cleanups and stopped by pid; users' servers are stopped
 // through the orchestrator, then any server process of this hub that no record owns.
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { stringify } from 'yaml'
 import { startRedis, type RedisProcess } from '../../control-plane/src/stack/redis-process'
@@ -41,8 +41,8 @@ export interface HubStackOptions {
   cleanups: Cleanups
   /** Config file keys merged over the benchmark defaults (one level deep for objects). */
   overrides?: Record<string, Record<string, unknown> | unknown>
-  /** NODE_OPTIONS for the hub process only (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
-  hubNodeOptions?: string
+  /** Extra node flags for the hub process only (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
+  hubNodeArgs?: string[]
 }
 
 function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
@@ -56,6 +56,7 @@ function merge(base: Record<string, unknown>, over: Record<string, unknown>): Re
 
 export async function startHubStack(opts: HubStackOptions): Promise<HubStack> {
   const { dir, cleanups } = opts
+  mkdirSync(dir, { recursive: true })
   const [proxyPort, hubPort, redisPort] = await Promise.all([freePort(), freePort(), freePort()])
   const settings = merge(
     {
@@ -88,8 +89,7 @@ export async function startHubStack(opts: HubStackOptions): Promise<HubStack> {
   cleanups.push(stopServers)
 
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_') && k !== 'NODE_OPTIONS'))
-  if (opts.hubNodeOptions) env.NODE_OPTIONS = opts.hubNodeOptions
-  const hub = startChild({ name: 'hub', command: process.execPath, args: [BIN, 'hub', '--config', configFile], env, cwd: dir, logFile: join(dir, 'hub.log') })
+  const hub = startChild({ name: 'hub', command: process.execPath, args: [...(opts.hubNodeArgs ?? []), BIN, 'hub', '--config', configFile], env, cwd: dir, logFile: join(dir, 'hub.log') })
   cleanups.push(() => hub.stop())
   const hubUrl = `http://127.0.0.1:${hubPort}`
   await waitFor('the hub to answer its health check', async () => (await fetch(`${hubUrl}/hub/health`).catch(() => null))?.ok, { timeoutMs: 30_000, intervalMs: 100 })

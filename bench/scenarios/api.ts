@@ -1,0 +1,158 @@
+// Scenario 7: hub API reads. A hub holding params.api.users users answers, through the proxy,
+// GET /hub/api/users pages (offset random over every user, 200 per page, admin token) and
+// GET /hub/api/user (a user's own token), each loaded for a fixed time with wrk, first with one hub
+// replica behind the proxy and then with two. Also: how long a new replica takes from its spawn to
+// answering GET /hub/health and GET /hub/api/, with a small user base and with the full one.
+import { join } from 'node:path'
+import { cpus } from 'node:os'
+import type { Deps } from '../../control-plane/src/deps'
+import { benchUsers, params } from '../lib/params'
+import { startReplicaStack, timeHubStart, type HubReplica } from '../lib/hub-replicas'
+import { cpuSeconds } from '../lib/proc'
+import { ratio, round, summary } from '../lib/stats'
+import { runWrk, wrkErrors, type WrkRequest, type WrkResult } from '../lib/wrk'
+import type { Plot, Scenario, ScenarioContext, Table } from '../lib/types'
+
+/** Users with tokens that call GET /hub/api/user in turn. */
+const TOKEN_USERS = 100
+/** Replica start timings per user-base size (the median is reported). */
+const START_RUNS = 3
+/** Users created at once while seeding. */
+const SEED_WIDTH = 500
+
+async function seed(deps: Deps, names: string[], progress: (m: string) => void): Promise<void> {
+  for (let i = 0; i < names.length; i += SEED_WIDTH) {
+    await Promise.all(names.slice(i, i + SEED_WIDTH).map((name) => deps.users.create(name)))
+    if ((i / SEED_WIDTH) % 40 === 39) progress(`${i + SEED_WIDTH} users created`)
+  }
+}
+
+interface LoadResult extends WrkResult {
+  /** CPU seconds of every hub replica during the run, per request, in µs. */
+  hubCpuUsPerRequest: number
+}
+
+export const scenario: Scenario = {
+  name: 'api',
+  title: 'Hub API reads: paginated user lists with 100,000 users and /hub/api/user, 1 vs 2 hub replicas; replica start time',
+  async run(ctx: ScenarioContext) {
+    const p = params.api
+    const total = ctx.quick ? 2000 : p.users
+    const durationSec = ctx.quick ? 2 : p.durationSec
+    const small = TOKEN_USERS
+
+    ctx.progress('starting Redis and the benchmark users')
+    const stack = await startReplicaStack({ dir: join(ctx.dir, 'stack'), cleanups: ctx.cleanups })
+    const { deps } = stack
+    const admin = `${params.userPrefix}admin`
+    await deps.users.create(admin, { admin: true })
+    const adminToken = (await deps.tokens.issue(admin, { note: 'api benchmark' })).token
+    const tokenUsers = benchUsers(small)
+    await seed(deps, tokenUsers, ctx.progress)
+    const userTokens = await Promise.all(tokenUsers.map(async (u) => (await deps.tokens.issue(u, { note: 'api benchmark' })).token))
+
+    // Replica start with a small user base, then with the full one.
+    const starts = async (label: string) => {
+      const ms: number[] = []
+      for (let i = 0; i < START_RUNS; i++) {
+        ctx.progress(`replica start ${i + 1}/${START_RUNS} with ${label} users`)
+        ms.push(await timeHubStart(stack))
+      }
+      return ms
+    }
+    const startSmall = await starts(String(small + 1))
+    ctx.progress(`creating ${total} users`)
+    await seed(deps, benchUsers(total).slice(small), ctx.progress)
+    const users = await deps.users.count()
+    const startFull = await starts(String(users))
+
+    const listRequests: WrkRequest[] = Array.from({ length: 1000 }, (_, i) => ({
+      path: `/hub/api/users?offset=${Math.floor(((i * 7919) % 1000) * (users / 1000))}&limit=${p.pageSize}`,
+      headers: { Authorization: `token ${adminToken}` },
+    }))
+    const userRequests: WrkRequest[] = userTokens.map((t) => ({ path: '/hub/api/user', headers: { Authorization: `token ${t}` } }))
+
+    const load = async (hubs: HubReplica[], url: string, what: 'list' | 'user'): Promise<LoadResult> => {
+      const before = hubs.map((h) => cpuSeconds([h.pid]))
+      const r = await runWrk({ url, requests: what === 'list' ? listRequests : userRequests, connections: p.connections, durationSec, dir: ctx.dir, timeoutSec: 10 })
+      if (wrkErrors(r) > 0) throw new Error(`${what} with ${hubs.length} replica(s): wrk saw errors ${JSON.stringify(r.errors)}`)
+      const used = hubs.reduce((a, h, i) => a + cpuSeconds([h.pid]) - before[i], 0)
+      return { ...r, hubCpuUsPerRequest: round((used * 1e6) / r.requests, 1) }
+    }
+
+    ctx.progress('one hub replica')
+    const hub1 = await stack.startHub()
+    const proxy1 = await stack.startProxy([hub1])
+    // a page must hold what it says (the check is also a warm-up)
+    const check = await fetch(`${proxy1.url}/hub/api/users?offset=${users - 10}&limit=${p.pageSize}`, { headers: { Authorization: `token ${adminToken}`, Accept: 'application/jupyterhub-pagination+json' } })
+    const body = (await check.json()) as { items: unknown[]; _pagination: { total: number } }
+    if (check.status !== 200 || body._pagination.total !== users || body.items.length !== 10) throw new Error(`GET /hub/api/users answered ${check.status} with ${body.items?.length} items of ${body._pagination?.total}`)
+    const one = { list: await load([hub1], proxy1.url, 'list'), user: await load([hub1], proxy1.url, 'user') }
+
+    ctx.progress('two hub replicas')
+    const hub2 = await stack.startHub()
+    const proxy2 = await stack.startProxy([hub1, hub2])
+    const two = { list: await load([hub1, hub2], proxy2.url, 'list'), user: await load([hub1, hub2], proxy2.url, 'user') }
+
+    const s1 = summary(startSmall)
+    const sN = summary(startFull)
+    const row = (label: string, replicas: number, r: LoadResult) => [label, replicas, r.rps, r.latencyMs.p50, r.latencyMs.p99, r.latencyMs.p999, r.hubCpuUsPerRequest]
+    const tables: Table[] = [
+      {
+        title: `Hub API reads through the proxy: ${users} users, ${p.connections} connections, ${durationSec} s each (${cpus().length} cores)`,
+        columns: ['request', 'replicas', 'requests/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'hub CPU µs/request'],
+        rows: [
+          row(`GET /hub/api/users?offset=…&limit=${p.pageSize}`, 1, one.list),
+          row(`GET /hub/api/users?offset=…&limit=${p.pageSize}`, 2, two.list),
+          row('GET /hub/api/user', 1, one.user),
+          row('GET /hub/api/user', 2, two.user),
+        ],
+      },
+      {
+        title: `Hub replica start: ms from spawn until /hub/health and /hub/api/ answer 200 (${START_RUNS} runs each)`,
+        columns: ['users in Redis', 'median ms', 'max ms'],
+        rows: [
+          [small + 1, s1.p50, s1.max],
+          [users, sN.p50, sN.max],
+        ],
+      },
+    ]
+    const plots: Plot[] = [
+      {
+        kind: 'bars',
+        name: 'api-latency',
+        title: `Hub API latency with ${users} users (ms)`,
+        yLabel: 'ms',
+        categories: ['users page, 1 replica', 'users page, 2 replicas', '/user, 1 replica', '/user, 2 replicas'],
+        series: (['p50', 'p99', 'p999'] as const).map((k) => ({ name: k === 'p999' ? 'p99.9' : k, values: [one.list, two.list, one.user, two.user].map((r) => r.latencyMs[k]) })),
+      },
+    ]
+    const worstPageP99 = Math.max(one.list.latencyMs.p99, two.list.latencyMs.p99)
+    const startGrowth = ratio(sN.p50, s1.p50)
+    return {
+      metrics: {
+        users,
+        pageSize: p.pageSize,
+        connections: p.connections,
+        durationSec,
+        oneReplica: one,
+        twoReplicas: two,
+        listScaling: ratio(two.list.rps, one.list.rps),
+        userScaling: ratio(two.user.rps, one.user.rps),
+        replicaStartMs: { smallUserBase: { users: small + 1, runs: startSmall.map((x) => round(x, 1)) }, fullUserBase: { users, runs: startFull.map((x) => round(x, 1)) } },
+        replicaStartGrowth: startGrowth,
+      },
+      tables,
+      targets: [
+        { name: `users page (${p.pageSize}) p99 with ${users} users, 1 and 2 replicas`, goal: '< 20 ms', value: `${one.list.latencyMs.p99} / ${two.list.latencyMs.p99} ms`, met: worstPageP99 < 20 },
+        { name: `hub replica start with ${users} users in Redis`, goal: '< 2000 ms', value: `${round(sN.p50, 0)} ms (median of ${START_RUNS})`, met: sN.max < 2000 },
+        { name: 'hub replica start independent of the user count', goal: `full / ${small + 1} users <= 1.2×`, value: `${startGrowth}×`, met: startGrowth <= 1.2 },
+      ],
+      plots,
+      notes: [
+        `Two replicas serve ${ratio(two.list.rps, one.list.rps)}× the pages/s and ${ratio(two.user.rps, one.user.rps)}× the /hub/api/user requests/s of one. On ${cpus().length} cores shared with Redis, the proxy and wrk, a second Node process has little spare CPU to use; on a machine with free cores the replicas add up (the hub holds no state of its own).`,
+        `A page costs ${one.list.hubCpuUsPerRequest} µs of hub CPU for ${p.pageSize} user models (their servers, groups and activity read in a few pipelined Redis round trips). The start time is the whole Node process start (module loading dominates); no hub work at start grows with the number of users.`,
+      ],
+    }
+  },
+}

@@ -1,0 +1,379 @@
+// Scenario 6: spawn storm. N users ask for their server at the same moment through the REST API
+// (POST /hub/api/users/NAME/server with each user's own token, all through the proxy), with the real
+// local-process spawner starting a busybox httpd per user. A user counts as ready once GET /user/NAME/
+// through the proxy with their token is answered by their own busybox (not the proxy's redirect to
+// /hub/). Then every server is stopped at once (DELETE …/server) and timed until no route is left.
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { Agent, request } from 'undici'
+import { alive } from '../../spawners/src/local-process'
+import type { SpawnerState } from '../../spawners/src/spawner'
+import { benchUsers, params } from '../lib/params'
+import { startHubStack } from '../lib/hub-stack'
+import { cpuSeconds, memoryKiB, processTree } from '../lib/proc'
+import { round, summary } from '../lib/stats'
+import type { Plot, Scenario, ScenarioContext, Table } from '../lib/types'
+
+const BUSYBOX = '/usr/bin/busybox'
+/** First wait between two routability checks of one user; doubled up to MAX_POLL_MS. */
+const FIRST_POLL_MS = 5
+const MAX_POLL_MS = 200
+
+interface UserRun {
+  name: string
+  token: string
+  /** Status of the start request, or a word for a failure without one ('network', …). */
+  startStatus?: number | string
+  startMs?: number
+  /** From the burst to the first answer of the user's busybox through the proxy. */
+  readyMs?: number
+  stopStatus?: number | string
+  stopMs?: number
+  /** From the stop burst until the proxy no longer routes to the server. */
+  goneMs?: number
+  pid?: SpawnerState
+}
+
+const page = (user: string) => `busybox ${user}\n`
+
+/** Every user's page under its base URL, in the one directory every busybox serves. */
+function writeSite(root: string, users: string[]): void {
+  for (const u of users) {
+    mkdirSync(join(root, 'user', u), { recursive: true })
+    writeFileSync(join(root, 'user', u, 'index.html'), page(u))
+  }
+}
+
+/** Runs fn over items with at most `width` at a time. */
+async function inBatches<T>(items: T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += width) await Promise.all(items.slice(i, i + width).map(fn))
+}
+
+function countBy(values: Array<number | string | undefined>): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const v of values) out.set(String(v ?? 'none'), (out.get(String(v ?? 'none')) ?? 0) + 1)
+  return out
+}
+
+/** Cumulative count over time, in 0.1 s steps (for the plot). */
+function curve(msSamples: number[]): Array<[number, number]> {
+  const s = [...msSamples].sort((a, b) => a - b)
+  const points: Array<[number, number]> = [[0, 0]]
+  let i = 0
+  const end = s.length ? s[s.length - 1] : 0
+  for (let t = 100; t < end + 100; t += 100) {
+    while (i < s.length && s[i] <= t) i++
+    points.push([t / 1000, i])
+  }
+  return points
+}
+
+/** The spawner's launcher: the hub's child process running launcher.mjs (forked on the first spawn). */
+function launcherPid(hubPid: number): number | undefined {
+  return processTree(hubPid).find((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('launcher.mjs')
+    } catch {
+      return false
+    }
+  })
+}
+
+/** Busy and total jiffies of the whole machine, from the first line of /proc/stat. */
+function machineTicks(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number)
+  const total = f.reduce((a, b) => a + b, 0)
+  return { busy: total - f[3] - f[4], total } // minus idle and iowait
+}
+
+/** Wall time and the CPU seconds every part used during one phase of the scenario. */
+class Phase {
+  private readonly t0 = performance.now()
+  private readonly cpu0
+  constructor(private readonly pids: { hub: number; launcher?: number; redis: number; proxy: number }) {
+    this.cpu0 = this.cpu()
+  }
+  private cpu() {
+    const m = machineTicks()
+    return {
+      hub: cpuSeconds([this.pids.hub]),
+      launcher: this.pids.launcher ? cpuSeconds([this.pids.launcher]) : 0,
+      redis: cpuSeconds([this.pids.redis]),
+      proxy: cpuSeconds(processTree(this.pids.proxy)),
+      client: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+      machineBusy: m.busy,
+      machineTotal: m.total,
+    }
+  }
+  elapsed(): number {
+    return performance.now() - this.t0
+  }
+  cpuUsed() {
+    const now = this.cpu()
+    const d = (k: 'hub' | 'launcher' | 'redis' | 'proxy' | 'client') => round(now[k] - this.cpu0[k], 2)
+    return {
+      hub: d('hub'),
+      launcher: d('launcher'),
+      redis: d('redis'),
+      proxy: d('proxy'),
+      benchmarkClient: d('client'),
+      /** Share of the machine's CPU time (every core) that was busy. */
+      machineBusyPct: round((100 * (now.machineBusy - this.cpu0.machineBusy)) / Math.max(1, now.machineTotal - this.cpu0.machineTotal), 1),
+    }
+  }
+}
+
+export const scenario: Scenario = {
+  name: 'spawn',
+  title: 'Spawn storm: N users start a server at once through the REST API (local-process spawner, busybox httpd)',
+  async run(ctx: ScenarioContext) {
+    const p = params.spawn
+    const names = benchUsers(ctx.quick ? 20 : p.users)
+    const n = names.length
+    const warmup = `${params.userPrefix}warmup`
+    const site = join(ctx.dir, 'site')
+    writeSite(site, [...names, warmup])
+
+    ctx.progress(`starting Redis, the hub and the proxy; ${n} users with busybox httpd servers`)
+    // SPAWN_BENCH_LOGS=DIR keeps the hub's, the proxy's and the servers' logs (copied there at the end)
+    const keepLogs = process.env.SPAWN_BENCH_LOGS
+    if (keepLogs) {
+      ctx.cleanups.push(() => {
+        rmSync(keepLogs, { recursive: true, force: true })
+        cpSync(join(ctx.dir, 'stack'), keepLogs, { recursive: true, filter: (src) => !/\/(home|redis)(\/|$)/.test(src) })
+      })
+    }
+    const stack = await startHubStack({
+      dir: join(ctx.dir, 'stack'),
+      cleanups: ctx.cleanups,
+      // e.g. SPAWN_BENCH_HUB_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the hub
+      hubNodeArgs: process.env.SPAWN_BENCH_HUB_NODE_ARGS?.split(' ').filter(Boolean),
+      overrides: {
+        // every user of the storm may be spawning at once: the target is no 429
+        hub: { concurrentSpawnLimit: n },
+        spawner: { 'local-process': { command: [BUSYBOX, 'httpd'], args: ['-f', '-p', '{ip}:{port}', '-h', site] } },
+      },
+    })
+    const { deps, url } = stack
+    const agent = new Agent({ keepAliveTimeout: 30_000, connections: null })
+    ctx.cleanups.push(() => agent.close())
+
+    // Users and their API tokens, written the way the hub writes them (untimed).
+    const runs: UserRun[] = names.map((name) => ({ name, token: '' }))
+    const warm: UserRun = { name: warmup, token: '' }
+    await inBatches([...runs, warm], 100, async (u) => {
+      await deps.users.create(u.name)
+      u.token = (await deps.tokens.issue(u.name, { note: 'spawn benchmark' })).token
+    })
+
+    const call = async (method: 'POST' | 'DELETE', u: UserRun): Promise<number | string> => {
+      try {
+        const res = await request(`${url}/hub/api/users/${u.name}/server`, { method, headers: { authorization: `token ${u.token}` }, dispatcher: agent, headersTimeout: 120_000 })
+        await res.body.dump()
+        return res.statusCode
+      } catch (err) {
+        return (err as { code?: string }).code ?? 'network'
+      }
+    }
+    /** Whether GET /user/NAME/ through the proxy is served by the user's busybox. */
+    const served = async (u: UserRun): Promise<boolean> => {
+      try {
+        const res = await request(`${url}/user/${u.name}/`, { headers: { authorization: `token ${u.token}` }, dispatcher: agent })
+        const body = await res.body.text()
+        return res.statusCode === 200 && body === page(u.name)
+      } catch {
+        return false
+      }
+    }
+    /** Polls until served(u) is `want`, from a few ms apart up to MAX_POLL_MS; false on timeout. */
+    const until = async (u: UserRun, want: boolean, timeoutMs: number): Promise<boolean> => {
+      const deadline = performance.now() + timeoutMs
+      for (let wait = FIRST_POLL_MS; ; wait = Math.min(MAX_POLL_MS, wait * 2)) {
+        if ((await served(u)) === want) return true
+        if (performance.now() > deadline) return false
+        await new Promise((r) => setTimeout(r, wait))
+      }
+    }
+
+    // One spawn and stop first, so the hub's code paths are loaded and compiled before the clock runs.
+    ctx.progress('warm-up spawn')
+    const warmStatus = await call('POST', warm)
+    if (warmStatus !== 201 && warmStatus !== 202) throw new Error(`warm-up spawn answered ${warmStatus}`)
+    if (!(await until(warm, true, 30_000))) throw new Error(`the warm-up server never became reachable through the proxy: ${(await deps.servers.get(warmup, ''))?.message}`)
+    const warmStop = await call('DELETE', warm)
+    if (warmStop !== 204) throw new Error(`warm-up stop answered ${warmStop}`)
+
+    // The storm.
+    const deadlineMs = (ctx.quick ? 60 : p.readyWithinSec * 4) * 1000
+    ctx.progress(`${n} spawn requests at once`)
+    const pids = { hub: stack.hubPid, launcher: launcherPid(stack.hubPid), redis: stack.redisPid, proxy: stack.proxy.pid }
+    const spawn = new Phase(pids)
+    let readyCount = 0
+    const ticker = setInterval(() => ctx.progress(`${readyCount}/${n} ready after ${(spawn.elapsed() / 1000).toFixed(1)} s`), 2000)
+    let peakFds = 0
+    const fdSampler = setInterval(() => {
+      try {
+        peakFds = Math.max(peakFds, readdirSync(`/proc/${stack.hubPid}/fd`).length)
+      } catch {
+        /* hub gone: reported through the errors */
+      }
+    }, 250)
+    try {
+      await Promise.all(
+        runs.map(async (u) => {
+          u.startStatus = await call('POST', u)
+          u.startMs = spawn.elapsed()
+          if (u.startStatus !== 201 && u.startStatus !== 202) return
+          if (await until(u, true, deadlineMs)) {
+            u.readyMs = spawn.elapsed()
+            readyCount++
+          }
+        }),
+      )
+    } finally {
+      clearInterval(ticker)
+      clearInterval(fdSampler)
+    }
+    const spawnMs = spawn.elapsed()
+    const spawnCpu = spawn.cpuUsed()
+    const ready = runs.filter((u) => u.readyMs !== undefined)
+    ctx.progress(`${ready.length}/${n} ready and routable in ${(spawnMs / 1000).toFixed(2)} s`)
+
+    // What is running now: the processes, their memory, the hub's.
+    for (const u of runs) {
+      const rec = await deps.servers.get(u.name, '')
+      if (rec?.spawner) u.pid = rec.spawner
+    }
+    const serverPids = runs.flatMap((u) => (u.pid ? [Number(u.pid.pid)] : []))
+    const serverMem = memoryKiB(serverPids)
+    const hubMem = memoryKiB([stack.hubPid])
+    const routesBefore = Object.keys(await deps.tables.getAll('routes')).length
+
+    // Stop them all at once.
+    ctx.progress(`${n} stop requests at once`)
+    const stop = new Phase(pids)
+    await Promise.all(
+      runs.map(async (u) => {
+        u.stopStatus = await call('DELETE', u)
+        u.stopMs = stop.elapsed()
+        if (await until(u, false, 30_000)) u.goneMs = stop.elapsed()
+      }),
+    )
+    const stopTotalMs = stop.elapsed()
+    const stopCpu = stop.cpuUsed()
+    const routesAfter = Object.keys(await deps.tables.getAll('routes')).length
+    const leftover = runs.filter((u) => u.pid && alive(u.pid)).length
+    ctx.progress(`stopped in ${(stopTotalMs / 1000).toFixed(2)} s; ${routesAfter} routes and ${leftover} server processes left`)
+    await stack.stopServers() // anything the stop phase missed
+
+    const startStatuses = countBy(runs.map((u) => u.startStatus))
+    const stopStatuses = countBy(runs.map((u) => u.stopStatus))
+    const throttled = startStatuses.get('429') ?? 0
+    const startErrors = runs.filter((u) => u.startStatus !== 201 && u.startStatus !== 202).length
+    const notReady = runs.filter((u) => (u.startStatus === 201 || u.startStatus === 202) && u.readyMs === undefined).length
+    const stopErrors = runs.filter((u) => u.stopStatus !== 204).length + runs.filter((u) => u.goneMs === undefined).length
+    const readySummary = summary(ready.map((u) => u.readyMs!))
+    const startSummary = summary(runs.flatMap((u) => (u.startMs !== undefined && typeof u.startStatus === 'number' ? [u.startMs] : [])))
+    const goneSummary = summary(runs.flatMap((u) => (u.goneMs !== undefined ? [u.goneMs] : [])))
+    const stopReqSummary = summary(runs.flatMap((u) => (u.stopMs !== undefined ? [u.stopMs] : [])))
+    const allReadyMs = ready.length === n ? Math.max(...ready.map((u) => u.readyMs!)) : NaN
+    const allGoneMs = runs.every((u) => u.goneMs !== undefined) ? Math.max(...runs.map((u) => u.goneMs!)) : NaN
+
+    const s = (ms: number) => (Number.isFinite(ms) ? round(ms / 1000, 2) : 'n/a')
+    const tables: Table[] = [
+      {
+        title: `Spawn storm: ${n} users, ms from the burst (busybox httpd via the local-process spawner)`,
+        columns: ['phase', 'count', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'all done, s', 'failed'],
+        rows: [
+          ['start request answered', startSummary.count, startSummary.p50, startSummary.p90, startSummary.p99, startSummary.max, s(startSummary.max), startErrors],
+          ['ready and routable (busybox answers through the proxy)', readySummary.count, readySummary.p50, readySummary.p90, readySummary.p99, readySummary.max, s(allReadyMs), startErrors + notReady],
+          ['stop request answered', stopReqSummary.count, stopReqSummary.p50, stopReqSummary.p90, stopReqSummary.p99, stopReqSummary.max, s(stopReqSummary.max), runs.filter((u) => u.stopStatus !== 204).length],
+          ['route gone (proxy redirects to /hub/)', goneSummary.count, goneSummary.p50, goneSummary.p90, goneSummary.p99, goneSummary.max, s(allGoneMs), runs.filter((u) => u.goneMs === undefined).length],
+        ],
+      },
+      {
+        title: `CPU seconds used during each phase (${cpus().length} cores shared by everything)`,
+        columns: ['phase', 'wall s', 'hub', 'launcher', 'Redis', 'proxy', 'benchmark client', 'machine busy %'],
+        rows: [
+          ['spawn storm', s(spawnMs), spawnCpu.hub, spawnCpu.launcher, spawnCpu.redis, spawnCpu.proxy, spawnCpu.benchmarkClient, spawnCpu.machineBusyPct],
+          ['stop storm', s(stopTotalMs), stopCpu.hub, stopCpu.launcher, stopCpu.redis, stopCpu.proxy, stopCpu.benchmarkClient, stopCpu.machineBusyPct],
+        ],
+      },
+      {
+        title: 'Answers by status',
+        columns: ['request', 'status', 'count'],
+        rows: [
+          ...[...startStatuses].map(([k, v]) => [`POST /hub/api/users/NAME/server`, k, v]),
+          ...[...stopStatuses].map(([k, v]) => [`DELETE /hub/api/users/NAME/server`, k, v]),
+        ],
+      },
+    ]
+    const plots: Plot[] = [
+      {
+        kind: 'line',
+        name: 'spawn-storm',
+        title: `Spawn storm: servers ready and routable, then gone, of ${n}`,
+        xLabel: 's from the burst',
+        yLabel: 'servers',
+        series: [
+          { name: 'ready and routable', points: curve(ready.map((u) => u.readyMs!)) },
+          { name: 'route gone after the stop burst', points: curve(runs.flatMap((u) => (u.goneMs !== undefined ? [u.goneMs] : []))) },
+        ],
+      },
+    ]
+    const readyMet = ready.length === n && allReadyMs <= p.readyWithinSec * 1000
+    return {
+      metrics: {
+        users: n,
+        spawnTotalMs: round(spawnMs),
+        allReadyMs: Number.isFinite(allReadyMs) ? round(allReadyMs) : null,
+        readyMs: readySummary,
+        startRequestMs: startSummary,
+        startStatuses: Object.fromEntries(startStatuses),
+        throttled,
+        notReady,
+        stopTotalMs: round(stopTotalMs),
+        allGoneMs: Number.isFinite(allGoneMs) ? round(allGoneMs) : null,
+        stopRequestMs: stopReqSummary,
+        goneMs: goneSummary,
+        stopStatuses: Object.fromEntries(stopStatuses),
+        cpuSeconds: { spawn: spawnCpu, stop: stopCpu },
+        memoryKiB: { servers: serverMem, hub: hubMem },
+        hubPeakOpenFiles: peakFds,
+        routesBeforeStop: routesBefore,
+        routesAfterStop: routesAfter,
+        serverProcessesLeft: leftover,
+        samples: runs.map((u) => ({ user: u.name, start: u.startStatus, startMs: u.startMs && round(u.startMs, 1), readyMs: u.readyMs && round(u.readyMs, 1), stop: u.stopStatus, goneMs: u.goneMs && round(u.goneMs, 1) })),
+      },
+      tables,
+      targets: [
+        {
+          name: `all ${n} servers ready and routable after a simultaneous start`,
+          goal: `<= ${p.readyWithinSec} s`,
+          value: Number.isFinite(allReadyMs) ? `${round(allReadyMs / 1000, 2)} s` : `${ready.length}/${n} ready`,
+          met: readyMet,
+        },
+        {
+          name: 'spawn storm: failed or throttled starts',
+          goal: '0 errors, 0 × 429',
+          value: `${startErrors + notReady} errors (${throttled} × 429)`,
+          met: startErrors + notReady === 0,
+        },
+        {
+          name: 'stop storm: every route gone and every server process stopped',
+          goal: '0 left',
+          value: `${routesAfter} routes, ${leftover} processes left; ${stopErrors} failed stops`,
+          met: routesAfter === 0 && leftover === 0 && stopErrors === 0,
+        },
+      ],
+      plots,
+      notes: [
+        `Each user's start request carries the user's own API token and goes through the proxy to one hub process (hub.concurrentSpawnLimit set to ${n}); the server is \`busybox httpd -f\` serving /user/NAME/index.html, started by the local-process spawner. A user is ready when GET /user/NAME/ through the proxy with their token returns that page (checked right after the start request answers, then every ${FIRST_POLL_MS} ms doubling up to ${MAX_POLL_MS} ms).`,
+        `The stop phase sends every DELETE at once; a DELETE answers once the route is removed and the process has exited. Servers' total memory ${Math.round(serverMem.pss / 1024)} MiB PSS (${Math.round(serverMem.rss / 1024)} MiB RSS); the hub ${Math.round(hubMem.rss / 1024)} MiB RSS, at most ${peakFds} open files during the storm.`,
+        'CPU seconds are those each process used during the phase. The launcher is the local-process spawner\'s helper that forks the servers for the hub (a small process forks much faster than the hub would). The servers themselves, and the kernel\'s work of forking and starting them, account for most of the rest of the machine\'s busy time.',
+      ],
+    }
+  },
+}
