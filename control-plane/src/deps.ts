@@ -14,6 +14,7 @@ import { Sessions } from './sessions/sessions'
 import { Progress } from './spawn/progress'
 import { Orchestrator } from './spawn/orchestrator'
 import { Activity } from './state/activity'
+import { UserBundles } from './state/user-bundles'
 import { Groups } from './state/groups'
 import { Shares } from './state/shares'
 import { Roles } from './scopes/roles'
@@ -43,6 +44,7 @@ export interface Deps {
   sessions: Sessions
   progress: Progress
   activity: Activity
+  userBundles: UserBundles
   spawner: Spawner
   orchestrator: Orchestrator
   authenticator: Authenticator
@@ -137,6 +139,7 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
   const sessions = new Sessions(redis, keys, tables, cookieKeys, config.sessions.maxAgeSec)
   const progress = new Progress(redis, keys)
   const activity = new Activity(redis, keys)
+  const userBundles = new UserBundles(redis, keys)
   const lp = config.spawner['local-process']
   const spawner = createLocalProcessSpawner({ ...lp, dataDir: config.dataDir, log: log.child('spawner.local-process') })
   const pub = publicUrl(config)
@@ -164,7 +167,7 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
       : undefined
   const authenticator = native ?? createDummyAuthenticator(config.auth.dummy)
   return {
-    config, log, redis, keys, tables, users, tokens, groups, roles, shares, oauthClients, oauthCodes, servers, cookieKeys, sessions, progress, activity, spawner, orchestrator, authenticator, native, publicUrl: pub, hubId,
+    config, log, redis, keys, tables, users, tokens, groups, roles, shares, oauthClients, oauthCodes, servers, cookieKeys, sessions, progress, activity, userBundles, spawner, orchestrator, authenticator, native, publicUrl: pub, hubId,
     async close() {
       if (!opts.redis) redis.disconnect()
     },

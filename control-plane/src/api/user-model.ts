@@ -52,18 +52,17 @@ export async function userModel(d: Deps, u: UserRecord, o: ModelOptions = {}): P
 }
 
 /**
- * The models of a page of users, as userModel gives them one by one (null where the scopes allow
- * nothing), with their groups, server records and activity read in a few pipelined round trips
+ * The models of a page of users, as userModel gives them one by one (users that do not exist are
+ * left out, and so are those of whom the scopes allow nothing), read in two Redis calls (UserBundles)
  * instead of several per user.
  */
-export async function userModels(d: Deps, users: readonly UserRecord[], o: Omit<ModelOptions, 'groups'> = {}): Promise<Array<Record<string, unknown> | null>> {
-  const names = users.map((u) => u.name)
-  const [groups, records] = await Promise.all([d.groups.ofUsers(names), d.servers.listMany(names)])
-  const seen = await d.activity.ofUsers(users.map((u, i) => ({ user: u.name, names: records[i].map((s) => s.name) })))
-  return users.map((u, i) => {
-    const allowed = allowedFields(o.scopes, { user: u.name, groups: groups[i] })
-    return allowed.size ? assemble(d, u, groups[i], allowed, records[i], seen[i], o) : null
-  })
+export async function userModels(d: Deps, names: readonly string[], o: Omit<ModelOptions, 'groups'> = {}): Promise<Array<Record<string, unknown>>> {
+  const out: Array<Record<string, unknown>> = []
+  for (const b of await d.userBundles.read(names)) {
+    const allowed = allowedFields(o.scopes, { user: b.user.name, groups: b.groups })
+    if (allowed.size) out.push(assemble(d, b.user, b.groups, allowed, b.servers, b.seen, o))
+  }
+  return out
 }
 
 function allowedFields(scopes: ScopeSet | undefined, target: { user: string; groups: readonly string[] }): Set<string> {

@@ -51,11 +51,10 @@ async function listUsers(c: C) {
   const includeStopped = flag(c, 'include_stopped_servers')
   const everyone = id.scopes.get('list:users') === 'all'
 
-  const models = async (users: UserRecord[]) => (await userModels(d, users, { scopes: id.scopes, includeStopped })).filter((m) => m)
+  const models = (names: string[]) => userModels(d, names, { scopes: id.scopes, includeStopped })
   if (everyone && !state && sort === 'id' && !rawSort.startsWith('-')) {
     const [names, total] = await Promise.all([d.users.names(offset, limit), d.users.count()])
-    const users = (await d.users.getMany(names)).filter((u): u is UserRecord => !!u)
-    return pageResponse(c, await models(users), { offset, limit, total })
+    return pageResponse(c, await models(names), { offset, limit, total })
   }
   // Filters and sorts need every user the caller may list (read in pipelined chunks).
   let names = await d.users.names()
@@ -81,7 +80,7 @@ async function listUsers(c: C) {
     }
     rows = kept
   }
-  return pageResponse(c, await models(rows.slice(offset, offset + limit)), { offset, limit, total: rows.length })
+  return pageResponse(c, await models(rows.slice(offset, offset + limit).map((u) => u.name)), { offset, limit, total: rows.length })
 }
 
 /** Users read per pipelined round trip when a listing walks all of them. */

@@ -41,21 +41,6 @@ export class Activity {
     return new Map(servers.flatMap((s, i) => (values[i] ? [[s, Number(values[i])] as const] : [])))
   }
 
-  /** As ofUser for several users at once (one HMGET); by user, then server name. */
-  async ofUsers(servers: ReadonlyArray<{ user: string; names: readonly string[] }>): Promise<Array<Map<string, number>>> {
-    const fields = servers.flatMap((s) => s.names.map((n) => activityField(s.user, n)))
-    const values = fields.length ? await this.redis.hmget(this.keys.activity, ...fields) : []
-    let k = 0
-    return servers.map((s) => {
-      const m = new Map<string, number>()
-      for (const n of s.names) {
-        const v = values[k++]
-        if (v) m.set(n, Number(v))
-      }
-      return m
-    })
-  }
-
   async forget(user: string, server: string): Promise<void> {
     await this.redis.hdel(this.keys.activity, activityField(user, server))
   }

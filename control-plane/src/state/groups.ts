@@ -69,17 +69,6 @@ export class Groups {
     return (await this.redis.smembers(this.keys.userGroups(user))).sort()
   }
 
-  /** The groups of several users (each sorted), in one pipelined round trip. */
-  async ofUsers(users: readonly string[]): Promise<string[][]> {
-    if (users.length === 0) return []
-    const p = this.redis.pipeline()
-    for (const u of users) p.smembers(this.keys.userGroups(u))
-    return (await p.exec())!.map(([err, members]) => {
-      if (err) throw err
-      return (members as string[]).sort()
-    })
-  }
-
   /** Creates the group; Conflict when it exists. Members must be existing users (checked by the caller). */
   async create(name: string, users: readonly string[] = [], properties: Record<string, unknown> = {}): Promise<void> {
     const problem = groupNameProblem(name)

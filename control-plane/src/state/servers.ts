@@ -47,7 +47,7 @@ function toHash(f: Fields): Record<string, string> {
   return out
 }
 
-function fromHash(user: string, name: string, h: Record<string, string>): ServerRecord | undefined {
+export function serverFromHash(user: string, name: string, h: Record<string, string>): ServerRecord | undefined {
   if (!h.state) return undefined
   return {
     user,
@@ -80,7 +80,7 @@ export class Servers {
   }
 
   async get(user: string, name: string): Promise<ServerRecord | undefined> {
-    return fromHash(user, name, await this.redis.hgetall(this.keys.server(user, name)))
+    return serverFromHash(user, name, await this.redis.hgetall(this.keys.server(user, name)))
   }
 
   async list(user: string): Promise<ServerRecord[]> {
@@ -107,7 +107,7 @@ export class Servers {
     wanted.forEach((w, k) => {
       const [err, h] = hashes[k]
       if (err) throw err
-      const rec = fromHash(w.u, w.name, h as Record<string, string>)
+      const rec = serverFromHash(w.u, w.name, h as Record<string, string>)
       if (rec) out[w.i].push(rec)
     })
     return out

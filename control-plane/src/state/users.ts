@@ -12,7 +12,7 @@ export interface UserRecord {
   lastActivity: string | null
 }
 
-function fromHash(h: Record<string, string>): UserRecord | undefined {
+export function userFromHash(h: Record<string, string>): UserRecord | undefined {
   if (!h.name) return undefined
   return {
     name: h.name,
@@ -39,7 +39,7 @@ export class Users {
   ) {}
 
   async get(name: string): Promise<UserRecord | undefined> {
-    return fromHash(await this.redis.hgetall(this.keys.user(name)))
+    return userFromHash(await this.redis.hgetall(this.keys.user(name)))
   }
 
   /** Several records in one pipelined round trip (undefined where a user is gone). */
@@ -49,7 +49,7 @@ export class Users {
     for (const n of names) p.hgetall(this.keys.user(n))
     return (await p.exec())!.map(([err, h]) => {
       if (err) throw err
-      return fromHash(h as Record<string, string>)
+      return userFromHash(h as Record<string, string>)
     })
   }
 

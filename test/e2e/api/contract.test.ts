@@ -171,6 +171,13 @@ describe('servers', () => {
     expect(await status('/users/alice/servers/gpu', { method: 'POST', token: alice, body: { profile: 'small' } })).toBe(201)
     const named = (await json(await call('/users/alice'))).servers.gpu
     expect(named).toMatchObject({ name: 'gpu', ready: true, url: '/user/alice/gpu/', user_options: { profile: 'small' } })
+    // a listing shows each user as the single-user endpoint does (its reads are made in bulk)
+    expect(await status('/groups/listed', { method: 'POST', body: { users: ['alice'] } })).toBe(201)
+    const single = await json(await call('/users/alice'))
+    expect(single.groups).toEqual(['listed'])
+    for (const q of ['/users?limit=200', '/users?sort=-name&limit=200', '/users?state=ready'])
+      expect((await json(await call(q))).find((u: { name: string }) => u.name === 'alice'), q).toEqual(single)
+    expect(await status('/groups/listed', { method: 'DELETE' })).toBe(204)
     await waitFor('the route', async () => (await fetch(`${c.url}/user/alice/gpu/`, { headers: { authorization: `token ${alice}` } })).status === 200)
     expect(await status('/users/alice/servers/gpu', { method: 'DELETE', token: alice })).toBe(204)
     const stopped = await json(await call('/users/alice?include_stopped_servers'))
