@@ -56,7 +56,7 @@ async function start(d: Deps, s: ServiceConfig, failures: number): Promise<void>
   const [cmd, ...args] = s.command!
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, LANG: process.env.LANG ?? 'C.UTF-8', ...s.env, ...serviceEnv(d, s, token) }
   const p = await startDetached(cmd, args, { cwd, env, logFile: join(logDir, `${s.name}.log`) })
-  await d.redis.hset(d.keys.serviceProcess(s.name), { pid: p.pid, startTime: p.startTime, started: Date.now(), failures, notBefore: 0 })
+  await d.redis.multi().hset(d.keys.serviceProcess(s.name), { pid: p.pid, startTime: p.startTime, started: Date.now(), failures, notBefore: 0 }).sadd(d.keys.processServices, s.name).exec()
   d.log.info('started managed service', { service: s.name, pid: p.pid })
 }
 
@@ -79,27 +79,25 @@ export async function superviseServices(d: Deps): Promise<void> {
     await start(d, s, rec?.failures ?? 0)
   }
   const names = new Set(managed.map((s) => s.name))
-  await forEachRecorded(d, async (name, key) => {
+  await forEachRecorded(d, async (name) => {
     if (names.has(name)) return
-    await stopRecorded(d, key)
+    await stopRecorded(d, name)
     d.log.info('stopped a service no longer configured', { service: name })
   })
 }
 
-async function forEachRecorded(d: Deps, fn: (name: string, key: string) => Promise<void>): Promise<void> {
-  const start = d.keys.serviceProcess('').length
-  for await (const keys of d.redis.scanStream({ match: d.keys.serviceProcess('*'), count: 100 })) {
-    for (const key of keys as string[]) await fn(key.slice(start), key)
-  }
+async function forEachRecorded(d: Deps, fn: (name: string) => Promise<void>): Promise<void> {
+  for (const name of await d.redis.smembers(d.keys.processServices)) await fn(name)
 }
 
-async function stopRecorded(d: Deps, key: string): Promise<void> {
+async function stopRecorded(d: Deps, name: string): Promise<void> {
+  const key = d.keys.serviceProcess(name)
   const h = await d.redis.hgetall(key)
   if (h.pid) await stopTree({ pid: Number(h.pid), startTime: h.startTime }, 5000)
-  await d.redis.del(key)
+  await d.redis.multi().del(key).srem(d.keys.processServices, name).exec()
 }
 
 /** Stops every managed service process (the whole stack is going down). */
 export async function stopServices(d: Deps): Promise<void> {
-  await forEachRecorded(d, (_, key) => stopRecorded(d, key))
+  await forEachRecorded(d, (name) => stopRecorded(d, name))
 }

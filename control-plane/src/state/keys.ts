@@ -24,6 +24,9 @@ export function keyNames(prefix: string) {
     userTokens: (user: string) => `${prefix}tokens:${user}`,
     serviceTokens: (service: string) => `${prefix}service-tokens:${service}`,
     serviceProcess: (service: string) => `${prefix}service-process:${service}`,
+    /** Services with a service-tokens set, and those with a service-process record (no SCAN needed). */
+    tokenServices: `${prefix}token-services`,
+    processServices: `${prefix}process-services`,
     tokenByDigest: `${prefix}token-by-digest`,
     session: (sid: string) => `${prefix}session:${sid}`,
     userSessions: (user: string) => `${prefix}sessions:${user}`,

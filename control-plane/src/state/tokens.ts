@@ -170,17 +170,14 @@ export class Tokens {
     const fields = {
       id, user: '', service, digest, kind: 'api', server: '', note: `API token of service ${service}`, created: new Date().toISOString(), expires_at: '', scopes: JSON.stringify(['inherit']), session_id: '', client_id: '',
     }
-    if (!existing) await this.redis.multi().hset(this.keys.token(id), fields).sadd(this.keys.serviceTokens(service), id).hset(this.keys.tokenByDigest, digest, id).exec()
+    if (!existing) await this.redis.multi().hset(this.keys.token(id), fields).sadd(this.keys.serviceTokens(service), id).sadd(this.keys.tokenServices, service).hset(this.keys.tokenByDigest, digest, id).exec()
     await this.tables.set('tokens', digest, { service, expires_at: 0, access })
     return (await this.get(id))!
   }
 
   /** Services that hold tokens (configured or not). */
   async servicesWithTokens(): Promise<string[]> {
-    const start = this.keys.serviceTokens('').length
-    const out: string[] = []
-    for await (const keys of this.redis.scanStream({ match: this.keys.serviceTokens('*'), count: 100 })) for (const k of keys as string[]) out.push(k.slice(start))
-    return out
+    return (await this.redis.smembers(this.keys.tokenServices)).sort()
   }
 
   /** Rewrites the proxy's view of a service's tokens with its current grant (its roles changed). */
@@ -198,7 +195,7 @@ export class Tokens {
         if (!(err instanceof NotFound)) throw err
       })
     }
-    await this.redis.del(this.keys.serviceTokens(service))
+    await this.redis.multi().del(this.keys.serviceTokens(service)).srem(this.keys.tokenServices, service).exec()
   }
 
   /** Revokes every token of user that belongs to server (kind 'server'). */
