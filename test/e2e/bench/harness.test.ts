@@ -1,6 +1,6 @@
-// The benchmark harness itself, in its quick mode (tiny sizes, one-second runs): every scenario
-// that needs no hub-side seeding runs end to end against real nginx, Redis, configurable-http-proxy
-// and a hub stack, and writes its results. The figures of a quick run mean nothing and are not
+// The benchmark harness itself, in its quick mode (tiny sizes, one- or two-second runs): every
+// scenario except routes (its sizes are the point) runs end to end against real nginx, Redis,
+// configurable-http-proxy, hub stacks and busybox servers, and writes its results. The figures of a quick run mean nothing and are not
 // checked; that the harness works is.
 import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
@@ -50,6 +50,34 @@ describe('npm run bench --quick', () => {
       expect(readFileSync(svg, 'utf8')).toMatch(/^<svg [^>]+>[\s\S]*<\/svg>\n$/)
       expect(md).toContain(`(${stem}-${plot}.svg)`)
     }
+  })
+
+  it('runs the hub scenarios: login storm, spawn storm, API reads', { timeout: 240_000 }, async () => {
+    const names = ['login', 'spawn', 'api']
+    const dir = join(out, 'hub')
+    const r = await bench([...names, '--quick', '--out', dir])
+    expect(r.stderr).not.toMatch(/failed:/)
+    expect(r.code).toBe(0)
+    const file = readdirSync(dir).find((f) => f.endsWith('-quick.json'))!
+    const report = JSON.parse(readFileSync(join(dir, file), 'utf8'))
+    expect(report.scenarios.map((s: { name: string }) => s.name)).toEqual(names)
+    const metrics = (name: string) => {
+      const s = report.scenarios.find((x: { name: string }) => x.name === name)
+      expect(s.error, name).toBeUndefined()
+      for (const t of s.result.targets) expect(t.value, `${name}: ${t.name}`).not.toMatch(/NaN|undefined/)
+      return s.result.metrics
+    }
+    const login = metrics('login')
+    expect(login.failed).toBe(0)
+    expect(login.hashingSharePct).toBeGreaterThan(0)
+    const spawn = metrics('spawn')
+    expect(spawn.startStatuses).not.toHaveProperty('429')
+    expect(spawn.readyMs.count).toBe(spawn.users)
+    expect([spawn.routesAfterStop, spawn.serverProcessesLeft]).toEqual([0, 0])
+    const api = metrics('api')
+    expect(api.oneReplica.list.rps).toBeGreaterThan(0)
+    expect(api.twoReplicas.user.rps).toBeGreaterThan(0)
+    expect(api.replicaStartMs.fullUserBase.runs).toHaveLength(3)
   })
 
   it('refuses an unknown scenario by name', async () => {
