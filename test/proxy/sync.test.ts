@@ -64,6 +64,48 @@ describe('proxy sync: change stream', () => {
   })
 })
 
+describe('proxy sync: per-worker caches', () => {
+  // each request is a new connection, so both workers answer some of them
+  const servers = async (s: Stack, user: string, n: number) => {
+    const seen = new Set<string>()
+    for (let i = 0; i < n; i++) seen.add(await servedBy(s, user, `/user/${user}/`))
+    return [...seen]
+  }
+
+  it('drops a cached route in every worker when it changes', async () => {
+    alice ??= await startFakeServer('alice')
+    const bob = await startFakeServer('bob')
+    try {
+      const s = await stackWith()
+      await s.tables.set('routes', '/user/carol/', userRoute('carol', alice.target, 't'))
+      await waitFor('route served', async () => (await servedBy(s, 'carol', '/user/carol/')) === 'alice')
+      expect(await servers(s, 'carol', 40)).toEqual(['alice'])
+      const v = await s.tables.set('routes', '/user/carol/', userRoute('carol', bob.target, 't'))
+      await waitFor('change applied', async () => (await health(s)).version === v)
+      expect(await servers(s, 'carol', 40)).toEqual(['bob'])
+    } finally {
+      await bob.close()
+    }
+  })
+
+  it('starts over when more changes arrived than the workers can catch up on', async () => {
+    alice ??= await startFakeServer('alice')
+    const s = await stackWith()
+    await s.tables.set('routes', '/user/dave/', userRoute('dave', alice.target, 't'))
+    await waitFor('route served', async () => (await servedBy(s, 'dave', '/user/dave/')) === 'alice')
+    expect(await servers(s, 'dave', 20)).toEqual(['alice'])
+    // the removal, then more numbered changes than the proxy keeps (10,000) before any request
+    await s.tables.del('routes', '/user/dave/')
+    let v = 0
+    for (let i = 0; i < 10_500; i += 1500) {
+      const ops = Array.from({ length: 1500 }, (_, k) => ({ table: 'routes' as const, key: `/user/x${i + k}/`, value: userRoute(`x${i + k}`, alice.target, 't') }))
+      v = await s.tables.apply(ops)
+    }
+    await waitFor('changes applied', async () => (await health(s)).version === v, { timeoutMs: 10_000 })
+    for (let i = 0; i < 20; i++) expect((await asUser(s, 'dave', '/user/dave/')).status).toBe(302)
+  })
+})
+
 describe('proxy sync: full resync', () => {
   it('converges after a gap in the stream (stream deleted, version bumped)', async () => {
     alice ??= await startFakeServer('alice')

@@ -10,6 +10,7 @@ local activity = require "edgehub.activity"
 local log = require "edgehub.log"
 
 local type = type
+local find = string.find
 local escape_uri = ngx.escape_uri
 local set_header = ngx.req.set_header
 
@@ -74,6 +75,7 @@ function _M.run()
     if not store.synced() and not wait_synced() then
         return pages.send("unsynced")
     end
+    store.refresh()
     local var = ngx.var
     local uri = var.uri
     local user, via, tok = identity.resolve(ngx.time())
@@ -95,7 +97,7 @@ function _M.run()
     if not allowed(user, r, tok) then
         return pages.send("forbidden", { user = user })
     end
-    if r.kind == "user" and uri == prefix .. "logout" then
+    if r.kind == "user" and #uri == #prefix + 6 and find(uri, "logout", #prefix + 1, true) then
         -- a stock server's own "Logout" button: end the hub session, as jupyterhub-singleuser does
         return ngx.redirect("/hub/logout", 302)
     end
@@ -108,10 +110,10 @@ function _M.run()
         ctx.edgehub_upgrade = true
         var.edgehub_upgrade = r.activity
     end
-    if type(r.token) == "string" and r.token ~= "" then
+    if r.authorization then
         -- error pages after an internal redirect still need to know what the client sent
         var.edgehub_client_auth = var.http_authorization and "1" or "0"
-        set_header("Authorization", "token " .. r.token)
+        set_header("Authorization", r.authorization)
     end
     if via == "query" then
         -- the server would take ?token= for its own token and refuse it: it gets the route's instead
@@ -131,6 +133,7 @@ end
 
 -- error_page for /user/ and /services/ when the server refuses or times out.
 function _M.upstream_down()
+    store.refresh()
     local uri = ngx.var.uri
     local _, prefix = route.match(uri, store.route)
     if not prefix then
@@ -146,6 +149,7 @@ function _M.hub_down()
     local user
     local cookie = ngx.var.http_cookie
     if cookie and store.synced() then
+        store.refresh()
         user = identity.from_cookie(cookie, ngx.time())
     end
     return pages.send("hub_down", { user = user })

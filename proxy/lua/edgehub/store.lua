@@ -1,7 +1,11 @@
 -- The local copy of the proxy tables in lua_shared_dict "edgehub": keys "<table>|<field>"
 -- holding the raw value from Redis, plus "meta|..." keys. sync.lua writes; requests read.
--- Decoded JSON is cached per worker, keyed by dict key and checked against the raw value,
--- so a change in the dict is seen by the next request.
+--
+-- Requests read through per-worker caches of decoded values (absent entries included), so the
+-- hot path takes no lock on the big dict. Every write is also numbered in the small dict
+-- "edgehub_sync" ("seq", and "c|<n>" = the changed "<table>|<field>", the last RING of
+-- them); refresh(), once per request, drops what changed since the worker last looked, or
+-- everything after a full sync or when it fell further behind than the ring.
 local ngx = ngx
 local keys = require "edgehub.keys"
 local json = require "edgehub.json"
@@ -22,14 +26,18 @@ local _M = {}
 
 
 local dict = ngx.shared.edgehub
-if not dict then
-    error("lua_shared_dict edgehub is not configured")
+local changes = ngx.shared.edgehub_sync      -- meta|* and the numbered changes
+if not dict or not changes then
+    error("lua_shared_dict edgehub and edgehub_sync are not configured")
 end
 _M.dict = dict
 
+local TABLES = keys.TABLES
 local IS_TABLE = keys.IS_TABLE
 local INVALID = false     -- cached for a value that does not decode or has the wrong shape
-local cache
+local ABSENT = {}         -- cached for a field the table does not hold
+local RING = 10000        -- numbered changes kept for workers catching up (edgehub_sync: 8m)
+local ALL = "*"           -- a change that replaces every table (full sync)
 
 
 -- Derived fields computed once per decoded value (the value is shared: never mutate it later).
@@ -40,6 +48,9 @@ local PREPARE = {
         if not host then return nil end
         v.host, v.port = host, port
         v.activity = route.activity_key(v)
+        if type(v.token) == "string" and v.token ~= "" then
+            v.authorization = "token " .. v.token
+        end
         return v
     end,
     keys = function(v)
@@ -51,35 +62,97 @@ local PREPARE = {
 }
 
 
+-- Per worker: one LRU cache of decoded values per table; seen = the last change applied to them.
+local caches
+local seen = -1
+
+
+local function flush_all()
+    if not caches then
+        caches = {}
+        local n = config.get().cache_items
+        for i = 1, #TABLES do
+            caches[TABLES[i]] = lrucache.new(n)
+        end
+    else
+        for _, c in pairs(caches) do
+            c:flush_all()
+        end
+    end
+end
+
+
+local function forget(key)
+    if key == ALL then
+        return false
+    end
+    local bar = find(key, "|", 1, true)
+    local c = bar and caches[sub(key, 1, bar - 1)]
+    if c then
+        c:delete(sub(key, bar + 1))
+    end
+    return true
+end
+
+
+-- Drops the cached values that changed since the last call. Call once per request, before get().
+function _M.refresh()
+    local seq = changes:get("seq") or 0
+    if seq == seen then
+        return
+    end
+    if seen < 0 or seq < seen or seq - seen > RING then
+        flush_all()
+    else
+        for n = seen + 1, seq do
+            local key = changes:get("c|" .. n)
+            if not key or not forget(key) then
+                flush_all()
+                break
+            end
+        end
+    end
+    seen = seq
+end
+
+
 -- Decoded value of table[field]: the value, nil when absent, false when present but invalid.
 function _M.get(t, field)
-    local key = t .. "|" .. field
-    local raw = dict:get(key)
+    if not caches then
+        _M.refresh()
+    end
+    local c = caches[t]
+    local hit = c:get(field)
+    if hit ~= nil then
+        if hit == ABSENT then
+            return nil
+        end
+        return hit
+    end
+    local raw = dict:get(t .. "|" .. field)
+    local val
     if raw == nil then
+        val = ABSENT
+    else
+        val = json.decode(raw)
+        local prep = PREPARE[t]
+        if val ~= nil and prep then
+            val = prep(val)
+        end
+        if val == nil then
+            val = INVALID
+        end
+    end
+    c:set(field, val)
+    if val == ABSENT then
         return nil
     end
-    if not cache then
-        cache = lrucache.new(config.get().cache_items)
-    end
-    local hit = cache:get(key)
-    if hit and hit[1] == raw then
-        return hit[2]
-    end
-    local val = json.decode(raw)
-    local prep = PREPARE[t]
-    if val ~= nil and prep then
-        val = prep(val)
-    end
-    if val == nil then
-        val = INVALID
-    end
-    cache:set(key, { raw, val })
     return val
 end
 
 
 function _M.has(t, field)
-    return dict:get(t .. "|" .. field) ~= nil
+    return _M.get(t, field) ~= nil
 end
 
 
@@ -88,32 +161,45 @@ function _M.route(prefix)
 end
 
 
+-- Once synced, a proxy stays synced (the flag is never cleared): remembered per worker.
+local synced = false
 function _M.synced()
-    return dict:get("meta|synced") == true
+    if not synced then
+        synced = changes:get("meta|synced") == true
+    end
+    return synced
 end
 
 
 function _M.status()
     return {
-        synced = dict:get("meta|synced") == true,
-        version = dict:get("meta|version"),
-        connected = dict:get("meta|connected") == true,
-        last_sync = dict:get("meta|sync_time"),
-        redis_addr = dict:get("meta|redis_addr"),
+        synced = changes:get("meta|synced") == true,
+        version = changes:get("meta|version"),
+        connected = changes:get("meta|connected") == true,
+        last_sync = changes:get("meta|sync_time"),
+        redis_addr = changes:get("meta|redis_addr"),
     }
 end
 
 
 -- The Redis (master) the sync last connected to, "host:port", or nil.
 function _M.redis_addr()
-    return dict:get("meta|redis_addr")
+    return changes:get("meta|redis_addr")
 end
 
 
--- Writers: only sync.lua (worker 0) calls these.
+-- Writers: only sync.lua (one process) calls these.
 
-function _M.put(t, field, value, now)
-    local key = t .. "|" .. field
+-- Numbers a change for the workers' refresh(); the value is in the dict before its number.
+local function note(key)
+    local n = (changes:get("seq") or 0) + 1
+    changes:set("c|" .. n, key)
+    changes:delete("c|" .. (n - RING))
+    changes:set("seq", n)
+end
+
+
+local function put(key, t, value, now)
     local ttl = 0
     if t == "revoked" then
         local exp = tonumber(value)
@@ -133,56 +219,77 @@ function _M.put(t, field, value, now)
 end
 
 
+function _M.put(t, field, value, now)
+    local key = t .. "|" .. field
+    local ok, err = put(key, t, value, now)
+    note(key)
+    return ok, err
+end
+
+
 function _M.delete(t, field)
-    dict:delete(t .. "|" .. field)
+    local key = t .. "|" .. field
+    dict:delete(key)
+    note(key)
 end
 
 
 -- tables: { routes = { field, value, field, value, ... }, ... } (HGETALL replies)
 function _M.replace(tables, version, now)
-    local seen = {}
+    local kept = {}
+    local ok, err = true, nil
     for t, flat in pairs(tables) do
         for i = 1, #flat, 2 do
-            local ok, err = _M.put(t, flat[i], flat[i + 1], now)
+            local key = t .. "|" .. flat[i]
+            ok, err = put(key, t, flat[i + 1], now)
             if not ok then
-                return nil, err
+                break
             end
-            seen[t .. "|" .. flat[i]] = true
+            kept[key] = true
+        end
+        if not ok then
+            break
         end
     end
-    local all = dict:get_keys(0)
-    for i = 1, #all do
-        local key = all[i]
-        if not seen[key] then
-            local bar = find(key, "|", 1, true)
-            if bar and IS_TABLE[sub(key, 1, bar - 1)] then
-                dict:delete(key)
+    if ok then
+        local all = dict:get_keys(0)
+        for i = 1, #all do
+            local key = all[i]
+            if not kept[key] then
+                local bar = find(key, "|", 1, true)
+                if bar and IS_TABLE[sub(key, 1, bar - 1)] then
+                    dict:delete(key)
+                end
             end
         end
     end
-    dict:set("meta|version", version)
-    dict:set("meta|sync_time", now)
-    dict:set("meta|synced", true)
+    note(ALL)           -- even a failed replace may have changed entries
+    if not ok then
+        return nil, err
+    end
+    changes:set("meta|version", version)
+    changes:set("meta|sync_time", now)
+    changes:set("meta|synced", true)
     return true
 end
 
 
 function _M.set_version(version, now)
-    dict:set("meta|version", version)
-    dict:set("meta|sync_time", now)
+    changes:set("meta|version", version)
+    changes:set("meta|sync_time", now)
 end
 
 
 function _M.touch(now)
-    dict:set("meta|sync_time", now)
+    changes:set("meta|sync_time", now)
 end
 
 
 -- addr: the Redis (master) now connected, "host:port"; kept while disconnected
 function _M.set_connected(up, addr)
-    dict:set("meta|connected", up)
+    changes:set("meta|connected", up)
     if addr then
-        dict:set("meta|redis_addr", addr)
+        changes:set("meta|redis_addr", addr)
     end
 end
 
