@@ -48,6 +48,13 @@ describe('loadConfig', () => {
     expect(config.auth.admins).toEqual(['ann', 'bob'])
   })
 
+  it('reads a port range from the environment as LOW-HIGH and refuses one upside down', () => {
+    const { config } = loadConfig({ env: { EDGEHUB_SPAWNER_LOCAL_PROCESS_PORT_RANGE: '21000-21999' } })
+    expect(config.spawner['local-process'].portRange).toEqual([21000, 21999])
+    const msg = problems(() => loadConfig({ env: { EDGEHUB_SPAWNER_LOCAL_PROCESS_PORT_RANGE: '2-1' } }))
+    expect(msg).toContain('spawner.local-process.portRange: expected [lowest, highest]')
+  })
+
   it('names an unknown key in the file, with its dotted path', () => {
     const msg = problems(() => loadConfig({ file: file('spawner:\n  startTimeoutSecs: 5\n'), env: {} }))
     expect(msg).toContain('spawner.startTimeoutSecs: unknown setting')

@@ -50,6 +50,8 @@ function envValue(leaf: Leaf, raw: string): unknown {
       return /^(1|true|yes)$/i.test(raw) ? true : /^(0|false|no)$/i.test(raw) ? false : raw
     case 'array':
       return raw.split(',').map((s) => s.trim()).filter(Boolean)
+    case 'tuple': // a range: "20000-32767" or "20000,32767"
+      return raw.split(/[,-]/).map((s) => (/^\s*\d+\s*$/.test(s) ? Number(s) : s.trim()))
     case 'union':
       return /^\d+$/.test(raw) ? Number(raw) : raw
     default:

@@ -2,6 +2,7 @@
 import { z } from 'zod'
 import { scopeProblem } from '../scopes/scope-set'
 import { OIDC_SCOPES } from '../oidc/claims'
+import { DEFAULT_PORT_RANGE } from '../../../spawners/src/local-process/ports'
 
 const port = z.number().int().min(1).max(65535)
 const seconds = z.number().positive()
@@ -31,6 +32,13 @@ export const localProcessSchema = z
       .describe('Working directory of each server, created if missing. Placeholders: {data_dir} {user}.'),
     env: z.record(z.string(), z.string()).default({}).describe('Extra environment variables for every server.'),
     ip: z.string().default('127.0.0.1').describe('Address each server binds to (and the proxy connects to).'),
+    portRange: z
+      .tuple([port, port])
+      .refine(([lo, hi]) => lo <= hi, 'expected [lowest, highest]')
+      .default([...DEFAULT_PORT_RANGE])
+      .describe(
+        "Ports servers listen on, [lowest, highest]. Keep it below the kernel's ephemeral range (net.ipv4.ip_local_port_range, from 32768 by default): a port in that range can be taken by an outgoing connection between the hub choosing it and the server binding it.",
+      ),
   })
   .describe('The local-process spawner: each server is a process on this machine.')
 

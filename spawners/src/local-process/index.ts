@@ -3,7 +3,7 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { freePort } from '../../../control-plane/src/util/ports'
+import { pickPort, type PortRange } from './ports'
 import type { ServerStatus, SpawnRequest, Spawner, SpawnerLogger, SpawnerState } from '../spawner'
 
 export interface LocalProcessOptions {
@@ -12,6 +12,8 @@ export interface LocalProcessOptions {
   notebookDir: string // may hold {data_dir} and {user}
   env: Record<string, string>
   ip: string
+  /** Ports servers listen on, lowest and highest (spawner.local-process.portRange). */
+  portRange: PortRange
   dataDir: string
   log: SpawnerLogger
 }
@@ -263,13 +265,6 @@ export function createLocalProcessSpawner(opts: LocalProcessOptions): Spawner {
    * longer when many start at once) it would give the same free port to the next start as well.
    */
   const reserved = new Set<number>()
-  const pickPort = async () => {
-    for (let i = 0; i < 100; i++) {
-      const port = await freePort(opts.ip)
-      if (!reserved.has(port)) return reserved.add(port), port
-    }
-    throw new Error(`no free port on ${opts.ip}`)
-  }
   const launcher = new Launcher((pid) => {
     const state = started.get(pid)
     if (!state) return
@@ -282,7 +277,7 @@ export function createLocalProcessSpawner(opts: LocalProcessOptions): Spawner {
       signal.throwIfAborted()
       const notebookDir = fill(opts.notebookDir, { data_dir: opts.dataDir, user: req.user })
       mkdirSync(notebookDir, { recursive: true })
-      const port = await pickPort()
+      const port = await pickPort(opts.ip, opts.portRange, reserved)
       const vars = { ip: opts.ip, port: String(port), base_url: req.baseUrl, notebook_dir: notebookDir, user: req.user, server: req.server, data_dir: opts.dataDir }
       const [cmd, ...cmdArgs] = opts.command
       const args = [...cmdArgs, ...(opts.args ?? defaultArgs(opts.command)).map((a) => fill(a, vars))]
