@@ -42,7 +42,9 @@ export const scenario: Scenario = {
     const small = TOKEN_USERS
 
     ctx.progress('starting Redis and the benchmark users')
-    const stack = await startReplicaStack({ dir: join(ctx.dir, 'stack'), cleanups: ctx.cleanups })
+    // e.g. API_BENCH_HUB_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the hubs
+    const hubNodeArgs = process.env.API_BENCH_HUB_NODE_ARGS?.split(' ').filter(Boolean)
+    const stack = await startReplicaStack({ dir: join(ctx.dir, 'stack'), cleanups: ctx.cleanups, hubNodeArgs })
     const { deps } = stack
     const admin = `${params.userPrefix}admin`
     await deps.users.create(admin, { admin: true })

@@ -64,6 +64,24 @@ describe('proxy sync: change stream', () => {
   })
 })
 
+describe('proxy sync: propagation timing', () => {
+  const applied = async (s: Stack, v: number) => {
+    const r = await http(`${s.proxy.url}/_edgehub/proxy/health?applied=${v}`)
+    return (r.json() as { applied_ms?: number }).applied_ms
+  }
+
+  it('tells when it applied a change of the stream (health?applied=N)', async () => {
+    const s = await stackWith()
+    const before = Date.now()
+    const v = await s.tables.set('routes', '/user/erin/', userRoute('erin', '127.0.0.1:9', 't'))
+    await waitFor('change applied', async () => (await health(s)).version >= v)
+    const at = await applied(s, v)
+    expect(at).toBeGreaterThanOrEqual(before - 1)
+    expect(at).toBeLessThanOrEqual(Date.now())
+    expect(await applied(s, v + 1000)).toBeUndefined()
+  })
+})
+
 describe('proxy sync: per-worker caches', () => {
   // each request is a new connection, so both workers answer some of them
   const servers = async (s: Stack, user: string, n: number) => {

@@ -1,11 +1,11 @@
 -- The local copy of the proxy tables in lua_shared_dict "edgehub": keys "<table>|<field>"
--- holding the raw value from Redis, plus "meta|..." keys. sync.lua writes; requests read.
+-- holding the raw value from Redis. sync.lua writes; requests read.
 --
--- Requests read through per-worker caches of decoded values (absent entries included), so the
--- hot path takes no lock on the big dict. Every write is also numbered in the small dict
--- "edgehub_sync" ("seq", and "c|<n>" = the changed "<table>|<field>", the last RING of
--- them); refresh(), once per request, drops what changed since the worker last looked, or
--- everything after a full sync or when it fell further behind than the ring.
+-- Requests read through per-worker caches of decoded values and of absent fields, so the hot
+-- path takes no lock on the big dict. The small dict "edgehub_sync" holds the sync state
+-- ("meta|..."), and numbers every write ("seq", and "c|<n>" = the changed "<table>|<field>", the
+-- last RING of them); refresh(), once per request, drops what changed since the worker last
+-- looked, or everything after a full sync or when it fell further behind than the ring.
 local ngx = ngx
 local keys = require "edgehub.keys"
 local json = require "edgehub.json"
@@ -20,6 +20,7 @@ local pairs = pairs
 local tonumber = tonumber
 local find = string.find
 local sub = string.sub
+local floor = math.floor
 
 
 local _M = {}
@@ -35,7 +36,6 @@ _M.dict = dict
 local TABLES = keys.TABLES
 local IS_TABLE = keys.IS_TABLE
 local INVALID = false     -- cached for a value that does not decode or has the wrong shape
-local ABSENT = {}         -- cached for a field the table does not hold
 local RING = 10000        -- numbered changes kept for workers catching up (edgehub_sync: 8m)
 local ALL = "*"           -- a change that replaces every table (full sync)
 
@@ -62,21 +62,25 @@ local PREPARE = {
 }
 
 
--- Per worker: one LRU cache of decoded values per table; seen = the last change applied to them.
-local caches
+-- Per worker, per table: an LRU cache of decoded values, and one of fields known to be absent
+-- (kept apart so that the misses of route matching, one or two per distinct path, never push out
+-- values); seen = the last change applied to them.
+local caches, absent
 local seen = -1
 
 
 local function flush_all()
     if not caches then
-        caches = {}
+        caches, absent = {}, {}
         local n = config.get().cache_items
         for i = 1, #TABLES do
             caches[TABLES[i]] = lrucache.new(n)
+            absent[TABLES[i]] = lrucache.new(n)
         end
     else
-        for _, c in pairs(caches) do
+        for t, c in pairs(caches) do
             c:flush_all()
+            absent[t]:flush_all()
         end
     end
 end
@@ -87,9 +91,12 @@ local function forget(key)
         return false
     end
     local bar = find(key, "|", 1, true)
-    local c = bar and caches[sub(key, 1, bar - 1)]
+    local t = bar and sub(key, 1, bar - 1)
+    local c = t and caches[t]
     if c then
-        c:delete(sub(key, bar + 1))
+        local field = sub(key, bar + 1)
+        c:delete(field)
+        absent[t]:delete(field)
     end
     return true
 end
@@ -124,29 +131,26 @@ function _M.get(t, field)
     local c = caches[t]
     local hit = c:get(field)
     if hit ~= nil then
-        if hit == ABSENT then
-            return nil
-        end
         return hit
     end
-    local raw = dict:get(t .. "|" .. field)
-    local val
-    if raw == nil then
-        val = ABSENT
-    else
-        val = json.decode(raw)
-        local prep = PREPARE[t]
-        if val ~= nil and prep then
-            val = prep(val)
-        end
-        if val == nil then
-            val = INVALID
-        end
-    end
-    c:set(field, val)
-    if val == ABSENT then
+    local none = absent[t]
+    if none:get(field) then
         return nil
     end
+    local raw = dict:get(t .. "|" .. field)
+    if raw == nil then
+        none:set(field, true)
+        return nil
+    end
+    local val = json.decode(raw)
+    local prep = PREPARE[t]
+    if val ~= nil and prep then
+        val = prep(val)
+    end
+    if val == nil then
+        val = INVALID
+    end
+    c:set(field, val)
     return val
 end
 
@@ -274,9 +278,26 @@ function _M.replace(tables, version, now)
 end
 
 
-function _M.set_version(version, now)
+-- Versions from + 1 .. version were just applied from the stream: also noted as "v|<n>" = epoch
+-- ms, the last RING of them, for GET /_edgehub/proxy/health?applied=N (propagation timing).
+function _M.set_version(version, now, from)
     changes:set("meta|version", version)
     changes:set("meta|sync_time", now)
+    if from then
+        ngx.update_time()
+        local ms = floor(ngx.now() * 1000)
+        for n = from + 1, version do
+            changes:set("v|" .. n, ms)
+            changes:delete("v|" .. (n - RING))
+        end
+    end
+end
+
+
+-- Epoch ms when this proxy applied change version n from the stream, or nil (not yet, too long
+-- ago, or taken in by a full sync).
+function _M.applied_ms(n)
+    return changes:get("v|" .. n)
 end
 
 

@@ -111,6 +111,7 @@ local function tail(red, k, version, cfg, addr)
             end
         else
             local entries = res[1] and res[1][2] or {}
+            local from = version
             for i = 1, #entries do
                 local want = format("%d-0", version + 1)
                 local id = entries[i][1]
@@ -123,7 +124,7 @@ local function tail(red, k, version, cfg, addr)
                 end
                 version = version + 1
             end
-            store.set_version(version, now)
+            store.set_version(version, now, from)
         end
         store.touch(now)
         local moved, named = master_moved(cfg, addr, check)
