@@ -281,9 +281,7 @@ end
 -- Versions from + 1 .. version were just applied from the stream: also noted as "v|<n>" = epoch
 -- ms, the last RING of them, for GET /_edgehub/proxy/health?applied=N (propagation timing).
 function _M.set_version(version, now, from)
-    changes:set("meta|version", version)
-    changes:set("meta|sync_time", now)
-    if from then
+    if from then        -- before the version: other workers answer health?applied=N meanwhile
         ngx.update_time()
         local ms = floor(ngx.now() * 1000)
         for n = from + 1, version do
@@ -291,6 +289,8 @@ function _M.set_version(version, now, from)
             changes:delete("v|" .. (n - RING))
         end
     end
+    changes:set("meta|version", version)
+    changes:set("meta|sync_time", now)
 end
 
 
