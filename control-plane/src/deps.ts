@@ -82,6 +82,8 @@ export function redisTarget(config: Config) {
 export function redisOptions(config: Config): RedisOptions {
   const base: RedisOptions = {
     lazyConnect: true,
+    // commands issued in the same tick (concurrent requests, Promise.all) go out in one write
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 12,
     retryStrategy: (times) => Math.min(100 * times, 1000),
     reconnectOnError: (err) => (/^(READONLY|LOADING|MASTERDOWN)/.test(err.message) ? 2 : false),
