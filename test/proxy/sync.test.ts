@@ -72,6 +72,7 @@ describe('proxy sync: propagation timing', () => {
 
   it('tells when it applied a change of the stream (health?applied=N)', async () => {
     const s = await stackWith()
+    await waitFor('first sync', async () => (await health(s)).synced) // later changes come by the stream
     const before = Date.now()
     const v = await s.tables.set('routes', '/user/erin/', userRoute('erin', '127.0.0.1:9', 't'))
     await waitFor('change applied', async () => (await health(s)).version >= v)
