@@ -18,6 +18,7 @@ import { cookieRequests, PROXY_WORKERS } from './http'
 
 const CHUNK_SEC = 10
 const mib = (kib: number) => round(kib / 1024, 1)
+const WARM_UP_SEC = 10
 const growth = (before: number, after: number) => round((after / before - 1) * 100, 2)
 
 export const scenario: Scenario = {
@@ -43,8 +44,10 @@ export const scenario: Scenario = {
     const memory = () => ({ proxy: memoryKiB(processTree(stack.proxy.pid)), hub: memoryKiB([stack.hubPid]) })
     const load = (sec: number) => loadRun({ system: 'edgehub', url: stack.url, pid: stack.proxy.pid, requests, connections: p.connections, durationSec: sec, dir: ctx.dir })
 
-    ctx.progress('warm-up: 3 s of load and 500 WebSocket connects')
-    await load(3)
+    // long enough for the proxy workers' Lua heaps to reach their working size (about 150,000 requests)
+    const warmUpSec = ctx.quick ? 1 : WARM_UP_SEC
+    ctx.progress(`warm-up: ${warmUpSec} s of load and 500 WebSocket connects`)
+    await load(warmUpSec)
     await wsCycles({ targets: wsTargets, count: ctx.quick ? 50 : 500, concurrency: 50 })
     const before = memory()
     const heapBefore = await liveHeapBytes(inspectPort)
@@ -110,7 +113,7 @@ export const scenario: Scenario = {
         },
       ],
       notes: [
-        '"Before" is measured after a warm-up (3 s of the same load and 500 WebSocket cycles), so caches and connection pools have reached their working size.',
+        `"Before" is measured after a warm-up (${warmUpSec} s of the same load and 500 WebSocket cycles), so caches, connection pools and the proxy workers' Lua heaps have reached their working size.`,
         `The hub's target is its live heap: a full collection through the inspector, then the heap in use, before and after. Its RSS is shown too (one sample each, and the floor of ${hubSamples.length} samples taken every 200 ms over the first and last third): it follows how much garbage V8 lets accumulate between collections, which grows with the allocation rate until V8's heap sizing settles, whatever the process retains.`,
       ],
     }

@@ -69,13 +69,19 @@ local caches, absent
 local seen = -1
 
 
+-- Tables that hold a handful of entries, whatever the number of users.
+local SMALL = { keys = true, settings = true }
+local SMALL_ITEMS = 64
+
+
 local function flush_all()
     if not caches then
         caches, absent = {}, {}
         local n = config.get().cache_items
         for i = 1, #TABLES do
-            caches[TABLES[i]] = lrucache.new(n)
-            absent[TABLES[i]] = lrucache.new(n)
+            local t = TABLES[i]
+            caches[t] = lrucache.new(SMALL[t] and SMALL_ITEMS or n)
+            absent[t] = lrucache.new(SMALL[t] and SMALL_ITEMS or floor(n / 4))
         end
     else
         for t, c in pairs(caches) do
