@@ -39,6 +39,10 @@ export interface System {
   tolerateErrors?: boolean
 }
 
+/** One load run against system s (its name, URL, processes, requests and error tolerance). */
+export const runSystem = (s: System, o: { connections: number; durationSec: number; dir: string }) =>
+  loadRun({ system: s.name, url: s.url, pid: s.pid, requests: s.requests, tolerateErrors: s.tolerateErrors, ...o })
+
 /** Everything scenario 1 compares, started and checked. */
 export async function startSystems(ctx: ScenarioContext, users: string[], path: string) {
   const upstream = await startUpstream(join(ctx.dir, 'upstream'))
@@ -77,12 +81,12 @@ export const scenario: Scenario = {
     const runs = new Map<string, LoadRun[]>(order.map((s) => [s.name, []]))
     for (const s of order) {
       // warm-up: connections, caches, JIT
-      await loadRun({ system: s.name, url: s.url, pid: s.pid, requests: s.requests, connections: p.connections, durationSec: 1, dir: ctx.dir, tolerateErrors: s.tolerateErrors })
+      await runSystem(s, { connections: p.connections, durationSec: 1, dir: ctx.dir })
     }
     for (let round = 1; round <= rounds; round++) {
       for (const s of round % 2 ? order : [...order].reverse()) {
         ctx.progress(`round ${round}/${rounds}: ${s.name}, ${p.connections} connections for ${durationSec} s`)
-        runs.get(s.name)!.push(await loadRun({ system: s.name, url: s.url, pid: s.pid, requests: s.requests, connections: p.connections, durationSec, dir: ctx.dir, tolerateErrors: s.tolerateErrors }))
+        runs.get(s.name)!.push(await runSystem(s, { connections: p.connections, durationSec, dir: ctx.dir }))
       }
     }
     const m = Object.fromEntries([...runs].map(([k, v]) => [k, median(v)]))

@@ -11,11 +11,11 @@ import { seedUsers, startEdgeProxy, startEdgeRedis } from '../lib/edge'
 import { startChp } from '../lib/systems'
 import { startUpstream } from '../lib/upstream'
 import { expectAnswer } from '../lib/check'
-import { errorNotes, loadRun, type LoadRun } from '../lib/measure'
+import { errorNotes, type LoadRun } from '../lib/measure'
 import { memoryKiB, processTree } from '../lib/proc'
 import { ratio, round } from '../lib/stats'
 import type { Scenario } from '../lib/types'
-import { cookieRequests, median, plainRequests, PROXY_WORKERS, type System } from './http'
+import { cookieRequests, median, plainRequests, PROXY_WORKERS, runSystem, type System } from './http'
 
 const ROUNDS = 3
 /** Users sending requests in the fixed-working-set runs (the http scenario's users). */
@@ -61,19 +61,19 @@ export const scenario: Scenario = {
     const cold = new Map<string, LoadRun>()
     for (const s of systems) {
       await expectAnswer(s.url, s.requests[s.requests.length - 1], 200, s.name)
-      const first = await loadRun({ system: s.name, url: s.url, pid: s.pid, requests: s.requests, connections: p.connections, durationSec: 2, dir: ctx.dir, tolerateErrors: s.tolerateErrors })
+      const first = await runSystem(s, { connections: p.connections, durationSec: 2, dir: ctx.dir })
       cold.set(s.name, first)
       const more = s.kind === 'edge' ? Math.ceil((WARM_PASSES * s.size - first.requests) / first.rps) : 0 // CHP keeps no per-user caches
       if (more > 0) {
         ctx.progress(`warming ${s.name}: ${more} s`)
-        await loadRun({ system: s.name, url: s.url, pid: s.pid, requests: s.requests, connections: p.connections, durationSec: more, dir: ctx.dir, tolerateErrors: s.tolerateErrors })
+        await runSystem(s, { connections: p.connections, durationSec: more, dir: ctx.dir })
       }
     }
     const runs = new Map<string, LoadRun[]>(systems.map((s) => [s.name, []]))
     for (let r = 1; r <= rounds; r++) {
       for (const s of r % 2 ? systems : [...systems].reverse()) {
         ctx.progress(`round ${r}/${rounds}: ${s.name}, ${p.connections} connections for ${durationSec} s`)
-        runs.get(s.name)!.push(await loadRun({ system: s.name, url: s.url, pid: s.pid, requests: s.requests, connections: p.connections, durationSec, dir: ctx.dir, tolerateErrors: s.tolerateErrors }))
+        runs.get(s.name)!.push(await runSystem(s, { connections: p.connections, durationSec, dir: ctx.dir }))
       }
     }
     const rows = systems.map((s) => {

@@ -131,9 +131,9 @@ function _M.run()
 end
 
 
--- error_page for /user/ and /services/ when the server refuses or times out.
+-- error_page for /user/ and /services/ when the server refuses or times out (run() refreshed
+-- the store's caches earlier in this request).
 function _M.upstream_down()
-    store.refresh()
     local uri = ngx.var.uri
     local _, prefix = route.match(uri, store.route)
     if not prefix then
