@@ -12,14 +12,21 @@ import { hubUsers } from '../lib/hub-users'
 import { startUpstream } from '../lib/upstream'
 import { expectAnswer } from '../lib/check'
 import { loadRun, type LoadRun } from '../lib/measure'
-import { ratio, summary } from '../lib/stats'
+import { cpuSeconds } from '../lib/proc'
+import { ratio, round, summary } from '../lib/stats'
 import { tokenDigest } from '../../control-plane/src/state/token-digest'
 import type { ProxyTables } from '../../control-plane/src/state/proxy-tables'
 import type { Scenario } from '../lib/types'
 import { cookieRequests, median, PROXY_WORKERS } from './http'
 
 const POOL = 1000 // churned users: each change adds or removes one of their routes
-const PROBE_EVERY = 25 // one change in this many is timed until the proxy shows it
+// Sampled changes. The probes are load on the same two cores (every probe request costs the proxy and
+// this process CPU): the applied probe, which times the target, is cheap (it polls a few ms apart
+// and the proxy records the time itself); the request probe is the costly one, so it is rarer and
+// waits REQUEST_PROBE_GAP_MS between its tries.
+const APPLIED_PROBE_EVERY = 25 // one change in this many is timed until the proxy says it applied it
+const REQUEST_PROBE_EVERY = 100 // one in this many until a request through the proxy shows it
+const REQUEST_PROBE_GAP_MS = 1
 const PROBE_TIMEOUT_MS = 5000
 const APPLIED_POLL_MS = 3
 
@@ -36,8 +43,8 @@ interface Churn {
 /** Epoch ms, with performance.now()'s precision. */
 const epochMs = (perfNow: number) => performance.timeOrigin + perfNow
 
-/** Writes `rate` route changes per second until stopped; times every PROBE_EVERY-th at the proxy. */
-function startChurn(tables: ProxyTables, proxyUrl: string, upstreamPort: number, tokens: string[], rate: number): Churn {
+/** Writes `rate` route changes per second until stopped; times sampled ones at the proxy. */
+export function startChurn(tables: ProxyTables, proxyUrl: string, upstreamPort: number, tokens: string[], rate: number, probing = true): Churn {
   const present = new Array<boolean>(POOL).fill(false)
   const probes = new Set<Promise<void>>()
   const result: Churn = { changes: 0, seconds: 0, appliedMs: [], propagationMs: [], stop: async () => {} }
@@ -55,6 +62,7 @@ function startChurn(tables: ProxyTables, proxyUrl: string, upstreamPort: number,
       const served = res.statusCode === 200
       if (served === added) return void result.propagationMs.push(performance.now() - start)
       if (performance.now() - start > PROBE_TIMEOUT_MS) throw new Error(`${path}: change not seen by the proxy within ${PROBE_TIMEOUT_MS} ms`)
+      await new Promise((r) => setTimeout(r, REQUEST_PROBE_GAP_MS))
     }
   }
   /** Asks the proxy when it applied version v (a few ms apart, so the asking adds little load). */
@@ -82,8 +90,9 @@ function startChurn(tables: ProxyTables, proxyUrl: string, upstreamPort: number,
       ? await tables.set('routes', `/user/churn-${i}/`, { kind: 'user', target: `127.0.0.1:${upstreamPort}`, user: `churn-${i}`, server: '', token: 'bench-server-secret' })
       : await tables.del('routes', `/user/churn-${i}/`)
     result.changes++
-    if (result.changes % PROBE_EVERY === 0) track(probe(i, add, start))
-    else if (result.changes % PROBE_EVERY === Math.floor(PROBE_EVERY / 2)) track(appliedProbe(v, start))
+    if (!probing) return
+    if (result.changes % REQUEST_PROBE_EVERY === 0) track(probe(i, add, start))
+    else if (result.changes % APPLIED_PROBE_EVERY === Math.floor(APPLIED_PROBE_EVERY / 2)) track(appliedProbe(v, start))
   }
   // a tick every 10 ms catches up to the wanted count: timers drift, the rate does not
   const timer = setInterval(() => {
@@ -129,15 +138,23 @@ export const scenario: Scenario = {
     const applied: number[] = []
     let changes = 0
     let churnSeconds = 0
+    // CPU seconds the writer (this process: the hub's ProxyTables code and the probes) and Redis used
+    // during the churn runs
+    let writerCpu = 0
+    let redisCpu = 0
     for (const phase of ctx.quick ? ['quiet', 'churn'] : ['quiet', 'churn', 'churn', 'quiet', 'quiet', 'churn']) {
       ctx.progress(`${phase === 'churn' ? `with ${rate} route changes/s` : 'without churn'}: ${p.connections} connections for ${durationSec} s`)
       if (phase === 'quiet') {
         quiet.push(await run('no churn'))
         continue
       }
+      const cpu0 = { self: process.cpuUsage(), redis: cpuSeconds([stack.redisPid]) }
       const churn = startChurn(stack.deps.tables, stack.url, upstream.port, tokens, rate)
       churned.push(await run('churn'))
       await churn.stop()
+      const self = process.cpuUsage(cpu0.self)
+      writerCpu += (self.user + self.system) / 1e6
+      redisCpu += cpuSeconds([stack.redisPid]) - cpu0.redis
       changes += churn.changes
       churnSeconds += churn.seconds
       propagation.push(...churn.propagationMs)
@@ -148,8 +165,12 @@ export const scenario: Scenario = {
     const prop = summary(propagation)
     const app = summary(applied)
     const achieved = Math.round(changes / churnSeconds)
+    const perChange = (cpu: number) => Math.round((cpu * 1e6) / changes)
+    // the churned runs' extra proxy CPU per request, times their requests/s, per change
+    const proxyPerChange = Math.round(((c.cpuUsPerRequest - q.cpuUsPerRequest) * c.rps) / achieved)
+    const churnCpu = { writerUsPerChange: perChange(writerCpu), redisUsPerChange: perChange(redisCpu), proxyExtraUsPerChange: proxyPerChange }
     return {
-      metrics: { durationSec, rate, achievedRate: achieved, changes, quiet, churned, appliedMs: app, propagationMs: prop },
+      metrics: { durationSec, rate, achievedRate: achieved, changes, quiet, churned, appliedMs: app, propagationMs: prop, churnCpu },
       tables: [
         {
           title: `HTTP load (${users.length} users, ${p.connections} connections, median of ${quiet.length} runs of ${durationSec} s each way)`,
@@ -160,7 +181,7 @@ export const scenario: Scenario = {
           ],
         },
         {
-          title: `Propagation of sampled changes under the load (2 in ${PROBE_EVERY}): ms from the start of the write`,
+          title: `Propagation of sampled changes under the load (1 in ${APPLIED_PROBE_EVERY} until applied, 1 in ${REQUEST_PROBE_EVERY} until a request sees it): ms from the start of the write`,
           columns: ['until', 'samples', 'p50', 'p90', 'p99', 'max'],
           rows: [
             ['the proxy has applied it (its own record, health?applied=N)', app.count, app.p50, app.p90, app.p99, app.max],
@@ -176,6 +197,7 @@ export const scenario: Scenario = {
       ],
       notes: [
         'Route changes are written by the benchmark with the hub\'s own code (ProxyTables, the script the orchestrator runs when a server becomes ready or stops) against the hub stack\'s Redis; starting 1,000 real servers a second is scenario 6\'s subject, not this one\'s.',
+        `CPU per route change during the churn runs: the writer (this benchmark process: the hub's ProxyTables code plus the probes) ${churnCpu.writerUsPerChange} µs, Redis ${churnCpu.redisUsPerChange} µs, the proxy ≈ ${churnCpu.proxyExtraUsPerChange} µs more than the same requests cost it without churn. At ${achieved} changes/s that is ${round(((churnCpu.writerUsPerChange + churnCpu.redisUsPerChange) * achieved) / 1e4, 0)}% of one core taken from the two that the proxy, wrk and the upstream already saturate, besides the proxy's own extra work.`,
         'Two probes, on different changes. One asks the proxy when it applied the change: every proxy worker serves a request that arrives after that moment according to the change (workers drop changed entries from their caches at the start of each request). The other sends requests through the same proxy, saturated by the load, until one is answered accordingly: it includes the time that request waits behind the load\'s 64 connections, which is the load\'s request latency, not the propagation\'s.',
       ],
     }

@@ -143,6 +143,26 @@ describe('proxy sync: full resync', () => {
     expect(await servedBy(s, 'alice', '/user/alice/')).toBe('alice')
   })
 
+  it('reads replies that span many socket reads, from the stream and in a full sync', async () => {
+    alice ??= await startFakeServer('alice')
+    const s = await stackWith()
+    await waitFor('first sync', async () => (await health(s)).synced)
+    // one value several times the proxy's 64 KiB read size, among enough entries to fill many reads
+    const big = { ...userRoute('big', alice.target, 't'), note: 'x'.repeat(300_000) }
+    const ops = Array.from({ length: 2000 }, (_, i) => ({ table: 'routes' as const, key: `/user/m${i}/`, value: userRoute(`m${i}`, alice.target, `t${i}`) }))
+    const v = await s.tables.apply([...ops.slice(0, 1000), { table: 'routes', key: '/user/big/', value: big }, ...ops.slice(1000)])
+    await waitFor('stream applied', async () => (await health(s)).version === v, { timeoutMs: 5000 })
+    for (const user of ['m0', 'm999', 'big', 'm1999']) expect(await servedBy(s, user, `/user/${user}/`)).toBe('alice')
+    // the same tables once more through a full sync (the stream is gone)
+    await s.client.del(`${PREFIX}proxy:changes`)
+    await s.client.hdel(`${PREFIX}proxy:routes`, '/user/m5/')
+    await s.client.incrby(`${PREFIX}proxy:version`, 5)
+    const w = await s.tables.set('routes', '/user/after/', userRoute('after', alice.target, 't'))
+    await waitFor('resynced', async () => (await health(s)).version === w, { timeoutMs: 5000 })
+    for (const user of ['m0', 'big', 'm1999', 'after']) expect(await servedBy(s, user, `/user/${user}/`)).toBe('alice')
+    expect((await asUser(s, 'm5', '/user/m5/')).status).toBe(302)
+  })
+
   it('converges after FLUSHDB and a rewrite at a lower version', async () => {
     alice ??= await startFakeServer('alice')
     const s = await stackWith()

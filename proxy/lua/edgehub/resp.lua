@@ -11,6 +11,7 @@ local tonumber = tonumber
 local setmetatable = setmetatable
 local sub = string.sub
 local byte = string.byte
+local find = string.find
 local concat = table.concat
 
 
@@ -30,19 +31,68 @@ local function encode(args, out, n)
 end
 
 
-local function read_reply(sock)
-    local line, err = sock:receive()
+-- Replies are parsed from a per-connection buffer filled with receiveany(): one socket read per
+-- burst of data instead of one per line and per bulk string (an XREAD entry is some twenty RESP
+-- elements; a full sync, hundreds of thousands).
+local CHUNK = 65536
+
+
+local function fill(self)
+    local data, err = self.sock:receiveany(CHUNK)
+    if not data then
+        return nil, err
+    end
+    local buf, pos = self.buf, self.pos
+    if pos > #buf then
+        self.buf = data
+    else
+        self.buf = sub(buf, pos) .. data
+    end
+    self.pos = 1
+    return true
+end
+
+
+local function read_line(self)
+    while true do
+        local e = find(self.buf, "\r\n", self.pos, true)
+        if e then
+            local line = sub(self.buf, self.pos, e - 1)
+            self.pos = e + 2
+            return line
+        end
+        local ok, err = fill(self)
+        if not ok then
+            return nil, err
+        end
+    end
+end
+
+
+-- len bytes and the CRLF after them; what is not buffered yet is read at once (big values).
+local function read_bulk(self, len)
+    local buf, pos = self.buf, self.pos
+    local have = #buf - pos + 1
+    if have >= len + 2 then
+        self.pos = pos + len + 2
+        return sub(buf, pos, pos + len - 1)
+    end
+    local rest, err = self.sock:receive(len + 2 - have)
+    if not rest then
+        return nil, err
+    end
+    self.buf, self.pos = "", 1
+    return sub(sub(buf, pos) .. rest, 1, len)
+end
+
+
+local function read_reply(self)
+    local line, err = read_line(self)
     if not line then
         return nil, err
     end
     local kind, rest = byte(line, 1), sub(line, 2)
-    if kind == 43 then       -- + simple string
-        return rest
-    elseif kind == 45 then   -- - error
-        return { err = rest }
-    elseif kind == 58 then   -- : integer
-        return tonumber(rest)
-    elseif kind == 36 then   -- $ bulk string
+    if kind == 36 then       -- $ bulk string
         local len = tonumber(rest)
         if not len then
             return nil, "bad bulk length: " .. rest
@@ -50,11 +100,7 @@ local function read_reply(sock)
         if len < 0 then
             return null
         end
-        local data, rerr = sock:receive(len + 2)
-        if not data then
-            return nil, rerr
-        end
-        return sub(data, 1, len)
+        return read_bulk(self, len)
     elseif kind == 42 then   -- * array
         local n = tonumber(rest)
         if not n then
@@ -65,13 +111,19 @@ local function read_reply(sock)
         end
         local arr = {}
         for i = 1, n do
-            local v, rerr = read_reply(sock)
+            local v, rerr = read_reply(self)
             if v == nil then
                 return nil, rerr
             end
             arr[i] = v
         end
         return arr
+    elseif kind == 43 then   -- + simple string
+        return rest
+    elseif kind == 45 then   -- - error
+        return { err = rest }
+    elseif kind == 58 then   -- : integer
+        return tonumber(rest)
     end
     return nil, "bad reply: " .. line
 end
@@ -96,7 +148,7 @@ function _M.connect(opts)
     if not ok then
         return nil, err
     end
-    local self = setmetatable({ sock = sock }, mt)
+    local self = setmetatable({ sock = sock, buf = "", pos = 1 }, mt)
     if sock:getreusedtimes() == 0 then
         if opts.password and opts.password ~= "" then
             local res, aerr
@@ -135,7 +187,7 @@ function _M.call(self, args)
     if not ok then
         return nil, err
     end
-    return top(read_reply(self.sock))
+    return top(read_reply(self))
 end
 
 
@@ -164,7 +216,7 @@ function _M.pipeline(self, cmds)
     end
     local replies = {}
     for i = 1, #cmds do
-        local v, rerr = read_reply(self.sock)
+        local v, rerr = read_reply(self)
         if v == nil then
             return nil, rerr
         end
@@ -174,7 +226,12 @@ function _M.pipeline(self, cmds)
 end
 
 
+-- A connection with unread reply bytes is out of step with its commands: closed, not pooled.
 function _M.set_keepalive(self, idle_ms, pool_size)
+    if self.pos <= #self.buf then
+        self.sock:close()
+        return nil, "unread reply data"
+    end
     return self.sock:setkeepalive(idle_ms, pool_size)
 end
 
