@@ -158,7 +158,7 @@ export const scenario: Scenario = {
       plots,
       notes: [
         `Two replicas serve ${ratio(two.list.rps, one.list.rps)}× the pages/s and ${ratio(two.user.rps, one.user.rps)}× the /hub/api/user requests/s of one. On ${cpus().length} cores shared with Redis, the proxy and wrk, a second Node process has little spare CPU to use; on a machine with free cores the replicas add up (the hub holds no state of its own).`,
-        `A page costs ${one.list.hubCpuUsPerRequest} µs of hub CPU for ${p.pageSize} user models (records, groups, servers and activity read in two Redis script calls answering JSON). With ${p.connections} requests in flight on one hub process each waits for the others' CPU time, so the loaded p99 is mostly queueing: about ${p.connections} × the page cost. The start time is the whole Node process start (module loading dominates); no hub work at start grows with the number of users.`,
+        `A page costs ${one.list.hubCpuUsPerRequest} µs of hub CPU for ${p.pageSize} user models (records, groups, servers and activity read in one Redis script call answering JSON). With ${p.connections} requests in flight on one hub process each waits for the others' CPU time, so the loaded p99 is mostly queueing: about ${p.connections} × the page cost. The start time is the whole Node process start (module loading dominates); no hub work at start grows with the number of users.`,
       ],
     }
   },

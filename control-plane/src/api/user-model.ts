@@ -53,7 +53,7 @@ export async function userModel(d: Deps, u: UserRecord, o: ModelOptions = {}): P
 
 /**
  * The models of a page of users, as userModel gives them one by one (users that do not exist are
- * left out, and so are those of whom the scopes allow nothing), read in two Redis calls (UserBundles)
+ * left out, and so are those of whom the scopes allow nothing), read in one Redis call (UserBundles)
  * instead of several per user.
  */
 export async function userModels(d: Deps, names: readonly string[], o: Omit<ModelOptions, 'groups'> = {}): Promise<Array<Record<string, unknown>>> {
