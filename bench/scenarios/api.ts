@@ -8,7 +8,8 @@ import { cpus } from 'node:os'
 import type { Deps } from '../../control-plane/src/deps'
 import { benchUsers, params } from '../lib/params'
 import { startReplicaStack, timeHubStart, type HubReplica } from '../lib/hub-replicas'
-import { cpuSeconds } from '../lib/proc'
+import { cpuSeconds, processTree } from '../lib/proc'
+import type { ProxyProcess } from '../../proxy/src/nginx-process'
 import { ratio, round, summary } from '../lib/stats'
 import { runWrk, wrkErrors, type WrkRequest, type WrkResult } from '../lib/wrk'
 import type { Plot, Scenario, ScenarioContext, Table } from '../lib/types'
@@ -30,6 +31,10 @@ async function seed(deps: Deps, names: string[], progress: (m: string) => void):
 interface LoadResult extends WrkResult {
   /** CPU seconds of every hub replica during the run, per request, in µs. */
   hubCpuUsPerRequest: number
+  /** The same for Redis, the proxy (all its processes) and wrk. */
+  redisCpuUsPerRequest: number
+  proxyCpuUsPerRequest: number
+  wrkCpuUsPerRequest: number
 }
 
 export const scenario: Scenario = {
@@ -74,12 +79,21 @@ export const scenario: Scenario = {
     }))
     const userRequests: WrkRequest[] = userTokens.map((t) => ({ path: '/hub/api/user', headers: { Authorization: `token ${t}` } }))
 
-    const load = async (hubs: HubReplica[], url: string, what: 'list' | 'user', connections = p.connections): Promise<LoadResult> => {
-      const before = hubs.map((h) => cpuSeconds([h.pid]))
-      const r = await runWrk({ url, requests: what === 'list' ? listRequests : userRequests, connections, durationSec, dir: ctx.dir, timeoutSec: 10 })
+    const redisPid = stack.redis.child.proc.pid!
+    const load = async (hubs: HubReplica[], proxy: ProxyProcess, what: 'list' | 'user', connections = p.connections): Promise<LoadResult> => {
+      const proxyPids = processTree(proxy.pid)
+      const before = { hubs: hubs.map((h) => cpuSeconds([h.pid])), redis: cpuSeconds([redisPid]), proxy: cpuSeconds(proxyPids) }
+      const r = await runWrk({ url: proxy.url, requests: what === 'list' ? listRequests : userRequests, connections, durationSec, dir: ctx.dir, timeoutSec: 10 })
       if (wrkErrors(r) > 0) throw new Error(`${what} with ${hubs.length} replica(s): wrk saw errors ${JSON.stringify(r.errors)}`)
-      const used = hubs.reduce((a, h, i) => a + cpuSeconds([h.pid]) - before[i], 0)
-      return { ...r, hubCpuUsPerRequest: round((used * 1e6) / r.requests, 1) }
+      const used = hubs.reduce((a, h, i) => a + cpuSeconds([h.pid]) - before.hubs[i], 0)
+      const per = (seconds: number) => round((seconds * 1e6) / r.requests, 1)
+      return {
+        ...r,
+        hubCpuUsPerRequest: per(used),
+        redisCpuUsPerRequest: per(cpuSeconds([redisPid]) - before.redis),
+        proxyCpuUsPerRequest: per(cpuSeconds(proxyPids) - before.proxy),
+        wrkCpuUsPerRequest: per(r.cpuSeconds),
+      }
     }
 
     ctx.progress('one hub replica')
@@ -89,22 +103,22 @@ export const scenario: Scenario = {
     const check = await fetch(`${proxy1.url}/hub/api/users?offset=${users - 10}&limit=${p.pageSize}`, { headers: { Authorization: `token ${adminToken}`, Accept: 'application/jupyterhub-pagination+json' } })
     const body = (await check.json()) as { items: unknown[]; _pagination: { total: number } }
     if (check.status !== 200 || body._pagination.total !== users || body.items.length !== 10) throw new Error(`GET /hub/api/users answered ${check.status} with ${body.items?.length} items of ${body._pagination?.total}`)
-    const single = await load([hub1], proxy1.url, 'list', 1)
-    const one = { list: await load([hub1], proxy1.url, 'list'), user: await load([hub1], proxy1.url, 'user') }
+    const single = await load([hub1], proxy1, 'list', 1)
+    const one = { list: await load([hub1], proxy1, 'list'), user: await load([hub1], proxy1, 'user') }
 
     ctx.progress('two hub replicas')
     const hub2 = await stack.startHub()
     const proxy2 = await stack.startProxy([hub1, hub2])
-    const two = { list: await load([hub1, hub2], proxy2.url, 'list'), user: await load([hub1, hub2], proxy2.url, 'user') }
+    const two = { list: await load([hub1, hub2], proxy2, 'list'), user: await load([hub1, hub2], proxy2, 'user') }
 
     const s1 = summary(startSmall)
     const sN = summary(startFull)
-    const row = (label: string, replicas: number, connections: number, r: LoadResult) => [label, replicas, connections, r.rps, r.latencyMs.p50, r.latencyMs.p99, r.latencyMs.p999, r.hubCpuUsPerRequest]
+    const row = (label: string, replicas: number, connections: number, r: LoadResult) => [label, replicas, connections, r.rps, r.latencyMs.p50, r.latencyMs.p99, r.latencyMs.p999, r.hubCpuUsPerRequest, r.redisCpuUsPerRequest, r.proxyCpuUsPerRequest, r.wrkCpuUsPerRequest]
     const page = `GET /hub/api/users?offset=…&limit=${p.pageSize}`
     const tables: Table[] = [
       {
         title: `Hub API reads through the proxy: ${users} users, ${durationSec} s each (${cpus().length} cores)`,
-        columns: ['request', 'replicas', 'connections', 'requests/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'hub CPU µs/request'],
+        columns: ['request', 'replicas', 'connections', 'requests/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'hub CPU µs/request', 'Redis CPU µs/request', 'proxy CPU µs/request', 'wrk CPU µs/request'],
         rows: [
           row(page, 1, 1, single),
           row(page, 1, p.connections, one.list),
@@ -132,6 +146,7 @@ export const scenario: Scenario = {
         series: (['p50', 'p99', 'p999'] as const).map((k) => ({ name: k === 'p999' ? 'p99.9' : k, values: [one.list, two.list, one.user, two.user].map((r) => r.latencyMs[k]) })),
       },
     ]
+    const machinePage = Math.round(one.list.hubCpuUsPerRequest + one.list.redisCpuUsPerRequest + one.list.proxyCpuUsPerRequest + one.list.wrkCpuUsPerRequest)
     const worstPageP99 = Math.max(one.list.latencyMs.p99, two.list.latencyMs.p99)
     const startGrowth = ratio(sN.p50, s1.p50)
     return {
@@ -158,7 +173,7 @@ export const scenario: Scenario = {
       plots,
       notes: [
         `Two replicas serve ${ratio(two.list.rps, one.list.rps)}× the pages/s and ${ratio(two.user.rps, one.user.rps)}× the /hub/api/user requests/s of one. On ${cpus().length} cores shared with Redis, the proxy and wrk, a second Node process has little spare CPU to use; on a machine with free cores the replicas add up (the hub holds no state of its own).`,
-        `A page costs ${one.list.hubCpuUsPerRequest} µs of hub CPU for ${p.pageSize} user models (records, groups, servers and activity read in one Redis script call answering JSON). With ${p.connections} requests in flight on one hub process each waits for the others' CPU time, so the loaded p99 is mostly queueing: about ${p.connections} × the page cost. The start time is the whole Node process start (module loading dominates); no hub work at start grows with the number of users.`,
+        `A page costs ${one.list.hubCpuUsPerRequest} µs of hub CPU for ${p.pageSize} user models (records, groups, servers and activity read in one Redis script call answering JSON), and the machine as a whole ${machinePage} µs (Redis ${one.list.redisCpuUsPerRequest}, the proxy ${one.list.proxyCpuUsPerRequest}, wrk ${one.list.wrkCpuUsPerRequest}). With ${p.connections} requests in flight each waits for the others' CPU time on ${cpus().length} cores, so the loaded p50 is mostly queueing: about ${p.connections} × ${machinePage} µs / ${cpus().length} = ${round((p.connections * machinePage) / cpus().length / 1000, 1)} ms. The start time is the whole Node process start (module loading dominates); no hub work at start grows with the number of users.`,
       ],
     }
   },

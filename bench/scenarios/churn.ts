@@ -44,7 +44,7 @@ interface Churn {
 const epochMs = (perfNow: number) => performance.timeOrigin + perfNow
 
 /** Writes `rate` route changes per second until stopped; times sampled ones at the proxy. */
-export function startChurn(tables: ProxyTables, proxyUrl: string, upstreamPort: number, tokens: string[], rate: number, probing = true): Churn {
+function startChurn(tables: ProxyTables, proxyUrl: string, upstreamPort: number, tokens: string[], rate: number): Churn {
   const present = new Array<boolean>(POOL).fill(false)
   const probes = new Set<Promise<void>>()
   const result: Churn = { changes: 0, seconds: 0, appliedMs: [], propagationMs: [], stop: async () => {} }
@@ -90,7 +90,6 @@ export function startChurn(tables: ProxyTables, proxyUrl: string, upstreamPort: 
       ? await tables.set('routes', `/user/churn-${i}/`, { kind: 'user', target: `127.0.0.1:${upstreamPort}`, user: `churn-${i}`, server: '', token: 'bench-server-secret' })
       : await tables.del('routes', `/user/churn-${i}/`)
     result.changes++
-    if (!probing) return
     if (result.changes % REQUEST_PROBE_EVERY === 0) track(probe(i, add, start))
     else if (result.changes % APPLIED_PROBE_EVERY === Math.floor(APPLIED_PROBE_EVERY / 2)) track(appliedProbe(v, start))
   }
