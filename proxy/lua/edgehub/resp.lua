@@ -33,7 +33,8 @@ end
 
 -- Replies are parsed from a per-connection buffer filled with receiveany(): one socket read per
 -- burst of data instead of one per line and per bulk string (an XREAD entry is some twenty RESP
--- elements; a full sync, hundreds of thousands).
+-- elements; a full sync, hundreds of thousands). A read returns at most lua_socket_buffer_size
+-- bytes (nginx.conf.tmpl sets 64k).
 local CHUNK = 65536
 
 
@@ -185,9 +186,14 @@ function _M.call(self, args)
     encode(args, out, 0)
     local ok, err = self.sock:send(concat(out))
     if not ok then
+        self.broken = true
         return nil, err
     end
-    return top(read_reply(self))
+    local v, rerr = read_reply(self)
+    if v == nil then
+        self.broken = true      -- a reply may be half read: never pooled
+    end
+    return top(v, rerr)
 end
 
 
@@ -212,12 +218,14 @@ function _M.pipeline(self, cmds)
     end
     local ok, err = self.sock:send(concat(out))
     if not ok then
+        self.broken = true
         return nil, err
     end
     local replies = {}
     for i = 1, #cmds do
         local v, rerr = read_reply(self)
         if v == nil then
+            self.broken = true
             return nil, rerr
         end
         replies[i] = v
@@ -226,9 +234,10 @@ function _M.pipeline(self, cmds)
 end
 
 
--- A connection with unread reply bytes is out of step with its commands: closed, not pooled.
+-- A connection that failed a command, or holds unread reply bytes, is out of step with its
+-- commands: closed, not pooled.
 function _M.set_keepalive(self, idle_ms, pool_size)
-    if self.pos <= #self.buf then
+    if self.broken or self.pos <= #self.buf then
         self.sock:close()
         return nil, "unread reply data"
     end
