@@ -81,7 +81,8 @@ export class UserBundles {
     for (const [record, groups, serverNames, records, seenValues] of replies) {
       const user = userFromHash(pairs(record))
       if (!user) continue
-      const rows = list(serverNames).map((name, j) => ({ name, rec: list(records)[j], at: list(seenValues)[j] }))
+      const [recs, ats] = [list(records), list(seenValues)]
+      const rows = list(serverNames).map((name, j) => ({ name, rec: recs[j], at: ats[j] }))
       rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
       const servers: ServerRecord[] = []
       const seen = new Map<string, number>()
