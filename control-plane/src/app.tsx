@@ -51,7 +51,9 @@ export function buildApp(deps: Deps, opts: { leadership?: Leadership; shutdown?:
 
   app.route('/hub/oidc', oidcRoutes(deps)) // ahead of the /hub/* middleware (see oidc/routes.ts)
 
-  app.use('/hub/*', bodyLimit({ maxSize: 1024 * 1024, onError: (c) => c.json({ status: 413, message: 'request body too large' }, 413) }))
+  const limitBody = bodyLimit({ maxSize: 1024 * 1024, onError: (c) => c.json({ status: 413, message: 'request body too large' }, 413) })
+  // a GET or HEAD request has no body to limit; asking for it would build the whole fetch Request
+  app.use('/hub/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)))
   app.use('/hub/*', identify())
 
   const api = new Hono<HubEnv>()

@@ -2,7 +2,7 @@
 // allow (as JupyterHub's access map does).
 import type { Deps } from '../deps'
 import type { UserRecord } from '../state/users'
-import type { ServerRecord } from '../state/servers'
+import type { ServerSummary } from '../state/user-bundles'
 import { progressUrl, serverBaseUrl } from '../spawn/orchestrator'
 import { latest } from '../state/activity'
 import { has, type ScopeSet } from '../scopes/scope-set'
@@ -17,8 +17,9 @@ const ACCESS: Record<string, readonly string[]> = {
 }
 
 export const USER_READ_SCOPES = Object.keys(ACCESS)
+const ALL_FIELDS = new Set(Object.values(ACCESS).flat())
 
-export function serverModel(u: string, s: ServerRecord, seen: number | undefined) {
+export function serverModel(u: string, s: ServerSummary, seen: number | undefined) {
   const active = s.state !== 'stopped'
   return {
     name: s.name,
@@ -58,14 +59,16 @@ export async function userModel(d: Deps, u: UserRecord, o: ModelOptions = {}): P
  */
 export async function userModels(d: Deps, names: readonly string[], o: Omit<ModelOptions, 'groups'> = {}): Promise<Array<Record<string, unknown>>> {
   const out: Array<Record<string, unknown>> = []
+  // the same fields for every user unless a scope that shows some is filtered (an admin's are not)
+  const fixed = USER_READ_SCOPES.every((s) => !o.scopes || o.scopes.get(s) === undefined || o.scopes.get(s) === 'all') ? allowedFields(o.scopes, {}) : undefined
   for (const b of await d.userBundles.read(names)) {
-    const allowed = allowedFields(o.scopes, { user: b.user.name, groups: b.groups })
+    const allowed = fixed ?? allowedFields(o.scopes, { user: b.user.name, groups: b.groups })
     if (allowed.size) out.push(assemble(d, b.user, b.groups, allowed, b.servers, b.seen, o))
   }
   return out
 }
 
-function allowedFields(scopes: ScopeSet | undefined, target: { user: string; groups: readonly string[] }): Set<string> {
+function allowedFields(scopes: ScopeSet | undefined, target: { user?: string; groups?: readonly string[] }): Set<string> {
   const allowed = new Set<string>()
   for (const [scope, fields] of Object.entries(ACCESS)) if (!scopes || has(scopes, scope, target)) fields.forEach((f) => allowed.add(f))
   return allowed
@@ -76,7 +79,7 @@ function assemble(
   u: UserRecord,
   groups: readonly string[],
   allowed: Set<string>,
-  records: ServerRecord[],
+  records: readonly ServerSummary[],
   seen: Map<string, number>,
   o: Omit<ModelOptions, 'groups'>,
 ): Record<string, unknown> {
@@ -93,8 +96,11 @@ function assemble(
     created: u.created,
     last_activity: latest(u.lastActivity, ...seen.values()),
   }
-  const model: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(full)) if (allowed.has(k)) model[k] = v
+  let model = full
+  if (allowed.size < ALL_FIELDS.size) {
+    model = {}
+    for (const [k, v] of Object.entries(full)) if (allowed.has(k)) model[k] = v
+  }
 
   const servers: Record<string, unknown> = {}
   for (const s of records) {

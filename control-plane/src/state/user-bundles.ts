@@ -11,34 +11,45 @@ import type { KeyNames } from './keys'
 import { serverFromHash, type ServerRecord } from './servers'
 import { userFromHash, type UserRecord } from './users'
 
+// The hash fields the models show (all that userFromHash and serverModel read): a page never reads
+// password hashes, server tokens, spawner state or spawn logs (HMGET answers false for a field that
+// is not there).
+const USER_FIELDS = ['name', 'admin', 'approved', 'created', 'last_activity'] as const
+const SERVER_FIELDS = ['state', 'started', 'last_activity', 'user_options'] as const
+
 // KEYS: the activity hash. ARGV: the heads of the user, user-groups, servers and server keys (a
-// key is its head followed by the user name, or by "user/server" for a server), then the names as
-// a JSON list. Returns per user [record, groups, server names, server records, activity values
-// (false where none)] as JSON (Redis's cjson writes an empty list as {}).
+// key is its head followed by the user name, or by "user/server" for a server), the user and the
+// server fields (JSON lists), then the names (a JSON list). Returns per user [user fields, groups,
+// server names, server fields, activity values (false where none)] as JSON (Redis's cjson writes an
+// empty list as {}).
 const SCRIPT = `
 local user_head, groups_head, servers_head, server_head = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local user_fields, server_fields = cjson.decode(ARGV[5]), cjson.decode(ARGV[6])
 local out = {}
-for i, name in ipairs(cjson.decode(ARGV[5])) do
+for i, name in ipairs(cjson.decode(ARGV[7])) do
   local servers = redis.call('SMEMBERS', servers_head .. name)
   local records, seen = {}, {}
   for j, server in ipairs(servers) do
     local field = name .. '/' .. server
-    records[j] = redis.call('HGETALL', server_head .. field)
+    records[j] = redis.call('HMGET', server_head .. field, unpack(server_fields))
     seen[j] = redis.call('HGET', KEYS[1], field)
   end
-  out[i] = { redis.call('HGETALL', user_head .. name), redis.call('SMEMBERS', groups_head .. name), servers, records, seen }
+  out[i] = { redis.call('HMGET', user_head .. name, unpack(user_fields)), redis.call('SMEMBERS', groups_head .. name), servers, records, seen }
 end
 return cjson.encode(out)`
 
-type Flat = string[] | Record<string, never>
-type Reply = [Flat, Flat, Flat, Flat[] | Record<string, never>, Array<string | false> | Record<string, never>]
+type Values = Array<string | false>
+type Reply = [Values, string[] | Record<string, never>, string[] | Record<string, never>, Values[] | Record<string, never>, Values | Record<string, never>]
+
+/** What a user model shows of a server. */
+export type ServerSummary = Pick<ServerRecord, 'name' | 'state' | 'started' | 'lastActivity' | 'userOptions'>
 
 export interface UserBundle {
   user: UserRecord
   /** Sorted. */
   groups: string[]
   /** Sorted by name. */
-  servers: ServerRecord[]
+  servers: ServerSummary[]
   /** Last activity the proxies reported per server, epoch ms, by server name. */
   seen: Map<string, number>
 }
@@ -46,11 +57,10 @@ export interface UserBundle {
 /** A list from the script's JSON ({} when empty). */
 const list = <T>(v: T[] | Record<string, never>): T[] => (Array.isArray(v) ? v : [])
 
-/** A flat [field, value, …] reply as an object. */
-function pairs(flat: Flat): Record<string, string> {
+/** An HMGET reply of these fields as the hash's object (without the fields that are not there). */
+function fields(names: readonly string[], values: Values): Record<string, string> {
   const h: Record<string, string> = {}
-  const a = list(flat)
-  for (let i = 0; i < a.length; i += 2) h[a[i]] = a[i + 1]
+  for (let i = 0; i < names.length; i++) if (values[i] !== false) h[names[i]] = values[i] as string
   return h
 }
 
@@ -63,31 +73,32 @@ function head(make: (...names: string[]) => string, ...names: string[]): string 
 }
 
 export class UserBundles {
-  private readonly heads: string[]
+  private readonly args: string[]
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: KeyNames,
   ) {
     if (!redis.readUserBundles) redis.defineCommand('readUserBundles', { numberOfKeys: 1, lua: SCRIPT })
-    this.heads = [head(keys.user, 'u'), head(keys.userGroups, 'u'), head(keys.userServers, 'u'), head(keys.server, 'u', 's')]
+    const heads = [head(keys.user, 'u'), head(keys.userGroups, 'u'), head(keys.userServers, 'u'), head(keys.server, 'u', 's')]
+    this.args = [...heads, JSON.stringify(USER_FIELDS), JSON.stringify(SERVER_FIELDS)]
   }
 
   /** The bundles of these users, in their order; users that do not exist are left out. */
   async read(names: readonly string[]): Promise<UserBundle[]> {
     if (names.length === 0) return []
-    const replies = JSON.parse(await this.redis.readUserBundles(this.keys.activity, ...this.heads, JSON.stringify(names))) as Reply[]
+    const replies = JSON.parse(await this.redis.readUserBundles(this.keys.activity, ...this.args, JSON.stringify(names))) as Reply[]
     const out: UserBundle[] = []
     for (const [record, groups, serverNames, records, seenValues] of replies) {
-      const user = userFromHash(pairs(record))
+      const user = userFromHash(fields(USER_FIELDS, record))
       if (!user) continue
       const [recs, ats] = [list(records), list(seenValues)]
       const rows = list(serverNames).map((name, j) => ({ name, rec: recs[j], at: ats[j] }))
       rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-      const servers: ServerRecord[] = []
+      const servers: ServerSummary[] = []
       const seen = new Map<string, number>()
       for (const row of rows) {
-        const rec = serverFromHash(user.name, row.name, pairs(row.rec))
+        const rec = row.rec && serverFromHash(user.name, row.name, fields(SERVER_FIELDS, row.rec))
         if (!rec) continue
         servers.push(rec)
         if (row.at) seen.set(row.name, Number(row.at))
