@@ -32,7 +32,9 @@ function autocannon(url: string, connections: number, durationSec: number): Prom
       const jsonLine = stdout.split('\n').find((l) => l.startsWith('{'))
       if (err || !jsonLine) return reject(new Error(`autocannon failed: ${err?.message ?? ''} ${stderr.slice(-300)}`))
       const j = JSON.parse(jsonLine) as { requests: { total: number }; duration: number; latency: { p99: number }; non2xx: number; errors: number }
-      if (j.non2xx || j.errors) return reject(new Error(`autocannon saw ${j.non2xx} non-2xx answers and ${j.errors} errors`))
+      // nginx closes a client connection after 1,000 requests (keepalive_requests), and autocannon
+      // may have sent the next one already: a few such resets in a run are not a failure
+      if (j.non2xx || j.errors > j.requests.total / 10_000) return reject(new Error(`autocannon saw ${j.non2xx} non-2xx answers and ${j.errors} errors in ${j.requests.total} requests`))
       const cpu = (stdout.trim().split('\n').at(-1)!.match(/(\d+)m([\d.]+)s/g) ?? [])
         .map((t) => { const [, m, s] = /(\d+)m([\d.]+)s/.exec(t)!; return Number(m) * 60 + Number(s) })
         .reduce((a, b) => a + b, 0)
