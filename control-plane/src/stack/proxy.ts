@@ -25,13 +25,16 @@ export async function runProxy(opts: { configFile?: string }): Promise<void> {
   const { config } = loadConfig({ file: opts.configFile })
   const log = createLogger('proxy', { level: config.logLevel })
   const o = proxyOptions(config)
-  const proxy = await startProxy(o)
-  log.info('proxy running', { listen: `${config.host}:${config.port}`, hub: o.hubUpstreams, run_dir: o.runDir, pid: proxy.pid })
+  const started = startProxy(o)
+  // Handlers before nginx answers: a signal sent as soon as the proxy serves must not meet Node's
+  // default action (for SIGHUP, exiting). Every SIGHUP reloads, also one sent during the start.
   const stop = async () => {
-    await proxy.stop()
+    await (await started.catch(() => undefined))?.stop()
     process.exit(0)
   }
   process.once('SIGTERM', () => void stop())
   process.once('SIGINT', () => void stop())
-  process.once('SIGHUP', () => void proxy.reload().catch((err: Error) => log.error('reload failed', { err })))
+  process.on('SIGHUP', () => void started.then((p) => p.reload()).catch((err: Error) => log.error('reload failed', { err })))
+  const proxy = await started
+  log.info('proxy running', { listen: `${config.host}:${config.port}`, hub: o.hubUpstreams, run_dir: o.runDir, pid: proxy.pid })
 }
