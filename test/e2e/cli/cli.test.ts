@@ -98,11 +98,13 @@ describe('edgehub proxy', () => {
       stdio: 'ignore',
     })
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    let nginxPid: number | undefined
     try {
       const health = async () => (await fetch(`http://127.0.0.1:${port}/_edgehub/proxy/health`).catch(() => null))?.status
       await waitFor('the proxy to sync', async () => (await health()) === 200, { timeoutMs: 20_000 })
       const { readFileSync } = await import('node:fs')
-      const nginxPid = Number(readFileSync(join(runDir, 'nginx.pid'), 'utf8'))
+      const pid = Number(readFileSync(join(runDir, 'nginx.pid'), 'utf8'))
+      nginxPid = pid
       // nginx logs "signal 1 (SIGHUP) received from PID, reconfiguring" once per reload
       const reloads = () => readFileSync(join(runDir, 'logs', 'error.log'), 'utf8').split('(SIGHUP) received').length - 1
       // at once, as soon as the proxy serves; and every SIGHUP reloads, not only the first
@@ -113,9 +115,18 @@ describe('edgehub proxy', () => {
       expect(await health()).toBe(200)
       child.kill('SIGTERM')
       expect(await exited).toBe(0)
-      expect(() => process.kill(nginxPid, 0)).toThrow() // nginx stopped with it
+      expect(() => process.kill(pid, 0)).toThrow() // nginx stopped with it
+      nginxPid = undefined
     } finally {
       child.kill('SIGKILL')
+      // a failed run must not leave its nginx behind (unset once it is seen gone)
+      if (nginxPid) {
+        try {
+          process.kill(nginxPid, 'SIGTERM') // nginx's fast shutdown stops its workers too
+        } catch {
+          // already gone
+        }
+      }
     }
   }, 40_000)
 })
