@@ -38,6 +38,26 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true })
 })
 
+describe('response headers', () => {
+  it('every answer carries X-Request-Id (the caller\'s when sane) and API answers X-JupyterHub-Version', async () => {
+    const cases: Array<[string, number, boolean]> = [
+      ['/hub/api/', 200, true],
+      ['/hub/api/nope', 404, true],
+      ['/hub/api/users', 403, true],
+      ['/hub/login', 200, false],
+      ['/hub/home', 302, false],
+    ]
+    for (const [path, status, api] of cases) {
+      const res = await app.request(`http://hub.test${path}`, { headers: { 'x-request-id': 'rid-1' }, redirect: 'manual' })
+      expect(res.status, path).toBe(status)
+      expect(res.headers.get('x-request-id'), path).toBe('rid-1') // once ("rid-1, rid-1" if set twice)
+      expect(res.headers.get('x-jupyterhub-version'), path).toBe(api ? '5.3.0' : null)
+    }
+    const own = await app.request('http://hub.test/hub/api/', { headers: { 'x-request-id': 'not sane!' } })
+    expect(own.headers.get('x-request-id')).toMatch(/^[0-9a-f]{16}$/)
+  })
+})
+
 describe('POST /hub/login', () => {
   it('sets an HttpOnly SameSite=Lax session cookie and redirects to next', async () => {
     const c = client()

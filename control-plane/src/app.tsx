@@ -35,8 +35,11 @@ export function buildApp(deps: Deps, opts: { leadership?: Leadership; shutdown?:
     c.set('requestId', rid && /^[\w.-]{1,128}$/.test(rid) ? rid : randomBytes(8).toString('hex'))
     c.set('deps', deps)
     c.set('identity', null)
-    await next()
+    // Set before the handler, so the response it builds carries it: a header set on a finished
+    // response makes Hono rebuild it around a body stream, the slow way to send it.
     c.header('X-Request-Id', c.var.requestId)
+    await next()
+    if (!c.res.headers.has('X-Request-Id')) c.header('X-Request-Id', c.var.requestId) // a Response built apart (OIDC)
   })
 
   // For load balancers: 200 when this replica can reach Redis, else 503.
@@ -69,8 +72,9 @@ export function buildApp(deps: Deps, opts: { leadership?: Leadership; shutdown?:
   api.options('*', (c) => c.body(null, 200)) // CORS preflight, as JupyterHub
   api.all('*', (c) => c.json({ status: 404, message: `no API endpoint ${c.req.method} ${c.req.path}` }, 404))
   app.use('/hub/api/*', async (c, next) => {
+    c.header('X-JupyterHub-Version', JUPYTERHUB_API_VERSION) // before the handler, as X-Request-Id
     await next()
-    c.header('X-JupyterHub-Version', JUPYTERHUB_API_VERSION)
+    if (!c.res.headers.has('X-JupyterHub-Version')) c.header('X-JupyterHub-Version', JUPYTERHUB_API_VERSION)
   })
   app.get('/hub/api', (c) => c.json({ version: JUPYTERHUB_API_VERSION }, 200, { 'X-JupyterHub-Version': JUPYTERHUB_API_VERSION }))
   app.get('/hub/api/', (c) => c.json({ version: JUPYTERHUB_API_VERSION })) // with or without the slash, as JupyterHub

@@ -76,8 +76,9 @@ afterAll(async () => {
 
 describe('discovery', () => {
   it('publishes the issuer at /hub/oidc with the code flow, PKCE S256, refresh and the hub claims', async () => {
-    const res = await fetch(`${issuer}/.well-known/openid-configuration`)
+    const res = await fetch(`${issuer}/.well-known/openid-configuration`, { headers: { 'x-request-id': 'discovery-1' } })
     expect(res.status).toBe(200)
+    expect(res.headers.get('x-request-id')).toBe('discovery-1') // a Response the hub's handlers did not build
     const doc = await json(res)
     expect(doc).toMatchObject({
       issuer,
