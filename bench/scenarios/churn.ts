@@ -22,7 +22,7 @@ import { cookieRequests, median, PROXY_WORKERS } from './http'
 const POOL = 1000 // churned users: each change adds or removes one of their routes
 // Sampled changes. The probes are load on the same two cores (every probe request costs the proxy and
 // this process CPU): the applied probe, which times the target, is cheap (the proxy records the
-// time itself, so it asks once, when the change is most likely applied, and rarely again); the
+// time itself, so it asks first when most changes are applied, then every APPLIED_POLL_MS); the
 // request probe is the costly one, so it is rarer and waits REQUEST_PROBE_GAP_MS between its tries.
 const APPLIED_PROBE_EVERY = 25 // one change in this many is timed until the proxy says it applied it
 const REQUEST_PROBE_EVERY = 100 // one in this many until a request through the proxy shows it

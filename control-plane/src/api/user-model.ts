@@ -5,7 +5,7 @@ import type { UserRecord } from '../state/users'
 import type { ServerSummary } from '../state/user-bundles'
 import { progressUrl, serverBaseUrl } from '../spawn/orchestrator'
 import { latest } from '../state/activity'
-import { has, type ScopeSet } from '../scopes/scope-set'
+import { has, targetFree, type ScopeSet } from '../scopes/scope-set'
 
 const ACCESS: Record<string, readonly string[]> = {
   'read:users': ['kind', 'name', 'admin', 'roles', 'groups', 'server', 'pending', 'created', 'last_activity'],
@@ -60,7 +60,7 @@ export async function userModel(d: Deps, u: UserRecord, o: ModelOptions = {}): P
 export async function userModels(d: Deps, names: readonly string[], o: Omit<ModelOptions, 'groups'> = {}): Promise<Array<Record<string, unknown>>> {
   const out: Array<Record<string, unknown>> = []
   // the same fields for every user unless a scope that shows some is filtered (an admin's are not)
-  const fixed = USER_READ_SCOPES.every((s) => !o.scopes || o.scopes.get(s) === undefined || o.scopes.get(s) === 'all') ? allowedFields(o.scopes, {}) : undefined
+  const fixed = !o.scopes || targetFree(o.scopes, ...USER_READ_SCOPES) ? allowedFields(o.scopes, {}) : undefined
   for (const b of await d.userBundles.read(names)) {
     const allowed = fixed ?? allowedFields(o.scopes, { user: b.user.name, groups: b.groups })
     if (allowed.size) out.push(assemble(d, b.user, b.groups, allowed, b.servers, b.seen, o))

@@ -141,6 +141,14 @@ export function needsGroups(set: ScopeSet, ...bases: string[]): boolean {
   })
 }
 
+/** Whether checking any of `bases` gives the same answer for every target (each absent or unfiltered). */
+export function targetFree(set: ScopeSet, ...bases: string[]): boolean {
+  return bases.every((b) => {
+    const f = set.get(b)
+    return f === undefined || f === 'all'
+  })
+}
+
 /**
  * What both sets grant (a token's scopes limited to its owner's). Filters meet through the
  * hierarchy: a server in one set survives when the other grants its user or one of its user's groups,
