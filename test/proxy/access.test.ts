@@ -272,6 +272,23 @@ describe('proxy access: headers sent upstream', () => {
     expect(r.json().headers.cookie).toBeUndefined()
   })
 
+  it('passes a Cookie header without hub cookies unchanged (a token client)', async () => {
+    const token = `tok-${newSessionId()}`
+    await stack.tables.set('tokens', tokenDigest(token), { user: 'alice', expires_at: 0 })
+    await waitFor('sync', async () => (await get('/user/alice/x', { authorization: `token ${token}` })).status === 200)
+    const r = await get('/user/alice/x', { authorization: `token ${token}`, cookie: '_xsrf=abc; theme=dark' })
+    expect(r.json().headers.cookie).toBe('_xsrf=abc; theme=dark')
+    expect(r.json().headers.authorization).toBe('token alice-secret')
+  })
+
+  it("passes the client's own Authorization to a route without a token", async () => {
+    await stack.tables.set('routes', '/services/open/', { kind: 'service', target: grader.target, user: '', server: '' })
+    await waitFor('route', async () => (await asUser('alice', '/services/open/')).status === 200)
+    const r = await asUser('alice', '/services/open/x', { authorization: 'Basic Zm9vOmJhcg==' })
+    expect(r.json().headers.authorization).toBe('Basic Zm9vOmJhcg==')
+    expect(r.json().headers.cookie).toBeUndefined()
+  })
+
   it('sets X-Forwarded-For, -Proto and -Host', async () => {
     const r = await asUser('alice', '/user/alice/', { host: 'hub.example.org:8443', 'x-forwarded-for': '10.1.2.3' })
     const h = r.json().headers
@@ -346,6 +363,13 @@ describe('proxy access: unreachable servers and bad requests', () => {
     const j = await asUser('dave', '/user/dave/api/status')
     expect(j.status).toBe(502)
     expect(j.json()).toEqual({ status: 502, message: 'the server is not responding' })
+    // a token client is an API client, whatever it accepts (the route's token never counts)
+    const token = `tok-${newSessionId()}`
+    await stack.tables.set('tokens', tokenDigest(token), { user: 'dave', expires_at: 0 })
+    await waitFor('token', async () => (await get('/user/dave/lab', { authorization: `token ${token}` })).status === 502)
+    const t = await get('/user/dave/lab', { authorization: `token ${token}`, accept: 'text/html' })
+    expect(t.status).toBe(502)
+    expect(t.json()).toEqual({ status: 502, message: 'the server is not responding' })
   })
 
   it('answers 502 for a route whose entry is not valid', async () => {

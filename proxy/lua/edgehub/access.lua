@@ -12,7 +12,6 @@ local log = require "edgehub.log"
 local type = type
 local find = string.find
 local escape_uri = ngx.escape_uri
-local set_header = ngx.req.set_header
 
 
 local _M = {}
@@ -78,7 +77,8 @@ function _M.run()
     store.refresh()
     local var = ngx.var
     local uri = var.uri
-    local user, via, tok = identity.resolve(ngx.time())
+    local cookie = var.http_cookie
+    local user, via, tok = identity.resolve(ngx.time(), var.http_authorization, cookie)
     if not user then
         if pages.wants_json(uri) then
             return pages.send("login_required", { json = true })
@@ -110,23 +110,26 @@ function _M.run()
         ctx.edgehub_upgrade = true
         var.edgehub_upgrade = r.activity
     end
+    -- What the server gets (nginx.conf: proxy_set_header from these variables; the request's own
+    -- headers stay as the client sent them, for error pages): the route's token as Authorization,
+    -- and Cookie without the hub's cookies.
     if r.authorization then
-        -- error pages after an internal redirect still need to know what the client sent
-        var.edgehub_client_auth = var.http_authorization and "1" or "0"
-        set_header("Authorization", r.authorization)
+        var.edgehub_route_auth = r.authorization
+    end
+    if cookie then
+        local kept = identity.cookies_for_upstream(cookie)
+        if kept ~= cookie then
+            var.edgehub_cookie_filtered = "1"
+            if kept then
+                var.edgehub_cookie_kept = kept
+            end
+        end
     end
     if via == "query" then
         -- the server would take ?token= for its own token and refuse it: it gets the route's instead
         local args = ngx.req.get_uri_args()
         args.token = nil
         ngx.req.set_uri_args(args)
-    end
-    local cookie = var.http_cookie
-    if cookie then
-        local kept = identity.cookies_for_upstream(cookie)
-        if kept ~= cookie then
-            set_header("Cookie", kept)
-        end
     end
 end
 

@@ -142,17 +142,15 @@ function _M.from_authorization(header, now)
 end
 
 
--- user, how ("token" | "cookie" | "query"), the token's entry (tokens only) for the current request, or nil
-function _M.resolve(now)
-    local var = ngx.var
-    local auth = var.http_authorization
+-- user, how ("token" | "cookie" | "query"), the token's entry (tokens only) for the current request, or nil.
+-- auth, cookie: the request's Authorization and Cookie headers (nil when absent).
+function _M.resolve(now, auth, cookie)
     if auth then
         local user, rec = _M.from_authorization(auth, now)
         if user then
             return user, "token", rec
         end
     end
-    local cookie = var.http_cookie
     if cookie then
         local user = _M.from_cookie(cookie, now)
         if user then
@@ -160,7 +158,7 @@ function _M.resolve(now)
         end
     end
     -- ?token= (JupyterHub's allow_token_in_url), when the hub allows it
-    local arg = var.arg_token
+    local arg = ngx.var.arg_token
     if arg and store.get("settings", "token_in_query") == true then
         local user, rec = _M.from_authorization("token " .. arg, now)
         if user then

@@ -25,8 +25,7 @@ function _M.wants_json(uri)
     if var.http_upgrade then
         return true
     end
-    -- access.lua replaces Authorization with the server token; "0": the client sent none
-    if var.http_authorization and var.edgehub_client_auth ~= "0" then
+    if var.http_authorization then
         return true
     end
     local accept = var.http_accept
