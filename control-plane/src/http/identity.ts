@@ -20,9 +20,9 @@ export function identify(): MiddlewareHandler<HubEnv> {
     if (token) {
       const rec = await d.tokens.verify(token)
       if (rec?.service) c.set('service', { name: rec.service, token: rec, scopes: serviceScopes(d, rec.service) })
-      const user = rec && !rec.service && (await d.users.get(rec.user))
+      // the user and the user's groups in one round trip to Redis
+      const [user, groups] = rec && !rec.service ? await Promise.all([d.users.get(rec.user), d.groups.ofUser(rec.user)]) : [null, []]
       if (rec && user) {
-        const groups = await d.groups.ofUser(user.name)
         const scopes = await tokenScopes(d, rec, user, await userScopes(d, user, groups))
         identity = { user, via: 'token', token: rec, groups, scopes }
         if (!(Date.now() - Date.parse(rec.lastActivity ?? '') < ACTIVITY_RESOLUTION_MS)) await d.tokens.touch(rec.id).catch(() => {})
@@ -31,9 +31,8 @@ export function identify(): MiddlewareHandler<HubEnv> {
     if (!identity && !c.var.service) {
       // As at the proxy: a bad token does not hide a good session cookie.
       const session = await d.sessions.verify(getCookie(c, SESSION_COOKIE))
-      const user = session && (await d.users.get(session.user))
+      const [user, groups] = session ? await Promise.all([d.users.get(session.user), d.groups.ofUser(session.user)]) : [null, []]
       if (user) {
-        const groups = await d.groups.ofUser(user.name)
         identity = { user, via: 'cookie', sid: session.sid, groups, scopes: await userScopes(d, user, groups) }
       }
     }
