@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(redis-server nginx libnginx-mod-http-lua lua-resty-core lua-resty-lrucache lua-cjson jupyter-notebook python3-ipykernel)
 case "${1:-}" in
   --test) packages+=(chromium lua-busted haproxy jupyterhub wrk busybox) ;;
-  --bench) packages+=(wrk busybox) ;;
+  --bench) packages+=(wrk busybox valgrind) ;;
 esac
 
 missing=()

@@ -32,7 +32,7 @@ export function identify(): MiddlewareHandler<HubEnv> {
       // As at the proxy: a bad token does not hide a good session cookie.
       const session = await d.sessions.verify(getCookie(c, SESSION_COOKIE))
       const [user, groups] = session ? await Promise.all([d.users.get(session.user), d.groups.ofUser(session.user)]) : [null, []]
-      if (user) {
+      if (session && user) {
         identity = { user, via: 'cookie', sid: session.sid, groups, scopes: await userScopes(d, user, groups) }
       }
     }
