@@ -16,6 +16,7 @@ local tonumber = tonumber
 local tostring = tostring
 local format = string.format
 local min = math.min
+local collectgarbage = collectgarbage
 local null = ngx.null
 local exiting = ngx.worker.exiting
 
@@ -149,6 +150,38 @@ local function tail(red, k, version, cfg, addr)
 end
 
 
+-- A full sync leaves its snapshot behind as garbage (every entry of every table as strings, and
+-- their keys: about 65 MB of Lua heap at 100,000 routes and tokens), which the collector would only
+-- reclaim once this worker's heap doubled again; until then the worker carries it, and requests
+-- this worker serves pay for the larger heap. Collected now instead, in small steps with requests
+-- served in between (at 100,000 routes: about 20 steps, none over 25 ms, 0.2 s in all; the stream
+-- is read again right after). Two cycles: one may have been under way while the snapshot was live.
+local GC_STEP_KB = 256
+
+local function collect_snapshot()
+    for _ = 1, 2 do
+        repeat
+            local done = collectgarbage("step", GC_STEP_KB)
+            ngx.sleep(0)
+        until done or exiting()
+    end
+end
+
+
+-- The snapshot's tables go out of scope with this call, before collect_snapshot().
+local function full_sync(red, k)
+    local version, tables = snapshot(red, k)
+    if not version then
+        return nil, tables
+    end
+    local ok, err = store.replace(tables, version, ngx.time())
+    if not ok then
+        return nil, err
+    end
+    return version
+end
+
+
 -- One connection's life: full sync, tail, resync as needed. Returns only on error or exit.
 local function run_connection(cfg, state)
     local k = cfg.keys
@@ -158,17 +191,12 @@ local function run_connection(cfg, state)
     end
     while not exiting() do
         red:set_timeouts(cfg.connect_timeout, cfg.send_timeout, cfg.read_timeout)
-        local version, tables = snapshot(red, k)
-        local ok, serr
-        if version then
-            ok, serr = store.replace(tables, version, ngx.time())
-        else
-            serr = tables
-        end
-        if not ok then
+        local version, serr = full_sync(red, k)
+        if not version then
             red:close()
             return nil, "failed to sync: " .. tostring(serr)
         end
+        collect_snapshot()
         store.set_connected(true, addr)
         if state.failures > 0 or state.addr ~= addr then
             -- once per outage or switch; after a failover this names the new master
