@@ -3,7 +3,7 @@
 // same routes. Two edge proxies share each table: one gets the requests of the same 100 active users
 // whatever the table size (what the size of the table costs), the other requests rotating over every
 // user, so that at 100,000 nearly every request is a different user (what a working set beyond the
-// per-worker caches costs). Throughput is compared across sizes (interleaved rounds), memory per
+// per-worker caches costs). Throughput is compared across sizes (interleaved rounds, the sizes of each kind measured back to back), memory per
 // 100,000 routes too.
 import { join } from 'node:path'
 import { benchUsers, params } from '../lib/params'
@@ -69,9 +69,13 @@ export const scenario: Scenario = {
         await runSystem(s, { connections: p.connections, durationSec: more, dir: ctx.dir })
       }
     }
+    // Measured kind by kind, the sizes of a kind back to back: the runs a ratio compares are the
+    // closest in time, so the machine's drift between them is the least.
+    const KINDS = ['edge-active', 'edge', 'chp']
+    const order = [...systems].sort((a, b) => KINDS.indexOf(a.kind) - KINDS.indexOf(b.kind) || a.size - b.size)
     const runs = new Map<string, LoadRun[]>(systems.map((s) => [s.name, []]))
     for (let r = 1; r <= rounds; r++) {
-      for (const s of r % 2 ? systems : [...systems].reverse()) {
+      for (const s of r % 2 ? order : [...order].reverse()) {
         ctx.progress(`round ${r}/${rounds}: ${s.name}, ${p.connections} connections for ${durationSec} s`)
         runs.get(s.name)!.push(await runSystem(s, { connections: p.connections, durationSec, dir: ctx.dir }))
       }
