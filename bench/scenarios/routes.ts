@@ -3,8 +3,8 @@
 // same routes. Two edge proxies share each table: one gets the requests of the same 100 active users
 // whatever the table size (what the size of the table costs), the other requests rotating over every
 // user, so that at 100,000 nearly every request is a different user (what a working set beyond the
-// per-worker caches costs). Throughput is compared across sizes (interleaved rounds, the sizes of each kind measured back to back), memory per
-// 100,000 routes too.
+// per-worker caches costs). Throughput is compared across sizes (interleaved rounds, the sizes of
+// each kind measured back to back), memory per 100,000 routes too.
 import { join } from 'node:path'
 import { benchUsers, params } from '../lib/params'
 import { seedUsers, startEdgeProxy, startEdgeRedis } from '../lib/edge'
