@@ -4,12 +4,16 @@ import type { MiddlewareHandler } from 'hono'
 import { getCookie } from 'hono/cookie'
 import { SESSION_COOKIE } from '../state/keys'
 import { serviceScopes, tokenScopes, userScopes } from '../scopes/resolve'
+import type { Deps } from '../deps'
 import type { HubEnv, Identity } from './env'
 
 export function bearerToken(header: string | undefined): string | undefined {
   const m = header?.match(/^(?:token|bearer)\s+(\S+)\s*$/i)
   return m?.[1]
 }
+
+/** A user's record and groups, read in one round trip to Redis (sent together, auto-pipelined). */
+const userAndGroups = (d: Deps, name: string) => Promise.all([d.users.get(name), d.groups.ofUser(name)])
 
 export function identify(): MiddlewareHandler<HubEnv> {
   return async (c, next) => {
@@ -20,8 +24,7 @@ export function identify(): MiddlewareHandler<HubEnv> {
     if (token) {
       const rec = await d.tokens.verify(token)
       if (rec?.service) c.set('service', { name: rec.service, token: rec, scopes: serviceScopes(d, rec.service) })
-      // the user and the user's groups in one round trip to Redis
-      const [user, groups] = rec && !rec.service ? await Promise.all([d.users.get(rec.user), d.groups.ofUser(rec.user)]) : [null, []]
+      const [user, groups] = rec && !rec.service ? await userAndGroups(d, rec.user) : [null, []]
       if (rec && user) {
         const scopes = await tokenScopes(d, rec, user, await userScopes(d, user, groups))
         identity = { user, via: 'token', token: rec, groups, scopes }
@@ -31,7 +34,7 @@ export function identify(): MiddlewareHandler<HubEnv> {
     if (!identity && !c.var.service) {
       // As at the proxy: a bad token does not hide a good session cookie.
       const session = await d.sessions.verify(getCookie(c, SESSION_COOKIE))
-      const [user, groups] = session ? await Promise.all([d.users.get(session.user), d.groups.ofUser(session.user)]) : [null, []]
+      const [user, groups] = session ? await userAndGroups(d, session.user) : [null, []]
       if (session && user) {
         identity = { user, via: 'cookie', sid: session.sid, groups, scopes: await userScopes(d, user, groups) }
       }
