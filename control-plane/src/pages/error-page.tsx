@@ -11,7 +11,8 @@ const TITLES: Record<number, string> = {
   503: 'Service unavailable',
 }
 
-export function ErrorPage(props: { status: number; message: string; user?: { name: string; admin: boolean } | null }) {
+/** An error page; `link` is where to go from here (the home page unless told). */
+export function ErrorPage(props: { status: number; message: string; user?: { name: string; admin: boolean } | null; link?: string }) {
   const title = TITLES[props.status] ?? 'Error'
   return (
     <Layout title={`${props.status} ${title}`} user={props.user}>
@@ -21,7 +22,7 @@ export function ErrorPage(props: { status: number; message: string; user?: { nam
         </h1>
         <p>{props.message}</p>
         <p class="muted">
-          <a href="/hub/home">Back to your home page</a>
+          {props.link && props.link !== '/hub/home' ? <a href={props.link}>Go to {props.link}</a> : <a href="/hub/home">Back to your home page</a>}
         </p>
       </div>
     </Layout>

@@ -12,6 +12,7 @@ import { HomePage, NotRunningPage, SpawnPendingPage } from './home'
 import { AdminPage } from './admin'
 import { acceptShareRoutes } from './accept-share'
 import { sentence } from './layout'
+import { ErrorPage } from './error-page'
 import { TokenPage } from './token'
 import { can, serverTarget } from '../http/authorize'
 import { scopeProblem, scopesNotHeld } from '../scopes/scope-set'
@@ -46,12 +47,33 @@ export function pageRoutes(): Hono<HubEnv> {
     await next()
   })
 
-  app.get('/', async (c) => {
+  // /hub/ and /hub are the same page, as in JupyterHub: logged in, your running server or the spawn
+  // flow; logged out, the login page (next: back here). Mounted at /hub, the route '/' is /hub only,
+  // and a parameter that matches only the empty segment is /hub/.
+  const root = async (c: C) => {
     if (!c.var.identity) return loginRedirect(c)
     const name = c.var.identity.user.name
     const rec = await c.var.deps.servers.get(name, '')
     return c.redirect(rec?.state === 'running' ? serverBaseUrl(name, '') : '/hub/spawn')
-  })
+  }
+  app.get('/', root)
+  app.get('/:trailingSlash{^$}', root)
+
+  // Form targets without a page of their own: a GET (a bookmarked or typed address) is answered 405
+  // with the page to go to, as JupyterHub's handlers answer methods they do not implement.
+  const POST_ONLY: Array<[string, string]> = [
+    ['/stop', '/hub/home'],
+    ['/stop/:user/:server?', '/hub/admin'],
+    ['/token/:id/revoke', '/hub/token'],
+    ['/admin/approve/:user', '/hub/admin'],
+    ['/admin/users', '/hub/admin'],
+  ]
+  for (const [path, page] of POST_ONLY) {
+    app.get(path, (c) => {
+      c.header('Allow', 'POST')
+      return c.html(<ErrorPage status={405} message="This address takes a form submission (POST); it is not a page." user={viewer(c)} link={page} />, 405)
+    })
+  }
 
   app.get('/login', (c) => {
     const next = safeNext(c.req.query('next'))
@@ -215,6 +237,14 @@ export function pageRoutes(): Hono<HubEnv> {
     if (rec?.state === 'running') return c.redirect(url)
     if (!rec || (rec.state === 'stopped' && !rec.failed)) return c.redirect('/hub/home')
     return c.html(<SpawnPendingPage user={viewer(c)!} owner={owner} server={server} progressUrl={progressUrl(owner, server)} serverUrl={url} />)
+  })
+
+  // JupyterHub's /hub/user-redirect/PATH: a link that works for whoever follows it (nbgitpuller and
+  // course material use it) goes to /user/NAME/PATH of the logged-in user, query included.
+  app.get('/user-redirect/*', (c) => {
+    const rest = c.req.path.slice('/hub/user-redirect/'.length)
+    const query = c.req.url.includes('?') ? c.req.url.slice(c.req.url.indexOf('?')) : ''
+    return c.redirect(`${serverBaseUrl(c.var.identity!.user.name, '')}${rest.replace(/^\/+/, '')}${query}`)
   })
 
   // The proxy sends /user/NAME/... here when it has no route for it.

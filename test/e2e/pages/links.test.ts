@@ -1,0 +1,176 @@
+// Every link, form target and redirect the hub's pages emit leads somewhere: a crawl from / and the
+// pages, logged out, as an admin and as a user, through the real proxy; nothing answers 404 or 5xx.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startStack, type Stack } from '../../support/stack'
+import { Client, json } from '../../support/client'
+import { okServerSpawner } from '../../support/servers'
+import { waitFor } from '../../../control-plane/src/util/wait'
+
+let stack: Stack
+
+beforeAll(async () => {
+  stack = await startStack({ auth: { native: { scryptCost: 1024, allowSignup: true } }, spawner: okServerSpawner() })
+})
+afterAll(async () => {
+  await stack?.stop()
+})
+
+async function newUser(name: string, opts: { admin?: boolean; approved?: boolean } = {}) {
+  await stack.deps.users.create(name, { ...opts, passwordHash: await stack.deps.native!.hash(`${name}-password`) })
+}
+
+async function loggedIn(name: string): Promise<Client> {
+  const client = new Client(stack.url)
+  expect((await client.login(name, `${name}-password`)).status).toBe(302)
+  return client
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', quot: '"', '#39': "'", '#x27': "'", lt: '<', gt: '>' }
+const unescape = (s: string) => s.replace(/&(amp|quot|#39|#x27|lt|gt);/g, (_, e: string) => ENTITIES[e])
+
+/** The targets a page emits: links, and forms with their method. */
+function targets(html: string): Array<{ url: string; method: 'GET' | 'POST' }> {
+  const out: Array<{ url: string; method: 'GET' | 'POST' }> = []
+  for (const m of html.matchAll(/<a\b[^>]*\bhref="([^"]*)"/g)) out.push({ url: unescape(m[1]), method: 'GET' })
+  for (const m of html.matchAll(/<form\b([^>]*)>/g)) {
+    const action = /\baction="([^"]*)"/.exec(m[1])?.[1]
+    const method = /\bmethod="post"/i.test(m[1]) ? 'POST' : 'GET'
+    if (action !== undefined) out.push({ url: unescape(action), method })
+  }
+  return out
+}
+
+interface Visit {
+  url: string
+  status: number
+  from: string
+  how: string
+}
+
+/**
+ * Requests every seed, then every target the answers emit (href, form action, Location) that lies
+ * within /hub/ or /user/, each once. Pages of the hub are read for more targets; users' servers are
+ * requested but not crawled (their own links are Jupyter's business). POST targets are requested
+ * with GET, as a bookmark or a typed address would. The logout link is followed with a throwaway
+ * session of the same user (`fresh`), so the crawl stays logged in.
+ */
+async function crawl(client: Client, seeds: string[], fresh?: () => Promise<Client>): Promise<Visit[]> {
+  const seen = new Set<string>()
+  const queue: Array<{ url: string; from: string; how: string }> = seeds.map((url) => ({ url, from: '(seed)', how: 'seed' }))
+  const visits: Visit[] = []
+  const add = (raw: string, from: string, how: string) => {
+    const u = new URL(raw, stack.url + from)
+    if (u.origin !== stack.url) return
+    if (!(u.pathname === '/' || u.pathname === '/hub' || u.pathname.startsWith('/hub/') || u.pathname.startsWith('/user/'))) return
+    if (u.pathname.startsWith('/hub/api/')) return // the REST API has its own tests; pages link no API address
+    queue.push({ url: u.pathname + u.search, from, how })
+  }
+  while (queue.length) {
+    const { url, from, how } = queue.shift()!
+    if (seen.has(url)) continue
+    seen.add(url)
+    expect(seen.size, 'the crawl stays small').toBeLessThan(400)
+    const by = url.startsWith('/hub/logout') && fresh ? await fresh() : client
+    const res = await by.get(url, { accept: 'text/html' })
+    visits.push({ url, status: res.status, from, how })
+    const location = res.headers.get('location')
+    if (location) add(location, url, 'Location')
+    const type = res.headers.get('content-type') ?? ''
+    const body = await res.text()
+    if (type.includes('text/html') && (url === '/' || url === '/hub' || url.startsWith('/hub/'))) {
+      for (const t of targets(body)) add(t.url, url, t.method === 'POST' ? 'form POST' : 'href')
+    }
+  }
+  return visits
+}
+
+const broken = (visits: Visit[]) => visits.filter((v) => v.status === 404 || v.status >= 500).map((v) => `${v.status} ${v.url} (${v.how} from ${v.from})`)
+
+const pageSeeds = (user: string, other: string) => [
+  '/',
+  '/hub',
+  '/hub/',
+  '/hub/home',
+  '/hub/spawn',
+  `/hub/spawn-pending/${user}`,
+  '/hub/token',
+  '/hub/admin',
+  '/hub/change-password',
+  '/hub/login',
+  '/hub/signup',
+  '/hub/logout',
+  '/hub/user-redirect/tree?clone=1',
+  `/hub/user/${user}/tree`,
+  `/user/${user}/`,
+  `/user/${other}/`,
+  `/hub/user/${other}/`,
+]
+
+describe('every link the pages emit', () => {
+  it('leads somewhere for an admin, a user and a visitor, with servers stopped and running', async () => {
+    await newUser('crawl-admin', { admin: true })
+    await newUser('crawl-ada')
+    await newUser('crawl-bob', { approved: false }) // the admin page shows an Approve form for bob
+    for (const name of ['crawl-admin', 'crawl-ada']) await stack.deps.tokens.issue(name, { note: 'for the revoke form' })
+    const admin = await loggedIn('crawl-admin')
+    const ada = await loggedIn('crawl-ada')
+    const visitor = new Client(stack.url)
+
+    const all: Visit[] = []
+    // First pass: no server running (the pages show Start forms; following /hub/spawn starts one).
+    all.push(...(await crawl(admin, pageSeeds('crawl-admin', 'crawl-ada'), () => loggedIn('crawl-admin'))))
+    all.push(...(await crawl(ada, pageSeeds('crawl-ada', 'crawl-admin'), () => loggedIn('crawl-ada'))))
+    all.push(...(await crawl(visitor, pageSeeds('crawl-ada', 'crawl-admin'))))
+    // Second pass: both servers running (Open and Stop, the admin's Stop server forms).
+    for (const [name, client] of [['crawl-admin', admin], ['crawl-ada', ada]] as const) {
+      await waitFor(`${name}'s server to run`, async () => (await json(await client.api('GET', '/user'))).servers['']?.ready, { timeoutMs: 30_000, intervalMs: 200 })
+    }
+    all.push(...(await crawl(admin, pageSeeds('crawl-admin', 'crawl-ada'), () => loggedIn('crawl-admin'))))
+    all.push(...(await crawl(ada, pageSeeds('crawl-ada', 'crawl-admin'), () => loggedIn('crawl-ada'))))
+
+    const urls = new Set(all.map((v) => v.url.split('?')[0]))
+    // the crawl reached what the pages link to, not only its seeds
+    for (const u of ['/hub/stop', '/hub/stop/crawl-ada', '/hub/admin/approve/crawl-bob', '/hub/admin/users', '/hub/user/crawl-ada/tree']) expect(urls).toContain(u)
+    expect([...urls].some((u) => /^\/hub\/token\/[^/]+\/revoke$/.test(u))).toBe(true)
+    expect(broken(all)).toEqual([])
+    // the sessions survived the crawl (logout was followed with throwaway sessions)
+    expect((await admin.api('GET', '/user')).status).toBe(200)
+    expect((await ada.api('GET', '/user')).status).toBe(200)
+  })
+})
+
+describe('/hub/, /hub and /hub/user-redirect/', () => {
+  it('send a visitor to the login page, with the address to come back to', async () => {
+    const visitor = new Client(stack.url)
+    expect((await visitor.get('/')).headers.get('location')).toBe('/hub/')
+    for (const path of ['/hub/', '/hub', '/hub/user-redirect/tree/x.ipynb?clone=1']) {
+      const res = await visitor.get(path)
+      expect(res.status, path).toBe(302)
+      expect(res.headers.get('location'), path).toBe(`/hub/login?next=${encodeURIComponent(path)}`)
+    }
+  })
+
+  it('send a logged-in user to the spawn flow, then to the running server', async () => {
+    await newUser('root-cleo')
+    const cleo = await loggedIn('root-cleo')
+    for (const path of ['/hub/', '/hub']) expect((await cleo.get(path)).headers.get('location'), path).toBe('/hub/spawn')
+    expect((await cleo.get('/hub/spawn')).headers.get('location')).toBe('/hub/spawn-pending/root-cleo')
+    await waitFor('the server to run', async () => (await json(await cleo.api('GET', '/user'))).servers['']?.ready, { timeoutMs: 30_000, intervalMs: 200 })
+    for (const path of ['/hub/', '/hub']) expect((await cleo.get(path)).headers.get('location'), path).toBe('/user/root-cleo/')
+    const redirect = await cleo.get('/hub/user-redirect/tree/x.ipynb?clone=1')
+    expect(redirect.status).toBe(302)
+    expect(redirect.headers.get('location')).toBe('/user/root-cleo/tree/x.ipynb?clone=1')
+    expect((await cleo.get('/hub/user-redirect/')).headers.get('location')).toBe('/user/root-cleo/')
+  })
+
+  it('answer 405 with Allow: POST to a GET of a form-only address', async () => {
+    await newUser('root-dan')
+    const dan = await loggedIn('root-dan')
+    for (const client of [dan, new Client(stack.url)]) {
+      const res = await client.get('/hub/stop')
+      expect(res.status).toBe(405)
+      expect(res.headers.get('allow')).toBe('POST')
+      expect(await res.text()).toContain('href="/hub/home"')
+    }
+  })
+})
