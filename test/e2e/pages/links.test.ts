@@ -86,12 +86,10 @@ async function crawl(client: Client, seeds: string[], fresh?: () => Promise<Clie
 
 const broken = (visits: Visit[]) => visits.filter((v) => v.status === 404 || v.status >= 500).map((v) => `${v.status} ${v.url} (${v.how} from ${v.from})`)
 
+// The pages that show a stopped server come first: '/', '/hub/' and '/hub/spawn' start it.
 const pageSeeds = (user: string, other: string) => [
-  '/',
-  '/hub',
-  '/hub/',
   '/hub/home',
-  '/hub/spawn',
+  `/hub/user/${user}/tree`,
   `/hub/spawn-pending/${user}`,
   '/hub/token',
   '/hub/admin',
@@ -99,11 +97,14 @@ const pageSeeds = (user: string, other: string) => [
   '/hub/login',
   '/hub/signup',
   '/hub/logout',
-  '/hub/user-redirect/tree?clone=1',
-  `/hub/user/${user}/tree`,
-  `/user/${user}/`,
   `/user/${other}/`,
   `/hub/user/${other}/`,
+  '/',
+  '/hub',
+  '/hub/',
+  '/hub/spawn',
+  '/hub/user-redirect/tree?clone=1',
+  `/user/${user}/`,
 ]
 
 describe('every link the pages emit', () => {
@@ -130,8 +131,9 @@ describe('every link the pages emit', () => {
 
     const urls = new Set(all.map((v) => v.url.split('?')[0]))
     // the crawl reached what the pages link to, not only its seeds
-    for (const u of ['/hub/stop', '/hub/stop/crawl-ada', '/hub/admin/approve/crawl-bob', '/hub/admin/users', '/hub/user/crawl-ada/tree']) expect(urls).toContain(u)
+    for (const u of ['/hub/stop', '/hub/stop/crawl-ada', '/hub/spawn/crawl-ada', '/hub/admin/approve/crawl-bob', '/hub/admin/users', '/hub/user/crawl-ada/tree']) expect(urls).toContain(u)
     expect([...urls].some((u) => /^\/hub\/token\/[^/]+\/revoke$/.test(u))).toBe(true)
+    if (process.env.PRINT_CRAWL) console.log(all.map((v) => `${v.status} ${v.url} <- ${v.how} ${v.from}`).join("\n"))
     expect(broken(all)).toEqual([])
     // the sessions survived the crawl (logout was followed with throwaway sessions)
     expect((await admin.api('GET', '/user')).status).toBe(200)
