@@ -6,6 +6,7 @@ import { scopeProblem } from './scopes/scope-set'
 import { ConfigError, HubError } from './errors'
 import { checkUsername } from '../../auth/src/policy'
 import { createLogger } from './log'
+import { StackMismatch } from './stack/identity'
 
 const USAGE = `usage: edgehub <command> [options]
 
@@ -38,8 +39,9 @@ function fail(msg: string, code = 1): never {
 
 async function withDeps<T>(configFile: string | undefined, fn: (d: Awaited<ReturnType<typeof buildDeps>>) => Promise<T>): Promise<T> {
   const { config } = loadConfig({ file: configFile })
+  // buildDeps refuses another stack's Redis (StackMismatch): that line is printed as it is
   const d = await buildDeps(config, { log: createLogger('cli', { level: 'warn' }) }).catch((err: Error) =>
-    fail(`cannot reach Redis (${err.message}); is the stack running (edgehub up)?`),
+    err instanceof StackMismatch ? fail(err.message) : fail(`cannot reach Redis (${err.message}); is the stack running (edgehub up)?`),
   )
   try {
     return await fn(d)

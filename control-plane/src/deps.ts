@@ -25,6 +25,7 @@ import { createNativeAuthenticator } from '../../auth/src/native'
 import { createDummyAuthenticator } from '../../auth/src/dummy'
 import { createLocalProcessSpawner } from '../../spawners/src/local-process'
 import type { Spawner } from '../../spawners/src/spawner'
+import { checkStackId, readStackId } from './stack/identity'
 
 export interface Deps {
   config: Config
@@ -126,8 +127,11 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
   const redis = opts.redis ?? createRedis(config, log.child('redis'))
   if (!opts.redis) await redis.connect()
   const keys = keyNames(config.redis.prefix)
-  await redis.set(keys.hubId, randomBytes(9).toString('base64url'), 'NX') // the first replica ever names the hub
+  // The first replica ever names the hub, with its stack's id when the data directory keeps one;
+  // a data directory keeping another id than Redis is another stack's: refuse (stack/identity.ts).
+  await redis.set(keys.hubId, readStackId(config.dataDir) ?? randomBytes(9).toString('base64url'), 'NX')
   const hubId = (await redis.get(keys.hubId))!
+  checkStackId(hubId, config.dataDir, config.redis.sentinel ? `sentinel master ${config.redis.sentinel.masterName}` : new URL(redisUrl(config)).host)
   const tables = new ProxyTables(redis, config.redis.prefix, config.redis.streamMaxLen)
   const users = new Users(redis, keys, tables)
   const tokens = new Tokens(redis, keys, tables)

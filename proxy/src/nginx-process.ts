@@ -6,6 +6,7 @@ import { request } from 'node:http'
 import { isIP } from 'node:net'
 import { join, resolve } from 'node:path'
 import { startChild } from '../../control-plane/src/stack/child'
+import { portHolders } from '../../control-plane/src/stack/port-holders'
 import { delay, waitFor } from '../../control-plane/src/util/wait'
 import { renderNginxConf, type ProxyRenderOptions } from './render'
 
@@ -14,6 +15,10 @@ export interface ProxyProcessOptions extends ProxyRenderOptions {
   nginxBinary?: string
   /** How long to wait for the health location to answer; default 15 s. */
   startTimeoutMs?: number
+  /** nginx in a process group of its own (the one-machine stack's supervisor; see ChildSpec.ownGroup). */
+  ownGroup?: boolean
+  /** Gives up the start (and stops nginx) when aborted. */
+  signal?: AbortSignal
 }
 
 export interface ProxyProcess {
@@ -25,6 +30,8 @@ export interface ProxyProcess {
   reload(): Promise<void>
   /** The master's pid. */
   pid: number
+  /** Resolves with the master's exit status when it exits (after its workers, with ownGroup). */
+  exited: Promise<number | null>
   /** e.g. http://127.0.0.1:8000 */
   url: string
   errorLog: string
@@ -125,6 +132,7 @@ export async function startProxy(opts: ProxyProcessOptions): Promise<ProxyProces
     command: bin,
     args: ['-p', runDir, '-c', confPath, '-g', 'daemon off;'],
     logFile: join(runDir, 'logs', 'stderr.log'),
+    ownGroup: opts.ownGroup,
   })
   const pid = child.proc.pid
   const host = opts.listen.host === '0.0.0.0' ? '127.0.0.1' : opts.listen.host === '::' ? '::1' : opts.listen.host
@@ -155,8 +163,14 @@ export async function startProxy(opts: ProxyProcessOptions): Promise<ProxyProces
       died,
       waitFor(`nginx health at ${url}${HEALTH_PATH}`, async () => (await probe(url + HEALTH_PATH)) !== 0, {
         timeoutMs: opts.startTimeoutMs ?? 15_000,
+        signal: opts.signal,
       }),
     ])
+    // What answered must be this nginx, not another process already on the port (this one then
+    // fails to bind and exits a moment later).
+    const ours = new Set([pid, ...childPids(pid)])
+    const foreign = portHolders(opts.listen.port).find((h) => !ours.has(h.pid))
+    if (foreign) throw new Error(`port ${opts.listen.port} is held by another process: pid ${foreign.pid} (${foreign.command})`)
   } catch (err) {
     await stop()
     throw err
@@ -164,6 +178,7 @@ export async function startProxy(opts: ProxyProcessOptions): Promise<ProxyProces
 
   return {
     pid: pid!,
+    exited: child.exited,
     url,
     errorLog,
     accessLog,

@@ -55,6 +55,12 @@ export const configSchema = z
       .url({ protocol: /^https?$/ })
       .optional()
       .describe('URL users see, when a load balancer or TLS terminator sits in front (https turns on Secure cookies).'),
+    cleanupServers: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Whether stopping `edgehub up` (Ctrl-C, SIGTERM) stops users' servers too (JupyterHub's cleanup_servers). false: they keep running, and the next start finds them again with their routes. Under systemd, set KillMode=process in the unit, or stopping the unit kills them anyway.",
+      ),
     hub: z
       .strictObject({
         host: z.string().default('127.0.0.1').describe('Address the hub (control plane) listens on.'),

@@ -11,6 +11,10 @@ export interface RedisProcessOptions {
   bind?: string
   appendonly?: boolean
   command?: string
+  /** Its own process group (the one-machine stack's supervisor; see ChildSpec.ownGroup). */
+  ownGroup?: boolean
+  /** Gives up the start (and stops the process) when aborted. */
+  signal?: AbortSignal
 }
 
 export interface RedisProcess {
@@ -44,25 +48,41 @@ export async function startRedis(opts: RedisProcessOptions): Promise<RedisProces
     command: opts.command ?? 'redis-server',
     args: [conf],
     logFile: join(opts.dir, 'redis.log'),
+    ownGroup: opts.ownGroup,
   })
   const url = `redis://${bind}:${opts.port}`
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
   probe.on('error', () => {}) // refused until redis listens; waitFor reports the outcome
+  let foreign: Error | undefined
+  const died = child.exited.then((code) => {
+    throw new Error(`redis-server exited with code ${code} (see ${opts.dir}/redis.log)`)
+  })
+  died.catch(() => {})
   try {
-    await waitFor(
-      `redis on port ${opts.port}`,
-      async () => {
-        if (child.proc.exitCode !== null) throw new Error(`redis-server exited (see ${opts.dir}/redis.log)`)
-        try {
-          if (probe.status !== 'ready') await probe.connect()
-          return (await probe.ping()) === 'PONG'
-        } catch {
-          probe.disconnect()
-          return false
-        }
-      },
-      { timeoutMs: 15_000 },
-    )
+    await Promise.race([
+      died,
+      waitFor(
+        `redis on port ${opts.port}`,
+        async () => {
+          try {
+            if (probe.status !== 'ready') await probe.connect()
+            // The server answering must be this one, not another Redis already on the port (this
+            // one then fails to bind and exits a moment later).
+            const pid = Number(/process_id:(\d+)/.exec(await probe.info('server'))?.[1])
+            if (pid !== child.proc.pid) foreign = new Error(`port ${opts.port} is held by another Redis (pid ${pid})`)
+            return true
+          } catch {
+            probe.disconnect()
+            return false
+          }
+        },
+        { timeoutMs: 15_000, signal: opts.signal },
+      ),
+    ])
+    if (foreign) throw foreign
+  } catch (err) {
+    await child.stop()
+    throw err
   } finally {
     probe.disconnect()
   }

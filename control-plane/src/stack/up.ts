@@ -1,82 +1,137 @@
 // `edgehub up`: the one-machine stack. A small supervisor runs a private Redis, the nginx proxy and one
-// hub as separate processes, restarts the hub if it dies, and stops everything on Ctrl-C / SIGTERM.
+// hub as separate processes, each in its own process group, restarts whichever dies (keep-alive.ts),
+// and on Ctrl-C / SIGTERM stops users' servers, the hub, the proxy and Redis, in that order.
 import { stopServices } from '../services/supervisor'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../config/load'
-import { buildDeps, publicUrl } from '../deps'
+import { buildDeps, publicUrl, type Deps } from '../deps'
 import { proxyOptions } from './proxy'
-import { createLogger } from '../log'
-import { startRedis, type RedisProcess } from './redis-process'
-import { startChild, type Child } from './child'
+import { createLogger, type Logger } from '../log'
+import { startRedis } from './redis-process'
+import { startChild } from './child'
+import { KeptAlive } from './keep-alive'
+import { keepStackId } from './identity'
+import { portProblem } from './port-holders'
 import { startProxy } from '../../../proxy/src/nginx-process'
-import { waitFor } from '../util/wait'
+import { delay, waitFor } from '../util/wait'
 
 const BIN = resolve(fileURLToPath(import.meta.url), '../../../../bin/edgehub.js')
 
 export async function runStack(opts: { configFile?: string }): Promise<void> {
   const { config, file } = loadConfig({ file: opts.configFile })
   const log = createLogger('up', { level: config.logLevel })
+  const privateRedis = !config.redis.url && !config.redis.sentinel
+
+  // Before anything starts: every port this stack listens on must be free. A second stack on the
+  // same ports would otherwise talk to the first one's Redis, hub and proxy.
+  const problem = await portProblem([
+    { setting: 'port', host: config.host, port: config.port },
+    { setting: 'hub.port', host: config.hub.host, port: config.hub.port },
+    ...(privateRedis ? [{ setting: 'redis.port', host: '127.0.0.1', port: config.redis.port }] : []),
+  ])
+  if (problem) {
+    process.stderr.write(`edgehub: ${problem}\n`)
+    process.exit(1)
+  }
+
   const logDir = join(config.dataDir, 'logs')
   mkdirSync(logDir, { recursive: true })
-  const stops: Array<() => Promise<void>> = []
-  let shuttingDown = false
+  let redis: KeptAlive | undefined
+  let hub: KeptAlive | undefined
+  let proxy: KeptAlive | undefined
+  let deps: Deps | undefined
+  let stopping: Promise<void> | undefined
 
+  // In order, whatever asked: users' servers (while Redis still answers), the hub, the proxy, Redis.
   const shutdown = async (code: number) => {
-    if (shuttingDown) return
-    shuttingDown = true
     process.stdout.write('\nedgehub: stopping…\n')
-    for (const stop of stops.reverse()) await stop().catch((err) => log.error('failed to stop a component', { err }))
+    const started = Date.now()
+    const step = async (what: string, fn: () => Promise<unknown>) => {
+      await fn().catch((err: Error) => log.error(`failed to stop ${what}`, { err: err.message }))
+    }
+    if (deps && config.cleanupServers) await step("users' servers", () => stopUserServers(deps!, log))
+    else if (deps) await step('managed services', () => withinMs(5000, stopServices(deps!)))
+    await step('the hub', async () => hub?.stop())
+    // a server the hub started while it was being stopped carries the same mark
+    if (deps && config.cleanupServers) await step("users' servers", () => stopMarkedServers(deps!, log))
+    await step('the proxy', async () => proxy?.stop())
+    await step('the connection to Redis', async () => deps?.close())
+    await step('redis', async () => redis?.stop())
+    log.info('stopped', { took_ms: Date.now() - started, servers_left_running: !config.cleanupServers })
     process.stdout.write('edgehub: stopped\n')
     process.exit(code)
   }
-  process.once('SIGINT', () => void shutdown(0))
-  process.once('SIGTERM', () => void shutdown(0))
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return log.info('already stopping', { signal })
+    log.info('stopping', { signal })
+    stopping = shutdown(0)
+  }
+  // The children run in process groups of their own (ChildSpec.ownGroup): a Ctrl-C reaches this
+  // process only, and it stops them in order. SIGHUP: the terminal went away.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal)
+  /** Ends the start when a signal came in meanwhile (the shutdown takes over). */
+  const stillStarting = () => {
+    if (stopping) throw new Stopping()
+  }
 
   try {
-    let redis: RedisProcess | undefined
-    if (!config.redis.url && !config.redis.sentinel) {
-      redis = await startRedis({ dir: join(config.dataDir, 'redis'), port: config.redis.port })
-      stops.push(() => redis!.stop())
-      log.info('redis started', { port: config.redis.port, dir: join(config.dataDir, 'redis') })
+    if (privateRedis) {
+      const dir = join(config.dataDir, 'redis')
+      redis = new KeptAlive(
+        'redis',
+        async (signal) => {
+          const r = await startRedis({ dir, port: config.redis.port, ownGroup: true, signal })
+          return { pid: r.child.proc.pid!, exited: r.child.exited, stop: () => r.stop() }
+        },
+        log,
+      )
+      await redis.begin()
+      log.info('redis started', { port: config.redis.port, dir, pid: redis.pid })
     }
+    stillStarting()
 
-    // The supervisor's own view of the state: first-admin bootstrap, and stopping servers at shutdown.
-    const deps = await buildDeps(config, { log: log.child('hub') })
-    stops.push(() => deps.close())
-    stops.push(async () => {
-      await deps.orchestrator.stopAll()
-      await stopServices(deps)
-      log.info('stopped all user servers')
-    })
+    // The supervisor's own view of the state: the stack's identity, first-admin bootstrap, and
+    // stopping servers at shutdown. buildDeps refuses a Redis that holds another stack's id.
+    deps = await buildDeps(config, { log: log.child('hub') })
+    keepStackId(config.dataDir, deps.hubId)
+    stillStarting()
 
     // The hub, restarted whenever it exits.
-    let hub: Child | undefined
     const hubArgs = [BIN, 'hub', ...(file ? ['--config', file] : [])]
-    let restarts = 0
-    const spawnHub = () => {
-      hub = startChild({ name: 'hub', command: process.execPath, args: hubArgs, logFile: join(logDir, 'hub.log') })
-      const started = Date.now()
-      void hub.exited.then((code) => {
-        if (shuttingDown) return
-        restarts = Date.now() - started > 30_000 ? 0 : restarts + 1
-        const wait = Math.min(30_000, 250 * 2 ** restarts)
-        log.warn('hub exited; restarting', { code, in_ms: wait })
-        setTimeout(() => !shuttingDown && spawnHub(), wait)
-      })
-    }
-    spawnHub()
-    stops.push(async () => hub?.stop())
+    hub = new KeptAlive(
+      'hub',
+      async () => {
+        const c = startChild({ name: 'hub', command: process.execPath, args: hubArgs, logFile: join(logDir, 'hub.log'), ownGroup: true })
+        return { pid: c.proc.pid ?? 0, exited: c.exited, stop: () => c.stop() }
+      },
+      log,
+    )
+    await hub.begin()
 
-    const proxy = await startProxy(proxyOptions(config))
-    stops.push(() => proxy.stop())
+    proxy = new KeptAlive(
+      'proxy',
+      async (signal) => {
+        const p = await startProxy({ ...proxyOptions(config), ownGroup: true, signal })
+        return { pid: p.pid, exited: p.exited, stop: () => p.stop() }
+      },
+      log,
+    )
+    await proxy.begin()
+    stillStarting()
 
-    await waitFor('the hub to answer', async () => {
-      const res = await fetch(`http://${config.hub.host}:${config.hub.port}/hub/health`).catch(() => null)
-      return res?.ok
-    }, { timeoutMs: 30_000, intervalMs: 100 })
+    await waitFor(
+      'the hub to answer',
+      async () => {
+        stillStarting()
+        const res = await fetch(`http://${config.hub.host.includes(':') ? `[${config.hub.host}]` : config.hub.host}:${config.hub.port}/hub/health`).catch(() => null)
+        return res?.ok
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    )
+    stillStarting()
 
     const firstAdmin = await bootstrapAdmin(deps, config.auth.admins[0] ?? 'admin')
     const url = publicUrl(config)
@@ -86,7 +141,7 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
       '',
       `  proxy (nginx)  ${config.host}:${config.port}  logs: ${join(config.dataDir, 'proxy', 'logs')}`,
       `  hub            ${config.hub.host}:${config.hub.port}  log: ${join(logDir, 'hub.log')}`,
-      redis
+      privateRedis
         ? `  redis          127.0.0.1:${config.redis.port}  data: ${join(config.dataDir, 'redis')}`
         : `  redis          ${config.redis.sentinel ? `sentinels ${config.redis.sentinel.hosts.join(', ')}` : new URL(config.redis.url!).host}`,
       `  servers        logs: ${join(logDir, 'servers')}  homes: ${join(config.dataDir, 'home')}`,
@@ -98,16 +153,53 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
     } else if (config.auth.kind === 'native' && (await deps.users.count()) === 0) {
       lines.push('Create the first admin with: npx edgehub user add NAME --admin', '')
     }
-    lines.push('Press Ctrl-C to stop.', '')
+    lines.push(
+      config.cleanupServers ? 'Press Ctrl-C to stop.' : "Press Ctrl-C to stop (users' servers keep running: cleanupServers is false).",
+      '',
+    )
     process.stdout.write(lines.join('\n'))
   } catch (err) {
+    if (stopping) return // a signal came in during the start: the shutdown is under way
     process.stderr.write(`edgehub: failed to start: ${(err as Error).message}\n`)
-    await shutdown(1)
+    stopping = shutdown(1)
   }
 }
 
+/** Thrown when a signal arrives while the stack is starting. */
+class Stopping extends Error {}
+
+const withinMs = (ms: number, p: Promise<unknown>) => Promise.race([p, delay(ms)])
+
+/** Whether this stack's Redis answers now (within a second) and still holds this stack's id. */
+async function ownRedisAnswers(deps: Deps): Promise<boolean> {
+  const id = await Promise.race([deps.redis.get(deps.keys.hubId).catch(() => null), delay(1000).then(() => null)])
+  return id === deps.hubId
+}
+
+/**
+ * Stops users' servers and managed services through the hub's records (routes removed, records
+ * marked stopped); when Redis does not answer, or for whatever is left, by the mark every process the
+ * hub starts carries (EDGEHUB_HUB_ID), so none outlives the stack.
+ */
+async function stopUserServers(deps: Deps, log: Logger): Promise<void> {
+  if (await ownRedisAnswers(deps)) {
+    const graceMs = deps.config.spawner.stopGraceSec * 1000
+    await withinMs(graceMs + 5000, Promise.all([deps.orchestrator.stopAll(), stopServices(deps)]))
+    log.info('stopped all user servers')
+  } else {
+    log.warn("Redis does not answer: stopping users' servers by their process mark only")
+  }
+  await stopMarkedServers(deps, log)
+}
+
+async function stopMarkedServers(deps: Deps, log: Logger): Promise<void> {
+  const found = (await deps.spawner.list?.(deps.hubId)) ?? []
+  await Promise.all(found.map((f) => deps.spawner.stop(f.state, { graceMs: 2000 }).catch(() => {})))
+  if (found.length) log.info('stopped server processes by their mark', { count: found.length, pids: found.map((f) => f.state.pid) })
+}
+
 /** On a hub with no users at all, makes the first admin with a generated password (native auth). */
-async function bootstrapAdmin(deps: Awaited<ReturnType<typeof buildDeps>>, name: string) {
+async function bootstrapAdmin(deps: Deps, name: string) {
   if (!deps.native || (await deps.users.count()) > 0) return null
   const password = randomBytes(12).toString('base64url')
   await deps.users.create(name, { admin: true, passwordHash: await deps.native.hash(password) })
