@@ -8,6 +8,7 @@ import { ScopeError } from './scopes/scope-set'
 import type { Leadership } from './jobs/leader'
 import type { HubEnv } from './http/env'
 import { identify } from './http/identity'
+import { redisGate } from './http/redis-gate'
 import { apiXsrf, xsrfCookie } from './http/xsrf'
 import { isSecure } from './http/respond'
 import { pageRoutes } from './pages/routes'
@@ -32,7 +33,8 @@ export function buildApp(deps: Deps, opts: { leadership?: Leadership; shutdown?:
 
   app.use('*', async (c, next) => {
     const rid = c.req.header('x-request-id')
-    c.set('requestId', rid && /^[\w.-]{1,128}$/.test(rid) ? rid : randomBytes(8).toString('hex'))
+    // the proxy's own rule (nginx.conf.tmpl): a sane client id is kept, so both logs name one request
+    c.set('requestId', rid && /^[\w.:-]{1,128}$/.test(rid) ? rid : randomBytes(8).toString('hex'))
     c.set('deps', deps)
     c.set('identity', null)
     // Set before the handler, so the response it builds carries it: a header set on a finished
@@ -51,6 +53,9 @@ export function buildApp(deps: Deps, opts: { leadership?: Leadership; shutdown?:
       ok ? 200 : 503,
     )
   })
+
+  // Everything else needs Redis: while it is unreachable, 503 within redis.waitSec instead of hanging.
+  app.use('*', redisGate(deps.redisAvailability))
 
   app.route('/hub/oidc', oidcRoutes(deps)) // ahead of the /hub/* middleware (see oidc/routes.ts)
 

@@ -41,7 +41,7 @@ async function withDeps<T>(configFile: string | undefined, fn: (d: Awaited<Retur
   const { config } = loadConfig({ file: configFile })
   // buildDeps refuses another stack's Redis (StackMismatch): that line is printed as it is
   const d = await buildDeps(config, { log: createLogger('cli', { level: 'warn' }) }).catch((err: Error) =>
-    err instanceof StackMismatch ? fail(err.message) : fail(`cannot reach Redis (${err.message}); is the stack running (edgehub up)?`),
+    err instanceof StackMismatch ? fail(err.message) : fail(`${err.message}; is the stack running (edgehub up)?`),
   )
   try {
     return await fn(d)
@@ -97,8 +97,17 @@ export async function main(argv: string[]): Promise<void> {
           password = values['password-stdin'] ? await readStdin() : (await import('node:crypto')).randomBytes(12).toString('base64url')
           d.native.checkPasswordRules(password)
         }
-        await d.users.create(name, { admin: !!values.admin, passwordHash: password && d.native ? await d.native.hash(password) : undefined })
-        process.stdout.write(`created user ${name}${values.admin ? ' (admin)' : ''}\n`)
+        const passwordHash = password && d.native ? await d.native.hash(password) : undefined
+        const existing = await d.users.get(name)
+        if (existing && passwordHash && !(await d.users.passwordHash(name))) {
+          // made at the hub's start from auth.admins / auth.allowed, still without a password
+          if (values.admin && !existing.admin) await d.users.setAdmin(name, true)
+          await d.users.setPasswordHash(name, passwordHash)
+          process.stdout.write(`set the password of ${name}${existing.admin || values.admin ? ' (admin)' : ''}, who had none\n`)
+        } else {
+          await d.users.create(name, { admin: !!values.admin, passwordHash })
+          process.stdout.write(`created user ${name}${values.admin ? ' (admin)' : ''}\n`)
+        }
         if (password && !values['password-stdin']) process.stdout.write(`password: ${password}\n`)
       })
       return

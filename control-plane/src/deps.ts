@@ -24,13 +24,17 @@ import type { Authenticator } from '../../auth/src/authenticator'
 import { createNativeAuthenticator } from '../../auth/src/native'
 import { createDummyAuthenticator } from '../../auth/src/dummy'
 import { createLocalProcessSpawner } from '../../spawners/src/local-process'
+import { RedisAvailability } from './http/redis-gate'
 import type { Spawner } from '../../spawners/src/spawner'
 import { checkStackId, readStackId } from './stack/identity'
+import { Unavailable } from './errors'
 
 export interface Deps {
   config: Config
   log: Logger
   redis: Redis
+  /** Whether Redis is reachable now; requests wait redis.waitSec for it, then get 503. */
+  redisAvailability: RedisAvailability
   keys: KeyNames
   tables: ProxyTables
   users: Users
@@ -106,16 +110,53 @@ export function redisOptions(config: Config): RedisOptions {
 /** A hub connection to Redis; connection trouble is logged once per outage (ioredis retries on its own). */
 export function createRedis(config: Config, log: Logger): Redis {
   const redis = config.redis.sentinel ? new Redis(redisOptions(config)) : new Redis(redisUrl(config), redisOptions(config))
-  let down = false
+  // the first connection's failure is connectRedis's to report, in one line
+  let down = true
+  let connected = false
   redis.on('error', (err: Error) => {
     if (!down) log.warn('lost the connection to Redis; retrying', { err: err.message })
     down = true
   })
   redis.on('ready', () => {
-    if (down) log.info('connected to Redis again')
+    if (connected) log.info('connected to Redis again')
     down = false
+    connected = true
   })
   return redis
+}
+
+/** Where the config says Redis is, without its password, and the setting that says so. */
+function redisWhere(config: Config): string {
+  if (config.redis.sentinel) return `the sentinels ${config.redis.sentinel.hosts.join(', ')} (redis.sentinel.hosts)`
+  const u = new URL(redisUrl(config))
+  return `${u.host} (${config.redis.url ? 'redis.url' : 'redis.port'})`
+}
+
+/**
+ * The first connection: Unavailable with one line naming the address, the setting and the reason
+ * (refused, not a Redis server, wrong password) when Redis does not answer within timeoutMs.
+ */
+export async function connectRedis(redis: Redis, config: Config, timeoutMs = 5000): Promise<void> {
+  let reason = ''
+  const onError = (err: Error) => (reason ||= err.message)
+  redis.on('error', onError)
+  try {
+    const answered = await Promise.race([
+      redis.connect().then(() => true, () => false),
+      new Promise<false>((r) => setTimeout(r, timeoutMs, false).unref()),
+    ])
+    if (answered && redis.status === 'ready') return
+    redis.disconnect()
+    if (/RESP|Protocol error/i.test(reason)) reason = 'it answered, but not as a Redis server does'
+    throw new Unavailable(`cannot reach Redis at ${redisWhere(config)}: ${reason || `no answer within ${timeoutMs / 1000} s`}`)
+  } finally {
+    redis.off('error', onError)
+  }
+}
+
+/** redis.waitSec in ms: 1 s, or 6 s under Sentinel (a failover takes down-after-milliseconds + an election). */
+export function redisWaitMs(config: Config): number {
+  return (config.redis.waitSec ?? (config.redis.sentinel ? 6 : 1)) * 1000
 }
 
 export function publicUrl(config: Config): string {
@@ -125,7 +166,8 @@ export function publicUrl(config: Config): string {
 export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Redis } = {}): Promise<Deps> {
   const log = opts.log ?? createLogger('hub', { level: config.logLevel })
   const redis = opts.redis ?? createRedis(config, log.child('redis'))
-  if (!opts.redis) await redis.connect()
+  if (!opts.redis) await connectRedis(redis, config)
+  const redisAvailability = new RedisAvailability(redis, redisWaitMs(config))
   const keys = keyNames(config.redis.prefix)
   // The first replica ever names the hub, with its stack's id when the data directory keeps one;
   // a data directory keeping another id than Redis is another stack's: refuse (stack/identity.ts).
@@ -173,7 +215,7 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
       : undefined
   const authenticator = native ?? createDummyAuthenticator(config.auth.dummy)
   return {
-    config, log, redis, keys, tables, users, tokens, groups, roles, shares, oauthClients, oauthCodes, servers, cookieKeys, sessions, progress, activity, userBundles, spawner, orchestrator, authenticator, native, publicUrl: pub, hubId,
+    config, log, redis, redisAvailability, keys, tables, users, tokens, groups, roles, shares, oauthClients, oauthCodes, servers, cookieKeys, sessions, progress, activity, userBundles, spawner, orchestrator, authenticator, native, publicUrl: pub, hubId,
     async close() {
       if (!opts.redis) redis.disconnect()
     },

@@ -8,6 +8,7 @@ import { hubJobs } from './jobs'
 import { ConfigError } from './errors'
 import { publishAccessIfRolesChanged } from './scopes/edge'
 import { publishServices } from './services/registry'
+import { createConfiguredUsers } from './users/configured'
 
 export async function runHub(opts: { configFile?: string } = {}): Promise<void> {
   const { config } = loadConfig({ file: opts.configFile })
@@ -19,10 +20,7 @@ export async function runHub(opts: { configFile?: string } = {}): Promise<void> 
   await deps.cookieKeys.current()
   await deps.tables.set('settings', 'admin_access', config.proxy.adminAccess)
   await deps.tables.set('settings', 'token_in_query', config.hub.tokenInQuery)
-  for (const name of config.auth.admins) {
-    const u = await deps.users.get(name)
-    if (u && !u.admin) await deps.users.setAdmin(name, true)
-  }
+  await createConfiguredUsers(deps)
   await publishAccessIfRolesChanged(deps)
   await publishServices(deps)
   const leadership = startJobs(deps.redis, deps.keys.leader, hubJobs(deps), log.child('jobs'))

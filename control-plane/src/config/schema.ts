@@ -2,6 +2,7 @@
 import { z } from 'zod'
 import { scopeProblem } from '../scopes/scope-set'
 import { OIDC_SCOPES } from '../oidc/claims'
+import { normalizeUsername, usernameProblem } from '../../../auth/src/policy'
 import { DEFAULT_PORT_RANGE } from '../../../spawners/src/local-process/ports'
 
 const port = z.number().int().min(1).max(65535)
@@ -10,6 +11,11 @@ const seconds = z.number().positive()
 const scopeString = z.string().superRefine((s, ctx) => {
   const problem = scopeProblem(s)
   if (problem) ctx.addIssue({ code: 'custom', message: problem })
+})
+/** A user name as the login form takes it (normalized as there: lower case). */
+const username = z.string().superRefine((s, ctx) => {
+  const problem = usernameProblem(normalizeUsername(s))
+  if (problem) ctx.addIssue({ code: 'custom', message: `invalid user name: ${problem}` })
 })
 const hostPort = z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected "host:port"')
 
@@ -105,6 +111,14 @@ export const configSchema = z
           .default('edgehub:')
           .describe('Prefix of every key, so several hubs can share one Redis.'),
         streamMaxLen: z.number().int().min(1000).default(100_000).describe('Entries kept in the proxy change stream.'),
+        waitSec: z
+          .number()
+          .positive()
+          .max(60)
+          .optional()
+          .describe(
+            'How long a hub request waits for an unreachable Redis before the hub answers 503 with Retry-After. Default: 1 s; 6 s with redis.sentinel, so that a failover (down-after-milliseconds plus the election) is waited out rather than failed.',
+          ),
         sentinel: z
           .strictObject({
             hosts: z.array(hostPort).min(1).describe('Sentinels ("host:port"), asked in turn for the current master.'),
@@ -134,9 +148,15 @@ export const configSchema = z
     auth: z
       .strictObject({
         kind: z.enum(['native', 'dummy']).default('native').describe('Authenticator: `native` (users and passwords in Redis) or `dummy` (any password; development only).'),
-        admins: z.array(z.string()).default([]).describe('Users who are admins (created on first login).'),
-        allowed: z.array(z.string()).default([]).describe('When not empty, only these users may log in (admins always may).'),
-        blocked: z.array(z.string()).default([]).describe('Users who may never log in.'),
+        admins: z
+          .array(username)
+          .default([])
+          .describe('Users who are admins. They exist from the hub\'s start (with the native authenticator, without a password until `edgehub user add NAME` sets one; `edgehub up` prints a generated one for the first when no admin has any).'),
+        allowed: z
+          .array(username)
+          .default([])
+          .describe('When not empty, only these users may log in (admins always may). They exist from the hub\'s start, as in JupyterHub.'),
+        blocked: z.array(username).default([]).describe('Users who may never log in.'),
         native: z
           .strictObject({
             allowSignup: z.boolean().default(false).describe('Show a sign-up page; new accounts wait for an admin\'s approval.'),
