@@ -2,7 +2,6 @@
 // hub as separate processes, each in its own process group, restarts whichever dies (keep-alive.ts),
 // and on Ctrl-C / SIGTERM stops users' servers, the hub, the proxy and Redis, in that order.
 import { stopServices } from '../services/supervisor'
-import { randomBytes } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -17,6 +16,7 @@ import { keepStackId } from './identity'
 import { portProblem } from './port-holders'
 import { startProxy } from '../../../proxy/src/nginx-process'
 import { delay, waitFor } from '../util/wait'
+import { bootstrapFirstAdmin } from '../users/configured'
 
 const BIN = resolve(fileURLToPath(import.meta.url), '../../../../bin/edgehub.js')
 
@@ -133,7 +133,7 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
     )
     stillStarting()
 
-    const firstAdmin = await bootstrapAdmin(deps, config.auth.admins[0] ?? 'admin')
+    const firstAdmin = await bootstrapFirstAdmin(deps)
     const url = publicUrl(config)
     const lines = [
       '',
@@ -150,8 +150,6 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
     ]
     if (firstAdmin) {
       lines.push(`First admin: log in as "${firstAdmin.name}" with password: ${firstAdmin.password}`, '(shown once; change it at /hub/change-password)', '')
-    } else if (config.auth.kind === 'native' && (await deps.users.count()) === 0) {
-      lines.push('Create the first admin with: npx edgehub user add NAME --admin', '')
     }
     lines.push(
       config.cleanupServers ? 'Press Ctrl-C to stop.' : "Press Ctrl-C to stop (users' servers keep running: cleanupServers is false).",
@@ -198,10 +196,3 @@ async function stopMarkedServers(deps: Deps, log: Logger): Promise<void> {
   if (found.length) log.info('stopped server processes by their mark', { count: found.length, pids: found.map((f) => f.state.pid) })
 }
 
-/** On a hub with no users at all, makes the first admin with a generated password (native auth). */
-async function bootstrapAdmin(deps: Deps, name: string) {
-  if (!deps.native || (await deps.users.count()) > 0) return null
-  const password = randomBytes(12).toString('base64url')
-  await deps.users.create(name, { admin: true, passwordHash: await deps.native.hash(password) })
-  return { name, password }
-}
