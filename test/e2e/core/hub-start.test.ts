@@ -17,6 +17,11 @@ import { startChild, type Child } from '../../../control-plane/src/stack/child'
 import { freePort } from '../../../control-plane/src/util/ports'
 import { waitFor } from '../../../control-plane/src/util/wait'
 import { RedisAvailability } from '../../../control-plane/src/http/redis-gate'
+import { testRedis } from '../../support/redis'
+import { loadConfig } from '../../../control-plane/src/config/load'
+import { buildDeps } from '../../../control-plane/src/deps'
+import { createLogger } from '../../../control-plane/src/log'
+import { bootstrapFirstAdmin, createConfiguredUsers } from '../../../control-plane/src/users/configured'
 
 const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_')))
 
@@ -168,7 +173,7 @@ describe('RedisAvailability.guard', () => {
 
 describe('edgehub hub with a wrong redis.url', () => {
   const run = async (url: string) => {
-    const r = edgehub(['hub'], { env: { EDGEHUB_REDIS_URL: url, EDGEHUB_HUB_PORT: String(await freePort()), EDGEHUB_DATA_DIR: tmpdir() } })
+    const r = edgehub(['hub'], { env: { EDGEHUB_REDIS_URL: url, EDGEHUB_HUB_PORT: String(await freePort()), EDGEHUB_DATA_DIR: mkdtempSync(join(tmpdir(), 'edgehub-badurl-')) } })
     return { ...r, lines: r.err.trim().split('\n') }
   }
 
@@ -197,6 +202,64 @@ describe('edgehub hub with a wrong redis.url', () => {
       expect(r.err.trim().split('\n')).toEqual([`edgehub: cannot reach Redis at 127.0.0.1:${port} (redis.url): it answered, but not as a Redis server does`])
     } finally {
       server.close()
+    }
+  })
+})
+
+describe('the first admin of the one-machine stack', () => {
+  let redis: Awaited<ReturnType<typeof testRedis>>
+  const dataDir = mkdtempSync(join(tmpdir(), 'edgehub-first-admin-'))
+  beforeAll(async () => {
+    redis = await testRedis()
+  })
+  afterAll(async () => {
+    await redis?.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  async function deps(auth: Record<string, unknown>) {
+    await redis.client.flushall()
+    const { config } = loadConfig({ env: { EDGEHUB_REDIS_URL: redis.url, EDGEHUB_DATA_DIR: dataDir } })
+    const d = await buildDeps({ ...config, auth: { ...config.auth, ...auth, native: { ...config.auth.native, scryptCost: 1024 } } }, { log: createLogger('test', { level: 'error' }) })
+    return d
+  }
+
+  it('is "admin" with a generated password on an empty hub, once', async () => {
+    const d = await deps({})
+    try {
+      const first = await bootstrapFirstAdmin(d)
+      expect(first?.name).toBe('admin')
+      expect(await d.native!.authenticate({ username: 'admin', password: first!.password })).toEqual({ name: 'admin' })
+      expect((await d.users.get('admin'))?.admin).toBe(true)
+      expect(await bootstrapFirstAdmin(d)).toBeNull()
+    } finally {
+      await d.close()
+    }
+  })
+
+  it('is the first configured admin, made at the hub start without a password', async () => {
+    const d = await deps({ admins: ['alice', 'carol'], allowed: ['bob'] })
+    try {
+      await createConfiguredUsers(d)
+      expect(await d.users.count()).toBe(3)
+      const first = await bootstrapFirstAdmin(d)
+      expect(first?.name).toBe('alice')
+      expect(await d.native!.authenticate({ username: 'alice', password: first!.password })).toEqual({ name: 'alice' })
+      expect(await d.users.passwordHash('carol')).toBeUndefined()
+    } finally {
+      await d.close()
+    }
+  })
+
+  it('is not made when an admin already has a password, or users were made another way', async () => {
+    const d = await deps({ admins: ['alice'] })
+    try {
+      await createConfiguredUsers(d)
+      await d.users.create('dave', { passwordHash: await d.native!.hash('dave-password') })
+      expect(await bootstrapFirstAdmin(d)).toBeNull()
+      expect(await d.users.passwordHash('alice')).toBeUndefined()
+    } finally {
+      await d.close()
     }
   })
 })
