@@ -210,7 +210,7 @@ export interface Sample {
 }
 
 /** A steady stream of requests (one at a time, one every intervalMs at most) until stop(). */
-export function stream(url: string, headers: Record<string, string>, intervalMs = 10) {
+export function stream(url: string, headers: Record<string, string>, intervalMs = 20) {
   const samples: Sample[] = []
   let running = true
   const done = (async () => {
