@@ -392,14 +392,13 @@ describe('bad input', () => {
 })
 
 describe('removing servers and users', () => {
-  it('forgetServer drops a removed server\'s shares and codes, and the edge follows', async () => {
+  it('removing a server through the API drops its shares and codes, and the edge follows', async () => {
     expect(await status('/users/alice/servers/tmp', tok.alice, { method: 'POST' })).toBe(201)
     await ok('/shares/alice/tmp', tok.alice, { method: 'POST', body: { user: 'bob' } })
     await ok('/shares/alice/', tok.alice, { method: 'POST', body: { user: 'bob' } })
     await ok('/share-codes/alice/tmp', tok.alice, { method: 'POST', body: {} })
     expect(await edgeServers('bob')).toEqual(['alice/', 'alice/tmp'])
     expect(await status('/users/alice/servers/tmp', tok.alice, { method: 'DELETE', body: { remove: true } })).toBe(204)
-    await c.deps.shares.forgetServer('alice', 'tmp') // the orchestrator's remove path calls this
     expect(await edgeServers('bob')).toEqual(['alice/'])
     expect((await ok('/shares/alice', tok.alice)).items.map((s: { server: { name: string } }) => s.server.name)).toEqual([''])
     expect((await ok('/share-codes/alice', tok.alice)).items).toEqual([])
