@@ -2,15 +2,15 @@
 // Entry point of the `edgehub` command. Which code it runs is decided by what sits beside it:
 // - a checkout (control-plane/src/cli.ts is here): the TypeScript sources, through tsx, with the
 //   repository's tsconfig.json named explicitly, so the JSX settings hold whatever the working
-//   directory. A dist/ left in a checkout by `npm pack` or `npm ci` is never run.
-// - an installed package (`npm pack` ships dist/ and no sources): the compiled JavaScript in dist/,
-//   with no compiler at run time.
+//   directory. The dist/ folders that `npm pack` leaves in a checkout are never run there.
+// - an installed package (`npm pack` ships each part's compiled dist/ and no sources): that
+//   JavaScript (scripts/build.mjs), with no compiler at run time.
 import { existsSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const sources = `${root}control-plane/src/cli.ts`
-const compiled = `${root}dist/control-plane/src/cli.js`
+const compiled = `${root}control-plane/dist/cli.js`
 
 let cli
 if (existsSync(sources)) {
@@ -26,7 +26,7 @@ if (existsSync(sources)) {
 } else if (existsSync(compiled)) {
   cli = await import(pathToFileURL(compiled).href)
 } else {
-  process.stderr.write(`edgehub: neither the sources nor the compiled program (dist/) are in ${root}\n`)
+  process.stderr.write(`edgehub: neither the sources nor the compiled program (control-plane/dist/) are in ${root}\n`)
   process.exit(1)
 }
 await cli.main(process.argv.slice(2))
