@@ -1,6 +1,6 @@
 // buildApp(deps): the whole control plane as a Hono app. Nothing runs at import time.
 import { randomBytes } from 'node:crypto'
-import { Hono } from 'hono'
+import { Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { Deps } from './deps'
 import { BadRequest, HubError, SpawnThrottled, Unavailable } from './errors'
@@ -43,6 +43,8 @@ export function buildApp(deps: Deps, opts: { leadership?: Leadership; shutdown?:
     await next()
     if (!c.res.headers.has('X-Request-Id')) c.header('X-Request-Id', c.var.requestId) // a Response built apart (OIDC)
   })
+
+  if (deps.config.logLevel === 'debug') app.use('*', requestLog(deps))
 
   // For load balancers: 200 when this replica can reach Redis, else 503.
   app.get('/hub/health', async (c) => {
@@ -117,6 +119,26 @@ export function buildApp(deps: Deps, opts: { leadership?: Leadership; shutdown?:
   })
 
   return app
+}
+
+/**
+ * One debug line per request: no query string (it may hold ?token=) and no token in the path of
+ * the deprecated /hub/api/authorizations/token/TOKEN, as in the proxy's access log.
+ */
+function requestLog(deps: Deps): MiddlewareHandler<HubEnv> {
+  const log = deps.log.child('request')
+  return async (c, next) => {
+    const t0 = performance.now()
+    await next()
+    log.debug('request', {
+      request_id: c.var.requestId,
+      method: c.req.method,
+      path: c.req.path.replace(/^(\/hub\/api\/authorizations\/(token|cookie)\/).*/, '$1[secret]'),
+      status: c.res.status,
+      user: c.var.identity?.user.name ?? null,
+      ms: Math.round((performance.now() - t0) * 10) / 10,
+    })
+  }
 }
 
 /** ioredis gave up on a command: Redis is down or failing over (a retry will likely work). */
