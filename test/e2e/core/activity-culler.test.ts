@@ -131,7 +131,7 @@ describe('expiry sweeps', () => {
     const d = stack.deps
     await d.users.create(`tok${++n}`)
     const { token, record } = await d.tokens.issue(`tok${n}`, { expiresInSec: 1 })
-    expect(await d.tables.get('tokens', tokenDigest(token))).toBeDefined()
+    expect(await d.tables.get('tokens', tokenDigest(token))).toEqual({ user: `tok${n}`, expires_at: new Date(record.expiresAt!).getTime() / 1000 })
     expect(await d.tokens.sweepExpired(Math.floor(Date.now() / 1000) + 5)).toBeGreaterThanOrEqual(1)
     expect(await d.tables.get('tokens', tokenDigest(token))).toBeUndefined()
     expect((await d.tokens.list(`tok${n}`)).map((t) => t.id)).not.toContain(record.id)
