@@ -76,6 +76,7 @@ export function startChild(spec: ChildSpec): Child {
     async stop(graceMs = 5000) {
       if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill('SIGTERM')
+        proc.kill('SIGCONT') // a stopped process (SIGSTOP, a debugger) acts on it now, not when resumed
         const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs)
         await exited
         clearTimeout(timer)

@@ -6,7 +6,8 @@ export interface RunningPart {
   pid: number
   /** Resolves when the process has exited. */
   exited: Promise<unknown>
-  stop(): Promise<void>
+  /** SIGTERM, SIGKILL after graceMs (each part has its default). */
+  stop(graceMs?: number): Promise<void>
 }
 
 /** A run at least this long resets the backoff: the next exit restarts at once again. */
@@ -84,11 +85,11 @@ export class KeptAlive {
   }
 
   /** No more restarts; stops the running process (a start in progress is given up). */
-  async stop(): Promise<void> {
+  async stop(graceMs?: number): Promise<void> {
     this.stopped = true
     clearTimeout(this.timer)
     this.abort.abort(new Error(`${this.name} is being stopped`))
     await this.starting?.catch(() => {})
-    await this.current?.stop()
+    await this.current?.stop(graceMs)
   }
 }

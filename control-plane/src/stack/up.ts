@@ -52,9 +52,12 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
     const step = async (what: string, fn: () => Promise<unknown>) => {
       await fn().catch((err: Error) => log.error(`failed to stop ${what}`, { err: err.message }))
     }
-    if (deps && config.cleanupServers) await step("users' servers", () => stopUserServers(deps!, log))
-    else if (deps) await step('managed services', () => withinMs(5000, stopServices(deps!)))
-    await step('the hub', async () => hub?.stop())
+    const redisAnswers = !!deps && (await ownRedisAnswers(deps))
+    if (!redisAnswers && deps) log.warn("Redis does not answer: users' servers are stopped by their process mark only")
+    if (deps && config.cleanupServers) await step("users' servers", () => stopUserServers(deps!, redisAnswers, log))
+    else if (deps && redisAnswers) await step('managed services', () => withinMs(5000, stopServices(deps!)))
+    // a hub without Redis has nothing left to finish: it gets a second, not five
+    await step('the hub', async () => hub?.stop(redisAnswers ? 5000 : 1000))
     // a server the hub started while it was being stopped carries the same mark
     if (deps && config.cleanupServers) await step("users' servers", () => stopMarkedServers(deps!, log))
     await step('the proxy', async () => proxy?.stop())
@@ -84,7 +87,7 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
         'redis',
         async (signal) => {
           const r = await startRedis({ dir, port: config.redis.port, ownGroup: true, signal })
-          return { pid: r.child.proc.pid!, exited: r.child.exited, stop: () => r.stop() }
+          return { pid: r.child.proc.pid!, exited: r.child.exited, stop: (graceMs) => r.child.stop(graceMs) }
         },
         log,
       )
@@ -105,7 +108,7 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
       'hub',
       async () => {
         const c = startChild({ name: 'hub', command: process.execPath, args: hubArgs, logFile: join(logDir, 'hub.log'), ownGroup: true })
-        return { pid: c.proc.pid ?? 0, exited: c.exited, stop: () => c.stop() }
+        return { pid: c.proc.pid ?? 0, exited: c.exited, stop: (graceMs) => c.stop(graceMs) }
       },
       log,
     )
@@ -179,15 +182,13 @@ async function ownRedisAnswers(deps: Deps): Promise<boolean> {
  * marked stopped); when Redis does not answer, or for whatever is left, by the mark every process the
  * hub starts carries (EDGEHUB_HUB_ID), so none outlives the stack.
  */
-async function stopUserServers(deps: Deps, log: Logger): Promise<void> {
-  if (await ownRedisAnswers(deps)) {
+async function stopUserServers(deps: Deps, redisAnswers: boolean, log: Logger): Promise<void> {
+  if (redisAnswers) {
     const graceMs = deps.config.spawner.stopGraceSec * 1000
     await withinMs(graceMs + 5000, Promise.all([deps.orchestrator.stopAll(), stopServices(deps)]))
-    log.info('stopped all user servers')
-  } else {
-    log.warn("Redis does not answer: stopping users' servers by their process mark only")
   }
   await stopMarkedServers(deps, log)
+  log.info('stopped all user servers')
 }
 
 async function stopMarkedServers(deps: Deps, log: Logger): Promise<void> {

@@ -35,7 +35,7 @@ describe('edgehub up next to another stack', () => {
       ['port', {}, /nginx: master/],
     ]
     for (const [setting, change, holder] of cases) {
-      const env = { ...first.env, EDGEHUB_DATA_DIR: otherDir, ...change }
+      const env: Record<string, string> = { ...first.env, EDGEHUB_DATA_DIR: otherDir, ...change }
       const port = { 'redis.port': env.EDGEHUB_REDIS_PORT, 'hub.port': env.EDGEHUB_HUB_PORT, port: env.EDGEHUB_PORT }[setting]!
       const t0 = Date.now()
       const second = await up(env, { expectExit: true })
