@@ -84,7 +84,9 @@ async function crawl(client: Client, seeds: string[], fresh?: () => Promise<Clie
   return visits
 }
 
-const broken = (visits: Visit[]) => visits.filter((v) => v.status === 404 || v.status >= 500).map((v) => `${v.status} ${v.url} (${v.how} from ${v.from})`)
+/** A share code is a credential: never printed. */
+const hideCodes = (text: string) => text.replace(/code(=|%3D)[\w-]+/g, 'code$1…')
+const broken = (visits: Visit[]) => visits.filter((v) => v.status === 404 || v.status >= 500).map((v) => hideCodes(`${v.status} ${v.url} (${v.how} from ${v.from})`))
 
 // The pages that show a stopped server come first: '/', '/hub/' and '/hub/spawn' start it.
 const pageSeeds = (user: string, other: string) => [
@@ -126,14 +128,19 @@ describe('every link the pages emit', () => {
     for (const [name, client] of [['crawl-admin', admin], ['crawl-ada', ada]] as const) {
       await waitFor(`${name}'s server to run`, async () => (await json(await client.api('GET', '/user'))).servers['']?.ready, { timeoutMs: 30_000, intervalMs: 200 })
     }
+    // and an invitation to the admin's server, as ada and a visitor follow it
+    const made = await admin.api('POST', '/share-codes/crawl-admin/', {})
+    expect(made.status).toBe(200)
+    const { accept_url: acceptUrl } = await json(made)
     all.push(...(await crawl(admin, pageSeeds('crawl-admin', 'crawl-ada'), () => loggedIn('crawl-admin'))))
-    all.push(...(await crawl(ada, pageSeeds('crawl-ada', 'crawl-admin'), () => loggedIn('crawl-ada'))))
+    all.push(...(await crawl(ada, [...pageSeeds('crawl-ada', 'crawl-admin'), acceptUrl], () => loggedIn('crawl-ada'))))
+    all.push(...(await crawl(visitor, [acceptUrl])))
 
     const urls = new Set(all.map((v) => v.url.split('?')[0]))
     // the crawl reached what the pages link to, not only its seeds
-    for (const u of ['/hub/stop', '/hub/stop/crawl-ada', '/hub/spawn/crawl-ada', '/hub/admin/approve/crawl-bob', '/hub/admin/users', '/hub/user/crawl-ada/tree']) expect(urls).toContain(u)
+    for (const u of ['/hub/accept-share', '/hub/stop', '/hub/stop/crawl-ada', '/hub/spawn/crawl-ada', '/hub/admin/approve/crawl-bob', '/hub/admin/users', '/hub/user/crawl-ada/tree']) expect(urls).toContain(u)
     expect([...urls].some((u) => /^\/hub\/token\/[^/]+\/revoke$/.test(u))).toBe(true)
-    if (process.env.PRINT_CRAWL) console.log(all.map((v) => `${v.status} ${v.url} <- ${v.how} ${v.from}`).join("\n"))
+    if (process.env.PRINT_CRAWL) console.log(all.map((v) => `${v.status} ${v.url} <- ${v.how} ${v.from}`).map(hideCodes).join('\n'))
     expect(broken(all)).toEqual([])
     // the sessions survived the crawl (logout was followed with throwaway sessions)
     expect((await admin.api('GET', '/user')).status).toBe(200)
