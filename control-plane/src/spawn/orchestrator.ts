@@ -434,8 +434,15 @@ export class Orchestrator {
     if (rec?.state === 'running' && sameProcess(rec.spawner, state)) await this.check(ref.user, ref.server)
   }
 
-  /** Stops every server (used by `edgehub up` on shutdown). */
+  /**
+   * Stops every server (`edgehub up` on shutdown, POST /hub/api/shutdown). A server that fails to
+   * stop is logged; `edgehub up` then stops what is left by the mark its process carries.
+   */
   async stopAll(): Promise<void> {
-    await Promise.all((await this.d.servers.active()).map(({ user, name }) => this.stop(user, name).catch(() => {})))
+    await Promise.all(
+      (await this.d.servers.active()).map(({ user, name }) =>
+        this.stop(user, name).catch((err: Error) => this.d.log.warn('failed to stop a server', { user, server: name, err: err.message })),
+      ),
+    )
   }
 }
