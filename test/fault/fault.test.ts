@@ -1,20 +1,58 @@
-// The fault suite: 2 hub replicas, 2 proxies and HAProxy under a steady mixed load, while processes
-// are killed with real signals. Figures for every fault are printed as a table at the end
-// (docs/high-availability.md keeps the last measured one).
+// The fault suite: 2 hub replicas, 2 proxies and HAProxy (configured from deploy/haproxy/haproxy.cfg)
+// under a steady open-loop load, while processes are killed with real signals. Figures for every
+// fault are printed as a table at the end (docs/high-availability.md keeps the last measured one).
+//
+// What counts is the first try of every request: a single replica's fault (one hub, one proxy,
+// Redis restarting, a Sentinel failover, rolling restarts) may not fail a single hub API call, hub
+// page or login, nor answer one slower than the ceiling (2 s). Each fault says when it disturbed
+// the cluster (its window), and every kind of request must have been sent often enough inside it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCluster, type Cluster } from '../support/cluster'
 import { delay, waitFor } from '../../control-plane/src/util/wait'
+import { LEADER_LEASE_MS, LEADER_RENEW_MS } from '../../control-plane/src/jobs/leader'
+import { redisWaitMs } from '../../control-plane/src/deps'
 import type { Load } from './load'
-import { measure, printTable, underLoad } from './faults'
+import { HUB_KINDS, measure, printTable, REQUEST_KINDS, scheduled, underLoad } from './faults'
 
 const BOTH = [0, 1]
+/** Slack on bounds set by timers (a poll's own interval, a loaded machine). */
+const SLACK_MS = 1000
+
+type Measured = Awaited<ReturnType<typeof measure>>
 
 /** Every spawn ended running (possibly on its retry), nothing written before the fault was lost,
  * and the logins made before it still work. */
-function expectIntact(m: Awaited<ReturnType<typeof measure>>) {
+function expectIntact(m: Measured) {
   expect(m.failed(['spawn'])).toEqual([])
   expect(m.lost).toBe(0)
   expect(m.sessionsValid.every(Boolean)).toBe(true)
+}
+
+/**
+ * Every kind of request was sent inside the fault window: at least half as often as the schedule
+ * says (pace: how many times faster the load ran then), and at least 5 times.
+ */
+function expectSampled(m: Measured, load: Load, pace = 1) {
+  const ms = m.window.to - m.window.from
+  for (const kind of REQUEST_KINDS) {
+    const least = Math.max(5, Math.floor(scheduled(kind, ms, load.workers.length, pace) / 2))
+    expect(m.inWindow[kind], `${kind} requests in the ${ms} ms fault window`).toBeGreaterThanOrEqual(least)
+  }
+}
+
+/** Kernel executions failed only because their socket dropped with a killed or stopped proxy:
+ * at most 2 per socket and proxy stop (the one in flight, one sent while it reopened). */
+function expectWsDropsOnly(m: Measured, load: Load, proxyStops: number) {
+  const failed = m.failed(['user-ws'])
+  expect(failed.length, JSON.stringify(failed)).toBeLessThanOrEqual(2 * proxyStops * load.workers.length)
+}
+
+/** Waits until every hub replica in `hubs` reaches Redis again (its health check pings it). */
+async function hubsReachRedis(c: Cluster, hubs: number[]) {
+  await waitFor('every hub to reach Redis', async () => (await Promise.all(hubs.map((i) => fetch(`${c.hubUrls[i]}/hub/health`).then((r) => r.ok, () => false)))).every(Boolean), {
+    timeoutMs: 30_000,
+    intervalMs: 10,
+  })
 }
 
 afterAll(() => printTable())
@@ -34,14 +72,24 @@ describe('fault suite: standalone Redis with AOF', () => {
 
   it('1. kill -9 of one hub replica (the leader), restarted 5 s later', async () => {
     const leader = await c.waitForLeader()
+    let killed = 0
     const m = await measure(c, load, 'kill -9 one hub (leader)', BOTH, async () => {
+      killed = Date.now()
       await c.killHub(leader)
       await delay(5000)
       await c.startHub(leader)
+      // the proxies may skip the restarted replica for fail_timeout after it refused them
+      return { from: killed, to: Date.now() + c.hubFailTimeoutMs() }
     })
     expect(m.failed(['user-http', 'user-ws'])).toEqual([])
-    expect(m.failed(['hub-api', 'hub-page', 'login'])).toEqual([])
+    expect(m.failed(HUB_KINDS)).toEqual([])
+    expectSampled(m, load)
     expectIntact(m)
+    // the dead leader renewed its lease at most one renewal before it died: the lease runs out
+    // within LEADER_LEASE_MS of the kill, and the other replica claims it at its next renewal
+    const takeover = m.leaderFoundAfter(killed)
+    expect(takeover).toBeDefined()
+    expect(takeover! - killed).toBeLessThanOrEqual(LEADER_LEASE_MS + LEADER_RENEW_MS + SLACK_MS)
   }, 180_000)
 
   it('2. kill -9 of every hub replica for 30 s', async () => {
@@ -53,54 +101,90 @@ describe('fault suite: standalone Redis with AOF', () => {
       await delay(30_000)
       await Promise.all(BOTH.map((i) => c.startHub(i)))
       up = Date.now()
+      return { from: down, to: up + c.hubFailTimeoutMs() }
     })
-    // user servers do not notice; the hub is unavailable only while no replica runs, and until the
-    // proxies try the replicas again (fail_timeout, 1 s; plus the client's retry)
+    // user servers do not notice
     expect(m.failed(['user-http', 'user-ws'])).toEqual([])
-    expect(m.failed(['hub-api', 'hub-page', 'login']).filter((o) => o.at < down || o.at > up + 2500)).toEqual([])
+    // hub requests fail only while no replica runs (those in flight at the kill included), and
+    // until each proxy tries the replicas again: fail_timeout after the last refusal
+    const failed = m.failed(HUB_KINDS)
+    expect(failed.length).toBeGreaterThan(0)
+    expect(failed.filter((o) => o.at + (o.ms ?? 0) < down || o.at > up + c.hubFailTimeoutMs())).toEqual([])
+    // and fail fast, with the proxy's "hub unavailable" answer: nothing waits for a dead hub
+    expect(failed.filter((o) => !/^HTTP 50[23]\b/.test(o.detail ?? ''))).toEqual([])
+    expectSampled(m, load)
     expectIntact(m)
+    // the lease ran out during the outage: a restarted replica claims it at once
+    const leaderAt = m.leaderFoundAfter(up)
+    expect(leaderAt).toBeDefined()
+    expect(leaderAt! - up).toBeLessThanOrEqual(LEADER_RENEW_MS + SLACK_MS)
   }, 240_000)
 
   it('3. kill -9 of one proxy replica, restarted 5 s later', async () => {
     const m = await measure(c, load, 'kill -9 one proxy', BOTH, async () => {
+      const from = Date.now()
       await c.killProxy(1)
       await delay(5000)
       await c.startProxy(1)
+      await c.waitForHaproxy(1, true)
+      return { from, to: Date.now() }
     })
     expect(m.failed(['user-http'])).toEqual([])
     // a kernel WebSocket open through the killed proxy drops once and is reopened through the other
-    expect(m.failed(['user-ws']).length).toBeLessThanOrEqual(load.workers.length)
-    expect(m.outcomes.filter((o) => o.kind === 'user-ws' && o.ok).length).toBeGreaterThan(0)
-    expect(m.failed(['hub-api', 'hub-page', 'login'])).toEqual([])
+    expectWsDropsOnly(m, load, 1)
+    expect(m.failed(HUB_KINDS)).toEqual([])
+    expectSampled(m, load)
     expectIntact(m)
   }, 180_000)
 
   it('4. restart of Redis (standalone, AOF on)', async () => {
-    const m = await measure(c, load, 'restart Redis (AOF)', BOTH, () => c.restartRedis())
+    // the outage is a few hundred ms: the load runs 10 times faster meanwhile, so it is sampled
+    const pace = 10
+    let redisBack = 0
+    const m = await measure(c, load, 'restart Redis (AOF)', BOTH, async () => {
+      load.setPace(pace)
+      const from = Date.now()
+      try {
+        await c.restartRedis()
+        redisBack = Date.now()
+        await hubsReachRedis(c, BOTH)
+      } finally {
+        load.setPace(1)
+      }
+      return { from, to: Date.now() }
+    })
     expect(m.failed(['user-http', 'user-ws'])).toEqual([])
-    expect(m.failed(['hub-api', 'hub-page', 'login'])).toEqual([])
+    // the hub waits redis.waitSec (1 s) for Redis before answering 503: the restart is inside it
+    expect(m.window.to - m.window.from, `Redis answered again after ${redisBack - m.window.from} ms`).toBeLessThan(redisWaitMs(c.config))
+    expect(m.failed(HUB_KINDS)).toEqual([])
+    expectSampled(m, load, pace)
     expectIntact(m)
   }, 180_000)
 
   it('6. rolling restart of every hub replica, then of every proxy', async () => {
     const m = await measure(c, load, 'rolling restart: hubs, then proxies', BOTH, async () => {
+      const from = Date.now()
       for (const i of BOTH) {
         await c.killHub(i, 'SIGTERM')
         await c.startHub(i)
-        // nginx skips a replica for fail_timeout (1 s) after it refused a connection: only then
-        // are all replicas in the proxies' rotation again (docs/high-availability.md)
-        await delay(2500)
+        // the documented procedure: nginx skips a replica for fail_timeout after it refused a
+        // connection; only then are all replicas in the proxies' rotation again
+        await delay(c.hubFailTimeoutMs() + 500)
       }
       for (const i of BOTH) {
         await c.stopProxy(i)
         await c.startProxy(i)
-        await delay(1000) // HAProxy's health check sees it up again before the next one goes
+        await c.waitForHaproxy(i, true) // back in the load balancer's rotation before the next one goes
       }
+      return { from, to: Date.now() }
     })
     expect(m.failed(['user-http'])).toEqual([])
-    expect(m.failed(['user-ws']).length).toBeLessThanOrEqual(2 * load.workers.length)
-    expect(m.failed(['hub-api', 'hub-page', 'login'])).toEqual([])
+    expectWsDropsOnly(m, load, 2)
+    expect(m.failed(HUB_KINDS)).toEqual([])
+    expectSampled(m, load)
     expectIntact(m)
+    // a replica stopped with SIGTERM gives the lease up: the other one claims it at its next renewal
+    expect(m.leaderlessMs).toBeLessThanOrEqual(LEADER_RENEW_MS + SLACK_MS)
   }, 240_000)
 })
 
@@ -119,16 +203,18 @@ describe('fault suite: Redis Sentinel (master, replica, 3 sentinels)', () => {
 
   it('5. kill -9 of the Redis master; Sentinel fails over to the replica', async () => {
     const m = await measure(c, load, 'kill -9 Redis master (Sentinel failover)', BOTH, async () => {
+      const from = Date.now()
       const old = await c.sentinel!.currentMaster()
       await c.sentinel!.killMaster()
-      await waitForNewMaster(c, old)
+      await waitFor('Sentinel to promote the replica', async () => (await c.sentinel!.currentMaster()).port !== old.port, { timeoutMs: 30_000, intervalMs: 100 })
+      await hubsReachRedis(c, BOTH)
+      return { from, to: Date.now() }
     })
     expect(m.failed(['user-http', 'user-ws'])).toEqual([])
-    expect(m.failed(['hub-api', 'hub-page', 'login'])).toEqual([])
+    // under Sentinel the hub waits redis.waitSec (6 s) for the new master before answering 503
+    expect(m.window.to - m.window.from).toBeLessThan(redisWaitMs(c.config))
+    expect(m.failed(HUB_KINDS)).toEqual([])
+    expectSampled(m, load)
     expectIntact(m)
   }, 180_000)
 })
-
-async function waitForNewMaster(c: Cluster, old: { host: string; port: number }) {
-  await waitFor('Sentinel to promote the replica', async () => (await c.sentinel!.currentMaster()).port !== old.port, { timeoutMs: 30_000, intervalMs: 100 })
-}

@@ -8,7 +8,7 @@ import type { Cluster } from '../support/cluster'
 import { Client } from '../support/client'
 import { HEALTH_PATH } from '../../proxy/src/nginx-process'
 import { delay, waitFor } from '../../control-plane/src/util/wait'
-import { Load, type Kind, type Outcome, type Worker } from './load'
+import { Load, SCHEDULE, type Kind, type Outcome, type Worker } from './load'
 
 export const PASSWORD = 'fault-suite-password'
 
@@ -80,36 +80,98 @@ export async function snapshot(c: Cluster): Promise<Snapshot> {
   return { users, tokens, sessions, routes }
 }
 
+/** When a fault disturbed the cluster: from its injection to the end of its effects. */
+export interface FaultWindow {
+  from: number
+  to: number
+}
+
+/** Kinds whose every request is counted (spawn cycles are counted when they end). */
+export const REQUEST_KINDS = ['user-http', 'user-ws', 'hub-api', 'hub-page', 'login'] as const satisfies Kind[]
+export const HUB_KINDS = ['hub-api', 'hub-page', 'login'] as const satisfies Kind[]
+
+/** Requests of each kind the schedule sends in `ms` (per worker, logins once). */
+export function scheduled(kind: (typeof REQUEST_KINDS)[number], ms: number, workers: number, pace = 1): number {
+  return Math.floor((ms / SCHEDULE[kind]) * pace * (kind === 'login' ? 1 : workers))
+}
+
 export interface Row {
   fault: string
+  windowSec: number
+  fewestInWindow: string
   userHttp: string
   userWs: string
-  hubFirstTry: string
-  hubAfterRetry: string
+  hubApi: string
+  hubPage: string
   logins: string
+  afterRetry: string
+  slowestHubMs: number
+  leaderlessSec: number
   sessionsValid: string
   lost: number
   spawns: string
-  failoverMs: number
   healthySec: number
 }
 
 export const rows: Row[] = []
 
-const count = (os: Outcome[], kinds: Kind[]) => os.filter((o) => kinds.includes(o.kind))
+const count = (os: Outcome[], kinds: readonly Kind[]) => os.filter((o) => kinds.includes(o.kind))
+const sec = (ms: number) => Math.round(ms / 100) / 10
+
+/** Polls which replica leads, every 200 ms, until stopped; each sample is the poll's start and end. */
+function watchLeader(c: Cluster) {
+  const samples: Array<{ start: number; end: number; leader: number }> = []
+  let running = true
+  const done = (async () => {
+    while (running) {
+      const start = Date.now()
+      const leader = await c.leader().catch(() => -1)
+      samples.push({ start, end: Date.now(), leader })
+      await delay(200)
+    }
+  })()
+  return {
+    samples,
+    async stop() {
+      running = false
+      await done
+    },
+    /** The longest time no replica was seen leading: from the last poll that began while one led to the end of the next poll that found one. */
+    longestGapMs(): number {
+      let longest = 0
+      let lastLed = samples[0]?.start ?? 0
+      let gap = false
+      for (const s of samples) {
+        if (s.leader < 0) gap = true
+        else {
+          if (gap) longest = Math.max(longest, s.end - lastLed)
+          gap = false
+          lastLed = s.start
+        }
+      }
+      return gap ? Math.max(longest, (samples.at(-1)?.end ?? 0) - lastLed) : longest
+    },
+    /** Upper bound of when a replica led again after t: the end of the first poll begun after t that found one. */
+    leaderFoundAfter(t: number): number | undefined {
+      return samples.find((s) => s.start > t && s.leader >= 0)?.end
+    },
+  }
+}
 
 /**
- * Runs one fault under the load: `fault` injects it and repairs it (restarts what it killed).
- * Returns the figures; the caller asserts on them.
+ * Runs one fault under the load: `fault` injects it, repairs it (restarts what it killed) and says
+ * when it disturbed the cluster. Measures from the injection until one second of steady load after
+ * the cluster is healthy again; returns the figures, the caller asserts on them.
  */
-export async function measure(c: Cluster, load: Load, name: string, hubs: number[], fault: () => Promise<void>) {
+export async function measure(c: Cluster, load: Load, name: string, hubs: number[], fault: () => Promise<FaultWindow>) {
   await waitFor('a healthy cluster before the fault', () => healthy(c, hubs), { timeoutMs: 30_000 })
   const ready = Date.now()
   await waitFor('every kernel socket to answer before the fault', () => load.kernelsAnsweredSince(ready), { timeoutMs: 30_000 })
   await c.deps.redis.wait(c.sentinel ? 1 : 0, 1000).catch(() => 0) // with Sentinel: the replica has every write made so far
   const before = await snapshot(c)
+  const leader = watchLeader(c)
   const t0 = Date.now()
-  await fault()
+  const window = await fault()
   await waitFor('the cluster to be healthy again', () => healthy(c, hubs), { timeoutMs: 90_000, intervalMs: 100 })
   const healthyAt = Date.now()
   // every spawn cycle begun during the fault has ended (running, or failed cleanly and run on retry)
@@ -120,40 +182,78 @@ export async function measure(c: Cluster, load: Load, name: string, hubs: number
   // and every user works in their kernel again (a socket that dropped has been reopened)
   await waitFor('every kernel socket to answer after the recovery', () => load.kernelsAnsweredSince(healthyAt), { timeoutMs: 30_000 })
   await delay(1000) // a second of steady load after recovery belongs to the sample
-  const os = load.since(t0)
+  const end = Date.now()
+  await leader.stop()
+  await waitFor('the requests sent in the sample to be answered or given up', () => load.settledBefore(end), { timeoutMs: 15_000, intervalMs: 50 })
+  const os = load.between(t0, end)
   const after = await snapshot(c)
   const lost = (['users', 'tokens', 'sessions', 'routes'] as const).reduce((n, k) => n + before[k].filter((x) => !after[k].includes(x)).length, 0)
-  const sessionsValid = await Promise.all(
-    load.workers.map(async (w) => (await w.client.get('/hub/home')).status === 200),
-  )
-  // spawn cycles are recorded when they end, so they do not mark when requests failed
-  const failures = os.filter((o) => o.kind !== 'spawn' && (!o.ok || o.retried))
-  const hub = count(os, ['hub-api', 'hub-page'])
+  const sessionsValid = await Promise.all(load.workers.map(async (w) => (await w.client.get('/hub/home')).status === 200))
+
+  const inWindow = Object.fromEntries(REQUEST_KINDS.map((k) => [k, count(load.between(window.from, window.to), [k]).length])) as Record<
+    (typeof REQUEST_KINDS)[number],
+    number
+  >
+  const fewest = REQUEST_KINDS.reduce((a, b) => (inWindow[b] < inWindow[a] ? b : a))
   const fmt = (xs: Outcome[]) => `${xs.filter((o) => !o.ok).length} / ${xs.length}`
+  const hub = count(os, HUB_KINDS)
   const spawns = count(os, ['spawn'])
   const row: Row = {
     fault: name,
+    windowSec: sec(window.to - window.from),
+    fewestInWindow: `${inWindow[fewest]} (${fewest})`,
     userHttp: fmt(count(os, ['user-http'])),
     userWs: fmt(count(os, ['user-ws'])),
-    hubFirstTry: `${hub.filter((o) => o.retried).length} / ${hub.length}`,
-    hubAfterRetry: fmt(hub),
+    hubApi: fmt(count(os, ['hub-api'])),
+    hubPage: fmt(count(os, ['hub-page'])),
     logins: fmt(count(os, ['login'])),
+    afterRetry: `${hub.filter((o) => o.retried && !o.retryOk).length} / ${hub.filter((o) => o.retried).length}`,
+    slowestHubMs: Math.max(0, ...hub.filter((o) => o.ms !== undefined).map((o) => o.ms!)),
+    leaderlessSec: sec(leader.longestGapMs()),
     sessionsValid: sessionsValid.every(Boolean) ? 'yes' : 'NO',
     lost,
     spawns: `${spawns.filter((o) => o.ok).length} / ${spawns.length} (${spawns.filter((o) => o.retried).length} retried)`,
-    failoverMs: failures.length ? failures.at(-1)!.at - failures[0].at : 0,
-    healthySec: Math.round((healthyAt - t0) / 100) / 10,
+    healthySec: sec(healthyAt - t0),
   }
   rows.push(row)
-  return { row, outcomes: os, lost, sessionsValid, failed: (k: Kind[]) => count(os, k).filter((o) => !o.ok) }
+  return {
+    row,
+    window,
+    outcomes: os,
+    inWindow,
+    lost,
+    sessionsValid,
+    leaderlessMs: leader.longestGapMs(),
+    leaderFoundAfter: leader.leaderFoundAfter,
+    /** First tries that failed (wrong answer, none, slower than the ceiling, or not sent). */
+    failed: (k: readonly Kind[]) => count(os, k).filter((o) => !o.ok),
+  }
 }
 
 export function printTable(): void {
   if (rows.length === 0) return
-  const head = ['fault', 'user server HTTP failed', 'kernel WS failed', 'hub reqs retried', 'hub reqs failed after retry', 'logins failed', 'earlier logins valid', 'items lost', 'spawns ok (retried)', 'failover window ms', 'healthy again s']
+  const head = [
+    'fault',
+    'fault window s',
+    'fewest requests of a kind in the window',
+    'user server HTTP failed',
+    'kernel WS failed',
+    'hub API failed first try',
+    'hub pages failed first try',
+    'logins failed first try',
+    'hub reqs failed after retry / retried',
+    'slowest hub answer ms',
+    'longest without leader s',
+    'earlier logins valid',
+    'items lost',
+    'spawns ok (retried)',
+    'healthy again s',
+  ]
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`]
   for (const r of rows) {
-    lines.push(`| ${[r.fault, r.userHttp, r.userWs, r.hubFirstTry, r.hubAfterRetry, r.logins, r.sessionsValid, r.lost, r.spawns, r.failoverMs, r.healthySec].join(' | ')} |`)
+    lines.push(
+      `| ${[r.fault, r.windowSec, r.fewestInWindow, r.userHttp, r.userWs, r.hubApi, r.hubPage, r.logins, r.afterRetry, r.slowestHubMs, r.leaderlessSec, r.sessionsValid, r.lost, r.spawns, r.healthySec].join(' | ')} |`,
+    )
   }
   const table = lines.join('\n')
   const out = process.env.FAULT_REPORT ?? join(tmpdir(), 'edgehub-fault-report.md')

@@ -1,19 +1,51 @@
 // A steady mixed load for the fault suite: users working in their servers over HTTP and a kernel
 // WebSocket, hub API reads, hub pages with sessions made before the fault, fresh logins, and
-// spawn/stop cycles. Every request is recorded with its time and outcome; hub requests that fail are
-// retried once, as a client (or the browser's reload) would.
+// spawn/stop cycles.
+//
+// The load is open: each kind of request is sent on its own schedule (every N ms), whether or not
+// the previous one has been answered, so a stall cannot hold back the samples that would show it.
+// Every request is recorded at the time it was sent, with its first try's outcome: a wrong answer,
+// no answer, or an answer slower than CEILING_MS is a failure. Requests still in flight are capped
+// per stream; a tick that finds the cap reached sends nothing and is recorded as a failure ("not
+// sent"). Hub requests whose first try failed are tried once more after 250 ms, as a browser reload
+// would; that retry is recorded beside the first try, never instead of it.
 import { Client } from '../support/client'
 import { openKernel, type KernelSocket } from '../support/kernel'
 import { delay } from '../../control-plane/src/util/wait'
 
 export type Kind = 'user-http' | 'user-ws' | 'hub-api' | 'hub-page' | 'login' | 'spawn'
 
+/** An answer slower than this counts as a failure. */
+export const CEILING_MS = 2000
+/** Requests are abandoned after this (and counted failed, being over the ceiling). */
+const GIVE_UP_MS = 10_000
+/** Most requests of one stream in flight at once. */
+const MAX_IN_FLIGHT = 20
+const RETRY_AFTER_MS = 250
+
+/** Every how many ms each stream sends one request (per worker, except logins). */
+export const SCHEDULE: Record<Exclude<Kind, 'spawn'>, number> = {
+  'user-http': 50,
+  'user-ws': 200,
+  'hub-api': 100,
+  'hub-page': 200,
+  login: 250,
+}
+
 export interface Outcome {
   kind: Kind
+  /** When it was sent (or would have been, when not sent). */
   at: number
+  /** The first try: the right answer within CEILING_MS. */
   ok: boolean
-  /** Hub requests: failed first, then the one retry succeeded. */
+  /** First try's time to the answer (ms); for a login, its slowest request. */
+  ms?: number
+  /** Not sent: the stream had MAX_IN_FLIGHT requests in flight, or (kernel) no socket was open. */
+  notSent?: boolean
+  /** Hub requests: the first try failed and was retried once. */
   retried?: boolean
+  /** ... and the retry gave the right answer within CEILING_MS. */
+  retryOk?: boolean
   /** Kernel executions: whose socket. */
   who?: string
   detail?: string
@@ -36,13 +68,38 @@ export interface LoadOptions {
   password: string
 }
 
-const timeout = (ms: number) => AbortSignal.timeout(ms)
+/** '' when the answer was right, else what was wrong; ms: time to the (slowest) answer. */
+interface Attempt {
+  error: string
+  ms: number
+}
+
+const timeout = () => AbortSignal.timeout(GIVE_UP_MS)
+
+/** Runs one try: its error ('' when right) and time to the answer, over the ceiling counting as an error. */
+async function timed(send: () => Promise<string | Attempt>): Promise<Attempt> {
+  const started = performance.now()
+  let a: Attempt
+  try {
+    const r = await send()
+    a = typeof r === 'string' ? { error: r, ms: Math.round(performance.now() - started) } : r
+  } catch (err) {
+    a = { error: (err as Error).message, ms: Math.round(performance.now() - started) }
+  }
+  if (!a.error && a.ms > CEILING_MS) a.error = `answered after ${a.ms} ms`
+  return a
+}
 
 export class Load {
   readonly outcomes: Outcome[] = []
   private running = true
+  private timers = new Set<NodeJS.Timeout>()
   private loops: Promise<void>[] = []
-  private sockets = new Set<KernelSocket>()
+  /** Requests in flight, by the time they were sent. */
+  private inFlight = new Set<{ at: number; done: Promise<unknown> }>()
+  private sockets = new Map<string, KernelSocket>()
+  private pace = 1
+  private reschedules: Array<() => void> = []
   wsDrops = 0
 
   constructor(private readonly o: LoadOptions) {}
@@ -53,28 +110,40 @@ export class Load {
 
   start(): void {
     for (const w of this.o.workers) {
-      this.loops.push(this.every(40, () => this.userHttp(w)))
-      if (w.kernelId) this.loops.push(this.kernelLoop(w))
-      this.loops.push(this.every(100, () => this.hub('hub-api', () => fetch(`${this.o.url}/hub/api/users/${w.name}`, { headers: { authorization: `token ${w.token}` }, signal: timeout(10_000) }))))
-      this.loops.push(this.every(250, () => this.hub('hub-page', () => w.client.request('/hub/home', { signal: timeout(10_000) }), (r) => r.status === 200)))
+      const api = () => fetch(`${this.o.url}/hub/api/users/${w.name}`, { headers: { authorization: `token ${w.token}` }, signal: timeout() })
+      this.stream('user-http', () => this.userHttp(w))
+      this.stream('hub-api', () => this.hub(async () => answer(await api(), (r) => r.ok)))
+      this.stream('hub-page', () => this.hub(async () => answer(await w.client.request('/hub/home', { signal: timeout() }), (r) => r.status === 200)))
+      if (w.kernelId) {
+        this.loops.push(this.keepKernelSocket(w))
+        this.stream('user-ws', () => this.execute(w), { who: w.name })
+      }
     }
-    this.loops.push(this.every(500, () => this.login()))
+    this.stream('login', () => this.hub(() => this.login()))
     for (const s of this.o.spawners) this.loops.push(this.spawnLoop(s))
+  }
+
+  /** Sends every stream `factor` times as often from now on (1: the schedule). */
+  setPace(factor: number): void {
+    this.pace = 1 / factor
+    for (const r of this.reschedules) r()
   }
 
   async stop(): Promise<void> {
     this.running = false
-    for (const s of this.sockets) s.close()
-    await Promise.all(this.loops)
+    for (const t of this.timers) clearTimeout(t)
+    for (const s of this.sockets.values()) s.close()
+    await Promise.all([...this.loops, ...[...this.inFlight].map((r) => r.done)])
   }
 
-  /** Outcomes since `from` (ms timestamp). */
-  since(from: number): Outcome[] {
-    return this.outcomes.filter((o) => o.at >= from)
+  /** Outcomes of requests sent in [from, to] (ms timestamps). */
+  between(from: number, to = Infinity): Outcome[] {
+    return this.outcomes.filter((o) => o.at >= from && o.at <= to)
   }
 
-  private record(kind: Kind, ok: boolean, extra: Partial<Outcome> = {}) {
-    this.outcomes.push({ kind, at: Date.now(), ok, ...extra })
+  /** True once every request sent before `t` has its outcome recorded. */
+  settledBefore(t: number): boolean {
+    return [...this.inFlight].every((r) => r.at >= t)
   }
 
   /** Every worker's kernel socket has answered an execution sent at or after `since`. */
@@ -82,96 +151,145 @@ export class Load {
     return this.o.workers.every((w) => this.outcomes.some((o) => o.kind === 'user-ws' && o.ok && o.who === w.name && o.at >= since))
   }
 
-  private async every(ms: number, fn: () => Promise<void>) {
-    while (this.running) {
-      const started = Date.now()
-      await fn().catch(() => {})
-      await delay(Math.max(0, ms - (Date.now() - started)))
-    }
-  }
-
-  private async userHttp(w: Worker) {
-    try {
-      const res = await fetch(`${this.o.url}/user/${w.name}/api/status`, { headers: { authorization: `token ${w.token}` }, signal: timeout(10_000) })
-      const body = await res.text()
-      this.record('user-http', res.status === 200, res.status === 200 ? {} : { detail: `${res.status} ${body.slice(0, 80)}` })
-    } catch (err) {
-      this.record('user-http', false, { detail: (err as Error).message })
-    }
-  }
-
-  /** A hub request, retried once on failure; ok means the answer was right, possibly after the retry. */
-  private async hub(kind: Kind, send: () => Promise<Response>, good: (r: Response) => boolean = (r) => r.ok) {
-    const attempt = async () => {
-      try {
-        const res = await send()
-        await res.body?.cancel()
-        return good(res) ? '' : `HTTP ${res.status}`
-      } catch (err) {
-        return (err as Error).message
+  /**
+   * Sends one request of `kind` every SCHEDULE[kind] ms (times the pace) without waiting for the
+   * previous ones. Ticks the event loop could not keep are sent as soon as it can (each still
+   * recorded at the time it was sent).
+   */
+  private stream(kind: Exclude<Kind, 'spawn'>, send: () => Promise<Omit<Outcome, 'kind' | 'at'>>, extra: Partial<Outcome> = {}) {
+    const mine = new Set<object>()
+    let next = performance.now()
+    const tick = () => {
+      const at = Date.now()
+      if (mine.size >= MAX_IN_FLIGHT) {
+        this.outcomes.push({ kind, at, ok: false, notSent: true, detail: `not sent: ${mine.size} in flight`, ...extra })
+        return
       }
+      const entry = { at, done: Promise.resolve() as Promise<unknown> }
+      entry.done = send()
+        .catch((err: Error) => ({ ok: false, detail: err.message }))
+        .then((r) => {
+          this.outcomes.push({ kind, at, ...extra, ...r })
+          mine.delete(entry)
+          this.inFlight.delete(entry)
+        })
+      mine.add(entry)
+      this.inFlight.add(entry)
     }
-    const first = await attempt()
-    if (!first) return this.record(kind, true)
-    await delay(250)
-    const second = await attempt()
-    this.record(kind, !second, { retried: true, detail: second || first })
+    let pending: NodeJS.Timeout | undefined
+    const loop = () => {
+      pending = undefined
+      if (!this.running) return
+      const now = performance.now()
+      while (next <= now) {
+        tick()
+        next += SCHEDULE[kind] * this.pace
+      }
+      const t = setTimeout(() => {
+        this.timers.delete(t)
+        loop()
+      }, next - now)
+      this.timers.add(t)
+      pending = t
+    }
+    // a new pace takes effect at once, not after the tick already planned
+    this.reschedules.push(() => {
+      if (!pending) return
+      clearTimeout(pending)
+      this.timers.delete(pending)
+      next = Math.min(next, performance.now() + SCHEDULE[kind] * this.pace)
+      loop()
+    })
+    loop()
   }
 
-  private async login() {
+  private async userHttp(w: Worker): Promise<Omit<Outcome, 'kind' | 'at'>> {
+    const a = await timed(async () => {
+      const res = await fetch(`${this.o.url}/user/${w.name}/api/status`, { headers: { authorization: `token ${w.token}` }, signal: timeout() })
+      const body = await res.text()
+      return res.status === 200 ? '' : `HTTP ${res.status} ${body.slice(0, 80)}`
+    })
+    return { ok: !a.error, ms: a.ms, ...(a.error ? { detail: a.error } : {}) }
+  }
+
+  /** A hub request; on failure, one retry after RETRY_AFTER_MS, recorded beside the first try. */
+  private async hub(send: () => Promise<string | Attempt>): Promise<Omit<Outcome, 'kind' | 'at'>> {
+    const first = await timed(send)
+    if (!first.error) return { ok: true, ms: first.ms }
+    await delay(RETRY_AFTER_MS)
+    const second = await timed(send)
+    return { ok: false, ms: first.ms, retried: true, retryOk: !second.error, detail: second.error ? `${first.error}; retry: ${second.error}` : first.error }
+  }
+
+  /** The login page, then the form posted; right when it answers 302 with a session cookie. */
+  private async login(): Promise<Attempt> {
     const w = this.o.workers[0]
-    await this.hub(
-      'login',
-      async () => {
-        const c = new Client(this.o.url)
-        const res = await c.postForm('/hub/login', { username: w.name, password: this.o.password })
-        return new Response(null, { status: res.status === 302 && c.jar.has('edgehub-session') ? 200 : res.status })
-      },
-    )
+    const c = new Client(this.o.url, (url, init) => fetch(url, { ...init, signal: timeout() }))
+    const page = await timed(async () => {
+      const res = await c.get('/hub/login')
+      await res.text()
+      return res.status === 200 ? '' : `login page: HTTP ${res.status}`
+    })
+    if (page.error) return page // (the ceiling applies to each of the two answers)
+    const post = await timed(async () => {
+      const res = await c.postForm('/hub/login', { username: w.name, password: this.o.password })
+      await res.body?.cancel()
+      return res.status === 302 && c.jar.has('edgehub-session') ? '' : `login: HTTP ${res.status}`
+    })
+    return { error: post.error, ms: Math.max(page.ms, post.ms) }
   }
 
-  /** One kernel WebSocket per worker, executing a cell every 200 ms; a dropped socket is reopened. */
-  private async kernelLoop(w: Worker) {
+  /** One kernel WebSocket per worker, reopened at once when it drops. */
+  private async keepKernelSocket(w: Worker) {
     while (this.running) {
       let k: KernelSocket
       try {
         k = await openKernel(`${this.o.wsUrl}/user/${w.name}/api/kernels/${w.kernelId}/channels`, { authorization: `token ${w.token}` })
-      } catch (err) {
-        this.record('user-ws', false, { who: w.name, detail: `connect: ${(err as Error).message}` })
-        await delay(200)
+      } catch {
+        await delay(100) // the executions meanwhile are recorded as not sent
         continue
       }
-      this.sockets.add(k)
-      while (this.running) {
-        const n = Math.floor(Math.random() * 1000)
-        // recorded at the time it was sent, so a stalled socket counts in the window it stalled in
-        const sent = Date.now()
-        try {
-          const r = await Promise.race([k.execute(`${n}+1`), delay(3000).then(() => Promise.reject(new Error('no reply in 3 s')))])
-          this.outcomes.push({ kind: 'user-ws', at: sent, ok: r.result === String(n + 1), who: w.name, detail: r.result })
-        } catch (err) {
-          if (!this.running) break
-          this.wsDrops++
-          this.outcomes.push({ kind: 'user-ws', at: sent, ok: false, who: w.name, detail: (err as Error).message })
-          break
-        }
-        await delay(200)
-      }
-      this.sockets.delete(k)
-      k.close()
+      k.ws.setMaxListeners(4 * MAX_IN_FLIGHT)
+      this.sockets.set(w.name, k)
+      await new Promise((resolve) => k.ws.once('close', resolve))
+      this.sockets.delete(w.name)
+      if (this.running) this.wsDrops++
     }
+  }
+
+  /** One cell executed on the worker's open socket; right when its result comes within the ceiling. */
+  private async execute(w: Worker): Promise<Omit<Outcome, 'kind' | 'at'>> {
+    const k = this.sockets.get(w.name)
+    if (!k) return { ok: false, notSent: true, detail: 'not sent: kernel socket reopening' }
+    const n = Math.floor(Math.random() * 1000)
+    const a = await timed(async () => {
+      let timer: NodeJS.Timeout | undefined
+      const noReply = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          k.close() // a socket that stopped answering is reopened
+          reject(new Error(`no reply in ${GIVE_UP_MS} ms`))
+        }, GIVE_UP_MS)
+      })
+      try {
+        const r = await Promise.race([k.execute(`${n}+1`), noReply])
+        return r.result === String(n + 1) ? '' : `result ${r.result}`
+      } finally {
+        clearTimeout(timer)
+      }
+    })
+    return { ok: !a.error, ms: a.ms, ...(a.error ? { detail: a.error } : {}) }
   }
 
   /**
    * Starts the user's server, waits until it is ready or has failed, stops it; a failed spawn must be
    * retriable. Outcome per cycle: ok (ran), ok+retried (failed cleanly, the retry ran), or not ok
-   * (stuck pending, or the retry failed too).
+   * (stuck pending, or the retry failed too). Recorded when the cycle ends.
    */
   private async spawnLoop(s: { name: string; token: string }) {
     const api = (method: string, path = '') =>
-      fetch(`${this.o.url}/hub/api/users/${s.name}/server${path}`, { method, headers: { authorization: `token ${s.token}` }, signal: timeout(15_000) })
+      fetch(`${this.o.url}/hub/api/users/${s.name}/server${path}`, { method, headers: { authorization: `token ${s.token}` }, signal: AbortSignal.timeout(15_000) })
     const state = async () => {
-      const res = await fetch(`${this.o.url}/hub/api/users/${s.name}`, { headers: { authorization: `token ${s.token}` }, signal: timeout(10_000) })
+      const res = await fetch(`${this.o.url}/hub/api/users/${s.name}`, { headers: { authorization: `token ${s.token}` }, signal: timeout() })
       if (!res.ok) return 'unknown'
       const u = (await res.json()) as { servers: Record<string, { ready: boolean; pending: string | null }> }
       const d = u.servers['']
@@ -205,7 +323,7 @@ export class Load {
           outcome = await cycle()
         }
       }
-      this.record('spawn', outcome === 'running', { retried, detail: outcome })
+      this.outcomes.push({ kind: 'spawn', at: Date.now(), ok: outcome === 'running', retried, detail: outcome })
       for (let i = 0; i < 3; i++) {
         const res = await api('DELETE').catch(() => null)
         await res?.body?.cancel()
@@ -216,4 +334,10 @@ export class Load {
       await delay(500)
     }
   }
+}
+
+/** '' when good(res), else the status; the body is discarded. */
+async function answer(res: Response, good: (r: Response) => boolean): Promise<string> {
+  await res.body?.cancel()
+  return good(res) ? '' : `HTTP ${res.status}`
 }

@@ -1,7 +1,7 @@
 // The highly available topology for a test: Redis (standalone with AOF, or master + replica + 3
 // sentinels), N hub replicas, M nginx proxies and HAProxy in front of the proxies, all real processes
 // on free loopback ports with data in a temp directory. Every process is stopped by PID in stop().
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
@@ -18,6 +18,7 @@ import type { Config } from '../../control-plane/src/config/schema'
 import { createLogger } from '../../control-plane/src/log'
 import { startSentinelGroup, type SentinelGroup } from './sentinel'
 import { BIN } from './stack'
+import { haproxyServersUp, haproxyTimings, renderHaproxyConfig, SHIPPED_HAPROXY_CFG, type HaproxyTimings } from './haproxy'
 
 export interface ClusterOptions {
   hubs?: number
@@ -51,38 +52,17 @@ export interface Cluster {
   stopProxy(i: number): Promise<void>
   /** Stops Redis (SIGTERM: AOF flushed) and starts it again on the same port and data. */
   restartRedis(): Promise<void>
+  /** The health-check timings of deploy/haproxy/haproxy.cfg, which HAProxy runs with here. */
+  haproxyTimings: HaproxyTimings
+  /** Waits until HAProxy counts proxy i as up (true) or down (false) in its rotation. */
+  waitForHaproxy(i: number, up: boolean, timeoutMs?: number): Promise<void>
+  /** fail_timeout of the hub upstream in the proxies' rendered nginx.conf: how long a proxy skips a replica that refused. */
+  hubFailTimeoutMs(): number
   /** Which hub replica holds the leader lease (index), or -1. */
   leader(): Promise<number>
   /** Waits until some replica holds the leader lease; its index. */
   waitForLeader(): Promise<number>
   stop(): Promise<void>
-}
-
-function haproxyConfig(port: number, proxyPorts: number[]): string {
-  return [
-    'global',
-    '  maxconn 4096',
-    'defaults',
-    '  mode http',
-    '  timeout connect 1s',
-    '  timeout client 1h',
-    '  timeout server 1h',
-    '  timeout tunnel 1h',
-    '  retries 3',
-    '  option redispatch 1',
-    // a proxy killed mid-request closes its connections: safe requests are sent again elsewhere
-    '  retry-on conn-failure empty-response response-timeout',
-    'frontend edge',
-    `  bind 127.0.0.1:${port}`,
-    '  default_backend proxies',
-    'backend proxies',
-    '  balance roundrobin',
-    `  option httpchk GET ${HEALTH_PATH}`,
-    '  http-check expect status 200',
-    '  default-server inter 300ms fall 2 rise 2',
-    ...proxyPorts.map((p, i) => `  server proxy${i} 127.0.0.1:${p} check`),
-    '',
-  ].join('\n')
 }
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
@@ -127,6 +107,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const proxyUrls = proxyPorts.map((p) => `http://127.0.0.1:${p}`)
   let haproxy: Child | undefined
 
+  const shippedHaproxy = readFileSync(SHIPPED_HAPROXY_CFG, 'utf8')
+  const haSocket = join(dir, 'haproxy.sock')
+
   const cluster: Cluster = {
     url: opts.haproxy === false ? proxyUrls[0] : `http://127.0.0.1:${haPort}`,
     dir,
@@ -145,7 +128,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         env: { ...baseEnv, EDGEHUB_HUB_PORT: String(hubPorts[i]) },
         logFile: join(dir, `hub${i}.log`),
       })
-      await waitFor(`hub ${i} health`, async () => (await fetch(`${hubUrls[i]}/hub/health`).catch(() => null))?.ok, { timeoutMs: 20_000 })
+      await waitFor(`hub ${i} health`, async () => (await fetch(`${hubUrls[i]}/hub/health`).catch(() => null))?.ok, { timeoutMs: 60_000 }) // a start takes seconds on a busy machine (sources compiled at start)
     },
     async killHub(i, signal = 'SIGKILL') {
       const h = hubs[i]
@@ -173,6 +156,20 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       await redis.stop()
       redis = await startRedis({ dir: join(dir, 'redis'), port: redisPort })
       cluster.redis = redis
+    },
+    haproxyTimings: haproxyTimings(shippedHaproxy),
+    async waitForHaproxy(i, up, timeoutMs = 15_000) {
+      if (opts.haproxy === false) return
+      await waitFor(`HAProxy to count proxy ${i} ${up ? 'up' : 'down'}`, async () => (await haproxyServersUp(haSocket, 'edgehub_proxies')).includes(`proxy${i}`) === up, {
+        timeoutMs,
+        intervalMs: 100,
+      })
+    },
+    hubFailTimeoutMs() {
+      const conf = readFileSync(join(dir, 'proxy0', 'nginx.conf'), 'utf8')
+      const found = /upstream edgehub_hub \{[^}]*?fail_timeout=(\d+)(ms|s)\b/.exec(conf)
+      if (!found) throw new Error('proxy nginx.conf: no fail_timeout in the hub upstream')
+      return Number(found[1]) * (found[2] === 's' ? 1000 : 1)
     },
     async leader() {
       const states = await Promise.all(
@@ -207,9 +204,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     for (let i = 0; i < nProxies; i++) await cluster.startProxy(i)
     if (opts.haproxy !== false) {
       const cfg = join(dir, 'haproxy.cfg')
-      writeFileSync(cfg, haproxyConfig(haPort, proxyPorts))
+      writeFileSync(cfg, renderHaproxyConfig(shippedHaproxy, { listen: `127.0.0.1:${haPort}`, proxyPorts, statsSocket: haSocket }))
       haproxy = startChild({ name: 'haproxy', command: 'haproxy', args: ['-db', '-f', cfg], logFile: join(dir, 'haproxy.log') })
       await waitFor('haproxy to reach the proxies', async () => (await fetch(`${cluster.url}${HEALTH_PATH}`).catch(() => null))?.ok, { timeoutMs: 15_000 })
+      for (let i = 0; i < nProxies; i++) await cluster.waitForHaproxy(i, true)
     }
   } catch (err) {
     await cluster.stop()

@@ -14,6 +14,10 @@ if not cur then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
 return 0`
 const RESIGN = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`
 
+/** The leader lease's defaults: valid for LEADER_LEASE_MS, claimed or renewed every LEADER_RENEW_MS. */
+export const LEADER_LEASE_MS = 5000
+export const LEADER_RENEW_MS = 1000
+
 export interface Job {
   name: string
   everyMs: number
@@ -32,7 +36,7 @@ export function startJobs(
   leaseKey: string,
   jobs: Job[],
   log: Logger,
-  { leaseMs = 5000, renewMs = 1000 }: { leaseMs?: number; renewMs?: number } = {},
+  { leaseMs = LEADER_LEASE_MS, renewMs = LEADER_RENEW_MS }: { leaseMs?: number; renewMs?: number } = {},
 ): Leadership {
   const id = randomBytes(8).toString('hex')
   const timers: NodeJS.Timeout[] = []
