@@ -39,11 +39,15 @@ function tempDir(prefix: string): string {
 }
 
 /**
- * The environment of a shell outside the checkout: no EDGEHUB_* settings, and none of the npm_*
- * variables that `npm exec vitest` sets (npm_config_local_prefix would point npm at the checkout).
+ * The environment of a shell outside the checkout: no EDGEHUB_* settings, none of the npm_*
+ * variables that `npm exec vitest` sets (npm_config_local_prefix would point npm at the checkout),
+ * and no node_modules/.bin of the checkout on PATH.
  */
-const outsideEnv = (): Record<string, string> =>
-  Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_') && !/^npm_/i.test(k))) as Record<string, string>
+function outsideEnv(): Record<string, string> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_') && !/^npm_/i.test(k))) as Record<string, string>
+  env.PATH = (env.PATH ?? '').split(':').filter((d) => !d.includes('node_modules')).join(':')
+  return env
+}
 
 /** An edgehub.yaml on free ports with its data directory beside it. */
 async function writeConfig(dir: string): Promise<{ file: string; url: string }> {
