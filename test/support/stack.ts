@@ -33,7 +33,7 @@ export async function startStack(overrides: Record<string, unknown> = {}): Promi
   const dir = mkdtempSync(join(tmpdir(), 'edgehub-test-'))
   const [freeProxyPort, hubPort, redisPort] = await Promise.all([freePort(), freePort(), freePort()])
   const port = typeof overrides.port === 'number' ? overrides.port : freeProxyPort // a test may need to know it first
-  const settings = {
+  const defaults: Record<string, unknown> = {
     dataDir: dir,
     port,
     logLevel: 'warn',
@@ -41,8 +41,10 @@ export async function startStack(overrides: Record<string, unknown> = {}): Promi
     redis: { url: `redis://127.0.0.1:${redisPort}` },
     proxy: { workers: 1 },
     auth: { native: { scryptCost: 1024 } },
-    ...overrides,
   }
+  // `hub: { allowNamedServers: true }` adds to the hub defaults (its port stays); other keys replace
+  const settings = { ...defaults, ...overrides }
+  for (const k of ['hub', 'proxy']) if (overrides[k]) settings[k] = { ...(defaults[k] as object), ...(overrides[k] as object) }
   const configFile = join(dir, 'edgehub.yaml')
   writeFileSync(configFile, stringify(settings))
   const { config } = loadConfig({ file: configFile, env: {} })

@@ -20,6 +20,8 @@ import { scopeProblem, scopesNotHeld } from '../scopes/scope-set'
 type C = Context<HubEnv>
 
 const LOGIN_FAILED = 'Invalid user name or password.'
+/** Codes of start refusals a page shows as they are (orchestrator.start). */
+const REFUSALS = new Set(['limit', 'named_servers_disabled'])
 
 function loginRedirect(c: C) {
   const next = c.req.path + (c.req.url.includes('?') ? c.req.url.slice(c.req.url.indexOf('?')) : '')
@@ -206,7 +208,9 @@ export function pageRoutes(): Hono<HubEnv> {
     try {
       await d.orchestrator.start(owner, server, {}, { waitSec: 0 })
     } catch (err) {
-      if (err instanceof SpawnThrottled) throw err
+      // refused by a rule the person should read (the limit of named servers, named servers off);
+      // a start racing another one (already pending or running) just follows that one
+      if (err instanceof SpawnThrottled || (err instanceof HubError && REFUSALS.has(err.code))) throw err
       d.log.info('spawn request not started', { user: owner, err: (err as Error).message })
     }
     return c.redirect(pending)
@@ -216,7 +220,11 @@ export function pageRoutes(): Hono<HubEnv> {
   app.get('/spawn/:user/:server?', async (c) => {
     const { owner, server } = await ownerAndServer(c, 'start:servers')
     if (owner === c.var.identity!.user.name && !server) return spawn(c)
-    return c.redirect(serverBaseUrl(owner, server).replace(/^\/user\//, '/hub/user/'))
+    const rec = await c.var.deps.servers.get(owner, server)
+    if (rec?.state === 'running') return c.redirect(serverBaseUrl(owner, server))
+    if (rec?.state === 'pending') return c.redirect(spawnPendingUrl(owner, server))
+    // this server's own start page (not /hub/user/…/SERVER/, which the default server answers when running)
+    return c.html(<NotRunningPage xsrf={c.var.xsrf} user={viewer(c)!} owner={owner} server={server} rec={rec} path={serverBaseUrl(owner, server)} />)
   })
   app.post('/spawn', async (c) => (await form(c), spawn(c)))
   app.post('/spawn/:user/:server?', async (c) => (await form(c), spawn(c)))
