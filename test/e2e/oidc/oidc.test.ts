@@ -58,6 +58,7 @@ beforeAll(async () => {
   const { config } = loadConfig({ file, env: {} })
   deps = await buildDeps(config, { log: createLogger('test', { level: process.env.OIDC_TEST_LOG ? 'debug' : 'error' }) })
   for (const name of ['alice', 'bob', 'carol']) await deps.users.create(name, { passwordHash: await deps.native!.hash(PASSWORD) })
+  await deps.users.create('root', { admin: true, passwordHash: await deps.native!.hash(PASSWORD) })
   server = serve({ fetch: buildApp(deps).fetch, hostname: '127.0.0.1', port })
   await waitFor('the hub to listen', async () => (await fetch(`${base}/hub/health`).catch(() => null))?.ok)
 })
@@ -204,10 +205,12 @@ describe('userinfo and refresh', () => {
     expect(await oidc.fetchUserInfo(rp, refreshed.access_token, 'carol')).toMatchObject({ admin: true })
   })
 
-  it('stop working for a user who was deleted', async () => {
-    await deps.users.create('dave', { passwordHash: await deps.native!.hash(PASSWORD) })
+  it('stop working for a user who was deleted through the API', async () => {
+    // an admin adds dave on the admin page, and later deletes him with the REST API
+    const admin = await browserOf('root')
+    expect((await admin.postForm('/hub/admin/users', { username: 'dave', password: PASSWORD })).status).toBe(302)
     const tokens = await codeFlow(rp, await browserOf('dave'), CONFIDENTIAL.redirectUri)
-    await deps.users.remove('dave')
+    expect((await admin.api('DELETE', '/users/dave')).status).toBe(204)
     const res = await userinfo(tokens.access_token)
     expect(res.status).toBe(401)
     expect(res.headers.get('www-authenticate')).toMatch(/error="invalid_token"/)
