@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util'
 import { Cleanups } from './lib/cleanup'
 import { machineInfo } from './lib/machine'
 import { writeReport, type ScenarioRun } from './lib/report'
+import { VERDICT_LABEL } from './lib/verdict'
 import { SCENARIOS } from './scenarios/index'
 
 const { values: opts, positionals } = parseArgs({
@@ -67,7 +68,7 @@ for (const [i, scenario] of selected.entries()) {
     })
     const seconds = Math.round((performance.now() - s0) / 100) / 10
     runs.push({ name: scenario.name, title: scenario.title, seconds, result })
-    for (const t of result.targets) console.log(`${tag()}   ${t.met ? 'met ' : 'MISS'} ${t.name}: ${t.value} (target ${t.goal})`)
+    for (const t of result.targets) console.log(`${tag()}   ${VERDICT_LABEL[t.verdict].terminal} ${t.name}: ${t.value}${t.goal === 'reported' ? '' : ` (target ${t.goal})`}`)
   } catch (err) {
     failed++
     const message = err instanceof Error ? (err.stack ?? err.message) : String(err)

@@ -1,8 +1,10 @@
 // One load run against one system: wrk for a fixed time, plus the CPU the system's processes used
-// during it (CPU time per request is steadier than throughput on a shared machine).
+// during it (CPU time per request is steadier than throughput on a shared machine). Every answer's
+// status is counted: one outside 2xx (a 3xx too), a reset or a timeout fails the run, except for a
+// system we only compare with (configurable-http-proxy), whose error answers are counted and reported.
 import { cpuSeconds, processTree } from './proc'
 import { round } from './stats'
-import { runWrk, wrkErrors, type WrkRequest, type WrkResult } from './wrk'
+import { badStatuses, runWrk, wrkErrors, type WrkRequest, type WrkResult } from './wrk'
 
 export interface LoadRun extends WrkResult {
   system: string
@@ -23,12 +25,14 @@ export async function loadRun(opts: {
   dir: string
   /** A system we only compare with: its error answers are counted (in `errors`), not fatal. */
   tolerateErrors?: boolean
+  /** CPU list wrk is pinned to (taskset -c). */
+  wrkCpus?: string
 }): Promise<LoadRun> {
   const pids = processTree(opts.pid)
   const before = cpuSeconds(pids)
-  const r = await runWrk(opts)
+  const r = await runWrk({ ...opts, cpus: opts.wrkCpus })
   const used = cpuSeconds(pids) - before
-  if (wrkErrors(r) > 0 && !opts.tolerateErrors) throw new Error(`${opts.system}: wrk saw errors ${JSON.stringify(r.errors)}`)
+  if (wrkErrors(r) > 0 && !opts.tolerateErrors) throw new Error(`${opts.system}: ${wrkErrors(r)} errors in ${r.requests} answers: ${badStatuses(r) || 'no bad status'}; sockets ${JSON.stringify(r.errors)}`)
   return {
     system: opts.system,
     ...r,
@@ -43,7 +47,8 @@ export function errorNotes(runs: Map<string, LoadRun[]>): string[] {
   for (const [system, rs] of runs) {
     const errors = rs.reduce((n, r) => n + wrkErrors(r), 0)
     const requests = rs.reduce((n, r) => n + r.requests, 0)
-    if (errors) out.push(`${system} answered ${errors} of ${requests} measured requests with an error (non-2xx/3xx status, reset or timeout).`)
+    const statuses = rs.map(badStatuses).filter(Boolean).join('; ')
+    if (errors) out.push(`${system} answered ${errors} of ${requests} measured requests with an error (a status outside 2xx, a reset or a timeout${statuses ? `; statuses ${statuses}` : ''}); its throughput counts them as answers.`)
   }
   return out
 }

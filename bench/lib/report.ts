@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import type { MachineInfo } from './machine'
 import { renderSvg } from './svg'
 import type { ScenarioResult, Table } from './types'
+import { VERDICT_LABEL } from './verdict'
 
 export interface ScenarioRun {
   name: string
@@ -46,9 +47,16 @@ export function writeReport(r: Report): string[] {
       `Node ${m.node}, nginx ${m.nginx}, Redis ${m.redis}, wrk ${m.wrk}. Whole run: ${Math.round(r.seconds / 6) / 10} min.`,
     '',
   ]
-  const targets = r.runs.flatMap((run) => (run.result?.targets ?? []).map((t) => [run.name, t.name, t.goal, t.value, t.met ? 'met' : '**missed**']))
+  const targets = r.runs.flatMap((run) => (run.result?.targets ?? []).map((t) => [run.name, t.name, t.goal, t.value, VERDICT_LABEL[t.verdict].markdown]))
   if (targets.length) {
-    md.push('## Targets', '', ...markdownTable({ title: '', columns: ['scenario', 'figure', 'target', 'measured', ''], rows: targets }), '')
+    md.push(
+      '## Targets',
+      '',
+      ...markdownTable({ title: '', columns: ['scenario', 'figure', 'target', 'measured', 'verdict'], rows: targets }),
+      '',
+      'A ratio shows its value in each interleaved round as "runs min–max"; when that spread is wider than the ratio\'s distance to the goal the verdict is *inconclusive*. "reported" figures have no goal they could miss.',
+      '',
+    )
   }
   for (const run of r.runs) {
     md.push(`## ${run.title} (\`${run.name}\`, ${run.seconds} s)`, '')

@@ -13,14 +13,30 @@ export interface ScenarioContext {
   progress(message: string): void
 }
 
-/** A target of the issue, checked against a measured value. */
+/**
+ * How a target came out: `met` or `missed` against its goal; `reported` for a figure shown without a
+ * goal it could miss; `inconclusive` for a ratio whose spread over the interleaved runs is wider than
+ * its distance to the goal (the runs disagree about which side of the goal it is on).
+ */
+export type Verdict = 'met' | 'missed' | 'reported' | 'inconclusive'
+
+/** A ratio's value in each interleaved round (each round's runs of both systems), and their range. */
+export interface Spread {
+  rounds: number[]
+  min: number
+  max: number
+}
+
+/** A target of the issue, checked against a measured value (bench/lib/verdict.ts builds them). */
 export interface Target {
   name: string
-  /** Human-readable goal, e.g. ">= 0.9x nginx". */
+  /** Human-readable goal, e.g. ">= 0.9"; "reported" for a figure without one. */
   goal: string
-  /** The measured figure, as shown. */
+  /** The measured figure, as shown (a ratio with its spread over the rounds). */
   value: string
-  met: boolean
+  verdict: Verdict
+  /** For ratios: the value in each round; the verdict is inconclusive when max - min exceeds |value - goal|. */
+  spread?: Spread
 }
 
 export interface Table {

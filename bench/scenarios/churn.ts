@@ -17,6 +17,7 @@ import { ratio, round, summary } from '../lib/stats'
 import { tokenDigest } from '../../control-plane/src/state/token-digest'
 import type { ProxyTables } from '../../control-plane/src/state/proxy-tables'
 import type { Scenario } from '../lib/types'
+import { bounded, ratioTarget, reported, spreadOf } from '../lib/verdict'
 import { cookieRequests, median, PROXY_WORKERS } from './http'
 
 const POOL = 1000 // churned users: each change adds or removes one of their routes
@@ -193,15 +194,21 @@ export const scenario: Scenario = {
         },
       ],
       targets: [
-        { name: 'throughput with churn / without', goal: '>= 0.9', value: String(kept), met: kept >= 0.9 },
-        { name: 'route propagation p99 under load (write until applied by the proxy)', goal: '< 10 ms', value: `${app.p99} ms`, met: app.p99 < 10 },
-        { name: 'route propagation p99 under load, seen by a request (includes its queueing)', goal: 'reported', value: `${prop.p99} ms (request p99 under churn ${c.latencyMs.p99} ms)`, met: true },
-        { name: 'route changes per second achieved', goal: `>= ${Math.round(rate * 0.95)}`, value: String(achieved), met: achieved >= rate * 0.95 },
+        // quiet and churned runs alternate in adjacent pairs (q c, c q, q c): round i is quiet[i] and churned[i]
+        ratioTarget('throughput with churn / without', kept, { op: '>=', goal: 0.9 }, spreadOf(churned.map((r) => r.rps), quiet.map((r) => r.rps))),
+        bounded(
+          'route propagation p99 under load: write until a client\'s request through the proxy is answered accordingly',
+          prop.p99,
+          { op: '<', goal: 10, unit: ' ms' },
+          `${prop.p99} ms of ${prop.count} samples (the load's own request p99 under churn: ${c.latencyMs.p99} ms)`,
+        ),
+        reported('route propagation p99 under load: write until the proxy has applied it (its own record)', `${app.p99} ms of ${app.count} samples`),
+        bounded('route changes per second achieved', achieved, { op: '>=', goal: Math.round(rate * 0.95) }),
       ],
       notes: [
         'Route changes are written by the benchmark with the hub\'s own code (ProxyTables, the script the orchestrator runs when a server becomes ready or stops) against the hub stack\'s Redis; starting 1,000 real servers a second is scenario 6\'s subject, not this one\'s.',
         `CPU per route change during the churn runs: the writer (this benchmark process: the hub's ProxyTables code plus the probes) ${churnCpu.writerUsPerChange} µs, Redis ${churnCpu.redisUsPerChange} µs, the proxy ≈ ${churnCpu.proxyExtraUsPerChange} µs more than the same requests cost it without churn. At ${achieved} changes/s that is ${round(((churnCpu.writerUsPerChange + churnCpu.redisUsPerChange) * achieved) / 1e4, 0)}% of one core taken from the two that the proxy, wrk and the upstream already saturate, besides the proxy's own extra work.`,
-        'Two probes, on different changes. One asks the proxy when it applied the change: every proxy worker serves a request that arrives after that moment according to the change (workers drop changed entries from their caches at the start of each request). The other sends requests through the same proxy, saturated by the load, until one is answered accordingly: it includes the time that request waits behind the load\'s 64 connections, which is the load\'s request latency, not the propagation\'s.',
+        'Two probes, on different changes. The target is judged on what a client observes: requests through the same proxy, saturated by the load, until one is answered accordingly (its answer\'s arrival stops the clock). That includes the time the answering request waits behind the load\'s 64 connections, as any client\'s would. The other probe asks the proxy when it applied the change (every proxy worker serves a request that arrives after that moment according to the change, as workers drop changed entries from their caches at the start of each request); it is reported beside, as the proxy\'s own apply time, not judged.',
       ],
     }
   },

@@ -3,6 +3,9 @@
 // local-process spawner starting a busybox httpd per user. A user counts as ready once GET /user/NAME/
 // through the proxy with their token is answered by their own busybox (not the proxy's redirect to
 // /hub/). Then every server is stopped at once (DELETE …/server) and timed until no route is left.
+// Twice, each on a stack of its own: judged with hub.concurrentSpawnLimit raised to N (so no start
+// can be refused), then with the default limit, each 429 retried after its Retry-After, to report
+// the queueing a storm meets in a default deployment.
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { join } from 'node:path'
@@ -14,7 +17,9 @@ import { benchUsers, params } from '../lib/params'
 import { startHubStack } from '../lib/hub-stack'
 import { cpuSeconds, memoryKiB, processTree } from '../lib/proc'
 import { round, summary } from '../lib/stats'
+import { Cleanups } from '../lib/cleanup'
 import type { Plot, Scenario, ScenarioContext, Table } from '../lib/types'
+import { check, reported } from '../lib/verdict'
 
 const BUSYBOX = '/usr/bin/busybox'
 /** First wait between two routability checks of one user; doubled up to MAX_POLL_MS. */
@@ -27,6 +32,8 @@ interface UserRun {
   /** Status of the start request, or a word for a failure without one ('network', …). */
   startStatus?: number | string
   startMs?: number
+  /** 429 answers this user got before the start was accepted (the default-limit storm retries). */
+  throttled: number
   /** From the burst to the first answer of the user's busybox through the proxy. */
   readyMs?: number
   stopStatus?: number | string
@@ -125,58 +132,86 @@ class Phase {
   }
 }
 
-export const scenario: Scenario = {
-  name: 'spawn',
-  title: 'Spawn storm: N users start a server at once through the REST API (local-process spawner, busybox httpd)',
-  async run(ctx: ScenarioContext) {
+interface StormOptions {
+  /** Names the run (its directory, its progress lines). */
+  label: string
+  /** hub.concurrentSpawnLimit; undefined: the configuration's default. */
+  limit?: number
+  /** Retry a 429 after its Retry-After, as a client following the header would. */
+  retry: boolean
+  /** Quick mode only: wait at most this long instead of the Retry-After (30–60 s). */
+  retryCapSec?: number
+}
+
+/** One storm on a stack of its own: N starts at once, ready through the proxy, then N stops at once. */
+async function storm(ctx: ScenarioContext, names: string[], site: string, opts: StormOptions) {
+  // the stack is stopped when this storm is over, before the next one starts
+  const cleanups = new Cleanups()
+  const stopAll = ctx.cleanups.push(() => cleanups.runAll())
+  try {
     const p = params.spawn
-    const names = benchUsers(ctx.quick ? 20 : p.users)
     const n = names.length
     const warmup = `${params.userPrefix}warmup`
-    const site = join(ctx.dir, 'site')
-    writeSite(site, [...names, warmup])
+    const dir = join(ctx.dir, opts.label)
 
-    ctx.progress(`starting Redis, the hub and the proxy; ${n} users with busybox httpd servers`)
-    // SPAWN_BENCH_LOGS=DIR keeps the hub's, the proxy's and the servers' logs (copied there at the end)
+    ctx.progress(`${opts.label}: starting Redis, the hub and the proxy; ${n} users with busybox httpd servers`)
+    // SPAWN_BENCH_LOGS=DIR keeps the hub's, the proxy's and the servers' logs (copied to DIR/<label> at the end)
     const keepLogs = process.env.SPAWN_BENCH_LOGS
     if (keepLogs) {
       ctx.cleanups.push(() => {
-        rmSync(keepLogs, { recursive: true, force: true })
-        cpSync(join(ctx.dir, 'stack'), keepLogs, { recursive: true, filter: (src) => !/\/(home|redis)(\/|$)/.test(src) })
+        rmSync(join(keepLogs, opts.label), { recursive: true, force: true })
+        cpSync(dir, join(keepLogs, opts.label), { recursive: true, filter: (src) => !/\/(home|redis)(\/|$)/.test(src) })
       })
     }
     const stack = await startHubStack({
-      dir: join(ctx.dir, 'stack'),
-      cleanups: ctx.cleanups,
+      dir,
+      cleanups,
       // e.g. SPAWN_BENCH_HUB_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the hub
       hubNodeArgs: process.env.SPAWN_BENCH_HUB_NODE_ARGS?.split(' ').filter(Boolean),
       overrides: {
-        // every user of the storm may be spawning at once: the target is no 429
-        hub: { concurrentSpawnLimit: n },
+        // undefined: the default (JupyterHub's 100)
+        ...(opts.limit !== undefined && { hub: { concurrentSpawnLimit: opts.limit } }),
         spawner: { 'local-process': { command: [BUSYBOX, 'httpd'], args: ['-f', '-p', '{ip}:{port}', '-h', site] } },
       },
     })
     const { deps, url } = stack
     const agent = new Agent({ keepAliveTimeout: 30_000, connections: null })
-    ctx.cleanups.push(() => agent.close())
+    cleanups.push(() => agent.close())
+    const limit = stack.config.hub.concurrentSpawnLimit
 
     // Users and their API tokens, written the way the hub writes them (untimed).
-    const runs: UserRun[] = names.map((name) => ({ name, token: '' }))
-    const warm: UserRun = { name: warmup, token: '' }
+    const runs: UserRun[] = names.map((name) => ({ name, token: '', throttled: 0 }))
+    const warm: UserRun = { name: warmup, token: '', throttled: 0 }
     await inBatches([...runs, warm], 100, async (u) => {
       await deps.users.create(u.name)
       u.token = (await deps.tokens.issue(u.name, { note: 'spawn benchmark' })).token
     })
 
-    const call = async (method: 'POST' | 'DELETE', u: UserRun): Promise<number | string> => {
+    /** The status (or a word for a failure without one), and Retry-After's seconds on a 429. */
+    const answer = async (method: 'POST' | 'DELETE', u: UserRun): Promise<{ status: number | string; retryAfterSec?: number }> => {
       try {
         const res = await request(`${url}/hub/api/users/${u.name}/server`, { method, headers: { authorization: `token ${u.token}` }, dispatcher: agent, headersTimeout: 120_000 })
         await res.body.dump()
-        return res.statusCode
+        const retryAfter = Number(res.headers['retry-after'])
+        return { status: res.statusCode, ...(res.statusCode === 429 && { retryAfterSec: Number.isFinite(retryAfter) ? retryAfter : NaN }) }
       } catch (err) {
-        return (err as { code?: string }).code ?? 'network'
+        return { status: (err as { code?: string }).code ?? 'network' }
       }
     }
+    const call = async (method: 'POST' | 'DELETE', u: UserRun) => (await answer(method, u)).status
+    /** POST until accepted; on a 429 (with opts.retry) waits Retry-After (capped at opts.retryCapSec) and asks again. */
+    const start = async (u: UserRun): Promise<number | string> => {
+      for (;;) {
+        const a = await answer('POST', u)
+        if (a.status !== 429 || !opts.retry) return a.status
+        if (!Number.isFinite(a.retryAfterSec)) throw new Error(`a 429 for ${u.name} without a Retry-After header`)
+        u.throttled++
+        const waitSec = Math.min(a.retryAfterSec!, opts.retryCapSec ?? Infinity)
+        retryWaits.push(a.retryAfterSec!)
+        await new Promise((r) => setTimeout(r, waitSec * 1000))
+      }
+    }
+    const retryWaits: number[] = []
     /** Whether GET /user/NAME/ through the proxy is served by the user's busybox. */
     const served = async (u: UserRun): Promise<boolean> => {
       try {
@@ -207,11 +242,11 @@ export const scenario: Scenario = {
 
     // The storm.
     const deadlineMs = (ctx.quick ? 60 : p.readyWithinSec * 4) * 1000
-    ctx.progress(`${n} spawn requests at once`)
+    ctx.progress(`${opts.label}: ${n} spawn requests at once (hub.concurrentSpawnLimit ${limit}${opts.retry ? ', a 429 is retried after its Retry-After' : ''})`)
     const pids = { hub: stack.hubPid, launcher: launcherPid(stack.hubPid), redis: stack.redisPid, proxy: stack.proxy.pid }
     const spawn = new Phase(pids)
     let readyCount = 0
-    const ticker = setInterval(() => ctx.progress(`${readyCount}/${n} ready after ${(spawn.elapsed() / 1000).toFixed(1)} s`), 2000)
+    const ticker = setInterval(() => ctx.progress(`${opts.label}: ${readyCount}/${n} ready after ${(spawn.elapsed() / 1000).toFixed(1)} s`), 2000)
     let peakFds = 0
     const fdSampler = setInterval(() => {
       try {
@@ -223,7 +258,7 @@ export const scenario: Scenario = {
     try {
       await Promise.all(
         runs.map(async (u) => {
-          u.startStatus = await call('POST', u)
+          u.startStatus = await start(u)
           u.startMs = spawn.elapsed()
           if (u.startStatus !== 201 && u.startStatus !== 202) return
           if (await until(u, true, deadlineMs)) {
@@ -239,7 +274,7 @@ export const scenario: Scenario = {
     const spawnMs = spawn.elapsed()
     const spawnCpu = spawn.cpuUsed()
     const ready = runs.filter((u) => u.readyMs !== undefined)
-    ctx.progress(`${ready.length}/${n} ready and routable in ${(spawnMs / 1000).toFixed(2)} s`)
+    ctx.progress(`${opts.label}: ${ready.length}/${n} ready and routable in ${(spawnMs / 1000).toFixed(2)} s`)
 
     // What is running now: the processes, their memory, the hub's.
     for (const u of runs) {
@@ -252,7 +287,7 @@ export const scenario: Scenario = {
     const routesBefore = Object.keys(await deps.tables.getAll('routes')).length
 
     // Stop them all at once.
-    ctx.progress(`${n} stop requests at once`)
+    ctx.progress(`${opts.label}: ${n} stop requests at once`)
     const stop = new Phase(pids)
     await Promise.all(
       runs.map(async (u) => {
@@ -265,7 +300,7 @@ export const scenario: Scenario = {
     const stopCpu = stop.cpuUsed()
     const routesAfter = Object.keys(await deps.tables.getAll('routes')).length
     const leftover = runs.filter((u) => u.pid && alive(u.pid)).length
-    ctx.progress(`stopped in ${(stopTotalMs / 1000).toFixed(2)} s; ${routesAfter} routes and ${leftover} server processes left`)
+    ctx.progress(`${opts.label}: stopped in ${(stopTotalMs / 1000).toFixed(2)} s; ${routesAfter} routes and ${leftover} server processes left`)
     await stack.stopServers() // anything the stop phase missed
 
     const startStatuses = countBy(runs.map((u) => u.startStatus))
@@ -281,6 +316,34 @@ export const scenario: Scenario = {
     const allReadyMs = ready.length === n ? Math.max(...ready.map((u) => u.readyMs!)) : NaN
     const allGoneMs = runs.every((u) => u.goneMs !== undefined) ? Math.max(...runs.map((u) => u.goneMs!)) : NaN
 
+    const retryWait = summary(retryWaits)
+    return {
+      n, limit, runs, ready, spawnMs, spawnCpu, stopTotalMs, stopCpu, serverMem, hubMem, peakFds, routesBefore, routesAfter, leftover,
+      startStatuses, stopStatuses, throttled, startErrors, notReady, stopErrors, readySummary, startSummary, goneSummary, stopReqSummary, allReadyMs, allGoneMs,
+      throttledUsers: runs.filter((u) => u.throttled > 0).length,
+      throttledAnswers: runs.reduce((a, u) => a + u.throttled, 0),
+      retryAfterSec: { min: retryWait.count ? Math.min(...retryWaits) : null, max: retryWait.count ? Math.max(...retryWaits) : null },
+    }
+  } finally {
+    await ctx.cleanups.run(stopAll)
+  }
+}
+
+export const scenario: Scenario = {
+  name: 'spawn',
+  title: 'Spawn storm: N users start a server at once through the REST API (local-process spawner, busybox httpd)',
+  async run(ctx: ScenarioContext) {
+    const p = params.spawn
+    const names = benchUsers(ctx.quick ? 20 : p.users)
+    const site = join(ctx.dir, 'site')
+    writeSite(site, [...names, `${params.userPrefix}warmup`])
+    // The judged storm: hub.concurrentSpawnLimit raised to N, so that no start is refused (429).
+    const a = await storm(ctx, names, site, { label: 'raised-limit', limit: names.length, retry: false })
+    // The same storm with the default limit (JupyterHub's 100; quick: 5 of 20 users), every 429
+    // retried after its Retry-After (30–60 s; quick: at most 1 s), as a client honouring it would.
+    const b = await storm(ctx, names, site, { label: 'default-limit', limit: ctx.quick ? 5 : undefined, retry: true, retryCapSec: ctx.quick ? 1 : undefined })
+    const { n, runs, ready, spawnMs, spawnCpu, stopTotalMs, stopCpu, serverMem, hubMem, peakFds, routesBefore, routesAfter, leftover } = a
+    const { startStatuses, stopStatuses, throttled, startErrors, notReady, stopErrors, readySummary, startSummary, goneSummary, stopReqSummary, allReadyMs, allGoneMs } = a
     const s = (ms: number) => (Number.isFinite(ms) ? round(ms / 1000, 2) : 'n/a')
     const tables: Table[] = [
       {
@@ -324,6 +387,22 @@ export const scenario: Scenario = {
       },
     ]
     const readyMet = ready.length === n && allReadyMs <= p.readyWithinSec * 1000
+    const bErrors = b.startErrors + b.notReady
+    tables.push({
+      title: `The same storm with hub.concurrentSpawnLimit ${b.limit} (${ctx.quick ? 'lowered for the quick run' : 'the default'}): every 429 retried after its Retry-After${ctx.quick ? ' (capped at 1 s in the quick run)' : ''}`,
+      columns: ['', 'value'],
+      rows: [
+        ['users', b.n],
+        ['429 answers', b.throttledAnswers],
+        ['users refused at least once', b.throttledUsers],
+        ['Retry-After given, s', b.retryAfterSec.min === null ? 'none' : `${b.retryAfterSec.min}–${b.retryAfterSec.max}`],
+        ['start accepted at once (no 429)', b.n - b.throttledUsers],
+        ['start request accepted, p50 / max s', `${s(b.startSummary.p50)} / ${s(b.startSummary.max)}`],
+        ['ready and routable, p50 / p90 / max s', `${s(b.readySummary.p50)} / ${s(b.readySummary.p90)} / ${s(b.allReadyMs)}`],
+        ['failed (other than 429) or never ready', bErrors],
+      ],
+    })
+    if (plots[0].kind === 'line') plots[0].series.push({ name: `ready, default limit ${b.limit} with retries`, points: curve(b.ready.map((u) => u.readyMs!)) })
     return {
       metrics: {
         users: n,
@@ -334,6 +413,21 @@ export const scenario: Scenario = {
         startStatuses: Object.fromEntries(startStatuses),
         throttled,
         notReady,
+        concurrentSpawnLimit: a.limit,
+        defaultLimit: {
+          concurrentSpawnLimit: b.limit,
+          retryCapSec: ctx.quick ? 1 : null,
+          throttledAnswers: b.throttledAnswers,
+          throttledUsers: b.throttledUsers,
+          retryAfterSec: b.retryAfterSec,
+          startStatuses: Object.fromEntries(b.startStatuses),
+          startRequestMs: b.startSummary,
+          readyMs: b.readySummary,
+          allReadyMs: Number.isFinite(b.allReadyMs) ? round(b.allReadyMs) : null,
+          errors: bErrors,
+          routesAfterStop: b.routesAfter,
+          serverProcessesLeft: b.leftover,
+        },
         stopTotalMs: round(stopTotalMs),
         allGoneMs: Number.isFinite(allGoneMs) ? round(allGoneMs) : null,
         stopRequestMs: stopReqSummary,
@@ -349,28 +443,38 @@ export const scenario: Scenario = {
       },
       tables,
       targets: [
-        {
-          name: `all ${n} servers ready and routable after a simultaneous start`,
-          goal: `<= ${p.readyWithinSec} s`,
-          value: Number.isFinite(allReadyMs) ? `${round(allReadyMs / 1000, 2)} s` : `${ready.length}/${n} ready`,
-          met: readyMet,
-        },
-        {
-          name: 'spawn storm: failed or throttled starts',
-          goal: '0 errors, 0 × 429',
-          value: `${startErrors + notReady} errors (${throttled} × 429)`,
-          met: startErrors + notReady === 0,
-        },
-        {
-          name: 'stop storm: every route gone and every server process stopped',
-          goal: '0 left',
-          value: `${routesAfter} routes, ${leftover} processes left; ${stopErrors} failed stops`,
-          met: routesAfter === 0 && leftover === 0 && stopErrors === 0,
-        },
+        check(
+          `all ${n} servers ready and routable after a simultaneous start (concurrentSpawnLimit raised to ${n})`,
+          `<= ${p.readyWithinSec} s`,
+          Number.isFinite(allReadyMs) ? `${round(allReadyMs / 1000, 2)} s` : `${ready.length}/${n} ready`,
+          readyMet,
+        ),
+        check(
+          `spawn storm: failed or throttled starts (concurrentSpawnLimit raised to ${n}, so no 429 is possible)`,
+          '0 errors',
+          `${startErrors + notReady} errors (${throttled} × 429)`,
+          startErrors + notReady === 0,
+        ),
+        check(
+          'stop storm: every route gone and every server process stopped',
+          '0 left',
+          `${routesAfter} routes, ${leftover} processes left; ${stopErrors} failed stops`,
+          routesAfter === 0 && leftover === 0 && stopErrors === 0,
+        ),
+        reported(
+          `spawn storm with concurrentSpawnLimit ${b.limit}${ctx.quick ? '' : ' (the default)'}, 429s retried after Retry-After: all ready after`,
+          `${Number.isFinite(b.allReadyMs) ? `${round(b.allReadyMs / 1000, 2)} s` : `${b.ready.length}/${b.n} ready`}; ${b.throttledAnswers} × 429 to ${b.throttledUsers} users`,
+        ),
+        check(
+          `spawn storm with concurrentSpawnLimit ${b.limit}: every server ready, no error other than 429, nothing left after the stop`,
+          '0 errors',
+          `${bErrors} errors; ${b.routesAfter} routes, ${b.leftover} processes left`,
+          bErrors === 0 && b.ready.length === b.n && b.routesAfter === 0 && b.leftover === 0,
+        ),
       ],
       plots,
       notes: [
-        `Each user's start request carries the user's own API token and goes through the proxy to one hub process (hub.concurrentSpawnLimit set to ${n}); the server is \`busybox httpd -f\` serving /user/NAME/index.html, started by the local-process spawner. A user is ready when GET /user/NAME/ through the proxy with their token returns that page (checked right after the start request answers, then every ${FIRST_POLL_MS} ms doubling up to ${MAX_POLL_MS} ms).`,
+        `Each user's start request carries the user's own API token and goes through the proxy to one hub process. In the judged storm hub.concurrentSpawnLimit is raised to ${n}, the storm's size: "no 429" holds only because of that. With the limit at ${b.limit}${ctx.quick ? '' : ', its default (JupyterHub\'s)'}, ${b.throttledAnswers} starts were refused with 429 and retried after the Retry-After the hub sent (${b.retryAfterSec.min === null ? 'none sent' : `${b.retryAfterSec.min}–${b.retryAfterSec.max} s`}${ctx.quick ? ', waited at most 1 s in the quick run' : ''}): the last server was ready after ${s(b.allReadyMs)} s. The server is \`busybox httpd -f\` serving /user/NAME/index.html, started by the local-process spawner. A user is ready when GET /user/NAME/ through the proxy with their token returns that page (checked right after the start request answers, then every ${FIRST_POLL_MS} ms doubling up to ${MAX_POLL_MS} ms).`,
         `The stop phase sends every DELETE at once; a DELETE answers once the route is removed and the process has exited. Servers' total memory ${Math.round(serverMem.pss / 1024)} MiB PSS (${Math.round(serverMem.rss / 1024)} MiB RSS); the hub ${Math.round(hubMem.rss / 1024)} MiB RSS, at most ${peakFds} open files during the storm.`,
         'CPU seconds are those each process used during the phase. The launcher is the local-process spawner\'s helper that forks the servers for the hub (a small process forks much faster than the hub would). The servers themselves, and the kernel\'s work of forking and starting them, account for most of the rest of the machine\'s busy time.',
       ],
