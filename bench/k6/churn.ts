@@ -92,6 +92,8 @@ const changeScenario: Scenario = {
 
 export const options: Options = {
   ...batchOptions,
+  // a redirect is an answer to count (a 302 to /hub/ is a request that failed), never one to follow
+  maxRedirects: 0,
   scenarios: {
     load: { executor: 'constant-vus', exec: 'load', vus: VUS, duration: DURATION.k6, tags: { auth: AUTH } },
     changes: changeScenario,

@@ -52,6 +52,8 @@ const loginFailures = new Counter('login_failures')
 
 export const options: Options = {
   ...batchOptions,
+  // a redirect is an answer to count (a 302 to /hub/ is a request that failed), never one to follow
+  maxRedirects: 0,
   scenarios: {
     login: { executor: 'shared-iterations', vus: USERS, iterations: USERS, maxDuration: envStr('MAX_DURATION', '5m') },
   },

@@ -68,6 +68,8 @@ const wsFailures = new Counter('soak_ws_failures')
 
 export const options: Options = {
   ...batchOptions,
+  // a redirect is an answer to count (a 302 to /hub/ is a request that failed), never one to follow
+  maxRedirects: 0,
   scenarios: {
     // a count of 0 leaves its scenario out
     ...(REQUESTS > 0 ? { requests: { executor: 'shared-iterations', exec: 'requests', vus: Math.min(VUS, REQUESTS), iterations: REQUESTS, maxDuration: MAX_DURATION, tags: { auth: AUTH } } } : {}),

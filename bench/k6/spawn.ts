@@ -64,6 +64,8 @@ const failures = new Counter('spawn_failures')
 
 export const options: Options = {
   ...batchOptions,
+  // a redirect is an answer to count (a 302 to /hub/ is a request that failed), never one to follow
+  maxRedirects: 0,
   scenarios: {
     start: { executor: 'per-vu-iterations', exec: 'start', vus: USERS, iterations: 1, maxDuration: `${START_PHASE_SEC}s`, gracefulStop: '0s' },
     stop: { executor: 'per-vu-iterations', exec: 'stop', vus: USERS, iterations: 1, startTime: `${START_PHASE_SEC + 1}s`, maxDuration: `${Math.ceil(STOP_TIMEOUT_SEC) + 30}s` },

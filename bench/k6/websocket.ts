@@ -58,6 +58,8 @@ const wsErrors = new Counter('ws_errors')
 
 export const options: Options = {
   ...batchOptions,
+  // a redirect is an answer to count (a 302 to /hub/ is a request that failed), never one to follow
+  maxRedirects: 0,
   scenarios: {
     websocket: { executor: 'constant-vus', vus: CONNECTIONS, duration: DURATION.k6, gracefulStop: '10s', tags: { auth: AUTH } },
   },

@@ -82,4 +82,16 @@ describe('bench/k6', () => {
       }
     }
   })
+
+  it('follows no redirect and tolerates no failed request', () => {
+    for (const name of SCENARIOS) {
+      const src = code(read(join(K6, `${name}.ts`)))
+      const options = src.slice(src.indexOf('export const options'))
+      expect(options, `${name}.ts sets maxRedirects: 0 in its options`).toMatch(/^export const options: Options = \{[^]*?\n {2}maxRedirects: 0,\n/)
+      expect(src, `${name}.ts: no failure rate tolerated`).not.toMatch(/rate\s*<\s*0\.\d|rate\s*>\s*0\.9/)
+    }
+    const load = code(read(join(K6, 'lib/load.ts')))
+    expect(load).toContain("'http_req_failed{kind:load}': ['rate==0']")
+    expect(load).toContain('redirects: 0')
+  })
 })

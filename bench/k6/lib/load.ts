@@ -40,12 +40,12 @@ export function loadGet(base: string, p: BenchParams, creds: Creds, mode: AuthMo
   return res
 }
 
-/** Thresholds that always pass but make the summary show the load's own request figures. */
+/** Thresholds that make the summary show the load's own request figures, and fail the run on any failed load request (a status other than EXPECT_STATUS, redirects included). */
 export function loadThresholds(extra: Record<string, string[]> = {}): Record<string, string[]> {
   return {
     'http_req_duration{kind:load}': ['max>=0'],
     'http_reqs{kind:load}': ['count>=0'],
-    'http_req_failed{kind:load}': ['rate<0.01'],
+    'http_req_failed{kind:load}': ['rate==0'],
     ...extra,
   }
 }
