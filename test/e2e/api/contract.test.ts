@@ -7,12 +7,15 @@ import { startCluster, type Cluster } from '../../support/cluster'
 import { json } from '../../support/client'
 import { waitFor } from '../../../control-plane/src/util/wait'
 import { okServerSpawner } from '../../support/servers'
+import { ownToken, person, rootOf, type Admin } from '../../support/people'
 
 const PAGE = 'application/jupyterhub-pagination+json'
 
 let c: Cluster
 let root: string
 let alice: string
+let admin: Admin // root: the first admin, made with the CLI
+let aliceAtHub: Admin // alice, added by root on the admin page and logged in
 
 type Init = { method?: string; body?: unknown; token?: string; accept?: string; raw?: string }
 const call = (path: string, o: Init = {}) =>
@@ -34,10 +37,10 @@ beforeAll(async () => {
     haproxy: false,
     overrides: { hub: { allowNamedServers: true }, spawner: okServerSpawner() },
   })
-  await c.deps.users.create('root', { admin: true })
-  await c.deps.users.create('alice')
-  root = (await c.deps.tokens.issue('root')).token
-  alice = (await c.deps.tokens.issue('alice')).token
+  admin = await rootOf(c)
+  aliceAtHub = await person(admin, 'alice')
+  root = admin.token
+  alice = aliceAtHub.token
 }, 90_000)
 afterAll(async () => c?.stop(), 60_000)
 
@@ -98,8 +101,7 @@ describe('users', () => {
   })
 
   it('renames a user and changes admin with PATCH, refusing a taken name', async () => {
-    await status('/users/old', { method: 'POST' })
-    const t = (await c.deps.tokens.issue('old')).token
+    const t = (await person(admin, 'old')).token
     const r = await call('/users/old', { method: 'PATCH', body: { name: 'new', admin: true } })
     expect(r.status).toBe(200)
     expect(await json(r)).toMatchObject({ name: 'new', admin: true })
@@ -238,7 +240,7 @@ describe('proxy and authorizations', () => {
   })
 
   it('GET /authorizations/token/{token} identifies a token\'s owner', async () => {
-    const other = (await c.deps.tokens.issue('alice')).token
+    const other = (await ownToken(aliceAtHub.client, 'alice')).token
     expect(await json(await call(`/authorizations/token/${other}`, { token: root }))).toMatchObject({ kind: 'user', name: 'alice' })
     expect(await status('/authorizations/token/not-a-token')).toBe(404)
   })
