@@ -64,6 +64,8 @@ function startChurn(tables: ProxyTables, proxyUrl: string, upstreamPort: number,
     for (;;) {
       const res = await probeClient.request({ path, method: 'GET', headers: { authorization: `token ${tokens[i]}` } })
       await res.body.dump()
+      // served by the upstream, or sent to the hub (no route): any other answer is an error
+      if (res.statusCode !== 200 && res.statusCode !== 302) throw new Error(`${path}: the proxy answered ${res.statusCode} during churn`)
       const served = res.statusCode === 200
       if (served === added) return void result.propagationMs.push(performance.now() - start)
       if (performance.now() - start > PROBE_TIMEOUT_MS) throw new Error(`${path}: change not seen by the proxy within ${PROBE_TIMEOUT_MS} ms`)

@@ -19,6 +19,8 @@ const ROUNDS = 3
 
 interface GenRun {
   generator: string
+  /** Answers by status (wrk's response hook; autocannon's statusCodeStats). */
+  statuses: Record<string, number>
   rps: number
   p99: number
   genCpuUsPerRequest: number
@@ -26,22 +28,24 @@ interface GenRun {
 }
 
 /** autocannon as its own process; bash's `times` gives its CPU time as for wrk. */
-function autocannon(url: string, connections: number, durationSec: number): Promise<{ requests: number; seconds: number; p99: number; cpu: number }> {
+function autocannon(url: string, connections: number, durationSec: number): Promise<{ requests: number; seconds: number; p99: number; cpu: number; statuses: Record<string, number> }> {
   const args = [AUTOCANNON, '-c', String(connections), '-d', String(durationSec), '-j', url]
   return new Promise((resolve, reject) => {
     execFile('bash', ['-c', '"$@"; rc=$?; times; exit $rc', 'autocannon', process.execPath, ...args], { encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       const jsonLine = stdout.split('\n').find((l) => l.startsWith('{'))
       if (err || !jsonLine) return reject(new Error(`autocannon failed: ${err?.message ?? ''} ${stderr.slice(-300)}`))
-      const j = JSON.parse(jsonLine) as { requests: { total: number }; duration: number; latency: { p99: number }; non2xx: number; errors: number; timeouts: number }
+      const j = JSON.parse(jsonLine) as { requests: { total: number }; duration: number; latency: { p99: number }; non2xx: number; errors: number; timeouts: number; statusCodeStats?: Record<string, { count: number }> }
+      const statuses = Object.fromEntries(Object.entries(j.statusCodeStats ?? {}).map(([k, v]) => [k, v.count]))
       // nginx closes a client connection after 1,000 requests (keepalive_requests, as for every
       // system compared), and autocannon may have sent the next one already: up to one reset per
       // 1,000 answers is that, not a failure; a timeout always is
       const resets = j.errors - j.timeouts
-      if (j.non2xx || j.timeouts || resets > Math.ceil(j.requests.total / 1000)) return reject(new Error(`autocannon saw ${j.non2xx} non-2xx answers, ${j.timeouts} timeouts and ${resets} other errors in ${j.requests.total} requests`))
+      // non2xx counts every answer outside 2xx, 3xx included
+      if (j.non2xx || j.timeouts || resets > Math.ceil(j.requests.total / 1000)) return reject(new Error(`autocannon saw ${j.non2xx} non-2xx answers (${JSON.stringify(statuses)}), ${j.timeouts} timeouts and ${resets} other errors in ${j.requests.total} requests`))
       const cpu = (stdout.trim().split('\n').at(-1)!.match(/(\d+)m([\d.]+)s/g) ?? [])
         .map((t) => { const [, m, s] = /(\d+)m([\d.]+)s/.exec(t)!; return Number(m) * 60 + Number(s) })
         .reduce((a, b) => a + b, 0)
-      resolve({ requests: j.requests.total, seconds: j.duration, p99: j.latency.p99, cpu })
+      resolve({ requests: j.requests.total, seconds: j.duration, p99: j.latency.p99, cpu, statuses })
     })
   })
 }
@@ -60,12 +64,13 @@ export const scenario: Scenario = {
     for (let r = 1; r <= (ctx.quick ? 1 : ROUNDS); r++) {
       ctx.progress(`round ${r}: wrk, then autocannon, ${connections} connections for ${durationSec} s each`)
       const w = await loadRun({ system: 'nginx', url: nginx.url, pid: nginx.pid, requests: [{ path }], connections, durationSec, dir: ctx.dir })
-      runs.push({ generator: 'wrk', rps: w.rps, p99: w.latencyMs.p99, genCpuUsPerRequest: w.wrkCpuUsPerRequest, proxyCpuUsPerRequest: w.cpuUsPerRequest })
+      runs.push({ generator: 'wrk', statuses: w.statuses, rps: w.rps, p99: w.latencyMs.p99, genCpuUsPerRequest: w.wrkCpuUsPerRequest, proxyCpuUsPerRequest: w.cpuUsPerRequest })
       const pids = processTree(nginx.pid)
       const before = cpuSeconds(pids)
       const a = await autocannon(`${nginx.url}${path}`, connections, durationSec)
       runs.push({
         generator: 'autocannon',
+        statuses: a.statuses,
         rps: Math.round(a.requests / a.seconds),
         p99: a.p99,
         genCpuUsPerRequest: round((a.cpu * 1e6) / a.requests, 1),

@@ -212,15 +212,24 @@ async function storm(ctx: ScenarioContext, names: string[], site: string, opts: 
       }
     }
     const retryWaits: number[] = []
-    /** Whether GET /user/NAME/ through the proxy is served by the user's busybox. */
-    const served = async (u: UserRun): Promise<boolean> => {
+    /** Answers of the polls that were neither the user's page nor the redirect to the hub, by status. */
+    const oddAnswers = new Map<string, number>()
+    /**
+     * GET /user/NAME/ through the proxy: true when the user's busybox answers with its page, false
+     * when the proxy redirects to /hub/ (no route); anything else is counted in oddAnswers.
+     */
+    const served = async (u: UserRun): Promise<boolean | undefined> => {
       try {
         const res = await request(`${url}/user/${u.name}/`, { headers: { authorization: `token ${u.token}` }, dispatcher: agent })
         const body = await res.body.text()
-        return res.statusCode === 200 && body === page(u.name)
-      } catch {
-        return false
+        if (res.statusCode === 200 && body === page(u.name)) return true
+        if (res.statusCode === 302 && String(res.headers.location ?? '').includes('/hub/')) return false
+        oddAnswers.set(String(res.statusCode), (oddAnswers.get(String(res.statusCode)) ?? 0) + 1)
+      } catch (err) {
+        const code = (err as { code?: string }).code ?? 'network'
+        oddAnswers.set(code, (oddAnswers.get(code) ?? 0) + 1)
       }
+      return undefined
     }
     /** Polls until served(u) is `want`, from a few ms apart up to MAX_POLL_MS; false on timeout. */
     const until = async (u: UserRun, want: boolean, timeoutMs: number): Promise<boolean> => {
@@ -320,6 +329,7 @@ async function storm(ctx: ScenarioContext, names: string[], site: string, opts: 
     return {
       n, limit, runs, ready, spawnMs, spawnCpu, stopTotalMs, stopCpu, serverMem, hubMem, peakFds, routesBefore, routesAfter, leftover,
       startStatuses, stopStatuses, throttled, startErrors, notReady, stopErrors, readySummary, startSummary, goneSummary, stopReqSummary, allReadyMs, allGoneMs,
+      oddAnswers: Object.fromEntries(oddAnswers),
       throttledUsers: runs.filter((u) => u.throttled > 0).length,
       throttledAnswers: runs.reduce((a, u) => a + u.throttled, 0),
       retryAfterSec: { min: retryWait.count ? Math.min(...retryWaits) : null, max: retryWait.count ? Math.max(...retryWaits) : null },
@@ -370,6 +380,7 @@ export const scenario: Scenario = {
         rows: [
           ...[...startStatuses].map(([k, v]) => [`POST /hub/api/users/NAME/server`, k, v]),
           ...[...stopStatuses].map(([k, v]) => [`DELETE /hub/api/users/NAME/server`, k, v]),
+          ...Object.entries(a.oddAnswers).map(([k, v]) => ['GET /user/NAME/ (poll), neither the page nor the redirect to /hub/', k, v]),
         ],
       },
     ]
@@ -414,6 +425,8 @@ export const scenario: Scenario = {
         throttled,
         notReady,
         concurrentSpawnLimit: a.limit,
+        /** Polls answered neither by the user's page nor by the redirect to /hub/, by status. */
+        oddPollAnswers: a.oddAnswers,
         defaultLimit: {
           concurrentSpawnLimit: b.limit,
           retryCapSec: ctx.quick ? 1 : null,
@@ -425,6 +438,7 @@ export const scenario: Scenario = {
           readyMs: b.readySummary,
           allReadyMs: Number.isFinite(b.allReadyMs) ? round(b.allReadyMs) : null,
           errors: bErrors,
+          oddPollAnswers: b.oddAnswers,
           routesAfterStop: b.routesAfter,
           serverProcessesLeft: b.leftover,
         },
