@@ -5,6 +5,7 @@ import { startCluster, type Cluster } from '../../support/cluster'
 import { json } from '../../support/client'
 import { waitFor } from '../../../control-plane/src/util/wait'
 import { okServerSpawner } from '../../support/servers'
+import { addUser, person, rootOf } from '../../support/people'
 
 
 let c: Cluster
@@ -39,11 +40,12 @@ beforeAll(async () => {
       spawner: okServerSpawner(),
     },
   })
-  const d = c.deps
-  await d.users.create('root', { admin: true })
-  for (const u of ['tom', 'sam', 'sue', 'mona', 'zed', 'reg']) await d.users.create(u)
-  root = (await d.tokens.issue('root')).token
-  for (const u of ['tom', 'sam', 'mona', 'zed', 'reg']) tokens[u] = (await d.tokens.issue(u)).token
+  // root with the CLI; the others added by root on the admin page, each with a full token of their
+  // own from their login session; sue, who needs no token, through the API
+  const admin = await rootOf(c)
+  root = admin.token
+  for (const u of ['tom', 'sam', 'mona', 'zed', 'reg']) tokens[u] = (await person(admin, u)).token
+  await addUser(admin, 'sue')
   expect(await status('/groups', root, { method: 'POST', body: JSON.stringify({ groups: ['students'], users: ['sam', 'sue'] }) })).toBe(201)
   expect(await status('/groups/tas', root, { method: 'POST', body: JSON.stringify({ users: ['tom'] }) })).toBe(201)
 }, 90_000)
