@@ -8,6 +8,7 @@ import { Client, json } from '../../support/client'
 import { waitFor } from '../../../control-plane/src/util/wait'
 import { freePort } from '../../../control-plane/src/util/ports'
 import { okServerSpawner } from '../../support/servers'
+import { addUser, person, rootOf, type Admin } from '../../support/people'
 
 // A managed service: answers with who the hub says its token is, and the environment it got.
 const ECHO = `
@@ -30,6 +31,7 @@ const EXTERNAL_TOKEN = 'external-service-token-0123456789abcdef'
 
 let c: Cluster
 let external: Server
+let admin: Admin
 let root: string
 let sam: string
 
@@ -53,11 +55,11 @@ beforeAll(async () => {
       spawner: okServerSpawner(),
     },
   })
-  await c.deps.users.create('root', { admin: true })
-  await c.deps.users.create('sam', { passwordHash: await c.deps.native!.hash('sam-password') })
-  await c.deps.users.create('zoe')
-  root = (await c.deps.tokens.issue('root')).token
-  sam = (await c.deps.tokens.issue('sam')).token
+  // root with the CLI; sam added by root on the admin page, with a token from his own session; zoe through the API
+  admin = await rootOf(c)
+  root = admin.token
+  sam = (await person(admin, 'sam', { password: 'sam-password' })).token
+  await addUser(admin, 'zoe')
 }, 90_000)
 afterAll(async () => {
   await c?.stop()
@@ -157,7 +159,7 @@ describe('OAuth for a service', () => {
   })
 
   it('exchanges a code once, for the right client and secret, with PKCE', async () => {
-    await c.deps.users.create('ada', { admin: true, passwordHash: await c.deps.native!.hash('ada-password') })
+    await addUser(admin, 'ada', { admin: true, password: 'ada-password' })
     const hub = new Client(c.url)
     expect((await hub.login('ada', 'ada-password')).status).toBe(302)
     const verifier = 'v'.repeat(50)
