@@ -10,6 +10,7 @@ import { buildApp } from '../../../control-plane/src/app'
 import { Roles } from '../../../control-plane/src/scopes/roles'
 import { publishAllAccess } from '../../../control-plane/src/scopes/edge'
 import { okServerSpawner } from '../../support/servers'
+import { addUser, logIn, person, rootOf } from '../../support/people'
 
 
 let c: Cluster
@@ -39,12 +40,12 @@ const open = async (path: string, token: string) => {
   await r.body?.cancel()
   return r.status
 }
+// the proxy's own access table (what the edge lets a user into): read from the state the proxy syncs
 const edgeServers = async (user: string) => ((await c.deps.tables.get<{ grants: { server?: string[] } }>('access', user))?.grants.server ?? [])
-const browser = async (user: string) => {
-  const b = new Client(c.url)
-  b.jar.set('edgehub-session', (await c.deps.sessions.create(user)).cookie)
-  return b
-}
+/** A new browser session of the user's, from the login form. */
+const browser = (user: string) => logIn(c.url, user, `${user}-password`)
+/** A token of alice's own with just these scopes (POST /users/alice/tokens with her full token). */
+const aliceToken = async (scopes: string[]) => (await ok('/users/alice/tokens', tok.alice, { method: 'POST', body: { scopes } }, 201)).token as string
 
 beforeAll(async () => {
   c = await startCluster({
@@ -59,11 +60,13 @@ beforeAll(async () => {
       spawner: okServerSpawner(),
     },
   })
-  const d = c.deps
-  await d.users.create('root', { admin: true })
-  for (const u of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina']) await d.users.create(u)
-  for (const u of ['root', 'alice', 'bob', 'carol', 'dave', 'erin', 'gina']) tok[u] = (await d.tokens.issue(u)).token
-  await d.groups.create('team', ['dave'])
+  // root with the CLI; the others added by root on the admin page, each with a full token from their
+  // own login session (frank, who needs none, through the API); the group through the API
+  const root = await rootOf(c)
+  tok.root = root.token
+  for (const u of ['alice', 'bob', 'carol', 'dave', 'erin', 'gina']) tok[u] = (await person(root, u)).token
+  await addUser(root, 'frank')
+  await ok('/groups/team', tok.root, { method: 'POST', body: { users: ['dave'] } }, 201)
   expect(await status('/users/alice/server', tok.alice, { method: 'POST' })).toBe(201)
   expect(await status('/users/alice/servers/lab', tok.alice, { method: 'POST' })).toBe(201)
   await waitFor('alice/ through the proxy', async () => (await open('/user/alice/', tok.alice)) === 200)
@@ -144,9 +147,9 @@ describe('who may share', () => {
   it('each caller may call exactly what its scopes allow', async () => {
     await ok('/shares/alice/', tok.alice, { method: 'POST', body: { user: 'bob' } })
     const narrow = {
-      readOnly: (await c.deps.tokens.issue('alice', { scopes: ['read:shares!user=alice'] })).token,
-      nothing: (await c.deps.tokens.issue('alice', { scopes: ['(no_scope)'] })).token,
-      codesOnly: (await c.deps.tokens.issue('alice', { scopes: ['shares!server=alice/lab'] })).token,
+      readOnly: await aliceToken(['read:shares!user=alice']),
+      nothing: await aliceToken(['(no_scope)']),
+      codesOnly: await aliceToken(['shares!server=alice/lab']),
     }
     const t: Record<string, string> = { ...tok, ...narrow, anonymous: '' }
     const matrix: Array<[string, string, string, unknown, number]> = [
@@ -195,7 +198,7 @@ describe('who may share', () => {
   })
 
   it('without read:users:name a user may share by code only', async () => {
-    const quiet = (await c.deps.tokens.issue('alice', { scopes: ['shares!user=alice'] })).token
+    const quiet = await aliceToken(['shares!user=alice'])
     expect(await json(await call('/shares/alice/', quiet, { method: 'POST', body: { user: 'bob' } }))).toEqual({
       status: 403,
       message: "Need scope 'read:users:name' to share with users by name",
@@ -206,7 +209,8 @@ describe('who may share', () => {
   })
 
   it('an admin with proxy.adminAccess may share any server', async () => {
-    // the same state, read by an app whose admins hold access:servers
+    // the same state, read by an app whose admins hold access:servers (in this process: a second
+    // hub with proxy.adminAccess would cost a cluster of its own for one request)
     const app = buildApp({ ...c.deps, roles: new Roles(c.config.roles, true) })
     const r = await app.request('/hub/api/shares/alice/lab', { method: 'POST', headers: { authorization: `token ${tok.root}` }, body: JSON.stringify({ user: 'carol' }) })
     expect(r.status).toBe(200)
@@ -339,6 +343,7 @@ describe('share codes and /hub/accept-share', () => {
 
   it('refuses an expired code', async () => {
     const made = await ok('/share-codes/alice/', tok.alice, { method: 'POST', body: { expires_in: 60 } })
+    // no product path makes a code expire sooner than 60 s: its stored expiry is moved into the past
     await c.deps.redis.hset(c.deps.keys.shareCode(made.id), 'expires_at', new Date(Date.now() - 1000).toISOString())
     const gina = await browser('gina')
     const page = await gina.get(made.accept_url)
