@@ -57,6 +57,8 @@ export interface Deps {
   publicUrl: string
   /** This hub's identity across replicas and restarts (kept in Redis); marks its server processes. */
   hubId: string
+  /** Redis had no hub id before this process named it (a new stack, or a wiped Redis). */
+  hubIdNamedNow: boolean
   close(): Promise<void>
 }
 
@@ -126,7 +128,7 @@ export function createRedis(config: Config, log: Logger): Redis {
 }
 
 /** Where the config says Redis is, without its password, and the setting that says so. */
-function redisWhere(config: Config): string {
+export function redisWhere(config: Config): string {
   if (config.redis.sentinel) return `the sentinels ${config.redis.sentinel.hosts.join(', ')} (redis.sentinel.hosts)`
   const u = new URL(redisUrl(config))
   return `${u.host} (${config.redis.url ? 'redis.url' : 'redis.port'})`
@@ -171,9 +173,9 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
   const keys = keyNames(config.redis.prefix)
   // The first replica ever names the hub, with its stack's id when the data directory keeps one;
   // a data directory keeping another id than Redis is another stack's: refuse (stack/identity.ts).
-  await redis.set(keys.hubId, readStackId(config.dataDir) ?? randomBytes(9).toString('base64url'), 'NX')
+  const hubIdNamedNow = (await redis.set(keys.hubId, readStackId(config.dataDir) ?? randomBytes(9).toString('base64url'), 'NX')) === 'OK'
   const hubId = (await redis.get(keys.hubId))!
-  checkStackId(hubId, config.dataDir, config.redis.sentinel ? `sentinel master ${config.redis.sentinel.masterName}` : new URL(redisUrl(config)).host)
+  checkStackId(hubId, config.dataDir, redisWhere(config))
   const tables = new ProxyTables(redis, config.redis.prefix, config.redis.streamMaxLen)
   const users = new Users(redis, keys, tables)
   const tokens = new Tokens(redis, keys, tables)
@@ -215,7 +217,7 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
       : undefined
   const authenticator = native ?? createDummyAuthenticator(config.auth.dummy)
   return {
-    config, log, redis, redisAvailability, keys, tables, users, tokens, groups, roles, shares, oauthClients, oauthCodes, servers, cookieKeys, sessions, progress, activity, userBundles, spawner, orchestrator, authenticator, native, publicUrl: pub, hubId,
+    config, log, redis, redisAvailability, hubIdNamedNow, keys, tables, users, tokens, groups, roles, shares, oauthClients, oauthCodes, servers, cookieKeys, sessions, progress, activity, userBundles, spawner, orchestrator, authenticator, native, publicUrl: pub, hubId,
     async close() {
       if (!opts.redis) redis.disconnect()
     },

@@ -20,11 +20,34 @@ export function readStackId(dataDir: string): string | undefined {
   }
 }
 
-/** Keeps id in dataDir unless an id is there already. */
+/**
+ * Keeps id in dataDir unless an id is there already. Created, never followed through a link an
+ * earlier one left there ('wx'), readable by this user only.
+ */
 export function keepStackId(dataDir: string, id: string): void {
   if (existsSync(stackIdPath(dataDir))) return
   mkdirSync(dataDir, { recursive: true })
-  writeFileSync(stackIdPath(dataDir), id + '\n', { mode: 0o644 })
+  try {
+    writeFileSync(stackIdPath(dataDir), id + '\n', { mode: 0o600, flag: 'wx' })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+  }
+}
+
+/**
+ * `edgehub up` with a Redis it did not start (redis.url, Sentinel) and a data directory that keeps
+ * no id: the Redis is this stack's only if it had no id either (this start named it). One named by
+ * another stack is refused: stopping this stack would stop that one's servers.
+ */
+export class ForeignRedis extends HubError {
+  constructor(where: string, redisId: string, dataDir: string) {
+    super(
+      500,
+      `the Redis at ${where} already belongs to an edgehub stack (id ${redisId}) that this data directory does not know; if it is this stack's, write that id into ${stackIdPath(dataDir)} and start again, else check redis.url and dataDir`,
+      'stack_mismatch',
+      { expose: true },
+    )
+  }
 }
 
 /** Redis holds another stack's id than the data directory. */

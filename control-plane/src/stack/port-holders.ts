@@ -29,10 +29,14 @@ export function listeningInodes(port: number): Set<string> {
   return inodes
 }
 
-/** The command line of pid, arguments joined by spaces; '' when gone. */
+/**
+ * The command line of pid as a message may show it: arguments joined by spaces, control characters
+ * (a terminal's escape sequences) blanked, at most 200 characters; '' when gone.
+ */
 export function commandLine(pid: number): string {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replace(/\0/g, ' ')
+    const line = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+    return line.length > 200 ? `${line.slice(0, 199)}…` : line
   } catch {
     return ''
   }
@@ -87,7 +91,7 @@ export async function portProblem(ports: StackPort[]): Promise<string | null> {
   for (const p of ports) {
     if (await canBind(p.host, p.port)) continue
     const holder = portHolders(p.port)[0]
-    const by = holder ? ` by pid ${holder.pid} (${holder.command.slice(0, 200)})` : ''
+    const by = holder ? ` by pid ${holder.pid} (${holder.command})` : ''
     return `port ${p.port} (${p.setting}) is in use${by}; stop that process or choose another ${p.setting}`
   }
   return null

@@ -6,13 +6,13 @@ import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../config/load'
-import { buildDeps, publicUrl, type Deps } from '../deps'
+import { buildDeps, publicUrl, redisWhere, type Deps } from '../deps'
 import { proxyOptions } from './proxy'
 import { createLogger, type Logger } from '../log'
 import { startRedis } from './redis-process'
 import { startChild } from './child'
 import { KeptAlive } from './keep-alive'
-import { keepStackId } from './identity'
+import { ForeignRedis, keepStackId, readStackId } from './identity'
 import { portProblem } from './port-holders'
 import { startProxy } from '../../../proxy/src/nginx-process'
 import { delay, waitFor } from '../util/wait'
@@ -98,7 +98,13 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
 
     // The supervisor's own view of the state: the stack's identity, first-admin bootstrap, and
     // stopping servers at shutdown. buildDeps refuses a Redis that holds another stack's id.
-    deps = await buildDeps(config, { log: log.child('hub') })
+    const d = await buildDeps(config, { log: log.child('hub') })
+    if (!privateRedis && !readStackId(config.dataDir) && !d.hubIdNamedNow) {
+      // not this stack's: nothing of it may be stopped at the shutdown that follows
+      await d.close()
+      throw new ForeignRedis(redisWhere(config), d.hubId, config.dataDir)
+    }
+    deps = d
     keepStackId(config.dataDir, deps.hubId)
     stillStarting()
 

@@ -67,6 +67,14 @@ describe('edgehub up next to another stack', () => {
     expect(viaUrl.output()).toContain('belongs to another edgehub stack')
     expect(await redis.exists('edgehub:user:mallory')).toBe(0)
 
+    // A fresh data directory (no stack-id) pointed at the first stack's Redis with redis.url: refused
+    // too, before it could adopt that stack's id (its shutdown would then stop the first stack's servers)
+    const freshDir = dataDir()
+    const fresh = await up({ ...(await stackEnv(freshDir)), EDGEHUB_REDIS_URL: `redis://127.0.0.1:${first.redisPort}` }, { expectExit: true })
+    expect(await fresh.exit).toBe(1)
+    expect(fresh.output()).toContain(`already belongs to an edgehub stack (id ${firstId}) that this data directory does not know`)
+    expect(() => readFileSync(join(freshDir, 'stack-id'))).toThrow()
+
     // The first stack: every process still there, its data intact, its server answering.
     expect(parts.every(alive)).toBe(true)
     expect(alive(serverPid)).toBe(true)
