@@ -10,12 +10,13 @@ import { startCluster, type Cluster } from '../../support/cluster'
 import { json } from '../../support/client'
 import { OK_SERVER } from '../../support/servers'
 import { waitFor } from '../../../control-plane/src/util/wait'
-import { SESSION_COOKIE } from '../../../control-plane/src/state/keys'
+import { person, rootOf, type Admin } from '../../support/people'
 
 let c: Cluster
 let gateDir: string
 let gate: string
 const tokens: Record<string, string> = {}
+const people: Record<string, Admin> = {}
 const USERS = ['ann', 'bob', 'cat', 'dan']
 
 /** A stand-in server that only starts listening once the gate file exists: its spawn stays pending. */
@@ -41,9 +42,11 @@ describe('hub.concurrentSpawnLimit', () => {
         spawner: { startTimeoutSec: 8, ...gatedSpawner(gate) },
       },
     })
+    // root with the CLI; the users added by root on the admin page, logged in, with tokens of their own
+    const root = await rootOf(c)
     for (const u of USERS) {
-      await c.deps.users.create(u)
-      tokens[u] = (await c.deps.tokens.issue(u)).token
+      people[u] = await person(root, u)
+      tokens[u] = people[u].token
     }
   }, 90_000)
   afterAll(async () => {
@@ -66,8 +69,7 @@ describe('hub.concurrentSpawnLimit', () => {
     // nothing of the refused spawn was recorded
     expect(await c.deps.servers.get('cat', '')).toBeUndefined()
     // the spawn page (through the proxy) answers the same way instead of a pending page for nothing
-    const { cookie } = await c.deps.sessions.create('cat')
-    const page = await fetch(`${c.url}/hub/spawn`, { headers: { cookie: `${SESSION_COOKIE}=${cookie}` }, redirect: 'manual' })
+    const page = await people.cat.client.get('/hub/spawn') // cat's login session
     expect(page.status).toBe(429)
     expect(page.headers.get('retry-after')).toMatch(/^\d+$/)
     expect(await page.text()).toContain('Too many users trying to log in right now')
