@@ -99,10 +99,9 @@ export async function main(argv: string[]): Promise<void> {
         }
         const passwordHash = password && d.native ? await d.native.hash(password) : undefined
         const existing = await d.users.get(name)
-        if (existing && passwordHash && !(await d.users.passwordHash(name))) {
-          // made at the hub's start from auth.admins / auth.allowed, still without a password
+        // made at the hub's start from auth.admins / auth.allowed, still without a password: this sets it
+        if (existing && passwordHash && (await d.users.setFirstPasswordHash(name, passwordHash))) {
           if (values.admin && !existing.admin) await d.users.setAdmin(name, true)
-          await d.users.setPasswordHash(name, passwordHash)
           process.stdout.write(`set the password of ${name}${existing.admin || values.admin ? ' (admin)' : ''}, who had none\n`)
         } else {
           await d.users.create(name, { admin: !!values.admin, passwordHash })

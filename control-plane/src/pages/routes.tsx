@@ -338,7 +338,14 @@ export function pageRoutes(): Hono<HubEnv> {
     const name = checkUsername(f.username ?? '')
     if (!d.native) throw new BadRequest('users are managed by the authenticator')
     d.native.checkPasswordRules(f.password ?? '')
-    await d.users.create(name, { admin: f.admin === '1', passwordHash: await d.native.hash(f.password) })
+    const passwordHash = await d.native.hash(f.password)
+    const existing = await d.users.get(name)
+    // made at the hub's start from auth.admins / auth.allowed, still without a password: this sets it
+    if (existing && (await d.users.setFirstPasswordHash(name, passwordHash))) {
+      if (f.admin === '1' && !existing.admin) await d.users.setAdmin(name, true)
+      return c.redirect(`/hub/admin?notice=${encodeURIComponent(`${name} can now log in with that password`)}`)
+    }
+    await d.users.create(name, { admin: f.admin === '1', passwordHash })
     return c.redirect(`/hub/admin?notice=${encodeURIComponent(`${name} was added`)}`)
   })
 

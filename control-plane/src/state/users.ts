@@ -99,6 +99,12 @@ export class Users {
     return (await this.redis.hget(this.keys.user(name), 'password')) ?? undefined
   }
 
+  /** Sets the password of a user who has none (made from auth.admins / auth.allowed); false when one is set. */
+  async setFirstPasswordHash(name: string, hash: string): Promise<boolean> {
+    await this.require(name)
+    return (await this.redis.hsetnx(this.keys.user(name), 'password', hash)) === 1
+  }
+
   async setPasswordHash(name: string, hash: string): Promise<void> {
     await this.require(name)
     await this.redis.hset(this.keys.user(name), 'password', hash)

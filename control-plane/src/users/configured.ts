@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Deps } from '../deps'
 import { Conflict } from '../errors'
-import { normalizeUsername } from '../../../auth/src/policy'
+import { isAllowed, normalizeUsername } from '../../../auth/src/policy'
 
 export async function createConfiguredUsers(d: Deps): Promise<void> {
   const admins = new Set(d.config.auth.admins.map(normalizeUsername))
@@ -15,7 +15,7 @@ export async function createConfiguredUsers(d: Deps): Promise<void> {
       if (admin && !user.admin) await d.users.setAdmin(name, true)
       continue
     }
-    // No password: with the native authenticator, `edgehub user add NAME` (or an admin) sets one.
+    // No password: with the native authenticator, `edgehub user add NAME` or an admin's add-user form sets one.
     await d.users.create(name, { admin }).then(
       () => d.log.info('created a user named in the configuration', { user: name, admin }),
       (err) => {
@@ -35,7 +35,8 @@ export async function bootstrapFirstAdmin(d: Deps): Promise<{ name: string; pass
   const configured = [...new Set([...d.config.auth.admins, ...d.config.auth.allowed].map(normalizeUsername))]
   const admins = d.config.auth.admins.map(normalizeUsername)
   const name = admins[0] ?? 'admin'
-  for (const n of admins) if (await d.users.passwordHash(n)) return null
+  if (!isAllowed(d.config.auth, name)) return null // "admin" kept out by auth.allowed / auth.blocked
+  for (const n of new Set([name, ...admins])) if (await d.users.passwordHash(n)) return null
   const existingConfigured = (await d.users.getMany(configured)).filter(Boolean).length
   if ((await d.users.count()) > existingConfigured) return null // users were made some other way
   const password = randomBytes(12).toString('base64url')

@@ -47,7 +47,7 @@ function requestIds(url: string, headers: Record<string, string> = {}): Promise<
 describe('a stack whose configuration names users', () => {
   let stack: Stack
   beforeAll(async () => {
-    stack = await startStack({ auth: { admins: ['Alice'], allowed: ['bob'], native: { scryptCost: 1024 } } })
+    stack = await startStack({ auth: { admins: ['Alice'], allowed: ['bob', 'keeper'], native: { scryptCost: 1024 } } })
   })
   afterAll(() => stack?.stop())
   const cli = (args: string[], input?: string) => edgehub([...args, '--config', stack.configFile], { input })
@@ -78,6 +78,21 @@ describe('a stack whose configuration names users', () => {
     const again = cli(['user', 'add', 'alice', '--password-stdin'], 'another password\n')
     expect(again.code).not.toBe(0)
     expect(again.err).toContain('already exists')
+  })
+
+  it('lets an admin give such a user a password with the admin page\'s add-user form, once', async () => {
+    expect(cli(['user', 'add', 'keeper', '--admin', '--password-stdin'], 'keeper-password\n').code).toBe(0)
+    const admin = new Client(stack.url)
+    expect((await admin.login('keeper', 'keeper-password')).status).toBe(302)
+    const set = await admin.postForm('/hub/admin/users', { username: 'bob', password: 'bob-password' })
+    expect(set.status).toBe(302)
+    expect(decodeURIComponent(set.headers.get('location')!)).toContain('bob can now log in with that password')
+    const bob = new Client(stack.url)
+    expect((await bob.login('bob', 'bob-password')).status).toBe(302)
+    expect((await json(await bob.api('GET', '/user'))).name).toBe('bob')
+    // a second time it is an existing account: refused, the password stays
+    expect((await admin.postForm('/hub/admin/users', { username: 'bob', password: 'another-password' })).status).toBe(409)
+    expect((await new Client(stack.url).login('bob', 'another-password')).status).toBe(403)
   })
 
   it('answers /hub/, /hub/login and the API with exactly one X-Request-Id, through the proxy', async () => {
@@ -251,13 +266,47 @@ describe('the first admin of the one-machine stack', () => {
     }
   })
 
-  it('is not made when an admin already has a password, or users were made another way', async () => {
+  it('is not made when users were made another way', async () => {
     const d = await deps({ admins: ['alice'] })
     try {
       await createConfiguredUsers(d)
       await d.users.create('dave', { passwordHash: await d.native!.hash('dave-password') })
       expect(await bootstrapFirstAdmin(d)).toBeNull()
       expect(await d.users.passwordHash('alice')).toBeUndefined()
+    } finally {
+      await d.close()
+    }
+  })
+
+  it('is not made when a configured admin has a password (set with the CLI), and never replaces one', async () => {
+    const d = await deps({ admins: ['alice', 'carol'] })
+    try {
+      await createConfiguredUsers(d)
+      await d.native!.setPassword('carol', 'carol-own-password')
+      expect(await bootstrapFirstAdmin(d)).toBeNull()
+      expect(await d.users.passwordHash('alice')).toBeUndefined()
+    } finally {
+      await d.close()
+    }
+    // no admins configured, "admin" made earlier with a password of its own, only configured users besides
+    const e = await deps({ allowed: ['admin', 'bob'] })
+    try {
+      await createConfiguredUsers(e)
+      await e.native!.setPassword('admin', 'admin-own-password')
+      const hash = await e.users.passwordHash('admin')
+      expect(await bootstrapFirstAdmin(e)).toBeNull()
+      expect(await e.users.passwordHash('admin')).toBe(hash)
+    } finally {
+      await e.close()
+    }
+  })
+
+  it('is not made for "admin" when auth.allowed keeps "admin" out', async () => {
+    const d = await deps({ allowed: ['alice'] })
+    try {
+      await createConfiguredUsers(d)
+      expect(await bootstrapFirstAdmin(d)).toBeNull()
+      expect(await d.users.get('admin')).toBeUndefined()
     } finally {
       await d.close()
     }
