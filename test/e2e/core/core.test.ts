@@ -7,24 +7,25 @@ import { Client, json } from '../../support/client'
 import { openKernel } from '../../support/kernel'
 import { waitFor } from '../../../control-plane/src/util/wait'
 import { signCookie, newSessionId } from '../../../control-plane/src/sessions/cookie'
+import { addUser, logIn, ownToken, rootOf, type Admin } from '../../support/people'
 
 let stack: Stack
+let root: Admin
 let n = 0
 
 beforeAll(async () => {
   stack = await startStack()
+  root = await rootOf(stack) // the first admin, with the CLI; the users below are added on the admin page
 })
 afterAll(async () => {
   await stack?.stop()
 })
 
-/** A new user, logged in through the proxy. */
+/** A new user, added by root on the admin page, logged in through the proxy. */
 async function newUser(opts: { admin?: boolean } = {}) {
   const name = `user${++n}`
-  await stack.deps.users.create(name, { admin: opts.admin, passwordHash: await stack.deps.native!.hash(`${name}-password`) })
-  const client = new Client(stack.url)
-  const res = await client.login(name, `${name}-password`)
-  expect(res.status).toBe(302)
+  await addUser(root, name, { admin: opts.admin, password: `${name}-password` })
+  const client = await logIn(stack.url, name, `${name}-password`) // the form answered 302
   return { name, client }
 }
 
@@ -96,13 +97,13 @@ describe('a user server through the edge proxy', () => {
 
   it('accepts an API token for the Jupyter API and refuses it within a second of revocation', async () => {
     const u = await runningUser()
-    const { token, record } = await stack.deps.tokens.issue(u.name)
+    const { token, id } = await ownToken(u.client, u.name) // from the user's own session
     const anon = new Client(stack.url)
     for (const scheme of ['token', 'Bearer']) {
       const res = await anon.get(`/user/${u.name}/api/contents`, { authorization: `${scheme} ${token}` })
       expect(res.status).toBe(200)
     }
-    await stack.deps.tokens.revoke(record.id)
+    expect((await u.client.api('DELETE', `/users/${u.name}/tokens/${id}`)).status).toBe(204)
     const revokedAt = Date.now()
     await waitFor('the revocation to reach the proxy', async () => (await anon.get(`/user/${u.name}/api/contents`, { authorization: `token ${token}` })).status === 401, { timeoutMs: 1000, intervalMs: 20 })
     expect(Date.now() - revokedAt).toBeLessThan(1000)
@@ -112,7 +113,7 @@ describe('a user server through the edge proxy', () => {
     const u = await runningUser()
     const good = u.client.jar.get('edgehub-session')!
     const [, kid, , sid] = good.split('.')
-    const secret = (await stack.deps.cookieKeys.secret(kid))!
+    const secret = (await stack.deps.cookieKeys.secret(kid))! // the signing key itself, to sign cookies the hub never issued
     const exp = Math.floor(Date.now() / 1000) + 3600
     const variants = {
       forged: signCookie({ kid, user: u.name, sid: newSessionId(), exp }, Buffer.alloc(32, 7).toString('base64url')),
@@ -143,7 +144,7 @@ describe('a user server through the edge proxy', () => {
 
   it('notices a server that exits on its own and shows the end of its log', async () => {
     const u = await runningUser()
-    const rec = (await stack.deps.servers.get(u.name, ''))!
+    const rec = (await stack.deps.servers.get(u.name, ''))! // its process id: no product path tells it
     process.kill(-Number(rec.spawner!.pid), 'SIGKILL')
     await waitFor('the hub to notice', async () => (await stack.deps.servers.get(u.name, ''))?.state === 'stopped', { timeoutMs: 10_000, intervalMs: 100 })
     expect(await stack.deps.tables.get('routes', `/user/${u.name}/`)).toBeUndefined()
@@ -227,7 +228,7 @@ describe('a user server through the edge proxy', () => {
 describe('with the hub down', () => {
   it('keeps a running kernel streaming and the server answering, then comes back with nothing lost', async () => {
     const u = await runningUser()
-    const { token } = await stack.deps.tokens.issue(u.name)
+    const { token } = await ownToken(u.client, u.name)
     const kernel = await startKernel(u)
     const seen: string[] = []
     try {
