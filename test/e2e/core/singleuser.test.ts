@@ -6,8 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startStack, type Stack } from '../../support/stack'
 import { Client, json } from '../../support/client'
 import { waitFor } from '../../../control-plane/src/util/wait'
+import { addUser, logIn, ownToken, person, rootOf, type Admin } from '../../support/people'
 
 let stack: Stack
+let root: Admin
 
 beforeAll(async () => {
   stack = await startStack({
@@ -16,14 +18,13 @@ beforeAll(async () => {
     roles: [{ name: 'helper', scopes: ['access:servers!user=olga'], users: ['hal'] }],
     spawner: { startTimeoutSec: 60, 'local-process': { command: ['jupyterhub-singleuser'], env: { JUPYTERHUB_ACTIVITY_INTERVAL: '1' } } },
   })
+  root = await rootOf(stack) // the first admin, with the CLI; the users below are added on the admin page
 }, 60_000)
 afterAll(async () => stack?.stop(), 60_000)
 
 describe('jupyterhub-singleuser', () => {
   it('starts against edgehub, lets its owner in through the proxy and reports activity', async () => {
-    const d = stack.deps
-    await d.users.create('sue')
-    const auth = { authorization: `token ${(await d.tokens.issue('sue')).token}` }
+    const { auth } = await person(root, 'sue') // with a token from her own session
     const start = await fetch(`${stack.url}/hub/api/users/sue/server`, { method: 'POST', headers: auth })
     expect([201, 202]).toContain(start.status)
     await waitFor('the server', async () => (await json(await fetch(`${stack.url}/hub/api/users/sue`, { headers: auth }))).servers['']?.ready === true, { timeoutMs: 60_000 })
@@ -43,10 +44,8 @@ describe('jupyterhub-singleuser', () => {
 
 describe('OAuth with jupyterhub-singleuser', () => {
   const login = async (name: string) => {
-    await stack.deps.users.create(name, { passwordHash: await stack.deps.native!.hash(`${name}-password`) })
-    const hub = new Client(stack.url)
-    expect((await hub.login(name, `${name}-password`)).status).toBe(302)
-    return hub
+    await addUser(root, name, { password: `${name}-password` })
+    return logIn(stack.url, name, `${name}-password`) // the form answered 302
   }
 
   /** Follows the OAuth dance by hand: server (direct) -> hub authorize (proxy) -> server callback. */
@@ -60,14 +59,15 @@ describe('OAuth with jupyterhub-singleuser', () => {
   }
 
   it('logs the owner in without a consent page; a non-owner with access confirms first; others are refused', async () => {
-    const d = stack.deps
     const owner = await login('olga')
-    const token = (await d.tokens.issue('olga')).token
+    const { token } = await ownToken(owner, 'olga')
     expect([201, 202]).toContain((await fetch(`${stack.url}/hub/api/users/olga/server`, { method: 'POST', headers: { authorization: `token ${token}` } })).status)
-    const rec = await waitFor('the server', async () => {
-      const r = await d.servers.get('olga', '')
-      return r?.state === 'running' && r
-    }, { timeoutMs: 60_000 })
+    await waitFor('the server', async () => (await json(await fetch(`${stack.url}/hub/api/users/olga`, { headers: { authorization: `token ${token}` } }))).servers['']?.ready === true, {
+      timeoutMs: 60_000,
+    })
+    // where the server listens, from the routing table an admin reads (GET /hub/api/proxy)
+    const routes = await json(await fetch(`${stack.url}/hub/api/proxy`, { headers: root.auth }))
+    const rec = { target: new URL(routes['/user/olga/'].target).host }
     const put = await fetch(`${stack.url}/user/olga/api/contents/hello.txt`, {
       method: 'PUT',
       headers: { authorization: `token ${token}`, 'content-type': 'application/json' },
@@ -99,21 +99,22 @@ describe('OAuth with jupyterhub-singleuser', () => {
 
     // an admin without proxy.adminAccess has no access:servers either
     const admin = await login('ada')
-    await d.users.setAdmin('ada', true)
+    // made an admin by root after her login, through the API
+    expect((await fetch(`${stack.url}/hub/api/users/ada`, { method: 'PATCH', headers: { ...root.auth, 'content-type': 'application/json' }, body: JSON.stringify({ admin: true }) })).status).toBe(200)
     expect((await viaOAuth(new Client(`http://${rec.target}`), admin, '/user/olga/files/hello.txt')).hubAnswer.status).toBe(403)
 
     // a user a role gives access:servers!user=olga sees the consent page, and gets in after confirming
-    const root = await login('hal')
-    const rootDirect = new Client(`http://${rec.target}`)
-    const consent = await viaOAuth(rootDirect, root, '/user/olga/files/hello.txt')
+    const hal = await login('hal')
+    const halDirect = new Client(`http://${rec.target}`)
+    const consent = await viaOAuth(halDirect, hal, '/user/olga/files/hello.txt')
     expect(consent.hubAnswer.status).toBe(200)
     const html = await consent.hubAnswer.text()
     expect(html).toContain('Authorize access')
     const fields = Object.fromEntries([...html.matchAll(/name="([^"]+)" value="([^"]*)"/g)].filter(([, k]) => k !== '_xsrf').map(([, k, v]) => [k, v.replace(/&amp;/g, '&')]))
-    const confirmed = await root.postForm('/hub/api/oauth2/authorize', fields)
+    const confirmed = await hal.postForm('/hub/api/oauth2/authorize', fields)
     expect(confirmed.status).toBe(302)
-    const cb = await rootDirect.get(confirmed.headers.get('location')!)
+    const cb = await halDirect.get(confirmed.headers.get('location')!)
     expect(cb.status).toBe(302)
-    expect((await rootDirect.get('/user/olga/files/hello.txt', { referer: `http://${rec.target}/user/olga/` })).status).toBe(200)
+    expect((await halDirect.get('/user/olga/files/hello.txt', { referer: `http://${rec.target}/user/olga/` })).status).toBe(200)
   }, 90_000)
 })
