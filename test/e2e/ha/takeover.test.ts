@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startCluster, type Cluster } from '../../support/cluster'
 import { waitFor } from '../../../control-plane/src/util/wait'
 import { routeKey } from '../../../control-plane/src/spawn/orchestrator'
+import { addUser, rootOf, stopServer } from '../../support/people'
 
 // A server that starts answering HTTP only once its "go" file exists (it marks that it waits).
 const SLOW_SERVER = `
@@ -42,9 +43,10 @@ describe('hub replicas share spawns through the per-server lock', () => {
     })
     writeFileSync(join(c.dir, 'slow_server.py'), SLOW_SERVER)
     go = join(c.dir, 'go-')
-    await c.deps.users.create('ada', { admin: true })
-    await c.deps.users.create('bob')
-    token = (await c.deps.tokens.issue('ada')).token
+    // ada, the first admin, with the CLI (her token from her login session); bob added by her through the API
+    const ada = await rootOf(c, 'ada')
+    token = ada.token
+    await addUser(ada, 'bob')
   }, 60_000)
   afterAll(async () => c?.stop(), 60_000)
   // every case starts with both replicas up, whatever an earlier case did
@@ -88,7 +90,7 @@ describe('hub replicas share spawns through the per-server lock', () => {
     expect(res.status).toBe(200)
     expect(await res.text()).toContain('slow server /user/ada/x')
     expect(await c.deps.spawner.list!(c.deps.hubId)).toHaveLength(1)
-    await c.deps.orchestrator.stop('ada', '')
+    await stopServer(c.url, token, 'ada')
   }, 60_000)
 
   it('a spawn whose replica died is failed within the lease, its process stopped, and can be retried', async () => {
@@ -112,10 +114,11 @@ describe('hub replicas share spawns through the per-server lock', () => {
     const b = 1 - a
     expect([201, 202]).toContain(await spawnOn(b, 'bob'))
     await waitFor('the retry to be running', async () => (await record('bob'))?.state === 'running', { timeoutMs: 15_000 })
-    await c.deps.orchestrator.stop('bob', '')
+    await stopServer(c.hubUrls[b], token, 'bob') // the surviving replica
   }, 60_000)
 
   it('stops a server process that no record owns', async () => {
+    // an orphan is a process no hub recorded: started here with the spawner itself, as no product path would
     const state = await c.deps.spawner.start(
       { user: 'carol', server: '', baseUrl: '/user/carol/', options: {}, logFile: join(c.dir, 'orphan.log'), env: { EDGEHUB_HUB_ID: c.deps.hubId, JUPYTERHUB_USER: 'carol', JUPYTERHUB_SERVER_NAME: '' } },
       new AbortController().signal,
@@ -141,7 +144,7 @@ describe('hub replicas share spawns through the per-server lock', () => {
     expect(res.status).toBe(200)
     const text = await res.text()
     expect(text).toContain('"ready":true')
-    await c.deps.orchestrator.stop('ada', '')
+    await stopServer(c.url, token, 'ada')
     expect(existsSync(`${go}ada`)).toBe(true)
   }, 40_000)
 })
