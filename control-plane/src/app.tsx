@@ -99,6 +99,7 @@ export function buildApp(deps: Deps, opts: { leadership?: Leadership; shutdown?:
     return c.html(<ErrorPage status={404} message={`There is nothing at ${c.req.path}.`} user={user} />, 404)
   })
 
+  const unavailableLog = outageLog(deps.log)
   app.onError((err, c) => {
     const he =
       err instanceof HubError ? err
@@ -107,7 +108,8 @@ export function buildApp(deps: Deps, opts: { leadership?: Leadership; shutdown?:
       : null
     const status = he?.status ?? 500
     const message = he?.expose ? he.message : 'internal error'
-    if (!he || status >= 500) {
+    if (he instanceof Unavailable) unavailableLog.note(c.req.path)
+    else if (!he || status >= 500) {
       deps.log.error('request failed', { request_id: c.var.requestId, path: c.req.path, err })
     }
     if (status === 503) c.header('Retry-After', '2')
@@ -138,6 +140,24 @@ function requestLog(deps: Deps): MiddlewareHandler<HubEnv> {
       user: c.var.identity?.user.name ?? null,
       ms: Math.round((performance.now() - t0) * 10) / 10,
     })
+  }
+}
+
+/**
+ * While Redis is down every request fails alike: one warning for the first, then one every 10 s
+ * with the count since, instead of a stack trace per request.
+ */
+function outageLog(log: Deps['log']) {
+  let last = 0
+  let since = 0
+  return {
+    note(path: string) {
+      since++
+      if (Date.now() - last < 10_000) return
+      log.warn('answering 503: Redis is unreachable', { path, answered_503: since })
+      last = Date.now()
+      since = 0
+    },
   }
 }
 

@@ -133,6 +133,28 @@ describe('the hub while Redis is unreachable', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
+  it('answers 503 too when Redis stalls without closing its connections (stopped), and serves again when it goes on', async () => {
+    const api = () => fetch(`${hubUrl}/hub/api/user`, { headers: { authorization: `token ${token}` }, signal: AbortSignal.timeout(10_000) })
+    expect((await api()).status).toBe(200)
+    const pid = redis.child.proc.pid!
+    process.kill(pid, 'SIGSTOP')
+    try {
+      const t0 = performance.now()
+      const res = await api()
+      expect(res.status).toBe(503)
+      expect(res.headers.get('retry-after')).toMatch(/^\d+$/)
+      expect(performance.now() - t0).toBeLessThan(2600) // a PING unanswered for redis.waitSec (1 s), found within 1.5 s
+      const next = performance.now()
+      expect((await api()).status).toBe(503) // known stalled: refused after the wait at the door
+      expect(performance.now() - next).toBeLessThan(1500)
+    } finally {
+      process.kill(pid, 'SIGCONT')
+    }
+    const back = performance.now()
+    await waitFor('the hub API to answer again', async () => (await api()).status === 200, { timeoutMs: 3000, intervalMs: 50 })
+    expect(performance.now() - back).toBeLessThan(3000)
+  })
+
   it('answers 503 with Retry-After within about a second, and serves again as soon as Redis is back', async () => {
     const api = () => fetch(`${hubUrl}/hub/api/user`, { headers: { authorization: `token ${token}` }, signal: AbortSignal.timeout(10_000) })
     expect((await api()).status).toBe(200)
