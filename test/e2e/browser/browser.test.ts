@@ -4,13 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import { startStack, type Stack } from '../../support/stack'
 import { launchBrowser } from '../../support/browser'
+import { cli } from '../../support/people'
 
 let stack: Stack
 let browser: Browser
 
 beforeAll(async () => {
   ;[stack, browser] = await Promise.all([startStack(), launchBrowser()])
-  await stack.deps.users.create('ada', { passwordHash: await stack.deps.native!.hash('ada-password') })
+  cli(stack, ['user', 'add', 'ada', '--password-stdin'], 'ada-password') // an operator adds her on the hub's machine
 })
 afterAll(async () => {
   await browser?.close()
