@@ -8,6 +8,7 @@ import { ROOT, startStack, type Stack } from '../../support/stack'
 import { launchBrowser } from '../../support/browser'
 import { freePort } from '../../../control-plane/src/util/ports'
 import { waitFor } from '../../../control-plane/src/util/wait'
+import { addUser, rootOf } from '../../support/people'
 
 const SECRET = 'whoami-example-client-secret-0123456789'
 let stack: Stack
@@ -24,11 +25,13 @@ beforeAll(async () => {
     }),
     launchBrowser(),
   ])
-  await stack.deps.users.create('ada', { passwordHash: await stack.deps.native!.hash('ada-password') })
-  await stack.deps.groups.create('physics', ['ada'])
-  // the leader starts the service: wait until it answers through the proxy
-  const token = (await stack.deps.tokens.issue('ada')).token
-  await waitFor('the whoami service', async () => (await fetch(`${stack.url}/services/whoami/`, { headers: { authorization: `token ${token}` }, redirect: 'manual' })).status === 302, { timeoutMs: 30_000 })
+  // the first admin with the CLI; ada added by root on the admin page, her group through the API
+  const root = await rootOf(stack)
+  await addUser(root, 'ada', { password: 'ada-password' })
+  const group = await fetch(`${stack.url}/hub/api/groups/physics`, { method: 'POST', headers: { ...root.auth, 'content-type': 'application/json' }, body: JSON.stringify({ users: ['ada'] }) })
+  expect(group.status).toBe(201)
+  // the leader starts the service: wait until it answers through the proxy (sending a user to log in)
+  await waitFor('the whoami service', async () => (await fetch(`${stack.url}/services/whoami/`, { headers: root.auth, redirect: 'manual' })).status === 302, { timeoutMs: 30_000 })
 }, 60_000)
 afterAll(async () => {
   await browser?.close()
