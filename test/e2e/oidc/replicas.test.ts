@@ -6,6 +6,7 @@ import { startCluster, type Cluster } from '../../support/cluster'
 import { Client, json } from '../../support/client'
 import { waitFor } from '../../../control-plane/src/util/wait'
 import { rotateOidcKeys } from '../../../control-plane/src/oidc/rotate'
+import { cli } from '../../support/people'
 import { KEY_CHECK_MS } from '../../../control-plane/src/oidc/current'
 import { CONFIDENTIAL, PASSWORD, codeFlow, followToClient, header, oidcSettings, relyingParty, startAuthorization } from './oidc.config'
 
@@ -15,7 +16,7 @@ let issuer: string
 beforeAll(async () => {
   cluster = await startCluster({ hubs: 2, proxies: 1, haproxy: false, overrides: { oidc: oidcSettings } })
   issuer = `${cluster.url}/hub/oidc`
-  await cluster.deps.users.create('alice', { passwordHash: await cluster.deps.native!.hash(PASSWORD) })
+  cli(cluster, ['user', 'add', 'alice', '--password-stdin'], PASSWORD) // an operator adds her on a hub's machine
 })
 afterAll(async () => {
   await cluster?.stop()
@@ -51,6 +52,7 @@ describe('OIDC provider with two hub replicas', () => {
   })
 
   it('makes every replica sign with the new key soon after the leader rotates it', async () => {
+    // the leader's rotation job, run now (its schedule is days): nothing else forces a rotation
     const rotated = await rotateOidcKeys(cluster.deps, { force: true })
     expect(rotated).toBeTruthy()
     for (const hub of cluster.hubUrls) {
