@@ -50,6 +50,29 @@ describe('KeptAlive', () => {
     expect(() => process.kill(second, 0)).toThrow()
   })
 
+  it('stops what a first start brings up after a stop came in meanwhile', async () => {
+    const log = createLogger('test', { write: () => true })
+    let started: ReturnType<typeof startChild> | undefined
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const p = new KeptAlive(
+      'slow',
+      async () => {
+        await gate // the start is still under way when stop() comes in
+        started = startChild({ name: 'slow', command: 'sleep', args: ['30'], logFile: join(dir, 'log'), ownGroup: true })
+        return { pid: started.proc.pid!, exited: started.exited, stop: (ms) => started!.stop(ms) }
+      },
+      log,
+    )
+    const begun = p.begin().then(() => 'began', (err: Error) => err.message)
+    const stopped = p.stop()
+    release()
+    await stopped
+    expect(await begun).toBe('slow was stopped while it started')
+    expect(started!.proc.exitCode !== null || started!.proc.signalCode !== null).toBe(true) // stopped by the time stop() returned
+    expect(p.pid).toBeUndefined()
+  })
+
   it('backs off while it keeps dying young, and stops restarting once stopped', async () => {
     const lines: string[] = []
     const p = part(['exit 3'], lines)

@@ -40,10 +40,18 @@ export class KeptAlive {
     return this.current?.pid
   }
 
-  /** The first start; throws when it fails (the stack does not come up). */
+  /**
+   * The first start; throws when it fails (the stack does not come up). A stop() meanwhile waits for
+   * it, and what it started is stopped at once.
+   */
   async begin(): Promise<void> {
-    const part = await this.start(this.abort.signal)
-    this.watch(part, Date.now())
+    const begun = this.start(this.abort.signal).then(async (part) => {
+      if (!this.stopped) return part
+      await part.stop()
+      throw new Error(`${this.name} was stopped while it started`)
+    })
+    this.starting = begun.finally(() => (this.starting = undefined))
+    this.watch(await begun, Date.now())
   }
 
   private watch(part: RunningPart, startedAt: number): void {

@@ -74,6 +74,8 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
   }
   // The children run in process groups of their own (ChildSpec.ownGroup): a Ctrl-C reaches this
   // process only, and it stops them in order. SIGHUP: the terminal went away.
+  // (Node resets an ignored SIGHUP to its default at start, so `nohup` cannot keep a Node program
+  // alive: it always ended with the terminal; now it stops in order. Use systemd, or setsid.)
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal)
   /** Ends the start when a signal came in meanwhile (the shutdown takes over). */
   const stillStarting = () => {
