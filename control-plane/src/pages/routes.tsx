@@ -23,8 +23,15 @@ const LOGIN_FAILED = 'Invalid user name or password.'
 /** Codes of start refusals a page shows as they are (orchestrator.start). */
 const REFUSALS = new Set(['limit', 'named_servers_disabled'])
 
+/**
+ * The path as the client sent it, percent-encoding kept (c.req.path is decoded): what a Location
+ * header or a next= parameter must carry, or a name like café.ipynb reaches the browser as raw bytes
+ * and an encoded line break breaks the header.
+ */
+const rawPath = (c: C) => new URL(c.req.url).pathname
+
 function loginRedirect(c: C) {
-  const next = c.req.path + (c.req.url.includes('?') ? c.req.url.slice(c.req.url.indexOf('?')) : '')
+  const next = rawPath(c) + (c.req.url.includes('?') ? c.req.url.slice(c.req.url.indexOf('?')) : '')
   return c.redirect(`/hub/login?next=${encodeURIComponent(next)}`)
 }
 
@@ -250,7 +257,7 @@ export function pageRoutes(): Hono<HubEnv> {
   // JupyterHub's /hub/user-redirect/PATH: a link that works for whoever follows it (nbgitpuller and
   // course material use it) goes to /user/NAME/PATH of the logged-in user, query included.
   app.get('/user-redirect/*', (c) => {
-    const rest = c.req.path.slice('/hub/user-redirect/'.length)
+    const rest = rawPath(c).slice('/hub/user-redirect/'.length)
     const query = c.req.url.includes('?') ? c.req.url.slice(c.req.url.indexOf('?')) : ''
     return c.redirect(`${serverBaseUrl(c.var.identity!.user.name, '')}${rest.replace(/^\/+/, '')}${query}`)
   })
@@ -267,7 +274,7 @@ export function pageRoutes(): Hono<HubEnv> {
     const server = rec?.name ?? ''
     const allowed = owner === id.user.name || can(c, 'access:servers', await serverTarget(c, owner, server, 'access:servers'))
     if (!allowed) throw new Forbidden(`you are logged in as ${id.user.name} and may not use ${owner}'s server`)
-    const path = c.req.path.slice('/hub'.length)
+    const path = rawPath(c).slice('/hub'.length)
     if (rec?.state === 'running' && c.req.query('redirects') === undefined) {
       // Running, but this proxy had no route yet (it was just written): send the browser back once.
       const route = await d.tables.get('routes', routeKey(owner, server))

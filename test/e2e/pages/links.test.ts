@@ -170,6 +170,21 @@ describe('/hub/, /hub and /hub/user-redirect/', () => {
     expect(redirect.status).toBe(302)
     expect(redirect.headers.get('location')).toBe('/user/root-cleo/tree/x.ipynb?clone=1')
     expect((await cleo.get('/hub/user-redirect/')).headers.get('location')).toBe('/user/root-cleo/')
+    // percent-encoding is passed on as sent (a notebook named café, an encoded line break), and no
+    // spelling leads off the user's own server
+    const cases: Array<[string, string]> = [
+      ['/hub/user-redirect/tree/caf%C3%A9.ipynb', '/user/root-cleo/tree/caf%C3%A9.ipynb'],
+      ['/hub/user-redirect/tree/a%0D%0Ab', '/user/root-cleo/tree/a%0D%0Ab'],
+      ['/hub/user-redirect//evil.example/x', '/user/root-cleo/evil.example/x'],
+      ['/hub/user-redirect/%2F%2Fevil.example', '/user/root-cleo/%2F%2Fevil.example'],
+    ]
+    for (const [from, to] of cases) {
+      const res = await cleo.get(from)
+      expect(res.status, from).toBe(302)
+      expect(res.headers.get('location'), from).toBe(to)
+    }
+    const visitor = await new Client(stack.url).get('/hub/user-redirect/tree/caf%C3%A9.ipynb')
+    expect(visitor.headers.get('location')).toBe(`/hub/login?next=${encodeURIComponent('/hub/user-redirect/tree/caf%C3%A9.ipynb')}`)
   })
 
   it('answer 405 with Allow: POST to a GET of a form-only address', async () => {
