@@ -95,14 +95,27 @@ function environ(pid: number): Map<string, string> | undefined {
   }
 }
 
+/** The real uid of pid; undefined when gone. */
+function uidOf(pid: number): number | undefined {
+  try {
+    const m = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /**
- * Processes whose environment carries EDGEHUB_HUB_ID=hubId and whose parent does not: the servers
- * themselves, not their kernels (which inherit the environment).
+ * Processes of this Unix user whose environment carries EDGEHUB_HUB_ID=hubId and whose parent does
+ * not: the servers themselves, not their kernels (which inherit the environment). Another user's
+ * process that copies the mark is never one of them (as root, every environment is readable).
  */
 function markedRoots(hubId: string): Array<{ pid: number; env: Map<string, string> }> {
   const ppids = parents()
   const marked = new Map<number, Map<string, string>>()
+  const me = process.getuid?.()
   for (const pid of ppids.keys()) {
+    if (me !== undefined && uidOf(pid) !== me) continue
     const env = environ(pid)
     if (env?.get('EDGEHUB_HUB_ID') === hubId) marked.set(pid, env)
   }
