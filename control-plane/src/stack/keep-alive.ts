@@ -54,8 +54,12 @@ export class KeptAlive {
     this.watch(await begun, Date.now())
   }
 
+  /** Called each time a process of this part is running (the first start and every restart). */
+  onRunning?: () => void
+
   private watch(part: RunningPart, startedAt: number): void {
     this.current = part
+    this.onRunning?.()
     void part.exited.then((code) => {
       if (this.stopped || this.current !== part) return
       this.current = undefined

@@ -14,6 +14,7 @@ import { startChild } from './child'
 import { KeptAlive } from './keep-alive'
 import { ForeignRedis, keepStackId, readStackId } from './identity'
 import { portProblem } from './port-holders'
+import { forgetParts, recordParts, stopLeftovers } from './leftovers'
 import { startProxy } from '../../../proxy/src/nginx-process'
 import { delay, waitFor } from '../util/wait'
 import { bootstrapFirstAdmin } from '../users/configured'
@@ -24,6 +25,15 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
   const { config, file } = loadConfig({ file: opts.configFile })
   const log = createLogger('up', { level: config.logLevel })
   const privateRedis = !config.redis.url && !config.redis.sentinel
+
+  // What a supervisor killed with SIGKILL left running of this stack (its own pid file says which)
+  // goes first: it holds the ports.
+  const leftovers = await stopLeftovers(config.dataDir)
+  if (leftovers.length) {
+    const which = leftovers.map((l) => `${l.part} (pid ${l.pid})`).join(', ')
+    process.stderr.write(`edgehub: stopped what an earlier edgehub up of ${config.dataDir} left running: ${which}\n`)
+    log.warn('stopped the parts an earlier supervisor left running', { parts: leftovers })
+  }
 
   // Before anything starts: every port this stack listens on must be free. A second stack on the
   // same ports would otherwise talk to the first one's Redis, hub and proxy.
@@ -63,6 +73,7 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
     await step('the proxy', async () => proxy?.stop())
     await step('the connection to Redis', async () => deps?.close())
     await step('redis', async () => redis?.stop())
+    forgetParts(config.dataDir)
     log.info('stopped', { took_ms: Date.now() - started, servers_left_running: !config.cleanupServers })
     process.stdout.write('edgehub: stopped\n')
     process.exit(code)
@@ -82,6 +93,13 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
     if (stopping) throw new Stopping()
   }
 
+  // the pids of the running parts, kept for the next start in case this process is killed outright
+  const record = () => recordParts(config.dataDir, [
+    { part: 'redis', pid: redis?.pid },
+    { part: 'hub', pid: hub?.pid },
+    { part: 'proxy', pid: proxy?.pid },
+  ])
+
   try {
     if (privateRedis) {
       const dir = join(config.dataDir, 'redis')
@@ -93,6 +111,7 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
         },
         log,
       )
+      redis.onRunning = record
       await redis.begin()
       log.info('redis started', { port: config.redis.port, dir, pid: redis.pid })
     }
@@ -120,6 +139,7 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
       },
       log,
     )
+    hub.onRunning = record
     await hub.begin()
 
     proxy = new KeptAlive(
@@ -130,6 +150,7 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
       },
       log,
     )
+    proxy.onRunning = record
     await proxy.begin()
     stillStarting()
 

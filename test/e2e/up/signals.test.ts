@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { readFileSync, statSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
-import { ROOT, alive, cleanup, dataDir, descendants, loginAdmin, partPid, processTable, stackEnv, startServer, up, withEnv, type Up } from './support'
+import { ROOT, alive, cleanup, dataDir, descendants, loginAdmin, partPid, processTable, stackEnv, startServer, status, up, withEnv, type Up } from './support'
 import { waitFor } from '../../../control-plane/src/util/wait'
 
 afterAll(cleanup)
@@ -75,6 +75,24 @@ describe('stopping edgehub up', () => {
     } finally {
       blocker.close()
     }
+  })
+
+  it('after a SIGKILL of the supervisor, the next start stops what it left running and comes up', async () => {
+    const env = await stackEnv(dataDir())
+    const first = await up(env)
+    const parts = ['redis-server', 'edgehub.js hub', 'nginx: master'].map((what) => partPid(first.proc.pid!, what)!)
+    expect(parts.every((p) => p > 0), String(parts)).toBe(true)
+    first.proc.kill('SIGKILL')
+    await first.exit
+    expect(parts.every(alive)).toBe(true) // in process groups of their own, they outlive it, holding the ports
+    const second = await up(env)
+    expect(second.output()).toContain(
+      `edgehub: stopped what an earlier edgehub up of ${env.EDGEHUB_DATA_DIR} left running: redis (pid ${parts[0]}), hub (pid ${parts[1]}), proxy (pid ${parts[2]})`,
+    )
+    expect(parts.filter(alive)).toEqual([])
+    expect(await status(`${second.url}/hub/api/`)).toBe(200)
+    second.proc.kill('SIGTERM')
+    expect(await second.exit).toBe(0)
   })
 
   it('SIGTERM while Redis does not answer', async () => {
