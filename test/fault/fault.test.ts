@@ -11,12 +11,19 @@ import { startCluster, type Cluster } from '../support/cluster'
 import { delay, waitFor } from '../../control-plane/src/util/wait'
 import { LEADER_LEASE_MS, LEADER_RENEW_MS } from '../../control-plane/src/jobs/leader'
 import { redisWaitMs } from '../../control-plane/src/deps'
-import type { Load } from './load'
+import { CEILING_MS, type Load } from './load'
 import { HUB_KINDS, measure, printTable, REQUEST_KINDS, scheduled, underLoad } from './faults'
 
 const BOTH = [0, 1]
 /** Slack on bounds set by timers (a poll's own interval, a loaded machine). */
 const SLACK_MS = 1000
+
+/**
+ * How long a proxy may skip a hub replica after the replica refused it: fail_timeout of the hub
+ * upstream, which nginx counts on its clock of whole seconds (a replica is skipped while
+ * now - checked <= fail_timeout, both in seconds): more than fail_timeout, at most 1 s more.
+ */
+const hubSkipMs = (c: Cluster) => c.hubFailTimeoutMs() + 1000
 
 type Measured = Awaited<ReturnType<typeof measure>>
 
@@ -30,21 +37,32 @@ function expectIntact(m: Measured) {
 
 /**
  * Every kind of request was sent inside the fault window: at least half as often as the schedule
- * says (pace: how many times faster the load ran then), and at least 5 times.
+ * says (pace: how many times faster the hub requests ran then), and at least 5 times.
  */
-function expectSampled(m: Measured, load: Load, pace = 1) {
+function expectSampled(m: Measured, load: Load, hubPace = 1) {
   const ms = m.window.to - m.window.from
   for (const kind of REQUEST_KINDS) {
+    const pace = (HUB_KINDS as readonly string[]).includes(kind) ? hubPace : 1
     const least = Math.max(5, Math.floor(scheduled(kind, ms, load.workers.length, pace) / 2))
     expect(m.inWindow[kind], `${kind} requests in the ${ms} ms fault window`).toBeGreaterThanOrEqual(least)
   }
 }
 
-/** Kernel executions failed only because their socket dropped with a killed or stopped proxy:
- * at most 2 per socket and proxy stop (the one in flight, one sent while it reopened). */
+/**
+ * Kernel executions failed only because their socket dropped with a stopped proxy, and it worked
+ * again within 1 s: each socket's failures fall in at most one second per proxy stop, and every
+ * one is the socket closing under an execution or an execution due while it reopened.
+ */
 function expectWsDropsOnly(m: Measured, load: Load, proxyStops: number) {
   const failed = m.failed(['user-ws'])
-  expect(failed.length, JSON.stringify(failed)).toBeLessThanOrEqual(2 * proxyStops * load.workers.length)
+  expect(failed.filter((o) => !/kernel websocket closed|kernel socket reopening/.test(o.detail ?? ''))).toEqual([])
+  for (const w of load.workers) {
+    const starts: number[] = []
+    for (const o of failed.filter((x) => x.who === w.name).sort((a, b) => a.at - b.at)) {
+      if (!starts.length || o.at - starts.at(-1)! > 1000) starts.push(o.at)
+    }
+    expect(starts.length, `${w.name}'s kernel socket: failures beginning at ${starts.join(', ')}`).toBeLessThanOrEqual(proxyStops)
+  }
 }
 
 /** Waits until every hub replica in `hubs` reaches Redis again (its health check pings it). */
@@ -78,8 +96,8 @@ describe('fault suite: standalone Redis with AOF', () => {
       await c.killHub(leader)
       await delay(5000)
       await c.startHub(leader)
-      // the proxies may skip the restarted replica for fail_timeout after it refused them
-      return { from: killed, to: Date.now() + c.hubFailTimeoutMs() }
+      // the proxies may skip the restarted replica for a while after it refused them
+      return { from: killed, to: Date.now() + hubSkipMs(c) }
     })
     expect(m.failed(['user-http', 'user-ws'])).toEqual([])
     expect(m.failed(HUB_KINDS)).toEqual([])
@@ -101,17 +119,17 @@ describe('fault suite: standalone Redis with AOF', () => {
       await delay(30_000)
       await Promise.all(BOTH.map((i) => c.startHub(i)))
       up = Date.now()
-      return { from: down, to: up + c.hubFailTimeoutMs() }
+      return { from: down, to: up + hubSkipMs(c), note: `replicas killed, then started again after 30 s; both answered their health check ${up - down} ms after the kill` }
     })
     // user servers do not notice
     expect(m.failed(['user-http', 'user-ws'])).toEqual([])
     // hub requests fail only while no replica runs (those in flight at the kill included), and
-    // until each proxy tries the replicas again: fail_timeout after the last refusal
+    // until each proxy tries the replicas again: fail_timeout (in whole seconds) after the last refusal
     const failed = m.failed(HUB_KINDS)
     expect(failed.length).toBeGreaterThan(0)
-    expect(failed.filter((o) => o.at + (o.ms ?? 0) < down || o.at > up + c.hubFailTimeoutMs())).toEqual([])
+    expect(failed.filter((o) => o.at + (o.ms ?? 0) < down || o.at > up + hubSkipMs(c)), `down ${down}, up ${up}`).toEqual([])
     // and fail fast, with the proxy's "hub unavailable" answer: nothing waits for a dead hub
-    expect(failed.filter((o) => !/^HTTP 50[23]\b/.test(o.detail ?? ''))).toEqual([])
+    expect(failed.filter((o) => !/\bHTTP 50[23]\b/.test(o.detail ?? '') || (o.ms ?? Infinity) > CEILING_MS)).toEqual([])
     expectSampled(m, load)
     expectIntact(m)
     // the lease ran out during the outage: a restarted replica claims it at once
@@ -138,24 +156,25 @@ describe('fault suite: standalone Redis with AOF', () => {
   }, 180_000)
 
   it('4. restart of Redis (standalone, AOF on)', async () => {
-    // the outage is a few hundred ms: the load runs 10 times faster meanwhile, so it is sampled
-    const pace = 10
-    let redisBack = 0
+    // the outage lasts well under a second: hub requests run 4 times faster meanwhile, so it is sampled
+    const pace = 4
     const m = await measure(c, load, 'restart Redis (AOF)', BOTH, async () => {
-      load.setPace(pace)
+      load.setPace(pace, HUB_KINDS)
       const from = Date.now()
+      let redisBack = 0
       try {
         await c.restartRedis()
         redisBack = Date.now()
         await hubsReachRedis(c, BOTH)
       } finally {
-        load.setPace(1)
+        load.setPace(1, HUB_KINDS)
       }
-      return { from, to: Date.now() }
+      const to = Date.now()
+      return { from, to, note: `Redis answered again ${redisBack - from} ms after the stop began, both hubs ${to - from} ms after` }
     })
     expect(m.failed(['user-http', 'user-ws'])).toEqual([])
     // the hub waits redis.waitSec (1 s) for Redis before answering 503: the restart is inside it
-    expect(m.window.to - m.window.from, `Redis answered again after ${redisBack - m.window.from} ms`).toBeLessThan(redisWaitMs(c.config))
+    expect(m.window.to - m.window.from, m.window.note).toBeLessThan(redisWaitMs(c.config))
     expect(m.failed(HUB_KINDS)).toEqual([])
     expectSampled(m, load, pace)
     expectIntact(m)
@@ -167,9 +186,9 @@ describe('fault suite: standalone Redis with AOF', () => {
       for (const i of BOTH) {
         await c.killHub(i, 'SIGTERM')
         await c.startHub(i)
-        // the documented procedure: nginx skips a replica for fail_timeout after it refused a
-        // connection; only then are all replicas in the proxies' rotation again
-        await delay(c.hubFailTimeoutMs() + 500)
+        // the documented procedure: a proxy skips a replica for up to fail_timeout + 1 s after it
+        // refused a connection; only then are all replicas in the proxies' rotation again
+        await delay(hubSkipMs(c) + 500)
       }
       for (const i of BOTH) {
         await c.stopProxy(i)
@@ -202,18 +221,29 @@ describe('fault suite: Redis Sentinel (master, replica, 3 sentinels)', () => {
   }, 60_000)
 
   it('5. kill -9 of the Redis master; Sentinel fails over to the replica', async () => {
+    let promoted = 0
     const m = await measure(c, load, 'kill -9 Redis master (Sentinel failover)', BOTH, async () => {
       const from = Date.now()
       const old = await c.sentinel!.currentMaster()
       await c.sentinel!.killMaster()
-      await waitFor('Sentinel to promote the replica', async () => (await c.sentinel!.currentMaster()).port !== old.port, { timeoutMs: 30_000, intervalMs: 100 })
+      await waitFor('Sentinel to promote the replica', async () => (await c.sentinel!.currentMaster()).port !== old.port, { timeoutMs: 30_000, intervalMs: 20 })
+      promoted = Date.now()
       await hubsReachRedis(c, BOTH)
-      return { from, to: Date.now() }
+      const to = Date.now()
+      return { from, to, note: `the sentinels named the new master ${promoted - from} ms after the kill (down-after-milliseconds ${c.sentinel!.downAfterMs} ms), both hubs reached it ${to - from} ms after` }
     })
     expect(m.failed(['user-http', 'user-ws'])).toEqual([])
     // under Sentinel the hub waits redis.waitSec (6 s) for the new master before answering 503
-    expect(m.window.to - m.window.from).toBeLessThan(redisWaitMs(c.config))
-    expect(m.failed(HUB_KINDS)).toEqual([])
+    expect(m.window.to - m.window.from, m.window.note).toBeLessThan(redisWaitMs(c.config))
+    // No request fails. While there is no master (down-after-milliseconds plus the sentinels'
+    // election, about 2.4 s here) hub requests are held, not answered: one sent then may take longer
+    // than the ceiling, but must be answered within 1 s of the sentinels naming the new master (the
+    // hub's reconnection to it, sentinelRetryStrategy at most 1 s apart); requests not sent because
+    // such a held one was over the ceiling are excused until then too. Every other one keeps the ceiling.
+    const failed = m.failed(HUB_KINDS)
+    const heldForMaster = (o: (typeof failed)[number]) =>
+      (/^answered after/.test(o.detail ?? '') && o.at < promoted && o.at + o.ms! <= promoted + 1000) || (!!o.notSent && o.at <= promoted + 1000)
+    expect(failed.filter((o) => !heldForMaster(o)), `new master named at ${promoted}`).toEqual([])
     expectSampled(m, load)
     expectIntact(m)
   }, 180_000)

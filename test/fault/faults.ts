@@ -8,7 +8,7 @@ import type { Cluster } from '../support/cluster'
 import { Client } from '../support/client'
 import { HEALTH_PATH } from '../../proxy/src/nginx-process'
 import { delay, waitFor } from '../../control-plane/src/util/wait'
-import { Load, SCHEDULE, type Kind, type Outcome, type Worker } from './load'
+import { CEILING_MS, Load, SCHEDULE, type Kind, type Outcome, type Worker } from './load'
 
 export const PASSWORD = 'fault-suite-password'
 
@@ -84,6 +84,8 @@ export async function snapshot(c: Cluster): Promise<Snapshot> {
 export interface FaultWindow {
   from: number
   to: number
+  /** What was measured about the fault itself (printed under the table). */
+  note?: string
 }
 
 /** Kinds whose every request is counted (spawn cycles are counted when they end). */
@@ -97,6 +99,9 @@ export function scheduled(kind: (typeof REQUEST_KINDS)[number], ms: number, work
 
 export interface Row {
   fault: string
+  note?: string
+  /** Failed first tries by kind and cause, e.g. "hub-api: 3× HTTP 502". */
+  causes: string[]
   windowSec: number
   fewestInWindow: string
   userHttp: string
@@ -116,6 +121,18 @@ export interface Row {
 export const rows: Row[] = []
 
 const count = (os: Outcome[], kinds: readonly Kind[]) => os.filter((o) => kinds.includes(o.kind))
+
+/** Failed first tries grouped by kind and cause (numbers in the cause dropped). */
+function causes(os: Outcome[]): string[] {
+  const by = new Map<string, number>()
+  for (const o of os.filter((x) => !x.ok && x.kind !== 'spawn')) {
+    const first = (o.detail ?? '?').split('; retry:')[0]
+    const cause = first.startsWith('answered after') ? `answered after > ${CEILING_MS} ms` : first.startsWith('not sent: a request') ? 'not sent (an earlier one unanswered for > 2 s)' : first
+    const k = `${o.kind}: ${cause}`
+    by.set(k, (by.get(k) ?? 0) + 1)
+  }
+  return [...by].map(([k, n]) => `${n}× ${k}`)
+}
 const sec = (ms: number) => Math.round(ms / 100) / 10
 
 /** Polls which replica leads, every 200 ms, until stopped; each sample is the poll's start and end. */
@@ -170,6 +187,7 @@ export async function measure(c: Cluster, load: Load, name: string, hubs: number
   await c.deps.redis.wait(c.sentinel ? 1 : 0, 1000).catch(() => 0) // with Sentinel: the replica has every write made so far
   const before = await snapshot(c)
   const leader = watchLeader(c)
+  load.generatorLagMs()
   const t0 = Date.now()
   const window = await fault()
   await waitFor('the cluster to be healthy again', () => healthy(c, hubs), { timeoutMs: 90_000, intervalMs: 100 })
@@ -183,6 +201,7 @@ export async function measure(c: Cluster, load: Load, name: string, hubs: number
   await waitFor('every kernel socket to answer after the recovery', () => load.kernelsAnsweredSince(healthyAt), { timeoutMs: 30_000 })
   await delay(1000) // a second of steady load after recovery belongs to the sample
   const end = Date.now()
+  const lagMs = load.generatorLagMs()
   await leader.stop()
   await waitFor('the requests sent in the sample to be answered or given up', () => load.settledBefore(end), { timeoutMs: 15_000, intervalMs: 50 })
   const os = load.between(t0, end)
@@ -200,6 +219,8 @@ export async function measure(c: Cluster, load: Load, name: string, hubs: number
   const spawns = count(os, ['spawn'])
   const row: Row = {
     fault: name,
+    note: [window.note, `the load generator's event loop was held up to ${lagMs} ms`].filter(Boolean).join('; '),
+    causes: causes(os),
     windowSec: sec(window.to - window.from),
     fewestInWindow: `${inWindow[fewest]} (${fewest})`,
     userHttp: fmt(count(os, ['user-http'])),
@@ -255,7 +276,10 @@ export function printTable(): void {
       `| ${[r.fault, r.windowSec, r.fewestInWindow, r.userHttp, r.userWs, r.hubApi, r.hubPage, r.logins, r.afterRetry, r.slowestHubMs, r.leaderlessSec, r.sessionsValid, r.lost, r.spawns, r.healthySec].join(' | ')} |`,
     )
   }
-  const table = lines.join('\n')
+  const notes = rows
+    .filter((r) => r.note || r.causes.length)
+    .map((r) => `- ${r.fault}: ${[r.note, r.causes.length ? `failed first tries: ${r.causes.join(', ')}` : ''].filter(Boolean).join('; ')}`)
+  const table = [...lines, ...(notes.length ? ['', ...notes] : [])].join('\n')
   const out = process.env.FAULT_REPORT ?? join(tmpdir(), 'edgehub-fault-report.md')
   writeFileSync(out, table + '\n', { flag: 'a' })
   process.stdout.write(`\nFault suite figures (also in ${out}):\n${table}\n`)

@@ -9,10 +9,10 @@ import { haproxyTimings, renderHaproxyConfig, SHIPPED_HAPROXY_CFG } from '../sup
 
 describe('HAProxy configuration of the fault suite', () => {
   const shipped = readFileSync(SHIPPED_HAPROXY_CFG, 'utf8')
-  const rendered = renderHaproxyConfig(shipped, { listen: '127.0.0.1:18000', proxyPorts: [18001, 18002, 18003], statsSocket: '/tmp/x.sock' })
+  const rendered = renderHaproxyConfig(shipped, { listen: '127.0.0.1:18000', proxyPorts: [18001, 18002, 18003], statsSocket: '/tmp/x.sock', maxconn: 4096 })
 
   it('keeps every line of the shipped file but the bind and server lines', () => {
-    const kept = (cfg: string) => cfg.split('\n').filter((l) => !/^\s*(bind|server|stats socket)\s/.test(l))
+    const kept = (cfg: string) => cfg.split('\n').filter((l) => !/^\s*(bind|server|stats socket|maxconn)\s/.test(l))
     expect(kept(rendered)).toEqual(kept(shipped))
     expect(rendered).toMatch(/^\s*bind 127\.0\.0\.1:18000$/m)
     const options = /^\s*server \S+ \S+ (.*)$/m.exec(shipped)![1]
@@ -24,6 +24,10 @@ describe('HAProxy configuration of the fault suite', () => {
   it('reads the shipped health-check timings', () => {
     expect(haproxyTimings(shipped)).toEqual(haproxyTimings(rendered))
     expect(haproxyTimings('backend b\n    default-server inter 300ms fall 3 rise 1\n')).toEqual({ interMs: 300, fall: 3, rise: 1 })
+  })
+
+  it('lowers only the global maxconn', () => {
+    expect(rendered.split('\n').filter((l) => /^\s*maxconn\s/.test(l)).map((l) => l.trim())).toEqual(['maxconn 4096'])
   })
 
   it('is a configuration HAProxy accepts', () => {

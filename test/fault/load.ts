@@ -6,9 +6,10 @@
 // the previous one has been answered, so a stall cannot hold back the samples that would show it.
 // Every request is recorded at the time it was sent, with its first try's outcome: a wrong answer,
 // no answer, or an answer slower than CEILING_MS is a failure. Requests still in flight are capped
-// per stream; a tick that finds the cap reached sends nothing and is recorded as a failure ("not
+// per stream (what it sends in CEILING_MS); a tick that finds the cap reached sends nothing and is recorded as a failure ("not
 // sent"). Hub requests whose first try failed are tried once more after 250 ms, as a browser reload
 // would; that retry is recorded beside the first try, never instead of it.
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Client } from '../support/client'
 import { openKernel, type KernelSocket } from '../support/kernel'
 import { delay } from '../../control-plane/src/util/wait'
@@ -19,8 +20,8 @@ export type Kind = 'user-http' | 'user-ws' | 'hub-api' | 'hub-page' | 'login' | 
 export const CEILING_MS = 2000
 /** Requests are abandoned after this (and counted failed, being over the ceiling). */
 const GIVE_UP_MS = 10_000
-/** Most requests of one stream in flight at once. */
-const MAX_IN_FLIGHT = 20
+/** Kernel executions in flight on one socket at most (listeners on it). */
+const MAX_EXECUTIONS = Math.ceil(CEILING_MS / 200) + 1
 const RETRY_AFTER_MS = 250
 
 /** Every how many ms each stream sends one request (per worker, except logins). */
@@ -40,7 +41,7 @@ export interface Outcome {
   ok: boolean
   /** First try's time to the answer (ms); for a login, its slowest request. */
   ms?: number
-  /** Not sent: the stream had MAX_IN_FLIGHT requests in flight, or (kernel) no socket was open. */
+  /** Not sent: the stream's oldest request in flight was over the ceiling, or (kernel) no socket was open. */
   notSent?: boolean
   /** Hub requests: the first try failed and was retried once. */
   retried?: boolean
@@ -98,8 +99,10 @@ export class Load {
   /** Requests in flight, by the time they were sent. */
   private inFlight = new Set<{ at: number; done: Promise<unknown> }>()
   private sockets = new Map<string, KernelSocket>()
-  private pace = 1
+  private pace: Partial<Record<Kind, number>> = {}
   private reschedules: Array<() => void> = []
+  /** This process's own event-loop delay: a load generator starved of CPU inflates every latency it measures. */
+  private readonly lag = monitorEventLoopDelay({ resolution: 10 })
   wsDrops = 0
 
   constructor(private readonly o: LoadOptions) {}
@@ -109,6 +112,7 @@ export class Load {
   }
 
   start(): void {
+    this.lag.enable()
     for (const w of this.o.workers) {
       const api = () => fetch(`${this.o.url}/hub/api/users/${w.name}`, { headers: { authorization: `token ${w.token}` }, signal: timeout() })
       this.stream('user-http', () => this.userHttp(w))
@@ -123,14 +127,26 @@ export class Load {
     for (const s of this.o.spawners) this.loops.push(this.spawnLoop(s))
   }
 
-  /** Sends every stream `factor` times as often from now on (1: the schedule). */
-  setPace(factor: number): void {
-    this.pace = 1 / factor
+  /** Sends the streams of `kinds` `factor` times as often from now on (1: the schedule). */
+  setPace(factor: number, kinds: readonly Kind[]): void {
+    for (const k of kinds) this.pace[k] = factor
     for (const r of this.reschedules) r()
+  }
+
+  private interval(kind: Exclude<Kind, 'spawn'>): number {
+    return SCHEDULE[kind] / (this.pace[kind] ?? 1)
+  }
+
+  /** The longest the load generator's event loop was held up since the last call (ms). */
+  generatorLagMs(): number {
+    const ms = Math.round(this.lag.max / 1e6)
+    this.lag.reset()
+    return ms
   }
 
   async stop(): Promise<void> {
     this.running = false
+    this.lag.disable()
     for (const t of this.timers) clearTimeout(t)
     for (const s of this.sockets.values()) s.close()
     await Promise.all([...this.loops, ...[...this.inFlight].map((r) => r.done)])
@@ -157,12 +173,13 @@ export class Load {
    * recorded at the time it was sent).
    */
   private stream(kind: Exclude<Kind, 'spawn'>, send: () => Promise<Omit<Outcome, 'kind' | 'at'>>, extra: Partial<Outcome> = {}) {
-    const mine = new Set<object>()
+    const mine = new Set<{ at: number }>() // in sending order: the first is the oldest
     let next = performance.now()
     const tick = () => {
       const at = Date.now()
-      if (mine.size >= MAX_IN_FLIGHT) {
-        this.outcomes.push({ kind, at, ok: false, notSent: true, detail: `not sent: ${mine.size} in flight`, ...extra })
+      const oldest = mine.values().next().value
+      if (oldest && at - oldest.at > CEILING_MS) {
+        this.outcomes.push({ kind, at, ok: false, notSent: true, detail: `not sent: a request sent ${at - oldest.at} ms ago is unanswered`, ...extra })
         return
       }
       const entry = { at, done: Promise.resolve() as Promise<unknown> }
@@ -183,7 +200,7 @@ export class Load {
       const now = performance.now()
       while (next <= now) {
         tick()
-        next += SCHEDULE[kind] * this.pace
+        next += this.interval(kind)
       }
       const t = setTimeout(() => {
         this.timers.delete(t)
@@ -197,7 +214,7 @@ export class Load {
       if (!pending) return
       clearTimeout(pending)
       this.timers.delete(pending)
-      next = Math.min(next, performance.now() + SCHEDULE[kind] * this.pace)
+      next = Math.min(next, performance.now() + this.interval(kind))
       loop()
     })
     loop()
@@ -249,7 +266,7 @@ export class Load {
         await delay(100) // the executions meanwhile are recorded as not sent
         continue
       }
-      k.ws.setMaxListeners(4 * MAX_IN_FLIGHT)
+      k.ws.setMaxListeners(4 * MAX_EXECUTIONS)
       this.sockets.set(w.name, k)
       await new Promise((resolve) => k.ws.once('close', resolve))
       this.sockets.delete(w.name)

@@ -204,7 +204,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     for (let i = 0; i < nProxies; i++) await cluster.startProxy(i)
     if (opts.haproxy !== false) {
       const cfg = join(dir, 'haproxy.cfg')
-      writeFileSync(cfg, renderHaproxyConfig(shippedHaproxy, { listen: `127.0.0.1:${haPort}`, proxyPorts, statsSocket: haSocket }))
+      writeFileSync(cfg, renderHaproxyConfig(shippedHaproxy, { listen: `127.0.0.1:${haPort}`, proxyPorts, statsSocket: haSocket, maxconn: 4096 }))
       haproxy = startChild({ name: 'haproxy', command: 'haproxy', args: ['-db', '-f', cfg], logFile: join(dir, 'haproxy.log') })
       await waitFor('haproxy to reach the proxies', async () => (await fetch(`${cluster.url}${HEALTH_PATH}`).catch(() => null))?.ok, { timeoutMs: 15_000 })
       for (let i = 0; i < nProxies; i++) await cluster.waitForHaproxy(i, true)

@@ -1,7 +1,9 @@
 // HAProxy for the test cluster, configured from the file operators get (deploy/haproxy/haproxy.cfg):
 // only the listening address and the proxies' addresses are replaced, so the timings the fault
 // suite measures are the shipped ones. A stats socket is added to see which proxies HAProxy
-// counts as up.
+// counts as up, and the global maxconn can be lowered: HAProxy needs about two file descriptors
+// per connection and refuses to start when it cannot raise its limit that far (an unprivileged
+// test cannot; the HAProxy service started as root can).
 import { readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
@@ -42,7 +44,7 @@ export function haproxyTimings(cfg: string = readFileSync(SHIPPED_HAPROXY_CFG, '
  * of the example servers; everything else (timeouts, retries, checks) is kept as shipped. Throws
  * when the file no longer has the lines this relies on, or checks another path than the proxies'.
  */
-export function renderHaproxyConfig(shipped: string, o: { listen: string; proxyPorts: number[]; statsSocket?: string }): string {
+export function renderHaproxyConfig(shipped: string, o: { listen: string; proxyPorts: number[]; statsSocket?: string; maxconn?: number }): string {
   const lines = shipped.split('\n')
   const binds = lines.filter((l) => /^\s*bind\s/.test(l))
   const servers = lines.filter((l) => /^\s*server\s/.test(l))
@@ -57,6 +59,8 @@ export function renderHaproxyConfig(shipped: string, o: { listen: string; proxyP
       if (l !== servers[0]) continue
       const [, , , ...opts] = l.trim().split(/\s+/) // server NAME ADDR OPTIONS...
       out.push(...o.proxyPorts.map((p, i) => `${indent}server proxy${i} 127.0.0.1:${p} ${opts.join(' ')}`))
+    } else if (o.maxconn && /^\s*maxconn\s/.test(l)) {
+      out.push(`${indent}maxconn ${o.maxconn}`)
     } else {
       out.push(l)
       if (o.statsSocket && /^global\s*$/.test(l)) out.push(`    stats socket ${o.statsSocket} mode 600 level user`)

@@ -58,6 +58,8 @@ export interface SentinelGroup {
   masterName: string
   password?: string
   sentinelPassword?: string
+  /** The sentinels' down-after-milliseconds: how long the master must not answer before a failover. */
+  downAfterMs: number
   /** The node that was the master at start (it stays this object after a failover). */
   master: RedisNode
   /** The node that was the replica at start. */
@@ -252,6 +254,7 @@ export async function startSentinelGroup(opts: SentinelGroupOptions): Promise<Se
 
     group = {
       masterName,
+      downAfterMs: o.downAfterMs,
       password: o.password,
       sentinelPassword: o.sentinelPassword,
       master,
