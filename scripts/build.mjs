@@ -9,12 +9,14 @@
 // loader does not resolve, and tsc (7.0) never adds them; esbuild resolves every relative import
 // and writes the compiled file's name into the output.
 import { build, stop } from 'esbuild'
-import { cpSync, readdirSync, rmSync } from 'node:fs'
+import { cpSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { extname, join, posix, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const PARTS = ['control-plane', 'proxy', 'spawners', 'auth']
+/** Marks a finished build; bin/edgehub.js reads its modification time. */
+const BUILD_STAMP = 'control-plane/dist/BUILT'
 const SOURCE_DIRS = PARTS.map((p) => `${p}/src`)
 /** control-plane/src/stack/up.ts → control-plane/dist/stack/up.js */
 const compiledPath = (source) => source.replace(/^([^/]+)\/src\//, '$1/dist/').replace(/\.tsx?$/, '.js')
@@ -30,6 +32,18 @@ function filesUnder(dir) {
 }
 
 const sources = SOURCE_DIRS.flatMap(filesUnder)
+
+/** The stamp is newer than tsconfig.json and every file under the source folders (bin/edgehub.js asks the same). */
+function buildIsCurrent() {
+  let built
+  try {
+    built = statSync(join(ROOT, BUILD_STAMP)).mtimeMs
+  } catch {
+    return false
+  }
+  const all = [...SOURCE_DIRS.flatMap((d) => readdirSync(join(ROOT, d), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name))), join(ROOT, 'tsconfig.json')]
+  return all.every((f) => statSync(f).mtimeMs <= built)
+}
 const entryPoints = sources.filter(isTs)
 const compiledSet = new Set(entryPoints.map((f) => join(ROOT, f)))
 
@@ -54,6 +68,10 @@ const keepModulesApart = {
   },
 }
 
+// `--if-stale` (npm start, npm test): nothing to do while the stamp is newer than every source, so a
+// start during a test run never rewrites modules other processes are loading.
+if (process.argv.includes('--if-stale') && buildIsCurrent()) process.exit(0)
+
 for (const p of PARTS) rmSync(join(ROOT, p, 'dist'), { recursive: true, force: true })
 await build({
   absWorkingDir: ROOT,
@@ -70,4 +88,7 @@ await build({
 })
 await stop()
 for (const f of sources.filter((f) => !isTs(f) && extname(f) !== '.ts')) cpSync(join(ROOT, f), join(ROOT, compiledPath(f)))
+// Written last: in a checkout, bin/edgehub.js runs this build only while the stamp is newer than
+// every source file (see there); a build under way (dist/ removed above) has none yet.
+writeFileSync(join(ROOT, BUILD_STAMP), `${new Date().toISOString()}\n`)
 console.log(`edgehub: compiled ${entryPoints.length} modules into ${PARTS.map((p) => `${p}/dist/`).join(', ')}`)

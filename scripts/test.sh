@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --test
+node scripts/build.mjs --if-stale   # what bin/edgehub.js runs in a checkout while it is current
 echo "== type check"
 npx tsc --noEmit
 npx tsc --noEmit -p bench/k6

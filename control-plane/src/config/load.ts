@@ -9,7 +9,8 @@ import { ConfigError } from '../errors'
 
 export const ENV_PREFIX = 'EDGEHUB_'
 const DEFAULT_FILE = 'edgehub.yaml'
-const NON_SETTING_ENV = new Set(['EDGEHUB_CONFIG'])
+/** Read by bin/edgehub.js, not settings: EDGEHUB_SOURCES=1 runs a checkout's sources even when built. */
+const NON_SETTING_ENV = new Set(['EDGEHUB_CONFIG', 'EDGEHUB_SOURCES'])
 
 type AnySchema = z.ZodType & { _zod: { def: { type: string; innerType?: AnySchema; shape?: Record<string, AnySchema> } } }
 

@@ -3,7 +3,7 @@
 // started from a folder outside the checkout, where the hub once compiled its pages' JSX with the
 // settings of the working directory (none) and every page answered 500 "React is not defined".
 import { afterAll, describe, expect, it } from 'vitest'
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -73,8 +73,8 @@ interface Running {
 }
 
 /** Starts command in cwd as its own process group (a shell's job); resolves once the stack runs. */
-async function startUp(command: string, args: string[], cwd: string): Promise<Running> {
-  const proc = spawn(command, args, { cwd, env: outsideEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+async function startUp(command: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<Running> {
+  const proc = spawn(command, args, { cwd, env: { ...outsideEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   started.push(proc)
   let out = ''
   proc.stdout!.on('data', (d) => (out += d))
@@ -140,10 +140,12 @@ describe('edgehub installed from its npm pack tarball', () => {
 })
 
 describe('bin/edgehub.js in the checkout', () => {
-  it('serves the pages when started from a folder outside the checkout', async () => {
+  // the sources through tsx (the hub once compiled its JSX for React there), and the checkout's build
+  it.each<[string, Record<string, string>]>([['the sources', { EDGEHUB_SOURCES: '1' }], ['the build', {}]])('serves the pages from %s when started from a folder outside the checkout', async (_, env) => {
+    if (!env.EDGEHUB_SOURCES) expect(spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--if-stale']).status).toBe(0) // current
     const elsewhere = tempDir('edgehub-cwd-')
     const { file, url } = await writeConfig(elsewhere)
-    const stack = await startUp(process.execPath, [BIN, 'up', '--config', file], elsewhere)
+    const stack = await startUp(process.execPath, [BIN, 'up', '--config', file], elsewhere, env)
     await expectPagesServed(url, stack.output())
     await stopAndExpectNothingLeft(stack)
   })
