@@ -50,10 +50,10 @@ function run(cmd: string, args: string[]): Promise<{ code: number; output: strin
   })
 }
 
-/** Status of GET url, or 0 when nothing answers. */
-export function probe(url: string, timeoutMs = 1000): Promise<number> {
+/** Status of GET url on a fresh connection, or 0 when nothing answers (refused, reset, timeout). */
+export function probe(url: string, timeoutMs = 1000, headers: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve) => {
-    const req = request(url, { timeout: timeoutMs, agent: false }, (res) => {
+    const req = request(url, { headers, timeout: timeoutMs, agent: false }, (res) => {
       res.resume()
       res.on('end', () => resolve(res.statusCode ?? 0))
       res.on('error', () => resolve(0))

@@ -2,7 +2,7 @@
 // directory, find its processes in /proc, log in, start a server, and keep a steady request stream.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { request } from 'node:http'
+import { probe } from '../../../proxy/src/nginx-process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from 'vitest'
@@ -190,18 +190,7 @@ export async function serverPid(u: Up): Promise<number> {
 }
 
 /** Status of one request on a fresh connection, 0 when none came (refused, reset, timeout). */
-export function status(url: string, headers: Record<string, string> = {}, timeoutMs = 5000): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request(url, { headers, timeout: timeoutMs, agent: false }, (res) => {
-      res.resume()
-      res.on('end', () => resolve(res.statusCode ?? 0))
-      res.on('error', () => resolve(0))
-    })
-    req.on('timeout', () => req.destroy())
-    req.on('error', () => resolve(0))
-    req.end()
-  })
-}
+export const status = (url: string, headers: Record<string, string> = {}, timeoutMs = 5000): Promise<number> => probe(url, timeoutMs, headers)
 
 export interface Sample {
   at: number
