@@ -93,6 +93,9 @@ export function redisOptions(config: Config): RedisOptions {
     enableAutoPipelining: true,
     maxRetriesPerRequest: 12,
     retryStrategy: (times) => Math.min(100 * times, 1000),
+    // a Redis that restarts answers "loading" while it reads its AOF; ioredis would check again
+    // only after loading_eta_seconds (at least 1 s), a whole redis.waitSec
+    maxLoadingRetryTime: 100,
     reconnectOnError: (err) => (/^(READONLY|LOADING|MASTERDOWN)/.test(err.message) ? 2 : false),
   }
   const s = config.redis.sentinel
