@@ -10,6 +10,9 @@ import { publishAccessIfRolesChanged } from './scopes/edge'
 import { publishServices } from './services/registry'
 import { createConfiguredUsers } from './users/configured'
 
+/** How long a stopping replica keeps answering, each answer closing its connection (see shutdown). */
+const DRAIN_MS = 1000
+
 export async function runHub(opts: { configFile?: string } = {}): Promise<void> {
   const { config } = loadConfig({ file: opts.configFile })
   const deps = await buildDeps(config)
@@ -34,15 +37,28 @@ export async function runHub(opts: { configFile?: string } = {}): Promise<void> 
   server.listen({ host: config.hub.host, port: config.hub.port, backlog: 4096 }, () =>
     log.info('hub listening', { host: config.hub.host, port: config.hub.port }),
   )
-  // Graceful: stop accepting connections (proxies move to other replicas), let requests in flight
-  // finish (at most 10 s) and spawns this replica is running (at most 30 s), give up leadership at
-  // once so another replica takes the jobs over.
+  // Graceful, in two steps. First, for DRAIN_MS, every answer closes its connection: a proxy holds
+  // idle keep-alive connections to this replica, and one closed under a request it just sent there
+  // (a POST) cannot be sent again to another replica; answered with Connection: close, each leaves
+  // the proxy's pool at its next use. Then stop accepting connections (proxies move to the other
+  // replicas), let requests in flight finish (at most 10 s) and spawns this replica is running (at
+  // most 30 s). Leadership is given up at once so another replica takes the jobs over.
+  let draining = false
+  server.prependListener('request', (_req, res) => {
+    if (draining) res.setHeader('Connection', 'close')
+  })
   const within = (ms: number, p: Promise<unknown>) => Promise.race([p, new Promise((r) => setTimeout(r, ms).unref())])
   const shutdown = () => {
     log.info('shutting down')
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-    if ('closeIdleConnections' in server) server.closeIdleConnections()
-    void Promise.all([leadership.stop(), within(10_000, closed), within(30_000, deps.orchestrator.drain())])
+    draining = true
+    const leaving = leadership.stop()
+    const closed = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        server.close(() => resolve())
+        if ('closeIdleConnections' in server) server.closeIdleConnections()
+      }, DRAIN_MS),
+    )
+    void Promise.all([leaving, within(DRAIN_MS + 10_000, closed), within(30_000, deps.orchestrator.drain())])
       .then(() => deps.close())
       .finally(() => process.exit(0))
   }
