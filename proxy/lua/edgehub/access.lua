@@ -3,6 +3,7 @@
 local ngx = ngx
 local store = require "edgehub.store"
 local identity = require "edgehub.identity"
+local query = require "edgehub.query"
 local route = require "edgehub.route"
 local grants = require "edgehub.grants"
 local pages = require "edgehub.pages"
@@ -126,10 +127,9 @@ function _M.run()
         end
     end
     if via == "query" then
-        -- the server would take ?token= for its own token and refuse it: it gets the route's instead
-        local args = ngx.req.get_uri_args()
-        args.token = nil
-        ngx.req.set_uri_args(args)
+        -- the server would take ?token= for its own token and refuse it: it gets the route's instead.
+        -- Every spelling nginx read it from goes, the other parameters stay as sent, in their order.
+        ngx.req.set_uri_args(query.without(var.args, "token") or "")
     end
 end
 

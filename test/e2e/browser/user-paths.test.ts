@@ -69,6 +69,16 @@ describe('a shared hub (native accounts, sign-up, named servers, admin access)',
   })
   afterAll(() => stack?.stop())
 
+  /** A user made with the CLI, whose server runs (started through the API); their full token. */
+  async function withServer(name: string): Promise<string> {
+    cli(stack, ['user', 'add', name, '--password-stdin'], `${name}-password`)
+    const token = cli(stack, ['token', 'issue', name])
+    const auth = { authorization: `token ${token}` }
+    expect([201, 202]).toContain((await fetch(`${stack.url}/hub/api/users/${name}/server`, { method: 'POST', headers: auth })).status)
+    await waitFor(`${name}'s server`, async () => (await fetch(`${stack.url}/user/${name}/`, { headers: auth })).status === 200, { timeoutMs: 20_000 })
+    return token
+  }
+
   it('starts a server from the login page and stops it with the home page\'s Stop button', async () => {
     const page = await logIn(stack, 'root', 'root-password')
     await page.waitForURL(/\/user\/root\/$/, { timeout: 30_000 })
@@ -152,36 +162,46 @@ describe('a shared hub (native accounts, sign-up, named servers, admin access)',
   })
 
   it('accepts ?token= (hub.tokenInQuery, the default) and never passes it on to the server', async () => {
-    const token = cli(stack, ['token', 'issue', 'olga'])
+    const token = await withServer('tia')
     expect((await fetch(`${stack.url}/hub/api/user?token=${token}`)).status).toBe(200)
-    const res = await fetch(`${stack.url}/user/olga/files?x=1&token=${token}&y=2`, { redirect: 'manual' })
-    expect(res.status).toBe(200)
-    const seen = (await res.json()) as { path: string; headers: Record<string, string> }
-    expect(seen.path).toBe('/user/olga/files?x=1&y=2')
-    expect(JSON.stringify(seen)).not.toContain(token)
+    // the other parameters reach the server as sent, in their order; every spelling of token goes
+    for (const [query, passed] of [
+      [`y=2&token=${token}&x=1`, 'y=2&x=1'],
+      [`x=1&TOKEN=${token}&y=%2F`, 'x=1&y=%2F'],
+      [`token=${token}`, ''],
+    ]) {
+      const res = await fetch(`${stack.url}/user/tia/files?${query}`, { redirect: 'manual' })
+      expect(res.status, query).toBe(200)
+      const seen = (await res.json()) as { path: string; headers: Record<string, string> }
+      expect(seen.path, query).toBe(passed ? `/user/tia/files?${passed}` : '/user/tia/files')
+      expect(JSON.stringify(seen), query).not.toContain(token)
+    }
   })
 
   it('lets an admin open another user\'s server when proxy.adminAccess is set in the config file', async () => {
+    await withServer('ivy')
     const admin = await logIn(stack, 'root', 'root-password')
     await admin.waitForURL(/\/hub\/spawn|\/user\/root\//)
-    await admin.goto(`${stack.url}/user/olga/`)
-    expect(JSON.parse((await admin.textContent('body'))!).path).toBe('/user/olga/')
+    await admin.goto(`${stack.url}/user/ivy/`)
+    expect(JSON.parse((await admin.textContent('body'))!).path).toBe('/user/ivy/')
     await admin.context().close()
     // and a user who is not an admin may not
-    const nina = new Client(stack.url)
-    expect((await nina.login('nina', 'nina-password')).status).toBe(302)
-    expect((await nina.get('/user/olga/')).status).toBe(403)
+    cli(stack, ['user', 'add', 'noel', '--password-stdin'], 'noel-password')
+    const noel = new Client(stack.url)
+    expect((await noel.login('noel', 'noel-password')).status).toBe(302)
+    expect((await noel.get('/user/ivy/')).status).toBe(403)
   })
 
   it('gives a token issued with --scopes exactly those scopes, through the proxy', async () => {
-    const token = cli(stack, ['token', 'issue', 'olga', '--scopes', 'read:users:name!user=olga'])
+    const full = await withServer('una')
+    const token = cli(stack, ['token', 'issue', 'una', '--scopes', 'read:users:name!user=una'])
     const get = (path: string) => fetch(`${stack.url}${path}`, { headers: { authorization: `token ${token}` }, redirect: 'manual' })
-    const me = await get('/hub/api/users/olga')
+    const me = await get('/hub/api/users/una')
     expect(me.status).toBe(200)
-    expect(await me.json()).toEqual(expect.objectContaining({ name: 'olga' }))
+    expect(await me.json()).toEqual(expect.objectContaining({ name: 'una' }))
     expect((await get('/hub/api/users/root')).status).toBe(404) // not visible to this token
-    expect((await get('/user/olga/')).status).toBe(403) // no access:servers
-    expect((await fetch(`${stack.url}/user/olga/`, { headers: { authorization: `token ${cli(stack, ['token', 'issue', 'olga'])}` } })).status).toBe(200)
+    expect((await get('/user/una/')).status).toBe(403) // no access:servers
+    expect((await fetch(`${stack.url}/user/una/`, { headers: { authorization: `token ${full}` } })).status).toBe(200)
   })
 })
 

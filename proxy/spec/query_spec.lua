@@ -1,0 +1,30 @@
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+package.path = here .. "../lua/?.lua;" .. package.path
+
+local query = require "edgehub.query"
+
+
+describe("edgehub.query", function()
+    describe("without", function()
+        it("drops the parameter and keeps the others in their order and encoding", function()
+            assert.equal("x=1&y=2", query.without("x=1&token=abc&y=2", "token"))
+            assert.equal("y=2&x=1", query.without("y=2&token=abc&x=1", "token"))
+            assert.equal("q=a%20b&r=%2F", query.without("token=t&q=a%20b&r=%2F", "token"))
+        end)
+
+        it("drops every spelling nginx's $arg_token would read: any case, repeated, without a value", function()
+            assert.equal("a=1", query.without("TOKEN=x&a=1&Token=y&token", "token"))
+        end)
+
+        it("keeps parameters that only start or end like it", function()
+            assert.equal("tokens=1&xtoken=2&token_type=3", query.without("tokens=1&xtoken=2&token_type=3&token=4", "token"))
+        end)
+
+        it("returns nil when nothing is left, and for no query", function()
+            assert.is_nil(query.without("token=abc", "token"))
+            assert.is_nil(query.without("", "token"))
+            assert.is_nil(query.without(nil, "token"))
+            assert.is_nil(query.without("&&token=1&", "token"))
+        end)
+    end)
+end)
