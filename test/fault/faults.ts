@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { expect } from 'vitest'
 import type { Cluster } from '../support/cluster'
 import { Client } from '../support/client'
+import { person, rootOf, startServer } from '../support/people'
 import { HEALTH_PATH } from '../../proxy/src/nginx-process'
 import { delay, waitFor } from '../../control-plane/src/util/wait'
 import { CEILING_MS, Load, SCHEDULE, type Kind, type Outcome, type Worker } from './load'
@@ -14,15 +15,14 @@ export const PASSWORD = 'fault-suite-password'
 
 /** Users with running servers and open kernels, logged in, and users for spawn cycles; load started. */
 export async function underLoad(c: Cluster, opts: { workers?: number; spawners?: number } = {}): Promise<Load> {
-  const d = c.deps
-  const hash = await d.native!.hash(PASSWORD)
+  // as people get there: an admin (CLI) adds each user on the admin page, who logs in, takes a token
+  // of their own and starts their server through the hub's API
+  const root = await rootOf(c)
   const workers: Worker[] = []
   for (let i = 0; i < (opts.workers ?? 2); i++) {
     const name = `worker${i}`
-    await d.users.create(name, { passwordHash: hash })
-    const token = (await d.tokens.issue(name, { note: 'fault suite' })).token
-    await d.orchestrator.start(name, '')
-    await d.orchestrator.settled(name, '')
+    const { token } = await person(root, name, { password: PASSWORD })
+    await startServer(c.url, token, name)
     const client = new Client(c.url)
     expect((await client.login(name, PASSWORD)).status).toBe(302)
     const k = await waitFor(`a kernel for ${name}`, async () => {
@@ -34,8 +34,7 @@ export async function underLoad(c: Cluster, opts: { workers?: number; spawners?:
   const spawners = []
   for (let i = 0; i < (opts.spawners ?? 1); i++) {
     const name = `spawner${i}`
-    await d.users.create(name, { passwordHash: hash })
-    spawners.push({ name, token: (await d.tokens.issue(name, { note: 'fault suite' })).token })
+    spawners.push({ name, token: (await person(root, name, { password: PASSWORD })).token })
   }
   const load = new Load({ url: c.url, wsUrl: c.url.replace(/^http/, 'ws'), workers, spawners, password: PASSWORD })
   load.start()
