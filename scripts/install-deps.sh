@@ -3,6 +3,10 @@
 # As root it installs missing packages with apt-get; otherwise it prints the exact command and stops.
 # usage: scripts/install-deps.sh [--test|--bench]   (what the test suite / the benchmarks need too)
 set -euo pipefail
+# Redis Sentinel's package too when the configuration names sentinels (read before leaving the caller's directory)
+config=${EDGEHUB_CONFIG:-edgehub.yaml}
+sentinel=no
+if [[ -n ${EDGEHUB_REDIS_SENTINEL_HOSTS:-} ]] || { [[ -f $config ]] && grep -Eq '^[[:space:]]*sentinel:' "$config"; }; then sentinel=yes; fi
 cd "$(dirname "$0")/.."
 
 packages=(redis-server nginx libnginx-mod-http-lua lua-resty-core lua-resty-lrucache lua-cjson jupyter-notebook python3-ipykernel)
@@ -10,6 +14,7 @@ case "${1:-}" in
   --test) packages+=(chromium lua-busted haproxy jupyterhub wrk busybox) ;;
   --bench) packages+=(wrk busybox valgrind) ;;
 esac
+if [[ $sentinel == yes ]]; then packages+=(redis-sentinel); fi
 
 missing=()
 for p in "${packages[@]}"; do
