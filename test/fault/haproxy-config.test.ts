@@ -26,7 +26,7 @@ describe('HAProxy configuration of the fault suite', () => {
     expect(haproxyTimings('backend b\n    default-server inter 300ms fall 3 rise 1\n')).toEqual({ interMs: 300, fall: 3, rise: 1 })
   })
 
-  it('lowers only the global maxconn', () => {
+  it('sets only the global maxconn', () => {
     expect(rendered.split('\n').filter((l) => /^\s*maxconn\s/.test(l)).map((l) => l.trim())).toEqual(['maxconn 4096'])
   })
 

@@ -1,9 +1,9 @@
 // HAProxy for the test cluster, configured from the file operators get (deploy/haproxy/haproxy.cfg):
 // only the listening address and the proxies' addresses are replaced, so the timings the fault
 // suite measures are the shipped ones. A stats socket is added to see which proxies HAProxy
-// counts as up, and the global maxconn can be lowered: HAProxy needs about two file descriptors
-// per connection and refuses to start when it cannot raise its limit that far (an unprivileged
-// test cannot; the HAProxy service started as root can).
+// counts as up, and the global maxconn can be set: the shipped 500 fits a default file limit of
+// 1024 (HAProxy needs about two descriptors per connection and refuses to start when it cannot
+// raise its limit that far); the fault suite, on a machine that allows more, sets 4096.
 import { readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { join } from 'node:path'
