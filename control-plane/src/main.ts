@@ -9,12 +9,20 @@ import { ConfigError } from './errors'
 import { publishAccessIfRolesChanged } from './scopes/edge'
 import { publishServices } from './services/registry'
 import { createConfiguredUsers } from './users/configured'
+import { portProblem } from './stack/port-holders'
 
 /** How long a stopping replica keeps answering, each answer closing its connection (see shutdown). */
 const DRAIN_MS = 1000
 
 export async function runHub(opts: { configFile?: string } = {}): Promise<void> {
   const { config } = loadConfig({ file: opts.configFile })
+  // A port held by something else (an earlier hub still draining, another program) stops the start
+  // with one line naming it, before Redis is touched.
+  const taken = await portProblem([{ setting: 'hub.port', host: config.hub.host, port: config.hub.port }])
+  if (taken) {
+    process.stderr.write(`edgehub: ${taken}\n`)
+    process.exit(1)
+  }
   const deps = await buildDeps(config)
   const { log } = deps
   if (config.auth.kind === 'dummy') {
@@ -34,6 +42,14 @@ export async function runHub(opts: { configFile?: string } = {}): Promise<void> 
   // A burst of connections (a thousand users starting their servers at once) waits in the accept
   // queue while the event loop is busy; Node's default of 511 would drop the rest. The kernel caps
   // it at net.core.somaxconn.
+  // taken between the check above and now: the same one line
+  const listenFailed = (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES' && err.code !== 'EADDRNOTAVAIL') throw err
+    process.stderr.write(`edgehub: cannot listen on ${config.hub.host}:${config.hub.port} (hub.host, hub.port): ${err.code}\n`)
+    process.exit(1)
+  }
+  server.once('error', listenFailed)
+  server.once('listening', () => server.off('error', listenFailed))
   server.listen({ host: config.hub.host, port: config.hub.port, backlog: 4096 }, () =>
     log.info('hub listening', { host: config.hub.host, port: config.hub.port }),
   )

@@ -168,9 +168,12 @@ export async function startProxy(opts: ProxyProcessOptions): Promise<ProxyProces
     ])
     // What answered must be this nginx, not another process already on the port (this one then
     // fails to bind and exits a moment later).
+    // A holder of another user is not visible in /proc: then none of the holders seen is this nginx.
     const ours = new Set([pid, ...childPids(pid)])
-    const foreign = portHolders(opts.listen.port).find((h) => !ours.has(h.pid))
+    const holders = portHolders(opts.listen.port)
+    const foreign = holders.find((h) => !ours.has(h.pid))
     if (foreign) throw new Error(`port ${opts.listen.port} is held by another process: pid ${foreign.pid} (${foreign.command})`)
+    if (!holders.length) throw new Error(`port ${opts.listen.port} answers, but not from this nginx (pid ${pid}): it is held by a process of another user`)
   } catch (err) {
     await stop()
     throw err
