@@ -86,7 +86,8 @@ export async function runProxy(opts: { configFile?: string }): Promise<void> {
   nginx.onRunning = () => recordParts(o.runDir, [{ part: 'nginx', pid: nginx.pid }])
 
   // Handlers before nginx answers: a signal sent as soon as the proxy serves must not meet Node's
-  // default action (for SIGHUP, exiting). Every SIGHUP reloads, also one sent during the start.
+  // default action (for SIGHUP, exiting). Every SIGHUP reloads (the nginx running then), also one
+  // sent during the start.
   let stopping = false
   const stop = async (signal: string) => {
     if (stopping) return
@@ -99,13 +100,15 @@ export async function runProxy(opts: { configFile?: string }): Promise<void> {
   }
   process.on('SIGTERM', () => void stop('SIGTERM'))
   process.on('SIGINT', () => void stop('SIGINT'))
+  const begun = nginx.begin()
   process.on('SIGHUP', () => {
-    if (!current) return log.error('reload failed', { err: 'nginx is not running' })
-    void current.reload().catch((err: Error) => log.error('reload failed', { err: err.message }))
+    void begun
+      .then(() => current!.reload())
+      .catch((err: Error) => log.error('reload failed', { err: err.message }))
   })
 
   try {
-    await nginx.begin()
+    await begun
   } catch (err) {
     if (stopping) return
     rmSync(join(o.runDir, REPLICA_FILE), { force: true })
