@@ -155,9 +155,11 @@ describe('docs/high-availability.md: two hubs, two proxies, HAProxy and Sentinel
     master.proc.kill('SIGKILL')
     await master.exited
     const masterAddr = group.checkLine(/get-master-addr-by-name/)
-    // the doc's 10 s, plus one more election when the first one splits its votes (or a sentinel
-    // paused by the load of a shared machine enters TILT mode)
-    await waitFor('the sentinels to name the replica', async () => (await sh(masterAddr)) === `127.0.0.1\n${group.redisPorts[1]}`, { timeoutMs: 25_000, intervalMs: 100 }).catch((e: Error) => {
+    // down-after-milliseconds plus the election; when the first vote splits, the next election
+    // comes 2 x failover-timeout later (Sentinel's own rule)
+    const setting = (name: string) => Number(new RegExp(`${name} \\S+ (\\d+)`).exec(block('sentinel'))![1])
+    const timeoutMs = setting('down-after-milliseconds') + 2 * setting('failover-timeout') + 5000
+    await waitFor('the sentinels to name the replica', async () => (await sh(masterAddr)) === `127.0.0.1\n${group.redisPorts[1]}`, { timeoutMs, intervalMs: 100 }).catch((e: Error) => {
       const logs = [0, 1, 2].map((k) => readFileSync(join(dir, `sentinel${k}`, 'log'), 'utf8').split('\n').slice(-15).join('\n'))
       throw new Error(`${e.message}\n${logs.join('\n---\n')}`)
     })
