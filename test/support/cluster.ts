@@ -51,7 +51,8 @@ export interface Cluster {
   /** Graceful stop of one proxy (SIGTERM, connections drained by nginx). */
   stopProxy(i: number): Promise<void>
   /** Stops Redis (SIGTERM: AOF flushed) and starts it again on the same port and data. */
-  restartRedis(): Promise<void>
+  /** SIGTERM to Redis, then start it again; onExited is called once the old process is gone. */
+  restartRedis(onExited?: () => void): Promise<void>
   /** The health-check timings of deploy/haproxy/haproxy.cfg, which HAProxy runs with here. */
   haproxyTimings: HaproxyTimings
   /** Waits until HAProxy counts proxy i as up (true) or down (false) in its rotation. */
@@ -151,9 +152,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       await proxies[i]?.stop()
       proxies[i] = undefined
     },
-    async restartRedis() {
+    async restartRedis(onExited) {
       if (!redis) throw new Error('restartRedis: this cluster runs Sentinel')
       await redis.stop()
+      onExited?.()
       redis = await startRedis({ dir: join(dir, 'redis'), port: redisPort })
       cluster.redis = redis
     },
