@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { BIN } from '../../support/stack'
 import { Client, json } from '../../support/client'
-import { freePort } from '../../../control-plane/src/util/ports'
+import { stackEnv } from './support'
 import { waitFor } from '../../../control-plane/src/util/wait'
 
 const dir = mkdtempSync(join(tmpdir(), 'edgehub-up-'))
@@ -40,15 +40,8 @@ async function up(env: Record<string, string>) {
 
 describe('edgehub up', () => {
   it('runs the stack, survives the hub dying, stops cleanly and keeps state across restarts', async () => {
-    const [port, hubPort, redisPort] = await Promise.all([freePort(), freePort(), freePort()])
-    const env = {
-      EDGEHUB_DATA_DIR: dir,
-      EDGEHUB_PORT: String(port),
-      EDGEHUB_HUB_PORT: String(hubPort),
-      EDGEHUB_REDIS_PORT: String(redisPort),
-      EDGEHUB_PROXY_WORKERS: '1',
-      EDGEHUB_AUTH_NATIVE_SCRYPT_COST: '1024',
-    }
+    const env = await stackEnv(dir)
+    const [port, redisPort] = [Number(env.EDGEHUB_PORT), Number(env.EDGEHUB_REDIS_PORT)]
     const first = await up(env)
     const url = `http://127.0.0.1:${port}`
     expect(first.output()).toContain(`edgehub is running at ${url}/`)
