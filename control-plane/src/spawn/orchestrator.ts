@@ -115,7 +115,9 @@ export class Orchestrator {
     mkdirSync(o.logDir, { recursive: true })
     // an entry outlives the longest spawn (its timeout, plus the lease for the cleanup after it)
     this.throttle = new SpawnThrottle(d.redis, d.keys.pendingSpawns, o.concurrentSpawnLimit, o.startTimeoutSec * 1000 + o.lockLeaseMs)
-    d.spawner.onExit?.((state) => void this.noticeExit(state))
+    // a server that exits while Redis is unreachable (or after this hub let go of it) is left to the
+    // next check: a rejection here would be unhandled, and Node ends the process on one
+    d.spawner.onExit?.((state) => void this.noticeExit(state).catch((err: Error) => d.log.warn('could not record a server\'s exit; the next check will', { err: err.message })))
   }
 
   private ref(user: string, server: string) {
