@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { startChild, type Child } from '../../../control-plane/src/stack/child'
 import { freePort } from '../../../control-plane/src/util/ports'
+import { waitFor } from '../../../control-plane/src/util/wait'
 import { ROOT } from '../../support/stack'
 
 const run = promisify(execFile)
@@ -86,4 +87,27 @@ export async function startSentinelGroup(dir: string): Promise<SentinelGroup> {
   start('replica', nodeConfig(block('redis') + block('replica'), redisPorts[1]), false)
   for (let i = 0; i < 3; i++) start(`sentinel${i}`, nodeConfig(block('sentinel'), sentinelPorts[i]), true)
   return { password, redisPorts, sentinelPorts, children, portOf, checkLine, stop: async () => void (await Promise.all(children.map((c) => c.stop(2000)))) }
+}
+
+/**
+ * After the group's master is killed: waits until the doc's check command names the replica, for
+ * as long as Sentinel's own rules allow up to three elections (down-after-milliseconds, then, each
+ * time an election splits its votes, another 2 x failover-timeout). Returns how long it took and how
+ * many elections the sentinels' logs show (one epoch each); on a timeout the error carries the logs.
+ */
+export async function waitForFailover(group: SentinelGroup, dir: string, killedAt: number): Promise<{ failoverMs: number; elections: number; downAfter: number; retryMs: number }> {
+  const setting = (name: string) => Number(new RegExp(`${name} \\S+ (\\d+)`).exec(block('sentinel'))![1])
+  const downAfter = setting('down-after-milliseconds')
+  const retryMs = 2 * setting('failover-timeout')
+  const masterAddr = group.checkLine(/get-master-addr-by-name/)
+  const logs = () => [0, 1, 2].map((k) => readFileSync(join(dir, `sentinel${k}`, 'log'), 'utf8')).join('\n')
+  await waitFor('the sentinels to name the replica', async () => (await sh(masterAddr)) === `127.0.0.1\n${group.redisPorts[1]}`, {
+    timeoutMs: downAfter + 3 * retryMs + 5000,
+    intervalMs: 100,
+  }).catch((e: Error) => {
+    throw new Error(`${e.message}\nthe sentinels' logs:\n${logs()}`)
+  })
+  const failoverMs = Date.now() - killedAt
+  const elections = Math.max(1, new Set([...logs().matchAll(/\+new-epoch (\d+)/g)].map((m) => m[1])).size)
+  return { failoverMs, elections, downAfter, retryMs }
 }
