@@ -10,6 +10,7 @@ import type { UserRecord } from '../state/users'
 import { scopeProblem, scopesNotHeld, toStrings, type ScopeSet } from '../scopes/scope-set'
 import { tokenScopes, userScopes } from '../scopes/resolve'
 import { jsonBody } from './body'
+import { tokenLifetime } from '../state/token-lifetime'
 
 type C = Context<HubEnv>
 
@@ -57,7 +58,8 @@ export function tokenApi(): Hono<HubEnv> {
     const me = principal(c)!
     const d = c.var.deps
     const body = await jsonBody(c, { expires_in: 'number', note: 'string', scopes: 'string[]', roles: 'string[]' })
-    if (body.expires_in !== undefined && !(body.expires_in > 0)) throw new BadRequest('expires_in must be a positive number of seconds')
+    const lifetime = tokenLifetime(body.expires_in, d.config.hub.tokenExpiresInMaxSec)
+    if (lifetime.problem) throw new BadRequest(lifetime.problem)
     if (body.note !== undefined && body.note.length > 1000) throw new BadRequest('note is longer than 1000 characters')
     let scopes = body.scopes
     if (body.roles?.length) {
@@ -80,7 +82,7 @@ export function tokenApi(): Hono<HubEnv> {
       if (beyond.length) throw new Forbidden(`not assigning requested scopes ${beyond.join(', ')} not held by ${me.kind === 'service' ? 'service ' : ''}${me.name}`)
     }
     const note = body.note ?? `Requested via api${me.kind === 'service' ? ` by service ${me.name}` : me.name !== u.name ? ` by user ${me.name}` : ''}`
-    const { token, record } = await d.tokens.issue(u.name, { note, expiresInSec: body.expires_in, scopes })
+    const { token, record } = await d.tokens.issue(u.name, { note, expiresInSec: lifetime.expiresInSec, scopes })
     d.log.info('issued token', { user: u.name, token_id: record.id, by: me.name })
     return c.json({ ...(await tokenModel(d, record, u)), token }, 201)
   })
@@ -96,9 +98,11 @@ export function tokenApi(): Hono<HubEnv> {
   app.delete('/:name/tokens/:id', async (c) => {
     const u = await owner(c, 'tokens')
     const d = c.var.deps
-    const t = await d.tokens.get(c.req.param('id'))
-    if (!t || t.user !== u.name) throw new NotFound(`no such token ${c.req.param('id')} for user ${u.name}`)
-    await d.tokens.revoke(t.id)
+    // by owner only: a token whose record cannot be decoded can be revoked too
+    const id = c.req.param('id')
+    const o = await d.tokens.ownerOf(id)
+    if (!o || o.service || o.user !== u.name) throw new NotFound(`no such token ${id} for user ${u.name}`)
+    await d.tokens.revoke(id)
     return c.body(null, 204)
   })
 

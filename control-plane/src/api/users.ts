@@ -5,7 +5,7 @@ import { callerIsAdmin, currentUser, need, needSome, principal, userTarget } fro
 import { serviceModel } from './services'
 import type { Deps } from '../deps'
 import { BadRequest, Conflict, Forbidden, NotFound } from '../errors'
-import { checkUsername } from '../../../auth/src/policy'
+import { checkUsername, isAdmin } from '../../../auth/src/policy'
 import { deleteUser } from '../users/delete'
 import { renameUser } from '../users/rename'
 import { latest } from '../state/activity'
@@ -86,7 +86,18 @@ async function listUsers(c: C) {
 /** Users read per pipelined round trip when a listing walks all of them. */
 const CHUNK = 1000
 
+/**
+ * A name in auth.admins is an admin at every login: only an admin may make a user of that name
+ * (a holder of admin:users could otherwise make an admin), and no user is renamed to it.
+ */
+function refuseConfiguredAdmin(c: C, name: string, how: 'create' | 'rename') {
+  if (!isAdmin(c.var.deps.config.auth, name)) return
+  if (how === 'rename') throw new Forbidden(`${name} is listed in auth.admins, so a user renamed to it would log in as an admin: rename refused`)
+  if (!callerIsAdmin(c)) throw new Forbidden(`only admins can create ${name}: it is listed in auth.admins`)
+}
+
 async function createOne(d: Deps, c: C, name: string, admin: boolean) {
+  refuseConfiguredAdmin(c, name, 'create')
   const u = await d.users.create(name, { admin })
   d.log.info('created user', { user: name, admin, by: principal(c)?.name })
   return u
@@ -159,6 +170,7 @@ export function userApi(): Hono<HubEnv> {
     }
     if (body.name !== undefined && body.name !== name) {
       validName(body.name)
+      refuseConfiguredAdmin(c, body.name, 'rename')
       if (await d.users.get(body.name)) throw new BadRequest(`user ${body.name} already exists, user names must be unique`)
     }
     if (body.admin === false && me.kind === 'user' && name === me.name) throw new BadRequest('you cannot remove your own admin rights')

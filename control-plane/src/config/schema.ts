@@ -4,6 +4,7 @@ import { scopeProblem } from '../scopes/scope-set'
 import { OIDC_SCOPES } from '../oidc/claims'
 import { normalizeUsername, usernameProblem } from '../../../auth/src/policy'
 import { DEFAULT_PORT_RANGE } from '../../../spawners/src/local-process/ports'
+import { TOKEN_LIFETIME_CAP_SEC } from '../state/token-lifetime'
 
 const port = z.number().int().min(1).max(65535)
 const seconds = z.number().positive()
@@ -89,6 +90,15 @@ export const configSchema = z
           .boolean()
           .default(true)
           .describe('Accept API tokens in the URL (`?token=`) as well as the Authorization header (JupyterHub\'s allow_token_in_url). URLs end up in logs and browser history: turn off when no client needs it.'),
+        tokenExpiresInMaxSec: z
+          .number()
+          .int()
+          .min(0)
+          .max(TOKEN_LIFETIME_CAP_SEC)
+          .default(0)
+          .describe(
+            `Longest lifetime, in seconds, of a token requested through the API or the token page (JupyterHub's token_expires_in_max_seconds): a longer expires_in is refused with 400, and a request without one gets this lifetime. 0 = no maximum: tokens may never expire, and an explicit expires_in may be up to ${TOKEN_LIFETIME_CAP_SEC} (10 years). Range 0-${TOKEN_LIFETIME_CAP_SEC}.`,
+          ),
         serverLockLeaseSec: seconds
           .default(15)
           .describe(

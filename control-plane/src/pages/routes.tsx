@@ -14,6 +14,7 @@ import { acceptShareRoutes } from './accept-share'
 import { sentence } from './layout'
 import { ErrorPage } from './error-page'
 import { TokenPage } from './token'
+import { tokenLifetime } from '../state/token-lifetime'
 import { can, serverTarget } from '../http/authorize'
 import { scopeProblem, scopesNotHeld } from '../scopes/scope-set'
 
@@ -289,7 +290,7 @@ export function pageRoutes(): Hono<HubEnv> {
   const tokenPage = async (c: C, extra: { created?: string; error?: string } = {}, status: 200 | 400 | 403 = 200) => {
     const name = c.var.identity!.user.name
     const tokens = (await c.var.deps.tokens.list(name)).filter((t) => t.kind === 'api')
-    return c.html(<TokenPage xsrf={c.var.xsrf} user={viewer(c)!} tokens={tokens} {...extra} />, status)
+    return c.html(<TokenPage xsrf={c.var.xsrf} user={viewer(c)!} tokens={tokens} maxSec={c.var.deps.config.hub.tokenExpiresInMaxSec} {...extra} />, status)
   }
   app.get('/token', (c) => tokenPage(c))
   app.post('/token', async (c) => {
@@ -298,23 +299,23 @@ export function pageRoutes(): Hono<HubEnv> {
     const id = c.var.identity!
     if (!can(c, 'tokens', { user: id.user.name })) throw new Forbidden('your roles do not let you create tokens')
     const scopes = (f.scopes ?? '').split(/\s+/).filter(Boolean)
-    const expires = f.expires_in ? Number(f.expires_in) : undefined
-    if (expires !== undefined && !(expires > 0)) return tokenPage(c, { error: 'Choose how long the token lasts.' }, 400)
+    const lifetime = tokenLifetime(f.expires_in ? Number(f.expires_in) : undefined, d.config.hub.tokenExpiresInMaxSec)
+    if (lifetime.problem) return tokenPage(c, { error: `Choose how long the token lasts (${lifetime.problem}).` }, 400)
     const bad = scopes.map(scopeProblem).find((p) => p)
     if (bad) return tokenPage(c, { error: sentence(bad) }, 400)
     if (scopes.length) {
       const beyond = await scopesNotHeld(scopes, { kind: 'user', name: id.user.name }, id.scopes, (u) => d.groups.ofUser(u))
       if (beyond.length) return tokenPage(c, { error: `You do not hold ${beyond.join(', ')}.` }, 403)
     }
-    const { token } = await d.tokens.issue(id.user.name, { note: f.note || 'Requested via the token page', expiresInSec: expires, scopes: scopes.length ? scopes : undefined })
+    const { token } = await d.tokens.issue(id.user.name, { note: f.note || 'Requested via the token page', expiresInSec: lifetime.expiresInSec, scopes: scopes.length ? scopes : undefined })
     return tokenPage(c, { created: token })
   })
   app.post('/token/:id/revoke', async (c) => {
     await form(c)
     const d = c.var.deps
-    const t = await d.tokens.get(c.req.param('id'))
-    if (!t || t.user !== c.var.identity!.user.name) throw new NotFound('no such token')
-    await d.tokens.revoke(t.id)
+    const o = await d.tokens.ownerOf(c.req.param('id')) // by owner only: an undecodable record can be revoked too
+    if (!o || o.service || o.user !== c.var.identity!.user.name) throw new NotFound('no such token')
+    await d.tokens.revoke(c.req.param('id'))
     return c.redirect('/hub/token')
   })
 
@@ -343,6 +344,8 @@ export function pageRoutes(): Hono<HubEnv> {
     const d = c.var.deps
     const f = await form(c)
     const name = checkUsername(f.username ?? '')
+    // a name in auth.admins is an admin at login: only an admin may add it or set its first password
+    if (isAdmin(d.config.auth, name) && !c.var.identity!.user.admin) throw new Forbidden(`only admins can add ${name}: it is listed in auth.admins`)
     if (!d.native) throw new BadRequest('users are managed by the authenticator')
     d.native.checkPasswordRules(f.password ?? '')
     const passwordHash = await d.native.hash(f.password)

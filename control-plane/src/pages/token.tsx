@@ -2,15 +2,26 @@
 import type { TokenRecord } from '../state/tokens'
 import { Layout, XsrfField } from './layout'
 
-const LIFETIMES: Array<[string, string]> = [
-  ['3600', '1 hour'],
-  ['86400', '1 day'],
-  ['604800', '1 week'],
-  ['2592000', '30 days'],
-  ['', 'never'],
+const LIFETIMES: Array<[number, string]> = [
+  [3600, '1 hour'],
+  [86400, '1 day'],
+  [604800, '1 week'],
+  [2592000, '30 days'],
 ]
 
-export function TokenPage(p: { xsrf: string; user: { name: string; admin: boolean }; tokens: TokenRecord[]; created?: string; error?: string }) {
+/** A lifetime in words: "36 hours", "10 days". */
+function spelled(sec: number): string {
+  const [n, unit] = sec % 86400 === 0 ? [sec / 86400, 'day'] : sec % 3600 === 0 ? [sec / 3600, 'hour'] : [sec, 'second']
+  return `${n} ${unit}${n === 1 ? '' : 's'}`
+}
+
+/** The lifetimes offered: those within the maximum, then the maximum itself (empty value), or "never" without one. */
+function lifetimeOptions(maxSec: number): Array<[string, string]> {
+  const within = LIFETIMES.filter(([v]) => !maxSec || v < maxSec).map(([v, label]): [string, string] => [String(v), label])
+  return [...within, ['', maxSec ? `Max (${spelled(maxSec)})` : 'never']]
+}
+
+export function TokenPage(p: { xsrf: string; user: { name: string; admin: boolean }; tokens: TokenRecord[]; maxSec: number; created?: string; error?: string }) {
   const api = p.tokens.filter((t) => t.kind === 'api' && !t.clientId)
   const authorized = p.tokens.filter((t) => t.clientId)
   return (
@@ -31,7 +42,7 @@ export function TokenPage(p: { xsrf: string; user: { name: string; admin: boolea
           <input type="text" id="note" name="note" placeholder="what it is for" />
           <label for="expires_in">Expires in</label>
           <select id="expires_in" name="expires_in">
-            {LIFETIMES.map(([v, label]) => (
+            {lifetimeOptions(p.maxSec).map(([v, label]) => (
               <option value={v}>{label}</option>
             ))}
           </select>

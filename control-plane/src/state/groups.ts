@@ -3,6 +3,7 @@
 import type { Redis } from 'ioredis'
 import { BadRequest, Conflict, NotFound } from '../errors'
 import type { KeyNames } from './keys'
+import { decodeJson, isObject } from './undecodable'
 
 export interface GroupRecord {
   name: string
@@ -48,7 +49,7 @@ export class Groups {
       [null, string[]],
     ]
     if (!h.name) return undefined
-    return { name: h.name, properties: JSON.parse(h.properties || '{}'), users: members.sort() }
+    return { name: h.name, properties: h.properties ? (decodeJson(this.keys.group(name), 'properties', h.properties, isObject) ?? {}) : {}, users: members.sort() }
   }
 
   async require(name: string): Promise<GroupRecord> {

@@ -4,6 +4,7 @@ import type { SpawnerState } from '../../../spawners/src/spawner'
 import type { KeyNames } from './keys'
 import { FencedOut } from '../errors'
 import type { Guard } from '../spawn/lock'
+import { decodeJson, isObject } from './undecodable'
 
 // KEYS: record, user's server set, active set, the lock's fence counter. ARGV: fence, name, user/name,
 // 'stopped'|'active'|'', fields... Refused (0) when the lock has been acquired by anyone since.
@@ -56,14 +57,14 @@ export function serverFromHash(user: string, name: string, h: Record<string, str
     url: h.url ?? '',
     target: h.target ?? '',
     token: h.token ?? '',
-    spawner: h.spawner ? (JSON.parse(h.spawner) as SpawnerState) : null,
+    spawner: h.spawner ? ((decodeJson(`server ${user}/${name}`, 'spawner', h.spawner, isObject) as SpawnerState | undefined) ?? null) : null,
     started: h.started || null,
     stopped: h.stopped || null,
     lastActivity: h.last_activity || null,
     log: h.log ?? '',
     message: h.message ?? '',
     failed: h.failed === '1',
-    userOptions: h.user_options ? (JSON.parse(h.user_options) as Record<string, unknown>) : null,
+    userOptions: h.user_options ? (decodeJson(`server ${user}/${name}`, 'user_options', h.user_options, isObject) ?? null) : null,
   }
 }
 

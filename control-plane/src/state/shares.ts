@@ -10,6 +10,7 @@ import { tokenDigest } from './token-digest'
 import { BadRequest, NotFound } from '../errors'
 import { publishAccess } from '../scopes/edge'
 import { expand, has } from '../scopes/scope-set'
+import { decodeJson, isObject, isStringList } from './undecodable'
 
 export type GranteeKind = 'user' | 'group'
 export interface Grantee {
@@ -141,7 +142,7 @@ function codeFromHash(h: Record<string, string>): ShareCodeRecord | undefined {
     id: h.id,
     owner: h.owner,
     server: h.server ?? '',
-    scopes: JSON.parse(h.scopes || '[]'),
+    scopes: h.scopes ? (decodeJson(`share code ${h.id}`, 'scopes', h.scopes, isStringList) ?? []) : [],
     created: h.created,
     expiresAt: h.expires_at,
     exchangeCount: Number(h.exchange_count || 0),
@@ -386,7 +387,9 @@ export class Shares {
   }
 
   private record(owner: string, server: string, to: Grantee, json: string): ShareRecord {
-    const v = JSON.parse(json) as { scopes: string[]; created: string }
+    // a share that cannot be decoded grants nothing (reported once)
+    const ok = (x: unknown): x is { scopes: string[]; created: string } => isObject(x) && isStringList(x.scopes) && typeof x.created === 'string'
+    const v = decodeJson(`share ${owner}/${server} ${to.kind}:${to.name}`, 'scopes', json, ok) ?? { scopes: [], created: '' }
     return { owner, server, kind: to.kind, name: to.name, scopes: v.scopes, created: v.created }
   }
 

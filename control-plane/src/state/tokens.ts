@@ -6,6 +6,8 @@ import type { KeyNames } from './keys'
 import type { ProxyTables } from './proxy-tables'
 import { tokenDigest } from './token-digest'
 import { tokenEdgeGrant } from '../scopes/edge'
+import { decodeEpochSec, decodeJson, isStringList } from './undecodable'
+import { TOKEN_LIFETIME_CAP_SEC } from './token-lifetime'
 
 export interface TokenRecord {
   id: string
@@ -30,19 +32,24 @@ export interface TokenRecord {
 /** What a token gets when nobody asked for less: JupyterHub's `token` and `server` roles. */
 export const DEFAULT_TOKEN_SCOPES = { api: ['inherit'], server: ['users:activity!user', 'access:servers!server'] } as const
 
-function fromHash(h: Record<string, string>): TokenRecord | undefined {
+/** The record, or undefined when there is none or it cannot be decoded (reported, then skipped). */
+function fromHash(h: Record<string, string>, key: string): TokenRecord | undefined {
   if (!h.id) return undefined
+  const kind = h.kind === 'server' ? 'server' : 'api'
+  const expiresAt = h.expires_at ? decodeEpochSec(key, 'expires_at', h.expires_at) : null
+  const scopes = h.scopes ? decodeJson(key, 'scopes', h.scopes, isStringList) : [...DEFAULT_TOKEN_SCOPES[kind]]
+  if (expiresAt === undefined || scopes === undefined) return undefined
   return {
     id: h.id,
     user: h.user ?? '',
     service: h.service ?? '',
-    kind: h.kind === 'server' ? 'server' : 'api',
+    kind,
     server: h.server ?? '',
     note: h.note ?? '',
-    created: h.created,
-    expiresAt: h.expires_at ? new Date(Number(h.expires_at) * 1000).toISOString() : null,
+    created: h.created ?? '',
+    expiresAt,
     lastActivity: h.last_activity || null,
-    scopes: h.scopes ? JSON.parse(h.scopes) : [...DEFAULT_TOKEN_SCOPES[h.kind === 'server' ? 'server' : 'api']],
+    scopes,
     sessionId: h.session_id || null,
     clientId: h.client_id || null,
   }
@@ -73,7 +80,9 @@ export class Tokens {
     const token = opts.token ?? randomBytes(24).toString('base64url')
     const id = 'a' + randomBytes(6).toString('hex')
     const digest = tokenDigest(token)
-    const expiresAt = opts.expiresInSec ? Math.floor(Date.now() / 1000 + opts.expiresInSec) : 0
+    const lifetime = opts.expiresInSec
+    if (lifetime !== undefined && !(lifetime > 0 && lifetime <= TOKEN_LIFETIME_CAP_SEC)) throw new Error(`token lifetime ${lifetime} s is outside 1..${TOKEN_LIFETIME_CAP_SEC}`)
+    const expiresAt = lifetime ? Math.floor(Date.now() / 1000 + lifetime) : 0
     const fields = {
       id,
       user,
@@ -91,20 +100,29 @@ export class Tokens {
     if (expiresAt) m.zadd(this.keys.tokenExpiry, expiresAt, id) // removed by sweepExpired
     await m.exec()
     await this.tables.set('tokens', digest, edgeEntry(user, expiresAt, fields.scopes, fields.server))
-    return { token, record: fromHash(fields)! }
+    return { token, record: fromHash(fields, this.keys.token(id))! }
   }
 
   /** The record of a presented token, when it exists and has not expired. */
   async verify(token: string): Promise<TokenRecord | undefined> {
     const id = await this.redis.hget(this.keys.tokenByDigest, tokenDigest(token))
     if (!id) return undefined
-    const rec = fromHash(await this.redis.hgetall(this.keys.token(id)))
+    const rec = fromHash(await this.redis.hgetall(this.keys.token(id)), this.keys.token(id))
     if (!rec || (rec.expiresAt && Date.parse(rec.expiresAt) <= Date.now())) return undefined
     return rec
   }
 
   async get(id: string): Promise<TokenRecord | undefined> {
-    return fromHash(await this.redis.hgetall(this.keys.token(id)))
+    return fromHash(await this.redis.hgetall(this.keys.token(id)), this.keys.token(id))
+  }
+
+  /**
+   * Who a token belongs to, read without decoding the rest of its record: a token whose record
+   * cannot be decoded can still be revoked by its owner.
+   */
+  async ownerOf(id: string): Promise<{ user: string; service: string } | undefined> {
+    const [exists, user, service] = await this.redis.hmget(this.keys.token(id), 'id', 'user', 'service')
+    return exists ? { user: user ?? '', service: service ?? '' } : undefined
   }
 
   /** Notes that the token was used (ISO time; callers limit how often). */
@@ -114,19 +132,19 @@ export class Tokens {
 
   async list(user: string): Promise<TokenRecord[]> {
     const ids = await this.redis.smembers(this.keys.userTokens(user))
-    const recs = await Promise.all(ids.map(async (id) => fromHash(await this.redis.hgetall(this.keys.token(id)))))
+    const recs = await Promise.all(ids.map(async (id) => fromHash(await this.redis.hgetall(this.keys.token(id)), this.keys.token(id))))
     return recs.filter((r): r is TokenRecord => !!r).sort((a, b) => a.created.localeCompare(b.created))
   }
 
   async revoke(id: string): Promise<void> {
     const h = await this.redis.hgetall(this.keys.token(id))
     if (!h.id) throw new NotFound(`token ${id} not found`)
-    await this.tables.del('tokens', h.digest)
+    if (h.digest) await this.tables.del('tokens', h.digest)
     await this.redis
       .multi()
       .del(this.keys.token(id))
       .srem(h.service ? this.keys.serviceTokens(h.service) : this.keys.userTokens(h.user), id)
-      .hdel(this.keys.tokenByDigest, h.digest)
+      .hdel(this.keys.tokenByDigest, h.digest ?? '')
       .zrem(this.keys.tokenExpiry, id)
       .exec()
   }
@@ -143,9 +161,14 @@ export class Tokens {
     return ids.length
   }
 
-  /** Revokes every token of user (the user is being deleted). */
+  /** Revokes every token of user (the user is being deleted), those whose records cannot be decoded too. */
   async revokeAll(user: string): Promise<void> {
-    for (const t of await this.list(user)) await this.revoke(t.id)
+    for (const id of await this.redis.smembers(this.keys.userTokens(user))) {
+      await this.revoke(id).catch((err) => {
+        if (!(err instanceof NotFound)) throw err
+      })
+    }
+    await this.redis.del(this.keys.userTokens(user))
   }
 
   /** Gives every token of `from` to `to` (a renamed user); the proxy's view follows. */
@@ -153,8 +176,14 @@ export class Tokens {
     for (const id of await this.redis.smembers(this.keys.userTokens(from))) {
       const h = await this.redis.hgetall(this.keys.token(id))
       if (!h.id) continue
+      const rec = fromHash(h, this.keys.token(id))
+      if (!rec) {
+        // unusable already (verify refuses it): it does not follow the user to a name it was not issued under
+        await this.revoke(id)
+        continue
+      }
       await this.redis.multi().hset(this.keys.token(id), 'user', to).sadd(this.keys.userTokens(to), id).srem(this.keys.userTokens(from), id).exec()
-      await this.tables.set('tokens', h.digest, edgeEntry(to, Number(h.expires_at || 0), h.scopes, h.server ?? ''))
+      await this.tables.set('tokens', h.digest, edgeEntry(to, rec.expiresAt ? Date.parse(rec.expiresAt) / 1000 : 0, h.scopes, h.server ?? ''))
     }
   }
 
