@@ -20,6 +20,16 @@ describe("edgehub.query", function()
             assert.equal("tokens=1&xtoken=2&token_type=3", query.without("tokens=1&xtoken=2&token_type=3&token=4", "token"))
         end)
 
+        it("drops names the server decodes to token (percent-escapes in the name)", function()
+            assert.equal("a=1", query.without("%74oken=x&a=1&TOK%45N=y&%74%6F%6B%65%6E", "token"))
+            assert.equal("a=%74oken", query.without("a=%74oken", "token"))
+        end)
+
+        it("returns the query unchanged, the same string, when it holds no such parameter", function()
+            local args = "a=1&&b=%2F&tokens=2"
+            assert.equal(args, query.without(args, "token"))
+        end)
+
         it("returns nil when nothing is left, and for no query", function()
             assert.is_nil(query.without("token=abc", "token"))
             assert.is_nil(query.without("", "token"))

@@ -7,11 +7,14 @@ local query = require "edgehub.query"
 local route = require "edgehub.route"
 local grants = require "edgehub.grants"
 local pages = require "edgehub.pages"
+local origin = require "edgehub.origin"
+local config = require "edgehub.config"
 local activity = require "edgehub.activity"
 local log = require "edgehub.log"
 
 local type = type
 local find = string.find
+local lower = string.lower
 local escape_uri = ngx.escape_uri
 
 
@@ -71,6 +74,52 @@ local function wait_synced()
 end
 
 
+-- publicUrl's origin (false when not set), read once per worker.
+local public_origin
+local function public()
+    if public_origin == nil then
+        public_origin = origin.of_url(config.get().public_url) or false
+    end
+    return public_origin or nil
+end
+
+
+-- A cookie-authenticated request that changes something or opens a WebSocket must come from the
+-- hub's own origin (origin.lua): the server behind us trusts the token we present and checks
+-- nothing itself. Returns true when the request was refused.
+local function refused_cross_origin(var, user)
+    local upgrade = var.http_upgrade
+    local method = var.request_method
+    if not origin.applies(method, upgrade) then
+        return false
+    end
+    local own = origin.own(var.edgehub_forwarded_proto, var.http_host)
+    local why = origin.refusal(method, upgrade, var.http_origin, var.http_sec_fetch_site, var.http_referer, own, public())
+    if not why then
+        return false
+    end
+    log.warn("proxy.access", "cross-origin request refused", {
+        reason = why, user = user, method = method, request_id = var.edgehub_request_id,
+    })
+    pages.send("cross_origin")
+    return true
+end
+
+
+-- The server never sees ?token=: not the one that logged this request in, and not one that did not
+-- (someone else's token on a shared server's URL would land in its owner's logs). Every spelling
+-- nginx reads as $arg_token goes, and %-escaped ones; the other parameters stay as sent, in order.
+local function strip_token_arg(var)
+    local args = var.args
+    if args and (find(lower(args), "token", 1, true) or find(args, "%", 1, true)) then
+        local kept = query.without(args, "token")
+        if kept ~= args then
+            ngx.req.set_uri_args(kept or "")
+        end
+    end
+end
+
+
 function _M.run()
     if not store.synced() and not wait_synced() then
         return pages.send("unsynced")
@@ -87,6 +136,9 @@ function _M.run()
         return ngx.redirect("/hub/login?next=" .. escape_uri(var.request_uri), 302)
     end
     var.edgehub_user = user
+    if via == "cookie" and refused_cross_origin(var, user) then
+        return
+    end
 
     local r, prefix = route.match(uri, store.route)
     if r == nil then
@@ -126,11 +178,7 @@ function _M.run()
             end
         end
     end
-    if via == "query" then
-        -- the server would take ?token= for its own token and refuse it: it gets the route's instead.
-        -- Every spelling nginx read it from goes, the other parameters stay as sent, in their order.
-        ngx.req.set_uri_args(query.without(var.args, "token") or "")
-    end
+    strip_token_arg(var)
 end
 
 

@@ -75,26 +75,29 @@ function _M.cookies_for_upstream(header)
 end
 
 
--- user, sid from the Cookie header, or nil
+-- user, sid from the Cookie header, or nil. Exactly one session cookie logs in: with two or more
+-- (another path's cookie shadowing the hub's, or a tossed one) nobody is, as at the hub
+-- (control-plane/src/sessions/cookie.ts, sessionCookieValue).
 function _M.from_cookie(header, now)
     local values = parsed(header).values
-    for i = 1, #values do
-        local v = values[i]
-        local c = cookie_cache:get(v)
-        if c and secret_for(c.kid) ~= c.secret then
-            c = nil                          -- key removed or replaced: verify again
+    if #values ~= 1 then
+        return nil
+    end
+    local v = values[1]
+    local c = cookie_cache:get(v)
+    if c and secret_for(c.kid) ~= c.secret then
+        c = nil                          -- key removed or replaced: verify again
+    end
+    if not c then
+        verify_opts.now = now
+        c = session.verify(v, verify_opts)
+        if c then
+            c.secret = secret_for(c.kid)
+            cookie_cache:set(v, c)
         end
-        if not c then
-            verify_opts.now = now
-            c = session.verify(v, verify_opts)
-            if c then
-                c.secret = secret_for(c.kid)
-                cookie_cache:set(v, c)
-            end
-        end
-        if c and c.exp > now and not store.has("revoked", c.sid) then
-            return c.user, c.sid
-        end
+    end
+    if c and c.exp > now and not store.has("revoked", c.sid) then
+        return c.user, c.sid
     end
     return nil
 end

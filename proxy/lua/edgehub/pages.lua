@@ -40,6 +40,9 @@ end
 local PAGES = {
     login_required = { 401, "Login required", "authentication required" },
     forbidden = { 403, "Forbidden", "forbidden: this server belongs to another user" },
+    cross_origin = { 403, "Request from another site refused",
+        "cross-origin request refused: a request that changes something or opens a WebSocket must come "
+        .. "from a page of this hub, or carry an API token" },
     upstream_down = { 502, "Server not responding", "the server is not responding" },
     bad_route = { 502, "Server unavailable", "the route to this server is invalid" },
     hub_down = { 503, "Hub unavailable", "the hub is temporarily unavailable" },
@@ -66,6 +69,11 @@ local function paragraphs(kind, vars)
         return format("<p>You are logged in as <b>%s</b>, and this server belongs to someone else.</p>"
             .. '<p><a href="/hub/home">Your home page</a> · <a href="/hub/logout">Log out</a></p>',
             esc(user or "another user"))
+    elseif kind == "cross_origin" then
+        return "<p>This request came from a page of another site (or another port of this host), and "
+            .. "it would have changed something on a server with your login. It was not sent.</p>"
+            .. "<p>If you meant to do this, go to the server's own page and do it there. Programs "
+            .. 'should use an API token (<a href="/hub/token">Token page</a>).</p>'
     elseif kind == "upstream_down" then
         return format("<p>The server at <code>%s</code> is not responding. It may be starting, "
             .. "stopping or may have crashed.</p>"
