@@ -4,18 +4,16 @@
 // fooled by another process answering on the port, and a port held by something else stops either
 // replica with one line and a non-zero status.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { testRedis } from '../../support/redis'
 import { BIN } from '../../support/stack'
-import { freePort } from '../../../control-plane/src/util/ports'
 import { waitFor } from '../../../control-plane/src/util/wait'
-import { HEALTH_PATH, probe, startProxy } from '../../../proxy/src/nginx-process'
+import { probe, startProxy } from '../../../proxy/src/nginx-process'
 import { proxyOptions } from '../../../control-plane/src/stack/proxy'
 import { loadConfig } from '../../../control-plane/src/config/load'
+import { cmdline, masters, replicaConfig, stat, tryKill, workersOf } from './replica-support'
 
 let redis: Awaited<ReturnType<typeof testRedis>>
 const dirs: string[] = []
@@ -34,52 +32,6 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 }, 30_000)
 
-function tryKill(pid: number, sig: NodeJS.Signals = 'SIGTERM') {
-  try {
-    process.kill(pid, sig)
-  } catch {
-    /* gone */
-  }
-}
-
-const cmdline = (pid: number) => {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim()
-  } catch {
-    return ''
-  }
-}
-const stat = (pid: number) => {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return s.slice(s.lastIndexOf(')') + 2).split(' ')
-  } catch {
-    return undefined
-  }
-}
-
-/** Live nginx masters whose config is in dir (their command line names it). */
-function masters(dir: string): number[] {
-  return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .map(Number)
-    .filter((pid) => {
-      const c = cmdline(pid)
-      return c.startsWith('nginx: master') && c.includes(`${dir}/`) && stat(pid)?.[0] !== 'Z'
-    })
-}
-
-/** Live nginx workers whose parent is master. */
-function workersOf(master: number): number[] {
-  return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .map(Number)
-    .filter((pid) => {
-      const s = stat(pid)
-      return s && s[0] !== 'Z' && Number(s[1]) === master && cmdline(pid).startsWith('nginx: worker')
-    })
-}
-
 interface Replica {
   proc: ChildProcess
   output(): string
@@ -97,17 +49,10 @@ function run(args: string[]): Replica {
   return { proc, output: () => out, exit }
 }
 
-/** A config file in a temp dir of its own: this test's Redis, free ports, one worker. */
 async function setup() {
-  const dir = mkdtempSync(join(tmpdir(), 'edgehub-replica-'))
-  dirs.push(dir)
-  const [port, hubPort] = await Promise.all([freePort(), freePort()])
-  const file = join(dir, 'edgehub.yaml')
-  writeFileSync(
-    file,
-    [`dataDir: ${dir}`, `port: ${port}`, 'hub:', `  port: ${hubPort}`, 'redis:', `  url: ${redis.url}`, 'proxy:', '  workers: 1', ''].join('\n'),
-  )
-  return { dir, file, port, hubPort, health: `http://127.0.0.1:${port}${HEALTH_PATH}` }
+  const s = await replicaConfig(redis.url)
+  dirs.push(s.dir)
+  return s
 }
 
 /** A listening socket held by another process (a Python one-liner), until it is killed. */
