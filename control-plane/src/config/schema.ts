@@ -4,6 +4,7 @@ import { scopeProblem } from '../scopes/scope-set'
 import { OIDC_SCOPES } from '../oidc/claims'
 import { normalizeUsername, usernameProblem } from '../../../auth/src/policy'
 import { DEFAULT_PORT_RANGE } from '../../../spawners/src/local-process/ports'
+import { ACCOUNT_PREFIX, DEFAULT_USER_PREFIX } from '../../../spawners/src/local-process/accounts'
 import { TOKEN_LIFETIME_CAP_SEC } from '../state/token-lifetime'
 
 const port = z.number().int().min(1).max(65535)
@@ -35,8 +36,23 @@ export const localProcessSchema = z
       ),
     notebookDir: z
       .string()
-      .default('{data_dir}/home/{user}')
-      .describe('Working directory of each server, created if missing. Placeholders: {data_dir} {user}.'),
+      .optional()
+      .describe(
+        "Working directory of each server, created if missing (owned by the user's account, mode 0700, when servers run as per-user accounts). Placeholders: {data_dir} {user}. Default: the home directory of the user's Unix account when the hub runs as root, else `{data_dir}/home/{user}`.",
+      ),
+    createUsers: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Only when the hub runs as root, where each server runs as its user's own Unix account (userPrefix + name): make a missing account at the user's first spawn (useradd: own group, no password, bash, home 0700), as The Littlest JupyterHub does. false: accounts are made by the administrator, and a spawn without one fails saying so (JupyterHub's LocalProcessSpawner). An unprivileged hub runs every server as itself, and ignores this.",
+      ),
+    userPrefix: z
+      .string()
+      .regex(ACCOUNT_PREFIX, 'expected up to 16 characters a-z 0-9 _ -, starting with a letter or _, or ""')
+      .default(DEFAULT_USER_PREFIX)
+      .describe(
+        "Hub as root: the Unix account of hub user NAME is userPrefix + NAME, with characters other than a-z and 0-9 written as _XX (hex), and names past 32 characters shortened with a hash. The default (The Littlest JupyterHub's) keeps hub users apart from the machine's own accounts; '' uses accounts named as the hub users (JupyterHub's LocalProcessSpawner). Root and system accounts (uid outside UID_MIN-UID_MAX of /etc/login.defs) are always refused.",
+      ),
     env: z.record(z.string(), z.string()).default({}).describe('Extra environment variables for every server.'),
     ip: z.string().default('127.0.0.1').describe('Address each server binds to (and the proxy connects to).'),
     portRange: z

@@ -1,15 +1,24 @@
 // local-process: each server is a process on this machine, in its own process group,
-// detached from the hub so that it outlives a hub restart.
+// detached from the hub so that it outlives a hub restart. A hub running as root runs each server as
+// the user's own Unix account (run-as.ts, accounts.ts), never as root.
 import { fork, spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs'
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pickPort, type PortRange } from './ports'
+import { accountName, DEFAULT_USER_PREFIX, ensureAccount, lookupAccount, type Account } from './accounts'
+import { commandAs, perUserAccounts, serverProcessEnv } from './run-as'
 import type { ServerStatus, SpawnRequest, Spawner, SpawnerLogger, SpawnerState } from '../spawner'
 
 export interface LocalProcessOptions {
   command: string[]
   args?: string[]
-  notebookDir: string // may hold {data_dir} and {user}
+  /** May hold {data_dir} and {user}; default: the account's home (per-user accounts), else {data_dir}/home/{user}. */
+  notebookDir?: string
+  /** Hub as root: make a missing account on first spawn (useradd). */
+  createUsers?: boolean
+  /** Hub as root: the account of hub user NAME is userPrefix + NAME (accountName). */
+  userPrefix?: string
   env: Record<string, string>
   ip: string
   /** Ports servers listen on, lowest and highest (spawner.local-process.portRange). */
@@ -30,8 +39,6 @@ function defaultArgs(command: string[]): string[] {
     '--port={port}',
     '--notebook-dir={notebook_dir}',
     ...apps.flatMap((app) => [`--${app}.base_url={base_url}`, `--${app}.allow_remote_access=True`]),
-    // Jupyter refuses to run as root unless told; the hub runs servers as its own user here.
-    ...(process.getuid?.() === 0 ? ['--allow-root'] : []),
   ]
 }
 
@@ -106,20 +113,22 @@ function uidOf(pid: number): number | undefined {
 }
 
 /**
- * Processes of this Unix user whose environment carries EDGEHUB_HUB_ID=hubId and whose parent does
- * not: the servers themselves, not their kernels (which inherit the environment). Another user's
- * process that copies the mark is never one of them (as root, every environment is readable).
+ * Processes whose environment carries EDGEHUB_HUB_ID=hubId and whose parent's does not: the servers
+ * themselves, not their kernels (which inherit the environment). Without root, only this Unix user's
+ * processes are looked at (the only environments readable); as root, every process, and the caller
+ * checks whose each one is.
  */
-function markedRoots(hubId: string): Array<{ pid: number; env: Map<string, string> }> {
+function markedRoots(hubId: string): Array<{ pid: number; uid: number; env: Map<string, string> }> {
   const ppids = parents()
-  const marked = new Map<number, Map<string, string>>()
+  const marked = new Map<number, { uid: number; env: Map<string, string> }>()
   const me = process.getuid?.()
   for (const pid of ppids.keys()) {
-    if (me !== undefined && uidOf(pid) !== me) continue
+    const uid = uidOf(pid)
+    if (uid === undefined || (me !== 0 && me !== undefined && uid !== me)) continue
     const env = environ(pid)
-    if (env?.get('EDGEHUB_HUB_ID') === hubId) marked.set(pid, env)
+    if (env?.get('EDGEHUB_HUB_ID') === hubId) marked.set(pid, { uid, env })
   }
-  return [...marked].filter(([pid]) => !marked.has(ppids.get(pid) ?? 0)).map(([pid, env]) => ({ pid, env }))
+  return [...marked].filter(([pid]) => !marked.has(ppids.get(pid) ?? 0)).map(([pid, m]) => ({ pid, ...m }))
 }
 
 /** Whether the kernel lists each thread's children (/proc/PID/task/TID/children). */
@@ -193,7 +202,7 @@ export async function startDetached(
   args: string[],
   opts: { cwd: string; env: Record<string, string>; logFile: string },
 ): Promise<{ pid: number; startTime: string; exited: Promise<void> }> {
-  const fd = openSync(opts.logFile, 'a')
+  const fd = openSync(opts.logFile, 'a', 0o600)
   const child = spawn(cmd, args, { cwd: opts.cwd, detached: true, stdio: ['ignore', fd, fd], env: opts.env })
   closeSync(fd)
   const pid = await new Promise<number>((resolve, reject) => {
@@ -278,6 +287,12 @@ export function createLocalProcessSpawner(opts: LocalProcessOptions): Spawner {
    * longer when many start at once) it would give the same free port to the next start as well.
    */
   const reserved = new Set<number>()
+  const perUser = perUserAccounts()
+  const prefix = opts.userPrefix ?? DEFAULT_USER_PREFIX
+  if (perUser) warnIfDataDirOpen(opts.dataDir, opts.log)
+  /** The account user's servers run as (hub as root), made first when allowed; undefined without root. */
+  const accountOf = async (user: string): Promise<Account | undefined> =>
+    perUser ? ensureAccount(accountName(user, prefix), { create: opts.createUsers ?? true }) : undefined
   const launcher = new Launcher((pid) => {
     const state = started.get(pid)
     if (!state) return
@@ -288,20 +303,21 @@ export function createLocalProcessSpawner(opts: LocalProcessOptions): Spawner {
   return {
     async start(req: SpawnRequest, signal: AbortSignal): Promise<SpawnerState> {
       signal.throwIfAborted()
-      const notebookDir = fill(opts.notebookDir, { data_dir: opts.dataDir, user: req.user })
-      mkdirSync(notebookDir, { recursive: true })
+      const account = await accountOf(req.user)
+      signal.throwIfAborted()
+      const notebookDir = notebookDirOf(opts, req.user, account)
       const port = await pickPort(opts.ip, opts.portRange, reserved)
       const vars = { ip: opts.ip, port: String(port), base_url: req.baseUrl, notebook_dir: notebookDir, user: req.user, server: req.server, data_dir: opts.dataDir }
-      const [cmd, ...cmdArgs] = opts.command
-      const args = [...cmdArgs, ...(opts.args ?? defaultArgs(opts.command)).map((a) => fill(a, vars))]
-      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: notebookDir, LANG: process.env.LANG ?? 'C.UTF-8', ...opts.env, ...req.env }
+      const [serverCmd, ...cmdArgs] = opts.command
+      const { cmd, args } = commandAs(account, serverCmd, [...cmdArgs, ...(opts.args ?? defaultArgs(opts.command)).map((a) => fill(a, vars))])
+      const env = serverProcessEnv({ account, home: notebookDir, configured: opts.env, forServer: req.env })
       const { pid, startTime } = await launcher.start({ cmd, args, cwd: notebookDir, env, logFile: req.logFile }).catch((err: unknown) => {
         reserved.delete(port)
         throw err
       })
       const state: SpawnerState = { pid, startTime, ip: opts.ip, port, baseUrl: req.baseUrl }
       started.set(pid, state)
-      opts.log.info('started server process', { user: req.user, server: req.server, pid, port })
+      opts.log.info('started server process', { user: req.user, server: req.server, pid, port, ...(account ? { account: account.name, uid: account.uid } : {}) })
       return state
     },
 
@@ -317,10 +333,18 @@ export function createLocalProcessSpawner(opts: LocalProcessOptions): Spawner {
 
     async list(hubId: string) {
       const out = []
-      for (const { pid, env } of markedRoots(hubId)) {
+      const uids = new Map<string, number | undefined>()
+      for (const { pid, uid, env } of markedRoots(hubId)) {
+        const user = env.get('JUPYTERHUB_USER') ?? ''
+        // As root, a server is a process of its user's own account: another user's process that
+        // copies the mark (and names someone else) is never taken for that someone's server.
+        if (perUser) {
+          if (!uids.has(user)) uids.set(user, await accountUid(user, prefix))
+          if (uid === 0 || uids.get(user) !== uid) continue
+        }
         const st = procStat(pid)
         if (!st || st.state === 'Z') continue
-        out.push({ user: env.get('JUPYTERHUB_USER') ?? '', server: env.get('JUPYTERHUB_SERVER_NAME') ?? '', state: { pid, startTime: st.startTime } })
+        out.push({ user, server: env.get('JUPYTERHUB_SERVER_NAME') ?? '', state: { pid, startTime: st.startTime } })
       }
       return out
     },
@@ -328,5 +352,40 @@ export function createLocalProcessSpawner(opts: LocalProcessOptions): Spawner {
     onExit(listener) {
       listeners.push(listener)
     },
+  }
+}
+
+
+/** The uid of hub user `user`'s account, undefined when it has none (or the name is unusable). */
+async function accountUid(user: string, prefix: string): Promise<number | undefined> {
+  try {
+    return (await lookupAccount(accountName(user, prefix)))?.uid
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The server's working directory: notebookDir when set (created when missing, owned by the account
+ * and closed to others when there is one), else the account's home, or {data_dir}/home/{user}.
+ */
+function notebookDirOf(opts: LocalProcessOptions, user: string, account: Account | undefined): string {
+  if (!opts.notebookDir && account) return account.home
+  const dir = fill(opts.notebookDir ?? '{data_dir}/home/{user}', { data_dir: opts.dataDir, user })
+  if (account && !existsSync(dir)) {
+    mkdirSync(dirname(dir), { recursive: true }) // parents as any directory is made: the account passes through
+    mkdirSync(dir, { mode: 0o700 })
+    chownSync(dir, account.uid, account.gid)
+  } else mkdirSync(dir, { recursive: true })
+  return dir
+}
+
+/** Users' servers must not reach the hub's data (Redis files, keys, logs): says so when they could. */
+function warnIfDataDirOpen(dataDir: string, log: SpawnerLogger): void {
+  try {
+    const mode = statSync(dataDir).mode & 0o777
+    if (mode & 0o077) log.warn("the data directory is open to other users; users' servers could read it: chmod 700 it", { dataDir, mode: mode.toString(8) })
+  } catch {
+    /* not made yet */
   }
 }
