@@ -27,6 +27,8 @@ import { createLocalProcessSpawner } from '../../spawners/src/local-process'
 import { RedisAvailability } from './http/redis-gate'
 import type { Spawner } from '../../spawners/src/spawner'
 import { checkStackId, readStackId } from './stack/identity'
+import { hubRedisAuth, proxyRedisAuth, usesPrivateRedis } from './redis-auth'
+import { CREDENTIALS_FILE, privateRedisDir } from './stack/redis-acl'
 import { Unavailable } from './errors'
 
 export interface Deps {
@@ -71,14 +73,14 @@ function parseHostPort(hp: string): { host: string; port: number } {
   return { host: hp.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(hp.slice(i + 1)) }
 }
 
-/** Where the proxies find Redis: the standalone address, or the sentinels to ask for the master. */
+/** Where the proxies find Redis (the standalone address, or the sentinels to ask for the master) and their log-in. */
 export function redisTarget(config: Config) {
   const u = new URL(redisUrl(config))
-  const password = u.password ? decodeURIComponent(u.password) : undefined
+  const { username, password } = proxyRedisAuth(config)
   const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : undefined
   const s = config.redis.sentinel
-  if (!s) return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379), password, db }
-  return { password, db, sentinel: { hosts: s.hosts.map(parseHostPort), masterName: s.masterName, password: s.password } }
+  if (!s) return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379), username, password, db }
+  return { username, password, db, sentinel: { hosts: s.hosts.map(parseHostPort), masterName: s.masterName, password: s.password } }
 }
 
 /**
@@ -87,7 +89,10 @@ export function redisTarget(config: Config) {
  * on a demoted master reconnects.
  */
 export function redisOptions(config: Config): RedisOptions {
+  const { username, password } = hubRedisAuth(config)
   const base: RedisOptions = {
+    username,
+    password,
     lazyConnect: true,
     // commands issued in the same tick (concurrent requests, Promise.all) go out in one write
     enableAutoPipelining: true,
@@ -100,14 +105,13 @@ export function redisOptions(config: Config): RedisOptions {
   }
   const s = config.redis.sentinel
   if (!s) return base
-  const t = redisTarget(config)
+  const u = new URL(redisUrl(config))
   return {
     ...base,
     sentinels: s.hosts.map(parseHostPort),
     name: s.masterName,
     sentinelPassword: s.password,
-    password: t.password,
-    db: t.db,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : undefined,
     sentinelRetryStrategy: (times) => Math.min(100 * times, 1000),
   }
 }
@@ -153,6 +157,9 @@ export async function connectRedis(redis: Redis, config: Config, timeoutMs = 500
     if (answered && redis.status === 'ready') return
     redis.disconnect()
     if (/RESP|Protocol error/i.test(reason)) reason = 'it answered, but not as a Redis server does'
+    if (/NOAUTH|WRONGPASS|NOPERM/.test(reason) && usesPrivateRedis(config)) {
+      reason += ` (the hub logs in with ${privateRedisDir(config.dataDir)}/${CREDENTIALS_FILE}, which only the user that ran edgehub up can read)`
+    }
     throw new Unavailable(`cannot reach Redis at ${redisWhere(config)}: ${reason || `no answer within ${timeoutMs / 1000} s`}`)
   } finally {
     redis.off('error', onError)

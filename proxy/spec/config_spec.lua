@@ -25,6 +25,17 @@ describe("edgehub.config", function()
         assert.equal("edgehub:activity", c.keys.activity)
     end)
 
+    it("logs in as an ACL user: the user name goes with the password, to the master of either form", function()
+        local c = init({ host = "127.0.0.1", port = 6379, username = "edgehub-proxy", password = "pw" })
+        assert.equal("edgehub-proxy", c.redis_opts.username)
+        assert.equal("pw", c.redis_opts.password)
+        c = init({ sentinels = { { host = "127.0.0.1", port = 26379 } }, master_name = "m", username = "edgehub-proxy", password = "pw" })
+        assert.equal("edgehub-proxy", c.redis_opts.username)
+        assert.has_error(function()
+            init({ host = "127.0.0.1", port = 6379, username = "edgehub-proxy" })
+        end, "edgehub.config.init: redis.username needs redis.password (both strings)")
+    end)
+
     it("takes sentinels and a master name instead of host and port", function()
         local c = init({
             sentinels = { { host = "localhost", port = 26379 }, { host = "10.0.0.2", port = 26380 } },

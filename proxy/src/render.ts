@@ -15,10 +15,14 @@ export interface RedisSentinelOptions {
   password?: string
 }
 
-/** Either one Redis at host:port, or the master that `sentinel` names (host/port then unused). */
+/**
+ * Either one Redis at host:port, or the master that `sentinel` names (host/port then unused).
+ * username + password: the ACL user the proxy logs in as (`AUTH username password`); password alone
+ * logs in as the default user.
+ */
 export type ProxyRedisOptions =
-  | { host: string; port: number; password?: string; db?: number; sentinel?: undefined }
-  | { host?: string; port?: number; password?: string; db?: number; sentinel: RedisSentinelOptions }
+  | { host: string; port: number; username?: string; password?: string; db?: number; sentinel?: undefined }
+  | { host?: string; port?: number; username?: string; password?: string; db?: number; sentinel: RedisSentinelOptions }
 
 export interface ProxyRenderOptions {
   listen: { host: string; port: number }
@@ -138,6 +142,11 @@ export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSyn
   if (sentinel === undefined || opts.redis.port !== undefined) checkPort('redis.port', opts.redis?.port as number, problems)
   if (sentinel !== undefined) checkSentinel(sentinel, problems)
   const db = opts.redis?.db ?? 0
+  const username = opts.redis?.username
+  if (username !== undefined && (typeof username !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(username))) {
+    problems.push(`redis.username: expected letters, digits, '_', '.' or '-' (1-64), got ${JSON.stringify(username)}`)
+  }
+  if (username !== undefined && !opts.redis?.password) problems.push('redis.username: needs redis.password')
   if (!Number.isInteger(db) || db < 0) problems.push(`redis.db: expected an integer >= 0, got ${db}`)
   if (typeof opts.prefix !== 'string') problems.push('prefix: required (e.g. "edgehub:")')
   if (!opts.runDir || !isAbsolute(opts.runDir) || !SAFE_TOKEN.test(opts.runDir)) {
@@ -190,6 +199,7 @@ export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSyn
     RESOLVER: resolver.length ? `    resolver ${resolver.map((r) => (isIP(r) === 6 ? `[${r}]` : r)).join(' ')} ipv6=off;` : '',
     REDIS_HOST: opts.redis.host !== undefined ? luaString(opts.redis.host) : 'nil',
     REDIS_PORT: opts.redis.port !== undefined ? String(opts.redis.port) : 'nil',
+    REDIS_USERNAME: username ? luaString(username) : 'nil',
     REDIS_PASSWORD: opts.redis.password ? luaString(opts.redis.password) : 'nil',
     REDIS_DB: String(db),
     REDIS_SENTINELS: sentinel

@@ -1,9 +1,12 @@
-// A private redis-server for the one-machine stack and for tests: loopback only, AOF on, data in dir.
-import { mkdirSync, writeFileSync } from 'node:fs'
+// A private redis-server for the one-machine stack and for tests: loopback only, AOF on, data in dir
+// (mode 0700: the AOF holds every secret). With acl, only the hub's and the proxy's ACL users may log
+// in (redis-acl.ts); the default user is off.
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { startChild, type Child } from './child'
 import { waitFor } from '../util/wait'
+import { prepareRedisAcl, type RedisCredentials } from './redis-acl'
 
 export interface RedisProcessOptions {
   dir: string
@@ -15,19 +18,26 @@ export interface RedisProcessOptions {
   ownGroup?: boolean
   /** Gives up the start (and stops the process) when aborted. */
   signal?: AbortSignal
+  /** Log-ins for the hub and the proxy only, their rules for keys under prefix; no default user. */
+  acl?: { prefix: string }
 }
 
 export interface RedisProcess {
   child: Child
+  /** With acl: carries the hub's user name and password. */
   url: string
   port: number
+  /** With acl: the hub's and the proxy's log-ins. */
+  credentials?: RedisCredentials
   stop(): Promise<void>
 }
 
 export async function startRedis(opts: RedisProcessOptions): Promise<RedisProcess> {
-  mkdirSync(opts.dir, { recursive: true })
+  mkdirSync(opts.dir, { recursive: true, mode: 0o700 })
+  chmodSync(opts.dir, 0o700)
   const conf = join(opts.dir, 'redis.conf')
   const bind = opts.bind ?? '127.0.0.1'
+  const acl = opts.acl ? prepareRedisAcl(opts.dir, opts.acl.prefix) : undefined
   writeFileSync(
     conf,
     [
@@ -40,9 +50,12 @@ export async function startRedis(opts: RedisProcessOptions): Promise<RedisProces
       'save ""',
       'daemonize no',
       'loglevel warning',
+      ...(acl ? [`aclfile ${acl.aclFile}`] : []),
       '',
     ].join('\n'),
+    { mode: 0o600 },
   )
+  chmodSync(conf, 0o600)
   const child = startChild({
     name: 'redis',
     command: opts.command ?? 'redis-server',
@@ -50,7 +63,8 @@ export async function startRedis(opts: RedisProcessOptions): Promise<RedisProces
     logFile: join(opts.dir, 'redis.log'),
     ownGroup: opts.ownGroup,
   })
-  const url = `redis://${bind}:${opts.port}`
+  const hub = acl?.creds.hub
+  const url = `redis://${hub ? `${hub.username}:${hub.password}@` : ''}${bind}:${opts.port}`
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
   probe.on('error', () => {}) // refused until redis listens; waitFor reports the outcome
   let foreign: Error | undefined
@@ -86,5 +100,5 @@ export async function startRedis(opts: RedisProcessOptions): Promise<RedisProces
   } finally {
     probe.disconnect()
   }
-  return { child, url, port: opts.port, stop: () => child.stop() }
+  return { child, url, port: opts.port, credentials: acl?.creds, stop: () => child.stop() }
 }

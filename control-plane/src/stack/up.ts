@@ -2,7 +2,7 @@
 // hub as separate processes, each in its own process group, restarts whichever dies (keep-alive.ts),
 // and on Ctrl-C / SIGTERM stops users' servers, the hub, the proxy and Redis, in that order.
 import { stopServices } from '../services/supervisor'
-import { chmodSync, mkdirSync, statSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../config/load'
@@ -10,6 +10,7 @@ import { buildDeps, publicUrl, redisWhere, type Deps } from '../deps'
 import { proxyOptions } from './proxy'
 import { createLogger, type Logger } from '../log'
 import { startRedis } from './redis-process'
+import { privateRedisDir } from './redis-acl'
 import { startChild } from './child'
 import { KeptAlive } from './keep-alive'
 import { ForeignRedis, keepStackId, readStackId } from './identity'
@@ -18,7 +19,6 @@ import { forgetParts, recordParts, stopLeftovers } from './leftovers'
 import { startProxy } from '../../../proxy/src/nginx-process'
 import { delay, waitFor } from '../util/wait'
 import { bootstrapFirstAdmin } from '../users/configured'
-import { perUserAccounts, serversWhere, SINGLE_TRUST_DOMAIN_NOTICE } from '../../../spawners/src/local-process/run-as'
 
 const BIN = resolve(fileURLToPath(import.meta.url), '../../../../bin/edgehub.js')
 
@@ -48,9 +48,6 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
     process.exit(1)
   }
 
-  // The hub's data (Redis files, keys, logs) is the hub's alone: users' servers run as other accounts.
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
-  if (statSync(config.dataDir).uid === process.getuid?.()) chmodSync(config.dataDir, 0o700)
   const logDir = join(config.dataDir, 'logs')
   mkdirSync(logDir, { recursive: true })
   let redis: KeptAlive | undefined
@@ -106,11 +103,12 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
 
   try {
     if (privateRedis) {
-      const dir = join(config.dataDir, 'redis')
+      const dir = privateRedisDir(config.dataDir)
       redis = new KeptAlive(
         'redis',
         async (signal) => {
-          const r = await startRedis({ dir, port: config.redis.port, ownGroup: true, signal })
+          // only the hub's and the proxy's ACL users log in; a data directory from before ACLs gets them now
+          const r = await startRedis({ dir, port: config.redis.port, ownGroup: true, signal, acl: { prefix: config.redis.prefix } })
           return { pid: r.child.proc.pid!, exited: r.child.exited, stop: (graceMs) => r.child.stop(graceMs) }
         },
         log,
@@ -180,11 +178,10 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
       privateRedis
         ? `  redis          127.0.0.1:${config.redis.port}  data: ${join(config.dataDir, 'redis')}`
         : `  redis          ${config.redis.sentinel ? `sentinels ${config.redis.sentinel.hosts.join(', ')}` : new URL(config.redis.url!).host}`,
-      `  servers        logs: ${join(logDir, 'servers')}  ${serversWhere(config.spawner['local-process'], join(config.dataDir, 'home'))}`,
+      `  servers        logs: ${join(logDir, 'servers')}  homes: ${join(config.dataDir, 'home')}`,
       `  config         ${file ?? 'defaults (no edgehub.yaml); EDGEHUB_* environment overrides'}`,
       '',
     ]
-    if (!perUserAccounts()) lines.push(`Note: ${SINGLE_TRUST_DOMAIN_NOTICE}`, '')
     if (firstAdmin) {
       lines.push(`First admin: log in as "${firstAdmin.name}" with password: ${firstAdmin.password}`, '(shown once; change it at /hub/change-password)', '')
     }

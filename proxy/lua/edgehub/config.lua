@@ -31,6 +31,10 @@ end
 
 
 local function check_redis(r)
+    -- an ACL user (AUTH username password); a password alone logs in as the default user
+    if r.username ~= nil and (type(r.username) ~= "string" or type(r.password) ~= "string") then
+        error("edgehub.config.init: redis.username needs redis.password (both strings)", 3)
+    end
     if r.sentinels == nil then
         if type(r.host) ~= "string" or type(r.port) ~= "number" then
             error("edgehub.config.init: redis.host and redis.port are required", 3)
