@@ -373,7 +373,7 @@ export class UnitRunner {
   private journalText = ''
   private main?: ChildProcess
   private mainExited?: Promise<MainExit>
-  private tree = new ProcessTree()
+  private readonly tree = new ProcessTree()
   private poller?: NodeJS.Timeout
   private restartTimer?: NodeJS.Timeout
   private cleanup: Promise<void> = Promise.resolve()
@@ -464,7 +464,7 @@ export class UnitRunner {
     this.mainPid = proc.pid
     this.starts.push(now)
     this.state = 'active'
-    this.tree = new ProcessTree()
+    // one tree for the unit's life, as its control group: what KillMode=process left stays in it
     if (proc.pid) this.tree.add(proc.pid)
     this.poller ??= setInterval(() => this.tree.scan(), POLL_MS)
     this.note(`Started ${this.spec.description ?? this.spec.name} (main pid ${proc.pid}).`)
@@ -500,6 +500,7 @@ export class UnitRunner {
       this.state = 'auto-restart'
       this.note(`Scheduled restart job in ${this.spec.restartMs} ms.`)
       this.restartTimer = setTimeout(() => {
+        if (this.state !== 'auto-restart') return
         this.start().catch((err: Error) => this.note(`restart failed: ${err.message}`))
       }, this.spec.restartMs)
     } else {
@@ -513,7 +514,7 @@ export class UnitRunner {
     if (this.spec.killMode === 'process') return []
     const left = this.tree.alive()
     if (!left.length) return []
-    const killed = left.map((pid) => ({ pid, command: commandOf(pid) }))
+    const killed = new Map(left.map((pid) => [pid, commandOf(pid)]))
     const gone = () => this.tree.alive().length === 0
     if (this.spec.killMode === 'control-group') {
       this.tree.signal(left, this.spec.killSignal)
@@ -521,11 +522,14 @@ export class UnitRunner {
     }
     for (let round = 0; round < 50 && !gone(); round++) {
       // SIGKILL until the tree is empty: a process may fork between the scan and the signal
-      this.tree.signal(this.tree.alive(), 'SIGKILL')
+      const now = this.tree.alive()
+      for (const pid of now) if (!killed.has(pid)) killed.set(pid, commandOf(pid))
+      this.tree.signal(now, 'SIGKILL')
       await delay(20)
     }
-    this.note(`Killed what was left of the unit: ${killed.map((k) => `${k.pid} (${k.command})`).join(', ')}`)
-    return killed
+    const list = [...killed].map(([pid, command]) => ({ pid, command }))
+    this.note(`Killed what was left of the unit: ${list.map((k) => `${k.pid} (${k.command})`).join(', ')}`)
+    return list
   }
 
   private stopPolling() {
@@ -551,8 +555,8 @@ export class UnitRunner {
 
   /** `systemctl stop`: KillSignal= to the main process, SIGKILL after TimeoutStopSec=, then leftovers per KillMode=. */
   async stop(): Promise<StopResult | undefined> {
-    clearTimeout(this.restartTimer)
     await this.cleanup
+    clearTimeout(this.restartTimer) // a restart the clean-up above may have scheduled
     if (this.state === 'auto-restart') this.state = 'inactive'
     const main = this.main
     const exited = this.mainExited

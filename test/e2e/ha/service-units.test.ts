@@ -254,7 +254,7 @@ describe('edgehub-proxy.service', () => {
     expect(masters(s.dir)).toEqual([master])
     expect(unit.mainPid).toBe(main)
     expect(unit.starts).toHaveLength(1)
-    expect(before.every(gone)).toBe(true)
+    await waitFor('the old workers to finish and exit', () => before.every(gone), { timeoutMs: 15_000 })
 
     expect((await unit.stop())?.code).toBe(0)
   }, 60_000)
