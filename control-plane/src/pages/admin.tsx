@@ -1,6 +1,7 @@
 import type { UserRecord } from '../state/users'
 import type { ServerRecord } from '../state/servers'
 import { Layout, XsrfField } from './layout'
+import { perUserAccounts, SINGLE_TRUST_DOMAIN_NOTICE } from '../../../spawners/src/local-process/run-as'
 
 export function AdminPage(p: { xsrf: string; user: { name: string; admin: boolean }; users: Array<UserRecord & { server?: ServerRecord }>; error?: string; notice?: string; native: boolean }) {
   return (
@@ -9,6 +10,7 @@ export function AdminPage(p: { xsrf: string; user: { name: string; admin: boolea
         <h1>Users</h1>
         {p.error ? <div class="error">{p.error}</div> : null}
         {p.notice ? <div class="notice">{p.notice}</div> : null}
+        {perUserAccounts() ? null : <div class="notice" id="single-trust-domain">{SINGLE_TRUST_DOMAIN_NOTICE}</div>}
         <table>
           <thead>
             <tr>

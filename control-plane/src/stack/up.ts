@@ -2,7 +2,7 @@
 // hub as separate processes, each in its own process group, restarts whichever dies (keep-alive.ts),
 // and on Ctrl-C / SIGTERM stops users' servers, the hub, the proxy and Redis, in that order.
 import { stopServices } from '../services/supervisor'
-import { mkdirSync } from 'node:fs'
+import { chmodSync, mkdirSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../config/load'
@@ -19,6 +19,7 @@ import { forgetParts, recordParts, stopLeftovers } from './leftovers'
 import { startProxy } from '../../../proxy/src/nginx-process'
 import { delay, waitFor } from '../util/wait'
 import { bootstrapFirstAdmin } from '../users/configured'
+import { perUserAccounts, serversWhere, SINGLE_TRUST_DOMAIN_NOTICE } from '../../../spawners/src/local-process/run-as'
 
 const BIN = resolve(fileURLToPath(import.meta.url), '../../../../bin/edgehub.js')
 
@@ -48,6 +49,9 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
     process.exit(1)
   }
 
+  // The hub's data (Redis files, keys, logs) is the hub's alone: users' servers run as other accounts.
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
+  if (statSync(config.dataDir).uid === process.getuid?.()) chmodSync(config.dataDir, 0o700)
   const logDir = join(config.dataDir, 'logs')
   mkdirSync(logDir, { recursive: true })
   let redis: KeptAlive | undefined
@@ -178,10 +182,11 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
       privateRedis
         ? `  redis          127.0.0.1:${config.redis.port}  data: ${join(config.dataDir, 'redis')}`
         : `  redis          ${config.redis.sentinel ? `sentinels ${config.redis.sentinel.hosts.join(', ')}` : new URL(config.redis.url!).host}`,
-      `  servers        logs: ${join(logDir, 'servers')}  homes: ${join(config.dataDir, 'home')}`,
+      `  servers        logs: ${join(logDir, 'servers')}  ${serversWhere(config.spawner['local-process'], join(config.dataDir, 'home'))}`,
       `  config         ${file ?? 'defaults (no edgehub.yaml); EDGEHUB_* environment overrides'}`,
       '',
     ]
+    if (!perUserAccounts()) lines.push(`Note: ${SINGLE_TRUST_DOMAIN_NOTICE}`, '')
     if (firstAdmin) {
       lines.push(`First admin: log in as "${firstAdmin.name}" with password: ${firstAdmin.password}`, '(shown once; change it at /hub/change-password)', '')
     }

@@ -52,3 +52,9 @@ export function serverProcessEnv(opts: {
   const login = { USER: a.name, LOGNAME: a.name, HOME: a.home, SHELL: a.shell || '/bin/sh' }
   return { PATH: loginPath(), LANG: lang, ...opts.configured, ...login, ...opts.forServer }
 }
+
+/** Where users' servers run, for `edgehub up`'s summary: their accounts' homes, or the data directory's home/. */
+export function serversWhere(lp: { userPrefix?: string; notebookDir?: string }, homesDir: string): string {
+  if (!perUserAccounts()) return `homes: ${homesDir}  (as this hub's user)`
+  return `as Unix accounts ${lp.userPrefix ?? 'jupyter-'}NAME${lp.notebookDir ? '' : ', in their homes'}`
+}
