@@ -1,8 +1,8 @@
 // Who is calling: a session cookie or an API token. Sets c.var.identity (null when nobody), with the
 // scopes this request carries.
 import type { MiddlewareHandler } from 'hono'
-import { getCookie } from 'hono/cookie'
-import { SESSION_COOKIE } from '../state/keys'
+import { sessionCookieValue } from '../sessions/cookie'
+import { FRAME_HEADERS } from '../pages/layout'
 import { serviceScopes, tokenScopes, userScopes } from '../scopes/resolve'
 import type { Deps } from '../deps'
 import type { HubEnv, Identity } from './env'
@@ -17,6 +17,8 @@ const userAndGroups = (d: Deps, name: string) => Promise.all([d.users.get(name),
 
 export function identify(): MiddlewareHandler<HubEnv> {
   return async (c, next) => {
+    // every answer under /hub/ (pages, error pages, redirects, API): framed by the hub's own pages only
+    for (const [name, value] of Object.entries(FRAME_HEADERS)) c.header(name, value)
     const d = c.var.deps
     let identity: Identity | null = null
     c.set('service', null)
@@ -32,8 +34,8 @@ export function identify(): MiddlewareHandler<HubEnv> {
       }
     }
     if (!identity && !c.var.service) {
-      // As at the proxy: a bad token does not hide a good session cookie.
-      const session = await d.sessions.verify(getCookie(c, SESSION_COOKIE))
+      // As at the proxy: a bad token does not hide a good session cookie; two session cookies are none.
+      const session = await d.sessions.verify(sessionCookieValue(c.req.header('cookie')))
       const [user, groups] = session ? await userAndGroups(d, session.user) : [null, []]
       if (session && user) {
         identity = { user, via: 'cookie', sid: session.sid, groups, scopes: await userScopes(d, user, groups) }

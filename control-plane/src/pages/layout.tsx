@@ -51,6 +51,16 @@ export function Layout(props: { title: string; user?: { name: string; admin: boo
   )
 }
 
+/**
+ * Sent with every hub response (http/identity.ts): only the hub's own origin may frame its pages, so
+ * another site cannot lay a page of the hub under its own and have a logged-in user click on it. The
+ * same as JupyterHub's default Content-Security-Policy; X-Frame-Options for browsers without CSP 2.
+ */
+export const FRAME_HEADERS = {
+  'Content-Security-Policy': "frame-ancestors 'self'",
+  'X-Frame-Options': 'SAMEORIGIN',
+} as const
+
 export const XsrfField = (props: { value: string }) => <input type="hidden" name="_xsrf" value={props.value} />
 
 /** An error message as a sentence on a page: "the name is empty" -> "The name is empty." */

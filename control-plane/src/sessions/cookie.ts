@@ -1,6 +1,6 @@
 // Session cookie format shared with proxy/lua/edgehub/session.lua (docs/redis-schema.md, "Session cookie").
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import { COOKIE_VERSION } from '../state/keys'
+import { COOKIE_VERSION, SESSION_COOKIE } from '../state/keys'
 
 export interface CookieClaims {
   kid: string
@@ -56,4 +56,25 @@ export function verifyCookie(
   if (got.length !== expected.length || !timingSafeEqual(got, expected)) return null
   if (c.exp <= nowSec) return null
   return { kid: c.kid, user: c.user, sid: c.sid, exp: c.exp }
+}
+
+/**
+ * The value of the one session cookie in a Cookie header; undefined when there is none or more than
+ * one. Two cookies of that name mean another path's cookie (or a tossed one) stands beside the hub's,
+ * and which one is "the" session is not a question to answer: nobody is logged in. Parsed as the
+ * proxy does (proxy/lua/edgehub/session.lua, cookie_values, and identity.lua): pairs split at ';',
+ * name and value trimmed, the value taken as sent.
+ */
+export function sessionCookieValue(header: string | undefined, name = SESSION_COOKIE): string | undefined {
+  if (!header || !header.includes(name)) return undefined
+  let found: string | undefined
+  let count = 0
+  for (const pair of header.split(';')) {
+    const m = /^\s*([^=\s]+)\s*=\s*(.*?)\s*$/.exec(pair)
+    if (m && m[1] === name) {
+      count++
+      found = m[2]
+    }
+  }
+  return count === 1 ? found : undefined
 }
