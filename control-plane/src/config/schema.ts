@@ -9,6 +9,11 @@ import { TOKEN_LIFETIME_CAP_SEC } from '../state/token-lifetime'
 
 const port = z.number().int().min(1).max(65535)
 const seconds = z.number().positive()
+const DAY = 86400
+/** A duration in seconds: more than 0, at most `max` (every time the hub sleeps or waits for is bounded). */
+const secondsUpTo = (max: number) => seconds.max(max)
+/** Bytes in an nginx size ("64m", "512k"). */
+const sizeBytes = (s: string) => Number(s.slice(0, -1)) * (s.endsWith('m') ? 1024 * 1024 : 1024)
 /** A scope in JupyterHub's vocabulary (`read:users`, `access:servers!group=staff`). */
 const scopeString = z.string().superRefine((s, ctx) => {
   const problem = scopeProblem(s)
@@ -88,20 +93,21 @@ export const configSchema = z
       .strictObject({
         host: z.string().default('127.0.0.1').describe('Address the hub (control plane) listens on.'),
         port: port.default(8081).describe('Port of the hub; only the proxy talks to it.'),
-        slowSpawnTimeoutSec: seconds
+        slowSpawnTimeoutSec: secondsUpTo(3600)
           .default(10)
-          .describe('How long a spawn request waits for the server before answering 202 (pending) instead of 201.'),
-        pollIntervalSec: seconds.default(5).describe('How often running servers are checked.'),
+          .describe('How long a spawn request waits for the server before answering 202 (pending) instead of 201. Range: above 0, at most 3600.'),
+        pollIntervalSec: secondsUpTo(3600).default(5).describe('How often running servers are checked. Range: above 0, at most 3600.'),
         concurrentSpawnLimit: z
           .number()
           .int()
           .min(0)
+          .max(100_000)
           .default(100)
           .describe(
-            'Most spawns in progress at once, counted across every replica (JupyterHub\'s concurrent_spawn_limit). Further start requests are refused with 429 and a Retry-After header until some finish. 0 = no limit.',
+            'Most spawns in progress at once, counted across every replica (JupyterHub\'s concurrent_spawn_limit). Further start requests are refused with 429 and a Retry-After header until some finish. 0 = no limit. Range 0-100000.',
           ),
         allowNamedServers: z.boolean().default(false).describe('Users may run named servers besides their default one (/user/NAME/SERVER/).'),
-        namedServerLimitPerUser: z.number().int().min(0).default(0).describe('Most named servers one user may have running; 0 = no limit.'),
+        namedServerLimitPerUser: z.number().int().min(0).max(1000).default(0).describe('Most named servers one user may have running; 0 = no limit. Range 0-1000.'),
         tokenInQuery: z
           .boolean()
           .default(true)
@@ -115,10 +121,10 @@ export const configSchema = z
           .describe(
             `Longest lifetime, in seconds, of a token requested through the API or the token page (JupyterHub's token_expires_in_max_seconds): a longer expires_in is refused with 400, and a request without one gets this lifetime. 0 = no maximum: tokens may never expire, and an explicit expires_in may be up to ${TOKEN_LIFETIME_CAP_SEC} (10 years). Range 0-${TOKEN_LIFETIME_CAP_SEC}.`,
           ),
-        serverLockLeaseSec: seconds
+        serverLockLeaseSec: secondsUpTo(3600)
           .default(15)
           .describe(
-            'Lease of the per-server start/stop lock, renewed while a replica works. A spawn whose replica died is failed (and its process stopped) within this plus pollIntervalSec.',
+            'Lease of the per-server start/stop lock, renewed while a replica works. A spawn whose replica died is failed (and its process stopped) within this plus pollIntervalSec. Range: above 0, at most 3600.',
           ),
       })
       .prefault({})
@@ -141,7 +147,7 @@ export const configSchema = z
           .regex(/^[A-Za-z0-9:_{}.-]*$/, 'letters, digits and : _ { } . - only')
           .default('edgehub:')
           .describe('Prefix of every key, so several hubs can share one Redis.'),
-        streamMaxLen: z.number().int().min(1000).default(100_000).describe('Entries kept in the proxy change stream.'),
+        streamMaxLen: z.number().int().min(1000).max(10_000_000).default(100_000).describe('Entries kept in the proxy change stream. Range 1000-10000000.'),
         waitSec: z
           .number()
           .positive()
@@ -163,15 +169,23 @@ export const configSchema = z
       .describe('Where all state lives.'),
     proxy: z
       .strictObject({
-        workers: z.union([z.number().int().min(1), z.literal('auto')]).default('auto').describe('nginx worker processes.'),
+        workers: z
+          .union([z.number().int().min(1).max(64), z.literal('auto')])
+          .default('auto')
+          .describe('nginx worker processes: 1-64, or `auto` (one per CPU). 64 is a fixed cap rather than a multiple of the CPUs, so that a file passes `config check` on every machine; more workers than CPUs only add memory and connections to Redis.'),
         adminAccess: z.boolean().default(false).describe('Admins may open any user\'s server (JupyterHub\'s admin_access).'),
-        sharedDictSize: z.string().regex(/^\d+[km]$/).default('64m').describe('Size of the proxy\'s local copy of the routes and keys.'),
+        sharedDictSize: z
+          .string()
+          .regex(/^\d+[km]$/, 'expected a size such as "64m" or "512k"')
+          .refine((v) => sizeBytes(v) >= 1024 * 1024 && sizeBytes(v) <= 4096 * 1024 * 1024, 'expected 1m-4096m')
+          .default('64m')
+          .describe('Size of the proxy\'s local copy of the routes and keys (nginx lua_shared_dict, in each proxy\'s shared memory). Range 1m-4096m.'),
         hubUpstreams: z
           .array(hostPort)
           .min(1)
           .optional()
           .describe('Every hub replica ("host:port") the proxy sends /hub/ requests to, with retries of idempotent requests on another one. Default: hub.host:hub.port.'),
-        activityFlushSec: z.number().int().min(1).default(10).describe('How often each proxy writes the last activity of the routes it served to Redis.'),
+        activityFlushSec: z.number().int().min(1).max(3600).default(10).describe('How often each proxy writes the last activity of the routes it served to Redis. Range 1-3600.'),
         runDir: z.string().optional().describe('Where `edgehub proxy` keeps its rendered nginx.conf, pid file and logs. Default: dataDir/proxy.'),
         redis: z
           .strictObject({
@@ -204,13 +218,13 @@ export const configSchema = z
         native: z
           .strictObject({
             allowSignup: z.boolean().default(false).describe('Show a sign-up page; new accounts wait for an admin\'s approval.'),
-            minPasswordLength: z.number().int().min(1).default(8).describe('Shortest password accepted.'),
+            minPasswordLength: z.number().int().min(1).max(128).default(8).describe('Shortest password accepted. Range 1-128.'),
             scryptCost: z
               .number()
               .int()
-              .refine((n) => n >= 1024 && (n & (n - 1)) === 0, 'a power of two, at least 1024')
+              .refine((n) => n >= 1024 && n <= 131072 && (n & (n - 1)) === 0, 'a power of two from 1024 to 131072')
               .default(16384)
-              .describe('scrypt N (CPU/memory cost) of new password hashes.'),
+              .describe('scrypt N (CPU/memory cost) of new password hashes; each check of a password takes about N KiB of memory. Range: a power of two, 1024-131072.'),
           })
           .prefault({})
           .describe('The native authenticator.'),
@@ -225,17 +239,22 @@ export const configSchema = z
       .describe('Who may log in.'),
     sessions: z
       .strictObject({
-        maxAgeSec: seconds.default(14 * 24 * 3600).describe('Lifetime of a login session and its cookie.'),
-        keyRotationSec: seconds.default(24 * 3600).describe('How often a new cookie-signing key is made; old keys stay until their cookies expire.'),
+        maxAgeSec: secondsUpTo(400 * DAY)
+          .default(14 * 24 * 3600)
+          .describe('Lifetime of a login session and its cookie. Range: above 0, at most 400 days (34560000), the longest cookie lifetime browsers keep.'),
+        keyRotationSec: secondsUpTo(400 * DAY)
+          .default(24 * 3600)
+          .describe('How often a new cookie-signing key is made; old keys stay until their cookies expire. Range: above 0, at most 400 days, and at least maxAgeSec / 1000 (at most about 1000 keys kept).'),
       })
+      .refine((s) => s.maxAgeSec / s.keyRotationSec <= 1000, { path: ['keyRotationSec'], message: 'keeps more than 1000 cookie-signing keys at once: make it at least sessions.maxAgeSec / 1000' })
       .prefault({})
       .describe('Login sessions.'),
     culler: z
       .strictObject({
         enabled: z.boolean().default(false).describe('Stop servers nobody has used for timeoutSec (the jupyterhub-idle-culler service, built in).'),
-        timeoutSec: seconds.default(3600).describe('A server idle (no request through any proxy, no activity it reported) this long is stopped.'),
-        everySec: seconds.optional().describe('How often to look for idle servers. Default: timeoutSec / 2, at most 300.'),
-        maxAgeSec: z.number().min(0).default(0).describe('Stop servers running longer than this, idle or not; 0 = no limit.'),
+        timeoutSec: secondsUpTo(365 * DAY).default(3600).describe('A server idle (no request through any proxy, no activity it reported) this long is stopped. Range: above 0, at most 365 days.'),
+        everySec: secondsUpTo(DAY).optional().describe('How often to look for idle servers. Default: timeoutSec / 2, at most 300. Range: above 0, at most 86400.'),
+        maxAgeSec: z.number().min(0).max(365 * DAY).default(0).describe('Stop servers running longer than this, idle or not; 0 = no limit. Range 0-31536000 (365 days).'),
         removeNamedServers: z.boolean().default(false).describe('Remove culled named servers entirely instead of only stopping them.'),
         users: z.boolean().default(false).describe('Also delete users with no running server who have been inactive for timeoutSec.'),
         admins: z.boolean().default(true).describe('Cull admins\' servers (and, with users: true, admin accounts) too.'),
@@ -308,9 +327,9 @@ export const configSchema = z
     spawner: z
       .strictObject({
         kind: z.enum(['local-process']).default('local-process').describe('How servers are started.'),
-        startTimeoutSec: seconds.default(60).describe('A server that has not started after this long is stopped and the spawn fails.'),
-        httpTimeoutSec: seconds.default(30).describe('Once started, how long the server may take to answer HTTP.'),
-        stopGraceSec: seconds.default(10).describe('Time between SIGTERM and SIGKILL when stopping.'),
+        startTimeoutSec: secondsUpTo(DAY).default(60).describe('A server that has not started after this long is stopped and the spawn fails. Range: above 0, at most 86400.'),
+        httpTimeoutSec: secondsUpTo(DAY).default(30).describe('Once started, how long the server may take to answer HTTP. Range: above 0, at most 86400.'),
+        stopGraceSec: secondsUpTo(3600).default(10).describe('Time between SIGTERM and SIGKILL when stopping. Range: above 0, at most 3600.'),
         'local-process': localProcessSchema.prefault({}),
       })
       .prefault({})
@@ -318,10 +337,10 @@ export const configSchema = z
     oidc: z
       .strictObject({
         enabled: z.boolean().default(true).describe('Serve the OpenID Connect provider at /hub/oidc; its issuer is publicUrl + `/hub/oidc` (see docs/oidc.md).'),
-        keyRotationDays: z.number().positive().default(30).describe('How often the ID-token signing key changes, to a key published since the previous change; a replaced key stays published until the ID tokens it signed have expired.'),
-        accessTokenTtlSec: z.number().int().positive().default(3600).describe('Lifetime of an access token (for userinfo).'),
-        idTokenTtlSec: z.number().int().positive().default(3600).describe('Lifetime of an ID token.'),
-        refreshTokenTtlSec: z.number().int().positive().default(14 * 24 * 3600).describe('Lifetime of a refresh token.'),
+        keyRotationDays: z.number().positive().max(365).default(30).describe('How often the ID-token signing key changes, to a key published since the previous change; a replaced key stays published until the ID tokens it signed have expired. Range: above 0, at most 365.'),
+        accessTokenTtlSec: z.number().int().positive().max(30 * DAY).default(3600).describe('Lifetime of an access token (for userinfo). Range 1-2592000 (30 days).'),
+        idTokenTtlSec: z.number().int().positive().max(30 * DAY).default(3600).describe('Lifetime of an ID token. Range 1-2592000 (30 days).'),
+        refreshTokenTtlSec: z.number().int().positive().max(400 * DAY).default(14 * 24 * 3600).describe('Lifetime of a refresh token. Range 1-34560000 (400 days).'),
         clients: z
           .array(
             z.strictObject({
