@@ -118,7 +118,10 @@ export function redisOptions(config: Config): RedisOptions {
 
 /** A hub connection to Redis; connection trouble is logged once per outage (ioredis retries on its own). */
 export function createRedis(config: Config, log: Logger): Redis {
-  const redis = config.redis.sentinel ? new Redis(redisOptions(config)) : new Redis(redisUrl(config), redisOptions(config))
+  // the log-in comes from redisOptions (hubRedisAuth): a user name or password left in the URL would win over it
+  const url = new URL(redisUrl(config))
+  url.username = url.password = ''
+  const redis = config.redis.sentinel ? new Redis(redisOptions(config)) : new Redis(url.toString(), redisOptions(config))
   // the first connection's failure is connectRedis's to report, in one line
   let down = true
   let connected = false
