@@ -103,7 +103,8 @@ const SHELL = '/bin/bash'
  */
 async function createAccount(name: string): Promise<void> {
   try {
-    await run('useradd', ['--create-home', '--user-group', '--shell', SHELL, '--comment', 'edgehub user', '--', name], { encoding: 'utf8' })
+    // HOME_MODE: the home is made closed, rather than closed just after (chmod below, for older useradd)
+    await run('useradd', ['--create-home', '--key', 'HOME_MODE=0700', '--user-group', '--shell', SHELL, '--comment', 'edgehub user', '--', name], { encoding: 'utf8' })
   } catch (err) {
     // 9: the name is taken (made meanwhile by another hub replica): it is looked up again
     if ((err as { code?: unknown }).code === 9) return
