@@ -355,7 +355,6 @@ export function createLocalProcessSpawner(opts: LocalProcessOptions): Spawner {
   }
 }
 
-
 /** The uid of hub user `user`'s account, undefined when it has none (or the name is unusable). */
 async function accountUid(user: string, prefix: string): Promise<number | undefined> {
   try {

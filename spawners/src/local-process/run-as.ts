@@ -1,7 +1,7 @@
 // Whom a user's server runs as, and the environment it gets. A hub running as root runs each server
 // as the user's own Unix account (never as root); an unprivileged hub can only run them as itself.
 import { existsSync } from 'node:fs'
-import { loginPath, type Account } from './accounts'
+import { DEFAULT_USER_PREFIX, loginPath, type Account } from './accounts'
 
 /** Whether servers run as per-user accounts: only a hub running as root can switch to them. */
 export const perUserAccounts = (): boolean => process.getuid?.() === 0
@@ -56,5 +56,5 @@ export function serverProcessEnv(opts: {
 /** Where users' servers run, for `edgehub up`'s summary: their accounts' homes, or the data directory's home/. */
 export function serversWhere(lp: { userPrefix?: string; notebookDir?: string }, homesDir: string): string {
   if (!perUserAccounts()) return `homes: ${homesDir}  (as this hub's user)`
-  return `as Unix accounts ${lp.userPrefix ?? 'jupyter-'}NAME${lp.notebookDir ? '' : ', in their homes'}`
+  return `as Unix accounts ${lp.userPrefix ?? DEFAULT_USER_PREFIX}NAME${lp.notebookDir ? '' : ', in their homes'}`
 }
