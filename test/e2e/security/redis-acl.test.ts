@@ -202,12 +202,32 @@ describe('the private Redis of edgehub up', () => {
     expect(await hub.get('edgehub:proxy:version')).toBe('1')
   })
 
+  it('keeps transactions and script effects across a restart (Redis replays its AOF as the default user)', async () => {
+    const dir = join(openDir(), 'redis')
+    const port = await freePort()
+    const r = await aclRedis(dir, port)
+    const hub = client(r.url)
+    await hub.multi().hset('edgehub:user:carol', 'name', 'carol').sadd('edgehub:users', 'carol').exec()
+    await hub.eval("return redis.call('HSET', KEYS[1], 'admin', '0')", 1, 'edgehub:user:carol')
+    await proxyClient(r).eval(MERGE_SCRIPT, 1, 'edgehub:activity', 'carol/', '1700000000000')
+    hub.disconnect()
+    await r.stop()
+    running.splice(running.indexOf(r), 1)
+
+    const again = await aclRedis(dir, port)
+    const after = client(again.url)
+    expect(await after.hgetall('edgehub:user:carol')).toEqual({ name: 'carol', admin: '0' })
+    expect(await after.smembers('edgehub:users')).toEqual(['carol'])
+    expect(await after.hget('edgehub:activity', 'carol/')).toBe('1700000000000')
+    expect(readFileSync(join(dir, 'redis.log'), 'utf8')).not.toContain('NOPERM')
+  })
+
   it('gives a data directory from before ACLs its users at the next start, keeping the data', async () => {
     const dir = join(openDir(), 'redis')
     const port = await freePort()
     const old = await startRedis({ dir, port }) // as edgehub up ran it before: no ACL
     const before = client(old.url)
-    await before.hset('edgehub:user:alice', 'name', 'alice', 'admin', '1')
+    await before.multi().hset('edgehub:user:alice', 'name', 'alice', 'admin', '1').sadd('edgehub:users', 'alice').exec()
     await before.set('edgehub:hub-id', 'stack-1')
     before.disconnect()
     await old.stop()
@@ -217,6 +237,7 @@ describe('the private Redis of edgehub up', () => {
     const hub = client(r.url)
     expect(await hub.hgetall('edgehub:user:alice')).toEqual({ name: 'alice', admin: '1' })
     expect(await hub.get('edgehub:hub-id')).toBe('stack-1')
+    expect(await hub.smembers('edgehub:users')).toEqual(['alice'])
     const anonymous = new Redis({ host: '127.0.0.1', port, lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0 })
     anonymous.on('error', () => {}) // its refusals are asserted below
     clients.push(anonymous)
