@@ -7,6 +7,8 @@ import { ConfigError, HubError } from './errors'
 import { checkUsername } from '../../auth/src/policy'
 import { createLogger } from './log'
 import { StackMismatch } from './stack/identity'
+import { LoginThrottle } from './state/login-throttle'
+import { tokenLifetime } from './state/token-lifetime'
 
 const USAGE = `usage: edgehub <command> [options]
 
@@ -17,6 +19,7 @@ commands:
   user add NAME [--admin] [--password-stdin]
                           create a user (native auth: password read from stdin, else generated and printed)
   user list               list users
+  user unlock NAME        forget NAME's failed logins, ending a lock (auth.throttle)
   token issue NAME [--note TEXT] [--expires-in SECONDS] [--scopes S,...]
                           print a new API token for NAME
   config check            validate the configuration and print it
@@ -121,9 +124,20 @@ export async function main(argv: string[]): Promise<void> {
       })
       return
     }
+    if (cmd === 'user' && sub === 'unlock' && arg) {
+      const name = checkUsername(arg)
+      await withDeps(configFile, async (d) => {
+        const throttle = new LoginThrottle(d.redis, d.keys, d.config.auth.throttle)
+        const { failures, locked } = await throttle.state(name)
+        await throttle.unlock(name)
+        process.stdout.write(`${name}: ${locked ? 'unlocked' : 'was not locked'}; ${failures} failed login${failures === 1 ? '' : 's'} forgotten\n`)
+      })
+      return
+    }
     if (cmd === 'token' && sub === 'issue' && arg) {
       const expires = values['expires-in'] ? Number(values['expires-in']) : undefined
-      if (expires !== undefined && !(expires > 0)) fail('--expires-in: expected a number of seconds > 0', 2)
+      const lifetime = tokenLifetime(expires, 0)
+      if (lifetime.problem) fail(`--expires-in: ${lifetime.problem}`, 2)
       const scopes = values.scopes ? String(values.scopes).split(/[\s,]+/).filter(Boolean) : undefined
       const bad = scopes?.map(scopeProblem).find((p) => p)
       if (bad) fail(`--scopes: ${bad}`, 2)

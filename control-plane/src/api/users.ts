@@ -15,6 +15,7 @@ import { userModel, userModels, USER_READ_SCOPES } from './user-model'
 import type { UserRecord } from '../state/users'
 import { jsonBody } from './body'
 import { pageParams, pageResponse } from './pagination'
+import { LoginThrottle } from '../state/login-throttle'
 
 type C = Context<HubEnv>
 const STATES = ['active', 'ready', 'inactive'] as const
@@ -193,6 +194,17 @@ export function userApi(): Hono<HubEnv> {
     const pending = (await d.servers.list(name)).find((s) => s.state === 'pending' || s.state === 'stopping')
     if (pending) throw new BadRequest(`${name}'s server ${pending.name || '(default)'} is pending ${pending.state === 'pending' ? 'spawn' : 'stop'}; try again when it is done`)
     await deleteUser(d, name)
+    return c.body(null, 204)
+  })
+
+  // An admin's unlock of a name locked by failed logins (edgehub's own; see docs/rest-api.md).
+  app.delete('/users/:name/login-failures', async (c) => {
+    const name = c.req.param('name')
+    const u = await scopedUser(c, name, ['admin:users'])
+    if (u.admin && !callerIsAdmin(c)) throw new Forbidden('only admins can unlock an admin')
+    const d = c.var.deps
+    const unlocked = await new LoginThrottle(d.redis, d.keys, d.config.auth.throttle).unlock(name)
+    d.log.info('login failures forgotten', { user: name, by: principal(c)!.name, unlocked })
     return c.body(null, 204)
   })
 

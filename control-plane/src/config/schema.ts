@@ -234,6 +234,33 @@ export const configSchema = z
           })
           .prefault({})
           .describe('The dummy authenticator (development only).'),
+        throttle: z
+          .strictObject({
+            enabled: z.boolean().default(true).describe('Count failed logins in Redis (shared by every hub replica) and slow down, then lock, the names and addresses they come from. The answer is the same whether or not the user exists.'),
+            freeFailures: z.number().int().min(0).max(100).default(5).describe('Failed logins of one user name before each further attempt must wait. Range 0-100.'),
+            addressFreeFailures: z
+              .number()
+              .int()
+              .min(0)
+              .max(100_000)
+              .default(100)
+              .describe('Failed logins from one client address (any names) before each further attempt from it must wait. People behind one address (a NAT, a campus proxy, or every client when a load balancer in front hides their addresses) share this count. Range 0-100000.'),
+            baseDelaySec: z.number().int().min(1).max(60).default(1).describe('The first wait past the free failures, doubled at each further failure. Range 1-60.'),
+            maxDelaySec: z.number().int().min(1).max(3600).default(300).describe('The longest wait between two attempts. Range 1-3600.'),
+            lockoutFailures: z
+              .number()
+              .int()
+              .min(0)
+              .max(1000)
+              .default(20)
+              .describe('Failed logins of one user name that lock it: no password is checked for it until an admin unlocks it (`edgehub user unlock NAME`, or `DELETE /hub/api/users/NAME/login-failures`) or lockoutSec passes. 0 = never lock (delays only). An address is never locked, only delayed. Range 0-1000.'),
+            lockoutSec: z.number().int().min(60).max(30 * DAY).default(DAY).describe('How long a lock lasts without an admin. Range 60-2592000 (30 days).'),
+            forgetAfterSec: z.number().int().min(60).max(30 * DAY).default(3600).describe('Failures are forgotten this long after the last one (and a name\'s at its next successful login). Range 60-2592000.'),
+          })
+          .refine((t) => t.baseDelaySec <= t.maxDelaySec, { path: ['baseDelaySec'], message: 'must not exceed auth.throttle.maxDelaySec' })
+          .refine((t) => !t.lockoutFailures || t.lockoutFailures >= t.freeFailures, { path: ['lockoutFailures'], message: 'must be 0 or at least auth.throttle.freeFailures' })
+          .prefault({})
+          .describe('Login throttling (the login form): growing waits per user name and per client address, a lock per name.'),
       })
       .prefault({})
       .describe('Who may log in.'),

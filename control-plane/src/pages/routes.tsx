@@ -14,6 +14,8 @@ import { acceptShareRoutes } from './accept-share'
 import { sentence } from './layout'
 import { ErrorPage } from './error-page'
 import { TokenPage } from './token'
+import { LoginThrottle } from '../state/login-throttle'
+import { clientAddress } from '../http/client-address'
 import { tokenLifetime } from '../state/token-lifetime'
 import { can, serverTarget } from '../http/authorize'
 import { scopeProblem, scopesNotHeld } from '../scopes/scope-set'
@@ -21,6 +23,7 @@ import { scopeProblem, scopesNotHeld } from '../scopes/scope-set'
 type C = Context<HubEnv>
 
 const LOGIN_FAILED = 'Invalid user name or password.'
+const LOGIN_LOCKED = 'Too many failed logins: logging in under this name is locked. An administrator can unlock it.'
 /** Codes of start refusals a page shows as they are (orchestrator.start). */
 const REFUSALS = new Set(['limit', 'named_servers_disabled'])
 
@@ -96,13 +99,22 @@ export function pageRoutes(): Hono<HubEnv> {
     const d = c.var.deps
     const f = await form(c)
     const next = safeNext(c.req.query('next') ?? f.next)
-    const page = (status: 400 | 403, error: string) =>
+    const page = (status: 400 | 403 | 429, error: string) =>
       c.html(<LoginPage xsrf={c.var.xsrf} next={next} error={error} username={f.username} signup={!!d.native?.signup} kind={d.authenticator.kind} />, status)
     let name: string
     try {
       name = checkUsername(f.username ?? '')
     } catch (err) {
       return page(400, sentence((err as Error).message))
+    }
+    // throttled by name and address before any password is checked, the same whether the user exists or not
+    const throttle = new LoginThrottle(d.redis, d.keys, d.config.auth.throttle)
+    const address = clientAddress(c)
+    const verdict = await throttle.check(name, address)
+    if (!verdict.ok) {
+      d.log.debug('login throttled', { user: name, address, locked: verdict.locked })
+      c.header('Retry-After', String(verdict.retryAfterSec))
+      return page(429, verdict.locked ? LOGIN_LOCKED : `Too many failed logins. Try again in ${verdict.retryAfterSec} seconds.`)
     }
     let identity
     try {
@@ -113,9 +125,11 @@ export function pageRoutes(): Hono<HubEnv> {
     }
     const policy = d.config.auth
     if (!identity || !isAllowed(policy, identity.name)) {
+      await throttle.failed(name, address)
       d.log.info('login refused', { user: name })
       return page(403, LOGIN_FAILED)
     }
+    await throttle.succeeded(name)
     const admin = isAdmin(policy, identity.name) || !!identity.admin
     const user = await d.users.get(identity.name)
     if (!user) await d.users.create(identity.name, { admin })

@@ -33,6 +33,7 @@ export function keyNames(prefix: string) {
     currentCookieKey: `${prefix}cookie-keys:current`,
     secret: (name: string) => `${prefix}secret:${name}`,
     loginFail: (name: string) => `${prefix}login-fail:${name}`,
+    loginFailAddress: (address: string) => `${prefix}login-fail-address:${address}`,
     runningServers: `${prefix}active-servers`,
     pendingSpawns: `${prefix}pending-spawns`,
     leader: `${prefix}leader`,

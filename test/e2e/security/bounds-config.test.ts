@@ -51,6 +51,11 @@ const OUT_OF_RANGE: Array<[string, unknown]> = [
   ['oidc.accessTokenTtlSec', 1e12],
   ['oidc.idTokenTtlSec', 1e12],
   ['oidc.refreshTokenTtlSec', 1e12],
+  ['auth.throttle.maxDelaySec', 1e9],
+  ['auth.throttle.lockoutSec', 1e12],
+  ['auth.throttle.forgetAfterSec', 1e12],
+  ['auth.throttle.freeFailures', 1e6],
+  ['auth.throttle.addressFreeFailures', 1e9],
 ]
 
 /** { a: { b: v } } from "a.b" */
