@@ -159,10 +159,11 @@ export async function connectRedis(redis: Redis, config: Config, timeoutMs = 500
     ])
     if (answered && redis.status === 'ready') return
     redis.disconnect()
-    if (/RESP|Protocol error/i.test(reason)) reason = 'it answered, but not as a Redis server does'
-    if (/NOAUTH|WRONGPASS|NOPERM/.test(reason) && usesPrivateRedis(config)) {
-      reason += ` (the hub logs in with ${privateRedisDir(config.dataDir)}/${CREDENTIALS_FILE}, which only the user that ran edgehub up can read)`
-    }
+    // a refused log-in first: ioredis's HELLO refused with NOAUTH names RESP in its message
+    if (/^(NOAUTH|WRONGPASS|NOPERM)/.test(reason)) {
+      reason = /^WRONGPASS/.test(reason) ? 'it refused the user name and password (WRONGPASS)' : /^NOPERM/.test(reason) ? `it refused a command to this user (${reason})` : 'it wants a user name and password (NOAUTH)'
+      if (usesPrivateRedis(config)) reason += `; the hub logs in with ${privateRedisDir(config.dataDir)}/${CREDENTIALS_FILE}, which only the user that ran edgehub up can read`
+    } else if (/RESP|Protocol error/i.test(reason)) reason = 'it answered, but not as a Redis server does'
     throw new Unavailable(`cannot reach Redis at ${redisWhere(config)}: ${reason || `no answer within ${timeoutMs / 1000} s`}`)
   } finally {
     redis.off('error', onError)

@@ -12,6 +12,9 @@ import { Redis } from 'ioredis'
 import { startRedis, type RedisProcess } from '../../../control-plane/src/stack/redis-process'
 import { ACL_FILE, CREDENTIALS_FILE } from '../../../control-plane/src/stack/redis-acl'
 import { freePort } from '../../../control-plane/src/util/ports'
+import { connectRedis, createRedis } from '../../../control-plane/src/deps'
+import { configSchema } from '../../../control-plane/src/config/schema'
+import { createLogger } from '../../../control-plane/src/log'
 
 const asRoot = process.getuid?.() === 0
 const dirs: string[] = []
@@ -200,6 +203,21 @@ describe('the private Redis of edgehub up', () => {
     expect(await hub.hget('edgehub:user:alice', 'admin')).toBe('0')
     expect(await hub.hget('edgehub:proxy:users', 'alice')).toBeNull()
     expect(await hub.get('edgehub:proxy:version')).toBe('1')
+  })
+
+  it('tells a hub without the log-in, or with a wrong one, why in one line', async () => {
+    const r = await aclRedis(join(openDir(), 'redis'))
+    const log = createLogger('test', { level: 'error' })
+    for (const [url, why] of [
+      [`redis://127.0.0.1:${r.port}`, 'it wants a user name and password (NOAUTH)'],
+      [`redis://edgehub-hub:wrong@127.0.0.1:${r.port}`, 'it refused the user name and password (WRONGPASS)'],
+    ]) {
+      const config = configSchema.parse({ dataDir: openDir(), redis: { url } })
+      const redis = createRedis(config, log)
+      const err = await connectRedis(redis, config, 5000).then(() => undefined, (e: Error) => e)
+      redis.disconnect()
+      expect(err?.message).toBe(`cannot reach Redis at 127.0.0.1:${r.port} (redis.url): ${why}`)
+    }
   })
 
   it('keeps transactions and script effects across a restart (Redis replays its AOF as the default user)', async () => {
