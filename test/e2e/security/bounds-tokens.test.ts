@@ -98,13 +98,17 @@ describe('stored values that cannot be decoded', () => {
         .sadd(keys.userTokens('dana'), id).hset(keys.tokenByDigest, `digest-${id}`, id).exec()
     }
     await redis.hset(keys.group('broken'), { name: 'broken', properties: '{oops' })
+    // a stopped named server whose spawner state and user options are not JSON
+    await redis.multi().hset(keys.server('dana', 'old'), { state: 'stopped', spawner: '{"pid": 12', user_options: 'not json', stopped: new Date().toISOString() }).sadd(keys.userServers('dana'), 'old').exec()
 
     const list = await api('/users/dana/tokens', dana.token)
     expect(list.status).toBe(200)
     expect((await json(list)).api_tokens.map((t: { id: string }) => t.id)).toEqual(expect.arrayContaining([goodId]))
     expect((await api(`/users/dana/tokens`, dana.token).then(json)).api_tokens.map((t: { id: string }) => t.id)).not.toContain('anan000000001')
     expect((await dana.client!.get('/hub/token')).status).toBe(200)
-    expect((await api('/users/dana', dana.token)).status).toBe(200)
+    const model = await api('/users/dana?include_stopped_servers=1', dana.token)
+    expect(model.status).toBe(200)
+    expect((await json(model)).servers.old).toMatchObject({ stopped: true, user_options: {} })
     expect((await api('/groups/broken', root.token)).status).toBe(200)
     expect((await api('/users?offset=0&limit=50', root.token)).status).toBe(200)
     expect((await root.client.get('/hub/admin')).status).toBe(200)
@@ -120,15 +124,17 @@ describe('stored values that cannot be decoded', () => {
     expect(out.status).toBe(302)
 
     const log = () => readFileSync(join(s.dir, 'hub.log'), 'utf8')
-    await waitFor('the reports in the hub log', () => log().includes('ahuge00000001') && log().includes('ajson00000001'), { timeoutMs: 5000 })
+    await waitFor('the reports in the hub log', () => log().includes('ahuge00000001') && log().includes('ajson00000001') && log().includes('dana/old'), { timeoutMs: 5000 })
     const reports = log().split('\n').filter((l) => l.includes('cannot be decoded'))
     expect(reports.filter((l) => l.includes('ajson00000001'))).toHaveLength(1) // once, however often it was read
     expect(log()).not.toContain('SECRET-NOTE')
     expect(log()).not.toContain('"not": "a list')
+    expect(log()).not.toContain('not json')
 
     // the admin deletes dana: every token goes, the undecodable ones and the working one
     expect((await api('/users/dana', root.token, { method: 'DELETE' })).status).toBe(204)
     for (const id of [goodId, 'ahuge00000001', 'ajson00000001']) expect(await redis.exists(keys.token(id))).toBe(0)
+    expect(await redis.exists(keys.server('dana', 'old'), keys.userServers('dana'))).toBe(0)
     expect(await redis.hget(keys.tokenByDigest, 'digest-ahuge00000001')).toBeNull()
     expect(await redis.exists(keys.userTokens('dana'))).toBe(0)
     const after = await api('/user', dana.token)
