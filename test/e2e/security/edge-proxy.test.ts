@@ -60,13 +60,14 @@ describe('cookie-authenticated requests that change something must come from the
   })
 
   it('passes its own origin, publicUrl\'s origin, Sec-Fetch-Site same-origin, and a same-origin Referer', async () => {
-    for (const [i, h] of [
+    const cases: Record<string, string>[] = [
       { origin: own },
       { origin: own.toUpperCase().replace('HTTP://', 'http://') },
       { origin: PUBLIC },
       { 'sec-fetch-site': 'same-origin' },
       { referer: `${own}/user/alice/lab` },
-    ].entries()) {
+    ]
+    for (const [i, h] of cases.entries()) {
       const path = `/user/alice/api/kernels?ok=${i}`
       const r = await post(path, { ...asAlice(), ...h })
       expect(r.status, JSON.stringify(h)).toBe(200)
@@ -76,14 +77,15 @@ describe('cookie-authenticated requests that change something must come from the
 
   it('refuses another port of the same host, another scheme, null, and cross-site or same-site fetches', async () => {
     const port = Number(new URL(own).port)
-    for (const h of [
+    const cases: Record<string, string>[] = [
       { origin: `http://127.0.0.1:${port + 1}` },
       { origin: own.replace('http:', 'https:') },
       { origin: 'null' },
       { 'sec-fetch-site': 'cross-site' },
       { 'sec-fetch-site': 'same-site' },
       { referer: `http://localhost:${port}/` },
-    ]) {
+    ]
+    for (const h of cases) {
       for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
         const r = await http(`${own}/user/alice/api/contents/x`, { method, headers: { ...asAlice(), ...h } })
         expect(r.status, `${method} ${JSON.stringify(h)}`).toBe(403)
