@@ -22,7 +22,7 @@ commands:
   user unlock NAME        forget NAME's failed logins, ending a lock (auth.throttle)
   token issue NAME [--note TEXT] [--expires-in SECONDS] [--scopes S,...]
                           print a new API token for NAME
-  config check            validate the configuration and print it
+  config check            validate the configuration and print it (secrets hidden)
   config docs             print the configuration reference (markdown)
 
 options:
@@ -85,7 +85,8 @@ export async function main(argv: string[]): Promise<void> {
     }
     if (cmd === 'config' && sub === 'check') {
       const { config, file } = loadConfig({ file: configFile })
-      process.stdout.write(`configuration OK (${file ?? 'defaults and environment'})\n${JSON.stringify(config, null, 2)}\n`)
+      const { redactConfig } = await import('./config/redact')
+      process.stdout.write(`configuration OK (${file ?? 'defaults and environment'}), secrets hidden\n${JSON.stringify(redactConfig(config), null, 2)}\n`)
       return
     }
     if (cmd === 'config' && sub === 'docs') {

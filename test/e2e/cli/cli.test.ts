@@ -44,6 +44,31 @@ describe('edgehub config check', () => {
     expect(r.code).toBe(0)
     expect(r.out).toContain('configuration OK')
   })
+
+  it('prints no secret of the configuration: passwords, tokens, client secrets and URL passwords are hidden', () => {
+    const f = join(dir, 'secrets.yaml')
+    writeFileSync(
+      f,
+      [
+        'auth:',
+        '  kind: dummy',
+        '  dummy: { password: dummy-pass-3141 }',
+        'services:',
+        '  - { name: grader, url: "http://127.0.0.1:9000", apiToken: service-token-2718-aaaaaaaaaaaaaaaaaaaaaaaa }',
+        'oidc:',
+        '  clients:',
+        '    - { clientId: app, clientSecret: client-secret-1618-aaaaaaaaaaaaaaaaaaaaaaa, redirectUris: ["http://127.0.0.1:9001/cb"] }',
+        '',
+      ].join('\n'),
+    )
+    const env = { EDGEHUB_REDIS_URL: 'redis://edgehub-hub:redis-pass-1414@127.0.0.1:6379/0' }
+    const r = spawnSync(process.execPath, [BIN, 'config', 'check', '--config', f], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env } })
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
+    for (const secret of ['dummy-pass-3141', 'service-token-2718', 'client-secret-1618', 'redis-pass-1414']) expect(r.stdout).not.toContain(secret)
+    expect(r.stdout).toContain('redis://edgehub-hub:[hidden]@127.0.0.1:6379/0')
+    expect(r.stdout).toContain('"clientId": "app"')
+  })
 })
 
 describe('edgehub user and token', () => {
