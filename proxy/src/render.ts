@@ -50,6 +50,12 @@ export interface ProxyRenderOptions {
   resolver?: string[]
   /** Seconds between each worker's writes of request activity to `P activity`; integer >= 1, default 10. */
   activityFlushSec?: number
+  /**
+   * Front proxies (load balancers, TLS terminators) whose X-Forwarded-For and X-Forwarded-Proto are
+   * believed: IP addresses or CIDR blocks. From any other peer these headers are replaced (the
+   * client's address, our own scheme). Default: none.
+   */
+  trustedProxies?: string[]
   /** error_log level; default 'notice'. */
   errorLogLevel?: 'debug' | 'info' | 'notice' | 'warn' | 'error'
 }
@@ -118,6 +124,20 @@ function checkSentinel(s: RedisSentinelOptions, problems: string[]) {
   if (s.password !== undefined && typeof s.password !== 'string') problems.push('redis.sentinel.password: expected a string')
 }
 
+export const MAX_TRUSTED_PROXIES = 64
+
+/** Why t is not an IP address or a CIDR block ("10.0.0.0/8", "fd00::/8"); undefined when it is one. */
+export function addressOrCidrProblem(t: unknown): string | undefined {
+  if (typeof t !== 'string') return 'expected an IP address or CIDR block'
+  const [addr, bits, ...rest] = t.split('/')
+  const v = isIP(addr)
+  if (v === 0 || rest.length) return `expected an IP address or CIDR block, got ${JSON.stringify(t)}`
+  if (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= (v === 4 ? 32 : 128))) {
+    return `expected a prefix length 0-${v === 4 ? 32 : 128} after "/", got ${JSON.stringify(t)}`
+  }
+  return undefined
+}
+
 function resolvConfNameservers(): string[] {
   try {
     return readFileSync('/etc/resolv.conf', 'utf8')
@@ -182,6 +202,12 @@ export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSyn
   }
   const flushSec = opts.activityFlushSec ?? 10
   if (!Number.isInteger(flushSec) || flushSec < 1) problems.push(`activityFlushSec: expected an integer >= 1, got ${flushSec}`)
+  const trusted = opts.trustedProxies ?? []
+  if (!Array.isArray(trusted) || trusted.length > MAX_TRUSTED_PROXIES) problems.push(`trustedProxies: expected at most ${MAX_TRUSTED_PROXIES} addresses or CIDR blocks`)
+  else trusted.forEach((t, i) => {
+    const problem = addressOrCidrProblem(t)
+    if (problem) problems.push(`trustedProxies[${i}]: ${problem}`)
+  })
   const level = opts.errorLogLevel ?? 'notice'
   if (!['debug', 'info', 'notice', 'warn', 'error'].includes(level)) problems.push(`errorLogLevel: unknown level ${level}`)
   if (problems.length > 0) {
@@ -213,6 +239,10 @@ export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSyn
     ACTIVITY_FLUSH_SEC: String(flushSec),
     HUB_UPSTREAMS: opts.hubUpstreams.map((hp) => `        server ${hp} max_fails=1 fail_timeout=1s;`).join('\n'),
     LISTEN: hostPort(opts.listen.host, opts.listen.port),
+    REAL_IP: trusted.length
+      ? [...trusted.map((t) => `    set_real_ip_from ${t};`), '    real_ip_header X-Forwarded-For;', '    real_ip_recursive on;'].join('\n')
+      : '',
+    TRUSTED_PEERS: trusted.map((t) => `        ${t} 1;`).join('\n'),
   }
   return template.replace(/\$\{([A-Z_]+)\}/g, (_, name: string) => {
     const v = vars[name]

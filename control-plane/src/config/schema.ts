@@ -6,6 +6,7 @@ import { normalizeUsername, usernameProblem } from '../../../auth/src/policy'
 import { DEFAULT_PORT_RANGE } from '../../../spawners/src/local-process/ports'
 import { ACCOUNT_PREFIX, DEFAULT_USER_PREFIX } from '../../../spawners/src/local-process/accounts'
 import { TOKEN_LIFETIME_CAP_SEC } from '../state/token-lifetime'
+import { addressOrCidrProblem, MAX_TRUSTED_PROXIES } from '../../../proxy/src/render'
 
 const port = z.number().int().min(1).max(65535)
 const seconds = z.number().positive()
@@ -187,6 +188,14 @@ export const configSchema = z
           .describe('Every hub replica ("host:port") the proxy sends /hub/ requests to, with retries of idempotent requests on another one. Default: hub.host:hub.port.'),
         activityFlushSec: z.number().int().min(1).max(3600).default(10).describe('How often each proxy writes the last activity of the routes it served to Redis. Range 1-3600.'),
         runDir: z.string().optional().describe('Where `edgehub proxy` keeps its rendered nginx.conf, pid file and logs. Default: dataDir/proxy.'),
+        trustedProxies: z
+          .array(z.string().superRefine((t, ctx) => {
+            const problem = addressOrCidrProblem(t)
+            if (problem) ctx.addIssue({ code: 'custom', message: problem })
+          }))
+          .max(MAX_TRUSTED_PROXIES)
+          .default([])
+          .describe(`Front proxies (load balancers, TLS terminators) whose X-Forwarded-For and X-Forwarded-Proto the edge proxy believes: IP addresses or CIDR blocks, at most ${MAX_TRUSTED_PROXIES}. From every other peer both headers are replaced (its address; the proxy's own scheme) before the hub or a server sees them. Default: none, for a proxy that clients reach directly; behind a TLS terminator or HAProxy, list its address (and set publicUrl).`),
         redis: z
           .strictObject({
             username: z

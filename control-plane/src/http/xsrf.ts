@@ -50,8 +50,8 @@ for (const [net, bits] of [['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 
 for (const [net, bits] of [['::1', 128], ['fc00::', 7], ['fe80::', 10]] as const) PRIVATE.addSubnet(net, bits, 'ipv6')
 
 function clientAddress(c: Context<HubEnv>): string {
-  // the last X-Forwarded-For entry is the one the edge proxy added: the address it saw
-  const addr = c.req.header('x-forwarded-for')?.split(',').pop()?.trim() ?? ''
+  // X-Real-IP is always set by the edge proxy: the client's address, through proxy.trustedProxies
+  const addr = c.req.header('x-real-ip')?.trim() ?? ''
   const kind = isIP(addr)
   if (kind === 0) return 'unknown'
   return PRIVATE.check(addr, kind === 4 ? 'ipv4' : 'ipv6') ? 'private' : addr

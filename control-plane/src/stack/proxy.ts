@@ -29,6 +29,7 @@ export function proxyOptions(config: Config): ProxyProcessOptions {
     workerProcesses: config.proxy.workers,
     sharedDictSize: config.proxy.sharedDictSize,
     activityFlushSec: config.proxy.activityFlushSec,
+    trustedProxies: config.proxy.trustedProxies,
     user: process.getuid?.() === 0 ? 'root' : undefined,
     publicUrl: publicUrl(config),
   }
