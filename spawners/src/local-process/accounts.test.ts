@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { accountName, ACCOUNT_PREFIX, AccountProblem, checkAccount, ensureAccount, MAX_ACCOUNT_NAME, ordinaryUids } from './accounts'
+import { accountName, ACCOUNT_PREFIX, AccountProblem, checkAccount, ensureAccount, lookupAccount, MAX_ACCOUNT_NAME, ordinaryUids } from './accounts'
 import { commandAs, serverProcessEnv } from './run-as'
 import { createLocalProcessSpawner } from './index'
 import { accountExists, isRoot, removeAccounts, testPrefix } from '../../../test/e2e/security/uid-accounts'
@@ -70,6 +70,16 @@ describe('checkAccount', () => {
     writeFileSync(defs, '# c\nUID_MIN\t\t\t 2000\nUID_MAX  3000\n')
     expect(ordinaryUids(defs)).toEqual({ min: 2000, max: 3000 })
     expect(ordinaryUids(join(dir, 'none'))).toEqual({ min: 1000, max: 60000 })
+  })
+})
+
+describe('lookupAccount', () => {
+  it('reads /etc/passwd, and asks the name service (getent) for a name not in it', async () => {
+    const file = join(dir, 'passwd')
+    writeFileSync(file, 'root:x:0:0:root:/root:/bin/bash\njupyter-ann:x:1234:1235:edgehub user:/home/jupyter-ann:/bin/bash\n')
+    expect(await lookupAccount('jupyter-ann', file)).toEqual({ name: 'jupyter-ann', uid: 1234, gid: 1235, home: '/home/jupyter-ann', shell: '/bin/bash' })
+    expect(await lookupAccount('jupyter-an', file)).toBeUndefined() // a prefix of a name is not that name
+    expect((await lookupAccount('nobody', file))?.uid).toBe(65534) // from getent
   })
 })
 

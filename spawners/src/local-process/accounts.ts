@@ -71,12 +71,26 @@ export function ordinaryUids(loginDefs = '/etc/login.defs'): { min: number; max:
   return { min: value('UID_MIN', 1000), max: value('UID_MAX', 60000) }
 }
 
-/** The account `name` from the name service (getent passwd: /etc/passwd, LDAP, ...); undefined when none. */
-export async function lookupAccount(name: string): Promise<Account | undefined> {
+const parsePasswd = (line: string): Account => {
+  const [name, , uid, gid, , home, shell] = line.split(':')
+  return { name, uid: Number(uid), gid: Number(gid), home, shell }
+}
+
+/**
+ * The account `name`: from /etc/passwd when it is there (read, without starting a process: a start
+ * from the hub costs its event loop a fork), else from the name service (getent passwd: LDAP, ...);
+ * undefined when there is none.
+ */
+export async function lookupAccount(name: string, passwdFile = '/etc/passwd'): Promise<Account | undefined> {
+  try {
+    const line = readFileSync(passwdFile, 'utf8').split('\n').find((l) => l.startsWith(`${name}:`))
+    if (line) return parsePasswd(line)
+  } catch {
+    /* no such file: the name service alone */
+  }
   try {
     const { stdout } = await run('getent', ['passwd', name], { encoding: 'utf8' })
-    const [n, , uid, gid, , home, shell] = stdout.trim().split('\n')[0].split(':')
-    return { name: n, uid: Number(uid), gid: Number(gid), home, shell }
+    return parsePasswd(stdout.trim().split('\n')[0])
   } catch (err) {
     if ((err as { code?: unknown }).code === 2) return undefined // getent: key not found
     throw new AccountProblem(`looking up the Unix account ${name} failed: ${(err as Error).message}`)
