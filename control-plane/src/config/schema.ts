@@ -54,7 +54,7 @@ export const localProcessSchema = z
       ),
     userPrefix: z
       .string()
-      .regex(ACCOUNT_PREFIX, 'expected up to 16 characters a-z 0-9 _ -, starting with a letter or _, or ""')
+      .regex(ACCOUNT_PREFIX, 'expected up to 15 characters a-z 0-9 _ -, starting with a letter or _, or ""')
       .default(DEFAULT_USER_PREFIX)
       .describe(
         "Hub as root: the Unix account of hub user NAME is userPrefix + NAME, with characters other than a-z and 0-9 written as _XX (hex), and names past 32 characters shortened with a hash. The default (The Littlest JupyterHub's) keeps hub users apart from the machine's own accounts; '' uses accounts named as the hub users (JupyterHub's LocalProcessSpawner). Root and system accounts (uid outside UID_MIN-UID_MAX of /etc/login.defs) are always refused.",

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { accountName, ACCOUNT_PREFIX, AccountProblem, checkAccount, ensureAccount, lookupAccount, MAX_ACCOUNT_NAME, ordinaryUids } from './accounts'
 import { commandAs, serverProcessEnv } from './run-as'
 import { createLocalProcessSpawner } from './index'
+import { localProcessSchema } from '../../../control-plane/src/config/schema'
 import { accountExists, isRoot, removeAccounts, testPrefix } from '../../../test/e2e/security/uid-accounts'
 
 const prefix = testPrefix()
@@ -49,7 +50,17 @@ describe('accountName', () => {
 
   it('takes only prefixes that start a valid account name', () => {
     for (const ok of ['', 'jupyter-', 'u_', 'hub']) expect(ok).toMatch(ACCOUNT_PREFIX)
-    for (const bad of ['-x', '1x', 'Jupyter-', 'a:b', 'x'.repeat(17), 'a/']) expect(bad).not.toMatch(ACCOUNT_PREFIX)
+    for (const bad of ['-x', '1x', 'Jupyter-', 'a:b', 'x'.repeat(16), 'a/']) expect(bad).not.toMatch(ACCOUNT_PREFIX)
+    // the longest prefix still leaves a long name's account within 32 characters
+    const longest = 'p'.repeat(15)
+    expect(longest).toMatch(ACCOUNT_PREFIX)
+    expect(accountName('n'.repeat(100), longest)).toHaveLength(MAX_ACCOUNT_NAME)
+    // and the config refuses any other, naming the setting
+    const bad = localProcessSchema.safeParse({ userPrefix: 'Jupyter-' })
+    expect(bad.success).toBe(false)
+    expect(bad.error?.issues[0].path).toEqual(['userPrefix'])
+    expect(localProcessSchema.parse({}).userPrefix).toBe('jupyter-')
+    expect(localProcessSchema.parse({}).createUsers).toBe(true)
   })
 })
 

@@ -12,8 +12,11 @@ const run = promisify(execFile)
 export const DEFAULT_USER_PREFIX = 'jupyter-'
 /** useradd's limit on a name (Linux utmp's 32 bytes). */
 export const MAX_ACCOUNT_NAME = 32
-/** What a prefix may hold: a valid start of an account name, short enough to leave room for the name. */
-export const ACCOUNT_PREFIX = /^([a-z_][a-z0-9_-]{0,15})?$/
+/**
+ * What a prefix may hold: a valid start of an account name, at most 15 characters, which leaves room
+ * for the `-` and the hash of a long name within 32.
+ */
+export const ACCOUNT_PREFIX = /^([a-z_][a-z0-9_-]{0,14})?$/
 const VALID_ACCOUNT = /^[a-z_][a-z0-9_-]*$/
 /** Hex digits of the hub name's SHA-256 in the name of an account whose hub name is too long. */
 const HASH_DIGITS = 16
