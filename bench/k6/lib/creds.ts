@@ -8,28 +8,47 @@
 //   example written with the edgehub CLI (see bench/README.md). Tokens only; an absolute path is
 //   safest (k6 resolves relative ones against the script).
 // - otherwise setup() logs every user in through POST /hub/login with PASSWORD (default
-//   params.login.password), which gives the session cookie, and, where a token is needed, has each
-//   user issue one for themselves with that cookie (POST /hub/api/users/NAME/tokens). Those tokens
-//   expire after TOKEN_TTL_SEC and are revoked again in teardown(); the sessions are logged out.
+//   params.login.password), which gives the session cookie and its XSRF token, and, where a token
+//   is needed, has each user issue one for themselves with that session (POST
+//   /hub/api/users/NAME/tokens). Those tokens expire after TOKEN_TTL_SEC and are revoked again in
+//   teardown(); the sessions are logged out.
 //
 // The users must exist with that password. With ADMIN_USER and ADMIN_PASSWORD (an admin's login),
 // setup() creates the missing ones through the admin page's form (POST /hub/admin/users), which
 // sets the password; already existing users are left as they are. Otherwise create them with the
 // CLI first (bench/README.md). With the dummy authenticator any user may log in and is created on
 // first login.
+//
+// XSRF, as the hub checks it: the login form carries the token of the login page (loginFormToken,
+// once per VU), and a session's forms and cookie-authenticated API calls carry the token the hub set
+// with that session's login (Session.xsrf). The requests themselves are built in requests.ts, free
+// of k6, so test/e2e/bench/k6-requests.test.ts replays them against a real hub; this file sends them.
 import http from 'k6/http'
 import type { ObjectBatchRequest, Response } from 'k6/http'
 import { SharedArray } from 'k6/data'
 import { fail } from 'k6'
 import { envInt, envStr } from './env.ts'
 import { userName, type BenchParams } from './params.ts'
-
-export const SESSION_COOKIE = 'edgehub-session'
-export const XSRF_COOKIE = 'edgehub-xsrf'
+import {
+  addUserRequest,
+  formXsrfOf,
+  issuedToken,
+  issueTokenRequest,
+  loginPageRequest,
+  loginRequest,
+  logoutRequest,
+  revokeTokenRequest,
+  SESSION_COOKIE,
+  sessionApiHeaders,
+  sessionOf,
+  type HubAnswer,
+  type HubRequest,
+  type Session,
+} from './requests.ts'
 
 export type AuthMode = 'cookie' | 'token'
 
-/** What setup() hands to every VU: user i's token and session cookie, where obtained. */
+/** What setup() hands to every VU: user i's token and login session, where obtained. */
 export interface Creds {
   /** Users bench-0 … bench-(count-1). */
   count: number
@@ -37,21 +56,9 @@ export interface Creds {
   tokens: string[]
   /** Ids of the tokens issued in setup(), revoked in teardown(). */
   tokenIds: string[]
-  /** Session cookies from logging in during setup(); empty when none were needed. */
-  cookies: string[]
+  /** Login sessions from setup() (cookie and XSRF token each); empty when none were needed. */
+  sessions: Session[]
 }
-
-/**
- * The double-submit XSRF value: the hub accepts any well-formed edgehub-xsrf cookie (32 characters
- * of [A-Za-z0-9_-]) as long as the form field or X-XSRFToken header repeats it, so the scripts pick
- * one instead of fetching the login page first. One per VU.
- */
-export const XSRF = (() => {
-  const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-'
-  let s = ''
-  for (let i = 0; i < 32; i++) s += abc[Math.floor(Math.random() * abc.length)]
-  return s
-})()
 
 /** Requests per http.batch() call in setup() and teardown(); also the options' batch limits. */
 export const SETUP_BATCH = envInt('SETUP_BATCH', 20)
@@ -94,21 +101,31 @@ export function tokenOf(c: Creds, i: number): string {
   return t
 }
 
-export function cookieOf(c: Creds, i: number): string {
-  const s = c.cookies[i]
-  if (!s) throw new Error(`no session cookie for ${i}`)
+export function sessionAt(c: Creds, i: number): Session {
+  const s = c.sessions[i]
+  if (!s) throw new Error(`no login session for ${i}`)
   return s
 }
 
-/** Headers that authenticate user i at the proxy (also usable for a WebSocket upgrade). */
+const hasToken = (c: Creds, i: number) => c.tokens.length > 0 || !!fileTokens[i]
+
+/**
+ * Headers that authenticate user i at the proxy (also usable for a WebSocket upgrade): the token, or
+ * the session cookie alone (the XSRF cookie's path is /hub/: a browser does not send it to /user/).
+ */
 export function authHeaders(mode: AuthMode, c: Creds, i: number): Record<string, string> {
-  return mode === 'token' ? { Authorization: `token ${tokenOf(c, i)}` } : { Cookie: `${SESSION_COOKIE}=${cookieOf(c, i)}` }
+  return mode === 'token' ? { Authorization: `token ${tokenOf(c, i)}` } : { Cookie: `${SESSION_COOKIE}=${sessionAt(c, i).cookie}` }
 }
 
-/** Headers for a hub API call as user i: the token, or else the session cookie with its XSRF value. */
+/** Headers that let user i through the proxy to their server: their token where there is one, else their session cookie. */
+export function ownHeaders(c: Creds, i: number): Record<string, string> {
+  return authHeaders(hasToken(c, i) ? 'token' : 'cookie', c, i)
+}
+
+/** Headers for a hub API call as user i: the token, or else the session's cookies with its XSRF token in X-XSRFToken. */
 export function apiHeaders(c: Creds, i: number): Record<string, string> {
-  if (c.tokens.length || fileTokens[i]) return { Authorization: `token ${tokenOf(c, i)}` }
-  return { Cookie: `${SESSION_COOKIE}=${cookieOf(c, i)}; ${XSRF_COOKIE}=${XSRF}`, 'X-XSRFToken': XSRF }
+  if (hasToken(c, i)) return { Authorization: `token ${tokenOf(c, i)}` }
+  return sessionApiHeaders(sessionAt(c, i))
 }
 
 /** Headers for a hub API call with ADMIN_TOKEN, or null when it is not set. */
@@ -117,25 +134,63 @@ export function adminHeaders(): Record<string, string> | null {
   return t ? { Authorization: `token ${t}` } : null
 }
 
-// ---- logging in and issuing tokens ----
+// ---- sending requests.ts's requests with k6 ----
 
 /** A fresh cookie jar: setup() talks as many users, whose cookies must not mix in the VU's jar. */
 export const freshJar = () => new http.CookieJar()
 
-/** POST /hub/login as the form on the login page sends it. */
-export function loginRequest(base: string, user: string, password: string, tags: Record<string, string> = {}): ObjectBatchRequest {
-  return {
-    method: 'POST',
-    url: `${base}/hub/login`,
-    body: { _xsrf: XSRF, username: user, password },
-    params: { redirects: 0, jar: freshJar(), headers: { Cookie: `${XSRF_COOKIE}=${XSRF}` }, tags: { name: 'POST /hub/login', ...tags } },
-  }
+/** A HubRequest for k6: no redirect followed, a fresh jar (the request's own Cookie header only), its name tag. */
+export function k6Request(req: HubRequest, tags: Record<string, string> = {}): ObjectBatchRequest {
+  return { method: req.method, url: req.url, body: req.body, params: { redirects: 0, jar: freshJar(), headers: req.headers, tags: { name: req.name, ...tags } } }
 }
 
-/** The session cookie a successful login sets ('' when it did not). */
-export function sessionOf(res: Response): string {
-  const c = res.cookies[SESSION_COOKIE]
-  return res.status === 302 && c && c.length && c[0].value ? c[0].value : ''
+/** Sends one HubRequest. */
+export function send(req: HubRequest, tags: Record<string, string> = {}): Response {
+  const r = k6Request(req, tags)
+  return http.request(r.method, r.url as string, r.body, r.params)
+}
+
+/** What requests.ts reads of a k6 response; a cookie set more than once counts with its last value, as in a browser. */
+export function answerOf(res: Response): HubAnswer {
+  const cookies: Record<string, string | undefined> = {}
+  for (const name of Object.keys(res.cookies)) {
+    const list = res.cookies[name]
+    if (list.length) cookies[name] = list[list.length - 1].value
+  }
+  return { status: res.status, body: typeof res.body === 'string' ? res.body : '', cookies }
+}
+
+// ---- logging in and issuing tokens ----
+
+/**
+ * The login form's XSRF token, from GET /hub/login, fetched once per VU and kept for all of its
+ * logins (setup() runs in a VU of its own and fetches its own). Before login the hub binds the token
+ * to the client's User-Agent and address, and a VU has one of each (k6's userAgent option; one
+ * source address, or one of options.localIPs per VU), so one page serves every login the VU makes,
+ * as one browser tab's login page would. Fetching it per login would add a page load to every login;
+ * the local scenario (bench/scenarios/login.ts) loads the page once before its storm and times only
+ * the form posts, and login.ts does the same: the page is loaded before the posts start, and
+ * login_duration is the post alone. A 403 "XSRF check failed" on logins means the hub saw this VU
+ * from changing addresses (public addresses behind several egress points).
+ */
+let formXsrf = ''
+
+export function loginFormToken(base: string): string {
+  if (formXsrf) return formXsrf
+  const res = send(loginPageRequest(base), { kind: 'login-page' })
+  formXsrf = formXsrfOf(answerOf(res))
+  if (!formXsrf) fail(`GET ${base}/hub/login gave no XSRF token (no edgehub-xsrf cookie, no _xsrf field): HTTP ${res.status} ${snippet(res)}`)
+  return formXsrf
+}
+
+/** POST /hub/login as the login page's form sends it, with this VU's login-form token. */
+export function loginPost(base: string, user: string, password: string, tags: Record<string, string> = {}): ObjectBatchRequest {
+  return k6Request(loginRequest(base, user, password, loginFormToken(base)), tags)
+}
+
+/** The session a login's response started, with the XSRF token it came with; null when the login failed. */
+export function loginSession(res: Response): Session | null {
+  return sessionOf(answerOf(res))
 }
 
 /** Runs requests in parallel groups of SETUP_BATCH; `each` sees every response with its index. */
@@ -151,29 +206,27 @@ export function inBatches(count: number, make: (i: number) => ObjectBatchRequest
   }
 }
 
-const snippet = (res: Response) => (typeof res.body === 'string' ? res.body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').slice(0, 200) : '')
+function snippet(res: Response): string {
+  return typeof res.body === 'string' ? res.body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').slice(0, 200) : ''
+}
 
 /**
  * Creates the missing users with the password through the admin page's form, when ADMIN_USER and
- * ADMIN_PASSWORD are set (otherwise does nothing); existing users are left as they are.
+ * ADMIN_PASSWORD are set (otherwise does nothing); existing users are left as they are. The form
+ * carries the XSRF token of the admin's session, from the admin's login.
  */
 export function createUsers(base: string, names: string[], password: string): void {
   const admin = __ENV.ADMIN_USER
   const adminPassword = __ENV.ADMIN_PASSWORD
   if (!admin || !adminPassword) return
-  const login = loginRequest(base, admin, adminPassword)
+  const login = loginPost(base, admin, adminPassword)
   const res = http.request(login.method, login.url as string, login.body, login.params)
-  const session = sessionOf(res)
+  const session = loginSession(res)
   if (!session) fail(`logging in as ADMIN_USER=${admin} failed: HTTP ${res.status} ${snippet(res)}`)
   let created = 0
   inBatches(
     names.length,
-    (i) => ({
-      method: 'POST',
-      url: `${base}/hub/admin/users`,
-      body: { _xsrf: XSRF, username: names[i], password },
-      params: { redirects: 0, jar: freshJar(), headers: { Cookie: `${SESSION_COOKIE}=${session}; ${XSRF_COOKIE}=${XSRF}` }, tags: { name: 'POST /hub/admin/users' } },
-    }),
+    (i) => k6Request(addUserRequest(base, session, names[i], password)),
     (r, i) => {
       if (r.status === 302) created++
       else if (r.status !== 409) fail(`creating ${names[i]} through /hub/admin/users: HTTP ${r.status} ${snippet(r)}`)
@@ -181,16 +234,16 @@ export function createUsers(base: string, names: string[], password: string): vo
     'creating users',
   )
   if (created) console.log(`created ${created} users (password from PASSWORD or params.login.password)`)
-  http.get(`${base}/hub/logout`, { redirects: 0, jar: freshJar(), headers: { Cookie: `${SESSION_COOKIE}=${session}` } })
+  send(logoutRequest(base, session))
 }
 
-function loginAll(base: string, names: string[], password: string): string[] {
-  const cookies: string[] = []
+function loginAll(base: string, names: string[], password: string): Session[] {
+  const sessions: Session[] = []
   inBatches(
     names.length,
-    (i) => loginRequest(base, names[i], password),
+    (i) => loginPost(base, names[i], password),
     (res, i) => {
-      const s = sessionOf(res)
+      const s = loginSession(res)
       if (!s) {
         fail(
           `logging in as ${names[i]} failed: HTTP ${res.status} ${snippet(res)}. The benchmark users must exist with ` +
@@ -198,57 +251,47 @@ function loginAll(base: string, names: string[], password: string): string[] {
             'create them with the edgehub CLI (bench/README.md), or give USER_TOKENS_FILE for token authentication.',
         )
       }
-      cookies[i] = s
+      sessions[i] = s
     },
     'logging in',
   )
-  return cookies
+  return sessions
 }
 
-function issueTokens(base: string, names: string[], cookies: string[]): { tokens: string[]; ids: string[] } {
+function issueTokens(base: string, names: string[], sessions: Session[]): { tokens: string[]; ids: string[] } {
   const tokens: string[] = []
   const ids: string[] = []
-  const body = JSON.stringify({ note: 'edgehub benchmark (k6)', expires_in: envInt('TOKEN_TTL_SEC', 6 * 3600) })
+  const ttl = envInt('TOKEN_TTL_SEC', 6 * 3600)
   inBatches(
     names.length,
-    (i) => ({
-      method: 'POST',
-      url: `${base}/hub/api/users/${encodeURIComponent(names[i])}/tokens`,
-      body,
-      params: {
-        redirects: 0,
-        jar: freshJar(),
-        headers: { 'Content-Type': 'application/json', Cookie: `${SESSION_COOKIE}=${cookies[i]}; ${XSRF_COOKIE}=${XSRF}`, 'X-XSRFToken': XSRF },
-        tags: { name: 'POST /hub/api/users/NAME/tokens' },
-      },
-    }),
+    (i) => k6Request(issueTokenRequest(base, names[i], sessions[i], 'edgehub benchmark (k6)', ttl)),
     (res, i) => {
-      const m = res.status === 201 ? (res.json() as { token?: string; id?: string } | null) : null
-      if (!m || !m.token || !m.id) fail(`issuing a token for ${names[i]}: HTTP ${res.status} ${snippet(res)}`)
-      tokens[i] = m.token
-      ids[i] = m.id
+      const t = issuedToken(answerOf(res))
+      if (!t) fail(`issuing a token for ${names[i]}: HTTP ${res.status} ${snippet(res)}`)
+      tokens[i] = t.token
+      ids[i] = t.id
     },
     'issuing tokens',
   )
   return { tokens, ids }
 }
 
-function logoutAll(base: string, cookies: string[]): void {
+function logoutAll(base: string, sessions: Session[]): void {
   inBatches(
-    cookies.length,
-    (i) => ({ method: 'GET', url: `${base}/hub/logout`, params: { redirects: 0, jar: freshJar(), headers: { Cookie: `${SESSION_COOKIE}=${cookies[i]}` }, tags: { name: 'GET /hub/logout' } } }),
+    sessions.length,
+    (i) => k6Request(logoutRequest(base, sessions[i])),
     () => {},
   )
 }
 
 /**
- * For setup(): credentials of users 0 … count-1. `cookie`: each user's session cookie (logs them
+ * For setup(): credentials of users 0 … count-1. `cookie`: each user's login session (logs them
  * in); `token`: an API token each (USER_TOKENS_FILE, or issued here).
  */
 export function prepareCredentials(base: string, p: BenchParams, count: number, need: { cookie?: boolean; token?: boolean }): Creds {
   const names: string[] = []
   for (let i = 0; i < count; i++) names.push(userName(p, i))
-  const creds: Creds = { count, tokens: [], tokenIds: [], cookies: [] }
+  const creds: Creds = { count, tokens: [], tokenIds: [], sessions: [] }
   const fromFile = !!need.token && fileTokens.length > 0
   if (fromFile) {
     const missing = names.filter((_, i) => !fileTokens[i])
@@ -257,14 +300,14 @@ export function prepareCredentials(base: string, p: BenchParams, count: number, 
   if (!need.cookie && (!need.token || fromFile)) return creds
   const password = envStr('PASSWORD', p.login.password)
   createUsers(base, names, password)
-  const cookies = loginAll(base, names, password)
+  const sessions = loginAll(base, names, password)
   if (need.token && !fromFile) {
-    const t = issueTokens(base, names, cookies)
+    const t = issueTokens(base, names, sessions)
     creds.tokens = t.tokens
     creds.tokenIds = t.ids
   }
-  if (need.cookie) creds.cookies = cookies
-  else logoutAll(base, cookies)
+  if (need.cookie) creds.sessions = sessions
+  else logoutAll(base, sessions)
   return creds
 }
 
@@ -274,16 +317,12 @@ export function releaseCredentials(base: string, p: BenchParams, c: Creds): void
   if (c.tokenIds.length) {
     inBatches(
       c.tokenIds.length,
-      (i) => ({
-        method: 'DELETE',
-        url: `${base}/hub/api/users/${encodeURIComponent(userName(p, i))}/tokens/${encodeURIComponent(c.tokenIds[i])}`,
-        params: { redirects: 0, jar: freshJar(), headers: { Authorization: `token ${c.tokens[i]}` }, tags: { name: 'DELETE /hub/api/users/NAME/tokens/ID' } },
-      }),
+      (i) => k6Request(revokeTokenRequest(base, userName(p, i), c.tokenIds[i], c.tokens[i])),
       (res) => {
         if (res.status !== 204) failed++
       },
     )
     if (failed) console.warn(`${failed} of the ${c.tokenIds.length} benchmark tokens were not revoked (they expire after TOKEN_TTL_SEC)`)
   }
-  if (c.cookies.length) logoutAll(base, c.cookies)
+  if (c.sessions.length) logoutAll(base, c.sessions)
 }

@@ -3,7 +3,7 @@
 // stopped before a run.
 import type { ObjectBatchRequest, Response } from 'k6/http'
 import { fail, sleep } from 'k6'
-import { adminHeaders, apiHeaders, authHeaders, freshJar, inBatches, type AuthMode, type Creds } from './creds.ts'
+import { adminHeaders, apiHeaders, authHeaders, freshJar, inBatches, ownHeaders, type AuthMode, type Creds } from './creds.ts'
 import { userName, userPath, type BenchParams } from './params.ts'
 
 /** The proxy had no route (or no server) and sent the request to the hub: 302 to /hub/… */
@@ -92,7 +92,7 @@ export function ensureStopped(base: string, p: BenchParams, c: Creds, users: num
     const still: number[] = []
     inBatches(
       batch.length,
-      (k) => probeRequest(base, userPath(pathTemplate, name(batch[k])), apiHeaders(c, batch[k]), { name: 'setup probe' }),
+      (k) => probeRequest(base, userPath(pathTemplate, name(batch[k])), ownHeaders(c, batch[k]), { name: 'setup probe' }),
       (res, k) => {
         if (!isHubRedirect(res)) still.push(batch[k])
       },
