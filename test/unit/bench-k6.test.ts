@@ -1,8 +1,11 @@
 // The k6 scripts (bench/k6) stay in step with the local harness: one script per scenario, every
 // parameter from bench/params.json (which the harness reads too), no path template of their own.
+// And they send only XSRF tokens the hub gave them (test/e2e/bench/k6-requests.test.ts replays the
+// requests against a real hub): nothing made up, every token read from an answer.
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import * as requests from '../../bench/k6/lib/requests'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 const K6 = join(ROOT, 'bench/k6')
@@ -93,5 +96,81 @@ describe('bench/k6', () => {
     const load = code(read(join(K6, 'lib/load.ts')))
     expect(load).toContain("'http_req_failed{kind:load}': ['rate==0']")
     expect(load).toContain('redirects: 0')
+  })
+})
+
+describe('bench/k6 XSRF tokens', () => {
+  const codeFiles = () => [...readdirSync(K6).filter((f) => f.endsWith('.ts')).map((f) => join(K6, f)), ...readdirSync(join(K6, 'lib')).filter((f) => f.endsWith('.ts')).map((f) => join(K6, 'lib', f))]
+  const REQUESTS = join(K6, 'lib/requests.ts')
+  const rel = (file: string) => file.slice(ROOT.length + 1)
+
+  it('puts XSRF tokens into requests in one place, lib/requests.ts', () => {
+    for (const file of codeFiles()) {
+      if (file === REQUESTS) continue
+      const src = code(read(file))
+      expect(src, `${rel(file)}: a _xsrf form field`).not.toMatch(/\b_xsrf['"]?\s*[:=]/)
+      expect(src, `${rel(file)}: an X-XSRFToken header`).not.toMatch(/['"]x-xsrftoken['"]\s*:/i)
+      expect(src, `${rel(file)}: an edgehub-xsrf cookie`).not.toMatch(/XSRF_COOKIE\}=|edgehub-xsrf=/i)
+      // no Session put together by hand: sessions come from a login's answer (sessionOf)
+      expect(src, `${rel(file)}: an xsrf property`).not.toMatch(/\bxsrf\s*:/)
+    }
+  })
+
+  it('makes up no XSRF value: no randomness where tokens are handled, every token variable read from an answer', () => {
+    for (const file of codeFiles()) {
+      const src = code(read(file))
+      if (!/xsrf/i.test(src)) continue
+      expect(src, `${rel(file)} handles XSRF tokens and generates random values`).not.toMatch(/Math\.random|k6\/crypto|randomBytes|randomString|getRandomValues|randomUUID/)
+      // a constant of token shape spelled out in code
+      expect(src, `${rel(file)}: a literal token`).not.toMatch(/['"`][A-Za-z0-9_-]{1,32}\.[A-Za-z0-9_-]{43}['"`]|['"`][A-Za-z0-9_-]{32}['"`]/)
+      if (file === REQUESTS) continue
+      // outside requests.ts a token variable is empty or read from the login page's answer
+      for (const [assignment, rhs] of src.matchAll(/\b\w*xsrf\w*\s*(?::\s*string\s*)?=(?![=>])\s*([^\n;]*)/gi)) {
+        expect(rhs.trim() === "''" || rhs.trim().startsWith('formXsrfOf(answerOf('), `${rel(file)}: ${assignment.trim()}`).toBe(true)
+      }
+    }
+    expect(code(read(join(K6, 'lib/creds.ts')))).not.toMatch(/export const XSRF\b/)
+  })
+
+  const base = 'https://hub.example.org'
+  const FORM = 'form-token-from-the-page'
+  const session: requests.Session = { cookie: 'session-cookie', xsrf: 'session-token-from-the-login' }
+  /** Every request builder with arguments: the XSRF token each carries is one given to it. */
+  const built: Record<string, () => requests.HubRequest> = {
+    loginPageRequest: () => requests.loginPageRequest(base),
+    loginRequest: () => requests.loginRequest(base, 'bench-0', 'pw', FORM),
+    addUserRequest: () => requests.addUserRequest(base, session, 'bench-0', 'pw'),
+    issueTokenRequest: () => requests.issueTokenRequest(base, 'bench-0', session, 'note', 60),
+    logoutRequest: () => requests.logoutRequest(base, session),
+    revokeTokenRequest: () => requests.revokeTokenRequest(base, 'bench-0', 'id', 'api-token'),
+  }
+  const xsrfOf = (r: requests.HubRequest) => {
+    const cookie = /(?:^|;\s*)edgehub-xsrf=([^;]*)/.exec(r.headers.Cookie ?? '')?.[1]
+    const field = r.headers['Content-Type'] === 'application/x-www-form-urlencoded' ? (new URLSearchParams(r.body ?? '').get('_xsrf') ?? undefined) : undefined
+    return { cookie, field, header: r.headers['X-XSRFToken'] }
+  }
+
+  it('sends the token it was given: the page\'s in the login form, the session\'s with the session', () => {
+    const builders = Object.keys(requests).filter((k) => k.endsWith('Request'))
+    expect(Object.keys(built).sort(), 'every request builder is listed here').toEqual(builders.sort())
+    expect(xsrfOf(built.loginPageRequest())).toEqual({ cookie: undefined, field: undefined, header: undefined })
+    expect(xsrfOf(built.loginRequest())).toEqual({ cookie: FORM, field: FORM, header: undefined })
+    expect(xsrfOf(built.addUserRequest())).toEqual({ cookie: session.xsrf, field: session.xsrf, header: undefined })
+    expect(xsrfOf(built.issueTokenRequest())).toEqual({ cookie: session.xsrf, field: undefined, header: session.xsrf })
+    expect(xsrfOf(built.logoutRequest()).header).toBeUndefined()
+    expect(xsrfOf(built.revokeTokenRequest())).toEqual({ cookie: undefined, field: undefined, header: undefined })
+    expect(requests.sessionApiHeaders(session)).toEqual({ Cookie: 'edgehub-session=session-cookie; edgehub-xsrf=session-token-from-the-login', 'X-XSRFToken': session.xsrf })
+  })
+
+  it('reads tokens from answers and gives none when the answer holds none', () => {
+    const page = '<form method="post"><input type="hidden" name="_xsrf" value="k1.from-the-field"><input name="username"></form>'
+    expect(requests.formXsrfOf({ status: 200, body: page, cookies: { 'edgehub-xsrf': 'k1.from-the-cookie' } })).toBe('k1.from-the-cookie')
+    expect(requests.formXsrfOf({ status: 200, body: page, cookies: {} })).toBe('k1.from-the-field')
+    expect(requests.formXsrfOf({ status: 200, body: '<form></form>', cookies: {} })).toBe('')
+    expect(requests.formXsrfOf({ status: 502, body: page, cookies: { 'edgehub-xsrf': 'k1.x' } })).toBe('')
+    expect(requests.sessionOf({ status: 302, body: '', cookies: { 'edgehub-session': 's', 'edgehub-xsrf': 'k1.t' } })).toEqual({ cookie: 's', xsrf: 'k1.t' })
+    // a login whose answer carries no session token gives no session to use for API calls
+    expect(requests.sessionOf({ status: 302, body: '', cookies: { 'edgehub-session': 's' } })).toBeNull()
+    expect(requests.sessionOf({ status: 403, body: '', cookies: { 'edgehub-xsrf': 'k1.t' } })).toBeNull()
   })
 })
