@@ -80,7 +80,7 @@ export function redisTarget(config: Config) {
   const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : undefined
   const s = config.redis.sentinel
   if (!s) return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379), username, password, db }
-  return { username, password, db, sentinel: { hosts: s.hosts.map(parseHostPort), masterName: s.masterName, password: s.password } }
+  return { username, password, db, sentinel: { hosts: s.hosts.map(parseHostPort), masterName: s.masterName, username: s.username, password: s.password } }
 }
 
 /**
@@ -110,6 +110,7 @@ export function redisOptions(config: Config): RedisOptions {
     ...base,
     sentinels: s.hosts.map(parseHostPort),
     name: s.masterName,
+    sentinelUsername: s.username,
     sentinelPassword: s.password,
     db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : undefined,
     sentinelRetryStrategy: (times) => Math.min(100 * times, 1000),

@@ -37,6 +37,10 @@ describe('Redis log-ins of the hub and the proxies', () => {
     const s = config({ redis: { url: 'redis://edgehub-hub:hubpw@mymaster/0', sentinel: { hosts: ['10.0.0.7:26379'], password: 'spw' } }, proxy: { redis: { username: 'edgehub-proxy', password: 'ppw' } } })
     expect(redisTarget(s)).toMatchObject({ username: 'edgehub-proxy', password: 'ppw', sentinel: { password: 'spw' } })
     expect(redisOptions(s)).toMatchObject({ username: 'edgehub-hub', password: 'hubpw', sentinelPassword: 'spw' })
+    // the sentinels' own ACL user
+    const su = config({ redis: { url: 'redis://edgehub-hub:hubpw@mymaster/0', sentinel: { hosts: ['10.0.0.7:26379'], username: 'edgehub-sentinel', password: 'spw' } } })
+    expect(redisTarget(su)).toMatchObject({ sentinel: { username: 'edgehub-sentinel', password: 'spw' } })
+    expect(redisOptions(su)).toMatchObject({ sentinelUsername: 'edgehub-sentinel', sentinelPassword: 'spw' })
   })
 
   it("uses the private Redis's users when the config names no Redis", () => {
@@ -64,5 +68,8 @@ describe('Redis log-ins of the hub and the proxies', () => {
     expect(renderNginxConf({ ...base, redis: { host: '127.0.0.1', port: 6379 } })).toContain('username = nil,')
     expect(() => renderNginxConf({ ...base, redis: { host: '127.0.0.1', port: 6379, username: 'edgehub-proxy' } })).toThrow(/redis\.username: needs redis\.password/)
     expect(() => renderNginxConf({ ...base, redis: { host: '127.0.0.1', port: 6379, username: 'a b', password: 'pw' } })).toThrow(/redis\.username: expected/)
+    const sentinel = { hosts: [{ host: '127.0.0.1', port: 26379 }], masterName: 'm' }
+    expect(renderNginxConf({ ...base, redis: { sentinel: { ...sentinel, username: 'edgehub-sentinel', password: 'spw' } } })).toContain('sentinel_username = "edgehub-sentinel",')
+    expect(() => renderNginxConf({ ...base, redis: { sentinel: { ...sentinel, username: 'edgehub-sentinel' } } })).toThrow(/redis\.sentinel\.username: needs redis\.sentinel\.password/)
   })
 })

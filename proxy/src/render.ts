@@ -13,6 +13,8 @@ export interface RedisSentinelOptions {
   masterName: string
   /** The sentinels' own `requirepass`; the master's password is `redis.password`. */
   password?: string
+  /** An ACL user of the sentinels (with `password` as its password); default: their default user. */
+  username?: string
 }
 
 /**
@@ -122,6 +124,10 @@ function checkSentinel(s: RedisSentinelOptions, problems: string[]) {
     problems.push(`redis.sentinel.masterName: expected letters, digits, '.', '_' or '-', got ${JSON.stringify(s.masterName)}`)
   }
   if (s.password !== undefined && typeof s.password !== 'string') problems.push('redis.sentinel.password: expected a string')
+  if (s.username !== undefined && (typeof s.username !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(s.username))) {
+    problems.push(`redis.sentinel.username: expected letters, digits, '_', '.' or '-' (1-64), got ${JSON.stringify(s.username)}`)
+  }
+  if (s.username !== undefined && !s.password) problems.push('redis.sentinel.username: needs redis.sentinel.password')
 }
 
 export const MAX_TRUSTED_PROXIES = 64
@@ -232,6 +238,7 @@ export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSyn
       ? `{ ${sentinel.hosts.map((h) => `{ host = ${luaString(h.host)}, port = ${h.port} }`).join(', ')} }`
       : 'nil',
     REDIS_MASTER_NAME: sentinel ? luaString(sentinel.masterName) : 'nil',
+    REDIS_SENTINEL_USERNAME: sentinel?.username ? luaString(sentinel.username) : 'nil',
     REDIS_SENTINEL_PASSWORD: sentinel?.password ? luaString(sentinel.password) : 'nil',
     PREFIX: luaString(opts.prefix),
     PUBLIC_URL: opts.publicUrl ? luaString(opts.publicUrl) : 'nil',

@@ -162,6 +162,11 @@ export const configSchema = z
             hosts: z.array(hostPort).min(1).describe('Sentinels ("host:port"), asked in turn for the current master.'),
             masterName: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits and . _ - only').default('mymaster').describe('The monitored master\'s name.'),
             password: z.string().optional().describe('The sentinels\' own password (requirepass), when they have one.'),
+            username: z
+              .string()
+              .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits and _ . - only, 1-64 characters')
+              .optional()
+              .describe('An ACL user of the sentinels to log in to them as, with redis.sentinel.password as its password (default: their default user).'),
           })
           .optional()
           .describe('Redis Sentinel: hub and proxies follow failovers to the new master. redis.url then only supplies the password and database.'),

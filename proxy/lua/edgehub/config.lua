@@ -35,6 +35,9 @@ local function check_redis(r)
     if r.username ~= nil and (type(r.username) ~= "string" or type(r.password) ~= "string") then
         error("edgehub.config.init: redis.username needs redis.password (both strings)", 3)
     end
+    if r.sentinel_username ~= nil and (type(r.sentinel_username) ~= "string" or type(r.sentinel_password) ~= "string") then
+        error("edgehub.config.init: redis.sentinel_username needs redis.sentinel_password (both strings)", 3)
+    end
     if r.sentinels == nil then
         if type(r.host) ~= "string" or type(r.port) ~= "number" then
             error("edgehub.config.init: redis.host and redis.port are required", 3)
@@ -62,7 +65,8 @@ local function redis_opts(c)
     local r = c.redis
     return {
         host = r.host, port = r.port, password = r.password, username = r.username, db = r.db,
-        sentinels = r.sentinels, master_name = r.master_name, sentinel_password = r.sentinel_password,
+        sentinels = r.sentinels, master_name = r.master_name,
+        sentinel_username = r.sentinel_username, sentinel_password = r.sentinel_password,
         connect_timeout = c.connect_timeout, send_timeout = c.send_timeout, read_timeout = c.read_timeout,
     }
 end

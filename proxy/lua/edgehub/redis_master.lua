@@ -3,7 +3,7 @@
 -- address it gives counts only when ROLE there says "master" (a sentinel may still name the old
 -- master during a failover). Callers retry with backoff when every sentinel fails.
 -- opts (config.lua's redis_opts): host, port, password, username, db, timeouts, and for Sentinel
--- sentinels = { { host, port }, ... }, master_name, sentinel_password.
+-- sentinels = { { host, port }, ... }, master_name, sentinel_username, sentinel_password.
 local ngx = ngx
 local resp = require "edgehub.resp"
 
@@ -46,7 +46,7 @@ end
 -- SENTINEL get-master-addr-by-name -> host, port or nil, err
 local function ask(opts, s)
     local sc, err = resp.connect({
-        host = s.host, port = s.port, password = opts.sentinel_password,
+        host = s.host, port = s.port, username = opts.sentinel_username, password = opts.sentinel_password,
         connect_timeout = opts.connect_timeout, send_timeout = opts.send_timeout,
         read_timeout = opts.read_timeout,
     })

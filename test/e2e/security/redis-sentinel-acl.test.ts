@@ -1,6 +1,7 @@
 // Redis Sentinel with the hub's and the proxy's ACL users (docs/high-availability.md, step 5, on
 // both data nodes): the hub follows the master through ioredis's Sentinel support and the proxy
-// through its own, each logging in to the master as its own user, before and after a failover.
+// through its own, each logging in to the master as its own user, before and after a failover. Both
+// ask the sentinels as the sentinels' own ACL user (redis.sentinel.username and .password).
 import { afterAll, describe, expect, it } from 'vitest'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -8,6 +9,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startSentinelGroup, type SentinelGroup } from '../../support/sentinel'
 import { json } from '../../support/client'
+import { ROOT } from '../../support/stack'
+import { Redis } from 'ioredis'
 import { buildDeps, type Deps } from '../../../control-plane/src/deps'
 import { configSchema } from '../../../control-plane/src/config/schema'
 import { createLogger } from '../../../control-plane/src/log'
@@ -16,6 +19,16 @@ import { hubAclRules, proxyAclRules } from '../../../control-plane/src/stack/red
 import { HEALTH_PATH, startProxy, type ProxyProcess } from '../../../proxy/src/nginx-process'
 import { freePort } from '../../../control-plane/src/util/ports'
 import { waitFor } from '../../../control-plane/src/util/wait'
+
+/** The sentinels' user for hubs and proxies, as docs/high-availability.md gives it: [name, ...rules]. */
+function sentinelUserFromDoc(password: string): string[] {
+  const doc = readFileSync(join(ROOT, 'docs/high-availability.md'), 'utf8')
+  const blocks = [...doc.matchAll(/^```conf sentinel-acl\n([\s\S]*?)^```$/gm)]
+  if (blocks.length !== 1) throw new Error(`docs/high-availability.md: expected one \`conf sentinel-acl\` block, found ${blocks.length}`)
+  const [user, ...rest] = blocks[0][1].trim().replace('SENTINEL_PASSWORD', password).split(' ')
+  expect(user).toBe('user')
+  return rest
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'edgehub-sentinel-acl-'))
 let group: SentinelGroup | undefined
@@ -42,12 +55,23 @@ describe('Redis Sentinel with ACL users', () => {
         c.disconnect()
       }
     }
+    const sentinelPassword = randomBytes(16).toString('hex')
+    for (const s of group.sentinels) {
+      const c = new Redis({ host: s.host, port: s.port, enableReadyCheck: false, maxRetriesPerRequest: 1 })
+      try {
+        const [name, ...rules] = sentinelUserFromDoc(sentinelPassword)
+        expect(name).toBe('edgehub-sentinel')
+        await c.call('ACL', 'SETUSER', name, ...rules)
+      } finally {
+        c.disconnect()
+      }
+    }
     const port = await freePort()
     const config = configSchema.parse({
       dataDir: dir,
       port,
       logLevel: 'error',
-      redis: { url: `redis://edgehub-hub:${hubPassword}@${group.masterName}/0`, sentinel: { hosts: group.sentinelHosts.map((s) => `${s.host}:${s.port}`), masterName: group.masterName } },
+      redis: { url: `redis://edgehub-hub:${hubPassword}@${group.masterName}/0`, sentinel: { hosts: group.sentinelHosts.map((s) => `${s.host}:${s.port}`), masterName: group.masterName, username: 'edgehub-sentinel', password: sentinelPassword } },
       proxy: { workers: 1, redis: { username: 'edgehub-proxy', password: proxyPassword } },
     })
     deps = await buildDeps(config, { log: createLogger('test', { level: 'error' }) })
