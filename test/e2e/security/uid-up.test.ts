@@ -5,7 +5,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { spawn } from 'node:child_process'
 import { chmodSync, chownSync, readFileSync, statSync } from 'node:fs'
-import { cleanup, dataDir, loginAdmin, stackEnv, up, withEnv, BIN, ROOT, type Up } from '../up/support'
+import { alive, cleanup, dataDir, loginAdmin, partPid, stackEnv, up, withEnv, BIN, ROOT, type Up } from '../up/support'
 import type { Client } from '../../support/client'
 import { waitFor } from '../../../control-plane/src/util/wait'
 import { accountExists, isRoot, passwd, removeAccounts, testPrefix } from './uid-accounts'
@@ -51,6 +51,24 @@ describe.runIf(isRoot)('edgehub up and whom servers run as', () => {
       expect(account.uid).not.toBe(0)
     } finally {
       await stop(u)
+    }
+    // the supervisor's shutdown stopped the server of another uid too
+    expect(withEnv('JUPYTERHUB_API_URL', `${u.url}/hub/api`)).toEqual([])
+  }, 120_000)
+
+  it("as root, with Redis not answering: the shutdown finds the server of another uid by its process mark and stops it", async () => {
+    const u = await up(await stackEnv(dataDir(), { EDGEHUB_SPAWNER_LOCAL_PROCESS_USER_PREFIX: prefix }))
+    const pid = await startServer(u, await loginAdmin(u))
+    expect(uidOf(pid)).toBe(passwd(`${prefix}admin`).uid)
+    const redisPid = partPid(u.proc.pid!, 'redis-server')!
+    process.kill(redisPid, 'SIGSTOP') // no records to read: only list() can find the server
+    try {
+      u.proc.kill('SIGTERM')
+      expect(await u.exit).toBe(0)
+      expect(u.output()).toContain('Redis does not answer')
+      await waitFor('the server to be stopped', () => !alive(pid), { timeoutMs: 10_000 })
+    } finally {
+      if (alive(redisPid)) process.kill(redisPid, 'SIGCONT')
     }
   }, 120_000)
 
