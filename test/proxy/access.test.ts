@@ -174,11 +174,12 @@ describe('proxy access: session cookies', () => {
     expect(r.headers.location).toMatch(/^\/hub\/login\?next=/)
   })
 
-  it('accepts a valid cookie next to an invalid one of the same name', async () => {
+  it('logs nobody in with two cookies of the same name, even when one is valid (the hub does the same)', async () => {
+    // a cookie a user's page set (another path, another value) cannot shadow or stand beside the hub's
     const r = await get('/user/alice/lab', {
       cookie: `edgehub-session=garbage; edgehub-session=${stack.cookie('alice')}`,
     })
-    expect(r.status).toBe(200)
+    expect(r.status).toBe(302)
   })
 
   it('refuses a revoked session within 1 s', async () => {
@@ -289,17 +290,13 @@ describe('proxy access: headers sent upstream', () => {
     expect(r.json().headers.cookie).toBeUndefined()
   })
 
-  it('sets X-Forwarded-For, -Proto and -Host', async () => {
-    const r = await asUser('alice', '/user/alice/', { host: 'hub.example.org:8443', 'x-forwarded-for': '10.1.2.3' })
+  it('sets X-Forwarded-For, -Proto and -Host, replacing what a client that is not a trusted front proxy sent', async () => {
+    // proxy.trustedProxies is empty here; test/e2e/security/edge-forwarded.test.ts has a trusted one
+    const r = await asUser('alice', '/user/alice/', { host: 'hub.example.org:8443', 'x-forwarded-for': '10.1.2.3', 'x-forwarded-proto': 'https' })
     const h = r.json().headers
-    expect(h['x-forwarded-for']).toBe('10.1.2.3, 127.0.0.1')
+    expect(h['x-forwarded-for']).toBe('127.0.0.1')
     expect(h['x-forwarded-proto']).toBe('http')
     expect(h['x-forwarded-host']).toBe('hub.example.org:8443')
-  })
-
-  it('keeps X-Forwarded-Proto https from a load balancer in front', async () => {
-    const r = await asUser('alice', '/user/alice/', { 'x-forwarded-proto': 'https' })
-    expect(r.json().headers['x-forwarded-proto']).toBe('https')
   })
 
   it('generates an X-Request-Id when absent, upstream and in the response', async () => {
