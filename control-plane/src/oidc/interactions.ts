@@ -3,13 +3,12 @@
 // every client is registered by the operator, so the scopes it asks for (within its allowedScopes)
 // are granted without asking the user.
 import { Hono, type Context } from 'hono'
-import { getCookie } from 'hono/cookie'
 import type { InteractionResults } from 'oidc-provider'
 import { isAllowed } from '../../../auth/src/policy'
 import type { Deps } from '../deps'
 import { BadRequest } from '../errors'
 import type { HubEnv } from '../http/env'
-import { SESSION_COOKIE } from '../state/keys'
+import { sessionCookieValue } from '../sessions/cookie'
 import { currentProvider } from './current'
 import { nodeRequest, scratchResponse } from './node-bridge'
 import { issuerOf, OIDC_MOUNT, type Provider } from './provider'
@@ -45,7 +44,7 @@ async function interaction(c: Context<HubEnv>, d: Deps) {
   let result: InteractionResults
   switch (details.prompt.name) {
     case 'login': {
-      const session = await d.sessions.verify(getCookie(c, SESSION_COOKIE))
+      const session = await d.sessions.verify(sessionCookieValue(c.req.header('cookie')))
       const user = session && (await d.users.get(session.user))
       if (!user) return c.redirect(`/hub/login?next=${encodeURIComponent(`${OIDC_MOUNT}/interaction/${details.uid}`)}`)
       result =

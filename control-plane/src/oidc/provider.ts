@@ -4,7 +4,7 @@
 import type { default as ProviderType, ClientMetadata, Configuration } from 'oidc-provider'
 import type { Config } from '../config/schema'
 import type { Deps } from '../deps'
-import { SESSION_COOKIE } from '../state/keys'
+import { sessionCookieValue } from '../sessions/cookie'
 import { findAccount, OIDC_SCOPES, SCOPE_CLAIMS } from './claims'
 import { logoutSource, postLogoutSuccessSource, renderError } from './pages'
 import { redisAdapter } from './redis-adapter'
@@ -64,7 +64,7 @@ export async function createProvider(d: Deps, keySet: KeySet): Promise<Provider>
   const policy = interactionPolicy.base()
   policy.get('login')!.checks.add(
     new interactionPolicy.Check('hub_session', 'the hub session ended or belongs to another user', 'login_required', async (ctx) => {
-      const session = await d.sessions.verify(ctx.cookies.get(SESSION_COOKIE, { signed: false }))
+      const session = await d.sessions.verify(sessionCookieValue(ctx.get('cookie') || undefined))
       return session && session.user === ctx.oidc.session?.accountId ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT
     }),
   )

@@ -148,6 +148,20 @@ describe('authorization code flow with PKCE', () => {
     expect(callback.searchParams.get('error')).toBe('login_required')
   })
 
+  it('takes a browser sending two hub session cookies for one without a session, as the hub and the proxy do', async () => {
+    const browser = await browserOf('alice')
+    await codeFlow(rp, browser, CONFIDENTIAL.redirectUri) // an OIDC session now exists
+    // the same valid cookie twice: whichever one a parser picked, it would log alice in
+    const session = browser.jar.get('edgehub-session')!
+    const plain = browser.cookieHeader.bind(browser)
+    browser.cookieHeader = () => `${plain()}; edgehub-session=${session}`
+    const silent = await startAuthorization(rp, CONFIDENTIAL.redirectUri, { prompt: 'none' })
+    expect((await followToClient(browser, silent.url, CONFIDENTIAL.redirectUri)).callback.searchParams.get('error')).toBe('login_required')
+    browser.cookieHeader = plain
+    const again = await startAuthorization(rp, CONFIDENTIAL.redirectUri, { prompt: 'none' })
+    expect((await followToClient(browser, again.url, CONFIDENTIAL.redirectUri)).callback.searchParams.get('code')).toBeTruthy()
+  })
+
   it('follows the hub session to another user', async () => {
     const browser = await browserOf('alice')
     await codeFlow(rp, browser, CONFIDENTIAL.redirectUri)
