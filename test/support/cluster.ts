@@ -18,6 +18,7 @@ import type { Config } from '../../control-plane/src/config/schema'
 import { createLogger } from '../../control-plane/src/log'
 import { startSentinelGroup, type SentinelGroup } from './sentinel'
 import { BIN } from './stack'
+import { ownAccountPrefix, removeStackAccounts } from './accounts'
 import { haproxyServersUp, haproxyTimings, renderHaproxyConfig, SHIPPED_HAPROXY_CFG, type HaproxyTimings } from './haproxy'
 
 export interface ClusterOptions {
@@ -96,6 +97,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     auth: { native: { scryptCost: 1024 } },
     ...opts.overrides,
   }
+  // a hub running as root makes a Unix account per user: this cluster's own, removed when it stops
+  const accountPrefix = ownAccountPrefix(settings)
   const configFile = join(dir, 'edgehub.yaml')
   writeFileSync(configFile, stringify(settings))
   const { config } = loadConfig({ file: configFile, env: {} })
@@ -197,6 +200,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       await deps.close()
       await redis?.stop()
       await sentinel?.stop()
+      removeStackAccounts(accountPrefix)
       if (!process.env.KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true })
     },
   }

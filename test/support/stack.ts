@@ -9,6 +9,7 @@ import { startChild, type Child } from '../../control-plane/src/stack/child'
 import { startProxy } from '../../proxy/src/nginx-process'
 import { proxyOptions } from '../../control-plane/src/stack/proxy'
 import { stopServices } from '../../control-plane/src/services/supervisor'
+import { ownAccountPrefix, removeStackAccounts } from './accounts'
 import { freePort } from '../../control-plane/src/util/ports'
 import { waitFor } from '../../control-plane/src/util/wait'
 import { loadConfig } from '../../control-plane/src/config/load'
@@ -33,23 +34,26 @@ export async function startStack(overrides: Record<string, unknown> = {}): Promi
   const dir = mkdtempSync(join(tmpdir(), 'edgehub-test-'))
   const [freeProxyPort, hubPort, redisPort] = await Promise.all([freePort(), freePort(), freePort()])
   const port = typeof overrides.port === 'number' ? overrides.port : freeProxyPort // a test may need to know it first
+  // Redis as edgehub up runs it: only the hub's and the proxy's ACL users log in
+  const redis: RedisProcess = await startRedis({ dir: join(dir, 'redis'), port: redisPort, acl: { prefix: 'edgehub:' } })
   const defaults: Record<string, unknown> = {
     dataDir: dir,
     port,
     logLevel: 'warn',
     hub: { port: hubPort, pollIntervalSec: 1, slowSpawnTimeoutSec: 5 },
-    redis: { url: `redis://127.0.0.1:${redisPort}` },
-    proxy: { workers: 1 },
+    redis: { url: redis.url },
+    proxy: { workers: 1, redis: redis.credentials!.proxy },
     auth: { native: { scryptCost: 1024 } },
   }
   // `hub: { allowNamedServers: true }` adds to the hub defaults (its port stays); other keys replace
   const settings = { ...defaults, ...overrides }
   for (const k of ['hub', 'proxy']) if (overrides[k]) settings[k] = { ...(defaults[k] as object), ...(overrides[k] as object) }
+  // a hub running as root makes a Unix account per user: this stack's own, removed when it stops
+  const accountPrefix = ownAccountPrefix(settings)
   const configFile = join(dir, 'edgehub.yaml')
   writeFileSync(configFile, stringify(settings))
   const { config } = loadConfig({ file: configFile, env: {} })
 
-  const redis: RedisProcess = await startRedis({ dir: join(dir, 'redis'), port: redisPort })
   const deps = await buildDeps(config, { log: createLogger('test', { level: 'error' }) })
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_')))
 
@@ -74,6 +78,7 @@ export async function startStack(overrides: Record<string, unknown> = {}): Promi
       await proxy.stop().catch(() => {})
       await deps.close()
       await redis.stop()
+      removeStackAccounts(accountPrefix)
       if (!process.env.KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true })
     },
   }

@@ -8,7 +8,7 @@ import { accountName, ACCOUNT_PREFIX, AccountProblem, checkAccount, ensureAccoun
 import { commandAs, serverProcessEnv } from './run-as'
 import { createLocalProcessSpawner } from './index'
 import { localProcessSchema } from '../../../control-plane/src/config/schema'
-import { accountExists, isRoot, removeAccounts, testPrefix } from '../../../test/e2e/security/uid-accounts'
+import { accountExists, isRoot, removeAccounts, testPrefix } from '../../../test/support/accounts'
 
 const prefix = testPrefix()
 const dir = mkdtempSync(join(tmpdir(), 'edgehub-accounts-'))

@@ -2,7 +2,7 @@
 // progress on either replica count against one limit; a start beyond it is refused with 429, JupyterHub's
 // message and a Retry-After header, by the API and by the spawn page; a finished spawn frees its slot,
 // and so, after its entry's lifetime, does one whose replica died.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -32,6 +32,7 @@ const start = (hub: string, user: string) => fetch(`${hub}/hub/api/users/${user}
 describe('hub.concurrentSpawnLimit', () => {
   beforeAll(async () => {
     gateDir = mkdtempSync(join(tmpdir(), 'edgehub-gate-'))
+    chmodSync(gateDir, 0o755) // servers run as their users' own accounts when the hub is root: they must see the gate
     gate = join(gateDir, 'open')
     c = await startCluster({
       hubs: 2,

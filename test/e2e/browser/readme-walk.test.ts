@@ -12,11 +12,13 @@ import { join } from 'node:path'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { launchBrowser } from '../../support/browser'
 import { ROOT } from '../../support/stack'
+import { removeStackAccounts, testPrefix } from '../../support/accounts'
 import { freePort } from '../../../control-plane/src/util/ports'
 import { waitFor } from '../../../control-plane/src/util/wait'
 
 const SHOTS = join(ROOT, '.test-runs/readme-walk')
 const dir = mkdtempSync(join(tmpdir(), 'edgehub-readme-'))
+const accountPrefix = testPrefix()
 let env: Record<string, string>
 let stack: ChildProcess
 let output = ''
@@ -48,6 +50,9 @@ beforeAll(async () => {
     EDGEHUB_REDIS_PORT: String(redisPort),
     EDGEHUB_PROXY_WORKERS: '1',
     EDGEHUB_AUTH_NATIVE_SCRYPT_COST: '1024',
+    // as root, npm start makes a Unix account per user (jupyter-NAME); this walk's own prefix instead,
+    // so that it neither reuses nor leaves accounts on the machine
+    EDGEHUB_SPAWNER_LOCAL_PROCESS_USER_PREFIX: accountPrefix,
   } as Record<string, string>
   // `npm start` as typed in a terminal: its own process group, like a shell's foreground job.
   stack = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -75,6 +80,7 @@ afterAll(async () => {
   writeFileSync(join(SHOTS, 'npm-start-output.txt'), redact(output))
   console.log(`readme walk: screenshots and the output of npm start are in ${SHOTS}`)
   if (!process.env.KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true })
+  removeStackAccounts(accountPrefix)
   expect(exited, 'npm start exits on Ctrl-C within 30 s').toBe(true)
 }, 60_000)
 

@@ -1,7 +1,8 @@
 // Several hub replicas against one Redis: a spawn whose replica stalls or dies is taken over or failed
 // within the lock lease, a stalled replica's late writes are refused by the fencing token, orphaned
 // server processes are stopped, and leadership of the background jobs moves when the leader dies.
-import { existsSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startCluster, type Cluster } from '../../support/cluster'
@@ -31,6 +32,11 @@ describe('hub replicas share spawns through the per-server lock', () => {
   let token: string
   let go: string
 
+  // the script and the go files: in a directory every user's server can use (a hub running as
+  // root runs each server as its user's own account, which cannot enter the hub's data directory)
+  const shared = mkdtempSync(join(tmpdir(), 'edgehub-takeover-'))
+  chmodSync(shared, 0o1777)
+
   beforeAll(async () => {
     c = await startCluster({
       hubs: 2,
@@ -38,17 +44,20 @@ describe('hub replicas share spawns through the per-server lock', () => {
       haproxy: false,
       overrides: {
         hub: { pollIntervalSec: 1, slowSpawnTimeoutSec: 0.5, serverLockLeaseSec: 2 },
-        spawner: { httpTimeoutSec: 60, 'local-process': { command: ['python3'], args: ['{data_dir}/slow_server.py', '{port}', '{data_dir}/go-{user}'] } },
+        spawner: { httpTimeoutSec: 60, 'local-process': { command: ['python3'], args: [join(shared, 'slow_server.py'), '{port}', join(shared, 'go-{user}')] } },
       },
     })
-    writeFileSync(join(c.dir, 'slow_server.py'), SLOW_SERVER)
-    go = join(c.dir, 'go-')
+    writeFileSync(join(shared, 'slow_server.py'), SLOW_SERVER, { mode: 0o644 })
+    go = join(shared, 'go-')
     // ada, the first admin, with the CLI (her token from her login session); bob added by her through the API
     const ada = await rootOf(c, 'ada')
     token = ada.token
     await addUser(ada, 'bob')
   }, 60_000)
-  afterAll(async () => c?.stop(), 60_000)
+  afterAll(async () => {
+    await c?.stop()
+    rmSync(shared, { recursive: true, force: true })
+  }, 60_000)
   // every case starts with both replicas up, whatever an earlier case did
   beforeEach(async () => {
     for (const i of [0, 1]) if (!c.hubAlive(i)) await c.startHub(i)

@@ -10,7 +10,7 @@ import { ownToken, startServer } from '../../support/people'
 import { openKernel, type KernelSocket } from '../../support/kernel'
 import { json } from '../../support/client'
 import { stackRedis } from '../../support/redis'
-import { isRoot, removeAccounts, testPrefix } from './uid-accounts'
+import { isRoot, removeAccounts, testPrefix } from '../../support/accounts'
 import { privateRedisDir, readRedisCredentials } from '../../../control-plane/src/stack/redis-acl'
 import { waitFor } from '../../../control-plane/src/util/wait'
 

@@ -10,7 +10,7 @@ import { startStack, type Stack } from '../../support/stack'
 import { openKernel, type KernelSocket } from '../../support/kernel'
 import { json } from '../../support/client'
 import { person, rootOf, startServer, type Admin } from '../../support/people'
-import { accountExists, addAccount, isRoot, passwd, removeAccounts, testPrefix } from './uid-accounts'
+import { accountExists, addAccount, isRoot, passwd, removeAccounts, testPrefix } from '../../support/accounts'
 
 const prefix = testPrefix()
 const group = `${prefix}lab`

@@ -8,7 +8,7 @@ import { chmodSync, chownSync, readFileSync, statSync } from 'node:fs'
 import { alive, cleanup, dataDir, loginAdmin, partPid, stackEnv, up, withEnv, BIN, ROOT, type Up } from '../up/support'
 import type { Client } from '../../support/client'
 import { waitFor } from '../../../control-plane/src/util/wait'
-import { accountExists, isRoot, passwd, removeAccounts, testPrefix } from './uid-accounts'
+import { accountExists, isRoot, passwd, removeAccounts, testPrefix } from '../../support/accounts'
 
 const prefix = testPrefix()
 const NOTE = 'this is a single trust domain'

@@ -2,9 +2,10 @@
 // starts anything, and a data directory that names another stack refuses that stack's Redis.
 import { afterAll, describe, expect, it } from 'vitest'
 import { spawnSync } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { Redis } from 'ioredis'
+import { stackRedis } from '../../support/redis'
+import { privateRedisDir, readRedisCredentials } from '../../../control-plane/src/stack/redis-acl'
 import { BIN, alive, cleanup, dataDir, descendants, loginAdmin, stackEnv, startServer, up } from './support'
 import { freePort } from '../../../control-plane/src/util/ports'
 import { waitFor } from '../../../control-plane/src/util/wait'
@@ -21,8 +22,8 @@ describe('edgehub up next to another stack', () => {
     const first = await up(await stackEnv(dataDir()))
     const admin = await loginAdmin(first)
     const serverPid = await startServer(first, admin)
-    const redis = new Redis(`redis://127.0.0.1:${first.redisPort}`)
-    await redis.set('test:marker', 'kept')
+    const redis = stackRedis(first.dir, first.redisPort)
+    await redis.set('edgehub:test:marker', 'kept')
     const firstId = readFileSync(join(first.dir, 'stack-id'), 'utf8').trim()
     expect(await redis.get('edgehub:hub-id')).toBe(firstId)
     const parts = descendants(first.proc.pid!)
@@ -49,9 +50,17 @@ describe('edgehub up next to another stack', () => {
     // it started nothing, wrote nothing
     expect(() => readFileSync(join(otherDir, 'stack-id'))).toThrow()
 
-    // A data directory naming another stack: the CLI and a hub refuse the first stack's Redis.
-    writeFileSync(join(otherDir, 'stack-id'), 'another-stack\n')
+    // Another data directory has no log-in for the first stack's Redis: the CLI is refused by Redis.
     const env = { EDGEHUB_DATA_DIR: otherDir, EDGEHUB_REDIS_PORT: String(first.redisPort), EDGEHUB_HUB_PORT: String(await freePort()) }
+    const noLogin = run(['user', 'list'], env)
+    expect(noLogin.status).not.toBe(0)
+    expect(noLogin.stderr).toMatch(/NOAUTH|WRONGPASS/)
+    // With the log-in (an operator copying the first stack's credentials), a data directory naming
+    // another stack: the CLI and a hub still refuse the first stack's Redis.
+    const hubLogin = readRedisCredentials(privateRedisDir(first.dir))!.hub
+    mkdirSync(privateRedisDir(otherDir), { recursive: true, mode: 0o700 })
+    copyFileSync(join(privateRedisDir(first.dir), 'credentials.json'), join(privateRedisDir(otherDir), 'credentials.json'))
+    writeFileSync(join(otherDir, 'stack-id'), 'another-stack\n')
     for (const args of [['user', 'add', 'mallory'], ['user', 'list'], ['hub']]) {
       const r = run(args, env)
       expect(r.status, `${args.join(' ')}: ${r.stdout}${r.stderr}`).not.toBe(0)
@@ -60,7 +69,7 @@ describe('edgehub up next to another stack', () => {
     }
     // and `edgehub up` pointed at it with redis.url refuses before starting its hub or proxy
     const viaUrl = await up(
-      { ...(await stackEnv(otherDir)), EDGEHUB_REDIS_URL: `redis://127.0.0.1:${first.redisPort}` },
+      { ...(await stackEnv(otherDir)), EDGEHUB_REDIS_URL: `redis://${hubLogin.username}:${hubLogin.password}@127.0.0.1:${first.redisPort}` },
       { expectExit: true },
     )
     expect(await viaUrl.exit).toBe(1)
@@ -70,7 +79,7 @@ describe('edgehub up next to another stack', () => {
     // A fresh data directory (no stack-id) pointed at the first stack's Redis with redis.url: refused
     // too, before it could adopt that stack's id (its shutdown would then stop the first stack's servers)
     const freshDir = dataDir()
-    const fresh = await up({ ...(await stackEnv(freshDir)), EDGEHUB_REDIS_URL: `redis://127.0.0.1:${first.redisPort}` }, { expectExit: true })
+    const fresh = await up({ ...(await stackEnv(freshDir)), EDGEHUB_REDIS_URL: `redis://${hubLogin.username}:${hubLogin.password}@127.0.0.1:${first.redisPort}` }, { expectExit: true })
     expect(await fresh.exit).toBe(1)
     expect(fresh.output()).toContain(`already belongs to an edgehub stack (id ${firstId}) that this data directory does not know`)
     expect(() => readFileSync(join(freshDir, 'stack-id'))).toThrow()
@@ -78,7 +87,7 @@ describe('edgehub up next to another stack', () => {
     // The first stack: every process still there, its data intact, its server answering.
     expect(parts.every(alive)).toBe(true)
     expect(alive(serverPid)).toBe(true)
-    expect(await redis.get('test:marker')).toBe('kept')
+    expect(await redis.get('edgehub:test:marker')).toBe('kept')
     expect((await admin.get('/user/admin/api/status')).status).toBe(200)
     expect((await admin.api('GET', '/user')).status).toBe(200)
     redis.disconnect()

@@ -2,7 +2,7 @@
 // real `edgehub up`, each under a steady stream of requests to a user's server and to the hub API,
 // both through the proxy. Prints the measured figures.
 import { afterAll, describe, expect, it } from 'vitest'
-import { Redis } from 'ioredis'
+import { stackRedis } from '../../support/redis'
 import { alive, cleanup, dataDir, loginAdmin, partPid, stackEnv, startServer, stream, up, type Sample, type Up } from './support'
 import { groupMembers } from '../../../control-plane/src/stack/child'
 import { json } from '../../support/client'
@@ -51,10 +51,10 @@ describe('edgehub up under kill -9', () => {
     // Redis: a user created through the API and a key written just before the kill are there after.
     expect((await admin.api('POST', '/users/before-redis-kill')).status).toBe(201)
     const redisPid = partPid(sup, 'redis-server')!
-    const direct = new Redis(`redis://127.0.0.1:${u.redisPort}`, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true })
+    const direct = stackRedis(u.dir, u.redisPort, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true })
     direct.on('error', () => {})
     await direct.connect()
-    await direct.set('test:before-kill', 'kept') // written to the AOF file before Redis replies
+    await direct.set('edgehub:test:before-kill', 'kept') // written to the AOF file before Redis replies
     direct.disconnect()
     t0 = Date.now()
     process.kill(redisPid, 'SIGKILL')
@@ -69,8 +69,8 @@ describe('edgehub up under kill -9', () => {
     figures.push(
       `Redis kill -9: back after ${redisBackAt - t0} ms; hub API back ${hubAfterRedis} ms after Redis (answers during the outage: ${[...new Set(outage.map((s) => s.status))].join(',') || 'none'}, slowest ${slowest} ms); server requests ${server.between(t0, Date.now()).length}, failed ${redisFailed.length}`,
     )
-    const check = new Redis(`redis://127.0.0.1:${u.redisPort}`)
-    expect(await check.get('test:before-kill')).toBe('kept')
+    const check = stackRedis(u.dir, u.redisPort)
+    expect(await check.get('edgehub:test:before-kill')).toBe('kept')
     check.disconnect()
     expect((await admin.api('GET', '/users/before-redis-kill')).status).toBe(200)
 

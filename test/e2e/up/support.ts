@@ -6,9 +6,10 @@ import { probe } from '../../../proxy/src/nginx-process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect } from 'vitest'
-import { Redis } from 'ioredis'
 import { BIN, ROOT } from '../../support/stack'
 import { Client } from '../../support/client'
+import { stackRedis } from '../../support/redis'
+import { removeStackAccounts, testPrefix } from '../../support/accounts'
 import { freePort } from '../../../control-plane/src/util/ports'
 import { waitFor } from '../../../control-plane/src/util/wait'
 
@@ -95,6 +96,12 @@ const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k
 /** Every process started through these helpers, killed by pid (and group) when a test is done. */
 const started: ChildProcess[] = []
 const dirs: string[] = []
+const prefixes: string[] = []
+const accountPrefix = () => {
+  const prefix = testPrefix()
+  prefixes.push(prefix)
+  return prefix
+}
 
 export function dataDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'edgehub-up-'))
@@ -112,6 +119,8 @@ export async function stackEnv(dir: string, extra: Record<string, string> = {}) 
     EDGEHUB_PROXY_WORKERS: '1',
     EDGEHUB_AUTH_NATIVE_SCRYPT_COST: '1024',
     EDGEHUB_HUB_POLL_INTERVAL_SEC: '1',
+    // a hub running as root makes a Unix account per user: this stack's own, removed by cleanup()
+    EDGEHUB_SPAWNER_LOCAL_PROCESS_USER_PREFIX: accountPrefix(),
     ...extra,
   }
 }
@@ -160,6 +169,7 @@ export function cleanup(): void {
     }
   }
   started.length = 0
+  for (const prefix of prefixes.splice(0)) removeStackAccounts(prefix)
   if (!process.env.KEEP_TEST_DIRS) for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 }
 
@@ -181,7 +191,7 @@ export async function startServer(u: Up, admin: Client): Promise<number> {
 }
 
 export async function serverPid(u: Up): Promise<number> {
-  const redis = new Redis(`redis://127.0.0.1:${u.redisPort}`)
+  const redis = stackRedis(u.dir, u.redisPort)
   try {
     return Number(JSON.parse((await redis.hget('edgehub:server:admin/', 'spawner'))!).pid)
   } finally {

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Redis } from 'ioredis'
+import { stackRedis } from '../../support/redis'
 import { BIN } from '../../support/stack'
 import { Client, json } from '../../support/client'
 import { stackEnv } from './support'
@@ -52,7 +52,7 @@ describe('edgehub up', () => {
     expect((await admin.login('admin', password!)).headers.get('location')).toBe('/hub/')
     expect((await admin.api('POST', '/users/admin/server')).status).toBe(201)
     expect((await admin.get('/user/admin/api/status')).status).toBe(200)
-    const redis = new Redis(`redis://127.0.0.1:${redisPort}`)
+    const redis = stackRedis(dir, redisPort)
     const serverPid = Number(JSON.parse((await redis.hget('edgehub:server:admin/', 'spawner'))!).pid)
     redis.disconnect()
     expect(alive(serverPid)).toBe(true)

@@ -1,6 +1,7 @@
-// Unix accounts made by a test: a prefix of its own (`spawner.local-process.userPrefix`), so that the
-// accounts the hub makes on first spawn, and those the test makes with useradd, are all found by name
-// afterwards and removed with userdel -r, and nothing else of the machine's is touched.
+// Unix accounts made by tests: a prefix of each test's or stack's own (`spawner.local-process.userPrefix`),
+// so that the accounts the hub makes on first spawn (a hub running as root runs each server as its
+// user's account), and those a test makes with useradd, are found by name afterwards and removed with
+// userdel -r, and nothing else of the machine's is touched.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
@@ -34,7 +35,8 @@ export function removeAccounts(prefix: string): string[] {
   const problems: string[] = []
   const names = (file: string) => readFileSync(file, 'utf8').split('\n').map((l) => l.split(':')[0]).filter((n) => n.startsWith(prefix))
   for (const name of names('/etc/passwd')) {
-    const r = spawnSync('userdel', ['-r', name], { encoding: 'utf8' })
+    // --force: a server of the account killed a moment ago may not have been reaped yet
+    const r = spawnSync('userdel', ['--force', '--remove', name], { encoding: 'utf8' })
     if (r.status !== 0 && r.status !== 12) problems.push(`${name}: ${r.stderr.trim()}`) // 12: no home to remove
   }
   for (const name of names('/etc/group')) {
@@ -42,4 +44,22 @@ export function removeAccounts(prefix: string): string[] {
     if (r.status !== 0) problems.push(`group ${name}: ${r.stderr.trim()}`)
   }
   return problems
+}
+
+/**
+ * Gives a test stack's settings an account prefix of its own (spawner.local-process.userPrefix,
+ * kept when the test set one), so that the accounts its hub makes are its own; the prefix, for
+ * removeAccounts when the stack stops.
+ */
+export function ownAccountPrefix(settings: Record<string, any>): string {
+  const spawner = (settings.spawner ??= {})
+  const localProcess = (spawner['local-process'] ??= {})
+  return (localProcess.userPrefix ??= testPrefix())
+}
+
+/** Removes a stopped stack's accounts (as root; nothing to do otherwise); throws naming any left. */
+export function removeStackAccounts(prefix: string): void {
+  if (!isRoot) return
+  const left = removeAccounts(prefix)
+  if (left.length) throw new Error(`accounts left behind: ${left.join('; ')}`)
 }
