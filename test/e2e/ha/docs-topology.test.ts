@@ -68,6 +68,7 @@ describe('docs/high-availability.md: two hubs, two proxies, HAProxy and Sentinel
       .replace(/^(\s*)# (url|sentinel): /gm, '$1$2: ')
       .replace(/"(10\.0\.0\.\d+):(26379)"/g, (_, h: string, p: string) => `"127.0.0.1:${group.portOf(h, p)}"`)
       .replace(/"(10\.0\.0\.\d+):8081"/g, (_, h: string) => `"127.0.0.1:${hubPorts[HUB_HOSTS.indexOf(h)]}"`)
+      .replace(/trustedProxies: \["10\.0\.0\.2"\]/, 'trustedProxies: ["127.0.0.1"]') // HAProxy, here on loopback
     expect(yaml).toMatch(/sentinel: \{ hosts: \["127\.0\.0\.1:\d+", "127\.0\.0\.1:\d+", "127\.0\.0\.1:\d+"\], masterName: mymaster \}/)
     expect(yaml).not.toMatch(/10\.0\.0\./)
     for (const m of [...HUB_HOSTS, ...PROXY_HOSTS]) {
@@ -113,10 +114,13 @@ describe('docs/high-availability.md: two hubs, two proxies, HAProxy and Sentinel
     const ha = parseCommand(commandLines(block('haproxy'))[0])
     children.push(startChild({ name: 'haproxy', command: ha.program, args: ha.args, cwd: haDir, env: baseEnv, logFile: join(haDir, 'haproxy.log') }))
 
-    for (const [k, port] of hubPorts.entries())
-      await waitFor(`hub ${k} to be healthy`, async () => (await fetch(`http://127.0.0.1:${port}/hub/health`).catch(() => null))?.ok, { timeoutMs: 20_000 })
-    for (const [k, port] of proxyPorts.entries())
-      await waitFor(`proxy ${k} to be healthy`, async () => (await fetch(`http://127.0.0.1:${port}/_edgehub/proxy/health`).catch(() => null))?.ok, { timeoutMs: 20_000 })
+    /** Waits for a replica's health URL; on a timeout the error carries the end of its log. */
+    const healthy = (what: string, url: string, log: string) =>
+      waitFor(what, async () => (await fetch(url).catch(() => null))?.ok, { timeoutMs: 20_000 }).catch((e: Error) => {
+        throw new Error(`${e.message}; its log ends:\n${readFileSync(log, 'utf8').split('\n').slice(-20).join('\n')}`)
+      })
+    for (const [k, port] of hubPorts.entries()) await healthy(`hub ${k} to be healthy`, `http://127.0.0.1:${port}/hub/health`, join(dir, HUB_HOSTS[k], 'hub.log'))
+    for (const [k, port] of proxyPorts.entries()) await healthy(`proxy ${k} to be healthy`, `http://127.0.0.1:${port}/_edgehub/proxy/health`, join(dir, PROXY_HOSTS[k], 'proxy.log'))
     await waitFor('HAProxy to reach the proxies', async () => (await fetch(`${haUrl}/_edgehub/proxy/health`).catch(() => null))?.ok, { timeoutMs: 15_000 })
   }, 45_000)
 
