@@ -177,7 +177,7 @@ export function redisWaitMs(config: Config): number {
 }
 
 export function publicUrl(config: Config): string {
-  return (config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`).replace(/\/$/, '')
+  return (config.publicUrl ?? config.subdomainHost ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`).replace(/\/$/, '')
 }
 
 export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Redis } = {}): Promise<Deps> {

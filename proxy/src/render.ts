@@ -46,6 +46,12 @@ export interface ProxyRenderOptions {
   modules?: string[]
   /** e.g. http://127.0.0.1:8000; handed to Lua for absolute redirects (relative ones are used today). */
   publicUrl?: string
+  /**
+   * Per-user hosts (JupyterHub's subdomain_host): "scheme://host[:port]" of the hub; each user's
+   * server is then served at scheme://<label>.host[:port]/user/NAME/ (proxy/lua/edgehub/subdomain.lua).
+   * Default: none, every server on the hub's host.
+   */
+  subdomainHost?: string
   /** XREAD BLOCK in ms; default 5000. A version mismatch without new entries is found this late. */
   syncBlockMs?: number
   /** `resolver` addresses, needed only when redis.host is a DNS name; default: /etc/resolv.conf. */
@@ -155,6 +161,18 @@ function resolvConfNameservers(): string[] {
   }
 }
 
+// With subdomainHost: the hand-off that signs a visitor in on a user's host, and the check that keeps
+// the hub's pages off users' hosts (both only on users' hosts: the hub's host is served as before).
+const HANDOFF_LOCATION = `        location = /_edgehub/handoff {
+            content_by_lua_block {
+                require("edgehub.access").handoff()
+            }
+        }
+`
+const HUB_HOST_CHECK = `            access_by_lua_block {
+                require("edgehub.access").hub_location()
+            }`
+
 /** Checks every option, then fills the template; throws a TypeError listing every problem. */
 export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSync(TEMPLATE_PATH, 'utf8')): string {
   const problems: string[] = []
@@ -214,6 +232,10 @@ export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSyn
     const problem = addressOrCidrProblem(t)
     if (problem) problems.push(`trustedProxies[${i}]: ${problem}`)
   })
+  const sd = opts.subdomainHost
+  if (sd !== undefined && !(typeof sd === 'string' && /^https?:\/\/[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?\/?$/.test(sd))) {
+    problems.push(`subdomainHost: expected "http(s)://host[:port]", got ${JSON.stringify(sd)}`)
+  }
   const level = opts.errorLogLevel ?? 'notice'
   if (!['debug', 'info', 'notice', 'warn', 'error'].includes(level)) problems.push(`errorLogLevel: unknown level ${level}`)
   if (problems.length > 0) {
@@ -242,6 +264,9 @@ export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSyn
     REDIS_SENTINEL_PASSWORD: sentinel?.password ? luaString(sentinel.password) : 'nil',
     PREFIX: luaString(opts.prefix),
     PUBLIC_URL: opts.publicUrl ? luaString(opts.publicUrl) : 'nil',
+    SUBDOMAIN_HOST: sd ? luaString(sd) : 'nil',
+    HANDOFF_LOCATION: sd ? HANDOFF_LOCATION : '',
+    HUB_HOST_CHECK: sd ? HUB_HOST_CHECK : '',
     SYNC_BLOCK_MS: String(blockMs),
     ACTIVITY_FLUSH_SEC: String(flushSec),
     HUB_UPSTREAMS: opts.hubUpstreams.map((hp) => `        server ${hp} max_fails=1 fail_timeout=1s;`).join('\n'),

@@ -6,6 +6,7 @@ import type { HubEnv } from '../http/env'
 import { need, serverTarget } from '../http/authorize'
 import { BadRequest, NotFound } from '../errors'
 import { serverBaseUrl } from '../spawn/orchestrator'
+import { serverUrl } from '../http/subdomain'
 import { checkServerName } from '../spawn/names'
 import type { ProgressEvent } from '../spawn/progress'
 import type { Json } from '../../../spawners/src/spawner'
@@ -61,7 +62,7 @@ export function serverApi(): Hono<HubEnv> {
     const d = c.var.deps
     const rec = await d.servers.get(user, server)
     if (!rec) throw new NotFound(`${user} has no server ${server || '(default)'}`)
-    const url = serverBaseUrl(user, server)
+    const url = serverUrl(d.config.subdomainHost, user, serverBaseUrl(user, server))
     return streamSSE(c, async (stream) => {
       const send = (ev: ProgressEvent) => stream.writeSSE({ data: JSON.stringify(ev) })
       if (rec.state === 'running') {

@@ -8,6 +8,7 @@ import { can, need, serverTarget, userTarget } from '../http/authorize'
 import type { Deps } from '../deps'
 import { BadRequest, Forbidden, HubError, NotFound } from '../errors'
 import { serverBaseUrl } from '../spawn/orchestrator'
+import { serverUrl } from '../http/subdomain'
 import { scopeProblem } from '../scopes/scope-set'
 import { SHARE_CODE_EXPIRES_SEC, type Grantee, type ShareCodeRecord, type ShareRecord } from '../state/shares'
 import { jsonBody } from './body'
@@ -26,7 +27,8 @@ function serverModels(d: Deps) {
       seen.set(ref, (async () => {
         const url = serverBaseUrl(owner, server)
         const rec = await d.servers.get(owner, server)
-        return { name: server, user: { name: owner }, url, full_url: d.config.publicUrl ? `${d.publicUrl}${url}` : null, ready: rec?.state === 'running' }
+        const full = d.config.subdomainHost ? serverUrl(d.config.subdomainHost, owner, url) : d.config.publicUrl ? `${d.publicUrl}${url}` : null
+        return { name: server, user: { name: owner }, url: d.config.subdomainHost ? full : url, full_url: full, ready: rec?.state === 'running' }
       })())
     }
     return seen.get(ref)!

@@ -5,6 +5,7 @@ import type { UserRecord } from '../state/users'
 import type { ServerSummary } from '../state/user-bundles'
 import { progressUrl, serverBaseUrl } from '../spawn/orchestrator'
 import { latest } from '../state/activity'
+import { serverUrl } from '../http/subdomain'
 import { has, targetFree, type ScopeSet } from '../scopes/scope-set'
 
 const ACCESS: Record<string, readonly string[]> = {
@@ -19,14 +20,15 @@ const ACCESS: Record<string, readonly string[]> = {
 export const USER_READ_SCOPES = Object.keys(ACCESS)
 const ALL_FIELDS = new Set(Object.values(ACCESS).flat())
 
-export function serverModel(u: string, s: ServerSummary, seen: number | undefined) {
+/** subdomainHost (config): the server's url is then a full URL on the user's own host, as in JupyterHub. */
+export function serverModel(u: string, s: ServerSummary, seen: number | undefined, subdomainHost?: string) {
   const active = s.state !== 'stopped'
   return {
     name: s.name,
     ready: s.state === 'running',
     pending: s.state === 'pending' ? 'spawn' : s.state === 'stopping' ? 'stop' : null,
     stopped: !active,
-    url: serverBaseUrl(u, s.name),
+    url: serverUrl(subdomainHost, u, serverBaseUrl(u, s.name)),
     progress_url: progressUrl(u, s.name),
     started: active ? s.started : null,
     last_activity: latest(s.lastActivity, seen, s.started), // a start is activity, as in JupyterHub
@@ -91,7 +93,7 @@ function assemble(
     admin: u.admin,
     roles: d.roles.ofUser(u.name, u.admin, groups),
     groups,
-    server: def?.state === 'running' ? serverBaseUrl(u.name, '') : null,
+    server: def?.state === 'running' ? serverUrl(d.config.subdomainHost, u.name, serverBaseUrl(u.name, '')) : null,
     pending: def?.state === 'pending' ? 'spawn' : def?.state === 'stopping' ? 'stop' : null,
     created: u.created,
     last_activity: latest(u.lastActivity, ...seen.values()),
@@ -106,7 +108,7 @@ function assemble(
   for (const s of records) {
     if (s.state === 'stopped' && !o.includeStopped) continue
     if (o.scopes && !has(o.scopes, 'read:servers', { ...target, server: `${u.name}/${s.name}` })) continue
-    servers[s.name] = serverModel(u.name, s, seen.get(s.name))
+    servers[s.name] = serverModel(u.name, s, seen.get(s.name), d.config.subdomainHost)
   }
   if (allowed.has('servers') || Object.keys(servers).length) model.servers = servers
   return model

@@ -1,4 +1,5 @@
 // The one typed configuration. Every field carries its description; docs/config.md is generated from them.
+import { isIP } from 'node:net'
 import { z } from 'zod'
 import { scopeProblem } from '../scopes/scope-set'
 import { OIDC_SCOPES } from '../oidc/claims'
@@ -25,6 +26,19 @@ const username = z.string().superRefine((s, ctx) => {
   const problem = usernameProblem(normalizeUsername(s))
   if (problem) ctx.addIssue({ code: 'custom', message: `invalid user name: ${problem}` })
 })
+/** Why u is not "scheme://host[:port]" with a DNS name as host, or undefined. */
+function subdomainHostProblem(u: string): string | undefined {
+  const url = URL.canParse(u) ? new URL(u) : undefined
+  if (!url) return undefined // z.url reports it
+  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password || u.includes('?') || u.includes('#')) {
+    return 'expected scheme://host[:port] only, without a path, query or user (e.g. https://hub.example.org)'
+  }
+  const host = url.hostname
+  if (isIP(host.replace(/^\[|\]$/g, '')) || !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(host) || host.length > 180) {
+    return `expected a DNS name as host (users' hosts are NAME.${host}), got ${host}`
+  }
+  return undefined
+}
 const hostPort = z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected "host:port"')
 
 export const localProcessSchema = z
@@ -83,7 +97,17 @@ export const configSchema = z
     publicUrl: z
       .url({ protocol: /^https?$/ })
       .optional()
-      .describe('URL users see, when a load balancer or TLS terminator sits in front (https turns on Secure cookies).'),
+      .describe('URL users see, when a load balancer or TLS terminator sits in front (https turns on Secure cookies). With subdomainHost: that URL by default, and when given it must be on the same scheme, host and port.'),
+    subdomainHost: z
+      .url({ protocol: /^https?$/, error: 'expected an http or https URL' })
+      .superRefine((u, ctx) => {
+        const problem = subdomainHostProblem(u)
+        if (problem) ctx.addIssue({ code: 'custom', message: problem })
+      })
+      .optional()
+      .describe(
+        "Serve each user's server on a host of its own (JupyterHub's subdomain_host): `https://hub.example.org` serves the hub there and NAME's server at `https://NAME.hub.example.org/user/NAME/` (a name that is not a DNS label becomes `u-<its letters>--<hash>`). A script in one user's pages then cannot read the hub's pages or call its API as the visitor: set it when admins (proxy.adminAccess) or others (sharing, access:servers roles) open users' servers. Needs wildcard DNS and, with https, a wildcard certificate (docs/subdomains.md). scheme://host[:port] only; the host a DNS name. Default: none, every server on the hub's host.",
+      ),
     cleanupServers: z
       .boolean()
       .default(true)
@@ -422,6 +446,11 @@ export const configSchema = z
       })
       .prefault({})
       .describe('The hub as an OpenID Connect provider for services (authorization code with PKCE, refresh tokens, userinfo); all its state is in Redis.'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.subdomainHost && c.publicUrl && URL.canParse(c.subdomainHost) && URL.canParse(c.publicUrl) && new URL(c.publicUrl).origin !== new URL(c.subdomainHost).origin) {
+      ctx.addIssue({ code: 'custom', path: ['publicUrl'], message: `must have the scheme, host and port of subdomainHost (${new URL(c.subdomainHost).origin}), where the hub is served, or be left out` })
+    }
   })
   .describe('edgehub configuration')
 

@@ -3,7 +3,7 @@ import type { ServerRecord } from '../state/servers'
 import { Layout, XsrfField } from './layout'
 import { perUserAccounts, SINGLE_TRUST_DOMAIN_NOTICE } from '../../../spawners/src/local-process/run-as'
 
-export function AdminPage(p: { xsrf: string; user: { name: string; admin: boolean }; users: Array<UserRecord & { server?: ServerRecord }>; error?: string; notice?: string; native: boolean }) {
+export function AdminPage(p: { xsrf: string; user: { name: string; admin: boolean }; users: Array<UserRecord & { server?: ServerRecord }>; error?: string; notice?: string; native: boolean; originNotice?: string }) {
   return (
     <Layout title="Admin" user={p.user}>
       <div class="card">
@@ -11,6 +11,7 @@ export function AdminPage(p: { xsrf: string; user: { name: string; admin: boolea
         {p.error ? <div class="error">{p.error}</div> : null}
         {p.notice ? <div class="notice">{p.notice}</div> : null}
         {perUserAccounts() ? null : <div class="notice" id="single-trust-domain">{SINGLE_TRUST_DOMAIN_NOTICE}</div>}
+        {p.originNotice ? <div class="notice" id="shared-origin">{p.originNotice}</div> : null}
         <table>
           <thead>
             <tr>

@@ -11,6 +11,8 @@ import { LoginPage, SignupPage, ChangePasswordPage } from './login'
 import { HomePage, NotRunningPage, SpawnPendingPage } from './home'
 import { AdminPage } from './admin'
 import { acceptShareRoutes } from './accept-share'
+import { handoff } from './handoff'
+import { sharedOriginNotice } from './shared-origin'
 import { sentence } from './layout'
 import { ErrorPage } from './error-page'
 import { TokenPage } from './token'
@@ -182,6 +184,9 @@ export function pageRoutes(): Hono<HubEnv> {
     await next()
   })
 
+  // With per-user hosts: the hand-off that logs the visitor in on a user's host (handoff.ts)
+  app.get('/handoff', handoff)
+
   app.get('/home', async (c) => {
     const d = c.var.deps
     const name = c.var.identity!.user.name
@@ -338,7 +343,7 @@ export function pageRoutes(): Hono<HubEnv> {
     const d = c.var.deps
     const names = await d.users.names()
     const users = await Promise.all(names.map(async (n) => ({ ...(await d.users.get(n))!, server: await d.servers.get(n, '') })))
-    return c.html(<AdminPage xsrf={c.var.xsrf} user={viewer(c)!} users={users.filter((u) => u.name)} native={!!d.native} notice={c.req.query('notice')} />)
+    return c.html(<AdminPage xsrf={c.var.xsrf} user={viewer(c)!} users={users.filter((u) => u.name)} native={!!d.native} notice={c.req.query('notice')} originNotice={sharedOriginNotice(d.config)} />)
   })
 
   app.post('/admin/approve/:user', async (c) => {

@@ -32,6 +32,7 @@ export function proxyOptions(config: Config): ProxyProcessOptions {
     trustedProxies: config.proxy.trustedProxies,
     user: process.getuid?.() === 0 ? 'root' : undefined,
     publicUrl: publicUrl(config),
+    subdomainHost: config.subdomainHost,
   }
 }
 

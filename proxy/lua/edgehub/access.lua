@@ -8,6 +8,9 @@ local route = require "edgehub.route"
 local grants = require "edgehub.grants"
 local pages = require "edgehub.pages"
 local origin = require "edgehub.origin"
+local subdomain = require "edgehub.subdomain"
+local handoff = require "edgehub.handoff"
+local crypto = require "edgehub.crypto"
 local config = require "edgehub.config"
 local activity = require "edgehub.activity"
 local log = require "edgehub.log"
@@ -16,6 +19,7 @@ local type = type
 local find = string.find
 local lower = string.lower
 local escape_uri = ngx.escape_uri
+local sha256_hex = crypto.sha256_hex
 
 
 local _M = {}
@@ -87,14 +91,15 @@ end
 -- A cookie-authenticated request that changes something or opens a WebSocket must come from the
 -- hub's own origin (origin.lua): the server behind us trusts the token we present and checks
 -- nothing itself. Returns true when the request was refused.
-local function refused_cross_origin(var, user)
+local function refused_cross_origin(var, user, host)
     local upgrade = var.http_upgrade
     local method = var.request_method
     if not origin.applies(method, upgrade) then
         return false
     end
     local own = origin.own(var.edgehub_forwarded_proto, var.http_host)
-    local why = origin.refusal(method, upgrade, var.http_origin, var.http_sec_fetch_site, var.http_referer, own, public())
+    -- on a user's host (subdomain.lua) that host alone is the origin: not even the hub's pages
+    local why = origin.refusal(method, upgrade, var.http_origin, var.http_sec_fetch_site, var.http_referer, own, not host and public() or nil)
     if not why then
         return false
     end
@@ -120,6 +125,46 @@ local function strip_token_arg(var)
 end
 
 
+-- Per-user hosts (config subdomain: { scheme, host, origin }), false when off; read once per worker.
+local subdomain_conf
+local function subdomains()
+    if subdomain_conf == nil then
+        subdomain_conf = config.get().subdomain or false
+    end
+    return subdomain_conf
+end
+
+
+-- With per-user hosts: the request's host (normalized) and what it is (subdomain.host_label: nil
+-- for the hub's host or another one, a user's label, false for a name under ours that is no user's).
+local function host_of(var, sd)
+    local host = subdomain.normalize_host(sd.scheme, var.http_host or "")
+    return host, subdomain.host_label(host, sd.host)
+end
+
+
+-- With per-user hosts, where a request to /user/ or /services/ goes. Returns:
+--   "done" when it was answered (a redirect to the user's own host, or 404 on a user's host for a
+--   path that is not that user's), else the user's host name when on one (nil on the hub's host).
+local function placed(var, uri, sd)
+    local host, label = host_of(var, sd)
+    local name = find(uri, "/user/", 1, true) == 1 and route.parse_user_path(uri)
+    if label == nil then
+        if name then
+            -- the hub's host serves no user's server: same path and query on the user's own host
+            ngx.redirect(subdomain.user_origin(sd, name, sha256_hex) .. var.request_uri, 302)
+            return "done"
+        end
+        return nil
+    end
+    if not label or not name or subdomain.label(name, sha256_hex) ~= label then
+        pages.send("not_found")
+        return "done"
+    end
+    return host
+end
+
+
 function _M.run()
     if not store.synced() and not wait_synced() then
         return pages.send("unsynced")
@@ -127,22 +172,35 @@ function _M.run()
     store.refresh()
     local var = ngx.var
     local uri = var.uri
+    local sd = subdomains()
+    local host, hub = nil, ""      -- on a user's host: its name, and the hub's origin for links
+    if sd then
+        host = placed(var, uri, sd)
+        if host == "done" then
+            return
+        end
+        hub = host and sd.origin or ""
+    end
     local cookie = var.http_cookie
-    local user, via, tok = identity.resolve(ngx.time(), var.http_authorization, cookie)
+    local user, via, tok = identity.resolve(ngx.time(), var.http_authorization, cookie, host)
     if not user then
         if pages.wants_json(uri) then
             return pages.send("login_required", { json = true })
         end
+        if host then
+            -- the hub, on its own host, says who the visitor is (handoff.lua)
+            return ngx.redirect(hub .. "/hub/handoff?next=" .. escape_uri(var.request_uri), 302)
+        end
         return ngx.redirect("/hub/login?next=" .. escape_uri(var.request_uri), 302)
     end
     var.edgehub_user = user
-    if via == "cookie" and refused_cross_origin(var, user) then
+    if via == "cookie" and refused_cross_origin(var, user, host) then
         return
     end
 
     local r, prefix = route.match(uri, store.route)
     if r == nil then
-        return ngx.redirect("/hub" .. var.request_uri, 302)
+        return ngx.redirect(hub .. "/hub" .. var.request_uri, 302)
     elseif r == false then
         log.err("proxy.access", "invalid route entry", { prefix = prefix, request_id = var.edgehub_request_id })
         return pages.send("bad_route")
@@ -152,7 +210,7 @@ function _M.run()
     end
     if r.kind == "user" and #uri == #prefix + 6 and find(uri, "logout", #prefix + 1, true) then
         -- a stock server's own "Logout" button: end the hub session, as jupyterhub-singleuser does
-        return ngx.redirect("/hub/logout", 302)
+        return ngx.redirect(hub .. "/hub/logout", 302)
     end
 
     local ctx = ngx.ctx
@@ -179,6 +237,59 @@ function _M.run()
         end
     end
     strip_token_arg(var)
+end
+
+
+-- access_by_lua of the hub's location with per-user hosts: on a user's host the hub is never served
+-- (its pages and API would run with that user's origin); a GET of a hub page there goes to the hub's
+-- own host, anything else is 404. The hub's host (and any other) passes as before.
+function _M.hub_location()
+    local sd = subdomains()
+    local var = ngx.var
+    local _, label = host_of(var, sd)
+    if label == nil then
+        return
+    end
+    local uri = var.uri
+    local method = var.request_method
+    if (method == "GET" or method == "HEAD") and (uri == "/hub" or find(uri, "/hub/", 1, true) == 1) then
+        return ngx.redirect(sd.origin .. var.request_uri, 302)
+    end
+    return pages.send("not_found")
+end
+
+
+-- GET /_edgehub/handoff?t=<hand-off>&next=<path> on a user's host (handoff.lua): the hub's signed
+-- word that this browser is a user (for this host, for a minute at most) becomes the host's own
+-- cookie, bound to the host and to the hub session (its expiry; logout revokes both), and the
+-- browser goes on to next, a path on this host. No Redis and no hub: the synced keys and revocations.
+function _M.handoff()
+    local sd = subdomains()
+    local var = ngx.var
+    local host, label = host_of(var, sd)
+    if not label then
+        return pages.send("not_found")
+    end
+    if not store.synced() and not wait_synced() then
+        return pages.send("unsynced")
+    end
+    store.refresh()
+    local args = ngx.req.get_uri_args(8)
+    local t, next = args.t, subdomain.safe_next(args.next)
+    if var.request_method ~= "GET" or type(t) ~= "string" or not next then
+        return pages.send("bad_handoff", { json = false })
+    end
+    local now = ngx.time()
+    local c, why = identity.verify_handoff(t, host, now)
+    if not c then
+        log.warn("proxy.access", "hand-off refused", { reason = why, request_id = var.edgehub_request_id })
+        return pages.send("bad_handoff", { json = false })
+    end
+    ngx.header["Set-Cookie"] = handoff.COOKIE .. "=" .. identity.host_cookie(c, host) .. "; Path=/; Max-Age="
+        .. (c.exp - now) .. "; HttpOnly; SameSite=Lax" .. (sd.scheme == "https" and "; Secure" or "")
+    ngx.header["Cache-Control"] = "no-store"
+    ngx.header["Referrer-Policy"] = "no-referrer"
+    return ngx.redirect(next, 302)
 end
 
 

@@ -1,5 +1,6 @@
 -- Proxy settings, set once from init_by_lua (rendered by proxy/src/render.ts) and read by workers.
 local keys = require "edgehub.keys"
+local subdomain = require "edgehub.subdomain"
 
 local type = type
 local pairs = pairs
@@ -87,6 +88,14 @@ function _M.init(c)
     end
     if type(c.activity_flush_sec) ~= "number" or c.activity_flush_sec < 1 then
         error("edgehub.config.init: activity_flush_sec must be a number >= 1", 2)
+    end
+    if c.subdomain_host ~= nil then
+        -- per-user hosts (subdomain.lua): { scheme, host, origin }
+        local sd, err = subdomain.parse_url(c.subdomain_host)
+        if not sd then
+            error("edgehub.config.init: subdomain_host: " .. err, 2)
+        end
+        c.subdomain = sd
     end
     c.redis.host = loopback(c.redis.host)
     c.keys = keys.new(c.prefix)

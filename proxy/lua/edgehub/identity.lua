@@ -7,6 +7,7 @@ local session = require "edgehub.session"
 local crypto = require "edgehub.crypto"
 local keys = require "edgehub.keys"
 local config = require "edgehub.config"
+local handoff = require "edgehub.handoff"
 local lrucache = require "resty.lrucache"
 
 local type = type
@@ -41,6 +42,10 @@ local verify_opts = { secret_for = secret_for, hmac = crypto.hmac_sha256, b64 = 
 
 local function caches()
     if not cookie_cache then
+        if config.get().subdomain then
+            -- the cookie of users' hosts (handoff.lua) is the hub's too: never passed on
+            STRIP_COOKIES[handoff.COOKIE] = true
+        end
         local n = config.get().cache_items
         cookie_cache = lrucache.new(n)
         header_cache = lrucache.new(n)
@@ -103,6 +108,69 @@ function _M.from_cookie(header, now)
 end
 
 
+-- Parsed values of the host cookie (users' hosts only), per Cookie header.
+local host_header_cache
+
+-- user, sid from the Cookie header on a user's host (subdomain.lua): exactly one edgehub-host-session
+-- cookie, signed for this host (handoff.lua), unexpired, its session not revoked; else nil. The hub's
+-- own session cookie does not log anyone in here.
+function _M.from_host_cookie(header, host, now)
+    caches()
+    if not host_header_cache then
+        host_header_cache = lrucache.new(config.get().cache_items)
+    end
+    local values = host_header_cache:get(header)
+    if not values then
+        values = session.cookie_values(header, handoff.COOKIE) or NO_VALUES
+        if #header <= MAX_CACHED_HEADER then
+            host_header_cache:set(header, values)
+        end
+    end
+    if #values ~= 1 then
+        return nil
+    end
+    local key = host .. " " .. values[1]
+    local c = cookie_cache:get(key)
+    if c and secret_for(c.kid) ~= c.secret then
+        c = nil
+    end
+    if not c then
+        verify_opts.now = now
+        verify_opts.host = host
+        c = handoff.verify_cookie(values[1], verify_opts)
+        if c then
+            c.secret = secret_for(c.kid)
+            cookie_cache:set(key, c)
+        end
+    end
+    if c and c.exp > now and not store.has("revoked", c.sid) then
+        return c.user, c.sid
+    end
+    return nil
+end
+
+
+-- Verifies a hand-off (handoff.lua) for host: claims or nil, err. Revocation checked here too.
+function _M.verify_handoff(t, host, now)
+    verify_opts.now = now
+    verify_opts.host = host
+    local c, err = handoff.verify_handoff(t, verify_opts)
+    if not c then
+        return nil, err
+    end
+    if store.has("revoked", c.sid) then
+        return nil, "revoked session"
+    end
+    return c
+end
+
+
+-- The host cookie's value for verified hand-off claims c on host.
+function _M.host_cookie(c, host)
+    return handoff.cookie_value(c, host, secret_for(c.kid), crypto.hmac_sha256, crypto.b64url)
+end
+
+
 -- The token digest an Authorization header value names, or false (cached per header value).
 local function header_digest(header)
     caches()
@@ -146,8 +214,9 @@ end
 
 
 -- user, how ("token" | "cookie" | "query"), the token's entry (tokens only) for the current request, or nil.
--- auth, cookie: the request's Authorization and Cookie headers (nil when absent).
-function _M.resolve(now, auth, cookie)
+-- auth, cookie: the request's Authorization and Cookie headers (nil when absent); host: on a user's
+-- host (subdomain.lua), its normalized name: the cookie that logs in there is the host cookie.
+function _M.resolve(now, auth, cookie, host)
     if auth then
         local user, rec = _M.from_authorization(auth, now)
         if user then
@@ -155,7 +224,12 @@ function _M.resolve(now, auth, cookie)
         end
     end
     if cookie then
-        local user = _M.from_cookie(cookie, now)
+        local user
+        if host then
+            user = _M.from_host_cookie(cookie, host, now)
+        else
+            user = _M.from_cookie(cookie, now)
+        end
         if user then
             return user, "cookie"
         end

@@ -47,6 +47,8 @@ local PAGES = {
     bad_route = { 502, "Server unavailable", "the route to this server is invalid" },
     hub_down = { 503, "Hub unavailable", "the hub is temporarily unavailable" },
     too_large = { 413, "Request too large", "request body too large" },
+    not_found = { 404, "Not found", "not found" },
+    bad_handoff = { 400, "Sign-in link invalid", "the sign-in link is invalid or has expired" },
     unsynced = { 503, "Starting", "the proxy has not loaded its routing table yet; try again shortly" },
 }
 
@@ -87,6 +89,11 @@ local function paragraphs(kind, vars)
         end
         return "<p>The hub is temporarily unavailable; your running server keeps working at "
             .. "<code>/user/NAME/</code>.</p><p>Try again in a moment.</p>"
+    elseif kind == "not_found" then
+        return "<p>Nothing is served at this address on this host.</p>"
+    elseif kind == "bad_handoff" then
+        return "<p>The link that signs you in to this server is invalid or has expired (it is valid for "
+            .. "a minute). Open the server again from the hub's home page.</p>"
     elseif kind == "unsynced" then
         return "<p>The proxy is starting and has not loaded its routing table yet.</p>"
             .. "<p>Try again in a moment.</p>"
