@@ -6,9 +6,9 @@
 // Twice, each on a stack of its own: judged with hub.concurrentSpawnLimit raised to N (so no start
 // can be refused), then with the default limit, each 429 retried after its Retry-After, to report
 // the queueing a storm meets in a default deployment.
-import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
-import { join } from 'node:path'
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { Agent, request } from 'undici'
 import { alive } from '../../spawners/src/local-process'
@@ -20,6 +20,10 @@ import { round, summary } from '../lib/stats'
 import { Cleanups } from '../lib/cleanup'
 import type { Plot, Scenario, ScenarioContext, Table } from '../lib/types'
 import { check, reported } from '../lib/verdict'
+import { removeStackAccounts, testPrefix } from '../../test/support/accounts'
+
+/** The Unix accounts of this run's users when the hub runs as root: a prefix of the run's own. */
+const accountPrefix = testPrefix()
 
 const BUSYBOX = '/usr/bin/busybox'
 /** First wait between two routability checks of one user; doubled up to MAX_POLL_MS. */
@@ -171,7 +175,7 @@ async function storm(ctx: ScenarioContext, names: string[], site: string, opts: 
       overrides: {
         // undefined: the default (JupyterHub's 100)
         ...(opts.limit !== undefined && { hub: { concurrentSpawnLimit: opts.limit } }),
-        spawner: { 'local-process': { command: [BUSYBOX, 'httpd'], args: ['-f', '-p', '{ip}:{port}', '-h', site] } },
+        spawner: { 'local-process': { command: [BUSYBOX, 'httpd'], args: ['-f', '-p', '{ip}:{port}', '-h', site], userPrefix: accountPrefix } },
       },
     })
     const { deps, url } = stack
@@ -345,7 +349,13 @@ export const scenario: Scenario = {
   async run(ctx: ScenarioContext) {
     const p = params.spawn
     const names = benchUsers(ctx.quick ? 20 : p.users)
-    const site = join(ctx.dir, 'site')
+    // The site every busybox serves, where every server can read it: a hub running as root runs each
+    // server as its user's own Unix account, which cannot enter the run's directory (0700). Those
+    // accounts are the run's own (a prefix of its own) and are removed with it.
+    const site = join(mkdtempSync(join(tmpdir(), 'edgehub-bench-site-')), 'site')
+    chmodSync(dirname(site), 0o755)
+    ctx.cleanups.push(() => rmSync(dirname(site), { recursive: true, force: true }))
+    ctx.cleanups.push(() => removeStackAccounts(accountPrefix))
     writeSite(site, [...names, `${params.userPrefix}warmup`])
     // The judged storm: hub.concurrentSpawnLimit raised to N, so that no start is refused (429).
     const a = await storm(ctx, names, site, { label: 'raised-limit', limit: names.length, retry: false })
