@@ -296,7 +296,8 @@ export const configSchema = z
             forgetAfterSec: z.number().int().min(60).max(30 * DAY).default(3600).describe('Failures are forgotten this long after the last one (and a name\'s at its next successful login). Range 60-2592000.'),
           })
           .refine((t) => t.baseDelaySec <= t.maxDelaySec, { path: ['baseDelaySec'], message: 'must not exceed auth.throttle.maxDelaySec' })
-          .refine((t) => !t.lockoutFailures || t.lockoutFailures >= t.freeFailures, { path: ['lockoutFailures'], message: 'must be 0 or at least auth.throttle.freeFailures' })
+          // compared only when freeFailures is itself valid: a bad freeFailures is one line, its own
+          .refine((t) => !t.lockoutFailures || !(t.freeFailures >= 0 && t.freeFailures <= 100) || t.lockoutFailures >= t.freeFailures, { path: ['lockoutFailures'], message: 'must be 0 or at least auth.throttle.freeFailures' })
           .prefault({})
           .describe('Login throttling (the login form): growing waits per user name and per client address, a lock per name.'),
       })
