@@ -173,6 +173,10 @@ const HUB_HOST_CHECK = `            access_by_lua_block {
                 require("edgehub.access").hub_location()
             }`
 
+const USER_COOKIE_FILTER = `            header_filter_by_lua_block {
+                require("edgehub.access").user_cookies()
+            }`
+
 /** Checks every option, then fills the template; throws a TypeError listing every problem. */
 export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSync(TEMPLATE_PATH, 'utf8')): string {
   const problems: string[] = []
@@ -267,6 +271,7 @@ export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSyn
     SUBDOMAIN_HOST: sd ? luaString(sd) : 'nil',
     HANDOFF_LOCATION: sd ? HANDOFF_LOCATION : '',
     HUB_HOST_CHECK: sd ? HUB_HOST_CHECK : '',
+    USER_COOKIE_FILTER: sd ? USER_COOKIE_FILTER : '',
     SYNC_BLOCK_MS: String(blockMs),
     ACTIVITY_FLUSH_SEC: String(flushSec),
     HUB_UPSTREAMS: opts.hubUpstreams.map((hp) => `        server ${hp} max_fails=1 fail_timeout=1s;`).join('\n'),

@@ -259,6 +259,30 @@ function _M.hub_location()
 end
 
 
+-- header_filter_by_lua of /user/ with per-user hosts: a server's Set-Cookie with a Domain attribute
+-- or an edgehub-... name is dropped (subdomain.cookie_allowed), and noted.
+function _M.user_cookies()
+    local header = ngx.header["Set-Cookie"]
+    if not header then
+        return
+    end
+    local lines = type(header) == "table" and header or { header }
+    local kept, n = {}, 0
+    for i = 1, #lines do
+        if subdomain.cookie_allowed(lines[i]) then
+            n = n + 1
+            kept[n] = lines[i]
+        end
+    end
+    if n ~= #lines then
+        log.warn("proxy.access", "cookie for the parent domain or of the hub's name dropped from a server's answer", {
+            user = ngx.var.edgehub_user, request_id = ngx.var.edgehub_request_id, dropped = #lines - n,
+        })
+        ngx.header["Set-Cookie"] = n > 0 and kept or nil
+    end
+end
+
+
 -- GET /_edgehub/handoff?t=<hand-off>&next=<path> on a user's host (handoff.lua): the hub's signed
 -- word that this browser is a user (for this host, for a minute at most) becomes the host's own
 -- cookie, bound to the host and to the hub session (its expiry; logout revokes both), and the

@@ -103,6 +103,21 @@ function _M.user_origin(conf, name, sha256_hex)
 end
 
 
+-- Whether a user's server may set this cookie (one Set-Cookie header value) on its host: not with a
+-- Domain attribute (it would reach the hub's host and every other user's), and not one named like
+-- the hub's own (edgehub-...: a second host cookie would log the visitor out of the host for good).
+function _M.cookie_allowed(line)
+    if type(line) ~= "string" then
+        return false
+    end
+    local l = lower(line)
+    if find(l, "^%s*edgehub%-") or find(l, ";%s*domain%s*=") then
+        return false
+    end
+    return true
+end
+
+
 -- next as a path on the same host, or nil: "/..." but not "//..." or "/\..." (another host to a
 -- browser), no control characters or backslashes, bounded.
 function _M.safe_next(next)

@@ -6,12 +6,29 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startStack, type Stack } from '../../support/stack'
 import { json } from '../../support/client'
 import { logIn, person, rootOf, startServer, type Admin } from '../../support/people'
-import { okServerSpawner } from '../../support/servers'
 import { http, type Reply } from '../../proxy/harness'
 import { freePort } from '../../../control-plane/src/util/ports'
 import { waitFor } from '../../../control-plane/src/util/wait'
 import { signHandoff } from '../../../control-plane/src/pages/handoff'
 import type { Client } from '../../support/client'
+
+// OK_SERVER (test/support/servers.ts) that also sets cookies at .../cookies: one for its own host,
+// one for the parent domain, one named as the proxy's host cookie.
+const COOKIE_SERVER = `
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        if self.path.endswith('/cookies'):
+            self.send_header('Set-Cookie', 'own=1; Path=/')
+            self.send_header('Set-Cookie', 'tossed=1; Domain=hub.localhost; Path=/')
+            self.send_header('Set-Cookie', 'edgehub-host-session=garbage; Path=/user/alice/')
+        self.end_headers()
+        self.wfile.write(b"ok")
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
+`
 
 let stack: Stack
 let root: Admin
@@ -27,7 +44,7 @@ beforeAll(async () => {
   hubHost = `hub.localhost:${port}`
   aliceHost = `alice.${hubHost}`
   bobHost = `bob.${hubHost}`
-  stack = await startStack({ port, subdomainHost: `http://${hubHost}`, spawner: okServerSpawner(), proxy: { adminAccess: true } })
+  stack = await startStack({ port, subdomainHost: `http://${hubHost}`, spawner: { 'local-process': { command: ['python3', '-c', COOKIE_SERVER], args: ['{ip}', '{port}'] } }, proxy: { adminAccess: true } })
   root = await rootOf(stack)
   ;[alice, bob] = await Promise.all([person(root, 'alice'), person(root, 'bob')])
   await startServer(stack.url, alice.token, 'alice')
@@ -198,6 +215,12 @@ describe('logging in on a user\'s host', () => {
     await waitFor('the logout to reach the proxy', async () => (await onHost(aliceHost, '/user/alice/', { cookie: cookie! })).status === 302, { timeoutMs: 5000, intervalMs: 20 })
     // her other session (alice.client) still works
     expect((await handOff(alice.client, '/user/alice/')).proxy.status).toBe(302)
+  })
+
+  it('drops a server\'s cookies for the parent domain or of the hub\'s names, keeps its own', async () => {
+    const r = await onHost(aliceHost, '/user/alice/cookies', { authorization: `token ${alice.token}` })
+    expect(r.status).toBe(200)
+    expect(setCookies(r)).toEqual(['own=1; Path=/'])
   })
 
   it('on a user\'s host, only that host is the origin of a cookie-authenticated write', async () => {
