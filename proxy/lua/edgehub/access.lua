@@ -157,6 +157,12 @@ local function placed(var, uri, sd)
         end
         return nil
     end
+    if label and not name and find(uri, "/services/", 1, true) == 1
+        and (var.request_method == "GET" or var.request_method == "HEAD") then
+        -- services are on the hub's host: a link to one from a user's pages goes there
+        ngx.redirect(sd.origin .. var.request_uri, 302)
+        return "done"
+    end
     if not label or not name or subdomain.label(name, sha256_hex) ~= label then
         pages.send("not_found")
         return "done"

@@ -92,12 +92,12 @@ describe('where requests are served', () => {
   it('serves a user\'s host only for that user\'s paths: not the hub, not other users, not services', async () => {
     const auth = { authorization: `token ${alice.token}` }
     expect((await onHost(aliceHost, '/user/alice/', auth)).body).toBe('ok')
-    for (const [path, method] of [['/user/bob/', 'GET'], ['/services/x/', 'GET'], ['/', 'GET'], ['/hub/api/users/alice/tokens', 'POST'], ['/hub/login', 'POST'], ['/favicon.ico', 'GET']]) {
+    for (const [path, method] of [['/user/bob/', 'GET'], ['/services/x/', 'POST'], ['/', 'GET'], ['/hub/api/users/alice/tokens', 'POST'], ['/hub/login', 'POST'], ['/favicon.ico', 'GET']]) {
       const r = await onHost(aliceHost, path, { ...auth, cookie: alice.client.cookieHeader(), 'content-type': 'application/json' }, method)
       expect(r.status, `${method} ${path}`).toBe(404)
     }
-    // hub pages are never served there: a GET goes to the hub's own host
-    for (const path of ['/hub/home', '/hub/api/user', '/hub/token?x=1', '/hub']) {
+    // hub pages (and services) are never served there: a GET goes to the hub's own host
+    for (const path of ['/hub/home', '/hub/api/user', '/hub/token?x=1', '/hub', '/services/x/y?z=1']) {
       const r = await onHost(aliceHost, path, { cookie: alice.client.cookieHeader() })
       expect(r.status, path).toBe(302)
       expect(r.headers.location).toBe(`http://${hubHost}${path}`)
