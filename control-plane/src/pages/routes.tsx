@@ -13,6 +13,7 @@ import { AdminPage } from './admin'
 import { acceptShareRoutes } from './accept-share'
 import { handoff } from './handoff'
 import { sharedOriginNotice } from './shared-origin'
+import { serverUrl } from '../http/subdomain'
 import { sentence } from './layout'
 import { ErrorPage } from './error-page'
 import { TokenPage } from './token'
@@ -51,6 +52,9 @@ async function form(c: C): Promise<Record<string, string>> {
   return out
 }
 
+/** A server's path on its owner's host with subdomainHost (http/subdomain.ts), else the path. */
+const onHost = (c: C, owner: string, path: string) => serverUrl(c.var.deps.config.subdomainHost, owner, path)
+
 const viewer = (c: C) => (c.var.identity ? { name: c.var.identity.user.name, admin: can(c, 'admin-ui') } : null)
 
 export function pageRoutes(): Hono<HubEnv> {
@@ -69,7 +73,7 @@ export function pageRoutes(): Hono<HubEnv> {
     if (!c.var.identity) return loginRedirect(c)
     const name = c.var.identity.user.name
     const rec = await c.var.deps.servers.get(name, '')
-    return c.redirect(rec?.state === 'running' ? serverBaseUrl(name, '') : '/hub/spawn')
+    return c.redirect(rec?.state === 'running' ? onHost(c, name, serverBaseUrl(name, '')) : '/hub/spawn')
   }
   app.get('/', root)
   app.get('/:trailingSlash{^$}', root)
@@ -248,7 +252,7 @@ export function pageRoutes(): Hono<HubEnv> {
     const { owner, server } = await ownerAndServer(c, 'start:servers')
     if (owner === c.var.identity!.user.name && !server) return spawn(c)
     const rec = await c.var.deps.servers.get(owner, server)
-    if (rec?.state === 'running') return c.redirect(serverBaseUrl(owner, server))
+    if (rec?.state === 'running') return c.redirect(onHost(c, owner, serverBaseUrl(owner, server)))
     if (rec?.state === 'pending') return c.redirect(spawnPendingUrl(owner, server))
     // this server's own start page (not /hub/user/…/SERVER/, which the default server answers when running)
     return c.html(<NotRunningPage xsrf={c.var.xsrf} user={viewer(c)!} owner={owner} server={server} rec={rec} path={serverBaseUrl(owner, server)} />)
@@ -269,9 +273,9 @@ export function pageRoutes(): Hono<HubEnv> {
     const { owner, server } = await ownerAndServer(c)
     const rec = await c.var.deps.servers.get(owner, server)
     const url = serverBaseUrl(owner, server)
-    if (rec?.state === 'running') return c.redirect(url)
+    if (rec?.state === 'running') return c.redirect(onHost(c, owner, url))
     if (!rec || (rec.state === 'stopped' && !rec.failed)) return c.redirect('/hub/home')
-    return c.html(<SpawnPendingPage user={viewer(c)!} owner={owner} server={server} progressUrl={progressUrl(owner, server)} serverUrl={url} />)
+    return c.html(<SpawnPendingPage user={viewer(c)!} owner={owner} server={server} progressUrl={progressUrl(owner, server)} serverUrl={onHost(c, owner, url)} />)
   })
 
   // JupyterHub's /hub/user-redirect/PATH: a link that works for whoever follows it (nbgitpuller and
@@ -279,7 +283,8 @@ export function pageRoutes(): Hono<HubEnv> {
   app.get('/user-redirect/*', (c) => {
     const rest = rawPath(c).slice('/hub/user-redirect/'.length)
     const query = c.req.url.includes('?') ? c.req.url.slice(c.req.url.indexOf('?')) : ''
-    return c.redirect(`${serverBaseUrl(c.var.identity!.user.name, '')}${rest.replace(/^\/+/, '')}${query}`)
+    const name = c.var.identity!.user.name
+    return c.redirect(onHost(c, name, `${serverBaseUrl(name, '')}${rest.replace(/^\/+/, '')}${query}`))
   })
 
   // The proxy sends /user/NAME/... here when it has no route for it.

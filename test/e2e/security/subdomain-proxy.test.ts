@@ -114,6 +114,10 @@ describe('where requests are served', () => {
     expect(m.servers[''].url).toBe(`http://${aliceHost}/user/alice/`)
     const progress = await (await fetch(`${stack.url}/hub/api/users/alice/server/progress`, { headers: alice.auth })).text()
     expect(progress).toContain(`"url":"http://${aliceHost}/user/alice/"`)
+    // the pages' redirects to her server: /hub/, JupyterHub's user-redirect
+    const cookie = alice.client.cookieHeader()
+    expect((await onHost(hubHost, '/hub/', { cookie })).headers.location).toBe(`http://${aliceHost}/user/alice/`)
+    expect((await onHost(hubHost, '/hub/user-redirect/tree/a%20b?x=1', { cookie })).headers.location).toBe(`http://${aliceHost}/user/alice/tree/a%20b?x=1`)
   })
 })
 
