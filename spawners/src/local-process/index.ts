@@ -8,10 +8,14 @@ import { fileURLToPath } from 'node:url'
 import { pickPort, type PortRange } from './ports'
 import { accountName, DEFAULT_USER_PREFIX, ensureAccount, lookupAccount, type Account } from './accounts'
 import { commandAs, perUserAccounts, serverProcessEnv } from './run-as'
+import { defaultArgs, fill } from './args'
+import { jupyterhubEnv } from '../jupyterhub-env'
+import { formatDefaultUrl } from '../default-url'
 import type { ServerStatus, SpawnRequest, Spawner, SpawnerLogger, SpawnerState } from '../spawner'
 
 export interface LocalProcessOptions {
   command: string[]
+  /** Unset: defaultArgs (none for jupyterhub-singleuser); [] is no flags at all, as in JupyterHub. */
   args?: string[]
   /** May hold {data_dir} and {user}; default: the account's home (per-user accounts), else {data_dir}/home/{user}. */
   notebookDir?: string
@@ -19,6 +23,8 @@ export interface LocalProcessOptions {
   createUsers?: boolean
   /** Hub as root: the account of hub user NAME is userPrefix + NAME (accountName). */
   userPrefix?: string
+  /** JupyterHub's Spawner.default_url (spawner.defaultUrl): JUPYTERHUB_DEFAULT_URL, and a flag in the default args of other commands. */
+  defaultUrl?: string
   env: Record<string, string>
   ip: string
   /** Ports servers listen on, lowest and highest (spawner.local-process.portRange). */
@@ -26,23 +32,6 @@ export interface LocalProcessOptions {
   dataDir: string
   log: SpawnerLogger
 }
-
-function defaultArgs(command: string[]): string[] {
-  // jupyterhub-singleuser runs on whichever of notebook (NotebookApp) or jupyter_server (ServerApp)
-  // is installed, and ignores the other's flags: give it both.
-  const singleuser = command.some((c) => c.endsWith('jupyterhub-singleuser'))
-  const notebook = command.some((c) => c === 'notebook' || c.endsWith('jupyter-notebook'))
-  const apps = singleuser ? ['NotebookApp', 'ServerApp'] : [notebook ? 'NotebookApp' : 'ServerApp']
-  return [
-    '--no-browser',
-    '--ip={ip}',
-    '--port={port}',
-    '--notebook-dir={notebook_dir}',
-    ...apps.flatMap((app) => [`--${app}.base_url={base_url}`, `--${app}.allow_remote_access=True`]),
-  ]
-}
-
-const fill = (s: string, vars: Record<string, string>) => s.replace(/\{(\w+)\}/g, (m, k: string) => vars[k] ?? m)
 
 /** Field 22 of /proc/PID/stat (start time in clock ticks) and the process state; undefined when gone. */
 function procStat(pid: number): { startTime: string; state: string } | undefined {
@@ -307,10 +296,15 @@ export function createLocalProcessSpawner(opts: LocalProcessOptions): Spawner {
       signal.throwIfAborted()
       const notebookDir = notebookDirOf(opts, req.user, account)
       const port = await pickPort(opts.ip, opts.portRange, reserved)
-      const vars = { ip: opts.ip, port: String(port), base_url: req.baseUrl, notebook_dir: notebookDir, user: req.user, server: req.server, data_dir: opts.dataDir }
+      const defaultUrl = opts.defaultUrl ? formatDefaultUrl(opts.defaultUrl, req.user) : ''
+      const vars = { ip: opts.ip, port: String(port), base_url: req.baseUrl, notebook_dir: notebookDir, user: req.user, server: req.server, data_dir: opts.dataDir, default_url: defaultUrl }
       const [serverCmd, ...cmdArgs] = opts.command
-      const { cmd, args } = commandAs(account, serverCmd, [...cmdArgs, ...(opts.args ?? defaultArgs(opts.command)).map((a) => fill(a, vars))])
-      const env = serverProcessEnv({ account, home: notebookDir, configured: opts.env, forServer: req.env })
+      const serverArgs = opts.args ?? defaultArgs(opts.command, { defaultUrl: !!defaultUrl })
+      const { cmd, args } = commandAs(account, serverCmd, [...cmdArgs, ...serverArgs.map((a) => fill(a, vars))])
+      // the root directory only when the operator chose one (JupyterHub's notebook_dir): else the
+      // server serves its working directory, which a wrapper may have changed
+      const place = { user: req.user, server: req.server, baseUrl: req.baseUrl, ip: opts.ip, port, rootDir: opts.notebookDir ? notebookDir : undefined, defaultUrl: opts.defaultUrl }
+      const env = serverProcessEnv({ account, home: notebookDir, configured: opts.env, forServer: jupyterhubEnv(req.env, place) })
       const { pid, startTime } = await launcher.start({ cmd, args, cwd: notebookDir, env, logFile: req.logFile }).catch((err: unknown) => {
         reserved.delete(port)
         throw err
