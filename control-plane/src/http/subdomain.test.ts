@@ -58,11 +58,11 @@ describe('config subdomainHost', () => {
   })
 
   it('warns on the admin page when others open servers on the hub\'s origin', () => {
-    expect(sharedOriginNotice(load({}))).toBeUndefined()
+    expect(sharedOriginNotice(load({ EDGEHUB_PROXY_ADMIN_ACCESS: 'false' }))).toBeUndefined()
     expect(sharedOriginNotice(load({ EDGEHUB_PROXY_ADMIN_ACCESS: 'true' }))).toMatch(/proxy\.adminAccess.*Set subdomainHost/)
     expect(sharedOriginNotice(load({ EDGEHUB_PROXY_ADMIN_ACCESS: 'true', EDGEHUB_SUBDOMAIN_HOST: 'https://hub.example.org' }))).toBeUndefined()
     const file = join(cwd, 'roles.yaml')
-    writeFileSync(file, stringify({ roles: [{ name: 'sharers', scopes: ['shares!user'], users: ['alice'] }] }))
+    writeFileSync(file, stringify({ proxy: { adminAccess: false }, roles: [{ name: 'sharers', scopes: ['shares!user'], users: ['alice'] }] }))
     expect(sharedOriginNotice(loadConfig({ file, env: {}, cwd }).config)).toMatch(/share others' servers/)
   })
 })
