@@ -206,7 +206,7 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
   const activity = new Activity(redis, keys)
   const userBundles = new UserBundles(redis, keys)
   const lp = config.spawner['local-process']
-  const spawner = createLocalProcessSpawner({ ...lp, dataDir: config.dataDir, log: log.child('spawner.local-process') })
+  const spawner = createLocalProcessSpawner({ ...lp, defaultUrl: config.spawner.defaultUrl, dataDir: config.dataDir, log: log.child('spawner.local-process') })
   const pub = publicUrl(config)
   const orchestrator = new Orchestrator(
     { redis, keys, servers, tables, tokens, oauthClients, shares, progress, activity, spawner, log: log.child('spawn') },

@@ -6,6 +6,7 @@ import { OIDC_SCOPES } from '../oidc/claims'
 import { normalizeUsername, usernameProblem } from '../../../auth/src/policy'
 import { DEFAULT_PORT_RANGE } from '../../../spawners/src/local-process/ports'
 import { ACCOUNT_PREFIX, DEFAULT_USER_PREFIX } from '../../../spawners/src/local-process/accounts'
+import { defaultUrlProblem } from '../../../spawners/src/default-url'
 import { TOKEN_LIFETIME_CAP_SEC } from '../state/token-lifetime'
 import { addressOrCidrProblem, MAX_TRUSTED_PROXIES } from '../../../proxy/src/render'
 
@@ -52,13 +53,13 @@ export const localProcessSchema = z
       .array(z.string())
       .optional()
       .describe(
-        'Arguments after the command. Placeholders: {ip} {port} {base_url} {notebook_dir} {user} {server} {data_dir}. Default: the flags the command needs (NotebookApp for `notebook`, ServerApp otherwise).',
+        "Arguments after the command (JupyterHub's Spawner.args). Placeholders: {ip} {port} {base_url} {notebook_dir} {user} {server} {data_dir} {default_url}. Every server also gets JupyterHub's environment (JUPYTERHUB_SERVICE_URL with its address, JUPYTERHUB_SERVICE_PREFIX, JUPYTERHUB_API_URL, …), which jupyterhub-singleuser reads. Default: none for jupyterhub-singleuser (or a wrapper named for it, such as start-singleuser.sh), as JupyterHub starts it, so a wrapper's working directory stays the server's root; for `jupyter notebook` and `jupyter server`, the flags they need (address, port, notebookDir, base URL, spawner.defaultUrl). `[]`: no flags at all.",
       ),
     notebookDir: z
       .string()
       .optional()
       .describe(
-        "Working directory of each server, created if missing (owned by the user's account, mode 0700, when servers run as per-user accounts). Placeholders: {data_dir} {user}. Default: the home directory of the user's Unix account when the hub runs as root, else `{data_dir}/home/{user}`.",
+        "Working directory of each server, created if missing (owned by the user's account, mode 0700, when servers run as per-user accounts). Also the server's root: `jupyter notebook` and `jupyter server` get it as --notebook-dir in their default args; jupyterhub-singleuser serves its working directory, and gets JUPYTERHUB_ROOT_DIR (JupyterHub's notebook_dir) only when this is set, so that a wrapper may change directory first. Placeholders: {data_dir} {user}. Default: the home directory of the user's Unix account when the hub runs as root, else `{data_dir}/home/{user}`.",
       ),
     createUsers: z
       .boolean()
@@ -396,6 +397,16 @@ export const configSchema = z
         startTimeoutSec: secondsUpTo(DAY).default(60).describe('A server that has not started after this long is stopped and the spawn fails. Range: above 0, at most 86400.'),
         httpTimeoutSec: secondsUpTo(DAY).default(30).describe('Once started, how long the server may take to answer HTTP. Range: above 0, at most 86400.'),
         stopGraceSec: secondsUpTo(3600).default(10).describe('Time between SIGTERM and SIGKILL when stopping. Range: above 0, at most 3600.'),
+        defaultUrl: z
+          .string()
+          .superRefine((v, ctx) => {
+            const problem = defaultUrlProblem(v)
+            if (problem) ctx.addIssue({ code: 'custom', message: problem })
+          })
+          .optional()
+          .describe(
+            "Where users land inside their server (JupyterHub's Spawner.default_url): a path under the server's URL, such as `/lab`, `/tree` or `/tree/{username}` ({username}: the user's name, URL-escaped). The server gets it as JUPYTERHUB_DEFAULT_URL (and, with the default args of `jupyter notebook` or `jupyter server`, as their default_url flag); the hub sends users there when their server is ready. Default: the server's own (`/tree` for the classic notebook). At most 512 characters.",
+          ),
         'local-process': localProcessSchema.prefault({}),
       })
       .prefault({})
