@@ -7,6 +7,7 @@ import { loadConfig } from '../config/load'
 import { publicUrl } from '../deps'
 import { sharedOriginNotice } from '../pages/shared-origin'
 import { serverUrl, subdomainLabel, userOfPath, userOrigin } from './subdomain'
+import { renderNginxConf } from '../../../proxy/src/render'
 
 const cwd = mkdtempSync(join(tmpdir(), 'edgehub-subdomain-'))
 afterAll(() => rmSync(cwd, { recursive: true, force: true }))
@@ -64,5 +65,22 @@ describe('config subdomainHost', () => {
     const file = join(cwd, 'roles.yaml')
     writeFileSync(file, stringify({ proxy: { adminAccess: false }, roles: [{ name: 'sharers', scopes: ['shares!user'], users: ['alice'] }] }))
     expect(sharedOriginNotice(loadConfig({ file, env: {}, cwd }).config)).toMatch(/share others' servers/)
+  })
+})
+
+describe('the proxy config with subdomainHost', () => {
+  const base = { listen: { host: '127.0.0.1', port: 8000 }, hubUpstreams: ['127.0.0.1:8081'], redis: { host: '127.0.0.1', port: 6379 }, prefix: 'edgehub:', runDir: '/tmp/x', modules: [] }
+  it('renders the hand-off, the hub location\'s check and the cookie filter only with it', () => {
+    const off = renderNginxConf(base)
+    expect(off).not.toMatch(/handoff|hub_location|user_cookies/)
+    expect(off).toContain('subdomain_host = nil,')
+    const on = renderNginxConf({ ...base, subdomainHost: 'https://hub.example.org' })
+    expect(on).toContain('location = /_edgehub/handoff {')
+    expect(on).toContain('require("edgehub.access").hub_location()')
+    expect(on).toContain('require("edgehub.access").user_cookies()')
+    expect(on).toContain('subdomain_host = "https://hub.example.org",')
+  })
+  it('refuses a value that could break out of the config', () => {
+    expect(() => renderNginxConf({ ...base, subdomainHost: 'https://hub.example.org/"; os.exit()' })).toThrow(/subdomainHost: expected/)
   })
 })
