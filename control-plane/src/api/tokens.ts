@@ -7,7 +7,7 @@ import type { Deps } from '../deps'
 import { BadRequest, Forbidden, NotFound } from '../errors'
 import type { TokenRecord } from '../state/tokens'
 import type { UserRecord } from '../state/users'
-import { scopeProblem, scopesNotHeld, toStrings, type ScopeSet } from '../scopes/scope-set'
+import { expand, intersect, scopeProblem, scopesNotHeld, toStrings, type ScopeSet } from '../scopes/scope-set'
 import { tokenScopes, userScopes } from '../scopes/resolve'
 import { jsonBody } from './body'
 import { tokenLifetime } from '../state/token-lifetime'
@@ -20,10 +20,10 @@ const ownerScopes = async (d: Deps, owner: UserRecord) => userScopes(d, owner, a
 export async function tokenModel(d: Deps, t: TokenRecord, owner: UserRecord, held?: ScopeSet) {
   const scopes = await tokenScopes(d, t, owner, held ?? (await ownerScopes(d, owner)))
   return {
+    // a user's token names its user; `service` is left out (the spec types it as a string)
     id: t.id,
     kind: 'api_token',
     user: t.user,
-    service: null,
     roles: [],
     scopes: toStrings(scopes),
     note: t.note,
@@ -33,6 +33,30 @@ export async function tokenModel(d: Deps, t: TokenRecord, owner: UserRecord, hel
     session_id: t.sessionId,
     oauth_client: t.kind === 'server' ? `Server at ${t.server ? `/user/${t.user}/${t.server}/` : `/user/${t.user}/`}` : 'JupyterHub',
   }
+}
+
+/**
+ * The raw scopes a new token asks for, as JupyterHub reads the body: `scopes` as given (`[]` is a
+ * token with no scopes), or the scopes of the `roles` named (deprecated there, still accepted), or,
+ * with neither, the `token` role's (`inherit` unless the config redefines it). Not both.
+ */
+function requestedScopes(d: Deps, body: { scopes?: string[]; roles?: string[] }): string[] {
+  if (body.scopes !== undefined && body.roles !== undefined) throw new BadRequest('Can only assign one of scopes or roles when creating tokens.')
+  if (body.roles !== undefined) {
+    const unknown = body.roles.filter((r) => !d.roles.byName.has(r))
+    if (unknown.length) throw new BadRequest(`No such role: ${unknown.join(', ')}`)
+    return [...new Set(body.roles.flatMap((r) => d.roles.byName.get(r)!.scopes))]
+  }
+  return [...new Set(body.scopes ?? d.roles.defaultTokenScopes())]
+}
+
+/** Of `scopes` (expanded for the owner; `inherit` is the owner's own), those the owner does not hold. */
+async function beyondOwner(d: Deps, scopes: readonly string[], owner: UserRecord): Promise<string[]> {
+  const rest = scopes.filter((s) => s !== 'inherit')
+  if (!rest.length) return []
+  const wanted = expand(rest, { kind: 'user', name: owner.name })
+  const granted = new Set(toStrings(await intersect(wanted, await ownerScopes(d, owner), (x) => d.groups.ofUser(x))))
+  return toStrings(wanted).filter((s) => !granted.has(s))
 }
 
 async function owner(c: C, scope: string): Promise<UserRecord> {
@@ -61,16 +85,12 @@ export function tokenApi(): Hono<HubEnv> {
     const lifetime = tokenLifetime(body.expires_in, d.config.hub.tokenExpiresInMaxSec)
     if (lifetime.problem) throw new BadRequest(lifetime.problem)
     if (body.note !== undefined && body.note.length > 1000) throw new BadRequest('note is longer than 1000 characters')
-    let scopes = body.scopes
-    if (body.roles?.length) {
-      // deprecated in JupyterHub, still accepted: the roles' scopes
-      const unknown = body.roles.filter((r) => !d.roles.byName.has(r))
-      if (unknown.length) throw new BadRequest(`unknown role: ${unknown.join(', ')}`)
-      scopes = [...(scopes ?? []), ...body.roles.flatMap((r) => d.roles.byName.get(r)!.scopes)]
-    }
-    scopes = scopes?.length ? [...new Set(scopes)] : ['inherit']
+    const scopes = requestedScopes(d, body)
     const bad = scopes.map(scopeProblem).find((p) => p)
     if (bad) throw new BadRequest(bad)
+    // JupyterHub's check: nothing the owner does not hold (400, naming the expanded scopes)
+    const excess = await beyondOwner(d, scopes, u)
+    if (excess.length) throw new BadRequest(`Not assigning requested scopes ${excess.join(',')} not held by User ${u.name}`)
     // Only a caller with the user's full powers (a browser session, or an `inherit` token of the
     // user's own) may skip the check; a narrower token cannot mint a wider one.
     const id = c.var.identity

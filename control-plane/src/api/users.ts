@@ -114,12 +114,13 @@ export function userApi(): Hono<HubEnv> {
     const svc = c.var.service
     if (svc) {
       const model = serviceModel(d, svc.name)
-      return c.json({ ...model, session_id: null, scopes: toStrings(svc.scopes) })
+      return c.json({ ...model, token_id: svc.token.id, session_id: null, scopes: toStrings(svc.scopes) })
     }
     const id = currentUser(c)
     const identify = expand(IDENTIFY_SCOPES, { kind: 'user', name: id.user.name })
     const model = await userModel(d, id.user, { scopes: union(id.scopes, identify), groups: id.groups })
-    return c.json({ ...model, session_id: id.token ? id.token.sessionId : (id.sid ?? null), scopes: toStrings(id.scopes) })
+    // token_id (JupyterHub 5): the id of the token asking, to revoke it by; null for a browser session
+    return c.json({ ...model, token_id: id.token?.id ?? null, session_id: id.token ? id.token.sessionId : (id.sid ?? null), scopes: toStrings(id.scopes) })
   })
 
   app.get('/users', listUsers)
@@ -222,7 +223,9 @@ export function userApi(): Hono<HubEnv> {
       if (ms > now + 59 * 60_000) throw new BadRequest(`timestamp ${t} is too far in the future`)
       return Math.min(ms, now) // a clock slightly ahead must not keep a server "active" for ever
     }
-    const known = new Set((await d.servers.list(name)).map((s) => s.name))
+    const recorded = new Set((await d.servers.list(name)).map((s) => s.name))
+    // the default server is known whether or not it ever started (JupyterHub keeps a row for it)
+    const known = new Set(['', ...recorded])
     const servers = Object.entries(body.servers ?? {}).map(([server, v]) => {
       const ts = (v as { last_activity?: unknown } | null)?.last_activity
       if (typeof v !== 'object' || v === null || ts === undefined) throw new BadRequest('servers must be an object of the form {server_name: {last_activity: timestamp}}')
@@ -230,7 +233,9 @@ export function userApi(): Hono<HubEnv> {
       return { user: name, server, at: new Date(when(ts)) }
     })
     const userTime = body.last_activity === undefined ? undefined : when(body.last_activity)
-    await d.activity.record(servers)
+    // a server with no record (a default server never started) has no activity to keep: its time
+    // raises the user's last_activity below, and a server that starts later starts as active
+    await d.activity.record(servers.filter((s) => recorded.has(s.server)))
     const newest = latest(userTime, ...servers.map((s) => s.at.getTime()))
     if (newest) await d.users.touch(name, new Date(newest)) // raise-only
     return c.body(null, 200)

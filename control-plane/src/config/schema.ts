@@ -107,7 +107,7 @@ export const configSchema = z
       })
       .optional()
       .describe(
-        "Serve each user's server on a host of its own (JupyterHub's subdomain_host): `https://hub.example.org` serves the hub there and NAME's server at `https://NAME.hub.example.org/user/NAME/` (a name that is not a DNS label becomes `u-<its letters>--<hash>`). A script in one user's pages then cannot read the hub's pages or call its API as the visitor: set it when admins (proxy.adminAccess) or others (sharing, access:servers roles) open users' servers. Needs wildcard DNS and, with https, a wildcard certificate (docs/subdomains.md). scheme://host[:port] only; the host a DNS name. Default: none, every server on the hub's host.",
+        "Serve each user's server on a host of its own (JupyterHub's subdomain_host): `https://hub.example.org` serves the hub there and NAME's server at `https://NAME.hub.example.org/user/NAME/` (a name that is not a DNS label becomes `u-<its letters>--<hash>`). A script in one user's pages then cannot read the hub's pages or call its API as the visitor: set it when admins (by default, proxy.adminAccess) or others (sharing, access:servers roles) open users' servers. Needs wildcard DNS and, with https, a wildcard certificate (docs/subdomains.md). scheme://host[:port] only; the host a DNS name. Default: none, every server on the hub's host.",
       ),
     cleanupServers: z
       .boolean()
@@ -204,7 +204,10 @@ export const configSchema = z
           .union([z.number().int().min(1).max(64), z.literal('auto')])
           .default('auto')
           .describe('nginx worker processes: 1-64, or `auto` (one per CPU). 64 is a fixed cap rather than a multiple of the CPUs, so that a file passes `config check` on every machine; more workers than CPUs only add memory and connections to Redis.'),
-        adminAccess: z.boolean().default(false).describe('Admins may open any user\'s server (JupyterHub\'s admin_access).'),
+        adminAccess: z
+          .boolean()
+          .default(true)
+          .describe('The admin role holds access:servers, as JupyterHub\'s default admin role does: admins open users\' servers (through the proxy and OAuth), issue tokens for users and share their servers. false drops that scope from the admin role: admins then manage servers without opening them. A redefined admin role without access:servers needs false.'),
         sharedDictSize: z
           .string()
           .regex(/^\d+[km]$/, 'expected a size such as "64m" or "512k"')
@@ -460,6 +463,11 @@ export const configSchema = z
       .describe('The hub as an OpenID Connect provider for services (authorization code with PKCE, refresh tokens, userinfo); all its state is in Redis.'),
   })
   .superRefine((c, ctx) => {
+    // the proxy lets admins in by the admin flag and this setting: it must agree with the role
+    const admin = c.roles.find((r) => r.name === 'admin')
+    if (admin && c.proxy.adminAccess && !admin.scopes.some((s) => s === 'access:servers' || s === 'shares')) {
+      ctx.addIssue({ code: 'custom', path: ['proxy', 'adminAccess'], message: 'must be false when the admin role in roles has no access:servers (the proxy would still let admins into users\' servers)' })
+    }
     if (c.subdomainHost && c.publicUrl && URL.canParse(c.subdomainHost) && URL.canParse(c.publicUrl) && new URL(c.publicUrl).origin !== new URL(c.subdomainHost).origin) {
       ctx.addIssue({ code: 'custom', path: ['publicUrl'], message: `must have the scheme, host and port of subdomainHost (${new URL(c.subdomainHost).origin}), where the hub is served, or be left out` })
     }

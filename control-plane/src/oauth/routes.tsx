@@ -49,17 +49,20 @@ async function params(c: C): Promise<Record<string, string>> {
 
 async function authorize(c: C) {
   const d = c.var.deps
+  // Who asks comes first, as in JupyterHub (tornado's @authenticated): without a login, a GET (or
+  // HEAD) is sent to log in before the request is judged, and a POST is refused. A browser's login
+  // only: an API token must not be able to mint itself new tokens here.
+  const id = c.var.identity?.via === 'cookie' ? c.var.identity : null
+  if (!id) {
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') throw new Forbidden('log in to authorize an application')
+    const here = `${c.req.path}?${new URLSearchParams(await params(c))}`
+    return c.redirect(`/hub/login?next=${encodeURIComponent(here)}`)
+  }
   const p = await params(c)
   const client = p.client_id ? await d.oauthClients.get(p.client_id) : undefined
   // Errors the user must see here: the redirect URI cannot be trusted yet.
   if (!client) throw new BadRequest(`unknown OAuth client ${JSON.stringify(p.client_id ?? '')}`, 'invalid_client')
   if (!p.redirect_uri || !sameRedirect(c, p.redirect_uri, client.redirectUri)) throw new BadRequest(`redirect_uri does not match the one registered for ${client.id}`, 'invalid_request')
-  // a browser's login only: an API token must not be able to mint itself new tokens here
-  const id = c.var.identity?.via === 'cookie' ? c.var.identity : null
-  if (!id) {
-    const here = `${c.req.path}?${new URLSearchParams(p)}`
-    return c.redirect(`/hub/login?next=${encodeURIComponent(here)}`)
-  }
   const back = (q: Record<string, string>) => c.redirect(withQuery(p.redirect_uri, { ...q, state: p.state ?? '' }, c))
   if (p.response_type !== 'code') return back({ error: 'unsupported_response_type', error_description: 'only response_type=code is supported' })
   if (p.code_challenge && !['S256', 'plain'].includes(p.code_challenge_method ?? 'plain')) return back({ error: 'invalid_request', error_description: 'code_challenge_method must be S256 or plain' })

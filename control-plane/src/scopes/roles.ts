@@ -33,8 +33,10 @@ export class Roles {
   readonly byName = new Map<string, Role>()
 
   /**
-   * adminAccess false (proxy.adminAccess, the default) keeps admins out of other users' servers, at
-   * the proxy and in OAuth: the admin role then lacks access:servers.
+   * adminAccess (proxy.adminAccess, true by default): the admin role holds access:servers, as
+   * JupyterHub's does, so admins open users' servers and issue tokens for them. False drops the scope
+   * from the admin role (in the API, in OAuth and at the proxy): admins then manage servers without
+   * opening them.
    */
   constructor(
     configured: Config['roles'],
@@ -57,6 +59,11 @@ export class Roles {
 
   ofGroup(group: string): string[] {
     return [...this.byName.values()].filter((r) => r.groups.includes(group)).map((r) => r.name)
+  }
+
+  /** What a token asked for without scopes or roles gets: the `token` role's scopes (JupyterHub's default). */
+  defaultTokenScopes(): string[] {
+    return [...(this.byName.get('token')?.scopes ?? ['inherit'])]
   }
 
   ofService(name: string): string[] {

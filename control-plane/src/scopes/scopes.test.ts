@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { expand, has, intersect, scopeProblem, toStrings, union } from './scope-set'
 import { Roles } from './roles'
+import { configSchema } from '../config/schema'
 
 const alice = { kind: 'user' as const, name: 'alice' }
 const groupsOf = async (u: string) => (({ bob: ['staff'], carol: ['students'] }) as Record<string, string[]>)[u] ?? []
@@ -84,5 +85,34 @@ describe('roles', () => {
     expect(has(s, 'access:servers', { user: 'sam', server: 'sam/', groups: ['students'] })).toBe(true)
     expect(has(s, 'access:servers', { user: 'tom', server: 'tom/' })).toBe(true)
     expect(has(s, 'access:servers', { user: 'root', server: 'root/', groups: [] })).toBe(false)
+  })
+})
+
+describe("JupyterHub's default roles", () => {
+  const root = { kind: 'user' as const, name: 'root' }
+
+  it('the admin role holds access:servers by default, and proxy.adminAccess false drops it', () => {
+    const jupyterhub = new Roles([])
+    expect(has(jupyterhub.scopes(['user', 'admin'], root), 'access:servers', { user: 'ann', server: 'ann/' })).toBe(true)
+    const weak = new Roles([], false)
+    const s = weak.scopes(['user', 'admin'], root)
+    expect(has(s, 'access:servers', { user: 'ann', server: 'ann/' })).toBe(false)
+    expect(has(s, 'access:servers', { user: 'root', server: 'root/' })).toBe(true) // their own, from `self`
+    expect(has(s, 'admin:servers', { user: 'ann' })).toBe(true)
+    expect(configSchema.parse({}).proxy.adminAccess).toBe(true)
+  })
+
+  it('a token asked for without scopes gets the token role: inherit, or what the config redefines', () => {
+    expect(new Roles([]).defaultTokenScopes()).toEqual(['inherit'])
+    expect(new Roles([{ name: 'token', description: '', scopes: ['read:users!user'], users: [], groups: [], services: [] }]).defaultTokenScopes()).toEqual(['read:users!user'])
+  })
+
+  it('refuses a redefined admin role without access:servers unless proxy.adminAccess is false, naming the key', () => {
+    const admin = { name: 'admin', scopes: ['admin:users', 'admin:servers'] }
+    const r = configSchema.safeParse({ roles: [admin] })
+    expect(r.success).toBe(false)
+    expect(r.error!.issues.map((i) => i.path.join('.'))).toEqual(['proxy.adminAccess'])
+    expect(configSchema.safeParse({ roles: [admin], proxy: { adminAccess: false } }).success).toBe(true)
+    expect(configSchema.safeParse({ roles: [{ ...admin, scopes: [...admin.scopes, 'access:servers'] }] }).success).toBe(true)
   })
 })

@@ -52,6 +52,9 @@ describe('hub', () => {
     expect(await json(r)).toEqual({ version: '5.3.0' })
     const info = await json(await call('/info'))
     expect(Object.keys(info).sort()).toEqual(['authenticator', 'edgehub', 'python', 'spawner', 'sys_executable', 'version'])
+    // strings, as the spec types them: the runtime running the hub (Node.js) and its path
+    expect(info.python).toMatch(/^Node\.js \d+\.\d+\.\d+ /)
+    expect(info.sys_executable).toMatch(/^\//)
     expect(await status('/info', { token: alice })).toBe(403)
     expect((await call('/users', { method: 'OPTIONS' })).status).toBe(200)
   })
@@ -220,7 +223,8 @@ describe('groups', () => {
 describe('tokens', () => {
   it('the token model has JupyterHub\'s fields', async () => {
     const r = await json(await call('/users/alice/tokens', { method: 'POST', body: { note: 'x' }, token: alice }))
-    expect(Object.keys(r).sort()).toEqual(['created', 'expires_at', 'id', 'kind', 'last_activity', 'note', 'oauth_client', 'roles', 'scopes', 'service', 'session_id', 'token', 'user'].sort())
+    // a user's token names its user and leaves `service` out (JupyterHub; the spec types it as a string)
+    expect(Object.keys(r).sort()).toEqual(['created', 'expires_at', 'id', 'kind', 'last_activity', 'note', 'oauth_client', 'roles', 'scopes', 'session_id', 'token', 'user'].sort())
     expect(await status(`/users/alice/tokens/${r.id}`, { method: 'DELETE', token: alice })).toBe(204)
     expect(await status(`/users/alice/tokens/${r.id}`, { method: 'DELETE', token: alice })).toBe(404)
   })
