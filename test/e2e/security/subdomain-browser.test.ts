@@ -2,7 +2,7 @@
 // http://hub.localhost:PORT and alice's server at http://alice.hub.localhost:PORT: Chromium resolves
 // every *.localhost name to loopback itself, nested ones too. An admin (proxy.adminAccess) opens
 // alice's server through the hand-off and runs code there; a script on alice's pages, running in the
-// admin's browser, then tries what issue 18 showed it could do on the hub's origin: read a hub page
+// admin's browser, then tries what such a script can do on the hub's origin: read a hub page
 // for an XSRF token, mint a token as the visitor, make alice admin. It cannot: the hub is another
 // origin, its answers are unreadable and its API refuses the writes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -144,7 +144,7 @@ describe('an admin opening alice\'s server', () => {
         tokenPageHere: await read('/hub/token'),
         apiHere: await read('/hub/api/user'),
         framed,
-        // the writes of issue 18, as simple requests a page may send anywhere (answers opaque)
+        // the attack's writes, as simple requests a page may send anywhere (answers opaque)
         mint: await read(`${hubUrl}/hub/api/users/root/tokens`, { method: 'POST', mode: 'no-cors', body: '{"note":"x"}', headers: { 'content-type': 'text/plain' } }),
         promote: await read(`${hubUrl}/hub/api/users/alice`, { method: 'PATCH', body: '{"admin":true}', headers: { 'content-type': 'application/json' } }),
       }
