@@ -9,7 +9,7 @@ import { JUPYTERHUB_API_VERSION, VERSION } from '../version'
  * `sys_executable`. The hub here runs on Node.js, so both describe that runtime (never null: the
  * spec types it as a string); what servers run is the spawner's business.
  */
-export const RUNTIME = `Node.js ${process.versions.node} (V8 ${process.versions.v8})`
+const RUNTIME = `Node.js ${process.versions.node} (V8 ${process.versions.v8})`
 
 export function infoApi(): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
