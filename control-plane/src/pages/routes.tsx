@@ -14,6 +14,7 @@ import { acceptShareRoutes } from './accept-share'
 import { handoff } from './handoff'
 import { sharedOriginNotice } from './shared-origin'
 import { serverUrl } from '../http/subdomain'
+import { landingUrl } from '../../../spawners/src/default-url'
 import { sentence } from './layout'
 import { ErrorPage } from './error-page'
 import { TokenPage } from './token'
@@ -55,6 +56,9 @@ async function form(c: C): Promise<Record<string, string>> {
 /** A server's path on its owner's host with subdomainHost (http/subdomain.ts), else the path. */
 const onHost = (c: C, owner: string, path: string) => serverUrl(c.var.deps.config.subdomainHost, owner, path)
 
+/** Where the hub sends someone into a server: spawner.defaultUrl under its URL (JupyterHub's Spawner.default_url), on its host. */
+const landing = (c: C, owner: string, server: string) => onHost(c, owner, landingUrl(serverBaseUrl(owner, server), owner, c.var.deps.config.spawner.defaultUrl))
+
 const viewer = (c: C) => (c.var.identity ? { name: c.var.identity.user.name, admin: can(c, 'admin-ui') } : null)
 
 export function pageRoutes(): Hono<HubEnv> {
@@ -73,7 +77,7 @@ export function pageRoutes(): Hono<HubEnv> {
     if (!c.var.identity) return loginRedirect(c)
     const name = c.var.identity.user.name
     const rec = await c.var.deps.servers.get(name, '')
-    return c.redirect(rec?.state === 'running' ? onHost(c, name, serverBaseUrl(name, '')) : '/hub/spawn')
+    return c.redirect(rec?.state === 'running' ? landing(c, name, '') : '/hub/spawn')
   }
   app.get('/', root)
   app.get('/:trailingSlash{^$}', root)
@@ -231,7 +235,7 @@ export function pageRoutes(): Hono<HubEnv> {
     const d = c.var.deps
     const rec = await d.servers.get(owner, server)
     const pending = spawnPendingUrl(owner, server)
-    if (rec?.state === 'running') return c.redirect(safeNext(c.req.query('next'), serverBaseUrl(owner, server)))
+    if (rec?.state === 'running') return c.redirect(safeNext(c.req.query('next'), landing(c, owner, server)))
     if (rec?.state === 'pending') return c.redirect(pending)
     if (!(await d.users.get(owner))) throw new NotFound(`user ${owner} not found`)
     // Start in the background; the pending page follows progress. Too many spawns in progress is
@@ -252,7 +256,7 @@ export function pageRoutes(): Hono<HubEnv> {
     const { owner, server } = await ownerAndServer(c, 'start:servers')
     if (owner === c.var.identity!.user.name && !server) return spawn(c)
     const rec = await c.var.deps.servers.get(owner, server)
-    if (rec?.state === 'running') return c.redirect(onHost(c, owner, serverBaseUrl(owner, server)))
+    if (rec?.state === 'running') return c.redirect(landing(c, owner, server))
     if (rec?.state === 'pending') return c.redirect(spawnPendingUrl(owner, server))
     // this server's own start page (not /hub/user/…/SERVER/, which the default server answers when running)
     return c.html(<NotRunningPage xsrf={c.var.xsrf} user={viewer(c)!} owner={owner} server={server} rec={rec} path={serverBaseUrl(owner, server)} />)
@@ -272,10 +276,9 @@ export function pageRoutes(): Hono<HubEnv> {
   app.get('/spawn-pending/:user/:server?', async (c) => {
     const { owner, server } = await ownerAndServer(c)
     const rec = await c.var.deps.servers.get(owner, server)
-    const url = serverBaseUrl(owner, server)
-    if (rec?.state === 'running') return c.redirect(onHost(c, owner, url))
+    if (rec?.state === 'running') return c.redirect(landing(c, owner, server))
     if (!rec || (rec.state === 'stopped' && !rec.failed)) return c.redirect('/hub/home')
-    return c.html(<SpawnPendingPage user={viewer(c)!} owner={owner} server={server} progressUrl={progressUrl(owner, server)} serverUrl={onHost(c, owner, url)} />)
+    return c.html(<SpawnPendingPage user={viewer(c)!} owner={owner} server={server} progressUrl={progressUrl(owner, server)} serverUrl={landing(c, owner, server)} />)
   })
 
   // JupyterHub's /hub/user-redirect/PATH: a link that works for whoever follows it (nbgitpuller and

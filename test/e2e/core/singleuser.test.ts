@@ -13,8 +13,9 @@ let root: Admin
 
 beforeAll(async () => {
   stack = await startStack({
-    // the proxy reports no activity here, so what arrives is the server's own report
-    proxy: { workers: 1, activityFlushSec: 3600 },
+    // the proxy reports no activity here, so what arrives is the server's own report; admins do not
+    // hold access:servers (the refusal below), whatever the default
+    proxy: { workers: 1, activityFlushSec: 3600, adminAccess: false },
     roles: [{ name: 'helper', scopes: ['access:servers!user=olga'], users: ['hal'] }],
     spawner: { startTimeoutSec: 60, 'local-process': { command: ['jupyterhub-singleuser'], env: { JUPYTERHUB_ACTIVITY_INTERVAL: '1' } } },
   })
