@@ -3,7 +3,8 @@
 // where to listen (JUPYTERHUB_SERVICE_URL), its base URL, the hub's API, its landing page
 // (JUPYTERHUB_DEFAULT_URL, from spawner.defaultUrl). A wrapper that changes directory before running
 // it keeps that directory as the server's root. As root, servers run as the stack's own Unix accounts.
-import { readFileSync, readlinkSync, existsSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startStack, type Stack } from '../../support/stack'
@@ -175,5 +176,60 @@ describe('a wrapper that changes directory before running jupyterhub-singleuser'
     expect((await putFile(stack, ann, 'notes.txt', 'in work')).status).toBe(201)
     expect(readFileSync(join(p.cwd, 'notes.txt'), 'utf8')).toBe('in work')
     expect(existsSync(join(p.cwd, '..', 'notes.txt'))).toBe(false)
+  }, 90_000)
+})
+
+describe('jupyterhub-singleuser with spawner.local-process.notebookDir', () => {
+  let stack: Stack
+  let parent: string
+
+  beforeAll(async () => {
+    // a directory servers' accounts can pass through (the stack's own is closed to them)
+    parent = mkdtempSync(join(tmpdir(), 'edgehub-nb-'))
+    chmodSync(parent, 0o755)
+    stack = await startStack({
+      proxy: { workers: 1 },
+      spawner: { startTimeoutSec: 60, 'local-process': { command: ['jupyterhub-singleuser'], notebookDir: `${parent}/{user}` } },
+    })
+  }, 60_000)
+  afterAll(async () => {
+    await stack?.stop()
+    if (parent) rmSync(parent, { recursive: true, force: true })
+  }, 60_000)
+
+  it('serves that directory, named in JUPYTERHUB_ROOT_DIR as JupyterHub names its notebook_dir', async () => {
+    const root = await rootOf(stack)
+    const cy = await person(root, 'cy')
+    await startServer(stack.url, cy.token, 'cy', { timeoutMs: 60_000 })
+    const { pid } = await serverProcess(stack, 'cy')
+    const p = processOf(pid)
+    expect(p.env.get('JUPYTERHUB_ROOT_DIR')).toBe(join(parent, 'cy'))
+    expect(p.argv.some((a) => a.startsWith('--'))).toBe(false)
+    expect((await putFile(stack, cy, 'notes.txt', 'in the notebook dir')).status).toBe(201)
+    expect(readFileSync(join(parent, 'cy', 'notes.txt'), 'utf8')).toBe('in the notebook dir')
+  }, 90_000)
+})
+
+describe('jupyter notebook with its default flags and spawner.defaultUrl', () => {
+  let stack: Stack
+
+  beforeAll(async () => {
+    stack = await startStack({ proxy: { workers: 1 }, spawner: { startTimeoutSec: 60, defaultUrl: '/edit/{username}.txt' } })
+  }, 60_000)
+  afterAll(async () => stack?.stop(), 60_000)
+
+  it('gets the default URL as its flag, and its base URL and the hub send the owner there', async () => {
+    const root = await rootOf(stack)
+    const dee = await person(root, 'dee')
+    await startServer(stack.url, dee.token, 'dee', { timeoutMs: 60_000 })
+    const { pid } = await serverProcess(stack, 'dee')
+    expect(processOf(pid).argv).toContain('--NotebookApp.default_url=/edit/dee.txt')
+    expect((await putFile(stack, dee, 'dee.txt', 'hello')).status).toBe(201)
+    const hub = await dee.client.get('/hub/')
+    expect(hub.headers.get('location')).toBe('/user/dee/edit/dee.txt')
+    const base = await dee.client.get('/user/dee/')
+    expect(base.status).toBe(302)
+    expect(new URL(base.headers.get('location')!, stack.url).pathname).toBe('/user/dee/edit/dee.txt')
+    expect((await dee.client.get('/user/dee/edit/dee.txt')).status).toBe(200)
   }, 90_000)
 })
