@@ -408,7 +408,7 @@ export const configSchema = z
           })
           .optional()
           .describe(
-            "Where users land inside their server (JupyterHub's Spawner.default_url): a path under the server's URL, such as `/lab`, `/tree` or `/tree/{username}` ({username}: the user's name, URL-escaped). The server gets it as JUPYTERHUB_DEFAULT_URL (and, with the default args of `jupyter notebook` or `jupyter server`, as their default_url flag); the hub sends users there when their server is ready. Default: the server's own (`/tree` for the classic notebook). At most 512 characters.",
+            "Where users land inside their server (JupyterHub's Spawner.default_url): a path under the server's URL, such as `/lab`, `/tree` or `/tree/{username}` ({username}: the user's name, URL-escaped). The server gets it as JUPYTERHUB_DEFAULT_URL (and, with the default args of `jupyter notebook` or `jupyter server`, as their default_url flag); the hub's redirects into a running server (`/hub/`, `/hub/spawn`, the spawn-pending page) go there. Default: the server's own (`/tree` for the classic notebook). At most 512 characters.",
           ),
         'local-process': localProcessSchema.prefault({}),
       })
