@@ -66,33 +66,35 @@ async function kernelIds(): Promise<string[]> {
 type FetchMode = 'no-cors' | 'cors' | 'same-origin'
 
 /**
- * Runs action in the page and returns it with the HTTP statuses that came back on the wire for URLs
- * containing urlPart (Chromium's own view through CDP: also for answers that CORS hides from the page
- * and for WebSocket handshakes).
+ * Runs action in the page and returns it with the HTTP statuses that came back on the wire for
+ * requests with `method` to URLs containing urlPart (Chromium's own view through CDP: also for
+ * answers that CORS hides from the page, and for WebSocket handshakes). The page's own requests
+ * (Jupyter's pages poll the kernels list with GET) are told apart by method. CDP may report a
+ * status before the request it belongs to, and after the page's promise settled: both are kept by
+ * request id and matched at the end.
  */
-async function onTheWire<T>(page: Page, urlPart: string, answers: number, action: () => Promise<T>): Promise<{ result: T; wire: number[] }> {
+async function onTheWire<T>(page: Page, urlPart: string, method: string, answers: number, action: () => Promise<T>): Promise<{ result: T; wire: number[] }> {
   const cdp = await page.context().newCDPSession(page)
   await cdp.send('Network.enable')
-  const urls = new Map<string, string>()
-  const wire: number[] = []
-  cdp.on('Network.requestWillBeSent', (e) => urls.set(e.requestId, e.request.url))
-  cdp.on('Network.responseReceivedExtraInfo', (e) => {
-    if (urls.get(e.requestId)?.includes(urlPart)) wire.push(e.statusCode)
-  })
-  cdp.on('Network.webSocketCreated', (e) => urls.set(e.requestId, e.url))
-  cdp.on('Network.webSocketHandshakeResponseReceived', (e) => {
-    if (urls.get(e.requestId)?.includes(urlPart)) wire.push(e.response.status)
-  })
+  const requests = new Map<string, { url: string; method: string }>()
+  const statuses = new Map<string, number>()
+  cdp.on('Network.requestWillBeSent', (e) => requests.set(e.requestId, { url: e.request.url, method: e.request.method }))
+  cdp.on('Network.responseReceivedExtraInfo', (e) => statuses.set(e.requestId, e.statusCode))
+  cdp.on('Network.webSocketCreated', (e) => requests.set(e.requestId, { url: e.url, method: 'GET' }))
+  cdp.on('Network.webSocketHandshakeResponseReceived', (e) => statuses.set(e.requestId, e.response.status))
+  const wire = () =>
+    [...statuses]
+      .filter(([id]) => requests.get(id)?.url.includes(urlPart) && requests.get(id)?.method === method)
+      .map(([, status]) => status)
   const result = await action()
-  // CDP may report the raw answer after the page's promise settled
-  await waitFor(`${answers} answer(s) for ${urlPart} on the wire`, () => wire.length >= answers, { timeoutMs: 5000, intervalMs: 20 })
+  await waitFor(`${answers} answer(s) for ${method} ${urlPart} on the wire`, () => wire().length >= answers, { timeoutMs: 10_000, intervalMs: 20 })
   await cdp.detach()
-  return { result, wire }
+  return { result, wire: wire() }
 }
 
 /** POSTs from the page to start a kernel: the status the page's fetch saw (0 when opaque) or 'blocked'. */
 function postKernel(page: Page, mode: FetchMode) {
-  return onTheWire(page, '/user/alice/api/kernels', 1, () =>
+  return onTheWire(page, '/user/alice/api/kernels', 'POST', 1, () =>
     page.evaluate(
       ([url, m]) =>
         fetch(url, { method: 'POST', mode: m as FetchMode, credentials: 'include', body: '{}' }).then(
@@ -110,7 +112,7 @@ function postKernel(page: Page, mode: FetchMode) {
  */
 function openSocket(page: Page, id: string, answers: number) {
   const url = `${stack.url.replace('http', 'ws')}/user/alice/api/kernels/${id}/channels`
-  return onTheWire(page, `/api/kernels/${id}/channels`, answers, () =>
+  return onTheWire(page, `/api/kernels/${id}/channels`, 'GET', answers, () =>
     page.evaluate(
       (u) =>
         new Promise<string>((resolve) => {
