@@ -97,6 +97,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     auth: { native: { scryptCost: 1024 } },
     ...opts.overrides,
   }
+  // `proxy: { adminAccess: false }` adds to the proxy settings (its hub upstreams stay); other keys replace
+  if (opts.overrides?.proxy) settings.proxy = { workers: 1, hubUpstreams: hubPorts.map((p) => `127.0.0.1:${p}`), activityFlushSec: 1, ...(opts.overrides.proxy as object) }
   // a hub running as root makes a Unix account per user: this cluster's own, removed when it stops
   const accountPrefix = ownAccountPrefix(settings)
   const configFile = join(dir, 'edgehub.yaml')

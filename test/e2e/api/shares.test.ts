@@ -54,6 +54,9 @@ beforeAll(async () => {
     haproxy: false,
     overrides: {
       hub: { allowNamedServers: true },
+      // admins without access:servers (JupyterHub's admin role has it; the matrix below checks what
+      // an admin may do with shares without it, and the last case with it)
+      proxy: { adminAccess: false },
       // JupyterHub's recipe for the full sharing API: every user may share their own servers, with
       // anyone they can name
       roles: [{ name: 'user', scopes: ['self', 'shares!user', 'read:users:name', 'read:groups:name'] }],

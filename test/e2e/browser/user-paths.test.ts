@@ -212,6 +212,8 @@ describe('a trial hub (dummy authenticator, https public URL, no tokens in URLs)
       publicUrl: 'https://hub.example.test',
       auth: { kind: 'dummy', admins: ['boss'] },
       hub: { tokenInQuery: false },
+      // admins without access:servers (JupyterHub's admin role has it; proxy.adminAccess: false drops it)
+      proxy: { adminAccess: false },
       spawner: echoSpawner,
     })
   })
@@ -253,7 +255,7 @@ describe('a trial hub (dummy authenticator, https public URL, no tokens in URLs)
     await waitFor('carl\'s server', async () => (await carl.get('/user/carl/')).status === 200, { timeoutMs: 20_000 })
     const boss = new Client(stack.url)
     await boss.login('boss', 'x')
-    expect((await boss.get('/user/carl/')).status).toBe(403) // proxy.adminAccess is off
+    expect((await boss.get('/user/carl/')).status).toBe(403) // proxy.adminAccess: false
 
     const config = parse(readFileSync(stack.configFile, 'utf8'))
     config.auth.admins = ['boss', 'carl']
