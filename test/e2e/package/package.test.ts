@@ -70,6 +70,8 @@ async function writeConfig(dir: string): Promise<{ file: string; url: string }> 
 interface Running {
   proc: ChildProcess
   output(): string
+  /** Resolves once every process holding its output has closed it (all output read). */
+  closed: Promise<void>
 }
 
 /** Starts command in cwd as its own process group (a shell's job); resolves once the stack runs. */
@@ -79,9 +81,10 @@ async function startUp(command: string, args: string[], cwd: string, env: Record
   let out = ''
   proc.stdout!.on('data', (d) => (out += d))
   proc.stderr!.on('data', (d) => (out += d))
+  const closed = new Promise<void>((resolve) => proc.once('close', () => resolve()))
   await waitFor('edgehub up to say it is running, or to exit', () => out.includes('Press Ctrl-C to stop') || proc.exitCode !== null, { timeoutMs: 60_000 })
   expect(out, out).toContain('edgehub is running at')
-  return { proc, output: () => out }
+  return { proc, output: () => out, closed }
 }
 
 /** Logs in as the printed first admin; the pages a logged-in admin reaches answer 200 with HTML. */
@@ -112,6 +115,10 @@ async function stopAndExpectNothingLeft(r: Running, signal: NodeJS.Signals = 'SI
   process.kill(-r.proc.pid!, signal)
   await waitFor('the stack to exit', () => r.proc.exitCode !== null || r.proc.signalCode !== null, { timeoutMs: 30_000 })
   await waitFor('every process of the stack to be gone', () => tree.every((p) => !alive(p)), { timeoutMs: 10_000 })
+  // npm may exit before the program it ran: its last words are read once the pipes close
+  let closed = false
+  void r.closed.then(() => (closed = true))
+  await waitFor('the stack\'s output to close', () => closed, { timeoutMs: 10_000 })
   expect(r.output()).toContain('edgehub: stopped')
 }
 
