@@ -112,8 +112,8 @@ export async function person(admin: Admin, name: string, opts: { admin?: boolean
 
 /**
  * A token for a user who has no password (made through the API, or by an authenticator), as an
- * operator issues one: `edgehub token issue NAME [--scopes ...]` (an admin cannot hand another user
- * their full scopes through the API, as in JupyterHub). About 0.7 s: prefer `person` where a
+ * operator issues one: `edgehub token issue NAME [--scopes ...]` (an admin can also issue one through
+ * the API, POST /hub/api/users/NAME/tokens, as in JupyterHub). About 0.7 s: prefer `person` where a
  * password does not matter.
  */
 export function issuedToken(hub: Hub, name: string, scopes?: string[]): string {

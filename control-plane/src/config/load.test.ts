@@ -42,9 +42,9 @@ describe('loadConfig', () => {
   })
 
   it('maps nested settings to EDGEHUB_SECTION_KEY variables', () => {
-    const { config } = loadConfig({ env: { EDGEHUB_SPAWNER_START_TIMEOUT_SEC: '12', EDGEHUB_PROXY_ADMIN_ACCESS: 'true', EDGEHUB_AUTH_ADMINS: 'ann, bob' } })
+    const { config } = loadConfig({ env: { EDGEHUB_SPAWNER_START_TIMEOUT_SEC: '12', EDGEHUB_PROXY_ADMIN_ACCESS: 'false', EDGEHUB_AUTH_ADMINS: 'ann, bob' } })
     expect(config.spawner.startTimeoutSec).toBe(12)
-    expect(config.proxy.adminAccess).toBe(true)
+    expect(config.proxy.adminAccess).toBe(false) // the default is true
     expect(config.auth.admins).toEqual(['ann', 'bob'])
   })
 
