@@ -216,6 +216,7 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
       stopGraceSec: config.spawner.stopGraceSec,
       slowSpawnTimeoutSec: config.hub.slowSpawnTimeoutSec,
       publicUrl: pub,
+      subdomainHost: config.subdomainHost,
       logDir: join(config.dataDir, 'logs', 'servers'),
       adminAccess: config.proxy.adminAccess,
       allowNamedServers: config.hub.allowNamedServers,

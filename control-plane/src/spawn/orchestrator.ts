@@ -17,6 +17,7 @@ import { delay, waitFor } from '../util/wait'
 import { acquireLock, type Guard, type HeldLock } from './lock'
 import { SpawnThrottle, type SpawnSlot } from './throttle'
 import { checkServerName } from './names'
+import { userOrigin } from '../http/subdomain'
 import type { Progress } from './progress'
 import type { Activity } from '../state/activity'
 import type { Redis } from 'ioredis'
@@ -27,6 +28,8 @@ export interface OrchestratorOptions {
   stopGraceSec: number
   slowSpawnTimeoutSec: number
   publicUrl: string // e.g. http://127.0.0.1:8000
+  /** JupyterHub's subdomain_host: each user's servers on a host of their own. */
+  subdomainHost?: string
   logDir: string
   adminAccess: boolean
   allowNamedServers: boolean
@@ -303,7 +306,11 @@ export class Orchestrator {
       JUPYTERHUB_OAUTH_CALLBACK_URL: `${baseUrl}oauth_callback`,
       JUPYTERHUB_OAUTH_ACCESS_SCOPES: JSON.stringify([`access:servers!server=${user}/${server}`, `access:servers!user=${user}`]),
       JUPYTERHUB_ACTIVITY_URL: `${apiUrl}/users/${encodeURIComponent(user)}/activity`,
-      JUPYTERHUB_HOST: '',
+      // as JupyterHub: the hub's public origin when servers have hosts of their own (else their links
+      // to the hub stay relative), and the public URLs of the server and of the hub
+      JUPYTERHUB_HOST: this.o.subdomainHost ? new URL(this.o.publicUrl).origin : '',
+      JUPYTERHUB_PUBLIC_URL: `${userOrigin(this.o.subdomainHost, user) || new URL(this.o.publicUrl).origin}${baseUrl}`,
+      JUPYTERHUB_PUBLIC_HUB_URL: `${this.o.publicUrl}/hub/`,
       EDGEHUB_HUB_ID: this.o.hubId,
       ...(this.o.adminAccess ? { JUPYTERHUB_ADMIN_ACCESS: '1' } : {}),
     }

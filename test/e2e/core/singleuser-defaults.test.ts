@@ -72,6 +72,9 @@ describe('jupyterhub-singleuser with no args and spawner.defaultUrl', () => {
     expect(p.argv.slice(at + 1)).toEqual([])
     expect(p.env.get('JUPYTERHUB_SERVICE_URL')).toBe(`http://127.0.0.1:${port}/user/sue/`)
     expect(p.env.get('JUPYTERHUB_SERVICE_PREFIX')).toBe('/user/sue/')
+    expect(p.env.get('JUPYTERHUB_PUBLIC_URL')).toBe(`${stack.url}/user/sue/`)
+    expect(p.env.get('JUPYTERHUB_PUBLIC_HUB_URL')).toBe(`${stack.url}/hub/`)
+    expect(p.env.get('JUPYTERHUB_HOST')).toBe('') // no per-user hosts: links to the hub stay relative
     expect(p.env.get('JUPYTERHUB_DEFAULT_URL')).toBe('/tree/sue')
     expect(p.env.get('JUPYTERHUB_OAUTH_SCOPES')).toBe(p.env.get('JUPYTERHUB_OAUTH_ACCESS_SCOPES'))
     expect(JSON.parse(p.env.get('JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES') ?? '')).toEqual(['access:servers!server=sue/'])
