@@ -222,6 +222,7 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
       allowNamedServers: config.hub.allowNamedServers,
       namedServerLimitPerUser: config.hub.namedServerLimitPerUser,
       concurrentSpawnLimit: config.hub.concurrentSpawnLimit,
+      activeServerLimit: config.hub.activeServerLimit,
       lockLeaseMs: config.hub.serverLockLeaseSec * 1000,
       lockReplicas: config.redis.sentinel ? 1 : 0,
       hubId,

@@ -50,15 +50,18 @@ async function listUsers(c: C) {
   const sort = rawSort.replace(/^-/, '')
   if (!(SORTS as readonly string[]).includes(sort)) throw new BadRequest(`sort must be one of ${SORTS.join(', ')} (with - for descending)`)
   const includeStopped = flag(c, 'include_stopped_servers')
+  // JupyterHub's name_filter: names containing it, ignoring case (its SQL ilike, without wildcards)
+  const nameFilter = c.req.query('name_filter')?.toLowerCase() || undefined
   const everyone = id.scopes.get('list:users') === 'all'
 
   const models = (names: string[]) => userModels(d, names, { scopes: id.scopes, includeStopped })
-  if (everyone && !state && sort === 'id' && !rawSort.startsWith('-')) {
+  if (everyone && !state && !nameFilter && sort === 'id' && !rawSort.startsWith('-')) {
     const [names, total] = await Promise.all([d.users.names(offset, limit), d.users.count()])
     return pageResponse(c, await models(names), { offset, limit, total })
   }
   // Filters and sorts need every user the caller may list (read in pipelined chunks).
   let names = await d.users.names()
+  if (nameFilter) names = names.filter((n) => n.toLowerCase().includes(nameFilter))
   if (!everyone) {
     const visible = []
     for (const n of names) if (has(id.scopes, 'list:users', await userTarget(c, n, 'list:users'))) visible.push(n)

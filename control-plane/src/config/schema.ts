@@ -8,6 +8,7 @@ import { DEFAULT_PORT_RANGE } from '../../../spawners/src/local-process/ports'
 import { ACCOUNT_PREFIX, DEFAULT_USER_PREFIX } from '../../../spawners/src/local-process/accounts'
 import { defaultUrlProblem } from '../../../spawners/src/default-url'
 import { TOKEN_LIFETIME_CAP_SEC } from '../state/token-lifetime'
+import { groupNameProblem } from '../state/groups'
 import { addressOrCidrProblem, MAX_TRUSTED_PROXIES } from '../../../proxy/src/render'
 
 const port = z.number().int().min(1).max(65535)
@@ -132,8 +133,21 @@ export const configSchema = z
           .describe(
             'Most spawns in progress at once, counted across every replica (JupyterHub\'s concurrent_spawn_limit). Further start requests are refused with 429 and a Retry-After header until some finish. 0 = no limit. Range 0-100000.',
           ),
+        activeServerLimit: z
+          .number()
+          .int()
+          .min(0)
+          .max(1_000_000)
+          .default(0)
+          .describe(
+            "Most servers active (starting, running or stopping) at once, counted across every replica (JupyterHub's active_server_limit). A start beyond it is refused with 429 \"Active user limit exceeded. Try again in a few minutes.\"; running servers are not touched. 0 = no limit. Range 0-1000000.",
+          ),
         allowNamedServers: z.boolean().default(false).describe('Users may run named servers besides their default one (/user/NAME/SERVER/).'),
         namedServerLimitPerUser: z.number().int().min(0).max(1000).default(0).describe('Most named servers one user may have running; 0 = no limit. Range 0-1000.'),
+        shutdownOnLogout: z
+          .boolean()
+          .default(false)
+          .describe("Logging out (/hub/logout) also stops every server of the user, default and named (JupyterHub's shutdown_on_logout). Other sessions of the user stay logged in."),
         tokenInQuery: z
           .boolean()
           .default(true)
@@ -354,6 +368,24 @@ export const configSchema = z
         })
       })
       .describe('Custom roles (JupyterHub\'s load_roles): named sets of scopes given to users, groups and services. Every user has the `user` role, admins the `admin` role.'),
+    groups: z
+      .record(
+        z.string().superRefine((name, ctx) => {
+          const problem = groupNameProblem(name)
+          if (problem) ctx.addIssue({ code: 'custom', message: problem })
+        }),
+        z.union([
+          z.array(username),
+          z.strictObject({
+            users: z.array(username).optional().describe('Members, added at every start (never removed).'),
+            properties: z.record(z.string(), z.unknown()).optional().describe('Replace the group\'s properties at every start; left out, they are kept.'),
+          }),
+        ]),
+      )
+      .default({})
+      .describe(
+        "Groups made at the hub's start (JupyterHub's load_groups): `{NAME: {users: [...], properties: {...}}}` (or JupyterHub's older `{NAME: [users]}`). Each start creates missing groups and missing users, adds the members listed and, when `properties` is given, replaces the group's properties with it. It only adds, as in JupyterHub: members added through the API and groups no longer listed stay until removed through the API. Membership does not let a user log in where auth.allowed keeps them out.",
+      ),
     services: z
       .array(
         z.strictObject({

@@ -19,6 +19,7 @@ import { sentence } from './layout'
 import { ErrorPage } from './error-page'
 import { TokenPage } from './token'
 import { LoginThrottle } from '../state/login-throttle'
+import { stopServersOnLogout } from './logout'
 import { clientAddress } from '../http/client-address'
 import { tokenLifetime } from '../state/token-lifetime'
 import { can, serverTarget } from '../http/authorize'
@@ -29,7 +30,7 @@ type C = Context<HubEnv>
 const LOGIN_FAILED = 'Invalid user name or password.'
 const LOGIN_LOCKED = 'Too many failed logins: logging in under this name is locked. An administrator can unlock it.'
 /** Codes of start refusals a page shows as they are (orchestrator.start). */
-const REFUSALS = new Set(['limit', 'named_servers_disabled'])
+const REFUSALS = new Set(['limit', 'named_servers_disabled', 'active_server_limit'])
 
 /**
  * The path as the client sent it, percent-encoding kept (c.req.path is decoded): what a Location
@@ -152,6 +153,7 @@ export function pageRoutes(): Hono<HubEnv> {
 
   app.get('/logout', async (c) => {
     const id = c.var.identity
+    if (id?.sid && c.var.deps.config.hub.shutdownOnLogout) await stopServersOnLogout(c.var.deps, id.user.name)
     if (id?.sid) {
       await c.var.deps.sessions.revoke(id.sid)
       // OAuth tokens handed out within this login end with it, as in JupyterHub

@@ -16,6 +16,7 @@ import type { Tokens } from '../state/tokens'
 import { delay, waitFor } from '../util/wait'
 import { acquireLock, type Guard, type HeldLock } from './lock'
 import { SpawnThrottle, type SpawnSlot } from './throttle'
+import { ActiveServerLimitReached } from './active-limit'
 import { checkServerName } from './names'
 import { userOrigin } from '../http/subdomain'
 import type { Progress } from './progress'
@@ -36,6 +37,8 @@ export interface OrchestratorOptions {
   namedServerLimitPerUser: number
   /** Most spawns in progress at once across replicas; 0 = no limit. */
   concurrentSpawnLimit: number
+  /** Most servers active (starting, running or stopping) at once across replicas; 0 = no limit. */
+  activeServerLimit: number
   /** Lease of the per-server lock: a replica that dies mid-spawn holds it this long at most. */
   lockLeaseMs: number
   /** Replicas that must have a lock acquisition before it is used (1 with Sentinel, else 0). */
@@ -117,7 +120,12 @@ export class Orchestrator {
   ) {
     mkdirSync(o.logDir, { recursive: true })
     // an entry outlives the longest spawn (its timeout, plus the lease for the cleanup after it)
-    this.throttle = new SpawnThrottle(d.redis, d.keys.pendingSpawns, o.concurrentSpawnLimit, o.startTimeoutSec * 1000 + o.lockLeaseMs)
+    this.throttle = new SpawnThrottle(
+      d.redis,
+      { pending: d.keys.pendingSpawns, active: d.keys.runningServers },
+      { concurrent: o.concurrentSpawnLimit, active: o.activeServerLimit },
+      o.startTimeoutSec * 1000 + o.lockLeaseMs,
+    )
     // a server that exits while Redis is unreachable (or after this hub let go of it) is left to the
     // next check: a rejection here would be unhandled, and Node ends the process on one
     d.spawner.onExit?.((state) => void this.noticeExit(state).catch((err: Error) => d.log.warn('could not record a server\'s exit; the next check will', { err: err.message })))
@@ -130,7 +138,8 @@ export class Orchestrator {
   /**
    * Starts a server. Resolves 'ready' when it answered within waitSec (default slowSpawnTimeoutSec),
    * else 'pending' (the spawn goes on in the background). Throws BadRequest when it is running or
-   * pending, and SpawnThrottled when hub.concurrentSpawnLimit spawns are in progress.
+   * pending, SpawnThrottled when hub.concurrentSpawnLimit spawns are in progress, and
+   * ActiveServerLimitReached when hub.activeServerLimit servers are active.
    */
   async start(user: string, server: string, options: { [k: string]: Json } = {}, { waitSec = this.o.slowSpawnTimeoutSec } = {}): Promise<'ready' | 'pending'> {
     checkServerName(server)
@@ -156,6 +165,7 @@ export class Orchestrator {
       slot = await this.throttle.admit(`${this.ref(user, server)}#${lock.fence}`)
     } catch (err) {
       if (err instanceof SpawnThrottled) this.d.log.warn('too many spawns in progress; refused one', { user, server, limit: this.o.concurrentSpawnLimit })
+      if (err instanceof ActiveServerLimitReached) this.d.log.info('active server limit reached; refused a start', { user, server, limit: this.o.activeServerLimit })
       await lock.release()
       throw err
     }

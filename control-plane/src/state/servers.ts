@@ -34,6 +34,8 @@ export interface ServerRecord {
   failed: boolean
   /** What the start request asked for (JupyterHub's user_options). */
   userOptions: Record<string, unknown> | null
+  /** JupyterHub 6's display_name: how pages name the server ('' until one is set: the name is shown). */
+  displayName: string
 }
 
 type Fields = Partial<Omit<ServerRecord, 'user' | 'name'>>
@@ -42,7 +44,7 @@ function toHash(f: Fields): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(f)) {
     if (v === undefined) continue
-    const key = k === 'lastActivity' ? 'last_activity' : k === 'userOptions' ? 'user_options' : k
+    const key = k === 'lastActivity' ? 'last_activity' : k === 'userOptions' ? 'user_options' : k === 'displayName' ? 'display_name' : k
     out[key] = k === 'spawner' || k === 'userOptions' ? JSON.stringify(v) : typeof v === 'boolean' ? (v ? '1' : '0') : v === null ? '' : String(v)
   }
   return out
@@ -65,6 +67,7 @@ export function serverFromHash(user: string, name: string, h: Record<string, str
     message: h.message ?? '',
     failed: h.failed === '1',
     userOptions: h.user_options ? (decodeJson(`server ${user}/${name}`, 'user_options', h.user_options, isObject) ?? null) : null,
+    displayName: h.display_name ?? '',
   }
 }
 

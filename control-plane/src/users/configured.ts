@@ -1,9 +1,10 @@
-// Users named in the configuration (auth.admins, auth.allowed) exist from the hub's start, as in
-// JupyterHub: an admin can be given a token, a group or a server before their first login.
+// Users named in the configuration (auth.admins, auth.allowed, groups) exist from the hub's start, as
+// in JupyterHub: an admin can be given a token, a group or a server before their first login.
 import { randomBytes } from 'node:crypto'
 import type { Deps } from '../deps'
 import { Conflict } from '../errors'
 import { isAllowed, normalizeUsername } from '../../../auth/src/policy'
+import { configuredGroupMembers, loadConfiguredGroups } from './configured-groups'
 
 export async function createConfiguredUsers(d: Deps): Promise<void> {
   const admins = new Set(d.config.auth.admins.map(normalizeUsername))
@@ -23,6 +24,7 @@ export async function createConfiguredUsers(d: Deps): Promise<void> {
       },
     )
   }
+  await loadConfiguredGroups(d) // after the users above, so a configured admin is made an admin
 }
 
 /**
@@ -32,7 +34,7 @@ export async function createConfiguredUsers(d: Deps): Promise<void> {
  */
 export async function bootstrapFirstAdmin(d: Deps): Promise<{ name: string; password: string } | null> {
   if (!d.native) return null
-  const configured = [...new Set([...d.config.auth.admins, ...d.config.auth.allowed].map(normalizeUsername))]
+  const configured = [...new Set([...[...d.config.auth.admins, ...d.config.auth.allowed].map(normalizeUsername), ...configuredGroupMembers(d.config)])]
   const admins = d.config.auth.admins.map(normalizeUsername)
   const name = admins[0] ?? 'admin'
   if (!isAllowed(d.config.auth, name)) return null // "admin" kept out by auth.allowed / auth.blocked
