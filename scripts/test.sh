@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm test`: install what is missing, then run every suite: type check, Lua specs, vitest
+# `npm test`: install what is missing, then run every suite: type check, Lua lint and specs, vitest
 # (unit, integration against real Redis/nginx/Jupyter, browser in headless Chromium), and last,
 # on its own so that nothing else competes for the CPU, the fault suite (test/fault).
 # Arguments go to the first vitest run; `npm test -- --no-fault` skips the fault suite.
@@ -10,6 +10,8 @@ node scripts/build.mjs --if-stale   # what bin/edgehub.js runs in a checkout whi
 echo "== type check"
 npx tsc --noEmit
 npx tsc --noEmit -p bench/k6
+echo "== Lua lint (luacheck, proxy/.luacheckrc)"
+(cd proxy && luacheck --no-color -q lua spec ../bench/upstream)
 echo "== Lua specs (busted)"
 busted proxy/spec
 fault=1

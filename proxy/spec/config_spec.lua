@@ -29,7 +29,8 @@ describe("edgehub.config", function()
         local c = init({ host = "127.0.0.1", port = 6379, username = "edgehub-proxy", password = "pw" })
         assert.equal("edgehub-proxy", c.redis_opts.username)
         assert.equal("pw", c.redis_opts.password)
-        c = init({ sentinels = { { host = "127.0.0.1", port = 26379 } }, master_name = "m", username = "edgehub-proxy", password = "pw",
+        c = init({ sentinels = { { host = "127.0.0.1", port = 26379 } }, master_name = "m",
+                   username = "edgehub-proxy", password = "pw",
                    sentinel_username = "edgehub-sentinel", sentinel_password = "spw" })
         assert.equal("edgehub-proxy", c.redis_opts.username)
         assert.equal("edgehub-sentinel", c.redis_opts.sentinel_username)

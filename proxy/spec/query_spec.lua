@@ -17,7 +17,8 @@ describe("edgehub.query", function()
         end)
 
         it("keeps parameters that only start or end like it", function()
-            assert.equal("tokens=1&xtoken=2&token_type=3", query.without("tokens=1&xtoken=2&token_type=3&token=4", "token"))
+            local kept = "tokens=1&xtoken=2&token_type=3"
+            assert.equal(kept, query.without(kept .. "&token=4", "token"))
         end)
 
         it("drops names the server decodes to token (percent-escapes in the name)", function()

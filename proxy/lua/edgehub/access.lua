@@ -99,7 +99,8 @@ local function refused_cross_origin(var, user, host)
     end
     local own = origin.own(var.edgehub_forwarded_proto, var.http_host)
     -- on a user's host (subdomain.lua) that host alone is the origin: not even the hub's pages
-    local why = origin.refusal(method, upgrade, var.http_origin, var.http_sec_fetch_site, var.http_referer, own, not host and public() or nil)
+    local why = origin.refusal(method, upgrade, var.http_origin, var.http_sec_fetch_site, var.http_referer, own,
+        not host and public() or nil)
     if not why then
         return false
     end

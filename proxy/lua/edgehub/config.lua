@@ -36,7 +36,8 @@ local function check_redis(r)
     if r.username ~= nil and (type(r.username) ~= "string" or type(r.password) ~= "string") then
         error("edgehub.config.init: redis.username needs redis.password (both strings)", 3)
     end
-    if r.sentinel_username ~= nil and (type(r.sentinel_username) ~= "string" or type(r.sentinel_password) ~= "string") then
+    if r.sentinel_username ~= nil
+        and (type(r.sentinel_username) ~= "string" or type(r.sentinel_password) ~= "string") then
         error("edgehub.config.init: redis.sentinel_username needs redis.sentinel_password (both strings)", 3)
     end
     if r.sentinels == nil then

@@ -25,7 +25,8 @@ local function valid_utf8(s)
     local i, len = 1, #s
     while i <= len do
         local c = byte(s, i)
-        local n, lo, hi = 0, 0x80, 0xBF
+        local n
+        local lo, hi = 0x80, 0xBF
         if c < 0x80 then
             n = 0
         elseif c >= 0xC2 and c <= 0xDF then
