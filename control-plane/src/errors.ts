@@ -18,11 +18,6 @@ export class BadRequest extends HubError {
     super(400, message, code)
   }
 }
-export class Unauthorized extends HubError {
-  constructor(message = 'authentication required') {
-    super(401, message, 'unauthorized')
-  }
-}
 export class Forbidden extends HubError {
   constructor(message = 'forbidden') {
     super(403, message, 'forbidden')

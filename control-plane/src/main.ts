@@ -5,7 +5,6 @@ import { buildDeps } from './deps'
 import { buildApp } from './app'
 import { startJobs } from './jobs/leader'
 import { hubJobs } from './jobs'
-import { ConfigError } from './errors'
 import { publishAccessIfRolesChanged } from './scopes/edge'
 import { publishServices } from './services/registry'
 import { createConfiguredUsers } from './users/configured'
@@ -80,12 +79,4 @@ export async function runHub(opts: { configFile?: string } = {}): Promise<void> 
   }
   process.once('SIGTERM', shutdown)
   process.once('SIGINT', shutdown)
-}
-
-export function exitOnConfigError(err: unknown): never {
-  if (err instanceof ConfigError) {
-    process.stderr.write(err.message + '\n')
-    process.exit(2)
-  }
-  throw err
 }

@@ -507,4 +507,3 @@ export const configSchema = z
   .describe('edgehub configuration')
 
 export type Config = z.infer<typeof configSchema>
-export type LocalProcessConfig = z.infer<typeof localProcessSchema>

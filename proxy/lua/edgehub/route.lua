@@ -71,16 +71,6 @@ function _M.parse_user_path(uri)
 end
 
 
--- "/services/grader/x" -> "grader", "/x"; anything else -> nil, err
-function _M.parse_service_path(uri)
-    local name, rest = match(uri, "^/services/([^/]+)(/?.*)$")
-    if not name then
-        return nil, "not a service path: " .. uri
-    end
-    return name, rest
-end
-
-
 -- The field of P activity a route's requests count for: "<user>/<server>" for kind "user"
 -- ("ada/" for the default server), "service:<name>" for a service with a name, else nil.
 function _M.activity_key(r)
