@@ -44,6 +44,7 @@ describe("edgehub.keys", function()
         assert.same(doc.streamEntry, keys.STREAM_FIELDS)
         assert.equal(doc.cookie.name, keys.SESSION_COOKIE)
         assert.equal(doc.cookie.version, keys.COOKIE_VERSION)
+        assert.same(doc.cookies, { session = keys.SESSION_COOKIE, xsrf = keys.XSRF_COOKIE, host = keys.HOST_COOKIE })
     end)
 
     it("applies any prefix", function()

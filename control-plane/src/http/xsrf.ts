@@ -12,10 +12,10 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { getCookie, setCookie } from 'hono/cookie'
 import { Forbidden } from '../errors'
 import { parseCookie } from '../sessions/cookie'
-import { SESSION_COOKIE } from '../state/keys'
+import { SESSION_COOKIE, XSRF_COOKIE } from '../state/keys'
 import type { HubEnv } from './env'
 
-export const XSRF_COOKIE = 'edgehub-xsrf'
+export { XSRF_COOKIE }
 
 /** `<kid>.<base64url HMAC-SHA256>`: the key id names the cookie-signing key, so rotation keeps pages working. */
 const TOKEN = /^([A-Za-z0-9_-]{1,32})\.([A-Za-z0-9_-]{43})$/

@@ -1,7 +1,7 @@
 // The hub's key names against the fixture the proxy's spec also reads (the hub/proxy contract).
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { keyNames, PROXY_TABLES, STREAM_FIELDS, SESSION_COOKIE, COOKIE_VERSION } from './keys'
+import { keyNames, PROXY_TABLES, STREAM_FIELDS, SESSION_COOKIE, COOKIE_VERSION, XSRF_COOKIE, HOST_COOKIE } from './keys'
 
 const doc = JSON.parse(readFileSync(new URL('../../../test/fixtures/redis-keys.json', import.meta.url), 'utf8'))
 
@@ -16,5 +16,6 @@ describe('Redis key names', () => {
     expect(k.activity).toBe(doc.prefix + doc.activity)
     expect(STREAM_FIELDS).toEqual(doc.streamEntry)
     expect({ name: SESSION_COOKIE, version: COOKIE_VERSION }).toEqual(doc.cookie)
+    expect({ session: SESSION_COOKIE, xsrf: XSRF_COOKIE, host: HOST_COOKIE }).toEqual(doc.cookies)
   })
 })

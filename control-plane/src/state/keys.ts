@@ -4,6 +4,10 @@ export const PROXY_TABLES = ['routes', 'keys', 'tokens', 'revoked', 'users', 'ac
 export type ProxyTable = (typeof PROXY_TABLES)[number]
 
 export const SESSION_COOKIE = 'edgehub-session'
+/** The double-submit XSRF cookie of the hub's pages (http/xsrf.ts). */
+export const XSRF_COOKIE = 'edgehub-xsrf'
+/** With subdomainHost, the host-only cookie the proxy sets on a user's host (proxy/lua/edgehub/handoff.lua). */
+export const HOST_COOKIE = 'edgehub-host-session'
 export const COOKIE_VERSION = 'v1'
 
 export const STREAM_FIELDS = { table: 't', key: 'k', op: 'o', value: 'v', set: 'set', del: 'del' } as const

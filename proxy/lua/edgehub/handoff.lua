@@ -12,6 +12,7 @@
 -- verify. The purposes keep the three signed things (session cookie, hand-off, host cookie) apart.
 local base64url = require "edgehub.base64url"
 local session = require "edgehub.session"
+local keys = require "edgehub.keys"
 
 local type = type
 local tonumber = tonumber
@@ -23,7 +24,7 @@ local match = string.match
 local _M = {}
 
 
-_M.COOKIE = "edgehub-host-session"
+_M.COOKIE = keys.HOST_COOKIE
 _M.MAX_TTL = 60          -- seconds: a hand-off valid for longer is refused, whoever signed it
 local MAX_LEN = 4096
 local SIG_LEN = 43

@@ -21,7 +21,7 @@ local _M = {}
 
 local COOKIE = keys.SESSION_COOKIE
 -- the hub's own cookies, never passed on to user servers
-local STRIP_COOKIES = { [COOKIE] = true, ["edgehub-xsrf"] = true }
+local STRIP_COOKIES = { [COOKIE] = true, [keys.XSRF_COOKIE] = true }
 local STRIP_MARKER = "edgehub-"
 local MAX_CACHED_HEADER = 4096
 

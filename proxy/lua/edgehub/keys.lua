@@ -12,6 +12,8 @@ _M.TABLES = { "routes", "keys", "tokens", "revoked", "users", "access", "setting
 
 _M.SESSION_COOKIE = "edgehub-session"
 _M.XSRF_COOKIE = "edgehub-xsrf"
+-- a user's host with subdomainHost: the host-only cookie set by the hand-off (handoff.lua)
+_M.HOST_COOKIE = "edgehub-host-session"
 _M.COOKIE_VERSION = "v1"
 
 _M.STREAM_FIELDS = { table = "t", key = "k", op = "o", value = "v", set = "set", del = "del" }
