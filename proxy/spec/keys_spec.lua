@@ -47,6 +47,10 @@ describe("edgehub.keys", function()
         assert.same(doc.cookies, { session = keys.SESSION_COOKIE, xsrf = keys.XSRF_COOKIE, host = keys.HOST_COOKIE })
     end)
 
+    it("merges activity with the fixture's script, the hub's too", function()
+        assert.equal(doc.activityMerge, keys.ACTIVITY_MERGE_SCRIPT)
+    end)
+
     it("applies any prefix", function()
         local k = keys.new("hub2:")
         assert.equal("hub2:proxy:version", k.version)

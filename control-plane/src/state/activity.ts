@@ -1,16 +1,8 @@
 // Last activity per server: the hash `activity` (field "user/server", epoch ms), max-merged by every
 // proxy (requests it served) and by the hub (activity servers report). See docs/redis-schema.md.
 import type { Redis, Result } from 'ioredis'
-import type { KeyNames } from './keys'
+import { ACTIVITY_MERGE_SCRIPT, type KeyNames } from './keys'
 
-// KEYS: activity hash. ARGV: (field, epoch ms) * n. Only ever raises a value.
-const MERGE_SCRIPT = `
-for i = 1, #ARGV, 2 do
-  local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '0')
-  if tonumber(ARGV[i + 1]) > cur then redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-end
-return 1
-`
 
 export const activityField = (user: string, server: string) => `${user}/${server}`
 
@@ -25,7 +17,7 @@ export class Activity {
     private readonly redis: Redis,
     private readonly keys: KeyNames,
   ) {
-    if (!redis.mergeActivity) redis.defineCommand('mergeActivity', { numberOfKeys: 1, lua: MERGE_SCRIPT })
+    if (!redis.mergeActivity) redis.defineCommand('mergeActivity', { numberOfKeys: 1, lua: ACTIVITY_MERGE_SCRIPT })
   }
 
   /** Raises the last activity of each (user, server) to the given time, never lowers it. */

@@ -10,6 +10,20 @@ export const XSRF_COOKIE = 'edgehub-xsrf'
 export const HOST_COOKIE = 'edgehub-host-session'
 export const COOKIE_VERSION = 'v1'
 
+/**
+ * Max-merge into the activity hash, run by the hub (state/activity.ts) and the proxy (activity.lua):
+ * KEYS[1] the hash; ARGV field, epoch ms, ...; a value is written only over a smaller or unreadable one.
+ */
+export const ACTIVITY_MERGE_SCRIPT = `local h = KEYS[1]
+for i = 1, #ARGV, 2 do
+  local cur = tonumber(redis.call('HGET', h, ARGV[i]) or '')
+  if not cur or tonumber(ARGV[i + 1]) > cur then
+    redis.call('HSET', h, ARGV[i], ARGV[i + 1])
+  end
+end
+return #ARGV / 2
+`
+
 export const STREAM_FIELDS = { table: 't', key: 'k', op: 'o', value: 'v', set: 'set', del: 'del' } as const
 
 export function keyNames(prefix: string) {

@@ -7,6 +7,7 @@ local redis_master = require "edgehub.redis_master"
 local config = require "edgehub.config"
 local store = require "edgehub.store"
 local log = require "edgehub.log"
+local keys = require "edgehub.keys"
 
 local pairs = pairs
 local next = next
@@ -23,17 +24,7 @@ local _M = {}
 local COMPONENT = "proxy.activity"
 local CHUNK = 1000          -- keys per EVAL (a flush holds as many keys as routes were used)
 
--- KEYS[1]: the hash; ARGV: field, epoch ms, field, epoch ms, ... Writes only larger values.
-local MERGE_SCRIPT = [[
-local h = KEYS[1]
-for i = 1, #ARGV, 2 do
-  local cur = tonumber(redis.call('HGET', h, ARGV[i]) or '')
-  if not cur or tonumber(ARGV[i + 1]) > cur then
-    redis.call('HSET', h, ARGV[i], ARGV[i + 1])
-  end
-end
-return #ARGV / 2
-]]
+local MERGE_SCRIPT = keys.ACTIVITY_MERGE_SCRIPT
 
 local pending = {}          -- key -> end of the latest request (ngx.now(), seconds)
 local open = {}             -- key -> upgraded connections open in this worker

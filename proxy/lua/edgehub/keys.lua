@@ -16,6 +16,20 @@ _M.XSRF_COOKIE = "edgehub-xsrf"
 _M.HOST_COOKIE = "edgehub-host-session"
 _M.COOKIE_VERSION = "v1"
 
+-- Max-merge into the activity hash, run by the proxy (activity.lua) and the hub (state/activity.ts):
+-- KEYS[1] the hash; ARGV field, epoch ms, ...; a value is written only over a smaller or unreadable
+-- one. Returns the number of fields given.
+_M.ACTIVITY_MERGE_SCRIPT = [[
+local h = KEYS[1]
+for i = 1, #ARGV, 2 do
+  local cur = tonumber(redis.call('HGET', h, ARGV[i]) or '')
+  if not cur or tonumber(ARGV[i + 1]) > cur then
+    redis.call('HSET', h, ARGV[i], ARGV[i + 1])
+  end
+end
+return #ARGV / 2
+]]
+
 _M.STREAM_FIELDS = { table = "t", key = "k", op = "o", value = "v", set = "set", del = "del" }
 
 
