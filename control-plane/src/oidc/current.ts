@@ -4,7 +4,7 @@
 // key. Only the keys live in the instance; everything a request leaves behind is in Redis.
 import type { Deps } from '../deps'
 import { createProvider, type Provider } from './provider'
-import { oidcKeyNames } from './redis-keys'
+import { oidcKeyNames } from '../state/keys'
 import { SigningKeys } from './signing-keys'
 
 export const KEY_CHECK_MS = 2000

@@ -8,7 +8,7 @@ import { sessionCookieValue } from '../sessions/cookie'
 import { findAccount, OIDC_SCOPES, SCOPE_CLAIMS } from './claims'
 import { logoutSource, postLogoutSuccessSource, renderError } from './pages'
 import { redisAdapter } from './redis-adapter'
-import { oidcKeyNames } from './redis-keys'
+import { oidcKeyNames } from '../state/keys'
 import { providerJwks, type KeySet } from './signing-keys'
 
 export type Provider = ProviderType

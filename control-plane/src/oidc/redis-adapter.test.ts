@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { errors } from 'oidc-provider'
 import { testRedis } from '../../../test/support/redis'
 import { redisAdapter } from './redis-adapter'
-import { oidcKeyNames } from './redis-keys'
+import { oidcKeyNames } from '../state/keys'
 
 let redis: Awaited<ReturnType<typeof testRedis>>
 const keys = oidcKeyNames('test:')

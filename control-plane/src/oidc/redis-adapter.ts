@@ -3,7 +3,7 @@
 // ReplayDetection, ...) with the TTL oidc-provider gives, and the indexes it looks things up by.
 import type { Redis } from 'ioredis'
 import type { Adapter, AdapterConstructor, AdapterPayload, errors as OidcErrors } from 'oidc-provider'
-import type { OidcKeyNames } from './redis-keys'
+import type { OidcKeyNames } from '../state/keys'
 
 // KEYS[1] the object; then the grant's index set when ARGV[3] = '1'; then a lookup key (session uid
 // or user code) when ARGV[4] = '1'. ARGV[1] payload JSON, ARGV[2] TTL in seconds (0: none), ARGV[5] id.

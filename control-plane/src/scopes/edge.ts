@@ -33,7 +33,7 @@ type D = Pick<Deps, 'groups' | 'roles' | 'tables' | 'shares' | 'redis' | 'keys'>
 export async function publishAccess(d: D, name: string): Promise<void> {
   // One replica at a time per user, reading the inputs under the lock: the last writer has read the
   // latest state, so two replicas publishing for one user cannot leave the older view behind.
-  const key = `${d.keys.prefix}lock:access:${name}`
+  const key = d.keys.accessLock(name)
   const lock = await waitFor(`the access lock of ${name}`, () => acquireLock(d.redis, key, ACCESS_LOCK_MS), { timeoutMs: 10_000, intervalMs: 10 })
   try {
     await computeAndWrite(d, name, lock.guard)

@@ -32,11 +32,15 @@ export function keyNames(prefix: string) {
     proxyVersion: `${prefix}proxy:version`,
     proxyChanges: `${prefix}proxy:changes`,
     proxyTable: (t: ProxyTable) => `${prefix}proxy:${t}`,
+    /** What every proxy table's key starts with (the publish script builds table keys from it). */
+    proxyTablePrefix: `${prefix}proxy:`,
     users: `${prefix}users`,
     user: (name: string) => `${prefix}user:${name}`,
     server: (user: string, server: string) => `${prefix}server:${user}/${server}`,
     userServers: (user: string) => `${prefix}servers:${user}`,
     serverLock: (user: string, server: string) => `${prefix}lock:server:${user}/${server}`,
+    /** Held while one replica publishes a user's access table entry (scopes/edge.ts). */
+    accessLock: (user: string) => `${prefix}lock:access:${user}`,
     progress: (user: string, server: string) => `${prefix}progress:${user}/${server}`,
     token: (id: string) => `${prefix}token:${id}`,
     userTokens: (user: string) => `${prefix}tokens:${user}`,
@@ -75,3 +79,24 @@ export function keyNames(prefix: string) {
   }
 }
 export type KeyNames = ReturnType<typeof keyNames>
+
+/** AccessToken -> access-token */
+const kebab = (model: string) => model.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase()
+
+/** The OIDC provider's keys (hub-only; docs/redis-schema.md, "OIDC provider"). */
+export function oidcKeyNames(prefix: string) {
+  const p = `${prefix}oidc:`
+  return {
+    /** One stored object of oidc-provider: a hash with `payload` (JSON) and, once used, `consumed`. */
+    model: (model: string, id: string) => `${p}${kebab(model)}:${id}`,
+    /** Set of the model keys issued under one grant, so revoking the grant deletes them all. */
+    grant: (grantId: string) => `${p}grant-members:${grantId}`,
+    /** Session uid -> session id. */
+    sessionUid: (uid: string) => `${p}session-uid:${uid}`,
+    /** Device flow user code -> device code id. */
+    userCode: (userCode: string) => `${p}user-code:${userCode}`,
+    /** JSON: the signing keys (JWKS, private) and cookie secrets, with a version. */
+    keySet: `${p}key-set`,
+  }
+}
+export type OidcKeyNames = ReturnType<typeof oidcKeyNames>

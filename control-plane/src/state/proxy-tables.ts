@@ -55,7 +55,7 @@ export class ProxyTables {
    */
   async apply(ops: TableOp[], guard?: Guard): Promise<number> {
     if (ops.length === 0) return this.version()
-    const argv: string[] = [`${this.keys.prefix}proxy:`, String(this.streamMaxLen), guard ? String(guard.fence) : '']
+    const argv: string[] = [this.keys.proxyTablePrefix, String(this.streamMaxLen), guard ? String(guard.fence) : '']
     for (const op of ops) {
       if (!PROXY_TABLES.includes(op.table)) throw new TypeError(`unknown proxy table ${op.table}`)
       if ('delete' in op) argv.push(op.table, op.key, 'del', '')
