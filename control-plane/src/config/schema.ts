@@ -370,10 +370,7 @@ export const configSchema = z
       .describe('Custom roles (JupyterHub\'s load_roles): named sets of scopes given to users, groups and services. Every user has the `user` role, admins the `admin` role.'),
     groups: z
       .record(
-        z.string().superRefine((name, ctx) => {
-          const problem = groupNameProblem(name)
-          if (problem) ctx.addIssue({ code: 'custom', message: problem })
-        }),
+        z.string(),
         z.union([
           z.array(username),
           z.strictObject({
@@ -382,6 +379,13 @@ export const configSchema = z
           }),
         ]),
       )
+      // the key's own problem, named by its path (a refined record key reports only "Invalid key in record")
+      .superRefine((groups, ctx) => {
+        for (const name of Object.keys(groups)) {
+          const problem = groupNameProblem(name)
+          if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem })
+        }
+      })
       .default({})
       .describe(
         "Groups made at the hub's start (JupyterHub's load_groups): `{NAME: {users: [...], properties: {...}}}` (or JupyterHub's older `{NAME: [users]}`). Each start creates missing groups and missing users, adds the members listed and, when `properties` is given, replaces the group's properties with it. It only adds, as in JupyterHub: members added through the API and groups no longer listed stay until removed through the API. Membership does not let a user log in where auth.allowed keeps them out.",
