@@ -1,8 +1,40 @@
 import type { ServerRecord } from '../state/servers'
-import { spawnPendingUrl } from '../spawn/orchestrator'
+import type { Config } from '../config/schema'
+import { serverBaseUrl, spawnPendingUrl } from '../spawn/orchestrator'
 import { Layout, XsrfField } from './layout'
 
-export function HomePage(p: { xsrf: string; user: { name: string; admin: boolean }; server?: ServerRecord; baseUrl: string; native: boolean }) {
+/** A service as the home page links to it: its name and its prefix on the hub (JupyterHub's service.prefix). */
+export interface ServiceLink {
+  name: string
+  href: string
+}
+
+/**
+ * The services a user sees, as in JupyterHub (BaseHandler.get_accessible_services): those with a URL
+ * (so with a route at /services/NAME/) and `display` (true unless set false), in the config's order.
+ * The link is the service's prefix on the hub, never its internal URL.
+ */
+export function displayedServices(services: Config['services']): ServiceLink[] {
+  return services.filter((s) => s.url && s.display).map((s) => ({ name: s.name, href: `/services/${encodeURIComponent(s.name)}/` }))
+}
+
+export interface NamedServers {
+  /** The user's named servers, running or not. */
+  servers: ServerRecord[]
+  /** hub.namedServerLimitPerUser (0: none), shown beside the form. */
+  limit: number
+}
+
+export function HomePage(p: {
+  xsrf: string
+  user: { name: string; admin: boolean }
+  server?: ServerRecord
+  baseUrl: string
+  native: boolean
+  /** Set when hub.allowNamedServers is. */
+  named?: NamedServers
+  services?: ServiceLink[]
+}) {
   const state = p.server?.state ?? 'stopped'
   return (
     <Layout title="Home" user={p.user}>
@@ -43,6 +75,19 @@ export function HomePage(p: { xsrf: string; user: { name: string; admin: boolean
           )}
         </div>
       </div>
+      {p.named ? <NamedServersCard xsrf={p.xsrf} owner={p.user.name} named={p.named} /> : null}
+      {p.services?.length ? (
+        <div class="card" id="services">
+          <h1>Services</h1>
+          <ul>
+            {p.services.map((s) => (
+              <li>
+                <a href={s.href}>{s.name}</a>
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
       <div class="card">
         <h1>Account</h1>
         <p class="row">
@@ -51,6 +96,69 @@ export function HomePage(p: { xsrf: string; user: { name: string; admin: boolean
         </p>
       </div>
     </Layout>
+  )
+}
+
+// The new-server form names the server in its action (/hub/spawn/USER/NAME), as JupyterHub's home
+// page does with its "Add New Server" field; the name is checked by the hub, not here.
+const NEW_SERVER_JS = `
+document.getElementById('new-server').addEventListener('submit', (e) => {
+  const f = e.target, name = f.elements.server_name.value.trim();
+  f.action = '/hub/spawn/' + encodeURIComponent(f.dataset.owner) + '/' + encodeURIComponent(name);
+});
+`
+
+function NamedServersCard(p: { xsrf: string; owner: string; named: NamedServers }) {
+  const { servers, limit } = p.named
+  const path = (s: string) => `${encodeURIComponent(p.owner)}/${encodeURIComponent(s)}`
+  return (
+    <div class="card" id="named-servers">
+      <h1>Named servers</h1>
+      {servers.length ? (
+        <table>
+          <tbody>
+            {servers.map((s) => (
+              <tr data-server={s.name}>
+                <td>{s.displayName || s.name}</td>
+                <td>
+                  <span class={`status ${s.state === 'running' ? 'running' : s.state === 'stopped' ? 'stopped' : 'pending'}`}>{s.state}</span>
+                </td>
+                <td class="row">
+                  {s.state === 'running' ? (
+                    <>
+                      <a href={serverBaseUrl(p.owner, s.name)}>Open</a>
+                      <form method="post" action={`/hub/stop/${path(s.name)}`}>
+                        <XsrfField value={p.xsrf} />
+                        <button class="secondary" type="submit">
+                          Stop
+                        </button>
+                      </form>
+                    </>
+                  ) : s.state === 'stopped' ? (
+                    <a href={`/hub/spawn/${path(s.name)}`}>Start</a>
+                  ) : (
+                    <a href={spawnPendingUrl(p.owner, s.name)}>Show progress</a>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <p class="muted">You have no named servers.</p>
+      )}
+      {/* the action is set on submit (NEW_SERVER_JS); /hub/home would only answer that there is nothing to post to */}
+      <form id="new-server" method="post" action="/hub/home" data-owner={p.owner}>
+        <XsrfField value={p.xsrf} />
+        <label for="server_name">New server name</label>
+        <input type="text" id="server_name" name="server_name" required maxlength={64} pattern="[A-Za-z0-9._\-]+" />
+        {limit ? <p class="muted">You may have {limit} named {limit === 1 ? 'server' : 'servers'} running at once.</p> : null}
+        <button id="add-server" type="submit">
+          Add new server
+        </button>
+      </form>
+      <script dangerouslySetInnerHTML={{ __html: NEW_SERVER_JS }} />
+    </div>
   )
 }
 

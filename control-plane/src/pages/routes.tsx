@@ -8,7 +8,7 @@ import { checkUsername, isAdmin, isAllowed } from '../../../auth/src/policy'
 import { progressUrl, routeKey, serverBaseUrl, spawnPendingUrl } from '../spawn/orchestrator'
 import { checkServerName } from '../spawn/names'
 import { LoginPage, SignupPage, ChangePasswordPage } from './login'
-import { HomePage, NotRunningPage, SpawnPendingPage } from './home'
+import { displayedServices, HomePage, NotRunningPage, SpawnPendingPage } from './home'
 import { AdminPage } from './admin'
 import { acceptShareRoutes } from './accept-share'
 import { handoff } from './handoff'
@@ -200,8 +200,11 @@ export function pageRoutes(): Hono<HubEnv> {
   app.get('/home', async (c) => {
     const d = c.var.deps
     const name = c.var.identity!.user.name
-    const server = await d.servers.get(name, '')
-    return c.html(<HomePage xsrf={c.var.xsrf} user={viewer(c)!} server={server} baseUrl={serverBaseUrl(name, '')} native={!!d.native} />)
+    const servers = await d.servers.list(name)
+    const named = d.config.hub.allowNamedServers ? { servers: servers.filter((s) => s.name), limit: d.config.hub.namedServerLimitPerUser } : undefined
+    return c.html(
+      <HomePage xsrf={c.var.xsrf} user={viewer(c)!} server={servers.find((s) => !s.name)} baseUrl={serverBaseUrl(name, '')} native={!!d.native} named={named} services={displayedServices(d.config.services)} />,
+    )
   })
 
   app.get('/change-password', (c) => {

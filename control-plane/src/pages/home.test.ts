@@ -1,0 +1,73 @@
+// What the home page lists, from an operator's config file: services with a URL and `display`
+// (JupyterHub's default, true), and that text from the config or from users is written as text.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { stringify } from 'yaml'
+import { loadConfig } from '../config/load'
+import { ConfigError } from '../errors'
+import type { ServerRecord } from '../state/servers'
+import { displayedServices, HomePage } from './home'
+
+const dir = mkdtempSync(join(tmpdir(), 'edgehub-home-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+let files = 0
+/** The config an operator writes, loaded as the hub loads it at its start. */
+function configWith(settings: Record<string, unknown>) {
+  const file = join(dir, `edgehub-${++files}.yaml`)
+  writeFileSync(file, stringify(settings))
+  return loadConfig({ file, env: {} }).config
+}
+
+const render = async (el: unknown) => String(await (el as { toString(): string | Promise<string> }).toString())
+
+const stopped = (name: string, displayName = ''): ServerRecord => ({
+  user: 'ada', name, state: 'stopped', url: '', target: '', token: '', spawner: null, started: null, stopped: null, lastActivity: null, log: '', message: '', failed: false, userOptions: null, displayName,
+})
+
+describe('services on the home page', () => {
+  it('lists services with a URL, displayed unless display is false, linked by their prefix', () => {
+    const config = configWith({
+      services: [
+        { name: 'grader', url: 'http://127.0.0.1:9000' },
+        { name: 'stats', url: 'http://127.0.0.1:9001', display: false },
+        { name: 'culler', apiToken: 'x'.repeat(32) },
+        { name: 'nbviewer', url: 'http://127.0.0.1:9002', display: true },
+      ],
+    })
+    expect(displayedServices(config.services)).toEqual([
+      { name: 'grader', href: '/services/grader/' },
+      { name: 'nbviewer', href: '/services/nbviewer/' },
+    ])
+  })
+
+  it('refuses a service name with markup at the start, naming the key', () => {
+    let message = ''
+    try {
+      configWith({ services: [{ name: '<img src=x onerror=alert(1)>', url: 'http://127.0.0.1:9000' }] })
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError)
+      message = (err as Error).message
+    }
+    expect(message).toMatch(/^\s+services\.0\.name: /m)
+  })
+
+  it('writes service names and server display names as text, not markup', async () => {
+    const html = await render(
+      HomePage({
+        xsrf: 'x',
+        user: { name: 'ada', admin: false },
+        baseUrl: '/user/ada/',
+        native: true,
+        named: { servers: [stopped('work', '<img src=x onerror=alert(1)>')], limit: 0 },
+        services: [{ name: '<script>alert(2)</script>', href: '/services/a/' }],
+      }),
+    )
+    expect(html).not.toContain('<img src=x')
+    expect(html).not.toContain('<script>alert(2)')
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;')
+    expect(html).toContain('&lt;script&gt;alert(2)&lt;/script&gt;')
+  })
+})
