@@ -15,9 +15,15 @@ const ACCESS: Record<string, readonly string[]> = {
   'read:users:activity': ['kind', 'name', 'last_activity'],
   'read:servers': ['kind', 'name', 'servers'],
   'read:roles:users': ['kind', 'name', 'roles', 'admin'],
+  // JupyterHub's auth_state: null, as no authenticator of this hub keeps one (docs/rest-api.md);
+  // the key itself shows who holds the scope, as in JupyterHub (admins do, users for themselves not)
+  'admin:auth_state': ['kind', 'name', 'auth_state'],
 }
 
-export const USER_READ_SCOPES = Object.keys(ACCESS)
+/** The scopes that let a caller read a user (GET /users/NAME); admin:auth_state alone does not, as in JupyterHub. */
+export const USER_READ_SCOPES = Object.keys(ACCESS).filter((s) => s !== 'admin:auth_state')
+/** Every scope that shows some field of the model. */
+const MODEL_SCOPES = Object.keys(ACCESS)
 const ALL_FIELDS = new Set(Object.values(ACCESS).flat())
 
 /** subdomainHost (config): the server's url is then a full URL on the user's own host, as in JupyterHub. */
@@ -62,7 +68,7 @@ export async function userModel(d: Deps, u: UserRecord, o: ModelOptions = {}): P
 export async function userModels(d: Deps, names: readonly string[], o: Omit<ModelOptions, 'groups'> = {}): Promise<Array<Record<string, unknown>>> {
   const out: Array<Record<string, unknown>> = []
   // the same fields for every user unless a scope that shows some is filtered (an admin's are not)
-  const fixed = !o.scopes || targetFree(o.scopes, ...USER_READ_SCOPES) ? allowedFields(o.scopes, {}) : undefined
+  const fixed = !o.scopes || targetFree(o.scopes, ...MODEL_SCOPES) ? allowedFields(o.scopes, {}) : undefined
   for (const b of await d.userBundles.read(names)) {
     const allowed = fixed ?? allowedFields(o.scopes, { user: b.user.name, groups: b.groups })
     if (allowed.size) out.push(assemble(d, b.user, b.groups, allowed, b.servers, b.seen, o))
@@ -97,6 +103,7 @@ function assemble(
     pending: def?.state === 'pending' ? 'spawn' : def?.state === 'stopping' ? 'stop' : null,
     created: u.created,
     last_activity: latest(u.lastActivity, ...seen.values()),
+    auth_state: null,
   }
   let model = full
   if (allowed.size < ALL_FIELDS.size) {

@@ -143,7 +143,7 @@ export function userApi(): Hono<HubEnv> {
       created.push(await createOne(d, c, name, body.admin === true))
     }
     if (!created.length) throw new Conflict(`all ${names.length} users already exist`)
-    return c.json(await Promise.all(created.map((u) => userModel(d, u))), 201)
+    return c.json(await Promise.all(created.map((u) => userModel(d, u, { scopes: principal(c)!.scopes }))), 201)
   })
 
   app.get('/users/:name', async (c) => {
@@ -159,7 +159,7 @@ export function userApi(): Hono<HubEnv> {
     if (body.admin && !callerIsAdmin(c)) throw new Forbidden('only admins can grant admin permissions')
     const d = c.var.deps
     if (await d.users.get(name)) throw new Conflict(`user ${name} already exists`)
-    return c.json(await userModel(d, await createOne(d, c, name, body.admin === true)), 201)
+    return c.json(await userModel(d, await createOne(d, c, name, body.admin === true), { scopes: principal(c)!.scopes }), 201)
   })
 
   // {"name": new name, "admin": bool}
@@ -167,7 +167,9 @@ export function userApi(): Hono<HubEnv> {
     const name = c.req.param('name')
     await scopedUser(c, name, ['admin:users'])
     const me = principal(c)!
-    const body = await jsonBody(c, { name: 'string', admin: 'boolean' }, { required: true })
+    const body = await jsonBody(c, { name: 'string', admin: 'boolean', auth_state: 'object' }, { required: true })
+    // JupyterHub stores it for its authenticator; none here reads one, so it would be kept for nothing
+    if (body.auth_state !== undefined) throw new BadRequest('auth_state cannot be set: no authenticator of this hub keeps an authentication state')
     const d = c.var.deps
     if (!callerIsAdmin(c)) {
       if ((await d.users.require(name)).admin) throw new Forbidden('only admins can modify other admins')

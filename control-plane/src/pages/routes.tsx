@@ -54,6 +54,17 @@ async function form(c: C): Promise<Record<string, string>> {
   return out
 }
 
+/**
+ * JupyterHub's spawn query options (its SpawnHandler with the default options_from_query): every
+ * query argument of a spawn URL but `next` becomes a user option holding the list of its values,
+ * `?image=x&tag=a&tag=b` giving {"image": ["x"], "tag": ["a", "b"]}.
+ */
+function spawnQueryOptions(c: C): Record<string, string[]> {
+  const out: Record<string, string[]> = {}
+  for (const [k, values] of Object.entries(c.req.queries())) if (k !== 'next') out[k] = values
+  return out
+}
+
 /** A server's path on its owner's host with subdomainHost (http/subdomain.ts), else the path. */
 const onHost = (c: C, owner: string, path: string) => serverUrl(c.var.deps.config.subdomainHost, owner, path)
 
@@ -246,7 +257,7 @@ export function pageRoutes(): Hono<HubEnv> {
     // Start in the background; the pending page follows progress. Too many spawns in progress is
     // JupyterHub's 429 page, so it is waited for (it is decided before the spawn begins).
     try {
-      await d.orchestrator.start(owner, server, {}, { waitSec: 0 })
+      await d.orchestrator.start(owner, server, spawnQueryOptions(c), { waitSec: 0 })
     } catch (err) {
       // refused by a rule the person should read (the limit of named servers, named servers off);
       // a start racing another one (already pending or running) just follows that one
