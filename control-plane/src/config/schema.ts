@@ -143,11 +143,11 @@ export const configSchema = z
             "Most servers active (starting, running or stopping) at once, counted across every replica (JupyterHub's active_server_limit). A start beyond it is refused with 429 \"Active user limit exceeded. Try again in a few minutes.\"; running servers are not touched. 0 = no limit. Range 0-1000000.",
           ),
         allowNamedServers: z.boolean().default(false).describe('Users may run named servers besides their default one (/user/NAME/SERVER/).'),
-        namedServerLimitPerUser: z.number().int().min(0).max(1000).default(0).describe('Most named servers one user may have running; 0 = no limit. Range 0-1000.'),
+        namedServerLimitPerUser: z.number().int().min(0).max(1000).default(0).describe("Most named servers one user may have starting, running or stopping at once (JupyterHub's named_server_limit_per_user, which counts stopped ones too: docs/rest-api.md); a start beyond it is refused with 400. 0 = no limit. Range 0-1000."),
         shutdownOnLogout: z
           .boolean()
           .default(false)
-          .describe("Logging out (/hub/logout) also stops every server of the user, default and named (JupyterHub's shutdown_on_logout). Other sessions of the user stay logged in."),
+          .describe("Logging out (/hub/logout) also stops every running server of the user, default and named (JupyterHub's shutdown_on_logout); servers still starting or stopping are left to finish. Other sessions of the user stay logged in."),
         tokenInQuery: z
           .boolean()
           .default(true)
@@ -416,7 +416,7 @@ export const configSchema = z
             .default([])
             .describe('Scopes the service may ask for in OAuth, beyond identifying the user (JupyterHub\'s oauth_client_allowed_scopes).'),
           oauthRedirectUri: z.string().optional().describe('OAuth callback. Default: /services/NAME/oauth_callback.'),
-          display: z.boolean().default(true).describe('List the service on users\' home page.'),
+          display: z.boolean().default(true).describe('List the service on users\' home page (JupyterHub\'s display), as a link to /services/NAME/; only services with a url are listed.'),
           info: z.record(z.string(), z.unknown()).default({}).describe('Free-form information shown in the service model.'),
         }),
       )
