@@ -388,7 +388,7 @@ export const configSchema = z
       })
       .default({})
       .describe(
-        "Groups made at the hub's start (JupyterHub's load_groups): `{NAME: {users: [...], properties: {...}}}` (or JupyterHub's older `{NAME: [users]}`). Each start creates missing groups and missing users, adds the members listed and, when `properties` is given, replaces the group's properties with it. It only adds, as in JupyterHub: members added through the API and groups no longer listed stay until removed through the API. Membership does not let a user log in where auth.allowed keeps them out.",
+        "Groups made at the hub's start (JupyterHub's load_groups): `{NAME: {users: [...], properties: {...}}}` (or JupyterHub's older `{NAME: [users]}`). Each start creates missing groups and missing users, adds the members listed and, when `properties` is given, replaces the group's properties with it. It only adds, as in JupyterHub: members added through the API and groups no longer listed stay until removed through the API. Membership does not let a user log in where auth.allowed keeps them out. Replicas starting at once end with the same groups. A member name the login form would refuse, or a group name with a slash, control character or edge spaces, stops the start with a line naming the key.",
       ),
     services: z
       .array(
