@@ -33,7 +33,7 @@ describe('spawn admission', () => {
     await expect(t.admit('cat/#2')).rejects.toThrow(ACTIVE_LIMIT_MESSAGE)
     await redis.client.srem(keys.active, 'ann/') // ann's server stopped
     await t.admit('cat/#3')
-    expect(await redis.client.zrange(keys.pending, 0, -1)).toEqual(expect.arrayContaining(['bob/#4', 'cat/#3']))
+    expect(await redis.client.zrange(keys.pending, '0', '-1')).toEqual(expect.arrayContaining(['bob/#4', 'cat/#3']))
   })
 
   it('frees a place when a spawn releases its slot, and when its entry outlives its lifetime', async () => {
