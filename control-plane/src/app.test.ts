@@ -51,7 +51,7 @@ describe('response headers', () => {
       const res = await app.request(`http://hub.test${path}`, { headers: { 'x-request-id': 'rid-1' }, redirect: 'manual' })
       expect(res.status, path).toBe(status)
       expect(res.headers.get('x-request-id'), path).toBe('rid-1') // once ("rid-1, rid-1" if set twice)
-      expect(res.headers.get('x-jupyterhub-version'), path).toBe(api ? '5.3.0' : null)
+      expect(res.headers.get('x-jupyterhub-version'), path).toBe(api ? '6.0.0' : null)
     }
     const own = await app.request('http://hub.test/hub/api/', { headers: { 'x-request-id': 'not sane!' } })
     expect(own.headers.get('x-request-id')).toMatch(/^[0-9a-f]{16}$/)
@@ -282,8 +282,8 @@ describe('error pages', () => {
     for (const path of ['/hub/api', '/hub/api/']) {
       const res = await app.request(path)
       // the JupyterHub API version clients choose features by (the idle culler's state filter: >= 1.3)
-      expect(res.headers.get('x-jupyterhub-version')).toBe('5.3.0')
-      expect(await json(res)).toEqual({ version: '5.3.0' })
+      expect(res.headers.get('x-jupyterhub-version')).toBe('6.0.0')
+      expect(await json(res)).toEqual({ version: '6.0.0' })
     }
   })
 

@@ -13,6 +13,7 @@ import { CookieKeys } from './sessions/cookie-keys'
 import { Sessions } from './sessions/sessions'
 import { Progress } from './spawn/progress'
 import { Orchestrator } from './spawn/orchestrator'
+import { ServerEdits } from './spawn/server-edits'
 import { Activity } from './state/activity'
 import { UserBundles } from './state/user-bundles'
 import { Groups } from './state/groups'
@@ -54,6 +55,8 @@ export interface Deps {
   userBundles: UserBundles
   spawner: Spawner
   orchestrator: Orchestrator
+  /** Changes to stopped servers (JupyterHub 6's PUT and PATCH of a server, a start's display name). */
+  serverEdits: ServerEdits
   authenticator: Authenticator
   native?: ReturnType<typeof createNativeAuthenticator>
   publicUrl: string
@@ -228,13 +231,14 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
       hubId,
     },
   )
+  const serverEdits = new ServerEdits({ redis, keys, servers, shares, oauthClients, activity, config, log: log.child('spawn') })
   const native =
     config.auth.kind === 'native'
       ? createNativeAuthenticator({ users, ...config.auth.native })
       : undefined
   const authenticator = native ?? createDummyAuthenticator(config.auth.dummy)
   return {
-    config, log, redis, redisAvailability, hubIdNamedNow, keys, tables, users, tokens, groups, roles, shares, oauthClients, oauthCodes, servers, cookieKeys, sessions, progress, activity, userBundles, spawner, orchestrator, authenticator, native, publicUrl: pub, hubId,
+    config, log, redis, redisAvailability, hubIdNamedNow, keys, tables, users, tokens, groups, roles, shares, oauthClients, oauthCodes, servers, cookieKeys, sessions, progress, activity, userBundles, spawner, orchestrator, serverEdits, authenticator, native, publicUrl: pub, hubId,
     async close() {
       if (!opts.redis) redis.disconnect()
     },

@@ -1,5 +1,7 @@
-// /hub/api/users/{name}/server[s/{server}][/progress]: start (with user_options), stop or remove,
-// and progress as Server-Sent Events, as JupyterHub.
+// /hub/api/users/{name}/server[s/{server}][/progress]: a server's model (GET), create a stopped
+// named server (PUT), change a stopped one (PATCH), start (POST, with display_name and user_options),
+// stop or remove (DELETE), and progress as Server-Sent Events, as JupyterHub 6. The default server
+// is `server` or `servers/` (an empty name).
 import { Hono, type Context } from 'hono'
 import { streamSSE } from 'hono/streaming'
 import type { HubEnv } from '../http/env'
@@ -9,8 +11,10 @@ import { serverBaseUrl } from '../spawn/orchestrator'
 import { serverUrl } from '../http/subdomain'
 import { checkServerName } from '../spawn/names'
 import type { ProgressEvent } from '../spawn/progress'
-import type { Json } from '../../../spawners/src/spawner'
+import type { ServerRecord } from '../state/servers'
 import { jsonBody } from './body'
+import { serverModel } from './server-model'
+import { serverChange, serverRequest } from './server-request'
 
 type C = Context<HubEnv>
 
@@ -23,23 +27,48 @@ async function resolve(c: C, scopes: readonly string[]) {
   return { user, server }
 }
 
+/** A record as JupyterHub's Server model, with the activity the proxies reported for it. */
+async function modelOf(c: C, rec: Pick<ServerRecord, 'user' | 'name' | 'state' | 'started' | 'lastActivity' | 'userOptions' | 'displayName'>) {
+  const d = c.var.deps
+  const seen = (await d.activity.ofUser(rec.user, [rec.name])).get(rec.name)
+  return serverModel(rec.user, rec, seen, d.config)
+}
+
 export function serverApi(): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
 
+  const read = async (c: C) => {
+    const { user, server } = await resolve(c, ['read:servers'])
+    const rec = await c.var.deps.servers.get(user, server)
+    // the default server exists whether or not it ever started, as in JupyterHub
+    if (!rec && server) throw new NotFound(`${user} has no server named ${server}`)
+    const never = { user, name: '', state: 'stopped', started: null, lastActivity: null, userOptions: null, displayName: '' } as const
+    return c.json(await modelOf(c, rec ?? never))
+  }
+
+  const create = async (c: C) => {
+    const { user, server } = await resolve(c, ['start:servers'])
+    const body = await serverRequest(c)
+    const d = c.var.deps
+    await d.serverEdits.create(user, server, { displayName: body.displayName ?? '', userOptions: body.userOptions })
+    return c.json(await modelOf(c, (await d.servers.get(user, server))!), 201)
+  }
+
+  const modify = async (c: C) => {
+    const { user, server } = await resolve(c, ['start:servers'])
+    const change = await serverChange(c)
+    return c.json(await modelOf(c, await c.var.deps.serverEdits.modify(user, server, change)))
+  }
+
   const start = async (c: C) => {
     const { user, server } = await resolve(c, ['start:servers'])
-    // The body is the user_options the spawner gets (a JSON object; any fields).
-    const raw = (await c.req.text()).trim()
-    let options: { [k: string]: Json } = {}
-    if (raw) {
-      try {
-        options = JSON.parse(raw)
-      } catch {
-        throw new BadRequest('the body is not valid JSON')
-      }
-      if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new BadRequest('user_options must be a JSON object')
-    }
-    const result = await c.var.deps.orchestrator.start(user, server, options)
+    // JupyterHub 6's {display_name, user_options}, or (as before it) the user_options themselves;
+    // no options: those recorded for the server are used again
+    const body = await serverRequest(c)
+    const d = c.var.deps
+    // a named server's display name is set before its start, so pages show it while it spawns
+    if (server && body.displayName && d.config.hub.allowNamedServers) await d.serverEdits.nameForStart(user, server, body.displayName)
+    const result = await d.orchestrator.start(user, server, body.userOptions)
     return c.body(null, result === 'ready' ? 201 : 202)
   }
 
@@ -83,8 +112,13 @@ export function serverApi(): Hono<HubEnv> {
   app.post('/:name/server', start)
   app.delete('/:name/server', stop)
   app.get('/:name/server/progress', progress)
-  app.post('/:name/servers/:server', start)
-  app.delete('/:name/servers/:server', stop)
+  for (const path of ['/:name/servers/:server', '/:name/servers/']) {
+    app.get(path, read)
+    app.put(path, create)
+    app.patch(path, modify)
+    app.post(path, start)
+    app.delete(path, stop)
+  }
   app.get('/:name/servers/:server/progress', progress)
   return app
 }

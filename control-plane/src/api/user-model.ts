@@ -3,7 +3,8 @@
 import type { Deps } from '../deps'
 import type { UserRecord } from '../state/users'
 import type { ServerSummary } from '../state/user-bundles'
-import { progressUrl, serverBaseUrl } from '../spawn/orchestrator'
+import { serverBaseUrl } from '../spawn/orchestrator'
+import { serverModel } from './server-model'
 import { latest } from '../state/activity'
 import { serverUrl } from '../http/subdomain'
 import { has, targetFree, type ScopeSet } from '../scopes/scope-set'
@@ -26,22 +27,7 @@ export const USER_READ_SCOPES = Object.keys(ACCESS).filter((s) => s !== 'admin:a
 const MODEL_SCOPES = Object.keys(ACCESS)
 const ALL_FIELDS = new Set(Object.values(ACCESS).flat())
 
-/** subdomainHost (config): the server's url is then a full URL on the user's own host, as in JupyterHub. */
-export function serverModel(u: string, s: ServerSummary, seen: number | undefined, subdomainHost?: string) {
-  const active = s.state !== 'stopped'
-  return {
-    name: s.name,
-    ready: s.state === 'running',
-    pending: s.state === 'pending' ? 'spawn' : s.state === 'stopping' ? 'stop' : null,
-    stopped: !active,
-    url: serverUrl(subdomainHost, u, serverBaseUrl(u, s.name)),
-    progress_url: progressUrl(u, s.name),
-    started: active ? s.started : null,
-    last_activity: latest(s.lastActivity, seen, s.started), // a start is activity, as in JupyterHub
-    state: {},
-    user_options: s.userOptions ?? {},
-  }
-}
+export { serverModel } from './server-model'
 
 export interface ModelOptions {
   /** The caller's scopes; the model shows what they allow. Absent: everything. */
@@ -115,7 +101,7 @@ function assemble(
   for (const s of records) {
     if (s.state === 'stopped' && !o.includeStopped) continue
     if (o.scopes && !has(o.scopes, 'read:servers', { ...target, server: `${u.name}/${s.name}` })) continue
-    servers[s.name] = serverModel(u.name, s, seen.get(s.name), d.config.subdomainHost)
+    servers[s.name] = serverModel(u.name, s, seen.get(s.name), d.config)
   }
   if (allowed.has('servers') || Object.keys(servers).length) model.servers = servers
   return model

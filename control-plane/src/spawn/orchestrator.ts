@@ -122,8 +122,8 @@ export class Orchestrator {
     // an entry outlives the longest spawn (its timeout, plus the lease for the cleanup after it)
     this.throttle = new SpawnThrottle(
       d.redis,
-      { pending: d.keys.pendingSpawns, active: d.keys.runningServers },
-      { concurrent: o.concurrentSpawnLimit, active: o.activeServerLimit },
+      { pending: d.keys.pendingSpawns, active: d.keys.runningServers, userServers: d.keys.userServers },
+      { concurrent: o.concurrentSpawnLimit, active: o.activeServerLimit, namedPerUser: o.namedServerLimitPerUser },
       o.startTimeoutSec * 1000 + o.lockLeaseMs,
     )
     // a server that exits while Redis is unreachable (or after this hub let go of it) is left to the
@@ -139,30 +139,27 @@ export class Orchestrator {
    * Starts a server. Resolves 'ready' when it answered within waitSec (default slowSpawnTimeoutSec),
    * else 'pending' (the spawn goes on in the background). Throws BadRequest when it is running or
    * pending, SpawnThrottled when hub.concurrentSpawnLimit spawns are in progress, and
-   * ActiveServerLimitReached when hub.activeServerLimit servers are active.
+   * ActiveServerLimitReached when hub.activeServerLimit servers are active. `options` null: the
+   * user_options recorded for the server (its last start's, or set while stopped), as JupyterHub.
    */
-  async start(user: string, server: string, options: { [k: string]: Json } = {}, { waitSec = this.o.slowSpawnTimeoutSec } = {}): Promise<'ready' | 'pending'> {
+  async start(user: string, server: string, requested: { [k: string]: Json } | null = {}, { waitSec = this.o.slowSpawnTimeoutSec } = {}): Promise<'ready' | 'pending'> {
     checkServerName(server)
     if (server && !this.o.allowNamedServers) throw new BadRequest('named servers are not enabled on this hub', 'named_servers_disabled')
-    if (server && this.o.namedServerLimitPerUser > 0) {
-      const named = (await this.d.servers.list(user)).filter((s) => s.name && s.name !== server && s.state !== 'stopped')
-      if (named.length >= this.o.namedServerLimitPerUser) {
-        throw new BadRequest(`${user} already has ${named.length} named servers running (limit ${this.o.namedServerLimitPerUser})`, 'limit')
-      }
-    }
     const lock = await this.lock(user, server)
     if (!lock) throw new BadRequest(`${this.ref(user, server)} is already being started or stopped`, 'pending')
     let rec: ServerRecord | undefined
     let slot: SpawnSlot
+    let options: { [k: string]: Json } = requested ?? {}
     try {
       rec = await this.d.servers.get(user, server)
+      if (requested === null) options = (rec?.userOptions as { [k: string]: Json } | null) ?? {}
       if (rec && rec.state !== 'stopped') {
         const status = rec.spawner ? await this.d.spawner.poll(rec.spawner) : { phase: 'stopped' as const }
         if (status.phase !== 'stopped') throw new BadRequest(`${this.ref(user, server)} is already running`, 'running')
         await this.cleanup(user, server, rec, 'server exited', lock.guard)
       }
-      // the fencing token makes the entry this spawn's own: a later spawn of the same server has another
-      slot = await this.throttle.admit(`${this.ref(user, server)}#${lock.fence}`)
+      // hub.namedServerLimitPerUser too: judged with the entry added in one step (throttle.ts)
+      slot = await this.throttle.admit(user, server, lock.fence)
     } catch (err) {
       if (err instanceof SpawnThrottled) this.d.log.warn('too many spawns in progress; refused one', { user, server, limit: this.o.concurrentSpawnLimit })
       if (err instanceof ActiveServerLimitReached) this.d.log.info('active server limit reached; refused a start', { user, server, limit: this.o.activeServerLimit })

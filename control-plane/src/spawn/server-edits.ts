@@ -33,6 +33,17 @@ export class ServerEdits {
   }
 
   /**
+   * hub.namedServerLimitPerUser when one more named server would be recorded: as JupyterHub counts
+   * for a create (PUT) or a rename of the default server, every named server recorded, stopped ones too.
+   */
+  private async roomForNamed(user: string): Promise<void> {
+    const limit = this.d.config.hub.namedServerLimitPerUser
+    if (limit <= 0) return
+    const named = (await this.d.servers.list(user)).filter((s) => s.name).length
+    if (named >= limit) throw new BadRequest(`${user} already has the maximum of ${limit} named servers; one must be deleted before another is created`, 'limit')
+  }
+
+  /**
    * Creates a named server without starting it: Conflict when the user has a server of that name
    * (the default server always exists), BadRequest when named servers are off.
    */
@@ -44,6 +55,7 @@ export class ServerEdits {
     if (!lock) throw new Conflict(`${user} already has a server named ${server}`) // being started or stopped
     try {
       if (await this.d.servers.get(user, server)) throw new Conflict(`${user} already has a server named ${server}`)
+      await this.roomForNamed(user)
       await this.d.servers.save(user, server, lock.guard, { state: 'stopped', started: null, stopped: null, failed: false, message: '', url: '', target: '', token: '', spawner: null, ...fields })
     } finally {
       await lock.release()
@@ -72,7 +84,8 @@ export class ServerEdits {
    * Changes a stopped server: its display name, its user_options, and with `name` its name. A
    * renamed server keeps its record (options, times); its shares, share codes, OAuth client and
    * reported activity, which name the old server, are dropped. Returns the record as it now is.
-   * NotFound without a record, BadRequest while it is active, Conflict when the new name is taken.
+   * NotFound without a record (the default server always exists, as in JupyterHub: one that never
+   * started is recorded now), BadRequest while it is active, Conflict when the new name is taken.
    */
   async modify(user: string, server: string, change: ServerChange): Promise<ServerRecord> {
     checkServerName(server)
@@ -84,7 +97,8 @@ export class ServerEdits {
     const lock = await this.lock(user, server)
     if (!lock) throw new BadRequest(`${ref(user, server)} is being started or stopped`, 'pending')
     try {
-      const rec = await this.d.servers.get(user, server)
+      const stored = await this.d.servers.get(user, server)
+      const rec = stored ?? (server === '' ? neverStarted(user) : undefined)
       if (!rec) throw new NotFound(`${user} has no server ${server || '(default)'}`)
       if (rec.state !== 'stopped') throw new BadRequest(`${ref(user, server)} is active; stop it before modifying it`, 'running')
       const fields = {
@@ -92,17 +106,19 @@ export class ServerEdits {
         ...(change.userOptions !== undefined ? { userOptions: change.userOptions } : {}),
       }
       if (to === server) {
-        await this.d.servers.save(user, server, lock.guard, fields)
+        const { user: _u, name: _n, ...whole } = rec
+        await this.d.servers.save(user, server, lock.guard, stored ? fields : { ...whole, ...fields })
         return (await this.d.servers.get(user, server))!
       }
       const target = await this.lock(user, to)
       if (!target) throw new Conflict(`${user} already has a server named ${to}`)
       try {
         if (await this.d.servers.get(user, to)) throw new Conflict(`${user} already has a server named ${to}`)
+        if (server === '') await this.roomForNamed(user) // a new default server takes its place
         await lock.check()
         const { user: _user, name: _name, ...kept } = rec
         await this.d.servers.save(user, to, target.guard, { ...kept, ...fields })
-        await this.d.servers.remove(user, server)
+        if (stored) await this.d.servers.remove(user, server)
         await this.d.shares.forgetServer(user, server)
         await this.d.oauthClients.remove(serverClientId(user, server))
         await this.d.activity.forget(user, server)
@@ -114,5 +130,12 @@ export class ServerEdits {
     } finally {
       await lock.release()
     }
+  }
+}
+
+/** The record of a default server that never started (JupyterHub always has one). */
+function neverStarted(user: string): ServerRecord {
+  return {
+    user, name: '', state: 'stopped', url: '', target: '', token: '', spawner: null, started: null, stopped: null, lastActivity: null, log: '', message: '', failed: false, userOptions: null, displayName: '',
   }
 }

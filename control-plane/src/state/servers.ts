@@ -45,7 +45,8 @@ function toHash(f: Fields): Record<string, string> {
   for (const [k, v] of Object.entries(f)) {
     if (v === undefined) continue
     const key = k === 'lastActivity' ? 'last_activity' : k === 'userOptions' ? 'user_options' : k === 'displayName' ? 'display_name' : k
-    out[key] = k === 'spawner' || k === 'userOptions' ? JSON.stringify(v) : typeof v === 'boolean' ? (v ? '1' : '0') : v === null ? '' : String(v)
+    // null is '' for every field (JSON "null" would read back as an undecodable object)
+    out[key] = v === null ? '' : k === 'spawner' || k === 'userOptions' ? JSON.stringify(v) : typeof v === 'boolean' ? (v ? '1' : '0') : String(v)
   }
   return out
 }

@@ -15,7 +15,7 @@ import { userFromHash, type UserRecord } from './users'
 // password hashes, server tokens, spawner state or spawn logs (HMGET answers false for a field that
 // is not there).
 const USER_FIELDS = ['name', 'admin', 'approved', 'created', 'last_activity'] as const
-const SERVER_FIELDS = ['state', 'started', 'last_activity', 'user_options'] as const
+const SERVER_FIELDS = ['state', 'started', 'last_activity', 'user_options', 'display_name'] as const
 
 // KEYS: the activity hash. ARGV: the heads of the user, user-groups, servers and server keys (a
 // key is its head followed by the user name, or by "user/server" for a server), the user and the
@@ -42,7 +42,7 @@ type Values = Array<string | false>
 type Reply = [Values, string[] | Record<string, never>, string[] | Record<string, never>, Values[] | Record<string, never>, Values | Record<string, never>]
 
 /** What a user model shows of a server. */
-export type ServerSummary = Pick<ServerRecord, 'name' | 'state' | 'started' | 'lastActivity' | 'userOptions'>
+export type ServerSummary = Pick<ServerRecord, 'name' | 'state' | 'started' | 'lastActivity' | 'userOptions' | 'displayName'>
 
 export interface UserBundle {
   user: UserRecord

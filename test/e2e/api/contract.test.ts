@@ -48,8 +48,8 @@ describe('hub', () => {
   it('GET / and /info', async () => {
     const r = await fetch(`${c.url}/hub/api`)
     expect(r.status).toBe(200)
-    expect(r.headers.get('x-jupyterhub-version')).toBe('5.3.0')
-    expect(await json(r)).toEqual({ version: '5.3.0' })
+    expect(r.headers.get('x-jupyterhub-version')).toBe('6.0.0')
+    expect(await json(r)).toEqual({ version: '6.0.0' })
     const info = await json(await call('/info'))
     expect(Object.keys(info).sort()).toEqual(['authenticator', 'edgehub', 'python', 'spawner', 'sys_executable', 'version'])
     // strings, as the spec types them: the runtime running the hub (Node.js) and its path
@@ -70,8 +70,9 @@ describe('hub', () => {
 describe('users', () => {
   it('the user model has JupyterHub\'s fields', async () => {
     const m = await json(await call('/users/alice'))
-    expect(Object.keys(m).sort()).toEqual(['admin', 'created', 'groups', 'kind', 'last_activity', 'name', 'pending', 'roles', 'server', 'servers'].sort())
-    expect(m).toMatchObject({ kind: 'user', name: 'alice', admin: false, roles: ['user'], groups: [], server: null, pending: null, servers: {} })
+    // auth_state: shown to holders of admin:auth_state (root), null as no authenticator here keeps one
+    expect(Object.keys(m).sort()).toEqual(['admin', 'auth_state', 'created', 'groups', 'kind', 'last_activity', 'name', 'pending', 'roles', 'server', 'servers'].sort())
+    expect(m).toMatchObject({ kind: 'user', name: 'alice', admin: false, roles: ['user'], groups: [], server: null, pending: null, servers: {}, auth_state: null })
     expect(Date.parse(m.created)).not.toBeNaN()
     const me = await json(await call('/user', { token: alice }))
     expect(me).toMatchObject({ name: 'alice', session_id: null })
@@ -166,8 +167,8 @@ describe('servers', () => {
     expect(await status('/users/alice/server', { method: 'POST', token: alice })).toBe(400) // already running
     const m = await json(await call('/users/alice'))
     expect(m.server).toBe('/user/alice/')
-    expect(Object.keys(m.servers['']).sort()).toEqual(['last_activity', 'name', 'pending', 'progress_url', 'ready', 'started', 'state', 'stopped', 'url', 'user_options'].sort())
-    expect(m.servers['']).toMatchObject({ name: '', ready: true, pending: null, stopped: false, url: '/user/alice/', progress_url: '/hub/api/users/alice/server/progress' })
+    expect(Object.keys(m.servers['']).sort()).toEqual(['display_name', 'full_progress_url', 'full_url', 'last_activity', 'name', 'pending', 'progress_url', 'ready', 'started', 'state', 'stopped', 'url', 'user_options'].sort())
+    expect(m.servers['']).toMatchObject({ name: '', display_name: '', full_url: null, full_progress_url: null, ready: true, pending: null, stopped: false, url: '/user/alice/', progress_url: '/hub/api/users/alice/server/progress' })
     const progress = await call('/users/alice/server/progress', { token: alice })
     expect(progress.headers.get('content-type')).toMatch(/text\/event-stream/)
     expect(await progress.text()).toContain('"ready":true')

@@ -1,0 +1,200 @@
+// JupyterHub 6's server management through the proxy: GET, PUT and PATCH of
+// /users/{name}/servers/{server_name} (the default server as ''), display_name and user_options on
+// POST, with the spec's status codes, scopes and Server model. One hub; each test uses servers of its own.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startStack, type Stack } from '../../support/stack'
+import { json } from '../../support/client'
+import { okServerSpawner } from '../../support/servers'
+import { person, rootOf, serverRouted, stopServer, type Admin } from '../../support/people'
+import { modelProblems } from '../../support/jupyterhub-models'
+
+let s: Stack
+let root: Admin
+let alice: Admin
+let bob: Admin
+
+type Init = { method?: string; body?: unknown; raw?: string; token?: string }
+const call = (path: string, o: Init = {}) =>
+  fetch(`${s.url}/hub/api${path}`, {
+    method: o.method ?? 'GET',
+    headers: { authorization: `token ${o.token ?? alice.token}`, ...(o.body !== undefined || o.raw ? { 'content-type': 'application/json' } : {}) },
+    body: o.raw ?? (o.body === undefined ? undefined : JSON.stringify(o.body)),
+  })
+/** The status and JSON answer (undefined when empty) of a call. */
+async function answer(path: string, o: Init = {}): Promise<{ status: number; body: any }> {
+  const r = await call(path, o)
+  const text = await r.text()
+  return { status: r.status, body: text ? JSON.parse(text) : undefined }
+}
+const server = (name: string) => answer(`/users/alice/servers/${name}`)
+
+beforeAll(async () => {
+  s = await startStack({ hub: { allowNamedServers: true, namedServerLimitPerUser: 6 }, spawner: okServerSpawner(), publicUrl: 'http://hub.example.org:8443' })
+  root = await rootOf(s)
+  alice = await person(root, 'alice')
+  bob = await person(root, 'bob')
+}, 90_000)
+afterAll(async () => s?.stop(), 60_000)
+
+describe('GET /users/{name}/servers/{server_name}', () => {
+  it('answers the Server model; the default server exists before it ever started; 404 for others', async () => {
+    const def = await answer('/users/bob/servers/', { token: bob.token })
+    expect(def.status).toBe(200)
+    expect(modelProblems('Server', def.body)).toEqual([])
+    expect(def.body).toMatchObject({ name: '', display_name: '', stopped: true, ready: false, pending: null, started: null, url: '/user/bob/' })
+    // publicUrl is set: the full URLs are on it, as JupyterHub's public_url makes them
+    expect(def.body.full_url).toBe('http://hub.example.org:8443/user/bob/')
+    expect(def.body.full_progress_url).toBe('http://hub.example.org:8443/hub/api/users/bob/server/progress')
+    expect((await answer('/users/bob/servers/never', { token: bob.token })).status).toBe(404)
+    expect((await answer('/users/nobody/servers/')).status).toBe(404)
+    // alice's token holds read:servers for her own servers only: bob's look missing, as in JupyterHub
+    expect((await answer('/users/bob/servers/')).status).toBe(404)
+    expect((await answer('/users/bob/servers/', { token: root.token })).status).toBe(200)
+  })
+})
+
+describe('PUT /users/{name}/servers/{server_name}', () => {
+  it('creates a stopped named server with its display name and options (201), 409 when it exists', async () => {
+    const r = await answer('/users/alice/servers/put-a', { method: 'PUT', body: { display_name: 'Thesis — chapter 2', user_options: { image: 'base' } } })
+    expect(r.status).toBe(201)
+    expect(modelProblems('Server', r.body)).toEqual([])
+    expect(r.body).toMatchObject({ name: 'put-a', display_name: 'Thesis — chapter 2', stopped: true, ready: false, user_options: { image: 'base' }, url: '/user/alice/put-a/' })
+    expect((await server('put-a')).body).toEqual(r.body)
+    expect((await answer('/users/alice/servers/put-a', { method: 'PUT' })).status).toBe(409)
+    expect((await answer('/users/alice/servers/', { method: 'PUT' })).status).toBe(409) // the default server always exists
+    // listed with stopped servers, with its display name
+    const m = await json(await call('/users/alice?include_stopped_servers'))
+    expect(m.servers['put-a']).toMatchObject({ display_name: 'Thesis — chapter 2', stopped: true })
+    expect((await json(await call('/users/alice'))).servers['put-a']).toBeUndefined()
+  })
+
+  it('without a display name shows the server\'s name; a body of options alone is the options (as before 6.0)', async () => {
+    const r = await answer('/users/alice/servers/put-b', { method: 'PUT', body: { image: 'gpu' } })
+    expect(r.status).toBe(201)
+    expect(r.body).toMatchObject({ name: 'put-b', display_name: 'put-b', user_options: { image: 'gpu' } })
+  })
+
+  it('refuses bad bodies and names with 400 and a message, creating nothing', async () => {
+    const cases: Array<[string, Init, RegExp]> = [
+      ['put-c', { raw: '{oops' }, /not valid JSON/],
+      ['put-c', { raw: '[1]' }, /JSON object/],
+      ['put-c', { body: { display_name: 5 } }, /display_name must be a string/],
+      ['put-c', { body: { display_name: 'two  spaces' } }, /invalid display_name/],
+      ['put-c', { body: { display_name: ' padded' } }, /invalid display_name/],
+      ['put-c', { body: { display_name: 'x'.repeat(256) } }, /invalid display_name/],
+      ['put-c', { body: { user_options: [1] } }, /user_options must be a JSON object/],
+      ['put-c', { body: { display_name: 'ok', colour: 'red' } }, /unknown field: colour/],
+      ['bad%2Fname', {}, /invalid server name/],
+    ]
+    for (const [name, init, message] of cases) {
+      const r = await answer(`/users/alice/servers/${name}`, { ...init, method: 'PUT' })
+      expect(r.status, JSON.stringify(init)).toBe(400)
+      expect(r.body, JSON.stringify(init)).toEqual({ status: 400, message: expect.stringMatching(message) })
+    }
+    expect((await server('put-c')).status).toBe(404)
+  })
+
+  it('needs start:servers on that user', async () => {
+    expect((await answer('/users/alice/servers/put-d', { method: 'PUT', token: bob.token })).status).toBe(404)
+    const readOnly = await json(await call('/users/alice/tokens', { method: 'POST', body: { scopes: ['read:servers!user=alice'] } }))
+    expect((await answer('/users/alice/servers/put-d', { method: 'PUT', token: readOnly.token })).status).toBe(403)
+    expect((await server('put-d')).status).toBe(404)
+  })
+})
+
+describe('PATCH /users/{name}/servers/{server_name}', () => {
+  it('changes the display name and options of a stopped server, and renames it', async () => {
+    expect((await answer('/users/alice/servers/patch-a', { method: 'PUT', body: { user_options: { a: 1 } } })).status).toBe(201)
+    const r = await answer('/users/alice/servers/patch-a', { method: 'PATCH', body: { display_name: 'First', user_options: { a: 2 } } })
+    expect(r.status).toBe(200)
+    expect(modelProblems('Server', r.body)).toEqual([])
+    expect(r.body).toMatchObject({ name: 'patch-a', display_name: 'First', user_options: { a: 2 } })
+    const renamed = await answer('/users/alice/servers/patch-a', { method: 'PATCH', body: { name: 'patch-b' } })
+    expect(renamed.status).toBe(200)
+    expect(renamed.body).toMatchObject({ name: 'patch-b', display_name: 'First', user_options: { a: 2 }, url: '/user/alice/patch-b/' })
+    expect((await server('patch-a')).status).toBe(404)
+    expect((await server('patch-b')).body).toEqual(renamed.body)
+  })
+
+  it('refuses: 404 no such server, 409 a taken name, 400 an empty or unknown change, a rename to the default', async () => {
+    await answer('/users/alice/servers/patch-c', { method: 'PUT' })
+    await answer('/users/alice/servers/patch-d', { method: 'PUT' })
+    expect((await answer('/users/alice/servers/patch-none', { method: 'PATCH', body: { display_name: 'x' } })).status).toBe(404)
+    expect((await answer('/users/alice/servers/patch-c', { method: 'PATCH', body: { name: 'patch-d' } })).status).toBe(409)
+    const bad: Array<[unknown, RegExp]> = [
+      [{}, /at least one of/],
+      [{ colour: 'red' }, /unknown field: colour/],
+      [{ name: '' }, /default server/],
+      [{ name: 5 }, /name must be a string/],
+      [{ user_options: null }, /user_options must be a JSON object/],
+      [{ display_name: 'a  b' }, /invalid display_name/],
+    ]
+    for (const [body, message] of bad) {
+      const r = await answer('/users/alice/servers/patch-c', { method: 'PATCH', body })
+      expect(r.status, JSON.stringify(body)).toBe(400)
+      expect(r.body.message, JSON.stringify(body)).toMatch(message)
+    }
+    expect((await server('patch-c')).body).toMatchObject({ name: 'patch-c', display_name: 'patch-c', user_options: {} })
+  })
+
+  it('sets the options of a default server that never started', async () => {
+    const r = await answer('/users/bob/servers/', { method: 'PATCH', token: bob.token, body: { user_options: { size: 'xl' } } })
+    expect(r.status).toBe(200)
+    expect(r.body).toMatchObject({ name: '', stopped: true, user_options: { size: 'xl' } })
+    expect((await answer('/users/bob/servers/', { token: bob.token })).body.user_options).toEqual({ size: 'xl' })
+  })
+
+  it('refuses to change a running server (400), then the next start uses options set while stopped', async () => {
+    expect((await answer('/users/alice/servers/patch-run', { method: 'PUT', body: { user_options: { v: 1 } } })).status).toBe(201)
+    expect([201, 202]).toContain((await answer('/users/alice/servers/patch-run', { method: 'POST' })).status)
+    await serverRouted(s.url, alice.token, 'alice', { server: 'patch-run' })
+    expect((await server('patch-run')).body).toMatchObject({ ready: true, user_options: { v: 1 } }) // no body: the recorded options
+    const r = await answer('/users/alice/servers/patch-run', { method: 'PATCH', body: { display_name: 'Nope' } })
+    expect(r.status).toBe(400)
+    expect(r.body.message).toMatch(/active/)
+    expect((await answer('/users/alice/servers/patch-run', { method: 'PATCH', body: { name: 'patch-moved' } })).status).toBe(400)
+    await stopServer(s.url, alice.token, 'alice', 'patch-run')
+    expect((await answer('/users/alice/servers/patch-run', { method: 'PATCH', body: { user_options: { v: 2 } } })).status).toBe(200)
+    expect([201, 202]).toContain((await answer('/users/alice/servers/patch-run', { method: 'POST', body: {} })).status)
+    await serverRouted(s.url, alice.token, 'alice', { server: 'patch-run' })
+    expect((await server('patch-run')).body.user_options).toEqual({ v: 2 })
+    await stopServer(s.url, alice.token, 'alice', 'patch-run')
+  })
+})
+
+describe('POST /users/{name}/servers/{server_name} (6.0 body)', () => {
+  it('sets the display name asked for, and takes user_options from its own key', async () => {
+    expect([201, 202]).toContain((await answer('/users/alice/servers/post-a', { method: 'POST', body: { display_name: 'My lab', user_options: { k: 'v' } } })).status)
+    await serverRouted(s.url, alice.token, 'alice', { server: 'post-a' })
+    expect((await server('post-a')).body).toMatchObject({ display_name: 'My lab', user_options: { k: 'v' }, ready: true })
+    expect((await json(await call('/users/alice'))).servers['post-a'].display_name).toBe('My lab')
+    await stopServer(s.url, alice.token, 'alice', 'post-a')
+    const bad = await answer('/users/alice/servers/post-b', { method: 'POST', body: { display_name: '  ' } })
+    expect(bad.status).toBe(400)
+    expect((await server('post-b')).status).toBe(404)
+  })
+
+  it('starts and stops the default server as servers/ (an empty name)', async () => {
+    const dave = await person(root, 'dave')
+    expect((await answer('/users/dave/servers/', { method: 'PATCH', token: dave.token, body: { user_options: { size: 'xl' } } })).status).toBe(200)
+    expect([201, 202]).toContain((await answer('/users/dave/servers/', { method: 'POST', token: dave.token })).status)
+    await serverRouted(s.url, dave.token, 'dave')
+    const m = await answer('/users/dave/servers/', { token: dave.token })
+    expect(m.body).toMatchObject({ name: '', ready: true, user_options: { size: 'xl' } })
+    expect((await json(await call('/users/dave', { token: dave.token }))).server).toBe('/user/dave/')
+    expect((await answer('/users/dave/servers/', { method: 'DELETE', token: dave.token })).status).toBe(204)
+    expect((await answer('/users/dave/servers/', { token: dave.token })).body).toMatchObject({ stopped: true })
+  })
+})
+
+describe('hub.namedServerLimitPerUser', () => {
+  it('counts every named server recorded when one is created, as JupyterHub', async () => {
+    const carol = await person(root, 'carol')
+    for (const n of ['l1', 'l2', 'l3', 'l4', 'l5', 'l6']) expect((await answer(`/users/carol/servers/${n}`, { method: 'PUT', token: carol.token })).status, n).toBe(201)
+    const r = await answer('/users/carol/servers/l7', { method: 'PUT', token: carol.token })
+    expect(r.status).toBe(400)
+    expect(r.body.message).toMatch(/maximum of 6 named servers/)
+    expect((await answer('/users/carol/servers/l1', { method: 'DELETE', token: carol.token, body: { remove: true } })).status).toBe(204)
+    expect((await answer('/users/carol/servers/l7', { method: 'PUT', token: carol.token })).status).toBe(201)
+  })
+})
