@@ -160,7 +160,8 @@ describe('spawn URL query options', () => {
     // a named server starts from its page's form (a link alone does not start it); options in its URL apply
     const page = await cat.client.get('/hub/spawn/cat/gpu?size=large')
     expect(page.status).toBe(200)
-    await page.text()
+    expect(await page.text()).toContain('method="post"')
+    expect(await userOptions('cat', 'gpu')).toBeUndefined() // not started by the GET
     const posted = await cat.client.postForm('/hub/spawn/cat/gpu?size=large&next=%2Fuser%2Fcat%2Fgpu%2F', {})
     expect(posted.status).toBe(302)
     await serverRouted(stack.url, cat.token, 'cat', { server: 'gpu' })
