@@ -18,6 +18,7 @@ import { acquireLock, type Guard, type HeldLock } from './lock'
 import { SpawnThrottle, type SpawnSlot } from './throttle'
 import { ActiveServerLimitReached } from './active-limit'
 import { checkServerName } from './names'
+import { checkNewServerName } from './new-server-name'
 import { userOrigin } from '../http/subdomain'
 import type { Progress } from './progress'
 import type { Activity } from '../state/activity'
@@ -153,6 +154,7 @@ export class Orchestrator {
     try {
       rec = await this.d.servers.get(user, server)
       if (requested === null) options = (rec?.userOptions as { [k: string]: Json } | null) ?? {}
+      if (server && !rec) checkNewServerName(server) // JupyterHub 6: older names are kept, new ones are slugs
       if (rec && rec.state !== 'stopped') {
         const status = rec.spawner ? await this.d.spawner.poll(rec.spawner) : { phase: 'stopped' as const }
         if (status.phase !== 'stopped') throw new BadRequest(`${this.ref(user, server)} is already running`, 'running')

@@ -8,6 +8,7 @@ import type { ServerRecord } from '../state/servers'
 import type { Json } from '../../../spawners/src/spawner'
 import { acquireLock, type HeldLock } from './lock'
 import { checkServerName } from './names'
+import { checkNewServerName } from './new-server-name'
 
 type Options = { [k: string]: Json }
 
@@ -51,6 +52,7 @@ export class ServerEdits {
     checkServerName(server)
     if (!server) throw new Conflict(`${user} already has a default server`)
     this.namedAllowed()
+    checkNewServerName(server)
     const lock = await this.lock(user, server)
     if (!lock) throw new Conflict(`${user} already has a server named ${server}`) // being started or stopped
     try {
@@ -72,6 +74,7 @@ export class ServerEdits {
     if (!lock) return
     try {
       const rec = await this.d.servers.get(user, server)
+      if (!rec && server) checkNewServerName(server) // the start would record it
       if (rec && rec.state !== 'stopped') return
       if (rec?.displayName === displayName) return
       await this.d.servers.save(user, server, lock.guard, rec ? { displayName } : { state: 'stopped', started: null, stopped: null, displayName })
@@ -91,7 +94,8 @@ export class ServerEdits {
     checkServerName(server)
     const to = change.name ?? server
     if (to !== server) {
-      if (!checkServerName(to)) throw new BadRequest('a server cannot be renamed to the default server', 'invalid_name')
+      if (to === '') throw new BadRequest('a server cannot be renamed to the default server', 'invalid_name')
+      checkNewServerName(to)
       this.namedAllowed()
     }
     const lock = await this.lock(user, server)

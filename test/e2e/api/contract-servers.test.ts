@@ -29,7 +29,7 @@ async function answer(path: string, o: Init = {}): Promise<{ status: number; bod
 const server = (name: string) => answer(`/users/alice/servers/${name}`)
 
 beforeAll(async () => {
-  s = await startStack({ hub: { allowNamedServers: true, namedServerLimitPerUser: 6 }, spawner: okServerSpawner(), publicUrl: 'http://hub.example.org:8443' })
+  s = await startStack({ hub: { allowNamedServers: true, namedServerLimitPerUser: 20 }, spawner: okServerSpawner(), publicUrl: 'http://hub.example.org:8443' })
   root = await rootOf(s)
   alice = await person(root, 'alice')
   bob = await person(root, 'bob')
@@ -187,14 +187,48 @@ describe('POST /users/{name}/servers/{server_name} (6.0 body)', () => {
   })
 })
 
+describe('server names (JupyterHub 6)', () => {
+  it('a new server takes a slug: 1 to 30 lower-case letters, digits and single hyphens, starting with a letter', async () => {
+    for (const name of ['Upper', 'under_score', 'dot.ted', 'a--b', 'ends-', '1st', 'x'.repeat(31)]) {
+      for (const method of ['PUT', 'POST']) {
+        const r = await answer(`/users/alice/servers/${name}`, { method })
+        expect(r.status, `${method} ${name}`).toBe(400)
+        expect(r.body.message, `${method} ${name}`).toMatch(/a new server's name is 1 to 30 lower-case letters/)
+      }
+      expect((await server(name)).status, name).toBe(404)
+    }
+    await answer('/users/alice/servers/slug-ok', { method: 'PUT' })
+    expect((await answer('/users/alice/servers/slug-ok', { method: 'PATCH', body: { name: 'Not_A_Slug' } })).status).toBe(400)
+    expect((await answer('/users/alice/servers/slug-ok', { method: 'POST', body: { display_name: 'Ok' } })).status).not.toBe(400)
+    expect((await answer(`/users/alice/servers/${'y'.repeat(30)}`, { method: 'PUT' })).status).toBe(201)
+    await stopServer(s.url, alice.token, 'alice', 'slug-ok')
+  })
+
+  it('a server recorded under an older, wider name can still be started, stopped and renamed', async () => {
+    // as an earlier release recorded it (names of up to 64 letters, digits, '.', '_', '-')
+    const { redis, keys } = s.deps
+    await redis.hset(keys.server('alice', 'Old.Name_1'), { state: 'stopped', user_options: '{"kept":true}' })
+    await redis.sadd(keys.userServers('alice'), 'Old.Name_1')
+    expect((await server('Old.Name_1')).body).toMatchObject({ name: 'Old.Name_1', display_name: 'Old.Name_1', stopped: true })
+    expect([201, 202]).toContain((await answer('/users/alice/servers/Old.Name_1', { method: 'POST' })).status)
+    await serverRouted(s.url, alice.token, 'alice', { server: 'Old.Name_1' })
+    await stopServer(s.url, alice.token, 'alice', 'Old.Name_1')
+    const renamed = await answer('/users/alice/servers/Old.Name_1', { method: 'PATCH', body: { name: 'old-name' } })
+    expect(renamed.status).toBe(200)
+    expect(renamed.body).toMatchObject({ name: 'old-name', user_options: { kept: true } })
+    expect((await server('Old.Name_1')).status).toBe(404)
+  })
+})
+
 describe('hub.namedServerLimitPerUser', () => {
   it('counts every named server recorded when one is created, as JupyterHub', async () => {
     const carol = await person(root, 'carol')
-    for (const n of ['l1', 'l2', 'l3', 'l4', 'l5', 'l6']) expect((await answer(`/users/carol/servers/${n}`, { method: 'PUT', token: carol.token })).status, n).toBe(201)
-    const r = await answer('/users/carol/servers/l7', { method: 'PUT', token: carol.token })
+    // (the limit is 20: more than the other tests give alice)
+    for (let i = 1; i <= 20; i++) expect((await answer(`/users/carol/servers/l${i}`, { method: 'PUT', token: carol.token })).status, `l${i}`).toBe(201)
+    const r = await answer('/users/carol/servers/l21', { method: 'PUT', token: carol.token })
     expect(r.status).toBe(400)
-    expect(r.body.message).toMatch(/maximum of 6 named servers/)
+    expect(r.body.message).toMatch(/maximum of 20 named servers/)
     expect((await answer('/users/carol/servers/l1', { method: 'DELETE', token: carol.token, body: { remove: true } })).status).toBe(204)
-    expect((await answer('/users/carol/servers/l7', { method: 'PUT', token: carol.token })).status).toBe(201)
+    expect((await answer('/users/carol/servers/l21', { method: 'PUT', token: carol.token })).status).toBe(201)
   })
 })
