@@ -57,12 +57,13 @@ async function form(c: C): Promise<Record<string, string>> {
 /**
  * JupyterHub's spawn query options (its SpawnHandler with the default options_from_query): every
  * query argument of a spawn URL but `next` becomes a user option holding the list of its values,
- * `?image=x&tag=a&tag=b` giving {"image": ["x"], "tag": ["a", "b"]}.
+ * `?image=x&tag=a&tag=b` giving {"image": ["x"], "tag": ["a", "b"]}. None: null, so the options
+ * recorded for the server are used again, as JupyterHub's spawn without query arguments does.
  */
-function spawnQueryOptions(c: C): Record<string, string[]> {
+function spawnQueryOptions(c: C): Record<string, string[]> | null {
   const out: Record<string, string[]> = {}
   for (const [k, values] of Object.entries(c.req.queries())) if (k !== 'next') out[k] = values
-  return out
+  return Object.keys(out).length ? out : null
 }
 
 /** A server's path on its owner's host with subdomainHost (http/subdomain.ts), else the path. */

@@ -150,7 +150,7 @@ describe('spawn URL query options', () => {
     await stopServer(stack.url, annie.token, 'annie')
   })
 
-  it('the same on /hub/spawn/NAME, and on the form posted to /hub/spawn/NAME/SERVER', async () => {
+  it('the same on /hub/spawn/NAME, and on the form posted to /hub/spawn/NAME/SERVER; none reuse the recorded ones', async () => {
     const cat = people.cat
     const own = await cat.client.get('/hub/spawn/cat?size=small')
     expect(own.headers.get('location')).toBe('/hub/spawn-pending/cat')
@@ -166,13 +166,22 @@ describe('spawn URL query options', () => {
     expect(posted.status).toBe(302)
     await serverRouted(stack.url, cat.token, 'cat', { server: 'gpu' })
     expect(await userOptions('cat', 'gpu')).toEqual({ size: ['large'] })
-    // the start button of the page (no options) starts with none
+    // the start button of the page (no options) starts with the options recorded, as JupyterHub's spawn without query
     await stopServer(stack.url, cat.token, 'cat', 'gpu')
     const plain = await cat.client.postForm('/hub/spawn/cat/gpu?next=%2Fuser%2Fcat%2Fgpu%2F', {})
     expect(plain.status).toBe(302)
     await serverRouted(stack.url, cat.token, 'cat', { server: 'gpu' })
-    expect(await userOptions('cat', 'gpu')).toEqual({})
+    expect(await userOptions('cat', 'gpu')).toEqual({ size: ['large'] })
     await stopServer(stack.url, cat.token, 'cat', 'gpu')
+    // and the default server, from /hub/spawn with no query, the same; new options replace them
+    await stopServer(stack.url, cat.token, 'cat')
+    expect((await cat.client.get('/hub/spawn')).headers.get('location')).toBe('/hub/spawn-pending/cat')
+    await serverRouted(stack.url, cat.token, 'cat')
+    expect(await userOptions('cat')).toEqual({ size: ['small'] })
+    await stopServer(stack.url, cat.token, 'cat')
+    expect((await cat.client.get('/hub/spawn?size=medium')).headers.get('location')).toBe('/hub/spawn-pending/cat')
+    await serverRouted(stack.url, cat.token, 'cat')
+    expect(await userOptions('cat')).toEqual({ size: ['medium'] })
     await stopServer(stack.url, cat.token, 'cat')
   })
 })
