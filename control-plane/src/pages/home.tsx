@@ -1,6 +1,7 @@
 import type { ServerRecord } from '../state/servers'
 import type { Config } from '../config/schema'
 import { serverBaseUrl, spawnPendingUrl } from '../spawn/orchestrator'
+import { NEW_SERVER_NAME_MAX } from '../spawn/new-server-name'
 import { Layout, XsrfField } from './layout'
 
 /** A service as the home page links to it: its name and its prefix on the hub (JupyterHub's service.prefix). */
@@ -151,7 +152,15 @@ function NamedServersCard(p: { xsrf: string; owner: string; named: NamedServers 
       <form id="new-server" method="post" action="/hub/home" data-owner={p.owner}>
         <XsrfField value={p.xsrf} />
         <label for="server_name">New server name</label>
-        <input type="text" id="server_name" name="server_name" required maxlength={64} pattern="[A-Za-z0-9._\-]+" />
+        <input
+          type="text"
+          id="server_name"
+          name="server_name"
+          required
+          maxlength={NEW_SERVER_NAME_MAX}
+          pattern="[a-z](-?[a-z0-9])*"
+          title={`1 to ${NEW_SERVER_NAME_MAX} lower-case letters, digits and single hyphens, starting with a letter`}
+        />
         {limit ? <p class="muted">You may have {limit} named {limit === 1 ? 'server' : 'servers'} running at once.</p> : null}
         <button id="add-server" type="submit">
           Add new server

@@ -120,6 +120,22 @@ describe('a hub with shutdownOnLogout, named servers (limit 1) and services', ()
     await page.context().close()
   })
 
+  it('admits one of several named servers started at once when one place is left', async () => {
+    const rae = await person(root, 'rae')
+    const answers = await Promise.all(
+      ['a', 'b', 'c'].map(async (s) => {
+        const r = await fetch(`${stack.url}/hub/api/users/rae/servers/${s}`, { method: 'POST', headers: rae.auth })
+        return { status: r.status, body: await r.text() }
+      }),
+    )
+    const started = answers.filter((a) => a.status === 201 || a.status === 202)
+    const refused = answers.filter((a) => a.status === 400)
+    expect([started.length, refused.length]).toEqual([1, 2])
+    for (const a of refused) expect(JSON.parse(a.body).message).toBe('rae already has 1 named servers running (limit 1)')
+    // the refused starts recorded nothing
+    expect((await stack.deps.servers.list('rae')).filter((s) => s.name).length).toBe(1)
+  })
+
   it('lists the services that have a URL and are displayed, as links to their prefix, and nothing else', async () => {
     const sam = await person(root, 'sam')
     const page = await logInInBrowser(stack, sam)
