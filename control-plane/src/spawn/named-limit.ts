@@ -4,10 +4,10 @@
 // user's named servers, on one replica or two, cannot both take the last place.
 import { BadRequest } from '../errors'
 
-/** A named server refused because its owner has `limit` others active: 400, as JupyterHub. */
+/** A named server refused because its owner has `limit` others active: 400, worded as JupyterHub's ("User NAME already has…"). */
 export class NamedServerLimitReached extends BadRequest {
   constructor(user: string, count: number, limit: number) {
-    super(`${user} already has ${count} named servers running (limit ${limit})`, 'limit')
+    super(`User ${user} already has ${count} named servers running (limit ${limit})`, 'limit')
   }
 }
 

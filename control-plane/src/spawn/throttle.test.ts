@@ -79,7 +79,7 @@ describe('spawn admission', () => {
     await redis.client.sadd(keys.userServers('ann'), 'old') // a stopped named server: recorded, not active
     await t.admit('ann', '', 1) // the default server is not limited
     await t.admit('ann', 'play', 1) // work + play
-    await expect(t.admit('ann', 'third', 1)).rejects.toThrow('ann already has 2 named servers running (limit 2)')
+    await expect(t.admit('ann', 'third', 1)).rejects.toThrow('User ann already has 2 named servers running (limit 2)')
     await expect(t.admit('ann', 'old', 1)).rejects.toBeInstanceOf(NamedServerLimitReached)
     // a server already counted is not counted against itself (a restart of a stale record)
     const work = await t.admit('ann', 'work', 2)
