@@ -65,6 +65,9 @@ describe('PUT /users/{name}/servers/{server_name}', () => {
     // listed with stopped servers, with its display name
     const m = await json(await call('/users/alice?include_stopped_servers'))
     expect(m.servers['put-a']).toMatchObject({ display_name: 'Thesis — chapter 2', stopped: true })
+    // the users list reads its models in bulk (state/user-bundles.ts): the same display name
+    const listed = (await json(await call('/users?include_stopped_servers&limit=200', { token: root.token }))).find((u: { name: string }) => u.name === 'alice')
+    expect(listed.servers['put-a']).toEqual(m.servers['put-a'])
     expect((await json(await call('/users/alice'))).servers['put-a']).toBeUndefined()
   })
 

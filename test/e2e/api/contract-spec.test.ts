@@ -90,6 +90,10 @@ describe('JupyterHub 6.0 REST spec, operation by operation', () => {
     await op('GET /info', '/info', { status: 200, model: 'Info' })
     await op('GET /info', '/info', { status: 403, token: alice.token })
     expect(await op('GET /user', '/user', { status: 200, token: alice.token, model: 'RequestIdentity' })).toMatchObject({ name: 'alice', kind: 'user' })
+    // a service's token: the Service model with the same request fields
+    const svc = await op('GET /user', '/user', { status: 200, token: SERVICE_TOKEN, model: 'Service' })
+    expect(svc).toMatchObject({ kind: 'service', name: 'grader', session_id: null, token_id: expect.any(String) })
+    expect(modelProblems('RequestIdentity', svc, 'RequestIdentity', ['groups'])).toEqual([])
     expect(typeof (await op('GET /proxy', '/proxy', { status: 200 }))).toBe('object')
     await op('POST /proxy', '/proxy', { method: 'POST', status: 200 })
     await op('PATCH /proxy', '/proxy', { method: 'PATCH', body: { ip: '127.0.0.1', port: '8000' }, status: 200 })
