@@ -41,7 +41,7 @@ export class ServerEdits {
     const limit = this.d.config.hub.namedServerLimitPerUser
     if (limit <= 0) return
     const named = (await this.d.servers.list(user)).filter((s) => s.name).length
-    if (named >= limit) throw new BadRequest(`${user} already has the maximum of ${limit} named servers; one must be deleted before another is created`, 'limit')
+    if (named >= limit) throw new BadRequest(`User ${user} already has the maximum of ${limit} named servers. One must be deleted before a new server can be created`, 'limit') // JupyterHub's words
   }
 
   /**
