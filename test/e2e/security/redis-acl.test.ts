@@ -62,9 +62,9 @@ function asNobody(cmd: string, args: string[]) {
 
 const errorOf = (p: Promise<unknown>) => p.then(() => 'no error', (e: Error) => e.message)
 
-/** The activity merge the proxy runs (proxy/lua/edgehub/activity.lua), as it is written there. */
-const MERGE_SCRIPT = /local MERGE_SCRIPT = \[\[\n([\s\S]*?)\]\]/.exec(
-  readFileSync(new URL('../../../proxy/lua/edgehub/activity.lua', import.meta.url), 'utf8'),
+/** The activity merge the proxy runs (proxy/lua/edgehub/keys.lua, the hub's too), as it is written there. */
+const MERGE_SCRIPT = /_M\.ACTIVITY_MERGE_SCRIPT = \[\[\n([\s\S]*?)\]\]/.exec(
+  readFileSync(new URL('../../../proxy/lua/edgehub/keys.lua', import.meta.url), 'utf8'),
 )![1]
 
 describe('the private Redis of edgehub up', () => {
