@@ -2,7 +2,7 @@
 // body of PATCH, read strictly: 400 with a message for bad JSON, a non-object or wrong types.
 import type { Context } from 'hono'
 import type { HubEnv } from '../http/env'
-import { BadRequest } from '../errors'
+import { BadRequest, HubError } from '../errors'
 import { checkDisplayName } from '../spawn/display-name'
 import type { ServerChange } from '../spawn/server-edits'
 import type { Json } from '../../../spawners/src/spawner'
@@ -18,8 +18,15 @@ export interface ServerRequest {
 
 const isObject = (v: unknown): v is Options => typeof v === 'object' && v !== null && !Array.isArray(v)
 
+/**
+ * Most bytes of a server request's body: user_options are kept in the server's record and sent back
+ * in every model of it (a stopped server made with PUT costs no process, only this).
+ */
+export const SERVER_REQUEST_MAX_BYTES = 64 * 1024
+
 async function readObject(c: Context<HubEnv>): Promise<Record<string, unknown> | null> {
   const raw = (await c.req.text()).trim()
+  if (Buffer.byteLength(raw) > SERVER_REQUEST_MAX_BYTES) throw new HubError(413, `the body is larger than ${SERVER_REQUEST_MAX_BYTES / 1024} KiB (user_options are kept with the server)`, 'too_large')
   if (!raw) return null
   let body: unknown
   try {

@@ -57,6 +57,9 @@ export function serverApi(): Hono<HubEnv> {
   const modify = async (c: C) => {
     const { user, server } = await resolve(c, ['start:servers'])
     const change = await serverChange(c)
+    // a rename writes the server under its new name: the caller must be able to start that one too
+    // (a token for USER/SERVER alone cannot move a server outside its filter, or probe other names)
+    if (change.name !== undefined && change.name !== server) need(c, ['start:servers'], await serverTarget(c, user, checkServerName(change.name), 'start:servers'))
     return c.json(await modelOf(c, await c.var.deps.serverEdits.modify(user, server, change)))
   }
 
@@ -66,9 +69,9 @@ export function serverApi(): Hono<HubEnv> {
     // no options: those recorded for the server are used again
     const body = await serverRequest(c)
     const d = c.var.deps
-    // a named server's display name is set before its start, so pages show it while it spawns
-    if (server && body.displayName && d.config.hub.allowNamedServers) await d.serverEdits.nameForStart(user, server, body.displayName)
-    const result = await d.orchestrator.start(user, server, body.userOptions)
+    // a named server's display name is recorded with the spawn once admitted, so pages show it while
+    // it spawns and a refused start leaves nothing behind
+    const result = await d.orchestrator.start(user, server, body.userOptions, { displayName: (server && body.displayName) || undefined })
     return c.body(null, result === 'ready' ? 201 : 202)
   }
 

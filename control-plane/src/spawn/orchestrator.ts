@@ -142,8 +142,15 @@ export class Orchestrator {
    * pending, SpawnThrottled when hub.concurrentSpawnLimit spawns are in progress, and
    * ActiveServerLimitReached when hub.activeServerLimit servers are active. `options` null: the
    * user_options recorded for the server (its last start's, or set while stopped), as JupyterHub.
+   * `displayName` (JupyterHub 6's display_name of a named server) is recorded with the spawn, once
+   * it is admitted: a refused start records nothing.
    */
-  async start(user: string, server: string, requested: { [k: string]: Json } | null = {}, { waitSec = this.o.slowSpawnTimeoutSec } = {}): Promise<'ready' | 'pending'> {
+  async start(
+    user: string,
+    server: string,
+    requested: { [k: string]: Json } | null = {},
+    { waitSec = this.o.slowSpawnTimeoutSec, displayName }: { waitSec?: number; displayName?: string } = {},
+  ): Promise<'ready' | 'pending'> {
     checkServerName(server)
     if (server && !this.o.allowNamedServers) throw new BadRequest('named servers are not enabled on this hub', 'named_servers_disabled')
     const lock = await this.lock(user, server)
@@ -168,7 +175,7 @@ export class Orchestrator {
       await lock.release()
       throw err
     }
-    const run = this.spawn(user, server, options, lock, slot).finally(() => this.inflight.delete(this.ref(user, server)))
+    const run = this.spawn(user, server, options, lock, slot, displayName).finally(() => this.inflight.delete(this.ref(user, server)))
     this.inflight.set(this.ref(user, server), run)
     const ready = await Promise.race([run.then(() => true, () => true), delay(waitSec * 1000).then(() => false)])
     if (ready) {
@@ -189,7 +196,7 @@ export class Orchestrator {
     await this.inflight.get(this.ref(user, server))?.catch(() => {})
   }
 
-  private async spawn(user: string, server: string, options: { [k: string]: Json }, lock: HeldLock, slot: SpawnSlot): Promise<void> {
+  private async spawn(user: string, server: string, options: { [k: string]: Json }, lock: HeldLock, slot: SpawnSlot, displayName?: string): Promise<void> {
     const { servers, progress, tokens, spawner, log } = this.d
     const baseUrl = serverBaseUrl(user, server)
     const userLogDir = join(this.o.logDir, encodeURIComponent(user))
@@ -210,6 +217,7 @@ export class Orchestrator {
       await servers.save(user, server, guard, {
         // the secret is recorded now, so another replica can take the spawn over if this one dies
         state: 'pending', started: new Date().toISOString(), stopped: null, message: '', failed: false, log: logFile, url: '', target: '', spawner: null, token: secret, userOptions: options,
+        ...(displayName ? { displayName } : {}),
       })
       await lock.check()
       await progress.reset(user, server)

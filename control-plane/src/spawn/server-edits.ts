@@ -1,12 +1,13 @@
-// Changes to a server that is not running (JupyterHub 6's PUT and PATCH of a server, and the display
-// name a start asks for), under the same per-server lock as starts and stops (spawn/lock.ts), so none
-// of them can interleave with a spawn on any replica.
+// Changes to a server that is not running (JupyterHub 6's PUT and PATCH of a server), under the same
+// per-server lock as starts and stops (spawn/lock.ts), so none of them can interleave with a spawn on
+// any replica.
 import type { Deps } from '../deps'
 import { BadRequest, Conflict, NotFound } from '../errors'
 import { serverClientId } from '../oauth/clients'
 import type { ServerRecord } from '../state/servers'
 import type { Json } from '../../../spawners/src/spawner'
 import { acquireLock, type HeldLock } from './lock'
+import { waitFor } from '../util/wait'
 import { checkServerName } from './names'
 import { checkNewServerName } from './new-server-name'
 
@@ -34,14 +35,28 @@ export class ServerEdits {
   }
 
   /**
-   * hub.namedServerLimitPerUser when one more named server would be recorded: as JupyterHub counts
-   * for a create (PUT) or a rename of the default server, every named server recorded, stopped ones too.
+   * Runs `record` (which records one more named server) within hub.namedServerLimitPerUser: as
+   * JupyterHub counts for a create (PUT) or a rename of the default server, every named server
+   * recorded, stopped ones too. Counting and recording hold the user's named-servers lock, so two
+   * creates at once on any replicas cannot both take the last place.
    */
-  private async roomForNamed(user: string): Promise<void> {
+  private async withRoomForNamed<T>(user: string, record: () => Promise<T>): Promise<T> {
     const limit = this.d.config.hub.namedServerLimitPerUser
-    if (limit <= 0) return
-    const named = (await this.d.servers.list(user)).filter((s) => s.name).length
-    if (named >= limit) throw new BadRequest(`User ${user} already has the maximum of ${limit} named servers. One must be deleted before a new server can be created`, 'limit') // JupyterHub's words
+    if (limit <= 0) return record()
+    const { redis, keys, config } = this.d
+    const lock = await waitFor(
+      `the named-servers lock of ${user}`,
+      () => acquireLock(redis, keys.namedServersLock(user), config.hub.serverLockLeaseSec * 1000, { replicas: config.redis.sentinel ? 1 : 0 }),
+      { timeoutMs: 10_000, intervalMs: 20 },
+    )
+    try {
+      const named = (await this.d.servers.list(user)).filter((s) => s.name).length
+      if (named >= limit) throw new BadRequest(`User ${user} already has the maximum of ${limit} named servers. One must be deleted before a new server can be created`, 'limit') // JupyterHub's words
+      await lock.check()
+      return await record()
+    } finally {
+      await lock.release()
+    }
   }
 
   /**
@@ -57,27 +72,9 @@ export class ServerEdits {
     if (!lock) throw new Conflict(`${user} already has a server named ${server}`) // being started or stopped
     try {
       if (await this.d.servers.get(user, server)) throw new Conflict(`${user} already has a server named ${server}`)
-      await this.roomForNamed(user)
-      await this.d.servers.save(user, server, lock.guard, { state: 'stopped', started: null, stopped: null, failed: false, message: '', url: '', target: '', token: '', spawner: null, ...fields })
-    } finally {
-      await lock.release()
-    }
-  }
-
-  /**
-   * Sets the display name a start asks for, before the start: on the stopped record, or on a new
-   * stopped record for a server that has none. An active server is left alone (its start is refused
-   * or already under way).
-   */
-  async nameForStart(user: string, server: string, displayName: string): Promise<void> {
-    const lock = await this.lock(user, server)
-    if (!lock) return
-    try {
-      const rec = await this.d.servers.get(user, server)
-      if (!rec && server) checkNewServerName(server) // the start would record it
-      if (rec && rec.state !== 'stopped') return
-      if (rec?.displayName === displayName) return
-      await this.d.servers.save(user, server, lock.guard, rec ? { displayName } : { state: 'stopped', started: null, stopped: null, displayName })
+      await this.withRoomForNamed(user, () =>
+        this.d.servers.save(user, server, lock.guard, { state: 'stopped', started: null, stopped: null, failed: false, message: '', url: '', target: '', token: '', spawner: null, ...fields }),
+      )
     } finally {
       await lock.release()
     }
@@ -85,8 +82,9 @@ export class ServerEdits {
 
   /**
    * Changes a stopped server: its display name, its user_options, and with `name` its name. A
-   * renamed server keeps its record (options, times); its shares, share codes, OAuth client and
-   * reported activity, which name the old server, are dropped. Returns the record as it now is.
+   * renamed server keeps its record (options, times), its shares and share codes (moved to the new
+   * name); its OAuth client and reported activity, which name the old server, are dropped. The caller
+   * has checked start:servers on both names. Returns the record as it now is.
    * NotFound without a record (the default server always exists, as in JupyterHub: one that never
    * started is recorded now), BadRequest while it is active, Conflict when the new name is taken.
    */
@@ -118,12 +116,14 @@ export class ServerEdits {
       if (!target) throw new Conflict(`${user} already has a server named ${to}`)
       try {
         if (await this.d.servers.get(user, to)) throw new Conflict(`${user} already has a server named ${to}`)
-        if (server === '') await this.roomForNamed(user) // a new default server takes its place
         await lock.check()
         const { user: _user, name: _name, ...kept } = rec
-        await this.d.servers.save(user, to, target.guard, { ...kept, ...fields })
+        const save = () => this.d.servers.save(user, to, target.guard, { ...kept, ...fields })
+        // renaming the default server records one more named server (a new default takes its place)
+        await (server === '' ? this.withRoomForNamed(user, save) : save())
         if (stored) await this.d.servers.remove(user, server)
-        await this.d.shares.forgetServer(user, server)
+        // shares and share codes follow the server, as in JupyterHub (a share belongs to the server)
+        await this.d.shares.moveServer(user, server, to)
         await this.d.oauthClients.remove(serverClientId(user, server))
         await this.d.activity.forget(user, server)
         this.d.log.info('server renamed', { user, server, to })

@@ -41,6 +41,8 @@ export function keyNames(prefix: string) {
     serverLock: (user: string, server: string) => `${prefix}lock:server:${user}/${server}`,
     /** Held while one replica publishes a user's access table entry (scopes/edge.ts). */
     accessLock: (user: string) => `${prefix}lock:access:${user}`,
+    /** Held while a named server is recorded within hub.namedServerLimitPerUser (spawn/server-edits.ts). */
+    namedServersLock: (user: string) => `${prefix}lock:named-servers:${user}`,
     progress: (user: string, server: string) => `${prefix}progress:${user}/${server}`,
     token: (id: string) => `${prefix}token:${id}`,
     userTokens: (user: string) => `${prefix}tokens:${user}`,

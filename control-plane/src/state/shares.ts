@@ -150,6 +150,8 @@ function codeFromHash(h: Record<string, string>): ShareCodeRecord | undefined {
   }
 }
 
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
 const expired = (c: ShareCodeRecord, now = Date.now()) => Date.parse(c.expiresAt) <= now
 
 /** What publishing a user's proxy access entry needs besides the shares themselves. */
@@ -265,6 +267,28 @@ export class Shares {
     const grantees = await this.redis.dropServerShares(this.keys.shares(owner), owner, server, this.sharedWithPrefix(), '0')
     await this.republish(grantees.map(granteeOf))
     return grantees.length
+  }
+
+  /**
+   * A server was renamed (its record is already under `to`): its shares and share codes move to the
+   * new name, their server filters rewritten (…!server=OWNER/FROM becomes …!server=OWNER/TO).
+   */
+  async moveServer(owner: string, from: string, to: string): Promise<void> {
+    const rename = (scopes: readonly string[]) => scopes.map((s) => s.replace(new RegExp(`!server=${escapeRegExp(`${owner}/${from}`)}$`), `!server=${owner}/${to}`))
+    for (const s of await this.ofOwner(owner, from)) {
+      if (!s.scopes.length) continue
+      await this.grant(owner, to, { kind: s.kind, name: s.name }, rename(s.scopes)).catch((err) => {
+        if (!(err instanceof BadRequest)) throw err // the grantee was deleted meanwhile: nothing to move
+      })
+    }
+    await this.revokeServer(owner, from)
+    for (const c of await this.codes(owner, from)) {
+      // only while the code exists: one that expires meanwhile is not written back without its expiry
+      await this.redis.eval(
+        "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'server', ARGV[1], 'scopes', ARGV[2]) end",
+        1, this.keys.shareCode(c.id), to, JSON.stringify(rename(c.scopes).sort()),
+      )
+    }
   }
 
   /**

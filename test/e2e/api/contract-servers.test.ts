@@ -235,3 +235,80 @@ describe('hub.namedServerLimitPerUser', () => {
     expect((await answer('/users/carol/servers/l21', { method: 'PUT', token: carol.token })).status).toBe(201)
   })
 })
+
+describe('a rename, as another user or a narrow token might try it', () => {
+  it('takes the shares and share codes along, their server filters rewritten, as JupyterHub keeps them', async () => {
+    expect((await answer('/users/alice/servers/shared-a', { method: 'PUT' })).status).toBe(201)
+    // (users share only with the shares scope, which admins hold: root shares alice's server)
+    expect((await answer('/shares/alice/shared-a', { method: 'POST', token: root.token, body: { user: 'bob' } })).status).toBe(200)
+    const code = await answer('/share-codes/alice/shared-a', { method: 'POST', token: root.token })
+    expect(code.status).toBe(200)
+    expect((await answer('/users/alice/servers/shared-a', { method: 'PATCH', body: { name: 'shared-b' } })).status).toBe(200)
+    expect((await answer('/shares/alice/shared-a', { token: root.token })).status).toBe(404) // no server of that name now
+    const moved = (await answer('/shares/alice/shared-b', { token: root.token })).body.items
+    expect(moved.map((x: { user: { name: string } }) => x.user.name)).toEqual(['bob'])
+    expect(moved[0].scopes).toEqual(['access:servers!server=alice/shared-b'])
+    const codes = (await answer('/share-codes/alice/shared-b', { token: root.token })).body.items
+    expect(codes.map((x: { id: string }) => x.id)).toEqual([code.body.id])
+    expect(codes[0].scopes).toEqual(['access:servers!server=alice/shared-b'])
+    expect((await answer('/share-codes/alice/shared-a', { token: root.token })).status).toBe(404)
+    // what bob sees shared with him names the new server
+    const withBob = (await answer('/users/bob/shared', { token: bob.token })).body.items.map((x: { server: { name: string } }) => x.server.name)
+    expect(withBob).toContain('shared-b')
+    expect(withBob).not.toContain('shared-a')
+  })
+
+  it('needs start:servers on the new name too: a token for one server cannot move it out of its filter', async () => {
+    expect((await answer('/users/alice/servers/narrow-a', { method: 'PUT' })).status).toBe(201)
+    expect((await answer('/users/alice/servers/narrow-secret', { method: 'PUT' })).status).toBe(201)
+    const narrow = (await json(await call('/users/alice/tokens', { method: 'POST', body: { scopes: ['start:servers!server=alice/narrow-a', 'read:servers!server=alice/narrow-a'] } }))).token
+    // a free name and a taken one answer alike (404, as a server it may not see), before anything is looked up
+    for (const to of ['narrow-free', 'narrow-secret']) {
+      const r = await answer('/users/alice/servers/narrow-a', { method: 'PATCH', token: narrow, body: { name: to } })
+      expect(r.status, to).toBe(404)
+    }
+    expect((await answer('/users/alice/servers/narrow-a', { method: 'PATCH', token: narrow, body: { display_name: 'Mine' } })).status).toBe(200)
+    expect((await server('narrow-a')).body.display_name).toBe('Mine')
+    expect((await server('narrow-free')).status).toBe(404)
+  })
+
+  it('refuses a body over 64 KiB with 413, storing nothing', async () => {
+    const big = { user_options: { blob: 'x'.repeat(65 * 1024) } }
+    const r = await answer('/users/alice/servers/big-a', { method: 'PUT', body: big })
+    expect(r.status).toBe(413)
+    expect(r.body.message).toMatch(/64 KiB/)
+    expect((await server('big-a')).status).toBe(404)
+    expect((await answer('/users/alice/servers/big-a', { method: 'PUT', body: { user_options: { blob: 'x'.repeat(60 * 1024) } } })).status).toBe(201)
+  })
+})
+
+describe('hub.namedServerLimitPerUser of 1, against starts and creates at once', () => {
+  let one: Stack
+  let ops: Admin
+  beforeAll(async () => {
+    one = await startStack({ hub: { allowNamedServers: true, namedServerLimitPerUser: 1 }, spawner: okServerSpawner() })
+    ops = await rootOf(one, 'ops')
+  }, 90_000)
+  afterAll(async () => one?.stop(), 60_000)
+  const at = (path: string, o: Init = {}) => fetch(`${one.url}/hub/api${path}`, {
+    method: o.method ?? 'GET',
+    headers: { authorization: `token ${o.token ?? ops.token}`, 'content-type': 'application/json' },
+    body: o.body === undefined ? undefined : JSON.stringify(o.body),
+  })
+
+  it('a refused start with a display name records nothing', async () => {
+    expect([201, 202]).toContain((await at('/users/ops/servers/first', { method: 'POST' })).status)
+    const refused = await at('/users/ops/servers/second', { method: 'POST', body: { display_name: 'Second' } })
+    expect(refused.status).toBe(400)
+    expect((await json(refused)).message).toMatch(/already has 1 named server/)
+    expect((await at('/users/ops/servers/second')).status).toBe(404)
+    expect((await json(await at('/users/ops?include_stopped_servers'))).servers.second).toBeUndefined()
+  })
+
+  it('two creates at once take the last place once', async () => {
+    const dee = await person(ops, 'dee')
+    const results = await Promise.all(['p', 'q', 'r'].map((n) => at(`/users/dee/servers/${n}`, { method: 'PUT', token: dee.token })))
+    expect(results.map((r) => r.status).sort()).toEqual([201, 400, 400])
+    expect(Object.keys((await json(await at('/users/dee?include_stopped_servers', { token: dee.token }))).servers).filter(Boolean)).toHaveLength(1)
+  })
+})
