@@ -147,7 +147,7 @@ export const configSchema = z
         shutdownOnLogout: z
           .boolean()
           .default(false)
-          .describe("Logging out (/hub/logout) also stops every running server of the user, default and named (JupyterHub's shutdown_on_logout); servers still starting or stopping are left to finish. Other sessions of the user stay logged in."),
+          .describe("Logging out (/hub/logout) also stops every running server of the user, default and named (JupyterHub's shutdown_on_logout); servers still starting or stopping are left to finish. Other sessions of the user stay logged in. Only a logout from the hub's own pages (or typed into the address bar) stops servers: a logout link on another site, or on a user's page under subdomainHost, logs the visitor out and leaves their servers running (JupyterHub stops them)."),
         tokenInQuery: z
           .boolean()
           .default(true)

@@ -178,16 +178,17 @@ src.onmessage = (m) => {
   const ev = JSON.parse(m.data);
   if (typeof ev.progress === 'number') bar.style.width = ev.progress + '%';
   if (ev.message) { label.textContent = ev.message; const li = document.createElement('li'); li.textContent = ev.message; msgs.appendChild(li); }
-  if (ev.ready) { src.close(); window.location.replace(ev.url || document.body.dataset.serverUrl); }
+  if (ev.ready) { src.close(); window.location.replace(document.getElementById('pending').dataset.next || ev.url || document.body.dataset.serverUrl); }
   if (ev.failed) { src.close(); label.textContent = ev.message; document.getElementById('failed').hidden = false; }
 };
 src.onerror = () => { label.textContent = 'Lost contact with the hub; retrying…'; };
 `
 
-export function SpawnPendingPage(p: { user: { name: string; admin: boolean }; owner: string; server: string; progressUrl: string; serverUrl: string }) {
+/** next: where to go once the server is ready (a spawn link's next, already checked to be a local path); '' for the server. */
+export function SpawnPendingPage(p: { user: { name: string; admin: boolean }; owner: string; server: string; progressUrl: string; serverUrl: string; next: string }) {
   return (
     <Layout title="Starting your server" user={p.user}>
-      <div class="card" id="pending" data-progress-url={p.progressUrl}>
+      <div class="card" id="pending" data-progress-url={p.progressUrl} data-next={p.next}>
         <h1>Starting {p.server ? `server ${p.server}` : p.owner === p.user.name ? 'your server' : `${p.owner}'s server`}</h1>
         <p id="progress-message">The server is starting up…</p>
         <div class="bar" role="progressbar" aria-label="Spawn progress">

@@ -19,7 +19,7 @@ import { sentence } from './layout'
 import { ErrorPage } from './error-page'
 import { TokenPage } from './token'
 import { LoginThrottle } from '../state/login-throttle'
-import { stopServersOnLogout } from './logout'
+import { logoutFromOwnPages, stopServersOnLogout } from './logout'
 import { clientAddress } from '../http/client-address'
 import { tokenLifetime } from '../state/token-lifetime'
 import { can, serverTarget } from '../http/authorize'
@@ -165,7 +165,10 @@ export function pageRoutes(): Hono<HubEnv> {
 
   app.get('/logout', async (c) => {
     const id = c.var.identity
-    if (id?.sid && c.var.deps.config.hub.shutdownOnLogout) await stopServersOnLogout(c.var.deps, id.user.name)
+    if (id?.sid && c.var.deps.config.hub.shutdownOnLogout) {
+      if (logoutFromOwnPages(c)) await stopServersOnLogout(c.var.deps, id.user.name)
+      else c.var.deps.log.info('a logout from another site: the servers are left running', { user: id.user.name })
+    }
     if (id?.sid) {
       await c.var.deps.sessions.revoke(id.sid)
       // OAuth tokens handed out within this login end with it, as in JupyterHub
@@ -247,11 +250,17 @@ export function pageRoutes(): Hono<HubEnv> {
     return { owner, server }
   }
 
+  /** The spawn-pending page of a server, keeping the request's next (a local path) for when it is ready. */
+  const pendingWithNext = (c: C, owner: string, server: string) => {
+    const next = safeNext(c.req.query('next'), '')
+    return spawnPendingUrl(owner, server) + (next ? `?next=${encodeURIComponent(next)}` : '')
+  }
+
   const spawn = async (c: C) => {
     const { owner, server } = await ownerAndServer(c, 'start:servers')
     const d = c.var.deps
     const rec = await d.servers.get(owner, server)
-    const pending = spawnPendingUrl(owner, server)
+    const pending = pendingWithNext(c, owner, server)
     if (rec?.state === 'running') return c.redirect(safeNext(c.req.query('next'), landing(c, owner, server)))
     if (rec?.state === 'pending') return c.redirect(pending)
     if (!(await d.users.get(owner))) throw new NotFound(`user ${owner} not found`)
@@ -273,10 +282,10 @@ export function pageRoutes(): Hono<HubEnv> {
     const { owner, server } = await ownerAndServer(c, 'start:servers')
     if (owner === c.var.identity!.user.name && !server) return spawn(c)
     const rec = await c.var.deps.servers.get(owner, server)
-    if (rec?.state === 'running') return c.redirect(landing(c, owner, server))
-    if (rec?.state === 'pending') return c.redirect(spawnPendingUrl(owner, server))
+    if (rec?.state === 'running') return c.redirect(safeNext(c.req.query('next'), landing(c, owner, server)))
+    if (rec?.state === 'pending') return c.redirect(pendingWithNext(c, owner, server))
     // this server's own start page (not /hub/user/…/SERVER/, which the default server answers when running)
-    return c.html(<NotRunningPage xsrf={c.var.xsrf} user={viewer(c)!} owner={owner} server={server} rec={rec} path={serverBaseUrl(owner, server)} />)
+    return c.html(<NotRunningPage xsrf={c.var.xsrf} user={viewer(c)!} owner={owner} server={server} rec={rec} path={safeNext(c.req.query('next'), serverBaseUrl(owner, server))} />)
   })
   app.post('/spawn', async (c) => (await form(c), spawn(c)))
   app.post('/spawn/:user/:server?', async (c) => (await form(c), spawn(c)))
@@ -293,9 +302,10 @@ export function pageRoutes(): Hono<HubEnv> {
   app.get('/spawn-pending/:user/:server?', async (c) => {
     const { owner, server } = await ownerAndServer(c)
     const rec = await c.var.deps.servers.get(owner, server)
-    if (rec?.state === 'running') return c.redirect(landing(c, owner, server))
+    const next = safeNext(c.req.query('next'), '')
+    if (rec?.state === 'running') return c.redirect(next || landing(c, owner, server))
     if (!rec || (rec.state === 'stopped' && !rec.failed)) return c.redirect('/hub/home')
-    return c.html(<SpawnPendingPage user={viewer(c)!} owner={owner} server={server} progressUrl={progressUrl(owner, server)} serverUrl={landing(c, owner, server)} />)
+    return c.html(<SpawnPendingPage user={viewer(c)!} owner={owner} server={server} progressUrl={progressUrl(owner, server)} serverUrl={landing(c, owner, server)} next={next} />)
   })
 
   // JupyterHub's /hub/user-redirect/PATH: a link that works for whoever follows it (nbgitpuller and
@@ -319,15 +329,15 @@ export function pageRoutes(): Hono<HubEnv> {
     const server = rec?.name ?? ''
     const allowed = owner === id.user.name || can(c, 'access:servers', await serverTarget(c, owner, server, 'access:servers'))
     if (!allowed) throw new Forbidden(`you are logged in as ${id.user.name} and may not use ${owner}'s server`)
-    const path = rawPath(c).slice('/hub'.length)
+    const path = rawPath(c).slice('/hub'.length) + (c.req.url.includes('?') ? c.req.url.slice(c.req.url.indexOf('?')) : '')
     if (rec?.state === 'running' && c.req.query('redirects') === undefined) {
       // Running, but this proxy had no route yet (it was just written): send the browser back once.
       const route = await d.tables.get('routes', routeKey(owner, server))
       const url = new URL(c.req.url)
       url.searchParams.set('redirects', '1')
-      if (route) return c.redirect(`${path}${url.search}`)
+      if (route) return c.redirect(`${rawPath(c).slice('/hub'.length)}${url.search}`)
     }
-    if (rec?.state === 'pending') return c.redirect(spawnPendingUrl(owner, server))
+    if (rec?.state === 'pending') return c.redirect(`${spawnPendingUrl(owner, server)}?next=${encodeURIComponent(path)}`)
     return c.html(<NotRunningPage xsrf={c.var.xsrf} user={viewer(c)!} owner={owner} server={server} rec={rec} path={path} />, 424)
   })
 

@@ -5,6 +5,8 @@
 // services with a URL and `display` (JupyterHub's default) are listed, others not, and neither a
 // service's name nor its URL reaches the page as markup.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import type { Browser, Page } from 'playwright-core'
 import { startStack, type Stack } from '../../support/stack'
 import { launchBrowser } from '../../support/browser'
@@ -79,6 +81,25 @@ describe('a hub with shutdownOnLogout, named servers (limit 1) and services', ()
     expect(other.status).toBe(200)
     expect(await other.text()).toContain('Log out')
     await page.context().close()
+  })
+
+  it('a logout link on another site logs the person out and leaves their servers running', async () => {
+    const max = await person(root, 'max')
+    const page = await logInInBrowser(stack, max)
+    // another site (another origin: localhost, not 127.0.0.1) with a link to the hub's logout
+    const site: Server = createServer((_req, res) => res.end(`<a id="out" href="${stack.url}/hub/logout">win a prize</a>`))
+    await new Promise<void>((done) => site.listen(0, '127.0.0.1', done))
+    try {
+      await page.goto(`http://localhost:${(site.address() as AddressInfo).port}/`)
+      await page.click('#out')
+      await page.waitForURL(/\/hub\/login\?logged_out=1$/, { timeout: 30_000 })
+      expect(await serversOf(stack, max)).toEqual({ '': true }) // still running
+      await page.goto(`${stack.url}/hub/home`)
+      expect(new URL(page.url()).pathname).toBe('/hub/login') // but this browser is logged out
+    } finally {
+      site.close()
+      await page.context().close()
+    }
   })
 
   it('adds a named server from the home page and refuses one beyond the limit with a readable page', async () => {
