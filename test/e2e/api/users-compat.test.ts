@@ -140,7 +140,7 @@ describe('spawn URL query options', () => {
     const annie = people.annie
     const res = await annie.client.get('/hub/spawn?image=scipy&tag=a&tag=b&next=%2Fhub%2Fhome')
     expect(res.status).toBe(302)
-    expect(res.headers.get('location')).toBe('/hub/spawn-pending/annie')
+    expect(res.headers.get('location')).toBe('/hub/spawn-pending/annie?next=%2Fhub%2Fhome') // next goes on to the pending page
     await serverRouted(stack.url, annie.token, 'annie')
     expect(await userOptions('annie')).toEqual({ image: ['scipy'], tag: ['a', 'b'] })
     // opened again while running: no new start, the options stay, and next is followed
