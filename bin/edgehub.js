@@ -16,7 +16,7 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const sources = `${root}control-plane/src/cli.ts`
 const compiled = `${root}control-plane/dist/cli.js`
 const stamp = `${root}control-plane/dist/BUILT`
-const SOURCE_DIRS = ['control-plane/src', 'proxy/src', 'spawners/src', 'auth/src']
+const SOURCE_DIRS = ['runtime/src', 'control-plane/src', 'proxy/src', 'spawners/src', 'auth/src']
 
 /** Whether the checkout's build is newer than every file it was built from. */
 function buildIsCurrent() {

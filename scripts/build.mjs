@@ -14,7 +14,7 @@ import { extname, join, posix, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const PARTS = ['control-plane', 'proxy', 'spawners', 'auth']
+const PARTS = ['runtime', 'control-plane', 'proxy', 'spawners', 'auth']
 /** Marks a finished build; bin/edgehub.js reads its modification time. */
 const BUILD_STAMP = 'control-plane/dist/BUILT'
 const SOURCE_DIRS = PARTS.map((p) => `${p}/src`)

@@ -1,6 +1,6 @@
 // Username rules and the allow/block/admin lists, applied around every authenticator
 // (JupyterHub's normalize_username / validate_username / check_allowed).
-import { BadRequest } from '../../control-plane/src/errors'
+import { BadRequest } from '../../runtime/src/errors'
 
 const MAX_NAME = 255
 

@@ -9,8 +9,8 @@ import { ProxyTables, type TableOp } from '../../control-plane/src/state/proxy-t
 import { tokenDigest } from '../../control-plane/src/state/token-digest'
 import { newKeySecret, newSessionId, signCookie } from '../../control-plane/src/sessions/cookie'
 import { SESSION_COOKIE } from '../../control-plane/src/state/keys'
-import { freePort } from '../../control-plane/src/util/ports'
-import { waitFor } from '../../control-plane/src/util/wait'
+import { freePort } from '../../runtime/src/ports'
+import { waitFor } from '../../runtime/src/wait'
 import { startProxy, HEALTH_PATH, type ProxyProcess } from '../../proxy/src/nginx-process'
 import type { Cleanups } from './cleanup'
 

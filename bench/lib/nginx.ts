@@ -2,8 +2,8 @@
 // ${NAME} placeholders rendered into a run directory, started in the foreground, stopped by pid.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { startChild, type Child } from '../../control-plane/src/stack/child'
-import { waitFor } from '../../control-plane/src/util/wait'
+import { startChild, type Child } from '../../runtime/src/child'
+import { waitFor } from '../../runtime/src/wait'
 import { probe } from '../../proxy/src/nginx-process'
 import { defaultModules } from '../../proxy/src/render'
 

@@ -2,7 +2,7 @@
 // WebSocket messages at any path ending in /ws (bench/upstream), so the proxy is what is measured.
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
-import { freePort } from '../../control-plane/src/util/ports'
+import { freePort } from '../../runtime/src/ports'
 import { startNginx, type NginxInstance } from './nginx'
 
 const DIR = fileURLToPath(new URL('../upstream', import.meta.url))

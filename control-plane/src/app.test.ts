@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { buildApp } from './app'
 import { buildDeps, type Deps } from './deps'
 import { loadConfig } from './config/load'
-import { createLogger } from './log'
+import { createLogger } from '../../runtime/src/log'
 import { testRedis } from '../../test/support/redis'
 import { Client, json } from '../../test/support/client'
 
@@ -29,8 +29,8 @@ beforeAll(async () => {
   })
   deps = await buildDeps(config, { log: createLogger('test', { level: 'error' }) })
   app = buildApp(deps)
-  await deps.users.create('alice', { passwordHash: await deps.native!.hash('alice-password') })
-  await deps.users.create('root', { admin: true, passwordHash: await deps.native!.hash('root-password') })
+  await deps.users.create('alice', { passwordHash: await deps.passwords!.hash('alice-password') })
+  await deps.users.create('root', { admin: true, passwordHash: await deps.passwords!.hash('root-password') })
 })
 afterAll(async () => {
   await deps?.close()
@@ -238,7 +238,7 @@ describe('sign-up and approval', () => {
 
 describe('change password', () => {
   it('needs the current password', async () => {
-    await deps.users.create('carol', { passwordHash: await deps.native!.hash('carol-password') })
+    await deps.users.create('carol', { passwordHash: await deps.passwords!.hash('carol-password') })
     const c = client()
     await c.login('carol', 'carol-password')
     const bad = await c.postForm('/hub/change-password', { old_password: 'nope', new_password: 'carol-new-password' })

@@ -3,9 +3,9 @@ import { parseArgs } from 'node:util'
 import { loadConfig } from './config/load'
 import { buildDeps } from './deps'
 import { scopeProblem } from './scopes/scope-set'
-import { ConfigError, HubError } from './errors'
-import { checkUsername } from '../../auth/src/policy'
-import { createLogger } from './log'
+import { ConfigError, HubError } from '../../runtime/src/errors'
+import { checkUsername } from '../../auth/src'
+import { createLogger } from '../../runtime/src/log'
 import { StackMismatch } from './stack/identity'
 import { LoginThrottle } from './state/login-throttle'
 import { tokenLifetime } from './state/token-lifetime'
@@ -97,11 +97,11 @@ export async function main(argv: string[]): Promise<void> {
       const name = checkUsername(arg)
       await withDeps(configFile, async (d) => {
         let password: string | undefined
-        if (d.native) {
+        if (d.passwords) {
           password = values['password-stdin'] ? await readStdin() : (await import('node:crypto')).randomBytes(12).toString('base64url')
-          d.native.checkPasswordRules(password)
+          d.passwords.checkPasswordRules(password)
         }
-        const passwordHash = password && d.native ? await d.native.hash(password) : undefined
+        const passwordHash = password && d.passwords ? await d.passwords.hash(password) : undefined
         const existing = await d.users.get(name)
         // made at the hub's start from auth.admins / auth.allowed, still without a password: this sets it
         if (existing && passwordHash && (await d.users.setFirstPasswordHash(name, passwordHash))) {

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { Redis, type RedisOptions } from 'ioredis'
 import type { Config } from './config/schema'
-import { createLogger, type Logger } from './log'
+import { createLogger, type Logger } from '../../runtime/src/log'
 import { keyNames, type KeyNames } from './state/keys'
 import { ProxyTables } from './state/proxy-tables'
 import { Users } from './state/users'
@@ -21,16 +21,13 @@ import { Shares } from './state/shares'
 import { Roles } from './scopes/roles'
 import { OAuthClients } from './oauth/clients'
 import { OAuthCodes } from './oauth/codes'
-import type { Authenticator } from '../../auth/src/authenticator'
-import { createNativeAuthenticator } from '../../auth/src/native'
-import { createDummyAuthenticator } from '../../auth/src/dummy'
-import { createLocalProcessSpawner } from '../../spawners/src/local-process'
+import { createAuthenticator, type Authenticator, type PasswordManagement } from '../../auth/src'
+import { SPAWNERS, type Spawner } from '../../spawners/src'
 import { RedisAvailability } from './http/redis-gate'
-import type { Spawner } from '../../spawners/src/spawner'
 import { checkStackId, readStackId } from './stack/identity'
 import { hubRedisAuth, proxyRedisAuth, usesPrivateRedis } from './redis-auth'
 import { CREDENTIALS_FILE, privateRedisDir } from './stack/redis-acl'
-import { Unavailable } from './errors'
+import { Unavailable } from '../../runtime/src/errors'
 
 export interface Deps {
   config: Config
@@ -58,7 +55,8 @@ export interface Deps {
   /** Changes to stopped servers (JupyterHub 6's PUT and PATCH of a server, a start's display name). */
   serverEdits: ServerEdits
   authenticator: Authenticator
-  native?: ReturnType<typeof createNativeAuthenticator>
+  /** The authenticator's password management, when the hub keeps the passwords (native): its capability, not its kind. */
+  passwords?: PasswordManagement
   publicUrl: string
   /** This hub's identity across replicas and restarts (kept in Redis); marks its server processes. */
   hubId: string
@@ -208,8 +206,8 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
   const progress = new Progress(redis, keys)
   const activity = new Activity(redis, keys)
   const userBundles = new UserBundles(redis, keys)
-  const lp = config.spawner['local-process']
-  const spawner = createLocalProcessSpawner({ ...lp, defaultUrl: config.spawner.defaultUrl, dataDir: config.dataDir, log: log.child('spawner.local-process') })
+  const kind = config.spawner.kind
+  const spawner = SPAWNERS[kind].create(config.spawner[kind], { defaultUrl: config.spawner.defaultUrl, dataDir: config.dataDir, log: log.child(`spawner.${kind}`) })
   const pub = publicUrl(config)
   const orchestrator = new Orchestrator(
     { redis, keys, servers, tables, tokens, oauthClients, shares, progress, activity, spawner, log: log.child('spawn') },
@@ -232,13 +230,9 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
     },
   )
   const serverEdits = new ServerEdits({ redis, keys, servers, shares, oauthClients, activity, config, log: log.child('spawn') })
-  const native =
-    config.auth.kind === 'native'
-      ? createNativeAuthenticator({ users, ...config.auth.native })
-      : undefined
-  const authenticator = native ?? createDummyAuthenticator(config.auth.dummy)
+  const authenticator = createAuthenticator(config.auth, { accounts: users })
   return {
-    config, log, redis, redisAvailability, hubIdNamedNow, keys, tables, users, tokens, groups, roles, shares, oauthClients, oauthCodes, servers, cookieKeys, sessions, progress, activity, userBundles, spawner, orchestrator, serverEdits, authenticator, native, publicUrl: pub, hubId,
+    config, log, redis, redisAvailability, hubIdNamedNow, keys, tables, users, tokens, groups, roles, shares, oauthClients, oauthCodes, servers, cookieKeys, sessions, progress, activity, userBundles, spawner, orchestrator, serverEdits, authenticator, passwords: authenticator.passwords, publicUrl: pub, hubId,
     async close() {
       if (!opts.redis) redis.disconnect()
     },

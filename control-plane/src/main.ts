@@ -8,7 +8,7 @@ import { hubJobs } from './jobs'
 import { publishAccessIfRolesChanged } from './scopes/edge'
 import { publishServices } from './services/registry'
 import { createConfiguredUsers } from './users/configured'
-import { portProblem } from './stack/port-holders'
+import { portProblem } from '../../runtime/src/port-holders'
 
 /** How long a stopping replica keeps answering, each answer closing its connection (see shutdown). */
 const DRAIN_MS = 1000

@@ -7,7 +7,7 @@ import { hubRedisAuth, proxyRedisAuth } from './redis-auth'
 import { redisOptions, redisTarget } from './deps'
 import { prepareRedisAcl } from './stack/redis-acl'
 import { renderNginxConf } from '../../proxy/src/render'
-import { ConfigError } from './errors'
+import { ConfigError } from '../../runtime/src/errors'
 
 const dir = mkdtempSync(join(tmpdir(), 'edgehub-redis-auth-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))

@@ -4,7 +4,7 @@
 // that Redis was made with, from its credentials file in the data directory (stack/redis-acl.ts).
 import { readFileSync } from 'node:fs'
 import type { Config } from './config/schema'
-import { ConfigError } from './errors'
+import { ConfigError } from '../../runtime/src/errors'
 import { privateRedisDir, readRedisCredentials } from './stack/redis-acl'
 
 export interface RedisAuth {

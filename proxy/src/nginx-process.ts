@@ -5,9 +5,9 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { isIP } from 'node:net'
 import { join, resolve } from 'node:path'
-import { startChild } from '../../control-plane/src/stack/child'
-import { portHolders } from '../../control-plane/src/stack/port-holders'
-import { delay, waitFor } from '../../control-plane/src/util/wait'
+import { startChild } from '../../runtime/src/child'
+import { portHolders } from '../../runtime/src/port-holders'
+import { delay, waitFor } from '../../runtime/src/wait'
 import { renderNginxConf, type ProxyRenderOptions } from './render'
 
 export interface ProxyProcessOptions extends ProxyRenderOptions {

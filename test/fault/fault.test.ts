@@ -8,7 +8,7 @@
 // the cluster (its window), and every kind of request must have been sent often enough inside it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCluster, type Cluster } from '../support/cluster'
-import { delay, waitFor } from '../../control-plane/src/util/wait'
+import { delay, waitFor } from '../../runtime/src/wait'
 import { LEADER_LEASE_MS, LEADER_RENEW_MS } from '../../control-plane/src/jobs/leader'
 import { redisWaitMs } from '../../control-plane/src/deps'
 import { CEILING_MS, type Kind, type Load } from './load'

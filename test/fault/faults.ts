@@ -8,7 +8,7 @@ import type { Cluster } from '../support/cluster'
 import { Client } from '../support/client'
 import { person, rootOf, startServer } from '../support/people'
 import { HEALTH_PATH } from '../../proxy/src/nginx-process'
-import { delay, waitFor } from '../../control-plane/src/util/wait'
+import { delay, waitFor } from '../../runtime/src/wait'
 import { CEILING_MS, Load, SCHEDULE, type Kind, type Outcome, type Worker } from './load'
 
 export const PASSWORD = 'fault-suite-password'

@@ -12,7 +12,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Client } from '../support/client'
 import { openKernel, type KernelSocket } from '../support/kernel'
-import { delay } from '../../control-plane/src/util/wait'
+import { delay } from '../../runtime/src/wait'
 
 export type Kind = 'user-http' | 'user-ws' | 'hub-api' | 'hub-page' | 'login' | 'spawn'
 

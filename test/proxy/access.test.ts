@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { newSessionId } from '../../control-plane/src/sessions/cookie'
 import { tokenDigest } from '../../control-plane/src/state/token-digest'
-import { freePort } from '../../control-plane/src/util/ports'
-import { waitFor } from '../../control-plane/src/util/wait'
+import { freePort } from '../../runtime/src/ports'
+import { waitFor } from '../../runtime/src/wait'
 import { http, startFakeServer, startStack, userRoute, type FakeServer, type Stack } from './harness'
 
 let stack: Stack

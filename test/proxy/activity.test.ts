@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { waitFor } from '../../control-plane/src/util/wait'
+import { waitFor } from '../../runtime/src/wait'
 import { http, PREFIX, startFakeServer, startStack, userRoute, type FakeServer, type Stack } from './harness'
 
 const HASH = `${PREFIX}activity`

@@ -9,7 +9,7 @@ import { WebSocketServer } from 'ws'
 import { newKeySecret, newSessionId, signCookie } from '../../control-plane/src/sessions/cookie'
 import { startRedis, type RedisProcess } from '../../control-plane/src/stack/redis-process'
 import { ProxyTables } from '../../control-plane/src/state/proxy-tables'
-import { freePort } from '../../control-plane/src/util/ports'
+import { freePort } from '../../runtime/src/ports'
 import { startProxy, type ProxyProcess, type ProxyProcessOptions } from '../../proxy/src/nginx-process'
 
 export const PREFIX = 'edgehub:'

@@ -1,8 +1,8 @@
 // The edge proxy in front of the hub: /hub/, / and unrouted paths; hub outages; health.
 import { createServer as createNetServer, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { freePort } from '../../control-plane/src/util/ports'
-import { waitFor } from '../../control-plane/src/util/wait'
+import { freePort } from '../../runtime/src/ports'
+import { waitFor } from '../../runtime/src/wait'
 import { http, startFakeServer, startStack, userRoute, type FakeServer, type Stack } from './harness'
 
 let stack: Stack

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { freePort } from '../../control-plane/src/util/ports'
+import { freePort } from '../../runtime/src/ports'
 import { probe, startProxy } from '../../proxy/src/nginx-process'
 
 const dir = mkdtempSync(join(tmpdir(), 'edgehub-nginx-process-'))

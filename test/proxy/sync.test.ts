@@ -1,6 +1,6 @@
 // The edge proxy's local copy: change stream, full resyncs, Redis outages.
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { waitFor } from '../../control-plane/src/util/wait'
+import { waitFor } from '../../runtime/src/wait'
 import { http, startFakeServer, startStack, userRoute, PREFIX, type FakeServer, type Stack } from './harness'
 
 const health = async (s: Stack) => {

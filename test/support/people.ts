@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { Client, json } from './client'
 import { BIN } from './stack'
-import { waitFor } from '../../control-plane/src/util/wait'
+import { waitFor } from '../../runtime/src/wait'
 
 /** What these helpers need of a Stack or a Cluster: the public URL and where the config file is. */
 export interface Hub {

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { Redis, type RedisOptions } from 'ioredis'
 import { startRedis } from '../../control-plane/src/stack/redis-process'
 import { privateRedisDir, readRedisCredentials } from '../../control-plane/src/stack/redis-acl'
-import { freePort } from '../../control-plane/src/util/ports'
+import { freePort } from '../../runtime/src/ports'
 
 export async function testRedis(opts: { acl?: boolean; prefix?: string } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'edgehub-redis-'))

@@ -4,9 +4,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
-import { startChild, type Child } from '../../control-plane/src/stack/child'
-import { freePort } from '../../control-plane/src/util/ports'
-import { waitFor } from '../../control-plane/src/util/wait'
+import { startChild, type Child } from '../../runtime/src/child'
+import { freePort } from '../../runtime/src/ports'
+import { waitFor } from '../../runtime/src/wait'
 
 export interface Addr {
   host: string

@@ -23,7 +23,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { constants } from 'node:os'
 import { basename } from 'node:path'
-import { delay, waitFor } from '../../control-plane/src/util/wait'
+import { delay, waitFor } from '../../runtime/src/wait'
 
 type KillMode = 'control-group' | 'mixed' | 'process'
 type Restart = 'no' | 'always' | 'on-success' | 'on-failure' | 'on-abnormal' | 'on-abort'

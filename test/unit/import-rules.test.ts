@@ -1,5 +1,6 @@
 // The import rules between the project's parts, checked on every relative import of every
 // TypeScript file:
+// - runtime/ (what every part shares: processes, waiting, ports, errors, logging) imports no other part;
 // - auth/ and spawners/ never import control-plane/;
 // - control-plane/ reaches a plug-in folder only through its entry module (spawners/src/index.ts,
 //   auth/src/index.ts: the registry and the contract);
@@ -72,6 +73,7 @@ const isTest = (path: string) => /\.test\.tsx?$/.test(path) || path.startsWith('
 /** The imports that break each rule, as "from -> to". */
 export function violations(imports: Import[]): Debt {
   const edge = ({ from, to }: Import) => `${from} -> ${to}`
+  const runtimeImportsPart = imports.filter((i) => top(i.from) === 'runtime' && top(i.to) !== 'runtime')
   const pluginsImportHub = imports.filter((i) => ['auth', 'spawners'].includes(top(i.from)) && top(i.to) === 'control-plane')
   const hubBypassesRegistry = imports.filter(
     (i) => top(i.from) === 'control-plane' && !isTest(i.from) && ['auth', 'spawners'].includes(top(i.to)) && !PLUGIN_ENTRIES.includes(i.to),
@@ -86,6 +88,7 @@ export function violations(imports: Import[]): Debt {
   const cycles = product.filter((i) => reaches(top(i.to), top(i.from)))
   const sorted = (list: Import[]) => [...new Set(list.map(edge))].sort()
   return {
+    'runtime imports another part': sorted(runtimeImportsPart),
     'auth and spawners import control-plane': sorted(pluginsImportHub),
     'control-plane imports a plug-in past its entry module': sorted(hubBypassesRegistry),
     'a cycle between top-level folders': sorted(cycles),
@@ -109,7 +112,9 @@ describe('import rules', () => {
       { from: 'control-plane/src/y.ts', to: 'proxy/src/a.ts' },
       { from: 'proxy/src/a.ts', to: 'control-plane/src/z.ts' },
       { from: 'bench/x.ts', to: 'control-plane/src/util/wait.ts' },
+      { from: 'runtime/src/x.ts', to: 'spawners/src/local-process/ports.ts' },
     ])
+    expect(made['runtime imports another part']).toEqual(['runtime/src/x.ts -> spawners/src/local-process/ports.ts'])
     expect(made['auth and spawners import control-plane']).toEqual(['auth/src/x.ts -> control-plane/src/errors.ts'])
     expect(made['control-plane imports a plug-in past its entry module']).toEqual(['control-plane/src/x.ts -> spawners/src/local-process/index.ts'])
     expect(made['a cycle between top-level folders']).toEqual(['control-plane/src/y.ts -> proxy/src/a.ts', 'proxy/src/a.ts -> control-plane/src/z.ts'])

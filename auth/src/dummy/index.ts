@@ -4,6 +4,11 @@ import type { Authenticator } from '../authenticator'
 export function createDummyAuthenticator(o: { password?: string }): Authenticator {
   return {
     kind: 'dummy',
+    passwordForm: true,
+    loginNotice:
+      o.password === undefined
+        ? 'Development mode: any user name and password are accepted.'
+        : 'Development mode: any user name is accepted, with the shared password.',
     async authenticate({ username, password }) {
       if (o.password !== undefined && password !== o.password) return null
       return { name: username }

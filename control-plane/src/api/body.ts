@@ -1,7 +1,7 @@
 // Reading JSON bodies strictly: a clear 400 for bad JSON, a non-object, unknown fields or wrong types.
 import type { Context } from 'hono'
 import type { HubEnv } from '../http/env'
-import { BadRequest } from '../errors'
+import { BadRequest } from '../../../runtime/src/errors'
 
 type Check = 'boolean' | 'string' | 'number' | 'object' | 'string[]'
 

@@ -3,7 +3,7 @@
 import { Hono } from 'hono'
 import type { HubEnv } from '../http/env'
 import { need, principal } from '../http/authorize'
-import { BadRequest, Forbidden, NotFound } from '../errors'
+import { BadRequest, Forbidden, NotFound } from '../../../runtime/src/errors'
 import { expand, union } from '../scopes/scope-set'
 import { IDENTIFY_SCOPES } from '../scopes/vocabulary'
 import { tokenScopes, userScopes } from '../scopes/resolve'

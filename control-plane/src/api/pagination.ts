@@ -2,7 +2,7 @@
 // application/jupyterhub-pagination+json envelope for clients that ask for it.
 import type { Context } from 'hono'
 import type { HubEnv } from '../http/env'
-import { BadRequest } from '../errors'
+import { BadRequest } from '../../../runtime/src/errors'
 
 export const PAGINATION_TYPE = 'application/jupyterhub-pagination+json'
 const DEFAULT_LIMIT = 50

@@ -2,10 +2,10 @@
 // body of PATCH, read strictly: 400 with a message for bad JSON, a non-object or wrong types.
 import type { Context } from 'hono'
 import type { HubEnv } from '../http/env'
-import { BadRequest, HubError } from '../errors'
+import { BadRequest, HubError } from '../../../runtime/src/errors'
 import { checkDisplayName } from '../spawn/display-name'
 import type { ServerChange } from '../spawn/server-edits'
-import type { Json } from '../../../spawners/src/spawner'
+import type { Json } from '../../../spawners/src'
 
 type Options = { [k: string]: Json }
 

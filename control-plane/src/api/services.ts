@@ -3,7 +3,7 @@ import { Hono } from 'hono'
 import type { HubEnv } from '../http/env'
 import { need, needSome, principal } from '../http/authorize'
 import type { Deps } from '../deps'
-import { NotFound } from '../errors'
+import { NotFound } from '../../../runtime/src/errors'
 import { has, type ScopeSet } from '../scopes/scope-set'
 import { servicePrefix, serviceClientId } from '../services/registry'
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { loadConfig } from './load'
-import { ConfigError } from '../errors'
+import { ConfigError } from '../../../runtime/src/errors'
 
 const dir = mkdtempSync(join(tmpdir(), 'edgehub-cfg-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))

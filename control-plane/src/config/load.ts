@@ -5,7 +5,7 @@ import { resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import type { z } from 'zod'
 import { configSchema, type Config } from './schema'
-import { ConfigError } from '../errors'
+import { ConfigError } from '../../../runtime/src/errors'
 
 export const ENV_PREFIX = 'EDGEHUB_'
 const DEFAULT_FILE = 'edgehub.yaml'

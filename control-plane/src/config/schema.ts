@@ -3,10 +3,8 @@ import { isIP } from 'node:net'
 import { z } from 'zod'
 import { scopeProblem } from '../scopes/scope-set'
 import { OIDC_SCOPES } from '../oidc/claims'
-import { normalizeUsername, usernameProblem } from '../../../auth/src/policy'
-import { DEFAULT_PORT_RANGE } from '../../../spawners/src/local-process/ports'
-import { ACCOUNT_PREFIX, DEFAULT_USER_PREFIX } from '../../../spawners/src/local-process/accounts'
-import { defaultUrlProblem } from '../../../spawners/src/default-url'
+import { AUTH_KINDS, authenticatorSettings, normalizeUsername, usernameProblem } from '../../../auth/src'
+import { defaultUrlProblem, SPAWNER_KINDS, spawnerSettings } from '../../../spawners/src'
 import { TOKEN_LIFETIME_CAP_SEC } from '../state/token-lifetime'
 import { groupNameProblem } from '../state/groups'
 import { addressOrCidrProblem, MAX_TRUSTED_PROXIES } from '../../../proxy/src/render'
@@ -42,50 +40,6 @@ function subdomainHostProblem(u: string): string | undefined {
   return undefined
 }
 const hostPort = z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected "host:port"')
-
-export const localProcessSchema = z
-  .strictObject({
-    command: z
-      .array(z.string().min(1))
-      .min(1)
-      .default(['jupyter', 'notebook'])
-      .describe('Command that starts a single-user server; `jupyter notebook`, `jupyter server` or `jupyterhub-singleuser`.'),
-    args: z
-      .array(z.string())
-      .optional()
-      .describe(
-        "Arguments after the command (JupyterHub's Spawner.args). Placeholders: {ip} {port} {base_url} {notebook_dir} {user} {server} {data_dir} {default_url}. Every server also gets JupyterHub's environment (JUPYTERHUB_SERVICE_URL with its address, JUPYTERHUB_SERVICE_PREFIX, JUPYTERHUB_API_URL, …), which jupyterhub-singleuser reads. Default: none for jupyterhub-singleuser (or a wrapper named for it, such as start-singleuser.sh), as JupyterHub starts it, so a wrapper's working directory stays the server's root; for `jupyter notebook` and `jupyter server`, the flags they need (address, port, notebookDir, base URL, spawner.defaultUrl). `[]`: no flags at all.",
-      ),
-    notebookDir: z
-      .string()
-      .optional()
-      .describe(
-        "Working directory of each server, created if missing (owned by the user's account, mode 0700, when servers run as per-user accounts). Also the server's root: `jupyter notebook` and `jupyter server` get it as --notebook-dir in their default args; jupyterhub-singleuser serves its working directory, and gets JUPYTERHUB_ROOT_DIR (JupyterHub's notebook_dir) only when this is set, so that a wrapper may change directory first. Placeholders: {data_dir} {user}. Default: the home directory of the user's Unix account when the hub runs as root, else `{data_dir}/home/{user}`.",
-      ),
-    createUsers: z
-      .boolean()
-      .default(true)
-      .describe(
-        "Only when the hub runs as root, where each server runs as its user's own Unix account (userPrefix + name): make a missing account at the user's first spawn (useradd: own group, no password, bash, home 0700), as The Littlest JupyterHub does. false: accounts are made by the administrator, and a spawn without one fails saying so (JupyterHub's LocalProcessSpawner). An unprivileged hub runs every server as itself, and ignores this.",
-      ),
-    userPrefix: z
-      .string()
-      .regex(ACCOUNT_PREFIX, 'expected up to 15 characters a-z 0-9 _ -, starting with a letter or _, or ""')
-      .default(DEFAULT_USER_PREFIX)
-      .describe(
-        "Hub as root: the Unix account of hub user NAME is userPrefix + NAME, with characters other than a-z and 0-9 written as _XX (hex), and names past 32 characters shortened with a hash. The default (The Littlest JupyterHub's) keeps hub users apart from the machine's own accounts; '' uses accounts named as the hub users (JupyterHub's LocalProcessSpawner). Root and system accounts (uid outside UID_MIN-UID_MAX of /etc/login.defs) are always refused.",
-      ),
-    env: z.record(z.string(), z.string()).default({}).describe('Extra environment variables for every server.'),
-    ip: z.string().default('127.0.0.1').describe('Address each server binds to (and the proxy connects to).'),
-    portRange: z
-      .tuple([port, port])
-      .refine(([lo, hi]) => lo <= hi, 'expected [lowest, highest]')
-      .default([...DEFAULT_PORT_RANGE])
-      .describe(
-        "Ports servers listen on, [lowest, highest]. Keep it below the kernel's ephemeral range (net.ipv4.ip_local_port_range, from 32768 by default): a port in that range can be taken by an outgoing connection between the hub choosing it and the server binding it.",
-      ),
-  })
-  .describe('The local-process spawner: each server is a process on this machine.')
 
 export const configSchema = z
   .strictObject({
@@ -261,7 +215,7 @@ export const configSchema = z
       .describe('The nginx+Lua edge proxy started by `edgehub up`.'),
     auth: z
       .strictObject({
-        kind: z.enum(['native', 'dummy']).default('native').describe('Authenticator: `native` (users and passwords in Redis) or `dummy` (any password; development only).'),
+        kind: z.enum(AUTH_KINDS).default('native').describe('Authenticator: `native` (users and passwords in Redis) or `dummy` (any password; development only).'),
         admins: z
           .array(username)
           .default([])
@@ -271,25 +225,7 @@ export const configSchema = z
           .default([])
           .describe('When not empty, only these users may log in (admins always may). They exist from the hub\'s start, as in JupyterHub.'),
         blocked: z.array(username).default([]).describe('Users who may never log in.'),
-        native: z
-          .strictObject({
-            allowSignup: z.boolean().default(false).describe('Show a sign-up page; new accounts wait for an admin\'s approval.'),
-            minPasswordLength: z.number().int().min(1).max(128).default(8).describe('Shortest password accepted. Range 1-128.'),
-            scryptCost: z
-              .number()
-              .int()
-              .refine((n) => n >= 1024 && n <= 131072 && (n & (n - 1)) === 0, 'a power of two from 1024 to 131072')
-              .default(16384)
-              .describe('scrypt N (CPU/memory cost) of new password hashes; each check of a password takes about N KiB of memory. Range: a power of two, 1024-131072.'),
-          })
-          .prefault({})
-          .describe('The native authenticator.'),
-        dummy: z
-          .strictObject({
-            password: z.string().optional().describe('When set, the one password every user must give.'),
-          })
-          .prefault({})
-          .describe('The dummy authenticator (development only).'),
+        ...authenticatorSettings,
         throttle: z
           .strictObject({
             enabled: z.boolean().default(true).describe('Count failed logins in Redis (shared by every hub replica) and slow down, then lock, the names and addresses they come from. The answer is the same whether or not the user exists.'),
@@ -432,7 +368,7 @@ export const configSchema = z
       .describe('Services (JupyterHub\'s services): external ones (a URL) and managed ones (a command the hub runs), each with an API token, an OAuth client and, with a URL, a route at /services/NAME/.'),
     spawner: z
       .strictObject({
-        kind: z.enum(['local-process']).default('local-process').describe('How servers are started.'),
+        kind: z.enum(SPAWNER_KINDS).default('local-process').describe(`How servers are started: ${SPAWNER_KINDS.map((k) => `\`${k}\``).join(', ')} (each kind's own settings are under spawner.KIND).`),
         startTimeoutSec: secondsUpTo(DAY).default(60).describe('A server that has not started after this long is stopped and the spawn fails. Range: above 0, at most 86400.'),
         httpTimeoutSec: secondsUpTo(DAY).default(30).describe('Once started, how long the server may take to answer HTTP. Range: above 0, at most 86400.'),
         stopGraceSec: secondsUpTo(3600).default(10).describe('Time between SIGTERM and SIGKILL when stopping. Range: above 0, at most 3600.'),
@@ -446,7 +382,7 @@ export const configSchema = z
           .describe(
             "Where users land inside their server (JupyterHub's Spawner.default_url): a path under the server's URL, such as `/lab`, `/tree` or `/tree/{username}` ({username}: the user's name, URL-escaped). The server gets it as JUPYTERHUB_DEFAULT_URL (and, with the default args of `jupyter notebook` or `jupyter server`, as their default_url flag); the hub's redirects into a running server (`/hub/`, `/hub/spawn`, the spawn-pending page) go there. Default: the server's own (`/tree` for the classic notebook). At most 512 characters.",
           ),
-        'local-process': localProcessSchema.prefault({}),
+        ...spawnerSettings,
       })
       .prefault({})
       .describe('Single-user servers.'),

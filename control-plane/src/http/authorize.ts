@@ -1,6 +1,6 @@
 // Scope checks for handlers: need() refuses, can() asks, target helpers load what a filter needs.
 import type { Context } from 'hono'
-import { Forbidden, NotFound } from '../errors'
+import { Forbidden, NotFound } from '../../../runtime/src/errors'
 import { has, hasAny, needsGroups, type ScopeSet, type Target } from '../scopes/scope-set'
 import type { HubEnv, Identity } from './env'
 

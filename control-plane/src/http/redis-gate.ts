@@ -4,7 +4,7 @@
 // wait. A Redis restart or a Sentinel failover shorter than the wait is invisible.
 import type { MiddlewareHandler } from 'hono'
 import type { Redis } from 'ioredis'
-import { Unavailable } from '../errors'
+import { Unavailable } from '../../../runtime/src/errors'
 
 const MESSAGE = 'the hub cannot reach its database (Redis); try again shortly'
 

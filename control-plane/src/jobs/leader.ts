@@ -4,7 +4,7 @@
 // Jobs must tolerate a short overlap (a stalled old leader): they work under per-server locks.
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import type { Logger } from '../log'
+import type { Logger } from '../../../runtime/src/log'
 
 // KEYS: lease. ARGV: me, lease ms. 1 when we hold the lease (renewed or newly taken).
 const CLAIM = `

@@ -2,7 +2,7 @@
 // the account behind a `sub`, read from the user's current record every time (never cached).
 import type { FindAccount } from 'oidc-provider'
 import type { Deps } from '../deps'
-import { isAllowed } from '../../../auth/src/policy'
+import { isAllowed } from '../../../auth/src'
 import { userScopes } from '../scopes/resolve'
 import { toStrings } from '../scopes/scope-set'
 

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
 import { loadConfig } from '../config/load'
-import { ConfigError } from '../errors'
+import { ConfigError } from '../../../runtime/src/errors'
 import { clientMetadata, lifetimes } from './provider'
 
 const dir = mkdtempSync(join(tmpdir(), 'edgehub-oidc-cfg-'))

@@ -4,9 +4,9 @@
 // are granted without asking the user.
 import { Hono, type Context } from 'hono'
 import type { InteractionResults } from 'oidc-provider'
-import { isAllowed } from '../../../auth/src/policy'
+import { isAllowed } from '../../../auth/src'
 import type { Deps } from '../deps'
-import { BadRequest } from '../errors'
+import { BadRequest } from '../../../runtime/src/errors'
 import type { HubEnv } from '../http/env'
 import { sessionCookieValue } from '../sessions/cookie'
 import { currentProvider } from './current'

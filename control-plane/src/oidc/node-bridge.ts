@@ -6,7 +6,7 @@ import { ServerResponse, type IncomingMessage } from 'node:http'
 import { Readable } from 'node:stream'
 import type { Context } from 'hono'
 import type { HttpBindings } from '@hono/node-server'
-import { HubError } from '../errors'
+import { HubError } from '../../../runtime/src/errors'
 import type { Provider } from './provider'
 
 export type NodeRequest = IncomingMessage & { originalUrl?: string }

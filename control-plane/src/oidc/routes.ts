@@ -5,7 +5,7 @@
 // request bodies itself.
 import { Hono } from 'hono'
 import type { Deps } from '../deps'
-import { NotFound } from '../errors'
+import { NotFound } from '../../../runtime/src/errors'
 import type { HubEnv } from '../http/env'
 import { currentProvider } from './current'
 import { interactionRoutes } from './interactions'

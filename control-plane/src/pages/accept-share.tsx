@@ -3,7 +3,7 @@
 // share of the user's own and goes to the server (or to `next`).
 import { Hono, type Context } from 'hono'
 import type { HubEnv } from '../http/env'
-import { BadRequest, Forbidden, NotFound } from '../errors'
+import { BadRequest, Forbidden, NotFound } from '../../../runtime/src/errors'
 import { checkXsrf } from '../http/xsrf'
 import { safeNext } from '../http/respond'
 import { serverBaseUrl } from '../spawn/orchestrator'

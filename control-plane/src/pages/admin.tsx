@@ -1,16 +1,15 @@
 import type { UserRecord } from '../state/users'
 import type { ServerRecord } from '../state/servers'
 import { Layout, XsrfField } from './layout'
-import { perUserAccounts, SINGLE_TRUST_DOMAIN_NOTICE } from '../../../spawners/src/local-process/run-as'
 
-export function AdminPage(p: { xsrf: string; user: { name: string; admin: boolean }; users: Array<UserRecord & { server?: ServerRecord }>; error?: string; notice?: string; native: boolean; originNotice?: string }) {
+export function AdminPage(p: { xsrf: string; user: { name: string; admin: boolean }; users: Array<UserRecord & { server?: ServerRecord }>; error?: string; notice?: string; passwords: boolean; originNotice?: string; isolationNotice?: string }) {
   return (
     <Layout title="Admin" user={p.user}>
       <div class="card">
         <h1>Users</h1>
         {p.error ? <div class="error">{p.error}</div> : null}
         {p.notice ? <div class="notice">{p.notice}</div> : null}
-        {perUserAccounts() ? null : <div class="notice" id="single-trust-domain">{SINGLE_TRUST_DOMAIN_NOTICE}</div>}
+        {p.isolationNotice ? <div class="notice" id="single-trust-domain">{p.isolationNotice}</div> : null}
         {p.originNotice ? <div class="notice" id="shared-origin">{p.originNotice}</div> : null}
         <table>
           <thead>
@@ -47,7 +46,7 @@ export function AdminPage(p: { xsrf: string; user: { name: string; admin: boolea
           </tbody>
         </table>
       </div>
-      {p.native ? (
+      {p.passwords ? (
         <div class="card">
           <h1>Add a user</h1>
           <form method="post" action="/hub/admin/users">

@@ -7,7 +7,7 @@
 // hub's host. Not logged in: the login page, then back here.
 import { createHmac } from 'node:crypto'
 import type { Context } from 'hono'
-import { BadRequest, NotFound } from '../errors'
+import { BadRequest, NotFound } from '../../../runtime/src/errors'
 import type { HubEnv } from '../http/env'
 import { userOfPath, userOrigin } from '../http/subdomain'
 import { parseCookie, sessionCookieValue } from '../sessions/cookie'

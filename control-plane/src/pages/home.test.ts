@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
 import { loadConfig } from '../config/load'
-import { ConfigError } from '../errors'
+import { ConfigError } from '../../../runtime/src/errors'
 import type { ServerRecord } from '../state/servers'
 import { displayedServices, HomePage } from './home'
 
@@ -60,7 +60,7 @@ describe('services on the home page', () => {
         xsrf: 'x',
         user: { name: 'ada', admin: false },
         baseUrl: '/user/ada/',
-        native: true,
+        passwords: true,
         named: { servers: [stopped('work', '<img src=x onerror=alert(1)>')], limit: 0 },
         services: [{ name: '<script>alert(2)</script>', href: '/services/a/' }],
       }),

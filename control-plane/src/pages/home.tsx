@@ -31,7 +31,8 @@ export function HomePage(p: {
   user: { name: string; admin: boolean }
   server?: ServerRecord
   baseUrl: string
-  native: boolean
+  /** The hub keeps passwords (the authenticator's capability): link the change-password page. */
+  passwords: boolean
   /** Set when hub.allowNamedServers is. */
   named?: NamedServers
   services?: ServiceLink[]
@@ -92,7 +93,7 @@ export function HomePage(p: {
       <div class="card">
         <h1>Account</h1>
         <p class="row">
-          {p.native ? <a href="/hub/change-password">Change password</a> : null}
+          {p.passwords ? <a href="/hub/change-password">Change password</a> : null}
           <a href="/hub/logout">Log out</a>
         </p>
       </div>

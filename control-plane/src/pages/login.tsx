@@ -1,13 +1,13 @@
 import { Layout, XsrfField } from './layout'
 
-export function LoginPage(p: { xsrf: string; next: string; error?: string; username?: string; signup: boolean; notice?: string; kind: string }) {
+export function LoginPage(p: { xsrf: string; next: string; error?: string; username?: string; signup: boolean; notice?: string; authNotice?: string }) {
   return (
     <Layout title="Log in">
       <div class="card" style="max-width:420px;margin:0 auto">
         <h1>Log in</h1>
         {p.notice ? <div class="notice">{p.notice}</div> : null}
         {p.error ? <div class="error" role="alert">{p.error}</div> : null}
-        {p.kind === 'dummy' ? <div class="notice">Development mode: any user name and password are accepted.</div> : null}
+        {p.authNotice ? <div class="notice">{p.authNotice}</div> : null}
         <form method="post" action={`/hub/login?next=${encodeURIComponent(p.next)}`}>
           <XsrfField value={p.xsrf} />
           <label for="username">User name</label>

@@ -1,10 +1,10 @@
 // The HTML pages, at JupyterHub's URLs.
 import { Hono, type Context } from 'hono'
-import { BadRequest, Forbidden, HubError, NotFound, SpawnThrottled } from '../errors'
+import { BadRequest, Forbidden, HubError, NotFound, SpawnThrottled } from '../../../runtime/src/errors'
 import type { HubEnv } from '../http/env'
 import { checkXsrf } from '../http/xsrf'
 import { clearSessionCookie, safeNext, setSessionCookie } from '../http/respond'
-import { checkUsername, isAdmin, isAllowed } from '../../../auth/src/policy'
+import { checkUsername, isAdmin, isAllowed } from '../../../auth/src'
 import { progressUrl, routeKey, serverBaseUrl, spawnPendingUrl } from '../spawn/orchestrator'
 import { checkServerName } from '../spawn/names'
 import { LoginPage, SignupPage, ChangePasswordPage } from './login'
@@ -14,7 +14,7 @@ import { acceptShareRoutes } from './accept-share'
 import { handoff } from './handoff'
 import { sharedOriginNotice } from './shared-origin'
 import { serverUrl } from '../http/subdomain'
-import { landingUrl } from '../../../spawners/src/default-url'
+import { landingUrl, spawnerNotes } from '../../../spawners/src'
 import { sentence } from './layout'
 import { ErrorPage } from './error-page'
 import { TokenPage } from './token'
@@ -115,7 +115,7 @@ export function pageRoutes(): Hono<HubEnv> {
     const next = safeNext(c.req.query('next'))
     if (c.var.identity) return c.redirect(next)
     const d = c.var.deps
-    return c.html(<LoginPage xsrf={c.var.xsrf} next={next} signup={!!d.native?.signup} kind={d.authenticator.kind} notice={c.req.query('logged_out') ? 'You have logged out.' : undefined} />)
+    return c.html(<LoginPage xsrf={c.var.xsrf} next={next} signup={!!d.passwords?.signup} authNotice={d.authenticator.loginNotice} notice={c.req.query('logged_out') ? 'You have logged out.' : undefined} />)
   })
 
   app.post('/login', async (c) => {
@@ -123,7 +123,7 @@ export function pageRoutes(): Hono<HubEnv> {
     const f = await form(c)
     const next = safeNext(c.req.query('next') ?? f.next)
     const page = (status: 400 | 403 | 429, error: string) =>
-      c.html(<LoginPage xsrf={c.var.xsrf} next={next} error={error} username={f.username} signup={!!d.native?.signup} kind={d.authenticator.kind} />, status)
+      c.html(<LoginPage xsrf={c.var.xsrf} next={next} error={error} username={f.username} signup={!!d.passwords?.signup} authNotice={d.authenticator.loginNotice} />, status)
     let name: string
     try {
       name = checkUsername(f.username ?? '')
@@ -179,14 +179,14 @@ export function pageRoutes(): Hono<HubEnv> {
   })
 
   app.get('/signup', (c) => {
-    const n = c.var.deps.native
+    const n = c.var.deps.passwords
     if (!n?.signup) throw new NotFound('sign-up is not enabled')
     return c.html(<SignupPage xsrf={c.var.xsrf} minLength={c.var.deps.config.auth.native.minPasswordLength} />)
   })
 
   app.post('/signup', async (c) => {
     const d = c.var.deps
-    const n = d.native
+    const n = d.passwords
     if (!n?.signup) throw new NotFound('sign-up is not enabled')
     const f = await form(c)
     const minLength = d.config.auth.native.minPasswordLength
@@ -218,17 +218,17 @@ export function pageRoutes(): Hono<HubEnv> {
     const servers = await d.servers.list(name)
     const named = d.config.hub.allowNamedServers ? { servers: servers.filter((s) => s.name), limit: d.config.hub.namedServerLimitPerUser } : undefined
     return c.html(
-      <HomePage xsrf={c.var.xsrf} user={viewer(c)!} server={servers.find((s) => !s.name)} baseUrl={serverBaseUrl(name, '')} native={!!d.native} named={named} services={displayedServices(d.config.services)} />,
+      <HomePage xsrf={c.var.xsrf} user={viewer(c)!} server={servers.find((s) => !s.name)} baseUrl={serverBaseUrl(name, '')} passwords={!!d.passwords} named={named} services={displayedServices(d.config.services)} />,
     )
   })
 
   app.get('/change-password', (c) => {
-    if (!c.var.deps.native) throw new NotFound('passwords are not managed by this hub')
+    if (!c.var.deps.passwords) throw new NotFound('passwords are not managed by this hub')
     return c.html(<ChangePasswordPage xsrf={c.var.xsrf} user={viewer(c)!} />)
   })
 
   app.post('/change-password', async (c) => {
-    const n = c.var.deps.native
+    const n = c.var.deps.passwords
     if (!n) throw new NotFound('passwords are not managed by this hub')
     const f = await form(c)
     try {
@@ -378,7 +378,7 @@ export function pageRoutes(): Hono<HubEnv> {
     const d = c.var.deps
     const names = await d.users.names()
     const users = await Promise.all(names.map(async (n) => ({ ...(await d.users.get(n))!, server: await d.servers.get(n, '') })))
-    return c.html(<AdminPage xsrf={c.var.xsrf} user={viewer(c)!} users={users.filter((u) => u.name)} native={!!d.native} notice={c.req.query('notice')} originNotice={sharedOriginNotice(d.config)} />)
+    return c.html(<AdminPage xsrf={c.var.xsrf} user={viewer(c)!} users={users.filter((u) => u.name)} passwords={!!d.passwords} notice={c.req.query('notice')} originNotice={sharedOriginNotice(d.config)} isolationNotice={spawnerNotes(d.config.spawner, d.config.dataDir).isolation} />)
   })
 
   app.post('/admin/approve/:user', async (c) => {
@@ -400,9 +400,9 @@ export function pageRoutes(): Hono<HubEnv> {
     const name = checkUsername(f.username ?? '')
     // a name in auth.admins is an admin at login: only an admin may add it or set its first password
     if (isAdmin(d.config.auth, name) && !c.var.identity!.user.admin) throw new Forbidden(`only admins can add ${name}: it is listed in auth.admins`)
-    if (!d.native) throw new BadRequest('users are managed by the authenticator')
-    d.native.checkPasswordRules(f.password ?? '')
-    const passwordHash = await d.native.hash(f.password)
+    if (!d.passwords) throw new BadRequest('users are managed by the authenticator')
+    d.passwords.checkPasswordRules(f.password ?? '')
+    const passwordHash = await d.passwords.hash(f.password)
     const existing = await d.users.get(name)
     // made at the hub's start from auth.admins / auth.allowed, still without a password: this sets it
     if (existing && (await d.users.setFirstPasswordHash(name, passwordHash))) {

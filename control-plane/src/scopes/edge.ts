@@ -4,7 +4,7 @@ import type { Deps } from '../deps'
 import { createHash } from 'node:crypto'
 import { expand, type ScopeSet } from './scope-set'
 import { acquireLock, type Guard } from '../spawn/lock'
-import { waitFor } from '../util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 
 export type EdgeGrant = 'all' | { user?: string[]; server?: string[]; group?: string[] }
 

@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import type { Deps } from '../deps'
-import { alive, startDetached, stopTree } from '../../../spawners/src/local-process'
+import { alive, startDetached, stopTree } from '../../../runtime/src/process-tree'
 import { registerServiceToken, serviceClientId, servicePrefix, type ServiceConfig } from './registry'
 
 /** Waits this long after a quick exit before the next start, doubling up to a minute. */

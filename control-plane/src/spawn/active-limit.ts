@@ -2,7 +2,7 @@
 // stopping at once across the hub. Counted in Redis, so every replica sees the same number: the
 // set of servers whose record is not stopped (state/servers.ts keeps it), plus the spawns admitted
 // but not recorded yet (the pending-spawn entries of throttle.ts), each server once.
-import { HubError } from '../errors'
+import { HubError } from '../../../runtime/src/errors'
 
 /** JupyterHub's answer, word for word. */
 export const ACTIVE_LIMIT_MESSAGE = 'Active user limit exceeded. Try again in a few minutes.'

@@ -1,6 +1,6 @@
 // Server display names (JupyterHub 6): free text for pages, with JupyterHub's rules, checked after
 // Unicode NFC normalisation.
-import { BadRequest } from '../errors'
+import { BadRequest } from '../../../runtime/src/errors'
 
 /** Letters, marks, numbers, punctuation and symbols of any script, and single inner spaces. */
 const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]+$/u

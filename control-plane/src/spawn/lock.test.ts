@@ -6,8 +6,8 @@ import { acquireLock } from './lock'
 import { Servers } from '../state/servers'
 import { ProxyTables } from '../state/proxy-tables'
 import { keyNames } from '../state/keys'
-import { FencedOut } from '../errors'
-import { waitFor } from '../util/wait'
+import { FencedOut } from '../../../runtime/src/errors'
+import { waitFor } from '../../../runtime/src/wait'
 
 let redis: Awaited<ReturnType<typeof testRedis>>
 const keys = keyNames('locktest:')

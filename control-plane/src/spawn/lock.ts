@@ -5,7 +5,7 @@
 // lock, a stalled former holder can write nothing more (servers.ts, proxy-tables.ts).
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import { FencedOut } from '../errors'
+import { FencedOut } from '../../../runtime/src/errors'
 
 export interface Guard {
   /** The lock's fence counter. */

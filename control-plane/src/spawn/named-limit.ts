@@ -2,7 +2,7 @@
 // most named servers of one user starting, running or stopping at once. Judged in the admission
 // script (throttle.ts) with the spawn about to begin recorded in the same step, so two starts of a
 // user's named servers, on one replica or two, cannot both take the last place.
-import { BadRequest } from '../errors'
+import { BadRequest } from '../../../runtime/src/errors'
 
 /** A named server refused because its owner has `limit` others active: 400, worded as JupyterHub's ("User NAME already has…"). */
 export class NamedServerLimitReached extends BadRequest {

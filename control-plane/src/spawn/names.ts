@@ -1,5 +1,5 @@
 // Server names: they appear in URLs, Redis keys and file names, so only a safe alphabet is accepted.
-import { BadRequest } from '../errors'
+import { BadRequest } from '../../../runtime/src/errors'
 
 const SERVER_NAME = /^[A-Za-z0-9._-]{1,64}$/
 

@@ -1,7 +1,7 @@
 // JupyterHub 6's rule for the names of new named servers: short URL-safe slugs. Servers recorded
 // under an older, wider name (spawn/names.ts) keep it, and can still be started, stopped, renamed
 // and removed (JupyterHub's default, allow_existing_invalid_named_servers = "allow-start").
-import { BadRequest } from '../errors'
+import { BadRequest } from '../../../runtime/src/errors'
 
 export const NEW_SERVER_NAME_MAX = 30
 

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildDeps, type Deps } from '../deps'
 import { loadConfig } from '../config/load'
-import { createLogger } from '../log'
+import { createLogger } from '../../../runtime/src/log'
 import { testRedis } from '../../../test/support/redis'
-import { SpawnFailed } from '../errors'
-import { waitFor } from '../util/wait'
+import { SpawnFailed } from '../../../runtime/src/errors'
+import { waitFor } from '../../../runtime/src/wait'
 
 let redis: Awaited<ReturnType<typeof testRedis>>
 const dir = mkdtempSync(join(tmpdir(), 'edgehub-orch-'))

@@ -1,7 +1,7 @@
 // Spawn progress events in a Redis stream per server, so any replica can stream them to a browser.
 import type { Redis } from 'ioredis'
 import type { KeyNames } from '../state/keys'
-import { delay } from '../util/wait'
+import { delay } from '../../../runtime/src/wait'
 
 export interface ProgressEvent {
   progress: number

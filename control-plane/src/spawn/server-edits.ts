@@ -2,12 +2,12 @@
 // per-server lock as starts and stops (spawn/lock.ts), so none of them can interleave with a spawn on
 // any replica.
 import type { Deps } from '../deps'
-import { BadRequest, Conflict, NotFound } from '../errors'
+import { BadRequest, Conflict, NotFound } from '../../../runtime/src/errors'
 import { serverClientId } from '../oauth/clients'
 import type { ServerRecord } from '../state/servers'
-import type { Json } from '../../../spawners/src/spawner'
+import type { Json } from '../../../spawners/src'
 import { acquireLock, type HeldLock } from './lock'
-import { waitFor } from '../util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 import { checkServerName } from './names'
 import { checkNewServerName } from './new-server-name'
 

@@ -7,8 +7,8 @@ import { testRedis } from '../../../test/support/redis'
 import { SpawnThrottle, type SpawnLimits } from './throttle'
 import { ActiveServerLimitReached, ACTIVE_LIMIT_MESSAGE } from './active-limit'
 import { NamedServerLimitReached } from './named-limit'
-import { SpawnThrottled } from '../errors'
-import { waitFor } from '../util/wait'
+import { SpawnThrottled } from '../../../runtime/src/errors'
+import { waitFor } from '../../../runtime/src/wait'
 
 let redis: Awaited<ReturnType<typeof testRedis>>
 let n = 0

@@ -7,7 +7,7 @@
 // both take the last place.
 import { randomInt } from 'node:crypto'
 import type { Redis, Result } from 'ioredis'
-import { SpawnThrottled } from '../errors'
+import { SpawnThrottled } from '../../../runtime/src/errors'
 import { ActiveServerLimitReached, COUNT_ACTIVE_LUA } from './active-limit'
 import { COUNT_NAMED_LUA, NamedServerLimitReached } from './named-limit'
 

@@ -5,7 +5,7 @@
 // compare, and is not checked.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { HubError } from '../errors'
+import { HubError } from '../../../runtime/src/errors'
 
 export const STACK_ID_FILE = 'stack-id'
 

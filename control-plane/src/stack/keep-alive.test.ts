@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { KeptAlive, backoffMs } from './keep-alive'
-import { groupMembers, startChild } from './child'
-import { createLogger } from '../log'
-import { waitFor } from '../util/wait'
+import { groupMembers, startChild } from '../../../runtime/src/child'
+import { createLogger } from '../../../runtime/src/log'
+import { waitFor } from '../../../runtime/src/wait'
 
 const dir = mkdtempSync(join(tmpdir(), 'edgehub-keep-alive-'))
 const parts: KeptAlive[] = []

@@ -1,6 +1,6 @@
 // One part of the one-machine stack (Redis, the proxy, the hub) kept running: started again whenever
 // it exits, at once the first time, then after waits that double while it keeps dying young.
-import type { Logger } from '../log'
+import type { Logger } from '../../../runtime/src/log'
 
 export interface RunningPart {
   pid: number

@@ -4,7 +4,7 @@
 // still led by those same processes (a pid reused by another program has another start time).
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { groupMembers, killGroup } from './child'
+import { groupMembers, killGroup } from '../../../runtime/src/child'
 
 export const PIDS_FILE = 'stack.pids'
 

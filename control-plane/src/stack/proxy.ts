@@ -13,10 +13,10 @@ import { join, resolve } from 'node:path'
 import type { Config } from '../config/schema'
 import { loadConfig } from '../config/load'
 import { publicUrl, redisTarget } from '../deps'
-import { createLogger } from '../log'
+import { createLogger } from '../../../runtime/src/log'
 import { KeptAlive } from './keep-alive'
 import { forgetParts, recordParts, startTimeOf, stopLeftovers } from './leftovers'
-import { portProblem } from './port-holders'
+import { portProblem } from '../../../runtime/src/port-holders'
 import { startProxy, type ProxyProcess, type ProxyProcessOptions } from '../../../proxy/src/nginx-process'
 
 export function proxyOptions(config: Config): ProxyProcessOptions {

@@ -4,8 +4,8 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
-import { startChild, type Child } from './child'
-import { waitFor } from '../util/wait'
+import { startChild, type Child } from '../../../runtime/src/child'
+import { waitFor } from '../../../runtime/src/wait'
 import { prepareRedisAcl, type RedisCredentials } from './redis-acl'
 
 export interface RedisProcessOptions {

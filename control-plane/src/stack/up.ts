@@ -8,18 +8,18 @@ import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../config/load'
 import { buildDeps, publicUrl, redisWhere, type Deps } from '../deps'
 import { proxyOptions } from './proxy'
-import { createLogger, type Logger } from '../log'
+import { createLogger, type Logger } from '../../../runtime/src/log'
 import { startRedis } from './redis-process'
 import { privateRedisDir } from './redis-acl'
-import { startChild } from './child'
+import { startChild } from '../../../runtime/src/child'
 import { KeptAlive } from './keep-alive'
 import { ForeignRedis, keepStackId, readStackId } from './identity'
-import { portProblem } from './port-holders'
+import { portProblem } from '../../../runtime/src/port-holders'
 import { forgetParts, recordParts, stopLeftovers } from './leftovers'
 import { startProxy } from '../../../proxy/src/nginx-process'
-import { delay, waitFor } from '../util/wait'
+import { delay, waitFor } from '../../../runtime/src/wait'
 import { bootstrapFirstAdmin } from '../users/configured'
-import { perUserAccounts, serversWhere, SINGLE_TRUST_DOMAIN_NOTICE } from '../../../spawners/src/local-process/run-as'
+import { spawnerNotes } from '../../../spawners/src'
 
 const BIN = resolve(fileURLToPath(import.meta.url), '../../../../bin/edgehub.js')
 
@@ -182,11 +182,12 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
       privateRedis
         ? `  redis          127.0.0.1:${config.redis.port}  data: ${join(config.dataDir, 'redis')}`
         : `  redis          ${config.redis.sentinel ? `sentinels ${config.redis.sentinel.hosts.join(', ')}` : new URL(config.redis.url!).host}`,
-      `  servers        logs: ${join(logDir, 'servers')}  ${serversWhere(config.spawner['local-process'], join(config.dataDir, 'home'))}`,
+      `  servers        logs: ${join(logDir, 'servers')}  ${spawnerNotes(config.spawner, config.dataDir).place ?? ''}`,
       `  config         ${file ?? 'defaults (no edgehub.yaml); EDGEHUB_* environment overrides'}`,
       '',
     ]
-    if (!perUserAccounts()) lines.push(`Note: ${SINGLE_TRUST_DOMAIN_NOTICE}`, '')
+    const { isolation } = spawnerNotes(config.spawner, config.dataDir)
+    if (isolation) lines.push(`Note: ${isolation}`, '')
     if (firstAdmin) {
       lines.push(`First admin: log in as "${firstAdmin.name}" with password: ${firstAdmin.password}`, '(shown once; change it at /hub/change-password)', '')
     }

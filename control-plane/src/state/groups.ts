@@ -1,7 +1,7 @@
 // Groups: a name, free-form properties and members. Membership is kept both ways (group → users,
 // user → groups) in one MULTI so neither side is seen without the other.
 import type { Redis } from 'ioredis'
-import { BadRequest, Conflict, NotFound } from '../errors'
+import { BadRequest, Conflict, NotFound } from '../../../runtime/src/errors'
 import type { KeyNames } from './keys'
 import { decodeJson, isObject } from './undecodable'
 

@@ -2,7 +2,7 @@
 // Every write is one Redis script, so a proxy never sees a table without its stream entry.
 import type { Redis, Result } from 'ioredis'
 import { keyNames, PROXY_TABLES, type ProxyTable } from './keys'
-import { FencedOut } from '../errors'
+import { FencedOut } from '../../../runtime/src/errors'
 import type { Guard } from '../spawn/lock'
 
 export type TableOp =

@@ -1,8 +1,8 @@
 // Server records: one hash per (user, server name), plus the set of servers that are not stopped.
 import type { Redis, Result } from 'ioredis'
-import type { SpawnerState } from '../../../spawners/src/spawner'
+import type { SpawnerState } from '../../../spawners/src'
 import type { KeyNames } from './keys'
-import { FencedOut } from '../errors'
+import { FencedOut } from '../../../runtime/src/errors'
 import type { Guard } from '../spawn/lock'
 import { decodeJson, isObject } from './undecodable'
 

@@ -1,7 +1,7 @@
 // API tokens: the token itself is shown once; Redis keeps only its SHA-256 digest.
 import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
-import { NotFound } from '../errors'
+import { NotFound } from '../../../runtime/src/errors'
 import type { KeyNames } from './keys'
 import type { ProxyTables } from './proxy-tables'
 import { tokenDigest } from './token-digest'

@@ -1,7 +1,7 @@
 // Stored values that cannot be decoded (a field written by hand or by a buggy release: bad JSON, an
 // expiry that is no time) are reported once, as one log line naming the key and field (never the
 // value, which may be a secret), and the reader skips them instead of answering 500.
-import { createLogger, type Logger } from '../log'
+import { createLogger, type Logger } from '../../../runtime/src/log'
 
 let log: Logger = createLogger('hub.state', { level: 'warn' })
 const reported = new Set<string>()

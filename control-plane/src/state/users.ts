@@ -1,6 +1,6 @@
 // User records in Redis (hub side) and the proxy's view of them (admin flag).
 import type { Redis } from 'ioredis'
-import { Conflict, NotFound } from '../errors'
+import { Conflict, NotFound } from '../../../runtime/src/errors'
 import type { KeyNames } from './keys'
 import type { ProxyTables } from './proxy-tables'
 

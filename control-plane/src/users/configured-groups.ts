@@ -4,8 +4,8 @@
 // longer in the configuration, stay until the API removes them. Every step is idempotent and
 // tolerates another replica doing the same at the same moment.
 import type { Deps } from '../deps'
-import { Conflict } from '../errors'
-import { normalizeUsername } from '../../../auth/src/policy'
+import { Conflict } from '../../../runtime/src/errors'
+import { normalizeUsername } from '../../../auth/src'
 import { publishAccess } from '../scopes/edge'
 import type { Config } from '../config/schema'
 

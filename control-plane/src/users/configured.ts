@@ -2,8 +2,8 @@
 // in JupyterHub: an admin can be given a token, a group or a server before their first login.
 import { randomBytes } from 'node:crypto'
 import type { Deps } from '../deps'
-import { Conflict } from '../errors'
-import { isAllowed, normalizeUsername } from '../../../auth/src/policy'
+import { Conflict } from '../../../runtime/src/errors'
+import { isAllowed, normalizeUsername } from '../../../auth/src'
 import { configuredGroupMembers, loadConfiguredGroups } from './configured-groups'
 
 export async function createConfiguredUsers(d: Deps): Promise<void> {
@@ -33,7 +33,7 @@ export async function createConfiguredUsers(d: Deps): Promise<void> {
  * returned to be shown once. Native authenticator only.
  */
 export async function bootstrapFirstAdmin(d: Deps): Promise<{ name: string; password: string } | null> {
-  if (!d.native) return null
+  if (!d.passwords) return null
   const configured = [...new Set([...[...d.config.auth.admins, ...d.config.auth.allowed].map(normalizeUsername), ...configuredGroupMembers(d.config)])]
   const admins = d.config.auth.admins.map(normalizeUsername)
   const name = admins[0] ?? 'admin'
@@ -42,7 +42,7 @@ export async function bootstrapFirstAdmin(d: Deps): Promise<{ name: string; pass
   const existingConfigured = (await d.users.getMany(configured)).filter(Boolean).length
   if ((await d.users.count()) > existingConfigured) return null // users were made some other way
   const password = randomBytes(12).toString('base64url')
-  const passwordHash = await d.native.hash(password)
+  const passwordHash = await d.passwords.hash(password)
   if (await d.users.get(name)) {
     await d.users.setAdmin(name, true)
     await d.users.setPasswordHash(name, passwordHash)

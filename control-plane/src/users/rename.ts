@@ -2,7 +2,7 @@
 // routes and processes carry the name. Sessions end (cookies name the user); tokens and groups follow
 // the user; stopped servers' records and shares (of the user's servers and with the user) are dropped.
 import type { Deps } from '../deps'
-import { BadRequest } from '../errors'
+import { BadRequest } from '../../../runtime/src/errors'
 import { publishAccess } from '../scopes/edge'
 
 export async function renameUser(d: Deps, from: string, to: string): Promise<void> {

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { accountName, ACCOUNT_PREFIX, AccountProblem, checkAccount, ensureAccount, lookupAccount, MAX_ACCOUNT_NAME, ordinaryUids } from './accounts'
 import { commandAs, serverProcessEnv } from './run-as'
 import { createLocalProcessSpawner } from './index'
-import { localProcessSchema } from '../../../control-plane/src/config/schema'
+import { localProcessSettings as localProcessSchema } from './settings'
 import { accountExists, isRoot, removeAccounts, testPrefix } from '../../../test/support/accounts'
 
 const prefix = testPrefix()

@@ -1,8 +1,8 @@
 // local-process: each server is a process on this machine, in its own process group,
 // detached from the hub so that it outlives a hub restart. A hub running as root runs each server as
 // the user's own Unix account (run-as.ts, accounts.ts), never as root.
-import { fork, spawn, type ChildProcess } from 'node:child_process'
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { fork, type ChildProcess } from 'node:child_process'
+import { chownSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pickPort, type PortRange } from './ports'
@@ -12,6 +12,7 @@ import { defaultArgs, fill } from './args'
 import { jupyterhubEnv } from '../jupyterhub-env'
 import { formatDefaultUrl } from '../default-url'
 import type { ServerStatus, SpawnRequest, Spawner, SpawnerLogger, SpawnerState } from '../spawner'
+import { alive, parents, procStat, stopTree } from '../../../runtime/src/process-tree'
 
 export interface LocalProcessOptions {
   command: string[]
@@ -31,50 +32,6 @@ export interface LocalProcessOptions {
   portRange: PortRange
   dataDir: string
   log: SpawnerLogger
-}
-
-/** Field 22 of /proc/PID/stat (start time in clock ticks) and the process state; undefined when gone. */
-function procStat(pid: number): { startTime: string; state: string } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return { state: rest[0], startTime: rest[19] }
-  } catch {
-    return undefined
-  }
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig)
-  } catch {
-    /* already gone */
-  }
-}
-
-/** Signals the process group led by pid, if that group still exists. */
-function signalGroup(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, 0)
-  } catch {
-    return
-  }
-  signal(-pid, sig)
-}
-
-/** pid -> parent pid of every process, from /proc. */
-function parents(): Map<number, number> {
-  const out = new Map<number, number>()
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      out.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]))
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return out
 }
 
 /** The environment of pid (readable for our own processes, or as root); undefined when gone. */
@@ -118,89 +75,6 @@ function markedRoots(hubId: string): Array<{ pid: number; uid: number; env: Map<
     if (env?.get('EDGEHUB_HUB_ID') === hubId) marked.set(pid, { uid, env })
   }
   return [...marked].filter(([pid]) => !marked.has(ppids.get(pid) ?? 0)).map(([pid, m]) => ({ pid, ...m }))
-}
-
-/** Whether the kernel lists each thread's children (/proc/PID/task/TID/children). */
-const childrenFiles = existsSync(`/proc/self/task/${process.pid}/children`)
-
-/** Direct children of pid: those of each of its threads. */
-function childrenOf(pid: number): number[] {
-  let tids: string[]
-  try {
-    tids = readdirSync(`/proc/${pid}/task`)
-  } catch {
-    return [] // gone
-  }
-  const out: number[] = []
-  for (const tid of tids) {
-    try {
-      for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ')) if (c.trim()) out.push(Number(c))
-    } catch {
-      /* the thread exited meanwhile */
-    }
-  }
-  return out
-}
-
-/**
- * Every live descendant of pid. Walks the tree down from pid where the kernel lists children, so the
- * cost follows the size of the tree, not the number of processes on the machine (a hub stopping one
- * of a thousand servers); else from the parent of every process.
- */
-function descendants(pid: number): number[] {
-  const out: number[] = []
-  if (childrenFiles) {
-    const walk = (p: number) => childrenOf(p).forEach((c) => (out.push(c), walk(c)))
-    walk(pid)
-    return out
-  }
-  const children = new Map<number, number[]>()
-  for (const [child, ppid] of parents()) children.set(ppid, [...(children.get(ppid) ?? []), child])
-  const walk = (p: number) => (children.get(p) ?? []).forEach((c) => (out.push(c), walk(c)))
-  walk(pid)
-  return out
-}
-
-/** The process state names ({pid, startTime}) is still that same process, not a reused pid. */
-export function alive(state: SpawnerState): boolean {
-  const pid = Number(state.pid)
-  const st = pid > 0 ? procStat(pid) : undefined
-  return !!st && st.state !== 'Z' && st.startTime === state.startTime
-}
-
-/** SIGTERM to the process group, SIGKILL after graceMs to whatever of its tree is left. */
-export async function stopTree(state: SpawnerState, graceMs: number): Promise<void> {
-  const pid = Number(state.pid)
-  if (!alive(state)) return
-  // Kernels run in sessions of their own: note the whole tree now, while it hangs together.
-  const tree = [pid, ...descendants(pid)]
-  signalGroup(pid, 'SIGTERM') // the server shuts its kernels down on SIGTERM
-  const deadline = Date.now() + graceMs
-  while (alive(state) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-  if (alive(state)) signalGroup(pid, 'SIGKILL')
-  for (const p of tree) signal(p, 'SIGKILL') // whatever outlived the grace period
-  while (alive(state)) await new Promise((r) => setTimeout(r, 20))
-}
-
-/**
- * Starts a detached process (its own process group) with output to logFile; its {pid, startTime},
- * and `exited`, which resolves when this process sees it exit (never, after a restart of ours).
- */
-export async function startDetached(
-  cmd: string,
-  args: string[],
-  opts: { cwd: string; env: Record<string, string>; logFile: string },
-): Promise<{ pid: number; startTime: string; exited: Promise<void> }> {
-  const fd = openSync(opts.logFile, 'a', 0o600)
-  const child = spawn(cmd, args, { cwd: opts.cwd, detached: true, stdio: ['ignore', fd, fd], env: opts.env })
-  closeSync(fd)
-  const pid = await new Promise<number>((resolve, reject) => {
-    child.once('spawn', () => resolve(child.pid!))
-    child.once('error', (err) => reject(new Error(`failed to start ${cmd}: ${err.message}`)))
-  })
-  child.unref()
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  return { pid, startTime: procStat(pid)?.startTime ?? '', exited }
 }
 
 const LAUNCHER = fileURLToPath(new URL('./launcher.mjs', import.meta.url))

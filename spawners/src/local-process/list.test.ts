@@ -4,7 +4,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createLocalProcessSpawner } from './index'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 import { addAccount, isRoot, passwd, removeAccounts, testPrefix } from '../../../test/support/accounts'
 
 const running: ChildProcess[] = []

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { canBind, pickPort } from './ports'
+import { pickPort } from './ports'
+import { canBind } from '../../../runtime/src/ports'
 
 const listening: Server[] = []
 const occupy = (port: number) =>

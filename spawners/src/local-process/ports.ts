@@ -2,22 +2,12 @@
 // ephemeral range (32768-60999 on Linux by default), which outgoing connections draw their local
 // ports from: a port the OS hands out for `listen(0)` can be taken by the proxy's or a client's next
 // connection before the server binds it, and under a spawn storm of a thousand servers that happens.
-import { createServer } from 'node:net'
+import { canBind } from '../../../runtime/src/ports'
 
 export type PortRange = readonly [number, number]
 
 /** Default for spawner.local-process.portRange. */
 export const DEFAULT_PORT_RANGE: PortRange = [20000, 32767]
-
-/** Whether host:port can be bound right now. */
-export function canBind(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer()
-    srv.unref()
-    srv.once('error', () => resolve(false))
-    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(true)))
-  })
-}
 
 /**
  * A port in range that is not in `reserved` (handed to a server that may not have bound it yet) and

@@ -12,7 +12,7 @@ import { startCluster, type Cluster } from '../../support/cluster'
 import { json } from '../../support/client'
 import { OK_SERVER } from '../../support/servers'
 import { launchBrowser } from '../../support/browser'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 import { person, rootOf, stopServer, type Admin } from '../../support/people'
 
 const MESSAGE = 'Active user limit exceeded. Try again in a few minutes.'

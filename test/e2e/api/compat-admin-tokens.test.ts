@@ -8,7 +8,7 @@ import { startStack, type Stack } from '../../support/stack'
 import { Client, json } from '../../support/client'
 import { okServerSpawner } from '../../support/servers'
 import { addUser, issuedToken, person, rootOf, startServer, type Admin } from '../../support/people'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 
 let hub: Stack // default settings
 let weak: Stack // proxy.adminAccess: false

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCluster, type Cluster } from '../../support/cluster'
 import { json } from '../../support/client'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 import { okServerSpawner } from '../../support/servers'
 import { ownToken, person, rootOf, type Admin } from '../../support/people'
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCluster, type Cluster } from '../../support/cluster'
 import { Client, json } from '../../support/client'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 import { buildApp } from '../../../control-plane/src/app'
 import { Roles } from '../../../control-plane/src/scopes/roles'
 import { publishAllAccess } from '../../../control-plane/src/scopes/edge'

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCluster, type Cluster } from '../../support/cluster'
 import { json } from '../../support/client'
 import { OK_SERVER } from '../../support/servers'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 import { person, rootOf, type Admin } from '../../support/people'
 
 let c: Cluster

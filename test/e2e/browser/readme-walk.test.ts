@@ -13,8 +13,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { launchBrowser } from '../../support/browser'
 import { ROOT } from '../../support/stack'
 import { removeStackAccounts, testPrefix } from '../../support/accounts'
-import { freePort } from '../../../control-plane/src/util/ports'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { freePort } from '../../../runtime/src/ports'
+import { waitFor } from '../../../runtime/src/wait'
 
 const SHOTS = join(ROOT, '.test-runs/readme-walk')
 const dir = mkdtempSync(join(tmpdir(), 'edgehub-readme-'))

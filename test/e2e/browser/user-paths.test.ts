@@ -10,7 +10,7 @@ import { parse, stringify } from 'yaml'
 import { BIN, startStack, type Stack } from '../../support/stack'
 import { launchBrowser } from '../../support/browser'
 import { Client, json } from '../../support/client'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 
 // Every user's server: answers any GET with the path, query and headers it was sent.
 const ECHO_SERVER = `

@@ -113,8 +113,8 @@ describe('edgehub user and token', () => {
 describe('edgehub proxy', () => {
   it('runs one proxy replica from the shared config, reloads on SIGHUP and stops on SIGTERM', async () => {
     const { spawn } = await import('node:child_process')
-    const { freePort } = await import('../../../control-plane/src/util/ports')
-    const { waitFor } = await import('../../../control-plane/src/util/wait')
+    const { freePort } = await import('../../../runtime/src/ports')
+    const { waitFor } = await import('../../../runtime/src/wait')
     const port = await freePort()
     const runDir = join(dir, 'proxy-replica')
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_')))

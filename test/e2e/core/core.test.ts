@@ -5,7 +5,7 @@ import { request } from 'undici'
 import { startStack, type Stack } from '../../support/stack'
 import { Client, json } from '../../support/client'
 import { openKernel } from '../../support/kernel'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 import { signCookie, newSessionId } from '../../../control-plane/src/sessions/cookie'
 import { addUser, logIn, ownToken, rootOf, type Admin } from '../../support/people'
 

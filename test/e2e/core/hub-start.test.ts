@@ -13,14 +13,14 @@ import { Redis } from 'ioredis'
 import { BIN, startStack, type Stack } from '../../support/stack'
 import { Client, json } from '../../support/client'
 import { startRedis, type RedisProcess } from '../../../control-plane/src/stack/redis-process'
-import { startChild, type Child } from '../../../control-plane/src/stack/child'
-import { freePort } from '../../../control-plane/src/util/ports'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { startChild, type Child } from '../../../runtime/src/child'
+import { freePort } from '../../../runtime/src/ports'
+import { waitFor } from '../../../runtime/src/wait'
 import { RedisAvailability } from '../../../control-plane/src/http/redis-gate'
 import { testRedis } from '../../support/redis'
 import { loadConfig } from '../../../control-plane/src/config/load'
 import { buildDeps } from '../../../control-plane/src/deps'
-import { createLogger } from '../../../control-plane/src/log'
+import { createLogger } from '../../../runtime/src/log'
 import { bootstrapFirstAdmin, createConfiguredUsers } from '../../../control-plane/src/users/configured'
 
 const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_')))
@@ -266,7 +266,7 @@ describe('the first admin of the one-machine stack', () => {
     try {
       const first = await bootstrapFirstAdmin(d)
       expect(first?.name).toBe('admin')
-      expect(await d.native!.authenticate({ username: 'admin', password: first!.password })).toEqual({ name: 'admin' })
+      expect(await d.authenticator.authenticate({ username: 'admin', password: first!.password })).toEqual({ name: 'admin' })
       expect((await d.users.get('admin'))?.admin).toBe(true)
       expect(await bootstrapFirstAdmin(d)).toBeNull()
     } finally {
@@ -281,7 +281,7 @@ describe('the first admin of the one-machine stack', () => {
       expect(await d.users.count()).toBe(3)
       const first = await bootstrapFirstAdmin(d)
       expect(first?.name).toBe('alice')
-      expect(await d.native!.authenticate({ username: 'alice', password: first!.password })).toEqual({ name: 'alice' })
+      expect(await d.authenticator.authenticate({ username: 'alice', password: first!.password })).toEqual({ name: 'alice' })
       expect(await d.users.passwordHash('carol')).toBeUndefined()
     } finally {
       await d.close()
@@ -292,7 +292,7 @@ describe('the first admin of the one-machine stack', () => {
     const d = await deps({ admins: ['alice'] })
     try {
       await createConfiguredUsers(d)
-      await d.users.create('dave', { passwordHash: await d.native!.hash('dave-password') })
+      await d.users.create('dave', { passwordHash: await d.passwords!.hash('dave-password') })
       expect(await bootstrapFirstAdmin(d)).toBeNull()
       expect(await d.users.passwordHash('alice')).toBeUndefined()
     } finally {
@@ -304,7 +304,7 @@ describe('the first admin of the one-machine stack', () => {
     const d = await deps({ admins: ['alice', 'carol'] })
     try {
       await createConfiguredUsers(d)
-      await d.native!.setPassword('carol', 'carol-own-password')
+      await d.passwords!.setPassword('carol', 'carol-own-password')
       expect(await bootstrapFirstAdmin(d)).toBeNull()
       expect(await d.users.passwordHash('alice')).toBeUndefined()
     } finally {
@@ -314,7 +314,7 @@ describe('the first admin of the one-machine stack', () => {
     const e = await deps({ allowed: ['admin', 'bob'] })
     try {
       await createConfiguredUsers(e)
-      await e.native!.setPassword('admin', 'admin-own-password')
+      await e.passwords!.setPassword('admin', 'admin-own-password')
       const hash = await e.users.passwordHash('admin')
       expect(await bootstrapFirstAdmin(e)).toBeNull()
       expect(await e.users.passwordHash('admin')).toBe(hash)

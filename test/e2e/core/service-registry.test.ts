@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { stringify } from 'yaml'
 import { buildDeps, type Deps } from '../../../control-plane/src/deps'
 import { loadConfig } from '../../../control-plane/src/config/load'
-import { createLogger } from '../../../control-plane/src/log'
+import { createLogger } from '../../../runtime/src/log'
 import { publishServices } from '../../../control-plane/src/services/registry'
 import { testRedis } from '../../support/redis'
 

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startStack, type Stack } from '../../support/stack'
 import { Client, json } from '../../support/client'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 import { person, rootOf, startServer, type Admin } from '../../support/people'
 
 /** The server process of NAME's default server: its pid and port, as the hub recorded them. */

@@ -7,9 +7,9 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { startChild, type Child } from '../../../control-plane/src/stack/child'
-import { freePort } from '../../../control-plane/src/util/ports'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { startChild, type Child } from '../../../runtime/src/child'
+import { freePort } from '../../../runtime/src/ports'
+import { waitFor } from '../../../runtime/src/wait'
 import { ROOT } from '../../support/stack'
 
 const run = promisify(execFile)

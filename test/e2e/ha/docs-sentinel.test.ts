@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 import { sh, startSentinelGroup, waitForFailover, type SentinelGroup } from './docs-blocks'
 
 describe('docs/high-availability.md: Redis and Sentinel step by step', () => {

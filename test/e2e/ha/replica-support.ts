@@ -3,7 +3,7 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { freePort } from '../../../control-plane/src/util/ports'
+import { freePort } from '../../../runtime/src/ports'
 import { HEALTH_PATH } from '../../../proxy/src/nginx-process'
 
 export function tryKill(pid: number, sig: NodeJS.Signals = 'SIGTERM') {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { testRedis } from '../../support/redis'
 import { ROOT } from '../../support/stack'
 import { UnitRunner } from '../../support/unit-runner'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 import { probe } from '../../../proxy/src/nginx-process'
 import { cmdline, masters, replicaConfig, stat, tryKill, workersOf, type ReplicaConfig } from './replica-support'
 

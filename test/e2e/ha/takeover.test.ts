@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startCluster, type Cluster } from '../../support/cluster'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 import { routeKey } from '../../../control-plane/src/spawn/orchestrator'
 import { addUser, rootOf, stopServer } from '../../support/people'
 

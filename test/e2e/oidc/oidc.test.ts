@@ -10,9 +10,9 @@ import { stringify } from 'yaml'
 import { buildApp } from '../../../control-plane/src/app'
 import { buildDeps, type Deps } from '../../../control-plane/src/deps'
 import { loadConfig } from '../../../control-plane/src/config/load'
-import { createLogger } from '../../../control-plane/src/log'
-import { freePort } from '../../../control-plane/src/util/ports'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { createLogger } from '../../../runtime/src/log'
+import { freePort } from '../../../runtime/src/ports'
+import { waitFor } from '../../../runtime/src/wait'
 import { rotateOidcKeys } from '../../../control-plane/src/oidc/rotate'
 import { oidcKeyNames } from '../../../control-plane/src/state/keys'
 import { testRedis } from '../../support/redis'
@@ -57,8 +57,8 @@ beforeAll(async () => {
   writeFileSync(file, stringify({ dataDir: dir, publicUrl: base, redis: { url: redis.url }, auth: { native: { scryptCost: 1024 } }, oidc: oidcSettings }))
   const { config } = loadConfig({ file, env: {} })
   deps = await buildDeps(config, { log: createLogger('test', { level: process.env.OIDC_TEST_LOG ? 'debug' : 'error' }) })
-  for (const name of ['alice', 'bob', 'carol']) await deps.users.create(name, { passwordHash: await deps.native!.hash(PASSWORD) })
-  await deps.users.create('root', { admin: true, passwordHash: await deps.native!.hash(PASSWORD) })
+  for (const name of ['alice', 'bob', 'carol']) await deps.users.create(name, { passwordHash: await deps.passwords!.hash(PASSWORD) })
+  await deps.users.create('root', { admin: true, passwordHash: await deps.passwords!.hash(PASSWORD) })
   server = serve({ fetch: buildApp(deps).fetch, hostname: '127.0.0.1', port })
   await waitFor('the hub to listen', async () => (await fetch(`${base}/hub/health`).catch(() => null))?.ok)
 })

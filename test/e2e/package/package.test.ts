@@ -12,8 +12,8 @@ import { stringify } from 'yaml'
 import { BIN, ROOT } from '../../support/stack'
 import { Client } from '../../support/client'
 import { alive, descendants } from '../up/support'
-import { freePort } from '../../../control-plane/src/util/ports'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { freePort } from '../../../runtime/src/ports'
+import { waitFor } from '../../../runtime/src/wait'
 
 const run = promisify(execFile)
 const dirs: string[] = []
@@ -128,7 +128,7 @@ describe('edgehub installed from its npm pack tarball', () => {
     const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', packDir], { cwd: ROOT, env: outsideEnv(), maxBuffer: 16 << 20 })
     const [pack] = JSON.parse(stdout.slice(stdout.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>
     const files = pack.files.map((f) => f.path)
-    for (const f of ['bin/edgehub.js', 'control-plane/dist/cli.js', 'control-plane/dist/pages/home.js', 'proxy/dist/render.js', 'proxy/conf/nginx.conf.tmpl', 'proxy/lua/edgehub/access.lua', 'spawners/dist/local-process/launcher.mjs', 'package.json']) {
+    for (const f of ['bin/edgehub.js', 'runtime/dist/wait.js', 'control-plane/dist/cli.js', 'control-plane/dist/pages/home.js', 'proxy/dist/render.js', 'proxy/conf/nginx.conf.tmpl', 'proxy/lua/edgehub/access.lua', 'spawners/dist/local-process/launcher.mjs', 'package.json']) {
       expect(files).toContain(f)
     }
     expect(files.filter((f) => /\.tsx?$/.test(f) || /^(test|bench|scripts|node_modules)\//.test(f) || f.includes('/src/') || f.includes('spec/'))).toEqual([])

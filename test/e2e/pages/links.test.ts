@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startStack, type Stack } from '../../support/stack'
 import { Client, json } from '../../support/client'
 import { okServerSpawner } from '../../support/servers'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 
 let stack: Stack
 
@@ -16,7 +16,7 @@ afterAll(async () => {
 })
 
 async function newUser(name: string, opts: { admin?: boolean; approved?: boolean } = {}) {
-  await stack.deps.users.create(name, { ...opts, passwordHash: await stack.deps.native!.hash(`${name}-password`) })
+  await stack.deps.users.create(name, { ...opts, passwordHash: await stack.deps.passwords!.hash(`${name}-password`) })
 }
 
 async function loggedIn(name: string): Promise<Client> {

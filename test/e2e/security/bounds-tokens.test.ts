@@ -8,7 +8,7 @@ import { startStack, type Stack } from '../../support/stack'
 import { json } from '../../support/client'
 import { logIn, ownToken, person, rootOf, startServer, stopServer, type Admin } from '../../support/people'
 import { okServerSpawner } from '../../support/servers'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 
 const MAX = 86_400
 let s: Stack

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../../control-plane/src/config/load'
 import { renderNginxConf } from '../../../proxy/src/render'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 import { http, startFakeServer, startStack, userRoute, type FakeServer, type Stack } from '../../proxy/harness'
 
 let direct: Stack // nothing trusted (the default)

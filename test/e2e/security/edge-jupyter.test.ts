@@ -13,9 +13,9 @@ import { launchBrowser } from '../../support/browser'
 import { json } from '../../support/client'
 import { person, rootOf, startServer, type Admin } from '../../support/people'
 import NodeWebSocket from 'ws'
-import { freePort } from '../../../control-plane/src/util/ports'
+import { freePort } from '../../../runtime/src/ports'
 import { http } from '../../proxy/harness'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 
 let stack: Stack
 let browser: Browser

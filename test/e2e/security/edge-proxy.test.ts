@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { tokenDigest } from '../../../control-plane/src/state/token-digest'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 import { http, startFakeServer, startStack, userRoute, type FakeServer, type Stack } from '../../proxy/harness'
 
 let stack: Stack

@@ -11,10 +11,10 @@ import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { startRedis, type RedisProcess } from '../../../control-plane/src/stack/redis-process'
 import { ACL_FILE, CREDENTIALS_FILE } from '../../../control-plane/src/stack/redis-acl'
-import { freePort } from '../../../control-plane/src/util/ports'
+import { freePort } from '../../../runtime/src/ports'
 import { connectRedis, createRedis } from '../../../control-plane/src/deps'
 import { configSchema } from '../../../control-plane/src/config/schema'
-import { createLogger } from '../../../control-plane/src/log'
+import { createLogger } from '../../../runtime/src/log'
 
 const asRoot = process.getuid?.() === 0
 const dirs: string[] = []

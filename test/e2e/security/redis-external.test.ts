@@ -15,11 +15,11 @@ import { testRedis } from '../../support/redis'
 import { BIN, ROOT } from '../../support/stack'
 import { cli, logIn } from '../../support/people'
 import { json } from '../../support/client'
-import { startChild, type Child } from '../../../control-plane/src/stack/child'
+import { startChild, type Child } from '../../../runtime/src/child'
 import { hubAclRules, proxyAclRules } from '../../../control-plane/src/stack/redis-acl'
 import { HEALTH_PATH } from '../../../proxy/src/nginx-process'
-import { freePort } from '../../../control-plane/src/util/ports'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { freePort } from '../../../runtime/src/ports'
+import { waitFor } from '../../../runtime/src/wait'
 
 const DOC = readFileSync(join(ROOT, 'docs/high-availability.md'), 'utf8')
 const docBlock = (lang: string) => {

@@ -13,12 +13,12 @@ import { ROOT } from '../../support/stack'
 import { Redis } from 'ioredis'
 import { buildDeps, type Deps } from '../../../control-plane/src/deps'
 import { configSchema } from '../../../control-plane/src/config/schema'
-import { createLogger } from '../../../control-plane/src/log'
+import { createLogger } from '../../../runtime/src/log'
 import { proxyOptions } from '../../../control-plane/src/stack/proxy'
 import { hubAclRules, proxyAclRules } from '../../../control-plane/src/stack/redis-acl'
 import { HEALTH_PATH, startProxy, type ProxyProcess } from '../../../proxy/src/nginx-process'
-import { freePort } from '../../../control-plane/src/util/ports'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { freePort } from '../../../runtime/src/ports'
+import { waitFor } from '../../../runtime/src/wait'
 
 /** The sentinels' user for hubs and proxies, as docs/high-availability.md gives it: [name, ...rules]. */
 function sentinelUserFromDoc(password: string): string[] {

@@ -12,7 +12,7 @@ import { json } from '../../support/client'
 import { stackRedis } from '../../support/redis'
 import { isRoot, removeAccounts, testPrefix } from '../../support/accounts'
 import { privateRedisDir, readRedisCredentials } from '../../../control-plane/src/stack/redis-acl'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 
 const prefix = testPrefix()
 let kernel: KernelSocket | undefined

@@ -12,8 +12,8 @@ import { launchBrowser } from '../../support/browser'
 import { json } from '../../support/client'
 import { person, rootOf, startServer, type Admin } from '../../support/people'
 import { http } from '../../proxy/harness'
-import { freePort } from '../../../control-plane/src/util/ports'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { freePort } from '../../../runtime/src/ports'
+import { waitFor } from '../../../runtime/src/wait'
 
 // what the page-side functions below use of the browser (this project's TypeScript has no DOM types)
 interface Frame { src: string; onload: (() => void) | null; contentDocument: { body?: { innerHTML?: string } } | null }

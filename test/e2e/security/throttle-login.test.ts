@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCluster, type Cluster } from '../../support/cluster'
 import { Client } from '../../support/client'
 import { addUser, cli, rootOf, type Admin } from '../../support/people'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 
 // free: 3 failures of a name; then waits of 1 s, 2 s (the most); the 6th failure locks the name
 const THROTTLE = { freeFailures: 3, baseDelaySec: 1, maxDelaySec: 2, lockoutFailures: 6, addressFreeFailures: 12 }

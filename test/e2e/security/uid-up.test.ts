@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process'
 import { chmodSync, chownSync, readFileSync, statSync } from 'node:fs'
 import { alive, cleanup, dataDir, loginAdmin, partPid, stackEnv, up, withEnv, BIN, ROOT, type Up } from '../up/support'
 import type { Client } from '../../support/client'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 import { accountExists, isRoot, passwd, removeAccounts, testPrefix } from '../../support/accounts'
 
 const prefix = testPrefix()

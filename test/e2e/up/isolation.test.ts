@@ -7,8 +7,8 @@ import { join } from 'node:path'
 import { stackRedis } from '../../support/redis'
 import { privateRedisDir, readRedisCredentials } from '../../../control-plane/src/stack/redis-acl'
 import { BIN, alive, cleanup, dataDir, descendants, loginAdmin, stackEnv, startServer, up } from './support'
-import { freePort } from '../../../control-plane/src/util/ports'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { freePort } from '../../../runtime/src/ports'
+import { waitFor } from '../../../runtime/src/wait'
 
 afterAll(cleanup)
 

@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { alive, cleanup, dataDir, descendants, loginAdmin, serverPid, stackEnv, startServer, up } from './support'
 import { json } from '../../support/client'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 
 afterAll(cleanup)
 

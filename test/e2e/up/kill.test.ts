@@ -4,9 +4,9 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { stackRedis } from '../../support/redis'
 import { alive, cleanup, dataDir, loginAdmin, partPid, stackEnv, startServer, stream, up, type Sample, type Up } from './support'
-import { groupMembers } from '../../../control-plane/src/stack/child'
+import { groupMembers } from '../../../runtime/src/child'
 import { json } from '../../support/client'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 
 afterAll(cleanup)
 

@@ -5,7 +5,7 @@ import { readFileSync, statSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { join } from 'node:path'
 import { ROOT, alive, cleanup, dataDir, descendants, loginAdmin, partPid, processTable, stackEnv, startServer, status, up, withEnv, type Up } from './support'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 
 afterAll(cleanup)
 

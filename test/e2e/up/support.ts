@@ -10,8 +10,8 @@ import { BIN, ROOT } from '../../support/stack'
 import { Client } from '../../support/client'
 import { stackRedis } from '../../support/redis'
 import { removeStackAccounts, testPrefix } from '../../support/accounts'
-import { freePort } from '../../../control-plane/src/util/ports'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { freePort } from '../../../runtime/src/ports'
+import { waitFor } from '../../../runtime/src/wait'
 
 export { BIN, ROOT }
 

@@ -8,7 +8,7 @@ import { stackRedis } from '../../support/redis'
 import { BIN } from '../../support/stack'
 import { Client, json } from '../../support/client'
 import { stackEnv } from './support'
-import { waitFor } from '../../../control-plane/src/util/wait'
+import { waitFor } from '../../../runtime/src/wait'
 
 const dir = mkdtempSync(join(tmpdir(), 'edgehub-up-'))
 const running: ChildProcess[] = []

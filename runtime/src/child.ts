@@ -1,4 +1,5 @@
-// A supervised child process of the one-machine stack: started, watched, stopped by pid.
+// A supervised child process (of the one-machine stack, or of a replica's wrapper): started, watched,
+// stopped by pid.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { openSync, closeSync, readdirSync, readFileSync } from 'node:fs'
 

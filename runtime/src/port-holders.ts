@@ -2,7 +2,7 @@
 // /proc/net/tcp{,6}, matched by inode to the process holding them through /proc/PID/fd. Holders are
 // visible for processes of the same user (or for root); otherwise only the port is named.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
-import { canBind } from '../../../spawners/src/local-process/ports'
+import { canBind } from './ports'
 
 export interface PortHolder {
   pid: number

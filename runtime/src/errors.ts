@@ -1,4 +1,5 @@
-// One error type for everything that reaches a client; one handler (app.ts) turns it into a response.
+// One error type for everything that reaches a client, shared by the hub and its plug-ins; the hub's
+// one handler (control-plane/src/app.tsx) turns it into a response.
 
 export class HubError extends Error {
   readonly expose: boolean
