@@ -36,40 +36,76 @@ const LOG_BLOCK = /log_by_lua_block \{\s*require\("edgehub\.activity"\)\.log\(\)
 
 /** The edge proxy's config with the access handler replaced by one that only picks the upstream. */
 function luaPhasesOnly(conf: string, upstreamPort: number): string {
-  if (!conf.match(ACCESS_BLOCK) || !conf.match(LOG_BLOCK)) throw new Error('nginx.conf: no access_by_lua / log_by_lua block of the expected form')
-  return conf.replace(LOG_BLOCK, '').replace(ACCESS_BLOCK, `access_by_lua_block { ngx.ctx.edgehub_route = { host = "127.0.0.1", port = ${upstreamPort} } }`)
+  if (!conf.match(ACCESS_BLOCK) || !conf.match(LOG_BLOCK))
+    throw new Error('nginx.conf: no access_by_lua / log_by_lua block of the expected form')
+  return conf
+    .replace(LOG_BLOCK, '')
+    .replace(
+      ACCESS_BLOCK,
+      `access_by_lua_block { ngx.ctx.edgehub_route = { host = "127.0.0.1", port = ${upstreamPort} } }`,
+    )
 }
 
 /** One process, one worker, on port. */
 function singleProcess(conf: string, port: number): string {
-  return conf.replace(/worker_processes \S+;/, 'worker_processes 1;\nmaster_process off;').replace(/listen [^;]+;/, `listen 127.0.0.1:${port};`)
+  return conf
+    .replace(/worker_processes \S+;/, 'worker_processes 1;\nmaster_process off;')
+    .replace(/listen [^;]+;/, `listen 127.0.0.1:${port};`)
 }
 
 /** Instructions per request of nginx running conf (prefix dir runDir) under callgrind. */
-async function count(name: string, conf: string, runDir: string, requests: WrkRequest[], work: string, cleanups: Cleanups) {
+async function count(
+  name: string,
+  conf: string,
+  runDir: string,
+  requests: WrkRequest[],
+  work: string,
+  cleanups: Cleanups,
+) {
   const port = await freePort()
   const dir = join(work, name.replace(/\W+/g, '-'))
   mkdirSync(dir, { recursive: true })
   const confPath = join(dir, 'nginx.conf')
   writeFileSync(confPath, singleProcess(conf, port))
-  const proc = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${join(dir, 'callgrind.out')}`, 'nginx', '-p', runDir, '-c', confPath, '-g', 'daemon off;'], { stdio: 'ignore' })
+  const proc = spawn(
+    'valgrind',
+    [
+      '--tool=callgrind',
+      `--callgrind-out-file=${join(dir, 'callgrind.out')}`,
+      'nginx',
+      '-p',
+      runDir,
+      '-c',
+      confPath,
+      '-g',
+      'daemon off;',
+    ],
+    { stdio: 'ignore' },
+  )
   const stop = cleanups.push(async () => {
     if (proc.exitCode !== null) return
     proc.kill('SIGKILL')
     await new Promise((res) => proc.once('exit', res))
   })
   const url = `http://127.0.0.1:${port}`
-  await waitFor(`${name} under callgrind to answer`, async () => {
-    if (proc.exitCode !== null) throw new Error(`${name}: valgrind exited with ${proc.exitCode}`)
-    return (await probe(url + '/')) > 0
-  }, { timeoutMs: 60_000, intervalMs: 200 })
+  await waitFor(
+    `${name} under callgrind to answer`,
+    async () => {
+      if (proc.exitCode !== null) throw new Error(`${name}: valgrind exited with ${proc.exitCode}`)
+      return (await probe(url + '/')) > 0
+    },
+    { timeoutMs: 60_000, intervalMs: 200 },
+  )
   await runWrk({ url, requests, connections: 4, durationSec: WARMUP_SECONDS, dir })
   execFileSync('callgrind_control', ['-z', String(proc.pid)], { stdio: 'ignore' })
   const r = await runWrk({ url, requests, connections: 4, durationSec: SECONDS, dir })
   execFileSync('callgrind_control', ['-d', String(proc.pid)], { stdio: 'ignore' })
   await cleanups.run(stop)
   if (wrkErrors(r) > 0) throw new Error(`${name}: wrk saw errors ${JSON.stringify(r.errors)}`)
-  const dump = readdirSync(dir).filter((f) => f.startsWith('callgrind.out.')).sort().at(-1)
+  const dump = readdirSync(dir)
+    .filter((f) => f.startsWith('callgrind.out.'))
+    .sort()
+    .at(-1)
   const total = dump && /^(?:summary|totals): (\d+)/m.exec(readFileSync(join(dir, dump), 'utf8'))?.[1]
   if (!total) throw new Error(`${name}: no callgrind totals in ${dir}`)
   return { system: name, requests: r.requests, instructionsPerRequest: Math.round(Number(total) / r.requests) }
@@ -77,7 +113,8 @@ async function count(name: string, conf: string, runDir: string, requests: WrkRe
 
 async function main() {
   for (const tool of ['valgrind', 'callgrind_control', 'wrk']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is not installed (scripts/install-deps.sh --bench installs valgrind and wrk)`)
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
+      throw new Error(`${tool} is not installed (scripts/install-deps.sh --bench installs valgrind and wrk)`)
   }
   const cleanups = new Cleanups()
   process.once('SIGINT', () => void cleanups.runAll().then(() => process.exit(130)))
@@ -85,7 +122,12 @@ async function main() {
   try {
     const upstream = await startUpstream(join(work, 'upstream'))
     cleanups.push(() => upstream.stop())
-    const baseline = await startBaselineNginx({ runDir: join(work, 'nginx'), upstreamPort: upstream.port, workers: 1, cleanups })
+    const baseline = await startBaselineNginx({
+      runDir: join(work, 'nginx'),
+      upstreamPort: upstream.port,
+      workers: 1,
+      cleanups,
+    })
     const edgeRedis = await startEdgeRedis(work, cleanups)
     const users = await seedUsers(edgeRedis, benchUsers(params.http.users), upstream.port)
     const edge = await startEdgeProxy(edgeRedis, { runDir: join(work, 'edge'), workers: 1, cleanups })
@@ -100,7 +142,12 @@ async function main() {
       ['nginx', nginxConf, join(work, 'nginx'), plainRequests(users, path)],
       ['edgehub (cookie)', edgeConf, join(work, 'edge'), cookieRequests(users, path)],
       ['edgehub (token)', edgeConf, join(work, 'edge'), tokenRequests(users, path)],
-      ['edgehub, Lua phases only', luaPhasesOnly(edgeConf, upstream.port), join(work, 'edge'), plainRequests(users, path)],
+      [
+        'edgehub, Lua phases only',
+        luaPhasesOnly(edgeConf, upstream.port),
+        join(work, 'edge'),
+        plainRequests(users, path),
+      ],
     ]
     const rows = []
     for (const [name, conf, runDir, requests] of systems) {
@@ -109,8 +156,15 @@ async function main() {
     }
     const base = rows[0].instructionsPerRequest
     console.log('| system | requests counted | instructions/request | × nginx |\n| --- | ---: | ---: | ---: |')
-    for (const r of rows) console.log(`| ${r.system} | ${r.requests} | ${r.instructionsPerRequest} | ${(r.instructionsPerRequest / base).toFixed(2)} |`)
-    if (args.out) writeFileSync(args.out, JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, users: users.length, rows }, null, 2) + '\n')
+    for (const r of rows)
+      console.log(
+        `| ${r.system} | ${r.requests} | ${r.instructionsPerRequest} | ${(r.instructionsPerRequest / base).toFixed(2)} |`,
+      )
+    if (args.out)
+      writeFileSync(
+        args.out,
+        JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, users: users.length, rows }, null, 2) + '\n',
+      )
   } finally {
     await cleanups.runAll()
     rmSync(work, { recursive: true, force: true })

@@ -42,10 +42,15 @@ const changes = Number(args.changes)
 const nProxies = Number(args.proxies)
 const warmup = Number(args.warmup)
 const workers = args.workers === 'auto' ? 'auto' : Number(args.workers)
-for (const [name, v, min] of [['changes', changes, 1], ['proxies', nProxies, 1], ['warmup', warmup, 0]] as const) {
+for (const [name, v, min] of [
+  ['changes', changes, 1],
+  ['proxies', nProxies, 1],
+  ['warmup', warmup, 0],
+] as const) {
   if (!Number.isInteger(v) || v < min) throw new Error(`--${name}: expected an integer >= ${min}`)
 }
-if (workers !== 'auto' && !(Number.isInteger(workers) && workers > 0)) throw new Error("--workers: expected a number or 'auto'")
+if (workers !== 'auto' && !(Number.isInteger(workers) && workers > 0))
+  throw new Error("--workers: expected a number or 'auto'")
 
 // Everything started is stopped by pid (ProxyProcess.stop / RedisProcess.stop), also on Ctrl-C.
 const dir = mkdtempSync(join(tmpdir(), 'edgehub-bench-'))
@@ -53,7 +58,10 @@ const cleanups: (() => Promise<unknown> | void)[] = [() => rmSync(dir, { recursi
 let cleaning: Promise<void> | undefined
 const cleanup = () =>
   (cleaning ??= (async () => {
-    for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch((e) => console.error(`cleanup: ${e}`))
+    for (const c of cleanups.reverse())
+      await Promise.resolve()
+        .then(c)
+        .catch((e) => console.error(`cleanup: ${e}`))
   })())
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => void cleanup().then(() => process.exit(130)))
@@ -151,7 +159,10 @@ async function main() {
     const [, ...ms] = await Promise.all([acked, ...clients.map((c) => until(c, path, token, want, t0))])
     return Math.max(...ms)
   }
-  let name = '', prefix = '', path = '', token = ''
+  let name = '',
+    prefix = '',
+    path = '',
+    token = ''
   for (let i = 0; i < warmup + changes; i++) {
     let ms: number, into: number[]
     if (i % 2 === 0) {
@@ -193,10 +204,17 @@ async function main() {
     ['  of which: token revoked', results.tokenRevoked],
   ]
   const f = (x: number) => x.toFixed(2).padStart(7)
-  console.log(`\nroute propagation, ${changes} changes, ${nProxies} proxies (worker_processes ${workers}), ms from the Redis write`)
+  console.log(
+    `\nroute propagation, ${changes} changes, ${nProxies} proxies (worker_processes ${workers}), ms from the Redis write`,
+  )
   console.log(`${'change'.padEnd(36)}  count      p50      p90      p99      max`)
-  for (const [label, s] of rows) console.log(`${label.padEnd(36)} ${String(s.count).padStart(6)}  ${f(s.p50)}  ${f(s.p90)}  ${f(s.p99)}  ${f(s.max)}`)
-  console.log(`poll round trip (resolution): p50 ${rtt.p50.toFixed(3)} ms, p99 ${rtt.p99.toFixed(3)} ms over ${rtt.count} requests`)
+  for (const [label, s] of rows)
+    console.log(
+      `${label.padEnd(36)} ${String(s.count).padStart(6)}  ${f(s.p50)}  ${f(s.p90)}  ${f(s.p99)}  ${f(s.max)}`,
+    )
+  console.log(
+    `poll round trip (resolution): p50 ${rtt.p50.toFixed(3)} ms, p99 ${rtt.p99.toFixed(3)} ms over ${rtt.count} requests`,
+  )
   console.log(`write acknowledged by Redis:   p50 ${ack.p50.toFixed(3)} ms, p99 ${ack.p99.toFixed(3)} ms`)
   console.log(`goal p99 < ${GOAL_P99_MS} ms: ${met ? 'met' : 'NOT met'}`)
 
@@ -219,7 +237,8 @@ async function main() {
     dirty: git('status', '--porcelain', '--', 'proxy', 'control-plane') ? true : commit ? false : null, // measured code
     machine,
     params: { changes, proxies: nProxies, workerProcesses: workers, warmup, changeTimeoutMs: CHANGE_TIMEOUT_MS },
-    measures: 'ms from just before the proxy-table write to Redis until every proxy answers accordingly (max over proxies)',
+    measures:
+      'ms from just before the proxy-table write to Redis until every proxy answers accordingly (max over proxies)',
     goal: { p99BelowMs: GOAL_P99_MS, met },
     results,
     pollRoundTripMs: rtt,

@@ -68,12 +68,20 @@ for (const [i, scenario] of selected.entries()) {
     })
     const seconds = Math.round((performance.now() - s0) / 100) / 10
     runs.push({ name: scenario.name, title: scenario.title, seconds, result })
-    for (const t of result.targets) console.log(`${tag()}   ${VERDICT_LABEL[t.verdict].terminal} ${t.name}: ${t.value}${t.goal === 'reported' ? '' : ` (target ${t.goal})`}`)
+    for (const t of result.targets)
+      console.log(
+        `${tag()}   ${VERDICT_LABEL[t.verdict].terminal} ${t.name}: ${t.value}${t.goal === 'reported' ? '' : ` (target ${t.goal})`}`,
+      )
   } catch (err) {
     failed++
     const message = err instanceof Error ? (err.stack ?? err.message) : String(err)
     console.error(`${tag()} failed: ${message}`)
-    runs.push({ name: scenario.name, title: scenario.title, seconds: Math.round((performance.now() - s0) / 100) / 10, error: message.split('\n')[0] })
+    runs.push({
+      name: scenario.name,
+      title: scenario.title,
+      seconds: Math.round((performance.now() - s0) / 100) / 10,
+      error: message.split('\n')[0],
+    })
   } finally {
     await scoped.runAll()
     rmSync(dir, { recursive: true, force: true })
@@ -82,8 +90,19 @@ for (const [i, scenario] of selected.entries()) {
 
 if (!interrupted) {
   mkdirSync(opts.out, { recursive: true })
-  const stem = started.toISOString().slice(0, 10) + (positionals.length ? `-${selected.map((s) => s.name).join('-')}` : '') + (opts.quick ? '-quick' : '')
-  const files = writeReport({ dir: opts.out, stem, started, seconds: Math.round((performance.now() - t0) / 1000), machine: machineInfo(), quick: opts.quick, runs })
+  const stem =
+    started.toISOString().slice(0, 10) +
+    (positionals.length ? `-${selected.map((s) => s.name).join('-')}` : '') +
+    (opts.quick ? '-quick' : '')
+  const files = writeReport({
+    dir: opts.out,
+    stem,
+    started,
+    seconds: Math.round((performance.now() - t0) / 1000),
+    machine: machineInfo(),
+    quick: opts.quick,
+    runs,
+  })
   console.log(`[${clock()}] wrote ${files.join(', ')}`)
 }
 await cleanups.runAll()

@@ -41,7 +41,9 @@ if (existsSync(sources) && (process.env.EDGEHUB_SOURCES === '1' || !buildIsCurre
   try {
     ;({ register } = await import('tsx/esm/api'))
   } catch {
-    process.stderr.write(`edgehub: ${root} is a checkout and needs its development dependencies to run the sources: run \`npm ci\` there (or install the packed program, see README)\n`)
+    process.stderr.write(
+      `edgehub: ${root} is a checkout and needs its development dependencies to run the sources: run \`npm ci\` there (or install the packed program, see README)\n`,
+    )
     process.exit(1)
   }
   register({ tsconfig: `${root}tsconfig.json` })

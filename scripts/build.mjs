@@ -27,7 +27,11 @@ const isTs = (file) => /\.tsx?$/.test(file) && !file.endsWith('.d.ts')
 function filesUnder(dir) {
   return readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
-    .map((e) => relative(ROOT, join(e.parentPath ?? e.path, e.name)).split(sep).join('/'))
+    .map((e) =>
+      relative(ROOT, join(e.parentPath ?? e.path, e.name))
+        .split(sep)
+        .join('/'),
+    )
     .filter((f) => !isTest(f))
 }
 
@@ -41,7 +45,14 @@ function buildIsCurrent() {
   } catch {
     return false
   }
-  const all = [...SOURCE_DIRS.flatMap((d) => readdirSync(join(ROOT, d), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name))), join(ROOT, 'tsconfig.json')]
+  const all = [
+    ...SOURCE_DIRS.flatMap((d) =>
+      readdirSync(join(ROOT, d), { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => join(e.parentPath ?? e.path, e.name)),
+    ),
+    join(ROOT, 'tsconfig.json'),
+  ]
   return all.every((f) => statSync(f).mtimeMs <= built)
 }
 const entryPoints = sources.filter(isTs)
@@ -54,10 +65,21 @@ const keepModulesApart = {
   setup(b) {
     b.onResolve({ filter: /^\.\.?\// }, async (args) => {
       if (args.kind === 'entry-point' || args.pluginData === 'inner') return undefined
-      const found = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, importer: args.importer, pluginData: 'inner' })
+      const found = await b.resolve(args.path, {
+        resolveDir: args.resolveDir,
+        kind: args.kind,
+        importer: args.importer,
+        pluginData: 'inner',
+      })
       if (found.errors.length) return { errors: found.errors }
       if (!compiledSet.has(found.path)) {
-        return { errors: [{ text: `${relative(ROOT, args.importer)} imports ${relative(ROOT, found.path)}, which is not part of the program (${SOURCE_DIRS.join(', ')})` }] }
+        return {
+          errors: [
+            {
+              text: `${relative(ROOT, args.importer)} imports ${relative(ROOT, found.path)}, which is not part of the program (${SOURCE_DIRS.join(', ')})`,
+            },
+          ],
+        }
       }
       const from = compiledPath(relative(ROOT, args.importer).split(sep).join('/'))
       const to = compiledPath(relative(ROOT, found.path).split(sep).join('/'))
@@ -87,7 +109,8 @@ await build({
   logLevel: 'warning',
 })
 await stop()
-for (const f of sources.filter((f) => !isTs(f) && extname(f) !== '.ts')) cpSync(join(ROOT, f), join(ROOT, compiledPath(f)))
+for (const f of sources.filter((f) => !isTs(f) && extname(f) !== '.ts'))
+  cpSync(join(ROOT, f), join(ROOT, compiledPath(f)))
 // Written last: in a checkout, bin/edgehub.js runs this build only while the stamp is newer than
 // every source file (see there); a build under way (dist/ removed above) has none yet.
 writeFileSync(join(ROOT, BUILD_STAMP), `${new Date().toISOString()}\n`)

@@ -17,14 +17,19 @@ export type AuthKind = keyof typeof AUTHENTICATORS
 export const AUTH_KINDS = Object.keys(AUTHENTICATORS) as [AuthKind, ...AuthKind[]]
 
 /** Each kind's settings, under auth.KIND in the configuration. */
-export const authenticatorSettings = Object.fromEntries(Object.entries(AUTHENTICATORS).map(([k, p]) => [k, p.settings])) as {
+export const authenticatorSettings = Object.fromEntries(
+  Object.entries(AUTHENTICATORS).map(([k, p]) => [k, p.settings]),
+) as {
   [K in AuthKind]: (typeof AUTHENTICATORS)[K]['settings']
 }
 
 type SettingsOf<K extends AuthKind> = z.output<(typeof AUTHENTICATORS)[K]['settings']>
 
 /** The configured authenticator: auth.kind's plug-in, made with auth.KIND's settings. */
-export function createAuthenticator(auth: { kind: AuthKind } & { [K in AuthKind]: SettingsOf<K> }, ctx: AuthContext): Authenticator {
+export function createAuthenticator(
+  auth: { kind: AuthKind } & { [K in AuthKind]: SettingsOf<K> },
+  ctx: AuthContext,
+): Authenticator {
   const plugin: AuthenticatorPlugin<(typeof AUTHENTICATORS)[AuthKind]['settings']> = AUTHENTICATORS[auth.kind]
   return plugin.create(auth[auth.kind], ctx)
 }

@@ -34,7 +34,17 @@ import exec from 'k6/execution'
 import type { Options } from 'k6/options'
 import { parseParams } from './lib/params.ts'
 import { baseUrl, envDuration, envInt, TREND_STATS } from './lib/env.ts'
-import { adminHeaders, batchOptions, freshJar, inBatches, loadUserTokens, prepareCredentials, releaseCredentials, tokenOf, type Creds } from './lib/creds.ts'
+import {
+  adminHeaders,
+  batchOptions,
+  freshJar,
+  inBatches,
+  loadUserTokens,
+  prepareCredentials,
+  releaseCredentials,
+  tokenOf,
+  type Creds,
+} from './lib/creds.ts'
 import { setupTimeout } from './lib/load.ts'
 
 const params = parseParams(open('../params.json'))
@@ -87,17 +97,32 @@ export function setup(): Data {
       chunks,
       (c) => {
         const usernames: string[] = []
-        for (let i = c * FILL_CHUNK; i < Math.min(FILL_USERS, (c + 1) * FILL_CHUNK); i++) usernames.push(`${params.userPrefix}fill-${i}`)
-        return { method: 'POST', url: `${BASE}/hub/api/users`, body: JSON.stringify({ usernames }), params: { jar: freshJar(), headers: { ...headers, 'Content-Type': 'application/json' }, tags: { name: 'POST /hub/api/users' } } }
+        for (let i = c * FILL_CHUNK; i < Math.min(FILL_USERS, (c + 1) * FILL_CHUNK); i++)
+          usernames.push(`${params.userPrefix}fill-${i}`)
+        return {
+          method: 'POST',
+          url: `${BASE}/hub/api/users`,
+          body: JSON.stringify({ usernames }),
+          params: {
+            jar: freshJar(),
+            headers: { ...headers, 'Content-Type': 'application/json' },
+            tags: { name: 'POST /hub/api/users' },
+          },
+        }
       },
       (res) => {
-        if (res.status !== 201 && res.status !== 409) fail(`creating users: HTTP ${res.status} ${String(res.body).slice(0, 200)}`)
+        if (res.status !== 201 && res.status !== 409)
+          fail(`creating users: HTTP ${res.status} ${String(res.body).slice(0, 200)}`)
       },
     )
   }
-  const res = http.get(`${BASE}/hub/api/users?limit=1`, { headers: { ...headers, Accept: 'application/jupyterhub-pagination+json' }, tags: { name: 'GET /hub/api/users (setup)' } })
+  const res = http.get(`${BASE}/hub/api/users?limit=1`, {
+    headers: { ...headers, Accept: 'application/jupyterhub-pagination+json' },
+    tags: { name: 'GET /hub/api/users (setup)' },
+  })
   const body = res.status === 200 ? (res.json() as { _pagination?: { total?: number } } | null) : null
-  if (!body || !body._pagination || typeof body._pagination.total !== 'number') fail(`GET /hub/api/users with ADMIN_TOKEN: HTTP ${res.status} ${String(res.body).slice(0, 200)}`)
+  if (!body || !body._pagination || typeof body._pagination.total !== 'number')
+    fail(`GET /hub/api/users with ADMIN_TOKEN: HTTP ${res.status} ${String(res.body).slice(0, 200)}`)
   const total = body._pagination.total
   console.log(`the hub holds ${total} users`)
   return { creds: prepareCredentials(BASE, params, USERS, { token: true }), total }
@@ -109,11 +134,17 @@ export default function (data: Data): void {
   const n = exec.scenario.iterationInTest
   if (n % 2 === 0) {
     const offset = Math.floor(Math.random() * data.total)
-    const res = http.get(`${BASE}/hub/api/users?offset=${offset}&limit=${PAGE_SIZE}`, { headers: ADMIN, tags: { type: 'list', name: 'GET /hub/api/users' } })
+    const res = http.get(`${BASE}/hub/api/users?offset=${offset}&limit=${PAGE_SIZE}`, {
+      headers: ADMIN,
+      tags: { type: 'list', name: 'GET /hub/api/users' },
+    })
     check(res, { 'list: 200': (r) => r.status === 200 }, { type: 'list' })
   } else {
     const i = Math.floor(n / 2) % USERS
-    const res = http.get(`${BASE}/hub/api/user`, { headers: { Authorization: `token ${tokenOf(data.creds, i)}` }, tags: { type: 'user', name: 'GET /hub/api/user' } })
+    const res = http.get(`${BASE}/hub/api/user`, {
+      headers: { Authorization: `token ${tokenOf(data.creds, i)}` },
+      tags: { type: 'user', name: 'GET /hub/api/user' },
+    })
     check(res, { 'user: 200': (r) => r.status === 200 }, { type: 'user' })
   }
 }

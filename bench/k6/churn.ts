@@ -52,7 +52,15 @@ import { Counter, Trend } from 'k6/metrics'
 import type { Options, Scenario } from 'k6/options'
 import { parseParams, userName, userPath } from './lib/params.ts'
 import { baseUrl, envChoice, envDuration, envInt, envNum, envStr, nowMs, TREND_STATS } from './lib/env.ts'
-import { adminHeaders, apiHeaders, authHeaders, batchOptions, loadUserTokens, releaseCredentials, type Creds } from './lib/creds.ts'
+import {
+  adminHeaders,
+  apiHeaders,
+  authHeaders,
+  batchOptions,
+  loadUserTokens,
+  releaseCredentials,
+  type Creds,
+} from './lib/creds.ts'
 import { loadGet, loadThresholds, prepareLoad, setupTimeout } from './lib/load.ts'
 import { ensureStopped, isHubRedirect, served, serverUrl } from './lib/servers.ts'
 
@@ -77,7 +85,9 @@ const changes = new Counter('route_changes')
 const failures = new Counter('route_change_failures')
 
 /** k6 takes an integer rate per time unit: whole changes per second, else per minute. */
-const arrival = Number.isInteger(RATE) ? { rate: RATE, timeUnit: '1s' } : { rate: Math.max(1, Math.round(RATE * 60)), timeUnit: '1m' }
+const arrival = Number.isInteger(RATE)
+  ? { rate: RATE, timeUnit: '1s' }
+  : { rate: Math.max(1, Math.round(RATE * 60)), timeUnit: '1m' }
 const changeSec = (READY_TIMEOUT_MS + PROPAGATION_TIMEOUT_MS) / 1000
 
 const changeScenario: Scenario = {
@@ -128,7 +138,10 @@ export function load(creds: Creds): void {
 function waitReady(user: string, headers: Record<string, string>): boolean {
   const deadline = Date.now() + READY_TIMEOUT_MS
   while (Date.now() < deadline) {
-    const r = http.get(`${BASE}/hub/api/users/${encodeURIComponent(user)}`, { headers, tags: { kind: 'api', name: 'GET /hub/api/users/NAME' } })
+    const r = http.get(`${BASE}/hub/api/users/${encodeURIComponent(user)}`, {
+      headers,
+      tags: { kind: 'api', name: 'GET /hub/api/users/NAME' },
+    })
     const model = r.status === 200 ? (r.json() as { servers?: { [name: string]: { ready?: boolean } } } | null) : null
     if (!model) return false
     const s = model.servers ? model.servers[''] : undefined
@@ -146,8 +159,16 @@ export function change(creds: Creds): void {
   const user = userName(params, i)
   const headers = adminHeaders() ?? apiHeaders(creds, i)
   const res: Response = start
-    ? http.post(serverUrl(BASE, user), '{}', { headers: { ...headers, 'Content-Type': 'application/json' }, redirects: 0, tags: { kind: 'api', change: kind, name: 'POST /hub/api/users/NAME/server' } })
-    : http.del(serverUrl(BASE, user), null, { headers, redirects: 0, tags: { kind: 'api', change: kind, name: 'DELETE /hub/api/users/NAME/server' } })
+    ? http.post(serverUrl(BASE, user), '{}', {
+        headers: { ...headers, 'Content-Type': 'application/json' },
+        redirects: 0,
+        tags: { kind: 'api', change: kind, name: 'POST /hub/api/users/NAME/server' },
+      })
+    : http.del(serverUrl(BASE, user), null, {
+        headers,
+        redirects: 0,
+        tags: { kind: 'api', change: kind, name: 'DELETE /hub/api/users/NAME/server' },
+      })
   changeApi.add(res.timings.duration, { change: kind, status: String(res.status) })
   const ok = start ? res.status === 201 || res.status === 202 : res.status === 204 || res.status === 202
   if (!ok) {
@@ -160,7 +181,11 @@ export function change(creds: Creds): void {
   }
   const t0 = nowMs()
   const url = BASE + userPath(PATH_TEMPLATE, user)
-  const pollParams = { headers: authHeaders('token', creds, i), redirects: 0, tags: { kind: 'poll', change: kind, name: PATH_TEMPLATE } }
+  const pollParams = {
+    headers: authHeaders('token', creds, i),
+    redirects: 0,
+    tags: { kind: 'poll', change: kind, name: PATH_TEMPLATE },
+  }
   for (;;) {
     const r = http.get(url, pollParams)
     const elapsed = nowMs() - t0

@@ -54,7 +54,8 @@ const USERS = envInt('USERS', params.login.users)
 const PASSWORD = envStr('PASSWORD', params.login.password)
 const LOGOUT = envBool('LOGOUT', true)
 const PAGE_WINDOW_SEC = envNum('PAGE_WINDOW_SEC', 5)
-if (!(PAGE_WINDOW_SEC >= 0.1 && PAGE_WINDOW_SEC <= 60)) throw new Error(`PAGE_WINDOW_SEC=${PAGE_WINDOW_SEC}: expected seconds from 0.1 to 60`)
+if (!(PAGE_WINDOW_SEC >= 0.1 && PAGE_WINDOW_SEC <= 60))
+  throw new Error(`PAGE_WINDOW_SEC=${PAGE_WINDOW_SEC}: expected seconds from 0.1 to 60`)
 
 const loginDuration = new Trend('login_duration', true)
 const loginDoneAt = new Trend('login_done_at', true)
@@ -81,7 +82,11 @@ export const options: Options = {
 }
 
 export function setup(): void {
-  createUsers(BASE, Array.from({ length: USERS }, (_, i) => userName(params, i)), PASSWORD)
+  createUsers(
+    BASE,
+    Array.from({ length: USERS }, (_, i) => userName(params, i)),
+    PASSWORD,
+  )
 }
 
 export default function (): void {

@@ -61,7 +61,8 @@ export const options: Options = {
 }
 
 export function setup(): Creds {
-  if (!params.routes.sizes.includes(ROUTES)) console.warn(`ROUTES=${ROUTES} is not one of params.routes.sizes (${params.routes.sizes.join(', ')})`)
+  if (!params.routes.sizes.includes(ROUTES))
+    console.warn(`ROUTES=${ROUTES} is not one of params.routes.sizes (${params.routes.sizes.join(', ')})`)
   return prepareLoad(BASE, params, AUTH, ROUTES, PATH_TEMPLATE)
 }
 

@@ -72,8 +72,30 @@ export const options: Options = {
   maxRedirects: 0,
   scenarios: {
     // a count of 0 leaves its scenario out
-    ...(REQUESTS > 0 ? { requests: { executor: 'shared-iterations', exec: 'requests', vus: Math.min(VUS, REQUESTS), iterations: REQUESTS, maxDuration: MAX_DURATION, tags: { auth: AUTH } } } : {}),
-    ...(WS_CONNECTS > 0 ? { websockets: { executor: 'shared-iterations', exec: 'websockets', vus: Math.min(WS_VUS, WS_CONNECTS), iterations: WS_CONNECTS, maxDuration: MAX_DURATION, tags: { auth: AUTH } } } : {}),
+    ...(REQUESTS > 0
+      ? {
+          requests: {
+            executor: 'shared-iterations',
+            exec: 'requests',
+            vus: Math.min(VUS, REQUESTS),
+            iterations: REQUESTS,
+            maxDuration: MAX_DURATION,
+            tags: { auth: AUTH },
+          },
+        }
+      : {}),
+    ...(WS_CONNECTS > 0
+      ? {
+          websockets: {
+            executor: 'shared-iterations',
+            exec: 'websockets',
+            vus: Math.min(WS_VUS, WS_CONNECTS),
+            iterations: WS_CONNECTS,
+            maxDuration: MAX_DURATION,
+            tags: { auth: AUTH },
+          },
+        }
+      : {}),
   },
   summaryTrendStats: TREND_STATS,
   setupTimeout: setupTimeout(USERS),
@@ -96,7 +118,10 @@ export function requests(creds: Creds): void {
     loadGet(BASE, params, creds, AUTH, PATH_TEMPLATE, slot)
     return
   }
-  const res = http.get(`${BASE}/hub/api/user`, { headers: { Authorization: `token ${tokenOf(creds, 0)}` }, tags: { kind: 'hub', name: 'GET /hub/api/user' } })
+  const res = http.get(`${BASE}/hub/api/user`, {
+    headers: { Authorization: `token ${tokenOf(creds, 0)}` },
+    tags: { kind: 'hub', name: 'GET /hub/api/user' },
+  })
   check(res, { 'hub: 200': (r) => r.status === 200 })
 }
 
@@ -104,14 +129,18 @@ export function websockets(creds: Creds): void {
   const i = exec.scenario.iterationInTest % USERS
   let echoed = false
   try {
-    const res = ws.connect(WS_BASE + userPath(WS_PATH_TEMPLATE, userName(params, i)), { headers: authHeaders(AUTH, creds, i), tags: { name: WS_PATH_TEMPLATE } }, (socket) => {
-      socket.on('open', () => socket.send('hello'))
-      socket.on('message', () => {
-        echoed = true
-        socket.close(1000)
-      })
-      socket.setTimeout(() => socket.close(), 10000)
-    })
+    const res = ws.connect(
+      WS_BASE + userPath(WS_PATH_TEMPLATE, userName(params, i)),
+      { headers: authHeaders(AUTH, creds, i), tags: { name: WS_PATH_TEMPLATE } },
+      (socket) => {
+        socket.on('open', () => socket.send('hello'))
+        socket.on('message', () => {
+          echoed = true
+          socket.close(1000)
+        })
+        socket.setTimeout(() => socket.close(), 10000)
+      },
+    )
     if (!res || res.status !== 101) echoed = false
   } catch (err) {
     console.warn(`${userName(params, i)}: WebSocket connect failed: ${String(err)}`)

@@ -40,7 +40,15 @@ import { Counter, Trend } from 'k6/metrics'
 import type { Options } from 'k6/options'
 import { parseParams, userName, userPath } from './lib/params.ts'
 import { baseUrl, envInt, envNum, envStr, TREND_STATS } from './lib/env.ts'
-import { apiHeaders, authHeaders, batchOptions, loadUserTokens, prepareCredentials, releaseCredentials, type Creds } from './lib/creds.ts'
+import {
+  apiHeaders,
+  authHeaders,
+  batchOptions,
+  loadUserTokens,
+  prepareCredentials,
+  releaseCredentials,
+  type Creds,
+} from './lib/creds.ts'
 import { setupTimeout } from './lib/load.ts'
 import { ensureStopped, isHubRedirect, served, serverUrl } from './lib/servers.ts'
 
@@ -67,8 +75,22 @@ export const options: Options = {
   // a redirect is an answer to count (a 302 to /hub/ is a request that failed), never one to follow
   maxRedirects: 0,
   scenarios: {
-    start: { executor: 'per-vu-iterations', exec: 'start', vus: USERS, iterations: 1, maxDuration: `${START_PHASE_SEC}s`, gracefulStop: '0s' },
-    stop: { executor: 'per-vu-iterations', exec: 'stop', vus: USERS, iterations: 1, startTime: `${START_PHASE_SEC + 1}s`, maxDuration: `${Math.ceil(STOP_TIMEOUT_SEC) + 30}s` },
+    start: {
+      executor: 'per-vu-iterations',
+      exec: 'start',
+      vus: USERS,
+      iterations: 1,
+      maxDuration: `${START_PHASE_SEC}s`,
+      gracefulStop: '0s',
+    },
+    stop: {
+      executor: 'per-vu-iterations',
+      exec: 'stop',
+      vus: USERS,
+      iterations: 1,
+      startTime: `${START_PHASE_SEC + 1}s`,
+      maxDuration: `${Math.ceil(STOP_TIMEOUT_SEC) + 30}s`,
+    },
   },
   summaryTrendStats: TREND_STATS,
   setupTimeout: setupTimeout(USERS),
@@ -105,9 +127,19 @@ function call(method: 'POST' | 'DELETE', creds: Creds, i: number, phase: string)
 }
 
 /** Polls the user's page until `done`; false after timeoutSec. 429 and 5xx answers count once as a failure. */
-function pollUntil(creds: Creds, i: number, phase: string, done: (r: Response) => boolean, timeoutSec: number): boolean {
+function pollUntil(
+  creds: Creds,
+  i: number,
+  phase: string,
+  done: (r: Response) => boolean,
+  timeoutSec: number,
+): boolean {
   const url = BASE + userPath(PATH_TEMPLATE, userName(params, i))
-  const p = { headers: authHeaders('token', creds, i), redirects: 0, tags: { phase, kind: 'poll', name: PATH_TEMPLATE } }
+  const p = {
+    headers: authHeaders('token', creds, i),
+    redirects: 0,
+    tags: { phase, kind: 'poll', name: PATH_TEMPLATE },
+  }
   const deadline = Date.now() + timeoutSec * 1000
   let counted = false
   let wait = Math.min(0.005, POLL_SEC)

@@ -61,7 +61,13 @@ export const options: Options = {
   // a redirect is an answer to count (a 302 to /hub/ is a request that failed), never one to follow
   maxRedirects: 0,
   scenarios: {
-    websocket: { executor: 'constant-vus', vus: CONNECTIONS, duration: DURATION.k6, gracefulStop: '10s', tags: { auth: AUTH } },
+    websocket: {
+      executor: 'constant-vus',
+      vus: CONNECTIONS,
+      duration: DURATION.k6,
+      gracefulStop: '10s',
+      tags: { auth: AUTH },
+    },
   },
   summaryTrendStats: TREND_STATS,
   setupTimeout: setupTimeout(USERS),
@@ -94,35 +100,39 @@ export default function (creds: Creds): void {
   }
   let res: ReturnType<typeof ws.connect> | undefined
   try {
-    res = ws.connect(WS_BASE + userPath(PATH_TEMPLATE, userName(params, i)), { headers: authHeaders(AUTH, creds, i), tags: { name: PATH_TEMPLATE } }, (socket) => {
-      const send = () => {
-        sentAt = nowMs()
-        socket.send(MESSAGE)
-      }
-      const close = () => {
-        done = true
-        socket.close()
-      }
-      socket.on('open', send)
-      socket.on('message', (data) => {
-        const rtt = nowMs() - sentAt
-        if (data.length !== MESSAGE.length) {
-          fault('echo differs')
-          return socket.close()
+    res = ws.connect(
+      WS_BASE + userPath(PATH_TEMPLATE, userName(params, i)),
+      { headers: authHeaders(AUTH, creds, i), tags: { name: PATH_TEMPLATE } },
+      (socket) => {
+        const send = () => {
+          sentAt = nowMs()
+          socket.send(MESSAGE)
         }
-        wsRtt.add(rtt)
-        wsMessages.add(1)
-        if (Date.now() < deadline) send()
-        else close()
-      })
-      socket.on('error', (e) => {
-        if (!done) console.warn(`${userName(params, i)}: WebSocket error: ${e.error()}`)
-        fault('error')
-      })
-      socket.on('close', () => fault('closed early'))
-      // an echo that never comes must not hold the VU past the end
-      socket.setTimeout(close, left + 5000)
-    })
+        const close = () => {
+          done = true
+          socket.close()
+        }
+        socket.on('open', send)
+        socket.on('message', (data) => {
+          const rtt = nowMs() - sentAt
+          if (data.length !== MESSAGE.length) {
+            fault('echo differs')
+            return socket.close()
+          }
+          wsRtt.add(rtt)
+          wsMessages.add(1)
+          if (Date.now() < deadline) send()
+          else close()
+        })
+        socket.on('error', (e) => {
+          if (!done) console.warn(`${userName(params, i)}: WebSocket error: ${e.error()}`)
+          fault('error')
+        })
+        socket.on('close', () => fault('closed early'))
+        // an echo that never comes must not hold the VU past the end
+        socket.setTimeout(close, left + 5000)
+      },
+    )
   } catch (err) {
     console.warn(`${userName(params, i)}: WebSocket connect failed: ${String(err)}`)
   }

@@ -46,11 +46,20 @@ export async function startEdgeRedis(dir: string, cleanups: Cleanups): Promise<E
 }
 
 export function routeOp(user: string, upstreamPort: number): TableOp {
-  return { table: 'routes', key: `/user/${user}/`, value: { kind: 'user', target: `127.0.0.1:${upstreamPort}`, user, server: '', token: 'bench-server-secret' } }
+  return {
+    table: 'routes',
+    key: `/user/${user}/`,
+    value: { kind: 'user', target: `127.0.0.1:${upstreamPort}`, user, server: '', token: 'bench-server-secret' },
+  }
 }
 
 /** Writes routes and tokens for the users, in batches, the way the hub writes them. */
-export async function seedUsers(edge: EdgeRedis, names: string[], upstreamPort: number, onProgress?: (done: number) => void): Promise<BenchUser[]> {
+export async function seedUsers(
+  edge: EdgeRedis,
+  names: string[],
+  upstreamPort: number,
+  onProgress?: (done: number) => void,
+): Promise<BenchUser[]> {
   const exp = Math.floor(Date.now() / 1000) + 7 * 86400
   const users: BenchUser[] = names.map((name) => ({
     name,
@@ -60,7 +69,11 @@ export async function seedUsers(edge: EdgeRedis, names: string[], upstreamPort: 
   for (let i = 0; i < users.length; i += BATCH) {
     const ops: TableOp[] = []
     for (const u of users.slice(i, i + BATCH)) {
-      ops.push(routeOp(u.name, upstreamPort), { table: 'tokens', key: tokenDigest(u.token), value: { user: u.name, expires_at: 0 } })
+      ops.push(routeOp(u.name, upstreamPort), {
+        table: 'tokens',
+        key: tokenDigest(u.token),
+        value: { user: u.name, expires_at: 0 },
+      })
     }
     await edge.tables.apply(ops)
     onProgress?.(Math.min(users.length, i + BATCH))
@@ -73,7 +86,10 @@ export interface EdgeProxy {
   url: string
 }
 
-export async function startEdgeProxy(edge: EdgeRedis, opts: { runDir: string; workers: number; sharedDictSize?: string; cleanups: Cleanups }): Promise<EdgeProxy> {
+export async function startEdgeProxy(
+  edge: EdgeRedis,
+  opts: { runDir: string; workers: number; sharedDictSize?: string; cleanups: Cleanups },
+): Promise<EdgeProxy> {
   const port = await freePort()
   const proxy = await startProxy({
     listen: { host: '127.0.0.1', port },
@@ -88,10 +104,14 @@ export async function startEdgeProxy(edge: EdgeRedis, opts: { runDir: string; wo
   opts.cleanups.push(() => proxy.stop())
   const url = proxy.url
   const version = await edge.tables.version()
-  await waitFor('the proxy to sync', async () => {
-    const res = await fetch(`${url}${HEALTH_PATH}`).catch(() => null)
-    const body = (await res?.json().catch(() => null)) as { version?: number } | null
-    return res?.ok && Number(body?.version) >= version
-  }, { timeoutMs: 120_000, intervalMs: 100 })
+  await waitFor(
+    'the proxy to sync',
+    async () => {
+      const res = await fetch(`${url}${HEALTH_PATH}`).catch(() => null)
+      const body = (await res?.json().catch(() => null)) as { version?: number } | null
+      return res?.ok && Number(body?.version) >= version
+    },
+    { timeoutMs: 120_000, intervalMs: 100 },
+  )
   return { proxy, url }
 }

@@ -7,7 +7,9 @@ import WebSocket from 'ws'
 export const inspectFlag = (port: number) => `--inspect=127.0.0.1:${port}`
 
 export async function liveHeapBytes(port: number): Promise<number> {
-  const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{ webSocketDebuggerUrl: string }>
+  const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{
+    webSocketDebuggerUrl: string
+  }>
   if (!targets.length) throw new Error(`no inspector target on port ${port}`)
   const ws = new WebSocket(targets[0].webSocketDebuggerUrl, { perMessageDeflate: false })
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))
@@ -16,7 +18,11 @@ export async function liveHeapBytes(port: number): Promise<number> {
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const mine = ++id
       const onMessage = (data: WebSocket.RawData) => {
-        const m = JSON.parse(String(data)) as { id?: number; result?: Record<string, unknown>; error?: { message: string } }
+        const m = JSON.parse(String(data)) as {
+          id?: number
+          result?: Record<string, unknown>
+          error?: { message: string }
+        }
         if (m.id !== mine) return
         ws.off('message', onMessage)
         if (m.error) reject(new Error(`${method}: ${m.error.message}`))

@@ -58,7 +58,10 @@ function merge(base: Record<string, unknown>, over: Record<string, unknown>): Re
   const out = { ...base }
   for (const [k, v] of Object.entries(over)) {
     const b = out[k]
-    out[k] = b && v && typeof b === 'object' && typeof v === 'object' && !Array.isArray(v) ? { ...(b as object), ...(v as object) } : v
+    out[k] =
+      b && v && typeof b === 'object' && typeof v === 'object' && !Array.isArray(v)
+        ? { ...(b as object), ...(v as object) }
+        : v
   }
   return out
 }
@@ -92,7 +95,9 @@ export async function startReplicaStack(opts: ReplicaStackOptions): Promise<Repl
   cleanups.push(() => conn.disconnect())
   const deps = await buildDeps(config, { log: createLogger('bench', { level: 'error' }), redis: conn })
 
-  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_') && k !== 'NODE_OPTIONS'))
+  const env: NodeJS.ProcessEnv = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_') && k !== 'NODE_OPTIONS'),
+  )
   let hubs = 0
   let proxies = 0
   const spawnOn = (port: number): HubReplica => {
@@ -105,7 +110,13 @@ export async function startReplicaStack(opts: ReplicaStackOptions): Promise<Repl
       cwd: dir,
       logFile: join(dir, `hub${n}.log`),
     })
-    const replica: HubReplica = { port, url: `http://127.0.0.1:${port}`, pid: child.proc.pid!, child, stop: () => cleanups.run(stop) }
+    const replica: HubReplica = {
+      port,
+      url: `http://127.0.0.1:${port}`,
+      pid: child.proc.pid!,
+      child,
+      stop: () => cleanups.run(stop),
+    }
     const stop = cleanups.push(() => child.stop())
     return replica
   }
@@ -124,18 +135,28 @@ export async function startReplicaStack(opts: ReplicaStackOptions): Promise<Repl
     spawnHub: spawnOn,
     async startHub() {
       const h = spawnOn(await nextPort())
-      await waitFor(`hub ${h.port} health`, async () => {
-        if (h.child.proc.exitCode !== null) throw new Error(`hub exited (log in ${dir})`)
-        return (await probe(`${h.url}/hub/health`)) === 200
-      }, { timeoutMs: 60_000, intervalMs: 50 })
+      await waitFor(
+        `hub ${h.port} health`,
+        async () => {
+          if (h.child.proc.exitCode !== null) throw new Error(`hub exited (log in ${dir})`)
+          return (await probe(`${h.url}/hub/health`)) === 200
+        },
+        { timeoutMs: 60_000, intervalMs: 50 },
+      )
       return h
     },
     async startProxy(replicas) {
       const port = await freePort()
-      const o = proxyOptions({ ...config, proxy: { ...config.proxy, hubUpstreams: replicas.map((h) => `127.0.0.1:${h.port}`) } })
+      const o = proxyOptions({
+        ...config,
+        proxy: { ...config.proxy, hubUpstreams: replicas.map((h) => `127.0.0.1:${h.port}`) },
+      })
       const p = await startProxy({ ...o, listen: { host: '127.0.0.1', port }, runDir: join(dir, `proxy${proxies++}`) })
       cleanups.push(() => p.stop())
-      await waitFor('the proxy to sync', async () => (await probe(`${p.url}${HEALTH_PATH}`)) === 200, { timeoutMs: 60_000, intervalMs: 50 })
+      await waitFor('the proxy to sync', async () => (await probe(`${p.url}${HEALTH_PATH}`)) === 200, {
+        timeoutMs: 60_000,
+        intervalMs: 50,
+      })
       return p
     },
   }
@@ -146,7 +167,10 @@ export async function startReplicaStack(opts: ReplicaStackOptions): Promise<Repl
  * GET /hub/health and GET /hub/api/ answer 200 (each polled every `intervalMs` until it does). The
  * replica is stopped afterwards.
  */
-export async function timeHubStart(stack: ReplicaStack, opts: { intervalMs?: number; timeoutMs?: number } = {}): Promise<number> {
+export async function timeHubStart(
+  stack: ReplicaStack,
+  opts: { intervalMs?: number; timeoutMs?: number } = {},
+): Promise<number> {
   const interval = opts.intervalMs ?? 5
   const deadline = opts.timeoutMs ?? 60_000
   const port = await freePort()
@@ -157,7 +181,8 @@ export async function timeHubStart(stack: ReplicaStack, opts: { intervalMs?: num
       for (;;) {
         if (h.child.proc.exitCode !== null) throw new Error(`hub on port ${port} exited during its start`)
         if ((await probe(`${h.url}${path}`, 2000)) === 200) return
-        if (performance.now() - t0 > deadline) throw new Error(`hub on port ${port}: ${path} not answering after ${deadline} ms`)
+        if (performance.now() - t0 > deadline)
+          throw new Error(`hub on port ${port}: ${path} not answering after ${deadline} ms`)
         await delay(interval)
       }
     }

@@ -49,7 +49,10 @@ function merge(base: Record<string, unknown>, over: Record<string, unknown>): Re
   const out = { ...base }
   for (const [k, v] of Object.entries(over)) {
     const b = out[k]
-    out[k] = b && v && typeof b === 'object' && typeof v === 'object' && !Array.isArray(v) ? { ...(b as object), ...(v as object) } : v
+    out[k] =
+      b && v && typeof b === 'object' && typeof v === 'object' && !Array.isArray(v)
+        ? { ...(b as object), ...(v as object) }
+        : v
   }
   return out
 }
@@ -88,13 +91,29 @@ export async function startHubStack(opts: HubStackOptions): Promise<HubStack> {
   }
   cleanups.push(stopServers)
 
-  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_') && k !== 'NODE_OPTIONS'))
-  const hub = startChild({ name: 'hub', command: process.execPath, args: [...(opts.hubNodeArgs ?? []), BIN, 'hub', '--config', configFile], env, cwd: dir, logFile: join(dir, 'hub.log') })
+  const env: NodeJS.ProcessEnv = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_') && k !== 'NODE_OPTIONS'),
+  )
+  const hub = startChild({
+    name: 'hub',
+    command: process.execPath,
+    args: [...(opts.hubNodeArgs ?? []), BIN, 'hub', '--config', configFile],
+    env,
+    cwd: dir,
+    logFile: join(dir, 'hub.log'),
+  })
   cleanups.push(() => hub.stop())
   const hubUrl = `http://127.0.0.1:${hubPort}`
-  await waitFor('the hub to answer its health check', async () => (await fetch(`${hubUrl}/hub/health`).catch(() => null))?.ok, { timeoutMs: 30_000, intervalMs: 100 })
+  await waitFor(
+    'the hub to answer its health check',
+    async () => (await fetch(`${hubUrl}/hub/health`).catch(() => null))?.ok,
+    { timeoutMs: 30_000, intervalMs: 100 },
+  )
   const url = proxy.url
-  await waitFor('the proxy to sync', async () => (await fetch(`${url}${HEALTH_PATH}`).catch(() => null))?.ok, { timeoutMs: 30_000, intervalMs: 100 })
+  await waitFor('the proxy to sync', async () => (await fetch(`${url}${HEALTH_PATH}`).catch(() => null))?.ok, {
+    timeoutMs: 30_000,
+    intervalMs: 100,
+  })
 
   return {
     url,

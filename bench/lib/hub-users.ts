@@ -10,7 +10,13 @@ export async function hubUsers(deps: Deps, names: string[], upstreamPort: number
     await deps.users.create(name, { approved: true })
     const { cookie } = await deps.sessions.create(name)
     const { token } = await deps.tokens.issue(name, { note: 'benchmark' })
-    await deps.tables.set('routes', `/user/${name}/`, { kind: 'user', target: `127.0.0.1:${upstreamPort}`, user: name, server: '', token: 'bench-server-secret' })
+    await deps.tables.set('routes', `/user/${name}/`, {
+      kind: 'user',
+      target: `127.0.0.1:${upstreamPort}`,
+      user: name,
+      server: '',
+      token: 'bench-server-secret',
+    })
     out.push({ name, cookie: `${SESSION_COOKIE}=${cookie}`, token })
   }
   return out

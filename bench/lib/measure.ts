@@ -32,7 +32,10 @@ export async function loadRun(opts: {
   const before = cpuSeconds(pids)
   const r = await runWrk({ ...opts, cpus: opts.wrkCpus })
   const used = cpuSeconds(pids) - before
-  if (wrkErrors(r) > 0 && !opts.tolerateErrors) throw new Error(`${opts.system}: ${wrkErrors(r)} errors in ${r.requests} answers: ${badStatuses(r) || 'no bad status'}; sockets ${JSON.stringify(r.errors)}`)
+  if (wrkErrors(r) > 0 && !opts.tolerateErrors)
+    throw new Error(
+      `${opts.system}: ${wrkErrors(r)} errors in ${r.requests} answers: ${badStatuses(r) || 'no bad status'}; sockets ${JSON.stringify(r.errors)}`,
+    )
   return {
     system: opts.system,
     ...r,
@@ -48,7 +51,10 @@ export function errorNotes(runs: Map<string, LoadRun[]>): string[] {
     const errors = rs.reduce((n, r) => n + wrkErrors(r), 0)
     const requests = rs.reduce((n, r) => n + r.requests, 0)
     const statuses = rs.map(badStatuses).filter(Boolean).join('; ')
-    if (errors) out.push(`${system} answered ${errors} of ${requests} measured requests with an error (a status outside 2xx, a reset or a timeout${statuses ? `; statuses ${statuses}` : ''}); its throughput counts them as answers.`)
+    if (errors)
+      out.push(
+        `${system} answered ${errors} of ${requests} measured requests with an error (a status outside 2xx, a reset or a timeout${statuses ? `; statuses ${statuses}` : ''}); its throughput counts them as answers.`,
+      )
   }
   return out
 }

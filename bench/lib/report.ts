@@ -47,7 +47,9 @@ export function writeReport(r: Report): string[] {
       `Node ${m.node}, nginx ${m.nginx}, Redis ${m.redis}, wrk ${m.wrk}. Whole run: ${Math.round(r.seconds / 6) / 10} min.`,
     '',
   ]
-  const targets = r.runs.flatMap((run) => (run.result?.targets ?? []).map((t) => [run.name, t.name, t.goal, t.value, VERDICT_LABEL[t.verdict].markdown]))
+  const targets = r.runs.flatMap((run) =>
+    (run.result?.targets ?? []).map((t) => [run.name, t.name, t.goal, t.value, VERDICT_LABEL[t.verdict].markdown]),
+  )
   if (targets.length) {
     md.push(
       '## Targets',
@@ -78,7 +80,11 @@ export function writeReport(r: Report): string[] {
   const json = join(r.dir, `${r.stem}.json`)
   writeFileSync(
     json,
-    JSON.stringify({ started: r.started.toISOString(), seconds: r.seconds, quick: r.quick, machine: m, scenarios: r.runs }, null, 2) + '\n',
+    JSON.stringify(
+      { started: r.started.toISOString(), seconds: r.seconds, quick: r.quick, machine: m, scenarios: r.runs },
+      null,
+      2,
+    ) + '\n',
   )
   const mdFile = join(r.dir, `${r.stem}.md`)
   writeFileSync(mdFile, md.join('\n'))

@@ -63,7 +63,9 @@ export function renderSvg(plot: Plot): string {
     }
     plot.series.forEach((s, i) => {
       const c = COLORS[i % COLORS.length]
-      out.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${s.points.map((p) => `${x(p[0])},${y(p[1])}`).join(' ')}"/>`)
+      out.push(
+        `<polyline fill="none" stroke="${c}" stroke-width="2" points="${s.points.map((p) => `${x(p[0])},${y(p[1])}`).join(' ')}"/>`,
+      )
       for (const p of s.points) out.push(`<circle cx="${x(p[0])}" cy="${y(p[1])}" r="3.5" fill="${c}"/>`)
     })
     out.push(...legend(plot.series.map((s) => s.name)), '</svg>')
@@ -82,7 +84,9 @@ export function renderSvg(plot: Plot): string {
     plot.series.forEach((s, si) => {
       const v = s.values[ci]
       if (!Number.isFinite(v)) return
-      out.push(`<rect x="${gx + si * barW}" y="${y(v)}" width="${barW - 2}" height="${y(0) - y(v)}" fill="${COLORS[si % COLORS.length]}"/>`)
+      out.push(
+        `<rect x="${gx + si * barW}" y="${y(v)}" width="${barW - 2}" height="${y(0) - y(v)}" fill="${COLORS[si % COLORS.length]}"/>`,
+      )
     })
   })
   out.push(...legend(plot.series.map((s) => s.name)), '</svg>')

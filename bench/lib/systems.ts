@@ -13,9 +13,16 @@ import type { Cleanups } from './cleanup'
 import { startNginx, type NginxInstance } from './nginx'
 
 const UPSTREAM_DIR = fileURLToPath(new URL('../upstream', import.meta.url))
-const CHP_BIN = fileURLToPath(new URL('../../node_modules/configurable-http-proxy/bin/configurable-http-proxy', import.meta.url))
+const CHP_BIN = fileURLToPath(
+  new URL('../../node_modules/configurable-http-proxy/bin/configurable-http-proxy', import.meta.url),
+)
 
-export async function startBaselineNginx(opts: { runDir: string; upstreamPort: number; workers: number; cleanups: Cleanups }): Promise<NginxInstance> {
+export async function startBaselineNginx(opts: {
+  runDir: string
+  upstreamPort: number
+  workers: number
+  cleanups: Cleanups
+}): Promise<NginxInstance> {
   const nginx = await startNginx({
     name: 'baseline nginx',
     template: join(UPSTREAM_DIR, 'baseline-nginx.conf.tmpl'),
@@ -42,13 +49,27 @@ export async function startChp(opts: { runDir: string; cleanups: Cleanups }): Pr
   const child = startChild({
     name: 'configurable-http-proxy',
     command: process.execPath,
-    args: [CHP_BIN, '--ip', '127.0.0.1', '--port', String(port), '--api-ip', '127.0.0.1', '--api-port', String(apiPort), '--log-level', 'error'],
+    args: [
+      CHP_BIN,
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--api-ip',
+      '127.0.0.1',
+      '--api-port',
+      String(apiPort),
+      '--log-level',
+      'error',
+    ],
     env: { ...process.env, CONFIGPROXY_AUTH_TOKEN: authToken },
     logFile: join(opts.runDir, 'chp.log'),
   })
   opts.cleanups.push(() => child.stop())
   const api = `http://127.0.0.1:${apiPort}`
-  await waitFor('configurable-http-proxy to answer', async () => (await probe(`${api}/api/routes`)) > 0, { timeoutMs: 15_000 })
+  await waitFor('configurable-http-proxy to answer', async () => (await probe(`${api}/api/routes`)) > 0, {
+    timeoutMs: 15_000,
+  })
   const dispatcher = new Agent({ connections: 16 })
   opts.cleanups.push(() => dispatcher.close())
   return {
@@ -69,7 +90,8 @@ export async function startChp(opts: { runDir: string; cleanups: Cleanups }): Pr
             dispatcher,
           })
           await res.body.dump()
-          if (res.statusCode !== 201) throw new Error(`configurable-http-proxy: adding /user/${user} answered ${res.statusCode}`)
+          if (res.statusCode !== 201)
+            throw new Error(`configurable-http-proxy: adding /user/${user} answered ${res.statusCode}`)
           if (++done % 5000 === 0) onProgress?.(done)
         }
       }

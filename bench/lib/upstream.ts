@@ -9,6 +9,12 @@ const DIR = fileURLToPath(new URL('../upstream', import.meta.url))
 
 export async function startUpstream(runDir: string): Promise<NginxInstance & { port: number }> {
   const port = await freePort()
-  const nginx = await startNginx({ name: 'upstream', template: join(DIR, 'nginx.conf.tmpl'), vars: { LUA_DIR: DIR }, runDir, port })
+  const nginx = await startNginx({
+    name: 'upstream',
+    template: join(DIR, 'nginx.conf.tmpl'),
+    vars: { LUA_DIR: DIR },
+    runDir,
+    port,
+  })
   return { ...nginx, port }
 }

@@ -7,15 +7,25 @@
 import { round } from './stats'
 import type { Spread, Target, Verdict } from './types'
 
-export type Bound = { op: '>=' | '<=' | '<' | '>'; goal: number; /** shown after the goal, e.g. ' ms', '%' */ unit?: string }
+export type Bound = {
+  op: '>=' | '<=' | '<' | '>'
+  goal: number
+  /** shown after the goal, e.g. ' ms', '%' */ unit?: string
+}
 
 const showGoal = (b: Bound) => `${b.op} ${b.goal}${b.unit ?? ''}`
 
-const holds = (v: number, b: Bound) => (b.op === '>=' ? v >= b.goal : b.op === '<=' ? v <= b.goal : b.op === '<' ? v < b.goal : v > b.goal)
+const holds = (v: number, b: Bound) =>
+  b.op === '>=' ? v >= b.goal : b.op === '<=' ? v <= b.goal : b.op === '<' ? v < b.goal : v > b.goal
 
 /** A figure checked against a bound (no rounds to compare): met or missed. */
 export function bounded(name: string, value: number, bound: Bound, shown = String(value)): Target {
-  return { name, goal: showGoal(bound), value: shown, verdict: Number.isFinite(value) && holds(value, bound) ? 'met' : 'missed' }
+  return {
+    name,
+    goal: showGoal(bound),
+    value: shown,
+    verdict: Number.isFinite(value) && holds(value, bound) ? 'met' : 'missed',
+  }
 }
 
 /** A yes/no target (every login succeeded, nothing left): met or missed. */
@@ -25,7 +35,13 @@ export function check(name: string, goal: string, value: string, ok: boolean): T
 
 /** A figure shown without a goal it could miss. */
 export function reported(name: string, value: string, spread?: Spread): Target {
-  return { name, goal: 'reported', value: spread ? `${value} ${showSpread(spread)}` : value, verdict: 'reported', ...(spread && { spread }) }
+  return {
+    name,
+    goal: 'reported',
+    value: spread ? `${value} ${showSpread(spread)}` : value,
+    verdict: 'reported',
+    ...(spread && { spread }),
+  }
 }
 
 /** The ratio in each round: a[i] / b[i] over the rounds both have. */
@@ -46,7 +62,13 @@ export function ratioVerdict(value: number, bound: Bound, spread: Spread): Verdi
 
 /** A ratio target: the value, its spread over the rounds, and met / missed / inconclusive. */
 export function ratioTarget(name: string, value: number, bound: Bound, spread: Spread): Target {
-  return { name, goal: showGoal(bound), value: `${value} ${showSpread(spread)}`, verdict: ratioVerdict(value, bound, spread), spread }
+  return {
+    name,
+    goal: showGoal(bound),
+    value: `${value} ${showSpread(spread)}`,
+    verdict: ratioVerdict(value, bound, spread),
+    spread,
+  }
 }
 
 /** How a verdict is printed on the terminal and in the markdown. */

@@ -101,7 +101,8 @@ export function runWrk(opts: WrkOptions): Promise<WrkResult> {
   const script = `${stem}.lua`
   const lines = opts.requests.map((r) => {
     const raw = rawRequest(host, r)
-    if (/[\x00-\x09\x0b\x0c\x0e-\x1f]|\n(?<!\r\n)/.test(raw)) throw new Error(`wrk: request for ${r.path} has control characters`)
+    if (/[\x00-\x09\x0b\x0c\x0e-\x1f]|\n(?<!\r\n)/.test(raw))
+      throw new Error(`wrk: request for ${r.path} has control characters`)
     return raw.replaceAll('\r\n', '\x01')
   })
   writeFileSync(`${stem}.data`, lines.join('\n') + '\n')
@@ -119,39 +120,58 @@ export function runWrk(opts: WrkOptions): Promise<WrkResult> {
   return new Promise((resolve, reject) => {
     // bash's `times` prints the CPU time of its finished children (wrk) on its second line
     const wrk = opts.cpus ? `taskset -c ${opts.cpus} wrk` : 'wrk'
-    execFile('bash', ['-c', `${wrk} "$@"; rc=$?; times; exit $rc`, 'wrk', ...args], { encoding: 'utf8', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const line = stdout.split('\n').find((l) => l.startsWith('WRKJSON '))
-      if (err || !line) return reject(new Error(`wrk failed: ${err?.message ?? ''} ${stderr.trim()} ${stdout.slice(-500)}`))
-      const j = JSON.parse(line.slice(8)) as {
-        requests: number
-        duration_us: number
-        errors: WrkResult['errors']
-        statuses: Record<string, number>
-        latency_us: Record<keyof WrkResult['latencyMs'], number>
-      }
-      const seconds = j.duration_us / 1e6
-      const times = stdout.trim().split('\n').at(-1)!.match(/(\d+)m([\d.]+)s/g) ?? []
-      const cpu = times.map((t) => { const [, m, sec] = /(\d+)m([\d.]+)s/.exec(t)!; return Number(m) * 60 + Number(sec) }).reduce((a, b) => a + b, 0)
-      const ms = (us: number) => round(us / 1000)
-      // wrk's own status count (>= 400) is replaced by every answer outside 2xx
-      const bad = Object.entries(j.statuses).reduce((a, [status, count]) => a + (Number(status) >= 200 && Number(status) < 300 ? 0 : count), 0)
-      resolve({
-        requests: j.requests,
-        seconds: round(seconds),
-        rps: Math.round(j.requests / seconds),
-        errors: { ...j.errors, status: bad },
-        statuses: j.statuses,
-        latencyMs: {
-          p50: ms(j.latency_us.p50),
-          p90: ms(j.latency_us.p90),
-          p99: ms(j.latency_us.p99),
-          p999: ms(j.latency_us.p999),
-          max: ms(j.latency_us.max),
-          mean: ms(j.latency_us.mean),
-        },
-        cpuSeconds: round(cpu),
-      })
-    })
+    execFile(
+      'bash',
+      ['-c', `${wrk} "$@"; rc=$?; times; exit $rc`, 'wrk', ...args],
+      { encoding: 'utf8', maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        const line = stdout.split('\n').find((l) => l.startsWith('WRKJSON '))
+        if (err || !line)
+          return reject(new Error(`wrk failed: ${err?.message ?? ''} ${stderr.trim()} ${stdout.slice(-500)}`))
+        const j = JSON.parse(line.slice(8)) as {
+          requests: number
+          duration_us: number
+          errors: WrkResult['errors']
+          statuses: Record<string, number>
+          latency_us: Record<keyof WrkResult['latencyMs'], number>
+        }
+        const seconds = j.duration_us / 1e6
+        const times =
+          stdout
+            .trim()
+            .split('\n')
+            .at(-1)!
+            .match(/(\d+)m([\d.]+)s/g) ?? []
+        const cpu = times
+          .map((t) => {
+            const [, m, sec] = /(\d+)m([\d.]+)s/.exec(t)!
+            return Number(m) * 60 + Number(sec)
+          })
+          .reduce((a, b) => a + b, 0)
+        const ms = (us: number) => round(us / 1000)
+        // wrk's own status count (>= 400) is replaced by every answer outside 2xx
+        const bad = Object.entries(j.statuses).reduce(
+          (a, [status, count]) => a + (Number(status) >= 200 && Number(status) < 300 ? 0 : count),
+          0,
+        )
+        resolve({
+          requests: j.requests,
+          seconds: round(seconds),
+          rps: Math.round(j.requests / seconds),
+          errors: { ...j.errors, status: bad },
+          statuses: j.statuses,
+          latencyMs: {
+            p50: ms(j.latency_us.p50),
+            p90: ms(j.latency_us.p90),
+            p99: ms(j.latency_us.p99),
+            p999: ms(j.latency_us.p999),
+            max: ms(j.latency_us.max),
+            mean: ms(j.latency_us.mean),
+          },
+          cpuSeconds: round(cpu),
+        })
+      },
+    )
   })
 }
 
@@ -163,4 +183,5 @@ export const badStatuses = (r: WrkResult) =>
     .join(', ')
 
 /** Total of the error counters: socket errors and answers outside 2xx. */
-export const wrkErrors = (r: WrkResult) => r.errors.connect + r.errors.read + r.errors.write + r.errors.timeout + r.errors.status
+export const wrkErrors = (r: WrkResult) =>
+  r.errors.connect + r.errors.read + r.errors.write + r.errors.timeout + r.errors.status

@@ -28,10 +28,17 @@ export interface WsLoadResult {
 }
 
 /** Opens one connection per target (cycling through targets), then ping-pongs for durationSec. */
-export async function wsPingPong(opts: { targets: WsTarget[]; connections: number; durationSec: number; messageBytes: number }): Promise<WsLoadResult> {
+export async function wsPingPong(opts: {
+  targets: WsTarget[]
+  connections: number
+  durationSec: number
+  messageBytes: number
+}): Promise<WsLoadResult> {
   const sockets: WebSocket[] = []
   for (let i = 0; i < opts.connections; i += 50) {
-    const batch = Array.from({ length: Math.min(50, opts.connections - i) }, (_, j) => open(opts.targets[(i + j) % opts.targets.length]))
+    const batch = Array.from({ length: Math.min(50, opts.connections - i) }, (_, j) =>
+      open(opts.targets[(i + j) % opts.targets.length]),
+    )
     sockets.push(...(await Promise.all(batch)))
   }
   const message = Buffer.alloc(opts.messageBytes, 'x').toString()
@@ -67,11 +74,22 @@ export async function wsPingPong(opts: { targets: WsTarget[]; connections: numbe
     ws.removeAllListeners('close')
     ws.terminate()
   }
-  return { connections: sockets.length, messages, seconds: Math.round(seconds * 100) / 100, messagesPerSec: Math.round(messages / seconds), rttMs: summary(rtts) }
+  return {
+    connections: sockets.length,
+    messages,
+    seconds: Math.round(seconds * 100) / 100,
+    messagesPerSec: Math.round(messages / seconds),
+    rttMs: summary(rtts),
+  }
 }
 
 /** `count` connect + one echo + close cycles, `concurrency` at a time; returns failures. */
-export async function wsCycles(opts: { targets: WsTarget[]; count: number; concurrency: number; onProgress?: (done: number) => void }): Promise<{ count: number; failures: number; seconds: number }> {
+export async function wsCycles(opts: {
+  targets: WsTarget[]
+  count: number
+  concurrency: number
+  onProgress?: (done: number) => void
+}): Promise<{ count: number; failures: number; seconds: number }> {
   let next = 0
   let failures = 0
   let done = 0

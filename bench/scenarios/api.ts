@@ -40,7 +40,8 @@ interface LoadResult extends WrkResult {
 
 export const scenario: Scenario = {
   name: 'api',
-  title: 'Hub API reads: paginated user lists with 100,000 users and /hub/api/user, 1 vs 2 hub replicas; replica start time',
+  title:
+    'Hub API reads: paginated user lists with 100,000 users and /hub/api/user, 1 vs 2 hub replicas; replica start time',
   async run(ctx: ScenarioContext) {
     const p = params.api
     const total = ctx.quick ? 2000 : p.users
@@ -57,7 +58,9 @@ export const scenario: Scenario = {
     const adminToken = (await deps.tokens.issue(admin, { note: 'api benchmark' })).token
     const tokenUsers = benchUsers(small)
     await seed(deps, tokenUsers, ctx.progress)
-    const userTokens = await Promise.all(tokenUsers.map(async (u) => (await deps.tokens.issue(u, { note: 'api benchmark' })).token))
+    const userTokens = await Promise.all(
+      tokenUsers.map(async (u) => (await deps.tokens.issue(u, { note: 'api benchmark' })).token),
+    )
 
     // Replica start with a small user base, then with the full one.
     const starts = async (label: string) => {
@@ -78,14 +81,36 @@ export const scenario: Scenario = {
       path: `/hub/api/users?offset=${Math.floor(((i * 7919) % 1000) * (users / 1000))}&limit=${p.pageSize}`,
       headers: { Authorization: `token ${adminToken}` },
     }))
-    const userRequests: WrkRequest[] = userTokens.map((t) => ({ path: '/hub/api/user', headers: { Authorization: `token ${t}` } }))
+    const userRequests: WrkRequest[] = userTokens.map((t) => ({
+      path: '/hub/api/user',
+      headers: { Authorization: `token ${t}` },
+    }))
 
     const redisPid = stack.redis.child.proc.pid!
-    const load = async (hubs: HubReplica[], proxy: ProxyProcess, what: 'list' | 'user', connections = p.connections): Promise<LoadResult> => {
+    const load = async (
+      hubs: HubReplica[],
+      proxy: ProxyProcess,
+      what: 'list' | 'user',
+      connections = p.connections,
+    ): Promise<LoadResult> => {
       const proxyPids = processTree(proxy.pid)
-      const before = { hubs: hubs.map((h) => cpuSeconds([h.pid])), redis: cpuSeconds([redisPid]), proxy: cpuSeconds(proxyPids) }
-      const r = await runWrk({ url: proxy.url, requests: what === 'list' ? listRequests : userRequests, connections, durationSec, dir: ctx.dir, timeoutSec: 10 })
-      if (wrkErrors(r) > 0) throw new Error(`${what} with ${hubs.length} replica(s): ${wrkErrors(r)} errors in ${r.requests} answers: ${badStatuses(r) || 'no bad status'}; sockets ${JSON.stringify(r.errors)}`)
+      const before = {
+        hubs: hubs.map((h) => cpuSeconds([h.pid])),
+        redis: cpuSeconds([redisPid]),
+        proxy: cpuSeconds(proxyPids),
+      }
+      const r = await runWrk({
+        url: proxy.url,
+        requests: what === 'list' ? listRequests : userRequests,
+        connections,
+        durationSec,
+        dir: ctx.dir,
+        timeoutSec: 10,
+      })
+      if (wrkErrors(r) > 0)
+        throw new Error(
+          `${what} with ${hubs.length} replica(s): ${wrkErrors(r)} errors in ${r.requests} answers: ${badStatuses(r) || 'no bad status'}; sockets ${JSON.stringify(r.errors)}`,
+        )
       const used = hubs.reduce((a, h, i) => a + cpuSeconds([h.pid]) - before.hubs[i], 0)
       const per = (seconds: number) => round((seconds * 1e6) / r.requests, 1)
       return {
@@ -101,9 +126,14 @@ export const scenario: Scenario = {
     const hub1 = await stack.startHub()
     const proxy1 = await stack.startProxy([hub1])
     // a page must hold what it says (the check is also a warm-up)
-    const check = await fetch(`${proxy1.url}/hub/api/users?offset=${users - 10}&limit=${p.pageSize}`, { headers: { Authorization: `token ${adminToken}`, Accept: 'application/jupyterhub-pagination+json' } })
+    const check = await fetch(`${proxy1.url}/hub/api/users?offset=${users - 10}&limit=${p.pageSize}`, {
+      headers: { Authorization: `token ${adminToken}`, Accept: 'application/jupyterhub-pagination+json' },
+    })
     const body = (await check.json()) as { items: unknown[]; _pagination: { total: number } }
-    if (check.status !== 200 || body._pagination.total !== users || body.items.length !== 10) throw new Error(`GET /hub/api/users answered ${check.status} with ${body.items?.length} items of ${body._pagination?.total}`)
+    if (check.status !== 200 || body._pagination.total !== users || body.items.length !== 10)
+      throw new Error(
+        `GET /hub/api/users answered ${check.status} with ${body.items?.length} items of ${body._pagination?.total}`,
+      )
     const single = await load([hub1], proxy1, 'list', 1)
     const one = { list: await load([hub1], proxy1, 'list'), user: await load([hub1], proxy1, 'user') }
 
@@ -114,12 +144,36 @@ export const scenario: Scenario = {
 
     const s1 = summary(startSmall)
     const sN = summary(startFull)
-    const row = (label: string, replicas: number, connections: number, r: LoadResult) => [label, replicas, connections, r.rps, r.latencyMs.p50, r.latencyMs.p99, r.latencyMs.p999, r.hubCpuUsPerRequest, r.redisCpuUsPerRequest, r.proxyCpuUsPerRequest, r.wrkCpuUsPerRequest]
+    const row = (label: string, replicas: number, connections: number, r: LoadResult) => [
+      label,
+      replicas,
+      connections,
+      r.rps,
+      r.latencyMs.p50,
+      r.latencyMs.p99,
+      r.latencyMs.p999,
+      r.hubCpuUsPerRequest,
+      r.redisCpuUsPerRequest,
+      r.proxyCpuUsPerRequest,
+      r.wrkCpuUsPerRequest,
+    ]
     const page = `GET /hub/api/users?offset=…&limit=${p.pageSize}`
     const tables: Table[] = [
       {
         title: `Hub API reads through the proxy: ${users} users, ${durationSec} s each (${cpus().length} cores)`,
-        columns: ['request', 'replicas', 'connections', 'requests/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'hub CPU µs/request', 'Redis CPU µs/request', 'proxy CPU µs/request', 'wrk CPU µs/request'],
+        columns: [
+          'request',
+          'replicas',
+          'connections',
+          'requests/s',
+          'p50 ms',
+          'p99 ms',
+          'p99.9 ms',
+          'hub CPU µs/request',
+          'Redis CPU µs/request',
+          'proxy CPU µs/request',
+          'wrk CPU µs/request',
+        ],
         rows: [
           row(page, 1, 1, single),
           row(page, 1, p.connections, one.list),
@@ -144,10 +198,18 @@ export const scenario: Scenario = {
         title: `Hub API latency with ${users} users (ms)`,
         yLabel: 'ms',
         categories: ['users page, 1 replica', 'users page, 2 replicas', '/user, 1 replica', '/user, 2 replicas'],
-        series: (['p50', 'p99', 'p999'] as const).map((k) => ({ name: k === 'p999' ? 'p99.9' : k, values: [one.list, two.list, one.user, two.user].map((r) => r.latencyMs[k]) })),
+        series: (['p50', 'p99', 'p999'] as const).map((k) => ({
+          name: k === 'p999' ? 'p99.9' : k,
+          values: [one.list, two.list, one.user, two.user].map((r) => r.latencyMs[k]),
+        })),
       },
     ]
-    const machinePage = Math.round(one.list.hubCpuUsPerRequest + one.list.redisCpuUsPerRequest + one.list.proxyCpuUsPerRequest + one.list.wrkCpuUsPerRequest)
+    const machinePage = Math.round(
+      one.list.hubCpuUsPerRequest +
+        one.list.redisCpuUsPerRequest +
+        one.list.proxyCpuUsPerRequest +
+        one.list.wrkCpuUsPerRequest,
+    )
     const worstPageP99 = Math.max(one.list.latencyMs.p99, two.list.latencyMs.p99)
     const startGrowth = ratio(sN.p50, s1.p50)
     return {
@@ -161,15 +223,38 @@ export const scenario: Scenario = {
         twoReplicas: two,
         listScaling: ratio(two.list.rps, one.list.rps),
         userScaling: ratio(two.user.rps, one.user.rps),
-        replicaStartMs: { smallUserBase: { users: small + 1, runs: startSmall.map((x) => round(x, 1)) }, fullUserBase: { users, runs: startFull.map((x) => round(x, 1)) } },
+        replicaStartMs: {
+          smallUserBase: { users: small + 1, runs: startSmall.map((x) => round(x, 1)) },
+          fullUserBase: { users, runs: startFull.map((x) => round(x, 1)) },
+        },
         replicaStartGrowth: startGrowth,
       },
       tables,
       targets: [
-        bounded(`users page (${p.pageSize}) p99 with ${users} users, one client`, single.latencyMs.p99, { op: '<', goal: 20, unit: ' ms' }, `${single.latencyMs.p99} ms`),
-        bounded(`users page (${p.pageSize}) p99 with ${users} users, ${p.connections} connections, 1 and 2 replicas`, worstPageP99, { op: '<', goal: 20, unit: ' ms' }, `${one.list.latencyMs.p99} / ${two.list.latencyMs.p99} ms`),
-        bounded(`hub replica start with ${users} users in Redis (slowest of ${START_RUNS})`, sN.max, { op: '<', goal: 2000, unit: ' ms' }, `${round(sN.max, 0)} ms (median ${round(sN.p50, 0)} ms)`),
-        bounded(`hub replica start independent of the user count: full / ${small + 1} users`, startGrowth, { op: '<=', goal: 1.2 }, `${startGrowth}×`),
+        bounded(
+          `users page (${p.pageSize}) p99 with ${users} users, one client`,
+          single.latencyMs.p99,
+          { op: '<', goal: 20, unit: ' ms' },
+          `${single.latencyMs.p99} ms`,
+        ),
+        bounded(
+          `users page (${p.pageSize}) p99 with ${users} users, ${p.connections} connections, 1 and 2 replicas`,
+          worstPageP99,
+          { op: '<', goal: 20, unit: ' ms' },
+          `${one.list.latencyMs.p99} / ${two.list.latencyMs.p99} ms`,
+        ),
+        bounded(
+          `hub replica start with ${users} users in Redis (slowest of ${START_RUNS})`,
+          sN.max,
+          { op: '<', goal: 2000, unit: ' ms' },
+          `${round(sN.max, 0)} ms (median ${round(sN.p50, 0)} ms)`,
+        ),
+        bounded(
+          `hub replica start independent of the user count: full / ${small + 1} users`,
+          startGrowth,
+          { op: '<=', goal: 1.2 },
+          `${startGrowth}×`,
+        ),
       ],
       plots,
       notes: [

@@ -47,7 +47,13 @@ interface Churn {
 const epochMs = (perfNow: number) => performance.timeOrigin + perfNow
 
 /** Writes `rate` route changes per second until stopped; times sampled ones at the proxy. */
-function startChurn(tables: ProxyTables, proxyUrl: string, upstreamPort: number, tokens: string[], rate: number): Churn {
+function startChurn(
+  tables: ProxyTables,
+  proxyUrl: string,
+  upstreamPort: number,
+  tokens: string[],
+  rate: number,
+): Churn {
   const present = new Array<boolean>(POOL).fill(false)
   const probes = new Set<Promise<void>>()
   const result: Churn = { changes: 0, seconds: 0, appliedMs: [], propagationMs: [], stop: async () => {} }
@@ -65,10 +71,12 @@ function startChurn(tables: ProxyTables, proxyUrl: string, upstreamPort: number,
       const res = await probeClient.request({ path, method: 'GET', headers: { authorization: `token ${tokens[i]}` } })
       await res.body.dump()
       // served by the upstream, or sent to the hub (no route): any other answer is an error
-      if (res.statusCode !== 200 && res.statusCode !== 302) throw new Error(`${path}: the proxy answered ${res.statusCode} during churn`)
+      if (res.statusCode !== 200 && res.statusCode !== 302)
+        throw new Error(`${path}: the proxy answered ${res.statusCode} during churn`)
       const served = res.statusCode === 200
       if (served === added) return void result.propagationMs.push(performance.now() - start)
-      if (performance.now() - start > PROBE_TIMEOUT_MS) throw new Error(`${path}: change not seen by the proxy within ${PROBE_TIMEOUT_MS} ms`)
+      if (performance.now() - start > PROBE_TIMEOUT_MS)
+        throw new Error(`${path}: change not seen by the proxy within ${PROBE_TIMEOUT_MS} ms`)
       await new Promise((r) => setTimeout(r, REQUEST_PROBE_GAP_MS))
     }
   }
@@ -78,9 +86,12 @@ function startChurn(tables: ProxyTables, proxyUrl: string, upstreamPort: number,
       await new Promise((r) => setTimeout(r, tries ? APPLIED_POLL_MS : APPLIED_FIRST_POLL_MS))
       const res = await probeClient.request({ path: `/_edgehub/proxy/health?applied=${v}`, method: 'GET' })
       const body = (await res.body.json()) as { version?: number; applied_ms?: number }
-      if (body.applied_ms !== undefined) return void result.appliedMs.push(Math.max(0, body.applied_ms - epochMs(start)))
-      if (Number(body.version) >= v) throw new Error(`change ${v}: applied, but the proxy has no time for it (a full resync?)`)
-      if (performance.now() - start > PROBE_TIMEOUT_MS) throw new Error(`change ${v} not applied by the proxy within ${PROBE_TIMEOUT_MS} ms`)
+      if (body.applied_ms !== undefined)
+        return void result.appliedMs.push(Math.max(0, body.applied_ms - epochMs(start)))
+      if (Number(body.version) >= v)
+        throw new Error(`change ${v}: applied, but the proxy has no time for it (a full resync?)`)
+      if (performance.now() - start > PROBE_TIMEOUT_MS)
+        throw new Error(`change ${v} not applied by the proxy within ${PROBE_TIMEOUT_MS} ms`)
     }
   }
   const track = (p: Promise<void>) => {
@@ -94,7 +105,13 @@ function startChurn(tables: ProxyTables, proxyUrl: string, upstreamPort: number,
     present[i] = add
     const start = performance.now()
     const v = add
-      ? await tables.set('routes', `/user/churn-${i}/`, { kind: 'user', target: `127.0.0.1:${upstreamPort}`, user: `churn-${i}`, server: '', token: 'bench-server-secret' })
+      ? await tables.set('routes', `/user/churn-${i}/`, {
+          kind: 'user',
+          target: `127.0.0.1:${upstreamPort}`,
+          user: `churn-${i}`,
+          server: '',
+          token: 'bench-server-secret',
+        })
       : await tables.del('routes', `/user/churn-${i}/`)
     result.changes++
     if (result.changes % REQUEST_PROBE_EVERY === 0) track(probe(i, add, start))
@@ -126,17 +143,44 @@ export const scenario: Scenario = {
     const rate = ctx.quick ? 200 : p.changesPerSec
     const upstream = await startUpstream(join(ctx.dir, 'upstream'))
     ctx.cleanups.push(() => upstream.stop())
-    const stack = await startHubStack({ dir: ctx.dir, cleanups: ctx.cleanups, overrides: { proxy: { workers: PROXY_WORKERS }, logLevel: 'warn' } })
+    const stack = await startHubStack({
+      dir: ctx.dir,
+      cleanups: ctx.cleanups,
+      overrides: { proxy: { workers: PROXY_WORKERS }, logLevel: 'warn' },
+    })
     ctx.progress(`hub stack up; creating ${ctx.quick ? 10 : p.users} users and ${POOL} churn tokens`)
     const users = await hubUsers(stack.deps, benchUsers(ctx.quick ? 10 : p.users), upstream.port)
     const tokens = Array.from({ length: POOL }, (_, i) => `churn-token-${i}-${process.pid}`)
     for (let i = 0; i < POOL; i += 200) {
-      await stack.deps.tables.apply(tokens.slice(i, i + 200).map((t, k) => ({ table: 'tokens' as const, key: tokenDigest(t), value: { user: `churn-${i + k}`, expires_at: 0 } })))
+      await stack.deps.tables.apply(
+        tokens.slice(i, i + 200).map((t, k) => ({
+          table: 'tokens' as const,
+          key: tokenDigest(t),
+          value: { user: `churn-${i + k}`, expires_at: 0 },
+        })),
+      )
     }
     const requests = cookieRequests(users, p.path)
     await expectAnswer(stack.url, requests[0], 200, 'edgehub')
-    const run = (label: string) => loadRun({ system: label, url: stack.url, pid: stack.proxy.pid, requests, connections: p.connections, durationSec, dir: ctx.dir })
-    await loadRun({ system: 'warm-up', url: stack.url, pid: stack.proxy.pid, requests, connections: p.connections, durationSec: 1, dir: ctx.dir })
+    const run = (label: string) =>
+      loadRun({
+        system: label,
+        url: stack.url,
+        pid: stack.proxy.pid,
+        requests,
+        connections: p.connections,
+        durationSec,
+        dir: ctx.dir,
+      })
+    await loadRun({
+      system: 'warm-up',
+      url: stack.url,
+      pid: stack.proxy.pid,
+      requests,
+      connections: p.connections,
+      durationSec: 1,
+      dir: ctx.dir,
+    })
 
     const quiet: LoadRun[] = []
     const churned: LoadRun[] = []
@@ -149,7 +193,9 @@ export const scenario: Scenario = {
     let writerCpu = 0
     let redisCpu = 0
     for (const phase of ctx.quick ? ['quiet', 'churn'] : ['quiet', 'churn', 'churn', 'quiet', 'quiet', 'churn']) {
-      ctx.progress(`${phase === 'churn' ? `with ${rate} route changes/s` : 'without churn'}: ${p.connections} connections for ${durationSec} s`)
+      ctx.progress(
+        `${phase === 'churn' ? `with ${rate} route changes/s` : 'without churn'}: ${p.connections} connections for ${durationSec} s`,
+      )
       if (phase === 'quiet') {
         quiet.push(await run('no churn'))
         continue
@@ -174,9 +220,23 @@ export const scenario: Scenario = {
     const perChange = (cpu: number) => Math.round((cpu * 1e6) / changes)
     // the churned runs' extra proxy CPU per request, times their requests/s, per change
     const proxyPerChange = Math.round(((c.cpuUsPerRequest - q.cpuUsPerRequest) * c.rps) / achieved)
-    const churnCpu = { writerUsPerChange: perChange(writerCpu), redisUsPerChange: perChange(redisCpu), proxyExtraUsPerChange: proxyPerChange }
+    const churnCpu = {
+      writerUsPerChange: perChange(writerCpu),
+      redisUsPerChange: perChange(redisCpu),
+      proxyExtraUsPerChange: proxyPerChange,
+    }
     return {
-      metrics: { durationSec, rate, achievedRate: achieved, changes, quiet, churned, appliedMs: app, propagationMs: prop, churnCpu },
+      metrics: {
+        durationSec,
+        rate,
+        achievedRate: achieved,
+        changes,
+        quiet,
+        churned,
+        appliedMs: app,
+        propagationMs: prop,
+        churnCpu,
+      },
       tables: [
         {
           title: `HTTP load (${users.length} users, ${p.connections} connections, median of ${quiet.length} runs of ${durationSec} s each way)`,
@@ -190,27 +250,52 @@ export const scenario: Scenario = {
           title: `Propagation of sampled changes under the load (1 in ${APPLIED_PROBE_EVERY} until applied, 1 in ${REQUEST_PROBE_EVERY} until a request sees it): ms from the start of the write`,
           columns: ['until', 'samples', 'p50', 'p90', 'p99', 'max'],
           rows: [
-            ['the proxy has applied it (its own record, health?applied=N)', app.count, app.p50, app.p90, app.p99, app.max],
-            ['a request through the saturated proxy is answered accordingly', prop.count, prop.p50, prop.p90, prop.p99, prop.max],
+            [
+              'the proxy has applied it (its own record, health?applied=N)',
+              app.count,
+              app.p50,
+              app.p90,
+              app.p99,
+              app.max,
+            ],
+            [
+              'a request through the saturated proxy is answered accordingly',
+              prop.count,
+              prop.p50,
+              prop.p90,
+              prop.p99,
+              prop.max,
+            ],
           ],
         },
       ],
       targets: [
         // quiet and churned runs alternate in adjacent pairs (q c, c q, q c): round i is quiet[i] and churned[i]
-        ratioTarget('throughput with churn / without', kept, { op: '>=', goal: 0.9 }, spreadOf(churned.map((r) => r.rps), quiet.map((r) => r.rps))),
+        ratioTarget(
+          'throughput with churn / without',
+          kept,
+          { op: '>=', goal: 0.9 },
+          spreadOf(
+            churned.map((r) => r.rps),
+            quiet.map((r) => r.rps),
+          ),
+        ),
         bounded(
-          'route propagation p99 under load: write until a client\'s request through the proxy is answered accordingly',
+          "route propagation p99 under load: write until a client's request through the proxy is answered accordingly",
           prop.p99,
           { op: '<', goal: 10, unit: ' ms' },
           `${prop.p99} ms of ${prop.count} samples (the load's own request p99 under churn: ${c.latencyMs.p99} ms)`,
         ),
-        reported('route propagation p99 under load: write until the proxy has applied it (its own record)', `${app.p99} ms of ${app.count} samples`),
+        reported(
+          'route propagation p99 under load: write until the proxy has applied it (its own record)',
+          `${app.p99} ms of ${app.count} samples`,
+        ),
         bounded('route changes per second achieved', achieved, { op: '>=', goal: Math.round(rate * 0.95) }),
       ],
       notes: [
-        'Route changes are written by the benchmark with the hub\'s own code (ProxyTables, the script the orchestrator runs when a server becomes ready or stops) against the hub stack\'s Redis; starting 1,000 real servers a second is scenario 6\'s subject, not this one\'s.',
+        "Route changes are written by the benchmark with the hub's own code (ProxyTables, the script the orchestrator runs when a server becomes ready or stops) against the hub stack's Redis; starting 1,000 real servers a second is scenario 6's subject, not this one's.",
         `CPU per route change during the churn runs: the writer (this benchmark process: the hub's ProxyTables code plus the probes) ${churnCpu.writerUsPerChange} µs, Redis ${churnCpu.redisUsPerChange} µs, the proxy ≈ ${churnCpu.proxyExtraUsPerChange} µs more than the same requests cost it without churn. At ${achieved} changes/s that is ${round(((churnCpu.writerUsPerChange + churnCpu.redisUsPerChange) * achieved) / 1e4, 0)}% of one core taken from the two that the proxy, wrk and the upstream already saturate, besides the proxy's own extra work.`,
-        'Two probes, on different changes. The target is judged on what a client observes: requests through the same proxy, saturated by the load, until one is answered accordingly (its answer\'s arrival stops the clock). That includes the time the answering request waits behind the load\'s 64 connections, as any client\'s would. The other probe asks the proxy when it applied the change (every proxy worker serves a request that arrives after that moment according to the change, as workers drop changed entries from their caches at the start of each request); it is reported beside, as the proxy\'s own apply time, not judged.',
+        "Two probes, on different changes. The target is judged on what a client observes: requests through the same proxy, saturated by the load, until one is answered accordingly (its answer's arrival stops the clock). That includes the time the answering request waits behind the load's 64 connections, as any client's would. The other probe asks the proxy when it applied the change (every proxy worker serves a request that arrives after that moment according to the change, as workers drop changed entries from their caches at the start of each request); it is reported beside, as the proxy's own apply time, not judged.",
       ],
     }
   },

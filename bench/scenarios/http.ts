@@ -25,7 +25,8 @@ export const cookieRequests = (users: BenchUser[], path: string): WrkRequest[] =
   users.map((u) => ({ path: userPath(path, u.name), headers: { Cookie: u.cookie } }))
 export const tokenRequests = (users: BenchUser[], path: string): WrkRequest[] =>
   users.map((u) => ({ path: userPath(path, u.name), headers: { Authorization: `token ${u.token}` } }))
-export const plainRequests = (users: BenchUser[], path: string): WrkRequest[] => users.map((u) => ({ path: userPath(path, u.name) }))
+export const plainRequests = (users: BenchUser[], path: string): WrkRequest[] =>
+  users.map((u) => ({ path: userPath(path, u.name) }))
 
 /** The run with the median throughput. */
 export function median(runs: LoadRun[]): LoadRun {
@@ -49,25 +50,49 @@ export const runSystem = (s: System, o: { connections: number; durationSec: numb
 export async function startSystems(ctx: ScenarioContext, users: string[], path: string) {
   const upstream = await startUpstream(join(ctx.dir, 'upstream'))
   ctx.cleanups.push(() => upstream.stop())
-  ctx.progress(`upstream on ${upstream.url}; starting nginx, configurable-http-proxy and the edge proxy with ${users.length} users`)
-  const baseline = await startBaselineNginx({ runDir: join(ctx.dir, 'nginx'), upstreamPort: upstream.port, workers: PROXY_WORKERS, cleanups: ctx.cleanups })
+  ctx.progress(
+    `upstream on ${upstream.url}; starting nginx, configurable-http-proxy and the edge proxy with ${users.length} users`,
+  )
+  const baseline = await startBaselineNginx({
+    runDir: join(ctx.dir, 'nginx'),
+    upstreamPort: upstream.port,
+    workers: PROXY_WORKERS,
+    cleanups: ctx.cleanups,
+  })
   const chp = await startChp({ runDir: join(ctx.dir, 'chp'), cleanups: ctx.cleanups })
   await chp.addRoutes(users, upstream.port)
   const edgeRedis = await startEdgeRedis(ctx.dir, ctx.cleanups)
   const bench = await seedUsers(edgeRedis, users, upstream.port)
-  const edge = await startEdgeProxy(edgeRedis, { runDir: join(ctx.dir, 'edge'), workers: PROXY_WORKERS, cleanups: ctx.cleanups })
+  const edge = await startEdgeProxy(edgeRedis, {
+    runDir: join(ctx.dir, 'edge'),
+    workers: PROXY_WORKERS,
+    cleanups: ctx.cleanups,
+  })
   const systems = {
     nginx: { name: 'nginx', url: baseline.url, pid: baseline.pid, requests: plainRequests(bench, path) },
     cookie: { name: 'edgehub (cookie)', url: edge.url, pid: edge.proxy.pid, requests: cookieRequests(bench, path) },
     token: { name: 'edgehub (token)', url: edge.url, pid: edge.proxy.pid, requests: tokenRequests(bench, path) },
-    chp: { name: 'configurable-http-proxy', url: chp.url, pid: chp.pid, requests: plainRequests(bench, path), tolerateErrors: true },
+    chp: {
+      name: 'configurable-http-proxy',
+      url: chp.url,
+      pid: chp.pid,
+      requests: plainRequests(bench, path),
+      tolerateErrors: true,
+    },
   } satisfies Record<string, System>
   for (const s of Object.values(systems)) await expectAnswer(s.url, s.requests[0], 200, s.name)
   await expectAnswer(edge.url, systems.nginx.requests[0], 302, 'edgehub without credentials')
   return { upstream, baseline, chp, edgeRedis, edge, bench, systems }
 }
 
-export const latencyRow = (r: LoadRun) => [r.system, r.rps, r.latencyMs.p50, r.latencyMs.p99, r.latencyMs.p999, r.cpuUsPerRequest]
+export const latencyRow = (r: LoadRun) => [
+  r.system,
+  r.rps,
+  r.latencyMs.p50,
+  r.latencyMs.p99,
+  r.latencyMs.p999,
+  r.cpuUsPerRequest,
+]
 export const LATENCY_COLUMNS = ['system', 'requests/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'proxy CPU µs/request']
 
 export const scenario: Scenario = {
@@ -102,10 +127,29 @@ export const scenario: Scenario = {
       const p99 = (r: LoadRun) => r.latencyMs.p99
       const cpu = (r: LoadRun) => r.cpuUsPerRequest
       return [
-        ratioTarget(`${s.name} throughput / nginx`, ratio(e.rps, nginx.rps), { op: '>=', goal: 0.9 }, spreadOf(per(s.name, rps), per(systems.nginx.name, rps))),
-        reported(`${s.name} proxy CPU per request / nginx (shared cores)`, String(ratio(e.cpuUsPerRequest, nginx.cpuUsPerRequest)), spreadOf(per(s.name, cpu), per(systems.nginx.name, cpu))),
-        ratioTarget(`${s.name} p99 / nginx`, ratio(e.latencyMs.p99, nginx.latencyMs.p99), { op: '<=', goal: 1.3 }, spreadOf(per(s.name, p99), per(systems.nginx.name, p99))),
-        ratioTarget(`${s.name} throughput / configurable-http-proxy`, ratio(e.rps, chp.rps), { op: '>=', goal: 5 }, spreadOf(per(s.name, rps), per(systems.chp.name, rps))),
+        ratioTarget(
+          `${s.name} throughput / nginx`,
+          ratio(e.rps, nginx.rps),
+          { op: '>=', goal: 0.9 },
+          spreadOf(per(s.name, rps), per(systems.nginx.name, rps)),
+        ),
+        reported(
+          `${s.name} proxy CPU per request / nginx (shared cores)`,
+          String(ratio(e.cpuUsPerRequest, nginx.cpuUsPerRequest)),
+          spreadOf(per(s.name, cpu), per(systems.nginx.name, cpu)),
+        ),
+        ratioTarget(
+          `${s.name} p99 / nginx`,
+          ratio(e.latencyMs.p99, nginx.latencyMs.p99),
+          { op: '<=', goal: 1.3 },
+          spreadOf(per(s.name, p99), per(systems.nginx.name, p99)),
+        ),
+        ratioTarget(
+          `${s.name} throughput / configurable-http-proxy`,
+          ratio(e.rps, chp.rps),
+          { op: '>=', goal: 5 },
+          spreadOf(per(s.name, rps), per(systems.chp.name, rps)),
+        ),
       ]
     })
 
@@ -119,8 +163,17 @@ export const scenario: Scenario = {
     if (noPin) {
       pinnedNotes.push(`No pinned efficiency runs: ${noPin}.`)
     } else {
-      const one = await startBaselineNginx({ runDir: join(ctx.dir, 'nginx-pinned'), upstreamPort: upstream.port, workers: 1, cleanups: ctx.cleanups })
-      const edgeOne = await startEdgeProxy(edgeRedis, { runDir: join(ctx.dir, 'edge-pinned'), workers: 1, cleanups: ctx.cleanups })
+      const one = await startBaselineNginx({
+        runDir: join(ctx.dir, 'nginx-pinned'),
+        upstreamPort: upstream.port,
+        workers: 1,
+        cleanups: ctx.cleanups,
+      })
+      const edgeOne = await startEdgeProxy(edgeRedis, {
+        runDir: join(ctx.dir, 'edge-pinned'),
+        workers: 1,
+        cleanups: ctx.cleanups,
+      })
       pinTree(one.pid, PROXY_CPU)
       pinTree(edgeOne.proxy.pid, PROXY_CPU)
       const pinned: System[] = [
@@ -135,8 +188,12 @@ export const scenario: Scenario = {
       }
       for (let round = 1; round <= rounds; round++) {
         for (const s of round % 2 ? pinned : [...pinned].reverse()) {
-          ctx.progress(`pinned round ${round}/${rounds}: ${s.name}, one worker on CPU ${PROXY_CPU}, wrk on CPU ${WRK_CPU}, ${durationSec} s`)
-          pinnedRuns.get(s.name)!.push(await runSystem(s, { connections: p.connections, durationSec, dir: ctx.dir, wrkCpus: WRK_CPU }))
+          ctx.progress(
+            `pinned round ${round}/${rounds}: ${s.name}, one worker on CPU ${PROXY_CPU}, wrk on CPU ${WRK_CPU}, ${durationSec} s`,
+          )
+          pinnedRuns
+            .get(s.name)!
+            .push(await runSystem(s, { connections: p.connections, durationSec, dir: ctx.dir, wrkCpus: WRK_CPU }))
         }
       }
       const pm = Object.fromEntries([...pinnedRuns].map(([k, v]) => [k, median(v)]))
@@ -144,17 +201,49 @@ export const scenario: Scenario = {
       const pper = (name: string, f: (r: LoadRun) => number) => pinnedRuns.get(name)!.map(f)
       pinnedTables.push({
         title: `Efficiency: one proxy worker pinned to CPU ${PROXY_CPU}, wrk to CPU ${WRK_CPU}, the upstream unpinned (median of ${rounds} runs of ${durationSec} s)`,
-        columns: ['system', 'requests/s', '× nginx', 'proxy CPU µs/request', '× nginx', 'proxy CPU busy %', 'p99 ms', 'wrk CPU µs/request'],
+        columns: [
+          'system',
+          'requests/s',
+          '× nginx',
+          'proxy CPU µs/request',
+          '× nginx',
+          'proxy CPU busy %',
+          'p99 ms',
+          'wrk CPU µs/request',
+        ],
         rows: pinned.map((s) => {
           const r = pm[s.name]
-          return [s.name, r.rps, ratio(r.rps, pm.nginx.rps), r.cpuUsPerRequest, ratio(r.cpuUsPerRequest, pm.nginx.cpuUsPerRequest), busy(r), r.latencyMs.p99, r.wrkCpuUsPerRequest]
+          return [
+            s.name,
+            r.rps,
+            ratio(r.rps, pm.nginx.rps),
+            r.cpuUsPerRequest,
+            ratio(r.cpuUsPerRequest, pm.nginx.cpuUsPerRequest),
+            busy(r),
+            r.latencyMs.p99,
+            r.wrkCpuUsPerRequest,
+          ]
         }),
       })
       for (const s of pinned.slice(1)) {
         const r = pm[s.name]
         targets.push(
-          reported(`${s.name} proxy CPU per request / nginx, one pinned worker`, String(ratio(r.cpuUsPerRequest, pm.nginx.cpuUsPerRequest)), spreadOf(pper(s.name, (x) => x.cpuUsPerRequest), pper('nginx', (x) => x.cpuUsPerRequest))),
-          reported(`${s.name} throughput / nginx, one pinned worker`, String(ratio(r.rps, pm.nginx.rps)), spreadOf(pper(s.name, (x) => x.rps), pper('nginx', (x) => x.rps))),
+          reported(
+            `${s.name} proxy CPU per request / nginx, one pinned worker`,
+            String(ratio(r.cpuUsPerRequest, pm.nginx.cpuUsPerRequest)),
+            spreadOf(
+              pper(s.name, (x) => x.cpuUsPerRequest),
+              pper('nginx', (x) => x.cpuUsPerRequest),
+            ),
+          ),
+          reported(
+            `${s.name} throughput / nginx, one pinned worker`,
+            String(ratio(r.rps, pm.nginx.rps)),
+            spreadOf(
+              pper(s.name, (x) => x.rps),
+              pper('nginx', (x) => x.rps),
+            ),
+          ),
         )
       }
       pinnedNotes.push(
@@ -171,20 +260,40 @@ export const scenario: Scenario = {
         workers: PROXY_WORKERS,
         median: m,
         runs: Object.fromEntries(runs),
-        pinned: noPin ? { skipped: noPin } : { proxyCpu: PROXY_CPU, wrkCpu: WRK_CPU, workers: 1, runs: Object.fromEntries(pinnedRuns) },
+        pinned: noPin
+          ? { skipped: noPin }
+          : { proxyCpu: PROXY_CPU, wrkCpu: WRK_CPU, workers: 1, runs: Object.fromEntries(pinnedRuns) },
       },
       tables: [
-        { title: `${users.length} users, ${p.connections} connections, median of ${rounds} runs of ${durationSec} s`, columns: LATENCY_COLUMNS, rows: order4.map(latencyRow) },
+        {
+          title: `${users.length} users, ${p.connections} connections, median of ${rounds} runs of ${durationSec} s`,
+          columns: LATENCY_COLUMNS,
+          rows: order4.map(latencyRow),
+        },
         {
           title: 'Ratios to plain nginx',
           columns: ['system', 'throughput', 'proxy CPU per request', 'p50', 'p99', 'p99.9'],
-          rows: order4.map((r) => [r.system, ratio(r.rps, nginx.rps), ratio(r.cpuUsPerRequest, nginx.cpuUsPerRequest), ratio(r.latencyMs.p50, nginx.latencyMs.p50), ratio(r.latencyMs.p99, nginx.latencyMs.p99), ratio(r.latencyMs.p999, nginx.latencyMs.p999)]),
+          rows: order4.map((r) => [
+            r.system,
+            ratio(r.rps, nginx.rps),
+            ratio(r.cpuUsPerRequest, nginx.cpuUsPerRequest),
+            ratio(r.latencyMs.p50, nginx.latencyMs.p50),
+            ratio(r.latencyMs.p99, nginx.latencyMs.p99),
+            ratio(r.latencyMs.p999, nginx.latencyMs.p999),
+          ]),
         },
         ...pinnedTables,
       ],
       targets,
       plots: [
-        { kind: 'bars', name: 'http-throughput', title: 'HTTP throughput through each proxy', yLabel: 'requests/s', categories: order4.map((r) => r.system), series: [{ name: 'requests/s', values: order4.map((r) => r.rps) }] },
+        {
+          kind: 'bars',
+          name: 'http-throughput',
+          title: 'HTTP throughput through each proxy',
+          yLabel: 'requests/s',
+          categories: order4.map((r) => r.system),
+          series: [{ name: 'requests/s', values: order4.map((r) => r.rps) }],
+        },
         {
           kind: 'bars',
           name: 'http-latency',
@@ -196,7 +305,7 @@ export const scenario: Scenario = {
       ],
       notes: [
         ...errorNotes(runs),
-        'Every answer\'s status is counted (wrk\'s response hook): for edgehub and nginx any answer outside 2xx, a 3xx included, or a socket error fails the scenario; configurable-http-proxy\'s would be counted and reported here.',
+        "Every answer's status is counted (wrk's response hook): for edgehub and nginx any answer outside 2xx, a 3xx included, or a socket error fails the scenario; configurable-http-proxy's would be counted and reported here.",
         `All proxies forward to the same upstream (nginx answering "ok", one worker); nginx-based proxies run ${PROXY_WORKERS} workers (one per core, the edge proxy's default) with upstream keepalive 64 and a JSON access log; wrk runs one thread. Everything shares the machine's ${cpus().length} cores, so throughput is what the whole machine reaches, and CPU µs/request is each proxy's own cost.`,
         ...pinnedNotes,
       ],

@@ -25,7 +25,10 @@ const HASHER = join(import.meta.dirname, '../lib/scrypt-rate.ts')
 /** Verifications/s and CPU ms per verification of `count` scrypt checks at cost N, in a fresh process. */
 function hashingAlone(N: number, count: number): Promise<{ perSec: number; cpuMsEach: number }> {
   return new Promise((resolve, reject) => {
-    const child = fork(HASHER, [String(N), String(count)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    const child = fork(HASHER, [String(N), String(count)], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
     child.once('message', (m) => resolve(m as { perSec: number; cpuMsEach: number }))
     child.once('error', reject)
     child.once('exit', (code) => code && reject(new Error(`scrypt-rate exited with ${code}`)))
@@ -49,9 +52,7 @@ export const scenario: Scenario = {
     const proxy = await stack.startProxy([hub])
     // One hash for every user (each login still runs a full verification): seeding stays quick.
     const stored = await hashPassword(p.password, N)
-    await Promise.all(
-      names.map((name) => stack.deps.users.create(name, { passwordHash: stored })),
-    )
+    await Promise.all(names.map((name) => stack.deps.users.create(name, { passwordHash: stored })))
 
     const agent = new Agent({ connections: null, keepAliveTimeout: 30_000 })
     ctx.cleanups.push(() => agent.close())
@@ -59,7 +60,11 @@ export const scenario: Scenario = {
     // (address and user agent) until it logs in, so one page serves every login of this client.
     const page = await request(`${proxy.url}/hub/login`, { dispatcher: agent })
     await page.body.dump()
-    const xsrf = ([] as string[]).concat(page.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).find((c) => c.startsWith(`${XSRF_COOKIE}=`))?.slice(XSRF_COOKIE.length + 1)
+    const xsrf = ([] as string[])
+      .concat(page.headers['set-cookie'] ?? [])
+      .map((c) => c.split(';')[0])
+      .find((c) => c.startsWith(`${XSRF_COOKIE}=`))
+      ?.slice(XSRF_COOKIE.length + 1)
     if (!xsrf) throw new Error(`GET /hub/login set no ${XSRF_COOKIE} cookie`)
     const login = async (name: string): Promise<{ ok: boolean; status: number | string; ms: number }> => {
       const t0 = performance.now()
@@ -73,7 +78,9 @@ export const scenario: Scenario = {
         })
         await res.body.dump()
         const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? [])
-        const ok = res.statusCode === 302 && cookies.some((c) => c.startsWith(`${SESSION_COOKIE}=`) && !c.startsWith(`${SESSION_COOKIE}=;`))
+        const ok =
+          res.statusCode === 302 &&
+          cookies.some((c) => c.startsWith(`${SESSION_COOKIE}=`) && !c.startsWith(`${SESSION_COOKIE}=;`))
         return { ok, status: res.statusCode, ms: performance.now() - t0 }
       } catch (err) {
         return { ok: false, status: (err as { code?: string }).code ?? 'network', ms: performance.now() - t0 }
@@ -93,7 +100,9 @@ export const scenario: Scenario = {
     const failed = results.filter((r) => !r.ok)
     const throttled = results.filter((r) => r.status === 429).length
     // every login succeeded or failed for another reason: no name may be left with a failure count
-    const counted = (await Promise.all(names.map((name) => stack.deps.redis.exists(stack.deps.keys.loginFail(name))))).filter(Boolean).length
+    const counted = (
+      await Promise.all(names.map((name) => stack.deps.redis.exists(stack.deps.keys.loginFail(name))))
+    ).filter(Boolean).length
     const lat = summary(results.filter((r) => r.ok).map((r) => r.ms))
     const loginsPerSec = round(((n - failed.length) * 1000) / wallMs, 1)
 
@@ -123,15 +132,39 @@ export const scenario: Scenario = {
           title: `Login storm: ${n} users at once, scrypt N=${N} (${cpus().length} cores)`,
           columns: ['system', 'logins/s', 'p50 ms', 'p99 ms', 'max ms', 'CPU ms per login', 'failed'],
           rows: [
-            ['edgehub: POST /hub/login through the proxy', loginsPerSec, lat.p50, lat.p99, lat.max, round((hubCpu * 1000) / n, 1), failed.length],
-            ['scrypt verification alone (bare Node, same thread pool)', round(alone.perSec, 1), '', '', '', round(alone.cpuMsEach, 1), 0],
+            [
+              'edgehub: POST /hub/login through the proxy',
+              loginsPerSec,
+              lat.p50,
+              lat.p99,
+              lat.max,
+              round((hubCpu * 1000) / n, 1),
+              failed.length,
+            ],
+            [
+              'scrypt verification alone (bare Node, same thread pool)',
+              round(alone.perSec, 1),
+              '',
+              '',
+              '',
+              round(alone.cpuMsEach, 1),
+              0,
+            ],
           ],
         },
       ],
       targets: [
         check('login storm: every login succeeds', `${n} of ${n}`, `${n - failed.length} of ${n}`, failed.length === 0),
-        check('login storm with auth.throttle on: no login made to wait', '0 answers 429', `${throttled} answers 429, ${counted} names with failures`, throttled === 0 && counted === 0),
-        reported('login storm: logins/s / scrypt verification alone', `${vsHashing} (${loginsPerSec} logins/s, p99 ${lat.p99} ms)`),
+        check(
+          'login storm with auth.throttle on: no login made to wait',
+          '0 answers 429',
+          `${throttled} answers 429, ${counted} names with failures`,
+          throttled === 0 && counted === 0,
+        ),
+        reported(
+          'login storm: logins/s / scrypt verification alone',
+          `${vsHashing} (${loginsPerSec} logins/s, p99 ${lat.p99} ms)`,
+        ),
       ],
       notes: [
         `logins/s is ${vsHashing}× what scrypt verification alone achieves on this machine; password hashing is ${hashShare}% of the hub's CPU time during the storm (verifications × CPU per verification measured alone ÷ hub CPU seconds). The rest is the HTTP request, the form, the session write and the cookie.`,

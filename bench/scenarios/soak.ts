@@ -33,16 +33,40 @@ export const scenario: Scenario = {
     ctx.cleanups.push(() => upstream.stop())
     // the hub's inspector (loopback) measures its live heap after a full collection
     const inspectPort = await freePort()
-    const stack = await startHubStack({ dir: ctx.dir, cleanups: ctx.cleanups, hubNodeArgs: [inspectFlag(inspectPort)], overrides: { proxy: { workers: PROXY_WORKERS }, logLevel: 'warn' } })
+    const stack = await startHubStack({
+      dir: ctx.dir,
+      cleanups: ctx.cleanups,
+      hubNodeArgs: [inspectFlag(inspectPort)],
+      overrides: { proxy: { workers: PROXY_WORKERS }, logLevel: 'warn' },
+    })
     const users = await hubUsers(stack.deps, benchUsers(ctx.quick ? 10 : p.users), upstream.port)
     // the mix: every user's page in turn, then one hub API call
-    const requests: WrkRequest[] = [...cookieRequests(users, p.path), { path: '/hub/api/user', headers: { Authorization: `token ${users[0].token}` } }]
+    const requests: WrkRequest[] = [
+      ...cookieRequests(users, p.path),
+      { path: '/hub/api/user', headers: { Authorization: `token ${users[0].token}` } },
+    ]
     // every user's page answers the upstream's "ok", the hub API call the user's own model
-    for (const r of requests) await expectAnswer(stack.url, r, 200, 'the hub stack', r.path.startsWith('/hub/') ? jsonField('name', users[0].name) : undefined)
+    for (const r of requests)
+      await expectAnswer(
+        stack.url,
+        r,
+        200,
+        'the hub stack',
+        r.path.startsWith('/hub/') ? jsonField('name', users[0].name) : undefined,
+      )
     const ws = stack.url.replace(/^http/, 'ws')
     const wsTargets = users.map((u) => ({ url: ws + userPath(p.wsPath, u.name), headers: { Cookie: u.cookie } }))
     const memory = () => ({ proxy: memoryKiB(processTree(stack.proxy.pid)), hub: memoryKiB([stack.hubPid]) })
-    const load = (sec: number) => loadRun({ system: 'edgehub', url: stack.url, pid: stack.proxy.pid, requests, connections: p.connections, durationSec: sec, dir: ctx.dir })
+    const load = (sec: number) =>
+      loadRun({
+        system: 'edgehub',
+        url: stack.url,
+        pid: stack.proxy.pid,
+        requests,
+        connections: p.connections,
+        durationSec: sec,
+        dir: ctx.dir,
+      })
 
     // long enough for the proxy workers' Lua heaps to reach their working size (about 150,000 requests)
     const warmUpSec = ctx.quick ? 1 : WARM_UP_SEC
@@ -61,15 +85,24 @@ export const scenario: Scenario = {
     let busySec = 0
     while (done < total) {
       const left = total - done
-      const r = await load(ctx.quick ? 1 : Math.max(1, Math.min(CHUNK_SEC, Math.ceil(left / Math.max(1, done / Math.max(busySec, 1))))))
+      const r = await load(
+        ctx.quick ? 1 : Math.max(1, Math.min(CHUNK_SEC, Math.ceil(left / Math.max(1, done / Math.max(busySec, 1))))),
+      )
       done += r.requests
       busySec += r.seconds
       const m = memory()
       series.push([done, mib(m.proxy.pss), mib(m.hub.rss)])
-      ctx.progress(`${done.toLocaleString('en')} / ${total.toLocaleString('en')} requests; proxy ${mib(m.proxy.pss)} MiB, hub ${mib(m.hub.rss)} MiB`)
+      ctx.progress(
+        `${done.toLocaleString('en')} / ${total.toLocaleString('en')} requests; proxy ${mib(m.proxy.pss)} MiB, hub ${mib(m.hub.rss)} MiB`,
+      )
     }
     ctx.progress(`${wsTotal} WebSocket connect/echo/close cycles`)
-    const cycles = await wsCycles({ targets: wsTargets, count: wsTotal, concurrency: 50, onProgress: (n) => ctx.progress(`${n} WebSocket cycles`) })
+    const cycles = await wsCycles({
+      targets: wsTargets,
+      count: wsTotal,
+      concurrency: 50,
+      onProgress: (n) => ctx.progress(`${n} WebSocket cycles`),
+    })
     if (cycles.failures) throw new Error(`${cycles.failures} of ${cycles.count} WebSocket cycles failed`)
     const after = memory()
     const heapAfter = await liveHeapBytes(inspectPort)
@@ -81,23 +114,48 @@ export const scenario: Scenario = {
     const hubGrowth = growth(heapBefore, heapAfter)
     const hubRssGrowth = growth(before.hub.rss, after.hub.rss)
     return {
-      metrics: { requests: done, seconds: round(busySec, 1), wsCycles: cycles, before, after, hubLiveHeapBytes: { before: heapBefore, after: heapAfter }, hubFloorKiB: hubFloor, hubSamples: hubSamples.length, series },
+      metrics: {
+        requests: done,
+        seconds: round(busySec, 1),
+        wsCycles: cycles,
+        before,
+        after,
+        hubLiveHeapBytes: { before: heapBefore, after: heapAfter },
+        hubFloorKiB: hubFloor,
+        hubSamples: hubSamples.length,
+        series,
+      },
       tables: [
         {
           title: `${done.toLocaleString('en')} requests in ${round(busySec, 1)} s (${p.connections} connections, 1 in ${requests.length} to /hub/api/user), then ${cycles.count} WebSocket cycles in ${cycles.seconds} s`,
           columns: ['process', 'before MiB', 'after MiB', 'growth %'],
           rows: [
             ['proxy, all processes (PSS)', mib(before.proxy.pss), mib(after.proxy.pss), proxyGrowth],
-            ['proxy, all processes (RSS)', mib(before.proxy.rss), mib(after.proxy.rss), growth(before.proxy.rss, after.proxy.rss)],
+            [
+              'proxy, all processes (RSS)',
+              mib(before.proxy.rss),
+              mib(after.proxy.rss),
+              growth(before.proxy.rss, after.proxy.rss),
+            ],
             ['hub (live V8 heap after a full collection)', mib(heapBefore / 1024), mib(heapAfter / 1024), hubGrowth],
             ['hub (RSS)', mib(before.hub.rss), mib(after.hub.rss), hubRssGrowth],
-            ['hub (RSS floor: lowest of the first and of the last third)', mib(hubFloor.first), mib(hubFloor.last), growth(hubFloor.first, hubFloor.last)],
+            [
+              'hub (RSS floor: lowest of the first and of the last third)',
+              mib(hubFloor.first),
+              mib(hubFloor.last),
+              growth(hubFloor.first, hubFloor.last),
+            ],
           ],
         },
       ],
       targets: [
         bounded('proxy memory growth', proxyGrowth, { op: '<', goal: 5, unit: '%' }, `${proxyGrowth}%`),
-        bounded('hub memory growth (live heap)', hubGrowth, { op: '<', goal: 5, unit: '%' }, `${hubGrowth}% (RSS ${hubRssGrowth}%)`),
+        bounded(
+          'hub memory growth (live heap)',
+          hubGrowth,
+          { op: '<', goal: 5, unit: '%' },
+          `${hubGrowth}% (RSS ${hubRssGrowth}%)`,
+        ),
       ],
       plots: [
         {

@@ -131,7 +131,10 @@ class Phase {
       proxy: d('proxy'),
       benchmarkClient: d('client'),
       /** Share of the machine's CPU time (every core) that was busy. */
-      machineBusyPct: round((100 * (now.machineBusy - this.cpu0.machineBusy)) / Math.max(1, now.machineTotal - this.cpu0.machineTotal), 1),
+      machineBusyPct: round(
+        (100 * (now.machineBusy - this.cpu0.machineBusy)) / Math.max(1, now.machineTotal - this.cpu0.machineTotal),
+        1,
+      ),
     }
   }
 }
@@ -175,7 +178,13 @@ async function storm(ctx: ScenarioContext, names: string[], site: string, opts: 
       overrides: {
         // undefined: the default (JupyterHub's 100)
         ...(opts.limit !== undefined && { hub: { concurrentSpawnLimit: opts.limit } }),
-        spawner: { 'local-process': { command: [BUSYBOX, 'httpd'], args: ['-f', '-p', '{ip}:{port}', '-h', site], userPrefix: accountPrefix } },
+        spawner: {
+          'local-process': {
+            command: [BUSYBOX, 'httpd'],
+            args: ['-f', '-p', '{ip}:{port}', '-h', site],
+            userPrefix: accountPrefix,
+          },
+        },
       },
     })
     const { deps, url } = stack
@@ -192,12 +201,23 @@ async function storm(ctx: ScenarioContext, names: string[], site: string, opts: 
     })
 
     /** The status (or a word for a failure without one), and Retry-After's seconds on a 429. */
-    const answer = async (method: 'POST' | 'DELETE', u: UserRun): Promise<{ status: number | string; retryAfterSec?: number }> => {
+    const answer = async (
+      method: 'POST' | 'DELETE',
+      u: UserRun,
+    ): Promise<{ status: number | string; retryAfterSec?: number }> => {
       try {
-        const res = await request(`${url}/hub/api/users/${u.name}/server`, { method, headers: { authorization: `token ${u.token}` }, dispatcher: agent, headersTimeout: 120_000 })
+        const res = await request(`${url}/hub/api/users/${u.name}/server`, {
+          method,
+          headers: { authorization: `token ${u.token}` },
+          dispatcher: agent,
+          headersTimeout: 120_000,
+        })
         await res.body.dump()
         const retryAfter = Number(res.headers['retry-after'])
-        return { status: res.statusCode, ...(res.statusCode === 429 && { retryAfterSec: Number.isFinite(retryAfter) ? retryAfter : NaN }) }
+        return {
+          status: res.statusCode,
+          ...(res.statusCode === 429 && { retryAfterSec: Number.isFinite(retryAfter) ? retryAfter : NaN }),
+        }
       } catch (err) {
         return { status: (err as { code?: string }).code ?? 'network' }
       }
@@ -224,7 +244,10 @@ async function storm(ctx: ScenarioContext, names: string[], site: string, opts: 
      */
     const served = async (u: UserRun): Promise<boolean | undefined> => {
       try {
-        const res = await request(`${url}/user/${u.name}/`, { headers: { authorization: `token ${u.token}` }, dispatcher: agent })
+        const res = await request(`${url}/user/${u.name}/`, {
+          headers: { authorization: `token ${u.token}` },
+          dispatcher: agent,
+        })
         const body = await res.body.text()
         if (res.statusCode === 200 && body === page(u.name)) return true
         if (res.statusCode === 302 && String(res.headers.location ?? '').includes('/hub/')) return false
@@ -249,17 +272,30 @@ async function storm(ctx: ScenarioContext, names: string[], site: string, opts: 
     ctx.progress('warm-up spawn')
     const warmStatus = await call('POST', warm)
     if (warmStatus !== 201 && warmStatus !== 202) throw new Error(`warm-up spawn answered ${warmStatus}`)
-    if (!(await until(warm, true, 30_000))) throw new Error(`the warm-up server never became reachable through the proxy: ${(await deps.servers.get(warmup, ''))?.message}`)
+    if (!(await until(warm, true, 30_000)))
+      throw new Error(
+        `the warm-up server never became reachable through the proxy: ${(await deps.servers.get(warmup, ''))?.message}`,
+      )
     const warmStop = await call('DELETE', warm)
     if (warmStop !== 204) throw new Error(`warm-up stop answered ${warmStop}`)
 
     // The storm.
     const deadlineMs = (ctx.quick ? 60 : p.readyWithinSec * 4) * 1000
-    ctx.progress(`${opts.label}: ${n} spawn requests at once (hub.concurrentSpawnLimit ${limit}${opts.retry ? ', a 429 is retried after its Retry-After' : ''})`)
-    const pids = { hub: stack.hubPid, launcher: launcherPid(stack.hubPid), redis: stack.redisPid, proxy: stack.proxy.pid }
+    ctx.progress(
+      `${opts.label}: ${n} spawn requests at once (hub.concurrentSpawnLimit ${limit}${opts.retry ? ', a 429 is retried after its Retry-After' : ''})`,
+    )
+    const pids = {
+      hub: stack.hubPid,
+      launcher: launcherPid(stack.hubPid),
+      redis: stack.redisPid,
+      proxy: stack.proxy.pid,
+    }
     const spawn = new Phase(pids)
     let readyCount = 0
-    const ticker = setInterval(() => ctx.progress(`${opts.label}: ${readyCount}/${n} ready after ${(spawn.elapsed() / 1000).toFixed(1)} s`), 2000)
+    const ticker = setInterval(
+      () => ctx.progress(`${opts.label}: ${readyCount}/${n} ready after ${(spawn.elapsed() / 1000).toFixed(1)} s`),
+      2000,
+    )
     let peakFds = 0
     const fdSampler = setInterval(() => {
       try {
@@ -313,17 +349,24 @@ async function storm(ctx: ScenarioContext, names: string[], site: string, opts: 
     const stopCpu = stop.cpuUsed()
     const routesAfter = Object.keys(await deps.tables.getAll('routes')).length
     const leftover = runs.filter((u) => u.pid && alive(u.pid)).length
-    ctx.progress(`${opts.label}: stopped in ${(stopTotalMs / 1000).toFixed(2)} s; ${routesAfter} routes and ${leftover} server processes left`)
+    ctx.progress(
+      `${opts.label}: stopped in ${(stopTotalMs / 1000).toFixed(2)} s; ${routesAfter} routes and ${leftover} server processes left`,
+    )
     await stack.stopServers() // anything the stop phase missed
 
     const startStatuses = countBy(runs.map((u) => u.startStatus))
     const stopStatuses = countBy(runs.map((u) => u.stopStatus))
     const throttled = startStatuses.get('429') ?? 0
     const startErrors = runs.filter((u) => u.startStatus !== 201 && u.startStatus !== 202).length
-    const notReady = runs.filter((u) => (u.startStatus === 201 || u.startStatus === 202) && u.readyMs === undefined).length
-    const stopErrors = runs.filter((u) => u.stopStatus !== 204).length + runs.filter((u) => u.goneMs === undefined).length
+    const notReady = runs.filter(
+      (u) => (u.startStatus === 201 || u.startStatus === 202) && u.readyMs === undefined,
+    ).length
+    const stopErrors =
+      runs.filter((u) => u.stopStatus !== 204).length + runs.filter((u) => u.goneMs === undefined).length
     const readySummary = summary(ready.map((u) => u.readyMs!))
-    const startSummary = summary(runs.flatMap((u) => (u.startMs !== undefined && typeof u.startStatus === 'number' ? [u.startMs] : [])))
+    const startSummary = summary(
+      runs.flatMap((u) => (u.startMs !== undefined && typeof u.startStatus === 'number' ? [u.startMs] : [])),
+    )
     const goneSummary = summary(runs.flatMap((u) => (u.goneMs !== undefined ? [u.goneMs] : [])))
     const stopReqSummary = summary(runs.flatMap((u) => (u.stopMs !== undefined ? [u.stopMs] : [])))
     const allReadyMs = ready.length === n ? Math.max(...ready.map((u) => u.readyMs!)) : NaN
@@ -331,12 +374,39 @@ async function storm(ctx: ScenarioContext, names: string[], site: string, opts: 
 
     const retryWait = summary(retryWaits)
     return {
-      n, limit, runs, ready, spawnMs, spawnCpu, stopTotalMs, stopCpu, serverMem, hubMem, peakFds, routesBefore, routesAfter, leftover,
-      startStatuses, stopStatuses, throttled, startErrors, notReady, stopErrors, readySummary, startSummary, goneSummary, stopReqSummary, allReadyMs, allGoneMs,
+      n,
+      limit,
+      runs,
+      ready,
+      spawnMs,
+      spawnCpu,
+      stopTotalMs,
+      stopCpu,
+      serverMem,
+      hubMem,
+      peakFds,
+      routesBefore,
+      routesAfter,
+      leftover,
+      startStatuses,
+      stopStatuses,
+      throttled,
+      startErrors,
+      notReady,
+      stopErrors,
+      readySummary,
+      startSummary,
+      goneSummary,
+      stopReqSummary,
+      allReadyMs,
+      allGoneMs,
       oddAnswers: Object.fromEntries(oddAnswers),
       throttledUsers: runs.filter((u) => u.throttled > 0).length,
       throttledAnswers: runs.reduce((a, u) => a + u.throttled, 0),
-      retryAfterSec: { min: retryWait.count ? Math.min(...retryWaits) : null, max: retryWait.count ? Math.max(...retryWaits) : null },
+      retryAfterSec: {
+        min: retryWait.count ? Math.min(...retryWaits) : null,
+        max: retryWait.count ? Math.max(...retryWaits) : null,
+      },
     }
   } finally {
     await ctx.cleanups.run(stopAll)
@@ -361,27 +431,113 @@ export const scenario: Scenario = {
     const a = await storm(ctx, names, site, { label: 'raised-limit', limit: names.length, retry: false })
     // The same storm with the default limit (JupyterHub's 100; quick: 5 of 20 users), every 429
     // retried after its Retry-After (30–60 s; quick: at most 1 s), as a client honouring it would.
-    const b = await storm(ctx, names, site, { label: 'default-limit', limit: ctx.quick ? 5 : undefined, retry: true, retryCapSec: ctx.quick ? 1 : undefined })
-    const { n, runs, ready, spawnMs, spawnCpu, stopTotalMs, stopCpu, serverMem, hubMem, peakFds, routesBefore, routesAfter, leftover } = a
-    const { startStatuses, stopStatuses, throttled, startErrors, notReady, stopErrors, readySummary, startSummary, goneSummary, stopReqSummary, allReadyMs, allGoneMs } = a
+    const b = await storm(ctx, names, site, {
+      label: 'default-limit',
+      limit: ctx.quick ? 5 : undefined,
+      retry: true,
+      retryCapSec: ctx.quick ? 1 : undefined,
+    })
+    const {
+      n,
+      runs,
+      ready,
+      spawnMs,
+      spawnCpu,
+      stopTotalMs,
+      stopCpu,
+      serverMem,
+      hubMem,
+      peakFds,
+      routesBefore,
+      routesAfter,
+      leftover,
+    } = a
+    const {
+      startStatuses,
+      stopStatuses,
+      throttled,
+      startErrors,
+      notReady,
+      stopErrors,
+      readySummary,
+      startSummary,
+      goneSummary,
+      stopReqSummary,
+      allReadyMs,
+      allGoneMs,
+    } = a
     const s = (ms: number) => (Number.isFinite(ms) ? round(ms / 1000, 2) : 'n/a')
     const tables: Table[] = [
       {
         title: `Spawn storm: ${n} users, ms from the burst (busybox httpd via the local-process spawner)`,
         columns: ['phase', 'count', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'all done, s', 'failed'],
         rows: [
-          ['start request answered', startSummary.count, startSummary.p50, startSummary.p90, startSummary.p99, startSummary.max, s(startSummary.max), startErrors],
-          ['ready and routable (busybox answers through the proxy)', readySummary.count, readySummary.p50, readySummary.p90, readySummary.p99, readySummary.max, s(allReadyMs), startErrors + notReady],
-          ['stop request answered', stopReqSummary.count, stopReqSummary.p50, stopReqSummary.p90, stopReqSummary.p99, stopReqSummary.max, s(stopReqSummary.max), runs.filter((u) => u.stopStatus !== 204).length],
-          ['route gone (proxy redirects to /hub/)', goneSummary.count, goneSummary.p50, goneSummary.p90, goneSummary.p99, goneSummary.max, s(allGoneMs), runs.filter((u) => u.goneMs === undefined).length],
+          [
+            'start request answered',
+            startSummary.count,
+            startSummary.p50,
+            startSummary.p90,
+            startSummary.p99,
+            startSummary.max,
+            s(startSummary.max),
+            startErrors,
+          ],
+          [
+            'ready and routable (busybox answers through the proxy)',
+            readySummary.count,
+            readySummary.p50,
+            readySummary.p90,
+            readySummary.p99,
+            readySummary.max,
+            s(allReadyMs),
+            startErrors + notReady,
+          ],
+          [
+            'stop request answered',
+            stopReqSummary.count,
+            stopReqSummary.p50,
+            stopReqSummary.p90,
+            stopReqSummary.p99,
+            stopReqSummary.max,
+            s(stopReqSummary.max),
+            runs.filter((u) => u.stopStatus !== 204).length,
+          ],
+          [
+            'route gone (proxy redirects to /hub/)',
+            goneSummary.count,
+            goneSummary.p50,
+            goneSummary.p90,
+            goneSummary.p99,
+            goneSummary.max,
+            s(allGoneMs),
+            runs.filter((u) => u.goneMs === undefined).length,
+          ],
         ],
       },
       {
         title: `CPU seconds used during each phase (${cpus().length} cores shared by everything)`,
         columns: ['phase', 'wall s', 'hub', 'launcher', 'Redis', 'proxy', 'benchmark client', 'machine busy %'],
         rows: [
-          ['spawn storm', s(spawnMs), spawnCpu.hub, spawnCpu.launcher, spawnCpu.redis, spawnCpu.proxy, spawnCpu.benchmarkClient, spawnCpu.machineBusyPct],
-          ['stop storm', s(stopTotalMs), stopCpu.hub, stopCpu.launcher, stopCpu.redis, stopCpu.proxy, stopCpu.benchmarkClient, stopCpu.machineBusyPct],
+          [
+            'spawn storm',
+            s(spawnMs),
+            spawnCpu.hub,
+            spawnCpu.launcher,
+            spawnCpu.redis,
+            spawnCpu.proxy,
+            spawnCpu.benchmarkClient,
+            spawnCpu.machineBusyPct,
+          ],
+          [
+            'stop storm',
+            s(stopTotalMs),
+            stopCpu.hub,
+            stopCpu.launcher,
+            stopCpu.redis,
+            stopCpu.proxy,
+            stopCpu.benchmarkClient,
+            stopCpu.machineBusyPct,
+          ],
         ],
       },
       {
@@ -390,7 +546,11 @@ export const scenario: Scenario = {
         rows: [
           ...[...startStatuses].map(([k, v]) => [`POST /hub/api/users/NAME/server`, k, v]),
           ...[...stopStatuses].map(([k, v]) => [`DELETE /hub/api/users/NAME/server`, k, v]),
-          ...Object.entries(a.oddAnswers).map(([k, v]) => ['GET /user/NAME/ (poll), neither the page nor the redirect to /hub/', k, v]),
+          ...Object.entries(a.oddAnswers).map(([k, v]) => [
+            'GET /user/NAME/ (poll), neither the page nor the redirect to /hub/',
+            k,
+            v,
+          ]),
         ],
       },
     ]
@@ -403,7 +563,10 @@ export const scenario: Scenario = {
         yLabel: 'servers',
         series: [
           { name: 'ready and routable', points: curve(ready.map((u) => u.readyMs!)) },
-          { name: 'route gone after the stop burst', points: curve(runs.flatMap((u) => (u.goneMs !== undefined ? [u.goneMs] : []))) },
+          {
+            name: 'route gone after the stop burst',
+            points: curve(runs.flatMap((u) => (u.goneMs !== undefined ? [u.goneMs] : []))),
+          },
         ],
       },
     ]
@@ -416,14 +579,24 @@ export const scenario: Scenario = {
         ['users', b.n],
         ['429 answers', b.throttledAnswers],
         ['users refused at least once', b.throttledUsers],
-        ['Retry-After given, s', b.retryAfterSec.min === null ? 'none' : `${b.retryAfterSec.min}–${b.retryAfterSec.max}`],
+        [
+          'Retry-After given, s',
+          b.retryAfterSec.min === null ? 'none' : `${b.retryAfterSec.min}–${b.retryAfterSec.max}`,
+        ],
         ['start accepted at once (no 429)', b.n - b.throttledUsers],
         ['start request accepted, p50 / max s', `${s(b.startSummary.p50)} / ${s(b.startSummary.max)}`],
-        ['ready and routable, p50 / p90 / max s', `${s(b.readySummary.p50)} / ${s(b.readySummary.p90)} / ${s(b.allReadyMs)}`],
+        [
+          'ready and routable, p50 / p90 / max s',
+          `${s(b.readySummary.p50)} / ${s(b.readySummary.p90)} / ${s(b.allReadyMs)}`,
+        ],
         ['failed (other than 429) or never ready', bErrors],
       ],
     })
-    if (plots[0].kind === 'line') plots[0].series.push({ name: `ready, default limit ${b.limit} with retries`, points: curve(b.ready.map((u) => u.readyMs!)) })
+    if (plots[0].kind === 'line')
+      plots[0].series.push({
+        name: `ready, default limit ${b.limit} with retries`,
+        points: curve(b.ready.map((u) => u.readyMs!)),
+      })
     return {
       metrics: {
         users: n,
@@ -463,7 +636,14 @@ export const scenario: Scenario = {
         routesBeforeStop: routesBefore,
         routesAfterStop: routesAfter,
         serverProcessesLeft: leftover,
-        samples: runs.map((u) => ({ user: u.name, start: u.startStatus, startMs: u.startMs && round(u.startMs, 1), readyMs: u.readyMs && round(u.readyMs, 1), stop: u.stopStatus, goneMs: u.goneMs && round(u.goneMs, 1) })),
+        samples: runs.map((u) => ({
+          user: u.name,
+          start: u.startStatus,
+          startMs: u.startMs && round(u.startMs, 1),
+          readyMs: u.readyMs && round(u.readyMs, 1),
+          stop: u.stopStatus,
+          goneMs: u.goneMs && round(u.goneMs, 1),
+        })),
       },
       tables,
       targets: [
@@ -498,9 +678,9 @@ export const scenario: Scenario = {
       ],
       plots,
       notes: [
-        `Each user's start request carries the user's own API token and goes through the proxy to one hub process. In the judged storm hub.concurrentSpawnLimit is raised to ${n}, the storm's size: "no 429" holds only because of that. With the limit at ${b.limit}${ctx.quick ? '' : ', its default (JupyterHub\'s)'}, ${b.throttledAnswers} starts were refused with 429 and retried after the Retry-After the hub sent (${b.retryAfterSec.min === null ? 'none sent' : `${b.retryAfterSec.min}–${b.retryAfterSec.max} s`}${ctx.quick ? ', waited at most 1 s in the quick run' : ''}): the last server was ready after ${s(b.allReadyMs)} s. The server is \`busybox httpd -f\` serving /user/NAME/index.html, started by the local-process spawner. A user is ready when GET /user/NAME/ through the proxy with their token returns that page (checked right after the start request answers, then every ${FIRST_POLL_MS} ms doubling up to ${MAX_POLL_MS} ms).`,
+        `Each user's start request carries the user's own API token and goes through the proxy to one hub process. In the judged storm hub.concurrentSpawnLimit is raised to ${n}, the storm's size: "no 429" holds only because of that. With the limit at ${b.limit}${ctx.quick ? '' : ", its default (JupyterHub's)"}, ${b.throttledAnswers} starts were refused with 429 and retried after the Retry-After the hub sent (${b.retryAfterSec.min === null ? 'none sent' : `${b.retryAfterSec.min}–${b.retryAfterSec.max} s`}${ctx.quick ? ', waited at most 1 s in the quick run' : ''}): the last server was ready after ${s(b.allReadyMs)} s. The server is \`busybox httpd -f\` serving /user/NAME/index.html, started by the local-process spawner. A user is ready when GET /user/NAME/ through the proxy with their token returns that page (checked right after the start request answers, then every ${FIRST_POLL_MS} ms doubling up to ${MAX_POLL_MS} ms).`,
         `The stop phase sends every DELETE at once; a DELETE answers once the route is removed and the process has exited. Servers' total memory ${Math.round(serverMem.pss / 1024)} MiB PSS (${Math.round(serverMem.rss / 1024)} MiB RSS); the hub ${Math.round(hubMem.rss / 1024)} MiB RSS, at most ${peakFds} open files during the storm.`,
-        'CPU seconds are those each process used during the phase. The launcher is the local-process spawner\'s helper that forks the servers for the hub (a small process forks much faster than the hub would). The servers themselves, and the kernel\'s work of forking and starting them, account for most of the rest of the machine\'s busy time.',
+        "CPU seconds are those each process used during the phase. The launcher is the local-process spawner's helper that forks the servers for the hub (a small process forks much faster than the hub would). The servers themselves, and the kernel's work of forking and starting them, account for most of the rest of the machine's busy time.",
       ],
     }
   },

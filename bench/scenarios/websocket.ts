@@ -22,7 +22,10 @@ export const scenario: Scenario = {
     const ws = (base: string) => base.replace(/^http/, 'ws')
     const targets: Record<string, WsTarget[]> = {
       nginx: bench.map((u) => ({ url: ws(systems.nginx.url) + userPath(p.path, u.name) })),
-      'edgehub (cookie)': bench.map((u) => ({ url: ws(systems.cookie.url) + userPath(p.path, u.name), headers: { Cookie: u.cookie } })),
+      'edgehub (cookie)': bench.map((u) => ({
+        url: ws(systems.cookie.url) + userPath(p.path, u.name),
+        headers: { Cookie: u.cookie },
+      })),
       'configurable-http-proxy': bench.map((u) => ({ url: ws(systems.chp.url) + userPath(p.path, u.name) })),
     }
     const names = Object.keys(targets)
@@ -30,23 +33,66 @@ export const scenario: Scenario = {
     for (let round = 1; round <= rounds; round++) {
       for (const name of round % 2 ? names : [...names].reverse()) {
         ctx.progress(`round ${round}/${rounds}: ${name}, ${connections} WebSockets for ${durationSec} s`)
-        runs.get(name)!.push(await wsPingPong({ targets: targets[name], connections, durationSec, messageBytes: p.messageBytes }))
+        runs
+          .get(name)!
+          .push(await wsPingPong({ targets: targets[name], connections, durationSec, messageBytes: p.messageBytes }))
       }
     }
-    const med = Object.fromEntries([...runs].map(([k, v]) => [k, [...v].sort((a, b) => a.messagesPerSec - b.messagesPerSec)[Math.floor(v.length / 2)]]))
+    const med = Object.fromEntries(
+      [...runs].map(([k, v]) => [
+        k,
+        [...v].sort((a, b) => a.messagesPerSec - b.messagesPerSec)[Math.floor(v.length / 2)],
+      ]),
+    )
     const base = med.nginx
     const edge = med['edgehub (cookie)']
     const r = ratio(edge.messagesPerSec, base.messagesPerSec)
     const perRound = (name: string) => runs.get(name)!.map((x) => x.messagesPerSec)
-    const rows = names.map((n) => [n, med[n].messagesPerSec, med[n].rttMs.p50, med[n].rttMs.p99, med[n].rttMs.p999, ratio(med[n].messagesPerSec, base.messagesPerSec)])
+    const rows = names.map((n) => [
+      n,
+      med[n].messagesPerSec,
+      med[n].rttMs.p50,
+      med[n].rttMs.p99,
+      med[n].rttMs.p999,
+      ratio(med[n].messagesPerSec, base.messagesPerSec),
+    ])
     return {
-      metrics: { connections, durationSec, messageBytes: p.messageBytes, rounds, median: med, runs: Object.fromEntries(runs) },
-      tables: [{ title: `${connections} connections, ${p.messageBytes}-byte messages, median of ${rounds} runs of ${durationSec} s`, columns: ['system', 'messages/s', 'p50 ms', 'p99 ms', 'p99.9 ms', '× nginx'], rows }],
-      targets: [ratioTarget('edgehub WebSocket messages/s / nginx', r, { op: '>=', goal: 0.9 }, spreadOf(perRound('edgehub (cookie)'), perRound('nginx')))],
-      plots: [
-        { kind: 'bars', name: 'websocket-throughput', title: 'WebSocket echo messages/s per proxy', yLabel: 'messages/s', categories: names, series: [{ name: 'messages/s', values: names.map((n) => med[n].messagesPerSec) }] },
+      metrics: {
+        connections,
+        durationSec,
+        messageBytes: p.messageBytes,
+        rounds,
+        median: med,
+        runs: Object.fromEntries(runs),
+      },
+      tables: [
+        {
+          title: `${connections} connections, ${p.messageBytes}-byte messages, median of ${rounds} runs of ${durationSec} s`,
+          columns: ['system', 'messages/s', 'p50 ms', 'p99 ms', 'p99.9 ms', '× nginx'],
+          rows,
+        },
       ],
-      notes: ['The client is one Node process (ws) and the upstream echoes from nginx+Lua; after the upgrade both nginx-based proxies only copy bytes, so the figure mostly shows that nothing on the message path is slower.'],
+      targets: [
+        ratioTarget(
+          'edgehub WebSocket messages/s / nginx',
+          r,
+          { op: '>=', goal: 0.9 },
+          spreadOf(perRound('edgehub (cookie)'), perRound('nginx')),
+        ),
+      ],
+      plots: [
+        {
+          kind: 'bars',
+          name: 'websocket-throughput',
+          title: 'WebSocket echo messages/s per proxy',
+          yLabel: 'messages/s',
+          categories: names,
+          series: [{ name: 'messages/s', values: names.map((n) => med[n].messagesPerSec) }],
+        },
+      ],
+      notes: [
+        'The client is one Node process (ws) and the upstream echoes from nginx+Lua; after the upgrade both nginx-based proxies only copy bytes, so the figure mostly shows that nothing on the message path is slower.',
+      ],
     }
   },
 }

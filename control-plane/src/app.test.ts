@@ -39,7 +39,7 @@ afterAll(async () => {
 })
 
 describe('response headers', () => {
-  it('every answer carries X-Request-Id (the caller\'s when sane) and API answers X-JupyterHub-Version', async () => {
+  it("every answer carries X-Request-Id (the caller's when sane) and API answers X-JupyterHub-Version", async () => {
     const cases: Array<[string, number, boolean]> = [
       ['/hub/api/', 200, true],
       ['/hub/api/nope', 404, true],
@@ -48,7 +48,10 @@ describe('response headers', () => {
       ['/hub/home', 302, false],
     ]
     for (const [path, status, api] of cases) {
-      const res = await app.request(`http://hub.test${path}`, { headers: { 'x-request-id': 'rid-1' }, redirect: 'manual' })
+      const res = await app.request(`http://hub.test${path}`, {
+        headers: { 'x-request-id': 'rid-1' },
+        redirect: 'manual',
+      })
       expect(res.status, path).toBe(status)
       expect(res.headers.get('x-request-id'), path).toBe('rid-1') // once ("rid-1, rid-1" if set twice)
       expect(res.headers.get('x-jupyterhub-version'), path).toBe(api ? '6.0.0' : null)
@@ -62,7 +65,10 @@ describe('POST /hub/login', () => {
   it('sets an HttpOnly SameSite=Lax session cookie and redirects to next', async () => {
     const c = client()
     await c.get('/hub/login')
-    const res = await c.postForm('/hub/login?next=%2Fuser%2Falice%2Flab', { username: 'Alice', password: 'alice-password' })
+    const res = await c.postForm('/hub/login?next=%2Fuser%2Falice%2Flab', {
+      username: 'Alice',
+      password: 'alice-password',
+    })
     expect(res.status).toBe(302)
     expect(res.headers.get('location')).toBe('/user/alice/lab')
     const sc = res.headers.getSetCookie().find((s) => s.startsWith('edgehub-session='))!
@@ -191,7 +197,10 @@ describe('API authentication', () => {
   })
 
   it("answers 403 JSON without credentials and 404 for another user's model (as JupyterHub)", async () => {
-    expect(await json(await app.request('/hub/api/user'))).toEqual({ status: 403, message: 'Missing or invalid credentials.' })
+    expect(await json(await app.request('/hub/api/user'))).toEqual({
+      status: 403,
+      message: 'Missing or invalid credentials.',
+    })
     const { token } = await deps.tokens.issue('alice')
     const res = await app.request('/hub/api/users/root', { headers: { authorization: `token ${token}` } })
     expect(await json(res)).toEqual({ status: 404, message: 'No access to resources or resources not found' })
@@ -245,7 +254,10 @@ describe('change password', () => {
     expect(bad.status).toBe(400)
     const elsewhere = client()
     await elsewhere.login('carol', 'carol-password')
-    const good = await c.postForm('/hub/change-password', { old_password: 'carol-password', new_password: 'carol-new-password' })
+    const good = await c.postForm('/hub/change-password', {
+      old_password: 'carol-password',
+      new_password: 'carol-new-password',
+    })
     expect(await good.text()).toContain('Your password was changed.')
     expect((await c.api('GET', '/user')).status).toBe(200)
     expect((await elsewhere.api('GET', '/user')).status).toBe(403)
@@ -270,7 +282,7 @@ describe('error pages', () => {
     expect(html).toContain('There is nothing at /hub/nowhere.')
   })
 
-  it('renders a 403 page when a user opens another user\'s server page', async () => {
+  it("renders a 403 page when a user opens another user's server page", async () => {
     const c = client()
     await c.login('alice', 'alice-password')
     const res = await c.get('/hub/user/root/tree')
@@ -293,8 +305,18 @@ describe('error pages', () => {
 })
 
 describe('user administration API (admin)', () => {
-  const call = async (token: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-    app.request(`/hub/api${path}`, { method, headers: { authorization: `token ${token}`, ...headers }, body: body === undefined ? undefined : JSON.stringify(body) })
+  const call = async (
+    token: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) =>
+    app.request(`/hub/api${path}`, {
+      method,
+      headers: { authorization: `token ${token}`, ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
   let admin: string
   let user: string
   beforeAll(async () => {
@@ -326,8 +348,15 @@ describe('user administration API (admin)', () => {
     const total = await deps.users.count()
     const plain = await json(await call(admin, 'GET', '/users?offset=1&limit=2'))
     expect(plain).toHaveLength(2)
-    const env = await json(await call(admin, 'GET', '/users?limit=2', undefined, { accept: 'application/jupyterhub-pagination+json' }))
-    expect(env._pagination).toEqual({ offset: 0, limit: 2, total, next: { offset: 2, limit: 2, url: expect.stringMatching(/^http:\/\/[^/]+\/hub\/api\/users\?limit=2&offset=2$/) } })
+    const env = await json(
+      await call(admin, 'GET', '/users?limit=2', undefined, { accept: 'application/jupyterhub-pagination+json' }),
+    )
+    expect(env._pagination).toEqual({
+      offset: 0,
+      limit: 2,
+      total,
+      next: { offset: 2, limit: 2, url: expect.stringMatching(/^http:\/\/[^/]+\/hub\/api\/users\?limit=2&offset=2$/) },
+    })
     expect(env.items.map((u: { name: string }) => u.name)).toEqual((await deps.users.names()).slice(0, 2))
     const inactive = await json(await call(admin, 'GET', '/users?state=inactive&limit=200'))
     expect(inactive.length).toBe(total)
@@ -350,7 +379,10 @@ describe('user administration API (admin)', () => {
   })
 
   it('answers /info to admins', async () => {
-    expect(await json(await call(admin, 'GET', '/info'))).toMatchObject({ version: expect.any(String), spawner: { class: 'local-process' } })
+    expect(await json(await call(admin, 'GET', '/info'))).toMatchObject({
+      version: expect.any(String),
+      spawner: { class: 'local-process' },
+    })
     expect((await call(user, 'GET', '/info')).status).toBe(403)
   })
 })
@@ -362,13 +394,21 @@ describe('the token page', () => {
     const page = await c.get('/hub/token')
     expect(page.status).toBe(200)
     expect(await page.text()).toContain('Request new API token')
-    const res = await c.postForm('/hub/token', { note: 'from the page', expires_in: '3600', scopes: 'read:users!user=alice' })
+    const res = await c.postForm('/hub/token', {
+      note: 'from the page',
+      expires_in: '3600',
+      scopes: 'read:users!user=alice',
+    })
     expect(res.status).toBe(200)
     const token = (await res.text()).match(/<code id="new-token">([^<]+)<\/code>/)![1]
     const rec = await deps.tokens.verify(token)
     expect(rec).toMatchObject({ note: 'from the page', scopes: ['read:users!user=alice'] })
-    expect((await app.request('/hub/api/users/alice', { headers: { authorization: `token ${token}` } })).status).toBe(200)
-    expect((await app.request('/hub/api/users/alice/tokens', { headers: { authorization: `token ${token}` } })).status).toBe(403)
+    expect((await app.request('/hub/api/users/alice', { headers: { authorization: `token ${token}` } })).status).toBe(
+      200,
+    )
+    expect(
+      (await app.request('/hub/api/users/alice/tokens', { headers: { authorization: `token ${token}` } })).status,
+    ).toBe(403)
     // more than alice holds, or nonsense: refused with a message, nothing issued
     const before = (await deps.tokens.list('alice')).length
     const beyond = await c.postForm('/hub/token', { note: 'x', expires_in: '', scopes: 'admin:users' })
@@ -390,7 +430,11 @@ describe('POST /hub/api/shutdown', () => {
     const calls: boolean[] = []
     const withShutdown = buildApp(deps, { shutdown: (servers) => calls.push(servers) })
     const root = (await deps.tokens.issue('root')).token
-    const res = await withShutdown.request('/hub/api/shutdown', { method: 'POST', headers: { authorization: `token ${root}`, 'content-type': 'application/json' }, body: JSON.stringify({ servers: true }) })
+    const res = await withShutdown.request('/hub/api/shutdown', {
+      method: 'POST',
+      headers: { authorization: `token ${root}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ servers: true }),
+    })
     expect(res.status).toBe(202)
     expect(await json(res)).toEqual({ message: 'Shutting down Hub' })
     await new Promise<void>((resolve) => {

@@ -28,7 +28,10 @@ import { JUPYTERHUB_API_VERSION, VERSION } from './version'
 
 export { VERSION } from './version'
 
-export function buildApp(deps: Deps, opts: { leadership?: Leadership; shutdown?: (servers: boolean) => void } = {}): Hono<HubEnv> {
+export function buildApp(
+  deps: Deps,
+  opts: { leadership?: Leadership; shutdown?: (servers: boolean) => void } = {},
+): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
 
   app.use('*', async (c, next) => {
@@ -48,10 +51,21 @@ export function buildApp(deps: Deps, opts: { leadership?: Leadership; shutdown?:
 
   // For load balancers: 200 when this replica can reach Redis, else 503.
   app.get('/hub/health', async (c) => {
-    const ok = await Promise.race([deps.redis.ping().then(() => true, () => false), new Promise<boolean>((r) => setTimeout(r, 2000, false))])
+    const ok = await Promise.race([
+      deps.redis.ping().then(
+        () => true,
+        () => false,
+      ),
+      new Promise<boolean>((r) => setTimeout(r, 2000, false)),
+    ])
     const { leadership } = opts
     return c.json(
-      { status: ok ? 'ok' : 'redis unavailable', version: VERSION, replica: leadership?.id ?? null, leader: leadership?.isLeader() ?? null },
+      {
+        status: ok ? 'ok' : 'redis unavailable',
+        version: VERSION,
+        replica: leadership?.id ?? null,
+        leader: leadership?.isLeader() ?? null,
+      },
       ok ? 200 : 503,
     )
   })
@@ -61,7 +75,10 @@ export function buildApp(deps: Deps, opts: { leadership?: Leadership; shutdown?:
 
   app.route('/hub/oidc', oidcRoutes(deps)) // ahead of the /hub/* middleware (see oidc/routes.ts)
 
-  const limitBody = bodyLimit({ maxSize: 1024 * 1024, onError: (c) => c.json({ status: 413, message: 'request body too large' }, 413) })
+  const limitBody = bodyLimit({
+    maxSize: 1024 * 1024,
+    onError: (c) => c.json({ status: 413, message: 'request body too large' }, 413),
+  })
   // a GET or HEAD request has no body to limit; asking for it would build the whole fetch Request
   app.use('/hub/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)))
   app.use('/hub/*', identify())
@@ -83,7 +100,9 @@ export function buildApp(deps: Deps, opts: { leadership?: Leadership; shutdown?:
     await next()
     if (!c.res.headers.has('X-JupyterHub-Version')) c.header('X-JupyterHub-Version', JUPYTERHUB_API_VERSION)
   })
-  app.get('/hub/api', (c) => c.json({ version: JUPYTERHUB_API_VERSION }, 200, { 'X-JupyterHub-Version': JUPYTERHUB_API_VERSION }))
+  app.get('/hub/api', (c) =>
+    c.json({ version: JUPYTERHUB_API_VERSION }, 200, { 'X-JupyterHub-Version': JUPYTERHUB_API_VERSION }),
+  )
   app.get('/hub/api/', (c) => c.json({ version: JUPYTERHUB_API_VERSION })) // with or without the slash, as JupyterHub
   // OAuth: a page and a form of its own (XSRF in the form), and a token endpoint for clients
   app.use('/hub/api/oauth2/*', async (c, next) => xsrfCookie(isSecure(c))(c, next))
@@ -102,10 +121,13 @@ export function buildApp(deps: Deps, opts: { leadership?: Leadership; shutdown?:
   const unavailableLog = outageLog(deps.log)
   app.onError((err, c) => {
     const he =
-      err instanceof HubError ? err
-      : err instanceof ScopeError ? new BadRequest(err.message) // a scope that cannot apply here (e.g. a bare !server)
-      : redisUnavailable(err) ? new Unavailable(undefined, err)
-      : null
+      err instanceof HubError
+        ? err
+        : err instanceof ScopeError
+          ? new BadRequest(err.message) // a scope that cannot apply here (e.g. a bare !server)
+          : redisUnavailable(err)
+            ? new Unavailable(undefined, err)
+            : null
     const status = he?.status ?? 500
     const message = he?.expose ? he.message : 'internal error'
     if (he instanceof Unavailable) unavailableLog.note(c.req.path)
@@ -115,7 +137,8 @@ export function buildApp(deps: Deps, opts: { leadership?: Leadership; shutdown?:
     if (status === 503) c.header('Retry-After', '2')
     if (he instanceof SpawnThrottled) c.header('Retry-After', String(he.retryAfterSec))
     // the OAuth authorize endpoint is a page a browser shows
-    if (c.req.path.startsWith('/hub/api') && !c.req.path.startsWith('/hub/api/oauth2/authorize')) return c.json({ status, message }, status as 500)
+    if (c.req.path.startsWith('/hub/api') && !c.req.path.startsWith('/hub/api/oauth2/authorize'))
+      return c.json({ status, message }, status as 500)
     const user = c.var.identity?.user
     return c.html(<ErrorPage status={status} message={sentence(message)} user={user} />, status as 500)
   })
@@ -165,5 +188,8 @@ function outageLog(log: Deps['log']) {
 function redisUnavailable(err: unknown): boolean {
   const name = err instanceof Error ? err.name : ''
   const msg = err instanceof Error ? err.message : ''
-  return name === 'MaxRetriesPerRequestError' || /Connection is closed|ECONNREFUSED|READONLY|LOADING|MASTERDOWN|Stream isn't writeable/.test(msg)
+  return (
+    name === 'MaxRetriesPerRequestError' ||
+    /Connection is closed|ECONNREFUSED|READONLY|LOADING|MASTERDOWN|Stream isn't writeable/.test(msg)
+  )
 }

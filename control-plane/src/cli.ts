@@ -32,7 +32,9 @@ options:
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = []
   for await (const c of process.stdin) chunks.push(c as Buffer)
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '')
 }
 
 function fail(msg: string, code = 1): never {
@@ -40,7 +42,10 @@ function fail(msg: string, code = 1): never {
   process.exit(code)
 }
 
-async function withDeps<T>(configFile: string | undefined, fn: (d: Awaited<ReturnType<typeof buildDeps>>) => Promise<T>): Promise<T> {
+async function withDeps<T>(
+  configFile: string | undefined,
+  fn: (d: Awaited<ReturnType<typeof buildDeps>>) => Promise<T>,
+): Promise<T> {
   const { config } = loadConfig({ file: configFile })
   // buildDeps refuses another stack's Redis (StackMismatch): that line is printed as it is
   const d = await buildDeps(config, { log: createLogger('cli', { level: 'warn' }) }).catch((err: Error) =>
@@ -86,7 +91,9 @@ export async function main(argv: string[]): Promise<void> {
     if (cmd === 'config' && sub === 'check') {
       const { config, file } = loadConfig({ file: configFile })
       const { redactConfig } = await import('./config/redact')
-      process.stdout.write(`configuration OK (${file ?? 'defaults and environment'}), secrets hidden\n${JSON.stringify(redactConfig(config), null, 2)}\n`)
+      process.stdout.write(
+        `configuration OK (${file ?? 'defaults and environment'}), secrets hidden\n${JSON.stringify(redactConfig(config), null, 2)}\n`,
+      )
       return
     }
     if (cmd === 'config' && sub === 'docs') {
@@ -98,7 +105,9 @@ export async function main(argv: string[]): Promise<void> {
       await withDeps(configFile, async (d) => {
         let password: string | undefined
         if (d.passwords) {
-          password = values['password-stdin'] ? await readStdin() : (await import('node:crypto')).randomBytes(12).toString('base64url')
+          password = values['password-stdin']
+            ? await readStdin()
+            : (await import('node:crypto')).randomBytes(12).toString('base64url')
           d.passwords.checkPasswordRules(password)
         }
         const passwordHash = password && d.passwords ? await d.passwords.hash(password) : undefined
@@ -106,7 +115,9 @@ export async function main(argv: string[]): Promise<void> {
         // made at the hub's start from auth.admins / auth.allowed, still without a password: this sets it
         if (existing && passwordHash && (await d.users.setFirstPasswordHash(name, passwordHash))) {
           if (values.admin && !existing.admin) await d.users.setAdmin(name, true)
-          process.stdout.write(`set the password of ${name}${existing.admin || values.admin ? ' (admin)' : ''}, who had none\n`)
+          process.stdout.write(
+            `set the password of ${name}${existing.admin || values.admin ? ' (admin)' : ''}, who had none\n`,
+          )
         } else {
           await d.users.create(name, { admin: !!values.admin, passwordHash })
           process.stdout.write(`created user ${name}${values.admin ? ' (admin)' : ''}\n`)
@@ -120,7 +131,9 @@ export async function main(argv: string[]): Promise<void> {
         for (const n of await d.users.names()) {
           const u = await d.users.get(n)
           const s = await d.servers.get(n, '')
-          process.stdout.write(`${n}\t${u?.admin ? 'admin' : 'user'}\t${u?.approved === false ? 'awaiting approval' : s?.state ?? 'stopped'}\n`)
+          process.stdout.write(
+            `${n}\t${u?.admin ? 'admin' : 'user'}\t${u?.approved === false ? 'awaiting approval' : (s?.state ?? 'stopped')}\n`,
+          )
         }
       })
       return
@@ -131,7 +144,9 @@ export async function main(argv: string[]): Promise<void> {
         const throttle = new LoginThrottle(d.redis, d.keys, d.config.auth.throttle)
         const { failures, locked } = await throttle.state(name)
         await throttle.unlock(name)
-        process.stdout.write(`${name}: ${locked ? 'unlocked' : 'was not locked'}; ${failures} failed login${failures === 1 ? '' : 's'} forgotten\n`)
+        process.stdout.write(
+          `${name}: ${locked ? 'unlocked' : 'was not locked'}; ${failures} failed login${failures === 1 ? '' : 's'} forgotten\n`,
+        )
       })
       return
     }
@@ -139,13 +154,21 @@ export async function main(argv: string[]): Promise<void> {
       const expires = values['expires-in'] ? Number(values['expires-in']) : undefined
       const lifetime = tokenLifetime(expires, 0)
       if (lifetime.problem) fail(`--expires-in: ${lifetime.problem}`, 2)
-      const scopes = values.scopes ? String(values.scopes).split(/[\s,]+/).filter(Boolean) : undefined
+      const scopes = values.scopes
+        ? String(values.scopes)
+            .split(/[\s,]+/)
+            .filter(Boolean)
+        : undefined
       const bad = scopes?.map(scopeProblem).find((p) => p)
       if (bad) fail(`--scopes: ${bad}`, 2)
       await withDeps(configFile, async (d) => {
         const name = checkUsername(arg)
         await d.users.require(name)
-        const { token } = await d.tokens.issue(name, { note: values.note ?? 'issued with edgehub token issue', expiresInSec: expires, scopes })
+        const { token } = await d.tokens.issue(name, {
+          note: values.note ?? 'issued with edgehub token issue',
+          expiresInSec: expires,
+          scopes,
+        })
         process.stdout.write(token + '\n')
       })
       return

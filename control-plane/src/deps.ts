@@ -81,7 +81,17 @@ export function redisTarget(config: Config) {
   const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : undefined
   const s = config.redis.sentinel
   if (!s) return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379), username, password, db }
-  return { username, password, db, sentinel: { hosts: s.hosts.map(parseHostPort), masterName: s.masterName, username: s.username, password: s.password } }
+  return {
+    username,
+    password,
+    db,
+    sentinel: {
+      hosts: s.hosts.map(parseHostPort),
+      masterName: s.masterName,
+      username: s.username,
+      password: s.password,
+    },
+  }
 }
 
 /**
@@ -123,7 +133,9 @@ export function createRedis(config: Config, log: Logger): Redis {
   // the log-in comes from redisOptions (hubRedisAuth): a user name or password left in the URL would win over it
   const url = new URL(redisUrl(config))
   url.username = url.password = ''
-  const redis = config.redis.sentinel ? new Redis(redisOptions(config)) : new Redis(url.toString(), redisOptions(config))
+  const redis = config.redis.sentinel
+    ? new Redis(redisOptions(config))
+    : new Redis(url.toString(), redisOptions(config))
   // the first connection's failure is connectRedis's to report, in one line
   let down = true
   let connected = false
@@ -156,17 +168,27 @@ export async function connectRedis(redis: Redis, config: Config, timeoutMs = 500
   redis.on('error', onError)
   try {
     const answered = await Promise.race([
-      redis.connect().then(() => true, () => false),
+      redis.connect().then(
+        () => true,
+        () => false,
+      ),
       new Promise<false>((r) => setTimeout(r, timeoutMs, false).unref()),
     ])
     if (answered && redis.status === 'ready') return
     redis.disconnect()
     // a refused log-in first: ioredis's HELLO refused with NOAUTH names RESP in its message
     if (/^(NOAUTH|WRONGPASS|NOPERM)/.test(reason)) {
-      reason = /^WRONGPASS/.test(reason) ? 'it refused the user name and password (WRONGPASS)' : /^NOPERM/.test(reason) ? `it refused a command to this user (${reason})` : 'it wants a user name and password (NOAUTH)'
-      if (usesPrivateRedis(config)) reason += `; the hub logs in with ${privateRedisDir(config.dataDir)}/${CREDENTIALS_FILE}, which only the user that ran edgehub up can read`
+      reason = /^WRONGPASS/.test(reason)
+        ? 'it refused the user name and password (WRONGPASS)'
+        : /^NOPERM/.test(reason)
+          ? `it refused a command to this user (${reason})`
+          : 'it wants a user name and password (NOAUTH)'
+      if (usesPrivateRedis(config))
+        reason += `; the hub logs in with ${privateRedisDir(config.dataDir)}/${CREDENTIALS_FILE}, which only the user that ran edgehub up can read`
     } else if (/RESP|Protocol error/i.test(reason)) reason = 'it answered, but not as a Redis server does'
-    throw new Unavailable(`cannot reach Redis at ${redisWhere(config)}: ${reason || `no answer within ${timeoutMs / 1000} s`}`)
+    throw new Unavailable(
+      `cannot reach Redis at ${redisWhere(config)}: ${reason || `no answer within ${timeoutMs / 1000} s`}`,
+    )
   } finally {
     redis.off('error', onError)
   }
@@ -178,7 +200,11 @@ export function redisWaitMs(config: Config): number {
 }
 
 export function publicUrl(config: Config): string {
-  return (config.publicUrl ?? config.subdomainHost ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`).replace(/\/$/, '')
+  return (
+    config.publicUrl ??
+    config.subdomainHost ??
+    `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`
+  ).replace(/\/$/, '')
 }
 
 export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Redis } = {}): Promise<Deps> {
@@ -189,7 +215,8 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
   const keys = keyNames(config.redis.prefix)
   // The first replica ever names the hub, with its stack's id when the data directory keeps one;
   // a data directory keeping another id than Redis is another stack's: refuse (stack/identity.ts).
-  const hubIdNamedNow = (await redis.set(keys.hubId, readStackId(config.dataDir) ?? randomBytes(9).toString('base64url'), 'NX')) === 'OK'
+  const hubIdNamedNow =
+    (await redis.set(keys.hubId, readStackId(config.dataDir) ?? randomBytes(9).toString('base64url'), 'NX')) === 'OK'
   const hubId = (await redis.get(keys.hubId))!
   checkStackId(hubId, config.dataDir, redisWhere(config))
   const tables = new ProxyTables(redis, config.redis.prefix, config.redis.streamMaxLen)
@@ -207,10 +234,26 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
   const activity = new Activity(redis, keys)
   const userBundles = new UserBundles(redis, keys)
   const kind = config.spawner.kind
-  const spawner = SPAWNERS[kind].create(config.spawner[kind], { defaultUrl: config.spawner.defaultUrl, dataDir: config.dataDir, log: log.child(`spawner.${kind}`) })
+  const spawner = SPAWNERS[kind].create(config.spawner[kind], {
+    defaultUrl: config.spawner.defaultUrl,
+    dataDir: config.dataDir,
+    log: log.child(`spawner.${kind}`),
+  })
   const pub = publicUrl(config)
   const orchestrator = new Orchestrator(
-    { redis, keys, servers, tables, tokens, oauthClients, shares, progress, activity, spawner, log: log.child('spawn') },
+    {
+      redis,
+      keys,
+      servers,
+      tables,
+      tokens,
+      oauthClients,
+      shares,
+      progress,
+      activity,
+      spawner,
+      log: log.child('spawn'),
+    },
     {
       startTimeoutSec: config.spawner.startTimeoutSec,
       httpTimeoutSec: config.spawner.httpTimeoutSec,
@@ -229,10 +272,45 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
       hubId,
     },
   )
-  const serverEdits = new ServerEdits({ redis, keys, servers, shares, oauthClients, activity, config, log: log.child('spawn') })
+  const serverEdits = new ServerEdits({
+    redis,
+    keys,
+    servers,
+    shares,
+    oauthClients,
+    activity,
+    config,
+    log: log.child('spawn'),
+  })
   const authenticator = createAuthenticator(config.auth, { accounts: users })
   return {
-    config, log, redis, redisAvailability, hubIdNamedNow, keys, tables, users, tokens, groups, roles, shares, oauthClients, oauthCodes, servers, cookieKeys, sessions, progress, activity, userBundles, spawner, orchestrator, serverEdits, authenticator, passwords: authenticator.passwords, publicUrl: pub, hubId,
+    config,
+    log,
+    redis,
+    redisAvailability,
+    hubIdNamedNow,
+    keys,
+    tables,
+    users,
+    tokens,
+    groups,
+    roles,
+    shares,
+    oauthClients,
+    oauthCodes,
+    servers,
+    cookieKeys,
+    sessions,
+    progress,
+    activity,
+    userBundles,
+    spawner,
+    orchestrator,
+    serverEdits,
+    authenticator,
+    passwords: authenticator.passwords,
+    publicUrl: pub,
+    hubId,
     async close() {
       if (!opts.redis) redis.disconnect()
     },

@@ -25,7 +25,9 @@ export async function runHub(opts: { configFile?: string } = {}): Promise<void> 
   const deps = await buildDeps(config)
   const { log } = deps
   if (config.auth.kind === 'dummy') {
-    log.warn('auth.kind=dummy accepts any user name and password: it is for development only; you MUST change it before exposing the hub')
+    log.warn(
+      'auth.kind=dummy accepts any user name and password: it is for development only; you MUST change it before exposing the hub',
+    )
   }
   await deps.cookieKeys.current()
   await deps.tables.set('settings', 'admin_access', config.proxy.adminAccess)
@@ -35,7 +37,8 @@ export async function runHub(opts: { configFile?: string } = {}): Promise<void> 
   await publishServices(deps)
   const leadership = startJobs(deps.redis, deps.keys.leader, hubJobs(deps), log.child('jobs'))
   // POST /hub/api/shutdown: this replica stops (after stopping every server, when asked to)
-  const apiShutdown = (servers: boolean) => void (servers ? deps.orchestrator.stopAll() : Promise.resolve()).finally(() => shutdown())
+  const apiShutdown = (servers: boolean) =>
+    void (servers ? deps.orchestrator.stopAll() : Promise.resolve()).finally(() => shutdown())
   const app = buildApp(deps, { leadership, shutdown: apiShutdown })
   const server = createAdaptorServer({ fetch: app.fetch })
   // A burst of connections (a thousand users starting their servers at once) waits in the accept
@@ -44,7 +47,9 @@ export async function runHub(opts: { configFile?: string } = {}): Promise<void> 
   // taken between the check above and now: the same one line
   const listenFailed = (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES' && err.code !== 'EADDRNOTAVAIL') throw err
-    process.stderr.write(`edgehub: cannot listen on ${config.hub.host}:${config.hub.port} (hub.host, hub.port): ${err.code}\n`)
+    process.stderr.write(
+      `edgehub: cannot listen on ${config.hub.host}:${config.hub.port} (hub.host, hub.port): ${err.code}\n`,
+    )
     process.exit(1)
   }
   server.once('error', listenFailed)

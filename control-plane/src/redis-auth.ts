@@ -18,10 +18,13 @@ function passwordFromFile(setting: string, path: string): string {
   try {
     text = readFileSync(path, 'utf8')
   } catch (err) {
-    throw new ConfigError(`edgehub: ${setting}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    throw new ConfigError(
+      `edgehub: ${setting}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    )
   }
   const password = text.split(/\r?\n/)[0]
-  if (!password) throw new ConfigError(`edgehub: ${setting}: ${path} is empty (expected the password on its first line)`)
+  if (!password)
+    throw new ConfigError(`edgehub: ${setting}: ${path} is empty (expected the password on its first line)`)
   return password
 }
 
@@ -49,7 +52,10 @@ export function hubRedisAuth(config: Config): RedisAuth {
 export function proxyRedisAuth(config: Config): RedisAuth {
   const p = config.proxy.redis
   if (p && (p.username || p.password || p.passwordFile)) {
-    return { username: p.username, password: p.passwordFile ? passwordFromFile('proxy.redis.passwordFile', p.passwordFile) : p.password }
+    return {
+      username: p.username,
+      password: p.passwordFile ? passwordFromFile('proxy.redis.passwordFile', p.passwordFile) : p.password,
+    }
   }
   if (usesPrivateRedis(config)) return { ...privateLogins(config)?.proxy }
   return hubRedisAuth(config)

@@ -33,19 +33,31 @@ const sessions = new Map() // session id -> { claims, userinfo, scope }
 
 let config
 async function oidcConfig() {
-  config ??= await oidc.discovery(issuer, env.OIDC_CLIENT_ID ?? 'whoami', undefined, oidc.ClientSecretBasic(env.OIDC_CLIENT_SECRET), {
-    // the example stack runs over http on loopback
-    execute: issuer.protocol === 'http:' ? [oidc.allowInsecureRequests] : [],
-  })
+  config ??= await oidc.discovery(
+    issuer,
+    env.OIDC_CLIENT_ID ?? 'whoami',
+    undefined,
+    oidc.ClientSecretBasic(env.OIDC_CLIENT_SECRET),
+    {
+      // the example stack runs over http on loopback
+      execute: issuer.protocol === 'http:' ? [oidc.allowInsecureRequests] : [],
+    },
+  )
   return config
 }
 
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
-const cookieOf = (req) => (req.headers.cookie ?? '').split(/;\s*/).map((p) => p.split('=')).find(([k]) => k === COOKIE)?.[1]
+const cookieOf = (req) =>
+  (req.headers.cookie ?? '')
+    .split(/;\s*/)
+    .map((p) => p.split('='))
+    .find(([k]) => k === COOKIE)?.[1]
 
 function page(res, status, body) {
   res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
-  res.end(`<!doctype html><meta charset="utf-8"><title>whoami</title><body style="font:16px system-ui;max-width:40em;margin:3em auto">${body}</body>`)
+  res.end(
+    `<!doctype html><meta charset="utf-8"><title>whoami</title><body style="font:16px system-ui;max-width:40em;margin:3em auto">${body}</body>`,
+  )
 }
 
 async function login(res) {
@@ -70,7 +82,8 @@ async function callback(req, res) {
   const state = current.searchParams.get('state') ?? ''
   const p = pending.get(state)
   pending.delete(state)
-  if (!p || Date.now() - p.created > 600_000) return page(res, 400, '<h1>Login expired</h1><p><a href="./">Try again</a></p>')
+  if (!p || Date.now() - p.created > 600_000)
+    return page(res, 400, '<h1>Login expired</h1><p><a href="./">Try again</a></p>')
   const tokens = await oidc.authorizationCodeGrant(cfg, current, { pkceCodeVerifier: p.verifier, expectedState: state })
   const claims = tokens.claims()
   const userinfo = await oidc.fetchUserInfo(cfg, tokens.access_token, claims.sub)

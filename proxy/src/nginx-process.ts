@@ -66,11 +66,7 @@ export function probe(url: string, timeoutMs = 1000, headers: Record<string, str
 
 function childPids(pid: number): number[] {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean)
-      .map(Number)
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
   } catch {
     return []
   }
@@ -156,7 +152,9 @@ export async function startProxy(opts: ProxyProcessOptions): Promise<ProxyProces
     if (pid === undefined) throw new Error(`failed to start ${bin}`)
     // `nginx -t` does not run init_by_lua: a Lua error there shows up as an early exit.
     const died = child.exited.then((code) => {
-      throw new Error(`nginx exited with code ${code}:\n${lastError(join(runDir, 'logs', 'stderr.log')) || lastError(errorLog)}`)
+      throw new Error(
+        `nginx exited with code ${code}:\n${lastError(join(runDir, 'logs', 'stderr.log')) || lastError(errorLog)}`,
+      )
     })
     died.catch(() => {})
     await Promise.race([
@@ -172,8 +170,12 @@ export async function startProxy(opts: ProxyProcessOptions): Promise<ProxyProces
     const ours = new Set([pid, ...childPids(pid)])
     const holders = portHolders(opts.listen.port)
     const foreign = holders.find((h) => !ours.has(h.pid))
-    if (foreign) throw new Error(`port ${opts.listen.port} is held by another process: pid ${foreign.pid} (${foreign.command})`)
-    if (!holders.length) throw new Error(`port ${opts.listen.port} answers, but not from this nginx (pid ${pid}): it is held by a process of another user`)
+    if (foreign)
+      throw new Error(`port ${opts.listen.port} is held by another process: pid ${foreign.pid} (${foreign.command})`)
+    if (!holders.length)
+      throw new Error(
+        `port ${opts.listen.port} answers, but not from this nginx (pid ${pid}): it is held by a process of another user`,
+      )
   } catch (err) {
     await stop()
     throw err

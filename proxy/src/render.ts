@@ -99,7 +99,8 @@ function hostPort(host: string, port: number): string {
 }
 
 function checkPort(what: string, port: number, problems: string[]) {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) problems.push(`${what}: expected a port 1-65535, got ${port}`)
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    problems.push(`${what}: expected a port 1-65535, got ${port}`)
 }
 
 function checkHost(what: string, host: string, problems: string[]) {
@@ -127,11 +128,16 @@ function checkSentinel(s: RedisSentinelOptions, problems: string[]) {
     })
   }
   if (typeof s.masterName !== 'string' || !/^[A-Za-z0-9._-]+$/.test(s.masterName)) {
-    problems.push(`redis.sentinel.masterName: expected letters, digits, '.', '_' or '-', got ${JSON.stringify(s.masterName)}`)
+    problems.push(
+      `redis.sentinel.masterName: expected letters, digits, '.', '_' or '-', got ${JSON.stringify(s.masterName)}`,
+    )
   }
-  if (s.password !== undefined && typeof s.password !== 'string') problems.push('redis.sentinel.password: expected a string')
+  if (s.password !== undefined && typeof s.password !== 'string')
+    problems.push('redis.sentinel.password: expected a string')
   if (s.username !== undefined && (typeof s.username !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(s.username))) {
-    problems.push(`redis.sentinel.username: expected letters, digits, '_', '.' or '-' (1-64), got ${JSON.stringify(s.username)}`)
+    problems.push(
+      `redis.sentinel.username: expected letters, digits, '_', '.' or '-' (1-64), got ${JSON.stringify(s.username)}`,
+    )
   }
   if (s.username !== undefined && !s.password) problems.push('redis.sentinel.username: needs redis.sentinel.password')
 }
@@ -187,7 +193,8 @@ export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSyn
   } else opts.hubUpstreams.forEach((hp, i) => checkUpstream(i, hp, problems))
   const sentinel = opts.redis?.sentinel
   if (sentinel === undefined || opts.redis.host !== undefined) checkHost('redis.host', opts.redis?.host ?? '', problems)
-  if (sentinel === undefined || opts.redis.port !== undefined) checkPort('redis.port', opts.redis?.port as number, problems)
+  if (sentinel === undefined || opts.redis.port !== undefined)
+    checkPort('redis.port', opts.redis?.port as number, problems)
   if (sentinel !== undefined) checkSentinel(sentinel, problems)
   const db = opts.redis?.db ?? 0
   const username = opts.redis?.username
@@ -209,41 +216,59 @@ export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSyn
     problems.push(`workerProcesses: expected a positive integer or 'auto', got ${workers}`)
   }
   const dictSize = opts.sharedDictSize ?? '64m'
-  if (!/^\d+[kKmM]?$/.test(dictSize)) problems.push(`sharedDictSize: expected e.g. '64m', got ${JSON.stringify(dictSize)}`)
+  if (!/^\d+[kKmM]?$/.test(dictSize))
+    problems.push(`sharedDictSize: expected e.g. '64m', got ${JSON.stringify(dictSize)}`)
   if (opts.user !== undefined && !/^[a-z_][a-z0-9_-]*$/.test(opts.user)) {
     problems.push(`user: expected a Unix user name, got ${JSON.stringify(opts.user)}`)
   }
   const modules = opts.modules ?? defaultModules()
   modules.forEach((m, i) => {
-    if (!isAbsolute(m) || !SAFE_TOKEN.test(m)) problems.push(`modules[${i}]: expected an absolute path, got ${JSON.stringify(m)}`)
+    if (!isAbsolute(m) || !SAFE_TOKEN.test(m))
+      problems.push(`modules[${i}]: expected an absolute path, got ${JSON.stringify(m)}`)
   })
   const blockMs = opts.syncBlockMs ?? 5000
-  if (!Number.isInteger(blockMs) || blockMs < 100) problems.push(`syncBlockMs: expected an integer >= 100, got ${blockMs}`)
-  const redisHosts = sentinel ? (Array.isArray(sentinel.hosts) ? sentinel.hosts.map((h) => h?.host) : []) : [opts.redis?.host]
+  if (!Number.isInteger(blockMs) || blockMs < 100)
+    problems.push(`syncBlockMs: expected an integer >= 100, got ${blockMs}`)
+  const redisHosts = sentinel
+    ? Array.isArray(sentinel.hosts)
+      ? sentinel.hosts.map((h) => h?.host)
+      : []
+    : [opts.redis?.host]
   const needsResolver = redisHosts.some((h) => typeof h === 'string' && isIP(h) === 0 && h !== 'localhost')
   const resolver = opts.resolver ?? (needsResolver ? resolvConfNameservers() : [])
   resolver.forEach((r, i) => {
     if (!SAFE_TOKEN.test(r)) problems.push(`resolver[${i}]: expected an address, got ${JSON.stringify(r)}`)
   })
   if (needsResolver && resolver.length === 0) {
-    problems.push(`resolver: a Redis ${sentinel ? 'sentinel host' : 'host'} is a name; give resolver addresses or an IP`)
+    problems.push(
+      `resolver: a Redis ${sentinel ? 'sentinel host' : 'host'} is a name; give resolver addresses or an IP`,
+    )
   }
   const flushSec = opts.activityFlushSec ?? 10
-  if (!Number.isInteger(flushSec) || flushSec < 1) problems.push(`activityFlushSec: expected an integer >= 1, got ${flushSec}`)
+  if (!Number.isInteger(flushSec) || flushSec < 1)
+    problems.push(`activityFlushSec: expected an integer >= 1, got ${flushSec}`)
   const trusted = opts.trustedProxies ?? []
-  if (!Array.isArray(trusted) || trusted.length > MAX_TRUSTED_PROXIES) problems.push(`trustedProxies: expected at most ${MAX_TRUSTED_PROXIES} addresses or CIDR blocks`)
-  else trusted.forEach((t, i) => {
-    const problem = addressOrCidrProblem(t)
-    if (problem) problems.push(`trustedProxies[${i}]: ${problem}`)
-  })
+  if (!Array.isArray(trusted) || trusted.length > MAX_TRUSTED_PROXIES)
+    problems.push(`trustedProxies: expected at most ${MAX_TRUSTED_PROXIES} addresses or CIDR blocks`)
+  else
+    trusted.forEach((t, i) => {
+      const problem = addressOrCidrProblem(t)
+      if (problem) problems.push(`trustedProxies[${i}]: ${problem}`)
+    })
   const sd = opts.subdomainHost
-  if (sd !== undefined && !(typeof sd === 'string' && /^https?:\/\/[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?\/?$/.test(sd))) {
+  if (
+    sd !== undefined &&
+    !(typeof sd === 'string' && /^https?:\/\/[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?\/?$/.test(sd))
+  ) {
     problems.push(`subdomainHost: expected "http(s)://host[:port]", got ${JSON.stringify(sd)}`)
   }
   const level = opts.errorLogLevel ?? 'notice'
-  if (!['debug', 'info', 'notice', 'warn', 'error'].includes(level)) problems.push(`errorLogLevel: unknown level ${level}`)
+  if (!['debug', 'info', 'notice', 'warn', 'error'].includes(level))
+    problems.push(`errorLogLevel: unknown level ${level}`)
   if (problems.length > 0) {
-    throw new TypeError(`invalid proxy options (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`)
+    throw new TypeError(
+      `invalid proxy options (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`,
+    )
   }
 
   const vars: Record<string, string> = {
@@ -254,7 +279,9 @@ export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSyn
     ERROR_LOG_LEVEL: level,
     LUA_DIR: luaDir.replace(/\/+$/, ''),
     SHARED_DICT_SIZE: dictSize,
-    RESOLVER: resolver.length ? `    resolver ${resolver.map((r) => (isIP(r) === 6 ? `[${r}]` : r)).join(' ')} ipv6=off;` : '',
+    RESOLVER: resolver.length
+      ? `    resolver ${resolver.map((r) => (isIP(r) === 6 ? `[${r}]` : r)).join(' ')} ipv6=off;`
+      : '',
     REDIS_HOST: opts.redis.host !== undefined ? luaString(opts.redis.host) : 'nil',
     REDIS_PORT: opts.redis.port !== undefined ? String(opts.redis.port) : 'nil',
     REDIS_USERNAME: username ? luaString(username) : 'nil',
@@ -277,7 +304,11 @@ export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSyn
     HUB_UPSTREAMS: opts.hubUpstreams.map((hp) => `        server ${hp} max_fails=1 fail_timeout=1s;`).join('\n'),
     LISTEN: hostPort(opts.listen.host, opts.listen.port),
     REAL_IP: trusted.length
-      ? [...trusted.map((t) => `    set_real_ip_from ${t};`), '    real_ip_header X-Forwarded-For;', '    real_ip_recursive on;'].join('\n')
+      ? [
+          ...trusted.map((t) => `    set_real_ip_from ${t};`),
+          '    real_ip_header X-Forwarded-For;',
+          '    real_ip_recursive on;',
+        ].join('\n')
       : '',
     TRUSTED_PEERS: trusted.map((t) => `        ${t} 1;`).join('\n'),
   }

@@ -36,7 +36,11 @@ export class Conflict extends HubError {
 }
 /** A spawn the hub refuses or that failed for a reason the user should read. */
 export class SpawnFailed extends HubError {
-  constructor(message: string, readonly reason = 'failed', cause?: unknown) {
+  constructor(
+    message: string,
+    readonly reason = 'failed',
+    cause?: unknown,
+  ) {
     super(500, message, 'spawn_failed', { cause, expose: true })
   }
 }

@@ -35,7 +35,9 @@ export function listeningInodes(port: number): Set<string> {
  */
 export function commandLine(pid: number): string {
   try {
-    const line = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+    const line = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .replace(/\0+$/, '')
+      .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
     return line.length > 200 ? `${line.slice(0, 199)}…` : line
   } catch {
     return ''
@@ -86,7 +88,8 @@ export interface StackPort {
 export async function portProblem(ports: StackPort[]): Promise<string | null> {
   for (let i = 0; i < ports.length; i++) {
     const twin = ports.slice(0, i).find((p) => p.port === ports[i].port)
-    if (twin) return `${twin.setting} and ${ports[i].setting} are both ${ports[i].port}; each part of the stack needs a port of its own`
+    if (twin)
+      return `${twin.setting} and ${ports[i].setting} are both ${ports[i].port}; each part of the stack needs a port of its own`
   }
   for (const p of ports) {
     if (await canBind(p.host, p.port)) continue

@@ -69,7 +69,8 @@ function childrenOf(pid: number): number[] {
   const out: number[] = []
   for (const tid of tids) {
     try {
-      for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ')) if (c.trim()) out.push(Number(c))
+      for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' '))
+        if (c.trim()) out.push(Number(c))
     } catch {
       /* the thread exited meanwhile */
     }

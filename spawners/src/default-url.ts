@@ -14,9 +14,11 @@ export const DEFAULT_URL_MAX = 512
 /** Why `template` is no usable default URL, or undefined when it is one. */
 export function defaultUrlProblem(template: string): string | undefined {
   if (template.length > DEFAULT_URL_MAX) return `at most ${DEFAULT_URL_MAX} characters`
-  if (!DEFAULT_URL_PATTERN.test(template)) return 'expected a path such as /lab or /tree/{username}: no spaces, backslashes or //host'
+  if (!DEFAULT_URL_PATTERN.test(template))
+    return 'expected a path such as /lab or /tree/{username}: no spaces, backslashes or //host'
   for (const [, name] of template.matchAll(/\{([^}]*)\}/g)) {
-    if (!(DEFAULT_URL_PLACEHOLDERS as readonly string[]).includes(name)) return `unknown placeholder {${name}}; known: ${DEFAULT_URL_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}`
+    if (!(DEFAULT_URL_PLACEHOLDERS as readonly string[]).includes(name))
+      return `unknown placeholder {${name}}; known: ${DEFAULT_URL_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}`
   }
   return undefined
 }

@@ -24,7 +24,10 @@ type SettingsOf<K extends SpawnerKind> = z.output<(typeof SPAWNERS)[K]['settings
  * What the configured spawner says of itself for the operator: `isolation`, a line when users'
  * servers are not kept apart (a single trust domain), and `place`, where servers run.
  */
-export function spawnerNotes(spawner: { kind: SpawnerKind } & { [K in SpawnerKind]: SettingsOf<K> }, dataDir: string): { isolation?: string; place?: string } {
+export function spawnerNotes(
+  spawner: { kind: SpawnerKind } & { [K in SpawnerKind]: SettingsOf<K> },
+  dataDir: string,
+): { isolation?: string; place?: string } {
   const plugin: SpawnerPlugin<(typeof SPAWNERS)[SpawnerKind]['settings']> = SPAWNERS[spawner.kind]
   const settings = spawner[spawner.kind]
   return { isolation: plugin.isolationNotice?.(settings), place: plugin.describePlace?.(settings, { dataDir }) }

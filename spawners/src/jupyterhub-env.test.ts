@@ -12,7 +12,9 @@ describe('the JUPYTERHUB_* environment of a server', () => {
   it('says where the server listens, as JupyterHub 2 and later do (jupyterhub-singleuser binds there)', () => {
     const env = jupyterhubEnv(hub, place)
     expect(env.JUPYTERHUB_SERVICE_URL).toBe('http://127.0.0.1:20123/user/sue/')
-    expect(jupyterhubEnv(hub, { ...place, server: 'nb', baseUrl: '/user/sue/nb/' }).JUPYTERHUB_SERVICE_URL).toBe('http://127.0.0.1:20123/user/sue/nb/')
+    expect(jupyterhubEnv(hub, { ...place, server: 'nb', baseUrl: '/user/sue/nb/' }).JUPYTERHUB_SERVICE_URL).toBe(
+      'http://127.0.0.1:20123/user/sue/nb/',
+    )
     expect(serviceUrl('::1', 20123, '/user/sue/')).toBe('http://[::1]:20123/user/sue/')
   })
 
@@ -23,7 +25,10 @@ describe('the JUPYTERHUB_* environment of a server', () => {
     expect(JSON.parse(env.JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES)).toEqual(['access:servers!server=sue/'])
     expect(env.JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED).toBe('0')
     // what the hub sets itself wins over what is filled in
-    expect(jupyterhubEnv({ ...hub, JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED: '1' }, place).JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED).toBe('1')
+    expect(
+      jupyterhubEnv({ ...hub, JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED: '1' }, place)
+        .JUPYTERHUB_COOKIE_HOST_PREFIX_ENABLED,
+    ).toBe('1')
   })
 
   it('gives a root directory only when one was chosen, and the landing page only when set', () => {

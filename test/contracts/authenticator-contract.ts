@@ -28,7 +28,9 @@ export function authenticatorContract(kind: string, setup: () => Promise<Authent
       const u = await setup()
       const name = fresh()
       await u.addUser(name, 'correct horse battery')
-      expect(await u.authenticator.authenticate({ username: name, password: 'correct horse battery' })).toEqual({ name })
+      expect(await u.authenticator.authenticate({ username: name, password: 'correct horse battery' })).toEqual({
+        name,
+      })
     })
 
     it('refuses a wrong password and an unknown user alike, with null (not an error)', async () => {

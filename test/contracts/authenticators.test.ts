@@ -19,7 +19,9 @@ const configured = (auth: Record<string, unknown>) => configSchema.parse({ auth 
 
 authenticatorContract('native', async () => {
   const users = new Users(redis.client, keyNames('contract:'), new ProxyTables(redis.client, 'contract:'))
-  const authenticator = createAuthenticator(configured({ kind: 'native', native: { scryptCost: 1024 } }), { accounts: users })
+  const authenticator = createAuthenticator(configured({ kind: 'native', native: { scryptCost: 1024 } }), {
+    accounts: users,
+  })
   return {
     authenticator,
     async addUser(name, password) {
@@ -29,7 +31,9 @@ authenticatorContract('native', async () => {
 })
 
 authenticatorContract('dummy', async () => ({
-  authenticator: createAuthenticator(configured({ kind: 'dummy' }), { accounts: { passwordHash: async () => undefined, setPasswordHash: async () => {}, get: async () => undefined } }),
+  authenticator: createAuthenticator(configured({ kind: 'dummy' }), {
+    accounts: { passwordHash: async () => undefined, setPasswordHash: async () => {}, get: async () => undefined },
+  }),
   addUser: async () => {},
   acceptsAnyPassword: true,
 }))

@@ -49,7 +49,13 @@ export function spawnerContract(kind: string, setup: () => Promise<SpawnerUnderT
         user,
         server,
         baseUrl,
-        env: { JUPYTERHUB_USER: user, JUPYTERHUB_SERVER_NAME: server, JUPYTERHUB_SERVICE_PREFIX: baseUrl, JUPYTERHUB_API_TOKEN: 'contract-token', EDGEHUB_HUB_ID: hubId },
+        env: {
+          JUPYTERHUB_USER: user,
+          JUPYTERHUB_SERVER_NAME: server,
+          JUPYTERHUB_SERVICE_PREFIX: baseUrl,
+          JUPYTERHUB_API_TOKEN: 'contract-token',
+          EDGEHUB_HUB_ID: hubId,
+        },
         options: {},
         logFile: join(logs, `${user}.log`),
       }
@@ -60,10 +66,14 @@ export function spawnerContract(kind: string, setup: () => Promise<SpawnerUnderT
       return { req, state }
     }
     const runningUrl = async (state: SpawnerState) =>
-      waitFor('the server to run', async () => {
-        const s = await spawner.poll(state)
-        return s.phase === 'running' ? s.url : undefined
-      }, { timeoutMs: 30_000 })
+      waitFor(
+        'the server to run',
+        async () => {
+          const s = await spawner.poll(state)
+          return s.phase === 'running' ? s.url : undefined
+        },
+        { timeoutMs: 30_000 },
+      )
     const answers = async (url: string) => {
       try {
         return (await fetch(url, { signal: AbortSignal.timeout(2_000) })).status === 200
@@ -71,7 +81,8 @@ export function spawnerContract(kind: string, setup: () => Promise<SpawnerUnderT
         return false
       }
     }
-    const stopped = (state: SpawnerState) => waitFor('the server to stop', async () => (await spawner.poll(state)).phase === 'stopped', { timeoutMs: 30_000 })
+    const stopped = (state: SpawnerState) =>
+      waitFor('the server to stop', async () => (await spawner.poll(state)).phase === 'stopped', { timeoutMs: 30_000 })
 
     beforeAll(async () => {
       logs = mkdtempSync(join(tmpdir(), 'edgehub-contract-'))

@@ -13,7 +13,11 @@ spawnerContract('local-process', async () => {
   const prefix = testPrefix() // as root, servers run as accounts made with this prefix
   const dataDir = mkdtempSync(join(tmpdir(), 'edgehub-contract-data-'))
   chmodSync(dataDir, 0o755)
-  const settings = SPAWNERS['local-process'].settings.parse({ command: ['python3', '-c', CONTRACT_SERVER], args: ['{ip}', '{port}'], userPrefix: prefix })
+  const settings = SPAWNERS['local-process'].settings.parse({
+    command: ['python3', '-c', CONTRACT_SERVER],
+    args: ['{ip}', '{port}'],
+    userPrefix: prefix,
+  })
   return {
     make: () => SPAWNERS['local-process'].create(settings, { dataDir, log: quiet }),
     async cleanup() {

@@ -60,16 +60,32 @@ function expectWsDropsOnly(m: Measured, load: Load, proxyStops: number) {
     for (const o of failed.filter((x) => x.who === w.name).sort((a, b) => a.at - b.at)) {
       if (!starts.length || o.at - starts.at(-1)! > 1000) starts.push(o.at)
     }
-    expect(starts.length, `${w.name}'s kernel socket: failures beginning at ${starts.join(', ')}`).toBeLessThanOrEqual(proxyStops)
+    expect(starts.length, `${w.name}'s kernel socket: failures beginning at ${starts.join(', ')}`).toBeLessThanOrEqual(
+      proxyStops,
+    )
   }
 }
 
 /** Waits until every hub replica in `hubs` reaches Redis again (its health check pings it). */
 async function hubsReachRedis(c: Cluster, hubs: number[]) {
-  await waitFor('every hub to reach Redis', async () => (await Promise.all(hubs.map((i) => fetch(`${c.hubUrls[i]}/hub/health`).then((r) => r.ok, () => false)))).every(Boolean), {
-    timeoutMs: 30_000,
-    intervalMs: 10,
-  })
+  await waitFor(
+    'every hub to reach Redis',
+    async () =>
+      (
+        await Promise.all(
+          hubs.map((i) =>
+            fetch(`${c.hubUrls[i]}/hub/health`).then(
+              (r) => r.ok,
+              () => false,
+            ),
+          ),
+        )
+      ).every(Boolean),
+    {
+      timeoutMs: 30_000,
+      intervalMs: 10,
+    },
+  )
 }
 
 afterAll(() => printTable())
@@ -118,7 +134,11 @@ describe('fault suite: standalone Redis with AOF', () => {
       await delay(30_000)
       await Promise.all(BOTH.map((i) => c.startHub(i)))
       up = Date.now()
-      return { from: down, to: up + hubSkipMs(c), note: `replicas killed, then started again after 30 s; both answered their health check ${up - down} ms after the kill` }
+      return {
+        from: down,
+        to: up + hubSkipMs(c),
+        note: `replicas killed, then started again after 30 s; both answered their health check ${up - down} ms after the kill`,
+      }
     })
     // user servers do not notice
     expect(m.failed(['user-http', 'user-ws'])).toEqual([])
@@ -126,7 +146,10 @@ describe('fault suite: standalone Redis with AOF', () => {
     // until each proxy tries the replicas again: fail_timeout (in whole seconds) after the last refusal
     const failed = m.failed(HUB_KINDS)
     expect(failed.length).toBeGreaterThan(0)
-    expect(failed.filter((o) => o.at + (o.ms ?? 0) < down || o.at > up + hubSkipMs(c)), `down ${down}, up ${up}`).toEqual([])
+    expect(
+      failed.filter((o) => o.at + (o.ms ?? 0) < down || o.at > up + hubSkipMs(c)),
+      `down ${down}, up ${up}`,
+    ).toEqual([])
     // and fail fast, with the proxy's "hub unavailable" answer: nothing waits for a dead hub
     expect(failed.filter((o) => !/\bHTTP 50[23]\b/.test(o.detail ?? '') || (o.ms ?? Infinity) > CEILING_MS)).toEqual([])
     expectSampled(m, load)
@@ -236,11 +259,19 @@ describe('fault suite: Redis Sentinel (master, replica, 3 sentinels)', () => {
       const from = Date.now()
       const old = await c.sentinel!.currentMaster()
       await c.sentinel!.killMaster()
-      await waitFor('Sentinel to promote the replica', async () => (await c.sentinel!.currentMaster()).port !== old.port, { timeoutMs: 30_000, intervalMs: 20 })
+      await waitFor(
+        'Sentinel to promote the replica',
+        async () => (await c.sentinel!.currentMaster()).port !== old.port,
+        { timeoutMs: 30_000, intervalMs: 20 },
+      )
       promoted = Date.now()
       await hubsReachRedis(c, BOTH)
       const to = Date.now()
-      return { from, to, note: `the sentinels named the new master ${promoted - from} ms after the kill (down-after-milliseconds ${c.sentinel!.downAfterMs} ms), both hubs reached it ${to - from} ms after` }
+      return {
+        from,
+        to,
+        note: `the sentinels named the new master ${promoted - from} ms after the kill (down-after-milliseconds ${c.sentinel!.downAfterMs} ms), both hubs reached it ${to - from} ms after`,
+      }
     })
     expect(m.failed(['user-http', 'user-ws'])).toEqual([])
     // under Sentinel the hub waits redis.waitSec (6 s) for the new master before answering 503
@@ -252,8 +283,12 @@ describe('fault suite: Redis Sentinel (master, replica, 3 sentinels)', () => {
     // such a held one was over the ceiling are excused until then too. Every other one keeps the ceiling.
     const failed = m.failed(HUB_KINDS)
     const heldForMaster = (o: (typeof failed)[number]) =>
-      (/^answered after/.test(o.detail ?? '') && o.at < promoted && o.at + o.ms! <= promoted + 1000) || (!!o.notSent && o.at <= promoted + 1000)
-    expect(failed.filter((o) => !heldForMaster(o)), `new master named at ${promoted}`).toEqual([])
+      (/^answered after/.test(o.detail ?? '') && o.at < promoted && o.at + o.ms! <= promoted + 1000) ||
+      (!!o.notSent && o.at <= promoted + 1000)
+    expect(
+      failed.filter((o) => !heldForMaster(o)),
+      `new master named at ${promoted}`,
+    ).toEqual([])
     expectSampled(m, load)
     expectIntact(m)
   }, 180_000)

@@ -25,10 +25,17 @@ export async function underLoad(c: Cluster, opts: { workers?: number; spawners?:
     await startServer(c.url, token, name)
     const client = new Client(c.url)
     expect((await client.login(name, PASSWORD)).status).toBe(302)
-    const k = await waitFor(`a kernel for ${name}`, async () => {
-      const res = await fetch(`${c.url}/user/${name}/api/kernels`, { method: 'POST', headers: { authorization: `token ${token}` } })
-      return res.status === 201 && ((await res.json()) as { id: string })
-    }, { timeoutMs: 30_000, intervalMs: 500 })
+    const k = await waitFor(
+      `a kernel for ${name}`,
+      async () => {
+        const res = await fetch(`${c.url}/user/${name}/api/kernels`, {
+          method: 'POST',
+          headers: { authorization: `token ${token}` },
+        })
+        return res.status === 201 && ((await res.json()) as { id: string })
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    )
     workers.push({ name, token, client, kernelId: k.id })
   }
   const spawners = []
@@ -38,15 +45,23 @@ export async function underLoad(c: Cluster, opts: { workers?: number; spawners?:
   }
   const load = new Load({ url: c.url, wsUrl: c.url.replace(/^http/, 'ws'), workers, spawners, password: PASSWORD })
   load.start()
-  await waitFor('load to flow', () => (['user-http', 'user-ws', 'hub-api', 'hub-page', 'login'] as Kind[]).every((k) => load.outcomes.some((o) => o.kind === k && o.ok)), {
-    timeoutMs: 30_000,
-  })
+  await waitFor(
+    'load to flow',
+    () =>
+      (['user-http', 'user-ws', 'hub-api', 'hub-page', 'login'] as Kind[]).every((k) =>
+        load.outcomes.some((o) => o.kind === k && o.ok),
+      ),
+    {
+      timeoutMs: 30_000,
+    },
+  )
   return load
 }
 
 /** Every hub that should run answers health, every proxy is synced, a leader exists, the edge answers. */
 export async function healthy(c: Cluster, hubs: number[]): Promise<boolean> {
-  const ok = async (url: string) => (await fetch(url, { signal: AbortSignal.timeout(2000) }).catch(() => null))?.ok ?? false
+  const ok = async (url: string) =>
+    (await fetch(url, { signal: AbortSignal.timeout(2000) }).catch(() => null))?.ok ?? false
   const checks = await Promise.all([
     ...hubs.map((i) => ok(`${c.hubUrls[i]}/hub/health`)),
     ...c.proxyUrls.map(async (u) => {
@@ -126,7 +141,11 @@ function causes(os: Outcome[]): string[] {
   const by = new Map<string, number>()
   for (const o of os.filter((x) => !x.ok && x.kind !== 'spawn')) {
     const first = (o.detail ?? '?').split('; retry:')[0]
-    const cause = first.startsWith('answered after') ? `answered after > ${CEILING_MS} ms` : first.startsWith('not sent: a request') ? 'not sent (an earlier one unanswered for > 2 s)' : first
+    const cause = first.startsWith('answered after')
+      ? `answered after > ${CEILING_MS} ms`
+      : first.startsWith('not sent: a request')
+        ? 'not sent (an earlier one unanswered for > 2 s)'
+        : first
     const k = `${o.kind}: ${cause}`
     by.set(k, (by.get(k) ?? 0) + 1)
   }
@@ -182,7 +201,9 @@ function watchLeader(c: Cluster) {
 export async function measure(c: Cluster, load: Load, name: string, hubs: number[], fault: () => Promise<FaultWindow>) {
   await waitFor('a healthy cluster before the fault', () => healthy(c, hubs), { timeoutMs: 30_000 })
   const ready = Date.now()
-  await waitFor('every kernel socket to answer before the fault', () => load.kernelsAnsweredSince(ready), { timeoutMs: 30_000 })
+  await waitFor('every kernel socket to answer before the fault', () => load.kernelsAnsweredSince(ready), {
+    timeoutMs: 30_000,
+  })
   await c.deps.redis.wait(c.sentinel ? 1 : 0, 1000).catch(() => 0) // with Sentinel: the replica has every write made so far
   const before = await snapshot(c)
   const leader = watchLeader(c)
@@ -192,26 +213,39 @@ export async function measure(c: Cluster, load: Load, name: string, hubs: number
   await waitFor('the cluster to be healthy again', () => healthy(c, hubs), { timeoutMs: 90_000, intervalMs: 100 })
   const healthyAt = Date.now()
   // every spawn cycle begun during the fault has ended (running, or failed cleanly and run on retry)
-  await waitFor('a spawn cycle to end after the recovery', () => load.outcomes.some((o) => o.kind === 'spawn' && o.at > healthyAt), {
-    timeoutMs: 120_000,
-    intervalMs: 200,
-  })
+  await waitFor(
+    'a spawn cycle to end after the recovery',
+    () => load.outcomes.some((o) => o.kind === 'spawn' && o.at > healthyAt),
+    {
+      timeoutMs: 120_000,
+      intervalMs: 200,
+    },
+  )
   // and every user works in their kernel again (a socket that dropped has been reopened)
-  await waitFor('every kernel socket to answer after the recovery', () => load.kernelsAnsweredSince(healthyAt), { timeoutMs: 30_000 })
+  await waitFor('every kernel socket to answer after the recovery', () => load.kernelsAnsweredSince(healthyAt), {
+    timeoutMs: 30_000,
+  })
   await delay(1000) // a second of steady load after recovery belongs to the sample
   const end = Date.now()
   const lagMs = load.generatorLagMs()
   await leader.stop()
-  await waitFor('the requests sent in the sample to be answered or given up', () => load.settledBefore(end), { timeoutMs: 15_000, intervalMs: 50 })
+  await waitFor('the requests sent in the sample to be answered or given up', () => load.settledBefore(end), {
+    timeoutMs: 15_000,
+    intervalMs: 50,
+  })
   const os = load.between(t0, end)
   const after = await snapshot(c)
-  const lost = (['users', 'tokens', 'sessions', 'routes'] as const).reduce((n, k) => n + before[k].filter((x) => !after[k].includes(x)).length, 0)
-  const sessionsValid = await Promise.all(load.workers.map(async (w) => (await w.client.get('/hub/home')).status === 200))
+  const lost = (['users', 'tokens', 'sessions', 'routes'] as const).reduce(
+    (n, k) => n + before[k].filter((x) => !after[k].includes(x)).length,
+    0,
+  )
+  const sessionsValid = await Promise.all(
+    load.workers.map(async (w) => (await w.client.get('/hub/home')).status === 200),
+  )
 
-  const inWindow = Object.fromEntries(REQUEST_KINDS.map((k) => [k, count(load.between(window.from, window.to), [k]).length])) as Record<
-    (typeof REQUEST_KINDS)[number],
-    number
-  >
+  const inWindow = Object.fromEntries(
+    REQUEST_KINDS.map((k) => [k, count(load.between(window.from, window.to), [k]).length]),
+  ) as Record<(typeof REQUEST_KINDS)[number], number>
   const fewest = REQUEST_KINDS.reduce((a, b) => (inWindow[b] < inWindow[a] ? b : a))
   const fmt = (xs: Outcome[]) => `${xs.filter((o) => !o.ok).length} / ${xs.length}`
   const hub = count(os, HUB_KINDS)
@@ -277,7 +311,10 @@ export function printTable(): void {
   }
   const notes = rows
     .filter((r) => r.note || r.causes.length)
-    .map((r) => `- ${r.fault}: ${[r.note, r.causes.length ? `failed first tries: ${r.causes.join(', ')}` : ''].filter(Boolean).join('; ')}`)
+    .map(
+      (r) =>
+        `- ${r.fault}: ${[r.note, r.causes.length ? `failed first tries: ${r.causes.join(', ')}` : ''].filter(Boolean).join('; ')}`,
+    )
   const table = [...lines, ...(notes.length ? ['', ...notes] : [])].join('\n')
   const out = process.env.FAULT_REPORT ?? join(tmpdir(), 'edgehub-fault-report.md')
   writeFileSync(out, table + '\n', { flag: 'a' })

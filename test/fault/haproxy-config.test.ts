@@ -9,25 +9,42 @@ import { haproxyTimings, renderHaproxyConfig, SHIPPED_HAPROXY_CFG } from '../sup
 
 describe('HAProxy configuration of the fault suite', () => {
   const shipped = readFileSync(SHIPPED_HAPROXY_CFG, 'utf8')
-  const rendered = renderHaproxyConfig(shipped, { listen: '127.0.0.1:18000', proxyPorts: [18001, 18002, 18003], statsSocket: '/tmp/x.sock', maxconn: 4096 })
+  const rendered = renderHaproxyConfig(shipped, {
+    listen: '127.0.0.1:18000',
+    proxyPorts: [18001, 18002, 18003],
+    statsSocket: '/tmp/x.sock',
+    maxconn: 4096,
+  })
 
   it('keeps every line of the shipped file but the bind and server lines', () => {
     const kept = (cfg: string) => cfg.split('\n').filter((l) => !/^\s*(bind|server|stats socket|maxconn)\s/.test(l))
     expect(kept(rendered)).toEqual(kept(shipped))
     expect(rendered).toMatch(/^\s*bind 127\.0\.0\.1:18000$/m)
     const options = /^\s*server \S+ \S+ (.*)$/m.exec(shipped)![1]
-    expect(rendered.split('\n').filter((l) => /^\s*server\s/.test(l)).map((l) => l.trim())).toEqual(
-      [18001, 18002, 18003].map((p, i) => `server proxy${i} 127.0.0.1:${p} ${options}`),
-    )
+    expect(
+      rendered
+        .split('\n')
+        .filter((l) => /^\s*server\s/.test(l))
+        .map((l) => l.trim()),
+    ).toEqual([18001, 18002, 18003].map((p, i) => `server proxy${i} 127.0.0.1:${p} ${options}`))
   })
 
   it('reads the shipped health-check timings', () => {
     expect(haproxyTimings(shipped)).toEqual(haproxyTimings(rendered))
-    expect(haproxyTimings('backend b\n    default-server inter 300ms fall 3 rise 1\n')).toEqual({ interMs: 300, fall: 3, rise: 1 })
+    expect(haproxyTimings('backend b\n    default-server inter 300ms fall 3 rise 1\n')).toEqual({
+      interMs: 300,
+      fall: 3,
+      rise: 1,
+    })
   })
 
   it('sets only the global maxconn', () => {
-    expect(rendered.split('\n').filter((l) => /^\s*maxconn\s/.test(l)).map((l) => l.trim())).toEqual(['maxconn 4096'])
+    expect(
+      rendered
+        .split('\n')
+        .filter((l) => /^\s*maxconn\s/.test(l))
+        .map((l) => l.trim()),
+    ).toEqual(['maxconn 4096'])
   })
 
   it('is a configuration HAProxy accepts', () => {
@@ -41,7 +58,11 @@ describe('HAProxy configuration of the fault suite', () => {
   })
 
   it('refuses a file without the lines it replaces', () => {
-    expect(() => renderHaproxyConfig(shipped.replace(/^\s*bind .*$/m, ''), { listen: 'x', proxyPorts: [1] })).toThrow(/bind/)
-    expect(() => renderHaproxyConfig(shipped.replace(/_edgehub\/proxy\/health/, 'health'), { listen: 'x', proxyPorts: [1] })).toThrow(/health check/)
+    expect(() => renderHaproxyConfig(shipped.replace(/^\s*bind .*$/m, ''), { listen: 'x', proxyPorts: [1] })).toThrow(
+      /bind/,
+    )
+    expect(() =>
+      renderHaproxyConfig(shipped.replace(/_edgehub\/proxy\/health/, 'health'), { listen: 'x', proxyPorts: [1] }),
+    ).toThrow(/health check/)
   })
 })

@@ -112,10 +112,18 @@ export class Load {
   start(): void {
     this.lag.enable()
     for (const w of this.o.workers) {
-      const api = () => fetch(`${this.o.url}/hub/api/users/${w.name}`, { headers: { authorization: `token ${w.token}` }, signal: timeout() })
+      const api = () =>
+        fetch(`${this.o.url}/hub/api/users/${w.name}`, {
+          headers: { authorization: `token ${w.token}` },
+          signal: timeout(),
+        })
       this.stream('user-http', () => this.userHttp(w))
       this.stream('hub-api', () => this.hub(async () => answer(await api(), (r) => r.ok)))
-      this.stream('hub-page', () => this.hub(async () => answer(await w.client.request('/hub/home', { signal: timeout() }), (r) => r.status === 200)))
+      this.stream('hub-page', () =>
+        this.hub(async () =>
+          answer(await w.client.request('/hub/home', { signal: timeout() }), (r) => r.status === 200),
+        ),
+      )
       if (w.kernelId) {
         this.loops.push(this.keepKernelSocket(w))
         this.stream('user-ws', () => this.execute(w), { who: w.name })
@@ -162,7 +170,9 @@ export class Load {
 
   /** Every worker's kernel socket has answered an execution sent at or after `since`. */
   kernelsAnsweredSince(since: number): boolean {
-    return this.o.workers.every((w) => this.outcomes.some((o) => o.kind === 'user-ws' && o.ok && o.who === w.name && o.at >= since))
+    return this.o.workers.every((w) =>
+      this.outcomes.some((o) => o.kind === 'user-ws' && o.ok && o.who === w.name && o.at >= since),
+    )
   }
 
   /**
@@ -170,14 +180,25 @@ export class Load {
    * previous ones. Ticks the event loop could not keep are sent as soon as it can (each still
    * recorded at the time it was sent).
    */
-  private stream(kind: Exclude<Kind, 'spawn'>, send: () => Promise<Omit<Outcome, 'kind' | 'at'>>, extra: Partial<Outcome> = {}) {
+  private stream(
+    kind: Exclude<Kind, 'spawn'>,
+    send: () => Promise<Omit<Outcome, 'kind' | 'at'>>,
+    extra: Partial<Outcome> = {},
+  ) {
     const mine = new Set<{ at: number }>() // in sending order: the first is the oldest
     let next = performance.now()
     const tick = () => {
       const at = Date.now()
       const oldest = mine.values().next().value
       if (oldest && at - oldest.at > CEILING_MS) {
-        this.outcomes.push({ kind, at, ok: false, notSent: true, detail: `not sent: a request sent ${at - oldest.at} ms ago is unanswered`, ...extra })
+        this.outcomes.push({
+          kind,
+          at,
+          ok: false,
+          notSent: true,
+          detail: `not sent: a request sent ${at - oldest.at} ms ago is unanswered`,
+          ...extra,
+        })
         return
       }
       const entry = { at, done: Promise.resolve() as Promise<unknown> }
@@ -220,7 +241,10 @@ export class Load {
 
   private async userHttp(w: Worker): Promise<Omit<Outcome, 'kind' | 'at'>> {
     const a = await timed(async () => {
-      const res = await fetch(`${this.o.url}/user/${w.name}/api/status`, { headers: { authorization: `token ${w.token}` }, signal: timeout() })
+      const res = await fetch(`${this.o.url}/user/${w.name}/api/status`, {
+        headers: { authorization: `token ${w.token}` },
+        signal: timeout(),
+      })
       const body = await res.text()
       return res.status === 200 ? '' : `HTTP ${res.status} ${body.slice(0, 80)}`
     })
@@ -233,7 +257,13 @@ export class Load {
     if (!first.error) return { ok: true, ms: first.ms }
     await delay(RETRY_AFTER_MS)
     const second = await timed(send)
-    return { ok: false, ms: first.ms, retried: true, retryOk: !second.error, detail: second.error ? `${first.error}; retry: ${second.error}` : first.error }
+    return {
+      ok: false,
+      ms: first.ms,
+      retried: true,
+      retryOk: !second.error,
+      detail: second.error ? `${first.error}; retry: ${second.error}` : first.error,
+    }
   }
 
   /** The login page, then the form posted; right when it answers 302 with a session cookie. */
@@ -259,7 +289,9 @@ export class Load {
     while (this.running) {
       let k: KernelSocket
       try {
-        k = await openKernel(`${this.o.wsUrl}/user/${w.name}/api/kernels/${w.kernelId}/channels`, { authorization: `token ${w.token}` })
+        k = await openKernel(`${this.o.wsUrl}/user/${w.name}/api/kernels/${w.kernelId}/channels`, {
+          authorization: `token ${w.token}`,
+        })
       } catch {
         await delay(100) // the executions meanwhile are recorded as not sent
         continue
@@ -302,9 +334,16 @@ export class Load {
    */
   private async spawnLoop(s: { name: string; token: string }) {
     const api = (method: string, path = '') =>
-      fetch(`${this.o.url}/hub/api/users/${s.name}/server${path}`, { method, headers: { authorization: `token ${s.token}` }, signal: AbortSignal.timeout(15_000) })
+      fetch(`${this.o.url}/hub/api/users/${s.name}/server${path}`, {
+        method,
+        headers: { authorization: `token ${s.token}` },
+        signal: AbortSignal.timeout(15_000),
+      })
     const state = async () => {
-      const res = await fetch(`${this.o.url}/hub/api/users/${s.name}`, { headers: { authorization: `token ${s.token}` }, signal: timeout() })
+      const res = await fetch(`${this.o.url}/hub/api/users/${s.name}`, {
+        headers: { authorization: `token ${s.token}` },
+        signal: timeout(),
+      })
       if (!res.ok) return 'unknown'
       const u = (await res.json()) as { servers: Record<string, { ready: boolean; pending: string | null }> }
       const d = u.servers['']

@@ -34,7 +34,10 @@ beforeAll(async () => {
     { table: 'settings', key: 'admin_access', value: false },
   ])
   const v = await stack.tables.version()
-  await waitFor('proxy synced', async () => (await http(stack.proxy.url + '/_edgehub/proxy/health')).json().version === v)
+  await waitFor(
+    'proxy synced',
+    async () => (await http(stack.proxy.url + '/_edgehub/proxy/health')).json().version === v,
+  )
 })
 
 afterAll(async () => {
@@ -109,7 +112,7 @@ describe('proxy access: no credentials', () => {
   })
 })
 
-describe('proxy access: someone else\'s server', () => {
+describe("proxy access: someone else's server", () => {
   it('answers 403 with an HTML page naming the logged-in user', async () => {
     const r = await asUser('bob', '/user/alice/lab', { accept: 'text/html' })
     expect(r.status).toBe(403)
@@ -157,12 +160,21 @@ describe('proxy access: someone else\'s server', () => {
 describe('proxy access: session cookies', () => {
   const cookieCases: [string, () => string][] = [
     ['forged with another secret', () => stack.cookie('alice', { secret: Buffer.alloc(32, 1).toString('base64url') })],
-    ['tampered (user changed)', () => stack.cookie('bob').replace(Buffer.from('bob').toString('base64url'), Buffer.from('alice').toString('base64url'))],
-    ['tampered (exp extended)', () => {
-      const parts = stack.cookie('alice', { exp: now() - 10 }).split('.')
-      parts[4] = String(now() + 3600)
-      return parts.join('.')
-    }],
+    [
+      'tampered (user changed)',
+      () =>
+        stack
+          .cookie('bob')
+          .replace(Buffer.from('bob').toString('base64url'), Buffer.from('alice').toString('base64url')),
+    ],
+    [
+      'tampered (exp extended)',
+      () => {
+        const parts = stack.cookie('alice', { exp: now() - 10 }).split('.')
+        parts[4] = String(now() + 3600)
+        return parts.join('.')
+      },
+    ],
     ['expired', () => stack.cookie('alice', { exp: now() - 1 })],
     ['signed with an unknown key id', () => stack.cookie('alice', { kid: 'nope' })],
     ['malformed', () => 'v1.k1.YWxpY2U.short.123.sig'],
@@ -209,9 +221,13 @@ describe('proxy access: API tokens', () => {
   it.each(['token', 'Bearer', 'bearer'])('accepts Authorization: %s <token>', async (scheme) => {
     const token = `tok-${scheme}-${newSessionId()}`
     await stack.tables.set('tokens', tokenDigest(token), { user: 'alice', expires_at: 0 })
-    await waitFor('token', async () => (await get('/user/alice/api/status', { authorization: `${scheme} ${token}` })).status === 200, {
-      timeoutMs: 1000,
-    })
+    await waitFor(
+      'token',
+      async () => (await get('/user/alice/api/status', { authorization: `${scheme} ${token}` })).status === 200,
+      {
+        timeoutMs: 1000,
+      },
+    )
     const r = await get('/user/alice/api/status', { authorization: `${scheme} ${token}` })
     expect(r.json().headers.authorization).toBe('token alice-secret')
   })
@@ -234,14 +250,20 @@ describe('proxy access: API tokens', () => {
     await stack.tables.set('tokens', tokenDigest(token), { user: 'alice', expires_at: now() - 1 })
     const good = `tok-${newSessionId()}`
     await stack.tables.set('tokens', tokenDigest(good), { user: 'alice', expires_at: 0 })
-    await waitFor('sync', async () => (await get('/user/alice/api/x', { authorization: `token ${good}` })).status === 200)
+    await waitFor(
+      'sync',
+      async () => (await get('/user/alice/api/x', { authorization: `token ${good}` })).status === 200,
+    )
     expect((await get('/user/alice/api/x', { authorization: `token ${token}` })).status).toBe(401)
   })
 
   it('refuses a token of another user with 403', async () => {
     const token = `tok-${newSessionId()}`
     await stack.tables.set('tokens', tokenDigest(token), { user: 'bob', expires_at: 0 })
-    await waitFor('sync', async () => (await get('/user/bob/api/x', { authorization: `token ${token}` })).status === 200)
+    await waitFor(
+      'sync',
+      async () => (await get('/user/bob/api/x', { authorization: `token ${token}` })).status === 200,
+    )
     expect((await get('/user/alice/api/x', { authorization: `token ${token}` })).status).toBe(403)
   })
 })
@@ -283,7 +305,12 @@ describe('proxy access: headers sent upstream', () => {
   })
 
   it("passes the client's own Authorization to a route without a token", async () => {
-    await stack.tables.set('routes', '/services/open/', { kind: 'service', target: grader.target, user: '', server: '' })
+    await stack.tables.set('routes', '/services/open/', {
+      kind: 'service',
+      target: grader.target,
+      user: '',
+      server: '',
+    })
     await waitFor('route', async () => (await asUser('alice', '/services/open/')).status === 200)
     const r = await asUser('alice', '/services/open/x', { authorization: 'Basic Zm9vOmJhcg==' })
     expect(r.json().headers.authorization).toBe('Basic Zm9vOmJhcg==')
@@ -292,7 +319,11 @@ describe('proxy access: headers sent upstream', () => {
 
   it('sets X-Forwarded-For, -Proto and -Host, replacing what a client that is not a trusted front proxy sent', async () => {
     // proxy.trustedProxies is empty here; test/e2e/security/edge-forwarded.test.ts has a trusted one
-    const r = await asUser('alice', '/user/alice/', { host: 'hub.example.org:8443', 'x-forwarded-for': '10.1.2.3', 'x-forwarded-proto': 'https' })
+    const r = await asUser('alice', '/user/alice/', {
+      host: 'hub.example.org:8443',
+      'x-forwarded-for': '10.1.2.3',
+      'x-forwarded-proto': 'https',
+    })
     const h = r.json().headers
     expect(h['x-forwarded-for']).toBe('127.0.0.1')
     expect(h['x-forwarded-proto']).toBe('http')
@@ -363,7 +394,10 @@ describe('proxy access: unreachable servers and bad requests', () => {
     // a token client is an API client, whatever it accepts (the route's token never counts)
     const token = `tok-${newSessionId()}`
     await stack.tables.set('tokens', tokenDigest(token), { user: 'dave', expires_at: 0 })
-    await waitFor('token', async () => (await get('/user/dave/lab', { authorization: `token ${token}` })).status === 502)
+    await waitFor(
+      'token',
+      async () => (await get('/user/dave/lab', { authorization: `token ${token}` })).status === 502,
+    )
     const t = await get('/user/dave/lab', { authorization: `token ${token}`, accept: 'text/html' })
     expect(t.status).toBe(502)
     expect(t.json()).toEqual({ status: 502, message: 'the server is not responding' })

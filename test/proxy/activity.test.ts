@@ -21,10 +21,14 @@ const field = async (key: string) => {
 }
 /** Waits until field is at least min (epoch ms) and returns it. */
 const flushedAtLeast = (key: string, min: number, timeoutMs = 5000) =>
-  waitFor(`${key} >= ${min} in ${HASH}`, async () => {
-    const v = await field(key)
-    return v !== null && v >= min ? v : null
-  }, { timeoutMs })
+  waitFor(
+    `${key} >= ${min} in ${HASH}`,
+    async () => {
+      const v = await field(key)
+      return v !== null && v >= min ? v : null
+    },
+    { timeoutMs },
+  )
 /** A request as `probe` whose activity reaches Redis: every earlier request's activity has been flushed too. */
 async function flushProof() {
   const t = Date.now()
@@ -68,7 +72,10 @@ beforeAll(async () => {
     { table: 'routes', key: '/services/anon/', value: { kind: 'service', target: t, token: 's' } },
   ])
   const v = await stack.tables.version()
-  await waitFor('proxy synced', async () => (await http(stack.proxy.url + '/_edgehub/proxy/health')).json().version === v)
+  await waitFor(
+    'proxy synced',
+    async () => (await http(stack.proxy.url + '/_edgehub/proxy/health')).json().version === v,
+  )
 })
 
 afterAll(async () => {
@@ -102,7 +109,9 @@ describe('proxy activity', () => {
     expect((await asUser('bob', '/services/anon/x')).status).toBe(200)
     await flushedAtLeast('service:grader', t - 50)
     await flushProof()
-    expect(Object.keys(await stack.client.hgetall(HASH)).filter((k) => k.startsWith('service:'))).toEqual(['service:grader'])
+    expect(Object.keys(await stack.client.hgetall(HASH)).filter((k) => k.startsWith('service:'))).toEqual([
+      'service:grader',
+    ])
   })
 
   it("does not touch ada's field for other users' requests, even ones refused on ada's route", async () => {
@@ -157,7 +166,9 @@ describe('proxy activity', () => {
     await stack.stopRedis()
     const t = Date.now()
     expect((await asUser('carol', '/user/carol/')).status).toBe(200)
-    await waitFor('a failed flush', () => readFileSync(stack.proxy.errorLog, 'utf8').includes('failed to flush activity'))
+    await waitFor('a failed flush', () =>
+      readFileSync(stack.proxy.errorLog, 'utf8').includes('failed to flush activity'),
+    )
     await stack.startRedis()
     await flushedAtLeast('carol/', t - 50, 10_000)
   })

@@ -13,7 +13,10 @@ beforeAll(async () => {
   alice = await startFakeServer('alice')
   await stack.tables.set('routes', '/user/alice/', userRoute('alice', alice.target, 'alice-secret'))
   const v = await stack.tables.version()
-  await waitFor('proxy synced', async () => (await http(stack.proxy.url + '/_edgehub/proxy/health')).json().version === v)
+  await waitFor(
+    'proxy synced',
+    async () => (await http(stack.proxy.url + '/_edgehub/proxy/health')).json().version === v,
+  )
 })
 
 afterAll(async () => {

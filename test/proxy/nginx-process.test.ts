@@ -26,7 +26,7 @@ describe('startProxy', () => {
     await expect(startProxy(o)).rejects.toThrow(/nginx -t failed for [\s\S]*\/nonexistent\/ngx_http_lua_module.so/)
   })
 
-  it('fails with nginx\'s own message when the Lua modules do not load', async () => {
+  it("fails with nginx's own message when the Lua modules do not load", async () => {
     const o = { ...(await opts('bad')), luaDir: '/nonexistent/lua' }
     await expect(startProxy(o)).rejects.toThrow(/nginx exited with code 1:[\s\S]*module 'edgehub.config' not found/)
   })
@@ -34,7 +34,11 @@ describe('startProxy', () => {
   it('answers the health location with 503 before the first sync, and stops with its workers', async () => {
     const p = await startProxy(await opts('ok'))
     expect(await probe(p.url + '/_edgehub/proxy/health')).toBe(503)
-    const workers = (await import('node:fs')).readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, 'utf8').trim().split(/\s+/).map(Number)
+    const workers = (await import('node:fs'))
+      .readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number)
     expect(workers.length).toBe(1)
     await p.stop()
     await p.stop()

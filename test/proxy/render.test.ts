@@ -70,7 +70,15 @@ describe('renderNginxConf', () => {
       renderNginxConf(bad)
     } catch (err) {
       const msg = (err as Error).message
-      for (const field of ['listen.host', 'listen.port', 'hubUpstreams[0]', 'runDir', 'sharedDictSize', 'workerProcesses', 'user']) {
+      for (const field of [
+        'listen.host',
+        'listen.port',
+        'hubUpstreams[0]',
+        'runDir',
+        'sharedDictSize',
+        'workerProcesses',
+        'user',
+      ]) {
         expect(msg).toContain(`${field}:`)
       }
     }
@@ -121,11 +129,15 @@ describe('renderNginxConf', () => {
 
   it('checks the sentinel options', () => {
     const render = (redis: unknown) => () => renderNginxConf({ ...base, redis } as ProxyRenderOptions)
-    expect(render({ sentinel: { hosts: [], masterName: 'm' } })).toThrow('redis.sentinel.hosts: at least one { host, port } is required')
+    expect(render({ sentinel: { hosts: [], masterName: 'm' } })).toThrow(
+      'redis.sentinel.hosts: at least one { host, port } is required',
+    )
     expect(render({ sentinel: { hosts: [{ host: '127.0.0.1', port: 26379 }], masterName: 'my master' } })).toThrow(
       'redis.sentinel.masterName: expected letters',
     )
-    expect(render({ sentinel: { hosts: [{ host: '127.0.0.1', port: 26379 }], masterName: '' } })).toThrow('redis.sentinel.masterName')
+    expect(render({ sentinel: { hosts: [{ host: '127.0.0.1', port: 26379 }], masterName: '' } })).toThrow(
+      'redis.sentinel.masterName',
+    )
     expect(render({ sentinel: { hosts: [{ host: 'a b', port: 0 }], masterName: 'm' } })).toThrow(/\(2 problems\)/)
     try {
       render({ sentinel: { hosts: [{ host: 'a b', port: 0 }], masterName: 'm' } })()
@@ -135,16 +147,22 @@ describe('renderNginxConf', () => {
     }
     expect(render({ port: 6379 })).toThrow('redis.host:')
     expect(render({ host: '127.0.0.1' })).toThrow('redis.port:')
-    expect(render({ host: '127.0.0.1', port: 70000, sentinel: { hosts: [{ host: '127.0.0.1', port: 1 }], masterName: 'm' } })).toThrow(
-      'redis.port:',
-    )
+    expect(
+      render({
+        host: '127.0.0.1',
+        port: 70000,
+        sentinel: { hosts: [{ host: '127.0.0.1', port: 1 }], masterName: 'm' },
+      }),
+    ).toThrow('redis.port:')
   })
 
   it('renders the activity flush interval, default 10 s, and checks it', () => {
     expect(renderNginxConf(base)).toContain('activity_flush_sec = 10,')
     expect(renderNginxConf({ ...base, activityFlushSec: 1 })).toContain('activity_flush_sec = 1,')
     for (const bad of [0, 1.5, -3]) {
-      expect(() => renderNginxConf({ ...base, activityFlushSec: bad })).toThrow('activityFlushSec: expected an integer >= 1')
+      expect(() => renderNginxConf({ ...base, activityFlushSec: bad })).toThrow(
+        'activityFlushSec: expected an integer >= 1',
+      )
     }
   })
 

@@ -69,7 +69,9 @@ afterAll(async () => {
 describe('proxy with Redis Sentinel', () => {
   it('syncs from the master the sentinels name, past a sentinel that is down', async () => {
     const master = await group.currentMaster()
-    await waitFor('route served', async () => (await servedBy('alice', '/user/alice/')) === 'alice', { timeoutMs: 10_000 })
+    await waitFor('route served', async () => (await servedBy('alice', '/user/alice/')) === 'alice', {
+      timeoutMs: 10_000,
+    })
     const h = await health()
     expect(h).toMatchObject({ status: 'ok', redis: 'connected', redis_addr: addrOf(master) })
   })
@@ -82,10 +84,14 @@ describe('proxy with Redis Sentinel', () => {
     expect(group.nodeAt(old)!.alive()).toBe(true)
     const { tables } = tablesAt(next)
     await tables.set('routes', '/user/carol/', userRoute('carol', alice.target, 'carol-secret'))
-    await waitFor('route written after the switch served', async () => (await servedBy('carol', '/user/carol/')) === 'alice', {
-      timeoutMs: 30_000,
-      intervalMs: 100,
-    })
+    await waitFor(
+      'route written after the switch served',
+      async () => (await servedBy('carol', '/user/carol/')) === 'alice',
+      {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+      },
+    )
     expect(await servedBy('alice', '/user/alice/')).toBe('alice')
     expect(await health()).toMatchObject({ redis: 'connected', redis_addr: addrOf(next) })
   })
@@ -115,17 +121,25 @@ describe('proxy with Redis Sentinel', () => {
     expect(next).not.toEqual(old)
     const { client: nextClient, tables } = tablesAt(next)
     await tables.set('routes', '/user/bob/', userRoute('bob', alice.target, 'bob-secret'))
-    await waitFor('route written on the new master served', async () => (await servedBy('bob', '/user/bob/')) === 'alice', {
-      timeoutMs: 30_000,
-      intervalMs: 100,
-    })
+    await waitFor(
+      'route written on the new master served',
+      async () => (await servedBy('bob', '/user/bob/')) === 'alice',
+      {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+      },
+    )
     stop = true
     await loop
 
     expect(results.failed).toEqual([])
     expect(results.ok).toBeGreaterThan(10)
     expect(await servedBy('carol', '/user/carol/')).toBe('alice')
-    expect(await health()).toMatchObject({ redis: 'connected', redis_addr: addrOf(next), version: await tables.version() })
+    expect(await health()).toMatchObject({
+      redis: 'connected',
+      redis_addr: addrOf(next),
+      version: await tables.version(),
+    })
     // the requests made during the failover reach the new master's activity hash too
     await waitFor('activity on the new master', async () => {
       const ms = Number(await nextClient.hget(`${PREFIX}activity`, 'alice/'))

@@ -117,7 +117,11 @@ describe('proxy sync: per-worker caches', () => {
     await s.tables.del('routes', '/user/dave/')
     let v = 0
     for (let i = 0; i < 10_500; i += 1500) {
-      const ops = Array.from({ length: 1500 }, (_, k) => ({ table: 'routes' as const, key: `/user/x${i + k}/`, value: userRoute(`x${i + k}`, alice.target, 't') }))
+      const ops = Array.from({ length: 1500 }, (_, k) => ({
+        table: 'routes' as const,
+        key: `/user/x${i + k}/`,
+        value: userRoute(`x${i + k}`, alice.target, 't'),
+      }))
       v = await s.tables.apply(ops)
     }
     await waitFor('changes applied', async () => (await health(s)).version === v, { timeoutMs: 10_000 })
@@ -149,8 +153,16 @@ describe('proxy sync: full resync', () => {
     await waitFor('first sync', async () => (await health(s)).synced)
     // one value several times the proxy's 64 KiB read size, among enough entries to fill many reads
     const big = { ...userRoute('big', alice.target, 't'), note: 'x'.repeat(300_000) }
-    const ops = Array.from({ length: 2000 }, (_, i) => ({ table: 'routes' as const, key: `/user/m${i}/`, value: userRoute(`m${i}`, alice.target, `t${i}`) }))
-    const v = await s.tables.apply([...ops.slice(0, 1000), { table: 'routes', key: '/user/big/', value: big }, ...ops.slice(1000)])
+    const ops = Array.from({ length: 2000 }, (_, i) => ({
+      table: 'routes' as const,
+      key: `/user/m${i}/`,
+      value: userRoute(`m${i}`, alice.target, `t${i}`),
+    }))
+    const v = await s.tables.apply([
+      ...ops.slice(0, 1000),
+      { table: 'routes', key: '/user/big/', value: big },
+      ...ops.slice(1000),
+    ])
     await waitFor('stream applied', async () => (await health(s)).version === v, { timeoutMs: 5000 })
     for (const user of ['m0', 'm999', 'big', 'm1999']) expect(await servedBy(s, user, `/user/${user}/`)).toBe('alice')
     // the same tables once more through a full sync (the stream is gone)

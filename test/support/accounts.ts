@@ -16,7 +16,9 @@ export function testPrefix(): string {
 
 /** An account's passwd entry; throws when there is none. */
 export function passwd(name: string): { name: string; uid: number; gid: number; home: string; shell: string } {
-  const [n, , uid, gid, , home, shell] = execFileSync('getent', ['passwd', name], { encoding: 'utf8' }).trim().split(':')
+  const [n, , uid, gid, , home, shell] = execFileSync('getent', ['passwd', name], { encoding: 'utf8' })
+    .trim()
+    .split(':')
   return { name: n, uid: Number(uid), gid: Number(gid), home, shell }
 }
 
@@ -24,7 +26,14 @@ export const accountExists = (name: string) => spawnSync('getent', ['passwd', na
 
 /** Makes account NAME as an administrator would (useradd), with extra groups; the test removes it with removeAccounts. */
 export function addAccount(name: string, groups: string[] = []): void {
-  execFileSync('useradd', ['--create-home', '--user-group', '--shell', '/bin/bash', ...(groups.length ? ['--groups', groups.join(',')] : []), name])
+  execFileSync('useradd', [
+    '--create-home',
+    '--user-group',
+    '--shell',
+    '/bin/bash',
+    ...(groups.length ? ['--groups', groups.join(',')] : []),
+    name,
+  ])
 }
 
 /**
@@ -33,7 +42,11 @@ export function addAccount(name: string, groups: string[] = []): void {
  */
 export function removeAccounts(prefix: string): string[] {
   const problems: string[] = []
-  const names = (file: string) => readFileSync(file, 'utf8').split('\n').map((l) => l.split(':')[0]).filter((n) => n.startsWith(prefix))
+  const names = (file: string) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .map((l) => l.split(':')[0])
+      .filter((n) => n.startsWith(prefix))
   for (const name of names('/etc/passwd')) {
     // --force: a server of the account killed a moment ago may not have been reaped yet
     const r = spawnSync('userdel', ['--force', '--remove', name], { encoding: 'utf8' })

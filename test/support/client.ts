@@ -15,7 +15,10 @@ export class Client {
     return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ')
   }
 
-  async request(path: string, init: Omit<RequestInit, 'headers'> & { headers?: Record<string, string> } = {}): Promise<Response> {
+  async request(
+    path: string,
+    init: Omit<RequestInit, 'headers'> & { headers?: Record<string, string> } = {},
+  ): Promise<Response> {
     const headers: Record<string, string> = { ...(init.headers ?? {}) }
     if (this.jar.size && !headers.cookie) headers.cookie = this.cookieHeader()
     const res = await this.fetcher(this.base + path, { ...init, headers, redirect: 'manual' })
@@ -39,7 +42,11 @@ export class Client {
   async postForm(path: string, fields: Record<string, string>): Promise<Response> {
     if (!this.jar.has('edgehub-xsrf')) await (await this.get('/hub/login')).text()
     const body = new URLSearchParams({ _xsrf: this.jar.get('edgehub-xsrf') ?? '', ...fields })
-    return this.request(path, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+    return this.request(path, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    })
   }
 
   async login(username: string, password: string): Promise<Response> {
@@ -53,7 +60,10 @@ export class Client {
     return this.request(`/hub/api${path}`, {
       method,
       body: body === undefined ? undefined : JSON.stringify(body),
-      headers: { 'x-xsrftoken': this.jar.get('edgehub-xsrf') ?? '', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        'x-xsrftoken': this.jar.get('edgehub-xsrf') ?? '',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
     })
   }
 }

@@ -19,7 +19,13 @@ import { createLogger } from '../../runtime/src/log'
 import { startSentinelGroup, type SentinelGroup } from './sentinel'
 import { BIN } from './stack'
 import { ownAccountPrefix, removeStackAccounts } from './accounts'
-import { haproxyServersUp, haproxyTimings, renderHaproxyConfig, SHIPPED_HAPROXY_CFG, type HaproxyTimings } from './haproxy'
+import {
+  haproxyServersUp,
+  haproxyTimings,
+  renderHaproxyConfig,
+  SHIPPED_HAPROXY_CFG,
+  type HaproxyTimings,
+} from './haproxy'
 
 export interface ClusterOptions {
   hubs?: number
@@ -81,7 +87,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const redisSettings: Record<string, unknown> = {}
   if (opts.sentinel) {
     sentinel = await startSentinelGroup({ dir: join(dir, 'sentinel') })
-    redisSettings.sentinel = { hosts: sentinel.sentinelHosts.map((s) => `${s.host}:${s.port}`), masterName: sentinel.masterName }
+    redisSettings.sentinel = {
+      hosts: sentinel.sentinelHosts.map((s) => `${s.host}:${s.port}`),
+      masterName: sentinel.masterName,
+    }
   } else {
     redis = await startRedis({ dir: join(dir, 'redis'), port: redisPort })
     redisSettings.url = redis.url
@@ -98,7 +107,13 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     ...opts.overrides,
   }
   // `proxy: { adminAccess: false }` adds to the proxy settings (its hub upstreams stay); other keys replace
-  if (opts.overrides?.proxy) settings.proxy = { workers: 1, hubUpstreams: hubPorts.map((p) => `127.0.0.1:${p}`), activityFlushSec: 1, ...(opts.overrides.proxy as object) }
+  if (opts.overrides?.proxy)
+    settings.proxy = {
+      workers: 1,
+      hubUpstreams: hubPorts.map((p) => `127.0.0.1:${p}`),
+      activityFlushSec: 1,
+      ...(opts.overrides.proxy as object),
+    }
   // a hub running as root makes a Unix account per user: this cluster's own, removed when it stops
   const accountPrefix = ownAccountPrefix(settings)
   const configFile = join(dir, 'edgehub.yaml')
@@ -134,7 +149,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         env: { ...baseEnv, EDGEHUB_HUB_PORT: String(hubPorts[i]) },
         logFile: join(dir, `hub${i}.log`),
       })
-      await waitFor(`hub ${i} health`, async () => (await fetch(`${hubUrls[i]}/hub/health`).catch(() => null))?.ok, { timeoutMs: 60_000 }) // a start takes seconds on a busy machine (sources compiled at start)
+      await waitFor(`hub ${i} health`, async () => (await fetch(`${hubUrls[i]}/hub/health`).catch(() => null))?.ok, {
+        timeoutMs: 60_000,
+      }) // a start takes seconds on a busy machine (sources compiled at start)
     },
     async killHub(i, signal = 'SIGKILL') {
       const h = hubs[i]
@@ -147,7 +164,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       hubs[i]?.proc.kill(signal)
     },
     async startProxy(i) {
-      proxies[i] = await startProxy({ ...proxyOptions(config), listen: { host: '127.0.0.1', port: proxyPorts[i] }, runDir: join(dir, `proxy${i}`) })
+      proxies[i] = await startProxy({
+        ...proxyOptions(config),
+        listen: { host: '127.0.0.1', port: proxyPorts[i] },
+        runDir: join(dir, `proxy${i}`),
+      })
     },
     async killProxy(i) {
       await proxies[i]?.kill()
@@ -167,10 +188,14 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     haproxyTimings: haproxyTimings(shippedHaproxy),
     async waitForHaproxy(i, up, timeoutMs = 15_000) {
       if (opts.haproxy === false) return
-      await waitFor(`HAProxy to count proxy ${i} ${up ? 'up' : 'down'}`, async () => (await haproxyServersUp(haSocket, 'edgehub_proxies')).includes(`proxy${i}`) === up, {
-        timeoutMs,
-        intervalMs: 100,
-      })
+      await waitFor(
+        `HAProxy to count proxy ${i} ${up ? 'up' : 'down'}`,
+        async () => (await haproxyServersUp(haSocket, 'edgehub_proxies')).includes(`proxy${i}`) === up,
+        {
+          timeoutMs,
+          intervalMs: 100,
+        },
+      )
     },
     hubFailTimeoutMs() {
       const conf = readFileSync(join(dir, 'proxy0', 'nginx.conf'), 'utf8')
@@ -180,7 +205,14 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     },
     async leader() {
       const states = await Promise.all(
-        hubUrls.map(async (u) => ((await fetch(`${u}/hub/health`).then((r) => r.json()).catch(() => null)) as { leader?: boolean } | null)?.leader),
+        hubUrls.map(
+          async (u) =>
+            (
+              (await fetch(`${u}/hub/health`)
+                .then((r) => r.json())
+                .catch(() => null)) as { leader?: boolean } | null
+            )?.leader,
+        ),
       )
       return states.findIndex((l) => l === true)
     },
@@ -212,9 +244,26 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     for (let i = 0; i < nProxies; i++) await cluster.startProxy(i)
     if (opts.haproxy !== false) {
       const cfg = join(dir, 'haproxy.cfg')
-      writeFileSync(cfg, renderHaproxyConfig(shippedHaproxy, { listen: `127.0.0.1:${haPort}`, proxyPorts, statsSocket: haSocket, maxconn: 4096 }))
-      haproxy = startChild({ name: 'haproxy', command: 'haproxy', args: ['-db', '-f', cfg], logFile: join(dir, 'haproxy.log') })
-      await waitFor('haproxy to reach the proxies', async () => (await fetch(`${cluster.url}${HEALTH_PATH}`).catch(() => null))?.ok, { timeoutMs: 15_000 })
+      writeFileSync(
+        cfg,
+        renderHaproxyConfig(shippedHaproxy, {
+          listen: `127.0.0.1:${haPort}`,
+          proxyPorts,
+          statsSocket: haSocket,
+          maxconn: 4096,
+        }),
+      )
+      haproxy = startChild({
+        name: 'haproxy',
+        command: 'haproxy',
+        args: ['-db', '-f', cfg],
+        logFile: join(dir, 'haproxy.log'),
+      })
+      await waitFor(
+        'haproxy to reach the proxies',
+        async () => (await fetch(`${cluster.url}${HEALTH_PATH}`).catch(() => null))?.ok,
+        { timeoutMs: 15_000 },
+      )
       for (let i = 0; i < nProxies; i++) await cluster.waitForHaproxy(i, true)
     }
   } catch (err) {

@@ -44,13 +44,17 @@ export function haproxyTimings(cfg: string = readFileSync(SHIPPED_HAPROXY_CFG, '
  * of the example servers; everything else (timeouts, retries, checks) is kept as shipped. Throws
  * when the file no longer has the lines this relies on, or checks another path than the proxies'.
  */
-export function renderHaproxyConfig(shipped: string, o: { listen: string; proxyPorts: number[]; statsSocket?: string; maxconn?: number }): string {
+export function renderHaproxyConfig(
+  shipped: string,
+  o: { listen: string; proxyPorts: number[]; statsSocket?: string; maxconn?: number },
+): string {
   const lines = shipped.split('\n')
   const binds = lines.filter((l) => /^\s*bind\s/.test(l))
   const servers = lines.filter((l) => /^\s*server\s/.test(l))
   if (binds.length !== 1) throw new Error(`haproxy.cfg: expected one bind line, found ${binds.length}`)
   if (servers.length === 0) throw new Error('haproxy.cfg: no server line')
-  if (!lines.some((l) => l.trim() === `option httpchk GET ${HEALTH_PATH}`)) throw new Error(`haproxy.cfg: the health check is not GET ${HEALTH_PATH}`)
+  if (!lines.some((l) => l.trim() === `option httpchk GET ${HEALTH_PATH}`))
+    throw new Error(`haproxy.cfg: the health check is not GET ${HEALTH_PATH}`)
   const out: string[] = []
   for (const l of lines) {
     const indent = /^\s*/.exec(l)![0]
@@ -84,7 +88,12 @@ export function haproxyServersUp(socket: string, backend: string): Promise<strin
       resolve(
         rows
           .map((r) => r.split(','))
-          .filter((r) => at(r, 'pxname') === backend && !['FRONTEND', 'BACKEND'].includes(at(r, 'svname')) && at(r, 'status')?.startsWith('UP'))
+          .filter(
+            (r) =>
+              at(r, 'pxname') === backend &&
+              !['FRONTEND', 'BACKEND'].includes(at(r, 'svname')) &&
+              at(r, 'status')?.startsWith('UP'),
+          )
           .map((r) => at(r, 'svname')),
       )
     })

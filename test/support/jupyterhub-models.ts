@@ -105,7 +105,13 @@ const sharedServer: Model = { name: 'string', url: 'string', full_url: 'string|n
 
 export const MODELS: Readonly<Record<string, Model>> = {
   Version: { version: 'string' },
-  Info: { version: 'string', python: 'string', sys_executable: 'string', authenticator: 'Component', spawner: 'Component' },
+  Info: {
+    version: 'string',
+    python: 'string',
+    sys_executable: 'string',
+    authenticator: 'Component',
+    spawner: 'Component',
+  },
   Component: { class: 'string', version: 'string' },
   Name: { name: 'string' },
   User: {
@@ -146,9 +152,22 @@ export const MODELS: Readonly<Record<string, Model>> = {
   },
   SharedServer: sharedServer,
   Share: { server: 'SharedServer', scopes: 'string[]', group: 'Name|null', user: 'Name|null', created_at: 'date-time' },
-  ShareCode: { server: 'SharedServer', scopes: 'string[]', id: 'string', created_at: 'date-time', expires_at: 'date-time|null' },
+  ShareCode: {
+    server: 'SharedServer',
+    scopes: 'string[]',
+    id: 'string',
+    created_at: 'date-time',
+    expires_at: 'date-time|null',
+  },
   NewShareCode: {
-    server: 'SharedServer', scopes: 'string[]', id: 'string', created_at: 'date-time', expires_at: 'date-time|null', code: 'string', accept_url: 'string', full_accept_url: 'string|null',
+    server: 'SharedServer',
+    scopes: 'string[]',
+    id: 'string',
+    created_at: 'date-time',
+    expires_at: 'date-time|null',
+    code: 'string',
+    accept_url: 'string',
+    full_accept_url: 'string|null',
   },
   Pagination: { total: 'number', limit: 'number', offset: 'number', next: 'object|null' },
   Token: token,
@@ -202,10 +221,16 @@ function oneType(t: string, v: unknown, at: string): string[] {
  * spec lets it be left out, or `absent` names it: fields the caller's scopes do not show). Fields the
  * spec does not name are not problems (JupyterHub adds some, as `created`; so does edgehub).
  */
-export function modelProblems(name: string, value: unknown, at: string = name, absent: readonly string[] = []): string[] {
+export function modelProblems(
+  name: string,
+  value: unknown,
+  at: string = name,
+  absent: readonly string[] = [],
+): string[] {
   const model = MODELS[name]
   if (!model) throw new Error(`no model ${name}`)
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`${at}: ${JSON.stringify(value)?.slice(0, 80)} is not an object`]
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return [`${at}: ${JSON.stringify(value)?.slice(0, 80)} is not an object`]
   const obj = value as Record<string, unknown>
   const out: string[] = []
   for (const [field, raw] of Object.entries(model)) {

@@ -45,10 +45,24 @@ export async function openKernel(wsUrl: string, headers: Record<string, string>)
         ws.once('close', onClose)
         ws.send(
           JSON.stringify({
-            header: { msg_id: msgId, username: 'test', session, msg_type: 'execute_request', version: '5.3', date: new Date().toISOString() },
+            header: {
+              msg_id: msgId,
+              username: 'test',
+              session,
+              msg_type: 'execute_request',
+              version: '5.3',
+              date: new Date().toISOString(),
+            },
             parent_header: {},
             metadata: {},
-            content: { code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true },
+            content: {
+              code,
+              silent: false,
+              store_history: false,
+              user_expressions: {},
+              allow_stdin: false,
+              stop_on_error: true,
+            },
             buffers: [],
             channel: 'shell',
           }),

@@ -59,9 +59,21 @@ export async function logIn(url: string, name: string, password: string): Promis
  * A user's own token, asked for with their login session (POST /hub/api/users/NAME/tokens), with
  * every scope they hold unless `scopes` narrows it.
  */
-export async function ownToken(client: Client, name: string, opts: { scopes?: string[]; note?: string; expiresIn?: number } = {}): Promise<{ token: string; id: string }> {
-  const body = { note: opts.note ?? 'test', ...(opts.scopes ? { scopes: opts.scopes } : {}), ...(opts.expiresIn ? { expires_in: opts.expiresIn } : {}) }
-  const res = await expectStatus(`POST /users/${name}/tokens`, await client.api('POST', `/users/${encodeURIComponent(name)}/tokens`, body), [201])
+export async function ownToken(
+  client: Client,
+  name: string,
+  opts: { scopes?: string[]; note?: string; expiresIn?: number } = {},
+): Promise<{ token: string; id: string }> {
+  const body = {
+    note: opts.note ?? 'test',
+    ...(opts.scopes ? { scopes: opts.scopes } : {}),
+    ...(opts.expiresIn ? { expires_in: opts.expiresIn } : {}),
+  }
+  const res = await expectStatus(
+    `POST /users/${name}/tokens`,
+    await client.api('POST', `/users/${encodeURIComponent(name)}/tokens`, body),
+    [201],
+  )
   const t = await json(res)
   return { token: t.token, id: t.id }
 }
@@ -82,11 +94,20 @@ export async function rootOf(hub: Hub, name = 'root', password = `${name}-passwo
  * An account made by an admin: with a password on the admin page's add-user form (as a person adds
  * one), without through POST /hub/api/users/NAME.
  */
-export async function addUser(admin: Admin, name: string, opts: { admin?: boolean; password?: string } = {}): Promise<void> {
+export async function addUser(
+  admin: Admin,
+  name: string,
+  opts: { admin?: boolean; password?: string } = {},
+): Promise<void> {
   if (opts.password !== undefined) {
-    const res = await admin.client.postForm('/hub/admin/users', { username: name, password: opts.password, ...(opts.admin ? { admin: '1' } : {}) })
+    const res = await admin.client.postForm('/hub/admin/users', {
+      username: name,
+      password: opts.password,
+      ...(opts.admin ? { admin: '1' } : {}),
+    })
     const location = res.headers.get('location') ?? ''
-    if (res.status !== 302 || !location.includes(encodeURIComponent(`${name} was added`))) throw new Error(`the admin page adding ${name}: ${res.status} ${await res.text()}`)
+    if (res.status !== 302 || !location.includes(encodeURIComponent(`${name} was added`)))
+      throw new Error(`the admin page adding ${name}: ${res.status} ${await res.text()}`)
     return
   }
   const res = await fetch(`${admin.client.base}/hub/api/users/${encodeURIComponent(name)}`, {
@@ -102,7 +123,11 @@ export async function addUser(admin: Admin, name: string, opts: { admin?: boolea
  * A user with a password, added by `admin` on the admin page, logged in through the form, holding a
  * full token of their own from that session: what a person who was given an account has.
  */
-export async function person(admin: Admin, name: string, opts: { admin?: boolean; password?: string } = {}): Promise<Admin> {
+export async function person(
+  admin: Admin,
+  name: string,
+  opts: { admin?: boolean; password?: string } = {},
+): Promise<Admin> {
   const password = opts.password ?? `${name}-password`
   await addUser(admin, name, { admin: opts.admin, password })
   const client = await logIn(admin.client.base, name, password)
@@ -120,7 +145,10 @@ export function issuedToken(hub: Hub, name: string, scopes?: string[]): string {
   return cli(hub, ['token', 'issue', name, ...(scopes ? ['--scopes', scopes.join(',')] : [])])
 }
 
-const serverPath = (name: string, server: string) => (server ? `/users/${encodeURIComponent(name)}/servers/${encodeURIComponent(server)}` : `/users/${encodeURIComponent(name)}/server`)
+const serverPath = (name: string, server: string) =>
+  server
+    ? `/users/${encodeURIComponent(name)}/servers/${encodeURIComponent(server)}`
+    : `/users/${encodeURIComponent(name)}/server`
 
 /**
  * Starts NAME's server (default, or `server`) through the API with `token`, and waits until the
@@ -145,20 +173,33 @@ export async function startServer(
 }
 
 /** Waits until NAME's server is ready and the proxy at `url` sends its URL (or `probe`) to it. */
-export async function serverRouted(url: string, token: string, name: string, opts: { server?: string; probe?: string; timeoutMs?: number } = {}): Promise<void> {
+export async function serverRouted(
+  url: string,
+  token: string,
+  name: string,
+  opts: { server?: string; probe?: string; timeoutMs?: number } = {},
+): Promise<void> {
   const server = opts.server ?? ''
   const base = `/user/${name}/${server ? `${server}/` : ''}`
   const timeoutMs = opts.timeoutMs ?? 30_000
-  await waitFor(`${name}'s server ${server || '(default)'} to be ready`, async () => {
-    const m = await json(await fetch(`${url}/hub/api/users/${encodeURIComponent(name)}`, { headers: authOf(token) }))
-    return m.servers?.[server]?.ready === true
-  }, { timeoutMs, intervalMs: 100 })
-  await waitFor(`the proxy to route ${base}`, async () => {
-    const r = await fetch(`${url}${opts.probe ?? base}`, { headers: authOf(token), redirect: 'manual' })
-    await r.body?.cancel()
-    const location = r.headers.get('location') ?? ''
-    return r.status < 500 && !(r.status >= 300 && r.status < 400 && location.startsWith('/hub/'))
-  }, { timeoutMs, intervalMs: 50 })
+  await waitFor(
+    `${name}'s server ${server || '(default)'} to be ready`,
+    async () => {
+      const m = await json(await fetch(`${url}/hub/api/users/${encodeURIComponent(name)}`, { headers: authOf(token) }))
+      return m.servers?.[server]?.ready === true
+    },
+    { timeoutMs, intervalMs: 100 },
+  )
+  await waitFor(
+    `the proxy to route ${base}`,
+    async () => {
+      const r = await fetch(`${url}${opts.probe ?? base}`, { headers: authOf(token), redirect: 'manual' })
+      await r.body?.cancel()
+      const location = r.headers.get('location') ?? ''
+      return r.status < 500 && !(r.status >= 300 && r.status < 400 && location.startsWith('/hub/'))
+    },
+    { timeoutMs, intervalMs: 50 },
+  )
 }
 
 /** Stops NAME's server through the API (DELETE answers once it is stopped). */

@@ -11,7 +11,12 @@ import { freePort } from '../../runtime/src/ports'
 export async function testRedis(opts: { acl?: boolean; prefix?: string } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'edgehub-redis-'))
   const port = await freePort()
-  const proc = await startRedis({ dir, port, appendonly: false, acl: opts.acl ? { prefix: opts.prefix ?? 'edgehub:' } : undefined })
+  const proc = await startRedis({
+    dir,
+    port,
+    appendonly: false,
+    acl: opts.acl ? { prefix: opts.prefix ?? 'edgehub:' } : undefined,
+  })
   const client = new Redis(proc.url)
   return {
     /** With acl, carries the hub's log-in. */

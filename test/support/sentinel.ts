@@ -180,7 +180,13 @@ function redisConf(port: number, dir: string, password: string | undefined, repl
   ].join('\n')
 }
 
-function sentinelConf(port: number, dir: string, o: Required<Pick<SentinelGroupOptions, 'quorum' | 'downAfterMs' | 'failoverTimeoutMs'>> & SentinelGroupOptions, masterName: string, masterPort: number): string {
+function sentinelConf(
+  port: number,
+  dir: string,
+  o: Required<Pick<SentinelGroupOptions, 'quorum' | 'downAfterMs' | 'failoverTimeoutMs'>> & SentinelGroupOptions,
+  masterName: string,
+  masterPort: number,
+): string {
   return [
     `bind ${HOST}`,
     `port ${port}`,
@@ -198,7 +204,8 @@ function sentinelConf(port: number, dir: string, o: Required<Pick<SentinelGroupO
 }
 
 function checkSecret(what: string, s: string | undefined) {
-  if (s !== undefined && !/^[A-Za-z0-9._~!@#%^&*+=-]+$/.test(s)) throw new TypeError(`${what}: use a password without spaces or quotes`)
+  if (s !== undefined && !/^[A-Za-z0-9._~!@#%^&*+=-]+$/.test(s))
+    throw new TypeError(`${what}: use a password without spaces or quotes`)
 }
 
 export async function startSentinelGroup(opts: SentinelGroupOptions): Promise<SentinelGroup> {
@@ -318,9 +325,12 @@ export async function startSentinelGroup(opts: SentinelGroupOptions): Promise<Se
         if (typeof info !== 'string' || !/master_link_status:up/.test(info)) return false
         for (const s of sentinels) {
           const m = pairs(await sentinelCall(s, 'SENTINEL', 'master', masterName))
-          if (m.flags !== 'master' || Number(m['num-slaves']) < 1 || Number(m['num-other-sentinels']) < o.sentinels - 1) return false
+          if (m.flags !== 'master' || Number(m['num-slaves']) < 1 || Number(m['num-other-sentinels']) < o.sentinels - 1)
+            return false
           const replicas = await sentinelCall(s, 'SENTINEL', 'replicas', masterName)
-          const seen = Array.isArray(replicas) && replicas.map(pairs).some((r) => Number(r.port) === replica.port && r.flags === 'slave')
+          const seen =
+            Array.isArray(replicas) &&
+            replicas.map(pairs).some((r) => Number(r.port) === replica.port && r.flags === 'slave')
           if (!seen) return false
         }
         return true

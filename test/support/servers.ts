@@ -14,4 +14,6 @@ http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_foreve
 `
 
 /** The spawner config that runs OK_SERVER as every user's server. */
-export const okServerSpawner = () => ({ 'local-process': { command: ['python3', '-c', OK_SERVER], args: ['{ip}', '{port}'] } })
+export const okServerSpawner = () => ({
+  'local-process': { command: ['python3', '-c', OK_SERVER], args: ['{ip}', '{port}'] },
+})

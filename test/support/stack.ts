@@ -35,7 +35,11 @@ export async function startStack(overrides: Record<string, unknown> = {}): Promi
   const [freeProxyPort, hubPort, redisPort] = await Promise.all([freePort(), freePort(), freePort()])
   const port = typeof overrides.port === 'number' ? overrides.port : freeProxyPort // a test may need to know it first
   // Redis as edgehub up runs it: only the hub's and the proxy's ACL users log in
-  const redis: RedisProcess = await startRedis({ dir: join(dir, 'redis'), port: redisPort, acl: { prefix: 'edgehub:' } })
+  const redis: RedisProcess = await startRedis({
+    dir: join(dir, 'redis'),
+    port: redisPort,
+    acl: { prefix: 'edgehub:' },
+  })
   const defaults: Record<string, unknown> = {
     dataDir: dir,
     port,
@@ -47,7 +51,8 @@ export async function startStack(overrides: Record<string, unknown> = {}): Promi
   }
   // `hub: { allowNamedServers: true }` adds to the hub defaults (its port stays); other keys replace
   const settings = { ...defaults, ...overrides }
-  for (const k of ['hub', 'proxy']) if (overrides[k]) settings[k] = { ...(defaults[k] as object), ...(overrides[k] as object) }
+  for (const k of ['hub', 'proxy'])
+    if (overrides[k]) settings[k] = { ...(defaults[k] as object), ...(overrides[k] as object) }
   // a hub running as root makes a Unix account per user: this stack's own, removed when it stops
   const accountPrefix = ownAccountPrefix(settings)
   const configFile = join(dir, 'edgehub.yaml')
@@ -64,8 +69,18 @@ export async function startStack(overrides: Record<string, unknown> = {}): Promi
     deps,
     hub: undefined as unknown as Child,
     async startHub() {
-      stack.hub = startChild({ name: 'hub', command: process.execPath, args: [BIN, 'hub', '--config', configFile], env, logFile: join(dir, 'hub.log') })
-      await waitFor('hub health', async () => (await fetch(`http://127.0.0.1:${hubPort}/hub/health`).catch(() => null))?.ok, { timeoutMs: 20_000 })
+      stack.hub = startChild({
+        name: 'hub',
+        command: process.execPath,
+        args: [BIN, 'hub', '--config', configFile],
+        env,
+        logFile: join(dir, 'hub.log'),
+      })
+      await waitFor(
+        'hub health',
+        async () => (await fetch(`http://127.0.0.1:${hubPort}/hub/health`).catch(() => null))?.ok,
+        { timeoutMs: 20_000 },
+      )
     },
     async killHub(signal = 'SIGKILL') {
       stack.hub.proc.kill(signal)

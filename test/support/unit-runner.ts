@@ -107,7 +107,17 @@ export function splitWords(value: string): string[] {
 /** A systemd time span ("45", "45s", "500ms", "1min", "1min 30s", "infinity") in milliseconds. */
 export function parseTimeSpan(value: string): number {
   if (value.trim() === 'infinity') return Infinity
-  const units: Record<string, number> = { '': 1000, us: 0.001, ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000, hr: 3_600_000 }
+  const units: Record<string, number> = {
+    '': 1000,
+    us: 0.001,
+    ms: 1,
+    s: 1000,
+    sec: 1000,
+    m: 60_000,
+    min: 60_000,
+    h: 3_600_000,
+    hr: 3_600_000,
+  }
   let total = 0
   const parts = value.trim().split(/\s+/)
   for (const p of parts) {
@@ -119,9 +129,13 @@ export function parseTimeSpan(value: string): number {
 }
 
 function parseSignal(value: string): NodeJS.Signals {
-  const name = (/^\d+$/.test(value)
-    ? Object.entries(constants.signals).find(([, n]) => n === Number(value))?.[0]
-    : value.startsWith('SIG') ? value : `SIG${value}`) as NodeJS.Signals | undefined
+  const name = (
+    /^\d+$/.test(value)
+      ? Object.entries(constants.signals).find(([, n]) => n === Number(value))?.[0]
+      : value.startsWith('SIG')
+        ? value
+        : `SIG${value}`
+  ) as NodeJS.Signals | undefined
   if (!name || !(name in constants.signals)) throw new UnitError(`not a signal: ${value}`)
   return name
 }
@@ -147,14 +161,16 @@ export function parseUnit(text: string, name: string): ServiceSpec {
     const sec = /^\[(.+)\]$/.exec(line)
     if (sec) {
       section = sec[1]
-      if (section !== 'Service' && !(section in WITHOUT_EFFECT)) throw new UnitError(`${where}: section [${section}] is not understood by this stand-in`)
+      if (section !== 'Service' && !(section in WITHOUT_EFFECT))
+        throw new UnitError(`${where}: section [${section}] is not understood by this stand-in`)
       return
     }
     const eq = line.indexOf('=')
     if (eq < 0) throw new UnitError(`${where}: not a directive: ${line}`)
     const key = line.slice(0, eq).trim()
     const value = line.slice(eq + 1).trim()
-    const known = section === 'Service' ? SERVICE_DIRECTIVES.includes(key) : (WITHOUT_EFFECT[section] ?? []).includes(key)
+    const known =
+      section === 'Service' ? SERVICE_DIRECTIVES.includes(key) : (WITHOUT_EFFECT[section] ?? []).includes(key)
     if (!known) throw new UnitError(`${where}: ${key}= in [${section}] is not understood by this stand-in`)
     try {
       switch (key) {
@@ -175,7 +191,8 @@ export function parseUnit(text: string, name: string): ServiceSpec {
         case 'ExecStart':
         case 'ExecReload': {
           const words = splitWords(value)
-          if (!words.length || !words[0].startsWith('/')) throw new UnitError('only an absolute executable, without prefixes (-, @, +, !, :), is implemented')
+          if (!words.length || !words[0].startsWith('/'))
+            throw new UnitError('only an absolute executable, without prefixes (-, @, +, !, :), is implemented')
           if (key === 'ExecStart') {
             if (spec.execStart.length) throw new UnitError('a Type=simple service has one ExecStart=')
             spec.execStart = words
@@ -186,7 +203,8 @@ export function parseUnit(text: string, name: string): ServiceSpec {
           break
         }
         case 'Restart':
-          if (!['no', 'always', 'on-success', 'on-failure', 'on-abnormal', 'on-abort'].includes(value)) throw new UnitError(`Restart=${value} is not implemented`)
+          if (!['no', 'always', 'on-success', 'on-failure', 'on-abnormal', 'on-abort'].includes(value))
+            throw new UnitError(`Restart=${value} is not implemented`)
           spec.restart = value as Restart
           break
         case 'RestartSec':
@@ -194,7 +212,8 @@ export function parseUnit(text: string, name: string): ServiceSpec {
           if (!Number.isFinite(spec.restartMs)) throw new UnitError('RestartSec=infinity is not implemented')
           break
         case 'KillMode':
-          if (!['control-group', 'mixed', 'process'].includes(value)) throw new UnitError(`KillMode=${value} is not implemented`)
+          if (!['control-group', 'mixed', 'process'].includes(value))
+            throw new UnitError(`KillMode=${value} is not implemented`)
           spec.killMode = value as KillMode
           break
         case 'KillSignal':
@@ -205,7 +224,8 @@ export function parseUnit(text: string, name: string): ServiceSpec {
           break
         case 'LimitNOFILE': {
           const [soft, hard = soft] = value.split(':').map((v) => (/^\d+$/.test(v) ? Number(v) : NaN))
-          if (!Number.isInteger(soft) || !Number.isInteger(hard) || soft > hard) throw new UnitError(`LimitNOFILE=${value} is not implemented (numbers only)`)
+          if (!Number.isInteger(soft) || !Number.isInteger(hard) || soft > hard)
+            throw new UnitError(`LimitNOFILE=${value} is not implemented (numbers only)`)
           spec.limitNoFile = { soft, hard }
           break
         }
@@ -292,11 +312,13 @@ class ProcessTree {
   /** Members still running (zombies are not: they have exited and wait to be reaped). */
   alive(except?: number): number[] {
     this.scan()
-    return [...this.members].filter(([pid, start]) => {
-      if (pid === except) return false
-      const info = procInfo(pid)
-      return info && info.startTime === start && info.state !== 'Z'
-    }).map(([pid]) => pid)
+    return [...this.members]
+      .filter(([pid, start]) => {
+        if (pid === except) return false
+        const info = procInfo(pid)
+        return info && info.startTime === start && info.state !== 'Z'
+      })
+      .map(([pid]) => pid)
   }
 
   signal(pids: number[], sig: NodeJS.Signals): void {
@@ -404,12 +426,18 @@ export class UnitRunner {
 
   private map(path: string): string {
     const prefixes = Object.keys(this.opts.paths ?? {}).sort((a, b) => b.length - a.length)
-    for (const p of prefixes) if (path === p || path.startsWith(p + '/')) return this.opts.paths![p] + path.slice(p.length)
+    for (const p of prefixes)
+      if (path === p || path.startsWith(p + '/')) return this.opts.paths![p] + path.slice(p.length)
     return path
   }
 
   private env(): Record<string, string> {
-    return { PATH: SYSTEMD_PATH, INVOCATION_ID: randomBytes(16).toString('hex'), ...this.spec.environment, ...this.opts.environment }
+    return {
+      PATH: SYSTEMD_PATH,
+      INVOCATION_ID: randomBytes(16).toString('hex'),
+      ...this.spec.environment,
+      ...this.opts.environment,
+    }
   }
 
   /** systemd's expansion of a command line: ${VAR} inside a word, $VAR as words of its own. */
@@ -425,7 +453,9 @@ export class UnitRunner {
 
   /** The hard limit of open files this process may give its children without CAP_SYS_RESOURCE. */
   private hardNoFile(): number {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'))
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'))
     const hard = line?.trim().split(/\s+/)[4]
     return hard === 'unlimited' ? Infinity : Number(hard)
   }
@@ -453,7 +483,10 @@ export class UnitRunner {
       const max = this.hardNoFile()
       const { soft, hard } = this.spec.limitNoFile
       const [s, h] = [Math.min(soft, max), Math.min(hard, max)]
-      if (h < hard) this.note(`LimitNOFILE=${soft}:${hard} capped at this machine's hard limit ${max} (raising it is not permitted here)`)
+      if (h < hard)
+        this.note(
+          `LimitNOFILE=${soft}:${hard} capped at this machine's hard limit ${max} (raising it is not permitted here)`,
+        )
       argv = ['/usr/bin/prlimit', `--nofile=${s}:${h}`, '--', ...argv]
     }
     // systemd starts the main process in a session of its own (setsid)
@@ -473,7 +506,9 @@ export class UnitRunner {
       const exited = (code: number | null, signal: NodeJS.Signals | null) => {
         if (done) return
         done = true
-        resolve(this.onExit({ pid: proc.pid ?? 0, code, signal, at: Date.now(), stopping: this.state === 'deactivating' }))
+        resolve(
+          this.onExit({ pid: proc.pid ?? 0, code, signal, at: Date.now(), stopping: this.state === 'deactivating' }),
+        )
       }
       proc.once('error', (err) => {
         this.note(`failed to execute ${argv[0]}: ${err.message}`)
@@ -518,7 +553,7 @@ export class UnitRunner {
     const gone = () => this.tree.alive().length === 0
     if (this.spec.killMode === 'control-group') {
       this.tree.signal(left, this.spec.killSignal)
-      await waitFor('the unit\'s processes to exit', gone, { timeoutMs: this.spec.timeoutStopMs }).catch(() => undefined)
+      await waitFor("the unit's processes to exit", gone, { timeoutMs: this.spec.timeoutStopMs }).catch(() => undefined)
     }
     for (let round = 0; round < 50 && !gone(); round++) {
       // SIGKILL until the tree is empty: a process may fork between the scan and the signal
@@ -571,13 +606,16 @@ export class UnitRunner {
     let timedOut = false
     const waiting = new AbortController()
     const timeout = Number.isFinite(this.spec.timeoutStopMs)
-      ? delay(this.spec.timeoutStopMs, waiting.signal).then(() => 'timeout' as const, () => undefined)
+      ? delay(this.spec.timeoutStopMs, waiting.signal).then(
+          () => 'timeout' as const,
+          () => undefined,
+        )
       : new Promise<never>(() => {})
     const first = await Promise.race([exited, timeout])
     waiting.abort()
     if (first === 'timeout') {
       timedOut = true
-      this.note('State \'stop-sigterm\' timed out. Killing.')
+      this.note("State 'stop-sigterm' timed out. Killing.")
       if (this.spec.killMode === 'process') main.kill('SIGKILL')
       else this.tree.signal(this.tree.alive(), 'SIGKILL')
     }

@@ -61,11 +61,18 @@ describe('bench/k6', () => {
       const src = code(read(join(K6, `${name}.ts`)))
       for (const key of PATH_KEYS[name]) {
         const value = lookup(`${name}.${key}`)
-        expect(typeof value === 'string' && value.includes('{user}'), `params.${name}.${key} is a path template`).toBe(true)
+        expect(typeof value === 'string' && value.includes('{user}'), `params.${name}.${key} is a path template`).toBe(
+          true,
+        )
         expect(src, `${name}.ts uses params.${name}.${key}`).toContain(`params.${name}.${key}`)
       }
     }
-    const files = [...SCENARIOS.map((n) => join(K6, `${n}.ts`)), ...readdirSync(join(K6, 'lib')).filter((f) => f.endsWith('.ts')).map((f) => join(K6, 'lib', f))]
+    const files = [
+      ...SCENARIOS.map((n) => join(K6, `${n}.ts`)),
+      ...readdirSync(join(K6, 'lib'))
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => join(K6, 'lib', f)),
+    ]
     for (const file of files) {
       expect(code(read(file)), `${file} spells out no /user/{user}… template`).not.toMatch(/['"`]\/[^'"`\n]*\{user\}/)
     }
@@ -90,7 +97,9 @@ describe('bench/k6', () => {
     for (const name of SCENARIOS) {
       const src = code(read(join(K6, `${name}.ts`)))
       const options = src.slice(src.indexOf('export const options'))
-      expect(options, `${name}.ts sets maxRedirects: 0 in its options`).toMatch(/^export const options: Options = \{[^]*?\n {2}maxRedirects: 0,\n/)
+      expect(options, `${name}.ts sets maxRedirects: 0 in its options`).toMatch(
+        /^export const options: Options = \{[^]*?\n {2}maxRedirects: 0,\n/,
+      )
       expect(src, `${name}.ts: no failure rate tolerated`).not.toMatch(/rate\s*<\s*0\.\d|rate\s*>\s*0\.9/)
     }
     const load = code(read(join(K6, 'lib/load.ts')))
@@ -100,7 +109,14 @@ describe('bench/k6', () => {
 })
 
 describe('bench/k6 XSRF tokens', () => {
-  const codeFiles = () => [...readdirSync(K6).filter((f) => f.endsWith('.ts')).map((f) => join(K6, f)), ...readdirSync(join(K6, 'lib')).filter((f) => f.endsWith('.ts')).map((f) => join(K6, 'lib', f))]
+  const codeFiles = () => [
+    ...readdirSync(K6)
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join(K6, f)),
+    ...readdirSync(join(K6, 'lib'))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => join(K6, 'lib', f)),
+  ]
   const REQUESTS = join(K6, 'lib/requests.ts')
   const rel = (file: string) => file.slice(ROOT.length + 1)
 
@@ -120,13 +136,20 @@ describe('bench/k6 XSRF tokens', () => {
     for (const file of codeFiles()) {
       const src = code(read(file))
       if (!/xsrf/i.test(src)) continue
-      expect(src, `${rel(file)} handles XSRF tokens and generates random values`).not.toMatch(/Math\.random|k6\/crypto|randomBytes|randomString|getRandomValues|randomUUID/)
+      expect(src, `${rel(file)} handles XSRF tokens and generates random values`).not.toMatch(
+        /Math\.random|k6\/crypto|randomBytes|randomString|getRandomValues|randomUUID/,
+      )
       // a constant of token shape spelled out in code
-      expect(src, `${rel(file)}: a literal token`).not.toMatch(/['"`][A-Za-z0-9_-]{1,32}\.[A-Za-z0-9_-]{43}['"`]|['"`][A-Za-z0-9_-]{32}['"`]/)
+      expect(src, `${rel(file)}: a literal token`).not.toMatch(
+        /['"`][A-Za-z0-9_-]{1,32}\.[A-Za-z0-9_-]{43}['"`]|['"`][A-Za-z0-9_-]{32}['"`]/,
+      )
       if (file === REQUESTS) continue
       // outside requests.ts a token variable is empty or read from the login page's answer
       for (const [assignment, rhs] of src.matchAll(/\b\w*xsrf\w*\s*(?::\s*string\s*)?=(?![=>])\s*([^\n;]*)/gi)) {
-        expect(rhs.trim() === "''" || rhs.trim().startsWith('formXsrfOf(answerOf('), `${rel(file)}: ${assignment.trim()}`).toBe(true)
+        expect(
+          rhs.trim() === "''" || rhs.trim().startsWith('formXsrfOf(answerOf('),
+          `${rel(file)}: ${assignment.trim()}`,
+        ).toBe(true)
       }
     }
     expect(code(read(join(K6, 'lib/creds.ts')))).not.toMatch(/export const XSRF\b/)
@@ -146,11 +169,14 @@ describe('bench/k6 XSRF tokens', () => {
   }
   const xsrfOf = (r: requests.HubRequest) => {
     const cookie = /(?:^|;\s*)edgehub-xsrf=([^;]*)/.exec(r.headers.Cookie ?? '')?.[1]
-    const field = r.headers['Content-Type'] === 'application/x-www-form-urlencoded' ? (new URLSearchParams(r.body ?? '').get('_xsrf') ?? undefined) : undefined
+    const field =
+      r.headers['Content-Type'] === 'application/x-www-form-urlencoded'
+        ? (new URLSearchParams(r.body ?? '').get('_xsrf') ?? undefined)
+        : undefined
     return { cookie, field, header: r.headers['X-XSRFToken'] }
   }
 
-  it('sends the token it was given: the page\'s in the login form, the session\'s with the session', () => {
+  it("sends the token it was given: the page's in the login form, the session's with the session", () => {
     const builders = Object.keys(requests).filter((k) => k.endsWith('Request'))
     expect(Object.keys(built).sort(), 'every request builder is listed here').toEqual(builders.sort())
     expect(xsrfOf(built.loginPageRequest())).toEqual({ cookie: undefined, field: undefined, header: undefined })
@@ -159,16 +185,24 @@ describe('bench/k6 XSRF tokens', () => {
     expect(xsrfOf(built.issueTokenRequest())).toEqual({ cookie: session.xsrf, field: undefined, header: session.xsrf })
     expect(xsrfOf(built.logoutRequest()).header).toBeUndefined()
     expect(xsrfOf(built.revokeTokenRequest())).toEqual({ cookie: undefined, field: undefined, header: undefined })
-    expect(requests.sessionApiHeaders(session)).toEqual({ Cookie: 'edgehub-session=session-cookie; edgehub-xsrf=session-token-from-the-login', 'X-XSRFToken': session.xsrf })
+    expect(requests.sessionApiHeaders(session)).toEqual({
+      Cookie: 'edgehub-session=session-cookie; edgehub-xsrf=session-token-from-the-login',
+      'X-XSRFToken': session.xsrf,
+    })
   })
 
   it('reads tokens from answers and gives none when the answer holds none', () => {
-    const page = '<form method="post"><input type="hidden" name="_xsrf" value="k1.from-the-field"><input name="username"></form>'
-    expect(requests.formXsrfOf({ status: 200, body: page, cookies: { 'edgehub-xsrf': 'k1.from-the-cookie' } })).toBe('k1.from-the-cookie')
+    const page =
+      '<form method="post"><input type="hidden" name="_xsrf" value="k1.from-the-field"><input name="username"></form>'
+    expect(requests.formXsrfOf({ status: 200, body: page, cookies: { 'edgehub-xsrf': 'k1.from-the-cookie' } })).toBe(
+      'k1.from-the-cookie',
+    )
     expect(requests.formXsrfOf({ status: 200, body: page, cookies: {} })).toBe('k1.from-the-field')
     expect(requests.formXsrfOf({ status: 200, body: '<form></form>', cookies: {} })).toBe('')
     expect(requests.formXsrfOf({ status: 502, body: page, cookies: { 'edgehub-xsrf': 'k1.x' } })).toBe('')
-    expect(requests.sessionOf({ status: 302, body: '', cookies: { 'edgehub-session': 's', 'edgehub-xsrf': 'k1.t' } })).toEqual({ cookie: 's', xsrf: 'k1.t' })
+    expect(
+      requests.sessionOf({ status: 302, body: '', cookies: { 'edgehub-session': 's', 'edgehub-xsrf': 'k1.t' } }),
+    ).toEqual({ cookie: 's', xsrf: 'k1.t' })
     // a login whose answer carries no session token gives no session to use for API calls
     expect(requests.sessionOf({ status: 302, body: '', cookies: { 'edgehub-session': 's' } })).toBeNull()
     expect(requests.sessionOf({ status: 403, body: '', cookies: { 'edgehub-xsrf': 'k1.t' } })).toBeNull()

@@ -40,7 +40,8 @@ function* sourceFiles(dir: string): Generator<string> {
   }
 }
 
-const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s+['"](\.{1,2}\/[^'"]+)['"]|import\s*\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)|^import\s+['"](\.{1,2}\/[^'"]+)['"]/gm
+const IMPORT =
+  /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s+['"](\.{1,2}\/[^'"]+)['"]|import\s*\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)|^import\s+['"](\.{1,2}\/[^'"]+)['"]/gm
 
 /** Every relative import, resolved to a repository path (with its extension when the file has one). */
 export function relativeImports(): Import[] {
@@ -74,13 +75,23 @@ const isTest = (path: string) => /\.test\.tsx?$/.test(path) || path.startsWith('
 export function violations(imports: Import[]): Debt {
   const edge = ({ from, to }: Import) => `${from} -> ${to}`
   const runtimeImportsPart = imports.filter((i) => top(i.from) === 'runtime' && top(i.to) !== 'runtime')
-  const pluginsImportHub = imports.filter((i) => ['auth', 'spawners'].includes(top(i.from)) && top(i.to) === 'control-plane')
-  const hubBypassesRegistry = imports.filter(
-    (i) => top(i.from) === 'control-plane' && !isTest(i.from) && ['auth', 'spawners'].includes(top(i.to)) && !PLUGIN_ENTRIES.includes(i.to),
+  const pluginsImportHub = imports.filter(
+    (i) => ['auth', 'spawners'].includes(top(i.from)) && top(i.to) === 'control-plane',
   )
-  const driversImportHub = imports.filter((i) => DRIVERS.some((d) => i.from.startsWith(d)) && top(i.to) === 'control-plane')
+  const hubBypassesRegistry = imports.filter(
+    (i) =>
+      top(i.from) === 'control-plane' &&
+      !isTest(i.from) &&
+      ['auth', 'spawners'].includes(top(i.to)) &&
+      !PLUGIN_ENTRIES.includes(i.to),
+  )
+  const driversImportHub = imports.filter(
+    (i) => DRIVERS.some((d) => i.from.startsWith(d)) && top(i.to) === 'control-plane',
+  )
   // a cycle between folders: an edge a -> b whose target reaches back to a
-  const product = imports.filter((i) => PRODUCT.includes(top(i.from)) && PRODUCT.includes(top(i.to)) && top(i.from) !== top(i.to) && !isTest(i.from))
+  const product = imports.filter(
+    (i) => PRODUCT.includes(top(i.from)) && PRODUCT.includes(top(i.to)) && top(i.from) !== top(i.to) && !isTest(i.from),
+  )
   const next = new Map<string, Set<string>>()
   for (const i of product) next.set(top(i.from), (next.get(top(i.from)) ?? new Set()).add(top(i.to)))
   const reaches = (a: string, b: string, seen = new Set<string>()): boolean =>
@@ -116,8 +127,13 @@ describe('import rules', () => {
     ])
     expect(made['runtime imports another part']).toEqual(['runtime/src/x.ts -> spawners/src/local-process/ports.ts'])
     expect(made['auth and spawners import control-plane']).toEqual(['auth/src/x.ts -> control-plane/src/errors.ts'])
-    expect(made['control-plane imports a plug-in past its entry module']).toEqual(['control-plane/src/x.ts -> spawners/src/local-process/index.ts'])
-    expect(made['a cycle between top-level folders']).toEqual(['control-plane/src/y.ts -> proxy/src/a.ts', 'proxy/src/a.ts -> control-plane/src/z.ts'])
+    expect(made['control-plane imports a plug-in past its entry module']).toEqual([
+      'control-plane/src/x.ts -> spawners/src/local-process/index.ts',
+    ])
+    expect(made['a cycle between top-level folders']).toEqual([
+      'control-plane/src/y.ts -> proxy/src/a.ts',
+      'proxy/src/a.ts -> control-plane/src/z.ts',
+    ])
     expect(made['tests and benchmarks import control-plane']).toEqual(['bench/x.ts -> control-plane/src/util/wait.ts'])
   })
 
@@ -126,8 +142,14 @@ describe('import rules', () => {
     const debt: Debt = JSON.parse(readFileSync(DEBT_FILE, 'utf8'))
     for (const [rule, list] of Object.entries(found)) {
       const known = new Set(debt[rule] ?? [])
-      expect(list.filter((v) => !known.has(v)), `new imports breaking "${rule}"`).toEqual([])
-      expect([...known].filter((v) => !list.includes(v)), `gone from the tree: take them off test/unit/import-debt.json ("${rule}")`).toEqual([])
+      expect(
+        list.filter((v) => !known.has(v)),
+        `new imports breaking "${rule}"`,
+      ).toEqual([])
+      expect(
+        [...known].filter((v) => !list.includes(v)),
+        `gone from the tree: take them off test/unit/import-debt.json ("${rule}")`,
+      ).toEqual([])
     }
   })
 })

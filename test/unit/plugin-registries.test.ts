@@ -16,7 +16,7 @@ describe('the spawner registry', () => {
     }
   })
 
-  it('is what spawner.kind accepts, with each kind\'s settings under spawner.KIND', () => {
+  it("is what spawner.kind accepts, with each kind's settings under spawner.KIND", () => {
     for (const kind of SPAWNER_KINDS) expect(configSchema.parse({ spawner: { kind } }).spawner[kind]).toBeDefined()
     const unknown = configSchema.safeParse({ spawner: { kind: 'nope' } })
     expect(unknown.success).toBe(false)
@@ -24,7 +24,11 @@ describe('the spawner registry', () => {
   })
 })
 
-const noAccounts: PasswordAccounts = { passwordHash: async () => undefined, setPasswordHash: async () => {}, get: async () => undefined }
+const noAccounts: PasswordAccounts = {
+  passwordHash: async () => undefined,
+  setPasswordHash: async () => {},
+  get: async () => undefined,
+}
 
 describe('the authenticator registry', () => {
   it('names each plug-in by its kind, and auth.kind accepts exactly those', () => {

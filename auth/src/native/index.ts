@@ -23,7 +23,8 @@ export interface NativeOptions extends NativeSettings {
 
 export function createNativeAuthenticator(o: NativeOptions): Authenticator & { passwords: PasswordManagement } {
   const checkPasswordRules = (pw: string) => {
-    if (pw.length < o.minPasswordLength) throw new BadRequest(`the password must have at least ${o.minPasswordLength} characters`, 'weak_password')
+    if (pw.length < o.minPasswordLength)
+      throw new BadRequest(`the password must have at least ${o.minPasswordLength} characters`, 'weak_password')
     if (pw.length > 1024) throw new BadRequest('the password is longer than 1024 characters', 'weak_password')
   }
   const hash = (pw: string) => hashPassword(pw, o.scryptCost)
@@ -36,7 +37,7 @@ export function createNativeAuthenticator(o: NativeOptions): Authenticator & { p
       if (!stored || !ok) return null
       const user = await o.users.get(username)
       if (!user) return null
-      if (!user.approved) throw new Forbidden('your account is waiting for an administrator\'s approval')
+      if (!user.approved) throw new Forbidden("your account is waiting for an administrator's approval")
       return { name: username }
     },
     passwords: {
@@ -49,7 +50,8 @@ export function createNativeAuthenticator(o: NativeOptions): Authenticator & { p
       },
       async changePassword(name: string, oldPassword: string, newPassword: string) {
         const stored = await o.users.passwordHash(name)
-        if (!stored || !(await verifyPassword(oldPassword, stored))) throw new BadRequest('the current password is wrong', 'wrong_password')
+        if (!stored || !(await verifyPassword(oldPassword, stored)))
+          throw new BadRequest('the current password is wrong', 'wrong_password')
         checkPasswordRules(newPassword)
         await o.users.setPasswordHash(name, await hash(newPassword))
       },

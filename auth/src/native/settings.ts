@@ -3,14 +3,16 @@ import { z } from 'zod'
 
 export const nativeSettings = z
   .strictObject({
-    allowSignup: z.boolean().default(false).describe('Show a sign-up page; new accounts wait for an admin\'s approval.'),
+    allowSignup: z.boolean().default(false).describe("Show a sign-up page; new accounts wait for an admin's approval."),
     minPasswordLength: z.number().int().min(1).max(128).default(8).describe('Shortest password accepted. Range 1-128.'),
     scryptCost: z
       .number()
       .int()
       .refine((n) => n >= 1024 && n <= 131072 && (n & (n - 1)) === 0, 'a power of two from 1024 to 131072')
       .default(16384)
-      .describe('scrypt N (CPU/memory cost) of new password hashes; each check of a password takes about N KiB of memory. Range: a power of two, 1024-131072.'),
+      .describe(
+        'scrypt N (CPU/memory cost) of new password hashes; each check of a password takes about N KiB of memory. Range: a power of two, 1024-131072.',
+      ),
   })
   .prefault({})
   .describe('The native authenticator.')

@@ -114,7 +114,9 @@ const hasToken = (c: Creds, i: number) => c.tokens.length > 0 || !!fileTokens[i]
  * the session cookie alone (the XSRF cookie's path is /hub/: a browser does not send it to /user/).
  */
 export function authHeaders(mode: AuthMode, c: Creds, i: number): Record<string, string> {
-  return mode === 'token' ? { Authorization: `token ${tokenOf(c, i)}` } : { Cookie: `${SESSION_COOKIE}=${sessionAt(c, i).cookie}` }
+  return mode === 'token'
+    ? { Authorization: `token ${tokenOf(c, i)}` }
+    : { Cookie: `${SESSION_COOKIE}=${sessionAt(c, i).cookie}` }
 }
 
 /** Headers that let user i through the proxy to their server: their token where there is one, else their session cookie. */
@@ -141,7 +143,12 @@ export const freshJar = () => new http.CookieJar()
 
 /** A HubRequest for k6: no redirect followed, a fresh jar (the request's own Cookie header only), its name tag. */
 export function k6Request(req: HubRequest, tags: Record<string, string> = {}): ObjectBatchRequest {
-  return { method: req.method, url: req.url, body: req.body, params: { redirects: 0, jar: freshJar(), headers: req.headers, tags: { name: req.name, ...tags } } }
+  return {
+    method: req.method,
+    url: req.url,
+    body: req.body,
+    params: { redirects: 0, jar: freshJar(), headers: req.headers, tags: { name: req.name, ...tags } },
+  }
 }
 
 /** Sends one HubRequest. */
@@ -179,12 +186,20 @@ export function loginFormToken(base: string): string {
   if (formXsrf) return formXsrf
   const res = send(loginPageRequest(base), { kind: 'login-page' })
   formXsrf = formXsrfOf(answerOf(res))
-  if (!formXsrf) fail(`GET ${base}/hub/login gave no XSRF token (no edgehub-xsrf cookie, no _xsrf field): HTTP ${res.status} ${snippet(res)}`)
+  if (!formXsrf)
+    fail(
+      `GET ${base}/hub/login gave no XSRF token (no edgehub-xsrf cookie, no _xsrf field): HTTP ${res.status} ${snippet(res)}`,
+    )
   return formXsrf
 }
 
 /** POST /hub/login as the login page's form sends it, with this VU's login-form token. */
-export function loginPost(base: string, user: string, password: string, tags: Record<string, string> = {}): ObjectBatchRequest {
+export function loginPost(
+  base: string,
+  user: string,
+  password: string,
+  tags: Record<string, string> = {},
+): ObjectBatchRequest {
   return k6Request(loginRequest(base, user, password, loginFormToken(base)), tags)
 }
 
@@ -194,7 +209,12 @@ export function loginSession(res: Response): Session | null {
 }
 
 /** Runs requests in parallel groups of SETUP_BATCH; `each` sees every response with its index. */
-export function inBatches(count: number, make: (i: number) => ObjectBatchRequest, each: (res: Response, i: number) => void, label = ''): void {
+export function inBatches(
+  count: number,
+  make: (i: number) => ObjectBatchRequest,
+  each: (res: Response, i: number) => void,
+  label = '',
+): void {
   for (let start = 0; start < count; start += SETUP_BATCH) {
     const n = Math.min(SETUP_BATCH, count - start)
     const reqs: ObjectBatchRequest[] = []
@@ -202,12 +222,18 @@ export function inBatches(count: number, make: (i: number) => ObjectBatchRequest
     const res = http.batch(reqs)
     for (let k = 0; k < n; k++) each(res[k], start + k)
     const done = start + n
-    if (label && count >= 1000 && (done % 1000 < SETUP_BATCH || done === count)) console.log(`${label}: ${done}/${count}`)
+    if (label && count >= 1000 && (done % 1000 < SETUP_BATCH || done === count))
+      console.log(`${label}: ${done}/${count}`)
   }
 }
 
 function snippet(res: Response): string {
-  return typeof res.body === 'string' ? res.body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').slice(0, 200) : ''
+  return typeof res.body === 'string'
+    ? res.body
+        .replace(/<[^>]*>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .slice(0, 200)
+    : ''
 }
 
 /**
@@ -288,14 +314,20 @@ function logoutAll(base: string, sessions: Session[]): void {
  * For setup(): credentials of users 0 … count-1. `cookie`: each user's login session (logs them
  * in); `token`: an API token each (USER_TOKENS_FILE, or issued here).
  */
-export function prepareCredentials(base: string, p: BenchParams, count: number, need: { cookie?: boolean; token?: boolean }): Creds {
+export function prepareCredentials(
+  base: string,
+  p: BenchParams,
+  count: number,
+  need: { cookie?: boolean; token?: boolean },
+): Creds {
   const names: string[] = []
   for (let i = 0; i < count; i++) names.push(userName(p, i))
   const creds: Creds = { count, tokens: [], tokenIds: [], sessions: [] }
   const fromFile = !!need.token && fileTokens.length > 0
   if (fromFile) {
     const missing = names.filter((_, i) => !fileTokens[i])
-    if (missing.length) fail(`USER_TOKENS_FILE has no token for ${missing.length} of the ${count} users needed (first: ${missing[0]})`)
+    if (missing.length)
+      fail(`USER_TOKENS_FILE has no token for ${missing.length} of the ${count} users needed (first: ${missing[0]})`)
   }
   if (!need.cookie && (!need.token || fromFile)) return creds
   const password = envStr('PASSWORD', p.login.password)
@@ -322,7 +354,10 @@ export function releaseCredentials(base: string, p: BenchParams, c: Creds): void
         if (res.status !== 204) failed++
       },
     )
-    if (failed) console.warn(`${failed} of the ${c.tokenIds.length} benchmark tokens were not revoked (they expire after TOKEN_TTL_SEC)`)
+    if (failed)
+      console.warn(
+        `${failed} of the ${c.tokenIds.length} benchmark tokens were not revoked (they expire after TOKEN_TTL_SEC)`,
+      )
   }
   if (c.sessions.length) logoutAll(base, c.sessions)
 }

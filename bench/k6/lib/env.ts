@@ -30,7 +30,8 @@ export function envBool(name: string, fallback: boolean): boolean {
 /** One of the allowed values (the first is the default). */
 export function envChoice<T extends string>(name: string, allowed: readonly T[]): T {
   const v = envStr(name, allowed[0])
-  if (!(allowed as readonly string[]).includes(v)) throw new Error(`${name}=${v}: expected one of ${allowed.join(', ')}`)
+  if (!(allowed as readonly string[]).includes(v))
+    throw new Error(`${name}=${v}: expected one of ${allowed.join(', ')}`)
   return v as T
 }
 

@@ -22,14 +22,33 @@ export function setupTimeout(users: number): string {
  * For setup(): credentials for users 0 … credUsers-1 (at least `users`), and, unless
  * START_SERVERS=0, the servers of users 0 … users-1 started and serving `pathTemplate`.
  */
-export function prepareLoad(base: string, p: BenchParams, mode: AuthMode, users: number, pathTemplate: string, opts: { credUsers?: number; token?: boolean } = {}): Creds {
-  const creds = prepareCredentials(base, p, Math.max(users, opts.credUsers ?? 0), { cookie: mode === 'cookie', token: mode === 'token' || !!opts.token })
-  if (envBool('START_SERVERS', true)) ensureRunning(base, p, creds, mode, users, pathTemplate, envInt('START_TIMEOUT_SEC', 300))
+export function prepareLoad(
+  base: string,
+  p: BenchParams,
+  mode: AuthMode,
+  users: number,
+  pathTemplate: string,
+  opts: { credUsers?: number; token?: boolean } = {},
+): Creds {
+  const creds = prepareCredentials(base, p, Math.max(users, opts.credUsers ?? 0), {
+    cookie: mode === 'cookie',
+    token: mode === 'token' || !!opts.token,
+  })
+  if (envBool('START_SERVERS', true))
+    ensureRunning(base, p, creds, mode, users, pathTemplate, envInt('START_TIMEOUT_SEC', 300))
   return creds
 }
 
 /** One proxied GET as user i; tagged kind=load, so the summary shows the load apart from the rest. */
-export function loadGet(base: string, p: BenchParams, creds: Creds, mode: AuthMode, pathTemplate: string, i: number, tags: Record<string, string> = {}): Response {
+export function loadGet(
+  base: string,
+  p: BenchParams,
+  creds: Creds,
+  mode: AuthMode,
+  pathTemplate: string,
+  i: number,
+  tags: Record<string, string> = {},
+): Response {
   const res = http.get(base + userPath(pathTemplate, userName(p, i)), {
     headers: authHeaders(mode, creds, i),
     redirects: 0,

@@ -27,7 +27,17 @@ export interface BenchParams {
 
 export function parseParams(text: string): BenchParams {
   const p = JSON.parse(text) as BenchParams
-  if (typeof p.userPrefix !== 'string' || !p.http || !p.routes || !p.websocket || !p.churn || !p.login || !p.spawn || !p.api || !p.soak) {
+  if (
+    typeof p.userPrefix !== 'string' ||
+    !p.http ||
+    !p.routes ||
+    !p.websocket ||
+    !p.churn ||
+    !p.login ||
+    !p.spawn ||
+    !p.api ||
+    !p.soak
+  ) {
     throw new Error('bench/params.json: missing scenario keys')
   }
   return p

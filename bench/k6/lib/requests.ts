@@ -118,7 +118,13 @@ export function addUserRequest(base: string, admin: Session, user: string, passw
 }
 
 /** A user issuing a token for themselves with their session (POST /hub/api/users/NAME/tokens). */
-export function issueTokenRequest(base: string, user: string, s: Session, note: string, expiresInSec: number): HubRequest {
+export function issueTokenRequest(
+  base: string,
+  user: string,
+  s: Session,
+  note: string,
+  expiresInSec: number,
+): HubRequest {
   return {
     method: 'POST',
     url: `${base}/hub/api/users/${userPart(user)}/tokens`,
@@ -137,12 +143,20 @@ export function issuedToken(answer: HubAnswer): { token: string; id: string } | 
   } catch {
     return null
   }
-  return m && typeof m.token === 'string' && m.token && typeof m.id === 'string' && m.id ? { token: m.token, id: m.id } : null
+  return m && typeof m.token === 'string' && m.token && typeof m.id === 'string' && m.id
+    ? { token: m.token, id: m.id }
+    : null
 }
 
 /** GET /hub/logout with the session (a GET, so no XSRF token, as in JupyterHub). */
 export function logoutRequest(base: string, s: Session): HubRequest {
-  return { method: 'GET', url: `${base}/hub/logout`, body: null, headers: { Cookie: `${SESSION_COOKIE}=${s.cookie}` }, name: 'GET /hub/logout' }
+  return {
+    method: 'GET',
+    url: `${base}/hub/logout`,
+    body: null,
+    headers: { Cookie: `${SESSION_COOKIE}=${s.cookie}` },
+    name: 'GET /hub/logout',
+  }
 }
 
 // ---- with a token ----

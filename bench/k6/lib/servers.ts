@@ -3,7 +3,16 @@
 // stopped before a run.
 import type { ObjectBatchRequest, Response } from 'k6/http'
 import { fail, sleep } from 'k6'
-import { adminHeaders, apiHeaders, authHeaders, freshJar, inBatches, ownHeaders, type AuthMode, type Creds } from './creds.ts'
+import {
+  adminHeaders,
+  apiHeaders,
+  authHeaders,
+  freshJar,
+  inBatches,
+  ownHeaders,
+  type AuthMode,
+  type Creds,
+} from './creds.ts'
 import { userName, userPath, type BenchParams } from './params.ts'
 
 /** The proxy had no route (or no server) and sent the request to the hub: 302 to /hub/… */
@@ -19,7 +28,12 @@ export function served(res: Response): boolean {
 }
 
 /** GET through the proxy without following redirects (a redirect to /hub/ means "no route"). */
-export function probeRequest(base: string, path: string, headers: Record<string, string>, tags: Record<string, string>): ObjectBatchRequest {
+export function probeRequest(
+  base: string,
+  path: string,
+  headers: Record<string, string>,
+  tags: Record<string, string>,
+): ObjectBatchRequest {
   return { method: 'GET', url: base + path, params: { redirects: 0, jar: freshJar(), headers, tags } }
 }
 
@@ -31,7 +45,15 @@ export function serverUrl(base: string, user: string): string {
  * For setup(): starts the servers of users 0 … count-1 that are not running (with each user's own
  * credential) and waits until `pathTemplate` is served through the proxy for all of them.
  */
-export function ensureRunning(base: string, p: BenchParams, c: Creds, mode: AuthMode, count: number, pathTemplate: string, timeoutSec: number): void {
+export function ensureRunning(
+  base: string,
+  p: BenchParams,
+  c: Creds,
+  mode: AuthMode,
+  count: number,
+  pathTemplate: string,
+  timeoutSec: number,
+): void {
   const name = (i: number) => userName(p, i)
   const tags = { name: 'setup probe' }
   let pending: number[] = []
@@ -47,15 +69,29 @@ export function ensureRunning(base: string, p: BenchParams, c: Creds, mode: Auth
   const toStart = pending
   inBatches(
     toStart.length,
-    (k) => ({ method: 'POST', url: serverUrl(base, name(toStart[k])), body: '{}', params: { redirects: 0, jar: freshJar(), headers: { 'Content-Type': 'application/json', ...apiHeaders(c, toStart[k]) }, tags: { name: 'setup start' } } }),
+    (k) => ({
+      method: 'POST',
+      url: serverUrl(base, name(toStart[k])),
+      body: '{}',
+      params: {
+        redirects: 0,
+        jar: freshJar(),
+        headers: { 'Content-Type': 'application/json', ...apiHeaders(c, toStart[k]) },
+        tags: { name: 'setup start' },
+      },
+    }),
     (res, k) => {
       // 400: already running or being started (the route may just not be there yet)
-      if (res.status !== 201 && res.status !== 202 && res.status !== 400) fail(`starting ${name(toStart[k])}'s server: HTTP ${res.status} ${String(res.body).slice(0, 200)}`)
+      if (res.status !== 201 && res.status !== 202 && res.status !== 400)
+        fail(`starting ${name(toStart[k])}'s server: HTTP ${res.status} ${String(res.body).slice(0, 200)}`)
     },
   )
   const deadline = Date.now() + timeoutSec * 1000
   while (pending.length) {
-    if (Date.now() > deadline) fail(`${pending.length} servers (first: ${name(pending[0])}) not served through the proxy at ${pathTemplate} within ${timeoutSec} s`)
+    if (Date.now() > deadline)
+      fail(
+        `${pending.length} servers (first: ${name(pending[0])}) not served through the proxy at ${pathTemplate} within ${timeoutSec} s`,
+      )
     sleep(1)
     const still: number[] = []
     const batch = pending
@@ -75,7 +111,14 @@ export function ensureRunning(base: string, p: BenchParams, c: Creds, mode: Auth
  * waits until the proxy no longer routes `pathTemplate` for any of them. A server in the middle of
  * starting cannot be stopped yet (400): it is asked again on the next round.
  */
-export function ensureStopped(base: string, p: BenchParams, c: Creds, users: number[], pathTemplate: string, timeoutSec: number): void {
+export function ensureStopped(
+  base: string,
+  p: BenchParams,
+  c: Creds,
+  users: number[],
+  pathTemplate: string,
+  timeoutSec: number,
+): void {
   const name = (i: number) => userName(p, i)
   const admin = adminHeaders()
   const deadline = Date.now() + timeoutSec * 1000
@@ -84,22 +127,36 @@ export function ensureStopped(base: string, p: BenchParams, c: Creds, users: num
     const batch = pending
     inBatches(
       batch.length,
-      (k) => ({ method: 'DELETE', url: serverUrl(base, name(batch[k])), params: { redirects: 0, jar: freshJar(), headers: admin ?? apiHeaders(c, batch[k]), tags: { name: 'setup stop' } } }),
+      (k) => ({
+        method: 'DELETE',
+        url: serverUrl(base, name(batch[k])),
+        params: {
+          redirects: 0,
+          jar: freshJar(),
+          headers: admin ?? apiHeaders(c, batch[k]),
+          tags: { name: 'setup stop' },
+        },
+      }),
       (res, k) => {
-        if (res.status !== 204 && res.status !== 202 && res.status !== 400) fail(`stopping ${name(batch[k])}'s server: HTTP ${res.status} ${String(res.body).slice(0, 200)}`)
+        if (res.status !== 204 && res.status !== 202 && res.status !== 400)
+          fail(`stopping ${name(batch[k])}'s server: HTTP ${res.status} ${String(res.body).slice(0, 200)}`)
       },
     )
     const still: number[] = []
     inBatches(
       batch.length,
-      (k) => probeRequest(base, userPath(pathTemplate, name(batch[k])), ownHeaders(c, batch[k]), { name: 'setup probe' }),
+      (k) =>
+        probeRequest(base, userPath(pathTemplate, name(batch[k])), ownHeaders(c, batch[k]), { name: 'setup probe' }),
       (res, k) => {
         if (!isHubRedirect(res)) still.push(batch[k])
       },
     )
     pending = still
     if (!pending.length) return
-    if (Date.now() > deadline) fail(`${pending.length} servers (first: ${name(pending[0])}) still routed at ${pathTemplate} ${timeoutSec} s after stopping`)
+    if (Date.now() > deadline)
+      fail(
+        `${pending.length} servers (first: ${name(pending[0])}) still routed at ${pathTemplate} ${timeoutSec} s after stopping`,
+      )
     sleep(1)
   }
 }

@@ -12,7 +12,13 @@ function is(v: unknown, t: Check): boolean {
   return typeof v === t
 }
 
-const described: Record<Check, string> = { boolean: 'true or false', string: 'a string', number: 'a number', object: 'a JSON object', 'string[]': 'a list of strings' }
+const described: Record<Check, string> = {
+  boolean: 'true or false',
+  string: 'a string',
+  number: 'a number',
+  object: 'a JSON object',
+  'string[]': 'a list of strings',
+}
 
 /**
  * The body as an object whose fields have the given types (all optional); `{}` for an empty body
@@ -22,7 +28,17 @@ export async function jsonBody<S extends Record<string, Check>>(
   c: Context<HubEnv>,
   shape: S,
   opts: { required?: boolean } = {},
-): Promise<{ [K in keyof S]?: S[K] extends 'boolean' ? boolean : S[K] extends 'string' ? string : S[K] extends 'number' ? number : S[K] extends 'string[]' ? string[] : Record<string, unknown> }> {
+): Promise<{
+  [K in keyof S]?: S[K] extends 'boolean'
+    ? boolean
+    : S[K] extends 'string'
+      ? string
+      : S[K] extends 'number'
+        ? number
+        : S[K] extends 'string[]'
+          ? string[]
+          : Record<string, unknown>
+}> {
   const raw = (await c.req.text()).trim()
   if (!raw) {
     if (opts.required) throw new BadRequest('expected a JSON body')

@@ -20,9 +20,16 @@ const ACCESS: Record<string, readonly string[]> = {
 const GROUP_READ_SCOPES = Object.keys(ACCESS)
 
 export function groupModel(d: Deps, g: GroupRecord, scopes?: ScopeSet): Record<string, unknown> | null {
-  const full: Record<string, unknown> = { kind: 'group', name: g.name, properties: g.properties, users: g.users, roles: d.roles.ofGroup(g.name) }
+  const full: Record<string, unknown> = {
+    kind: 'group',
+    name: g.name,
+    properties: g.properties,
+    users: g.users,
+    roles: d.roles.ofGroup(g.name),
+  }
   const allowed = new Set<string>()
-  for (const [scope, fields] of Object.entries(ACCESS)) if (!scopes || has(scopes, scope, { group: g.name })) fields.forEach((f) => allowed.add(f))
+  for (const [scope, fields] of Object.entries(ACCESS))
+    if (!scopes || has(scopes, scope, { group: g.name })) fields.forEach((f) => allowed.add(f))
   if (!allowed.size) return null
   return Object.fromEntries(Object.entries(full).filter(([k]) => allowed.has(k)))
 }
@@ -48,7 +55,8 @@ async function republish(d: Deps, users: readonly string[]) {
   for (const u of users) await publishAccess(d, u)
 }
 
-const show = async (c: C, name: string) => c.json(groupModel(c.var.deps, await c.var.deps.groups.require(name), principal(c)!.scopes))
+const show = async (c: C, name: string) =>
+  c.json(groupModel(c.var.deps, await c.var.deps.groups.require(name), principal(c)!.scopes))
 
 export function groupApi(): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
@@ -67,7 +75,10 @@ export function groupApi(): Hono<HubEnv> {
       names = visible.slice(offset, offset + limit)
     }
     const groups = await Promise.all(names.map((n) => d.groups.get(n)))
-    const items = groups.filter((g): g is GroupRecord => !!g).map((g) => groupModel(d, g, id.scopes)).filter((m) => m)
+    const items = groups
+      .filter((g): g is GroupRecord => !!g)
+      .map((g) => groupModel(d, g, id.scopes))
+      .filter((m) => m)
     return pageResponse(c, items, { offset, limit, total })
   })
 
@@ -83,10 +94,15 @@ export function groupApi(): Hono<HubEnv> {
     for (const n of names) await d.groups.create(n, users)
     await republish(d, users)
     const created = await Promise.all(names.map((n) => d.groups.require(n)))
-    return c.json(created.map((g) => groupModel(d, g)), 201)
+    return c.json(
+      created.map((g) => groupModel(d, g)),
+      201,
+    )
   })
 
-  app.get('/:name', async (c) => c.json(groupModel(c.var.deps, await scopedGroup(c, GROUP_READ_SCOPES), principal(c)!.scopes)))
+  app.get('/:name', async (c) =>
+    c.json(groupModel(c.var.deps, await scopedGroup(c, GROUP_READ_SCOPES), principal(c)!.scopes)),
+  )
 
   app.post('/:name', async (c) => {
     need(c, 'admin:groups')
@@ -135,7 +151,8 @@ export function groupApi(): Hono<HubEnv> {
     } catch {
       throw new BadRequest('the body is not valid JSON')
     }
-    if (typeof props !== 'object' || props === null || Array.isArray(props)) throw new BadRequest('properties must be a JSON object')
+    if (typeof props !== 'object' || props === null || Array.isArray(props))
+      throw new BadRequest('properties must be a JSON object')
     await c.var.deps.groups.setProperties(g.name, props as Record<string, unknown>)
     return show(c, g.name)
   })

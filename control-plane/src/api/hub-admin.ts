@@ -51,7 +51,11 @@ export function hubAdminApi(opts: { shutdown?: (servers: boolean) => void } = {}
   // there is nothing to change: the body is checked and the call succeeds.
   app.patch('/proxy', async (c) => {
     need(c, 'proxy')
-    await jsonBody(c, { api_url: 'string', auth_token: 'string', ip: 'string', port: 'string', protocol: 'string' }, { required: true })
+    await jsonBody(
+      c,
+      { api_url: 'string', auth_token: 'string', ip: 'string', port: 'string', protocol: 'string' },
+      { required: true },
+    )
     return c.body(null, 200)
   })
 
@@ -66,12 +70,15 @@ export function hubAdminApi(opts: { shutdown?: (servers: boolean) => void } = {}
   })
 
   app.post('/authorizations/token', (c) => {
-    throw new NotFound('Deprecated endpoint /hub/api/authorizations/token is removed in JupyterHub 2.0. Use /hub/api/users/:user/tokens instead.')
+    throw new NotFound(
+      'Deprecated endpoint /hub/api/authorizations/token is removed in JupyterHub 2.0. Use /hub/api/users/:user/tokens instead.',
+    )
   })
 
   // Deprecated: who owns a token (the caller must use a token itself).
   app.get('/authorizations/token/:token', async (c) => {
-    if (!principal(c) || (c.var.identity && c.var.identity.via !== 'token')) throw new Forbidden('token authentication required')
+    if (!principal(c) || (c.var.identity && c.var.identity.via !== 'token'))
+      throw new Forbidden('token authentication required')
     const d = c.var.deps
     const rec = await d.tokens.verify(c.req.param('token'))
     if (!rec) throw new NotFound('no such token')

@@ -19,7 +19,10 @@ export function intParam(c: Context<HubEnv>, name: string, fallback: number, min
  * offset and limit as JupyterHub reads them: limit clamped to 1..200, and 200 by default for clients
  * that do not ask for pages (endpoints that always answer with pages: 50).
  */
-export function pageParams(c: Context<HubEnv>, opts: { alwaysPaged?: boolean } = {}): { offset: number; limit: number } {
+export function pageParams(
+  c: Context<HubEnv>,
+  opts: { alwaysPaged?: boolean } = {},
+): { offset: number; limit: number } {
   const paged = opts.alwaysPaged || (c.req.header('accept') ?? '').includes(PAGINATION_TYPE)
   const limit = intParam(c, 'limit', paged ? DEFAULT_LIMIT : MAX_LIMIT, 0)
   return { offset: intParam(c, 'offset', 0, 0), limit: Math.max(1, Math.min(limit, MAX_LIMIT)) }
@@ -38,6 +41,11 @@ export function pageResponse(c: Context<HubEnv>, items: unknown, p: { offset: nu
   const url = `${c.var.deps.publicUrl}${c.req.path}?${query}`
   return c.json({
     items,
-    _pagination: { offset: p.offset, limit: p.limit, total: p.total, next: next < p.total ? { offset: next, limit: p.limit, url } : null },
+    _pagination: {
+      offset: p.offset,
+      limit: p.limit,
+      total: p.total,
+      next: next < p.total ? { offset: next, limit: p.limit, url } : null,
+    },
   })
 }

@@ -26,7 +26,12 @@ export const SERVER_REQUEST_MAX_BYTES = 64 * 1024
 
 async function readObject(c: Context<HubEnv>): Promise<Record<string, unknown> | null> {
   const raw = (await c.req.text()).trim()
-  if (Buffer.byteLength(raw) > SERVER_REQUEST_MAX_BYTES) throw new HubError(413, `the body is larger than ${SERVER_REQUEST_MAX_BYTES / 1024} KiB (user_options are kept with the server)`, 'too_large')
+  if (Buffer.byteLength(raw) > SERVER_REQUEST_MAX_BYTES)
+    throw new HubError(
+      413,
+      `the body is larger than ${SERVER_REQUEST_MAX_BYTES / 1024} KiB (user_options are kept with the server)`,
+      'too_large',
+    )
   if (!raw) return null
   let body: unknown
   try {
@@ -48,10 +53,14 @@ export async function serverRequest(c: Context<HubEnv>): Promise<ServerRequest> 
   if (!body || Object.keys(body).length === 0) return { displayName: null, userOptions: null } // {} too, as JupyterHub reads it
   if (!('display_name' in body) && !('user_options' in body)) return { displayName: null, userOptions: body as Options }
   const unknown = Object.keys(body).filter((k) => k !== 'display_name' && k !== 'user_options')
-  if (unknown.length) throw new BadRequest(`unknown field${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (with display_name or user_options, the options go in user_options)`)
+  if (unknown.length)
+    throw new BadRequest(
+      `unknown field${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (with display_name or user_options, the options go in user_options)`,
+    )
   const { display_name: name, user_options: options } = body
   if (name !== undefined && typeof name !== 'string') throw new BadRequest('display_name must be a string')
-  if (options !== undefined && options !== null && !isObject(options)) throw new BadRequest('user_options must be a JSON object or null')
+  if (options !== undefined && options !== null && !isObject(options))
+    throw new BadRequest('user_options must be a JSON object or null')
   return { displayName: name ? checkDisplayName(name) : null, userOptions: options ?? null }
 }
 
@@ -61,10 +70,14 @@ export async function serverChange(c: Context<HubEnv>): Promise<ServerChange> {
   const keys = Object.keys(body)
   if (keys.length === 0) throw new BadRequest('specify at least one of name, display_name and user_options to modify')
   const unknown = keys.filter((k) => k !== 'name' && k !== 'display_name' && k !== 'user_options')
-  if (unknown.length) throw new BadRequest(`unknown field${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (name, display_name and user_options can be modified)`)
+  if (unknown.length)
+    throw new BadRequest(
+      `unknown field${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (name, display_name and user_options can be modified)`,
+    )
   const { name, display_name: displayName, user_options: options } = body
   if (name !== undefined && typeof name !== 'string') throw new BadRequest('name must be a string')
-  if (displayName !== undefined && typeof displayName !== 'string') throw new BadRequest('display_name must be a string')
+  if (displayName !== undefined && typeof displayName !== 'string')
+    throw new BadRequest('display_name must be a string')
   if (options !== undefined && !isObject(options)) throw new BadRequest('user_options must be a JSON object')
   return {
     ...(name !== undefined ? { name } : {}),

@@ -28,7 +28,10 @@ async function resolve(c: C, scopes: readonly string[]) {
 }
 
 /** A record as JupyterHub's Server model, with the activity the proxies reported for it. */
-async function modelOf(c: C, rec: Pick<ServerRecord, 'user' | 'name' | 'state' | 'started' | 'lastActivity' | 'userOptions' | 'displayName'>) {
+async function modelOf(
+  c: C,
+  rec: Pick<ServerRecord, 'user' | 'name' | 'state' | 'started' | 'lastActivity' | 'userOptions' | 'displayName'>,
+) {
   const d = c.var.deps
   const seen = (await d.activity.ofUser(rec.user, [rec.name])).get(rec.name)
   return serverModel(rec.user, rec, seen, d.config)
@@ -42,7 +45,15 @@ export function serverApi(): Hono<HubEnv> {
     const rec = await c.var.deps.servers.get(user, server)
     // the default server exists whether or not it ever started, as in JupyterHub
     if (!rec && server) throw new NotFound(`${user} has no server named ${server}`)
-    const never = { user, name: '', state: 'stopped', started: null, lastActivity: null, userOptions: null, displayName: '' } as const
+    const never = {
+      user,
+      name: '',
+      state: 'stopped',
+      started: null,
+      lastActivity: null,
+      userOptions: null,
+      displayName: '',
+    } as const
     return c.json(await modelOf(c, rec ?? never))
   }
 
@@ -59,7 +70,8 @@ export function serverApi(): Hono<HubEnv> {
     const change = await serverChange(c)
     // a rename writes the server under its new name: the caller must be able to start that one too
     // (a token for USER/SERVER alone cannot move a server outside its filter, or probe other names)
-    if (change.name !== undefined && change.name !== server) need(c, ['start:servers'], await serverTarget(c, user, checkServerName(change.name), 'start:servers'))
+    if (change.name !== undefined && change.name !== server)
+      need(c, ['start:servers'], await serverTarget(c, user, checkServerName(change.name), 'start:servers'))
     return c.json(await modelOf(c, await c.var.deps.serverEdits.modify(user, server, change)))
   }
 
@@ -71,7 +83,9 @@ export function serverApi(): Hono<HubEnv> {
     const d = c.var.deps
     // a named server's display name is recorded with the spawn once admitted, so pages show it while
     // it spawns and a refused start leaves nothing behind
-    const result = await d.orchestrator.start(user, server, body.userOptions, { displayName: (server && body.displayName) || undefined })
+    const result = await d.orchestrator.start(user, server, body.userOptions, {
+      displayName: (server && body.displayName) || undefined,
+    })
     return c.body(null, result === 'ready' ? 201 : 202)
   }
 
@@ -104,7 +118,11 @@ export function serverApi(): Hono<HubEnv> {
         return void (await send({ progress: 100, message: `Server ready at ${url}`, ready: true, url }))
       }
       if (rec.state === 'stopped') {
-        return void (await send({ progress: 100, message: rec.failed ? `Spawn failed: ${rec.message}` : 'The server is not running', failed: true }))
+        return void (await send({
+          progress: 100,
+          message: rec.failed ? `Spawn failed: ${rec.message}` : 'The server is not running',
+          failed: true,
+        }))
       }
       const abort = new AbortController()
       stream.onAbort(() => abort.abort())

@@ -8,7 +8,19 @@ import { has, type ScopeSet } from '../scopes/scope-set'
 import { servicePrefix, serviceClientId } from '../services/registry'
 
 const ACCESS: Record<string, readonly string[]> = {
-  'read:services': ['kind', 'name', 'admin', 'roles', 'url', 'prefix', 'command', 'pid', 'info', 'display', 'oauth_client_id'],
+  'read:services': [
+    'kind',
+    'name',
+    'admin',
+    'roles',
+    'url',
+    'prefix',
+    'command',
+    'pid',
+    'info',
+    'display',
+    'oauth_client_id',
+  ],
   'read:services:name': ['kind', 'name', 'admin'],
   'read:roles:services': ['kind', 'name', 'roles', 'admin'],
 }
@@ -32,7 +44,8 @@ export function serviceModel(d: Deps, name: string, scopes?: ScopeSet): Record<s
   }
   if (!scopes) return full
   const allowed = new Set<string>()
-  for (const [scope, fields] of Object.entries(ACCESS)) if (has(scopes, scope, { service: name })) fields.forEach((f) => allowed.add(f))
+  for (const [scope, fields] of Object.entries(ACCESS))
+    if (has(scopes, scope, { service: name })) fields.forEach((f) => allowed.add(f))
   return Object.fromEntries(Object.entries(full).filter(([k]) => allowed.has(k)))
 }
 
@@ -43,7 +56,8 @@ export function serviceApi(): Hono<HubEnv> {
     const me = needSome(c, 'list:services')
     const d = c.var.deps
     const out: Record<string, unknown> = {}
-    for (const s of d.config.services) if (has(me.scopes, 'list:services', { service: s.name })) out[s.name] = serviceModel(d, s.name, me.scopes)
+    for (const s of d.config.services)
+      if (has(me.scopes, 'list:services', { service: s.name })) out[s.name] = serviceModel(d, s.name, me.scopes)
     return c.json(out)
   })
   app.get('/:name', (c) => {

@@ -24,12 +24,25 @@ function serverModels(d: Deps) {
   return (owner: string, server: string) => {
     const ref = `${owner}/${server}`
     if (!seen.has(ref)) {
-      seen.set(ref, (async () => {
-        const url = serverBaseUrl(owner, server)
-        const rec = await d.servers.get(owner, server)
-        const full = d.config.subdomainHost ? serverUrl(d.config.subdomainHost, owner, url) : d.config.publicUrl ? `${d.publicUrl}${url}` : null
-        return { name: server, user: { name: owner }, url: d.config.subdomainHost ? full : url, full_url: full, ready: rec?.state === 'running' }
-      })())
+      seen.set(
+        ref,
+        (async () => {
+          const url = serverBaseUrl(owner, server)
+          const rec = await d.servers.get(owner, server)
+          const full = d.config.subdomainHost
+            ? serverUrl(d.config.subdomainHost, owner, url)
+            : d.config.publicUrl
+              ? `${d.publicUrl}${url}`
+              : null
+          return {
+            name: server,
+            user: { name: owner },
+            url: d.config.subdomainHost ? full : url,
+            full_url: full,
+            ready: rec?.state === 'running',
+          }
+        })(),
+      )
     }
     return seen.get(ref)!
   }
@@ -73,7 +86,12 @@ async function page<T>(c: C, all: readonly T[], model: (items: readonly T[]) => 
   query.set('limit', String(limit))
   return c.json({
     items: await model(all.slice(offset, offset + limit)),
-    _pagination: { offset, limit, total: all.length, next: next < all.length ? { offset: next, limit, url: `${c.var.deps.publicUrl}${c.req.path}?${query}` } : null },
+    _pagination: {
+      offset,
+      limit,
+      total: all.length,
+      next: next < all.length ? { offset: next, limit, url: `${c.var.deps.publicUrl}${c.req.path}?${query}` } : null,
+    },
   })
 }
 
@@ -105,7 +123,8 @@ function shareScopes(raw: readonly string[] | undefined, o: string, s: string): 
 
 /** {user} or {group}: exactly one, as a grantee. */
 function grantee(body: { user?: string; group?: string }): Grantee {
-  if (body.user !== undefined && body.group !== undefined) throw new BadRequest('Expected exactly one of `user` or `group`, not both.')
+  if (body.user !== undefined && body.group !== undefined)
+    throw new BadRequest('Expected exactly one of `user` or `group`, not both.')
   if (body.user !== undefined && body.user !== '') return { kind: 'user', name: body.user }
   if (body.group !== undefined && body.group !== '') return { kind: 'group', name: body.group }
   throw new BadRequest('Specify exactly one of `user` or `group`')
@@ -114,7 +133,9 @@ function grantee(body: { user?: string; group?: string }): Grantee {
 /** The caller must hold every scope it hands on, for that server (JupyterHub's rule). */
 async function mayGrant(c: C, scopes: readonly string[], o: string, s: string): Promise<void> {
   const target = await serverTarget(c, o, s, 'access:servers')
-  for (const scope of scopes) if (!can(c, scope.split('!')[0], target)) throw new Forbidden(`Do not have permission to grant share with scope ${scope}`)
+  for (const scope of scopes)
+    if (!can(c, scope.split('!')[0], target))
+      throw new Forbidden(`Do not have permission to grant share with scope ${scope}`)
 }
 
 const notAllowed = () => new HubError(405, 'Method Not Allowed', 'method_not_allowed')
@@ -153,15 +174,23 @@ function sharesOfServers(app: Hono<HubEnv>) {
       await requireServer(d, o, s)
       await mayGrant(c, scopes, o, s)
       if (to.kind === 'user') {
-        if (!can(c, 'read:users:name', await userTarget(c, to.name, 'read:users:name'))) throw new Forbidden("Need scope 'read:users:name' to share with users by name")
+        if (!can(c, 'read:users:name', await userTarget(c, to.name, 'read:users:name')))
+          throw new Forbidden("Need scope 'read:users:name' to share with users by name")
         if (!(await d.users.get(to.name))) throw new BadRequest(`No such user: ${to.name}`)
         if (to.name === o) throw new BadRequest(`${o} owns this server: a server cannot be shared with its owner`)
       } else {
-        if (!can(c, 'read:groups:name', { group: to.name })) throw new Forbidden("Need scope 'read:groups:name' to share with groups by name")
+        if (!can(c, 'read:groups:name', { group: to.name }))
+          throw new Forbidden("Need scope 'read:groups:name' to share with groups by name")
         if (!(await d.groups.get(to.name))) throw new BadRequest(`No such group: ${to.name}`)
       }
       const share = await d.shares.grant(o, s, to, scopes)
-      d.log.info('shared server', { user: o, server: s, with: `${to.kind}:${to.name}`, scopes, by: c.var.identity?.user.name })
+      d.log.info('shared server', {
+        user: o,
+        server: s,
+        with: `${to.kind}:${to.name}`,
+        scopes,
+        by: c.var.identity?.user.name,
+      })
       return c.json((await shareModels(d, [share]))[0])
     })
 
@@ -175,7 +204,14 @@ function sharesOfServers(app: Hono<HubEnv>) {
       const scopes = body.scopes?.length ? shareScopes(body.scopes, o, s) : undefined
       await requireServer(d, o, s)
       const left = await d.shares.revoke(o, s, to, scopes)
-      if (left !== undefined) d.log.info('revoked shared access', { user: o, server: s, from: `${to.kind}:${to.name}`, scopes: scopes ?? 'all', by: c.var.identity?.user.name })
+      if (left !== undefined)
+        d.log.info('revoked shared access', {
+          user: o,
+          server: s,
+          from: `${to.kind}:${to.name}`,
+          scopes: scopes ?? 'all',
+          by: c.var.identity?.user.name,
+        })
       return c.json(left ? (await shareModels(d, [left]))[0] : {})
     })
 
@@ -230,7 +266,12 @@ function shareCodes(app: Hono<HubEnv>) {
       d.log.info('issued share code', { user: o, server: s, id: record.id, by: c.var.identity?.user.name })
       const accept = `/hub/accept-share?${new URLSearchParams({ code })}`
       const [model] = await codeModels(d, [record])
-      return c.json({ ...model, code, accept_url: accept, full_accept_url: d.config.publicUrl ? `${d.publicUrl}${accept}` : null })
+      return c.json({
+        ...model,
+        code,
+        accept_url: accept,
+        full_accept_url: d.config.publicUrl ? `${d.publicUrl}${accept}` : null,
+      })
     })
 
     // Revoke one code (?code= or ?id=) or, with neither, every code of the server.
@@ -253,7 +294,12 @@ function shareCodes(app: Hono<HubEnv>) {
       } else {
         for (const r of await d.shares.codes(o, s)) await d.shares.deleteCode(r)
       }
-      d.log.info('revoked share codes', { user: o, server: s, id: id ?? (code ? 'by code' : 'all'), by: c.var.identity?.user.name })
+      d.log.info('revoked share codes', {
+        user: o,
+        server: s,
+        id: id ?? (code ? 'by code' : 'all'),
+        by: c.var.identity?.user.name,
+      })
       return c.body(null, 204)
     })
   }
@@ -291,7 +337,12 @@ function sharedWith(app: Hono<HubEnv>) {
       app.delete(path, async (c) => {
         const s = await find(c, scope)
         await c.var.deps.shares.revoke(s.owner, s.server, { kind, name: s.name })
-        c.var.deps.log.info('left shared server', { user: s.owner, server: s.server, from: `${kind}:${s.name}`, by: c.var.identity?.user.name })
+        c.var.deps.log.info('left shared server', {
+          user: s.owner,
+          server: s.server,
+          from: `${kind}:${s.name}`,
+          by: c.var.identity?.user.name,
+        })
         return c.body(null, 204)
       })
     }

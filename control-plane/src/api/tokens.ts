@@ -31,7 +31,10 @@ export async function tokenModel(d: Deps, t: TokenRecord, owner: UserRecord, hel
     expires_at: t.expiresAt,
     last_activity: t.lastActivity,
     session_id: t.sessionId,
-    oauth_client: t.kind === 'server' ? `Server at ${t.server ? `/user/${t.user}/${t.server}/` : `/user/${t.user}/`}` : 'JupyterHub',
+    oauth_client:
+      t.kind === 'server'
+        ? `Server at ${t.server ? `/user/${t.user}/${t.server}/` : `/user/${t.user}/`}`
+        : 'JupyterHub',
   }
 }
 
@@ -41,7 +44,8 @@ export async function tokenModel(d: Deps, t: TokenRecord, owner: UserRecord, hel
  * with neither, the `token` role's (`inherit` unless the config redefines it). Not both.
  */
 function requestedScopes(d: Deps, body: { scopes?: string[]; roles?: string[] }): string[] {
-  if (body.scopes !== undefined && body.roles !== undefined) throw new BadRequest('Can only assign one of scopes or roles when creating tokens.')
+  if (body.scopes !== undefined && body.roles !== undefined)
+    throw new BadRequest('Can only assign one of scopes or roles when creating tokens.')
   if (body.roles !== undefined) {
     const unknown = body.roles.filter((r) => !d.roles.byName.has(r))
     if (unknown.length) throw new BadRequest(`No such role: ${unknown.join(', ')}`)
@@ -74,7 +78,9 @@ export function tokenApi(): Hono<HubEnv> {
     const u = await owner(c, 'read:tokens')
     const d = c.var.deps
     const held = await ownerScopes(d, u)
-    return c.json({ api_tokens: await Promise.all((await d.tokens.list(u.name)).map((t) => tokenModel(d, t, u, held))) })
+    return c.json({
+      api_tokens: await Promise.all((await d.tokens.list(u.name)).map((t) => tokenModel(d, t, u, held))),
+    })
   })
 
   app.post('/:name/tokens', async (c) => {
@@ -90,18 +96,25 @@ export function tokenApi(): Hono<HubEnv> {
     if (bad) throw new BadRequest(bad)
     // JupyterHub's check: nothing the owner does not hold (400, naming the expanded scopes)
     const excess = await beyondOwner(d, scopes, u)
-    if (excess.length) throw new BadRequest(`Not assigning requested scopes ${excess.join(',')} not held by User ${u.name}`)
+    if (excess.length)
+      throw new BadRequest(`Not assigning requested scopes ${excess.join(',')} not held by User ${u.name}`)
     // Only a caller with the user's full powers (a browser session, or an `inherit` token of the
     // user's own) may skip the check; a narrower token cannot mint a wider one.
     const id = c.var.identity
-    const unlimited = me.kind === 'user' && me.name === u.name && (id?.via === 'cookie' || !!id?.token?.scopes.includes('inherit'))
+    const unlimited =
+      me.kind === 'user' && me.name === u.name && (id?.via === 'cookie' || !!id?.token?.scopes.includes('inherit'))
     if (!scopes.includes('inherit') || !unlimited) {
       // an admin's "inherit" token for another user: everything that user holds must be the admin's too
       const raw = scopes.includes('inherit') ? toStrings(await ownerScopes(d, u)) : scopes
       const beyond = await scopesNotHeld(raw, { kind: 'user', name: u.name }, me.scopes, (x) => d.groups.ofUser(x))
-      if (beyond.length) throw new Forbidden(`not assigning requested scopes ${beyond.join(', ')} not held by ${me.kind === 'service' ? 'service ' : ''}${me.name}`)
+      if (beyond.length)
+        throw new Forbidden(
+          `not assigning requested scopes ${beyond.join(', ')} not held by ${me.kind === 'service' ? 'service ' : ''}${me.name}`,
+        )
     }
-    const note = body.note ?? `Requested via api${me.kind === 'service' ? ` by service ${me.name}` : me.name !== u.name ? ` by user ${me.name}` : ''}`
+    const note =
+      body.note ??
+      `Requested via api${me.kind === 'service' ? ` by service ${me.name}` : me.name !== u.name ? ` by user ${me.name}` : ''}`
     const { token, record } = await d.tokens.issue(u.name, { note, expiresInSec: lifetime.expiresInSec, scopes })
     d.log.info('issued token', { user: u.name, token_id: record.id, by: me.name })
     return c.json({ ...(await tokenModel(d, record, u)), token }, 201)

@@ -42,7 +42,10 @@ export async function userModel(d: Deps, u: UserRecord, o: ModelOptions = {}): P
   const allowed = allowedFields(o.scopes, { user: u.name, groups })
   if (allowed.size === 0) return null
   const records = await d.servers.list(u.name)
-  const seen = await d.activity.ofUser(u.name, records.map((s) => s.name))
+  const seen = await d.activity.ofUser(
+    u.name,
+    records.map((s) => s.name),
+  )
   return assemble(d, u, groups, allowed, records, seen, o)
 }
 
@@ -51,7 +54,11 @@ export async function userModel(d: Deps, u: UserRecord, o: ModelOptions = {}): P
  * left out, and so are those of whom the scopes allow nothing), read in one Redis call (UserBundles)
  * instead of several per user.
  */
-export async function userModels(d: Deps, names: readonly string[], o: Omit<ModelOptions, 'groups'> = {}): Promise<Array<Record<string, unknown>>> {
+export async function userModels(
+  d: Deps,
+  names: readonly string[],
+  o: Omit<ModelOptions, 'groups'> = {},
+): Promise<Array<Record<string, unknown>>> {
   const out: Array<Record<string, unknown>> = []
   // the same fields for every user unless a scope that shows some is filtered (an admin's are not)
   const fixed = !o.scopes || targetFree(o.scopes, ...MODEL_SCOPES) ? allowedFields(o.scopes, {}) : undefined
@@ -62,9 +69,13 @@ export async function userModels(d: Deps, names: readonly string[], o: Omit<Mode
   return out
 }
 
-function allowedFields(scopes: ScopeSet | undefined, target: { user?: string; groups?: readonly string[] }): Set<string> {
+function allowedFields(
+  scopes: ScopeSet | undefined,
+  target: { user?: string; groups?: readonly string[] },
+): Set<string> {
   const allowed = new Set<string>()
-  for (const [scope, fields] of Object.entries(ACCESS)) if (!scopes || has(scopes, scope, target)) fields.forEach((f) => allowed.add(f))
+  for (const [scope, fields] of Object.entries(ACCESS))
+    if (!scopes || has(scopes, scope, target)) fields.forEach((f) => allowed.add(f))
   return allowed
 }
 

@@ -23,7 +23,8 @@ const SORTS = ['id', 'name', 'last_activity'] as const
 
 function validName(name: string): string {
   const normal = checkUsername(name)
-  if (normal !== name) throw new BadRequest(`invalid user name ${JSON.stringify(name)}: use ${JSON.stringify(normal)}`, 'invalid_name')
+  if (normal !== name)
+    throw new BadRequest(`invalid user name ${JSON.stringify(name)}: use ${JSON.stringify(normal)}`, 'invalid_name')
   return name
 }
 
@@ -45,10 +46,12 @@ async function listUsers(c: C) {
   const d = c.var.deps
   const { offset, limit } = pageParams(c)
   const state = c.req.query('state') || undefined
-  if (state && !(STATES as readonly string[]).includes(state)) throw new BadRequest(`state must be one of ${STATES.join(', ')}`)
+  if (state && !(STATES as readonly string[]).includes(state))
+    throw new BadRequest(`state must be one of ${STATES.join(', ')}`)
   const rawSort = c.req.query('sort') || 'id'
   const sort = rawSort.replace(/^-/, '')
-  if (!(SORTS as readonly string[]).includes(sort)) throw new BadRequest(`sort must be one of ${SORTS.join(', ')} (with - for descending)`)
+  if (!(SORTS as readonly string[]).includes(sort))
+    throw new BadRequest(`sort must be one of ${SORTS.join(', ')} (with - for descending)`)
   const includeStopped = flag(c, 'include_stopped_servers')
   // JupyterHub's name_filter: names containing it, ignoring case (its SQL ilike, without wildcards)
   const nameFilter = c.req.query('name_filter')?.toLowerCase() || undefined
@@ -68,7 +71,8 @@ async function listUsers(c: C) {
     names = visible
   }
   let rows: UserRecord[] = []
-  for (let i = 0; i < names.length; i += CHUNK) rows.push(...(await d.users.getMany(names.slice(i, i + CHUNK))).filter((u): u is UserRecord => !!u))
+  for (let i = 0; i < names.length; i += CHUNK)
+    rows.push(...(await d.users.getMany(names.slice(i, i + CHUNK))).filter((u): u is UserRecord => !!u))
   if (sort === 'last_activity') rows.sort((a, b) => (a.lastActivity ?? '').localeCompare(b.lastActivity ?? ''))
   if (rawSort.startsWith('-')) rows.reverse()
   if (state) {
@@ -79,12 +83,23 @@ async function listUsers(c: C) {
       const records = await d.servers.listMany(chunk.map((u) => u.name))
       chunk.forEach((u, k) => {
         const live = records[k].filter((s) => s.state !== 'stopped')
-        if (state === 'active' ? live.length > 0 : state === 'ready' ? live.some((s) => s.state === 'running') : live.length === 0) kept.push(u)
+        if (
+          state === 'active'
+            ? live.length > 0
+            : state === 'ready'
+              ? live.some((s) => s.state === 'running')
+              : live.length === 0
+        )
+          kept.push(u)
       })
     }
     rows = kept
   }
-  return pageResponse(c, await models(rows.slice(offset, offset + limit).map((u) => u.name)), { offset, limit, total: rows.length })
+  return pageResponse(c, await models(rows.slice(offset, offset + limit).map((u) => u.name)), {
+    offset,
+    limit,
+    total: rows.length,
+  })
 }
 
 /** Users read per pipelined round trip when a listing walks all of them. */
@@ -96,7 +111,10 @@ const CHUNK = 1000
  */
 function refuseConfiguredAdmin(c: C, name: string, how: 'create' | 'rename') {
   if (!isAdmin(c.var.deps.config.auth, name)) return
-  if (how === 'rename') throw new Forbidden(`${name} is listed in auth.admins, so a user renamed to it would log in as an admin: rename refused`)
+  if (how === 'rename')
+    throw new Forbidden(
+      `${name} is listed in auth.admins, so a user renamed to it would log in as an admin: rename refused`,
+    )
   if (!callerIsAdmin(c)) throw new Forbidden(`only admins can create ${name}: it is listed in auth.admins`)
 }
 
@@ -123,7 +141,12 @@ export function userApi(): Hono<HubEnv> {
     const identify = expand(IDENTIFY_SCOPES, { kind: 'user', name: id.user.name })
     const model = await userModel(d, id.user, { scopes: union(id.scopes, identify), groups: id.groups })
     // token_id (JupyterHub 5): the id of the token asking, to revoke it by; null for a browser session
-    return c.json({ ...model, token_id: id.token?.id ?? null, session_id: id.token ? id.token.sessionId : (id.sid ?? null), scopes: toStrings(id.scopes) })
+    return c.json({
+      ...model,
+      token_id: id.token?.id ?? null,
+      session_id: id.token ? id.token.sessionId : (id.sid ?? null),
+      scopes: toStrings(id.scopes),
+    })
   })
 
   app.get('/users', listUsers)
@@ -149,7 +172,12 @@ export function userApi(): Hono<HubEnv> {
   app.get('/users/:name', async (c) => {
     const name = c.req.param('name')
     const u = await scopedUser(c, name, USER_READ_SCOPES)
-    return c.json(await userModel(c.var.deps, u, { scopes: principal(c)!.scopes, includeStopped: flag(c, 'include_stopped_servers') }))
+    return c.json(
+      await userModel(c.var.deps, u, {
+        scopes: principal(c)!.scopes,
+        includeStopped: flag(c, 'include_stopped_servers'),
+      }),
+    )
   })
 
   app.post('/users/:name', async (c) => {
@@ -159,7 +187,10 @@ export function userApi(): Hono<HubEnv> {
     if (body.admin && !callerIsAdmin(c)) throw new Forbidden('only admins can grant admin permissions')
     const d = c.var.deps
     if (await d.users.get(name)) throw new Conflict(`user ${name} already exists`)
-    return c.json(await userModel(d, await createOne(d, c, name, body.admin === true), { scopes: principal(c)!.scopes }), 201)
+    return c.json(
+      await userModel(d, await createOne(d, c, name, body.admin === true), { scopes: principal(c)!.scopes }),
+      201,
+    )
   })
 
   // {"name": new name, "admin": bool}
@@ -169,7 +200,8 @@ export function userApi(): Hono<HubEnv> {
     const me = principal(c)!
     const body = await jsonBody(c, { name: 'string', admin: 'boolean', auth_state: 'object' }, { required: true })
     // JupyterHub stores it for its authenticator; none here reads one, so it would be kept for nothing
-    if (body.auth_state !== undefined) throw new BadRequest('auth_state cannot be set: no authenticator of this hub keeps an authentication state')
+    if (body.auth_state !== undefined)
+      throw new BadRequest('auth_state cannot be set: no authenticator of this hub keeps an authentication state')
     const d = c.var.deps
     if (!callerIsAdmin(c)) {
       if ((await d.users.require(name)).admin) throw new Forbidden('only admins can modify other admins')
@@ -178,9 +210,11 @@ export function userApi(): Hono<HubEnv> {
     if (body.name !== undefined && body.name !== name) {
       validName(body.name)
       refuseConfiguredAdmin(c, body.name, 'rename')
-      if (await d.users.get(body.name)) throw new BadRequest(`user ${body.name} already exists, user names must be unique`)
+      if (await d.users.get(body.name))
+        throw new BadRequest(`user ${body.name} already exists, user names must be unique`)
     }
-    if (body.admin === false && me.kind === 'user' && name === me.name) throw new BadRequest('you cannot remove your own admin rights')
+    if (body.admin === false && me.kind === 'user' && name === me.name)
+      throw new BadRequest('you cannot remove your own admin rights')
     if (body.admin !== undefined) await d.users.setAdmin(name, body.admin)
     let current = name
     if (body.name !== undefined && body.name !== name) {
@@ -198,7 +232,10 @@ export function userApi(): Hono<HubEnv> {
     if (me.kind === 'user' && name === me.name) throw new BadRequest('you cannot delete yourself')
     const d = c.var.deps
     const pending = (await d.servers.list(name)).find((s) => s.state === 'pending' || s.state === 'stopping')
-    if (pending) throw new BadRequest(`${name}'s server ${pending.name || '(default)'} is pending ${pending.state === 'pending' ? 'spawn' : 'stop'}; try again when it is done`)
+    if (pending)
+      throw new BadRequest(
+        `${name}'s server ${pending.name || '(default)'} is pending ${pending.state === 'pending' ? 'spawn' : 'stop'}; try again when it is done`,
+      )
     await deleteUser(d, name)
     return c.body(null, 204)
   })
@@ -219,7 +256,8 @@ export function userApi(): Hono<HubEnv> {
     const name = c.req.param('name')
     await scopedUser(c, name, ['users:activity'])
     const body = await jsonBody(c, { last_activity: 'string', servers: 'object' }, { required: true })
-    if (body.last_activity === undefined && body.servers === undefined) throw new BadRequest('body must contain at least one of `last_activity` or `servers`')
+    if (body.last_activity === undefined && body.servers === undefined)
+      throw new BadRequest('body must contain at least one of `last_activity` or `servers`')
     const d = c.var.deps
     const now = Date.now()
     const when = (t: unknown): number => {
@@ -233,7 +271,8 @@ export function userApi(): Hono<HubEnv> {
     const known = new Set(['', ...recorded])
     const servers = Object.entries(body.servers ?? {}).map(([server, v]) => {
       const ts = (v as { last_activity?: unknown } | null)?.last_activity
-      if (typeof v !== 'object' || v === null || ts === undefined) throw new BadRequest('servers must be an object of the form {server_name: {last_activity: timestamp}}')
+      if (typeof v !== 'object' || v === null || ts === undefined)
+        throw new BadRequest('servers must be an object of the form {server_name: {last_activity: timestamp}}')
       if (!known.has(server)) throw new BadRequest(`no such server ${JSON.stringify(server)} for user ${name}`)
       return { user: name, server, at: new Date(when(ts)) }
     })

@@ -3,7 +3,10 @@ import type { z } from 'zod'
 import { configSchema } from './schema'
 import { envSettings } from './load'
 
-type S = z.ZodType & { description?: string; _zod: { def: { type: string; innerType?: S; shape?: Record<string, S>; defaultValue?: unknown } } }
+type S = z.ZodType & {
+  description?: string
+  _zod: { def: { type: string; innerType?: S; shape?: Record<string, S>; defaultValue?: unknown } }
+}
 
 function walk(s: S, path: string[], rows: string[], env: Map<string, string>) {
   let cur = s
@@ -16,17 +19,23 @@ function walk(s: S, path: string[], rows: string[], env: Map<string, string>) {
   }
   const shape = cur._zod.def.shape
   if (shape) {
-    if (path.length) rows.push(`\n### \`${path.join('.')}\`\n\n${desc ?? ''}\n\n| key | default | environment | description |\n| --- | --- | --- | --- |`)
+    if (path.length)
+      rows.push(
+        `\n### \`${path.join('.')}\`\n\n${desc ?? ''}\n\n| key | default | environment | description |\n| --- | --- | --- | --- |`,
+      )
     const leaves = Object.entries(shape).filter(([, v]) => !unwrapShape(v))
     const groups = Object.entries(shape).filter(([, v]) => unwrapShape(v))
-    if (!path.length && leaves.length) rows.push(`| key | default | environment | description |\n| --- | --- | --- | --- |`)
+    if (!path.length && leaves.length)
+      rows.push(`| key | default | environment | description |\n| --- | --- | --- | --- |`)
     for (const [k, v] of leaves) walk(v, [...path, k], rows, env)
     for (const [k, v] of groups) walk(v, [...path, k], rows, env)
     return
   }
   const key = path.join('.')
   const d = def === undefined ? '' : `\`${JSON.stringify(def)}\``
-  rows.push(`| \`${path[path.length - 1]}\` | ${d} | \`${env.get(key) ?? ''}\` | ${(desc ?? '').replace(/\|/g, '\\|')} |`)
+  rows.push(
+    `| \`${path[path.length - 1]}\` | ${d} | \`${env.get(key) ?? ''}\` | ${(desc ?? '').replace(/\|/g, '\\|')} |`,
+  )
 }
 
 function unwrapShape(s: S): boolean {

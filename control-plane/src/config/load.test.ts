@@ -42,7 +42,13 @@ describe('loadConfig', () => {
   })
 
   it('maps nested settings to EDGEHUB_SECTION_KEY variables', () => {
-    const { config } = loadConfig({ env: { EDGEHUB_SPAWNER_START_TIMEOUT_SEC: '12', EDGEHUB_PROXY_ADMIN_ACCESS: 'false', EDGEHUB_AUTH_ADMINS: 'ann, bob' } })
+    const { config } = loadConfig({
+      env: {
+        EDGEHUB_SPAWNER_START_TIMEOUT_SEC: '12',
+        EDGEHUB_PROXY_ADMIN_ACCESS: 'false',
+        EDGEHUB_AUTH_ADMINS: 'ann, bob',
+      },
+    })
     expect(config.spawner.startTimeoutSec).toBe(12)
     expect(config.proxy.adminAccess).toBe(false) // the default is true
     expect(config.auth.admins).toEqual(['ann', 'bob'])
@@ -75,7 +81,9 @@ describe('loadConfig', () => {
   })
 
   it('refuses an unknown EDGEHUB_ variable', () => {
-    expect(problems(() => loadConfig({ env: { EDGEHUB_PROT: '1' } }))).toContain('EDGEHUB_PROT: unknown environment variable')
+    expect(problems(() => loadConfig({ env: { EDGEHUB_PROT: '1' } }))).toContain(
+      'EDGEHUB_PROT: unknown environment variable',
+    )
   })
 
   it('says which file cannot be parsed', () => {

@@ -12,7 +12,9 @@ const DEFAULT_FILE = 'edgehub.yaml'
 /** Read by bin/edgehub.js, not settings: EDGEHUB_SOURCES=1 runs a checkout's sources even when built. */
 const NON_SETTING_ENV = new Set(['EDGEHUB_CONFIG', 'EDGEHUB_SOURCES'])
 
-type AnySchema = z.ZodType & { _zod: { def: { type: string; innerType?: AnySchema; shape?: Record<string, AnySchema> } } }
+type AnySchema = z.ZodType & {
+  _zod: { def: { type: string; innerType?: AnySchema; shape?: Record<string, AnySchema> } }
+}
 
 function unwrap(s: AnySchema): AnySchema {
   let cur = s
@@ -21,7 +23,11 @@ function unwrap(s: AnySchema): AnySchema {
 }
 
 /** dataDir -> DATA_DIR, startTimeoutSec -> START_TIMEOUT_SEC, local-process -> LOCAL_PROCESS */
-const envWord = (key: string) => key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/-/g, '_').toUpperCase()
+const envWord = (key: string) =>
+  key
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/-/g, '_')
+    .toUpperCase()
 
 interface Leaf {
   path: string[]
@@ -50,7 +56,10 @@ function envValue(leaf: Leaf, raw: string): unknown {
     case 'boolean':
       return /^(1|true|yes)$/i.test(raw) ? true : /^(0|false|no)$/i.test(raw) ? false : raw
     case 'array':
-      return raw.split(',').map((s) => s.trim()).filter(Boolean)
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
     case 'tuple': // a range: "20000-32767" or "20000,32767"
       return raw.split(/[,-]/).map((s) => (/^\s*\d+\s*$/.test(s) ? Number(s) : s.trim()))
     case 'union':
@@ -84,7 +93,11 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const env = opts.env ?? process.env
   const cwd = opts.cwd ?? process.cwd()
   const explicit = opts.file ?? env.EDGEHUB_CONFIG
-  const file = explicit ? resolve(cwd, explicit) : existsSync(resolve(cwd, DEFAULT_FILE)) ? resolve(cwd, DEFAULT_FILE) : undefined
+  const file = explicit
+    ? resolve(cwd, explicit)
+    : existsSync(resolve(cwd, DEFAULT_FILE))
+      ? resolve(cwd, DEFAULT_FILE)
+      : undefined
   const where = file ?? 'defaults and environment'
   const problems: string[] = []
 
@@ -93,7 +106,8 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     if (!existsSync(file)) throw new ConfigError(`edgehub: config file not found: ${file}`)
     try {
       const parsed = parseYaml(readFileSync(file, 'utf8'))
-      if (parsed != null && (typeof parsed !== 'object' || Array.isArray(parsed))) problems.push('(top): expected a mapping of settings')
+      if (parsed != null && (typeof parsed !== 'object' || Array.isArray(parsed)))
+        problems.push('(top): expected a mapping of settings')
       else raw = parsed ?? {}
     } catch (err) {
       throw new ConfigError(`edgehub: cannot parse ${file}: ${(err as Error).message.split('\n')[0]}`)
@@ -106,7 +120,9 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     if (!name.startsWith(ENV_PREFIX) || NON_SETTING_ENV.has(name) || value === undefined) continue
     const leaf = settings.get(name)
     if (!leaf) {
-      problems.push(`${name}: unknown environment variable; settings are ${[...settings.keys()].slice(0, 4).join(', ')}, … (see docs/config.md)`)
+      problems.push(
+        `${name}: unknown environment variable; settings are ${[...settings.keys()].slice(0, 4).join(', ')}, … (see docs/config.md)`,
+      )
       continue
     }
     setPath(raw, leaf.path, envValue(leaf, value))
@@ -117,9 +133,11 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   if (!result.success) {
     for (const issue of result.error.issues) {
       const base = issue.path.map(String)
-      const keys = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...base, k].join('.')) : [base.join('.') || '(top)']
+      const keys =
+        issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...base, k].join('.')) : [base.join('.') || '(top)']
       for (const key of keys) {
-        const msg = issue.code === 'unrecognized_keys' ? 'unknown setting' : issue.message.replace(/^Invalid input: /, '')
+        const msg =
+          issue.code === 'unrecognized_keys' ? 'unknown setting' : issue.message.replace(/^Invalid input: /, '')
         const envName = fromEnv.get(key)
         problems.push(`${key}: ${msg}${envName ? ` (from ${envName})` : ''}`)
       }
@@ -127,7 +145,9 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   }
   if (problems.length > 0 || !result.success) {
     const n = problems.length
-    throw new ConfigError(`edgehub: invalid configuration in ${where} (${n} problem${n === 1 ? '' : 's'})\n  ${problems.join('\n  ')}`)
+    throw new ConfigError(
+      `edgehub: invalid configuration in ${where} (${n} problem${n === 1 ? '' : 's'})\n  ${problems.join('\n  ')}`,
+    )
   }
   const config = result.data
   config.dataDir = resolve(cwd, config.dataDir)

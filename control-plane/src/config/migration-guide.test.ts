@@ -15,7 +15,9 @@ const JUPYTERHUB_DIR = '/usr/lib/python3/dist-packages/jupyterhub'
 
 const guide = readFileSync(GUIDE_PATH, 'utf8')
 
-type Node = z.ZodType & { _zod: { def: { type: string; innerType?: Node; shape?: Record<string, Node>; element?: Node } } }
+type Node = z.ZodType & {
+  _zod: { def: { type: string; innerType?: Node; shape?: Record<string, Node>; element?: Node } }
+}
 
 /** Every key of the schema: sections (`auth.native`), settings (`auth.native.allowSignup`) and fields of list items (`services[].apiToken`). */
 function schemaKeys(): Set<string> {
@@ -45,7 +47,10 @@ function tableRows(md: string): string[][] {
       header = true
       continue
     }
-    const cells = line.slice(1, line.endsWith('|') ? -1 : undefined).split('|').map((c) => c.trim())
+    const cells = line
+      .slice(1, line.endsWith('|') ? -1 : undefined)
+      .split('|')
+      .map((c) => c.trim())
     if (cells.every((c) => /^-+$/.test(c))) continue
     if (header) {
       header = false
@@ -118,7 +123,10 @@ describe('docs/migrating-from-jupyterhub.md', () => {
     const problems: string[] = []
     for (const cmd of commands) {
       const words = cmd.split(/\s+/).slice(1)
-      const verb = words.filter((w) => /^[a-z]+$/.test(w)).slice(0, 2).join(' ')
+      const verb = words
+        .filter((w) => /^[a-z]+$/.test(w))
+        .slice(0, 2)
+        .join(' ')
       // "user add NAME", "config check": the command's own words start a line of the usage
       if (!new RegExp(`^  ${verb}\\b`, 'm').test(usage)) problems.push(`${cmd}: no command "${verb}"`)
       for (const flag of words.filter((w) => w.startsWith('--'))) {
@@ -155,7 +163,15 @@ const NEWER_TRAITS: Record<string, string> = {
 }
 
 /** JupyterHub's own classes the guide names traits of. */
-const JUPYTERHUB_CLASSES = ['JupyterHub', 'Spawner', 'LocalProcessSpawner', 'Authenticator', 'LocalAuthenticator', 'PAMAuthenticator', 'DummyAuthenticator']
+const JUPYTERHUB_CLASSES = [
+  'JupyterHub',
+  'Spawner',
+  'LocalProcessSpawner',
+  'Authenticator',
+  'LocalAuthenticator',
+  'PAMAuthenticator',
+  'DummyAuthenticator',
+]
 
 /** Classes of other packages the guide names (their traits cannot be checked against JupyterHub's source). */
 const OTHER_PACKAGES: Record<string, string> = {
@@ -176,7 +192,13 @@ function jupyterhubClasses(dir: string): Map<string, PyClass> {
     for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
       const cls = /^class (\w+)(?:\(([^)]*)\))?:/.exec(line)
       if (cls) {
-        current = { bases: (cls[2] ?? '').split(',').map((b) => b.trim().split('.').pop()!).filter(Boolean), traits: new Set() }
+        current = {
+          bases: (cls[2] ?? '')
+            .split(',')
+            .map((b) => b.trim().split('.').pop()!)
+            .filter(Boolean),
+          traits: new Set(),
+        }
         classes.set(cls[1], current)
         continue
       }
@@ -195,11 +217,17 @@ function hasTrait(classes: Map<string, PyClass>, cls: string, trait: string, see
   return c.traits.has(trait) || c.bases.some((b) => hasTrait(classes, b, trait, seen))
 }
 
-const versionNumber = (v: string) => v.split('.').map(Number).reduce((n, part, i) => n + part * 1000 ** (2 - i), 0)
+const versionNumber = (v: string) =>
+  v
+    .split('.')
+    .map(Number)
+    .reduce((n, part, i) => n + part * 1000 ** (2 - i), 0)
 
 const installed = existsSync(join(JUPYTERHUB_DIR, 'app.py'))
 const installedVersion = installed
-  ? (/version_info = \((\d+), (\d+), (\d+)/.exec(readFileSync(join(JUPYTERHUB_DIR, '_version.py'), 'utf8')) ?? []).slice(1, 4).join('.')
+  ? (/version_info = \((\d+), (\d+), (\d+)/.exec(readFileSync(join(JUPYTERHUB_DIR, '_version.py'), 'utf8')) ?? [])
+      .slice(1, 4)
+      .join('.')
   : ''
 
 describe("docs/migrating-from-jupyterhub.md and JupyterHub's traits", () => {
@@ -232,7 +260,10 @@ describe("docs/migrating-from-jupyterhub.md and JupyterHub's traits", () => {
         const addedIn = NEWER_TRAITS[trait]
         if (addedIn && versionNumber(installedVersion) < versionNumber(addedIn)) {
           // not in this release: it must really be missing, or the entry is stale for it
-          expect(hasTrait(classes, cls, name), `${trait} exists in ${installedVersion}: drop it from NEWER_TRAITS`).toBe(false)
+          expect(
+            hasTrait(classes, cls, name),
+            `${trait} exists in ${installedVersion}: drop it from NEWER_TRAITS`,
+          ).toBe(false)
           continue
         }
         if (!hasTrait(classes, cls, name)) missing.push(trait)

@@ -5,7 +5,11 @@ describe('redactConfig', () => {
   it('hides passwords, tokens, client secrets and URL passwords, and keeps everything else', () => {
     const shown = redactConfig({
       port: 8000,
-      redis: { url: 'redis://edgehub-hub:s3cret@10.0.0.5:6379/0', passwordFile: '/etc/edgehub/redis-password', sentinel: { password: 'sp' } },
+      redis: {
+        url: 'redis://edgehub-hub:s3cret@10.0.0.5:6379/0',
+        passwordFile: '/etc/edgehub/redis-password',
+        sentinel: { password: 'sp' },
+      },
       proxy: { redis: { username: 'edgehub-proxy', password: 'pp' } },
       auth: { dummy: { password: 'dp' } },
       hub: { tokenInQuery: true, tokenExpiresInMaxSec: 0 },

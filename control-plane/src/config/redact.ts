@@ -12,6 +12,7 @@ function withoutUrlPassword(value: string): string {
 export function redactConfig(value: unknown, key = ''): unknown {
   if (typeof value === 'string') return SECRET_KEY.test(key) ? HIDDEN : withoutUrlPassword(value)
   if (Array.isArray(value)) return value.map((v) => redactConfig(v, key))
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactConfig(v, k)]))
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactConfig(v, k)]))
   return value
 }

@@ -30,11 +30,23 @@ const username = z.string().superRefine((s, ctx) => {
 function subdomainHostProblem(u: string): string | undefined {
   const url = URL.canParse(u) ? new URL(u) : undefined
   if (!url) return undefined // z.url reports it
-  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password || u.includes('?') || u.includes('#')) {
+  if (
+    url.pathname !== '/' ||
+    url.search ||
+    url.hash ||
+    url.username ||
+    url.password ||
+    u.includes('?') ||
+    u.includes('#')
+  ) {
     return 'expected scheme://host[:port] only, without a path, query or user (e.g. https://hub.example.org)'
   }
   const host = url.hostname
-  if (isIP(host.replace(/^\[|\]$/g, '')) || !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(host) || host.length > 180) {
+  if (
+    isIP(host.replace(/^\[|\]$/g, '')) ||
+    !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(host) ||
+    host.length > 180
+  ) {
     return `expected a DNS name as host (users' hosts are NAME.${host}), got ${host}`
   }
   return undefined
@@ -53,7 +65,9 @@ export const configSchema = z
     publicUrl: z
       .url({ protocol: /^https?$/ })
       .optional()
-      .describe('URL users see, when a load balancer or TLS terminator sits in front (https turns on Secure cookies). With subdomainHost: that URL by default, and when given it must be on the same scheme, host and port.'),
+      .describe(
+        'URL users see, when a load balancer or TLS terminator sits in front (https turns on Secure cookies). With subdomainHost: that URL by default, and when given it must be on the same scheme, host and port.',
+      ),
     subdomainHost: z
       .url({ protocol: /^https?$/, error: 'expected an http or https URL' })
       .superRefine((u, ctx) => {
@@ -76,8 +90,12 @@ export const configSchema = z
         port: port.default(8081).describe('Port of the hub; only the proxy talks to it.'),
         slowSpawnTimeoutSec: secondsUpTo(3600)
           .default(10)
-          .describe('How long a spawn request waits for the server before answering 202 (pending) instead of 201. Range: above 0, at most 3600.'),
-        pollIntervalSec: secondsUpTo(3600).default(5).describe('How often running servers are checked. Range: above 0, at most 3600.'),
+          .describe(
+            'How long a spawn request waits for the server before answering 202 (pending) instead of 201. Range: above 0, at most 3600.',
+          ),
+        pollIntervalSec: secondsUpTo(3600)
+          .default(5)
+          .describe('How often running servers are checked. Range: above 0, at most 3600.'),
         concurrentSpawnLimit: z
           .number()
           .int()
@@ -85,7 +103,7 @@ export const configSchema = z
           .max(100_000)
           .default(100)
           .describe(
-            'Most spawns in progress at once, counted across every replica (JupyterHub\'s concurrent_spawn_limit). Further start requests are refused with 429 and a Retry-After header until some finish. 0 = no limit. Range 0-100000.',
+            "Most spawns in progress at once, counted across every replica (JupyterHub's concurrent_spawn_limit). Further start requests are refused with 429 and a Retry-After header until some finish. 0 = no limit. Range 0-100000.",
           ),
         activeServerLimit: z
           .number()
@@ -94,18 +112,33 @@ export const configSchema = z
           .max(1_000_000)
           .default(0)
           .describe(
-            "Most servers active (starting, running or stopping) at once, counted across every replica (JupyterHub's active_server_limit). A start beyond it is refused with 429 \"Active user limit exceeded. Try again in a few minutes.\"; running servers are not touched. 0 = no limit. Range 0-1000000.",
+            'Most servers active (starting, running or stopping) at once, counted across every replica (JupyterHub\'s active_server_limit). A start beyond it is refused with 429 "Active user limit exceeded. Try again in a few minutes."; running servers are not touched. 0 = no limit. Range 0-1000000.',
           ),
-        allowNamedServers: z.boolean().default(false).describe('Users may run named servers besides their default one (/user/NAME/SERVER/).'),
-        namedServerLimitPerUser: z.number().int().min(0).max(1000).default(0).describe("Most named servers one user may have starting, running or stopping at once (JupyterHub's named_server_limit_per_user, which counts stopped ones too: docs/rest-api.md); a start beyond it is refused with 400. 0 = no limit. Range 0-1000."),
+        allowNamedServers: z
+          .boolean()
+          .default(false)
+          .describe('Users may run named servers besides their default one (/user/NAME/SERVER/).'),
+        namedServerLimitPerUser: z
+          .number()
+          .int()
+          .min(0)
+          .max(1000)
+          .default(0)
+          .describe(
+            "Most named servers one user may have starting, running or stopping at once (JupyterHub's named_server_limit_per_user, which counts stopped ones too: docs/rest-api.md); a start beyond it is refused with 400. 0 = no limit. Range 0-1000.",
+          ),
         shutdownOnLogout: z
           .boolean()
           .default(false)
-          .describe("Logging out (/hub/logout) also stops every running server of the user, default and named (JupyterHub's shutdown_on_logout); servers still starting or stopping are left to finish. Other sessions of the user stay logged in. Only a logout from the hub's own pages (or typed into the address bar) stops servers: a logout link on another site, or on a user's page under subdomainHost, logs the visitor out and leaves their servers running (JupyterHub stops them)."),
+          .describe(
+            "Logging out (/hub/logout) also stops every running server of the user, default and named (JupyterHub's shutdown_on_logout); servers still starting or stopping are left to finish. Other sessions of the user stay logged in. Only a logout from the hub's own pages (or typed into the address bar) stops servers: a logout link on another site, or on a user's page under subdomainHost, logs the visitor out and leaves their servers running (JupyterHub stops them).",
+          ),
         tokenInQuery: z
           .boolean()
           .default(true)
-          .describe('Accept API tokens in the URL (`?token=`) as well as the Authorization header (JupyterHub\'s allow_token_in_url). URLs end up in logs and browser history: turn off when no client needs it.'),
+          .describe(
+            "Accept API tokens in the URL (`?token=`) as well as the Authorization header (JupyterHub's allow_token_in_url). URLs end up in logs and browser history: turn off when no client needs it.",
+          ),
         tokenExpiresInMaxSec: z
           .number()
           .int()
@@ -129,19 +162,29 @@ export const configSchema = z
           .string()
           .regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL')
           .optional()
-          .describe('An existing Redis. When absent, `edgehub up` runs a private one on redis.port with data in dataDir. The hub logs in as the ACL user and password the URL names (`redis://edgehub-hub:PASSWORD@host:6379/0`; see docs/high-availability.md for its rules).'),
+          .describe(
+            'An existing Redis. When absent, `edgehub up` runs a private one on redis.port with data in dataDir. The hub logs in as the ACL user and password the URL names (`redis://edgehub-hub:PASSWORD@host:6379/0`; see docs/high-availability.md for its rules).',
+          ),
         passwordFile: z
           .string()
           .min(1)
           .optional()
-          .describe("File whose first line is the hub's Redis password, used instead of one in redis.url (which then names only the user: `redis://edgehub-hub@host:6379`). Keeps the password out of edgehub.yaml; read at start."),
+          .describe(
+            "File whose first line is the hub's Redis password, used instead of one in redis.url (which then names only the user: `redis://edgehub-hub@host:6379`). Keeps the password out of edgehub.yaml; read at start.",
+          ),
         port: port.default(6390).describe('Port of the private Redis started by `edgehub up`.'),
         prefix: z
           .string()
           .regex(/^[A-Za-z0-9:_{}.-]*$/, 'letters, digits and : _ { } . - only')
           .default('edgehub:')
           .describe('Prefix of every key, so several hubs can share one Redis.'),
-        streamMaxLen: z.number().int().min(1000).max(10_000_000).default(100_000).describe('Entries kept in the proxy change stream. Range 1000-10000000.'),
+        streamMaxLen: z
+          .number()
+          .int()
+          .min(1000)
+          .max(10_000_000)
+          .default(100_000)
+          .describe('Entries kept in the proxy change stream. Range 1000-10000000.'),
         waitSec: z
           .number()
           .positive()
@@ -153,16 +196,24 @@ export const configSchema = z
         sentinel: z
           .strictObject({
             hosts: z.array(hostPort).min(1).describe('Sentinels ("host:port"), asked in turn for the current master.'),
-            masterName: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits and . _ - only').default('mymaster').describe('The monitored master\'s name.'),
-            password: z.string().optional().describe('The sentinels\' own password (requirepass), when they have one.'),
+            masterName: z
+              .string()
+              .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits and . _ - only')
+              .default('mymaster')
+              .describe("The monitored master's name."),
+            password: z.string().optional().describe("The sentinels' own password (requirepass), when they have one."),
             username: z
               .string()
               .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits and _ . - only, 1-64 characters')
               .optional()
-              .describe('An ACL user of the sentinels to log in to them as, with redis.sentinel.password as its password (default: their default user).'),
+              .describe(
+                'An ACL user of the sentinels to log in to them as, with redis.sentinel.password as its password (default: their default user).',
+              ),
           })
           .optional()
-          .describe('Redis Sentinel: hub and proxies follow failovers to the new master. redis.url then only supplies the password and database.'),
+          .describe(
+            'Redis Sentinel: hub and proxies follow failovers to the new master. redis.url then only supplies the password and database.',
+          ),
       })
       .prefault({})
       .describe('Where all state lives.'),
@@ -171,89 +222,182 @@ export const configSchema = z
         workers: z
           .union([z.number().int().min(1).max(64), z.literal('auto')])
           .default('auto')
-          .describe('nginx worker processes: 1-64, or `auto` (one per CPU). 64 is a fixed cap rather than a multiple of the CPUs, so that a file passes `config check` on every machine; more workers than CPUs only add memory and connections to Redis.'),
+          .describe(
+            'nginx worker processes: 1-64, or `auto` (one per CPU). 64 is a fixed cap rather than a multiple of the CPUs, so that a file passes `config check` on every machine; more workers than CPUs only add memory and connections to Redis.',
+          ),
         adminAccess: z
           .boolean()
           .default(true)
-          .describe('The admin role holds access:servers, as JupyterHub\'s default admin role does: admins open users\' servers (through the proxy and OAuth), issue tokens for users and share their servers. false drops that scope from the admin role: admins then manage servers without opening them. A redefined admin role without access:servers needs false.'),
+          .describe(
+            "The admin role holds access:servers, as JupyterHub's default admin role does: admins open users' servers (through the proxy and OAuth), issue tokens for users and share their servers. false drops that scope from the admin role: admins then manage servers without opening them. A redefined admin role without access:servers needs false.",
+          ),
         sharedDictSize: z
           .string()
           .regex(/^\d+[km]$/, 'expected a size such as "64m" or "512k"')
           .refine((v) => sizeBytes(v) >= 1024 * 1024 && sizeBytes(v) <= 4096 * 1024 * 1024, 'expected 1m-4096m')
           .default('64m')
-          .describe('Size of the proxy\'s local copy of the routes and keys (nginx lua_shared_dict, in each proxy\'s shared memory). Range 1m-4096m.'),
+          .describe(
+            "Size of the proxy's local copy of the routes and keys (nginx lua_shared_dict, in each proxy's shared memory). Range 1m-4096m.",
+          ),
         hubUpstreams: z
           .array(hostPort)
           .min(1)
           .optional()
-          .describe('Every hub replica ("host:port") the proxy sends /hub/ requests to, with retries of idempotent requests on another one. Default: hub.host:hub.port.'),
-        activityFlushSec: z.number().int().min(1).max(3600).default(10).describe('How often each proxy writes the last activity of the routes it served to Redis. Range 1-3600.'),
-        runDir: z.string().optional().describe('Where `edgehub proxy` keeps its rendered nginx.conf, pid file and logs. Default: dataDir/proxy.'),
+          .describe(
+            'Every hub replica ("host:port") the proxy sends /hub/ requests to, with retries of idempotent requests on another one. Default: hub.host:hub.port.',
+          ),
+        activityFlushSec: z
+          .number()
+          .int()
+          .min(1)
+          .max(3600)
+          .default(10)
+          .describe('How often each proxy writes the last activity of the routes it served to Redis. Range 1-3600.'),
+        runDir: z
+          .string()
+          .optional()
+          .describe('Where `edgehub proxy` keeps its rendered nginx.conf, pid file and logs. Default: dataDir/proxy.'),
         trustedProxies: z
-          .array(z.string().superRefine((t, ctx) => {
-            const problem = addressOrCidrProblem(t)
-            if (problem) ctx.addIssue({ code: 'custom', message: problem })
-          }))
+          .array(
+            z.string().superRefine((t, ctx) => {
+              const problem = addressOrCidrProblem(t)
+              if (problem) ctx.addIssue({ code: 'custom', message: problem })
+            }),
+          )
           .max(MAX_TRUSTED_PROXIES)
           .default([])
-          .describe(`Front proxies (load balancers, TLS terminators) whose X-Forwarded-For and X-Forwarded-Proto the edge proxy believes: IP addresses or CIDR blocks, at most ${MAX_TRUSTED_PROXIES}. From every other peer both headers are replaced (its address; the proxy's own scheme) before the hub or a server sees them. Default: none, for a proxy that clients reach directly; behind a TLS terminator or HAProxy, list its address (and set publicUrl).`),
+          .describe(
+            `Front proxies (load balancers, TLS terminators) whose X-Forwarded-For and X-Forwarded-Proto the edge proxy believes: IP addresses or CIDR blocks, at most ${MAX_TRUSTED_PROXIES}. From every other peer both headers are replaced (its address; the proxy's own scheme) before the hub or a server sees them. Default: none, for a proxy that clients reach directly; behind a TLS terminator or HAProxy, list its address (and set publicUrl).`,
+          ),
         redis: z
           .strictObject({
             username: z
               .string()
               .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits and _ . - only, 1-64 characters')
               .optional()
-              .describe('The Redis ACL user the proxies log in as (e.g. `edgehub-proxy`, with the rules in docs/high-availability.md).'),
+              .describe(
+                'The Redis ACL user the proxies log in as (e.g. `edgehub-proxy`, with the rules in docs/high-availability.md).',
+              ),
             password: z.string().min(1).optional().describe("That user's password."),
-            passwordFile: z.string().min(1).optional().describe("File whose first line is that user's password, instead of proxy.redis.password."),
+            passwordFile: z
+              .string()
+              .min(1)
+              .optional()
+              .describe("File whose first line is that user's password, instead of proxy.redis.password."),
           })
-          .refine((r) => !(r.password && r.passwordFile), 'give proxy.redis.password or proxy.redis.passwordFile, not both')
+          .refine(
+            (r) => !(r.password && r.passwordFile),
+            'give proxy.redis.password or proxy.redis.passwordFile, not both',
+          )
           .optional()
-          .describe("The proxies' own Redis log-in, which needs only to read the proxy tables and write activity. Default: the hub's (redis.url); with the private Redis of `edgehub up`, the proxy user made with it."),
+          .describe(
+            "The proxies' own Redis log-in, which needs only to read the proxy tables and write activity. Default: the hub's (redis.url); with the private Redis of `edgehub up`, the proxy user made with it.",
+          ),
       })
       .prefault({})
       .describe('The nginx+Lua edge proxy started by `edgehub up`.'),
     auth: z
       .strictObject({
-        kind: z.enum(AUTH_KINDS).default('native').describe('Authenticator: `native` (users and passwords in Redis) or `dummy` (any password; development only).'),
+        kind: z
+          .enum(AUTH_KINDS)
+          .default('native')
+          .describe(
+            'Authenticator: `native` (users and passwords in Redis) or `dummy` (any password; development only).',
+          ),
         admins: z
           .array(username)
           .default([])
-          .describe('Users who are admins. They exist from the hub\'s start (with the native authenticator, without a password until `edgehub user add NAME` sets one; `edgehub up` prints a generated one for the first when no admin has any).'),
+          .describe(
+            "Users who are admins. They exist from the hub's start (with the native authenticator, without a password until `edgehub user add NAME` sets one; `edgehub up` prints a generated one for the first when no admin has any).",
+          ),
         allowed: z
           .array(username)
           .default([])
-          .describe('When not empty, only these users may log in (admins always may). They exist from the hub\'s start, as in JupyterHub.'),
+          .describe(
+            "When not empty, only these users may log in (admins always may). They exist from the hub's start, as in JupyterHub.",
+          ),
         blocked: z.array(username).default([]).describe('Users who may never log in.'),
         ...authenticatorSettings,
         throttle: z
           .strictObject({
-            enabled: z.boolean().default(true).describe('Count failed logins in Redis (shared by every hub replica) and slow down, then lock, the names and addresses they come from. The answer is the same whether or not the user exists.'),
-            freeFailures: z.number().int().min(0).max(100).default(5).describe('Failed logins of one user name before each further attempt must wait. Range 0-100.'),
+            enabled: z
+              .boolean()
+              .default(true)
+              .describe(
+                'Count failed logins in Redis (shared by every hub replica) and slow down, then lock, the names and addresses they come from. The answer is the same whether or not the user exists.',
+              ),
+            freeFailures: z
+              .number()
+              .int()
+              .min(0)
+              .max(100)
+              .default(5)
+              .describe('Failed logins of one user name before each further attempt must wait. Range 0-100.'),
             addressFreeFailures: z
               .number()
               .int()
               .min(0)
               .max(100_000)
               .default(100)
-              .describe('Failed logins from one client address (any names) before each further attempt from it must wait. People behind one address (a NAT, a campus proxy, or every client when a load balancer in front hides their addresses) share this count. Range 0-100000.'),
-            baseDelaySec: z.number().int().min(1).max(60).default(1).describe('The first wait past the free failures, doubled at each further failure. Range 1-60.'),
-            maxDelaySec: z.number().int().min(1).max(3600).default(300).describe('The longest wait between two attempts. Range 1-3600.'),
+              .describe(
+                'Failed logins from one client address (any names) before each further attempt from it must wait. People behind one address (a NAT, a campus proxy, or every client when a load balancer in front hides their addresses) share this count. Range 0-100000.',
+              ),
+            baseDelaySec: z
+              .number()
+              .int()
+              .min(1)
+              .max(60)
+              .default(1)
+              .describe('The first wait past the free failures, doubled at each further failure. Range 1-60.'),
+            maxDelaySec: z
+              .number()
+              .int()
+              .min(1)
+              .max(3600)
+              .default(300)
+              .describe('The longest wait between two attempts. Range 1-3600.'),
             lockoutFailures: z
               .number()
               .int()
               .min(0)
               .max(1000)
               .default(20)
-              .describe('Failed logins of one user name that lock it: no password is checked for it until an admin unlocks it (`edgehub user unlock NAME`, or `DELETE /hub/api/users/NAME/login-failures`) or lockoutSec passes. 0 = never lock (delays only). An address is never locked, only delayed. Range 0-1000.'),
-            lockoutSec: z.number().int().min(60).max(30 * DAY).default(DAY).describe('How long a lock lasts without an admin. Range 60-2592000 (30 days).'),
-            forgetAfterSec: z.number().int().min(60).max(30 * DAY).default(3600).describe('Failures are forgotten this long after the last one (and a name\'s at its next successful login). Range 60-2592000.'),
+              .describe(
+                'Failed logins of one user name that lock it: no password is checked for it until an admin unlocks it (`edgehub user unlock NAME`, or `DELETE /hub/api/users/NAME/login-failures`) or lockoutSec passes. 0 = never lock (delays only). An address is never locked, only delayed. Range 0-1000.',
+              ),
+            lockoutSec: z
+              .number()
+              .int()
+              .min(60)
+              .max(30 * DAY)
+              .default(DAY)
+              .describe('How long a lock lasts without an admin. Range 60-2592000 (30 days).'),
+            forgetAfterSec: z
+              .number()
+              .int()
+              .min(60)
+              .max(30 * DAY)
+              .default(3600)
+              .describe(
+                "Failures are forgotten this long after the last one (and a name's at its next successful login). Range 60-2592000.",
+              ),
           })
-          .refine((t) => t.baseDelaySec <= t.maxDelaySec, { path: ['baseDelaySec'], message: 'must not exceed auth.throttle.maxDelaySec' })
+          .refine((t) => t.baseDelaySec <= t.maxDelaySec, {
+            path: ['baseDelaySec'],
+            message: 'must not exceed auth.throttle.maxDelaySec',
+          })
           // compared only when freeFailures is itself valid: a bad freeFailures is one line, its own
-          .refine((t) => !t.lockoutFailures || !(t.freeFailures >= 0 && t.freeFailures <= 100) || t.lockoutFailures >= t.freeFailures, { path: ['lockoutFailures'], message: 'must be 0 or at least auth.throttle.freeFailures' })
+          .refine(
+            (t) =>
+              !t.lockoutFailures ||
+              !(t.freeFailures >= 0 && t.freeFailures <= 100) ||
+              t.lockoutFailures >= t.freeFailures,
+            { path: ['lockoutFailures'], message: 'must be 0 or at least auth.throttle.freeFailures' },
+          )
           .prefault({})
-          .describe('Login throttling (the login form): growing waits per user name and per client address, a lock per name.'),
+          .describe(
+            'Login throttling (the login form): growing waits per user name and per client address, a lock per name.',
+          ),
       })
       .prefault({})
       .describe('Who may log in.'),
@@ -261,35 +405,67 @@ export const configSchema = z
       .strictObject({
         maxAgeSec: secondsUpTo(400 * DAY)
           .default(14 * 24 * 3600)
-          .describe('Lifetime of a login session and its cookie. Range: above 0, at most 400 days (34560000), the longest cookie lifetime browsers keep.'),
+          .describe(
+            'Lifetime of a login session and its cookie. Range: above 0, at most 400 days (34560000), the longest cookie lifetime browsers keep.',
+          ),
         keyRotationSec: secondsUpTo(400 * DAY)
           .default(24 * 3600)
-          .describe('How often a new cookie-signing key is made; old keys stay until their cookies expire. Range: above 0, at most 400 days, and at least maxAgeSec / 1000 (at most about 1000 keys kept).'),
+          .describe(
+            'How often a new cookie-signing key is made; old keys stay until their cookies expire. Range: above 0, at most 400 days, and at least maxAgeSec / 1000 (at most about 1000 keys kept).',
+          ),
       })
-      .refine((s) => s.maxAgeSec / s.keyRotationSec <= 1000, { path: ['keyRotationSec'], message: 'keeps more than 1000 cookie-signing keys at once: make it at least sessions.maxAgeSec / 1000' })
+      .refine((s) => s.maxAgeSec / s.keyRotationSec <= 1000, {
+        path: ['keyRotationSec'],
+        message: 'keeps more than 1000 cookie-signing keys at once: make it at least sessions.maxAgeSec / 1000',
+      })
       .prefault({})
       .describe('Login sessions.'),
     culler: z
       .strictObject({
-        enabled: z.boolean().default(false).describe('Stop servers nobody has used for timeoutSec (the jupyterhub-idle-culler service, built in).'),
-        timeoutSec: secondsUpTo(365 * DAY).default(3600).describe('A server idle (no request through any proxy, no activity it reported) this long is stopped. Range: above 0, at most 365 days.'),
-        everySec: secondsUpTo(DAY).optional().describe('How often to look for idle servers. Default: timeoutSec / 2, at most 300. Range: above 0, at most 86400.'),
-        maxAgeSec: z.number().min(0).max(365 * DAY).default(0).describe('Stop servers running longer than this, idle or not; 0 = no limit. Range 0-31536000 (365 days).'),
-        removeNamedServers: z.boolean().default(false).describe('Remove culled named servers entirely instead of only stopping them.'),
-        users: z.boolean().default(false).describe('Also delete users with no running server who have been inactive for timeoutSec.'),
-        admins: z.boolean().default(true).describe('Cull admins\' servers (and, with users: true, admin accounts) too.'),
+        enabled: z
+          .boolean()
+          .default(false)
+          .describe('Stop servers nobody has used for timeoutSec (the jupyterhub-idle-culler service, built in).'),
+        timeoutSec: secondsUpTo(365 * DAY)
+          .default(3600)
+          .describe(
+            'A server idle (no request through any proxy, no activity it reported) this long is stopped. Range: above 0, at most 365 days.',
+          ),
+        everySec: secondsUpTo(DAY)
+          .optional()
+          .describe(
+            'How often to look for idle servers. Default: timeoutSec / 2, at most 300. Range: above 0, at most 86400.',
+          ),
+        maxAgeSec: z
+          .number()
+          .min(0)
+          .max(365 * DAY)
+          .default(0)
+          .describe('Stop servers running longer than this, idle or not; 0 = no limit. Range 0-31536000 (365 days).'),
+        removeNamedServers: z
+          .boolean()
+          .default(false)
+          .describe('Remove culled named servers entirely instead of only stopping them.'),
+        users: z
+          .boolean()
+          .default(false)
+          .describe('Also delete users with no running server who have been inactive for timeoutSec.'),
+        admins: z.boolean().default(true).describe("Cull admins' servers (and, with users: true, admin accounts) too."),
       })
       .prefault({})
       .describe('Idle culler (runs on the elected leader replica).'),
     roles: z
       .array(
         z.strictObject({
-          name: z.string().regex(/^[a-z][a-z0-9_.-]{1,254}$/, 'lowercase letters, digits and _ . - (2-255), starting with a letter').describe('Role name; `user`, `admin`, `server` or `token` redefine the default role.'),
+          name: z
+            .string()
+            .regex(/^[a-z][a-z0-9_.-]{1,254}$/, 'lowercase letters, digits and _ . - (2-255), starting with a letter')
+            .describe('Role name; `user`, `admin`, `server` or `token` redefine the default role.'),
           description: z.string().default('').describe('What the role is for.'),
           scopes: z
             .array(scopeString)
             .default([])
-            .describe('Scopes granted, in JupyterHub\'s vocabulary (`read:users`, `access:servers!group=staff`, …).'),
+            .describe("Scopes granted, in JupyterHub's vocabulary (`read:users`, `access:servers!group=staff`, …)."),
           users: z.array(z.string()).default([]).describe('Users who have the role.'),
           groups: z.array(z.string()).default([]).describe('Groups whose members have the role.'),
           services: z.array(z.string()).default([]).describe('Services that have the role.'),
@@ -299,11 +475,14 @@ export const configSchema = z
       .superRefine((roles, ctx) => {
         const seen = new Set<string>()
         roles.forEach((r, i) => {
-          if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `role ${r.name} is defined twice` })
+          if (seen.has(r.name))
+            ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `role ${r.name} is defined twice` })
           seen.add(r.name)
         })
       })
-      .describe('Custom roles (JupyterHub\'s load_roles): named sets of scopes given to users, groups and services. Every user has the `user` role, admins the `admin` role.'),
+      .describe(
+        "Custom roles (JupyterHub's load_roles): named sets of scopes given to users, groups and services. Every user has the `user` role, admins the `admin` role.",
+      ),
     groups: z
       .record(
         z.string(),
@@ -311,7 +490,10 @@ export const configSchema = z
           z.array(username),
           z.strictObject({
             users: z.array(username).optional().describe('Members, added at every start (never removed).'),
-            properties: z.record(z.string(), z.unknown()).optional().describe('Replace the group\'s properties at every start; left out, they are kept.'),
+            properties: z
+              .record(z.string(), z.unknown())
+              .optional()
+              .describe("Replace the group's properties at every start; left out, they are kept."),
           }),
         ]),
       )
@@ -329,49 +511,100 @@ export const configSchema = z
     services: z
       .array(
         z.strictObject({
-          name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits and . _ - (up to 64), starting with a letter or digit').describe('Service name; it is served at /services/NAME/.'),
+          name: z
+            .string()
+            .regex(
+              /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+              'letters, digits and . _ - (up to 64), starting with a letter or digit',
+            )
+            .describe('Service name; it is served at /services/NAME/.'),
           url: z
             .url({ protocol: /^https?$/ })
             .optional()
-            .describe('Where the service listens (http://127.0.0.1:PORT): the proxy routes /services/NAME/ there. Without it the service only uses the API.'),
+            .describe(
+              'Where the service listens (http://127.0.0.1:PORT): the proxy routes /services/NAME/ there. Without it the service only uses the API.',
+            ),
           command: z
             .array(z.string().min(1))
             .min(1)
             .optional()
-            .describe('A managed service: the hub starts this command, keeps it running (restarting it when it exits) and gives it the JUPYTERHUB_* environment.'),
+            .describe(
+              'A managed service: the hub starts this command, keeps it running (restarting it when it exits) and gives it the JUPYTERHUB_* environment.',
+            ),
           env: z.record(z.string(), z.string()).default({}).describe('Extra environment of a managed service.'),
-          cwd: z.string().optional().describe('Working directory of a managed service. Default: dataDir/services/NAME.'),
+          cwd: z
+            .string()
+            .optional()
+            .describe('Working directory of a managed service. Default: dataDir/services/NAME.'),
           apiToken: z
             .string()
             .min(32, 'at least 32 characters')
             .optional()
-            .describe('An external service\'s API token (keep it out of version control: EDGEHUB_SERVICES is not split per service, so prefer a config file readable only by the hub). Managed services get a new token at every start.'),
-          oauthNoConfirm: z.boolean().default(false).describe('Users logging in to this service through the hub\'s OAuth skip the consent page (a service the operator trusts).'),
+            .describe(
+              "An external service's API token (keep it out of version control: EDGEHUB_SERVICES is not split per service, so prefer a config file readable only by the hub). Managed services get a new token at every start.",
+            ),
+          oauthNoConfirm: z
+            .boolean()
+            .default(false)
+            .describe(
+              "Users logging in to this service through the hub's OAuth skip the consent page (a service the operator trusts).",
+            ),
           oauthClientAllowedScopes: z
             .array(scopeString)
             .default([])
-            .describe('Scopes the service may ask for in OAuth, beyond identifying the user (JupyterHub\'s oauth_client_allowed_scopes).'),
+            .describe(
+              "Scopes the service may ask for in OAuth, beyond identifying the user (JupyterHub's oauth_client_allowed_scopes).",
+            ),
           oauthRedirectUri: z.string().optional().describe('OAuth callback. Default: /services/NAME/oauth_callback.'),
-          display: z.boolean().default(true).describe('List the service on users\' home page (JupyterHub\'s display), as a link to /services/NAME/; only services with a url are listed.'),
-          info: z.record(z.string(), z.unknown()).default({}).describe('Free-form information shown in the service model.'),
+          display: z
+            .boolean()
+            .default(true)
+            .describe(
+              "List the service on users' home page (JupyterHub's display), as a link to /services/NAME/; only services with a url are listed.",
+            ),
+          info: z
+            .record(z.string(), z.unknown())
+            .default({})
+            .describe('Free-form information shown in the service model.'),
         }),
       )
       .default([])
       .superRefine((services, ctx) => {
         const seen = new Set<string>()
         services.forEach((svc, i) => {
-          if (seen.has(svc.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `service ${svc.name} is defined twice` })
+          if (seen.has(svc.name))
+            ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `service ${svc.name} is defined twice` })
           seen.add(svc.name)
-          if (svc.command && svc.apiToken) ctx.addIssue({ code: 'custom', path: [i, 'apiToken'], message: 'a managed service (command) gets its token from the hub; remove apiToken' })
+          if (svc.command && svc.apiToken)
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'apiToken'],
+              message: 'a managed service (command) gets its token from the hub; remove apiToken',
+            })
         })
       })
-      .describe('Services (JupyterHub\'s services): external ones (a URL) and managed ones (a command the hub runs), each with an API token, an OAuth client and, with a URL, a route at /services/NAME/.'),
+      .describe(
+        "Services (JupyterHub's services): external ones (a URL) and managed ones (a command the hub runs), each with an API token, an OAuth client and, with a URL, a route at /services/NAME/.",
+      ),
     spawner: z
       .strictObject({
-        kind: z.enum(SPAWNER_KINDS).default('local-process').describe(`How servers are started: ${SPAWNER_KINDS.map((k) => `\`${k}\``).join(', ')} (each kind's own settings are under spawner.KIND).`),
-        startTimeoutSec: secondsUpTo(DAY).default(60).describe('A server that has not started after this long is stopped and the spawn fails. Range: above 0, at most 86400.'),
-        httpTimeoutSec: secondsUpTo(DAY).default(30).describe('Once started, how long the server may take to answer HTTP. Range: above 0, at most 86400.'),
-        stopGraceSec: secondsUpTo(3600).default(10).describe('Time between SIGTERM and SIGKILL when stopping. Range: above 0, at most 3600.'),
+        kind: z
+          .enum(SPAWNER_KINDS)
+          .default('local-process')
+          .describe(
+            `How servers are started: ${SPAWNER_KINDS.map((k) => `\`${k}\``).join(', ')} (each kind's own settings are under spawner.KIND).`,
+          ),
+        startTimeoutSec: secondsUpTo(DAY)
+          .default(60)
+          .describe(
+            'A server that has not started after this long is stopped and the spawn fails. Range: above 0, at most 86400.',
+          ),
+        httpTimeoutSec: secondsUpTo(DAY)
+          .default(30)
+          .describe('Once started, how long the server may take to answer HTTP. Range: above 0, at most 86400.'),
+        stopGraceSec: secondsUpTo(3600)
+          .default(10)
+          .describe('Time between SIGTERM and SIGKILL when stopping. Range: above 0, at most 3600.'),
         defaultUrl: z
           .string()
           .superRefine((v, ctx) => {
@@ -388,26 +621,65 @@ export const configSchema = z
       .describe('Single-user servers.'),
     oidc: z
       .strictObject({
-        enabled: z.boolean().default(true).describe('Serve the OpenID Connect provider at /hub/oidc; its issuer is publicUrl + `/hub/oidc` (see docs/oidc.md).'),
-        keyRotationDays: z.number().positive().max(365).default(30).describe('How often the ID-token signing key changes, to a key published since the previous change; a replaced key stays published until the ID tokens it signed have expired. Range: above 0, at most 365.'),
-        accessTokenTtlSec: z.number().int().positive().max(30 * DAY).default(3600).describe('Lifetime of an access token (for userinfo). Range 1-2592000 (30 days).'),
-        idTokenTtlSec: z.number().int().positive().max(30 * DAY).default(3600).describe('Lifetime of an ID token. Range 1-2592000 (30 days).'),
-        refreshTokenTtlSec: z.number().int().positive().max(400 * DAY).default(14 * 24 * 3600).describe('Lifetime of a refresh token. Range 1-34560000 (400 days).'),
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Serve the OpenID Connect provider at /hub/oidc; its issuer is publicUrl + `/hub/oidc` (see docs/oidc.md).',
+          ),
+        keyRotationDays: z
+          .number()
+          .positive()
+          .max(365)
+          .default(30)
+          .describe(
+            'How often the ID-token signing key changes, to a key published since the previous change; a replaced key stays published until the ID tokens it signed have expired. Range: above 0, at most 365.',
+          ),
+        accessTokenTtlSec: z
+          .number()
+          .int()
+          .positive()
+          .max(30 * DAY)
+          .default(3600)
+          .describe('Lifetime of an access token (for userinfo). Range 1-2592000 (30 days).'),
+        idTokenTtlSec: z
+          .number()
+          .int()
+          .positive()
+          .max(30 * DAY)
+          .default(3600)
+          .describe('Lifetime of an ID token. Range 1-2592000 (30 days).'),
+        refreshTokenTtlSec: z
+          .number()
+          .int()
+          .positive()
+          .max(400 * DAY)
+          .default(14 * 24 * 3600)
+          .describe('Lifetime of a refresh token. Range 1-34560000 (400 days).'),
         clients: z
           .array(
             z.strictObject({
-              clientId: z.string().regex(/^[A-Za-z0-9._~-]{1,128}$/, 'letters, digits and . _ ~ - (up to 128)').describe('The client\'s id (client_id).'),
+              clientId: z
+                .string()
+                .regex(/^[A-Za-z0-9._~-]{1,128}$/, 'letters, digits and . _ ~ - (up to 128)')
+                .describe("The client's id (client_id)."),
               clientSecret: z
                 .string()
                 .min(32, 'at least 32 characters')
                 .optional()
-                .describe('The client\'s secret. Without one the client is public: it authenticates with nothing and must use PKCE.'),
+                .describe(
+                  "The client's secret. Without one the client is public: it authenticates with nothing and must use PKCE.",
+                ),
               tokenEndpointAuthMethod: z
                 .enum(['client_secret_basic', 'client_secret_post'])
                 .optional()
                 .describe('How a client with a secret sends it to the token endpoint. Default: client_secret_basic.'),
               redirectUris: z
-                .array(z.url({ protocol: /^https?$/, error: 'expected an http or https URL' }).refine((u) => !u.includes('#'), 'a redirect URI has no #fragment'))
+                .array(
+                  z
+                    .url({ protocol: /^https?$/, error: 'expected an http or https URL' })
+                    .refine((u) => !u.includes('#'), 'a redirect URI has no #fragment'),
+                )
                 .min(1)
                 .describe('The exact callback URLs the client may be sent back to.'),
               allowedScopes: z
@@ -424,24 +696,53 @@ export const configSchema = z
           .superRefine((clients, ctx) => {
             const seen = new Set<string>()
             clients.forEach((cl, i) => {
-              if (seen.has(cl.clientId)) ctx.addIssue({ code: 'custom', path: [i, 'clientId'], message: `client ${cl.clientId} is defined twice` })
+              if (seen.has(cl.clientId))
+                ctx.addIssue({
+                  code: 'custom',
+                  path: [i, 'clientId'],
+                  message: `client ${cl.clientId} is defined twice`,
+                })
               seen.add(cl.clientId)
-              if (cl.tokenEndpointAuthMethod && !cl.clientSecret) ctx.addIssue({ code: 'custom', path: [i, 'tokenEndpointAuthMethod'], message: 'a public client (no clientSecret) sends no secret; remove it' })
+              if (cl.tokenEndpointAuthMethod && !cl.clientSecret)
+                ctx.addIssue({
+                  code: 'custom',
+                  path: [i, 'tokenEndpointAuthMethod'],
+                  message: 'a public client (no clientSecret) sends no secret; remove it',
+                })
             })
           })
-          .describe('Clients (relying parties) the operator registers: `clientId`, `clientSecret` (absent for a public client), `redirectUris`, `allowedScopes`, `postLogoutRedirectUris`, `tokenEndpointAuthMethod`. They are trusted: users are not asked for consent.'),
+          .describe(
+            'Clients (relying parties) the operator registers: `clientId`, `clientSecret` (absent for a public client), `redirectUris`, `allowedScopes`, `postLogoutRedirectUris`, `tokenEndpointAuthMethod`. They are trusted: users are not asked for consent.',
+          ),
       })
       .prefault({})
-      .describe('The hub as an OpenID Connect provider for services (authorization code with PKCE, refresh tokens, userinfo); all its state is in Redis.'),
+      .describe(
+        'The hub as an OpenID Connect provider for services (authorization code with PKCE, refresh tokens, userinfo); all its state is in Redis.',
+      ),
   })
   .superRefine((c, ctx) => {
     // the proxy lets admins in by the admin flag and this setting: it must agree with the role
     const admin = c.roles.find((r) => r.name === 'admin')
     if (admin && c.proxy.adminAccess && !admin.scopes.some((s) => s === 'access:servers' || s === 'shares')) {
-      ctx.addIssue({ code: 'custom', path: ['proxy', 'adminAccess'], message: 'must be false when the admin role in roles has no access:servers (the proxy would still let admins into users\' servers)' })
+      ctx.addIssue({
+        code: 'custom',
+        path: ['proxy', 'adminAccess'],
+        message:
+          "must be false when the admin role in roles has no access:servers (the proxy would still let admins into users' servers)",
+      })
     }
-    if (c.subdomainHost && c.publicUrl && URL.canParse(c.subdomainHost) && URL.canParse(c.publicUrl) && new URL(c.publicUrl).origin !== new URL(c.subdomainHost).origin) {
-      ctx.addIssue({ code: 'custom', path: ['publicUrl'], message: `must have the scheme, host and port of subdomainHost (${new URL(c.subdomainHost).origin}), where the hub is served, or be left out` })
+    if (
+      c.subdomainHost &&
+      c.publicUrl &&
+      URL.canParse(c.subdomainHost) &&
+      URL.canParse(c.publicUrl) &&
+      new URL(c.publicUrl).origin !== new URL(c.subdomainHost).origin
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['publicUrl'],
+        message: `must have the scheme, host and port of subdomainHost (${new URL(c.subdomainHost).origin}), where the hub is served, or be left out`,
+      })
     }
   })
   .describe('edgehub configuration')

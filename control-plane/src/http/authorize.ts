@@ -38,7 +38,8 @@ export function need(c: C, bases: string | readonly string[], target?: Target): 
   if (!id) throw new Forbidden('Missing or invalid credentials.')
   const list = typeof bases === 'string' ? [bases] : bases
   if (can(c, list, target)) return id
-  if (target && list.some((b) => hasAny(id.scopes, b))) throw new NotFound('No access to resources or resources not found')
+  if (target && list.some((b) => hasAny(id.scopes, b)))
+    throw new NotFound('No access to resources or resources not found')
   throw new Forbidden(`Action is not authorized with current scopes; requires any of [${list.join(', ')}]`)
 }
 
@@ -46,7 +47,8 @@ export function need(c: C, bases: string | readonly string[], target?: Target): 
 export function needSome(c: C, base: string): Principal {
   const id = principal(c)
   if (!id) throw new Forbidden('Missing or invalid credentials.')
-  if (!hasAny(id.scopes, base)) throw new Forbidden(`Action is not authorized with current scopes; requires any of [${base}]`)
+  if (!hasAny(id.scopes, base))
+    throw new Forbidden(`Action is not authorized with current scopes; requires any of [${base}]`)
   return id
 }
 

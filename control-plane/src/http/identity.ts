@@ -22,7 +22,9 @@ export function identify(): MiddlewareHandler<HubEnv> {
     const d = c.var.deps
     let identity: Identity | null = null
     c.set('service', null)
-    const token = bearerToken(c.req.header('authorization')) ?? (d.config.hub.tokenInQuery && c.req.path.startsWith('/hub/api') ? c.req.query('token') : undefined)
+    const token =
+      bearerToken(c.req.header('authorization')) ??
+      (d.config.hub.tokenInQuery && c.req.path.startsWith('/hub/api') ? c.req.query('token') : undefined)
     if (token) {
       const rec = await d.tokens.verify(token)
       if (rec?.service) c.set('service', { name: rec.service, token: rec, scopes: serviceScopes(d, rec.service) })
@@ -30,7 +32,8 @@ export function identify(): MiddlewareHandler<HubEnv> {
       if (rec && user) {
         const scopes = await tokenScopes(d, rec, user, await userScopes(d, user, groups))
         identity = { user, via: 'token', token: rec, groups, scopes }
-        if (!(Date.now() - Date.parse(rec.lastActivity ?? '') < ACTIVITY_RESOLUTION_MS)) await d.tokens.touch(rec.id).catch(() => {})
+        if (!(Date.now() - Date.parse(rec.lastActivity ?? '') < ACTIVITY_RESOLUTION_MS))
+          await d.tokens.touch(rec.id).catch(() => {})
       }
     }
     if (!identity && !c.var.service) {
@@ -44,7 +47,11 @@ export function identify(): MiddlewareHandler<HubEnv> {
     c.set('identity', identity)
     // Using the hub is activity too (as in JupyterHub); recorded at most once a minute per user. A
     // server's own calls (its token) are not the user's doing.
-    if (identity && identity.token?.kind !== 'server' && !(Date.now() - Date.parse(identity.user.lastActivity ?? '') < ACTIVITY_RESOLUTION_MS)) {
+    if (
+      identity &&
+      identity.token?.kind !== 'server' &&
+      !(Date.now() - Date.parse(identity.user.lastActivity ?? '') < ACTIVITY_RESOLUTION_MS)
+    ) {
       await d.users.touch(identity.user.name).catch(() => {})
     }
     await next()

@@ -70,7 +70,10 @@ export class RedisAvailability {
     this.probing = true
     let timer: NodeJS.Timeout | undefined
     const answered = await Promise.race([
-      this.redis.ping().then(() => true, () => false),
+      this.redis.ping().then(
+        () => true,
+        () => false,
+      ),
       new Promise<false>((r) => (timer = setTimeout(r, this.waitMs, false))),
     ])
     clearTimeout(timer)

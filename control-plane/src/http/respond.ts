@@ -6,7 +6,8 @@ import type { HubEnv } from './env'
 
 /** Only local absolute paths: no scheme, no //host, no backslashes. */
 export function safeNext(next: string | undefined, fallback = '/hub/'): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.includes('\\') || /[\u0000-\u001f]/.test(next)) return fallback
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.includes('\\') || /[\u0000-\u001f]/.test(next))
+    return fallback
   return next
 }
 
@@ -15,7 +16,13 @@ export function isSecure(c: Context<HubEnv>): boolean {
 }
 
 export function setSessionCookie(c: Context<HubEnv>, value: string, maxAgeSec: number): void {
-  setCookie(c, SESSION_COOKIE, value, { path: '/', httpOnly: true, sameSite: 'Lax', secure: isSecure(c), maxAge: Math.floor(maxAgeSec) })
+  setCookie(c, SESSION_COOKIE, value, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'Lax',
+    secure: isSecure(c),
+    maxAge: Math.floor(maxAgeSec),
+  })
 }
 
 export function clearSessionCookie(c: Context<HubEnv>): void {

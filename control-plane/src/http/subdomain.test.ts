@@ -27,9 +27,11 @@ describe('subdomainLabel', () => {
     expect(subdomainLabel('...')).toMatch(/^u-x--[0-9a-f]{7}$/)
   })
 
-  it('builds URLs on the user\'s host only with subdomainHost', () => {
+  it("builds URLs on the user's host only with subdomainHost", () => {
     expect(userOrigin('https://hub.example.org', 'alice')).toBe('https://alice.hub.example.org')
-    expect(serverUrl('http://hub.localhost:8123', 'Alice', '/user/Alice/')).toBe('http://u-alice--3bc5106.hub.localhost:8123/user/Alice/')
+    expect(serverUrl('http://hub.localhost:8123', 'Alice', '/user/Alice/')).toBe(
+      'http://u-alice--3bc5106.hub.localhost:8123/user/Alice/',
+    )
     expect(serverUrl(undefined, 'alice', '/user/alice/')).toBe('/user/alice/')
     expect(userOfPath('/user/caf%C3%A9/tree?x')).toBe('café')
     expect(userOfPath('/user/alice')).toBe('alice')
@@ -47,30 +49,68 @@ describe('config subdomainHost', () => {
 
   it('gives publicUrl when that is not set, and must agree with it when it is', () => {
     expect(publicUrl(load({ EDGEHUB_SUBDOMAIN_HOST: 'https://hub.example.org' }))).toBe('https://hub.example.org')
-    expect(publicUrl(load({ EDGEHUB_SUBDOMAIN_HOST: 'https://hub.example.org', EDGEHUB_PUBLIC_URL: 'https://hub.example.org/' }))).toBe('https://hub.example.org')
-    expect(() => load({ EDGEHUB_SUBDOMAIN_HOST: 'https://hub.example.org', EDGEHUB_PUBLIC_URL: 'https://other.example.org' })).toThrow(/publicUrl: must have the scheme, host and port of subdomainHost/)
+    expect(
+      publicUrl(
+        load({ EDGEHUB_SUBDOMAIN_HOST: 'https://hub.example.org', EDGEHUB_PUBLIC_URL: 'https://hub.example.org/' }),
+      ),
+    ).toBe('https://hub.example.org')
+    expect(() =>
+      load({ EDGEHUB_SUBDOMAIN_HOST: 'https://hub.example.org', EDGEHUB_PUBLIC_URL: 'https://other.example.org' }),
+    ).toThrow(/publicUrl: must have the scheme, host and port of subdomainHost/)
   })
 
   it('refuses anything but scheme://name[:port], with one line naming the key', () => {
-    for (const bad of ['https://hub.example.org/jupyter', 'https://hub.example.org/?x=1', 'https://u:p@hub.example.org', 'https://10.0.0.1', 'https://[::1]:8000', 'ftp://hub.example.org', 'hub.example.org', 'https://hub_x.example.org']) {
-      expect(() => load({ EDGEHUB_SUBDOMAIN_HOST: bad }), bad).toThrow(/\n {2}subdomainHost: .*\(from EDGEHUB_SUBDOMAIN_HOST\)$/)
+    for (const bad of [
+      'https://hub.example.org/jupyter',
+      'https://hub.example.org/?x=1',
+      'https://u:p@hub.example.org',
+      'https://10.0.0.1',
+      'https://[::1]:8000',
+      'ftp://hub.example.org',
+      'hub.example.org',
+      'https://hub_x.example.org',
+    ]) {
+      expect(() => load({ EDGEHUB_SUBDOMAIN_HOST: bad }), bad).toThrow(
+        /\n {2}subdomainHost: .*\(from EDGEHUB_SUBDOMAIN_HOST\)$/,
+      )
     }
-    expect(load({ EDGEHUB_SUBDOMAIN_HOST: 'http://hub.localhost:8123' }).subdomainHost).toBe('http://hub.localhost:8123')
+    expect(load({ EDGEHUB_SUBDOMAIN_HOST: 'http://hub.localhost:8123' }).subdomainHost).toBe(
+      'http://hub.localhost:8123',
+    )
   })
 
-  it('warns on the admin page when others open servers on the hub\'s origin', () => {
+  it("warns on the admin page when others open servers on the hub's origin", () => {
     expect(sharedOriginNotice(load({ EDGEHUB_PROXY_ADMIN_ACCESS: 'false' }))).toBeUndefined()
-    expect(sharedOriginNotice(load({ EDGEHUB_PROXY_ADMIN_ACCESS: 'true' }))).toMatch(/proxy\.adminAccess.*Set subdomainHost/)
-    expect(sharedOriginNotice(load({ EDGEHUB_PROXY_ADMIN_ACCESS: 'true', EDGEHUB_SUBDOMAIN_HOST: 'https://hub.example.org' }))).toBeUndefined()
+    expect(sharedOriginNotice(load({ EDGEHUB_PROXY_ADMIN_ACCESS: 'true' }))).toMatch(
+      /proxy\.adminAccess.*Set subdomainHost/,
+    )
+    expect(
+      sharedOriginNotice(
+        load({ EDGEHUB_PROXY_ADMIN_ACCESS: 'true', EDGEHUB_SUBDOMAIN_HOST: 'https://hub.example.org' }),
+      ),
+    ).toBeUndefined()
     const file = join(cwd, 'roles.yaml')
-    writeFileSync(file, stringify({ proxy: { adminAccess: false }, roles: [{ name: 'sharers', scopes: ['shares!user'], users: ['alice'] }] }))
+    writeFileSync(
+      file,
+      stringify({
+        proxy: { adminAccess: false },
+        roles: [{ name: 'sharers', scopes: ['shares!user'], users: ['alice'] }],
+      }),
+    )
     expect(sharedOriginNotice(loadConfig({ file, env: {}, cwd }).config)).toMatch(/share others' servers/)
   })
 })
 
 describe('the proxy config with subdomainHost', () => {
-  const base = { listen: { host: '127.0.0.1', port: 8000 }, hubUpstreams: ['127.0.0.1:8081'], redis: { host: '127.0.0.1', port: 6379 }, prefix: 'edgehub:', runDir: '/tmp/x', modules: [] }
-  it('renders the hand-off, the hub location\'s check and the cookie filter only with it', () => {
+  const base = {
+    listen: { host: '127.0.0.1', port: 8000 },
+    hubUpstreams: ['127.0.0.1:8081'],
+    redis: { host: '127.0.0.1', port: 6379 },
+    prefix: 'edgehub:',
+    runDir: '/tmp/x',
+    modules: [],
+  }
+  it("renders the hand-off, the hub location's check and the cookie filter only with it", () => {
     const off = renderNginxConf(base)
     expect(off).not.toMatch(/handoff|hub_location|user_cookies/)
     expect(off).toContain('subdomain_host = nil,')
@@ -81,6 +121,8 @@ describe('the proxy config with subdomainHost', () => {
     expect(on).toContain('subdomain_host = "https://hub.example.org",')
   })
   it('refuses a value that could break out of the config', () => {
-    expect(() => renderNginxConf({ ...base, subdomainHost: 'https://hub.example.org/"; os.exit()' })).toThrow(/subdomainHost: expected/)
+    expect(() => renderNginxConf({ ...base, subdomainHost: 'https://hub.example.org/"; os.exit()' })).toThrow(
+      /subdomainHost: expected/,
+    )
   })
 })

@@ -13,7 +13,11 @@ const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
  */
 export function subdomainLabel(name: string): string {
   if (!name.includes('--') && DNS_LABEL.test(name) && !/^\d+$/.test(name)) return name
-  const stub = name.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 8) || 'x'
+  const stub =
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '')
+      .slice(0, 8) || 'x'
   return `u-${stub}--${createHash('sha256').update(name, 'utf8').digest('hex').slice(0, 7)}`
 }
 

@@ -34,7 +34,9 @@ interface XsrfState {
 const states = new WeakMap<Request, XsrfState>()
 
 function mac(secret: string, subject: Subject): string {
-  return createHmac('sha256', Buffer.from(secret, 'base64url')).update(PURPOSE + subject).digest('base64url')
+  return createHmac('sha256', Buffer.from(secret, 'base64url'))
+    .update(PURPOSE + subject)
+    .digest('base64url')
 }
 
 /** The token for subject with key kid. */
@@ -46,8 +48,20 @@ const kidOf = (token: string | undefined) => (token ? TOKEN.exec(token)?.[1] : u
 
 // Addresses that say nothing about who is asking (a proxy, a cluster network), as in JupyterHub.
 const PRIVATE = new BlockList()
-for (const [net, bits] of [['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['127.0.0.0', 8], ['169.254.0.0', 16]] as const) PRIVATE.addSubnet(net, bits, 'ipv4')
-for (const [net, bits] of [['::1', 128], ['fc00::', 7], ['fe80::', 10]] as const) PRIVATE.addSubnet(net, bits, 'ipv6')
+for (const [net, bits] of [
+  ['10.0.0.0', 8],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+] as const)
+  PRIVATE.addSubnet(net, bits, 'ipv4')
+for (const [net, bits] of [
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+] as const)
+  PRIVATE.addSubnet(net, bits, 'ipv6')
 
 function clientAddress(c: Context<HubEnv>): string {
   // X-Real-IP is always set by the edge proxy: the client's address, through proxy.trustedProxies
@@ -65,7 +79,10 @@ function subjectOf(c: Context<HubEnv>, sid?: string | null): Subject {
   const id = c.var.identity
   const session = sid === undefined ? (id?.via === 'cookie' ? id.sid : undefined) : sid
   if (session) return `session:${session}`
-  const h = createHash('sha256').update(clientAddress(c)).update('\0').update(c.req.header('user-agent') ?? '')
+  const h = createHash('sha256')
+    .update(clientAddress(c))
+    .update('\0')
+    .update(c.req.header('user-agent') ?? '')
   return `anonymous:${h.digest('base64url')}`
 }
 
@@ -113,7 +130,8 @@ function sessionSetBy(res: Response): string | null | undefined {
  * response, the cookie is set for the new session (or none).
  */
 export function xsrfCookie(secure: boolean): MiddlewareHandler<HubEnv> {
-  const set = (c: Context<HubEnv>, value: string) => setCookie(c, XSRF_COOKIE, value, { path: '/hub/', sameSite: 'Lax', secure, httpOnly: false })
+  const set = (c: Context<HubEnv>, value: string) =>
+    setCookie(c, XSRF_COOKIE, value, { path: '/hub/', sameSite: 'Lax', secure, httpOnly: false })
   return async (c, next) => {
     const state = await prepare(c)
     const cookie = getCookie(c, XSRF_COOKIE)

@@ -25,7 +25,12 @@ export async function cullIdle(d: Deps, o: Config['culler'], now = Date.now()): 
     const last = Date.parse(latest(rec.lastActivity, seen, rec.started) ?? '') || now
     const idleSec = (now - last) / 1000
     const ageSec = rec.started ? (now - Date.parse(rec.started)) / 1000 : 0
-    const why = idleSec > o.timeoutSec ? `idle for ${Math.round(idleSec)} s` : o.maxAgeSec > 0 && ageSec > o.maxAgeSec ? `running for ${Math.round(ageSec)} s` : ''
+    const why =
+      idleSec > o.timeoutSec
+        ? `idle for ${Math.round(idleSec)} s`
+        : o.maxAgeSec > 0 && ageSec > o.maxAgeSec
+          ? `running for ${Math.round(ageSec)} s`
+          : ''
     if (!why) continue
     try {
       await d.orchestrator.stop(user, name, { remove: !!name && o.removeNamedServers })
@@ -44,7 +49,10 @@ export async function cullIdle(d: Deps, o: Config['culler'], now = Date.now()): 
     if (!u || configuredAdmins.has(name) || !u.approved || (!o.admins && u.admin)) continue
     const servers = await d.servers.list(name)
     if (servers.some((s) => s.state !== 'stopped')) continue
-    const seen = await d.activity.ofUser(name, servers.map((s) => s.name))
+    const seen = await d.activity.ofUser(
+      name,
+      servers.map((s) => s.name),
+    )
     const last = latest(u.lastActivity, u.created, ...servers.map((s) => s.lastActivity), ...seen.values())
     if (!last || (now - Date.parse(last)) / 1000 <= o.timeoutSec) continue
     try {

@@ -53,10 +53,15 @@ export function hubJobs(d: Deps): Job[] {
   // Entries written by a replica still on other roles (during a rolling config change) are put right.
   jobs.push({ name: 'reconcile-access', everyMs: 300_000, run: () => publishAllAccess(d) })
   jobs.push({ name: 'rotate-oidc-keys', everyMs: 60_000, run: async () => void (await rotateOidcKeys(d)) })
-  if (config.services.some((s) => s.command)) jobs.push({ name: 'supervise-services', everyMs: 1000, run: () => superviseServices(d) })
+  if (config.services.some((s) => s.command))
+    jobs.push({ name: 'supervise-services', everyMs: 1000, run: () => superviseServices(d) })
   const c = config.culler
   if (c.enabled) {
-    jobs.push({ name: 'cull-idle', everyMs: (c.everySec ?? Math.min(300, c.timeoutSec / 2)) * 1000, run: async () => void (await cullIdle(d, c)) })
+    jobs.push({
+      name: 'cull-idle',
+      everyMs: (c.everySec ?? Math.min(300, c.timeoutSec / 2)) * 1000,
+      run: async () => void (await cullIdle(d, c)),
+    })
   }
   return jobs
 }

@@ -14,7 +14,8 @@ export function ConsentPage(props: {
       <div class="card">
         <h1>Authorize access</h1>
         <p>
-          <strong>{props.client}</strong> would like to act on your behalf, signed in as <strong>{props.user.name}</strong>, with these permissions:
+          <strong>{props.client}</strong> would like to act on your behalf, signed in as{' '}
+          <strong>{props.user.name}</strong>, with these permissions:
         </p>
         <ul>
           {props.scopes.map((s) => (

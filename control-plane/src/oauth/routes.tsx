@@ -14,7 +14,15 @@ import { ConsentPage } from './consent-page'
 
 type C = Context<HubEnv>
 
-const PARAMS = ['client_id', 'redirect_uri', 'response_type', 'state', 'scope', 'code_challenge', 'code_challenge_method'] as const
+const PARAMS = [
+  'client_id',
+  'redirect_uri',
+  'response_type',
+  'state',
+  'scope',
+  'code_challenge',
+  'code_challenge_method',
+] as const
 
 /** The redirect URI as the client registered it, relative ones resolved against the public URL. */
 function sameRedirect(c: C, given: string, registered: string): boolean {
@@ -35,7 +43,10 @@ function withQuery(uri: string, params: Record<string, string>, c: C): string {
 
 /** What every token for the client carries: the user's identity and access to the client itself. */
 function requiredScopes(client: OAuthClient): string[] {
-  const access = client.kind === 'server' ? `access:servers!server=${client.user}/${client.server}` : `access:services!service=${client.service}`
+  const access =
+    client.kind === 'server'
+      ? `access:servers!server=${client.user}/${client.server}`
+      : `access:services!service=${client.service}`
   return [...IDENTIFY_SCOPES, access]
 }
 
@@ -62,10 +73,13 @@ async function authorize(c: C) {
   const client = p.client_id ? await d.oauthClients.get(p.client_id) : undefined
   // Errors the user must see here: the redirect URI cannot be trusted yet.
   if (!client) throw new BadRequest(`unknown OAuth client ${JSON.stringify(p.client_id ?? '')}`, 'invalid_client')
-  if (!p.redirect_uri || !sameRedirect(c, p.redirect_uri, client.redirectUri)) throw new BadRequest(`redirect_uri does not match the one registered for ${client.id}`, 'invalid_request')
+  if (!p.redirect_uri || !sameRedirect(c, p.redirect_uri, client.redirectUri))
+    throw new BadRequest(`redirect_uri does not match the one registered for ${client.id}`, 'invalid_request')
   const back = (q: Record<string, string>) => c.redirect(withQuery(p.redirect_uri, { ...q, state: p.state ?? '' }, c))
-  if (p.response_type !== 'code') return back({ error: 'unsupported_response_type', error_description: 'only response_type=code is supported' })
-  if (p.code_challenge && !['S256', 'plain'].includes(p.code_challenge_method ?? 'plain')) return back({ error: 'invalid_request', error_description: 'code_challenge_method must be S256 or plain' })
+  if (p.response_type !== 'code')
+    return back({ error: 'unsupported_response_type', error_description: 'only response_type=code is supported' })
+  if (p.code_challenge && !['S256', 'plain'].includes(p.code_challenge_method ?? 'plain'))
+    return back({ error: 'invalid_request', error_description: 'code_challenge_method must be S256 or plain' })
 
   const allowed =
     client.kind === 'server'
@@ -78,7 +92,9 @@ async function authorize(c: C) {
   if (bad) return back({ error: 'invalid_scope', error_description: bad })
   const required = requiredScopes(client)
   // beyond what every token for it carries, a client gets what it asked for, may ask for, and the user holds
-  const extra = requested.filter((s) => !required.includes(s) && (client.allowedScopes.includes(s) || client.allowedScopes.includes('inherit')))
+  const extra = requested.filter(
+    (s) => !required.includes(s) && (client.allowedScopes.includes(s) || client.allowedScopes.includes('inherit')),
+  )
   const notHeld = await scopesNotHeld(extra, { kind: 'user', name: id.user.name }, id.scopes, (u) => d.groups.ofUser(u))
   const grantable = extra.filter((s) => !notHeld.includes(s))
   const scopes = [...required, ...grantable]
@@ -87,7 +103,15 @@ async function authorize(c: C) {
   const earlier = (await d.tokens.list(id.user.name)).filter((t) => t.clientId === client.id)
   const already = earlier.some((t) => scopes.every((s) => t.scopes.includes(s)))
   if (c.req.method === 'GET' && !own && !client.noConfirm && !already) {
-    return c.html(<ConsentPage user={{ name: id.user.name, admin: id.user.admin }} client={client.description} scopes={scopes} params={p} xsrf={c.var.xsrf} />)
+    return c.html(
+      <ConsentPage
+        user={{ name: id.user.name, admin: id.user.admin }}
+        client={client.description}
+        scopes={scopes}
+        params={p}
+        xsrf={c.var.xsrf}
+      />,
+    )
   }
   const code = await d.oauthCodes.issue({
     clientId: client.id,
@@ -107,7 +131,9 @@ const tokenError = (c: C, status: 400 | 401, error: string, description: string)
 function pkceOk(verifier: string | undefined, challenge: string, method: string): boolean {
   if (!challenge) return true
   if (!verifier || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier)) return false
-  return method === 'S256' ? createHash('sha256').update(verifier).digest('base64url') === challenge : verifier === challenge
+  return method === 'S256'
+    ? createHash('sha256').update(verifier).digest('base64url') === challenge
+    : verifier === challenge
 }
 
 async function token(c: C) {
@@ -122,12 +148,17 @@ async function token(c: C) {
     clientId = decodeURIComponent(u ?? '')
     secret = decodeURIComponent(s ?? '')
   }
-  if (str('grant_type') !== 'authorization_code') return tokenError(c, 400, 'unsupported_grant_type', 'grant_type must be authorization_code')
-  if (!clientId || !secret || !(await d.oauthClients.checkSecret(clientId, secret))) return tokenError(c, 401, 'invalid_client', 'unknown client or wrong secret')
+  if (str('grant_type') !== 'authorization_code')
+    return tokenError(c, 400, 'unsupported_grant_type', 'grant_type must be authorization_code')
+  if (!clientId || !secret || !(await d.oauthClients.checkSecret(clientId, secret)))
+    return tokenError(c, 401, 'invalid_client', 'unknown client or wrong secret')
   const grant = await d.oauthCodes.redeem(str('code') ?? '')
-  if (!grant || grant.clientId !== clientId) return tokenError(c, 400, 'invalid_grant', 'the code is unknown, expired, already used or not for this client')
-  if (str('redirect_uri') !== grant.redirectUri) return tokenError(c, 400, 'invalid_grant', 'redirect_uri differs from the authorization request')
-  if (!pkceOk(str('code_verifier'), grant.codeChallenge, grant.codeChallengeMethod)) return tokenError(c, 400, 'invalid_grant', 'code_verifier does not match the code_challenge')
+  if (!grant || grant.clientId !== clientId)
+    return tokenError(c, 400, 'invalid_grant', 'the code is unknown, expired, already used or not for this client')
+  if (str('redirect_uri') !== grant.redirectUri)
+    return tokenError(c, 400, 'invalid_grant', 'redirect_uri differs from the authorization request')
+  if (!pkceOk(str('code_verifier'), grant.codeChallenge, grant.codeChallengeMethod))
+    return tokenError(c, 400, 'invalid_grant', 'code_verifier does not match the code_challenge')
   const client = await d.oauthClients.get(clientId)
   const user = await d.users.get(grant.user)
   if (!client || !user) return tokenError(c, 400, 'invalid_grant', 'the user or client no longer exists')
@@ -139,7 +170,11 @@ async function token(c: C) {
     clientId,
     expiresInSec: expiresIn,
   })
-  return c.json({ access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, scope: grant.scopes.join(' ') }, 200, { 'Cache-Control': 'no-store' })
+  return c.json(
+    { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, scope: grant.scopes.join(' ') },
+    200,
+    { 'Cache-Control': 'no-store' },
+  )
 }
 
 export function oauthRoutes(): Hono<HubEnv> {

@@ -5,29 +5,60 @@ import type { UserRecord } from '../state/users'
 import { findAccount } from './claims'
 import { Roles } from '../scopes/roles'
 
-const user = (name: string, over: Partial<UserRecord> = {}): UserRecord => ({ name, admin: false, approved: true, created: '', lastActivity: null, ...over })
-const records: Record<string, UserRecord> = { ada: user('ada', { admin: true }), bob: user('bob'), eve: user('eve'), pat: user('pat', { approved: false }) }
+const user = (name: string, over: Partial<UserRecord> = {}): UserRecord => ({
+  name,
+  admin: false,
+  approved: true,
+  created: '',
+  lastActivity: null,
+  ...over,
+})
+const records: Record<string, UserRecord> = {
+  ada: user('ada', { admin: true }),
+  bob: user('bob'),
+  eve: user('eve'),
+  pat: user('pat', { approved: false }),
+}
 const deps = (groups: string[] = []) => ({
   users: { get: async (name: string) => records[name] },
   config: { auth: { admins: [], allowed: [], blocked: ['eve'] } },
   groups: { ofUser: async () => groups },
-  roles: new Roles([{ name: 'physics-tutor', description: '', scopes: ['read:users!group=physics'], users: [], groups: ['physics'], services: [] }], false),
+  roles: new Roles(
+    [
+      {
+        name: 'physics-tutor',
+        description: '',
+        scopes: ['read:users!group=physics'],
+        users: [],
+        groups: ['physics'],
+        services: [],
+      },
+    ],
+    false,
+  ),
   shares: { scopesFor: async () => [] },
 })
 const ctx = {} as KoaContextWithOIDC
-const find = (d: ReturnType<typeof deps>, sub: string) => findAccount(d as unknown as Parameters<typeof findAccount>[0])(ctx, sub)
+const find = (d: ReturnType<typeof deps>, sub: string) =>
+  findAccount(d as unknown as Parameters<typeof findAccount>[0])(ctx, sub)
 
 describe('findAccount', () => {
   it("gives the user record as claims, with groups and the user's hub scopes", async () => {
     const account = await find(deps(['physics']), 'ada')
     expect(account?.accountId).toBe('ada')
     const claims = await account!.claims('id_token', 'openid profile', {}, [])
-    expect(claims).toMatchObject({ sub: 'ada', name: 'ada', preferred_username: 'ada', admin: true, groups: ['physics'] })
+    expect(claims).toMatchObject({
+      sub: 'ada',
+      name: 'ada',
+      preferred_username: 'ada',
+      admin: true,
+      groups: ['physics'],
+    })
     expect(claims.scopes).toEqual(expect.arrayContaining(['admin:users', 'read:users', 'access:servers!user=ada']))
     expect(claims.scopes).not.toContain('access:servers') // an admin without adminAccess
   })
 
-  it('gives a user only their own scopes and what their groups\' roles add', async () => {
+  it("gives a user only their own scopes and what their groups' roles add", async () => {
     const alone = await (await find(deps(), 'bob'))!.claims('userinfo', 'openid', {}, [])
     expect(alone.groups).toEqual([])
     expect((alone.scopes as string[]).every((s) => s.endsWith('!user=bob'))).toBe(true)

@@ -16,7 +16,10 @@ export const SCOPE_CLAIMS: Record<string, string[]> = {
   groups: ['groups'],
 }
 
-type AccountDeps = Pick<Deps, 'users' | 'config' | 'roles'> & { groups: Pick<Deps['groups'], 'ofUser'>; shares: Pick<Deps['shares'], 'scopesFor'> }
+type AccountDeps = Pick<Deps, 'users' | 'config' | 'roles'> & {
+  groups: Pick<Deps['groups'], 'ofUser'>
+  shares: Pick<Deps['shares'], 'scopesFor'>
+}
 
 /**
  * Looks a user up by name (the `sub`). A user who was deleted, blocked or not approved has no account,

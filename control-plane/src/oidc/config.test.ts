@@ -23,7 +23,10 @@ function problems(oidc: unknown): string[] {
     load(oidc)
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError)
-    return (err as Error).message.split('\n').slice(1).map((l) => l.trim())
+    return (err as Error).message
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim())
   }
   throw new Error('expected a ConfigError')
 }
@@ -33,7 +36,14 @@ const SECRET = 's'.repeat(32)
 describe('config oidc', () => {
   it('is on by default with no clients, 30-day key rotation and hour-long tokens', () => {
     const { oidc } = loadConfig({ env: {}, cwd: tmpdir() }).config
-    expect(oidc).toEqual({ enabled: true, keyRotationDays: 30, accessTokenTtlSec: 3600, idTokenTtlSec: 3600, refreshTokenTtlSec: 14 * 24 * 3600, clients: [] })
+    expect(oidc).toEqual({
+      enabled: true,
+      keyRotationDays: 30,
+      accessTokenTtlSec: 3600,
+      idTokenTtlSec: 3600,
+      refreshTokenTtlSec: 14 * 24 * 3600,
+      clients: [],
+    })
   })
 
   it('names each bad key on a line of its own', () => {
@@ -43,7 +53,12 @@ describe('config oidc', () => {
         clients: [
           { clientId: 'a b', redirectUris: ['ftp://x/cb'] },
           { clientId: 'svc', clientSecret: 'short', redirectUris: [] },
-          { clientId: 'svc', redirectUris: ['https://svc.example/cb#frag'], allowedScopes: ['email'], tokenEndpointAuthMethod: 'client_secret_post' },
+          {
+            clientId: 'svc',
+            redirectUris: ['https://svc.example/cb#frag'],
+            allowedScopes: ['email'],
+            tokenEndpointAuthMethod: 'client_secret_post',
+          },
           { clientId: 'x', redirectUris: ['https://x.example/cb'], color: 'red' },
         ],
       }),
@@ -67,13 +82,17 @@ describe('config oidc', () => {
           { clientId: 'svc', redirectUris: ['https://svc.example/cb'], tokenEndpointAuthMethod: 'client_secret_basic' },
         ],
       }),
-    ).toEqual(['oidc.clients.1.clientId: client svc is defined twice', 'oidc.clients.1.tokenEndpointAuthMethod: a public client (no clientSecret) sends no secret; remove it'])
+    ).toEqual([
+      'oidc.clients.1.clientId: client svc is defined twice',
+      'oidc.clients.1.tokenEndpointAuthMethod: a public client (no clientSecret) sends no secret; remove it',
+    ])
   })
 })
 
 describe('clientMetadata', () => {
   it('makes a client with a secret confidential (client_secret_basic unless told otherwise)', () => {
-    const [c] = load({ clients: [{ clientId: 'svc', clientSecret: SECRET, redirectUris: ['https://svc.example/cb'] }] }).oidc.clients
+    const [c] = load({ clients: [{ clientId: 'svc', clientSecret: SECRET, redirectUris: ['https://svc.example/cb'] }] })
+      .oidc.clients
     expect(clientMetadata(c)).toEqual({
       client_id: 'svc',
       client_secret: SECRET,
@@ -87,7 +106,9 @@ describe('clientMetadata', () => {
   })
 
   it('makes a client without a secret public, limited to its allowed scopes', () => {
-    const [c] = load({ clients: [{ clientId: 'app', redirectUris: ['http://127.0.0.1:5000/cb'], allowedScopes: ['openid', 'groups'] }] }).oidc.clients
+    const [c] = load({
+      clients: [{ clientId: 'app', redirectUris: ['http://127.0.0.1:5000/cb'], allowedScopes: ['openid', 'groups'] }],
+    }).oidc.clients
     expect(clientMetadata(c)).toMatchObject({ token_endpoint_auth_method: 'none', scope: 'openid groups' })
     expect(clientMetadata(c)).not.toHaveProperty('client_secret')
   })
@@ -96,6 +117,10 @@ describe('clientMetadata', () => {
 describe('lifetimes', () => {
   it('keeps a grant as long as its refresh tokens and an OIDC session as long as a hub session', () => {
     const config = load({ refreshTokenTtlSec: 90 * 86400 })
-    expect(lifetimes(config)).toMatchObject({ RefreshToken: 90 * 86400, Grant: 90 * 86400, Session: config.sessions.maxAgeSec })
+    expect(lifetimes(config)).toMatchObject({
+      RefreshToken: 90 * 86400,
+      Grant: 90 * 86400,
+      Session: config.sessions.maxAgeSec,
+    })
   })
 })

@@ -14,7 +14,8 @@ export interface CurrentProvider {
   version: number
 }
 
-export const signingKeys = (d: Pick<Deps, 'redis' | 'keys'>) => new SigningKeys(d.redis, oidcKeyNames(d.keys.prefix).keySet)
+export const signingKeys = (d: Pick<Deps, 'redis' | 'keys'>) =>
+  new SigningKeys(d.redis, oidcKeyNames(d.keys.prefix).keySet)
 
 class ProviderCache {
   private current?: CurrentProvider
@@ -38,7 +39,9 @@ class ProviderCache {
     const keySet = await signingKeys(this.d).ensure()
     if (this.current?.version !== keySet.version) {
       this.current = { provider: await createProvider(this.d, keySet), version: keySet.version }
-      this.d.log.child('oidc').debug('oidc provider ready', { key_set_version: keySet.version, kid: keySet.current.kid })
+      this.d.log
+        .child('oidc')
+        .debug('oidc provider ready', { key_set_version: keySet.version, kid: keySet.current.kid })
     }
     this.checkedAt = Date.now()
     return this.current

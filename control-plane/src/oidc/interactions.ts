@@ -19,7 +19,10 @@ type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>
 function userError(err: unknown): never {
   const e = err as { statusCode?: number; error?: string; error_description?: string }
   if (e && typeof e.statusCode === 'number' && e.statusCode < 500 && e.error) {
-    throw new BadRequest(`this login request has expired or was already used (${e.error_description ?? e.error}); go back to the application and start again`, e.error)
+    throw new BadRequest(
+      `this login request has expired or was already used (${e.error_description ?? e.error}); go back to the application and start again`,
+      e.error,
+    )
   }
   throw err
 }
@@ -27,12 +30,19 @@ function userError(err: unknown): never {
 async function grantRequested(provider: Provider, interaction: Interaction): Promise<string> {
   const { prompt, params, session, grantId } = interaction
   const clientId = String(params.client_id ?? '')
-  if (!session?.accountId || !(await provider.Client.find(clientId))) throw new BadRequest('unknown client or no login', 'invalid_request')
-  const grant = (grantId && (await provider.Grant.find(grantId))) || new provider.Grant({ accountId: session.accountId, clientId })
-  const details = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> }
+  if (!session?.accountId || !(await provider.Client.find(clientId)))
+    throw new BadRequest('unknown client or no login', 'invalid_request')
+  const grant =
+    (grantId && (await provider.Grant.find(grantId))) || new provider.Grant({ accountId: session.accountId, clientId })
+  const details = prompt.details as {
+    missingOIDCScope?: string[]
+    missingOIDCClaims?: string[]
+    missingResourceScopes?: Record<string, string[]>
+  }
   if (details.missingOIDCScope) grant.addOIDCScope(details.missingOIDCScope.join(' '))
   if (details.missingOIDCClaims) grant.addOIDCClaims(details.missingOIDCClaims)
-  for (const [resource, scopes] of Object.entries(details.missingResourceScopes ?? {})) grant.addResourceScope(resource, scopes.join(' '))
+  for (const [resource, scopes] of Object.entries(details.missingResourceScopes ?? {}))
+    grant.addResourceScope(resource, scopes.join(' '))
   return grant.save()
 }
 
@@ -40,7 +50,11 @@ async function interaction(c: Context<HubEnv>, d: Deps) {
   const req = nodeRequest(c, issuerOf(d))
   const { provider } = await currentProvider(d)
   const details = await provider.interactionDetails(req, scratchResponse(req)).catch(userError)
-  if (details.uid !== c.req.param('uid')) throw new BadRequest('this login request belongs to another window; go back to the application and start again', 'invalid_request')
+  if (details.uid !== c.req.param('uid'))
+    throw new BadRequest(
+      'this login request belongs to another window; go back to the application and start again',
+      'invalid_request',
+    )
   let result: InteractionResults
   switch (details.prompt.name) {
     case 'login': {
@@ -57,9 +71,14 @@ async function interaction(c: Context<HubEnv>, d: Deps) {
       result = { consent: { grantId: await grantRequested(provider, details) } }
       break
     default:
-      result = { error: 'access_denied', error_description: `the hub cannot complete the ${details.prompt.name} prompt` }
+      result = {
+        error: 'access_denied',
+        error_description: `the hub cannot complete the ${details.prompt.name} prompt`,
+      }
   }
-  const returnTo = await provider.interactionResult(req, scratchResponse(req), result, { mergeWithLastSubmission: details.prompt.name !== 'login' }).catch(userError)
+  const returnTo = await provider
+    .interactionResult(req, scratchResponse(req), result, { mergeWithLastSubmission: details.prompt.name !== 'login' })
+    .catch(userError)
   return c.redirect(returnTo, 303)
 }
 

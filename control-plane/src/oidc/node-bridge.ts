@@ -31,7 +31,10 @@ export const scratchResponse = (req: IncomingMessage) => new ServerResponse(req)
 const NO_BODY = new Set([204, 205, 304])
 
 /** Runs a Koa app on the request and answers with what it produced (Koa's respond(), as a Response). */
-export async function runKoa(app: Pick<Provider, 'createContext' | 'middleware'>, req: IncomingMessage): Promise<Response> {
+export async function runKoa(
+  app: Pick<Provider, 'createContext' | 'middleware'>,
+  req: IncomingMessage,
+): Promise<Response> {
   const res = scratchResponse(req)
   res.statusCode = 404
   const ctx = app.createContext(req, res)

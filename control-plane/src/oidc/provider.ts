@@ -23,13 +23,20 @@ export const issuerOf = (d: Pick<Deps, 'publicUrl'>) => `${d.publicUrl}${OIDC_MO
 const AUTHORIZATION_CODE_TTL_SEC = 60
 const INTERACTION_TTL_SEC = 600
 
-export const COOKIE_NAMES = { session: 'edgehub-oidc-session', interaction: 'edgehub-oidc-interaction', resume: 'edgehub-oidc-resume' }
+export const COOKIE_NAMES = {
+  session: 'edgehub-oidc-session',
+  interaction: 'edgehub-oidc-interaction',
+  resume: 'edgehub-oidc-resume',
+}
 
 export function clientMetadata(c: OidcClientConfig): ClientMetadata {
   return {
     client_id: c.clientId,
     ...(c.clientSecret
-      ? { client_secret: c.clientSecret, token_endpoint_auth_method: c.tokenEndpointAuthMethod ?? 'client_secret_basic' }
+      ? {
+          client_secret: c.clientSecret,
+          token_endpoint_auth_method: c.tokenEndpointAuthMethod ?? 'client_secret_basic',
+        }
       : { token_endpoint_auth_method: 'none' }),
     redirect_uris: c.redirectUris,
     post_logout_redirect_uris: c.postLogoutRedirectUris,
@@ -63,10 +70,17 @@ export async function createProvider(d: Deps, keySet: KeySet): Promise<Provider>
   // the OIDC session never outlives the hub login it came from.
   const policy = interactionPolicy.base()
   policy.get('login')!.checks.add(
-    new interactionPolicy.Check('hub_session', 'the hub session ended or belongs to another user', 'login_required', async (ctx) => {
-      const session = await d.sessions.verify(sessionCookieValue(ctx.get('cookie') || undefined))
-      return session && session.user === ctx.oidc.session?.accountId ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT
-    }),
+    new interactionPolicy.Check(
+      'hub_session',
+      'the hub session ended or belongs to another user',
+      'login_required',
+      async (ctx) => {
+        const session = await d.sessions.verify(sessionCookieValue(ctx.get('cookie') || undefined))
+        return session && session.user === ctx.oidc.session?.accountId
+          ? interactionPolicy.Check.NO_NEED_TO_PROMPT
+          : interactionPolicy.Check.REQUEST_PROMPT
+      },
+    ),
   )
 
   const configuration: Configuration = {
@@ -94,7 +108,8 @@ export async function createProvider(d: Deps, keySet: KeySet): Promise<Provider>
     },
     responseTypes: ['code'],
     // every code flow gets a refresh token (not only with offline_access)
-    issueRefreshToken: (_ctx, client, source) => client.grantTypeAllowed('refresh_token') && source.kind === 'AuthorizationCode',
+    issueRefreshToken: (_ctx, client, source) =>
+      client.grantTypeAllowed('refresh_token') && source.kind === 'AuthorizationCode',
     pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
     ttl: lifetimes(d.config),
     renderError,

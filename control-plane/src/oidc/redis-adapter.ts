@@ -40,7 +40,14 @@ return #members
 `
 
 /** What revoking a grant deletes (oidc-provider's revoke()); other models may name a grant too. */
-const ISSUED_UNDER_GRANT = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode'])
+const ISSUED_UNDER_GRANT = new Set([
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+])
 
 /** An adapter class for oidc-provider's `adapter` option. `errors` is oidc-provider's own. */
 export function redisAdapter(redis: Redis, keys: OidcKeyNames, errors: typeof OidcErrors): AdapterConstructor {
@@ -56,7 +63,12 @@ export function redisAdapter(redis: Redis, keys: OidcKeyNames, errors: typeof Oi
       const k = [this.key(id)]
       const grant = ISSUED_UNDER_GRANT.has(this.name) && typeof payload.grantId === 'string'
       if (grant) k.push(keys.grant(payload.grantId!))
-      const lookup = this.name === 'Session' && payload.uid ? keys.sessionUid(payload.uid) : payload.userCode ? keys.userCode(payload.userCode) : undefined
+      const lookup =
+        this.name === 'Session' && payload.uid
+          ? keys.sessionUid(payload.uid)
+          : payload.userCode
+            ? keys.userCode(payload.userCode)
+            : undefined
       if (lookup) k.push(lookup)
       await redis.eval(UPSERT, k.length, ...k, JSON.stringify(payload), ttl, grant ? '1' : '0', lookup ? '1' : '0', id)
     }
@@ -95,7 +107,12 @@ export function redisAdapter(redis: Redis, keys: OidcKeyNames, errors: typeof Oi
 
     async destroy(id: string): Promise<void> {
       const found = await this.find(id)
-      const extra = this.name === 'Session' && found?.uid ? [keys.sessionUid(found.uid)] : found?.userCode ? [keys.userCode(found.userCode)] : []
+      const extra =
+        this.name === 'Session' && found?.uid
+          ? [keys.sessionUid(found.uid)]
+          : found?.userCode
+            ? [keys.userCode(found.userCode)]
+            : []
       await redis.del(this.key(id), ...extra)
     }
 

@@ -17,7 +17,11 @@ export async function rotateOidcKeys(d: Deps, opts: { force?: boolean; now?: num
   if (!o.enabled) return null
   const t = lifetimes(d.config)
   const { rotated, dropped } = await signingKeys(d).rotate(
-    { rotateAfterSec: o.keyRotationDays * 86400, keepSigningSec: t.IdToken + CLOCK_SKEW_SEC, keepCookieSec: Math.max(t.Session, t.Interaction) },
+    {
+      rotateAfterSec: o.keyRotationDays * 86400,
+      keepSigningSec: t.IdToken + CLOCK_SKEW_SEC,
+      keepCookieSec: Math.max(t.Session, t.Interaction),
+    },
     opts,
   )
   const log = d.log.child('oidc')

@@ -16,7 +16,11 @@ export function oidcRoutes(d: Deps): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
   if (!d.config.oidc.enabled) return app
   if (!d.config.publicUrl && d.config.oidc.clients.length > 0) {
-    d.log.child('oidc').warn(`oidc issuer is ${issuerOf(d)}, made from host and port: set publicUrl to the URL users see before registering clients`)
+    d.log
+      .child('oidc')
+      .warn(
+        `oidc issuer is ${issuerOf(d)}, made from host and port: set publicUrl to the URL users see before registering clients`,
+      )
   }
   app.route('/interaction', interactionRoutes(d))
   app.all('*', async (c) => {

@@ -71,7 +71,9 @@ describe('SigningKeys', () => {
 
   it('loses no rotation when two run at once', async () => {
     const before = await store.ensure()
-    const results = await Promise.all([1, 2].map(() => new SigningKeys(redis.client, KEY).rotate(policy, { force: true })))
+    const results = await Promise.all(
+      [1, 2].map(() => new SigningKeys(redis.client, KEY).rotate(policy, { force: true })),
+    )
     const after = (await store.load())!
     expect(after.version).toBe(before.version + 2)
     expect(results.map((r) => r.rotated).sort()).toEqual([...new Set(results.map((r) => r.rotated))].sort())

@@ -64,7 +64,11 @@ function newSigningKey(created: number): Promise<SigningKey> {
     generateKeyPair('rsa', { modulusLength: 2048 }, (err, _pub, privateKey) => {
       if (err) return reject(err)
       const kid = randomBytes(9).toString('base64url')
-      resolve({ kid, created, jwk: { ...(privateKey.export({ format: 'jwk' }) as JWK), kid, alg: 'RS256', use: 'sig' } })
+      resolve({
+        kid,
+        created,
+        jwk: { ...(privateKey.export({ format: 'jwk' }) as JWK), kid, alg: 'RS256', use: 'sig' },
+      })
     }),
   )
 }
@@ -92,7 +96,10 @@ export class SigningKeys {
    * that no live token or cookie can need. Returns the kid of the key that now signs (or null when
    * nothing rotated), the kids dropped, and the set as it is now.
    */
-  async rotate(policy: RotationPolicy, opts: { force?: boolean; now?: number } = {}): Promise<{ rotated: string | null; dropped: string[]; keySet: KeySet }> {
+  async rotate(
+    policy: RotationPolicy,
+    opts: { force?: boolean; now?: number } = {},
+  ): Promise<{ rotated: string | null; dropped: string[]; keySet: KeySet }> {
     for (let attempt = 0; ; attempt++) {
       const { raw, set: before } = await this.readOrMake()
       const t = opts.now ?? nowSec()
@@ -110,7 +117,8 @@ export class SigningKeys {
       const dropped = next.retired.filter((k) => !live(k, policy.keepSigningSec)).map((k) => k.kid)
       next.retired = next.retired.filter((k) => live(k, policy.keepSigningSec))
       next.cookie = next.cookie.filter((c) => live(c, policy.keepCookieSec))
-      if (rotated === null && dropped.length === 0 && next.cookie.length === before.cookie.length) return { rotated, dropped, keySet: before }
+      if (rotated === null && dropped.length === 0 && next.cookie.length === before.cookie.length)
+        return { rotated, dropped, keySet: before }
       next.version = before.version + 1
       if (await this.compareAndSet(raw, next)) return { rotated, dropped, keySet: next }
       if (attempt >= 2) throw new Error('failed to rotate the oidc signing keys: the key set kept changing')
@@ -127,7 +135,13 @@ export class SigningKeys {
     if (found) return found
     const t = nowSec()
     const [current, next] = await Promise.all([newSigningKey(t), newSigningKey(t)])
-    const set: KeySet = { version: 1, current: { ...current, activated: t }, next, retired: [], cookie: [newCookieSecret(t)] }
+    const set: KeySet = {
+      version: 1,
+      current: { ...current, activated: t },
+      next,
+      retired: [],
+      cookie: [newCookieSecret(t)],
+    }
     if (await this.compareAndSet('', set)) return { raw: JSON.stringify(set), set }
     return (await this.read())!
   }

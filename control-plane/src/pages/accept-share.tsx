@@ -15,7 +15,14 @@ type C = Context<HubEnv>
 
 const UNKNOWN = 'This share code is unknown or has expired: ask the owner of the server for a new link'
 
-function AcceptSharePage(p: { xsrf: string; user: { name: string; admin: boolean }; code: ShareCodeRecord; secret: string; ready: boolean; next: string }) {
+function AcceptSharePage(p: {
+  xsrf: string
+  user: { name: string; admin: boolean }
+  code: ShareCodeRecord
+  secret: string
+  ready: boolean
+  next: string
+}) {
   const url = serverBaseUrl(p.code.owner, p.code.server)
   const ref = `${p.code.owner}/${p.code.server}`
   return (
@@ -81,7 +88,16 @@ export function acceptShareRoutes(): Hono<HubEnv> {
       const code = await presented(c, secret, (m) => (m === UNKNOWN ? new NotFound(m) : new Forbidden(m)))
       const rec = await c.var.deps.servers.get(code.owner, code.server)
       const next = safeNext(c.req.query('next'), serverBaseUrl(code.owner, code.server))
-      return c.html(<AcceptSharePage xsrf={c.var.xsrf} user={viewer(c)!} code={code} secret={secret!} ready={rec?.state === 'running'} next={next} />)
+      return c.html(
+        <AcceptSharePage
+          xsrf={c.var.xsrf}
+          user={viewer(c)!}
+          code={code}
+          secret={secret!}
+          ready={rec?.state === 'running'}
+          next={next}
+        />,
+      )
     })
 
     app.post(path, async (c) => {
@@ -94,7 +110,12 @@ export function acceptShareRoutes(): Hono<HubEnv> {
       const code = await presented(c, field('code') ?? c.req.query('code'), (m) => new BadRequest(m))
       const d = c.var.deps
       await d.shares.exchange(code, c.var.identity.user.name)
-      d.log.info('accepted share code', { user: code.owner, server: code.server, id: code.id, by: c.var.identity.user.name })
+      d.log.info('accepted share code', {
+        user: code.owner,
+        server: code.server,
+        id: code.id,
+        by: c.var.identity.user.name,
+      })
       return c.redirect(safeNext(field('next') ?? c.req.query('next'), serverBaseUrl(code.owner, code.server)))
     })
   }

@@ -2,15 +2,32 @@ import type { UserRecord } from '../state/users'
 import type { ServerRecord } from '../state/servers'
 import { Layout, XsrfField } from './layout'
 
-export function AdminPage(p: { xsrf: string; user: { name: string; admin: boolean }; users: Array<UserRecord & { server?: ServerRecord }>; error?: string; notice?: string; passwords: boolean; originNotice?: string; isolationNotice?: string }) {
+export function AdminPage(p: {
+  xsrf: string
+  user: { name: string; admin: boolean }
+  users: Array<UserRecord & { server?: ServerRecord }>
+  error?: string
+  notice?: string
+  passwords: boolean
+  originNotice?: string
+  isolationNotice?: string
+}) {
   return (
     <Layout title="Admin" user={p.user}>
       <div class="card">
         <h1>Users</h1>
         {p.error ? <div class="error">{p.error}</div> : null}
         {p.notice ? <div class="notice">{p.notice}</div> : null}
-        {p.isolationNotice ? <div class="notice" id="single-trust-domain">{p.isolationNotice}</div> : null}
-        {p.originNotice ? <div class="notice" id="shared-origin">{p.originNotice}</div> : null}
+        {p.isolationNotice ? (
+          <div class="notice" id="single-trust-domain">
+            {p.isolationNotice}
+          </div>
+        ) : null}
+        {p.originNotice ? (
+          <div class="notice" id="shared-origin">
+            {p.originNotice}
+          </div>
+        ) : null}
         <table>
           <thead>
             <tr>
@@ -32,12 +49,16 @@ export function AdminPage(p: { xsrf: string; user: { name: string; admin: boolea
                   {!u.approved ? (
                     <form method="post" action={`/hub/admin/approve/${encodeURIComponent(u.name)}`}>
                       <XsrfField value={p.xsrf} />
-                      <button type="submit" style="margin:0">Approve</button>
+                      <button type="submit" style="margin:0">
+                        Approve
+                      </button>
                     </form>
                   ) : u.server && u.server.state !== 'stopped' ? (
                     <form method="post" action={`/hub/stop/${encodeURIComponent(u.name)}`}>
                       <XsrfField value={p.xsrf} />
-                      <button class="secondary" type="submit" style="margin:0">Stop server</button>
+                      <button class="secondary" type="submit" style="margin:0">
+                        Stop server
+                      </button>
                     </form>
                   ) : null}
                 </td>

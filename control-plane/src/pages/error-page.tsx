@@ -12,7 +12,12 @@ const TITLES: Record<number, string> = {
 }
 
 /** An error page; `link` is where to go from here (the home page unless told). */
-export function ErrorPage(props: { status: number; message: string; user?: { name: string; admin: boolean } | null; link?: string }) {
+export function ErrorPage(props: {
+  status: number
+  message: string
+  user?: { name: string; admin: boolean } | null
+  link?: string
+}) {
   const title = TITLES[props.status] ?? 'Error'
   return (
     <Layout title={`${props.status} ${title}`} user={props.user}>
@@ -22,7 +27,11 @@ export function ErrorPage(props: { status: number; message: string; user?: { nam
         </h1>
         <p>{props.message}</p>
         <p class="muted">
-          {props.link && props.link !== '/hub/home' ? <a href={props.link}>Go to {props.link}</a> : <a href="/hub/home">Back to your home page</a>}
+          {props.link && props.link !== '/hub/home' ? (
+            <a href={props.link}>Go to {props.link}</a>
+          ) : (
+            <a href="/hub/home">Back to your home page</a>
+          )}
         </p>
       </div>
     </Layout>

@@ -32,12 +32,21 @@ export interface HandoffClaims {
 /** `h1.<kid>.<user>.<sid>.<session expiry>.<host>.<expiry>.<sig>` (user and host base64url). */
 export function signHandoff(c: HandoffClaims, secret: string): string {
   const payload = ['h1', c.kid, b64url(c.user), c.sid, String(c.exp), b64url(c.host), String(c.until)].join('.')
-  return `${payload}.${createHmac('sha256', Buffer.from(secret, 'base64url')).update(PURPOSE + payload).digest('base64url')}`
+  return `${payload}.${createHmac('sha256', Buffer.from(secret, 'base64url'))
+    .update(PURPOSE + payload)
+    .digest('base64url')}`
 }
 
 /** The path next names, when it is a path of a user's server; else undefined. */
 function serverPath(next: string | undefined): { path: string; name: string } | undefined {
-  if (!next || !next.startsWith('/user/') || next.length > 4096 || next.includes('\\') || /[\u0000-\u001f\u007f]/.test(next)) return undefined
+  if (
+    !next ||
+    !next.startsWith('/user/') ||
+    next.length > 4096 ||
+    next.includes('\\') ||
+    /[\u0000-\u001f\u007f]/.test(next)
+  )
+    return undefined
   const name = userOfPath(next)
   return name ? { path: next, name } : undefined
 }
@@ -57,7 +66,14 @@ export async function handoff(c: Context<HubEnv>): Promise<Response> {
   const origin = userOrigin(d.config.subdomainHost, target.name)
   const { kid, secret } = await d.cookieKeys.current()
   const t = signHandoff(
-    { kid, user: session.user, sid: session.sid, exp: session.exp, host: new URL(origin).host, until: Math.floor(Date.now() / 1000) + HANDOFF_TTL_SEC },
+    {
+      kid,
+      user: session.user,
+      sid: session.sid,
+      exp: session.exp,
+      host: new URL(origin).host,
+      until: Math.floor(Date.now() / 1000) + HANDOFF_TTL_SEC,
+    },
     secret,
   )
   c.header('Cache-Control', 'no-store')

@@ -24,7 +24,21 @@ function configWith(settings: Record<string, unknown>) {
 const render = async (el: unknown) => String(await (el as { toString(): string | Promise<string> }).toString())
 
 const stopped = (name: string, displayName = ''): ServerRecord => ({
-  user: 'ada', name, state: 'stopped', url: '', target: '', token: '', spawner: null, started: null, stopped: null, lastActivity: null, log: '', message: '', failed: false, userOptions: null, displayName,
+  user: 'ada',
+  name,
+  state: 'stopped',
+  url: '',
+  target: '',
+  token: '',
+  spawner: null,
+  started: null,
+  stopped: null,
+  lastActivity: null,
+  log: '',
+  message: '',
+  failed: false,
+  userOptions: null,
+  displayName,
 })
 
 describe('services on the home page', () => {

@@ -16,7 +16,9 @@ export interface ServiceLink {
  * The link is the service's prefix on the hub, never its internal URL.
  */
 export function displayedServices(services: Config['services']): ServiceLink[] {
-  return services.filter((s) => s.url && s.display).map((s) => ({ name: s.name, href: `/services/${encodeURIComponent(s.name)}/` }))
+  return services
+    .filter((s) => s.url && s.display)
+    .map((s) => ({ name: s.name, href: `/services/${encodeURIComponent(s.name)}/` }))
 }
 
 export interface NamedServers {
@@ -43,7 +45,13 @@ export function HomePage(p: {
       <div class="card">
         <h1>Your server</h1>
         <p>
-          Status: <span class={`status ${state === 'running' ? 'running' : state === 'stopped' ? 'stopped' : 'pending'}`} id="server-status">{state}</span>
+          Status:{' '}
+          <span
+            class={`status ${state === 'running' ? 'running' : state === 'stopped' ? 'stopped' : 'pending'}`}
+            id="server-status"
+          >
+            {state}
+          </span>
         </p>
         {p.server?.failed && p.server.message ? (
           <div class="error">
@@ -123,7 +131,11 @@ function NamedServersCard(p: { xsrf: string; owner: string; named: NamedServers 
               <tr data-server={s.name}>
                 <td>{s.displayName || s.name}</td>
                 <td>
-                  <span class={`status ${s.state === 'running' ? 'running' : s.state === 'stopped' ? 'stopped' : 'pending'}`}>{s.state}</span>
+                  <span
+                    class={`status ${s.state === 'running' ? 'running' : s.state === 'stopped' ? 'stopped' : 'pending'}`}
+                  >
+                    {s.state}
+                  </span>
                 </td>
                 <td class="row">
                   {s.state === 'running' ? (
@@ -162,7 +174,11 @@ function NamedServersCard(p: { xsrf: string; owner: string; named: NamedServers 
           pattern="[a-z](-?[a-z0-9])*"
           title={`1 to ${NEW_SERVER_NAME_MAX} lower-case letters, digits and single hyphens, starting with a letter`}
         />
-        {limit ? <p class="muted">You may have {limit} named {limit === 1 ? 'server' : 'servers'} running at once.</p> : null}
+        {limit ? (
+          <p class="muted">
+            You may have {limit} named {limit === 1 ? 'server' : 'servers'} running at once.
+          </p>
+        ) : null}
         <button id="add-server" type="submit">
           Add new server
         </button>
@@ -186,11 +202,20 @@ src.onerror = () => { label.textContent = 'Lost contact with the hub; retryingâ€
 `
 
 /** next: where to go once the server is ready (a spawn link's next, already checked to be a local path); '' for the server. */
-export function SpawnPendingPage(p: { user: { name: string; admin: boolean }; owner: string; server: string; progressUrl: string; serverUrl: string; next: string }) {
+export function SpawnPendingPage(p: {
+  user: { name: string; admin: boolean }
+  owner: string
+  server: string
+  progressUrl: string
+  serverUrl: string
+  next: string
+}) {
   return (
     <Layout title="Starting your server" user={p.user}>
       <div class="card" id="pending" data-progress-url={p.progressUrl} data-next={p.next}>
-        <h1>Starting {p.server ? `server ${p.server}` : p.owner === p.user.name ? 'your server' : `${p.owner}'s server`}</h1>
+        <h1>
+          Starting {p.server ? `server ${p.server}` : p.owner === p.user.name ? 'your server' : `${p.owner}'s server`}
+        </h1>
         <p id="progress-message">The server is starting upâ€¦</p>
         <div class="bar" role="progressbar" aria-label="Spawn progress">
           <div id="progress-bar" />
@@ -198,7 +223,9 @@ export function SpawnPendingPage(p: { user: { name: string; admin: boolean }; ow
         <ul class="log" id="progress-log" />
         <div id="failed" hidden>
           <p>
-            <a class="btn" href="/hub/home">Back to home</a>
+            <a class="btn" href="/hub/home">
+              Back to home
+            </a>
           </p>
         </div>
       </div>
@@ -211,7 +238,14 @@ export function SpawnPendingPage(p: { user: { name: string; admin: boolean }; ow
   )
 }
 
-export function NotRunningPage(p: { xsrf: string; user: { name: string; admin: boolean }; owner: string; server: string; rec?: ServerRecord; path: string }) {
+export function NotRunningPage(p: {
+  xsrf: string
+  user: { name: string; admin: boolean }
+  owner: string
+  server: string
+  rec?: ServerRecord
+  path: string
+}) {
   const mine = p.owner === p.user.name
   return (
     <Layout title="Server not running" user={p.user}>
@@ -227,7 +261,10 @@ export function NotRunningPage(p: { xsrf: string; user: { name: string; admin: b
             You asked for <code>{p.path}</code>, which is served by {mine ? 'your' : 'this'} server.
           </p>
         )}
-        <form method="post" action={`/hub/spawn/${encodeURIComponent(p.owner)}${p.server ? `/${encodeURIComponent(p.server)}` : ''}?next=${encodeURIComponent(p.path)}`}>
+        <form
+          method="post"
+          action={`/hub/spawn/${encodeURIComponent(p.owner)}${p.server ? `/${encodeURIComponent(p.server)}` : ''}?next=${encodeURIComponent(p.path)}`}
+        >
           <XsrfField value={p.xsrf} />
           <button id="start" type="submit">
             Start {mine ? 'my' : 'the'} server

@@ -33,7 +33,9 @@ export function Layout(props: { title: string; user?: { name: string; admin: boo
       </head>
       <body>
         <header>
-          <a class="brand" href="/hub/home">edgehub</a>
+          <a class="brand" href="/hub/home">
+            edgehub
+          </a>
           <nav>
             {props.user ? <a href="/hub/home">Home</a> : null}
             {props.user ? <a href="/hub/token">Token</a> : null}
@@ -64,4 +66,5 @@ export const FRAME_HEADERS = {
 export const XsrfField = (props: { value: string }) => <input type="hidden" name="_xsrf" value={props.value} />
 
 /** An error message as a sentence on a page: "the name is empty" -> "The name is empty." */
-export const sentence = (msg: string) => (msg ? msg[0].toUpperCase() + msg.slice(1) + (/[.!?]$/.test(msg) ? '' : '.') : msg)
+export const sentence = (msg: string) =>
+  msg ? msg[0].toUpperCase() + msg.slice(1) + (/[.!?]$/.test(msg) ? '' : '.') : msg

@@ -1,20 +1,43 @@
 import { Layout, XsrfField } from './layout'
 
-export function LoginPage(p: { xsrf: string; next: string; error?: string; username?: string; signup: boolean; notice?: string; authNotice?: string }) {
+export function LoginPage(p: {
+  xsrf: string
+  next: string
+  error?: string
+  username?: string
+  signup: boolean
+  notice?: string
+  authNotice?: string
+}) {
   return (
     <Layout title="Log in">
       <div class="card" style="max-width:420px;margin:0 auto">
         <h1>Log in</h1>
         {p.notice ? <div class="notice">{p.notice}</div> : null}
-        {p.error ? <div class="error" role="alert">{p.error}</div> : null}
+        {p.error ? (
+          <div class="error" role="alert">
+            {p.error}
+          </div>
+        ) : null}
         {p.authNotice ? <div class="notice">{p.authNotice}</div> : null}
         <form method="post" action={`/hub/login?next=${encodeURIComponent(p.next)}`}>
           <XsrfField value={p.xsrf} />
           <label for="username">User name</label>
-          <input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" autofocus required value={p.username ?? ''} />
+          <input
+            id="username"
+            name="username"
+            type="text"
+            autocomplete="username"
+            autocapitalize="none"
+            autofocus
+            required
+            value={p.username ?? ''}
+          />
           <label for="password">Password</label>
           <input id="password" name="password" type="password" autocomplete="current-password" required />
-          <button type="submit" id="login_submit">Log in</button>
+          <button type="submit" id="login_submit">
+            Log in
+          </button>
         </form>
         {p.signup ? (
           <p class="muted">
@@ -35,7 +58,11 @@ export function SignupPage(p: { xsrf: string; error?: string; done?: boolean; us
           <div class="notice">Your account was created. An administrator must approve it before you can log in.</div>
         ) : (
           <form method="post" action="/hub/signup">
-            {p.error ? <div class="error" role="alert">{p.error}</div> : null}
+            {p.error ? (
+              <div class="error" role="alert">
+                {p.error}
+              </div>
+            ) : null}
             <XsrfField value={p.xsrf} />
             <label for="username">User name</label>
             <input id="username" name="username" type="text" autocapitalize="none" required value={p.username ?? ''} />
@@ -52,13 +79,22 @@ export function SignupPage(p: { xsrf: string; error?: string; done?: boolean; us
   )
 }
 
-export function ChangePasswordPage(p: { xsrf: string; user: { name: string; admin: boolean }; error?: string; done?: boolean }) {
+export function ChangePasswordPage(p: {
+  xsrf: string
+  user: { name: string; admin: boolean }
+  error?: string
+  done?: boolean
+}) {
   return (
     <Layout title="Change password" user={p.user}>
       <div class="card" style="max-width:420px;margin:0 auto">
         <h1>Change password</h1>
         {p.done ? <div class="notice">Your password was changed.</div> : null}
-        {p.error ? <div class="error" role="alert">{p.error}</div> : null}
+        {p.error ? (
+          <div class="error" role="alert">
+            {p.error}
+          </div>
+        ) : null}
         <form method="post" action="/hub/change-password">
           <XsrfField value={p.xsrf} />
           <label for="old">Current password</label>

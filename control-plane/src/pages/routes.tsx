@@ -70,7 +70,8 @@ function spawnQueryOptions(c: C): Record<string, string[]> | null {
 const onHost = (c: C, owner: string, path: string) => serverUrl(c.var.deps.config.subdomainHost, owner, path)
 
 /** Where the hub sends someone into a server: spawner.defaultUrl under its URL (JupyterHub's Spawner.default_url), on its host. */
-const landing = (c: C, owner: string, server: string) => onHost(c, owner, landingUrl(serverBaseUrl(owner, server), owner, c.var.deps.config.spawner.defaultUrl))
+const landing = (c: C, owner: string, server: string) =>
+  onHost(c, owner, landingUrl(serverBaseUrl(owner, server), owner, c.var.deps.config.spawner.defaultUrl))
 
 const viewer = (c: C) => (c.var.identity ? { name: c.var.identity.user.name, admin: can(c, 'admin-ui') } : null)
 
@@ -107,7 +108,15 @@ export function pageRoutes(): Hono<HubEnv> {
   for (const [path, page] of POST_ONLY) {
     app.get(path, (c) => {
       c.header('Allow', 'POST')
-      return c.html(<ErrorPage status={405} message="This address takes a form submission (POST); it is not a page." user={viewer(c)} link={page} />, 405)
+      return c.html(
+        <ErrorPage
+          status={405}
+          message="This address takes a form submission (POST); it is not a page."
+          user={viewer(c)}
+          link={page}
+        />,
+        405,
+      )
     })
   }
 
@@ -115,7 +124,15 @@ export function pageRoutes(): Hono<HubEnv> {
     const next = safeNext(c.req.query('next'))
     if (c.var.identity) return c.redirect(next)
     const d = c.var.deps
-    return c.html(<LoginPage xsrf={c.var.xsrf} next={next} signup={!!d.passwords?.signup} authNotice={d.authenticator.loginNotice} notice={c.req.query('logged_out') ? 'You have logged out.' : undefined} />)
+    return c.html(
+      <LoginPage
+        xsrf={c.var.xsrf}
+        next={next}
+        signup={!!d.passwords?.signup}
+        authNotice={d.authenticator.loginNotice}
+        notice={c.req.query('logged_out') ? 'You have logged out.' : undefined}
+      />,
+    )
   })
 
   app.post('/login', async (c) => {
@@ -123,7 +140,17 @@ export function pageRoutes(): Hono<HubEnv> {
     const f = await form(c)
     const next = safeNext(c.req.query('next') ?? f.next)
     const page = (status: 400 | 403 | 429, error: string) =>
-      c.html(<LoginPage xsrf={c.var.xsrf} next={next} error={error} username={f.username} signup={!!d.passwords?.signup} authNotice={d.authenticator.loginNotice} />, status)
+      c.html(
+        <LoginPage
+          xsrf={c.var.xsrf}
+          next={next}
+          error={error}
+          username={f.username}
+          signup={!!d.passwords?.signup}
+          authNotice={d.authenticator.loginNotice}
+        />,
+        status,
+      )
     let name: string
     try {
       name = checkUsername(f.username ?? '')
@@ -137,7 +164,10 @@ export function pageRoutes(): Hono<HubEnv> {
     if (!verdict.ok) {
       d.log.debug('login throttled', { user: name, address, locked: verdict.locked })
       c.header('Retry-After', String(verdict.retryAfterSec))
-      return page(429, verdict.locked ? LOGIN_LOCKED : `Too many failed logins. Try again in ${verdict.retryAfterSec} seconds.`)
+      return page(
+        429,
+        verdict.locked ? LOGIN_LOCKED : `Too many failed logins. Try again in ${verdict.retryAfterSec} seconds.`,
+      )
     }
     let identity
     try {
@@ -172,7 +202,8 @@ export function pageRoutes(): Hono<HubEnv> {
     if (id?.sid) {
       await c.var.deps.sessions.revoke(id.sid)
       // OAuth tokens handed out within this login end with it, as in JupyterHub
-      for (const t of await c.var.deps.tokens.list(id.user.name)) if (t.sessionId === id.sid) await c.var.deps.tokens.revoke(t.id)
+      for (const t of await c.var.deps.tokens.list(id.user.name))
+        if (t.sessionId === id.sid) await c.var.deps.tokens.revoke(t.id)
     }
     clearSessionCookie(c)
     return c.redirect('/hub/login?logged_out=1')
@@ -199,7 +230,10 @@ export function pageRoutes(): Hono<HubEnv> {
       return c.html(<SignupPage xsrf={c.var.xsrf} minLength={minLength} done />)
     } catch (err) {
       if (!(err instanceof HubError) || !err.expose) throw err
-      return c.html(<SignupPage xsrf={c.var.xsrf} minLength={minLength} error={err.message} username={f.username} />, err.status as 400)
+      return c.html(
+        <SignupPage xsrf={c.var.xsrf} minLength={minLength} error={err.message} username={f.username} />,
+        err.status as 400,
+      )
     }
   })
 
@@ -216,9 +250,19 @@ export function pageRoutes(): Hono<HubEnv> {
     const d = c.var.deps
     const name = c.var.identity!.user.name
     const servers = await d.servers.list(name)
-    const named = d.config.hub.allowNamedServers ? { servers: servers.filter((s) => s.name), limit: d.config.hub.namedServerLimitPerUser } : undefined
+    const named = d.config.hub.allowNamedServers
+      ? { servers: servers.filter((s) => s.name), limit: d.config.hub.namedServerLimitPerUser }
+      : undefined
     return c.html(
-      <HomePage xsrf={c.var.xsrf} user={viewer(c)!} server={servers.find((s) => !s.name)} baseUrl={serverBaseUrl(name, '')} passwords={!!d.passwords} named={named} services={displayedServices(d.config.services)} />,
+      <HomePage
+        xsrf={c.var.xsrf}
+        user={viewer(c)!}
+        server={servers.find((s) => !s.name)}
+        baseUrl={serverBaseUrl(name, '')}
+        passwords={!!d.passwords}
+        named={named}
+        services={displayedServices(d.config.services)}
+      />,
     )
   })
 
@@ -246,7 +290,8 @@ export function pageRoutes(): Hono<HubEnv> {
   const ownerAndServer = async (c: C, scope: 'start:servers' | 'delete:servers' | 'read:servers' = 'read:servers') => {
     const owner = c.req.param('user') ?? c.var.identity!.user.name
     const server = checkServerName(c.req.param('server') ?? '')
-    if (!can(c, scope, await serverTarget(c, owner, server, scope))) throw new Forbidden(`you may not start or stop ${owner}'s server`)
+    if (!can(c, scope, await serverTarget(c, owner, server, scope)))
+      throw new Forbidden(`you may not start or stop ${owner}'s server`)
     return { owner, server }
   }
 
@@ -285,7 +330,16 @@ export function pageRoutes(): Hono<HubEnv> {
     if (rec?.state === 'running') return c.redirect(safeNext(c.req.query('next'), landing(c, owner, server)))
     if (rec?.state === 'pending') return c.redirect(pendingWithNext(c, owner, server))
     // this server's own start page (not /hub/user/…/SERVER/, which the default server answers when running)
-    return c.html(<NotRunningPage xsrf={c.var.xsrf} user={viewer(c)!} owner={owner} server={server} rec={rec} path={safeNext(c.req.query('next'), serverBaseUrl(owner, server))} />)
+    return c.html(
+      <NotRunningPage
+        xsrf={c.var.xsrf}
+        user={viewer(c)!}
+        owner={owner}
+        server={server}
+        rec={rec}
+        path={safeNext(c.req.query('next'), serverBaseUrl(owner, server))}
+      />,
+    )
   })
   app.post('/spawn', async (c) => (await form(c), spawn(c)))
   app.post('/spawn/:user/:server?', async (c) => (await form(c), spawn(c)))
@@ -305,7 +359,16 @@ export function pageRoutes(): Hono<HubEnv> {
     const next = safeNext(c.req.query('next'), '')
     if (rec?.state === 'running') return c.redirect(next || landing(c, owner, server))
     if (!rec || (rec.state === 'stopped' && !rec.failed)) return c.redirect('/hub/home')
-    return c.html(<SpawnPendingPage user={viewer(c)!} owner={owner} server={server} progressUrl={progressUrl(owner, server)} serverUrl={landing(c, owner, server)} next={next} />)
+    return c.html(
+      <SpawnPendingPage
+        user={viewer(c)!}
+        owner={owner}
+        server={server}
+        progressUrl={progressUrl(owner, server)}
+        serverUrl={landing(c, owner, server)}
+        next={next}
+      />,
+    )
   })
 
   // JupyterHub's /hub/user-redirect/PATH: a link that works for whoever follows it (nbgitpuller and
@@ -327,9 +390,11 @@ export function pageRoutes(): Hono<HubEnv> {
     const named = servers.find((s) => s.name && rest.startsWith(`${encodeURIComponent(s.name)}/`))
     const rec = named ?? (await d.servers.get(owner, ''))
     const server = rec?.name ?? ''
-    const allowed = owner === id.user.name || can(c, 'access:servers', await serverTarget(c, owner, server, 'access:servers'))
+    const allowed =
+      owner === id.user.name || can(c, 'access:servers', await serverTarget(c, owner, server, 'access:servers'))
     if (!allowed) throw new Forbidden(`you are logged in as ${id.user.name} and may not use ${owner}'s server`)
-    const path = rawPath(c).slice('/hub'.length) + (c.req.url.includes('?') ? c.req.url.slice(c.req.url.indexOf('?')) : '')
+    const path =
+      rawPath(c).slice('/hub'.length) + (c.req.url.includes('?') ? c.req.url.slice(c.req.url.indexOf('?')) : '')
     if (rec?.state === 'running' && c.req.query('redirects') === undefined) {
       // Running, but this proxy had no route yet (it was just written): send the browser back once.
       const route = await d.tables.get('routes', routeKey(owner, server))
@@ -337,14 +402,27 @@ export function pageRoutes(): Hono<HubEnv> {
       url.searchParams.set('redirects', '1')
       if (route) return c.redirect(`${rawPath(c).slice('/hub'.length)}${url.search}`)
     }
-    if (rec?.state === 'pending') return c.redirect(`${spawnPendingUrl(owner, server)}?next=${encodeURIComponent(path)}`)
-    return c.html(<NotRunningPage xsrf={c.var.xsrf} user={viewer(c)!} owner={owner} server={server} rec={rec} path={path} />, 424)
+    if (rec?.state === 'pending')
+      return c.redirect(`${spawnPendingUrl(owner, server)}?next=${encodeURIComponent(path)}`)
+    return c.html(
+      <NotRunningPage xsrf={c.var.xsrf} user={viewer(c)!} owner={owner} server={server} rec={rec} path={path} />,
+      424,
+    )
   })
 
   const tokenPage = async (c: C, extra: { created?: string; error?: string } = {}, status: 200 | 400 | 403 = 200) => {
     const name = c.var.identity!.user.name
     const tokens = (await c.var.deps.tokens.list(name)).filter((t) => t.kind === 'api')
-    return c.html(<TokenPage xsrf={c.var.xsrf} user={viewer(c)!} tokens={tokens} maxSec={c.var.deps.config.hub.tokenExpiresInMaxSec} {...extra} />, status)
+    return c.html(
+      <TokenPage
+        xsrf={c.var.xsrf}
+        user={viewer(c)!}
+        tokens={tokens}
+        maxSec={c.var.deps.config.hub.tokenExpiresInMaxSec}
+        {...extra}
+      />,
+      status,
+    )
   }
   app.get('/token', (c) => tokenPage(c))
   app.post('/token', async (c) => {
@@ -358,10 +436,16 @@ export function pageRoutes(): Hono<HubEnv> {
     const bad = scopes.map(scopeProblem).find((p) => p)
     if (bad) return tokenPage(c, { error: sentence(bad) }, 400)
     if (scopes.length) {
-      const beyond = await scopesNotHeld(scopes, { kind: 'user', name: id.user.name }, id.scopes, (u) => d.groups.ofUser(u))
+      const beyond = await scopesNotHeld(scopes, { kind: 'user', name: id.user.name }, id.scopes, (u) =>
+        d.groups.ofUser(u),
+      )
       if (beyond.length) return tokenPage(c, { error: `You do not hold ${beyond.join(', ')}.` }, 403)
     }
-    const { token } = await d.tokens.issue(id.user.name, { note: f.note || 'Requested via the token page', expiresInSec: lifetime.expiresInSec, scopes: scopes.length ? scopes : undefined })
+    const { token } = await d.tokens.issue(id.user.name, {
+      note: f.note || 'Requested via the token page',
+      expiresInSec: lifetime.expiresInSec,
+      scopes: scopes.length ? scopes : undefined,
+    })
     return tokenPage(c, { created: token })
   })
   app.post('/token/:id/revoke', async (c) => {
@@ -377,8 +461,20 @@ export function pageRoutes(): Hono<HubEnv> {
     if (!can(c, 'admin-ui')) throw new Forbidden('the admin page is for admins')
     const d = c.var.deps
     const names = await d.users.names()
-    const users = await Promise.all(names.map(async (n) => ({ ...(await d.users.get(n))!, server: await d.servers.get(n, '') })))
-    return c.html(<AdminPage xsrf={c.var.xsrf} user={viewer(c)!} users={users.filter((u) => u.name)} passwords={!!d.passwords} notice={c.req.query('notice')} originNotice={sharedOriginNotice(d.config)} isolationNotice={spawnerNotes(d.config.spawner, d.config.dataDir).isolation} />)
+    const users = await Promise.all(
+      names.map(async (n) => ({ ...(await d.users.get(n))!, server: await d.servers.get(n, '') })),
+    )
+    return c.html(
+      <AdminPage
+        xsrf={c.var.xsrf}
+        user={viewer(c)!}
+        users={users.filter((u) => u.name)}
+        passwords={!!d.passwords}
+        notice={c.req.query('notice')}
+        originNotice={sharedOriginNotice(d.config)}
+        isolationNotice={spawnerNotes(d.config.spawner, d.config.dataDir).isolation}
+      />,
+    )
   })
 
   app.post('/admin/approve/:user', async (c) => {
@@ -392,14 +488,19 @@ export function pageRoutes(): Hono<HubEnv> {
 
   app.post('/admin/users', async (c) => {
     if (!can(c, 'admin:users')) throw new Forbidden('only admins add users')
-    if (c.req.method === 'POST' && !c.var.identity!.user.admin && (await c.req.parseBody().catch(() => ({})) as Record<string, unknown>).admin === '1') {
+    if (
+      c.req.method === 'POST' &&
+      !c.var.identity!.user.admin &&
+      ((await c.req.parseBody().catch(() => ({}))) as Record<string, unknown>).admin === '1'
+    ) {
       throw new Forbidden('only admins can grant admin permissions')
     }
     const d = c.var.deps
     const f = await form(c)
     const name = checkUsername(f.username ?? '')
     // a name in auth.admins is an admin at login: only an admin may add it or set its first password
-    if (isAdmin(d.config.auth, name) && !c.var.identity!.user.admin) throw new Forbidden(`only admins can add ${name}: it is listed in auth.admins`)
+    if (isAdmin(d.config.auth, name) && !c.var.identity!.user.admin)
+      throw new Forbidden(`only admins can add ${name}: it is listed in auth.admins`)
     if (!d.passwords) throw new BadRequest('users are managed by the authenticator')
     d.passwords.checkPasswordRules(f.password ?? '')
     const passwordHash = await d.passwords.hash(f.password)

@@ -5,13 +5,18 @@ import type { Config } from '../config/schema'
 
 /** Whether configured roles let anyone open or share others' servers (admins' own grant aside). */
 function othersOpenServers(config: Config): boolean {
-  return config.roles.some((r) => r.name !== 'admin' && r.scopes.some((s) => s.startsWith('access:servers') || s.startsWith('shares')))
+  return config.roles.some(
+    (r) => r.name !== 'admin' && r.scopes.some((s) => s.startsWith('access:servers') || s.startsWith('shares')),
+  )
 }
 
 /** The warning, or undefined when there is nothing to warn about. */
 export function sharedOriginNotice(config: Config): string | undefined {
   if (config.subdomainHost) return undefined
-  const who = [config.proxy.adminAccess ? 'admins open users\' servers (proxy.adminAccess)' : '', othersOpenServers(config) ? 'roles let users open or share others\' servers' : '']
+  const who = [
+    config.proxy.adminAccess ? "admins open users' servers (proxy.adminAccess)" : '',
+    othersOpenServers(config) ? "roles let users open or share others' servers" : '',
+  ]
     .filter(Boolean)
     .join(', and ')
   if (!who) return undefined

@@ -17,11 +17,21 @@ function spelled(sec: number): string {
 
 /** The lifetimes offered: those within the maximum, then the maximum itself (empty value), or "never" without one. */
 function lifetimeOptions(maxSec: number): Array<[string, string]> {
-  const within = LIFETIMES.filter(([v]) => !maxSec || v < maxSec).map(([v, label]): [string, string] => [String(v), label])
+  const within = LIFETIMES.filter(([v]) => !maxSec || v < maxSec).map(([v, label]): [string, string] => [
+    String(v),
+    label,
+  ])
   return [...within, ['', maxSec ? `Max (${spelled(maxSec)})` : 'never']]
 }
 
-export function TokenPage(p: { xsrf: string; user: { name: string; admin: boolean }; tokens: TokenRecord[]; maxSec: number; created?: string; error?: string }) {
+export function TokenPage(p: {
+  xsrf: string
+  user: { name: string; admin: boolean }
+  tokens: TokenRecord[]
+  maxSec: number
+  created?: string
+  error?: string
+}) {
   const api = p.tokens.filter((t) => t.kind === 'api' && !t.clientId)
   const authorized = p.tokens.filter((t) => t.clientId)
   return (
@@ -88,7 +98,9 @@ function TokenTable(p: { xsrf: string; tokens: TokenRecord[]; empty: string }) {
             <td>
               <form method="post" action={`/hub/token/${encodeURIComponent(t.id)}/revoke`}>
                 <XsrfField value={p.xsrf} />
-                <button class="danger" type="submit" style="margin:0">Revoke</button>
+                <button class="danger" type="submit" style="margin:0">
+                  Revoke
+                </button>
               </form>
             </td>
           </tr>

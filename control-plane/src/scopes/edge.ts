@@ -34,7 +34,10 @@ export async function publishAccess(d: D, name: string): Promise<void> {
   // One replica at a time per user, reading the inputs under the lock: the last writer has read the
   // latest state, so two replicas publishing for one user cannot leave the older view behind.
   const key = d.keys.accessLock(name)
-  const lock = await waitFor(`the access lock of ${name}`, () => acquireLock(d.redis, key, ACCESS_LOCK_MS), { timeoutMs: 10_000, intervalMs: 10 })
+  const lock = await waitFor(`the access lock of ${name}`, () => acquireLock(d.redis, key, ACCESS_LOCK_MS), {
+    timeoutMs: 10_000,
+    intervalMs: 10,
+  })
   try {
     await computeAndWrite(d, name, lock.guard)
   } finally {
@@ -51,7 +54,8 @@ async function computeAndWrite(d: D, name: string, guard: Guard): Promise<void> 
   const grant = edgeGrant(d.roles.scopes(roles, { kind: 'user', name }))
   if (grant !== 'all' && grant.user) grant.user = grant.user.filter((n) => n !== name)
   if (grant !== 'all' && grant.user && !grant.user.length) delete grant.user
-  const shared = grant === 'all' ? [] : (await d.shares.serversFor(name, groups)).filter((s) => !s.startsWith(`${name}/`))
+  const shared =
+    grant === 'all' ? [] : (await d.shares.serversFor(name, groups)).filter((s) => !s.startsWith(`${name}/`))
   if (grant !== 'all' && shared.length) grant.server = [...new Set([...(grant.server ?? []), ...shared])].sort()
   const empty = grant !== 'all' && !Object.keys(grant).length
   const cur = await d.tables.get<unknown>('access', name)
@@ -79,7 +83,9 @@ export async function publishAllAccess(d: D): Promise<void> {
  * start fast however many users there are, when the roles did not change.
  */
 export async function publishAccessIfRolesChanged(d: D & Pick<Deps, 'redis' | 'keys' | 'config'>): Promise<boolean> {
-  const digest = createHash('sha256').update(JSON.stringify([d.config.roles, d.config.proxy.adminAccess])).digest('hex')
+  const digest = createHash('sha256')
+    .update(JSON.stringify([d.config.roles, d.config.proxy.adminAccess]))
+    .digest('hex')
   if ((await d.redis.get(d.keys.rolesDigest)) === digest) return false
   await publishAllAccess(d)
   await d.redis.set(d.keys.rolesDigest, digest)

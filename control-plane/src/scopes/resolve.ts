@@ -7,7 +7,11 @@ import { expand, intersect, union, type ScopeSet } from './scope-set'
 
 type D = { roles: Deps['roles']; groups: Pick<Deps['groups'], 'ofUser'> }
 
-export async function userScopes(d: D & { shares: Pick<Deps['shares'], 'scopesFor'> }, user: UserRecord, groups: readonly string[]): Promise<ScopeSet> {
+export async function userScopes(
+  d: D & { shares: Pick<Deps['shares'], 'scopesFor'> },
+  user: UserRecord,
+  groups: readonly string[],
+): Promise<ScopeSet> {
   const owner = { kind: 'user' as const, name: user.name }
   const roles = d.roles.scopes(d.roles.ofUser(user.name, user.admin, groups), owner)
   const shared = await d.shares.scopesFor(user.name, groups)
@@ -15,7 +19,12 @@ export async function userScopes(d: D & { shares: Pick<Deps['shares'], 'scopesFo
 }
 
 /** A token's scopes, never more than its owner's: `inherit` is all of them. */
-export async function tokenScopes(d: D, token: Pick<TokenRecord, 'scopes' | 'server'>, user: UserRecord, owner: ScopeSet): Promise<ScopeSet> {
+export async function tokenScopes(
+  d: D,
+  token: Pick<TokenRecord, 'scopes' | 'server'>,
+  user: UserRecord,
+  owner: ScopeSet,
+): Promise<ScopeSet> {
   if (token.scopes.includes('inherit')) return owner
   const requested = expand(token.scopes, { kind: 'user', name: user.name, server: `${user.name}/${token.server}` })
   return intersect(requested, owner, (u) => d.groups.ofUser(u))

@@ -43,10 +43,12 @@ function parse(scope: string): Parsed {
   if (filter === undefined) return { base }
   const eq = filter.indexOf('=')
   const kind = (eq < 0 ? filter : filter.slice(0, eq)) as FilterKind
-  if (!FILTER_KINDS.includes(kind)) throw new ScopeError(`unknown filter in scope ${scope}: use !user=, !server=, !group= or !service=`)
+  if (!FILTER_KINDS.includes(kind))
+    throw new ScopeError(`unknown filter in scope ${scope}: use !user=, !server=, !group= or !service=`)
   const value = eq < 0 ? undefined : filter.slice(eq + 1)
   if (value === '') throw new ScopeError(`empty filter in scope ${scope}`)
-  if (kind === 'server' && value !== undefined && !value.includes('/')) throw new ScopeError(`!server= takes "user/servername" in scope ${scope}`)
+  if (kind === 'server' && value !== undefined && !value.includes('/'))
+    throw new ScopeError(`!server= takes "user/servername" in scope ${scope}`)
   return { base, kind, value }
 }
 
@@ -77,7 +79,14 @@ function grant(set: ScopeSet, base: string, kind?: FilterKind, value?: string): 
 }
 
 function shorthand(kind: FilterKind, owner: Owner | undefined, scope: string): string {
-  const v = kind === 'user' && owner?.kind === 'user' ? owner.name : kind === 'server' ? owner?.server : kind === 'service' && owner?.kind === 'service' ? owner.name : undefined
+  const v =
+    kind === 'user' && owner?.kind === 'user'
+      ? owner.name
+      : kind === 'server'
+        ? owner?.server
+        : kind === 'service' && owner?.kind === 'service'
+          ? owner.name
+          : undefined
   if (!v) throw new ScopeError(`scope ${scope} needs a value after !${kind}= here`)
   return v
 }
@@ -91,7 +100,8 @@ export function expand(scopes: Iterable<string>, owner?: Owner): ScopeSet {
   for (const scope of scopes) {
     if (scope === 'inherit' || scope === '(no_scope)') continue
     if (scope === 'self') {
-      if (owner?.kind === 'user') for (const s of SELF_SCOPES) for (const b of withSubscopes(s)) grant(set, b, 'user', owner.name)
+      if (owner?.kind === 'user')
+        for (const s of SELF_SCOPES) for (const b of withSubscopes(s)) grant(set, b, 'user', owner.name)
       continue
     }
     const p = parse(scope)
@@ -154,7 +164,11 @@ export function targetFree(set: ScopeSet, ...bases: string[]): boolean {
  * hierarchy: a server in one set survives when the other grants its user or one of its user's groups,
  * a user survives when the other grants one of its groups.
  */
-export async function intersect(a: ScopeSet, b: ScopeSet, groupsOf: (user: string) => Promise<readonly string[]>): Promise<ScopeSet> {
+export async function intersect(
+  a: ScopeSet,
+  b: ScopeSet,
+  groupsOf: (user: string) => Promise<readonly string[]>,
+): Promise<ScopeSet> {
   const out: ScopeSet = new Map()
   for (const [base, fa] of a) {
     const fb = b.get(base)

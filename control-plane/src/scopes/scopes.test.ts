@@ -10,29 +10,50 @@ const groupsOf = async (u: string) => (({ bob: ['staff'], carol: ['students'] })
 describe('scope expansion', () => {
   it('adds subscopes recursively', () => {
     const s = toStrings(expand(['admin:users']))
-    expect(s).toEqual(expect.arrayContaining(['admin:users', 'users', 'read:users', 'list:users', 'read:users:name', 'users:activity', 'delete:users', 'read:roles:users']))
+    expect(s).toEqual(
+      expect.arrayContaining([
+        'admin:users',
+        'users',
+        'read:users',
+        'list:users',
+        'read:users:name',
+        'users:activity',
+        'delete:users',
+        'read:roles:users',
+      ]),
+    )
     expect(s).not.toContain('servers')
   })
 
   it('keeps a filter on every subscope', () => {
     expect(toStrings(expand(['servers!user=bob']))).toEqual([
-      'delete:servers!user=bob', 'read:servers!user=bob', 'read:users:name!user=bob', 'servers!user=bob', 'start:servers!user=bob',
+      'delete:servers!user=bob',
+      'read:servers!user=bob',
+      'read:users:name!user=bob',
+      'servers!user=bob',
+      'start:servers!user=bob',
     ])
   })
 
-  it('turns self into the owner\'s own scopes and fills filter shorthands', () => {
+  it("turns self into the owner's own scopes and fills filter shorthands", () => {
     const s = expand(['self'], alice)
     expect(has(s, 'access:servers', { user: 'alice', server: 'alice/' })).toBe(true)
     expect(has(s, 'access:servers', { user: 'bob', server: 'bob/' })).toBe(false)
     expect(has(s, 'tokens', { user: 'alice' })).toBe(true)
     expect(has(s, 'list:users')).toBe(false)
     const server = expand(['users:activity!user', 'access:servers!server'], { ...alice, server: 'alice/gpu' })
-    expect(toStrings(server)).toEqual(['access:servers!server=alice/gpu', 'read:users:activity!user=alice', 'users:activity!user=alice'])
+    expect(toStrings(server)).toEqual([
+      'access:servers!server=alice/gpu',
+      'read:users:activity!user=alice',
+      'users:activity!user=alice',
+    ])
   })
 
   it('an unfiltered grant wins over filtered ones', () => {
     expect(toStrings(union(expand(['read:users!user=bob']), expand(['read:users'])))).toContain('read:users')
-    expect(toStrings(union(expand(['read:users!user=bob']), expand(['read:users'])))).not.toContain('read:users!user=bob')
+    expect(toStrings(union(expand(['read:users!user=bob']), expand(['read:users'])))).not.toContain(
+      'read:users!user=bob',
+    )
   })
 
   it('names what is wrong with a bad scope', () => {
@@ -45,7 +66,12 @@ describe('scope expansion', () => {
 })
 
 describe('scope checks', () => {
-  const s = expand(['access:servers!group=staff', 'read:users!user=carol', 'read:servers!server=dave/gpu', 'read:groups!group=staff'])
+  const s = expand([
+    'access:servers!group=staff',
+    'read:users!user=carol',
+    'read:servers!server=dave/gpu',
+    'read:groups!group=staff',
+  ])
   it('match through users, servers and groups', () => {
     expect(has(s, 'access:servers', { user: 'bob', server: 'bob/', groups: ['staff'] })).toBe(true)
     expect(has(s, 'access:servers', { user: 'carol', server: 'carol/', groups: ['students'] })).toBe(false)
@@ -60,7 +86,13 @@ describe('scope checks', () => {
 describe('scope intersection', () => {
   it('keeps what both grant, through the user/server/group hierarchy', async () => {
     const owner = expand(['access:servers!user=bob', 'read:users!group=staff', 'read:hub'])
-    const token = expand(['access:servers!server=bob/x', 'access:servers!server=carol/', 'read:users!user=bob', 'read:users!user=carol', 'tokens'])
+    const token = expand([
+      'access:servers!server=bob/x',
+      'access:servers!server=carol/',
+      'read:users!user=bob',
+      'read:users!user=carol',
+      'tokens',
+    ])
     const both = toStrings(await intersect(token, owner, groupsOf))
     expect(both).toContain('access:servers!server=bob/x')
     expect(both).not.toContain('access:servers!server=carol/')
@@ -70,13 +102,24 @@ describe('scope intersection', () => {
     expect(both.some((s) => s.startsWith('read:hub'))).toBe(false)
   })
   it('an unfiltered side yields the other side', async () => {
-    expect(toStrings(await intersect(expand(['read:users']), expand(['read:users!user=x']), groupsOf))).toContain('read:users!user=x')
+    expect(toStrings(await intersect(expand(['read:users']), expand(['read:users!user=x']), groupsOf))).toContain(
+      'read:users!user=x',
+    )
   })
 })
 
 describe('roles', () => {
   it('gives every user `user`, admins `admin`, and configured roles by user and group', () => {
-    const roles = new Roles([{ name: 'grader', description: '', scopes: ['read:users!group=students', 'access:servers!group=students'], users: ['tess'], groups: ['tas'], services: [] }])
+    const roles = new Roles([
+      {
+        name: 'grader',
+        description: '',
+        scopes: ['read:users!group=students', 'access:servers!group=students'],
+        users: ['tess'],
+        groups: ['tas'],
+        services: [],
+      },
+    ])
     expect(roles.ofUser('ann', false, [])).toEqual(['user'])
     expect(roles.ofUser('root', true, [])).toEqual(['user', 'admin'])
     expect(roles.ofUser('tess', false, [])).toEqual(['user', 'grader'])
@@ -93,7 +136,9 @@ describe("JupyterHub's default roles", () => {
 
   it('the admin role holds access:servers by default, and proxy.adminAccess false drops it', () => {
     const jupyterhub = new Roles([])
-    expect(has(jupyterhub.scopes(['user', 'admin'], root), 'access:servers', { user: 'ann', server: 'ann/' })).toBe(true)
+    expect(has(jupyterhub.scopes(['user', 'admin'], root), 'access:servers', { user: 'ann', server: 'ann/' })).toBe(
+      true,
+    )
     const weak = new Roles([], false)
     const s = weak.scopes(['user', 'admin'], root)
     expect(has(s, 'access:servers', { user: 'ann', server: 'ann/' })).toBe(false)
@@ -104,7 +149,11 @@ describe("JupyterHub's default roles", () => {
 
   it('a token asked for without scopes gets the token role: inherit, or what the config redefines', () => {
     expect(new Roles([]).defaultTokenScopes()).toEqual(['inherit'])
-    expect(new Roles([{ name: 'token', description: '', scopes: ['read:users!user'], users: [], groups: [], services: [] }]).defaultTokenScopes()).toEqual(['read:users!user'])
+    expect(
+      new Roles([
+        { name: 'token', description: '', scopes: ['read:users!user'], users: [], groups: [], services: [] },
+      ]).defaultTokenScopes(),
+    ).toEqual(['read:users!user'])
   })
 
   it('refuses a redefined admin role without access:servers unless proxy.adminAccess is false, naming the key', () => {
@@ -113,6 +162,8 @@ describe("JupyterHub's default roles", () => {
     expect(r.success).toBe(false)
     expect(r.error!.issues.map((i) => i.path.join('.'))).toEqual(['proxy.adminAccess'])
     expect(configSchema.safeParse({ roles: [admin], proxy: { adminAccess: false } }).success).toBe(true)
-    expect(configSchema.safeParse({ roles: [{ ...admin, scopes: [...admin.scopes, 'access:servers'] }] }).success).toBe(true)
+    expect(configSchema.safeParse({ roles: [{ ...admin, scopes: [...admin.scopes, 'access:servers'] }] }).success).toBe(
+      true,
+    )
   })
 })

@@ -41,7 +41,13 @@ export async function registerServiceToken(d: Deps, s: ServiceConfig, token: str
 export async function publishServices(d: Deps): Promise<void> {
   const configured = new Map(d.config.services.map((s) => [s.name, s]))
   for (const s of configured.values()) {
-    if (s.url) await d.tables.set('routes', servicePrefix(s.name), { kind: 'service', name: s.name, target: serviceTarget(s.url), token: '' })
+    if (s.url)
+      await d.tables.set('routes', servicePrefix(s.name), {
+        kind: 'service',
+        name: s.name,
+        target: serviceTarget(s.url),
+        token: '',
+      })
     if (s.apiToken) await registerServiceToken(d, s, s.apiToken)
     else await d.tokens.refreshServiceGrant(s.name, edgeGrant(serviceScopes(d, s.name))) // a managed one's current token: its roles may have changed
   }

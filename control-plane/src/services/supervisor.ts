@@ -43,7 +43,13 @@ interface ProcessRecord {
 async function record(d: Deps, name: string): Promise<ProcessRecord | undefined> {
   const h = await d.redis.hgetall(d.keys.serviceProcess(name))
   if (!h.pid) return undefined
-  return { pid: Number(h.pid), startTime: h.startTime, started: Number(h.started), failures: Number(h.failures || 0), notBefore: Number(h.notBefore || 0) }
+  return {
+    pid: Number(h.pid),
+    startTime: h.startTime,
+    started: Number(h.started),
+    failures: Number(h.failures || 0),
+    notBefore: Number(h.notBefore || 0),
+  }
 }
 
 async function start(d: Deps, s: ServiceConfig, failures: number): Promise<void> {
@@ -54,9 +60,25 @@ async function start(d: Deps, s: ServiceConfig, failures: number): Promise<void>
   mkdirSync(cwd, { recursive: true })
   mkdirSync(logDir, { recursive: true })
   const [cmd, ...args] = s.command!
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, LANG: process.env.LANG ?? 'C.UTF-8', ...s.env, ...serviceEnv(d, s, token) }
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: cwd,
+    LANG: process.env.LANG ?? 'C.UTF-8',
+    ...s.env,
+    ...serviceEnv(d, s, token),
+  }
   const p = await startDetached(cmd, args, { cwd, env, logFile: join(logDir, `${s.name}.log`) })
-  await d.redis.multi().hset(d.keys.serviceProcess(s.name), { pid: p.pid, startTime: p.startTime, started: Date.now(), failures, notBefore: 0 }).sadd(d.keys.processServices, s.name).exec()
+  await d.redis
+    .multi()
+    .hset(d.keys.serviceProcess(s.name), {
+      pid: p.pid,
+      startTime: p.startTime,
+      started: Date.now(),
+      failures,
+      notBefore: 0,
+    })
+    .sadd(d.keys.processServices, s.name)
+    .exec()
   d.log.info('started managed service', { service: s.name, pid: p.pid })
 }
 

@@ -23,7 +23,10 @@ export class CookieKeys {
 
   private async load() {
     if (this.cache && Date.now() - this.cache.at < CACHE_MS) return this.cache
-    const [keys, current] = await Promise.all([this.tables.getAll<KeyEntry>('keys'), this.redis.get(this.keys.currentCookieKey)])
+    const [keys, current] = await Promise.all([
+      this.tables.getAll<KeyEntry>('keys'),
+      this.redis.get(this.keys.currentCookieKey),
+    ])
     this.cache = { at: Date.now(), keys, current }
     return this.cache
   }

@@ -65,13 +65,18 @@ export class Sessions {
     const members = await this.redis.zrangebyscore(this.keys.sessionExpiry, '-inf', nowSec)
     for (const m of members) {
       const i = m.indexOf(':')
-      await this.redis.multi().srem(this.keys.userSessions(m.slice(i + 1)), m.slice(0, i)).zrem(this.keys.sessionExpiry, m).exec()
+      await this.redis
+        .multi()
+        .srem(this.keys.userSessions(m.slice(i + 1)), m.slice(0, i))
+        .zrem(this.keys.sessionExpiry, m)
+        .exec()
     }
     return members.length
   }
 
   async revokeAll(user: string, opts: { except?: string } = {}): Promise<void> {
-    for (const sid of await this.redis.smembers(this.keys.userSessions(user))) if (sid !== opts.except) await this.revoke(sid)
+    for (const sid of await this.redis.smembers(this.keys.userSessions(user)))
+      if (sid !== opts.except) await this.revoke(sid)
   }
 
   /** Drops revocation entries whose sessions would have expired anyway. */

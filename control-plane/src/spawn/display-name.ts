@@ -10,8 +10,18 @@ export const DISPLAY_NAME_MAX = 255
 export function checkDisplayName(raw: string): string {
   const name = raw.normalize('NFC')
   const length = [...name].length
-  if (length < 1 || length > DISPLAY_NAME_MAX || !PRINTABLE.test(name) || name.includes('  ') || name.startsWith(' ') || name.endsWith(' ')) {
-    throw new BadRequest(`invalid display_name: use 1 to ${DISPLAY_NAME_MAX} printable characters, with single spaces only between words`, 'invalid_display_name')
+  if (
+    length < 1 ||
+    length > DISPLAY_NAME_MAX ||
+    !PRINTABLE.test(name) ||
+    name.includes('  ') ||
+    name.startsWith(' ') ||
+    name.endsWith(' ')
+  ) {
+    throw new BadRequest(
+      `invalid display_name: use 1 to ${DISPLAY_NAME_MAX} printable characters, with single spaces only between words`,
+      'invalid_display_name',
+    )
   }
   return name
 }

@@ -38,7 +38,7 @@ describe('per-server lock', () => {
     await a.release()
   })
 
-  it('refuses a stalled holder\'s writes once anyone has acquired the lock after it, record written or not', async () => {
+  it("refuses a stalled holder's writes once anyone has acquired the lock after it, record written or not", async () => {
     const servers = new Servers(redis.client, keys)
     const tables = new ProxyTables(redis.client, keys.prefix)
     const key = keys.serverLock('carol', '')
@@ -48,7 +48,9 @@ describe('per-server lock', () => {
     await redis.client.del(key)
     const next = await waitFor('the lock to be free', () => acquireLock(redis.client, key, 5000))
     // the new holder has written nothing yet: the stale holder is refused all the same
-    await expect(tables.set('routes', '/user/carol/', { target: '127.0.0.1:1' }, stale.guard)).rejects.toBeInstanceOf(FencedOut)
+    await expect(tables.set('routes', '/user/carol/', { target: '127.0.0.1:1' }, stale.guard)).rejects.toBeInstanceOf(
+      FencedOut,
+    )
     await expect(servers.save('carol', '', stale.guard, { state: 'running' })).rejects.toBeInstanceOf(FencedOut)
     await expect(stale.check()).rejects.toBeInstanceOf(FencedOut)
     expect(await tables.get('routes', '/user/carol/')).toBeUndefined()

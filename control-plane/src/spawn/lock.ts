@@ -31,7 +31,12 @@ export interface HeldLock {
  * replicas: with Sentinel, wait (up to 200 ms) until that many replicas have the acquisition, so a
  * failover right after it cannot hand the same fencing token to a second holder.
  */
-export async function acquireLock(redis: Redis, key: string, leaseMs: number, { replicas = 0 } = {}): Promise<HeldLock | null> {
+export async function acquireLock(
+  redis: Redis,
+  key: string,
+  leaseMs: number,
+  { replicas = 0 } = {},
+): Promise<HeldLock | null> {
   const holder = randomBytes(12).toString('base64url')
   const fence = Number(await redis.eval(ACQUIRE, 2, key, `${key}:fence`, holder, leaseMs))
   if (!fence) return null

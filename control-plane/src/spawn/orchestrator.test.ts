@@ -24,7 +24,15 @@ afterAll(async () => {
 
 async function depsWith(command: string[], spawner: Record<string, number> = {}): Promise<Deps> {
   const f = join(dir, `${Math.random()}.yaml`)
-  writeFileSync(f, JSON.stringify({ dataDir: dir, redis: { url: redis.url }, hub: { slowSpawnTimeoutSec: 30 }, spawner: { ...spawner, 'local-process': { command, args: [] } } }))
+  writeFileSync(
+    f,
+    JSON.stringify({
+      dataDir: dir,
+      redis: { url: redis.url },
+      hub: { slowSpawnTimeoutSec: 30 },
+      spawner: { ...spawner, 'local-process': { command, args: [] } },
+    }),
+  )
   const { config } = loadConfig({ file: f, env: {} })
   return buildDeps(config, { log: createLogger('test', { level: 'error' }) })
 }

@@ -82,7 +82,11 @@ export function routeKey(user: string, server: string): string {
 /** Answers any HTTP status at all: the server is up (JupyterHub's wait_up does the same). */
 async function answers(url: string, token: string): Promise<boolean> {
   try {
-    const res = await request(`${url}api`, { headers: { authorization: `token ${token}` }, headersTimeout: 2000, bodyTimeout: 2000 })
+    const res = await request(`${url}api`, {
+      headers: { authorization: `token ${token}` },
+      headersTimeout: 2000,
+      bodyTimeout: 2000,
+    })
     await res.body.dump()
     return true
   } catch {
@@ -102,7 +106,11 @@ function sameProcess(a: SpawnerState | null | undefined, b: SpawnerState): boole
 export function tailFile(path: string, lines = 30): string {
   try {
     const text = readFileSync(path, 'utf8')
-    return text.split('\n').slice(-lines - 1).join('\n').trim()
+    return text
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n')
+      .trim()
   } catch {
     return ''
   }
@@ -129,7 +137,12 @@ export class Orchestrator {
     )
     // a server that exits while Redis is unreachable (or after this hub let go of it) is left to the
     // next check: a rejection here would be unhandled, and Node ends the process on one
-    d.spawner.onExit?.((state) => void this.noticeExit(state).catch((err: Error) => d.log.warn('could not record a server\'s exit; the next check will', { err: err.message })))
+    d.spawner.onExit?.(
+      (state) =>
+        void this.noticeExit(state).catch((err: Error) =>
+          d.log.warn("could not record a server's exit; the next check will", { err: err.message }),
+        ),
+    )
   }
 
   private ref(user: string, server: string) {
@@ -152,7 +165,8 @@ export class Orchestrator {
     { waitSec = this.o.slowSpawnTimeoutSec, displayName }: { waitSec?: number; displayName?: string } = {},
   ): Promise<'ready' | 'pending'> {
     checkServerName(server)
-    if (server && !this.o.allowNamedServers) throw new BadRequest('named servers are not enabled on this hub', 'named_servers_disabled')
+    if (server && !this.o.allowNamedServers)
+      throw new BadRequest('named servers are not enabled on this hub', 'named_servers_disabled')
     const lock = await this.lock(user, server)
     if (!lock) throw new BadRequest(`${this.ref(user, server)} is already being started or stopped`, 'pending')
     let rec: ServerRecord | undefined
@@ -170,14 +184,32 @@ export class Orchestrator {
       // hub.namedServerLimitPerUser too: judged with the entry added in one step (throttle.ts)
       slot = await this.throttle.admit(user, server, lock.fence)
     } catch (err) {
-      if (err instanceof SpawnThrottled) this.d.log.warn('too many spawns in progress; refused one', { user, server, limit: this.o.concurrentSpawnLimit })
-      if (err instanceof ActiveServerLimitReached) this.d.log.info('active server limit reached; refused a start', { user, server, limit: this.o.activeServerLimit })
+      if (err instanceof SpawnThrottled)
+        this.d.log.warn('too many spawns in progress; refused one', {
+          user,
+          server,
+          limit: this.o.concurrentSpawnLimit,
+        })
+      if (err instanceof ActiveServerLimitReached)
+        this.d.log.info('active server limit reached; refused a start', {
+          user,
+          server,
+          limit: this.o.activeServerLimit,
+        })
       await lock.release()
       throw err
     }
-    const run = this.spawn(user, server, options, lock, slot, displayName).finally(() => this.inflight.delete(this.ref(user, server)))
+    const run = this.spawn(user, server, options, lock, slot, displayName).finally(() =>
+      this.inflight.delete(this.ref(user, server)),
+    )
     this.inflight.set(this.ref(user, server), run)
-    const ready = await Promise.race([run.then(() => true, () => true), delay(waitSec * 1000).then(() => false)])
+    const ready = await Promise.race([
+      run.then(
+        () => true,
+        () => true,
+      ),
+      delay(waitSec * 1000).then(() => false),
+    ])
     if (ready) {
       await run // rethrows a failure
       return 'ready'
@@ -196,7 +228,14 @@ export class Orchestrator {
     await this.inflight.get(this.ref(user, server))?.catch(() => {})
   }
 
-  private async spawn(user: string, server: string, options: { [k: string]: Json }, lock: HeldLock, slot: SpawnSlot, displayName?: string): Promise<void> {
+  private async spawn(
+    user: string,
+    server: string,
+    options: { [k: string]: Json },
+    lock: HeldLock,
+    slot: SpawnSlot,
+    displayName?: string,
+  ): Promise<void> {
     const { servers, progress, tokens, spawner, log } = this.d
     const baseUrl = serverBaseUrl(user, server)
     const userLogDir = join(this.o.logDir, encodeURIComponent(user))
@@ -216,7 +255,17 @@ export class Orchestrator {
     try {
       await servers.save(user, server, guard, {
         // the secret is recorded now, so another replica can take the spawn over if this one dies
-        state: 'pending', started: new Date().toISOString(), stopped: null, message: '', failed: false, log: logFile, url: '', target: '', spawner: null, token: secret, userOptions: options,
+        state: 'pending',
+        started: new Date().toISOString(),
+        stopped: null,
+        message: '',
+        failed: false,
+        log: logFile,
+        url: '',
+        target: '',
+        spawner: null,
+        token: secret,
+        userOptions: options,
         ...(displayName ? { displayName } : {}),
       })
       await lock.check()
@@ -228,7 +277,17 @@ export class Orchestrator {
       // server's hub API token and OAuth client secret (what jupyterhub-singleuser checks requests with).
       const issued = await tokens.issue(user, { kind: 'server', server, note: `Server at ${baseUrl}`, token: secret })
       await this.d.oauthClients.register(
-        { id: serverClientId(user, server), kind: 'server', user, server, service: '', description: `Server at ${baseUrl}`, redirectUri: `${baseUrl}oauth_callback`, allowedScopes: [], noConfirm: false },
+        {
+          id: serverClientId(user, server),
+          kind: 'server',
+          user,
+          server,
+          service: '',
+          description: `Server at ${baseUrl}`,
+          redirectUri: `${baseUrl}oauth_callback`,
+          allowedScopes: [],
+          noConfirm: false,
+        },
         secret,
       )
       const env = this.serverEnv(user, server, baseUrl, issued.token, secret)
@@ -279,7 +338,14 @@ export class Orchestrator {
         if (err instanceof FencedOut) throw err
         log.warn('failed to start server', { user, server, err: reason })
         // recorded first: a newer holder's state (FencedOut) means its process is not ours to stop
-        await servers.save(user, server, guard, { state: 'stopped', stopped: new Date().toISOString(), message: reason, failed: true, spawner: null, token: '' })
+        await servers.save(user, server, guard, {
+          state: 'stopped',
+          stopped: new Date().toISOString(),
+          message: reason,
+          failed: true,
+          spawner: null,
+          token: '',
+        })
         if (state) await spawner.stop(state, { graceMs: 1000 }).catch(() => {})
         await tokens.revokeServerTokens(user, server).catch(() => {})
         await progress.publish(user, server, { progress: 100, message: `Spawn failed: ${reason}`, failed: true })
@@ -299,15 +365,36 @@ export class Orchestrator {
   }
 
   /** Route first, then the record: the server is reachable by the time anyone reads "running". */
-  private async markReady(user: string, server: string, guard: Guard, s: { target: string; url: string; secret: string }) {
+  private async markReady(
+    user: string,
+    server: string,
+    guard: Guard,
+    s: { target: string; url: string; secret: string },
+  ) {
     const baseUrl = serverBaseUrl(user, server)
-    await this.d.tables.set('routes', routeKey(user, server), { kind: 'user', target: s.target, user, server, token: s.secret }, guard)
+    await this.d.tables.set(
+      'routes',
+      routeKey(user, server),
+      { kind: 'user', target: s.target, user, server, token: s.secret },
+      guard,
+    )
     await this.d.servers.save(user, server, guard, { state: 'running', target: s.target, url: s.url, token: s.secret })
-    await this.d.progress.publish(user, server, { progress: 100, message: `Server ready at ${baseUrl}`, ready: true, url: baseUrl })
+    await this.d.progress.publish(user, server, {
+      progress: 100,
+      message: `Server ready at ${baseUrl}`,
+      ready: true,
+      url: baseUrl,
+    })
     this.d.log.info('server ready', { user, server, target: s.target })
   }
 
-  private serverEnv(user: string, server: string, baseUrl: string, apiToken: string, secret: string): Record<string, string> {
+  private serverEnv(
+    user: string,
+    server: string,
+    baseUrl: string,
+    apiToken: string,
+    secret: string,
+  ): Record<string, string> {
     const apiUrl = `${this.o.publicUrl}/hub/api`
     const clientId = serverClientId(user, server)
     return {
@@ -321,7 +408,10 @@ export class Orchestrator {
       JUPYTERHUB_SERVER_NAME: server,
       JUPYTERHUB_CLIENT_ID: clientId,
       JUPYTERHUB_OAUTH_CALLBACK_URL: `${baseUrl}oauth_callback`,
-      JUPYTERHUB_OAUTH_ACCESS_SCOPES: JSON.stringify([`access:servers!server=${user}/${server}`, `access:servers!user=${user}`]),
+      JUPYTERHUB_OAUTH_ACCESS_SCOPES: JSON.stringify([
+        `access:servers!server=${user}/${server}`,
+        `access:servers!user=${user}`,
+      ]),
       JUPYTERHUB_ACTIVITY_URL: `${apiUrl}/users/${encodeURIComponent(user)}/activity`,
       // as JupyterHub: the hub's public origin when servers have hosts of their own (else their links
       // to the hub stay relative), and the public URLs of the server and of the hub
@@ -340,9 +430,10 @@ export class Orchestrator {
   async stop(user: string, server: string, opts: { remove?: boolean } = {}): Promise<void> {
     checkServerName(server)
     await this.inflight.get(this.ref(user, server))?.catch(() => {})
-    const lock = await waitFor(`the lock of ${this.ref(user, server)}`, () => this.lock(user, server), { timeoutMs: STOP_WAIT_MS, intervalMs: 100 }).catch(
-      () => null,
-    )
+    const lock = await waitFor(`the lock of ${this.ref(user, server)}`, () => this.lock(user, server), {
+      timeoutMs: STOP_WAIT_MS,
+      intervalMs: 100,
+    }).catch(() => null)
     if (!lock) throw new BadRequest(`${this.ref(user, server)} is being started or stopped`, 'pending')
     try {
       const rec = await this.d.servers.get(user, server)
@@ -367,7 +458,9 @@ export class Orchestrator {
   }
 
   private lock(user: string, server: string): Promise<HeldLock | null> {
-    return acquireLock(this.d.redis, this.d.keys.serverLock(user, server), this.o.lockLeaseMs, { replicas: this.o.lockReplicas })
+    return acquireLock(this.d.redis, this.d.keys.serverLock(user, server), this.o.lockLeaseMs, {
+      replicas: this.o.lockReplicas,
+    })
   }
 
   /** Marks a server stopped and removes its route and tokens. */
@@ -377,7 +470,14 @@ export class Orchestrator {
     const failed = !!message
     const tail = failed && rec.log ? tailFile(rec.log, 20) : ''
     await this.d.servers.save(user, server, guard, {
-      state: 'stopped', stopped: new Date().toISOString(), spawner: null, message: tail ? `${message}\n${tail}` : message, failed, target: '', url: '', token: '',
+      state: 'stopped',
+      stopped: new Date().toISOString(),
+      spawner: null,
+      message: tail ? `${message}\n${tail}` : message,
+      failed,
+      target: '',
+      url: '',
+      token: '',
     })
   }
 
@@ -391,20 +491,33 @@ export class Orchestrator {
     try {
       const rec = await this.d.servers.get(user, server)
       if (!rec) return void (await this.d.servers.remove(user, server)) // a stale entry in the active set
-      if (rec.state === 'stopped') return void (await this.d.servers.save(user, server, lock.guard, { state: 'stopped' }))
+      if (rec.state === 'stopped')
+        return void (await this.d.servers.save(user, server, lock.guard, { state: 'stopped' }))
       const status = rec.spawner ? await this.d.spawner.poll(rec.spawner) : ({ phase: 'stopped' } as const)
       if (rec.state === 'running' && status.phase !== 'stopped') return
-      if (rec.state === 'pending' && status.phase === 'running' && rec.token && (await answers(status.url, rec.token))) {
+      if (
+        rec.state === 'pending' &&
+        status.phase === 'running' &&
+        rec.token &&
+        (await answers(status.url, rec.token))
+      ) {
         // the replica that started it went away just before it was ready: finish its spawn
         await this.markReady(user, server, lock.guard, { target: status.target, url: status.url, secret: rec.token })
         this.d.log.warn('took over a spawn whose replica went away', { user, server })
         return
       }
       // stopped on its own, or a pending/stopping record whose replica went away
-      if (rec.spawner && status.phase !== 'stopped') await this.d.spawner.stop(rec.spawner, { graceMs: this.o.stopGraceSec * 1000 })
-      const why = rec.state === 'running' ? 'server exited' : rec.state === 'pending' ? 'the spawn was interrupted (its hub replica went away)' : ''
+      if (rec.spawner && status.phase !== 'stopped')
+        await this.d.spawner.stop(rec.spawner, { graceMs: this.o.stopGraceSec * 1000 })
+      const why =
+        rec.state === 'running'
+          ? 'server exited'
+          : rec.state === 'pending'
+            ? 'the spawn was interrupted (its hub replica went away)'
+            : ''
       await this.cleanup(user, server, rec, why, lock.guard)
-      if (rec.state === 'pending') await this.d.progress.publish(user, server, { progress: 100, message: `Spawn failed: ${why}`, failed: true })
+      if (rec.state === 'pending')
+        await this.d.progress.publish(user, server, { progress: 100, message: `Spawn failed: ${why}`, failed: true })
       this.d.log.warn('server no longer running', { user, server, was: rec.state })
     } finally {
       await lock.release()
@@ -418,7 +531,8 @@ export class Orchestrator {
         // Most servers are running and still there: check() would change nothing, so it (and its
         // lock: three more round trips) is only for the others.
         const rec = await this.d.servers.get(user, name)
-        if (rec?.state === 'running' && rec.spawner && (await this.d.spawner.poll(rec.spawner)).phase !== 'stopped') continue
+        if (rec?.state === 'running' && rec.spawner && (await this.d.spawner.poll(rec.spawner)).phase !== 'stopped')
+          continue
         await this.check(user, name)
       } catch (err) {
         this.d.log.error('failed to check server', { user, server: name, err })
@@ -434,7 +548,8 @@ export class Orchestrator {
     if (!this.d.spawner.list) return 0
     let stopped = 0
     for (const found of await this.d.spawner.list(this.o.hubId)) {
-      const owned = (rec: ServerRecord | undefined) => rec && rec.state !== 'stopped' && sameProcess(rec.spawner, found.state)
+      const owned = (rec: ServerRecord | undefined) =>
+        rec && rec.state !== 'stopped' && sameProcess(rec.spawner, found.state)
       if (owned(await this.d.servers.get(found.user, found.server))) continue
       const lock = await this.lock(found.user, found.server)
       if (!lock) continue // a spawn in progress: it will record or stop its process
@@ -443,7 +558,11 @@ export class Orchestrator {
         // listed a moment ago, possibly while its own stop was finishing
         if ((await this.d.spawner.poll(found.state)).phase === 'stopped') continue
         await this.d.spawner.stop(found.state, { graceMs: this.o.stopGraceSec * 1000 })
-        this.d.log.warn('stopped a server process no record owns', { user: found.user, server: found.server, pid: found.state.pid })
+        this.d.log.warn('stopped a server process no record owns', {
+          user: found.user,
+          server: found.server,
+          pid: found.state.pid,
+        })
         stopped++
       } finally {
         await lock.release()
@@ -467,7 +586,9 @@ export class Orchestrator {
   async stopAll(): Promise<void> {
     await Promise.all(
       (await this.d.servers.active()).map(({ user, name }) =>
-        this.stop(user, name).catch((err: Error) => this.d.log.warn('failed to stop a server', { user, server: name, err: err.message })),
+        this.stop(user, name).catch((err: Error) =>
+          this.d.log.warn('failed to stop a server', { user, server: name, err: err.message }),
+        ),
       ),
     )
   }

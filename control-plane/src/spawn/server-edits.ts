@@ -23,15 +23,23 @@ export interface ServerChange {
 const ref = (user: string, server: string) => `${user}/${server}`
 
 export class ServerEdits {
-  constructor(private readonly d: Pick<Deps, 'redis' | 'keys' | 'servers' | 'shares' | 'oauthClients' | 'activity' | 'config' | 'log'>) {}
+  constructor(
+    private readonly d: Pick<
+      Deps,
+      'redis' | 'keys' | 'servers' | 'shares' | 'oauthClients' | 'activity' | 'config' | 'log'
+    >,
+  ) {}
 
   private lock(user: string, server: string): Promise<HeldLock | null> {
     const { redis, keys, config } = this.d
-    return acquireLock(redis, keys.serverLock(user, server), config.hub.serverLockLeaseSec * 1000, { replicas: config.redis.sentinel ? 1 : 0 })
+    return acquireLock(redis, keys.serverLock(user, server), config.hub.serverLockLeaseSec * 1000, {
+      replicas: config.redis.sentinel ? 1 : 0,
+    })
   }
 
   private namedAllowed(): void {
-    if (!this.d.config.hub.allowNamedServers) throw new BadRequest('named servers are not enabled on this hub', 'named_servers_disabled')
+    if (!this.d.config.hub.allowNamedServers)
+      throw new BadRequest('named servers are not enabled on this hub', 'named_servers_disabled')
   }
 
   /**
@@ -46,12 +54,19 @@ export class ServerEdits {
     const { redis, keys, config } = this.d
     const lock = await waitFor(
       `the named-servers lock of ${user}`,
-      () => acquireLock(redis, keys.namedServersLock(user), config.hub.serverLockLeaseSec * 1000, { replicas: config.redis.sentinel ? 1 : 0 }),
+      () =>
+        acquireLock(redis, keys.namedServersLock(user), config.hub.serverLockLeaseSec * 1000, {
+          replicas: config.redis.sentinel ? 1 : 0,
+        }),
       { timeoutMs: 10_000, intervalMs: 20 },
     )
     try {
       const named = (await this.d.servers.list(user)).filter((s) => s.name).length
-      if (named >= limit) throw new BadRequest(`User ${user} already has the maximum of ${limit} named servers. One must be deleted before a new server can be created`, 'limit') // JupyterHub's words
+      if (named >= limit)
+        throw new BadRequest(
+          `User ${user} already has the maximum of ${limit} named servers. One must be deleted before a new server can be created`,
+          'limit',
+        ) // JupyterHub's words
       await lock.check()
       return await record()
     } finally {
@@ -63,7 +78,11 @@ export class ServerEdits {
    * Creates a named server without starting it: Conflict when the user has a server of that name
    * (the default server always exists), BadRequest when named servers are off.
    */
-  async create(user: string, server: string, fields: { displayName: string; userOptions: Options | null }): Promise<void> {
+  async create(
+    user: string,
+    server: string,
+    fields: { displayName: string; userOptions: Options | null },
+  ): Promise<void> {
     checkServerName(server)
     if (!server) throw new Conflict(`${user} already has a default server`)
     this.namedAllowed()
@@ -73,7 +92,18 @@ export class ServerEdits {
     try {
       if (await this.d.servers.get(user, server)) throw new Conflict(`${user} already has a server named ${server}`)
       await this.withRoomForNamed(user, () =>
-        this.d.servers.save(user, server, lock.guard, { state: 'stopped', started: null, stopped: null, failed: false, message: '', url: '', target: '', token: '', spawner: null, ...fields }),
+        this.d.servers.save(user, server, lock.guard, {
+          state: 'stopped',
+          started: null,
+          stopped: null,
+          failed: false,
+          message: '',
+          url: '',
+          target: '',
+          token: '',
+          spawner: null,
+          ...fields,
+        }),
       )
     } finally {
       await lock.release()
@@ -102,7 +132,8 @@ export class ServerEdits {
       const stored = await this.d.servers.get(user, server)
       const rec = stored ?? (server === '' ? neverStarted(user) : undefined)
       if (!rec) throw new NotFound(`${user} has no server ${server || '(default)'}`)
-      if (rec.state !== 'stopped') throw new BadRequest(`${ref(user, server)} is active; stop it before modifying it`, 'running')
+      if (rec.state !== 'stopped')
+        throw new BadRequest(`${ref(user, server)} is active; stop it before modifying it`, 'running')
       const fields = {
         ...(change.displayName !== undefined ? { displayName: change.displayName } : {}),
         ...(change.userOptions !== undefined ? { userOptions: change.userOptions } : {}),
@@ -140,6 +171,20 @@ export class ServerEdits {
 /** The record of a default server that never started (JupyterHub always has one). */
 function neverStarted(user: string): ServerRecord {
   return {
-    user, name: '', state: 'stopped', url: '', target: '', token: '', spawner: null, started: null, stopped: null, lastActivity: null, log: '', message: '', failed: false, userOptions: null, displayName: '',
+    user,
+    name: '',
+    state: 'stopped',
+    url: '',
+    target: '',
+    token: '',
+    spawner: null,
+    started: null,
+    stopped: null,
+    lastActivity: null,
+    log: '',
+    message: '',
+    failed: false,
+    userOptions: null,
+    displayName: '',
   }
 }

@@ -52,10 +52,13 @@ describe('spawn admission', () => {
     await expect(t.admit('bob', '', 1)).rejects.toBeInstanceOf(ActiveServerLimitReached)
     await slot.release()
     await t.admit('bob', '', 2) // its entry is left to expire (a replica that died mid-spawn)
-    await waitFor('the entry to expire', async () => !!(await t.admit('cat', '', 1).catch(() => null)), { timeoutMs: 5000, intervalMs: 50 })
+    await waitFor('the entry to expire', async () => !!(await t.admit('cat', '', 1).catch(() => null)), {
+      timeoutMs: 5000,
+      intervalMs: 50,
+    })
   })
 
-  it('judges the limits in JupyterHub\'s order, and each limit works alone', async () => {
+  it("judges the limits in JupyterHub's order, and each limit works alone", async () => {
     const all = await throttle({ namedPerUser: 1, concurrent: 1, active: 2 }, ['ann/work'])
     await expect(all.t.admit('ann', 'play', 1)).rejects.toBeInstanceOf(NamedServerLimitReached)
     await all.t.admit('bob', '', 1)

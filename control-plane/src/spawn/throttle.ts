@@ -79,12 +79,26 @@ export class SpawnThrottle {
     const named = server ? namedPerUser : 0
     if (concurrent <= 0 && active <= 0 && named <= 0) return { release: async () => {} }
     const member = `${user}/${server}#${fence}`
-    const [verdict, count] = await this.redis.admitSpawn(this.keys.pending, this.keys.active, this.keys.userServers(user), member, concurrent, this.lifetimeMs, active, named, user, server)
+    const [verdict, count] = await this.redis.admitSpawn(
+      this.keys.pending,
+      this.keys.active,
+      this.keys.userServers(user),
+      member,
+      concurrent,
+      this.lifetimeMs,
+      active,
+      named,
+      user,
+      server,
+    )
     if (verdict === -2) throw new NamedServerLimitReached(user, count ?? 0, named)
     if (verdict === -1) throw new ActiveServerLimitReached()
     if (verdict === 0) {
       const retryAfterSec = randomInt(RETRY_AFTER_SEC[0], RETRY_AFTER_SEC[1])
-      throw new SpawnThrottled(`Too many users trying to log in right now. Try again in ${Math.ceil(retryAfterSec / 10)}0 seconds.`, retryAfterSec)
+      throw new SpawnThrottled(
+        `Too many users trying to log in right now. Try again in ${Math.ceil(retryAfterSec / 10)}0 seconds.`,
+        retryAfterSec,
+      )
     }
     return { release: async () => void (await this.redis.zrem(this.keys.pending, member)) }
   }

@@ -21,7 +21,13 @@ function part(args: string[], lines: string[]) {
   const p = new KeptAlive(
     'sleeper',
     async () => {
-      const c = startChild({ name: 'sleeper', command: 'sh', args: ['-c', ...args], logFile: join(dir, 'log'), ownGroup: true })
+      const c = startChild({
+        name: 'sleeper',
+        command: 'sh',
+        args: ['-c', ...args],
+        logFile: join(dir, 'log'),
+        ownGroup: true,
+      })
       return { pid: c.proc.pid!, exited: c.exited, stop: (ms) => c.stop(ms) }
     },
     log,
@@ -42,7 +48,9 @@ describe('KeptAlive', () => {
     const first = p.pid!
     await waitFor('the background sleep', () => groupMembers(first).length >= 2)
     process.kill(first, 'SIGKILL') // the shell's own child (the first sleep) is killed with its group
-    const second = await waitFor('a new process', () => (p.pid && p.pid !== first ? p.pid : undefined), { timeoutMs: 5000 })
+    const second = await waitFor('a new process', () => (p.pid && p.pid !== first ? p.pid : undefined), {
+      timeoutMs: 5000,
+    })
     expect(second).not.toBe(first)
     expect(groupMembers(first)).toEqual([])
     expect(lines.some((l) => l.includes('"msg":"sleeper exited; restarting"') && l.includes('"in_ms":0'))).toBe(true)
@@ -59,12 +67,21 @@ describe('KeptAlive', () => {
       'slow',
       async () => {
         await gate // the start is still under way when stop() comes in
-        started = startChild({ name: 'slow', command: 'sleep', args: ['30'], logFile: join(dir, 'log'), ownGroup: true })
+        started = startChild({
+          name: 'slow',
+          command: 'sleep',
+          args: ['30'],
+          logFile: join(dir, 'log'),
+          ownGroup: true,
+        })
         return { pid: started.proc.pid!, exited: started.exited, stop: (ms) => started!.stop(ms) }
       },
       log,
     )
-    const begun = p.begin().then(() => 'began', (err: Error) => err.message)
+    const begun = p.begin().then(
+      () => 'began',
+      (err: Error) => err.message,
+    )
     const stopped = p.stop()
     release()
     await stopped
@@ -77,7 +94,9 @@ describe('KeptAlive', () => {
     const lines: string[] = []
     const p = part(['exit 3'], lines)
     await p.begin()
-    await waitFor('three exits', () => lines.filter((l) => l.includes('exited; restarting')).length >= 3, { timeoutMs: 5000 })
+    await waitFor('three exits', () => lines.filter((l) => l.includes('exited; restarting')).length >= 3, {
+      timeoutMs: 5000,
+    })
     const waits = lines.filter((l) => l.includes('exited; restarting')).map((l) => JSON.parse(l).in_ms)
     expect(waits.slice(0, 3)).toEqual([0, 500, 1000])
     await p.stop()

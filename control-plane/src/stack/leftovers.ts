@@ -61,7 +61,8 @@ export async function stopLeftovers(dataDir: string, graceMs = 5000): Promise<Re
     }
   }
   const deadline = Date.now() + graceMs
-  while (alive.some((r) => groupMembers(r.pid).length) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+  while (alive.some((r) => groupMembers(r.pid).length) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50))
   await Promise.all(alive.map((r) => killGroup(r.pid)))
   forgetParts(dataDir)
   return alive

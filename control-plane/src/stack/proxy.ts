@@ -22,7 +22,9 @@ import { startProxy, type ProxyProcess, type ProxyProcessOptions } from '../../.
 export function proxyOptions(config: Config): ProxyProcessOptions {
   return {
     listen: { host: config.host, port: config.port },
-    hubUpstreams: config.proxy.hubUpstreams ?? [`${config.hub.host.includes(':') ? `[${config.hub.host}]` : config.hub.host}:${config.hub.port}`],
+    hubUpstreams: config.proxy.hubUpstreams ?? [
+      `${config.hub.host.includes(':') ? `[${config.hub.host}]` : config.hub.host}:${config.hub.port}`,
+    ],
     redis: redisTarget(config),
     prefix: config.redis.prefix,
     runDir: resolve(config.proxy.runDir ?? join(config.dataDir, 'proxy')),
@@ -62,8 +64,15 @@ export async function runProxy(opts: { configFile?: string }): Promise<void> {
   mkdirSync(o.runDir, { recursive: true })
 
   const other = otherReplica(o.runDir)
-  if (other) fail(`another edgehub proxy (pid ${other}) runs with the run dir ${o.runDir} (proxy.runDir); stop it, or give this one a run dir of its own`)
-  writeFileSync(join(o.runDir, REPLICA_FILE), JSON.stringify({ pid: process.pid, startTime: startTimeOf(process.pid) }) + '\n', { mode: 0o600 })
+  if (other)
+    fail(
+      `another edgehub proxy (pid ${other}) runs with the run dir ${o.runDir} (proxy.runDir); stop it, or give this one a run dir of its own`,
+    )
+  writeFileSync(
+    join(o.runDir, REPLICA_FILE),
+    JSON.stringify({ pid: process.pid, startTime: startTimeOf(process.pid) }) + '\n',
+    { mode: 0o600 },
+  )
 
   // What an earlier `edgehub proxy` of this run dir left running when it was killed outright.
   const leftovers = await stopLeftovers(o.runDir)
@@ -104,9 +113,7 @@ export async function runProxy(opts: { configFile?: string }): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'))
   const begun = nginx.begin()
   process.on('SIGHUP', () => {
-    void begun
-      .then(() => current!.reload())
-      .catch((err: Error) => log.error('reload failed', { err: err.message }))
+    void begun.then(() => current!.reload()).catch((err: Error) => log.error('reload failed', { err: err.message }))
   })
 
   try {
@@ -116,5 +123,10 @@ export async function runProxy(opts: { configFile?: string }): Promise<void> {
     rmSync(join(o.runDir, REPLICA_FILE), { force: true })
     fail(`the proxy did not start: ${(err as Error).message}`)
   }
-  log.info('proxy running', { listen: `${config.host}:${config.port}`, hub: o.hubUpstreams, run_dir: o.runDir, pid: nginx.pid })
+  log.info('proxy running', {
+    listen: `${config.host}:${config.port}`,
+    hub: o.hubUpstreams,
+    run_dir: o.runDir,
+    pid: nginx.pid,
+  })
 }

@@ -71,7 +71,13 @@ const newPassword = () => randomBytes(32).toString('hex')
 
 function isLogin(v: unknown): v is RedisLogin {
   const l = v as RedisLogin
-  return !!l && typeof l.username === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(l.username) && typeof l.password === 'string' && /^[0-9a-f]{32,128}$/.test(l.password)
+  return (
+    !!l &&
+    typeof l.username === 'string' &&
+    /^[A-Za-z0-9_.-]{1,64}$/.test(l.username) &&
+    typeof l.password === 'string' &&
+    /^[0-9a-f]{32,128}$/.test(l.password)
+  )
 }
 
 /** The credentials kept in dir, or undefined when there are none (or they cannot be read by this user). */
@@ -83,7 +89,10 @@ export function readRedisCredentials(dir: string): RedisCredentials | undefined 
     return undefined
   }
   const c = JSON.parse(text) as Partial<RedisCredentials>
-  if (!isLogin(c.hub) || !isLogin(c.proxy)) throw new Error(`${join(dir, CREDENTIALS_FILE)} does not hold a hub and a proxy login; remove it to have new ones made at the next start`)
+  if (!isLogin(c.hub) || !isLogin(c.proxy))
+    throw new Error(
+      `${join(dir, CREDENTIALS_FILE)} does not hold a hub and a proxy login; remove it to have new ones made at the next start`,
+    )
   return { hub: c.hub, proxy: c.proxy }
 }
 

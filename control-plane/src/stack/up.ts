@@ -99,11 +99,12 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
   }
 
   // the pids of the running parts, kept for the next start in case this process is killed outright
-  const record = () => recordParts(config.dataDir, [
-    { part: 'redis', pid: redis?.pid },
-    { part: 'hub', pid: hub?.pid },
-    { part: 'proxy', pid: proxy?.pid },
-  ])
+  const record = () =>
+    recordParts(config.dataDir, [
+      { part: 'redis', pid: redis?.pid },
+      { part: 'hub', pid: hub?.pid },
+      { part: 'proxy', pid: proxy?.pid },
+    ])
 
   try {
     if (privateRedis) {
@@ -112,7 +113,13 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
         'redis',
         async (signal) => {
           // only the hub's and the proxy's ACL users log in; a data directory from before ACLs gets them now
-          const r = await startRedis({ dir, port: config.redis.port, ownGroup: true, signal, acl: { prefix: config.redis.prefix } })
+          const r = await startRedis({
+            dir,
+            port: config.redis.port,
+            ownGroup: true,
+            signal,
+            acl: { prefix: config.redis.prefix },
+          })
           return { pid: r.child.proc.pid!, exited: r.child.exited, stop: (graceMs) => r.child.stop(graceMs) }
         },
         log,
@@ -140,7 +147,13 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
     hub = new KeptAlive(
       'hub',
       async () => {
-        const c = startChild({ name: 'hub', command: process.execPath, args: hubArgs, logFile: join(logDir, 'hub.log'), ownGroup: true })
+        const c = startChild({
+          name: 'hub',
+          command: process.execPath,
+          args: hubArgs,
+          logFile: join(logDir, 'hub.log'),
+          ownGroup: true,
+        })
         return { pid: c.proc.pid ?? 0, exited: c.exited, stop: (graceMs) => c.stop(graceMs) }
       },
       log,
@@ -164,7 +177,9 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
       'the hub to answer',
       async () => {
         stillStarting()
-        const res = await fetch(`http://${config.hub.host.includes(':') ? `[${config.hub.host}]` : config.hub.host}:${config.hub.port}/hub/health`).catch(() => null)
+        const res = await fetch(
+          `http://${config.hub.host.includes(':') ? `[${config.hub.host}]` : config.hub.host}:${config.hub.port}/hub/health`,
+        ).catch(() => null)
         return res?.ok
       },
       { timeoutMs: 30_000, intervalMs: 100 },
@@ -189,10 +204,16 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
     const { isolation } = spawnerNotes(config.spawner, config.dataDir)
     if (isolation) lines.push(`Note: ${isolation}`, '')
     if (firstAdmin) {
-      lines.push(`First admin: log in as "${firstAdmin.name}" with password: ${firstAdmin.password}`, '(shown once; change it at /hub/change-password)', '')
+      lines.push(
+        `First admin: log in as "${firstAdmin.name}" with password: ${firstAdmin.password}`,
+        '(shown once; change it at /hub/change-password)',
+        '',
+      )
     }
     lines.push(
-      config.cleanupServers ? 'Press Ctrl-C to stop.' : "Press Ctrl-C to stop (users' servers keep running: cleanupServers is false).",
+      config.cleanupServers
+        ? 'Press Ctrl-C to stop.'
+        : "Press Ctrl-C to stop (users' servers keep running: cleanupServers is false).",
       '',
     )
     process.stdout.write(lines.join('\n'))
@@ -231,6 +252,6 @@ async function stopUserServers(deps: Deps, redisAnswers: boolean, log: Logger): 
 async function stopMarkedServers(deps: Deps, log: Logger): Promise<void> {
   const found = (await deps.spawner.list?.(deps.hubId)) ?? []
   await Promise.all(found.map((f) => deps.spawner.stop(f.state, { graceMs: 2000 }).catch(() => {})))
-  if (found.length) log.info('stopped server processes by their mark', { count: found.length, pids: found.map((f) => f.state.pid) })
+  if (found.length)
+    log.info('stopped server processes by their mark', { count: found.length, pids: found.map((f) => f.state.pid) })
 }
-

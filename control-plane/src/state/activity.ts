@@ -3,12 +3,13 @@
 import type { Redis, Result } from 'ioredis'
 import { ACTIVITY_MERGE_SCRIPT, type KeyNames } from './keys'
 
-
 export const activityField = (user: string, server: string) => `${user}/${server}`
 
 /** The later of ISO timestamps and epoch-ms values, as ISO; null when none is given. */
 export function latest(...times: Array<string | number | null | undefined>): string | null {
-  const ms = times.map((t) => (typeof t === 'string' ? Date.parse(t) : t)).filter((t): t is number => typeof t === 'number' && Number.isFinite(t) && t > 0)
+  const ms = times
+    .map((t) => (typeof t === 'string' ? Date.parse(t) : t))
+    .filter((t): t is number => typeof t === 'number' && Number.isFinite(t) && t > 0)
   return ms.length ? new Date(Math.max(...ms)).toISOString() : null
 }
 
@@ -23,7 +24,10 @@ export class Activity {
   /** Raises the last activity of each (user, server) to the given time, never lowers it. */
   async record(entries: Array<{ user: string; server: string; at: Date }>): Promise<void> {
     if (entries.length === 0) return
-    await this.redis.mergeActivity(this.keys.activity, ...entries.flatMap((e) => [activityField(e.user, e.server), String(e.at.getTime())]))
+    await this.redis.mergeActivity(
+      this.keys.activity,
+      ...entries.flatMap((e) => [activityField(e.user, e.server), String(e.at.getTime())]),
+    )
   }
 
   /** Last activity of each of user's servers, epoch ms, by server name. */

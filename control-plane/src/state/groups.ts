@@ -14,7 +14,8 @@ export interface GroupRecord {
 /** A readable reason when a group name is unusable (undefined when fine). */
 export function groupNameProblem(name: string): string | undefined {
   if (name.length < 1 || name.length > 255) return 'group names are 1 to 255 characters'
-  if (/[\u0000-\u001f\u007f/\\]/.test(name) || name === '.' || name === '..') return `invalid group name ${JSON.stringify(name)}: no slashes, control characters, "." or ".."`
+  if (/[\u0000-\u001f\u007f/\\]/.test(name) || name === '.' || name === '..')
+    return `invalid group name ${JSON.stringify(name)}: no slashes, control characters, "." or ".."`
   if (name.trim() !== name) return 'group names may not start or end with spaces'
   return undefined
 }
@@ -44,12 +45,17 @@ export class Groups {
   ) {}
 
   async get(name: string): Promise<GroupRecord | undefined> {
-    const [[, h], [, members]] = (await this.redis.multi().hgetall(this.keys.group(name)).smembers(this.keys.groupMembers(name)).exec()) as [
-      [null, Record<string, string>],
-      [null, string[]],
-    ]
+    const [[, h], [, members]] = (await this.redis
+      .multi()
+      .hgetall(this.keys.group(name))
+      .smembers(this.keys.groupMembers(name))
+      .exec()) as [[null, Record<string, string>], [null, string[]]]
     if (!h.name) return undefined
-    return { name: h.name, properties: h.properties ? (decodeJson(this.keys.group(name), 'properties', h.properties, isObject) ?? {}) : {}, users: members.sort() }
+    return {
+      name: h.name,
+      properties: h.properties ? (decodeJson(this.keys.group(name), 'properties', h.properties, isObject) ?? {}) : {},
+      users: members.sort(),
+    }
   }
 
   async require(name: string): Promise<GroupRecord> {
@@ -74,7 +80,8 @@ export class Groups {
   async create(name: string, users: readonly string[] = [], properties: Record<string, unknown> = {}): Promise<void> {
     const problem = groupNameProblem(name)
     if (problem) throw new BadRequest(problem, 'invalid_name')
-    if (!(await this.redis.hsetnx(this.keys.group(name), 'name', name))) throw new Conflict(`group ${name} already exists`)
+    if (!(await this.redis.hsetnx(this.keys.group(name), 'name', name)))
+      throw new Conflict(`group ${name} already exists`)
     const m = this.redis
       .multi()
       .hset(this.keys.group(name), { properties: JSON.stringify(properties), created: new Date().toISOString() })
@@ -85,13 +92,29 @@ export class Groups {
 
   /** Deletes the group and every membership in one script (no member added meanwhile is left over). */
   async remove(name: string): Promise<void> {
-    const ok = await this.redis.eval(REMOVE_SCRIPT, 4, this.keys.group(name), this.keys.groupMembers(name), this.keys.groups, this.keys.userGroups(''), name)
+    const ok = await this.redis.eval(
+      REMOVE_SCRIPT,
+      4,
+      this.keys.group(name),
+      this.keys.groupMembers(name),
+      this.keys.groups,
+      this.keys.userGroups(''),
+      name,
+    )
     if (!ok) throw new NotFound(`group ${name} not found`)
   }
 
   /** Adds members; NotFound when the group is gone, even if it was deleted a moment ago by another replica. */
   async addUsers(name: string, users: readonly string[]): Promise<void> {
-    const ok = await this.redis.eval(ADD_SCRIPT, 3, this.keys.group(name), this.keys.groupMembers(name), this.keys.userGroups(''), name, ...users)
+    const ok = await this.redis.eval(
+      ADD_SCRIPT,
+      3,
+      this.keys.group(name),
+      this.keys.groupMembers(name),
+      this.keys.userGroups(''),
+      name,
+      ...users,
+    )
     if (!ok) throw new NotFound(`group ${name} not found`)
   }
 
@@ -119,7 +142,8 @@ export class Groups {
   async renameUser(from: string, to: string): Promise<void> {
     const groups = await this.ofUser(from)
     const m = this.redis.multi().del(this.keys.userGroups(from))
-    for (const g of groups) m.srem(this.keys.groupMembers(g), from).sadd(this.keys.groupMembers(g), to).sadd(this.keys.userGroups(to), g)
+    for (const g of groups)
+      m.srem(this.keys.groupMembers(g), from).sadd(this.keys.groupMembers(g), to).sadd(this.keys.userGroups(to), g)
     await m.exec()
   }
 

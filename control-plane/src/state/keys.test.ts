@@ -1,7 +1,16 @@
 // The hub's key names against the fixture the proxy's spec also reads (the hub/proxy contract).
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { keyNames, PROXY_TABLES, STREAM_FIELDS, SESSION_COOKIE, COOKIE_VERSION, XSRF_COOKIE, HOST_COOKIE, ACTIVITY_MERGE_SCRIPT } from './keys'
+import {
+  keyNames,
+  PROXY_TABLES,
+  STREAM_FIELDS,
+  SESSION_COOKIE,
+  COOKIE_VERSION,
+  XSRF_COOKIE,
+  HOST_COOKIE,
+  ACTIVITY_MERGE_SCRIPT,
+} from './keys'
 
 const doc = JSON.parse(readFileSync(new URL('../../../test/fixtures/redis-keys.json', import.meta.url), 'utf8'))
 

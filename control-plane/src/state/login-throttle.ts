@@ -52,16 +52,19 @@ export class LoginThrottle {
   /** May this attempt (a normalized name, from address) check a password now? Asked before checking it. */
   async check(name: string, address: string, now = Date.now()): Promise<ThrottleVerdict> {
     if (!this.s.enabled) return { ok: true }
-    const [[, user], [, addr]] = (await this.redis.pipeline().hmget(this.keys.loginFail(name), 'locked', 'until').hmget(this.keys.loginFailAddress(address), 'until').exec()) as [
-      [null, Array<string | null>],
-      [null, Array<string | null>],
-    ]
+    const [[, user], [, addr]] = (await this.redis
+      .pipeline()
+      .hmget(this.keys.loginFail(name), 'locked', 'until')
+      .hmget(this.keys.loginFailAddress(address), 'until')
+      .exec()) as [[null, Array<string | null>], [null, Array<string | null>]]
     if (user[0] === '1') {
       const ttl = await this.redis.pttl(this.keys.loginFail(name))
       return { ok: false, locked: true, retryAfterSec: Math.max(1, Math.ceil(ttl / 1000)) }
     }
     const until = Math.max(Number(user[1] ?? 0) || 0, Number(addr[0] ?? 0) || 0)
-    return until > now ? { ok: false, locked: false, retryAfterSec: Math.max(1, Math.ceil((until - now) / 1000)) } : { ok: true }
+    return until > now
+      ? { ok: false, locked: false, retryAfterSec: Math.max(1, Math.ceil((until - now) / 1000)) }
+      : { ok: true }
   }
 
   /** Counts a failed attempt against the name and the address. */
@@ -70,8 +73,26 @@ export class LoginThrottle {
     const s = this.s
     const common = [String(now), String(s.baseDelaySec * 1000), String(s.maxDelaySec * 1000)]
     await Promise.all([
-      this.redis.loginFailed(this.keys.loginFail(name), common[0], String(s.freeFailures), common[1], common[2], String(s.lockoutFailures), String(s.lockoutSec * 1000), String(s.forgetAfterSec * 1000)),
-      this.redis.loginFailed(this.keys.loginFailAddress(address), common[0], String(s.addressFreeFailures), common[1], common[2], '0', '0', String(s.forgetAfterSec * 1000)),
+      this.redis.loginFailed(
+        this.keys.loginFail(name),
+        common[0],
+        String(s.freeFailures),
+        common[1],
+        common[2],
+        String(s.lockoutFailures),
+        String(s.lockoutSec * 1000),
+        String(s.forgetAfterSec * 1000),
+      ),
+      this.redis.loginFailed(
+        this.keys.loginFailAddress(address),
+        common[0],
+        String(s.addressFreeFailures),
+        common[1],
+        common[2],
+        '0',
+        '0',
+        String(s.forgetAfterSec * 1000),
+      ),
     ])
   }
 

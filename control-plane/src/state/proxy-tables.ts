@@ -6,8 +6,7 @@ import { FencedOut } from '../../../runtime/src/errors'
 import type { Guard } from '../spawn/lock'
 
 export type TableOp =
-  | { table: ProxyTable; key: string; value: unknown }
-  | { table: ProxyTable; key: string; delete: true }
+  { table: ProxyTable; key: string; value: unknown } | { table: ProxyTable; key: string; delete: true }
 
 // KEYS: version, stream, guard (a lock's fence counter; the version key when unguarded). ARGV: table
 // key prefix, stream max length, fencing token ('' = unguarded), then (table, key, op, value) * n.
@@ -62,7 +61,9 @@ export class ProxyTables {
       else argv.push(op.table, op.key, 'set', encode(op.value))
     }
     const guardKey = guard?.key ?? this.keys.proxyVersion
-    const version = Number(await this.redis.applyProxyOps(this.keys.proxyVersion, this.keys.proxyChanges, guardKey, ...argv))
+    const version = Number(
+      await this.redis.applyProxyOps(this.keys.proxyVersion, this.keys.proxyChanges, guardKey, ...argv),
+    )
     if (version < 0) throw new FencedOut(`a newer holder of ${guardKey} has written since fence ${guard?.fence}`)
     return version
   }

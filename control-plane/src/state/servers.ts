@@ -44,9 +44,25 @@ function toHash(f: Fields): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(f)) {
     if (v === undefined) continue
-    const key = k === 'lastActivity' ? 'last_activity' : k === 'userOptions' ? 'user_options' : k === 'displayName' ? 'display_name' : k
+    const key =
+      k === 'lastActivity'
+        ? 'last_activity'
+        : k === 'userOptions'
+          ? 'user_options'
+          : k === 'displayName'
+            ? 'display_name'
+            : k
     // null is '' for every field (JSON "null" would read back as an undecodable object)
-    out[key] = v === null ? '' : k === 'spawner' || k === 'userOptions' ? JSON.stringify(v) : typeof v === 'boolean' ? (v ? '1' : '0') : String(v)
+    out[key] =
+      v === null
+        ? ''
+        : k === 'spawner' || k === 'userOptions'
+          ? JSON.stringify(v)
+          : typeof v === 'boolean'
+            ? v
+              ? '1'
+              : '0'
+            : String(v)
   }
   return out
 }
@@ -60,14 +76,18 @@ export function serverFromHash(user: string, name: string, h: Record<string, str
     url: h.url ?? '',
     target: h.target ?? '',
     token: h.token ?? '',
-    spawner: h.spawner ? ((decodeJson(`server ${user}/${name}`, 'spawner', h.spawner, isObject) as SpawnerState | undefined) ?? null) : null,
+    spawner: h.spawner
+      ? ((decodeJson(`server ${user}/${name}`, 'spawner', h.spawner, isObject) as SpawnerState | undefined) ?? null)
+      : null,
     started: h.started || null,
     stopped: h.stopped || null,
     lastActivity: h.last_activity || null,
     log: h.log ?? '',
     message: h.message ?? '',
     failed: h.failed === '1',
-    userOptions: h.user_options ? (decodeJson(`server ${user}/${name}`, 'user_options', h.user_options, isObject) ?? null) : null,
+    userOptions: h.user_options
+      ? (decodeJson(`server ${user}/${name}`, 'user_options', h.user_options, isObject) ?? null)
+      : null,
     displayName: h.display_name ?? '',
   }
 }
@@ -122,7 +142,12 @@ export class Servers {
   async save(user: string, name: string, guard: Guard, fields: Fields): Promise<void> {
     const flag = fields.state === 'stopped' ? 'stopped' : fields.state ? 'active' : ''
     const pairs = Object.entries(toHash(fields)).flat()
-    const keys = [this.keys.server(user, name), this.keys.userServers(user), this.keys.runningServers, guard.key] as const
+    const keys = [
+      this.keys.server(user, name),
+      this.keys.userServers(user),
+      this.keys.runningServers,
+      guard.key,
+    ] as const
     const ok = await this.redis.saveServer(...keys, guard.fence, name, `${user}/${name}`, flag, ...pairs)
     if (!ok) throw new FencedOut(`server ${user}/${name} was taken over by a newer lock holder`)
   }
@@ -148,6 +173,16 @@ export class Servers {
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    saveServer(record: string, userServers: string, active: string, fenceKey: string, fence: number, name: string, ref: string, flag: string, ...fields: string[]): Result<number, Context>
+    saveServer(
+      record: string,
+      userServers: string,
+      active: string,
+      fenceKey: string,
+      fence: number,
+      name: string,
+      ref: string,
+      flag: string,
+      ...fields: string[]
+    ): Result<number, Context>
   }
 }

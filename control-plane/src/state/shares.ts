@@ -134,7 +134,8 @@ const granteeOf = (s: string): Grantee => {
 }
 
 const byAge = (a: ShareRecord, b: ShareRecord) =>
-  a.created.localeCompare(b.created) || `${a.owner}/${a.server}/${a.kind}:${a.name}`.localeCompare(`${b.owner}/${b.server}/${b.kind}:${b.name}`)
+  a.created.localeCompare(b.created) ||
+  `${a.owner}/${a.server}/${a.kind}:${a.name}`.localeCompare(`${b.owner}/${b.server}/${b.kind}:${b.name}`)
 
 function codeFromHash(h: Record<string, string>): ShareCodeRecord | undefined {
   if (!h.id) return undefined
@@ -181,15 +182,22 @@ export class Shares {
    * the server is gone, BadRequest when the grantee does not exist or is the owner.
    */
   async grant(owner: string, server: string, to: Grantee, scopes: readonly string[]): Promise<ShareRecord> {
-    if (to.kind === 'user' && to.name === owner) throw new BadRequest(`${owner} owns ${owner}/${server} and cannot be given a share of it`)
+    if (to.kind === 'user' && to.name === owner)
+      throw new BadRequest(`${owner} owns ${owner}/${server} and cannot be given a share of it`)
     if (!scopes.length) throw new TypeError('a share needs at least one scope')
     const serverKey = server ? this.keys.server(owner, server) : this.keys.user(owner)
     const granteeKey = to.kind === 'user' ? this.keys.user(to.name) : this.keys.group(to.name)
     let v: string
     try {
       v = await this.redis.grantShare(
-        this.keys.shares(owner), this.keys.sharedWith(to.kind, to.name), serverKey, granteeKey,
-        `${server}/${to.kind}:${to.name}`, `${owner}/${server}`, JSON.stringify([...scopes].sort()), new Date().toISOString(),
+        this.keys.shares(owner),
+        this.keys.sharedWith(to.kind, to.name),
+        serverKey,
+        granteeKey,
+        `${server}/${to.kind}:${to.name}`,
+        `${owner}/${server}`,
+        JSON.stringify([...scopes].sort()),
+        new Date().toISOString(),
       )
     } catch (err) {
       const msg = (err as Error).message
@@ -205,10 +213,18 @@ export class Shares {
    * Takes scopes (all when none are named) away from a share; the share goes when none remain.
    * Returns what remains: the share, null when it is gone, undefined when there was none.
    */
-  async revoke(owner: string, server: string, to: Grantee, scopes?: readonly string[]): Promise<ShareRecord | null | undefined> {
+  async revoke(
+    owner: string,
+    server: string,
+    to: Grantee,
+    scopes?: readonly string[],
+  ): Promise<ShareRecord | null | undefined> {
     const v = await this.redis.revokeShare(
-      this.keys.shares(owner), this.keys.sharedWith(to.kind, to.name),
-      `${server}/${to.kind}:${to.name}`, `${owner}/${server}`, scopes?.length ? JSON.stringify(scopes) : '',
+      this.keys.shares(owner),
+      this.keys.sharedWith(to.kind, to.name),
+      `${server}/${to.kind}:${to.name}`,
+      `${owner}/${server}`,
+      scopes?.length ? JSON.stringify(scopes) : '',
     )
     if (v == null) return undefined
     await this.republish([to])
@@ -233,7 +249,10 @@ export class Shares {
 
   /** Shares granted to a user directly, or to any of `groups` (the user's), oldest first. */
   async sharedWith(user: string | undefined, groups: readonly string[] = []): Promise<ShareRecord[]> {
-    const grantees: Grantee[] = [...(user === undefined ? [] : [{ kind: 'user' as const, name: user }]), ...groups.map((name) => ({ kind: 'group' as const, name }))]
+    const grantees: Grantee[] = [
+      ...(user === undefined ? [] : [{ kind: 'user' as const, name: user }]),
+      ...groups.map((name) => ({ kind: 'group' as const, name })),
+    ]
     if (!grantees.length) return []
     // sent together (auto-pipelining), without MULTI: this runs for every request of a user
     const res = await Promise.all(grantees.map((g) => this.redis.hgetall(this.keys.sharedWith(g.kind, g.name))))
@@ -264,7 +283,13 @@ export class Shares {
 
   /** Every share of one server goes (DELETE /shares/{owner}/{server}); returns how many. */
   async revokeServer(owner: string, server: string): Promise<number> {
-    const grantees = await this.redis.dropServerShares(this.keys.shares(owner), owner, server, this.sharedWithPrefix(), '0')
+    const grantees = await this.redis.dropServerShares(
+      this.keys.shares(owner),
+      owner,
+      server,
+      this.sharedWithPrefix(),
+      '0',
+    )
     await this.republish(grantees.map(granteeOf))
     return grantees.length
   }
@@ -274,7 +299,8 @@ export class Shares {
    * new name, their server filters rewritten (…!server=OWNER/FROM becomes …!server=OWNER/TO).
    */
   async moveServer(owner: string, from: string, to: string): Promise<void> {
-    const rename = (scopes: readonly string[]) => scopes.map((s) => s.replace(new RegExp(`!server=${escapeRegExp(`${owner}/${from}`)}$`), `!server=${owner}/${to}`))
+    const rename = (scopes: readonly string[]) =>
+      scopes.map((s) => s.replace(new RegExp(`!server=${escapeRegExp(`${owner}/${from}`)}$`), `!server=${owner}/${to}`))
     for (const s of await this.ofOwner(owner, from)) {
       if (!s.scopes.length) continue
       await this.grant(owner, to, { kind: s.kind, name: s.name }, rename(s.scopes)).catch((err) => {
@@ -286,7 +312,10 @@ export class Shares {
       // only while the code exists: one that expires meanwhile is not written back without its expiry
       await this.redis.eval(
         "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'server', ARGV[1], 'scopes', ARGV[2]) end",
-        1, this.keys.shareCode(c.id), to, JSON.stringify(rename(c.scopes).sort()),
+        1,
+        this.keys.shareCode(c.id),
+        to,
+        JSON.stringify(rename(c.scopes).sort()),
       )
     }
   }
@@ -305,7 +334,9 @@ export class Shares {
    * codes go. Call it after the user's record is gone.
    */
   async forgetUser(name: string): Promise<void> {
-    const grantees = (await this.redis.dropServerShares(this.keys.shares(name), name, '', this.sharedWithPrefix(), '1')).map(granteeOf)
+    const grantees = (
+      await this.redis.dropServerShares(this.keys.shares(name), name, '', this.sharedWithPrefix(), '1')
+    ).map(granteeOf)
     await this.redis.dropGranteeShares(this.keys.sharedWith('user', name), this.keys.shares(''), `user:${name}`)
     const ids = await this.redis.zrange(this.keys.shareCodes(name), '0', '-1')
     for (const id of ids) await this.deleteCodeById(name, id)
@@ -325,7 +356,13 @@ export class Shares {
     const out: string[] = []
     let cursor = '0'
     do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 500)
+      const [next, keys] = await this.redis.scan(
+        cursor,
+        'MATCH',
+        `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`,
+        'COUNT',
+        500,
+      )
       cursor = next
       for (const k of keys) out.push(k.slice(prefix.length))
     } while (cursor !== '0')
@@ -335,7 +372,12 @@ export class Shares {
   // ---- share codes
 
   /** A new code for the server; the code itself is returned once and only its digest is kept. */
-  async issueCode(owner: string, server: string, scopes: readonly string[], expiresInSec = SHARE_CODE_EXPIRES_SEC): Promise<{ code: string; record: ShareCodeRecord }> {
+  async issueCode(
+    owner: string,
+    server: string,
+    scopes: readonly string[],
+    expiresInSec = SHARE_CODE_EXPIRES_SEC,
+  ): Promise<{ code: string; record: ShareCodeRecord }> {
     if (!(await this.serverExists(owner, server))) throw new NotFound(`No such server: ${owner}/${server}`)
     const code = randomBytes(32).toString('base64url')
     const digest = tokenDigest(code)
@@ -343,7 +385,15 @@ export class Shares {
     const id = `sc_${seq}`
     const expires = Date.now() + expiresInSec * 1000
     const fields = {
-      id, owner, server, digest, scopes: JSON.stringify([...scopes].sort()), created: new Date().toISOString(), expires_at: new Date(expires).toISOString(), exchange_count: '0', last_exchanged_at: '',
+      id,
+      owner,
+      server,
+      digest,
+      scopes: JSON.stringify([...scopes].sort()),
+      created: new Date().toISOString(),
+      expires_at: new Date(expires).toISOString(),
+      exchange_count: '0',
+      last_exchanged_at: '',
     }
     // Redis forgets the code once it has expired; the owner's index is cleaned as it is read.
     const at = Math.ceil(expires / 1000)
@@ -394,7 +444,12 @@ export class Shares {
     const share = await this.grant(c.owner, c.server, { kind: 'user', name: user }, c.scopes)
     const key = this.keys.shareCode(c.id)
     // only while the code is still there (it may have been revoked meanwhile)
-    if (await this.redis.exists(key)) await this.redis.multi().hincrby(key, 'exchange_count', 1).hset(key, 'last_exchanged_at', new Date().toISOString()).exec()
+    if (await this.redis.exists(key))
+      await this.redis
+        .multi()
+        .hincrby(key, 'exchange_count', 1)
+        .hset(key, 'last_exchanged_at', new Date().toISOString())
+        .exec()
     return share
   }
 
@@ -412,8 +467,12 @@ export class Shares {
 
   private record(owner: string, server: string, to: Grantee, json: string): ShareRecord {
     // a share that cannot be decoded grants nothing (reported once)
-    const ok = (x: unknown): x is { scopes: string[]; created: string } => isObject(x) && isStringList(x.scopes) && typeof x.created === 'string'
-    const v = decodeJson(`share ${owner}/${server} ${to.kind}:${to.name}`, 'scopes', json, ok) ?? { scopes: [], created: '' }
+    const ok = (x: unknown): x is { scopes: string[]; created: string } =>
+      isObject(x) && isStringList(x.scopes) && typeof x.created === 'string'
+    const v = decodeJson(`share ${owner}/${server} ${to.kind}:${to.name}`, 'scopes', json, ok) ?? {
+      scopes: [],
+      created: '',
+    }
     return { owner, server, kind: to.kind, name: to.name, scopes: v.scopes, created: v.created }
   }
 
@@ -430,9 +489,30 @@ export class Shares {
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    grantShare(shares: string, sharedWith: string, server: string, grantee: string, field: string, ref: string, scopes: string, created: string): Result<string, Context>
-    revokeShare(shares: string, sharedWith: string, field: string, ref: string, scopes: string): Result<string | null, Context>
-    dropServerShares(shares: string, owner: string, server: string, sharedWithPrefix: string, all: '0' | '1'): Result<string[], Context>
+    grantShare(
+      shares: string,
+      sharedWith: string,
+      server: string,
+      grantee: string,
+      field: string,
+      ref: string,
+      scopes: string,
+      created: string,
+    ): Result<string, Context>
+    revokeShare(
+      shares: string,
+      sharedWith: string,
+      field: string,
+      ref: string,
+      scopes: string,
+    ): Result<string | null, Context>
+    dropServerShares(
+      shares: string,
+      owner: string,
+      server: string,
+      sharedWithPrefix: string,
+      all: '0' | '1',
+    ): Result<string[], Context>
     dropGranteeShares(sharedWith: string, sharesPrefix: string, grantee: string): Result<number, Context>
   }
 }

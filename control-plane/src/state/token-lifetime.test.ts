@@ -6,7 +6,9 @@ describe('tokenLifetime', () => {
     expect(tokenLifetime(undefined, 0)).toEqual({})
     expect(tokenLifetime(3600, 0)).toEqual({ expiresInSec: 3600 })
     expect(tokenLifetime(TOKEN_LIFETIME_CAP_SEC, 0)).toEqual({ expiresInSec: TOKEN_LIFETIME_CAP_SEC })
-    expect(tokenLifetime(1e13, 0).problem).toBe(`token expires_in: 10000000000000 must not exceed ${TOKEN_LIFETIME_CAP_SEC}`)
+    expect(tokenLifetime(1e13, 0).problem).toBe(
+      `token expires_in: 10000000000000 must not exceed ${TOKEN_LIFETIME_CAP_SEC}`,
+    )
   })
 
   it('with a maximum: absent is the maximum, above it is refused', () => {

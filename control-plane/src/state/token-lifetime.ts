@@ -12,7 +12,10 @@ export const TOKEN_LIFETIME_CAP_SEC = 10 * 365 * 24 * 3600
 export function tokenLifetime(requested: unknown, maxSec: number): { expiresInSec?: number; problem?: string } {
   const max = maxSec > 0 ? Math.min(maxSec, TOKEN_LIFETIME_CAP_SEC) : TOKEN_LIFETIME_CAP_SEC
   if (requested === undefined || requested === null) return maxSec > 0 ? { expiresInSec: max } : {}
-  if (typeof requested !== 'number' || !Number.isInteger(requested)) return { problem: `token expires_in must be null or an integer number of seconds, not ${(typeof requested === 'number' ? String(requested) : String(JSON.stringify(requested))).slice(0, 40)}` }
+  if (typeof requested !== 'number' || !Number.isInteger(requested))
+    return {
+      problem: `token expires_in must be null or an integer number of seconds, not ${(typeof requested === 'number' ? String(requested) : String(JSON.stringify(requested))).slice(0, 40)}`,
+    }
   if (requested <= 0) return { problem: `token expires_in must be a positive number of seconds, not ${requested}` }
   if (requested > max) return { problem: `token expires_in: ${requested} must not exceed ${max}` }
   return { expiresInSec: requested }

@@ -30,7 +30,10 @@ export interface TokenRecord {
 }
 
 /** What a token gets when nobody asked for less: JupyterHub's `token` and `server` roles. */
-export const DEFAULT_TOKEN_SCOPES = { api: ['inherit'], server: ['users:activity!user', 'access:servers!server'] } as const
+export const DEFAULT_TOKEN_SCOPES = {
+  api: ['inherit'],
+  server: ['users:activity!user', 'access:servers!server'],
+} as const
 
 /** The record, or undefined when there is none or it cannot be decoded (reported, then skipped). */
 function fromHash(h: Record<string, string>, key: string): TokenRecord | undefined {
@@ -75,13 +78,23 @@ export class Tokens {
   /** Makes a new token for user; the returned `token` is never stored. */
   async issue(
     user: string,
-    opts: { note?: string; expiresInSec?: number; kind?: 'api' | 'server'; server?: string; scopes?: readonly string[]; sessionId?: string; clientId?: string; token?: string } = {},
+    opts: {
+      note?: string
+      expiresInSec?: number
+      kind?: 'api' | 'server'
+      server?: string
+      scopes?: readonly string[]
+      sessionId?: string
+      clientId?: string
+      token?: string
+    } = {},
   ): Promise<{ token: string; record: TokenRecord }> {
     const token = opts.token ?? randomBytes(24).toString('base64url')
     const id = 'a' + randomBytes(6).toString('hex')
     const digest = tokenDigest(token)
     const lifetime = opts.expiresInSec
-    if (lifetime !== undefined && !(lifetime > 0 && lifetime <= TOKEN_LIFETIME_CAP_SEC)) throw new Error(`token lifetime ${lifetime} s is outside 1..${TOKEN_LIFETIME_CAP_SEC}`)
+    if (lifetime !== undefined && !(lifetime > 0 && lifetime <= TOKEN_LIFETIME_CAP_SEC))
+      throw new Error(`token lifetime ${lifetime} s is outside 1..${TOKEN_LIFETIME_CAP_SEC}`)
     const expiresAt = lifetime ? Math.floor(Date.now() / 1000 + lifetime) : 0
     const fields = {
       id,
@@ -96,7 +109,11 @@ export class Tokens {
       session_id: opts.sessionId ?? '',
       client_id: opts.clientId ?? '',
     }
-    const m = this.redis.multi().hset(this.keys.token(id), fields).sadd(this.keys.userTokens(user), id).hset(this.keys.tokenByDigest, digest, id)
+    const m = this.redis
+      .multi()
+      .hset(this.keys.token(id), fields)
+      .sadd(this.keys.userTokens(user), id)
+      .hset(this.keys.tokenByDigest, digest, id)
     if (expiresAt) m.zadd(this.keys.tokenExpiry, expiresAt, id) // removed by sweepExpired
     await m.exec()
     await this.tables.set('tokens', digest, edgeEntry(user, expiresAt, fields.scopes, fields.server))
@@ -132,7 +149,9 @@ export class Tokens {
 
   async list(user: string): Promise<TokenRecord[]> {
     const ids = await this.redis.smembers(this.keys.userTokens(user))
-    const recs = await Promise.all(ids.map(async (id) => fromHash(await this.redis.hgetall(this.keys.token(id)), this.keys.token(id))))
+    const recs = await Promise.all(
+      ids.map(async (id) => fromHash(await this.redis.hgetall(this.keys.token(id)), this.keys.token(id))),
+    )
     return recs.filter((r): r is TokenRecord => !!r).sort((a, b) => a.created.localeCompare(b.created))
   }
 
@@ -182,8 +201,17 @@ export class Tokens {
         await this.revoke(id)
         continue
       }
-      await this.redis.multi().hset(this.keys.token(id), 'user', to).sadd(this.keys.userTokens(to), id).srem(this.keys.userTokens(from), id).exec()
-      await this.tables.set('tokens', h.digest, edgeEntry(to, rec.expiresAt ? Date.parse(rec.expiresAt) / 1000 : 0, h.scopes, h.server ?? ''))
+      await this.redis
+        .multi()
+        .hset(this.keys.token(id), 'user', to)
+        .sadd(this.keys.userTokens(to), id)
+        .srem(this.keys.userTokens(from), id)
+        .exec()
+      await this.tables.set(
+        'tokens',
+        h.digest,
+        edgeEntry(to, rec.expiresAt ? Date.parse(rec.expiresAt) / 1000 : 0, h.scopes, h.server ?? ''),
+      )
     }
   }
 
@@ -194,12 +222,31 @@ export class Tokens {
   async setServiceToken(service: string, token: string, access: unknown): Promise<TokenRecord> {
     const digest = tokenDigest(token)
     const existing = await this.redis.hget(this.keys.tokenByDigest, digest)
-    for (const id of await this.redis.smembers(this.keys.serviceTokens(service))) if (id !== existing) await this.revoke(id)
+    for (const id of await this.redis.smembers(this.keys.serviceTokens(service)))
+      if (id !== existing) await this.revoke(id)
     const id = existing ?? 's' + randomBytes(6).toString('hex')
     const fields = {
-      id, user: '', service, digest, kind: 'api', server: '', note: `API token of service ${service}`, created: new Date().toISOString(), expires_at: '', scopes: JSON.stringify(['inherit']), session_id: '', client_id: '',
+      id,
+      user: '',
+      service,
+      digest,
+      kind: 'api',
+      server: '',
+      note: `API token of service ${service}`,
+      created: new Date().toISOString(),
+      expires_at: '',
+      scopes: JSON.stringify(['inherit']),
+      session_id: '',
+      client_id: '',
     }
-    if (!existing) await this.redis.multi().hset(this.keys.token(id), fields).sadd(this.keys.serviceTokens(service), id).sadd(this.keys.tokenServices, service).hset(this.keys.tokenByDigest, digest, id).exec()
+    if (!existing)
+      await this.redis
+        .multi()
+        .hset(this.keys.token(id), fields)
+        .sadd(this.keys.serviceTokens(service), id)
+        .sadd(this.keys.tokenServices, service)
+        .hset(this.keys.tokenByDigest, digest, id)
+        .exec()
     await this.tables.set('tokens', digest, { service, expires_at: 0, access })
     return (await this.get(id))!
   }

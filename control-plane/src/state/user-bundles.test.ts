@@ -13,15 +13,38 @@ beforeAll(async () => {
   redis = await testRedis()
   bundles = new UserBundles(redis.client, keys)
   const r = redis.client
-  await r.hset(keys.user('ann'), { name: 'ann', admin: '1', approved: '1', created: '2026-01-01T00:00:00.000Z', last_activity: '2026-02-01T00:00:00.000Z', password: 'scrypt$secret-hash' })
+  await r.hset(keys.user('ann'), {
+    name: 'ann',
+    admin: '1',
+    approved: '1',
+    created: '2026-01-01T00:00:00.000Z',
+    last_activity: '2026-02-01T00:00:00.000Z',
+    password: 'scrypt$secret-hash',
+  })
   await r.sadd(keys.userGroups('ann'), 'physics', 'chemistry')
   await r.sadd(keys.userServers('ann'), 'gpu', '', 'gone')
-  await r.hset(keys.server('ann', ''), { state: 'running', started: '2026-03-01T00:00:00.000Z', token: 'server-secret-token', spawner: '{"pid":4242}', log: 'spawn log line', user_options: '{"profile":"small"}' })
-  await r.hset(keys.server('ann', 'gpu'), { state: 'stopped', stopped: '2026-03-02T00:00:00.000Z', token: 'gpu-secret-token' })
+  await r.hset(keys.server('ann', ''), {
+    state: 'running',
+    started: '2026-03-01T00:00:00.000Z',
+    token: 'server-secret-token',
+    spawner: '{"pid":4242}',
+    log: 'spawn log line',
+    user_options: '{"profile":"small"}',
+  })
+  await r.hset(keys.server('ann', 'gpu'), {
+    state: 'stopped',
+    stopped: '2026-03-02T00:00:00.000Z',
+    token: 'gpu-secret-token',
+  })
   // "gone": named in the set but without a record (removed meanwhile): left out
   await r.hset(keys.activity, 'ann/', String(Date.parse('2026-03-03T00:00:00.000Z')))
   // a user name with the characters Lua patterns and key heads could trip on
-  await r.hset(keys.user('b.o%b/1'), { name: 'b.o%b/1', admin: '0', approved: '0', created: '2026-01-02T00:00:00.000Z' })
+  await r.hset(keys.user('b.o%b/1'), {
+    name: 'b.o%b/1',
+    admin: '0',
+    approved: '0',
+    created: '2026-01-02T00:00:00.000Z',
+  })
 })
 afterAll(async () => {
   await redis?.stop()
@@ -38,7 +61,13 @@ describe('UserBundles', () => {
       seen: new Map(),
     })
     const ann = out[1]
-    expect(ann.user).toEqual({ name: 'ann', admin: true, approved: true, created: '2026-01-01T00:00:00.000Z', lastActivity: '2026-02-01T00:00:00.000Z' })
+    expect(ann.user).toEqual({
+      name: 'ann',
+      admin: true,
+      approved: true,
+      created: '2026-01-01T00:00:00.000Z',
+      lastActivity: '2026-02-01T00:00:00.000Z',
+    })
     expect(ann.groups).toEqual(['chemistry', 'physics'])
     expect(ann.servers.map((s) => [s.name, s.state, s.started, s.userOptions])).toEqual([
       ['', 'running', '2026-03-01T00:00:00.000Z', { profile: 'small' }],
@@ -49,7 +78,8 @@ describe('UserBundles', () => {
 
   it('never reads password hashes, server tokens, spawner state or spawn logs', async () => {
     const text = JSON.stringify(await bundles.read(['ann']))
-    for (const secret of ['scrypt$secret-hash', 'server-secret-token', 'gpu-secret-token', '4242', 'spawn log line']) expect(text).not.toContain(secret)
+    for (const secret of ['scrypt$secret-hash', 'server-secret-token', 'gpu-secret-token', '4242', 'spawn log line'])
+      expect(text).not.toContain(secret)
   })
 
   it('answers an empty page without asking Redis', async () => {

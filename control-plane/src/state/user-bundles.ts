@@ -39,10 +39,19 @@ end
 return cjson.encode(out)`
 
 type Values = Array<string | false>
-type Reply = [Values, string[] | Record<string, never>, string[] | Record<string, never>, Values[] | Record<string, never>, Values | Record<string, never>]
+type Reply = [
+  Values,
+  string[] | Record<string, never>,
+  string[] | Record<string, never>,
+  Values[] | Record<string, never>,
+  Values | Record<string, never>,
+]
 
 /** What a user model shows of a server. */
-export type ServerSummary = Pick<ServerRecord, 'name' | 'state' | 'started' | 'lastActivity' | 'userOptions' | 'displayName'>
+export type ServerSummary = Pick<
+  ServerRecord,
+  'name' | 'state' | 'started' | 'lastActivity' | 'userOptions' | 'displayName'
+>
 
 export interface UserBundle {
   user: UserRecord
@@ -68,7 +77,8 @@ function fields(names: readonly string[], values: Values): Record<string, string
 function head(make: (...names: string[]) => string, ...names: string[]): string {
   const tail = names.length === 2 ? activityField(names[0], names[1]) : names[0]
   const key = make(...names)
-  if (!key.endsWith(tail)) throw new Error(`key ${key} does not end with ${tail}: the user-bundles script cannot build it`)
+  if (!key.endsWith(tail))
+    throw new Error(`key ${key} does not end with ${tail}: the user-bundles script cannot build it`)
   return key.slice(0, key.length - tail.length)
 }
 
@@ -80,14 +90,21 @@ export class UserBundles {
     private readonly keys: KeyNames,
   ) {
     if (!redis.readUserBundles) redis.defineCommand('readUserBundles', { numberOfKeys: 1, lua: SCRIPT })
-    const heads = [head(keys.user, 'u'), head(keys.userGroups, 'u'), head(keys.userServers, 'u'), head(keys.server, 'u', 's')]
+    const heads = [
+      head(keys.user, 'u'),
+      head(keys.userGroups, 'u'),
+      head(keys.userServers, 'u'),
+      head(keys.server, 'u', 's'),
+    ]
     this.args = [...heads, JSON.stringify(USER_FIELDS), JSON.stringify(SERVER_FIELDS)]
   }
 
   /** The bundles of these users, in their order; users that do not exist are left out. */
   async read(names: readonly string[]): Promise<UserBundle[]> {
     if (names.length === 0) return []
-    const replies = JSON.parse(await this.redis.readUserBundles(this.keys.activity, ...this.args, JSON.stringify(names))) as Reply[]
+    const replies = JSON.parse(
+      await this.redis.readUserBundles(this.keys.activity, ...this.args, JSON.stringify(names)),
+    ) as Reply[]
     const out: UserBundle[] = []
     for (const [record, groups, serverNames, records, seenValues] of replies) {
       const user = userFromHash(fields(USER_FIELDS, record))

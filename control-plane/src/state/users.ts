@@ -68,7 +68,10 @@ export class Users {
   }
 
   /** Creates the user; Conflict when the name is taken. */
-  async create(name: string, opts: { admin?: boolean; approved?: boolean; passwordHash?: string } = {}): Promise<UserRecord> {
+  async create(
+    name: string,
+    opts: { admin?: boolean; approved?: boolean; passwordHash?: string } = {},
+  ): Promise<UserRecord> {
     const key = this.keys.user(name)
     const created = new Date().toISOString()
     const fields: Record<string, string> = {
@@ -122,7 +125,13 @@ export class Users {
     if (!h.name) throw new NotFound(`user ${from} not found`)
     if (!(await this.redis.hsetnx(this.keys.user(to), 'name', to))) throw new Conflict(`user ${to} already exists`)
     const { name: _, ...fields } = h
-    await this.redis.multi().hset(this.keys.user(to), fields).zadd(this.keys.users, 0, to).del(this.keys.user(from)).zrem(this.keys.users, from).exec()
+    await this.redis
+      .multi()
+      .hset(this.keys.user(to), fields)
+      .zadd(this.keys.users, 0, to)
+      .del(this.keys.user(from))
+      .zrem(this.keys.users, from)
+      .exec()
     await this.tables.apply([
       { table: 'users', key: to, value: { admin: h.admin === '1' } },
       { table: 'users', key: from, delete: true },

@@ -34,7 +34,12 @@ export async function createConfiguredUsers(d: Deps): Promise<void> {
  */
 export async function bootstrapFirstAdmin(d: Deps): Promise<{ name: string; password: string } | null> {
   if (!d.passwords) return null
-  const configured = [...new Set([...[...d.config.auth.admins, ...d.config.auth.allowed].map(normalizeUsername), ...configuredGroupMembers(d.config)])]
+  const configured = [
+    ...new Set([
+      ...[...d.config.auth.admins, ...d.config.auth.allowed].map(normalizeUsername),
+      ...configuredGroupMembers(d.config),
+    ]),
+  ]
   const admins = d.config.auth.admins.map(normalizeUsername)
   const name = admins[0] ?? 'admin'
   if (!isAllowed(d.config.auth, name)) return null // "admin" kept out by auth.allowed / auth.blocked

@@ -4,7 +4,16 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { accountName, ACCOUNT_PREFIX, AccountProblem, checkAccount, ensureAccount, lookupAccount, MAX_ACCOUNT_NAME, ordinaryUids } from './accounts'
+import {
+  accountName,
+  ACCOUNT_PREFIX,
+  AccountProblem,
+  checkAccount,
+  ensureAccount,
+  lookupAccount,
+  MAX_ACCOUNT_NAME,
+  ordinaryUids,
+} from './accounts'
 import { commandAs, serverProcessEnv } from './run-as'
 import { createLocalProcessSpawner } from './index'
 import { localProcessSettings as localProcessSchema } from './settings'
@@ -87,16 +96,27 @@ describe('checkAccount', () => {
 describe('lookupAccount', () => {
   it('reads /etc/passwd, and asks the name service (getent) for a name not in it', async () => {
     const file = join(dir, 'passwd')
-    writeFileSync(file, 'root:x:0:0:root:/root:/bin/bash\njupyter-ann:x:1234:1235:edgehub user:/home/jupyter-ann:/bin/bash\n')
-    expect(await lookupAccount('jupyter-ann', file)).toEqual({ name: 'jupyter-ann', uid: 1234, gid: 1235, home: '/home/jupyter-ann', shell: '/bin/bash' })
+    writeFileSync(
+      file,
+      'root:x:0:0:root:/root:/bin/bash\njupyter-ann:x:1234:1235:edgehub user:/home/jupyter-ann:/bin/bash\n',
+    )
+    expect(await lookupAccount('jupyter-ann', file)).toEqual({
+      name: 'jupyter-ann',
+      uid: 1234,
+      gid: 1235,
+      home: '/home/jupyter-ann',
+      shell: '/bin/bash',
+    })
     expect(await lookupAccount('jupyter-an', file)).toBeUndefined() // a prefix of a name is not that name
     expect((await lookupAccount('nobody', file))?.uid).toBe(65534) // from getent
   })
 })
 
 describe('commandAs and serverProcessEnv', () => {
-  it("never runs a server as root: an account of uid 0, or none while the hub is root, is refused", () => {
-    expect(() => commandAs({ name: 'root', uid: 0, gid: 0, home: '/root', shell: '/bin/bash' }, 'jupyter', [])).toThrow(/root/)
+  it('never runs a server as root: an account of uid 0, or none while the hub is root, is refused', () => {
+    expect(() => commandAs({ name: 'root', uid: 0, gid: 0, home: '/root', shell: '/bin/bash' }, 'jupyter', [])).toThrow(
+      /root/,
+    )
     if (isRoot) expect(() => commandAs(undefined, 'jupyter', [])).toThrow(/root/)
     else expect(commandAs(undefined, 'jupyter', ['x'])).toEqual({ cmd: 'jupyter', args: ['x'] })
   })
@@ -107,28 +127,69 @@ describe('commandAs and serverProcessEnv', () => {
     expect(cmd).toMatch(/\/setpriv$/)
     expect(args).toEqual(['--reuid=1234', '--regid=1235', '--init-groups', '--', 'jupyter', 'notebook'])
     process.env.EDGEHUB_TEST_HUB_SECRET = 'x'
-    const env = serverProcessEnv({ account: a, home: '/ignored', configured: { HOME: '/elsewhere', EXTRA: '1' }, forServer: { JUPYTERHUB_USER: 'ann' } })
+    const env = serverProcessEnv({
+      account: a,
+      home: '/ignored',
+      configured: { HOME: '/elsewhere', EXTRA: '1' },
+      forServer: { JUPYTERHUB_USER: 'ann' },
+    })
     delete process.env.EDGEHUB_TEST_HUB_SECRET
-    expect(env).toMatchObject({ USER: 'jupyter-ann', LOGNAME: 'jupyter-ann', HOME: '/home/jupyter-ann', SHELL: '/bin/bash', EXTRA: '1', JUPYTERHUB_USER: 'ann' })
+    expect(env).toMatchObject({
+      USER: 'jupyter-ann',
+      LOGNAME: 'jupyter-ann',
+      HOME: '/home/jupyter-ann',
+      SHELL: '/bin/bash',
+      EXTRA: '1',
+      JUPYTERHUB_USER: 'ann',
+    })
     expect(env.PATH).toMatch(/\/usr\/bin/)
-    expect(Object.keys(env).sort()).toEqual(['EXTRA', 'HOME', 'JUPYTERHUB_USER', 'LANG', 'LOGNAME', 'PATH', 'SHELL', 'USER'])
+    expect(Object.keys(env).sort()).toEqual([
+      'EXTRA',
+      'HOME',
+      'JUPYTERHUB_USER',
+      'LANG',
+      'LOGNAME',
+      'PATH',
+      'SHELL',
+      'USER',
+    ])
   })
 })
 
 describe.runIf(isRoot)('without an account (hub as root)', () => {
   const log = { info() {}, warn() {}, error() {} } as never
-  const request = (user: string) => ({ user, server: '', baseUrl: `/user/${user}/`, env: {}, options: {}, logFile: join(dir, `${user}.log`) })
+  const request = (user: string) => ({
+    user,
+    server: '',
+    baseUrl: `/user/${user}/`,
+    env: {},
+    options: {},
+    logFile: join(dir, `${user}.log`),
+  })
 
   it('createUsers: false fails the spawn with a message naming the account to create, and creates none', async () => {
-    const spawner = createLocalProcessSpawner({ command: ['true'], env: {}, ip: '127.0.0.1', portRange: [20000, 20010], dataDir: dir, log, userPrefix: prefix, createUsers: false })
+    const spawner = createLocalProcessSpawner({
+      command: ['true'],
+      env: {},
+      ip: '127.0.0.1',
+      portRange: [20000, 20010],
+      dataDir: dir,
+      log,
+      userPrefix: prefix,
+      createUsers: false,
+    })
     await expect(spawner.start(request('zed'), new AbortController().signal)).rejects.toThrow(
-      new AccountProblem(`there is no Unix account ${prefix}zed for this user's server; an administrator creates it (useradd --create-home ${prefix}zed) or sets spawner.local-process.createUsers`),
+      new AccountProblem(
+        `there is no Unix account ${prefix}zed for this user's server; an administrator creates it (useradd --create-home ${prefix}zed) or sets spawner.local-process.createUsers`,
+      ),
     )
     expect(accountExists(`${prefix}zed`)).toBe(false)
   })
 
   it('refuses a system account named by a hub name (prefix ""), creating nothing', async () => {
-    await expect(ensureAccount('daemon', { create: true })).rejects.toThrow(/refusing to run a server as daemon: uid 1 .* system account/)
+    await expect(ensureAccount('daemon', { create: true })).rejects.toThrow(
+      /refusing to run a server as daemon: uid 1 .* system account/,
+    )
     await expect(ensureAccount('root', { create: true })).rejects.toThrow(/root/)
   })
 

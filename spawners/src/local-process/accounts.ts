@@ -54,7 +54,9 @@ export function accountName(user: string, prefix: string): string {
     name = `${prefix}${escaped.slice(0, Math.max(0, keep))}-${hash}`
   }
   if (!VALID_ACCOUNT.test(name)) {
-    throw new AccountProblem(`user ${JSON.stringify(user)} has no usable Unix account name (${name}): set spawner.local-process.userPrefix to a prefix starting with a letter`)
+    throw new AccountProblem(
+      `user ${JSON.stringify(user)} has no usable Unix account name (${name}): set spawner.local-process.userPrefix to a prefix starting with a letter`,
+    )
   }
   return name
 }
@@ -86,7 +88,9 @@ const parsePasswd = (line: string): Account => {
  */
 export async function lookupAccount(name: string, passwdFile = '/etc/passwd'): Promise<Account | undefined> {
   try {
-    const line = readFileSync(passwdFile, 'utf8').split('\n').find((l) => l.startsWith(`${name}:`))
+    const line = readFileSync(passwdFile, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${name}:`))
     if (line) return parsePasswd(line)
   } catch {
     /* no such file: the name service alone */
@@ -105,9 +109,12 @@ export async function lookupAccount(name: string, passwdFile = '/etc/passwd'): P
  * range of ordinary users (system accounts such as daemon or redis, and nobody).
  */
 export function checkAccount(account: Account, uids = ordinaryUids()): void {
-  if (account.uid === 0 || account.gid === 0) throw new AccountProblem(`refusing to run a server as ${account.name}: it has uid or gid 0 (root)`)
+  if (account.uid === 0 || account.gid === 0)
+    throw new AccountProblem(`refusing to run a server as ${account.name}: it has uid or gid 0 (root)`)
   if (account.uid < uids.min || account.uid > uids.max) {
-    throw new AccountProblem(`refusing to run a server as ${account.name}: uid ${account.uid} is outside the ordinary users' range ${uids.min}-${uids.max} (/etc/login.defs), a system account`)
+    throw new AccountProblem(
+      `refusing to run a server as ${account.name}: uid ${account.uid} is outside the ordinary users' range ${uids.min}-${uids.max} (/etc/login.defs), a system account`,
+    )
   }
 }
 
@@ -121,12 +128,29 @@ const SHELL = '/bin/bash'
 async function createAccount(name: string): Promise<void> {
   try {
     // HOME_MODE: the home is made closed, rather than closed just after (chmod below, for older useradd)
-    await run('useradd', ['--create-home', '--key', 'HOME_MODE=0700', '--user-group', '--shell', SHELL, '--comment', 'edgehub user', '--', name], { encoding: 'utf8' })
+    await run(
+      'useradd',
+      [
+        '--create-home',
+        '--key',
+        'HOME_MODE=0700',
+        '--user-group',
+        '--shell',
+        SHELL,
+        '--comment',
+        'edgehub user',
+        '--',
+        name,
+      ],
+      { encoding: 'utf8' },
+    )
   } catch (err) {
     // 9: the name is taken (made meanwhile by another hub replica): it is looked up again
     if ((err as { code?: unknown }).code === 9) return
     const stderr = String((err as { stderr?: unknown }).stderr ?? '').trim()
-    throw new AccountProblem(`creating the Unix account ${name} with useradd failed: ${stderr || (err as Error).message}`)
+    throw new AccountProblem(
+      `creating the Unix account ${name} with useradd failed: ${stderr || (err as Error).message}`,
+    )
   }
 }
 
@@ -144,20 +168,25 @@ export async function ensureAccount(name: string, opts: { create: boolean }): Pr
     return existing
   }
   if (!opts.create) {
-    throw new AccountProblem(`there is no Unix account ${name} for this user's server; an administrator creates it (useradd --create-home ${name}) or sets spawner.local-process.createUsers`)
+    throw new AccountProblem(
+      `there is no Unix account ${name} for this user's server; an administrator creates it (useradd --create-home ${name}) or sets spawner.local-process.createUsers`,
+    )
   }
-  const pending = creating.get(name) ?? (async () => {
-    try {
-      await createAccount(name)
-      const made = await lookupAccount(name)
-      if (!made) throw new AccountProblem(`useradd made the Unix account ${name}, but the name service does not know it`)
-      checkAccount(made)
-      chmodSync(made.home, 0o700)
-      return made
-    } finally {
-      creating.delete(name)
-    }
-  })()
+  const pending =
+    creating.get(name) ??
+    (async () => {
+      try {
+        await createAccount(name)
+        const made = await lookupAccount(name)
+        if (!made)
+          throw new AccountProblem(`useradd made the Unix account ${name}, but the name service does not know it`)
+        checkAccount(made)
+        chmodSync(made.home, 0o700)
+        return made
+      } finally {
+        creating.delete(name)
+      }
+    })()
   creating.set(name, pending)
   return pending
 }

@@ -5,10 +5,12 @@
 // `jupyter notebook` and `jupyter server` know nothing of JupyterHub and get those as flags.
 
 /** jupyterhub-singleuser, or a wrapper named for it (docker-stacks' start-singleuser.sh, `sh -c '… jupyterhub-singleuser'`). */
-export const runsSingleuser = (command: string[]): boolean => command.some((c) => /jupyterhub-singleuser|start-singleuser/.test(c))
+export const runsSingleuser = (command: string[]): boolean =>
+  command.some((c) => /jupyterhub-singleuser|start-singleuser/.test(c))
 
 /** The classic notebook (NotebookApp) rather than jupyter_server (ServerApp). */
-const runsNotebook = (command: string[]): boolean => command.some((c) => c === 'notebook' || c.endsWith('jupyter-notebook'))
+const runsNotebook = (command: string[]): boolean =>
+  command.some((c) => c === 'notebook' || c.endsWith('jupyter-notebook'))
 
 /** Flags for a command when args is unset; placeholders as in `fill`. */
 export function defaultArgs(command: string[], opts: { defaultUrl?: boolean } = {}): string[] {
@@ -26,4 +28,5 @@ export function defaultArgs(command: string[], opts: { defaultUrl?: boolean } = 
 }
 
 /** `s` with each {name} of vars replaced; unknown names are left as they are. */
-export const fill = (s: string, vars: Record<string, string>): string => s.replace(/\{(\w+)\}/g, (m, k: string) => vars[k] ?? m)
+export const fill = (s: string, vars: Record<string, string>): string =>
+  s.replace(/\{(\w+)\}/g, (m, k: string) => vars[k] ?? m)

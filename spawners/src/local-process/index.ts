@@ -94,7 +94,10 @@ interface LaunchRequest {
 class Launcher {
   private child?: ChildProcess
   private nextId = 1
-  private readonly waiting = new Map<number, { resolve: (v: { pid: number; startTime: string }) => void; reject: (err: Error) => void }>()
+  private readonly waiting = new Map<
+    number,
+    { resolve: (v: { pid: number; startTime: string }) => void; reject: (err: Error) => void }
+  >()
 
   constructor(private readonly onExited: (pid: number) => void) {}
 
@@ -104,14 +107,22 @@ class Launcher {
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject })
       child.channel?.ref()
-      child.send({ id, ...req }, (err) => err && this.settle(id, { error: `failed to reach the launcher: ${err.message}` }))
+      child.send(
+        { id, ...req },
+        (err) => err && this.settle(id, { error: `failed to reach the launcher: ${err.message}` }),
+      )
     })
   }
 
   private fork(): ChildProcess {
     const env = { ...process.env }
     delete env.NODE_OPTIONS // no loaders or flags of the hub's: the launcher is plain JavaScript and stays small
-    const child = fork(LAUNCHER, [], { execArgv: [], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' })
+    const child = fork(LAUNCHER, [], {
+      execArgv: [],
+      env,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'json',
+    })
     child.on('message', (m: { id?: number; pid?: number; startTime?: string; error?: string; exited?: number }) => {
       // after the start's own continuation has recorded the pid (a server that exits at once)
       if (m.exited !== undefined) setImmediate(this.onExited, m.exited)
@@ -171,21 +182,51 @@ export function createLocalProcessSpawner(opts: LocalProcessOptions): Spawner {
       const notebookDir = notebookDirOf(opts, req.user, account)
       const port = await pickPort(opts.ip, opts.portRange, reserved)
       const defaultUrl = opts.defaultUrl ? formatDefaultUrl(opts.defaultUrl, req.user) : ''
-      const vars = { ip: opts.ip, port: String(port), base_url: req.baseUrl, notebook_dir: notebookDir, user: req.user, server: req.server, data_dir: opts.dataDir, default_url: defaultUrl }
+      const vars = {
+        ip: opts.ip,
+        port: String(port),
+        base_url: req.baseUrl,
+        notebook_dir: notebookDir,
+        user: req.user,
+        server: req.server,
+        data_dir: opts.dataDir,
+        default_url: defaultUrl,
+      }
       const [serverCmd, ...cmdArgs] = opts.command
       const serverArgs = opts.args ?? defaultArgs(opts.command, { defaultUrl: !!defaultUrl })
       const { cmd, args } = commandAs(account, serverCmd, [...cmdArgs, ...serverArgs.map((a) => fill(a, vars))])
       // the root directory only when the operator chose one (JupyterHub's notebook_dir): else the
       // server serves its working directory, which a wrapper may have changed
-      const place = { user: req.user, server: req.server, baseUrl: req.baseUrl, ip: opts.ip, port, rootDir: opts.notebookDir ? notebookDir : undefined, defaultUrl: opts.defaultUrl }
-      const env = serverProcessEnv({ account, home: notebookDir, configured: opts.env, forServer: jupyterhubEnv(req.env, place) })
-      const { pid, startTime } = await launcher.start({ cmd, args, cwd: notebookDir, env, logFile: req.logFile }).catch((err: unknown) => {
-        reserved.delete(port)
-        throw err
+      const place = {
+        user: req.user,
+        server: req.server,
+        baseUrl: req.baseUrl,
+        ip: opts.ip,
+        port,
+        rootDir: opts.notebookDir ? notebookDir : undefined,
+        defaultUrl: opts.defaultUrl,
+      }
+      const env = serverProcessEnv({
+        account,
+        home: notebookDir,
+        configured: opts.env,
+        forServer: jupyterhubEnv(req.env, place),
       })
+      const { pid, startTime } = await launcher
+        .start({ cmd, args, cwd: notebookDir, env, logFile: req.logFile })
+        .catch((err: unknown) => {
+          reserved.delete(port)
+          throw err
+        })
       const state: SpawnerState = { pid, startTime, ip: opts.ip, port, baseUrl: req.baseUrl }
       started.set(pid, state)
-      opts.log.info('started server process', { user: req.user, server: req.server, pid, port, ...(account ? { account: account.name, uid: account.uid } : {}) })
+      opts.log.info('started server process', {
+        user: req.user,
+        server: req.server,
+        pid,
+        port,
+        ...(account ? { account: account.name, uid: account.uid } : {}),
+      })
       return state
     },
 
@@ -251,7 +292,11 @@ function notebookDirOf(opts: LocalProcessOptions, user: string, account: Account
 function warnIfDataDirOpen(dataDir: string, log: SpawnerLogger): void {
   try {
     const mode = statSync(dataDir).mode & 0o777
-    if (mode & 0o077) log.warn("the data directory is open to other users; users' servers could read it: chmod 700 it", { dataDir, mode: mode.toString(8) })
+    if (mode & 0o077)
+      log.warn("the data directory is open to other users; users' servers could read it: chmod 700 it", {
+        dataDir,
+        mode: mode.toString(8),
+      })
   } catch {
     /* not made yet */
   }

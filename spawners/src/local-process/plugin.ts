@@ -8,7 +8,8 @@ import { perUserAccounts, serversWhere, SINGLE_TRUST_DOMAIN_NOTICE } from './run
 export const localProcess = {
   kind: 'local-process' as const,
   settings: localProcessSettings,
-  create: (settings, ctx) => createLocalProcessSpawner({ ...settings, defaultUrl: ctx.defaultUrl, dataDir: ctx.dataDir, log: ctx.log }),
+  create: (settings, ctx) =>
+    createLocalProcessSpawner({ ...settings, defaultUrl: ctx.defaultUrl, dataDir: ctx.dataDir, log: ctx.log }),
   isolationNotice: () => (perUserAccounts() ? undefined : SINGLE_TRUST_DOMAIN_NOTICE),
   describePlace: (settings, ctx) => serversWhere(settings, join(ctx.dataDir, 'home')),
 } satisfies SpawnerPlugin<typeof localProcessSettings>

@@ -42,6 +42,8 @@ describe('local-process pickPort', () => {
   it('names the setting when every port of the range is taken', async () => {
     const lo = await freeRun(2)
     await occupy(lo)
-    await expect(pickPort('127.0.0.1', [lo, lo + 1], new Set([lo + 1]))).rejects.toThrow(/spawner\.local-process\.portRange/)
+    await expect(pickPort('127.0.0.1', [lo, lo + 1], new Set([lo + 1]))).rejects.toThrow(
+      /spawner\.local-process\.portRange/,
+    )
   })
 })

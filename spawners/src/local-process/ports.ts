@@ -19,12 +19,12 @@ export async function pickPort(host: string, range: PortRange, reserved: Set<num
   const tryPort = async (port: number) => !reserved.has(port) && (await canBind(host, port))
   for (let i = 0; i < 20; i++) {
     const port = lo + Math.floor(Math.random() * size)
-    if (await tryPort(port)) return reserved.add(port), port
+    if (await tryPort(port)) return (reserved.add(port), port)
   }
   const start = Math.floor(Math.random() * size)
   for (let i = 0; i < size; i++) {
     const port = lo + ((start + i) % size)
-    if (await tryPort(port)) return reserved.add(port), port
+    if (await tryPort(port)) return (reserved.add(port), port)
   }
   throw new Error(`no free port on ${host} in spawner.local-process.portRange ${lo}-${hi}`)
 }

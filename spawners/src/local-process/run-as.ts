@@ -15,7 +15,10 @@ const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv']
 /** setpriv (util-linux): switches to the account's uid, gid and supplementary groups, then runs the server. */
 function setprivPath(): string {
   const found = SETPRIV_PATHS.find((p) => existsSync(p))
-  if (!found) throw new Error('setpriv (util-linux) is needed to run servers as users\' own accounts, and was not found in /usr/bin or /bin')
+  if (!found)
+    throw new Error(
+      "setpriv (util-linux) is needed to run servers as users' own accounts, and was not found in /usr/bin or /bin",
+    )
   return found
 }
 
@@ -29,8 +32,12 @@ export function commandAs(account: Account | undefined, cmd: string, args: strin
     if (process.getuid?.() === 0) throw new Error("refusing to start a user's server as root")
     return { cmd, args }
   }
-  if (account.uid === 0 || account.gid === 0) throw new Error(`refusing to start a user's server as root (account ${account.name})`)
-  return { cmd: setprivPath(), args: [`--reuid=${account.uid}`, `--regid=${account.gid}`, '--init-groups', '--', cmd, ...args] }
+  if (account.uid === 0 || account.gid === 0)
+    throw new Error(`refusing to start a user's server as root (account ${account.name})`)
+  return {
+    cmd: setprivPath(),
+    args: [`--reuid=${account.uid}`, `--regid=${account.gid}`, '--init-groups', '--', cmd, ...args],
+  }
 }
 
 /**
@@ -48,7 +55,14 @@ export function serverProcessEnv(opts: {
 }): Record<string, string> {
   const lang = process.env.LANG ?? 'C.UTF-8'
   const a = opts.account
-  if (!a) return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: opts.home, LANG: lang, ...opts.configured, ...opts.forServer }
+  if (!a)
+    return {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: opts.home,
+      LANG: lang,
+      ...opts.configured,
+      ...opts.forServer,
+    }
   const login = { USER: a.name, LOGNAME: a.name, HOME: a.home, SHELL: a.shell || '/bin/sh' }
   return { PATH: loginPath(), LANG: lang, ...opts.configured, ...login, ...opts.forServer }
 }

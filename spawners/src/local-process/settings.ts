@@ -11,7 +11,9 @@ export const localProcessSettings = z
       .array(z.string().min(1))
       .min(1)
       .default(['jupyter', 'notebook'])
-      .describe('Command that starts a single-user server; `jupyter notebook`, `jupyter server` or `jupyterhub-singleuser`.'),
+      .describe(
+        'Command that starts a single-user server; `jupyter notebook`, `jupyter server` or `jupyterhub-singleuser`.',
+      ),
     args: z
       .array(z.string())
       .optional()

@@ -27,14 +27,24 @@ const people: Record<string, Admin> = {}
 /** A stand-in server that only starts listening once the gate file exists: its spawn stays pending. */
 const gatedSpawner = (gateFile: string) => ({
   'local-process': {
-    command: ['sh', '-c', 'while [ ! -e "$0" ]; do sleep 0.05; done; exec python3 -c "$1" "$2" "$3"', gateFile, OK_SERVER],
+    command: [
+      'sh',
+      '-c',
+      'while [ ! -e "$0" ]; do sleep 0.05; done; exec python3 -c "$1" "$2" "$3"',
+      gateFile,
+      OK_SERVER,
+    ],
     args: ['{ip}', '{port}'],
   },
 })
 
 /** POST /hub/api/users/USER/server straight to one hub replica, with the user's own token. */
-const start = (hub: string, user: string) => fetch(`${hub}/hub/api/users/${user}/server`, { method: 'POST', headers: people[user].auth })
-const running = (user: string) => waitFor(`${user}'s server`, async () => (await c.deps.servers.get(user, ''))?.state === 'running', { timeoutMs: 20_000 })
+const start = (hub: string, user: string) =>
+  fetch(`${hub}/hub/api/users/${user}/server`, { method: 'POST', headers: people[user].auth })
+const running = (user: string) =>
+  waitFor(`${user}'s server`, async () => (await c.deps.servers.get(user, ''))?.state === 'running', {
+    timeoutMs: 20_000,
+  })
 
 describe('hub.activeServerLimit', () => {
   beforeAll(async () => {
@@ -68,13 +78,15 @@ describe('hub.activeServerLimit', () => {
   afterEach(async () => {
     writeFileSync(gate, '')
     for (const u of USERS) {
-      await waitFor(`${u}'s spawn to settle`, async () => (await c.deps.servers.get(u, ''))?.state !== 'pending', { timeoutMs: 20_000 })
+      await waitFor(`${u}'s spawn to settle`, async () => (await c.deps.servers.get(u, ''))?.state !== 'pending', {
+        timeoutMs: 20_000,
+      })
       await stopServer(c.url, people[u].token, u)
     }
     expect(await c.deps.servers.active()).toEqual([])
   }, 60_000)
 
-  it('counts servers started through either replica, refuses the next with 429 and JupyterHub\'s message, and a stop frees a place', async () => {
+  it("counts servers started through either replica, refuses the next with 429 and JupyterHub's message, and a stop frees a place", async () => {
     const [hub0, hub1] = c.hubUrls
     expect([201, 202]).toContain((await start(hub0, 'ann')).status)
     expect([201, 202]).toContain((await start(hub1, 'bob')).status)

@@ -33,7 +33,10 @@ const newToken = async (user: string, token: string, body: unknown) => {
 }
 
 beforeAll(async () => {
-  ;[hub, weak] = await Promise.all([startStack({ spawner: okServerSpawner() }), startStack({ spawner: okServerSpawner(), proxy: { adminAccess: false } })])
+  ;[hub, weak] = await Promise.all([
+    startStack({ spawner: okServerSpawner() }),
+    startStack({ spawner: okServerSpawner(), proxy: { adminAccess: false } }),
+  ])
   root = await rootOf(hub)
   ann = await person(root, 'ann')
 }, 90_000)
@@ -58,12 +61,17 @@ describe('admins act for users (default settings)', () => {
     expect(await open(hub.url, '/user/bea/', ann.token)).toBe(403)
     const shared = await call(hub.url, '/shares/bea/', adminToken!, { method: 'POST', body: { user: 'ann' } })
     expect(shared.status).toBe(200)
-    await waitFor('the share at the proxy', async () => (await open(hub.url, '/user/bea/', ann.token)) === 200, { timeoutMs: 5000 })
+    await waitFor('the share at the proxy', async () => (await open(hub.url, '/user/bea/', ann.token)) === 200, {
+      timeoutMs: 5000,
+    })
   })
 
   it('the same with a token issued by the CLI, and a narrower one', async () => {
     const cliToken = issuedToken(hub, 'root')
-    const t = await newToken('ann', cliToken, { scopes: ['read:users!user=ann', 'servers!user=ann'], note: 'culler setup' })
+    const t = await newToken('ann', cliToken, {
+      scopes: ['read:users!user=ann', 'servers!user=ann'],
+      note: 'culler setup',
+    })
     expect(t.scopes).toEqual(expect.arrayContaining(['read:users!user=ann', 'start:servers!user=ann']))
     expect((await call(hub.url, '/users/ann', t.token)).status).toBe(200)
   })
@@ -81,7 +89,7 @@ describe('token scopes as JupyterHub reads them', () => {
     expect((await newToken('ann', ann.token, { roles: [] })).scopes).toEqual([])
   })
 
-  it('no scopes named: the owner\'s permissions (the token role\'s inherit), now and as they change', async () => {
+  it("no scopes named: the owner's permissions (the token role's inherit), now and as they change", async () => {
     const t = await newToken('ann', ann.token, { note: 'full' })
     const own = await json(await call(hub.url, '/user', ann.token))
     expect(t.scopes).toEqual(own.scopes)
@@ -92,14 +100,23 @@ describe('token scopes as JupyterHub reads them', () => {
     const before = (await json(await call(hub.url, '/users/ann/tokens', ann.token))).api_tokens.length
     // even an admin asking for ann: the token would hold what ann does not
     for (const token of [ann.token, root.token]) {
-      const r = await call(hub.url, '/users/ann/tokens', token, { method: 'POST', body: { scopes: ['read:users!user=ann', 'read:hub'] } })
+      const r = await call(hub.url, '/users/ann/tokens', token, {
+        method: 'POST',
+        body: { scopes: ['read:users!user=ann', 'read:hub'] },
+      })
       expect(r.status).toBe(400)
-      expect(await json(r)).toEqual({ status: 400, message: 'Not assigning requested scopes read:hub not held by User ann' })
+      expect(await json(r)).toEqual({
+        status: 400,
+        message: 'Not assigning requested scopes read:hub not held by User ann',
+      })
     }
     expect((await json(await call(hub.url, '/users/ann/tokens', ann.token))).api_tokens.length).toBe(before)
     // a token narrower than its owner still cannot mint a wider one (edgehub's own check): 403
     const narrow = (await newToken('ann', ann.token, { scopes: ['tokens!user=ann'] })).token
-    const r = await call(hub.url, '/users/ann/tokens', narrow, { method: 'POST', body: { scopes: ['servers!user=ann'] } })
+    const r = await call(hub.url, '/users/ann/tokens', narrow, {
+      method: 'POST',
+      body: { scopes: ['servers!user=ann'] },
+    })
     expect(r.status).toBe(403)
     expect((await json(r)).message).toMatch(/not held by ann$/)
   })
@@ -133,24 +150,31 @@ describe('models', () => {
 })
 
 describe('activity', () => {
-  it('accepts activity for a default server that never started, raising the user\'s last_activity', async () => {
+  it("accepts activity for a default server that never started, raising the user's last_activity", async () => {
     await addUser(root, 'cat')
     expect((await json(await call(hub.url, '/users/cat', root.token))).last_activity).toBeNull()
     const at = new Date(Date.now() - 60_000).toISOString()
-    const r = await call(hub.url, '/users/cat/activity', root.token, { method: 'POST', body: { servers: { '': { last_activity: at } } } })
+    const r = await call(hub.url, '/users/cat/activity', root.token, {
+      method: 'POST',
+      body: { servers: { '': { last_activity: at } } },
+    })
     expect(r.status).toBe(200)
     const model = await json(await call(hub.url, '/users/cat', root.token))
     expect(Date.parse(model.last_activity)).toBe(Date.parse(at))
     expect(model.servers).toEqual({}) // still never started
     // a named server that does not exist is still refused
-    const named = await call(hub.url, '/users/cat/activity', root.token, { method: 'POST', body: { servers: { gpu: { last_activity: at } } } })
+    const named = await call(hub.url, '/users/cat/activity', root.token, {
+      method: 'POST',
+      body: { servers: { gpu: { last_activity: at } } },
+    })
     expect(named.status).toBe(400)
     expect((await json(named)).message).toMatch(/no such server "gpu"/)
   })
 })
 
 describe('OAuth authorize', () => {
-  const authorize = (client: string) => `/hub/api/oauth2/authorize?${new URLSearchParams({ client_id: client, redirect_uri: '/elsewhere/', response_type: 'code', state: 's' })}`
+  const authorize = (client: string) =>
+    `/hub/api/oauth2/authorize?${new URLSearchParams({ client_id: client, redirect_uri: '/elsewhere/', response_type: 'code', state: 's' })}`
 
   it('sends a browser without a session to log in before judging the client, as JupyterHub does', async () => {
     const r = await new Client(hub.url).get(authorize('no-such-client'))
@@ -165,13 +189,17 @@ describe('OAuth authorize', () => {
   })
 
   it('refuses a POST without a session (403), whatever the client', async () => {
-    const r = await fetch(`${hub.url}/hub/api/oauth2/authorize`, { method: 'POST', body: new URLSearchParams({ client_id: 'no-such-client' }), redirect: 'manual' })
+    const r = await fetch(`${hub.url}/hub/api/oauth2/authorize`, {
+      method: 'POST',
+      body: new URLSearchParams({ client_id: 'no-such-client' }),
+      redirect: 'manual',
+    })
     expect(r.status).toBe(403)
   })
 })
 
 describe('proxy.adminAccess: false', () => {
-  it('keeps admins out of users\' servers, at the proxy and in tokens for them', async () => {
+  it("keeps admins out of users' servers, at the proxy and in tokens for them", async () => {
     const boss = await rootOf(weak, 'boss')
     const dee = await person(boss, 'dee')
     await startServer(weak.url, dee.token, 'dee')

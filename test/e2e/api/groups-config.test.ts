@@ -17,10 +17,18 @@ import { issuedToken, rootOf } from '../../support/people'
 const auth = (token: string) => ({ authorization: `token ${token}` })
 
 /** Every group as GET /hub/api/groups answers it, by name. */
-async function groupsAt(url: string, token: string): Promise<Record<string, { users: string[]; properties: Record<string, unknown> }>> {
+async function groupsAt(
+  url: string,
+  token: string,
+): Promise<Record<string, { users: string[]; properties: Record<string, unknown> }>> {
   const res = await fetch(`${url}/hub/api/groups`, { headers: auth(token) })
   expect(res.status).toBe(200)
-  return Object.fromEntries(((await res.json()) as Array<{ name: string; users: string[]; properties: Record<string, unknown> }>).map((g) => [g.name, { users: g.users, properties: g.properties }]))
+  return Object.fromEntries(
+    ((await res.json()) as Array<{ name: string; users: string[]; properties: Record<string, unknown> }>).map((g) => [
+      g.name,
+      { users: g.users, properties: g.properties },
+    ]),
+  )
 }
 
 /** Rewrites the `groups` setting of a config file, leaving the rest as it is. */
@@ -57,11 +65,20 @@ describe('groups named in the config of one hub', () => {
     const annToken = issuedToken(stack, 'ann')
     const listed = await fetch(`${stack.url}/hub/api/users`, { headers: auth(annToken) })
     expect(listed.status).toBe(200)
-    expect(((await listed.json()) as Array<{ name: string }>).map((u) => u.name).sort()).toEqual(['ann', 'bob', 'cat', 'root'])
+    expect(((await listed.json()) as Array<{ name: string }>).map((u) => u.name).sort()).toEqual([
+      'ann',
+      'bob',
+      'cat',
+      'root',
+    ])
 
     // an admin adds dan to staff through the API; the operator then changes the config and restarts
     expect((await fetch(`${stack.url}/hub/api/users/dan`, { method: 'POST', headers: root.auth })).status).toBe(201)
-    const added = await fetch(`${stack.url}/hub/api/groups/staff/users`, { method: 'POST', headers: { ...root.auth, 'content-type': 'application/json' }, body: JSON.stringify({ users: ['dan'] }) })
+    const added = await fetch(`${stack.url}/hub/api/groups/staff/users`, {
+      method: 'POST',
+      headers: { ...root.auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ users: ['dan'] }),
+    })
     expect(added.status).toBe(200)
     setGroups(stack.configFile, {
       staff: { users: ['eve'], properties: { course: 'physics-102' } }, // ann and bob no longer listed
@@ -77,7 +94,11 @@ describe('groups named in the config of one hub', () => {
     })
 
     // properties set through the API stay when the config gives none
-    const put = await fetch(`${stack.url}/hub/api/groups/fresh/properties`, { method: 'PUT', headers: root.auth, body: JSON.stringify({ room: 'b12' }) })
+    const put = await fetch(`${stack.url}/hub/api/groups/fresh/properties`, {
+      method: 'PUT',
+      headers: root.auth,
+      body: JSON.stringify({ room: 'b12' }),
+    })
     expect(put.status).toBe(200)
     await stack.hub.stop()
     await stack.startHub()
@@ -136,7 +157,9 @@ describe('a bad name in the groups setting', () => {
   it('stops the start with one line naming the group', () => {
     const r = start({ 'math/101': ['ann'] })
     expect(r.code).not.toBe(0)
-    expect(r.problems).toEqual(['  groups.math/101: invalid group name "math/101": no slashes, control characters, "." or ".."'])
+    expect(r.problems).toEqual([
+      '  groups.math/101: invalid group name "math/101": no slashes, control characters, "." or ".."',
+    ])
     expect(start({ ' staff': [] }).problems).toEqual(['  groups. staff: group names may not start or end with spaces'])
   }, 60_000)
 

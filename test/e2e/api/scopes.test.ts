@@ -7,20 +7,25 @@ import { waitFor } from '../../../runtime/src/wait'
 import { okServerSpawner } from '../../support/servers'
 import { addUser, person, rootOf } from '../../support/people'
 
-
 let c: Cluster
 let root: string // admin token
 const tokens: Record<string, string> = {}
 
 const api = (path: string, token: string, init: RequestInit = {}): Promise<Response> =>
-  fetch(`${c.url}/hub/api${path}`, { ...init, headers: { authorization: `token ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) } })
+  fetch(`${c.url}/hub/api${path}`, {
+    ...init,
+    headers: { authorization: `token ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+  })
 const status = async (path: string, token: string, init: RequestInit = {}) => {
   const r = await api(path, token, init)
   await r.body?.cancel()
   return r.status
 }
 const issue = async (user: string, scopes?: string[], as = root) => {
-  const r = await api(`/users/${user}/tokens`, as, { method: 'POST', body: JSON.stringify({ note: 'test', ...(scopes ? { scopes } : {}) }) })
+  const r = await api(`/users/${user}/tokens`, as, {
+    method: 'POST',
+    body: JSON.stringify({ note: 'test', ...(scopes ? { scopes } : {}) }),
+  })
   expect(r.status).toBe(201)
   return (await json(r)).token as string
 }
@@ -33,7 +38,16 @@ beforeAll(async () => {
     overrides: {
       hub: { allowNamedServers: true },
       roles: [
-        { name: 'grader', scopes: ['list:users!group=students', 'read:users!group=students', 'access:servers!group=students', 'read:groups!group=students'], groups: ['tas'] },
+        {
+          name: 'grader',
+          scopes: [
+            'list:users!group=students',
+            'read:users!group=students',
+            'access:servers!group=students',
+            'read:groups!group=students',
+          ],
+          groups: ['tas'],
+        },
         { name: 'monitor', scopes: ['read:hub', 'list:users', 'read:users:name'], users: ['mona'] },
         { name: 'registrar', scopes: ['admin:users!group=students'], users: ['reg'] },
       ],
@@ -46,19 +60,32 @@ beforeAll(async () => {
   root = admin.token
   for (const u of ['tom', 'sam', 'mona', 'zed', 'reg']) tokens[u] = (await person(admin, u)).token
   await addUser(admin, 'sue')
-  expect(await status('/groups', root, { method: 'POST', body: JSON.stringify({ groups: ['students'], users: ['sam', 'sue'] }) })).toBe(201)
+  expect(
+    await status('/groups', root, {
+      method: 'POST',
+      body: JSON.stringify({ groups: ['students'], users: ['sam', 'sue'] }),
+    }),
+  ).toBe(201)
   expect(await status('/groups/tas', root, { method: 'POST', body: JSON.stringify({ users: ['tom'] }) })).toBe(201)
 }, 90_000)
 afterAll(async () => c?.stop(), 60_000)
 
 describe('tokens API', () => {
   it('issues a token with scopes, lists, reads and revokes it; revocation holds at the proxy at once', async () => {
-    const r = await api('/users/zed/tokens', tokens.zed, { method: 'POST', body: JSON.stringify({ note: 'ci', expires_in: 3600, scopes: ['read:users!user=zed'] }) })
+    const r = await api('/users/zed/tokens', tokens.zed, {
+      method: 'POST',
+      body: JSON.stringify({ note: 'ci', expires_in: 3600, scopes: ['read:users!user=zed'] }),
+    })
     expect(r.status).toBe(201)
     const t = await json(r)
     expect(t).toMatchObject({ kind: 'api_token', user: 'zed', note: 'ci', roles: [], session_id: null })
     expect(t.token).toMatch(/^\S{20,}$/)
-    expect(t.scopes).toEqual(['read:users!user=zed', 'read:users:activity!user=zed', 'read:users:groups!user=zed', 'read:users:name!user=zed'])
+    expect(t.scopes).toEqual([
+      'read:users!user=zed',
+      'read:users:activity!user=zed',
+      'read:users:groups!user=zed',
+      'read:users:name!user=zed',
+    ])
     expect(Date.parse(t.expires_at) - Date.now()).toBeGreaterThan(3500_000)
     const list = await json(await api('/users/zed/tokens', tokens.zed))
     expect(list.api_tokens.map((x: { id: string }) => x.id)).toContain(t.id)
@@ -83,9 +110,21 @@ describe('tokens API', () => {
     const post = (body: unknown) => api('/users/zed/tokens', tokens.zed, { method: 'POST', body: JSON.stringify(body) })
     const cases: Array<[unknown, number, RegExp]> = [
       // what the owner does not hold: JupyterHub's 400, naming the expanded scopes
-      [{ scopes: ['admin:users'] }, 400, /^Not assigning requested scopes (\S+,)*admin:users(,\S+)* not held by User zed$/],
-      [{ scopes: ['read:users!user=tom'] }, 400, /^Not assigning requested scopes \S*read:users!user=tom\S* not held by User zed$/],
-      [{ scopes: ['read:users!user=zed'], roles: ['user'] }, 400, /^Can only assign one of scopes or roles when creating tokens\.$/],
+      [
+        { scopes: ['admin:users'] },
+        400,
+        /^Not assigning requested scopes (\S+,)*admin:users(,\S+)* not held by User zed$/,
+      ],
+      [
+        { scopes: ['read:users!user=tom'] },
+        400,
+        /^Not assigning requested scopes \S*read:users!user=tom\S* not held by User zed$/,
+      ],
+      [
+        { scopes: ['read:users!user=zed'], roles: ['user'] },
+        400,
+        /^Can only assign one of scopes or roles when creating tokens\.$/,
+      ],
       [{ roles: ['nobody'] }, 400, /^No such role: nobody$/],
       [{ scopes: ['read:everything'] }, 400, /unknown scope/],
       [{ scopes: 'read:users' }, 400, /scopes must be a list of strings/],
@@ -103,7 +142,10 @@ describe('tokens API', () => {
   })
 
   it("lets an admin issue a token for another user, not one another user's token may manage", async () => {
-    const r = await api('/users/sam/tokens', root, { method: 'POST', body: JSON.stringify({ scopes: ['read:users!user=sam'] }) })
+    const r = await api('/users/sam/tokens', root, {
+      method: 'POST',
+      body: JSON.stringify({ scopes: ['read:users!user=sam'] }),
+    })
     expect(r.status).toBe(201)
     expect((await json(r)).note).toBe('Requested via api by user root')
     expect(await status('/users/sam/tokens', tokens.zed)).toBe(404)
@@ -140,11 +182,15 @@ describe('scope matrix', () => {
     ]
     for (const [tok, method, path, code] of matrix) {
       const body = method === 'POST' ? JSON.stringify({}) : undefined
-      expect(await status(path, narrow[tok as keyof typeof narrow], { method, body }), `${tok} ${method} ${path}`).toBe(code)
+      expect(await status(path, narrow[tok as keyof typeof narrow], { method, body }), `${tok} ${method} ${path}`).toBe(
+        code,
+      )
     }
     // (no_scope) still identifies its owner, and shows nothing beyond name and groups
     const me = await json(await api('/user', narrow.nothing))
-    expect(Object.keys(me).sort()).toEqual(['groups', 'kind', 'name', 'scopes', 'session_id', 'token_id', 'admin'].sort())
+    expect(Object.keys(me).sort()).toEqual(
+      ['groups', 'kind', 'name', 'scopes', 'session_id', 'token_id', 'admin'].sort(),
+    )
     expect(me.scopes).toEqual([])
     // list:users alone shows names only
     const listed = await json(await api('/users', narrow.listOnly))
@@ -165,7 +211,8 @@ describe('scope matrix', () => {
 describe('access:servers at the proxy', () => {
   it('lets a grader into a student server, keeps others out, and follows group changes', async () => {
     expect(await status('/users/sam/server', tokens.sam, { method: 'POST' })).toBe(201)
-    const open = async (token: string) => (await fetch(`${c.url}/user/sam/`, { headers: { authorization: `token ${token}` }, redirect: 'manual' })).status
+    const open = async (token: string) =>
+      (await fetch(`${c.url}/user/sam/`, { headers: { authorization: `token ${token}` }, redirect: 'manual' })).status
     await waitFor('the route', async () => (await open(tokens.sam)) === 200)
     expect(await open(tokens.tom)).toBe(200) // grader through the students group
     expect(await open(tokens.zed)).toBe(403)
@@ -180,17 +227,22 @@ describe('access:servers at the proxy', () => {
     expect(await open(handed)).toBe(200)
     expect(await open(root)).toBe(200) // and opens sam's server itself
 
-    expect(await status('/groups/students/users', root, { method: 'DELETE', body: JSON.stringify({ users: ['sam'] }) })).toBe(200)
+    expect(
+      await status('/groups/students/users', root, { method: 'DELETE', body: JSON.stringify({ users: ['sam'] }) }),
+    ).toBe(200)
     await waitFor('the proxy to drop the grant', async () => (await open(tokens.tom)) === 403, { timeoutMs: 5000 })
     expect(await open(tokens.sam)).toBe(200)
-    expect(await status('/groups/students/users', root, { method: 'POST', body: JSON.stringify({ users: ['sam'] }) })).toBe(200)
+    expect(
+      await status('/groups/students/users', root, { method: 'POST', body: JSON.stringify({ users: ['sam'] }) }),
+    ).toBe(200)
     await waitFor('the proxy to restore it', async () => (await open(tokens.tom)) === 200, { timeoutMs: 5000 })
   })
 
   it('a revoked token stops working at the proxy within a second', async () => {
     const r = await api('/users/sam/tokens', tokens.sam, { method: 'POST', body: JSON.stringify({}) })
     const t = await json(r)
-    const open = async () => (await fetch(`${c.url}/user/sam/`, { headers: { authorization: `token ${t.token}` }, redirect: 'manual' })).status
+    const open = async () =>
+      (await fetch(`${c.url}/user/sam/`, { headers: { authorization: `token ${t.token}` }, redirect: 'manual' })).status
     await waitFor('the server', async () => (await open()) === 200)
     expect(await status(`/users/sam/tokens/${t.id}`, tokens.sam, { method: 'DELETE' })).toBe(204)
     const since = Date.now()
@@ -203,12 +255,26 @@ describe('privilege boundaries', () => {
   it('a narrow token cannot mint a wider one, by the API or the token page', async () => {
     const narrow = await issue('zed', ['tokens!user=zed'])
     expect(await status('/users/zed/tokens', narrow, { method: 'POST', body: JSON.stringify({}) })).toBe(403)
-    expect(await status('/users/zed/tokens', narrow, { method: 'POST', body: JSON.stringify({ scopes: ['access:servers!user=zed'] }) })).toBe(403)
-    expect(await status('/users/zed/tokens', narrow, { method: 'POST', body: JSON.stringify({ scopes: ['read:tokens!user=zed'] }) })).toBe(201)
+    expect(
+      await status('/users/zed/tokens', narrow, {
+        method: 'POST',
+        body: JSON.stringify({ scopes: ['access:servers!user=zed'] }),
+      }),
+    ).toBe(403)
+    expect(
+      await status('/users/zed/tokens', narrow, {
+        method: 'POST',
+        body: JSON.stringify({ scopes: ['read:tokens!user=zed'] }),
+      }),
+    ).toBe(201)
     // pages take the session cookie only: with a token the token page is for nobody
     const page = await fetch(`${c.url}/hub/token`, {
       method: 'POST',
-      headers: { authorization: `token ${narrow}`, cookie: `edgehub-xsrf=${'A'.repeat(32)}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        authorization: `token ${narrow}`,
+        cookie: `edgehub-xsrf=${'A'.repeat(32)}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: `_xsrf=${'A'.repeat(32)}&scopes=`,
       redirect: 'manual',
     })
@@ -224,7 +290,10 @@ describe('privilege boundaries', () => {
   })
 
   it('a scope that cannot apply is a 400, not an error', async () => {
-    const r = await api('/users/zed/tokens', tokens.zed, { method: 'POST', body: JSON.stringify({ scopes: ['access:servers!server'] }) })
+    const r = await api('/users/zed/tokens', tokens.zed, {
+      method: 'POST',
+      body: JSON.stringify({ scopes: ['access:servers!server'] }),
+    })
     expect(r.status).toBe(400)
     expect((await json(r)).message).toMatch(/needs a value/)
   })

@@ -45,11 +45,26 @@ beforeAll(async () => {
     haproxy: false,
     overrides: {
       services: [
-        { name: 'echo', url: `http://127.0.0.1:${echoPort}`, command: ['python3', '-c', ECHO, String(echoPort)], oauthNoConfirm: true },
-        { name: 'grader', url: `http://127.0.0.1:${extPort}`, apiToken: EXTERNAL_TOKEN, display: false, info: { course: 'intro' } },
+        {
+          name: 'echo',
+          url: `http://127.0.0.1:${echoPort}`,
+          command: ['python3', '-c', ECHO, String(echoPort)],
+          oauthNoConfirm: true,
+        },
+        {
+          name: 'grader',
+          url: `http://127.0.0.1:${extPort}`,
+          apiToken: EXTERNAL_TOKEN,
+          display: false,
+          info: { course: 'intro' },
+        },
       ],
       roles: [
-        { name: 'grading', scopes: ['access:servers!user=sam', 'read:users!user=sam', 'list:services'], services: ['grader'] },
+        {
+          name: 'grading',
+          scopes: ['access:servers!user=sam', 'read:users!user=sam', 'list:services'],
+          services: ['grader'],
+        },
         { name: 'echo-users', scopes: ['access:services!service=echo'], users: ['sam'] },
       ],
       spawner: okServerSpawner(),
@@ -66,14 +81,19 @@ afterAll(async () => {
   external?.close()
 }, 60_000)
 
-const get = (path: string, token: string) => fetch(`${c.url}${path}`, { headers: { authorization: `token ${token}` }, redirect: 'manual' })
+const get = (path: string, token: string) =>
+  fetch(`${c.url}${path}`, { headers: { authorization: `token ${token}` }, redirect: 'manual' })
 
 describe('managed service', () => {
   it('runs with the JupyterHub service environment, its own token, behind /services/NAME/', async () => {
-    const body = await waitFor('the service', async () => {
-      const r = await get('/services/echo/hello', sam)
-      return r.status === 200 && json(r)
-    }, { timeoutMs: 20_000 })
+    const body = await waitFor(
+      'the service',
+      async () => {
+        const r = await get('/services/echo/hello', sam)
+        return r.status === 200 && json(r)
+      },
+      { timeoutMs: 20_000 },
+    )
     expect(body.me).toMatchObject({ kind: 'service', name: 'echo' })
     expect(body.path).toBe('/services/echo/hello')
     expect(body.env).toMatchObject({
@@ -87,16 +107,24 @@ describe('managed service', () => {
   })
 
   it('is started again when it exits', async () => {
-    const first = await waitFor('the service', async () => {
-      const r = await get('/services/echo/', sam)
-      return r.status === 200 && json(r)
-    }, { timeoutMs: 20_000 })
+    const first = await waitFor(
+      'the service',
+      async () => {
+        const r = await get('/services/echo/', sam)
+        return r.status === 200 && json(r)
+      },
+      { timeoutMs: 20_000 },
+    )
     process.kill(first.pid, 'SIGKILL')
-    const again = await waitFor('a new process', async () => {
-      const r = await get('/services/echo/', sam)
-      const b = r.status === 200 && (await json(r))
-      return b && b.pid !== first.pid && b
-    }, { timeoutMs: 20_000 })
+    const again = await waitFor(
+      'a new process',
+      async () => {
+        const r = await get('/services/echo/', sam)
+        const b = r.status === 200 && (await json(r))
+        return b && b.pid !== first.pid && b
+      },
+      { timeoutMs: 20_000 },
+    )
     expect(again.me.name).toBe('echo')
   })
 })
@@ -112,7 +140,15 @@ describe('external service', () => {
     expect((await get('/hub/api/users/sam', EXTERNAL_TOKEN)).status).toBe(200)
     expect((await get('/hub/api/users/zoe', EXTERNAL_TOKEN)).status).toBe(404)
     // at the proxy: sam's server yes, zoe's no
-    for (const u of ['sam', 'zoe']) expect((await fetch(`${c.url}/hub/api/users/${u}/server`, { method: 'POST', headers: { authorization: `token ${root}` } })).status).toBe(201)
+    for (const u of ['sam', 'zoe'])
+      expect(
+        (
+          await fetch(`${c.url}/hub/api/users/${u}/server`, {
+            method: 'POST',
+            headers: { authorization: `token ${root}` },
+          })
+        ).status,
+      ).toBe(201)
     await waitFor('the route', async () => (await get('/user/sam/', sam)).status === 200)
     expect((await get('/user/sam/', EXTERNAL_TOKEN)).status).toBe(200)
     await waitFor('the route', async () => (await get('/user/zoe/', root)).status !== 302)
@@ -124,9 +160,20 @@ describe('/hub/api/services', () => {
   it('lists configured services as JupyterHub models, by scope', async () => {
     const all = await json(await get('/hub/api/services', root))
     expect(Object.keys(all).sort()).toEqual(['echo', 'grader'])
-    expect(all.grader).toMatchObject({ kind: 'service', name: 'grader', admin: false, roles: ['grading'], prefix: '/services/grader/', display: false, info: { course: 'intro' } })
+    expect(all.grader).toMatchObject({
+      kind: 'service',
+      name: 'grader',
+      admin: false,
+      roles: ['grading'],
+      prefix: '/services/grader/',
+      display: false,
+      info: { course: 'intro' },
+    })
     expect(all.echo.command[0]).toBe('python3')
-    expect(await json(await get('/hub/api/services/echo', root))).toMatchObject({ name: 'echo', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) })
+    expect(await json(await get('/hub/api/services/echo', root))).toMatchObject({
+      name: 'echo',
+      url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+    })
     expect((await get('/hub/api/services', sam)).status).toBe(403)
     expect((await get('/hub/api/services/nope', root)).status).toBe(404)
   })
@@ -147,13 +194,21 @@ describe('OAuth for a service', () => {
     // the client secret is the service's own token (the managed one's is not visible here): a wrong one
     const wrong = await fetch(`${c.url}/hub/api/oauth2/token`, {
       method: 'POST',
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirect, client_id: 'service-echo', client_secret: 'nope' }),
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: redirect,
+        client_id: 'service-echo',
+        client_secret: 'nope',
+      }),
     })
     expect(wrong.status).toBe(401)
     expect(await json(wrong)).toMatchObject({ error: 'invalid_client' })
 
     // the external service (secret = its configured token): sam lacks access:services!service=grader
-    const denied = await hub.get(`/hub/api/oauth2/authorize?${new URLSearchParams({ client_id: 'service-grader', redirect_uri: '/services/grader/oauth_callback', response_type: 'code' })}`)
+    const denied = await hub.get(
+      `/hub/api/oauth2/authorize?${new URLSearchParams({ client_id: 'service-grader', redirect_uri: '/services/grader/oauth_callback', response_type: 'code' })}`,
+    )
     expect(denied.status).toBe(403)
     expect(await denied.text()).toContain('do not have permission')
   })
@@ -166,11 +221,17 @@ describe('OAuth for a service', () => {
     const challenge = (await import('node:crypto')).createHash('sha256').update(verifier).digest('base64url')
     const redirect = '/services/grader/oauth_callback'
     const getCode = async () => {
-      const page = await hub.get(`/hub/api/oauth2/authorize?${new URLSearchParams({ client_id: 'service-grader', redirect_uri: redirect, response_type: 'code', code_challenge: challenge, code_challenge_method: 'S256', state: 'xyz' })}`)
+      const page = await hub.get(
+        `/hub/api/oauth2/authorize?${new URLSearchParams({ client_id: 'service-grader', redirect_uri: redirect, response_type: 'code', code_challenge: challenge, code_challenge_method: 'S256', state: 'xyz' })}`,
+      )
       expect(page.status).toBe(200) // an admin may access services; not a trusted one: consent first
       const html = await page.text()
       expect(html).toContain('Service grader')
-      const fields = Object.fromEntries([...html.matchAll(/name="([^"]+)" value="([^"]*)"/g)].filter(([, k]) => k !== '_xsrf').map(([, k, v]) => [k, v.replace(/&amp;/g, '&')]))
+      const fields = Object.fromEntries(
+        [...html.matchAll(/name="([^"]+)" value="([^"]*)"/g)]
+          .filter(([, k]) => k !== '_xsrf')
+          .map(([, k, v]) => [k, v.replace(/&amp;/g, '&')]),
+      )
       const ok = await hub.postForm('/hub/api/oauth2/authorize', fields)
       expect(ok.status).toBe(302)
       const back = new URL(ok.headers.get('location')!, c.url)
@@ -178,14 +239,28 @@ describe('OAuth for a service', () => {
       return back.searchParams.get('code')!
     }
     const exchange = (code: string, extra: Record<string, string>) =>
-      fetch(`${c.url}/hub/api/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirect, client_id: 'service-grader', client_secret: EXTERNAL_TOKEN, ...extra }) })
+      fetch(`${c.url}/hub/api/oauth2/token`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          code,
+          redirect_uri: redirect,
+          client_id: 'service-grader',
+          client_secret: EXTERNAL_TOKEN,
+          ...extra,
+        }),
+      })
 
     const first = await getCode()
-    expect(await json(await exchange(first, { code_verifier: 'w'.repeat(50) }))).toMatchObject({ error: 'invalid_grant' })
+    expect(await json(await exchange(first, { code_verifier: 'w'.repeat(50) }))).toMatchObject({
+      error: 'invalid_grant',
+    })
     expect((await exchange(first, { code_verifier: verifier })).status).toBe(400) // a code is used up by any attempt
 
     const code = await getCode()
-    expect(await json(await exchange(code, { code_verifier: verifier, redirect_uri: '/elsewhere' }))).toMatchObject({ error: 'invalid_grant' })
+    expect(await json(await exchange(code, { code_verifier: verifier, redirect_uri: '/elsewhere' }))).toMatchObject({
+      error: 'invalid_grant',
+    })
     const code2 = await getCode()
     const res = await exchange(code2, { code_verifier: verifier })
     expect(res.status).toBe(200)

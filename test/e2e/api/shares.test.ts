@@ -12,7 +12,6 @@ import { publishAllAccess } from '../../../control-plane/src/scopes/edge'
 import { okServerSpawner } from '../../support/servers'
 import { addUser, logIn, person, rootOf } from '../../support/people'
 
-
 let c: Cluster
 const tok: Record<string, string> = {}
 
@@ -41,11 +40,13 @@ const open = async (path: string, token: string) => {
   return r.status
 }
 // the proxy's own access table (what the edge lets a user into): read from the state the proxy syncs
-const edgeServers = async (user: string) => ((await c.deps.tables.get<{ grants: { server?: string[] } }>('access', user))?.grants.server ?? [])
+const edgeServers = async (user: string) =>
+  (await c.deps.tables.get<{ grants: { server?: string[] } }>('access', user))?.grants.server ?? []
 /** A new browser session of the user's, from the login form. */
 const browser = (user: string) => logIn(c.url, user, `${user}-password`)
 /** A token of alice's own with just these scopes (POST /users/alice/tokens with her full token). */
-const aliceToken = async (scopes: string[]) => (await ok('/users/alice/tokens', tok.alice, { method: 'POST', body: { scopes } }, 201)).token as string
+const aliceToken = async (scopes: string[]) =>
+  (await ok('/users/alice/tokens', tok.alice, { method: 'POST', body: { scopes } }, 201)).token as string
 
 beforeAll(async () => {
   c = await startCluster({
@@ -95,21 +96,32 @@ describe('POST, PATCH and DELETE /hub/api/shares/{owner}/{server}', () => {
 
     expect(await ok('/shares/alice/', tok.alice, { method: 'PATCH', body: { user: 'bob' } })).toEqual({})
     const since = Date.now()
-    await waitFor('bob shut out', async () => (await open('/user/alice/', tok.bob)) === 403, { timeoutMs: 1000, intervalMs: 20 })
+    await waitFor('bob shut out', async () => (await open('/user/alice/', tok.bob)) === 403, {
+      timeoutMs: 1000,
+      intervalMs: 20,
+    })
     expect(Date.now() - since).toBeLessThan(1000)
     expect((await ok('/user', tok.bob)).scopes).not.toContain('access:servers!server=alice/')
   })
 
   it('granting again keeps the share as it was; PATCH of a scope not held changes nothing', async () => {
-    const first = await ok('/shares/alice/lab', tok.alice, { method: 'POST', body: { user: 'bob', scopes: ['access:servers'] } })
+    const first = await ok('/shares/alice/lab', tok.alice, {
+      method: 'POST',
+      body: { user: 'bob', scopes: ['access:servers'] },
+    })
     expect(first.scopes).toEqual(['access:servers!server=alice/lab'])
     expect(first.server).toMatchObject({ name: 'lab', url: '/user/alice/lab/', ready: true })
-    const again = await ok('/shares/alice/lab', tok.alice, { method: 'POST', body: { user: 'bob', scopes: ['access:servers!server=alice/lab'] } })
+    const again = await ok('/shares/alice/lab', tok.alice, {
+      method: 'POST',
+      body: { user: 'bob', scopes: ['access:servers!server=alice/lab'] },
+    })
     expect(again).toEqual(first)
     const other = await ok('/shares/alice/lab', tok.alice, { method: 'PATCH', body: { user: 'carol' } })
     expect(other).toEqual({}) // carol had none: nothing to revoke
     expect(await ok('/shares/alice/lab', tok.alice, { method: 'PATCH', body: { user: 'nobody-at-all' } })).toEqual({})
-    expect(await ok('/shares/alice/lab', tok.alice, { method: 'PATCH', body: { user: 'bob', scopes: ['access:servers'] } })).toEqual({})
+    expect(
+      await ok('/shares/alice/lab', tok.alice, { method: 'PATCH', body: { user: 'bob', scopes: ['access:servers'] } }),
+    ).toEqual({})
     expect((await ok('/shares/alice/lab', tok.alice)).items).toEqual([])
   })
 
@@ -120,8 +132,12 @@ describe('POST, PATCH and DELETE /hub/api/shares/{owner}/{server}', () => {
     await waitFor('carol let in', async () => (await open('/user/alice/lab/', tok.carol)) === 200)
     expect(await ok('/shares/alice/lab', tok.alice, { method: 'DELETE' }, 204)).toBeNull()
     expect((await ok('/shares/alice/lab', tok.alice)).items).toEqual([])
-    expect((await ok('/shares/alice/', tok.alice)).items.map((s: { user: { name: string } }) => s.user.name)).toEqual(['carol'])
-    await waitFor('carol shut out of lab', async () => (await open('/user/alice/lab/', tok.carol)) === 403, { timeoutMs: 1000 })
+    expect((await ok('/shares/alice/', tok.alice)).items.map((s: { user: { name: string } }) => s.user.name)).toEqual([
+      'carol',
+    ])
+    await waitFor('carol shut out of lab', async () => (await open('/user/alice/lab/', tok.carol)) === 403, {
+      timeoutMs: 1000,
+    })
     expect(await open('/user/alice/', tok.carol)).toBe(200)
     expect(await status('/shares/alice/', tok.alice, { method: 'DELETE' })).toBe(204)
     expect(await status('/shares/alice/nosuch', tok.alice, { method: 'DELETE' })).toBe(404)
@@ -132,10 +148,17 @@ describe('POST, PATCH and DELETE /hub/api/shares/{owner}/{server}', () => {
     await ok('/shares/alice/lab', tok.alice, { method: 'POST', body: { user: 'carol' } })
     const all = await ok('/shares/alice', tok.alice)
     expect(all._pagination).toEqual({ offset: 0, limit: 50, total: 2, next: null })
-    expect(all.items.map((s: { server: { name: string }; user: { name: string } }) => `${s.server.name}:${s.user.name}`)).toEqual([':bob', 'lab:carol'])
+    expect(
+      all.items.map((s: { server: { name: string }; user: { name: string } }) => `${s.server.name}:${s.user.name}`),
+    ).toEqual([':bob', 'lab:carol'])
     const first = await ok('/shares/alice?limit=1', tok.alice)
     expect(first.items).toHaveLength(1)
-    expect(first._pagination).toMatchObject({ offset: 0, limit: 1, total: 2, next: { offset: 1, limit: 1, url: expect.stringContaining('/hub/api/shares/alice?') } })
+    expect(first._pagination).toMatchObject({
+      offset: 0,
+      limit: 1,
+      total: 2,
+      next: { offset: 1, limit: 1, url: expect.stringContaining('/hub/api/shares/alice?') },
+    })
     expect((await ok('/shares/alice?offset=1&limit=1', tok.alice)).items[0].user).toEqual({ name: 'carol' })
     expect((await ok('/shares/alice/lab', tok.alice)).items).toHaveLength(1)
     expect(await status('/shares/nobody', tok.root)).toBe(404)
@@ -196,7 +219,10 @@ describe('who may share', () => {
       status: 403,
       message: 'Do not have permission to grant share with scope access:servers!server=alice/',
     })
-    expect(await json(await call('/shares/alice/', undefined))).toEqual({ status: 403, message: 'Missing or invalid credentials.' })
+    expect(await json(await call('/shares/alice/', undefined))).toEqual({
+      status: 403,
+      message: 'Missing or invalid credentials.',
+    })
     await ok('/shares/alice/', tok.alice, { method: 'DELETE' }, 204)
   })
 
@@ -215,19 +241,30 @@ describe('who may share', () => {
     // the same state, read by an app whose admins hold access:servers (in this process: a second
     // hub with proxy.adminAccess would cost a cluster of its own for one request)
     const app = buildApp({ ...c.deps, roles: new Roles(c.config.roles, true) })
-    const r = await app.request('/hub/api/shares/alice/lab', { method: 'POST', headers: { authorization: `token ${tok.root}` }, body: JSON.stringify({ user: 'carol' }) })
+    const r = await app.request('/hub/api/shares/alice/lab', {
+      method: 'POST',
+      headers: { authorization: `token ${tok.root}` },
+      body: JSON.stringify({ user: 'carol' }),
+    })
     expect(r.status).toBe(200)
     expect((await json(r)).user).toEqual({ name: 'carol' })
     await waitFor('carol let into alice/lab', async () => (await open('/user/alice/lab/', tok.carol)) === 200)
     await ok('/shares/alice/lab', tok.root, { method: 'DELETE' }, 204)
-    await waitFor('carol shut out', async () => (await open('/user/alice/lab/', tok.carol)) === 403, { timeoutMs: 1000 })
+    await waitFor('carol shut out', async () => (await open('/user/alice/lab/', tok.carol)) === 403, {
+      timeoutMs: 1000,
+    })
   })
 })
 
 describe('group shares', () => {
   it('let every member in, and follow membership changes', async () => {
     const share = await ok('/shares/alice/lab', tok.alice, { method: 'POST', body: { group: 'team' } })
-    expect(share).toMatchObject({ user: null, group: { name: 'team' }, kind: 'group', scopes: ['access:servers!server=alice/lab'] })
+    expect(share).toMatchObject({
+      user: null,
+      group: { name: 'team' },
+      kind: 'group',
+      scopes: ['access:servers!server=alice/lab'],
+    })
     await waitFor('dave let in', async () => (await open('/user/alice/lab/', tok.dave)) === 200, { timeoutMs: 2000 })
     expect(await open('/user/alice/lab/', tok.erin)).toBe(403)
     expect((await ok('/user', tok.dave)).scopes).toContain('access:servers!server=alice/lab')
@@ -298,17 +335,25 @@ describe('share codes and /hub/accept-share', () => {
     expect(html).toContain('<strong>alice</strong>')
     expect(html).not.toContain('id="not-running"')
     // no XSRF field: refused, nothing shared
-    const forged = await erin.request('/hub/accept-share', { method: 'POST', body: new URLSearchParams({ code: made.code }), headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+    const forged = await erin.request('/hub/accept-share', {
+      method: 'POST',
+      body: new URLSearchParams({ code: made.code }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    })
     expect(forged.status).toBe(403)
     expect(await edgeServers('erin')).not.toContain('alice/')
 
     const accepted = await erin.postForm('/hub/accept-share', { code: made.code })
     expect(accepted.status).toBe(302)
     expect(accepted.headers.get('location')).toBe('/user/alice/')
-    await waitFor('erin let in by cookie', async () => (await erin.get('/user/alice/')).status === 200, { timeoutMs: 2000 })
+    await waitFor('erin let in by cookie', async () => (await erin.get('/user/alice/')).status === 200, {
+      timeoutMs: 2000,
+    })
     const listed = (await ok('/share-codes/alice/', tok.alice)).items[0]
     expect(listed).toMatchObject({ id: made.id, exchange_count: 1, last_exchanged_at: expect.any(String) })
-    expect((await ok('/users/erin/shared', tok.root)).items.map((s: { server: { url: string } }) => s.server.url)).toEqual(['/user/alice/'])
+    expect(
+      (await ok('/users/erin/shared', tok.root)).items.map((s: { server: { url: string } }) => s.server.url),
+    ).toEqual(['/user/alice/'])
 
     // the owner cannot accept their own code
     const own = await (await browser('alice')).get(made.accept_url)
@@ -327,7 +372,10 @@ describe('share codes and /hub/accept-share', () => {
 
   it('revokes codes by code, by id or all at once', async () => {
     const a = await ok('/share-codes/alice/lab', tok.alice, { method: 'POST', body: {} })
-    const b = await ok('/share-codes/alice/lab', tok.alice, { method: 'POST', body: { scopes: ['access:servers!server=alice/lab'] } })
+    const b = await ok('/share-codes/alice/lab', tok.alice, {
+      method: 'POST',
+      body: { scopes: ['access:servers!server=alice/lab'] },
+    })
     const d = await ok('/share-codes/alice/', tok.alice, { method: 'POST', body: {} })
     expect(Math.abs(Date.parse(a.expires_at) - Date.now() - 86_400_000)).toBeLessThan(60_000) // one day by default
     expect(await status(`/share-codes/alice/?code=${a.code}`, tok.alice, { method: 'DELETE' })).toBe(404) // another server's
@@ -373,7 +421,12 @@ describe('bad input', () => {
       ['POST', '/shares/alice/', { user: 5 }, /user must be a string/],
       ['POST', '/shares/alice/', { user: 'carol', scopes: 'access:servers' }, /scopes must be a list of strings/],
       ['POST', '/shares/alice/', { user: 'carol', scopes: ['read:everything'] }, /unknown scope/],
-      ['POST', '/shares/alice/', { user: 'carol', scopes: ['access:servers!server=alice/lab'] }, /not allowed on sharing/],
+      [
+        'POST',
+        '/shares/alice/',
+        { user: 'carol', scopes: ['access:servers!server=alice/lab'] },
+        /not allowed on sharing/,
+      ],
       ['POST', '/shares/alice/', { user: 'carol', scopes: ['access:servers!user=alice'] }, /not allowed on sharing/],
       ['POST', '/shares/alice/', { user: 'carol', scopes: ['read:users'] }, /only access:servers can be shared/],
       ['POST', '/shares/alice/', { user: 'carol', colour: 'blue' }, /unknown field: colour/],
@@ -408,7 +461,9 @@ describe('removing servers and users', () => {
     expect(await edgeServers('bob')).toEqual(['alice/', 'alice/tmp'])
     expect(await status('/users/alice/servers/tmp', tok.alice, { method: 'DELETE', body: { remove: true } })).toBe(204)
     expect(await edgeServers('bob')).toEqual(['alice/'])
-    expect((await ok('/shares/alice', tok.alice)).items.map((s: { server: { name: string } }) => s.server.name)).toEqual([''])
+    expect(
+      (await ok('/shares/alice', tok.alice)).items.map((s: { server: { name: string } }) => s.server.name),
+    ).toEqual([''])
     expect((await ok('/share-codes/alice', tok.alice)).items).toEqual([])
     expect(await status('/shares/alice/tmp', tok.alice, { method: 'POST', body: { user: 'bob' } })).toBe(404)
     // a hub starting up writes every access entry again, shares included
@@ -428,6 +483,12 @@ describe('removing servers and users', () => {
     expect((await ok('/shares/alice', tok.alice)).items).toEqual([])
     expect((await ok('/users/bob/shared', tok.bob)).items).toEqual([])
     expect(await c.deps.tables.get('access', 'bob')).toBeUndefined()
-    expect(await c.deps.redis.exists(c.deps.keys.shares('gina'), c.deps.keys.sharedWith('user', 'frank'), c.deps.keys.shareCodes('gina'))).toBe(0)
+    expect(
+      await c.deps.redis.exists(
+        c.deps.keys.shares('gina'),
+        c.deps.keys.sharedWith('user', 'frank'),
+        c.deps.keys.shareCodes('gina'),
+      ),
+    ).toBe(0)
   })
 })

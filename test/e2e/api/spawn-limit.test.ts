@@ -22,12 +22,19 @@ const USERS = ['ann', 'bob', 'cat', 'dan']
 /** A stand-in server that only starts listening once the gate file exists: its spawn stays pending. */
 const gatedSpawner = (gateFile: string) => ({
   'local-process': {
-    command: ['sh', '-c', 'while [ ! -e "$0" ]; do sleep 0.05; done; exec python3 -c "$1" "$2" "$3"', gateFile, OK_SERVER],
+    command: [
+      'sh',
+      '-c',
+      'while [ ! -e "$0" ]; do sleep 0.05; done; exec python3 -c "$1" "$2" "$3"',
+      gateFile,
+      OK_SERVER,
+    ],
     args: ['{ip}', '{port}'],
   },
 })
 
-const start = (hub: string, user: string) => fetch(`${hub}/hub/api/users/${user}/server`, { method: 'POST', headers: { authorization: `token ${tokens[user]}` } })
+const start = (hub: string, user: string) =>
+  fetch(`${hub}/hub/api/users/${user}/server`, { method: 'POST', headers: { authorization: `token ${tokens[user]}` } })
 
 describe('hub.concurrentSpawnLimit', () => {
   beforeAll(async () => {
@@ -65,7 +72,10 @@ describe('hub.concurrentSpawnLimit', () => {
       const retry = Number(r.headers.get('retry-after'))
       expect(retry).toBeGreaterThanOrEqual(30)
       expect(retry).toBeLessThanOrEqual(60)
-      expect(await json(r)).toEqual({ status: 429, message: expect.stringMatching(/^Too many users trying to log in right now\. Try again in [3-6]0 seconds\.$/) })
+      expect(await json(r)).toEqual({
+        status: 429,
+        message: expect.stringMatching(/^Too many users trying to log in right now\. Try again in [3-6]0 seconds\.$/),
+      })
     }
     // nothing of the refused spawn was recorded
     expect(await c.deps.servers.get('cat', '')).toBeUndefined()
@@ -79,16 +89,27 @@ describe('hub.concurrentSpawnLimit', () => {
   it('frees a slot when a spawn finishes', async () => {
     writeFileSync(gate, '')
     for (const u of ['ann', 'bob']) {
-      await waitFor(`${u}'s server`, async () => (await c.deps.servers.get(u, ''))?.state === 'running', { timeoutMs: 15_000 })
+      await waitFor(`${u}'s server`, async () => (await c.deps.servers.get(u, ''))?.state === 'running', {
+        timeoutMs: 15_000,
+      })
     }
     expect((await start(c.hubUrls[0], 'cat')).status).toBeLessThan(203) // 201 or 202
-    await waitFor("cat's server", async () => (await c.deps.servers.get('cat', ''))?.state === 'running', { timeoutMs: 15_000 })
+    await waitFor("cat's server", async () => (await c.deps.servers.get('cat', ''))?.state === 'running', {
+      timeoutMs: 15_000,
+    })
   })
 
   it('a replica that dies mid-spawn holds its slot only until the entry expires', async () => {
     rmSync(gate) // new spawns stay pending again
     for (const u of ['ann', 'bob']) {
-      expect((await fetch(`${c.url}/hub/api/users/${u}/server`, { method: 'DELETE', headers: { authorization: `token ${tokens[u]}` } })).status).toBe(204)
+      expect(
+        (
+          await fetch(`${c.url}/hub/api/users/${u}/server`, {
+            method: 'DELETE',
+            headers: { authorization: `token ${tokens[u]}` },
+          })
+        ).status,
+      ).toBe(204)
     }
     expect((await start(c.hubUrls[0], 'ann')).status).toBe(202)
     expect((await start(c.hubUrls[0], 'bob')).status).toBe(202)
@@ -96,9 +117,14 @@ describe('hub.concurrentSpawnLimit', () => {
     expect((await start(c.hubUrls[1], 'dan')).status).toBe(429)
     await c.killHub(0)
     // an entry counts for startTimeoutSec + serverLockLeaseSec (10 s) after its admission
-    await waitFor('a free slot', async () => (await start(c.hubUrls[1], 'dan')).status === 202, { timeoutMs: 30_000, intervalMs: 250 })
+    await waitFor('a free slot', async () => (await start(c.hubUrls[1], 'dan')).status === 202, {
+      timeoutMs: 30_000,
+      intervalMs: 250,
+    })
     expect(Date.now() - admitted).toBeGreaterThan(9000)
     writeFileSync(gate, '')
-    await waitFor("dan's server", async () => (await c.deps.servers.get('dan', ''))?.state === 'running', { timeoutMs: 15_000 })
+    await waitFor("dan's server", async () => (await c.deps.servers.get('dan', ''))?.state === 'running', {
+      timeoutMs: 15_000,
+    })
   }, 60_000)
 })

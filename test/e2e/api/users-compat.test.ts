@@ -14,7 +14,8 @@ let stack: Stack
 let root: Admin
 const people: Record<string, Admin> = {}
 
-const get = (path: string, token = root.token) => fetch(`${stack.url}/hub/api${path}`, { headers: { authorization: `token ${token}` } })
+const get = (path: string, token = root.token) =>
+  fetch(`${stack.url}/hub/api${path}`, { headers: { authorization: `token ${token}` } })
 /** The names GET /hub/api/users answers for this query, in its order. */
 const listed = async (query: string, token = root.token): Promise<string[]> => {
   const res = await get(`/users?${query}`, token)
@@ -41,7 +42,9 @@ describe('GET /hub/api/users?name_filter=', () => {
     expect(await listed('name_filter=NIE')).toEqual(['annie']) // not only a prefix
     expect(await listed('name_filter=zz')).toEqual([])
     // the total of the page counts only the names kept
-    const res = await fetch(`${stack.url}/hub/api/users?name_filter=an&limit=1`, { headers: { ...root.auth, accept: 'application/jupyterhub-pagination+json' } })
+    const res = await fetch(`${stack.url}/hub/api/users?name_filter=an&limit=1`, {
+      headers: { ...root.auth, accept: 'application/jupyterhub-pagination+json' },
+    })
     const page = await json(res)
     expect(page.items.map((u: { name: string }) => u.name)).toEqual(['ann'])
     expect(page._pagination.total).toBe(2)
@@ -54,7 +57,9 @@ describe('GET /hub/api/users?name_filter=', () => {
   })
 
   it('keeps within the names a filtered list:users lets the caller see', async () => {
-    const { token } = await ownToken(root.client, 'root', { scopes: ['list:users!user=annie', 'read:users:name!user=annie'] })
+    const { token } = await ownToken(root.client, 'root', {
+      scopes: ['list:users!user=annie', 'read:users:name!user=annie'],
+    })
     expect(await listed('name_filter=ann', token)).toEqual(['annie'])
   })
 })
@@ -91,7 +96,14 @@ describe('include_stopped_servers', () => {
   it('lists a stopped named server, with stopped: true, when asked for (with a value or none)', async () => {
     for (const q of ['&include_stopped_servers=1', '&include_stopped_servers', '&include_stopped_servers=True']) {
       const lab = (await bobOf(q)).servers.lab
-      expect(lab).toMatchObject({ name: 'lab', stopped: true, ready: false, pending: null, started: null, url: '/user/bob/lab/' })
+      expect(lab).toMatchObject({
+        name: 'lab',
+        stopped: true,
+        ready: false,
+        pending: null,
+        started: null,
+        url: '/user/bob/lab/',
+      })
     }
     const one = await json(await get('/users/bob?include_stopped_servers=1'))
     expect(Object.keys(one.servers)).toEqual(['lab'])
@@ -122,19 +134,29 @@ describe('auth_state', () => {
     const only = await ownToken(root.client, 'root', { scopes: ['admin:auth_state'] })
     expect((await get('/users/ann', only.token)).status).toBe(403)
     const named = await ownToken(root.client, 'root', { scopes: ['read:users:name', 'admin:auth_state!user=ann'] })
-    expect(await json(await get('/users/ann', named.token))).toEqual({ kind: 'user', name: 'ann', admin: false, auth_state: null })
+    expect(await json(await get('/users/ann', named.token))).toEqual({
+      kind: 'user',
+      name: 'ann',
+      admin: false,
+      auth_state: null,
+    })
     expect(await json(await get('/users/bob', named.token))).toEqual({ kind: 'user', name: 'bob', admin: false })
   })
 
   it('cannot be set through PATCH: 400 naming it', async () => {
-    const res = await fetch(`${stack.url}/hub/api/users/cat`, { method: 'PATCH', headers: { ...root.auth, 'content-type': 'application/json' }, body: JSON.stringify({ auth_state: { k: 'v' } }) })
+    const res = await fetch(`${stack.url}/hub/api/users/cat`, {
+      method: 'PATCH',
+      headers: { ...root.auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ auth_state: { k: 'v' } }),
+    })
     expect(res.status).toBe(400)
     expect((await json(res)).message).toMatch(/^auth_state cannot be set/)
   })
 })
 
 describe('spawn URL query options', () => {
-  const userOptions = async (name: string, server = '') => (await json(await get(`/users/${name}?include_stopped_servers=1`))).servers[server]?.user_options
+  const userOptions = async (name: string, server = '') =>
+    (await json(await get(`/users/${name}?include_stopped_servers=1`))).servers[server]?.user_options
 
   it('?KEY=VALUE on /hub/spawn become user_options {KEY: [VALUE, ...]}, next left out', async () => {
     const annie = people.annie

@@ -20,9 +20,14 @@ afterAll(() => rmSync(out, { recursive: true, force: true }))
 
 function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 32 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr })
-    })
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'bench/run.ts', ...args],
+      { cwd: ROOT, encoding: 'utf8', maxBuffer: 32 << 20 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr })
+      },
+    )
   })
 }
 
@@ -33,7 +38,9 @@ describe('npm run bench --quick', () => {
     expect(r.stderr).not.toMatch(/failed:/)
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/\[\d\d:\d\d 1\/5 loadgen\]/) // progress lines
-    const stem = readdirSync(out).find((f) => f.endsWith('-quick.json'))!.replace(/\.json$/, '')
+    const stem = readdirSync(out)
+      .find((f) => f.endsWith('-quick.json'))!
+      .replace(/\.json$/, '')
     const report = JSON.parse(readFileSync(join(out, `${stem}.json`), 'utf8'))
     expect(report.quick).toBe(true)
     expect(report.machine.cpus).toBeGreaterThan(0)
@@ -50,7 +57,8 @@ describe('npm run bench --quick', () => {
     }
     // every ratio against nginx carries its spread over the rounds
     const httpTargets = report.scenarios.find((s: { name: string }) => s.name === 'http').result.targets
-    for (const t of httpTargets.filter((t: { name: string }) => t.name.includes('/ nginx'))) expect(t.spread?.rounds.length, t.name).toBe(1)
+    for (const t of httpTargets.filter((t: { name: string }) => t.name.includes('/ nginx')))
+      expect(t.spread?.rounds.length, t.name).toBe(1)
     // churn is judged on what a client's request observes; the proxy's own apply time is only reported
     const churnTargets = report.scenarios.find((s: { name: string }) => s.name === 'churn').result.targets
     expect(churnTargets.find((t: { name: string }) => t.name.includes("client's request")).goal).toBe('< 10 ms')
@@ -61,7 +69,9 @@ describe('npm run bench --quick', () => {
       expect(http[system].latencyMs.p99, system).toBeGreaterThan(0)
     }
     // every wrk run counted its answers by status: all 200 (any other answer fails the scenario)
-    for (const run of report.scenarios.find((s: { name: string }) => s.name === 'http').result.metrics.runs['edgehub (cookie)']) {
+    for (const run of report.scenarios.find((s: { name: string }) => s.name === 'http').result.metrics.runs[
+      'edgehub (cookie)'
+    ]) {
       expect(Object.keys(run.statuses)).toEqual(['200'])
       expect(run.statuses['200']).toBe(run.requests)
     }
@@ -113,34 +123,62 @@ describe('npm run bench --quick', () => {
     expect(api.replicaStartMs.fullUserBase.runs).toHaveLength(3)
   })
 
-  it('counts every answer by status: a 302 from the server is an error, not a success', { timeout: 60_000 }, async () => {
-    // a real HTTP server answering most requests with the redirect a proxy sends without a route
-    let answered = 0
-    const server = createServer((req, res) => {
-      if (++answered % 4 === 0) res.writeHead(200).end('ok\n')
-      else res.writeHead(302, { location: '/hub/user/bench-0/' }).end()
-    })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-    const dir = mkdtempSync(join(out, 'wrk-'))
-    try {
-      const r = await runWrk({ url, requests: [{ path: '/user/bench-0/bench' }, { path: '/user/bench-1/bench' }], connections: 4, threads: 2, durationSec: 1, dir })
-      expect(r.requests).toBeGreaterThan(100)
-      expect(Object.keys(r.statuses).sort()).toEqual(['200', '302'])
-      expect(r.statuses['200'] + r.statuses['302']).toBe(r.requests)
-      expect(r.errors.status).toBe(r.statuses['302'])
-      // a load run against such a system fails, naming the statuses
-      await expect(loadRun({ system: 'redirecting', url, pid: process.pid, requests: [{ path: '/user/bench-0/bench' }], connections: 2, durationSec: 1, dir })).rejects.toThrow(
-        /redirecting: \d+ errors in \d+ answers: 302 × \d+/,
-      )
-      // unless it is a system only compared with: then the errors are counted
-      const tolerated = await loadRun({ system: 'compared', url, pid: process.pid, requests: [{ path: '/x' }], connections: 2, durationSec: 1, dir, tolerateErrors: true })
-      expect(tolerated.errors.status).toBe(tolerated.statuses['302'])
-      expect(tolerated.errors.status).toBeGreaterThan(0)
-    } finally {
-      await new Promise((resolve) => server.close(resolve))
-    }
-  })
+  it(
+    'counts every answer by status: a 302 from the server is an error, not a success',
+    { timeout: 60_000 },
+    async () => {
+      // a real HTTP server answering most requests with the redirect a proxy sends without a route
+      let answered = 0
+      const server = createServer((req, res) => {
+        if (++answered % 4 === 0) res.writeHead(200).end('ok\n')
+        else res.writeHead(302, { location: '/hub/user/bench-0/' }).end()
+      })
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      const dir = mkdtempSync(join(out, 'wrk-'))
+      try {
+        const r = await runWrk({
+          url,
+          requests: [{ path: '/user/bench-0/bench' }, { path: '/user/bench-1/bench' }],
+          connections: 4,
+          threads: 2,
+          durationSec: 1,
+          dir,
+        })
+        expect(r.requests).toBeGreaterThan(100)
+        expect(Object.keys(r.statuses).sort()).toEqual(['200', '302'])
+        expect(r.statuses['200'] + r.statuses['302']).toBe(r.requests)
+        expect(r.errors.status).toBe(r.statuses['302'])
+        // a load run against such a system fails, naming the statuses
+        await expect(
+          loadRun({
+            system: 'redirecting',
+            url,
+            pid: process.pid,
+            requests: [{ path: '/user/bench-0/bench' }],
+            connections: 2,
+            durationSec: 1,
+            dir,
+          }),
+        ).rejects.toThrow(/redirecting: \d+ errors in \d+ answers: 302 × \d+/)
+        // unless it is a system only compared with: then the errors are counted
+        const tolerated = await loadRun({
+          system: 'compared',
+          url,
+          pid: process.pid,
+          requests: [{ path: '/x' }],
+          connections: 2,
+          durationSec: 1,
+          dir,
+          tolerateErrors: true,
+        })
+        expect(tolerated.errors.status).toBe(tolerated.statuses['302'])
+        expect(tolerated.errors.status).toBeGreaterThan(0)
+      } finally {
+        await new Promise((resolve) => server.close(resolve))
+      }
+    },
+  )
 
   it('refuses an unknown scenario by name', async () => {
     const r = await bench(['nosuch', '--out', out])

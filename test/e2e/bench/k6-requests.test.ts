@@ -44,7 +44,12 @@ afterAll(async () => {
  * `extra` headers stand for another client (a different User-Agent).
  */
 async function send(r: HubRequest, extra: Record<string, string> = {}): Promise<HubAnswer> {
-  const res = await fetch(r.url, { method: r.method, headers: { ...r.headers, ...extra }, body: r.body ?? undefined, redirect: 'manual' })
+  const res = await fetch(r.url, {
+    method: r.method,
+    headers: { ...r.headers, ...extra },
+    body: r.body ?? undefined,
+    redirect: 'manual',
+  })
   const cookies: Record<string, string | undefined> = {}
   for (const sc of res.headers.getSetCookie()) {
     const pair = sc.split(';')[0]
@@ -97,19 +102,29 @@ describe('k6 credential requests against a real hub', () => {
     expect(new Set(sessions.map((s) => s.xsrf)).size).toBe(names.length)
 
     // issueTokens: each user issues a token with their session (cookie and X-XSRFToken)
-    const tokens = await Promise.all(names.map(async (n, i) => issuedToken(await send(issueTokenRequest(stack.url, n, sessions[i], 'edgehub benchmark (k6)', 3600)))))
+    const tokens = await Promise.all(
+      names.map(async (n, i) =>
+        issuedToken(await send(issueTokenRequest(stack.url, n, sessions[i], 'edgehub benchmark (k6)', 3600))),
+      ),
+    )
     for (const [i, t] of tokens.entries()) {
       expect(t, names[i]).not.toBeNull()
       expect(await whoAmI({ authorization: `token ${t!.token}` })).toBe(names[i])
     }
 
     // servers.ts with sessions only (no token): a cookie-authenticated API write as apiHeaders builds it
-    const stop = await fetch(`${stack.url}/hub/api/users/${names[0]}/server`, { method: 'DELETE', headers: sessionApiHeaders(sessions[0]), redirect: 'manual' })
+    const stop = await fetch(`${stack.url}/hub/api/users/${names[0]}/server`, {
+      method: 'DELETE',
+      headers: sessionApiHeaders(sessions[0]),
+      redirect: 'manual',
+    })
     expect(stop.status, await stop.text()).not.toBe(403)
     expect([202, 204, 400]).toContain(stop.status)
 
     // releaseCredentials: tokens revoked with themselves, sessions logged out
-    const revoked = await Promise.all(names.map((n, i) => send(revokeTokenRequest(stack.url, n, tokens[i]!.id, tokens[i]!.token))))
+    const revoked = await Promise.all(
+      names.map((n, i) => send(revokeTokenRequest(stack.url, n, tokens[i]!.id, tokens[i]!.token))),
+    )
     expect(revoked.map((r) => r.status)).toEqual([204, 204, 204])
     expect(await whoAmI({ authorization: `token ${tokens[0]!.token}` })).not.toBe(names[0])
     const out = await Promise.all(sessions.map((s) => send(logoutRequest(stack.url, s))))
@@ -117,7 +132,7 @@ describe('k6 credential requests against a real hub', () => {
     expect(await whoAmI({ cookie: `edgehub-session=${sessions[0].cookie}` })).not.toBe(names[0])
   })
 
-  it('reads the same login-form token from the page\'s _xsrf field as from its cookie', async () => {
+  it("reads the same login-form token from the page's _xsrf field as from its cookie", async () => {
     const page = await send(loginPageRequest(stack.url))
     expect(page.cookies[XSRF_COOKIE]).toMatch(TOKEN_SHAPE)
     expect(xsrfField(page.body)).toBe(page.cookies[XSRF_COOKIE])
@@ -127,7 +142,9 @@ describe('k6 credential requests against a real hub', () => {
   })
 
   it('is refused with what the scripts sent before: a made-up token, or one fetched as another client', async () => {
-    await send(addUserRequest(stack.url, await logIn(ADMIN.name, ADMIN.password, await formToken()), 'bench-9', PASSWORD))
+    await send(
+      addUserRequest(stack.url, await logIn(ADMIN.name, ADMIN.password, await formToken()), 'bench-9', PASSWORD),
+    )
     const madeUp = 'A'.repeat(32)
     const refused = await send(loginRequest(stack.url, 'bench-9', PASSWORD, madeUp))
     expect(refused.status).toBe(403)
@@ -138,7 +155,9 @@ describe('k6 credential requests against a real hub', () => {
     const mine = await formToken()
     const s = await logIn('bench-9', PASSWORD, mine)
     // a session's API write with the login form's token, not the session's, is refused too
-    const wrong = await send(issueTokenRequest(stack.url, 'bench-9', { cookie: s.cookie, xsrf: mine }, 'wrong token', 60))
+    const wrong = await send(
+      issueTokenRequest(stack.url, 'bench-9', { cookie: s.cookie, xsrf: mine }, 'wrong token', 60),
+    )
     expect(wrong.status).toBe(403)
     expect((await send(issueTokenRequest(stack.url, 'bench-9', s, 'right token', 60))).status).toBe(201)
   })

@@ -34,7 +34,9 @@ async function logInInBrowser(stack: Stack, who: Admin): Promise<Page> {
 /** The user's active servers as the API reports them: name -> ready. */
 async function serversOf(stack: Stack, who: Admin): Promise<Record<string, boolean>> {
   const model = await json(await fetch(`${stack.url}/hub/api/users/${who.name}`, { headers: who.auth }))
-  return Object.fromEntries(Object.entries(model.servers as Record<string, { ready: boolean }>).map(([k, v]) => [k, v.ready]))
+  return Object.fromEntries(
+    Object.entries(model.servers as Record<string, { ready: boolean }>).map(([k, v]) => [k, v.ready]),
+  )
 }
 
 /** Clicks Log out in the header of the home page, as a person does; waits for the login page. */
@@ -87,7 +89,9 @@ describe('a hub with shutdownOnLogout, named servers (limit 1) and services', ()
     const max = await person(root, 'max')
     const page = await logInInBrowser(stack, max)
     // another site (another origin: localhost, not 127.0.0.1) with a link to the hub's logout
-    const site: Server = createServer((_req, res) => res.end(`<a id="out" href="${stack.url}/hub/logout">win a prize</a>`))
+    const site: Server = createServer((_req, res) =>
+      res.end(`<a id="out" href="${stack.url}/hub/logout">win a prize</a>`),
+    )
     await new Promise<void>((done) => site.listen(0, '127.0.0.1', done))
     try {
       await page.goto(`http://localhost:${(site.address() as AddressInfo).port}/`)
@@ -152,7 +156,8 @@ describe('a hub with shutdownOnLogout, named servers (limit 1) and services', ()
     const started = answers.filter((a) => a.status === 201 || a.status === 202)
     const refused = answers.filter((a) => a.status === 400)
     expect([started.length, refused.length]).toEqual([1, 2])
-    for (const a of refused) expect(JSON.parse(a.body).message).toBe('User rae already has 1 named servers running (limit 1)')
+    for (const a of refused)
+      expect(JSON.parse(a.body).message).toBe('User rae already has 1 named servers running (limit 1)')
     // the refused starts recorded nothing
     expect((await stack.deps.servers.list('rae')).filter((s) => s.name).length).toBe(1)
   })
@@ -163,7 +168,10 @@ describe('a hub with shutdownOnLogout, named servers (limit 1) and services', ()
     await page.goto(`${stack.url}/hub/home`)
     const links = page.locator('#services a')
     expect(await links.allInnerTexts()).toEqual(['grader', 'odd-url'])
-    expect(await Promise.all((await links.all()).map((a) => a.getAttribute('href')))).toEqual(['/services/grader/', '/services/odd-url/'])
+    expect(await Promise.all((await links.all()).map((a) => a.getAttribute('href')))).toEqual([
+      '/services/grader/',
+      '/services/odd-url/',
+    ])
     const html = await page.content()
     expect(html).not.toContain('hidden-stats')
     expect(html).not.toContain('api-only')

@@ -59,10 +59,15 @@ beforeAll(async () => {
   stack.stdout!.on('data', (d) => (output += d))
   stack.stderr!.on('data', (d) => (output += d))
   browser = await launchBrowser()
-  await waitFor('npm start to print its URL', () => output.includes('Press Ctrl-C to stop') || stack.exitCode !== null, { timeoutMs: 90_000, intervalMs: 100 })
+  await waitFor(
+    'npm start to print its URL',
+    () => output.includes('Press Ctrl-C to stop') || stack.exitCode !== null,
+    { timeoutMs: 90_000, intervalMs: 100 },
+  )
   url = output.match(/edgehub is running at (\S+)/)?.[1] ?? ''
   password = output.match(/log in as "admin" with password: (\S+)/)?.[1] ?? ''
-  if (!url || !password) throw new Error(`npm start did not print the URL and the first admin's password:\n${redact(output)}`)
+  if (!url || !password)
+    throw new Error(`npm start did not print the URL and the first admin's password:\n${redact(output)}`)
   expect(url).toBe(`http://127.0.0.1:${port}/`)
 }, 120_000)
 
@@ -72,11 +77,19 @@ afterAll(async () => {
   let exited = true
   if (stack && stack.exitCode === null) {
     process.kill(-stack.pid!, 'SIGINT') // what Ctrl-C does: the whole foreground process group
-    exited = await waitFor('npm start to exit after Ctrl-C', () => stack.exitCode !== null || stack.signalCode !== null, { timeoutMs: 30_000, intervalMs: 100 }).then(() => true, () => false)
+    exited = await waitFor(
+      'npm start to exit after Ctrl-C',
+      () => stack.exitCode !== null || stack.signalCode !== null,
+      { timeoutMs: 30_000, intervalMs: 100 },
+    ).then(
+      () => true,
+      () => false,
+    )
   }
   const left = pids.filter(alive)
   for (const pid of left) process.kill(pid, 'SIGKILL')
-  if (left.length) console.warn(`readme walk: ${left.length} process(es) outlived Ctrl-C and were killed: ${left.join(' ')}`)
+  if (left.length)
+    console.warn(`readme walk: ${left.length} process(es) outlived Ctrl-C and were killed: ${left.join(' ')}`)
   writeFileSync(join(SHOTS, 'npm-start-output.txt'), redact(output))
   console.log(`readme walk: screenshots and the output of npm start are in ${SHOTS}`)
   if (!process.env.KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true })
@@ -88,7 +101,8 @@ afterAll(async () => {
 const redact = (text: string) => text.replace(/(with password: )\S+/g, '$1…')
 
 let shot = 0
-const screenshot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${String(++shot).padStart(2, '0')}-${name}.png`) })
+const screenshot = (page: Page, name: string) =>
+  page.screenshot({ path: join(SHOTS, `${String(++shot).padStart(2, '0')}-${name}.png`) })
 
 /** Paths the tab went through, in order. */
 function track(page: Page): string[] {
@@ -169,7 +183,11 @@ describe('the README quick start in a browser', () => {
   }, 180_000)
 
   it('a second user made with `npx edgehub user add NAME --password-stdin` logs in, spawns and runs 1+1', async () => {
-    const add = spawn('npx', ['edgehub', 'user', 'add', 'bea', '--password-stdin'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] })
+    const add = spawn('npx', ['edgehub', 'user', 'add', 'bea', '--password-stdin'], {
+      cwd: ROOT,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
     let said = ''
     add.stdout!.on('data', (d) => (said += d))
     add.stderr!.on('data', (d) => (said += d))

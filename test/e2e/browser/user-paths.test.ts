@@ -52,7 +52,8 @@ async function logIn(stack: Stack, name: string, password: string): Promise<Page
 }
 
 const servers = async (stack: Stack, token: string, user: string) =>
-  (await json(await fetch(`${stack.url}/hub/api/users/${user}`, { headers: { authorization: `token ${token}` } }))).servers as Record<string, { ready: boolean }>
+  (await json(await fetch(`${stack.url}/hub/api/users/${user}`, { headers: { authorization: `token ${token}` } })))
+    .servers as Record<string, { ready: boolean }>
 
 describe('a shared hub (native accounts, sign-up, named servers, admin access)', () => {
   let stack: Stack
@@ -74,12 +75,18 @@ describe('a shared hub (native accounts, sign-up, named servers, admin access)',
     cli(stack, ['user', 'add', name, '--password-stdin'], `${name}-password`)
     const token = cli(stack, ['token', 'issue', name])
     const auth = { authorization: `token ${token}` }
-    expect([201, 202]).toContain((await fetch(`${stack.url}/hub/api/users/${name}/server`, { method: 'POST', headers: auth })).status)
-    await waitFor(`${name}'s server`, async () => (await fetch(`${stack.url}/user/${name}/`, { headers: auth })).status === 200, { timeoutMs: 20_000 })
+    expect([201, 202]).toContain(
+      (await fetch(`${stack.url}/hub/api/users/${name}/server`, { method: 'POST', headers: auth })).status,
+    )
+    await waitFor(
+      `${name}'s server`,
+      async () => (await fetch(`${stack.url}/user/${name}/`, { headers: auth })).status === 200,
+      { timeoutMs: 20_000 },
+    )
     return token
   }
 
-  it('starts a server from the login page and stops it with the home page\'s Stop button', async () => {
+  it("starts a server from the login page and stops it with the home page's Stop button", async () => {
     const page = await logIn(stack, 'root', 'root-password')
     await page.waitForURL(/\/user\/root\/$/, { timeout: 30_000 })
     expect(JSON.parse((await page.textContent('body'))!).path).toBe('/user/root/')
@@ -116,7 +123,7 @@ describe('a shared hub (native accounts, sign-up, named servers, admin access)',
     await nina.context().close()
   })
 
-  it('takes a sign-up through the admin\'s approval to a login through the proxy', async () => {
+  it("takes a sign-up through the admin's approval to a login through the proxy", async () => {
     const page = await (await browser.newContext()).newPage()
     await page.goto(`${stack.url}/`)
     await page.click('text=Sign up')
@@ -178,7 +185,7 @@ describe('a shared hub (native accounts, sign-up, named servers, admin access)',
     }
   })
 
-  it('lets an admin open another user\'s server when proxy.adminAccess is set in the config file', async () => {
+  it("lets an admin open another user's server when proxy.adminAccess is set in the config file", async () => {
     await withServer('ivy')
     const admin = await logIn(stack, 'root', 'root-password')
     await admin.waitForURL(/\/hub\/spawn|\/user\/root\//)
@@ -195,7 +202,8 @@ describe('a shared hub (native accounts, sign-up, named servers, admin access)',
   it('gives a token issued with --scopes exactly those scopes, through the proxy', async () => {
     const full = await withServer('una')
     const token = cli(stack, ['token', 'issue', 'una', '--scopes', 'read:users:name!user=una'])
-    const get = (path: string) => fetch(`${stack.url}${path}`, { headers: { authorization: `token ${token}` }, redirect: 'manual' })
+    const get = (path: string) =>
+      fetch(`${stack.url}${path}`, { headers: { authorization: `token ${token}` }, redirect: 'manual' })
     const me = await get('/hub/api/users/una')
     expect(me.status).toBe(200)
     expect(await me.json()).toEqual(expect.objectContaining({ name: 'una' }))
@@ -236,23 +244,33 @@ describe('a trial hub (dummy authenticator, https public URL, no tokens in URLs)
 
   it('refuses ?token= when hub.tokenInQuery is off, at the hub and at the proxy', async () => {
     const token = cli(stack, ['token', 'issue', 'boss'])
-    expect((await fetch(`${stack.url}/hub/api/user`, { headers: { authorization: `token ${token}` } })).status).toBe(200)
+    expect((await fetch(`${stack.url}/hub/api/user`, { headers: { authorization: `token ${token}` } })).status).toBe(
+      200,
+    )
     expect((await fetch(`${stack.url}/hub/api/user?token=${token}`)).status).toBe(403)
     expect((await fetch(`${stack.url}/hub/api/users/boss/server?token=${token}`, { method: 'POST' })).status).toBe(403)
-    const boss = await fetch(`${stack.url}/hub/api/users/boss/server`, { method: 'POST', headers: { authorization: `token ${token}` } })
+    const boss = await fetch(`${stack.url}/hub/api/users/boss/server`, {
+      method: 'POST',
+      headers: { authorization: `token ${token}` },
+    })
     expect([201, 202]).toContain(boss.status)
-    await waitFor('boss\'s server', async () => (await fetch(`${stack.url}/user/boss/`, { headers: { authorization: `token ${token}` } })).status === 200, { timeoutMs: 20_000 })
+    await waitFor(
+      "boss's server",
+      async () =>
+        (await fetch(`${stack.url}/user/boss/`, { headers: { authorization: `token ${token}` } })).status === 200,
+      { timeoutMs: 20_000 },
+    )
     const viaQuery = await fetch(`${stack.url}/user/boss/?token=${token}`, { redirect: 'manual' })
     expect(viaQuery.status).toBe(302)
     expect(viaQuery.headers.get('location')).toMatch(/^\/hub\/login\?next=/)
   })
 
-  it('makes a user listed in auth.admins an admin at the next start, and keeps others\' servers from admins without adminAccess', async () => {
+  it("makes a user listed in auth.admins an admin at the next start, and keeps others' servers from admins without adminAccess", async () => {
     const carl = new Client(stack.url)
     await carl.login('carl', 'x')
     expect((await json(await carl.api('GET', '/user'))).admin).toBe(false)
     expect([201, 202]).toContain((await carl.api('POST', '/users/carl/server')).status)
-    await waitFor('carl\'s server', async () => (await carl.get('/user/carl/')).status === 200, { timeoutMs: 20_000 })
+    await waitFor("carl's server", async () => (await carl.get('/user/carl/')).status === 200, { timeoutMs: 20_000 })
     const boss = new Client(stack.url)
     await boss.login('boss', 'x')
     expect((await boss.get('/user/carl/')).status).toBe(403) // proxy.adminAccess: false

@@ -33,7 +33,8 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
 `
 
-const LINK_PATH = 'git-pull?repo=https%3A%2F%2Fgit.example.org%2Fcourse.git&branch=main&urlpath=tree%2Fcourse%2Fweek1.ipynb'
+const LINK_PATH =
+  'git-pull?repo=https%3A%2F%2Fgit.example.org%2Fcourse.git&branch=main&urlpath=tree%2Fcourse%2Fweek1.ipynb'
 /** A URL without the one retry the hub adds when a proxy had not yet learned a new route (redirects=1). */
 const withoutRetry = (url: string) => url.replace(/&redirects=1$/, '')
 
@@ -44,14 +45,23 @@ let root: Admin
 let ada: Admin
 const gate = (user: string) => join(gates, user)
 const auth = (p: Admin) => ({ headers: p.auth })
-const serverOf = async (p: Admin) => (await json(await fetch(`${stack.url}/hub/api/users/${p.name}`, auth(p)))).servers[''] as { ready: boolean } | undefined
+const serverOf = async (p: Admin) =>
+  (await json(await fetch(`${stack.url}/hub/api/users/${p.name}`, auth(p)))).servers[''] as
+    { ready: boolean } | undefined
 
 beforeAll(async () => {
   gates = mkdtempSync(join(tmpdir(), 'edgehub-gates-'))
   chmodSync(gates, 0o755)
   ;[browser, stack] = await Promise.all([
     launchBrowser(),
-    startStack({ spawner: { 'local-process': { command: ['python3', '-c', GATED_ECHO_SERVER], args: ['{ip}', '{port}', join(gates, '{user}')] } } }),
+    startStack({
+      spawner: {
+        'local-process': {
+          command: ['python3', '-c', GATED_ECHO_SERVER],
+          args: ['{ip}', '{port}', join(gates, '{user}')],
+        },
+      },
+    }),
   ])
   root = await rootOf(stack)
   ada = await person(root, 'ada')
@@ -100,9 +110,9 @@ describe('a user-redirect link to a stopped server', () => {
 describe("the spawn-pending page's next", () => {
   it('is kept only when it is a path on this site, and only as text in the page', async () => {
     const bob = await person(root, 'bob')
-    expect((await bob.client.postForm('/hub/spawn?next=%2Fuser%2Fbob%2Fnotebooks%2Fa.ipynb', {})).headers.get('location')).toBe(
-      '/hub/spawn-pending/bob?next=%2Fuser%2Fbob%2Fnotebooks%2Fa.ipynb',
-    )
+    expect(
+      (await bob.client.postForm('/hub/spawn?next=%2Fuser%2Fbob%2Fnotebooks%2Fa.ipynb', {})).headers.get('location'),
+    ).toBe('/hub/spawn-pending/bob?next=%2Fuser%2Fbob%2Fnotebooks%2Fa.ipynb')
     // while it starts (its gate is closed), the page carries next in an attribute, escaped
     const hostile = '/user/bob/"><script>alert(1)</script>'
     const html = await (await bob.client.get(`/hub/spawn-pending/bob?next=${encodeURIComponent(hostile)}`)).text()
@@ -116,7 +126,13 @@ describe("the spawn-pending page's next", () => {
     writeFileSync(gate('bob'), '')
     await waitFor("bob's server", async () => (await serverOf(bob))?.ready === true, { timeoutMs: 30_000 })
     // ready: the pending page sends next on at once, and a foreign next to the server instead
-    expect((await bob.client.get('/hub/spawn-pending/bob?next=%2Fuser%2Fbob%2Flab')).headers.get('location')).toBe('/user/bob/lab')
-    expect((await bob.client.get(`/hub/spawn-pending/bob?next=${encodeURIComponent('//evil.example/x')}`)).headers.get('location')).toBe('/user/bob/')
+    expect((await bob.client.get('/hub/spawn-pending/bob?next=%2Fuser%2Fbob%2Flab')).headers.get('location')).toBe(
+      '/user/bob/lab',
+    )
+    expect(
+      (await bob.client.get(`/hub/spawn-pending/bob?next=${encodeURIComponent('//evil.example/x')}`)).headers.get(
+        'location',
+      ),
+    ).toBe('/user/bob/')
   })
 })

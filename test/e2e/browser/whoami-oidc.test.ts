@@ -20,18 +20,42 @@ beforeAll(async () => {
   ;[stack, browser] = await Promise.all([
     startStack({
       port: proxyPort,
-      services: [{ name: 'whoami', url: `http://127.0.0.1:${port}`, command: ['node', join(ROOT, 'examples/whoami-oidc/server.mjs')], env: { OIDC_CLIENT_SECRET: SECRET } }],
-      oidc: { clients: [{ clientId: 'whoami', clientSecret: SECRET, redirectUris: [`http://127.0.0.1:${proxyPort}/services/whoami/callback`] }] },
+      services: [
+        {
+          name: 'whoami',
+          url: `http://127.0.0.1:${port}`,
+          command: ['node', join(ROOT, 'examples/whoami-oidc/server.mjs')],
+          env: { OIDC_CLIENT_SECRET: SECRET },
+        },
+      ],
+      oidc: {
+        clients: [
+          {
+            clientId: 'whoami',
+            clientSecret: SECRET,
+            redirectUris: [`http://127.0.0.1:${proxyPort}/services/whoami/callback`],
+          },
+        ],
+      },
     }),
     launchBrowser(),
   ])
   // the first admin with the CLI; ada added by root on the admin page, her group through the API
   const root = await rootOf(stack)
   await addUser(root, 'ada', { password: 'ada-password' })
-  const group = await fetch(`${stack.url}/hub/api/groups/physics`, { method: 'POST', headers: { ...root.auth, 'content-type': 'application/json' }, body: JSON.stringify({ users: ['ada'] }) })
+  const group = await fetch(`${stack.url}/hub/api/groups/physics`, {
+    method: 'POST',
+    headers: { ...root.auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ users: ['ada'] }),
+  })
   expect(group.status).toBe(201)
   // the leader starts the service: wait until it answers through the proxy (sending a user to log in)
-  await waitFor('the whoami service', async () => (await fetch(`${stack.url}/services/whoami/`, { headers: root.auth, redirect: 'manual' })).status === 302, { timeoutMs: 30_000 })
+  await waitFor(
+    'the whoami service',
+    async () =>
+      (await fetch(`${stack.url}/services/whoami/`, { headers: root.auth, redirect: 'manual' })).status === 302,
+    { timeoutMs: 30_000 },
+  )
 }, 60_000)
 afterAll(async () => {
   await browser?.close()

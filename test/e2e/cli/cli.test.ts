@@ -62,10 +62,14 @@ describe('edgehub config check', () => {
       ].join('\n'),
     )
     const env = { EDGEHUB_REDIS_URL: 'redis://edgehub-hub:redis-pass-1414@127.0.0.1:6379/0' }
-    const r = spawnSync(process.execPath, [BIN, 'config', 'check', '--config', f], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env } })
+    const r = spawnSync(process.execPath, [BIN, 'config', 'check', '--config', f], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, ...env },
+    })
     expect(r.stderr).toBe('')
     expect(r.status).toBe(0)
-    for (const secret of ['dummy-pass-3141', 'service-token-2718', 'client-secret-1618', 'redis-pass-1414']) expect(r.stdout).not.toContain(secret)
+    for (const secret of ['dummy-pass-3141', 'service-token-2718', 'client-secret-1618', 'redis-pass-1414'])
+      expect(r.stdout).not.toContain(secret)
     expect(r.stdout).toContain('redis://edgehub-hub:[hidden]@127.0.0.1:6379/0')
     expect(r.stdout).toContain('"clientId": "app"')
   })
@@ -99,7 +103,8 @@ describe('edgehub user and token', () => {
     const entry = JSON.parse((await redis.client.hget('edgehub:proxy:tokens', tokenDigest(token)))!)
     expect(entry.user).toBe('lin')
     expect(entry.expires_at).toBeGreaterThan(Date.now() / 1000 + 3500)
-    const dump = JSON.stringify(await redis.client.keys('*')) + JSON.stringify(await redis.client.hgetall('edgehub:proxy:tokens'))
+    const dump =
+      JSON.stringify(await redis.client.keys('*')) + JSON.stringify(await redis.client.hgetall('edgehub:proxy:tokens'))
     expect(dump).not.toContain(token)
   })
 
@@ -119,19 +124,28 @@ describe('edgehub proxy', () => {
     const runDir = join(dir, 'proxy-replica')
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_')))
     const child = spawn(process.execPath, [BIN, 'proxy'], {
-      env: { ...env, EDGEHUB_REDIS_URL: redis.url, EDGEHUB_DATA_DIR: dir, EDGEHUB_PORT: String(port), EDGEHUB_PROXY_RUN_DIR: runDir, EDGEHUB_PROXY_WORKERS: '1' },
+      env: {
+        ...env,
+        EDGEHUB_REDIS_URL: redis.url,
+        EDGEHUB_DATA_DIR: dir,
+        EDGEHUB_PORT: String(port),
+        EDGEHUB_PROXY_RUN_DIR: runDir,
+        EDGEHUB_PROXY_WORKERS: '1',
+      },
       stdio: 'ignore',
     })
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
     let nginxPid: number | undefined
     try {
-      const health = async () => (await fetch(`http://127.0.0.1:${port}/_edgehub/proxy/health`).catch(() => null))?.status
+      const health = async () =>
+        (await fetch(`http://127.0.0.1:${port}/_edgehub/proxy/health`).catch(() => null))?.status
       await waitFor('the proxy to sync', async () => (await health()) === 200, { timeoutMs: 20_000 })
       const { readFileSync } = await import('node:fs')
       const pid = Number(readFileSync(join(runDir, 'nginx.pid'), 'utf8'))
       nginxPid = pid
       // nginx logs "signal 1 (SIGHUP) received from PID, reconfiguring" once per reload
-      const reloads = () => readFileSync(join(runDir, 'logs', 'error.log'), 'utf8').split('(SIGHUP) received').length - 1
+      const reloads = () =>
+        readFileSync(join(runDir, 'logs', 'error.log'), 'utf8').split('(SIGHUP) received').length - 1
       // at once, as soon as the proxy serves; and every SIGHUP reloads, not only the first
       child.kill('SIGHUP')
       await waitFor('a reload', async () => reloads() === 1, { timeoutMs: 10_000 })

@@ -12,7 +12,6 @@ import { okServerSpawner } from '../../support/servers'
 let stack: Stack
 let n = 0
 
-
 beforeAll(async () => {
   stack = await startStack({
     proxy: { workers: 1, activityFlushSec: 1 },
@@ -39,7 +38,11 @@ function cli(args: string[]): string {
 
 /** As root through the API: POST/GET with JSON. */
 async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${stack.url}/hub/api${path}`, { method, headers: { ...rootAuth, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })
+  const res = await fetch(`${stack.url}/hub/api${path}`, {
+    method,
+    headers: { ...rootAuth, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  })
   if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
   const text = await res.text()
   return text ? JSON.parse(text) : null
@@ -52,7 +55,11 @@ async function running(opts: { admin?: boolean } = {}) {
   const token = cli(['token', 'issue', name]) // an admin may not give a user's full scopes through the API
   const auth = { authorization: `token ${token}` }
   await api('POST', `/users/${name}/server`)
-  await waitFor('the server and its route at the proxy', async () => (await fetch(`${stack.url}/user/${name}/`, { headers: auth })).status === 200, { timeoutMs: 20_000 })
+  await waitFor(
+    'the server and its route at the proxy',
+    async () => (await fetch(`${stack.url}/user/${name}/`, { headers: auth })).status === 200,
+    { timeoutMs: 20_000 },
+  )
   const model = async () => json(await fetch(`${stack.url}/hub/api/users/${name}`, { headers: auth }))
   return { name, auth, model }
 }
@@ -68,7 +75,10 @@ describe('activity', () => {
     })
     expect(Date.parse(m.last_activity)).toBeGreaterThanOrEqual(Date.parse(m.servers[''].last_activity))
     // the leader rolls it up into the user record too (what user listings read)
-    await waitFor('the user record to follow', async () => Date.parse((await stack.deps.users.get(u.name))?.lastActivity ?? '') >= before - 1000)
+    await waitFor(
+      'the user record to follow',
+      async () => Date.parse((await stack.deps.users.get(u.name))?.lastActivity ?? '') >= before - 1000,
+    )
     await stack.deps.orchestrator.stop(u.name, '')
   }, 30_000)
 
@@ -78,14 +88,20 @@ describe('activity', () => {
     const { token } = await stack.deps.tokens.issue(name)
     expect((await stack.deps.users.get(name))?.lastActivity).toBeNull()
     const before = Date.now()
-    expect((await fetch(`${stack.url}/hub/api/user`, { headers: { authorization: `token ${token}` } })).status).toBe(200)
+    expect((await fetch(`${stack.url}/hub/api/user`, { headers: { authorization: `token ${token}` } })).status).toBe(
+      200,
+    )
     expect(Date.parse((await stack.deps.users.get(name))?.lastActivity ?? '')).toBeGreaterThanOrEqual(before - 1000)
   })
 
-  it('merges activity a server reports, never going back in time nor ahead of the hub\'s clock', async () => {
+  it("merges activity a server reports, never going back in time nor ahead of the hub's clock", async () => {
     const u = await running()
     const post = (body: unknown) =>
-      fetch(`${stack.url}/hub/api/users/${u.name}/activity`, { method: 'POST', headers: { ...u.auth, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      fetch(`${stack.url}/hub/api/users/${u.name}/activity`, {
+        method: 'POST',
+        headers: { ...u.auth, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
     const serverActivity = async () => Date.parse((await u.model()).servers[''].last_activity)
     try {
       const sent = Date.now()
@@ -93,7 +109,10 @@ describe('activity', () => {
       // as JupyterHub: a server the user does not have, or a time more than 59 minutes ahead, is refused whole
       expect((await post({ servers: { nosuch: { last_activity: future } } })).status).toBe(400)
       expect((await post({ last_activity: new Date(sent + 3 * 3600_000).toISOString() })).status).toBe(400)
-      expect(await json(await post({}))).toEqual({ status: 400, message: 'body must contain at least one of `last_activity` or `servers`' })
+      expect(await json(await post({}))).toEqual({
+        status: 400,
+        message: 'body must contain at least one of `last_activity` or `servers`',
+      })
       expect((await post({ last_activity: future, servers: { '': { last_activity: future } } })).status).toBe(200)
       const seen = await serverActivity()
       expect(seen).toBeGreaterThanOrEqual(sent) // counted, as "now"
@@ -154,15 +173,25 @@ describe('idle culler', () => {
       }
     })()
     try {
-      const state = async (u: { model: () => Promise<{ servers: Record<string, unknown> }> }) => ((await u.model()).servers[''] ? 'running' : 'stopped')
-      await waitFor('the culler to stop the idle server', async () => (await state(idle)) === 'stopped', { timeoutMs: 30_000, intervalMs: 200 })
+      const state = async (u: { model: () => Promise<{ servers: Record<string, unknown> }> }) =>
+        (await u.model()).servers[''] ? 'running' : 'stopped'
+      await waitFor('the culler to stop the idle server', async () => (await state(idle)) === 'stopped', {
+        timeoutMs: 30_000,
+        intervalMs: 200,
+      })
       expect(Date.now() - idleUsed).toBeGreaterThanOrEqual(8000 - 1000) // not before timeoutSec after its last use
-      expect((await fetch(`${stack.url}/user/${idle.name}/`, { headers: idle.auth, redirect: 'manual' })).status).toBe(302)
+      expect((await fetch(`${stack.url}/user/${idle.name}/`, { headers: idle.auth, redirect: 'manual' })).status).toBe(
+        302,
+      )
       // the busy one started with the idle one: it is still running once its activity, flushed by
       // the proxy, is 2 s (two culler rounds) past the moment the idle one was stopped
       const stoppedAt = Date.now()
-      const activity = async () => Date.parse(((await busy.model()).servers[''] as { last_activity: string } | undefined)?.last_activity ?? '0')
-      await waitFor('the busy server\'s activity to move on', async () => (await activity()) > stoppedAt + 2000, { timeoutMs: 10_000, intervalMs: 200 })
+      const activity = async () =>
+        Date.parse(((await busy.model()).servers[''] as { last_activity: string } | undefined)?.last_activity ?? '0')
+      await waitFor("the busy server's activity to move on", async () => (await activity()) > stoppedAt + 2000, {
+        timeoutMs: 10_000,
+        intervalMs: 200,
+      })
       expect(await state(busy)).toBe('running')
     } finally {
       use = false
@@ -177,7 +206,10 @@ describe('expiry sweeps', () => {
     const d = stack.deps
     await d.users.create(`tok${++n}`)
     const { token, record } = await d.tokens.issue(`tok${n}`, { expiresInSec: 1 })
-    expect(await d.tables.get('tokens', tokenDigest(token))).toEqual({ user: `tok${n}`, expires_at: new Date(record.expiresAt!).getTime() / 1000 })
+    expect(await d.tables.get('tokens', tokenDigest(token))).toEqual({
+      user: `tok${n}`,
+      expires_at: new Date(record.expiresAt!).getTime() / 1000,
+    })
     expect(await d.tokens.sweepExpired(Math.floor(Date.now() / 1000) + 5)).toBeGreaterThanOrEqual(1)
     expect(await d.tables.get('tokens', tokenDigest(token))).toBeUndefined()
     expect((await d.tokens.list(`tok${n}`)).map((t) => t.id)).not.toContain(record.id)
@@ -198,10 +230,14 @@ describe('jupyterhub-idle-culler against the API', () => {
     await d.users.create(`culler-admin${++n}`, { admin: true })
     const admin = { authorization: `token ${(await d.tokens.issue(`culler-admin${n}`)).token}` }
     const u = await running()
-    const api = (path: string, init: RequestInit = {}) => fetch(`${stack.url}/hub/api${path}`, { ...init, headers: { ...admin, ...(init.headers ?? {}) } })
+    const api = (path: string, init: RequestInit = {}) =>
+      fetch(`${stack.url}/hub/api${path}`, { ...init, headers: { ...admin, ...(init.headers ?? {}) } })
     expect(await json(await api('/'))).toHaveProperty('version')
     // it walks state=ready pages until next is null
-    const seen: Array<{ name: string; servers: Record<string, { last_activity: string; started: string; ready: boolean }> }> = []
+    const seen: Array<{
+      name: string
+      servers: Record<string, { last_activity: string; started: string; ready: boolean }>
+    }> = []
     let url: string | null = '/users?state=ready&offset=0&limit=1'
     while (url) {
       const body: any = await json(await api(url, { headers: { accept: 'application/jupyterhub-pagination+json' } }))

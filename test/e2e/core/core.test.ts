@@ -34,19 +34,33 @@ async function runningUser() {
   const u = await newUser()
   const res = await u.client.api('POST', `/users/${u.name}/server`)
   expect([201, 202]).toContain(res.status)
-  await waitFor(`${u.name}'s server to be ready`, async () => {
-    const r = await u.client.api('GET', '/user')
-    return r.ok && (await json(r)).servers['']?.ready
-  }, { timeoutMs: 30_000, intervalMs: 200 })
-  await waitFor('the route to reach the proxy', async () => (await u.client.get(`/user/${u.name}/api/status`)).status === 200, { timeoutMs: 5000 })
+  await waitFor(
+    `${u.name}'s server to be ready`,
+    async () => {
+      const r = await u.client.api('GET', '/user')
+      return r.ok && (await json(r)).servers['']?.ready
+    },
+    { timeoutMs: 30_000, intervalMs: 200 },
+  )
+  await waitFor(
+    'the route to reach the proxy',
+    async () => (await u.client.get(`/user/${u.name}/api/status`)).status === 200,
+    { timeoutMs: 5000 },
+  )
   return u
 }
 
 async function startKernel(u: { name: string; client: Client }) {
-  const res = await u.client.request(`/user/${u.name}/api/kernels`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })
+  const res = await u.client.request(`/user/${u.name}/api/kernels`, {
+    method: 'POST',
+    body: '{}',
+    headers: { 'content-type': 'application/json' },
+  })
   expect(res.status).toBe(201)
   const { id } = (await json(res)) as { id: string }
-  return openKernel(`${stack.url.replace('http', 'ws')}/user/${u.name}/api/kernels/${id}/channels`, { cookie: u.client.cookieHeader() })
+  return openKernel(`${stack.url.replace('http', 'ws')}/user/${u.name}/api/kernels/${id}/channels`, {
+    cookie: u.client.cookieHeader(),
+  })
 }
 
 describe('a user server through the edge proxy', () => {
@@ -105,7 +119,11 @@ describe('a user server through the edge proxy', () => {
     }
     expect((await u.client.api('DELETE', `/users/${u.name}/tokens/${id}`)).status).toBe(204)
     const revokedAt = Date.now()
-    await waitFor('the revocation to reach the proxy', async () => (await anon.get(`/user/${u.name}/api/contents`, { authorization: `token ${token}` })).status === 401, { timeoutMs: 1000, intervalMs: 20 })
+    await waitFor(
+      'the revocation to reach the proxy',
+      async () => (await anon.get(`/user/${u.name}/api/contents`, { authorization: `token ${token}` })).status === 401,
+      { timeoutMs: 1000, intervalMs: 20 },
+    )
     expect(Date.now() - revokedAt).toBeLessThan(1000)
   })
 
@@ -130,12 +148,18 @@ describe('a user server through the edge proxy', () => {
     expect((await u.client.get(`/user/${u.name}/tree`)).status).toBe(200)
     await u.client.get('/hub/logout')
     const replay = new Client(stack.url)
-    await waitFor('the logout to reach the proxy', async () => (await replay.get(`/user/${u.name}/tree`, { cookie: `edgehub-session=${good}` })).status === 302, { timeoutMs: 1000, intervalMs: 20 })
+    await waitFor(
+      'the logout to reach the proxy',
+      async () => (await replay.get(`/user/${u.name}/tree`, { cookie: `edgehub-session=${good}` })).status === 302,
+      { timeoutMs: 1000, intervalMs: 20 },
+    )
   })
 
   it('answers oversized headers with a 4xx and keeps serving', async () => {
     const u = await runningUser()
-    const res = await request(`${stack.url}/user/${u.name}/tree`, { headers: { cookie: u.client.cookieHeader(), 'x-big': 'x'.repeat(64 * 1024) } })
+    const res = await request(`${stack.url}/user/${u.name}/tree`, {
+      headers: { cookie: u.client.cookieHeader(), 'x-big': 'x'.repeat(64 * 1024) },
+    })
     await res.body.dump()
     expect(res.statusCode).toBeGreaterThanOrEqual(400)
     expect(res.statusCode).toBeLessThan(500)
@@ -146,9 +170,16 @@ describe('a user server through the edge proxy', () => {
     const u = await runningUser()
     const rec = (await stack.deps.servers.get(u.name, ''))! // its process id: no product path tells it
     process.kill(-Number(rec.spawner!.pid), 'SIGKILL')
-    await waitFor('the hub to notice', async () => (await stack.deps.servers.get(u.name, ''))?.state === 'stopped', { timeoutMs: 10_000, intervalMs: 100 })
+    await waitFor('the hub to notice', async () => (await stack.deps.servers.get(u.name, ''))?.state === 'stopped', {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    })
     expect(await stack.deps.tables.get('routes', `/user/${u.name}/`)).toBeUndefined()
-    await waitFor('the route to leave the proxy', async () => (await u.client.get(`/user/${u.name}/tree`)).headers.get('location') === `/hub/user/${u.name}/tree`, { timeoutMs: 1000, intervalMs: 20 })
+    await waitFor(
+      'the route to leave the proxy',
+      async () => (await u.client.get(`/user/${u.name}/tree`)).headers.get('location') === `/hub/user/${u.name}/tree`,
+      { timeoutMs: 1000, intervalMs: 20 },
+    )
     const page = await (await u.client.get(`/hub/user/${u.name}/tree`)).text()
     expect(page).toContain('It stopped unexpectedly')
     expect(page).toContain('Jupyter Notebook') // a line from the server's own log
@@ -161,8 +192,16 @@ describe('a user server through the edge proxy', () => {
     const res = await u.client.get(`/hub/api/users/${u.name}/server/progress`)
     expect(res.headers.get('content-type')).toContain('text/event-stream')
     const text = await res.text() // the stream ends after the final event
-    const events = text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)))
-    expect(events.at(-1)).toEqual({ progress: 100, message: `Server ready at /user/${u.name}/`, ready: true, url: `/user/${u.name}/` })
+    const events = text
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => JSON.parse(l.slice(6)))
+    expect(events.at(-1)).toEqual({
+      progress: 100,
+      message: `Server ready at /user/${u.name}/`,
+      ready: true,
+      url: `/user/${u.name}/`,
+    })
     expect(events.length).toBeGreaterThan(1)
     expect(events.map((e) => e.progress)).toEqual([...events.map((e) => e.progress)].sort((a, b) => a - b))
   })
@@ -194,8 +233,16 @@ describe('a user server through the edge proxy', () => {
     const res = await u.client.api('DELETE', `/users/${u.name}/server`)
     expect(res.status).toBe(204)
     expect((await stack.deps.servers.get(u.name, ''))?.state).toBe('stopped')
-    await waitFor('the route to leave the proxy', async () => (await u.client.get(`/user/${u.name}/tree`)).status === 302, { timeoutMs: 1000, intervalMs: 20 })
-    await waitFor('the kernel to be gone', () => !existsSync(`/proc/${kernelPid}`) || readFileSync(`/proc/${kernelPid}/stat`, 'utf8').includes(') Z '), { timeoutMs: 5000 })
+    await waitFor(
+      'the route to leave the proxy',
+      async () => (await u.client.get(`/user/${u.name}/tree`)).status === 302,
+      { timeoutMs: 1000, intervalMs: 20 },
+    )
+    await waitFor(
+      'the kernel to be gone',
+      () => !existsSync(`/proc/${kernelPid}`) || readFileSync(`/proc/${kernelPid}/stat`, 'utf8').includes(') Z '),
+      { timeoutMs: 5000 },
+    )
   })
 
   it('gives the server the JUPYTERHUB_* environment', async () => {
@@ -217,7 +264,9 @@ describe('a user server through the edge proxy', () => {
         JUPYTERHUB_ACTIVITY_URL: `${stack.url}/hub/api/users/${u.name}/activity`,
       })
       // The server's API token works against the hub API.
-      const me = await new Client(stack.url).get('/hub/api/user', { authorization: `token ${env.JUPYTERHUB_API_TOKEN}` })
+      const me = await new Client(stack.url).get('/hub/api/user', {
+        authorization: `token ${env.JUPYTERHUB_API_TOKEN}`,
+      })
       expect((await json(me)).name).toBe(u.name)
     } finally {
       kernel.close()
@@ -232,7 +281,9 @@ describe('with the hub down', () => {
     const kernel = await startKernel(u)
     const seen: string[] = []
     try {
-      const run = kernel.execute('import time\nfor i in range(10):\n    print(i, flush=True)\n    time.sleep(1)', (t) => seen.push(t))
+      const run = kernel.execute('import time\nfor i in range(10):\n    print(i, flush=True)\n    time.sleep(1)', (t) =>
+        seen.push(t),
+      )
       await waitFor('the loop to print', () => seen.length > 0, { timeoutMs: 10_000 })
       await stack.killHub('SIGKILL')
       const hubPage = await new Client(stack.url).get('/hub/login')
@@ -240,7 +291,9 @@ describe('with the hub down', () => {
       expect(await hubPage.text()).toContain('temporarily unavailable')
       const during = await u.client.get(`/user/${u.name}/api/status`)
       expect(during.status).toBe(200)
-      const byToken = await new Client(stack.url).get(`/user/${u.name}/api/contents`, { authorization: `token ${token}` })
+      const byToken = await new Client(stack.url).get(`/user/${u.name}/api/contents`, {
+        authorization: `token ${token}`,
+      })
       expect(byToken.status).toBe(200)
       const out = await run
       expect(out.stdout.trim().split('\n')).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'])

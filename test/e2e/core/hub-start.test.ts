@@ -26,7 +26,12 @@ import { bootstrapFirstAdmin, createConfiguredUsers } from '../../../control-pla
 const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_')))
 
 function edgehub(args: string[], opts: { input?: string; env?: Record<string, string> } = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { input: opts.input, encoding: 'utf8', env: { ...cleanEnv(), ...opts.env }, timeout: 30_000 })
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    input: opts.input,
+    encoding: 'utf8',
+    env: { ...cleanEnv(), ...opts.env },
+    timeout: 30_000,
+  })
   return { code: r.status, out: r.stdout, err: r.stderr }
 }
 
@@ -36,7 +41,8 @@ function requestIds(url: string, headers: Record<string, string> = {}): Promise<
     request(url, { headers }, (res) => {
       res.resume()
       const ids: string[] = []
-      for (let i = 0; i < res.rawHeaders.length; i += 2) if (res.rawHeaders[i].toLowerCase() === 'x-request-id') ids.push(res.rawHeaders[i + 1])
+      for (let i = 0; i < res.rawHeaders.length; i += 2)
+        if (res.rawHeaders[i].toLowerCase() === 'x-request-id') ids.push(res.rawHeaders[i + 1])
       resolve({ status: res.statusCode!, ids })
     })
       .on('error', reject)
@@ -59,7 +65,9 @@ describe('a stack whose configuration names users', () => {
     const me = await fetch(`${stack.url}/hub/api/user`, { headers: { authorization: `token ${token.out.trim()}` } })
     expect(me.status).toBe(200)
     expect(await me.json()).toMatchObject({ name: 'alice', admin: true })
-    const bob = await fetch(`${stack.url}/hub/api/users/bob`, { headers: { authorization: `token ${token.out.trim()}` } })
+    const bob = await fetch(`${stack.url}/hub/api/users/bob`, {
+      headers: { authorization: `token ${token.out.trim()}` },
+    })
     expect(await bob.json()).toMatchObject({ name: 'bob', admin: false })
   })
 
@@ -80,7 +88,7 @@ describe('a stack whose configuration names users', () => {
     expect(again.err).toContain('already exists')
   })
 
-  it('lets an admin give such a user a password with the admin page\'s add-user form, once', async () => {
+  it("lets an admin give such a user a password with the admin page's add-user form, once", async () => {
     expect(cli(['user', 'add', 'keeper', '--admin', '--password-stdin'], 'keeper-password\n').code).toBe(0)
     const admin = new Client(stack.url)
     expect((await admin.login('keeper', 'keeper-password')).status).toBe(302)
@@ -91,7 +99,9 @@ describe('a stack whose configuration names users', () => {
     expect((await bob.login('bob', 'bob-password')).status).toBe(302)
     expect((await json(await bob.api('GET', '/user'))).name).toBe('bob')
     // a second time it is an existing account: refused, the password stays
-    expect((await admin.postForm('/hub/admin/users', { username: 'bob', password: 'another-password' })).status).toBe(409)
+    expect((await admin.postForm('/hub/admin/users', { username: 'bob', password: 'another-password' })).status).toBe(
+      409,
+    )
     expect((await new Client(stack.url).login('bob', 'another-password')).status).toBe(403)
   })
 
@@ -120,11 +130,26 @@ describe('the hub while Redis is unreachable', () => {
     const configFile = join(dir, 'edgehub.yaml')
     writeFileSync(
       configFile,
-      stringify({ dataDir: dir, port: proxyPort, logLevel: 'warn', hub: { port: hubPort }, redis: { url: `redis://127.0.0.1:${redisPort}` }, auth: { admins: ['root'] } }),
+      stringify({
+        dataDir: dir,
+        port: proxyPort,
+        logLevel: 'warn',
+        hub: { port: hubPort },
+        redis: { url: `redis://127.0.0.1:${redisPort}` },
+        auth: { admins: ['root'] },
+      }),
     )
     hubUrl = `http://127.0.0.1:${hubPort}`
-    hub = startChild({ name: 'hub', command: process.execPath, args: [BIN, 'hub', '--config', configFile], env: cleanEnv(), logFile: join(dir, 'hub.log') })
-    await waitFor('hub health', async () => (await fetch(`${hubUrl}/hub/health`).catch(() => null))?.ok, { timeoutMs: 20_000 })
+    hub = startChild({
+      name: 'hub',
+      command: process.execPath,
+      args: [BIN, 'hub', '--config', configFile],
+      env: cleanEnv(),
+      logFile: join(dir, 'hub.log'),
+    })
+    await waitFor('hub health', async () => (await fetch(`${hubUrl}/hub/health`).catch(() => null))?.ok, {
+      timeoutMs: 20_000,
+    })
     token = edgehub(['token', 'issue', 'root', '--config', configFile]).out.trim()
   })
   afterAll(async () => {
@@ -134,7 +159,11 @@ describe('the hub while Redis is unreachable', () => {
   })
 
   it('answers 503 too when Redis stalls without closing its connections (stopped), and serves again when it goes on', async () => {
-    const api = () => fetch(`${hubUrl}/hub/api/user`, { headers: { authorization: `token ${token}` }, signal: AbortSignal.timeout(10_000) })
+    const api = () =>
+      fetch(`${hubUrl}/hub/api/user`, {
+        headers: { authorization: `token ${token}` },
+        signal: AbortSignal.timeout(10_000),
+      })
     expect((await api()).status).toBe(200)
     const pid = redis.child.proc.pid!
     process.kill(pid, 'SIGSTOP')
@@ -151,12 +180,19 @@ describe('the hub while Redis is unreachable', () => {
       process.kill(pid, 'SIGCONT')
     }
     const back = performance.now()
-    await waitFor('the hub API to answer again', async () => (await api()).status === 200, { timeoutMs: 3000, intervalMs: 50 })
+    await waitFor('the hub API to answer again', async () => (await api()).status === 200, {
+      timeoutMs: 3000,
+      intervalMs: 50,
+    })
     expect(performance.now() - back).toBeLessThan(3000)
   })
 
   it('answers 503 with Retry-After within about a second, and serves again as soon as Redis is back', async () => {
-    const api = () => fetch(`${hubUrl}/hub/api/user`, { headers: { authorization: `token ${token}` }, signal: AbortSignal.timeout(10_000) })
+    const api = () =>
+      fetch(`${hubUrl}/hub/api/user`, {
+        headers: { authorization: `token ${token}` },
+        signal: AbortSignal.timeout(10_000),
+      })
     expect((await api()).status).toBe(200)
     redis.child.proc.kill('SIGKILL')
     await redis.child.exited
@@ -176,7 +212,10 @@ describe('the hub while Redis is unreachable', () => {
 
     redis = await startRedis({ dir: join(dir, 'redis'), port: redisPort })
     const back = performance.now()
-    await waitFor('the hub API to answer again', async () => (await api()).status === 200, { timeoutMs: 3000, intervalMs: 50 })
+    await waitFor('the hub API to answer again', async () => (await api()).status === 200, {
+      timeoutMs: 3000,
+      intervalMs: 50,
+    })
     expect(performance.now() - back).toBeLessThan(3000)
     // the token issued before the outage is still valid: Redis kept it (AOF)
     expect(await (await api()).json()).toMatchObject({ name: 'root' })
@@ -194,7 +233,10 @@ describe('RedisAvailability.guard', () => {
       const availability = new RedisAvailability(conn, 300)
       const blocked = conn.blpop('never-pushed', 0) // waits on Redis until it dies
       const t0 = performance.now()
-      const guarded = availability.guard(blocked).then(() => 'answered', (err: Error) => err.message)
+      const guarded = availability.guard(blocked).then(
+        () => 'answered',
+        (err: Error) => err.message,
+      )
       redis.child.proc.kill('SIGKILL')
       expect(await guarded).toContain('cannot reach its database')
       expect(performance.now() - t0).toBeGreaterThanOrEqual(290)
@@ -210,7 +252,13 @@ describe('RedisAvailability.guard', () => {
 
 describe('edgehub hub with a wrong redis.url', () => {
   const run = async (url: string) => {
-    const r = edgehub(['hub'], { env: { EDGEHUB_REDIS_URL: url, EDGEHUB_HUB_PORT: String(await freePort()), EDGEHUB_DATA_DIR: mkdtempSync(join(tmpdir(), 'edgehub-badurl-')) } })
+    const r = edgehub(['hub'], {
+      env: {
+        EDGEHUB_REDIS_URL: url,
+        EDGEHUB_HUB_PORT: String(await freePort()),
+        EDGEHUB_DATA_DIR: mkdtempSync(join(tmpdir(), 'edgehub-badurl-')),
+      },
+    })
     return { ...r, lines: r.err.trim().split('\n') }
   }
 
@@ -218,25 +266,35 @@ describe('edgehub hub with a wrong redis.url', () => {
     const port = await freePort()
     const r = await run(`redis://:secret-pass@127.0.0.1:${port}`)
     expect(r.code).not.toBe(0)
-    expect(r.lines).toEqual([expect.stringMatching(new RegExp(`^edgehub: cannot reach Redis at 127\\.0\\.0\\.1:${port} \\(redis\\.url\\): .*ECONNREFUSED`))])
+    expect(r.lines).toEqual([
+      expect.stringMatching(
+        new RegExp(`^edgehub: cannot reach Redis at 127\\.0\\.0\\.1:${port} \\(redis\\.url\\): .*ECONNREFUSED`),
+      ),
+    ])
     expect(r.err).not.toContain('secret-pass')
   })
 
   it('says so when the address answers but is not Redis', async () => {
-    const server = createServer((s) => s.once('data', () => s.end('HTTP/1.1 400 Bad Request\r\n\r\n')).on('error', () => {}))
+    const server = createServer((s) =>
+      s.once('data', () => s.end('HTTP/1.1 400 Bad Request\r\n\r\n')).on('error', () => {}),
+    )
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
     const port = (server.address() as { port: number }).port
     const hubPort = await freePort()
     try {
       const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
         // async: the fake server answers on this process's event loop
-        const p = spawn(process.execPath, [BIN, 'hub'], { env: { ...cleanEnv(), EDGEHUB_REDIS_URL: `redis://127.0.0.1:${port}`, EDGEHUB_HUB_PORT: String(hubPort) } })
+        const p = spawn(process.execPath, [BIN, 'hub'], {
+          env: { ...cleanEnv(), EDGEHUB_REDIS_URL: `redis://127.0.0.1:${port}`, EDGEHUB_HUB_PORT: String(hubPort) },
+        })
         let err = ''
         p.stderr.on('data', (d) => (err += d))
         p.on('exit', (code) => resolve({ code, err }))
       })
       expect(r.code).not.toBe(0)
-      expect(r.err.trim().split('\n')).toEqual([`edgehub: cannot reach Redis at 127.0.0.1:${port} (redis.url): it answered, but not as a Redis server does`])
+      expect(r.err.trim().split('\n')).toEqual([
+        `edgehub: cannot reach Redis at 127.0.0.1:${port} (redis.url): it answered, but not as a Redis server does`,
+      ])
     } finally {
       server.close()
     }
@@ -257,7 +315,10 @@ describe('the first admin of the one-machine stack', () => {
   async function deps(auth: Record<string, unknown>) {
     await redis.client.flushall()
     const { config } = loadConfig({ env: { EDGEHUB_REDIS_URL: redis.url, EDGEHUB_DATA_DIR: dataDir } })
-    const d = await buildDeps({ ...config, auth: { ...config.auth, ...auth, native: { ...config.auth.native, scryptCost: 1024 } } }, { log: createLogger('test', { level: 'error' }) })
+    const d = await buildDeps(
+      { ...config, auth: { ...config.auth, ...auth, native: { ...config.auth.native, scryptCost: 1024 } } },
+      { log: createLogger('test', { level: 'error' }) },
+    )
     return d
   }
 
@@ -266,7 +327,9 @@ describe('the first admin of the one-machine stack', () => {
     try {
       const first = await bootstrapFirstAdmin(d)
       expect(first?.name).toBe('admin')
-      expect(await d.authenticator.authenticate({ username: 'admin', password: first!.password })).toEqual({ name: 'admin' })
+      expect(await d.authenticator.authenticate({ username: 'admin', password: first!.password })).toEqual({
+        name: 'admin',
+      })
       expect((await d.users.get('admin'))?.admin).toBe(true)
       expect(await bootstrapFirstAdmin(d)).toBeNull()
     } finally {
@@ -281,7 +344,9 @@ describe('the first admin of the one-machine stack', () => {
       expect(await d.users.count()).toBe(3)
       const first = await bootstrapFirstAdmin(d)
       expect(first?.name).toBe('alice')
-      expect(await d.authenticator.authenticate({ username: 'alice', password: first!.password })).toEqual({ name: 'alice' })
+      expect(await d.authenticator.authenticate({ username: 'alice', password: first!.password })).toEqual({
+        name: 'alice',
+      })
       expect(await d.users.passwordHash('carol')).toBeUndefined()
     } finally {
       await d.close()

@@ -50,7 +50,11 @@ function logs(dir: string): Array<{ file: string; text: string }> {
 
 describe('logs at debug level', () => {
   it('hold none of the secrets that passed through the stack', async () => {
-    const add = spawnSync(process.execPath, [BIN, 'user', 'add', 'root', '--admin', '--password-stdin', '--config', stack.configFile], { input: ROOT_PASSWORD, encoding: 'utf8' })
+    const add = spawnSync(
+      process.execPath,
+      [BIN, 'user', 'add', 'root', '--admin', '--password-stdin', '--config', stack.configFile],
+      { input: ROOT_PASSWORD, encoding: 'utf8' },
+    )
     expect(add.status).toBe(0)
     secrets.set('root password', ROOT_PASSWORD)
 
@@ -71,39 +75,80 @@ describe('logs at debug level', () => {
     expect((await sam.login('sam', SAM_PASSWORD)).status).toBe(302)
     secrets.set('sam session cookie', sam.jar.get('edgehub-session')!)
     expect([201, 202]).toContain((await sam.api('POST', '/users/sam/server')).status)
-    await waitFor('sam\'s server', async () => (await sam.get('/user/sam/')).status === 200, { timeoutMs: 20_000 })
+    await waitFor("sam's server", async () => (await sam.get('/user/sam/')).status === 200, { timeoutMs: 20_000 })
     const samToken = (await json(await sam.api('POST', '/users/sam/tokens', { note: 'query' }))).token as string
     secrets.set('sam token', samToken)
     expect((await fetch(`${stack.url}/hub/api/user?token=${samToken}`)).status).toBe(200)
     expect((await fetch(`${stack.url}/user/sam/?token=${samToken}`)).status).toBe(200)
-    expect((await fetch(`${stack.url}/hub/api/users`, { headers: { authorization: `token ${rootToken}` } })).status).toBe(200)
-    expect((await fetch(`${stack.url}/hub/api/authorizations/token/${samToken}`, { headers: { authorization: `token ${SERVICE_TOKEN}` } })).status).toBeLessThan(500)
+    expect(
+      (await fetch(`${stack.url}/hub/api/users`, { headers: { authorization: `token ${rootToken}` } })).status,
+    ).toBe(200)
+    expect(
+      (
+        await fetch(`${stack.url}/hub/api/authorizations/token/${samToken}`, {
+          headers: { authorization: `token ${SERVICE_TOKEN}` },
+        })
+      ).status,
+    ).toBeLessThan(500)
 
     // OAuth for the service: a code, exchanged for an access token, which is used
     const redirect = '/services/grader/oauth_callback'
-    const r = await sam.get(`/hub/api/oauth2/authorize?${new URLSearchParams({ client_id: 'service-grader', redirect_uri: redirect, response_type: 'code', state: 's' })}`)
+    const r = await sam.get(
+      `/hub/api/oauth2/authorize?${new URLSearchParams({ client_id: 'service-grader', redirect_uri: redirect, response_type: 'code', state: 's' })}`,
+    )
     expect(r.status).toBe(302)
     const code = new URL(r.headers.get('location')!, stack.url).searchParams.get('code')!
     secrets.set('oauth code', code)
     const exchanged = await fetch(`${stack.url}/hub/api/oauth2/token`, {
       method: 'POST',
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirect, client_id: 'service-grader', client_secret: SERVICE_TOKEN }),
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: redirect,
+        client_id: 'service-grader',
+        client_secret: SERVICE_TOKEN,
+      }),
     })
     expect(exchanged.status).toBe(200)
     const access = ((await exchanged.json()) as { access_token: string }).access_token
     secrets.set('oauth access token', access)
-    expect((await fetch(`${stack.url}/hub/api/user`, { headers: { authorization: `Bearer ${access}` } })).status).toBe(200)
+    expect((await fetch(`${stack.url}/hub/api/user`, { headers: { authorization: `Bearer ${access}` } })).status).toBe(
+      200,
+    )
     // a replayed code is refused (and not logged either)
-    expect((await fetch(`${stack.url}/hub/api/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirect, client_id: 'service-grader', client_secret: SERVICE_TOKEN }) })).status).toBe(400)
+    expect(
+      (
+        await fetch(`${stack.url}/hub/api/oauth2/token`, {
+          method: 'POST',
+          body: new URLSearchParams({
+            grant_type: 'authorization_code',
+            code,
+            redirect_uri: redirect,
+            client_id: 'service-grader',
+            client_secret: SERVICE_TOKEN,
+          }),
+        })
+      ).status,
+    ).toBe(400)
 
     // sam changes the password (a wrong current one first)
-    expect((await sam.postForm('/hub/change-password', { old_password: WRONG_PASSWORD, new_password: SAM_NEW_PASSWORD })).status).toBe(400)
-    expect((await sam.postForm('/hub/change-password', { old_password: SAM_PASSWORD, new_password: SAM_NEW_PASSWORD })).status).toBe(200)
+    expect(
+      (await sam.postForm('/hub/change-password', { old_password: WRONG_PASSWORD, new_password: SAM_NEW_PASSWORD }))
+        .status,
+    ).toBe(400)
+    expect(
+      (await sam.postForm('/hub/change-password', { old_password: SAM_PASSWORD, new_password: SAM_NEW_PASSWORD }))
+        .status,
+    ).toBe(200)
     secrets.set('sam new password', SAM_NEW_PASSWORD)
     expect((await root.get('/hub/logout')).status).toBe(302)
 
     // the proxy writes its access log as requests end; the hub as it goes
-    await waitFor('the proxy to log the last request', () => logs(stack.dir).some((l) => l.file.endsWith('access.log') && l.text.includes('/hub/logout')), { timeoutMs: 5000 })
+    await waitFor(
+      'the proxy to log the last request',
+      () => logs(stack.dir).some((l) => l.file.endsWith('access.log') && l.text.includes('/hub/logout')),
+      { timeoutMs: 5000 },
+    )
     const all = logs(stack.dir)
     const hubLog = all.find((l) => l.file.endsWith('hub.log'))!
     expect(hubLog.text).toContain('"level":"debug"') // the level took effect

@@ -58,7 +58,11 @@ describe('jupyterhub-singleuser with no args and spawner.defaultUrl', () => {
     sue = await person(root, 'sue')
     await startServer(stack.url, sue.token, 'sue', { timeoutMs: 60_000 })
     // the folder the default URL opens (the server's root is her home)
-    const dir = await fetch(`${stack.url}/user/sue/api/contents/sue`, { method: 'PUT', headers: { ...sue.auth, 'content-type': 'application/json' }, body: JSON.stringify({ type: 'directory' }) })
+    const dir = await fetch(`${stack.url}/user/sue/api/contents/sue`, {
+      method: 'PUT',
+      headers: { ...sue.auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'directory' }),
+    })
     expect(dir.status).toBe(201)
   }, 120_000)
   afterAll(async () => stack?.stop(), 60_000)
@@ -77,7 +81,9 @@ describe('jupyterhub-singleuser with no args and spawner.defaultUrl', () => {
     expect(p.env.get('JUPYTERHUB_HOST')).toBe('') // no per-user hosts: links to the hub stay relative
     expect(p.env.get('JUPYTERHUB_DEFAULT_URL')).toBe('/tree/sue')
     expect(p.env.get('JUPYTERHUB_OAUTH_SCOPES')).toBe(p.env.get('JUPYTERHUB_OAUTH_ACCESS_SCOPES'))
-    expect(JSON.parse(p.env.get('JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES') ?? '')).toEqual(['access:servers!server=sue/'])
+    expect(JSON.parse(p.env.get('JUPYTERHUB_OAUTH_CLIENT_ALLOWED_SCOPES') ?? '')).toEqual([
+      'access:servers!server=sue/',
+    ])
     expect(p.env.has('JUPYTERHUB_ROOT_DIR')).toBe(false) // no notebookDir: the working directory is the root
     // it answers on that port, with its base URL
     const direct = await fetch(`http://127.0.0.1:${port}/user/sue/api/status`, { headers: sue.auth })
@@ -89,13 +95,19 @@ describe('jupyterhub-singleuser with no args and spawner.defaultUrl', () => {
   })
 
   it("reports activity to the hub: the server's last_activity moves", async () => {
-    const before = (await json(await fetch(`${stack.url}/hub/api/users/sue`, { headers: sue.auth }))).servers[''].last_activity
+    const before = (await json(await fetch(`${stack.url}/hub/api/users/sue`, { headers: sue.auth }))).servers['']
+      .last_activity
     const since = Date.now()
     expect((await fetch(`${stack.url}/user/sue/api/contents`, { headers: sue.auth })).status).toBe(200)
-    await waitFor('the server to report activity', async () => {
-      const last = (await json(await fetch(`${stack.url}/hub/api/users/sue`, { headers: sue.auth }))).servers['']?.last_activity
-      return last !== before && Date.parse(last ?? '') >= since - 1000
-    }, { timeoutMs: 15_000 })
+    await waitFor(
+      'the server to report activity',
+      async () => {
+        const last = (await json(await fetch(`${stack.url}/hub/api/users/sue`, { headers: sue.auth }))).servers['']
+          ?.last_activity
+        return last !== before && Date.parse(last ?? '') >= since - 1000
+      },
+      { timeoutMs: 15_000 },
+    )
   }, 30_000)
 
   it('sends its owner to the default URL, from the hub and from the server itself, through the proxy', async () => {
@@ -161,7 +173,9 @@ describe('a wrapper that changes directory before running jupyterhub-singleuser'
       spawner: {
         startTimeoutSec: 60,
         // args unset: the defaults, which for jupyterhub-singleuser are none
-        'local-process': { command: ['sh', '-c', 'mkdir -p work && cd work && exec jupyterhub-singleuser "$@"', 'jupyterhub-singleuser'] },
+        'local-process': {
+          command: ['sh', '-c', 'mkdir -p work && cd work && exec jupyterhub-singleuser "$@"', 'jupyterhub-singleuser'],
+        },
       },
     })
   }, 60_000)
@@ -192,7 +206,10 @@ describe('jupyterhub-singleuser with spawner.local-process.notebookDir', () => {
     chmodSync(parent, 0o755)
     stack = await startStack({
       proxy: { workers: 1 },
-      spawner: { startTimeoutSec: 60, 'local-process': { command: ['jupyterhub-singleuser'], notebookDir: `${parent}/{user}` } },
+      spawner: {
+        startTimeoutSec: 60,
+        'local-process': { command: ['jupyterhub-singleuser'], notebookDir: `${parent}/{user}` },
+      },
     })
   }, 60_000)
   afterAll(async () => {
@@ -217,7 +234,10 @@ describe('jupyter notebook with its default flags and spawner.defaultUrl', () =>
   let stack: Stack
 
   beforeAll(async () => {
-    stack = await startStack({ proxy: { workers: 1 }, spawner: { startTimeoutSec: 60, defaultUrl: '/edit/{username}.txt' } })
+    stack = await startStack({
+      proxy: { workers: 1 },
+      spawner: { startTimeoutSec: 60, defaultUrl: '/edit/{username}.txt' },
+    })
   }, 60_000)
   afterAll(async () => stack?.stop(), 60_000)
 

@@ -17,17 +17,23 @@ export const DOC = readFileSync(join(ROOT, 'docs/high-availability.md'), 'utf8')
 
 /** The fenced blocks marked `docs-test` (optionally `docs-test=NAME`), in document order. */
 export function markedBlocks(doc: string = DOC): { lang: string; name: string; text: string }[] {
-  return [...doc.matchAll(/^```(\w+) docs-test(?:=(\S+))?\n([\s\S]*?)^```$/gm)].map((m) => ({ lang: m[1], name: m[2] ?? '', text: m[3] }))
+  return [...doc.matchAll(/^```(\w+) docs-test(?:=(\S+))?\n([\s\S]*?)^```$/gm)].map((m) => ({
+    lang: m[1],
+    name: m[2] ?? '',
+    text: m[3],
+  }))
 }
 
 export function block(name: string): string {
   const found = markedBlocks().filter((b) => b.name === name)
-  if (found.length !== 1) throw new Error(`docs/high-availability.md: expected one block marked docs-test=${name}, found ${found.length}`)
+  if (found.length !== 1)
+    throw new Error(`docs/high-availability.md: expected one block marked docs-test=${name}, found ${found.length}`)
   return found[0].text
 }
 
 /** The command lines (not comments) of a block's text. */
-export const commandLines = (text: string): string[] => text.split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'))
+export const commandLines = (text: string): string[] =>
+  text.split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'))
 
 export const sh = async (line: string, opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) =>
   (await run('bash', ['-c', line], { timeout: 5000, ...opts })).stdout.trim()
@@ -67,7 +73,8 @@ export async function startSentinelGroup(dir: string): Promise<SentinelGroup> {
       .replace(/^bind .*$/m, 'bind 127.0.0.1')
       .replace(/^port \d+$/m, `port ${ownPort}`)
       .replace(/(10\.0\.0\.\d+) (6379)\b/g, (_, h: string, p: string) => `127.0.0.1 ${portOf(h, p)}`)
-  const command = (line: string) => common(line).replace(/-h (10\.0\.0\.\d+) -p (\d+)/g, (_, h: string, p: string) => `-h 127.0.0.1 -p ${portOf(h, p)}`)
+  const command = (line: string) =>
+    common(line).replace(/-h (10\.0\.0\.\d+) -p (\d+)/g, (_, h: string, p: string) => `-h 127.0.0.1 -p ${portOf(h, p)}`)
   const checkLine = (what: RegExp) => {
     const line = markedBlocks()
       .filter((b) => b.lang === 'sh')
@@ -81,12 +88,27 @@ export async function startSentinelGroup(dir: string): Promise<SentinelGroup> {
     mkdirSync(d)
     const file = join(d, sentinel ? 'sentinel.conf' : 'redis.conf')
     writeFileSync(file, `dir ${d}\ndaemonize no\n${conf}`, { mode: 0o600 })
-    children.push(startChild({ name, command: 'redis-server', args: sentinel ? [file, '--sentinel'] : [file], logFile: join(d, 'log') }))
+    children.push(
+      startChild({
+        name,
+        command: 'redis-server',
+        args: sentinel ? [file, '--sentinel'] : [file],
+        logFile: join(d, 'log'),
+      }),
+    )
   }
   start('master', nodeConfig(block('redis'), redisPorts[0]), false)
   start('replica', nodeConfig(block('redis') + block('replica'), redisPorts[1]), false)
   for (let i = 0; i < 3; i++) start(`sentinel${i}`, nodeConfig(block('sentinel'), sentinelPorts[i]), true)
-  return { password, redisPorts, sentinelPorts, children, portOf, checkLine, stop: async () => void (await Promise.all(children.map((c) => c.stop(2000)))) }
+  return {
+    password,
+    redisPorts,
+    sentinelPorts,
+    children,
+    portOf,
+    checkLine,
+    stop: async () => void (await Promise.all(children.map((c) => c.stop(2000)))),
+  }
 }
 
 /**
@@ -95,16 +117,24 @@ export async function startSentinelGroup(dir: string): Promise<SentinelGroup> {
  * time an election splits its votes, another 2 x failover-timeout). Returns how long it took and how
  * many elections the sentinels' logs show (one epoch each); on a timeout the error carries the logs.
  */
-export async function waitForFailover(group: SentinelGroup, dir: string, killedAt: number): Promise<{ failoverMs: number; elections: number; downAfter: number; retryMs: number }> {
+export async function waitForFailover(
+  group: SentinelGroup,
+  dir: string,
+  killedAt: number,
+): Promise<{ failoverMs: number; elections: number; downAfter: number; retryMs: number }> {
   const setting = (name: string) => Number(new RegExp(`${name} \\S+ (\\d+)`).exec(block('sentinel'))![1])
   const downAfter = setting('down-after-milliseconds')
   const retryMs = 2 * setting('failover-timeout')
   const masterAddr = group.checkLine(/get-master-addr-by-name/)
   const logs = () => [0, 1, 2].map((k) => readFileSync(join(dir, `sentinel${k}`, 'log'), 'utf8')).join('\n')
-  await waitFor('the sentinels to name the replica', async () => (await sh(masterAddr)) === `127.0.0.1\n${group.redisPorts[1]}`, {
-    timeoutMs: downAfter + 3 * retryMs + 5000,
-    intervalMs: 100,
-  }).catch((e: Error) => {
+  await waitFor(
+    'the sentinels to name the replica',
+    async () => (await sh(masterAddr)) === `127.0.0.1\n${group.redisPorts[1]}`,
+    {
+      timeoutMs: downAfter + 3 * retryMs + 5000,
+      intervalMs: 100,
+    },
+  ).catch((e: Error) => {
     throw new Error(`${e.message}\nthe sentinels' logs:\n${logs()}`)
   })
   const failoverMs = Date.now() - killedAt

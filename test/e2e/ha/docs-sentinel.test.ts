@@ -32,17 +32,29 @@ describe('docs/high-availability.md: Redis and Sentinel step by step', () => {
   it('the configured nodes take the password, keep an AOF, and the replica follows the master', async () => {
     const replication = checkLine(/INFO replication/)
     expect(replication).toContain(`-p ${redisPorts[1]}`)
-    await waitFor('the replica to follow the master', async () => (await sh(replication)) === 'master_link_status:up', { timeoutMs: 20_000 })
+    await waitFor('the replica to follow the master', async () => (await sh(replication)) === 'master_link_status:up', {
+      timeoutMs: 20_000,
+    })
     // without the password the master refuses; with it, AOF is on
     await expect(sh(`redis-cli -h 127.0.0.1 -p ${redisPorts[0]} PING`)).resolves.toMatch(/NOAUTH/)
-    expect(await sh(`REDISCLI_AUTH=${password} redis-cli -h 127.0.0.1 -p ${redisPorts[0]} CONFIG GET appendonly`)).toBe('appendonly\nyes')
+    expect(await sh(`REDISCLI_AUTH=${password} redis-cli -h 127.0.0.1 -p ${redisPorts[0]} CONFIG GET appendonly`)).toBe(
+      'appendonly\nyes',
+    )
   })
 
   it('the sentinels name the master, reach their quorum, and fail over to the replica', async () => {
     const masterAddr = checkLine(/get-master-addr-by-name/)
     const ckquorum = checkLine(/ckquorum/)
-    await waitFor('the sentinels to name the master', async () => (await sh(masterAddr)) === `127.0.0.1\n${redisPorts[0]}`, { timeoutMs: 20_000 })
-    await waitFor('the three sentinels to know each other', async () => /^OK 3 usable Sentinels/.test(await sh(ckquorum).catch(() => '')), { timeoutMs: 20_000 })
+    await waitFor(
+      'the sentinels to name the master',
+      async () => (await sh(masterAddr)) === `127.0.0.1\n${redisPorts[0]}`,
+      { timeoutMs: 20_000 },
+    )
+    await waitFor(
+      'the three sentinels to know each other',
+      async () => /^OK 3 usable Sentinels/.test(await sh(ckquorum).catch(() => '')),
+      { timeoutMs: 20_000 },
+    )
 
     const killedAt = Date.now()
     children[0].proc.kill('SIGKILL')
@@ -52,7 +64,9 @@ describe('docs/high-availability.md: Redis and Sentinel step by step', () => {
     // The bound asserted is the one for the number of elections the sentinels' logs show.
     const { failoverMs, elections, downAfter, retryMs } = await waitForFailover(group, dir, killedAt)
     expect(failoverMs).toBeGreaterThanOrEqual(downAfter)
-    console.log(`Sentinel failover: ${failoverMs} ms, ${elections} election${elections > 1 ? 's (the earlier ones split their votes)' : ''}`)
+    console.log(
+      `Sentinel failover: ${failoverMs} ms, ${elections} election${elections > 1 ? 's (the earlier ones split their votes)' : ''}`,
+    )
     // one election: with the hubs' reconnection (up to 1 s) it fits in redis.waitSec's 6 s default
     if (elections === 1) expect(failoverMs + 1000).toBeLessThan(6000)
     // each retry: 2 x failover-timeout after the try before (plus Sentinel's own desync of up to

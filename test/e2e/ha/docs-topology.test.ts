@@ -69,7 +69,9 @@ describe('docs/high-availability.md: two hubs, two proxies, HAProxy and Sentinel
       .replace(/"(10\.0\.0\.\d+):(26379)"/g, (_, h: string, p: string) => `"127.0.0.1:${group.portOf(h, p)}"`)
       .replace(/"(10\.0\.0\.\d+):8081"/g, (_, h: string) => `"127.0.0.1:${hubPorts[HUB_HOSTS.indexOf(h)]}"`)
       .replace(/trustedProxies: \["10\.0\.0\.2"\]/, 'trustedProxies: ["127.0.0.1"]') // HAProxy, here on loopback
-    expect(yaml).toMatch(/sentinel: \{ hosts: \["127\.0\.0\.1:\d+", "127\.0\.0\.1:\d+", "127\.0\.0\.1:\d+"\], masterName: mymaster \}/)
+    expect(yaml).toMatch(
+      /sentinel: \{ hosts: \["127\.0\.0\.1:\d+", "127\.0\.0\.1:\d+", "127\.0\.0\.1:\d+"\], masterName: mymaster \}/,
+    )
     expect(yaml).not.toMatch(/10\.0\.0\./)
     for (const m of [...HUB_HOSTS, ...PROXY_HOSTS]) {
       mkdirSync(join(dir, m))
@@ -80,7 +82,12 @@ describe('docs/high-availability.md: two hubs, two proxies, HAProxy and Sentinel
     const [hubLine, proxyLine] = commandLines(block('replicas'))
     expect(hubLine).toMatch(/edgehub hub$/)
     expect(proxyLine).toMatch(/edgehub proxy$/)
-    await waitFor('the sentinels to name the master', async () => (await sh(group.checkLine(/get-master-addr-by-name/)).catch(() => '')) === `127.0.0.1\n${group.redisPorts[0]}`, { timeoutMs: 15_000 })
+    await waitFor(
+      'the sentinels to name the master',
+      async () =>
+        (await sh(group.checkLine(/get-master-addr-by-name/)).catch(() => '')) === `127.0.0.1\n${group.redisPorts[0]}`,
+      { timeoutMs: 15_000 },
+    )
     HUB_HOSTS.forEach((h, i) => {
       const c = edgehub(hubLine, h, (p) => (p === '8081' ? hubPorts[i] : Number.NaN))
       children.push(startChild({ name: `hub${i}`, ...c, logFile: join(dir, h, 'hub.log') }))
@@ -107,21 +114,43 @@ describe('docs/high-availability.md: two hubs, two proxies, HAProxy and Sentinel
     const shipped = readFileSync(join(ROOT, 'deploy/haproxy/haproxy.cfg'), 'utf8')
     const cfg = shipped
       .replace(/^(\s*)bind :80$/m, `$1bind 127.0.0.1:${haPort}`)
-      .replace(/^(\s*server \S+ )(10\.0\.0\.\d+):8000/gm, (_, pre: string, h: string) => `${pre}127.0.0.1:${proxyPorts[PROXY_HOSTS.indexOf(h)]}`)
+      .replace(
+        /^(\s*server \S+ )(10\.0\.0\.\d+):8000/gm,
+        (_, pre: string, h: string) => `${pre}127.0.0.1:${proxyPorts[PROXY_HOSTS.indexOf(h)]}`,
+      )
     expect(cfg).toContain(`bind 127.0.0.1:${haPort}`)
     expect(cfg.match(/^\s*server .*127\.0\.0\.1:\d+ check$/gm)).toHaveLength(2)
     writeFileSync(join(haDir, 'haproxy.cfg'), cfg)
     const ha = parseCommand(commandLines(block('haproxy'))[0])
-    children.push(startChild({ name: 'haproxy', command: ha.program, args: ha.args, cwd: haDir, env: baseEnv, logFile: join(haDir, 'haproxy.log') }))
+    children.push(
+      startChild({
+        name: 'haproxy',
+        command: ha.program,
+        args: ha.args,
+        cwd: haDir,
+        env: baseEnv,
+        logFile: join(haDir, 'haproxy.log'),
+      }),
+    )
 
     /** Waits for a replica's health URL; on a timeout the error carries the end of its log. */
     const healthy = (what: string, url: string, log: string) =>
       waitFor(what, async () => (await fetch(url).catch(() => null))?.ok, { timeoutMs: 20_000 }).catch((e: Error) => {
         throw new Error(`${e.message}; its log ends:\n${readFileSync(log, 'utf8').split('\n').slice(-20).join('\n')}`)
       })
-    for (const [k, port] of hubPorts.entries()) await healthy(`hub ${k} to be healthy`, `http://127.0.0.1:${port}/hub/health`, join(dir, HUB_HOSTS[k], 'hub.log'))
-    for (const [k, port] of proxyPorts.entries()) await healthy(`proxy ${k} to be healthy`, `http://127.0.0.1:${port}/_edgehub/proxy/health`, join(dir, PROXY_HOSTS[k], 'proxy.log'))
-    await waitFor('HAProxy to reach the proxies', async () => (await fetch(`${haUrl}/_edgehub/proxy/health`).catch(() => null))?.ok, { timeoutMs: 15_000 })
+    for (const [k, port] of hubPorts.entries())
+      await healthy(`hub ${k} to be healthy`, `http://127.0.0.1:${port}/hub/health`, join(dir, HUB_HOSTS[k], 'hub.log'))
+    for (const [k, port] of proxyPorts.entries())
+      await healthy(
+        `proxy ${k} to be healthy`,
+        `http://127.0.0.1:${port}/_edgehub/proxy/health`,
+        join(dir, PROXY_HOSTS[k], 'proxy.log'),
+      )
+    await waitFor(
+      'HAProxy to reach the proxies',
+      async () => (await fetch(`${haUrl}/_edgehub/proxy/health`).catch(() => null))?.ok,
+      { timeoutMs: 15_000 },
+    )
   }, 45_000)
 
   afterAll(async () => {
@@ -130,7 +159,7 @@ describe('docs/high-availability.md: two hubs, two proxies, HAProxy and Sentinel
     if (dir) rmSync(dir, { recursive: true, force: true })
   }, 20_000)
 
-  it('HAProxy answers the hub health, the proxies\' health, and a login with the first user', async () => {
+  it("HAProxy answers the hub health, the proxies' health, and a login with the first user", async () => {
     const hub = await fetch(`${haUrl}/hub/health`)
     expect(hub.status).toBe(200)
     expect(await json(hub)).toMatchObject({ status: 'ok', leader: expect.any(Boolean) })
@@ -151,9 +180,15 @@ describe('docs/high-availability.md: two hubs, two proxies, HAProxy and Sentinel
   it('after kill -9 of the Redis master the sentinels promote the replica and the hub API answers again through HAProxy', async () => {
     const browser = new Client(haUrl)
     expect((await browser.login('alice', password)).status).toBe(302)
-    await waitFor('the three sentinels to know each other', async () => /^OK 3 usable Sentinels/.test(await sh(group.checkLine(/ckquorum/)).catch(() => '')), { timeoutMs: 15_000 })
+    await waitFor(
+      'the three sentinels to know each other',
+      async () => /^OK 3 usable Sentinels/.test(await sh(group.checkLine(/ckquorum/)).catch(() => '')),
+      { timeoutMs: 15_000 },
+    )
     const replication = group.checkLine(/INFO replication/)
-    await waitFor('the replica to follow the master', async () => (await sh(replication)) === 'master_link_status:up', { timeoutMs: 10_000 })
+    await waitFor('the replica to follow the master', async () => (await sh(replication)) === 'master_link_status:up', {
+      timeoutMs: 10_000,
+    })
 
     const master = group.children[0]
     const killedAt = Date.now()
@@ -172,7 +207,12 @@ describe('docs/high-availability.md: two hubs, two proxies, HAProxy and Sentinel
       },
       { timeoutMs: 8000, intervalMs: 200 },
     ).catch((e: Error) => {
-      const logs = HUB_HOSTS.map((h) => readFileSync(join(dir, h, 'hub.log'), 'utf8').split('\n').slice(-12).join('\n'))
+      const logs = HUB_HOSTS.map((h) =>
+        readFileSync(join(dir, h, 'hub.log'), 'utf8')
+          .split('\n')
+          .slice(-12)
+          .join('\n'),
+      )
       throw new Error(`${e.message}; last answer: ${last}\n${logs.join('\n---\n')}`)
     })
     const again = new Client(haUrl)

@@ -25,7 +25,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM')
-  await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r(null) : p.once('exit', r)))))
+  await Promise.all(
+    procs.map((p) => new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r(null) : p.once('exit', r)))),
+  )
   // nginx a failed case may have left: only the masters of these tests' run dirs, by pid
   for (const dir of dirs) for (const pid of masters(dir)) tryKill(pid)
   await redis?.stop()
@@ -57,9 +59,16 @@ async function setup() {
 
 /** A listening socket held by another process (a Python one-liner), until it is killed. */
 async function holdPort(port: number): Promise<ChildProcess> {
-  const py = spawn('python3', ['-c', `import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(("127.0.0.1",${port}))\ns.listen()\nprint("ok",flush=True)\ntime.sleep(60)`], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  })
+  const py = spawn(
+    'python3',
+    [
+      '-c',
+      `import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(("127.0.0.1",${port}))\ns.listen()\nprint("ok",flush=True)\ntime.sleep(60)`,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  )
   procs.push(py)
   await new Promise<void>((resolve, reject) => {
     py.stdout!.once('data', () => resolve())
@@ -88,12 +97,16 @@ describe('edgehub proxy owns its nginx', () => {
 
     const second = run(['proxy', '--config', s.file])
     await waitFor('the second proxy to run', () => runningLogged(second, 1), { timeoutMs: 20_000 })
-    expect(second.output()).toContain(`stopped what an earlier edgehub proxy of ${s.dir}/proxy left running: nginx (pid ${orphan})`)
+    expect(second.output()).toContain(
+      `stopped what an earlier edgehub proxy of ${s.dir}/proxy left running: nginx (pid ${orphan})`,
+    )
     const now = masters(s.dir)
     expect(now).toHaveLength(1)
     expect(now[0]).not.toBe(orphan)
     expect(Number(stat(now[0])?.[1])).toBe(second.proc.pid) // the new wrapper's child
-    expect(orphanWorkers.every((w) => stat(w) === undefined || stat(w)![0] === 'Z' || !cmdline(w).startsWith('nginx'))).toBe(true)
+    expect(
+      orphanWorkers.every((w) => stat(w) === undefined || stat(w)![0] === 'Z' || !cmdline(w).startsWith('nginx')),
+    ).toBe(true)
     expect(await probe(s.health)).toBe(200)
 
     // while it runs, a third start with the same run dir is refused and touches nothing
@@ -118,15 +131,25 @@ describe('edgehub proxy owns its nginx', () => {
     expect(workers).toHaveLength(1)
 
     process.kill(master, 'SIGKILL')
-    await waitFor('a new nginx master', () => masters(s.dir).length === 1 && masters(s.dir)[0] !== master && masters(s.dir), { timeoutMs: 10_000 })
-    await waitFor('the health URL to answer from it', async () => (await probe(s.health)) === 200, { timeoutMs: 10_000 })
+    await waitFor(
+      'a new nginx master',
+      () => masters(s.dir).length === 1 && masters(s.dir)[0] !== master && masters(s.dir),
+      { timeoutMs: 10_000 },
+    )
+    await waitFor('the health URL to answer from it', async () => (await probe(s.health)) === 200, {
+      timeoutMs: 10_000,
+    })
     expect(masters(s.dir)).toHaveLength(1)
     // the old worker did not survive as an orphan
     expect(workers.every((w) => !cmdline(w).startsWith('nginx') || stat(w)?.[0] === 'Z')).toBe(true)
     expect(r.proc.exitCode).toBeNull()
     const lines = r.output().split('\n')
-    expect(lines.some((l) => l.includes('"msg":"nginx exited; restarting"') && l.includes(`"pid":${master}`))).toBe(true)
-    await waitFor('the restart to be logged', () => r.output().includes('"msg":"nginx restarted"'), { timeoutMs: 10_000 })
+    expect(lines.some((l) => l.includes('"msg":"nginx exited; restarting"') && l.includes(`"pid":${master}`))).toBe(
+      true,
+    )
+    await waitFor('the restart to be logged', () => r.output().includes('"msg":"nginx restarted"'), {
+      timeoutMs: 10_000,
+    })
 
     r.proc.kill('SIGTERM')
     expect(await r.exit).toBe(0)
@@ -140,12 +163,16 @@ describe('edgehub proxy owns its nginx', () => {
     expect(await r.exit).toBe(1)
     const lines = r.output().trim().split('\n')
     expect(lines).toHaveLength(1)
-    expect(lines[0]).toMatch(new RegExp(`^edgehub: port ${s.port} \\(port\\) is in use by pid ${holder.pid} \\(.*python3.*\\); stop that process or choose another port$`))
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^edgehub: port ${s.port} \\(port\\) is in use by pid ${holder.pid} \\(.*python3.*\\); stop that process or choose another port$`,
+      ),
+    )
     expect(masters(s.dir)).toEqual([])
     holder.kill('SIGKILL')
   }, 20_000)
 
-  it("readiness is not fooled by another process answering the health URL on the port", async () => {
+  it('readiness is not fooled by another process answering the health URL on the port', async () => {
     const s = await setup()
     // something else already answers 200 on the proxy's port and health path
     const impostor: Server = createServer((_req, res) => res.end('ok'))
@@ -153,9 +180,14 @@ describe('edgehub proxy owns its nginx', () => {
     try {
       expect(await probe(s.health)).toBe(200)
       const { config } = loadConfig({ file: s.file })
-      const err = await startProxy({ ...proxyOptions(config), ownGroup: true, startTimeoutMs: 10_000 }).then(() => undefined, (e: Error) => e)
+      const err = await startProxy({ ...proxyOptions(config), ownGroup: true, startTimeoutMs: 10_000 }).then(
+        () => undefined,
+        (e: Error) => e,
+      )
       // the impostor answers the first probe, before this nginx has failed to bind (and exited)
-      expect(err?.message).toMatch(new RegExp(`^port ${s.port} is held by another process: pid ${process.pid} \\(.*node`))
+      expect(err?.message).toMatch(
+        new RegExp(`^port ${s.port} is held by another process: pid ${process.pid} \\(.*node`),
+      )
       expect(masters(s.dir)).toEqual([])
     } finally {
       await new Promise((r) => impostor.close(r))
@@ -171,7 +203,11 @@ describe('edgehub hub', () => {
     expect(await r.exit).toBe(1)
     const lines = r.output().trim().split('\n')
     expect(lines).toHaveLength(1)
-    expect(lines[0]).toMatch(new RegExp(`^edgehub: port ${s.hubPort} \\(hub\\.port\\) is in use by pid ${holder.pid} .*choose another hub\\.port$`))
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^edgehub: port ${s.hubPort} \\(hub\\.port\\) is in use by pid ${holder.pid} .*choose another hub\\.port$`,
+      ),
+    )
     holder.kill('SIGKILL')
   }, 20_000)
 })

@@ -71,7 +71,17 @@ export async function replicaConfig(redisUrl: string): Promise<ReplicaConfig> {
   const file = join(dir, 'edgehub.yaml')
   writeFileSync(
     file,
-    [`dataDir: ${dir}`, `port: ${port}`, 'hub:', `  port: ${hubPort}`, 'redis:', `  url: ${redisUrl}`, 'proxy:', '  workers: 1', ''].join('\n'),
+    [
+      `dataDir: ${dir}`,
+      `port: ${port}`,
+      'hub:',
+      `  port: ${hubPort}`,
+      'redis:',
+      `  url: ${redisUrl}`,
+      'proxy:',
+      '  workers: 1',
+      '',
+    ].join('\n'),
   )
   return { dir, file, port, hubPort, health: `http://127.0.0.1:${port}${HEALTH_PATH}` }
 }

@@ -96,9 +96,13 @@ describe('systemd-analyze verify', () => {
 describe('the stand-in service manager', () => {
   it('refuses a unit using a directive or value it does not implement, naming the line', () => {
     const unknown = unitCopy('edgehub-hub.service', 'KillMode=process', 'KillMode=process\nExecStartPre=/bin/true')
-    expect(() => new UnitRunner(unknown)).toThrow(/^edgehub-hub\.service:\d+: ExecStartPre= in \[Service\] is not understood by this stand-in$/)
+    expect(() => new UnitRunner(unknown)).toThrow(
+      /^edgehub-hub\.service:\d+: ExecStartPre= in \[Service\] is not understood by this stand-in$/,
+    )
     const bogus = unitCopy('edgehub-hub.service', 'KillMode=process', 'KillMode=bogus')
-    expect(() => new UnitRunner(bogus)).toThrow(/^edgehub-hub\.service:\d+: KillMode=bogus: KillMode=bogus is not implemented$/)
+    expect(() => new UnitRunner(bogus)).toThrow(
+      /^edgehub-hub\.service:\d+: KillMode=bogus: KillMode=bogus is not implemented$/,
+    )
     // an Environment= the test would replace but the unit no longer sets: the unit changed
     expect(() => new UnitRunner(join(UNITS, 'edgehub-hub.service'), { environment: { EDGEHUB_PORT: '1' } })).toThrow(
       'edgehub-hub.service sets no Environment=EDGEHUB_PORT= to replace',
@@ -107,10 +111,22 @@ describe('the stand-in service manager', () => {
 
   it('reads the replica units as written', () => {
     const hub = new UnitRunner(join(UNITS, 'edgehub-hub.service')).spec
-    expect(hub).toMatchObject({ restart: 'on-failure', restartMs: 1000, killMode: 'process', killSignal: 'SIGTERM', timeoutStopMs: 45_000 })
+    expect(hub).toMatchObject({
+      restart: 'on-failure',
+      restartMs: 1000,
+      killMode: 'process',
+      killSignal: 'SIGTERM',
+      timeoutStopMs: 45_000,
+    })
     expect(hub.execStart).toEqual(['/usr/bin/node', `${INSTALLED}/node_modules/edgehub/bin/edgehub.js`, 'hub'])
     const proxy = new UnitRunner(join(UNITS, 'edgehub-proxy.service')).spec
-    expect(proxy).toMatchObject({ restart: 'on-failure', restartMs: 1000, killMode: 'mixed', killSignal: 'SIGTERM', timeoutStopMs: 20_000 })
+    expect(proxy).toMatchObject({
+      restart: 'on-failure',
+      restartMs: 1000,
+      killMode: 'mixed',
+      killSignal: 'SIGTERM',
+      timeoutStopMs: 20_000,
+    })
     expect(proxy.execReload).toEqual(['/bin/kill', '-HUP', '$MAINPID'])
   })
 })
@@ -132,7 +148,10 @@ describe('edgehub-proxy.service', () => {
     expect(workers).toHaveLength(1)
     // LimitNOFILE= reached nginx (capped where this machine's hard limit is lower)
     const limits = readFileSync(`/proc/${workers[0]}/limits`, 'utf8')
-    const hard = Math.min(65536, Number(/Max open files\s+\d+\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'))![1]))
+    const hard = Math.min(
+      65536,
+      Number(/Max open files\s+\d+\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'))![1]),
+    )
     expect(limits).toMatch(new RegExp(`Max open files\\s+${hard}\\s+${hard}`))
 
     const r = await unit.stop()
@@ -153,9 +172,11 @@ describe('edgehub-proxy.service', () => {
     const orphanWorkers = workersOf(orphan)
 
     process.kill(first, 'SIGKILL')
-    await waitFor('the restarted proxy to run', () => proxyRunning(unit, 2), { timeoutMs: 30_000 }).catch((e: Error) => {
-      throw new Error(e.message + journalOf(unit))
-    })
+    await waitFor('the restarted proxy to run', () => proxyRunning(unit, 2), { timeoutMs: 30_000 }).catch(
+      (e: Error) => {
+        throw new Error(e.message + journalOf(unit))
+      },
+    )
     expect(unit.exits[0]).toMatchObject({ pid: first, code: null, signal: 'SIGKILL', stopping: false })
     // the manager killed what the replica left (its nginx), before the restart
     expect(unit.killedLeftovers[0].map((k) => k.pid).sort()).toEqual([orphan, ...orphanWorkers].sort())
@@ -180,11 +201,15 @@ describe('edgehub-proxy.service', () => {
     const [orphan] = masters(s.dir)
 
     process.kill(unit.mainPid!, 'SIGKILL')
-    await waitFor('the restarted proxy to run', () => proxyRunning(unit, 2), { timeoutMs: 30_000 }).catch((e: Error) => {
-      throw new Error(e.message + journalOf(unit))
-    })
+    await waitFor('the restarted proxy to run', () => proxyRunning(unit, 2), { timeoutMs: 30_000 }).catch(
+      (e: Error) => {
+        throw new Error(e.message + journalOf(unit))
+      },
+    )
     expect(unit.killedLeftovers[0]).toEqual([])
-    expect(unit.journal()).toContain(`stopped what an earlier edgehub proxy of ${s.dir}/proxy left running: nginx (pid ${orphan})`)
+    expect(unit.journal()).toContain(
+      `stopped what an earlier edgehub proxy of ${s.dir}/proxy left running: nginx (pid ${orphan})`,
+    )
     const now = masters(s.dir)
     expect(now).toHaveLength(1)
     expect(now[0]).not.toBe(orphan)
@@ -204,13 +229,19 @@ describe('edgehub-proxy.service', () => {
     const workers = workersOf(master)
 
     process.kill(master, 'SIGKILL')
-    const now = await waitFor('a new nginx master', () => {
-      const m = masters(s.dir)
-      return m.length === 1 && m[0] !== master && m
-    }, { timeoutMs: 15_000 }).catch((e: Error) => {
+    const now = await waitFor(
+      'a new nginx master',
+      () => {
+        const m = masters(s.dir)
+        return m.length === 1 && m[0] !== master && m
+      },
+      { timeoutMs: 15_000 },
+    ).catch((e: Error) => {
       throw new Error(e.message + journalOf(unit))
     })
-    await waitFor('the health URL to answer from it', async () => (await probe(s.health)) === 200, { timeoutMs: 15_000 })
+    await waitFor('the health URL to answer from it', async () => (await probe(s.health)) === 200, {
+      timeoutMs: 15_000,
+    })
     expect(Number(stat(now[0])?.[1])).toBe(main)
     expect(masters(s.dir)).toHaveLength(1)
     expect(workers.every(gone)).toBe(true)
@@ -239,10 +270,14 @@ describe('edgehub-proxy.service', () => {
     })()
     await waitFor('requests before the reload', () => statuses.length >= 3, { timeoutMs: 5000 })
     expect(await unit.reload()).toBe(0)
-    await waitFor('new nginx workers', () => {
-      const w = workersOf(master)
-      return w.length === 1 && !before.includes(w[0])
-    }, { timeoutMs: 15_000 }).catch((e: Error) => {
+    await waitFor(
+      'new nginx workers',
+      () => {
+        const w = workersOf(master)
+        return w.length === 1 && !before.includes(w[0])
+      },
+      { timeoutMs: 15_000 },
+    ).catch((e: Error) => {
       throw new Error(e.message + journalOf(unit))
     })
     const atNewWorkers = statuses.length
@@ -270,7 +305,9 @@ describe('edgehub-hub.service', () => {
     const first = unit.mainPid!
 
     process.kill(first, 'SIGKILL')
-    await waitFor('the hub to be restarted', () => unit.starts.length === 2 && unit.state === 'active', { timeoutMs: 10_000 })
+    await waitFor('the hub to be restarted', () => unit.starts.length === 2 && unit.state === 'active', {
+      timeoutMs: 10_000,
+    })
     expect(unit.exits[0]).toMatchObject({ pid: first, signal: 'SIGKILL', stopping: false })
     expect(unit.starts[1] - unit.exits[0].at).toBeGreaterThanOrEqual(1000) // RestartSec=1
     expect(unit.mainPid).not.toBe(first)

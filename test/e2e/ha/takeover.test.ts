@@ -44,7 +44,13 @@ describe('hub replicas share spawns through the per-server lock', () => {
       haproxy: false,
       overrides: {
         hub: { pollIntervalSec: 1, slowSpawnTimeoutSec: 0.5, serverLockLeaseSec: 2 },
-        spawner: { httpTimeoutSec: 60, 'local-process': { command: ['python3'], args: [join(shared, 'slow_server.py'), '{port}', join(shared, 'go-{user}')] } },
+        spawner: {
+          httpTimeoutSec: 60,
+          'local-process': {
+            command: ['python3'],
+            args: [join(shared, 'slow_server.py'), '{port}', join(shared, 'go-{user}')],
+          },
+        },
       },
     })
     writeFileSync(join(shared, 'slow_server.py'), SLOW_SERVER, { mode: 0o644 })
@@ -64,34 +70,48 @@ describe('hub replicas share spawns through the per-server lock', () => {
   }, 30_000)
 
   const spawnOn = async (hub: number, user: string) => {
-    const res = await fetch(`${c.hubUrls[hub]}/hub/api/users/${user}/server`, { method: 'POST', headers: { authorization: `token ${token}` } })
+    const res = await fetch(`${c.hubUrls[hub]}/hub/api/users/${user}/server`, {
+      method: 'POST',
+      headers: { authorization: `token ${token}` },
+    })
     await res.body?.cancel()
     return res.status
   }
   const record = (user: string) => c.deps.servers.get(user, '')
   const nonLeader = async () => 1 - (await c.waitForLeader())
 
-  it('a stalled replica\'s spawn is taken over, and its late route write is refused', async () => {
+  it("a stalled replica's spawn is taken over, and its late route write is refused", async () => {
     const a = await nonLeader()
     expect(await spawnOn(a, 'ada')).toBe(202)
-    const rec = await waitFor('the server process to be recorded', async () => (await record('ada'))?.spawner && (await record('ada')))
+    const rec = await waitFor(
+      'the server process to be recorded',
+      async () => (await record('ada'))?.spawner && (await record('ada')),
+    )
     // the process is up and waiting (on a loaded machine Python can take a while to get there)
     await waitFor('the server process to wait for its go file', () => existsSync(`${go}ada.waiting`))
     c.signalHub(a, 'SIGSTOP')
     try {
       writeFileSync(`${go}ada`, '')
-      const taken = await waitFor('another replica to finish the spawn', async () => (await record('ada'))?.state === 'running' && (await record('ada')), {
-        timeoutMs: 20_000,
-      })
+      const taken = await waitFor(
+        'another replica to finish the spawn',
+        async () => (await record('ada'))?.state === 'running' && (await record('ada')),
+        {
+          timeoutMs: 20_000,
+        },
+      )
       expect(taken.spawner?.pid).toBe(rec.spawner?.pid)
     } finally {
       c.signalHub(a, 'SIGCONT')
     }
     const fenceAfterTakeover = Number(await c.deps.redis.hget(c.deps.servers.key('ada', ''), 'fence'))
     // the stalled replica wakes up, finds its server answering and tries to publish the route
-    await waitFor('the stalled replica to give up', async () => (await readLog(c, a)).includes('gave up a spawn another replica took over'), {
-      timeoutMs: 15_000,
-    })
+    await waitFor(
+      'the stalled replica to give up',
+      async () => (await readLog(c, a)).includes('gave up a spawn another replica took over'),
+      {
+        timeoutMs: 15_000,
+      },
+    )
     expect(Number(await c.deps.redis.hget(c.deps.servers.key('ada', ''), 'fence'))).toBe(fenceAfterTakeover)
     const route = await c.deps.tables.get<{ target: string }>('routes', routeKey('ada', ''))
     expect(route?.target).toBe((await record('ada'))?.target)
@@ -108,9 +128,13 @@ describe('hub replicas share spawns through the per-server lock', () => {
     await waitFor('the server process to be recorded', async () => (await record('bob'))?.spawner)
     const killed = Date.now()
     await c.killHub(a)
-    const failed = await waitFor('the spawn to be failed', async () => (await record('bob'))?.state === 'stopped' && (await record('bob')), {
-      timeoutMs: 20_000,
-    })
+    const failed = await waitFor(
+      'the spawn to be failed',
+      async () => (await record('bob'))?.state === 'stopped' && (await record('bob')),
+      {
+        timeoutMs: 20_000,
+      },
+    )
     const took = Date.now() - killed
     expect(failed.failed).toBe(true)
     expect(failed.message).toContain('interrupted')
@@ -122,19 +146,32 @@ describe('hub replicas share spawns through the per-server lock', () => {
     writeFileSync(`${go}bob`, '')
     const b = 1 - a
     expect([201, 202]).toContain(await spawnOn(b, 'bob'))
-    await waitFor('the retry to be running', async () => (await record('bob'))?.state === 'running', { timeoutMs: 15_000 })
+    await waitFor('the retry to be running', async () => (await record('bob'))?.state === 'running', {
+      timeoutMs: 15_000,
+    })
     await stopServer(c.hubUrls[b], token, 'bob') // the surviving replica
   }, 60_000)
 
   it('stops a server process that no record owns', async () => {
     // an orphan is a process no hub recorded: started here with the spawner itself, as no product path would
     const state = await c.deps.spawner.start(
-      { user: 'carol', server: '', baseUrl: '/user/carol/', options: {}, logFile: join(c.dir, 'orphan.log'), env: { EDGEHUB_HUB_ID: c.deps.hubId, JUPYTERHUB_USER: 'carol', JUPYTERHUB_SERVER_NAME: '' } },
+      {
+        user: 'carol',
+        server: '',
+        baseUrl: '/user/carol/',
+        options: {},
+        logFile: join(c.dir, 'orphan.log'),
+        env: { EDGEHUB_HUB_ID: c.deps.hubId, JUPYTERHUB_USER: 'carol', JUPYTERHUB_SERVER_NAME: '' },
+      },
       new AbortController().signal,
     )
     expect((await c.deps.spawner.poll(state)).phase).toBe('running')
-    await waitFor('the orphan to be stopped', async () => (await c.deps.spawner.poll(state)).phase === 'stopped', { timeoutMs: 20_000 })
-    await waitFor('the sweep to report it', async () => (await readLogs(c)).includes('stopped a server process no record owns'))
+    await waitFor('the orphan to be stopped', async () => (await c.deps.spawner.poll(state)).phase === 'stopped', {
+      timeoutMs: 20_000,
+    })
+    await waitFor('the sweep to report it', async () =>
+      (await readLogs(c)).includes('stopped a server process no record owns'),
+    )
   }, 30_000)
 
   it('moves leadership to another replica within seconds when the leader is killed', async () => {
@@ -149,7 +186,9 @@ describe('hub replicas share spawns through the per-server lock', () => {
     writeFileSync(`${go}ada`, '')
     const a = await nonLeader()
     expect([201, 202]).toContain(await spawnOn(a, 'ada'))
-    const res = await fetch(`${c.hubUrls[1 - a]}/hub/api/users/ada/server/progress`, { headers: { authorization: `token ${token}` } })
+    const res = await fetch(`${c.hubUrls[1 - a]}/hub/api/users/ada/server/progress`, {
+      headers: { authorization: `token ${token}` },
+    })
     expect(res.status).toBe(200)
     const text = await res.text()
     expect(text).toContain('"ready":true')

@@ -17,7 +17,19 @@ import { rotateOidcKeys } from '../../../control-plane/src/oidc/rotate'
 import { oidcKeyNames } from '../../../control-plane/src/state/keys'
 import { testRedis } from '../../support/redis'
 import { Client, json } from '../../support/client'
-import { CONFIDENTIAL, NARROW, PASSWORD, PUBLIC, codeFlow, followToClient, header, oidcSettings, relyingParty, startAuthorization, verifiesAgainst } from './oidc.config'
+import {
+  CONFIDENTIAL,
+  NARROW,
+  PASSWORD,
+  PUBLIC,
+  codeFlow,
+  followToClient,
+  header,
+  oidcSettings,
+  relyingParty,
+  startAuthorization,
+  verifiesAgainst,
+} from './oidc.config'
 
 let redis: Awaited<ReturnType<typeof testRedis>>
 let deps: Deps
@@ -36,9 +48,14 @@ async function browserOf(user: string): Promise<Client> {
 }
 
 const meta = () => rp.serverMetadata()
-const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`
+const basic = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`
 const form = (url: string, body: Record<string, string>, headers: Record<string, string> = {}) =>
-  fetch(url, { method: 'POST', body: new URLSearchParams(body), headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } })
+  fetch(url, {
+    method: 'POST',
+    body: new URLSearchParams(body),
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+  })
 const userinfo = (token: string) => fetch(meta().userinfo_endpoint!, { headers: { authorization: `Bearer ${token}` } })
 
 /** The browser leg only: the code the client would receive. */
@@ -54,10 +71,22 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`
   issuer = `${base}/hub/oidc`
   const file = join(dir, 'edgehub.yaml')
-  writeFileSync(file, stringify({ dataDir: dir, publicUrl: base, redis: { url: redis.url }, auth: { native: { scryptCost: 1024 } }, oidc: oidcSettings }))
+  writeFileSync(
+    file,
+    stringify({
+      dataDir: dir,
+      publicUrl: base,
+      redis: { url: redis.url },
+      auth: { native: { scryptCost: 1024 } },
+      oidc: oidcSettings,
+    }),
+  )
   const { config } = loadConfig({ file, env: {} })
-  deps = await buildDeps(config, { log: createLogger('test', { level: process.env.OIDC_TEST_LOG ? 'debug' : 'error' }) })
-  for (const name of ['alice', 'bob', 'carol']) await deps.users.create(name, { passwordHash: await deps.passwords!.hash(PASSWORD) })
+  deps = await buildDeps(config, {
+    log: createLogger('test', { level: process.env.OIDC_TEST_LOG ? 'debug' : 'error' }),
+  })
+  for (const name of ['alice', 'bob', 'carol'])
+    await deps.users.create(name, { passwordHash: await deps.passwords!.hash(PASSWORD) })
   await deps.users.create('root', { admin: true, passwordHash: await deps.passwords!.hash(PASSWORD) })
   server = serve({ fetch: buildApp(deps).fetch, hostname: '127.0.0.1', port })
   await waitFor('the hub to listen', async () => (await fetch(`${base}/hub/health`).catch(() => null))?.ok)
@@ -77,7 +106,9 @@ afterAll(async () => {
 
 describe('discovery', () => {
   it('publishes the issuer at /hub/oidc with the code flow, PKCE S256, refresh and the hub claims', async () => {
-    const res = await fetch(`${issuer}/.well-known/openid-configuration`, { headers: { 'x-request-id': 'discovery-1' } })
+    const res = await fetch(`${issuer}/.well-known/openid-configuration`, {
+      headers: { 'x-request-id': 'discovery-1' },
+    })
     expect(res.status).toBe(200)
     expect(res.headers.get('x-request-id')).toBe('discovery-1') // a Response the hub's handlers did not build
     const doc = await json(res)
@@ -95,11 +126,15 @@ describe('discovery', () => {
     })
     expect(doc.grant_types_supported).toEqual(expect.arrayContaining(['authorization_code', 'refresh_token']))
     expect(doc.scopes_supported).toEqual(expect.arrayContaining(['openid', 'profile', 'groups', 'offline_access']))
-    expect(doc.claims_supported).toEqual(expect.arrayContaining(['sub', 'name', 'preferred_username', 'groups', 'admin', 'scopes']))
+    expect(doc.claims_supported).toEqual(
+      expect.arrayContaining(['sub', 'name', 'preferred_username', 'groups', 'admin', 'scopes']),
+    )
   })
 
   it('makes every URL from the public URL, whatever Host the request came with', async () => {
-    const res = await fetch(`${issuer}/.well-known/openid-configuration`, { headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example' } })
+    const res = await fetch(`${issuer}/.well-known/openid-configuration`, {
+      headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example' },
+    })
     expect((await json(res)).token_endpoint).toBe(`${issuer}/token`)
   })
 
@@ -135,7 +170,11 @@ describe('authorization code flow with PKCE', () => {
     const started = await startAuthorization(rp, CONFIDENTIAL.redirectUri)
     const { callback, sawLogin } = await followToClient(browser, started.url, CONFIDENTIAL.redirectUri, 'bob')
     expect(sawLogin).toBe(true)
-    const tokens = await oidc.authorizationCodeGrant(rp, callback, { pkceCodeVerifier: started.verifier, expectedState: started.state, expectedNonce: started.nonce })
+    const tokens = await oidc.authorizationCodeGrant(rp, callback, {
+      pkceCodeVerifier: started.verifier,
+      expectedState: started.state,
+      expectedNonce: started.nonce,
+    })
     expect(tokens.claims()?.sub).toBe('bob')
   })
 
@@ -156,10 +195,14 @@ describe('authorization code flow with PKCE', () => {
     const plain = browser.cookieHeader.bind(browser)
     browser.cookieHeader = () => `${plain()}; edgehub-session=${session}`
     const silent = await startAuthorization(rp, CONFIDENTIAL.redirectUri, { prompt: 'none' })
-    expect((await followToClient(browser, silent.url, CONFIDENTIAL.redirectUri)).callback.searchParams.get('error')).toBe('login_required')
+    expect(
+      (await followToClient(browser, silent.url, CONFIDENTIAL.redirectUri)).callback.searchParams.get('error'),
+    ).toBe('login_required')
     browser.cookieHeader = plain
     const again = await startAuthorization(rp, CONFIDENTIAL.redirectUri, { prompt: 'none' })
-    expect((await followToClient(browser, again.url, CONFIDENTIAL.redirectUri)).callback.searchParams.get('code')).toBeTruthy()
+    expect(
+      (await followToClient(browser, again.url, CONFIDENTIAL.redirectUri)).callback.searchParams.get('code'),
+    ).toBeTruthy()
   })
 
   it('follows the hub session to another user', async () => {
@@ -212,7 +255,10 @@ describe('userinfo and refresh', () => {
     })
     await deps.users.setAdmin('carol', true)
     await deps.groups.create('physics', ['carol'])
-    expect(await oidc.fetchUserInfo(rp, tokens.access_token, 'carol')).toMatchObject({ admin: true, groups: ['physics'] })
+    expect(await oidc.fetchUserInfo(rp, tokens.access_token, 'carol')).toMatchObject({
+      admin: true,
+      groups: ['physics'],
+    })
     const refreshed = await oidc.refreshTokenGrant(rp, tokens.refresh_token!)
     expect(refreshed.access_token).not.toBe(tokens.access_token)
     expect(refreshed.claims()).toMatchObject({ sub: 'carol', admin: true, groups: ['physics'] })
@@ -228,14 +274,19 @@ describe('userinfo and refresh', () => {
     const res = await userinfo(tokens.access_token)
     expect(res.status).toBe(401)
     expect(res.headers.get('www-authenticate')).toMatch(/error="invalid_token"/)
-    const refresh = await form(meta().token_endpoint!, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! }, { authorization: basic(CONFIDENTIAL.clientId, CONFIDENTIAL.clientSecret) })
+    const refresh = await form(
+      meta().token_endpoint!,
+      { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! },
+      { authorization: basic(CONFIDENTIAL.clientId, CONFIDENTIAL.clientSecret) },
+    )
     expect(refresh.status).toBe(400)
     expect((await json(refresh)).error).toBe('invalid_grant')
   })
 })
 
 describe('signing key rotation', () => {
-  const kids = async () => (await json(await fetch(meta().jwks_uri!))).keys.map((k: { kid: string }) => k.kid) as string[]
+  const kids = async () =>
+    (await json(await fetch(meta().jwks_uri!))).keys.map((k: { kid: string }) => k.kid) as string[]
 
   it('signs with the key published since the last rotation and keeps publishing the old one', async () => {
     const browser = await browserOf('alice')
@@ -304,9 +355,13 @@ describe('errors', () => {
   it('answers a replayed code with invalid_grant and revokes what the code gave', async () => {
     const { code, verifier } = await codeFor(await browserOf('alice'))
     const exchange = () =>
-      form(meta().token_endpoint!, { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: CONFIDENTIAL.redirectUri }, {
-        authorization: basic(CONFIDENTIAL.clientId, CONFIDENTIAL.clientSecret),
-      })
+      form(
+        meta().token_endpoint!,
+        { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: CONFIDENTIAL.redirectUri },
+        {
+          authorization: basic(CONFIDENTIAL.clientId, CONFIDENTIAL.clientSecret),
+        },
+      )
     const first = await exchange()
     expect(first.status).toBe(200)
     const { access_token } = await json(first)
@@ -319,17 +374,33 @@ describe('errors', () => {
 
   it('redeems a code once when two requests race for it', async () => {
     const { code, verifier } = await codeFor(await browserOf('alice'))
-    const body = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: CONFIDENTIAL.redirectUri }
+    const body = {
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: CONFIDENTIAL.redirectUri,
+    }
     const auth = { authorization: basic(CONFIDENTIAL.clientId, CONFIDENTIAL.clientSecret) }
-    const statuses = (await Promise.all([1, 2, 3].map(() => form(meta().token_endpoint!, body, auth)))).map((r) => r.status).sort()
+    const statuses = (await Promise.all([1, 2, 3].map(() => form(meta().token_endpoint!, body, auth))))
+      .map((r) => r.status)
+      .sort()
     expect(statuses).toEqual([200, 400, 400])
   })
 
   it('answers a wrong code_verifier with invalid_grant', async () => {
     const { code } = await codeFor(await browserOf('alice'))
-    const res = await form(meta().token_endpoint!, { grant_type: 'authorization_code', code, code_verifier: oidc.randomPKCECodeVerifier(), redirect_uri: CONFIDENTIAL.redirectUri }, {
-      authorization: basic(CONFIDENTIAL.clientId, CONFIDENTIAL.clientSecret),
-    })
+    const res = await form(
+      meta().token_endpoint!,
+      {
+        grant_type: 'authorization_code',
+        code,
+        code_verifier: oidc.randomPKCECodeVerifier(),
+        redirect_uri: CONFIDENTIAL.redirectUri,
+      },
+      {
+        authorization: basic(CONFIDENTIAL.clientId, CONFIDENTIAL.clientSecret),
+      },
+    )
     expect(res.status).toBe(400)
     expect((await json(res)).error).toBe('invalid_grant')
   })
@@ -356,7 +427,11 @@ describe('errors', () => {
   it('answers a revoked refresh token with invalid_grant', async () => {
     const tokens = await codeFlow(rp, await browserOf('alice'), CONFIDENTIAL.redirectUri)
     await oidc.tokenRevocation(rp, tokens.refresh_token!)
-    const res = await form(meta().token_endpoint!, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! }, { authorization: basic(CONFIDENTIAL.clientId, CONFIDENTIAL.clientSecret) })
+    const res = await form(
+      meta().token_endpoint!,
+      { grant_type: 'refresh_token', refresh_token: tokens.refresh_token! },
+      { authorization: basic(CONFIDENTIAL.clientId, CONFIDENTIAL.clientSecret) },
+    )
     expect(res.status).toBe(400)
     expect((await json(res)).error).toBe('invalid_grant')
   })

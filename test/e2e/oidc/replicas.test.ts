@@ -8,7 +8,16 @@ import { waitFor } from '../../../runtime/src/wait'
 import { rotateOidcKeys } from '../../../control-plane/src/oidc/rotate'
 import { cli } from '../../support/people'
 import { KEY_CHECK_MS } from '../../../control-plane/src/oidc/current'
-import { CONFIDENTIAL, PASSWORD, codeFlow, followToClient, header, oidcSettings, relyingParty, startAuthorization } from './oidc.config'
+import {
+  CONFIDENTIAL,
+  PASSWORD,
+  codeFlow,
+  followToClient,
+  header,
+  oidcSettings,
+  relyingParty,
+  startAuthorization,
+} from './oidc.config'
 
 let cluster: Cluster
 let issuer: string
@@ -43,7 +52,11 @@ describe('OIDC provider with two hub replicas', () => {
     const atHub1 = await relyingParty(issuer, 'confidential', hub1) // the client's back end, replica 1
     const started = await startAuthorization(atHub1, CONFIDENTIAL.redirectUri)
     const { callback } = await followToClient(browser, started.url, CONFIDENTIAL.redirectUri)
-    const tokens = await oidc.authorizationCodeGrant(atHub1, callback, { pkceCodeVerifier: started.verifier, expectedState: started.state, expectedNonce: started.nonce })
+    const tokens = await oidc.authorizationCodeGrant(atHub1, callback, {
+      pkceCodeVerifier: started.verifier,
+      expectedState: started.state,
+      expectedNonce: started.nonce,
+    })
     expect(tokens.claims()?.sub).toBe('alice')
     expect(await oidc.fetchUserInfo(atHub1, tokens.access_token, 'alice')).toMatchObject({ sub: 'alice' })
     const atHub0 = await relyingParty(issuer, 'confidential', hub0)
@@ -57,9 +70,13 @@ describe('OIDC provider with two hub replicas', () => {
     expect(rotated).toBeTruthy()
     for (const hub of cluster.hubUrls) {
       // a replica reads the key set at most KEY_CHECK_MS after it changed; the signing key is listed first
-      await waitFor(`${hub} to sign with ${rotated}`, async () => (await json(await fetch(`${hub}/hub/oidc/jwks`))).keys[0].kid === rotated, {
-        timeoutMs: KEY_CHECK_MS + 5000,
-      })
+      await waitFor(
+        `${hub} to sign with ${rotated}`,
+        async () => (await json(await fetch(`${hub}/hub/oidc/jwks`))).keys[0].kid === rotated,
+        {
+          timeoutMs: KEY_CHECK_MS + 5000,
+        },
+      )
       const rp = await relyingParty(issuer, 'confidential', hub)
       const tokens = await codeFlow(rp, await browserAt(hub), CONFIDENTIAL.redirectUri)
       expect(header(tokens.id_token!).kid).toBe(rotated)

@@ -44,8 +44,13 @@ function tempDir(prefix: string): string {
  * and no node_modules/.bin of the checkout on PATH.
  */
 function outsideEnv(): Record<string, string> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_') && !/^npm_/i.test(k))) as Record<string, string>
-  env.PATH = (env.PATH ?? '').split(':').filter((d) => !d.includes('node_modules')).join(':')
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_') && !/^npm_/i.test(k)),
+  ) as Record<string, string>
+  env.PATH = (env.PATH ?? '')
+    .split(':')
+    .filter((d) => !d.includes('node_modules'))
+    .join(':')
   return env
 }
 
@@ -75,14 +80,28 @@ interface Running {
 }
 
 /** Starts command in cwd as its own process group (a shell's job); resolves once the stack runs. */
-async function startUp(command: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<Running> {
-  const proc = spawn(command, args, { cwd, env: { ...outsideEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+async function startUp(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<Running> {
+  const proc = spawn(command, args, {
+    cwd,
+    env: { ...outsideEnv(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  })
   started.push(proc)
   let out = ''
   proc.stdout!.on('data', (d) => (out += d))
   proc.stderr!.on('data', (d) => (out += d))
   const closed = new Promise<void>((resolve) => proc.once('close', () => resolve()))
-  await waitFor('edgehub up to say it is running, or to exit', () => out.includes('Press Ctrl-C to stop') || proc.exitCode !== null, { timeoutMs: 60_000 })
+  await waitFor(
+    'edgehub up to say it is running, or to exit',
+    () => out.includes('Press Ctrl-C to stop') || proc.exitCode !== null,
+    { timeoutMs: 60_000 },
+  )
   expect(out, out).toContain('edgehub is running at')
   return { proc, output: () => out, closed }
 }
@@ -113,30 +132,62 @@ async function stopAndExpectNothingLeft(r: Running, signal: NodeJS.Signals = 'SI
   const tree = descendants(r.proc.pid!)
   expect(tree.length).toBeGreaterThanOrEqual(3) // at least Redis, the hub and the nginx master
   process.kill(-r.proc.pid!, signal)
-  await waitFor('the stack to exit', () => r.proc.exitCode !== null || r.proc.signalCode !== null, { timeoutMs: 30_000 })
+  await waitFor('the stack to exit', () => r.proc.exitCode !== null || r.proc.signalCode !== null, {
+    timeoutMs: 30_000,
+  })
   await waitFor('every process of the stack to be gone', () => tree.every((p) => !alive(p)), { timeoutMs: 10_000 })
   // npm may exit before the program it ran: its last words are read once the pipes close
   let closed = false
   void r.closed.then(() => (closed = true))
-  await waitFor('the stack\'s output to close', () => closed, { timeoutMs: 10_000 })
+  await waitFor("the stack's output to close", () => closed, { timeoutMs: 10_000 })
   expect(r.output()).toContain('edgehub: stopped')
 }
 
 describe('edgehub installed from its npm pack tarball', () => {
   it('ships the compiled program without sources or tests, and serves the pages from an empty folder', async () => {
     const packDir = tempDir('edgehub-pack-')
-    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', packDir], { cwd: ROOT, env: outsideEnv(), maxBuffer: 16 << 20 })
-    const [pack] = JSON.parse(stdout.slice(stdout.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>
+    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', packDir], {
+      cwd: ROOT,
+      env: outsideEnv(),
+      maxBuffer: 16 << 20,
+    })
+    const [pack] = JSON.parse(stdout.slice(stdout.indexOf('['))) as Array<{
+      filename: string
+      files: Array<{ path: string }>
+    }>
     const files = pack.files.map((f) => f.path)
-    for (const f of ['bin/edgehub.js', 'runtime/dist/wait.js', 'control-plane/dist/cli.js', 'control-plane/dist/pages/home.js', 'proxy/dist/render.js', 'proxy/conf/nginx.conf.tmpl', 'proxy/lua/edgehub/access.lua', 'spawners/dist/local-process/launcher.mjs', 'package.json']) {
+    for (const f of [
+      'bin/edgehub.js',
+      'runtime/dist/wait.js',
+      'control-plane/dist/cli.js',
+      'control-plane/dist/pages/home.js',
+      'proxy/dist/render.js',
+      'proxy/conf/nginx.conf.tmpl',
+      'proxy/lua/edgehub/access.lua',
+      'spawners/dist/local-process/launcher.mjs',
+      'package.json',
+    ]) {
       expect(files).toContain(f)
     }
-    expect(files.filter((f) => /\.tsx?$/.test(f) || /^(test|bench|scripts|node_modules)\//.test(f) || f.includes('/src/') || f.includes('spec/'))).toEqual([])
+    expect(
+      files.filter(
+        (f) =>
+          /\.tsx?$/.test(f) ||
+          /^(test|bench|scripts|node_modules)\//.test(f) ||
+          f.includes('/src/') ||
+          f.includes('spec/'),
+      ),
+    ).toEqual([])
 
     const home = tempDir('edgehub-installed-')
     writeFileSync(join(home, 'package.json'), '{ "private": true }\n')
-    await run('npm', ['install', join(packDir, pack.filename), '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: home, env: outsideEnv() })
-    for (const dev of ['tsx', 'typescript', 'esbuild', 'vitest']) expect(existsSync(join(home, 'node_modules', dev)), dev).toBe(false)
+    await run(
+      'npm',
+      ['install', join(packDir, pack.filename), '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'],
+      { cwd: home, env: outsideEnv() },
+    )
+    for (const dev of ['tsx', 'typescript', 'esbuild', 'vitest'])
+      expect(existsSync(join(home, 'node_modules', dev)), dev).toBe(false)
 
     const { file, url } = await writeConfig(home)
     const stack = await startUp('npx', ['edgehub', 'up', '--config', file], home)
@@ -148,8 +199,12 @@ describe('edgehub installed from its npm pack tarball', () => {
 
 describe('bin/edgehub.js in the checkout', () => {
   // the sources through tsx (the hub once compiled its JSX for React there), and the checkout's build
-  it.each<[string, Record<string, string>]>([['the sources', { EDGEHUB_SOURCES: '1' }], ['the build', {}]])('serves the pages from %s when started from a folder outside the checkout', async (_, env) => {
-    if (!env.EDGEHUB_SOURCES) expect(spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--if-stale']).status).toBe(0) // current
+  it.each<[string, Record<string, string>]>([
+    ['the sources', { EDGEHUB_SOURCES: '1' }],
+    ['the build', {}],
+  ])('serves the pages from %s when started from a folder outside the checkout', async (_, env) => {
+    if (!env.EDGEHUB_SOURCES)
+      expect(spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--if-stale']).status).toBe(0) // current
     const elsewhere = tempDir('edgehub-cwd-')
     const { file, url } = await writeConfig(elsewhere)
     const stack = await startUp(process.execPath, [BIN, 'up', '--config', file], elsewhere, env)

@@ -56,12 +56,22 @@ interface Visit {
  */
 async function crawl(client: Client, seeds: string[], fresh?: () => Promise<Client>): Promise<Visit[]> {
   const seen = new Set<string>()
-  const queue: Array<{ url: string; from: string; how: string }> = seeds.map((url) => ({ url, from: '(seed)', how: 'seed' }))
+  const queue: Array<{ url: string; from: string; how: string }> = seeds.map((url) => ({
+    url,
+    from: '(seed)',
+    how: 'seed',
+  }))
   const visits: Visit[] = []
   const add = (raw: string, from: string, how: string) => {
     const u = new URL(raw, stack.url + from)
     if (u.origin !== stack.url) return
-    if (!(u.pathname === '/' || u.pathname === '/hub' || u.pathname.startsWith('/hub/') || u.pathname.startsWith('/user/'))) return
+    if (!(
+      u.pathname === '/' ||
+      u.pathname === '/hub' ||
+      u.pathname.startsWith('/hub/') ||
+      u.pathname.startsWith('/user/')
+    ))
+      return
     if (u.pathname.startsWith('/hub/api/')) return // the REST API has its own tests; pages link no API address
     queue.push({ url: u.pathname + u.search, from, how })
   }
@@ -86,7 +96,10 @@ async function crawl(client: Client, seeds: string[], fresh?: () => Promise<Clie
 
 /** A share code is a credential: never printed. */
 const hideCodes = (text: string) => text.replace(/code(=|%3D)[\w-]+/g, 'code$1…')
-const broken = (visits: Visit[]) => visits.filter((v) => v.status === 404 || v.status >= 500).map((v) => hideCodes(`${v.status} ${v.url} (${v.how} from ${v.from})`))
+const broken = (visits: Visit[]) =>
+  visits
+    .filter((v) => v.status === 404 || v.status >= 500)
+    .map((v) => hideCodes(`${v.status} ${v.url} (${v.how} from ${v.from})`))
 
 // The pages that show a stopped server come first: '/', '/hub/' and '/hub/spawn' start it.
 const pageSeeds = (user: string, other: string) => [
@@ -114,7 +127,8 @@ describe('every link the pages emit', () => {
     await newUser('crawl-admin', { admin: true })
     await newUser('crawl-ada')
     await newUser('crawl-bob', { approved: false }) // the admin page shows an Approve form for bob
-    for (const name of ['crawl-admin', 'crawl-ada']) await stack.deps.tokens.issue(name, { note: 'for the revoke form' })
+    for (const name of ['crawl-admin', 'crawl-ada'])
+      await stack.deps.tokens.issue(name, { note: 'for the revoke form' })
     const admin = await loggedIn('crawl-admin')
     const ada = await loggedIn('crawl-ada')
     const visitor = new Client(stack.url)
@@ -125,8 +139,15 @@ describe('every link the pages emit', () => {
     all.push(...(await crawl(ada, pageSeeds('crawl-ada', 'crawl-admin'), () => loggedIn('crawl-ada'))))
     all.push(...(await crawl(visitor, pageSeeds('crawl-ada', 'crawl-admin'))))
     // Second pass: both servers running (Open and Stop, the admin's Stop server forms).
-    for (const [name, client] of [['crawl-admin', admin], ['crawl-ada', ada]] as const) {
-      await waitFor(`${name}'s server to run`, async () => (await json(await client.api('GET', '/user'))).servers['']?.ready, { timeoutMs: 30_000, intervalMs: 200 })
+    for (const [name, client] of [
+      ['crawl-admin', admin],
+      ['crawl-ada', ada],
+    ] as const) {
+      await waitFor(
+        `${name}'s server to run`,
+        async () => (await json(await client.api('GET', '/user'))).servers['']?.ready,
+        { timeoutMs: 30_000, intervalMs: 200 },
+      )
     }
     // and an invitation to the admin's server, as ada and a visitor follow it
     const made = await admin.api('POST', '/share-codes/crawl-admin/', {})
@@ -138,9 +159,24 @@ describe('every link the pages emit', () => {
 
     const urls = new Set(all.map((v) => v.url.split('?')[0]))
     // the crawl reached what the pages link to, not only its seeds
-    for (const u of ['/hub/accept-share', '/hub/stop', '/hub/stop/crawl-ada', '/hub/spawn/crawl-ada', '/hub/admin/approve/crawl-bob', '/hub/admin/users', '/hub/user/crawl-ada/tree']) expect(urls).toContain(u)
+    for (const u of [
+      '/hub/accept-share',
+      '/hub/stop',
+      '/hub/stop/crawl-ada',
+      '/hub/spawn/crawl-ada',
+      '/hub/admin/approve/crawl-bob',
+      '/hub/admin/users',
+      '/hub/user/crawl-ada/tree',
+    ])
+      expect(urls).toContain(u)
     expect([...urls].some((u) => /^\/hub\/token\/[^/]+\/revoke$/.test(u))).toBe(true)
-    if (process.env.PRINT_CRAWL) console.log(all.map((v) => `${v.status} ${v.url} <- ${v.how} ${v.from}`).map(hideCodes).join('\n'))
+    if (process.env.PRINT_CRAWL)
+      console.log(
+        all
+          .map((v) => `${v.status} ${v.url} <- ${v.how} ${v.from}`)
+          .map(hideCodes)
+          .join('\n'),
+      )
     expect(broken(all)).toEqual([])
     // the sessions survived the crawl (logout was followed with throwaway sessions)
     expect((await admin.api('GET', '/user')).status).toBe(200)
@@ -162,10 +198,15 @@ describe('/hub/, /hub and /hub/user-redirect/', () => {
   it('send a logged-in user to the spawn flow, then to the running server', async () => {
     await newUser('root-cleo')
     const cleo = await loggedIn('root-cleo')
-    for (const path of ['/hub/', '/hub']) expect((await cleo.get(path)).headers.get('location'), path).toBe('/hub/spawn')
+    for (const path of ['/hub/', '/hub'])
+      expect((await cleo.get(path)).headers.get('location'), path).toBe('/hub/spawn')
     expect((await cleo.get('/hub/spawn')).headers.get('location')).toBe('/hub/spawn-pending/root-cleo')
-    await waitFor('the server to run', async () => (await json(await cleo.api('GET', '/user'))).servers['']?.ready, { timeoutMs: 30_000, intervalMs: 200 })
-    for (const path of ['/hub/', '/hub']) expect((await cleo.get(path)).headers.get('location'), path).toBe('/user/root-cleo/')
+    await waitFor('the server to run', async () => (await json(await cleo.api('GET', '/user'))).servers['']?.ready, {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+    })
+    for (const path of ['/hub/', '/hub'])
+      expect((await cleo.get(path)).headers.get('location'), path).toBe('/user/root-cleo/')
     const redirect = await cleo.get('/hub/user-redirect/tree/x.ipynb?clone=1')
     expect(redirect.status).toBe(302)
     expect(redirect.headers.get('location')).toBe('/user/root-cleo/tree/x.ipynb?clone=1')
@@ -184,7 +225,9 @@ describe('/hub/, /hub and /hub/user-redirect/', () => {
       expect(res.headers.get('location'), from).toBe(to)
     }
     const visitor = await new Client(stack.url).get('/hub/user-redirect/tree/caf%C3%A9.ipynb')
-    expect(visitor.headers.get('location')).toBe(`/hub/login?next=${encodeURIComponent('/hub/user-redirect/tree/caf%C3%A9.ipynb')}`)
+    expect(visitor.headers.get('location')).toBe(
+      `/hub/login?next=${encodeURIComponent('/hub/user-redirect/tree/caf%C3%A9.ipynb')}`,
+    )
   })
 
   it('answer 405 with Allow: POST to a GET of a form-only address', async () => {

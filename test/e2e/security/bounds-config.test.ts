@@ -12,7 +12,10 @@ const dir = mkdtempSync(join(tmpdir(), 'edgehub-bounds-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 /** `edgehub config check` on a file holding `settings`: exit status and output. */
-function check(name: string, settings: Record<string, unknown>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function check(
+  name: string,
+  settings: Record<string, unknown>,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const file = join(dir, `${name}.yaml`)
   writeFileSync(file, stringify({ dataDir: join(dir, 'data'), ...settings }))
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_')))
@@ -92,7 +95,10 @@ describe('edgehub config check', () => {
     OUT_OF_RANGE.forEach(([key, value], i) => {
       const r = results[i]
       expect(r.status, `${key}: ${value}`).not.toBe(0)
-      const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('  '))
+      const lines = r.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('  '))
       expect(lines.length, `${key}: ${r.stderr}`).toBeGreaterThan(0)
       for (const l of lines) expect(l).toMatch(new RegExp(`^  ${key.replace(/\./g, '\\.')}: `))
     })

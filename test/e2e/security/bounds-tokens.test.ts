@@ -16,7 +16,10 @@ let root: Admin
 let erin: Admin
 
 const api = (path: string, token: string, init: RequestInit = {}) =>
-  fetch(`${s.url}/hub/api${path}`, { ...init, headers: { authorization: `token ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) } })
+  fetch(`${s.url}/hub/api${path}`, {
+    ...init,
+    headers: { authorization: `token ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+  })
 const tokenIds = async (name: string) => (await s.deps.redis.smembers(s.deps.keys.userTokens(name))).sort()
 
 beforeAll(async () => {
@@ -41,7 +44,10 @@ describe('token lifetime', () => {
     ['3600', 'must be a number'],
   ])('expires_in %s: 400 with a message, nothing stored', async (expiresIn, message) => {
     const before = await tokenIds('erin')
-    const r = await api('/users/erin/tokens', erin.token, { method: 'POST', body: JSON.stringify({ expires_in: expiresIn }) })
+    const r = await api('/users/erin/tokens', erin.token, {
+      method: 'POST',
+      body: JSON.stringify({ expires_in: expiresIn }),
+    })
     expect(r.status).toBe(400)
     expect((await json(r)).message).toContain(message)
     expect(await tokenIds('erin')).toEqual(before)
@@ -59,7 +65,10 @@ describe('token lifetime', () => {
     const expires = Date.parse((await json(r)).expires_at)
     expect(expires).toBeGreaterThanOrEqual(t0 + MAX * 1000 - 2000)
     expect(expires).toBeLessThanOrEqual(Date.now() + MAX * 1000 + 1000)
-    const r2 = await api('/users/erin/tokens', erin.token, { method: 'POST', body: JSON.stringify({ expires_in: 3600 }) })
+    const r2 = await api('/users/erin/tokens', erin.token, {
+      method: 'POST',
+      body: JSON.stringify({ expires_in: 3600 }),
+    })
     expect(r2.status).toBe(201)
     expect(Date.parse((await json(r2)).expires_at)).toBeLessThanOrEqual(Date.now() + 3600 * 1000 + 1000)
   })
@@ -94,17 +103,43 @@ describe('stored values that cannot be decoded', () => {
       ajson00000001: { expires_at: '', scopes: '{"not": "a list' },
     }
     for (const [id, f] of Object.entries(bad)) {
-      await redis.multi().hset(keys.token(id), { id, user: 'dana', digest: `digest-${id}`, kind: 'api', server: '', note: 'SECRET-NOTE', created: new Date().toISOString(), session_id: '', client_id: '', ...f })
-        .sadd(keys.userTokens('dana'), id).hset(keys.tokenByDigest, `digest-${id}`, id).exec()
+      await redis
+        .multi()
+        .hset(keys.token(id), {
+          id,
+          user: 'dana',
+          digest: `digest-${id}`,
+          kind: 'api',
+          server: '',
+          note: 'SECRET-NOTE',
+          created: new Date().toISOString(),
+          session_id: '',
+          client_id: '',
+          ...f,
+        })
+        .sadd(keys.userTokens('dana'), id)
+        .hset(keys.tokenByDigest, `digest-${id}`, id)
+        .exec()
     }
     await redis.hset(keys.group('broken'), { name: 'broken', properties: '{oops' })
     // a stopped named server whose spawner state and user options are not JSON
-    await redis.multi().hset(keys.server('dana', 'old'), { state: 'stopped', spawner: '{"pid": 12', user_options: 'not json', stopped: new Date().toISOString() }).sadd(keys.userServers('dana'), 'old').exec()
+    await redis
+      .multi()
+      .hset(keys.server('dana', 'old'), {
+        state: 'stopped',
+        spawner: '{"pid": 12',
+        user_options: 'not json',
+        stopped: new Date().toISOString(),
+      })
+      .sadd(keys.userServers('dana'), 'old')
+      .exec()
 
     const list = await api('/users/dana/tokens', dana.token)
     expect(list.status).toBe(200)
     expect((await json(list)).api_tokens.map((t: { id: string }) => t.id)).toEqual(expect.arrayContaining([goodId]))
-    expect((await api(`/users/dana/tokens`, dana.token).then(json)).api_tokens.map((t: { id: string }) => t.id)).not.toContain('anan000000001')
+    expect(
+      (await api(`/users/dana/tokens`, dana.token).then(json)).api_tokens.map((t: { id: string }) => t.id),
+    ).not.toContain('anan000000001')
     expect((await dana.client!.get('/hub/token')).status).toBe(200)
     const model = await api('/users/dana?include_stopped_servers=1', dana.token)
     expect(model.status).toBe(200)
@@ -124,8 +159,14 @@ describe('stored values that cannot be decoded', () => {
     expect(out.status).toBe(302)
 
     const log = () => readFileSync(join(s.dir, 'hub.log'), 'utf8')
-    await waitFor('the reports in the hub log', () => log().includes('ahuge00000001') && log().includes('ajson00000001') && log().includes('dana/old'), { timeoutMs: 5000 })
-    const reports = log().split('\n').filter((l) => l.includes('cannot be decoded'))
+    await waitFor(
+      'the reports in the hub log',
+      () => log().includes('ahuge00000001') && log().includes('ajson00000001') && log().includes('dana/old'),
+      { timeoutMs: 5000 },
+    )
+    const reports = log()
+      .split('\n')
+      .filter((l) => l.includes('cannot be decoded'))
     expect(reports.filter((l) => l.includes('ajson00000001'))).toHaveLength(1) // once, however often it was read
     expect(log()).not.toContain('SECRET-NOTE')
     expect(log()).not.toContain('"not": "a list')
@@ -156,7 +197,9 @@ describe('admin by name', () => {
     expect(page.status).toBe(403)
     expect(await s.deps.users.get('boss')).toBeUndefined()
     // even an admin's rename is refused: the name would carry admin with it at every login
-    expect((await api('/users/mallory', root.token, { method: 'PATCH', body: JSON.stringify({ name: 'boss' }) })).status).toBe(403)
+    expect(
+      (await api('/users/mallory', root.token, { method: 'PATCH', body: JSON.stringify({ name: 'boss' }) })).status,
+    ).toBe(403)
     // mallory is still mallory and no admin
     const m = await json(await api('/users/mallory', root.token))
     expect(m).toMatchObject({ name: 'mallory', admin: false })

@@ -14,14 +14,22 @@ let fronted: Stack // loopback is a trusted front proxy
 let alice: FakeServer
 
 async function ready(stack: Stack) {
-  await stack.tables.apply([{ table: 'routes', key: '/user/alice/', value: userRoute('alice', alice.target, 'alice-secret') }])
+  await stack.tables.apply([
+    { table: 'routes', key: '/user/alice/', value: userRoute('alice', alice.target, 'alice-secret') },
+  ])
   const v = await stack.tables.version()
-  await waitFor('proxy synced', async () => (await http(stack.proxy.url + '/_edgehub/proxy/health')).json().version === v)
+  await waitFor(
+    'proxy synced',
+    async () => (await http(stack.proxy.url + '/_edgehub/proxy/health')).json().version === v,
+  )
 }
 
 beforeAll(async () => {
   alice = await startFakeServer('alice')
-  ;[direct, fronted] = await Promise.all([startStack(), startStack({ proxy: { trustedProxies: ['127.0.0.0/8', '::1'] } })])
+  ;[direct, fronted] = await Promise.all([
+    startStack(),
+    startStack({ proxy: { trustedProxies: ['127.0.0.0/8', '::1'] } }),
+  ])
   await Promise.all([ready(direct), ready(fronted)])
 })
 afterAll(async () => {
@@ -31,7 +39,9 @@ afterAll(async () => {
 
 const forged = { 'x-forwarded-for': '203.0.113.7', 'x-forwarded-proto': 'https' }
 const asAlice = (stack: Stack, headers: Record<string, string> = {}) =>
-  http(`${stack.proxy.url}/user/alice/x`, { headers: { cookie: `edgehub-session=${stack.cookie('alice')}`, ...headers } })
+  http(`${stack.proxy.url}/user/alice/x`, {
+    headers: { cookie: `edgehub-session=${stack.cookie('alice')}`, ...headers },
+  })
 const atHub = (stack: Stack, headers: Record<string, string> = {}) => http(`${stack.proxy.url}/hub/x`, { headers })
 
 describe('a peer that is not a trusted front proxy', () => {
@@ -48,23 +58,31 @@ describe('a peer that is not a trusted front proxy', () => {
     const host = new URL(direct.proxy.url).host
     const r = await http(`${direct.proxy.url}/user/alice/api/x`, {
       method: 'POST',
-      headers: { cookie: `edgehub-session=${direct.cookie('alice')}`, origin: `https://${host}`, 'x-forwarded-proto': 'https' },
+      headers: {
+        cookie: `edgehub-session=${direct.cookie('alice')}`,
+        origin: `https://${host}`,
+        'x-forwarded-proto': 'https',
+      },
     })
     expect(r.status).toBe(403)
   })
 
   it('is logged by its own address', async () => {
     await atHub(direct, { 'x-forwarded-for': '198.51.100.9', 'x-request-id': 'forwarded-direct' })
-    const log = await waitFor('the access log line', () => {
-      const line = accessLines(direct).find((l) => l.request_id === 'forwarded-direct')
-      return line ?? false
-    }, { timeoutMs: 5000 })
+    const log = await waitFor(
+      'the access log line',
+      () => {
+        const line = accessLines(direct).find((l) => l.request_id === 'forwarded-direct')
+        return line ?? false
+      },
+      { timeoutMs: 5000 },
+    )
     expect(log.remote_addr).toBe('127.0.0.1')
   })
 })
 
 describe('a trusted front proxy', () => {
-  it('names the client\'s address (appended to, as a chain) and the scheme', async () => {
+  it("names the client's address (appended to, as a chain) and the scheme", async () => {
     for (const r of [await asAlice(fronted, forged), await atHub(fronted, forged)]) {
       const h = r.json().headers
       expect(h['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1')
@@ -80,14 +98,22 @@ describe('a trusted front proxy', () => {
     const host = new URL(fronted.proxy.url).host
     const r = await http(`${fronted.proxy.url}/user/alice/api/x`, {
       method: 'POST',
-      headers: { cookie: `edgehub-session=${fronted.cookie('alice')}`, origin: `https://${host}`, 'x-forwarded-proto': 'https' },
+      headers: {
+        cookie: `edgehub-session=${fronted.cookie('alice')}`,
+        origin: `https://${host}`,
+        'x-forwarded-proto': 'https',
+      },
     })
     expect(r.status).toBe(200)
   })
 
-  it('has the client\'s address logged', async () => {
+  it("has the client's address logged", async () => {
     await atHub(fronted, { 'x-forwarded-for': '198.51.100.9', 'x-request-id': 'forwarded-fronted' })
-    const log = await waitFor('the access log line', () => accessLines(fronted).find((l) => l.request_id === 'forwarded-fronted') ?? false, { timeoutMs: 5000 })
+    const log = await waitFor(
+      'the access log line',
+      () => accessLines(fronted).find((l) => l.request_id === 'forwarded-fronted') ?? false,
+      { timeoutMs: 5000 },
+    )
     expect(log.remote_addr).toBe('198.51.100.9')
   })
 })
@@ -115,8 +141,16 @@ describe('proxy.trustedProxies', () => {
   })
 
   it('is refused by the renderer when it could break out of its directive', () => {
-    const base = { listen: { host: '127.0.0.1', port: 8000 }, hubUpstreams: ['127.0.0.1:8081'], redis: { host: '127.0.0.1', port: 6379 }, prefix: 'edgehub:', runDir: '/tmp/x' }
-    expect(() => renderNginxConf({ ...base, trustedProxies: ['127.0.0.1; include /etc/passwd'] })).toThrow(/trustedProxies\[0\]/)
+    const base = {
+      listen: { host: '127.0.0.1', port: 8000 },
+      hubUpstreams: ['127.0.0.1:8081'],
+      redis: { host: '127.0.0.1', port: 6379 },
+      prefix: 'edgehub:',
+      runDir: '/tmp/x',
+    }
+    expect(() => renderNginxConf({ ...base, trustedProxies: ['127.0.0.1; include /etc/passwd'] })).toThrow(
+      /trustedProxies\[0\]/,
+    )
     const conf = renderNginxConf({ ...base, trustedProxies: ['10.0.0.0/8'] })
     expect(conf).toContain('set_real_ip_from 10.0.0.0/8;')
     expect(renderNginxConf(base)).not.toContain('set_real_ip_from')
@@ -124,5 +158,8 @@ describe('proxy.trustedProxies', () => {
 })
 
 function accessLines(stack: Stack): { request_id: string; remote_addr: string }[] {
-  return readFileSync(join(stack.dir, 'nginx', 'logs', 'access.log'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+  return readFileSync(join(stack.dir, 'nginx', 'logs', 'access.log'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
 }

@@ -25,7 +25,8 @@ const xsrfOf = (p: Admin) => p.client.jar.get('edgehub-xsrf')!
 
 /** POST /hub/api/users/alice/tokens with alice's session and the given xsrf cookie and header. */
 async function mintAsAlice(xsrfCookie: string | undefined, header: string) {
-  const cookie = `edgehub-session=${sessionOf(alice)}` + (xsrfCookie === undefined ? '' : `; edgehub-xsrf=${xsrfCookie}`)
+  const cookie =
+    `edgehub-session=${sessionOf(alice)}` + (xsrfCookie === undefined ? '' : `; edgehub-xsrf=${xsrfCookie}`)
   const r = await fetch(`${stack.url}/hub/api/users/alice/tokens`, {
     method: 'POST',
     headers: { cookie, 'x-xsrftoken': header, 'content-type': 'application/json' },
@@ -41,7 +42,7 @@ describe('XSRF tokens are bound to the session', () => {
     expect((await mintAsAlice(undefined, xsrfOf(alice))).status).toBe(201)
   })
 
-  it('refuses a tossed cookie with a matching header: made up, or another user\'s real token', async () => {
+  it("refuses a tossed cookie with a matching header: made up, or another user's real token", async () => {
     for (const tossed of ['A'.repeat(32), xsrfOf(bob), `${xsrfOf(alice).split('.')[0]}.${'A'.repeat(43)}`]) {
       const r = await mintAsAlice(tossed, tossed)
       expect(r.status, tossed).toBe(403)
@@ -69,14 +70,18 @@ describe('XSRF tokens are bound to the session', () => {
     expect((await c.api('POST', '/users/bob/tokens', { note: 'fresh login' })).status).toBe(201)
   })
 
-  it('binds the login form to the browser before login: a forged value or another browser\'s token is refused', async () => {
+  it("binds the login form to the browser before login: a forged value or another browser's token is refused", async () => {
     const c = new Client(stack.url)
     await (await c.get('/hub/login', { 'user-agent': 'Browser A' })).text()
     const tokenA = c.jar.get('edgehub-xsrf')!
     const login = (ua: string, xsrf: string) =>
       c.request('/hub/login', {
         method: 'POST',
-        headers: { 'user-agent': ua, cookie: `edgehub-xsrf=${xsrf}`, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          'user-agent': ua,
+          cookie: `edgehub-xsrf=${xsrf}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
         body: new URLSearchParams({ _xsrf: xsrf, username: 'bob', password: bob.password }),
       })
     expect((await login('Browser B', tokenA)).status).toBe(403)
@@ -90,7 +95,11 @@ describe('one session cookie or none, at the hub as at the proxy', () => {
     const good = sessionOf(alice)
     const api = (cookie: string) => fetch(`${stack.url}/hub/api/user`, { headers: { cookie } })
     expect((await api(`edgehub-session=${good}`)).status).toBe(200)
-    for (const cookie of [`edgehub-session=garbage; edgehub-session=${good}`, `edgehub-session=${good}; edgehub-session=garbage`, `edgehub-session=${good}; edgehub-session=${good}`]) {
+    for (const cookie of [
+      `edgehub-session=garbage; edgehub-session=${good}`,
+      `edgehub-session=${good}; edgehub-session=garbage`,
+      `edgehub-session=${good}; edgehub-session=${good}`,
+    ]) {
       const r = await api(cookie)
       expect(r.status, cookie).not.toBe(200)
       expect([401, 403]).toContain(r.status)
@@ -101,8 +110,8 @@ describe('one session cookie or none, at the hub as at the proxy', () => {
   })
 })
 
-describe('hub pages are framed by the hub\'s own pages only', () => {
-  it('sends frame-ancestors \'self\' and X-Frame-Options SAMEORIGIN on pages, error pages, redirects and the API', async () => {
+describe("hub pages are framed by the hub's own pages only", () => {
+  it("sends frame-ancestors 'self' and X-Frame-Options SAMEORIGIN on pages, error pages, redirects and the API", async () => {
     const answers = [
       await fetch(`${stack.url}/hub/login`),
       await fetch(`${stack.url}/hub/home`, { headers: { cookie: `edgehub-session=${sessionOf(alice)}` } }),

@@ -54,7 +54,10 @@ afterAll(async () => {
 
 /** The proxy's access log (JSON lines). */
 const accessLog = (): { uri: string; status: number; user: string }[] =>
-  readFileSync(join(stack.dir, 'proxy', 'logs', 'access.log'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+  readFileSync(join(stack.dir, 'proxy', 'logs', 'access.log'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
 
 const kernelsUrl = () => `${stack.url}/user/alice/api/kernels`
 async function kernelIds(): Promise<string[]> {
@@ -73,12 +76,20 @@ type FetchMode = 'no-cors' | 'cors' | 'same-origin'
  * status before the request it belongs to, and after the page's promise settled: both are kept by
  * request id and matched at the end.
  */
-async function onTheWire<T>(page: Page, urlPart: string, method: string, answers: number, action: () => Promise<T>): Promise<{ result: T; wire: number[] }> {
+async function onTheWire<T>(
+  page: Page,
+  urlPart: string,
+  method: string,
+  answers: number,
+  action: () => Promise<T>,
+): Promise<{ result: T; wire: number[] }> {
   const cdp = await page.context().newCDPSession(page)
   await cdp.send('Network.enable')
   const requests = new Map<string, { url: string; method: string }>()
   const statuses = new Map<string, number>()
-  cdp.on('Network.requestWillBeSent', (e) => requests.set(e.requestId, { url: e.request.url, method: e.request.method }))
+  cdp.on('Network.requestWillBeSent', (e) =>
+    requests.set(e.requestId, { url: e.request.url, method: e.request.method }),
+  )
   cdp.on('Network.responseReceivedExtraInfo', (e) => statuses.set(e.requestId, e.statusCode))
   cdp.on('Network.webSocketCreated', (e) => requests.set(e.requestId, { url: e.url, method: 'GET' }))
   cdp.on('Network.webSocketHandshakeResponseReceived', (e) => statuses.set(e.requestId, e.response.status))
@@ -87,7 +98,10 @@ async function onTheWire<T>(page: Page, urlPart: string, method: string, answers
       .filter(([id]) => requests.get(id)?.url.includes(urlPart) && requests.get(id)?.method === method)
       .map(([, status]) => status)
   const result = await action()
-  await waitFor(`${answers} answer(s) for ${method} ${urlPart} on the wire`, () => wire().length >= answers, { timeoutMs: 10_000, intervalMs: 20 })
+  await waitFor(`${answers} answer(s) for ${method} ${urlPart} on the wire`, () => wire().length >= answers, {
+    timeoutMs: 10_000,
+    intervalMs: 20,
+  })
   await cdp.detach()
   return { result, wire: wire() }
 }
@@ -128,9 +142,10 @@ function openSocket(page: Page, id: string, answers: number) {
   )
 }
 
-describe('requests with alice\'s session cookie, as curl sends them', () => {
+describe("requests with alice's session cookie, as curl sends them", () => {
   const cookie = () => `edgehub-session=${alice.client.jar.get('edgehub-session')}`
-  const start = (headers: Record<string, string>) => http(kernelsUrl(), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{}' })
+  const start = (headers: Record<string, string>) =>
+    http(kernelsUrl(), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{}' })
 
   it('refuses POST /user/alice/api/kernels from a foreign Origin and creates no kernel; takes it from her own', async () => {
     const before = await kernelIds()
@@ -164,7 +179,7 @@ describe('requests with alice\'s session cookie, as curl sends them', () => {
   })
 })
 
-describe('a page of another origin, in alice\'s logged-in browser', () => {
+describe("a page of another origin, in alice's logged-in browser", () => {
   it('cannot start a kernel on her server, by a simple (no-cors) POST or a CORS one', async () => {
     const before = await kernelIds()
     const page = await context.newPage()
@@ -176,21 +191,36 @@ describe('a page of another origin, in alice\'s logged-in browser', () => {
     expect(await kernelIds()).toEqual(before)
   })
 
-  it('cannot open a kernel\'s WebSocket on her server', async () => {
-    const r = await fetch(kernelsUrl(), { method: 'POST', headers: { ...alice.auth, 'content-type': 'application/json' }, body: '{}' })
+  it("cannot open a kernel's WebSocket on her server", async () => {
+    const r = await fetch(kernelsUrl(), {
+      method: 'POST',
+      headers: { ...alice.auth, 'content-type': 'application/json' },
+      body: '{}',
+    })
     expect(r.status).toBe(201)
     const { id } = (await json(r)) as { id: string }
     const page = await context.newPage()
     await page.goto(evilUrl)
     expect((await openSocket(page, id, 0)).result).toBe('refused')
     // a refused handshake has no CDP event of its own: the proxy's access log says who refused it
-    await waitFor('the proxy to log the refused handshake', () => accessLog().some((l) => l.uri === `/user/alice/api/kernels/${id}/channels` && l.status === 403 && l.user === 'alice'), { timeoutMs: 5000 })
-    expect(accessLog().filter((l) => l.uri === `/user/alice/api/kernels/${id}/channels`).map((l) => l.status)).toEqual([403])
+    await waitFor(
+      'the proxy to log the refused handshake',
+      () =>
+        accessLog().some(
+          (l) => l.uri === `/user/alice/api/kernels/${id}/channels` && l.status === 403 && l.user === 'alice',
+        ),
+      { timeoutMs: 5000 },
+    )
+    expect(
+      accessLog()
+        .filter((l) => l.uri === `/user/alice/api/kernels/${id}/channels`)
+        .map((l) => l.status),
+    ).toEqual([403])
     await page.close()
   })
 })
 
-describe('alice\'s own page on the hub\'s origin', () => {
+describe("alice's own page on the hub's origin", () => {
   it('starts a kernel and opens its WebSocket', async () => {
     const page = await context.newPage()
     await page.goto(`${stack.url}/user/alice/tree`)

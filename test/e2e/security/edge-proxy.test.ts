@@ -29,7 +29,10 @@ beforeAll(async () => {
     { table: 'settings', key: 'token_in_query', value: true },
   ])
   const v = await stack.tables.version()
-  await waitFor('proxy synced', async () => (await http(stack.proxy.url + '/_edgehub/proxy/health')).json().version === v)
+  await waitFor(
+    'proxy synced',
+    async () => (await http(stack.proxy.url + '/_edgehub/proxy/health')).json().version === v,
+  )
 })
 
 afterAll(async () => {
@@ -38,11 +41,13 @@ afterAll(async () => {
 })
 
 const asAlice = () => ({ cookie: `edgehub-session=${stack.cookie('alice')}` })
-const post = (path: string, headers: Record<string, string>) => http(`${own}${path}`, { method: 'POST', headers, body: '{}' })
+const post = (path: string, headers: Record<string, string>) =>
+  http(`${own}${path}`, { method: 'POST', headers, body: '{}' })
 /** Requests alice's server saw for path, by method. */
-const seenAt = (path: string, method = 'POST') => alice.seen.filter((s) => s.method === method && s.url.startsWith(path)).length
+const seenAt = (path: string, method = 'POST') =>
+  alice.seen.filter((s) => s.method === method && s.url.startsWith(path)).length
 
-describe('cookie-authenticated requests that change something must come from the hub\'s origin', () => {
+describe("cookie-authenticated requests that change something must come from the hub's origin", () => {
   it('refuses a POST with a foreign Origin (JSON under /api/), and it never reaches the server', async () => {
     const path = '/user/alice/api/kernels?evil'
     const r = await post(path, { ...asAlice(), origin: 'http://evil.example' })
@@ -59,7 +64,7 @@ describe('cookie-authenticated requests that change something must come from the
     expect(r.body).toContain('another site')
   })
 
-  it('passes its own origin, publicUrl\'s origin, Sec-Fetch-Site same-origin, and a same-origin Referer', async () => {
+  it("passes its own origin, publicUrl's origin, Sec-Fetch-Site same-origin, and a same-origin Referer", async () => {
     const cases: Record<string, string>[] = [
       { origin: own },
       { origin: own.toUpperCase().replace('HTTP://', 'http://') },
@@ -95,7 +100,10 @@ describe('cookie-authenticated requests that change something must come from the
 
   it('lets safe methods through with a foreign Origin (they change nothing)', async () => {
     for (const method of ['GET', 'HEAD', 'OPTIONS']) {
-      const r = await http(`${own}/user/alice/api/kernels`, { method, headers: { ...asAlice(), origin: 'http://evil.example' } })
+      const r = await http(`${own}/user/alice/api/kernels`, {
+        method,
+        headers: { ...asAlice(), origin: 'http://evil.example' },
+      })
       expect(r.status, method).toBe(200)
     }
   })
@@ -108,7 +116,11 @@ describe('cookie-authenticated requests that change something must come from the
 
   it('exempts token-authenticated requests', async () => {
     const path = '/user/alice/api/kernels?token-auth'
-    const r = await post(path, { authorization: `token ${ALICE_TOKEN}`, origin: 'http://evil.example', 'sec-fetch-site': 'cross-site' })
+    const r = await post(path, {
+      authorization: `token ${ALICE_TOKEN}`,
+      origin: 'http://evil.example',
+      'sec-fetch-site': 'cross-site',
+    })
     expect(r.status).toBe(200)
     expect(seenAt(path)).toBe(1)
   })
@@ -140,18 +152,26 @@ describe('cookie-authenticated requests that change something must come from the
 describe('one session cookie or none', () => {
   it('is not logged in with two session cookies, whichever is valid', async () => {
     const good = stack.cookie('alice')
-    for (const cookie of [`edgehub-session=garbage; edgehub-session=${good}`, `edgehub-session=${good}; edgehub-session=garbage`, `edgehub-session=${good}; edgehub-session=${good}`]) {
+    for (const cookie of [
+      `edgehub-session=garbage; edgehub-session=${good}`,
+      `edgehub-session=${good}; edgehub-session=garbage`,
+      `edgehub-session=${good}; edgehub-session=${good}`,
+    ]) {
       const r = await http(`${own}/user/alice/lab`, { headers: { cookie } })
       expect(r.status, cookie).toBe(302)
       expect(r.headers.location).toMatch(/^\/hub\/login\?next=/)
     }
-    expect((await http(`${own}/user/alice/lab`, { headers: { cookie: `theme=dark; edgehub-session=${good}` } })).status).toBe(200)
+    expect(
+      (await http(`${own}/user/alice/lab`, { headers: { cookie: `theme=dark; edgehub-session=${good}` } })).status,
+    ).toBe(200)
   })
 })
 
 describe('?token= never reaches a server', () => {
-  it('drops bob\'s token from the URL of alice\'s shared server when bob is logged in by cookie', async () => {
-    const r = await http(`${own}/user/alice/lab?a=1&token=${BOB_TOKEN}&b=%2F`, { headers: { cookie: `edgehub-session=${stack.cookie('bob')}` } })
+  it("drops bob's token from the URL of alice's shared server when bob is logged in by cookie", async () => {
+    const r = await http(`${own}/user/alice/lab?a=1&token=${BOB_TOKEN}&b=%2F`, {
+      headers: { cookie: `edgehub-session=${stack.cookie('bob')}` },
+    })
     expect(r.status).toBe(200)
     expect(r.json().url).toBe('/user/alice/lab?a=1&b=%2F')
   })

@@ -49,18 +49,32 @@ const client = (url: string) => {
 /** The proxy's log-in; ioredis's ready check (INFO) is not among its commands, nor the proxy's. */
 function proxyClient(r: RedisProcess): Redis {
   const p = r.credentials!.proxy
-  const c = new Redis({ host: '127.0.0.1', port: r.port, username: p.username, password: p.password, enableReadyCheck: false, maxRetriesPerRequest: 0 })
+  const c = new Redis({
+    host: '127.0.0.1',
+    port: r.port,
+    username: p.username,
+    password: p.password,
+    enableReadyCheck: false,
+    maxRetriesPerRequest: 0,
+  })
   clients.push(c)
   return c
 }
 
 /** Runs a command as nobody:nogroup with no supplementary groups, as a user's kernel would be. */
 function asNobody(cmd: string, args: string[]) {
-  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', cmd, ...args], { encoding: 'utf8', timeout: 10_000 })
+  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', cmd, ...args], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  })
   return { out: (r.stdout ?? '').trim(), err: (r.stderr ?? '').trim(), status: r.status }
 }
 
-const errorOf = (p: Promise<unknown>) => p.then(() => 'no error', (e: Error) => e.message)
+const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'no error',
+    (e: Error) => e.message,
+  )
 
 /** The activity merge the proxy runs (proxy/lua/edgehub/keys.lua, the hub's too), as it is written there. */
 const MERGE_SCRIPT = /_M\.ACTIVITY_MERGE_SCRIPT = \[\[\n([\s\S]*?)\]\]/.exec(
@@ -100,7 +114,9 @@ describe('the private Redis of edgehub up', () => {
     ]
     for (const args of attempts) {
       const res = asNobody('redis-cli', ['-h', '127.0.0.1', '-p', String(r.port), ...args])
-      expect(res.out, `${args.join(' ')}: ${res.out} ${res.err}`).toMatch(/^(NOAUTH Authentication required|WRONGPASS invalid username-password pair or user is disabled)\./)
+      expect(res.out, `${args.join(' ')}: ${res.out} ${res.err}`).toMatch(
+        /^(NOAUTH Authentication required|WRONGPASS invalid username-password pair or user is disabled)\./,
+      )
     }
     // nothing was changed or stopped
     expect(await hub.hget('edgehub:user:alice', 'admin')).toBe('0')
@@ -108,7 +124,8 @@ describe('the private Redis of edgehub up', () => {
 
     // the files that hold a credential or the data: the user that runs Redis only
     expect(statSync(dir).mode & 0o777).toBe(0o700)
-    for (const f of [CREDENTIALS_FILE, ACL_FILE, 'redis.conf']) expect(statSync(join(dir, f)).mode & 0o777, f).toBe(0o600)
+    for (const f of [CREDENTIALS_FILE, ACL_FILE, 'redis.conf'])
+      expect(statSync(join(dir, f)).mode & 0o777, f).toBe(0o600)
     for (const f of [CREDENTIALS_FILE, ACL_FILE, 'redis.conf', 'appendonlydir']) {
       const res = asNobody('cat', [join(dir, f)])
       expect(res.status, f).not.toBe(0)
@@ -155,7 +172,17 @@ describe('the private Redis of edgehub up', () => {
     expect(await errorOf(hub.set('other:key', '1'))).toMatch(/^NOPERM/)
     expect(await errorOf(hub.eval("return redis.call('SET', 'other:key', '1')", 0))).toMatch(/NOPERM|can't access/)
     expect(await errorOf(hub.publish('other', 'x'))).toMatch(/^NOPERM/)
-    for (const cmd of [['FLUSHALL'], ['FLUSHDB'], ['KEYS', '*'], ['CONFIG', 'GET', 'dir'], ['ACL', 'LIST'], ['SWAPDB', '0', '1'], ['REPLICAOF', '127.0.0.1', '1'], ['MONITOR'], ['SHUTDOWN']]) {
+    for (const cmd of [
+      ['FLUSHALL'],
+      ['FLUSHDB'],
+      ['KEYS', '*'],
+      ['CONFIG', 'GET', 'dir'],
+      ['ACL', 'LIST'],
+      ['SWAPDB', '0', '1'],
+      ['REPLICAOF', '127.0.0.1', '1'],
+      ['MONITOR'],
+      ['SHUTDOWN'],
+    ]) {
       expect(await errorOf(hub.call(cmd[0], ...cmd.slice(1))), cmd.join(' ')).toMatch(/^NOPERM/)
     }
   })
@@ -172,7 +199,12 @@ describe('the private Redis of edgehub up', () => {
     const proxy = proxyClient(r)
 
     // what sync.lua does: a snapshot in MULTI/EXEC, then XREAD; what redis_master.lua does: ROLE
-    const snap = await proxy.multi().get('edgehub:proxy:version').hgetall('edgehub:proxy:routes').hgetall('edgehub:proxy:keys').exec()
+    const snap = await proxy
+      .multi()
+      .get('edgehub:proxy:version')
+      .hgetall('edgehub:proxy:routes')
+      .hgetall('edgehub:proxy:keys')
+      .exec()
     expect(snap!.map(([err]) => err)).toEqual([null, null, null])
     expect(snap![2][1]).toEqual({ k1: '{"secret":"c2VjcmV0"}' })
     expect(await proxy.xread('COUNT', 10, 'STREAMS', 'edgehub:proxy:changes', '0')).toHaveLength(1)
@@ -188,7 +220,10 @@ describe('the private Redis of edgehub up', () => {
       ['GET session', proxy.get('edgehub:session:s1')],
       ['HSET proxy:users', proxy.hset('edgehub:proxy:users', 'alice', '{"admin":true}')],
       ['HSET proxy:keys', proxy.hset('edgehub:proxy:keys', 'k2', '{"secret":"x"}')],
-      ['XADD stream', proxy.xadd('edgehub:proxy:changes', '2-0', 't', 'users', 'k', 'alice', 'o', 'set', 'v', '{"admin":true}')],
+      [
+        'XADD stream',
+        proxy.xadd('edgehub:proxy:changes', '2-0', 't', 'users', 'k', 'alice', 'o', 'set', 'v', '{"admin":true}'),
+      ],
       ['DEL activity', proxy.del('edgehub:activity')],
       ['SET version', proxy.set('edgehub:proxy:version', '9')],
       ['KEYS', proxy.keys('*')],
@@ -214,7 +249,10 @@ describe('the private Redis of edgehub up', () => {
     ]) {
       const config = configSchema.parse({ dataDir: openDir(), redis: { url } })
       const redis = createRedis(config, log)
-      const err = await connectRedis(redis, config, 5000).then(() => undefined, (e: Error) => e)
+      const err = await connectRedis(redis, config, 5000).then(
+        () => undefined,
+        (e: Error) => e,
+      )
       redis.disconnect()
       expect(err?.message).toBe(`cannot reach Redis at 127.0.0.1:${r.port} (redis.url): ${why}`)
     }
@@ -256,11 +294,19 @@ describe('the private Redis of edgehub up', () => {
     expect(await hub.hgetall('edgehub:user:alice')).toEqual({ name: 'alice', admin: '1' })
     expect(await hub.get('edgehub:hub-id')).toBe('stack-1')
     expect(await hub.smembers('edgehub:users')).toEqual(['alice'])
-    const anonymous = new Redis({ host: '127.0.0.1', port, lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0 })
+    const anonymous = new Redis({
+      host: '127.0.0.1',
+      port,
+      lazyConnect: true,
+      enableReadyCheck: false,
+      maxRetriesPerRequest: 0,
+    })
     anonymous.on('error', () => {}) // its refusals are asserted below
     clients.push(anonymous)
     expect(await errorOf(anonymous.ping())).toMatch(/^NOAUTH/)
-    const auth = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'AUTH', 'default', ''], { encoding: 'utf8' })
+    const auth = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'AUTH', 'default', ''], {
+      encoding: 'utf8',
+    })
     expect(auth.stdout).toMatch(/^WRONGPASS/)
 
     // the next start keeps the same log-ins (proxies and hubs that run on keep working)

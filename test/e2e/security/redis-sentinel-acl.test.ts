@@ -24,7 +24,8 @@ import { waitFor } from '../../../runtime/src/wait'
 function sentinelUserFromDoc(password: string): string[] {
   const doc = readFileSync(join(ROOT, 'docs/high-availability.md'), 'utf8')
   const blocks = [...doc.matchAll(/^```conf sentinel-acl\n([\s\S]*?)^```$/gm)]
-  if (blocks.length !== 1) throw new Error(`docs/high-availability.md: expected one \`conf sentinel-acl\` block, found ${blocks.length}`)
+  if (blocks.length !== 1)
+    throw new Error(`docs/high-availability.md: expected one \`conf sentinel-acl\` block, found ${blocks.length}`)
   const [user, ...rest] = blocks[0][1].trim().replace('SENTINEL_PASSWORD', password).split(' ')
   expect(user).toBe('user')
   return rest
@@ -50,7 +51,14 @@ describe('Redis Sentinel with ACL users', () => {
       const c = group.client(node)
       try {
         await c.call('ACL', 'SETUSER', 'edgehub-hub', 'on', `>${hubPassword}`, ...hubAclRules('edgehub:').split(' '))
-        await c.call('ACL', 'SETUSER', 'edgehub-proxy', 'on', `>${proxyPassword}`, ...proxyAclRules('edgehub:').split(' '))
+        await c.call(
+          'ACL',
+          'SETUSER',
+          'edgehub-proxy',
+          'on',
+          `>${proxyPassword}`,
+          ...proxyAclRules('edgehub:').split(' '),
+        )
       } finally {
         c.disconnect()
       }
@@ -71,7 +79,15 @@ describe('Redis Sentinel with ACL users', () => {
       dataDir: dir,
       port,
       logLevel: 'error',
-      redis: { url: `redis://edgehub-hub:${hubPassword}@${group.masterName}/0`, sentinel: { hosts: group.sentinelHosts.map((s) => `${s.host}:${s.port}`), masterName: group.masterName, username: 'edgehub-sentinel', password: sentinelPassword } },
+      redis: {
+        url: `redis://edgehub-hub:${hubPassword}@${group.masterName}/0`,
+        sentinel: {
+          hosts: group.sentinelHosts.map((s) => `${s.host}:${s.port}`),
+          masterName: group.masterName,
+          username: 'edgehub-sentinel',
+          password: sentinelPassword,
+        },
+      },
       proxy: { workers: 1, redis: { username: 'edgehub-proxy', password: proxyPassword } },
     })
     deps = await buildDeps(config, { log: createLogger('test', { level: 'error' }) })
@@ -81,24 +97,46 @@ describe('Redis Sentinel with ACL users', () => {
       return res?.ok ? ((await json(res)) as { version: number; redis: string; redis_addr: string }) : undefined
     }
     const synced = (version: number) =>
-      waitFor(`the proxy to sync version ${version}`, async () => {
-        const h = await health()
-        return h?.redis === 'connected' && h.version >= version ? h : undefined
-      }, { timeoutMs: 20_000, intervalMs: 100 })
+      waitFor(
+        `the proxy to sync version ${version}`,
+        async () => {
+          const h = await health()
+          return h?.redis === 'connected' && h.version >= version ? h : undefined
+        },
+        { timeoutMs: 20_000, intervalMs: 100 },
+      )
 
     const first = await group.currentMaster()
-    const v1 = await deps.tables.set('routes', '/user/alice/', { kind: 'user', target: '127.0.0.1:1', user: 'alice', server: '' })
+    const v1 = await deps.tables.set('routes', '/user/alice/', {
+      kind: 'user',
+      target: '127.0.0.1:1',
+      user: 'alice',
+      server: '',
+    })
     expect((await synced(v1)).redis_addr).toBe(`${first.host}:${first.port}`)
     expect(await deps.redis.call('ACL', 'WHOAMI')).toBe('edgehub-hub')
 
     await group.killMaster()
     const second = await group.waitForFailover(first)
-    const v2 = await waitFor('the hub to write to the new master', () => deps!.tables.set('routes', '/user/bob/', { kind: 'user', target: '127.0.0.1:2', user: 'bob', server: '' }).catch(() => undefined), { timeoutMs: 20_000, intervalMs: 200 })
-    const after = await waitFor('the proxy to follow the new master', async () => {
-      const h = await synced(v2)
-      return h.redis_addr === `${second.host}:${second.port}` ? h : undefined
-    }, { timeoutMs: 20_000, intervalMs: 200 })
+    const v2 = await waitFor(
+      'the hub to write to the new master',
+      () =>
+        deps!.tables
+          .set('routes', '/user/bob/', { kind: 'user', target: '127.0.0.1:2', user: 'bob', server: '' })
+          .catch(() => undefined),
+      { timeoutMs: 20_000, intervalMs: 200 },
+    )
+    const after = await waitFor(
+      'the proxy to follow the new master',
+      async () => {
+        const h = await synced(v2)
+        return h.redis_addr === `${second.host}:${second.port}` ? h : undefined
+      },
+      { timeoutMs: 20_000, intervalMs: 200 },
+    )
     expect(after.version).toBeGreaterThanOrEqual(v2)
-    expect(readFileSync(join(dir, 'proxy', 'logs', 'error.log'), 'utf8')).not.toMatch(/AUTH failed|NOPERM|NOAUTH|WRONGPASS/)
+    expect(readFileSync(join(dir, 'proxy', 'logs', 'error.log'), 'utf8')).not.toMatch(
+      /AUTH failed|NOPERM|NOAUTH|WRONGPASS/,
+    )
   })
 })

@@ -21,7 +21,10 @@ afterAll(async () => {
   cleanup()
   // userdel refuses an account while a process of it is still exiting from the SIGKILL
   let problems: string[] = []
-  await waitFor('the test\'s accounts to be removed', () => (problems = removeAccounts(prefix)).length === 0, { timeoutMs: 10_000, intervalMs: 200 }).catch(() => {
+  await waitFor("the test's accounts to be removed", () => (problems = removeAccounts(prefix)).length === 0, {
+    timeoutMs: 10_000,
+    intervalMs: 200,
+  }).catch(() => {
     throw new Error(`could not remove the test's accounts: ${problems.join('; ')}`)
   })
 })
@@ -64,7 +67,9 @@ describe.runIf(isRoot)('edgehub up with Redis ACLs', () => {
   it("works for the hub and the proxy, and gives a user's kernel nothing of Redis", async () => {
     const dir = dataDir()
     chmodSync(dir, 0o755) // as a data directory made with mkdir: others may enter it
-    const u = await up(await stackEnv(dir, { EDGEHUB_PROXY_ACTIVITY_FLUSH_SEC: '1', EDGEHUB_SPAWNER_LOCAL_PROCESS_USER_PREFIX: prefix }))
+    const u = await up(
+      await stackEnv(dir, { EDGEHUB_PROXY_ACTIVITY_FLUSH_SEC: '1', EDGEHUB_SPAWNER_LOCAL_PROCESS_USER_PREFIX: prefix }),
+    )
     const creds = readRedisCredentials(privateRedisDir(dir))!
     expect(creds.hub.username).toBe('edgehub-hub')
     expect(u.output()).not.toContain(creds.hub.password)
@@ -80,7 +85,11 @@ describe.runIf(isRoot)('edgehub up with Redis ACLs', () => {
     const { token } = await ownToken(admin, 'admin')
     await startServer(u.url, token, 'admin', { probe: '/user/admin/api/status', timeoutMs: 60_000 })
     const auth = { authorization: `token ${token}` }
-    const res = await fetch(`${u.url}/user/admin/api/kernels`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' })
+    const res = await fetch(`${u.url}/user/admin/api/kernels`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: '{}',
+    })
     expect(res.status).toBe(201)
     const { id } = await json(res)
     kernel = await openKernel(`${u.url.replace('http', 'ws')}/user/admin/api/kernels/${id}/channels`, auth)
@@ -89,7 +98,11 @@ describe.runIf(isRoot)('edgehub up with Redis ACLs', () => {
     const redis = stackRedis(dir, u.redisPort)
     try {
       expect(await redis.call('ACL', 'WHOAMI')).toBe('edgehub-hub')
-      await waitFor('the proxy to write the server\'s activity', async () => !!(await redis.hget('edgehub:activity', 'admin/')), { timeoutMs: 10_000, intervalMs: 100 })
+      await waitFor(
+        "the proxy to write the server's activity",
+        async () => !!(await redis.hget('edgehub:activity', 'admin/')),
+        { timeoutMs: 10_000, intervalMs: 100 },
+      )
     } finally {
       redis.disconnect()
     }
@@ -110,7 +123,11 @@ describe.runIf(isRoot)('edgehub up with Redis ACLs', () => {
     const { stdout } = await kernel.execute(redisFromKernel(u.redisPort, attempts))
     const replies = JSON.parse(stdout.trim().split('\n').pop()!) as string[]
     expect(replies).toHaveLength(attempts.length)
-    replies.forEach((r, i) => expect(r, attempts[i].join(' ')).toMatch(/^-(NOAUTH Authentication required|WRONGPASS invalid username-password pair or user is disabled)\./))
+    replies.forEach((r, i) =>
+      expect(r, attempts[i].join(' ')).toMatch(
+        /^-(NOAUTH Authentication required|WRONGPASS invalid username-password pair or user is disabled)\./,
+      ),
+    )
 
     // from the kernel: no readable file of the data directory holds a Redis password, none is in its environment
     const reversed = [creds.hub.password, creds.proxy.password].map((s) => [...s].reverse().join(''))

@@ -16,7 +16,11 @@ import { freePort } from '../../../runtime/src/ports'
 import { waitFor } from '../../../runtime/src/wait'
 
 // what the page-side functions below use of the browser (this project's TypeScript has no DOM types)
-interface Frame { src: string; onload: (() => void) | null; contentDocument: { body?: { innerHTML?: string } } | null }
+interface Frame {
+  src: string
+  onload: (() => void) | null
+  contentDocument: { body?: { innerHTML?: string } } | null
+}
 declare const document: { cookie: string; createElement(tag: 'iframe'): Frame; body: { append(el: Frame): void } }
 declare const location: { origin: string }
 
@@ -33,14 +37,23 @@ beforeAll(async () => {
   hub = `http://hub.localhost:${port}`
   aliceUrl = `http://alice.hub.localhost:${port}`
   bobUrl = `http://bob.hub.localhost:${port}`
-  ;[stack, browser] = await Promise.all([startStack({ port, subdomainHost: hub, proxy: { adminAccess: true } }), launchBrowser()])
+  ;[stack, browser] = await Promise.all([
+    startStack({ port, subdomainHost: hub, proxy: { adminAccess: true } }),
+    launchBrowser(),
+  ])
   root = await rootOf(stack)
   ;[alice] = await Promise.all([person(root, 'alice'), person(root, 'bob')])
   await startServer(stack.url, alice.token, 'alice')
-  await waitFor('alice\'s Jupyter server on her host', async () => {
-    const r = await http(`${stack.url}/user/alice/api/status`, { headers: { host: new URL(aliceUrl).host, authorization: `token ${alice.token}` } })
-    return r.status === 200
-  }, { timeoutMs: 60_000, intervalMs: 100 })
+  await waitFor(
+    "alice's Jupyter server on her host",
+    async () => {
+      const r = await http(`${stack.url}/user/alice/api/status`, {
+        headers: { host: new URL(aliceUrl).host, authorization: `token ${alice.token}` },
+      })
+      return r.status === 200
+    },
+    { timeoutMs: 60_000, intervalMs: 100 },
+  )
 }, 180_000)
 
 afterAll(async () => {
@@ -63,7 +76,11 @@ async function loggedIn(name: string, password: string): Promise<BrowserContext>
 /** Runs print(code) in a new kernel from the page, over its WebSocket: the output. */
 function runInKernel(page: Page, code: string): Promise<string> {
   return page.evaluate(async (src) => {
-    const r = await fetch('/user/alice/api/kernels', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })
+    const r = await fetch('/user/alice/api/kernels', {
+      method: 'POST',
+      body: '{}',
+      headers: { 'content-type': 'application/json' },
+    })
     if (r.status !== 201) return `kernel start: ${r.status}`
     const { id } = (await r.json()) as { id: string }
     const ws = new WebSocket(`${location.origin.replace('http', 'ws')}/user/alice/api/kernels/${id}/channels`)
@@ -72,11 +89,30 @@ function runInKernel(page: Page, code: string): Promise<string> {
       let out = ''
       ws.onerror = () => resolve('websocket error')
       ws.onopen = () =>
-        ws.send(JSON.stringify({
-          header: { msg_id: msgId, username: 'x', session: crypto.randomUUID(), msg_type: 'execute_request', version: '5.3', date: new Date().toISOString() },
-          parent_header: {}, metadata: {}, buffers: [], channel: 'shell',
-          content: { code: src, silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true },
-        }))
+        ws.send(
+          JSON.stringify({
+            header: {
+              msg_id: msgId,
+              username: 'x',
+              session: crypto.randomUUID(),
+              msg_type: 'execute_request',
+              version: '5.3',
+              date: new Date().toISOString(),
+            },
+            parent_header: {},
+            metadata: {},
+            buffers: [],
+            channel: 'shell',
+            content: {
+              code: src,
+              silent: false,
+              store_history: false,
+              user_expressions: {},
+              allow_stdin: false,
+              stop_on_error: true,
+            },
+          }),
+        )
       ws.onmessage = (ev) => {
         const msg = JSON.parse(ev.data)
         if (msg.parent_header?.msg_id !== msgId) return
@@ -91,9 +127,15 @@ function runInKernel(page: Page, code: string): Promise<string> {
 }
 
 const tokenIds = async (name: string) =>
-  ((await json(await fetch(`${stack.url}/hub/api/users/${name}/tokens`, { headers: root.auth }))).api_tokens as { id: string }[]).map((t) => t.id).sort()
+  (
+    (await json(await fetch(`${stack.url}/hub/api/users/${name}/tokens`, { headers: root.auth }))).api_tokens as {
+      id: string
+    }[]
+  )
+    .map((t) => t.id)
+    .sort()
 
-describe('an admin opening alice\'s server', () => {
+describe("an admin opening alice's server", () => {
   let context: BrowserContext
   let page: Page
 
@@ -105,7 +147,7 @@ describe('an admin opening alice\'s server', () => {
     await context?.close()
   })
 
-  it('lands on alice\'s host through the hand-off, and runs code there', async () => {
+  it("lands on alice's host through the hand-off, and runs code there", async () => {
     await page.goto(`${hub}/user/alice/`)
     const at = new URL(page.url())
     expect(at.origin).toBe(aliceUrl)
@@ -118,7 +160,7 @@ describe('an admin opening alice\'s server', () => {
     expect(cookies.map((c) => c.name)).not.toContain('edgehub-session')
   })
 
-  it('gives alice\'s page script nothing of the hub: no cookies, no readable page, no API call as the visitor', async () => {
+  it("gives alice's page script nothing of the hub: no cookies, no readable page, no API call as the visitor", async () => {
     await page.goto(`${aliceUrl}/user/alice/tree`)
     const rootTokens = await tokenIds('root')
     const attempt = await page.evaluate(async (hubUrl) => {
@@ -131,7 +173,10 @@ describe('an admin opening alice\'s server', () => {
       const frame = document.createElement('iframe')
       frame.src = `${hubUrl}/hub/token`
       document.body.append(frame)
-      await new Promise<void>((resolve) => { frame.onload = () => resolve(); setTimeout(resolve, 3000) })
+      await new Promise<void>((resolve) => {
+        frame.onload = () => resolve()
+        setTimeout(resolve, 3000)
+      })
       let framed: string
       try {
         framed = `read ${frame.contentDocument?.body?.innerHTML?.slice(0, 40) ?? 'nothing'}`
@@ -145,8 +190,17 @@ describe('an admin opening alice\'s server', () => {
         apiHere: await read('/hub/api/user'),
         framed,
         // the attack's writes, as simple requests a page may send anywhere (answers opaque)
-        mint: await read(`${hubUrl}/hub/api/users/root/tokens`, { method: 'POST', mode: 'no-cors', body: '{"note":"x"}', headers: { 'content-type': 'text/plain' } }),
-        promote: await read(`${hubUrl}/hub/api/users/alice`, { method: 'PATCH', body: '{"admin":true}', headers: { 'content-type': 'application/json' } }),
+        mint: await read(`${hubUrl}/hub/api/users/root/tokens`, {
+          method: 'POST',
+          mode: 'no-cors',
+          body: '{"note":"x"}',
+          headers: { 'content-type': 'text/plain' },
+        }),
+        promote: await read(`${hubUrl}/hub/api/users/alice`, {
+          method: 'PATCH',
+          body: '{"admin":true}',
+          headers: { 'content-type': 'application/json' },
+        }),
       }
     }, hub)
     // the server's own cookies only (Jupyter's _xsrf): none of the hub's, and the host cookie is HttpOnly
@@ -161,7 +215,7 @@ describe('an admin opening alice\'s server', () => {
     expect((await json(await fetch(`${stack.url}/hub/api/users/alice`, { headers: root.auth }))).admin).toBe(false)
   })
 
-  it('does not serve hub pages on alice\'s host: they open on the hub\'s', async () => {
+  it("does not serve hub pages on alice's host: they open on the hub's", async () => {
     await page.goto(`${aliceUrl}/hub/home`)
     expect(new URL(page.url()).origin).toBe(hub)
     expect(new URL(page.url()).pathname).toBe('/hub/home')
@@ -171,7 +225,7 @@ describe('an admin opening alice\'s server', () => {
 })
 
 describe('the host cookie', () => {
-  it('is refused on bob\'s host: a browser holding only alice\'s is sent to log in there', async () => {
+  it("is refused on bob's host: a browser holding only alice's is sent to log in there", async () => {
     const admin = await loggedIn('root', root.password)
     const page = await admin.newPage()
     await page.goto(`${aliceUrl}/user/alice/tree`)
@@ -206,10 +260,14 @@ describe('the host cookie', () => {
     await page.goto(`${hub}/hub/logout`)
     // the host cookie stays in the browser, and the proxy refuses it: through the hand-off to the login page
     expect((await context.cookies(aliceUrl)).map((c) => c.name)).toContain('edgehub-host-session')
-    await waitFor('the logout to reach the proxy', async () => {
-      await page.goto(`${aliceUrl}/user/alice/tree`)
-      return new URL(page.url()).pathname === '/hub/login'
-    }, { timeoutMs: 5000, intervalMs: 50 })
+    await waitFor(
+      'the logout to reach the proxy',
+      async () => {
+        await page.goto(`${aliceUrl}/user/alice/tree`)
+        return new URL(page.url()).pathname === '/hub/login'
+      },
+      { timeoutMs: 5000, intervalMs: 50 },
+    )
     expect(new URL(page.url()).origin).toBe(hub)
     await context.close()
   })

@@ -44,11 +44,20 @@ beforeAll(async () => {
   hubHost = `hub.localhost:${port}`
   aliceHost = `alice.${hubHost}`
   bobHost = `bob.${hubHost}`
-  stack = await startStack({ port, subdomainHost: `http://${hubHost}`, spawner: { 'local-process': { command: ['python3', '-c', COOKIE_SERVER], args: ['{ip}', '{port}'] } }, proxy: { adminAccess: true } })
+  stack = await startStack({
+    port,
+    subdomainHost: `http://${hubHost}`,
+    spawner: { 'local-process': { command: ['python3', '-c', COOKIE_SERVER], args: ['{ip}', '{port}'] } },
+    proxy: { adminAccess: true },
+  })
   root = await rootOf(stack)
   ;[alice, bob] = await Promise.all([person(root, 'alice'), person(root, 'bob')])
   await startServer(stack.url, alice.token, 'alice')
-  await waitFor('alice\'s server on her host', async () => (await onHost(aliceHost, '/user/alice/', { authorization: `token ${alice.token}` })).status === 200, { timeoutMs: 20_000, intervalMs: 50 })
+  await waitFor(
+    "alice's server on her host",
+    async () => (await onHost(aliceHost, '/user/alice/', { authorization: `token ${alice.token}` })).status === 200,
+    { timeoutMs: 20_000, intervalMs: 50 },
+  )
 }, 120_000)
 
 afterAll(async () => {
@@ -76,9 +85,13 @@ async function handOff(client: Client, next: string): Promise<{ hub: Reply; prox
 }
 
 describe('where requests are served', () => {
-  it('sends /user/NAME/… on the hub\'s host (or any other) to NAME\'s host, same path and query, logged in or not', async () => {
+  it("sends /user/NAME/… on the hub's host (or any other) to NAME's host, same path and query, logged in or not", async () => {
     for (const host of [hubHost, `127.0.0.1:${port}`]) {
-      const cases: Record<string, string>[] = [{}, { authorization: `token ${alice.token}` }, { cookie: alice.client.cookieHeader() }]
+      const cases: Record<string, string>[] = [
+        {},
+        { authorization: `token ${alice.token}` },
+        { cookie: alice.client.cookieHeader() },
+      ]
       for (const headers of cases) {
         const r = await onHost(host, '/user/alice/tree/x%20y?a=1&b=%2F', headers)
         expect(r.status).toBe(302)
@@ -86,14 +99,28 @@ describe('where requests are served', () => {
       }
     }
     const odd = await onHost(hubHost, '/user/Caf%C3%A9/')
-    expect(odd.headers.location).toMatch(new RegExp(`^http://u-caf--[0-9a-f]{7}\\.${hubHost.replace(/\./g, '\\.')}/user/Caf%C3%A9/$`))
+    expect(odd.headers.location).toMatch(
+      new RegExp(`^http://u-caf--[0-9a-f]{7}\\.${hubHost.replace(/\./g, '\\.')}/user/Caf%C3%A9/$`),
+    )
   })
 
-  it('serves a user\'s host only for that user\'s paths: not the hub, not other users, not services', async () => {
+  it("serves a user's host only for that user's paths: not the hub, not other users, not services", async () => {
     const auth = { authorization: `token ${alice.token}` }
     expect((await onHost(aliceHost, '/user/alice/', auth)).body).toBe('ok')
-    for (const [path, method] of [['/user/bob/', 'GET'], ['/services/x/', 'POST'], ['/', 'GET'], ['/hub/api/users/alice/tokens', 'POST'], ['/hub/login', 'POST'], ['/favicon.ico', 'GET']]) {
-      const r = await onHost(aliceHost, path, { ...auth, cookie: alice.client.cookieHeader(), 'content-type': 'application/json' }, method)
+    for (const [path, method] of [
+      ['/user/bob/', 'GET'],
+      ['/services/x/', 'POST'],
+      ['/', 'GET'],
+      ['/hub/api/users/alice/tokens', 'POST'],
+      ['/hub/login', 'POST'],
+      ['/favicon.ico', 'GET'],
+    ]) {
+      const r = await onHost(
+        aliceHost,
+        path,
+        { ...auth, cookie: alice.client.cookieHeader(), 'content-type': 'application/json' },
+        method,
+      )
       expect(r.status, `${method} ${path}`).toBe(404)
     }
     // hub pages (and services) are never served there: a GET goes to the hub's own host
@@ -108,26 +135,32 @@ describe('where requests are served', () => {
     expect((await onHost(hubHost, '/hub/api/user', auth)).status).toBe(200)
   })
 
-  it('hands out server URLs on the users\' hosts (API url and server, progress), as JupyterHub does', async () => {
+  it("hands out server URLs on the users' hosts (API url and server, progress), as JupyterHub does", async () => {
     const m = await json(await fetch(`${stack.url}/hub/api/users/alice`, { headers: alice.auth }))
     expect(m.server).toBe(`http://${aliceHost}/user/alice/`)
     expect(m.servers[''].url).toBe(`http://${aliceHost}/user/alice/`)
-    const progress = await (await fetch(`${stack.url}/hub/api/users/alice/server/progress`, { headers: alice.auth })).text()
+    const progress = await (
+      await fetch(`${stack.url}/hub/api/users/alice/server/progress`, { headers: alice.auth })
+    ).text()
     expect(progress).toContain(`"url":"http://${aliceHost}/user/alice/"`)
     // the pages' redirects to her server: /hub/, JupyterHub's user-redirect
     const cookie = alice.client.cookieHeader()
     expect((await onHost(hubHost, '/hub/', { cookie })).headers.location).toBe(`http://${aliceHost}/user/alice/`)
-    expect((await onHost(hubHost, '/hub/user-redirect/tree/a%20b?x=1', { cookie })).headers.location).toBe(`http://${aliceHost}/user/alice/tree/a%20b?x=1`)
+    expect((await onHost(hubHost, '/hub/user-redirect/tree/a%20b?x=1', { cookie })).headers.location).toBe(
+      `http://${aliceHost}/user/alice/tree/a%20b?x=1`,
+    )
   })
 })
 
-describe('logging in on a user\'s host', () => {
-  it('sends a browser without the host cookie to the hub\'s hand-off, an API client gets 401; the hub cookie does not count there', async () => {
+describe("logging in on a user's host", () => {
+  it("sends a browser without the host cookie to the hub's hand-off, an API client gets 401; the hub cookie does not count there", async () => {
     const cases: Record<string, string>[] = [{}, { cookie: alice.client.cookieHeader() }]
     for (const headers of cases) {
       const r = await onHost(aliceHost, '/user/alice/tree?x=1', headers)
       expect(r.status).toBe(302)
-      expect(r.headers.location).toBe(`http://${hubHost}/hub/handoff?next=${encodeURIComponent('/user/alice/tree?x=1')}`)
+      expect(r.headers.location).toBe(
+        `http://${hubHost}/hub/handoff?next=${encodeURIComponent('/user/alice/tree?x=1')}`,
+      )
     }
     const api = await onHost(aliceHost, '/user/alice/api/status', { cookie: alice.client.cookieHeader() })
     expect(api.status).toBe(401)
@@ -144,7 +177,11 @@ describe('logging in on a user\'s host', () => {
   it('the hand-off sets a host-only cookie and goes to next; the cookie opens her server there', async () => {
     const { hub, proxy, cookie } = await handOff(alice.client, '/user/alice/tree?x=1')
     expect(hub.status).toBe(302)
-    expect(hub.headers.location).toMatch(new RegExp(`^http://${aliceHost.replace(/\./g, '\\.')}/_edgehub/handoff\\?t=h1\\.[^&]+&next=%2Fuser%2Falice%2Ftree%3Fx%3D1$`))
+    expect(hub.headers.location).toMatch(
+      new RegExp(
+        `^http://${aliceHost.replace(/\./g, '\\.')}/_edgehub/handoff\\?t=h1\\.[^&]+&next=%2Fuser%2Falice%2Ftree%3Fx%3D1$`,
+      ),
+    )
     expect(proxy.status).toBe(302)
     expect(proxy.headers.location).toBe('/user/alice/tree?x=1')
     const line = setCookies(proxy).find((c) => c.startsWith('edgehub-host-session='))!
@@ -156,7 +193,7 @@ describe('logging in on a user\'s host', () => {
     expect(r.body).toBe('ok')
   })
 
-  it('refuses alice\'s host cookie on bob\'s host', async () => {
+  it("refuses alice's host cookie on bob's host", async () => {
     const { cookie } = await handOff(alice.client, '/user/alice/')
     expect((await onHost(aliceHost, '/user/alice/', { cookie: cookie! })).status).toBe(200)
     const r = await onHost(bobHost, '/user/bob/', { cookie: cookie! })
@@ -180,13 +217,14 @@ describe('logging in on a user\'s host', () => {
     const { kid, secret } = await stack.deps.cookieKeys.current()
     const now = Math.floor(Date.now() / 1000)
     const claims = { kid, user: 'alice', sid, exp: now + 3600, host: aliceHost, until: now + 30 }
-    const at = (t: string, next = '/user/alice/') => onHost(aliceHost, `/_edgehub/handoff?t=${t}&next=${encodeURIComponent(next)}`)
+    const at = (t: string, next = '/user/alice/') =>
+      onHost(aliceHost, `/_edgehub/handoff?t=${t}&next=${encodeURIComponent(next)}`)
     // the control: one signed here as the hub signs it passes
     expect((await at(signHandoff(claims, secret))).status).toBe(302)
     const refused: Array<[string, string]> = [
       ['expired', signHandoff({ ...claims, until: now - 1 }, secret)],
       ['valid for an hour', signHandoff({ ...claims, until: now + 3600 }, secret)],
-      ['for bob\'s host', signHandoff({ ...claims, host: bobHost }, secret)],
+      ["for bob's host", signHandoff({ ...claims, host: bobHost }, secret)],
       ['another key', signHandoff(claims, Buffer.alloc(32, 9).toString('base64url'))],
       ['tampered', signHandoff(claims, secret).replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))],
       ['garbage', 'h1.x.y'],
@@ -200,7 +238,9 @@ describe('logging in on a user\'s host', () => {
       expect((await at(signHandoff(claims, secret), next)).status, next).toBe(400)
     }
     // bob's real hand-off (his host) presented on alice's host
-    const hub = await onHost(hubHost, `/hub/handoff?next=${encodeURIComponent('/user/bob/')}`, { cookie: bob.client.cookieHeader() })
+    const hub = await onHost(hubHost, `/hub/handoff?next=${encodeURIComponent('/user/bob/')}`, {
+      cookie: bob.client.cookieHeader(),
+    })
     const to = new URL(hub.headers.location!)
     expect(to.host).toBe(bobHost)
     expect((await onHost(aliceHost, to.pathname + to.search)).status).toBe(400)
@@ -216,20 +256,30 @@ describe('logging in on a user\'s host', () => {
     const out = await onHost(aliceHost, '/user/alice/logout', { cookie: cookie! })
     expect(out.headers.location).toBe(`http://${hubHost}/hub/logout`)
     await (await client.get('/hub/logout')).text()
-    await waitFor('the logout to reach the proxy', async () => (await onHost(aliceHost, '/user/alice/', { cookie: cookie! })).status === 302, { timeoutMs: 5000, intervalMs: 20 })
+    await waitFor(
+      'the logout to reach the proxy',
+      async () => (await onHost(aliceHost, '/user/alice/', { cookie: cookie! })).status === 302,
+      { timeoutMs: 5000, intervalMs: 20 },
+    )
     // her other session (alice.client) still works
     expect((await handOff(alice.client, '/user/alice/')).proxy.status).toBe(302)
   })
 
-  it('drops a server\'s cookies for the parent domain or of the hub\'s names, keeps its own', async () => {
+  it("drops a server's cookies for the parent domain or of the hub's names, keeps its own", async () => {
     const r = await onHost(aliceHost, '/user/alice/cookies', { authorization: `token ${alice.token}` })
     expect(r.status).toBe(200)
     expect(setCookies(r)).toEqual(['own=1; Path=/'])
   })
 
-  it('on a user\'s host, only that host is the origin of a cookie-authenticated write', async () => {
+  it("on a user's host, only that host is the origin of a cookie-authenticated write", async () => {
     const { cookie } = await handOff(alice.client, '/user/alice/')
-    const post = (origin: string) => onHost(aliceHost, '/user/alice/api/contents', { cookie: cookie!, origin, 'content-type': 'application/json' }, 'POST')
+    const post = (origin: string) =>
+      onHost(
+        aliceHost,
+        '/user/alice/api/contents',
+        { cookie: cookie!, origin, 'content-type': 'application/json' },
+        'POST',
+      )
     const fromHub = await post(`http://${hubHost}`)
     expect(fromHub.status).toBe(403)
     expect(fromHub.json().message).toMatch(/cross-origin/)

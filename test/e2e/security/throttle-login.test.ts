@@ -16,7 +16,12 @@ let root: Admin
 
 /** A browser at hub replica `hub` whose requests come from `address` (the edge proxy's X-Forwarded-For). */
 const browser = (hub: number, address: string) =>
-  new Client(c.hubUrls[hub], (url, init) => fetch(url, { ...init, headers: { ...(init.headers as Record<string, string>), 'x-forwarded-for': `203.0.113.250, ${address}` } }))
+  new Client(c.hubUrls[hub], (url, init) =>
+    fetch(url, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string>), 'x-forwarded-for': `203.0.113.250, ${address}` },
+    }),
+  )
 
 interface Attempt {
   status: number
@@ -27,7 +32,11 @@ async function attempt(b: Client, name: string, password: string): Promise<Attem
   const res = await b.postForm('/hub/login', { username: name, password })
   const body = await res.text()
   const message = /role="alert">([^<]*)</.exec(body)?.[1] ?? ''
-  return { status: res.status, retryAfter: res.headers.has('retry-after') ? Number(res.headers.get('retry-after')) : null, message }
+  return {
+    status: res.status,
+    retryAfter: res.headers.has('retry-after') ? Number(res.headers.get('retry-after')) : null,
+    message,
+  }
 }
 
 /** Waits out a Retry-After (a condition on the clock, checked by polling, not a fixed sleep). */
@@ -49,9 +58,15 @@ async function failUntilLocked(b: Client, name: string): Promise<Attempt[]> {
 }
 
 beforeAll(async () => {
-  c = await startCluster({ hubs: 2, proxies: 1, haproxy: false, overrides: { auth: { native: { scryptCost: 1024 }, throttle: THROTTLE } } })
+  c = await startCluster({
+    hubs: 2,
+    proxies: 1,
+    haproxy: false,
+    overrides: { auth: { native: { scryptCost: 1024 }, throttle: THROTTLE } },
+  })
   root = await rootOf(c)
-  for (const u of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']) await addUser(root, u, { password: `${u}-password` })
+  for (const u of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'])
+    await addUser(root, u, { password: `${u}-password` })
 }, 120_000)
 afterAll(async () => c?.stop(), 60_000)
 
@@ -74,7 +89,7 @@ describe('login throttling', () => {
     expect(right.status).toBe(429)
     expect(right.retryAfter).toBeGreaterThanOrEqual(1)
     // every password checked counted once, in Redis
-    expect((await c.deps.redis.hget(c.deps.keys.loginFail('alice'), 'count'))).toBe(String(checked))
+    expect(await c.deps.redis.hget(c.deps.keys.loginFail('alice'), 'count')).toBe(String(checked))
   })
 
   it('waits double from baseDelaySec up to maxDelaySec, then the name is locked until an admin unlocks it (API)', async () => {
@@ -104,7 +119,9 @@ describe('login throttling', () => {
     expect(seen.filter((a) => a.status === 403)).toHaveLength(THROTTLE.lockoutFailures)
     for (const b of [b0, b1]) expect((await attempt(b, 'carol', 'carol-password')).message).toContain('locked')
     // the operator's unlock, on the hub's machine
-    expect(cli(c, ['user', 'unlock', 'carol'])).toBe(`carol: unlocked; ${THROTTLE.lockoutFailures} failed logins forgotten`)
+    expect(cli(c, ['user', 'unlock', 'carol'])).toBe(
+      `carol: unlocked; ${THROTTLE.lockoutFailures} failed logins forgotten`,
+    )
     expect((await attempt(b1, 'carol', 'carol-password')).status).toBe(302)
   })
 
@@ -114,7 +131,10 @@ describe('login throttling', () => {
     const shape = (xs: Attempt[]) => xs.map((a) => [a.status, a.retryAfter, a.message])
     expect(shape(ghost)).toEqual(shape(real))
     // locked alike: the right password of the real one changes nothing
-    const [g, d] = [await attempt(browser(1, '198.51.100.5'), 'nobody-of-this-name', 'x'), await attempt(browser(1, '198.51.100.4'), 'dave', 'dave-password')]
+    const [g, d] = [
+      await attempt(browser(1, '198.51.100.5'), 'nobody-of-this-name', 'x'),
+      await attempt(browser(1, '198.51.100.4'), 'dave', 'dave-password'),
+    ]
     expect([g.status, g.message]).toEqual([d.status, d.message])
     expect(g.retryAfter).toBeGreaterThan(0)
     expect(d.retryAfter).toBeGreaterThan(0)
@@ -128,7 +148,12 @@ describe('login throttling', () => {
     expect((await attempt(browser(1, '198.51.100.7'), 'erin', 'erin-password')).status).toBe(302)
     expect(Date.now() - t0).toBeLessThan(2000)
     // the attacker's address goes on, name after name, past 12 failures: from it, everyone waits
-    for (let i = 0; (await c.deps.redis.hget(c.deps.keys.loginFailAddress('198.51.100.6'), 'count')) !== String(THROTTLE.addressFreeFailures + 1); i++) {
+    for (
+      let i = 0;
+      (await c.deps.redis.hget(c.deps.keys.loginFailAddress('198.51.100.6'), 'count')) !==
+      String(THROTTLE.addressFreeFailures + 1);
+      i++
+    ) {
       const a = await attempt(attacker, `spray-${i}`, 'wrong-password')
       if (a.status === 429) await waitOut(a)
       expect(i).toBeLessThan(40)

@@ -23,10 +23,17 @@ const kernels: Record<string, KernelSocket> = {}
 async function kernelOf(name: string): Promise<KernelSocket> {
   const p = people[name] ?? (people[name] = await person(root, name))
   await startServer(stack.url, p.token, name, { probe: `/user/${name}/api/status`, timeoutMs: 60_000 })
-  const res = await fetch(`${stack.url}/user/${name}/api/kernels`, { method: 'POST', headers: { ...p.auth, 'content-type': 'application/json' }, body: '{}' })
+  const res = await fetch(`${stack.url}/user/${name}/api/kernels`, {
+    method: 'POST',
+    headers: { ...p.auth, 'content-type': 'application/json' },
+    body: '{}',
+  })
   expect(res.status).toBe(201)
   const { id } = await json(res)
-  return (kernels[name] = await openKernel(`${stack.url.replace('http', 'ws')}/user/${name}/api/kernels/${id}/channels`, p.auth))
+  return (kernels[name] = await openKernel(
+    `${stack.url.replace('http', 'ws')}/user/${name}/api/kernels/${id}/channels`,
+    p.auth,
+  ))
 }
 
 /** Runs Python in the kernel; its printed output as JSON. */
@@ -64,10 +71,24 @@ describe.runIf(isRoot)("users' servers as their own Unix accounts (hub as root)"
     const account = passwd(`${prefix}dora`)
     expect(statSync(account.home).mode & 0o777).toBe(0o700)
     expect(statSync(account.home).uid).toBe(account.uid)
-    const seen = await run(k, `print(json.dumps({'uid': os.getuid(), 'euid': os.geteuid(), 'gid': os.getgid(), 'server_uid': os.stat('/proc/%d' % os.getppid()).st_uid, 'cwd': os.getcwd(), 'env': {k: os.environ.get(k) for k in ['HOME', 'USER', 'LOGNAME', 'SHELL', 'PATH']}}))`)
-    expect(seen).toMatchObject({ uid: account.uid, euid: account.uid, gid: account.gid, server_uid: account.uid, cwd: account.home })
+    const seen = await run(
+      k,
+      `print(json.dumps({'uid': os.getuid(), 'euid': os.geteuid(), 'gid': os.getgid(), 'server_uid': os.stat('/proc/%d' % os.getppid()).st_uid, 'cwd': os.getcwd(), 'env': {k: os.environ.get(k) for k in ['HOME', 'USER', 'LOGNAME', 'SHELL', 'PATH']}}))`,
+    )
+    expect(seen).toMatchObject({
+      uid: account.uid,
+      euid: account.uid,
+      gid: account.gid,
+      server_uid: account.uid,
+      cwd: account.home,
+    })
     expect(seen.uid).not.toBe(0)
-    expect(seen.env).toMatchObject({ HOME: account.home, USER: account.name, LOGNAME: account.name, SHELL: '/bin/bash' })
+    expect(seen.env).toMatchObject({
+      HOME: account.home,
+      USER: account.name,
+      LOGNAME: account.name,
+      SHELL: '/bin/bash',
+    })
     expect(seen.env.PATH).not.toContain('/root')
   }, 90_000)
 
@@ -92,12 +113,22 @@ describe.runIf(isRoot)("users' servers as their own Unix accounts (hub as root)"
   it("keeps one user's code out of another's home and server environment, the hub's data and the server logs", async () => {
     const a = kernels.alice ?? (await kernelOf('alice'))
     const b = kernels.bob ?? (await kernelOf('bob'))
-    const bob = await run(b, "print(json.dumps({'server': os.getppid(), 'kernel': os.getpid(), 'token': os.environ.get('JUPYTERHUB_API_TOKEN', '')}))")
+    const bob = await run(
+      b,
+      "print(json.dumps({'server': os.getppid(), 'kernel': os.getpid(), 'token': os.environ.get('JUPYTERHUB_API_TOKEN', '')}))",
+    )
     expect(bob.token).not.toBe('') // there is a secret in bob's environment to protect
     // bob can read his own server's environment: the check below fails for alice only because it is his
     expect(await run(b, tryRead(`/proc/${bob.server}/environ`))).toBe('read')
     const bobHome = passwd(`${prefix}bob`).home
-    for (const what of [bobHome, `/proc/${bob.server}/environ`, `/proc/${bob.kernel}/environ`, stack.dir, stack.configFile, join(stack.dir, 'logs')]) {
+    for (const what of [
+      bobHome,
+      `/proc/${bob.server}/environ`,
+      `/proc/${bob.kernel}/environ`,
+      stack.dir,
+      stack.configFile,
+      join(stack.dir, 'logs'),
+    ]) {
       expect({ what, result: await run(a, tryRead(what)) }).toEqual({ what, result: 'PermissionError' })
     }
     // server logs are not for other users either

@@ -18,7 +18,11 @@ const uidOf = (pid: number) => Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/
 async function startServer(u: Up, admin: Client): Promise<number> {
   const res = await admin.api('POST', '/users/admin/server')
   expect([201, 202]).toContain(res.status)
-  await waitFor('the server to answer through the proxy', async () => (await admin.get('/user/admin/api/status')).status === 200, { timeoutMs: 30_000, intervalMs: 100 })
+  await waitFor(
+    'the server to answer through the proxy',
+    async () => (await admin.get('/user/admin/api/status')).status === 200,
+    { timeoutMs: 30_000, intervalMs: 100 },
+  )
   const pids = withEnv('JUPYTERHUB_API_URL', `${u.url}/hub/api`)
   expect(pids).toHaveLength(1)
   return pids[0]
@@ -56,7 +60,7 @@ describe.runIf(isRoot)('edgehub up and whom servers run as', () => {
     expect(withEnv('JUPYTERHUB_API_URL', `${u.url}/hub/api`)).toEqual([])
   }, 120_000)
 
-  it("as root, with Redis not answering: the shutdown finds the server of another uid by its process mark and stops it", async () => {
+  it('as root, with Redis not answering: the shutdown finds the server of another uid by its process mark and stops it', async () => {
     const u = await up(await stackEnv(dataDir(), { EDGEHUB_SPAWNER_LOCAL_PROCESS_USER_PREFIX: prefix }))
     const pid = await startServer(u, await loginAdmin(u))
     expect(uidOf(pid)).toBe(passwd(`${prefix}admin`).uid)
@@ -72,7 +76,7 @@ describe.runIf(isRoot)('edgehub up and whom servers run as', () => {
     }
   }, 120_000)
 
-  it('unprivileged: says on its terminal and on the admin page that servers share the hub\'s user, a single trust domain', async () => {
+  it("unprivileged: says on its terminal and on the admin page that servers share the hub's user, a single trust domain", async () => {
     const dir = dataDir()
     const nobody = passwd('nobody')
     chownSync(dir, nobody.uid, nobody.gid)
@@ -89,9 +93,23 @@ describe.runIf(isRoot)('edgehub up and whom servers run as', () => {
     proc.stdout.on('data', (d) => (out += d))
     proc.stderr.on('data', (d) => (out += d))
     const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)))
-    const u: Up = { proc, dir, env, port: Number(env.EDGEHUB_PORT), hubPort: Number(env.EDGEHUB_HUB_PORT), redisPort: Number(env.EDGEHUB_REDIS_PORT), url: `http://127.0.0.1:${env.EDGEHUB_PORT}`, output: () => out, exit }
+    const u: Up = {
+      proc,
+      dir,
+      env,
+      port: Number(env.EDGEHUB_PORT),
+      hubPort: Number(env.EDGEHUB_HUB_PORT),
+      redisPort: Number(env.EDGEHUB_REDIS_PORT),
+      url: `http://127.0.0.1:${env.EDGEHUB_PORT}`,
+      output: () => out,
+      exit,
+    }
     try {
-      await waitFor('edgehub up to print its URL or exit', () => out.includes('Press Ctrl-C to stop') || proc.exitCode !== null, { timeoutMs: 60_000 })
+      await waitFor(
+        'edgehub up to print its URL or exit',
+        () => out.includes('Press Ctrl-C to stop') || proc.exitCode !== null,
+        { timeoutMs: 60_000 },
+      )
       const notes = out.split('\n').filter((l) => l.includes(NOTE))
       expect(notes, out).toHaveLength(1)
       expect(notes[0]).toMatch(/run the hub as root/)

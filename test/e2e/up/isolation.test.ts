@@ -18,7 +18,7 @@ const run = (args: string[], env: Record<string, string>) => {
 }
 
 describe('edgehub up next to another stack', () => {
-  it('refuses taken ports and another stack\'s Redis, and leaves the first stack untouched', async () => {
+  it("refuses taken ports and another stack's Redis, and leaves the first stack untouched", async () => {
     const first = await up(await stackEnv(dataDir()))
     const admin = await loginAdmin(first)
     const serverPid = await startServer(first, admin)
@@ -31,13 +31,23 @@ describe('edgehub up next to another stack', () => {
     // Same three ports, another data directory: each refused with the setting and the holder named.
     const otherDir = dataDir()
     const cases: Array<[string, Record<string, string>, RegExp]> = [
-      ['redis.port', { EDGEHUB_PORT: String(await freePort()), EDGEHUB_HUB_PORT: String(await freePort()) }, /redis-server/],
-      ['hub.port', { EDGEHUB_PORT: String(await freePort()), EDGEHUB_REDIS_PORT: String(await freePort()) }, /edgehub\.js hub/],
+      [
+        'redis.port',
+        { EDGEHUB_PORT: String(await freePort()), EDGEHUB_HUB_PORT: String(await freePort()) },
+        /redis-server/,
+      ],
+      [
+        'hub.port',
+        { EDGEHUB_PORT: String(await freePort()), EDGEHUB_REDIS_PORT: String(await freePort()) },
+        /edgehub\.js hub/,
+      ],
       ['port', {}, /nginx: master/],
     ]
     for (const [setting, change, holder] of cases) {
       const env: Record<string, string> = { ...first.env, EDGEHUB_DATA_DIR: otherDir, ...change }
-      const port = { 'redis.port': env.EDGEHUB_REDIS_PORT, 'hub.port': env.EDGEHUB_HUB_PORT, port: env.EDGEHUB_PORT }[setting]!
+      const port = { 'redis.port': env.EDGEHUB_REDIS_PORT, 'hub.port': env.EDGEHUB_HUB_PORT, port: env.EDGEHUB_PORT }[
+        setting
+      ]!
       const t0 = Date.now()
       const second = await up(env, { expectExit: true })
       expect(await second.exit).toBe(1)
@@ -51,7 +61,11 @@ describe('edgehub up next to another stack', () => {
     expect(() => readFileSync(join(otherDir, 'stack-id'))).toThrow()
 
     // Another data directory has no log-in for the first stack's Redis: the CLI is refused by Redis.
-    const env = { EDGEHUB_DATA_DIR: otherDir, EDGEHUB_REDIS_PORT: String(first.redisPort), EDGEHUB_HUB_PORT: String(await freePort()) }
+    const env = {
+      EDGEHUB_DATA_DIR: otherDir,
+      EDGEHUB_REDIS_PORT: String(first.redisPort),
+      EDGEHUB_HUB_PORT: String(await freePort()),
+    }
     const noLogin = run(['user', 'list'], env)
     expect(noLogin.status).not.toBe(0)
     expect(noLogin.stderr).toMatch(/NOAUTH|WRONGPASS/)
@@ -59,17 +73,25 @@ describe('edgehub up next to another stack', () => {
     // another stack: the CLI and a hub still refuse the first stack's Redis.
     const hubLogin = readRedisCredentials(privateRedisDir(first.dir))!.hub
     mkdirSync(privateRedisDir(otherDir), { recursive: true, mode: 0o700 })
-    copyFileSync(join(privateRedisDir(first.dir), 'credentials.json'), join(privateRedisDir(otherDir), 'credentials.json'))
+    copyFileSync(
+      join(privateRedisDir(first.dir), 'credentials.json'),
+      join(privateRedisDir(otherDir), 'credentials.json'),
+    )
     writeFileSync(join(otherDir, 'stack-id'), 'another-stack\n')
     for (const args of [['user', 'add', 'mallory'], ['user', 'list'], ['hub']]) {
       const r = run(args, env)
       expect(r.status, `${args.join(' ')}: ${r.stdout}${r.stderr}`).not.toBe(0)
       expect(r.stderr.trim().split('\n')).toHaveLength(1)
-      expect(r.stderr).toContain(`belongs to another edgehub stack (its id ${firstId}, this data directory's another-stack`)
+      expect(r.stderr).toContain(
+        `belongs to another edgehub stack (its id ${firstId}, this data directory's another-stack`,
+      )
     }
     // and `edgehub up` pointed at it with redis.url refuses before starting its hub or proxy
     const viaUrl = await up(
-      { ...(await stackEnv(otherDir)), EDGEHUB_REDIS_URL: `redis://${hubLogin.username}:${hubLogin.password}@127.0.0.1:${first.redisPort}` },
+      {
+        ...(await stackEnv(otherDir)),
+        EDGEHUB_REDIS_URL: `redis://${hubLogin.username}:${hubLogin.password}@127.0.0.1:${first.redisPort}`,
+      },
       { expectExit: true },
     )
     expect(await viaUrl.exit).toBe(1)
@@ -79,9 +101,17 @@ describe('edgehub up next to another stack', () => {
     // A fresh data directory (no stack-id) pointed at the first stack's Redis with redis.url: refused
     // too, before it could adopt that stack's id (its shutdown would then stop the first stack's servers)
     const freshDir = dataDir()
-    const fresh = await up({ ...(await stackEnv(freshDir)), EDGEHUB_REDIS_URL: `redis://${hubLogin.username}:${hubLogin.password}@127.0.0.1:${first.redisPort}` }, { expectExit: true })
+    const fresh = await up(
+      {
+        ...(await stackEnv(freshDir)),
+        EDGEHUB_REDIS_URL: `redis://${hubLogin.username}:${hubLogin.password}@127.0.0.1:${first.redisPort}`,
+      },
+      { expectExit: true },
+    )
     expect(await fresh.exit).toBe(1)
-    expect(fresh.output()).toContain(`already belongs to an edgehub stack (id ${firstId}) that this data directory does not know`)
+    expect(fresh.output()).toContain(
+      `already belongs to an edgehub stack (id ${firstId}) that this data directory does not know`,
+    )
     expect(() => readFileSync(join(freshDir, 'stack-id'))).toThrow()
 
     // The first stack: every process still there, its data intact, its server answering.
@@ -94,6 +124,8 @@ describe('edgehub up next to another stack', () => {
 
     first.proc.kill('SIGTERM')
     expect(await first.exit).toBe(0)
-    await waitFor('every process of the first stack to be gone', () => [...parts, serverPid].every((p) => !alive(p)), { timeoutMs: 10_000 })
+    await waitFor('every process of the first stack to be gone', () => [...parts, serverPid].every((p) => !alive(p)), {
+      timeoutMs: 10_000,
+    })
   })
 })

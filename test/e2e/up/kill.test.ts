@@ -3,7 +3,19 @@
 // both through the proxy. Prints the measured figures.
 import { afterAll, describe, expect, it } from 'vitest'
 import { stackRedis } from '../../support/redis'
-import { alive, cleanup, dataDir, loginAdmin, partPid, stackEnv, startServer, stream, up, type Sample, type Up } from './support'
+import {
+  alive,
+  cleanup,
+  dataDir,
+  loginAdmin,
+  partPid,
+  stackEnv,
+  startServer,
+  stream,
+  up,
+  type Sample,
+  type Up,
+} from './support'
 import { groupMembers } from '../../../runtime/src/child'
 import { json } from '../../support/client'
 import { waitFor } from '../../../runtime/src/wait'
@@ -34,24 +46,36 @@ describe('edgehub up under kill -9', () => {
     const auth = { authorization: `token ${token}` }
     const server = stream(`${u.url}/user/admin/api/status`, auth)
     const hubApi = stream(`${u.url}/hub/api/user`, auth)
-    await waitFor('both streams to be answered', () => server.samples.some((s) => s.status === 200) && hubApi.samples.some((s) => s.status === 200))
+    await waitFor(
+      'both streams to be answered',
+      () => server.samples.some((s) => s.status === 200) && hubApi.samples.some((s) => s.status === 200),
+    )
     const figures: string[] = []
 
     // The hub: restarted at once; servers never notice.
     const hubPid = partPid(sup, 'edgehub.js hub')!
     let t0 = Date.now()
     process.kill(hubPid, 'SIGKILL')
-    const hubBack = await waitFor('the hub API to answer again', () => firstOkAfter(hubApi.samples, t0), { timeoutMs: 20_000, intervalMs: 20 })
+    const hubBack = await waitFor('the hub API to answer again', () => firstOkAfter(hubApi.samples, t0), {
+      timeoutMs: 20_000,
+      intervalMs: 20,
+    })
     const hubDown = hubBack.at + hubBack.ms - t0
     await waitFor('a second of requests after', () => Date.now() > hubBack.at + 1000)
     const hubFailed = failures(server.between(t0, Date.now()))
-    figures.push(`hub kill -9: hub API back after ${hubDown} ms; server requests ${server.between(t0, Date.now()).length}, failed ${hubFailed.length}`)
+    figures.push(
+      `hub kill -9: hub API back after ${hubDown} ms; server requests ${server.between(t0, Date.now()).length}, failed ${hubFailed.length}`,
+    )
     expect(partPid(sup, 'edgehub.js hub')).not.toBe(hubPid)
 
     // Redis: a user created through the API and a key written just before the kill are there after.
     expect((await admin.api('POST', '/users/before-redis-kill')).status).toBe(201)
     const redisPid = partPid(sup, 'redis-server')!
-    const direct = stackRedis(u.dir, u.redisPort, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true })
+    const direct = stackRedis(u.dir, u.redisPort, {
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      lazyConnect: true,
+    })
     direct.on('error', () => {})
     await direct.connect()
     await direct.set('edgehub:test:before-kill', 'kept') // written to the AOF file before Redis replies
@@ -60,7 +84,10 @@ describe('edgehub up under kill -9', () => {
     process.kill(redisPid, 'SIGKILL')
     await waitFor('the supervisor to restart Redis', () => loggedAt(u, 'redis restarted', t0), { timeoutMs: 20_000 })
     const redisBackAt = loggedAt(u, 'redis restarted', t0)!
-    const apiBack = await waitFor('the hub API to answer again', () => firstOkAfter(hubApi.samples, redisBackAt), { timeoutMs: 20_000, intervalMs: 20 })
+    const apiBack = await waitFor('the hub API to answer again', () => firstOkAfter(hubApi.samples, redisBackAt), {
+      timeoutMs: 20_000,
+      intervalMs: 20,
+    })
     await waitFor('a second of requests after', () => Date.now() > apiBack.at + 1000)
     const outage = hubApi.between(t0, redisBackAt)
     const slowest = Math.max(0, ...outage.map((s) => s.ms))
@@ -79,13 +106,17 @@ describe('edgehub up under kill -9', () => {
     const masterPid = partPid(sup, 'nginx: master')!
     t0 = Date.now()
     process.kill(masterPid, 'SIGKILL')
-    await waitFor('the supervisor to restart the proxy', () => loggedAt(u, 'proxy restarted', t0), { timeoutMs: 20_000 })
+    await waitFor('the supervisor to restart the proxy', () => loggedAt(u, 'proxy restarted', t0), {
+      timeoutMs: 20_000,
+    })
     await waitFor('a second of requests after', () => Date.now() > loggedAt(u, 'proxy restarted', t0)! + 1000)
     const during = server.between(t0, Date.now())
     const lastFailure = failures(during).at(-1)
     const servingAgain = lastFailure ? firstOkAfter(server.samples, lastFailure.at)! : undefined
     const proxyDown = servingAgain ? servingAgain.at + servingAgain.ms - t0 : 0
-    figures.push(`proxy (nginx master) kill -9: serving again after ${proxyDown} ms (failed requests ${failures(during).length} of ${during.length})`)
+    figures.push(
+      `proxy (nginx master) kill -9: serving again after ${proxyDown} ms (failed requests ${failures(during).length} of ${during.length})`,
+    )
     expect(groupMembers(masterPid)).toEqual([]) // no orphaned worker of the killed master
     expect(partPid(sup, 'nginx: master')).not.toBe(masterPid)
     expect((await admin.get('/user/admin/api/status')).status).toBe(200) // the route, through the new proxy

@@ -46,7 +46,7 @@ export function descendants(pid: number): number[] {
   const table = processTable()
   const out: number[] = []
   const walk = (p: number) => {
-    for (const [c, s] of table) if (s.ppid === p && s.state !== 'Z') out.push(c), walk(c)
+    for (const [c, s] of table) if (s.ppid === p && s.state !== 'Z') (out.push(c), walk(c))
   }
   walk(pid)
   return out
@@ -65,7 +65,8 @@ export function withEnv(name: string, value: string): number[] {
   const out: number[] = []
   for (const pid of processTable().keys()) {
     try {
-      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`${name}=${value}`) && alive(pid)) out.push(pid)
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`${name}=${value}`) && alive(pid))
+        out.push(pid)
     } catch {
       /* another user's, or gone */
     }
@@ -91,7 +92,8 @@ export interface Up {
   exit: Promise<number | null>
 }
 
-const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_'))) as Record<string, string>
+const cleanEnv = () =>
+  Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_'))) as Record<string, string>
 
 /** Every process started through these helpers, killed by pid (and group) when a test is done. */
 const started: ChildProcess[] = []
@@ -129,15 +131,27 @@ export async function stackEnv(dir: string, extra: Record<string, string> = {}) 
  * Runs `edgehub up` (or `npm start` with npm: true) with env; resolves once it printed its URL (or
  * exited, when expectExit). `detached` makes it lead a process group, as a shell's job does.
  */
-export async function up(env: Record<string, string>, opts: { npm?: boolean; detached?: boolean; expectExit?: boolean } = {}): Promise<Up> {
-  const spawnOpts: SpawnOptions = { env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached, cwd: ROOT }
+export async function up(
+  env: Record<string, string>,
+  opts: { npm?: boolean; detached?: boolean; expectExit?: boolean } = {},
+): Promise<Up> {
+  const spawnOpts: SpawnOptions = {
+    env: { ...cleanEnv(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.detached,
+    cwd: ROOT,
+  }
   const proc = opts.npm ? spawn('npm', ['start'], spawnOpts) : spawn(process.execPath, [BIN, 'up'], spawnOpts)
   started.push(proc)
   let out = ''
   proc.stdout!.on('data', (d) => (out += d))
   proc.stderr!.on('data', (d) => (out += d))
   const exit = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)))
-  await waitFor('edgehub up to print its URL or exit', () => out.includes('Press Ctrl-C to stop') || proc.exitCode !== null, { timeoutMs: 60_000 })
+  await waitFor(
+    'edgehub up to print its URL or exit',
+    () => out.includes('Press Ctrl-C to stop') || proc.exitCode !== null,
+    { timeoutMs: 60_000 },
+  )
   if (!opts.expectExit) expect(out, out).toContain('edgehub is running at')
   const port = Number(env.EDGEHUB_PORT)
   return {
@@ -186,7 +200,11 @@ export async function loginAdmin(u: Up): Promise<Client> {
 export async function startServer(u: Up, admin: Client): Promise<number> {
   const res = await admin.api('POST', '/users/admin/server')
   expect([201, 202]).toContain(res.status)
-  await waitFor('the server to answer through the proxy', async () => (await admin.get('/user/admin/api/status')).status === 200, { timeoutMs: 30_000, intervalMs: 100 })
+  await waitFor(
+    'the server to answer through the proxy',
+    async () => (await admin.get('/user/admin/api/status')).status === 200,
+    { timeoutMs: 30_000, intervalMs: 100 },
+  )
   return serverPid(u)
 }
 
@@ -200,7 +218,8 @@ export async function serverPid(u: Up): Promise<number> {
 }
 
 /** Status of one request on a fresh connection, 0 when none came (refused, reset, timeout). */
-export const status = (url: string, headers: Record<string, string> = {}, timeoutMs = 5000): Promise<number> => probe(url, timeoutMs, headers)
+export const status = (url: string, headers: Record<string, string> = {}, timeoutMs = 5000): Promise<number> =>
+  probe(url, timeoutMs, headers)
 
 export interface Sample {
   at: number

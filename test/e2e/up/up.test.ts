@@ -24,16 +24,22 @@ const children = (pid: number): number[] => {
     return []
   }
 }
-const cmdline = (pid: number) => (existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ') : '')
+const cmdline = (pid: number) =>
+  existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ') : ''
 const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')
 
 async function up(env: Record<string, string>) {
-  const proc = spawn(process.execPath, [BIN, 'up'], { env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_'))), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const proc = spawn(process.execPath, [BIN, 'up'], {
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_'))), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   running.push(proc)
   let out = ''
   proc.stdout!.on('data', (d) => (out += d))
   proc.stderr!.on('data', (d) => (out += d))
-  await waitFor('edgehub up to print its URL', () => out.includes('Press Ctrl-C to stop.') || proc.exitCode !== null, { timeoutMs: 60_000 })
+  await waitFor('edgehub up to print its URL', () => out.includes('Press Ctrl-C to stop.') || proc.exitCode !== null, {
+    timeoutMs: 60_000,
+  })
   expect(out).toContain('edgehub is running at')
   return { proc, output: () => out }
 }
@@ -62,7 +68,10 @@ describe('edgehub up', () => {
     expect(hubPid).toBeGreaterThan(0)
     process.kill(hubPid, 'SIGKILL')
     expect((await admin.get('/user/admin/api/status')).status).toBe(200)
-    await waitFor('a new hub process', async () => (await admin.api('GET', '/user')).status === 200, { timeoutMs: 20_000, intervalMs: 100 })
+    await waitFor('a new hub process', async () => (await admin.api('GET', '/user')).status === 200, {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+    })
     const newHubPid = children(first.proc.pid!).find((p) => cmdline(p).includes('edgehub.js hub'))
     expect(newHubPid).toBeGreaterThan(0) // a hub child is there, and it is another process
     expect(newHubPid).not.toBe(hubPid)
