@@ -92,7 +92,7 @@ async function count(
     `${name} under callgrind to answer`,
     async () => {
       if (proc.exitCode !== null) throw new Error(`${name}: valgrind exited with ${proc.exitCode}`)
-      return (await probe(url + '/')) > 0
+      return (await probe(`${url}/`)) > 0
     },
     { timeoutMs: 60_000, intervalMs: 200 },
   )
@@ -163,7 +163,7 @@ async function main() {
     if (args.out)
       writeFileSync(
         args.out,
-        JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, users: users.length, rows }, null, 2) + '\n',
+        `${JSON.stringify({ date: new Date().toISOString(), seconds: SECONDS, users: users.length, rows }, null, 2)}\n`,
       )
   } finally {
     await cleanups.runAll()

@@ -54,7 +54,7 @@ if (workers !== 'auto' && !(Number.isInteger(workers) && workers > 0))
 
 // Everything started is stopped by pid (ProxyProcess.stop / RedisProcess.stop), also on Ctrl-C.
 const dir = mkdtempSync(join(tmpdir(), 'edgehub-bench-'))
-const cleanups: (() => Promise<unknown> | void)[] = [() => rmSync(dir, { recursive: true, force: true })]
+const cleanups: (() => unknown)[] = [() => rmSync(dir, { recursive: true, force: true })]
 let cleaning: Promise<void> | undefined
 const cleanup = () =>
   (cleaning ??= (async () => {
@@ -246,7 +246,7 @@ async function main() {
     samplesMs: { added: round(added), routeDeleted: round(routeDeleted), tokenRevoked: round(tokenRevoked) },
   }
   mkdirSync(dirname(args.out!), { recursive: true })
-  writeFileSync(args.out!, JSON.stringify(out, null, 2) + '\n')
+  writeFileSync(args.out!, `${JSON.stringify(out, null, 2)}\n`)
   console.log(`wrote ${args.out}`)
 }
 

@@ -121,7 +121,7 @@ export function setup(): Data {
     tags: { name: 'GET /hub/api/users (setup)' },
   })
   const body = res.status === 200 ? (res.json() as { _pagination?: { total?: number } } | null) : null
-  if (!body || !body._pagination || typeof body._pagination.total !== 'number')
+  if (!body?._pagination || typeof body._pagination.total !== 'number')
     fail(`GET /hub/api/users with ADMIN_TOKEN: HTTP ${res.status} ${String(res.body).slice(0, 200)}`)
   const total = body._pagination.total
   console.log(`the hub holds ${total} users`)

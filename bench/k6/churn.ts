@@ -145,7 +145,7 @@ function waitReady(user: string, headers: Record<string, string>): boolean {
     const model = r.status === 200 ? (r.json() as { servers?: { [name: string]: { ready?: boolean } } } | null) : null
     if (!model) return false
     const s = model.servers ? model.servers[''] : undefined
-    if (s && s.ready) return true
+    if (s?.ready) return true
     sleep(0.1)
   }
   return false

@@ -141,7 +141,7 @@ export function websockets(creds: Creds): void {
         socket.setTimeout(() => socket.close(), 10000)
       },
     )
-    if (!res || res.status !== 101) echoed = false
+    if (res?.status !== 101) echoed = false
   } catch (err) {
     console.warn(`${userName(params, i)}: WebSocket connect failed: ${String(err)}`)
     echoed = false

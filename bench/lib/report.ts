@@ -80,11 +80,11 @@ export function writeReport(r: Report): string[] {
   const json = join(r.dir, `${r.stem}.json`)
   writeFileSync(
     json,
-    JSON.stringify(
+    `${JSON.stringify(
       { started: r.started.toISOString(), seconds: r.seconds, quick: r.quick, machine: m, scenarios: r.runs },
       null,
       2,
-    ) + '\n',
+    )}\n`,
   )
   const mdFile = join(r.dir, `${r.stem}.md`)
   writeFileSync(mdFile, md.join('\n'))

@@ -69,7 +69,7 @@ export function renderSvg(plot: Plot): string {
       for (const p of s.points) out.push(`<circle cx="${x(p[0])}" cy="${y(p[1])}" r="3.5" fill="${c}"/>`)
     })
     out.push(...legend(plot.series.map((s) => s.name)), '</svg>')
-    return out.join('\n') + '\n'
+    return `${out.join('\n')}\n`
   }
   const values = plot.series.flatMap((s) => s.values)
   const yTicks = ticks(Math.max(...values.filter(Number.isFinite)))
@@ -90,5 +90,5 @@ export function renderSvg(plot: Plot): string {
     })
   })
   out.push(...legend(plot.series.map((s) => s.name)), '</svg>')
-  return out.join('\n') + '\n'
+  return `${out.join('\n')}\n`
 }

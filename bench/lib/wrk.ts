@@ -47,7 +47,7 @@ function rawRequest(host: string, r: WrkRequest): string {
   if (r.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(r.body))
   let out = `${r.method ?? 'GET'} ${r.path} HTTP/1.1\r\n`
   for (const [k, v] of Object.entries(headers)) out += `${k}: ${v}\r\n`
-  return out + '\r\n' + (r.body ?? '')
+  return `${out}\r\n${r.body ?? ''}`
 }
 
 // The requests come from a data file, one per line with CR LF written as \\1 (a Lua source file with
@@ -105,7 +105,7 @@ export function runWrk(opts: WrkOptions): Promise<WrkResult> {
       throw new Error(`wrk: request for ${r.path} has control characters`)
     return raw.replaceAll('\r\n', '\x01')
   })
-  writeFileSync(`${stem}.data`, lines.join('\n') + '\n')
+  writeFileSync(`${stem}.data`, `${lines.join('\n')}\n`)
   writeFileSync(script, SCRIPT(`${stem}.data`))
   const args = [
     `-t${opts.threads ?? 1}`,

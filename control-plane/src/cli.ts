@@ -169,7 +169,7 @@ export async function main(argv: string[]): Promise<void> {
           expiresInSec: expires,
           scopes,
         })
-        process.stdout.write(token + '\n')
+        process.stdout.write(`${token}\n`)
       })
       return
     }

@@ -84,15 +84,15 @@ export function defaultModules(): string[] {
 export function luaString(s: string): string {
   let out = '"'
   for (const b of Buffer.from(s, 'utf8')) {
-    if (b === 0x22 || b === 0x5c) out += '\\' + String.fromCharCode(b)
+    if (b === 0x22 || b === 0x5c) out += `\\${String.fromCharCode(b)}`
     else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b)
-    else out += '\\' + String(b).padStart(3, '0')
+    else out += `\\${String(b).padStart(3, '0')}`
   }
-  return out + '"'
+  return `${out}"`
 }
 
 // No whitespace, quotes, braces, semicolons, '$' or '#': safe as one nginx token.
-const SAFE_TOKEN = /^[A-Za-z0-9._:/@%+=,\[\]-]+$/
+const SAFE_TOKEN = /^[A-Za-z0-9._:/@%+=,[\]-]+$/
 
 function hostPort(host: string, port: number): string {
   return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`

@@ -12,7 +12,7 @@ export interface Logger {
 
 export function createLogger(
   component = 'hub',
-  { level = 'info' as Level, write = (line: string) => process.stderr.write(line + '\n') } = {},
+  { level = 'info' as Level, write = (line: string) => process.stderr.write(`${line}\n`) } = {},
 ): Logger {
   const min = ORDER[level] ?? ORDER.info
   const emit = (lvl: Level, msg: string, fields?: Record<string, unknown>) => {

@@ -317,6 +317,6 @@ export function printTable(): void {
     )
   const table = [...lines, ...(notes.length ? ['', ...notes] : [])].join('\n')
   const out = process.env.FAULT_REPORT ?? join(tmpdir(), 'edgehub-fault-report.md')
-  writeFileSync(out, table + '\n', { flag: 'a' })
+  writeFileSync(out, `${table}\n`, { flag: 'a' })
   process.stdout.write(`\nFault suite figures (also in ${out}):\n${table}\n`)
 }

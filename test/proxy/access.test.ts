@@ -36,7 +36,7 @@ beforeAll(async () => {
   const v = await stack.tables.version()
   await waitFor(
     'proxy synced',
-    async () => (await http(stack.proxy.url + '/_edgehub/proxy/health')).json().version === v,
+    async () => (await http(`${stack.proxy.url}/_edgehub/proxy/health`)).json().version === v,
   )
 })
 
@@ -96,7 +96,7 @@ describe('proxy access: no credentials', () => {
   it('redirects a browser to /hub/login?next=<escaped uri>', async () => {
     const r = await get('/user/alice/lab/tree?path=a b&x=1', { accept: 'text/html' })
     expect(r.status).toBe(302)
-    expect(r.headers.location).toBe('/hub/login?next=' + encodeURIComponent('/user/alice/lab/tree?path=a%20b&x=1'))
+    expect(r.headers.location).toBe(`/hub/login?next=${encodeURIComponent('/user/alice/lab/tree?path=a%20b&x=1')}`)
   })
 
   it.each([
@@ -353,7 +353,7 @@ describe('proxy access: headers sent upstream', () => {
 
 describe('proxy access: WebSockets', () => {
   it('proxies a WebSocket echo with the server token', async () => {
-    const url = stack.proxy.url.replace('http:', 'ws:') + '/user/alice/api/kernels/k1/channels'
+    const url = `${stack.proxy.url.replace('http:', 'ws:')}/user/alice/api/kernels/k1/channels`
     const ws = new WebSocket(url, { headers: { cookie: `edgehub-session=${stack.cookie('alice')}` } })
     const reply = await new Promise<string>((resolve, reject) => {
       ws.on('open', () => ws.send('hello'))
@@ -368,7 +368,7 @@ describe('proxy access: WebSockets', () => {
   })
 
   it('refuses a WebSocket without credentials with 401', async () => {
-    const url = stack.proxy.url.replace('http:', 'ws:') + '/user/alice/api/kernels/k1/channels'
+    const url = `${stack.proxy.url.replace('http:', 'ws:')}/user/alice/api/kernels/k1/channels`
     const status = await new Promise<number>((resolve) => {
       const ws = new WebSocket(url)
       ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))

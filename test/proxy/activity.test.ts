@@ -74,7 +74,7 @@ beforeAll(async () => {
   const v = await stack.tables.version()
   await waitFor(
     'proxy synced',
-    async () => (await http(stack.proxy.url + '/_edgehub/proxy/health')).json().version === v,
+    async () => (await http(`${stack.proxy.url}/_edgehub/proxy/health`)).json().version === v,
   )
 })
 
@@ -119,7 +119,7 @@ describe('proxy activity', () => {
     const before = await field('ada/')
     expect(before).not.toBeNull()
     expect((await asUser('bob', '/user/ada/')).status).toBe(403)
-    expect((await http(stack.proxy.url + '/user/ada/api/x')).status).toBe(401)
+    expect((await http(`${stack.proxy.url}/user/ada/api/x`)).status).toBe(401)
     const t = Date.now()
     expect((await asUser('bob', '/user/bob/')).status).toBe(200)
     await flushedAtLeast('bob/', t - 50)

@@ -15,7 +15,7 @@ beforeAll(async () => {
   const v = await stack.tables.version()
   await waitFor(
     'proxy synced',
-    async () => (await http(stack.proxy.url + '/_edgehub/proxy/health')).json().version === v,
+    async () => (await http(`${stack.proxy.url}/_edgehub/proxy/health`)).json().version === v,
   )
 })
 
@@ -90,7 +90,7 @@ describe('proxy: hub outage', () => {
 
 describe('proxy: several hub replicas', () => {
   let hubB: FakeServer
-  let stacks: Stack[] = []
+  const stacks: Stack[] = []
 
   beforeAll(async () => {
     hubB = await startFakeServer('hub-b')
@@ -113,13 +113,13 @@ describe('proxy: several hub replicas', () => {
     await dead.close()
     const s = await proxyWith(dead.target)
     for (let i = 0; i < 20; i++) {
-      const r = await http(s.proxy.url + `/hub/home?i=${i}`)
+      const r = await http(`${s.proxy.url}/hub/home?i=${i}`)
       expect(r.status).toBe(200)
       expect(r.json().server).toBe('hub-b')
     }
     // a refused connection never carried the request, so even a POST may go to the next replica
     for (let i = 0; i < 5; i++) {
-      const r = await http(s.proxy.url + `/hub/api/users/x/server?i=${i}`, { method: 'POST', body: '{}' })
+      const r = await http(`${s.proxy.url}/hub/api/users/x/server?i=${i}`, { method: 'POST', body: '{}' })
       expect(r.status).toBe(200)
       expect(r.json().method).toBe('POST')
     }
@@ -130,7 +130,7 @@ describe('proxy: several hub replicas', () => {
     try {
       const s = await proxyWith(reset.target)
       for (let i = 0; i < 20; i++) {
-        const r = await http(s.proxy.url + `/hub/api/users?get=${i}`)
+        const r = await http(`${s.proxy.url}/hub/api/users?get=${i}`)
         expect(r.status).toBe(200)
         expect(r.json().url).toBe(`/hub/api/users?get=${i}`)
       }
@@ -143,7 +143,7 @@ describe('proxy: several hub replicas', () => {
         'a POST sent to the resetting replica',
         async () => {
           const id = outcomes.length
-          const r = await http(s.proxy.url + `/hub/api/users/x/server?post=${id}`, { method: 'POST', body: '{}' })
+          const r = await http(`${s.proxy.url}/hub/api/users/x/server?post=${id}`, { method: 'POST', body: '{}' })
           outcomes.push({ id, status: r.status })
           return reset.seen.some((l) => l.includes(`?post=${id} `))
         },

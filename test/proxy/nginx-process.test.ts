@@ -33,7 +33,7 @@ describe('startProxy', () => {
 
   it('answers the health location with 503 before the first sync, and stops with its workers', async () => {
     const p = await startProxy(await opts('ok'))
-    expect(await probe(p.url + '/_edgehub/proxy/health')).toBe(503)
+    expect(await probe(`${p.url}/_edgehub/proxy/health`)).toBe(503)
     const workers = (await import('node:fs'))
       .readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, 'utf8')
       .trim()
@@ -42,7 +42,7 @@ describe('startProxy', () => {
     expect(workers.length).toBe(1)
     await p.stop()
     await p.stop()
-    expect(await probe(p.url + '/_edgehub/proxy/health')).toBe(0)
+    expect(await probe(`${p.url}/_edgehub/proxy/health`)).toBe(0)
     for (const pid of [p.pid, ...workers]) expect(() => process.kill(pid, 0)).toThrow()
   })
 })

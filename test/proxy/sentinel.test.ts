@@ -22,7 +22,7 @@ let alice: FakeServer
 const clients: Redis[] = []
 
 const addrOf = (a: Addr) => `${a.host}:${a.port}`
-const health = async () => (await http(stack.proxy.url + '/_edgehub/proxy/health')).json()
+const health = async () => (await http(`${stack.proxy.url}/_edgehub/proxy/health`)).json()
 const servedBy = async (user: string, path: string) => {
   const r = await http(stack.proxy.url + path, { headers: { cookie: `edgehub-session=${stack.cookie(user)}` } })
   return r.status === 200 ? (r.json().server as string) : `status ${r.status}`

@@ -4,7 +4,7 @@ import { waitFor } from '../../runtime/src/wait'
 import { http, startFakeServer, startStack, userRoute, PREFIX, type FakeServer, type Stack } from './harness'
 
 const health = async (s: Stack) => {
-  const r = await http(s.proxy.url + '/_edgehub/proxy/health')
+  const r = await http(`${s.proxy.url}/_edgehub/proxy/health`)
   return { code: r.status, ...(r.json() as { status: string; synced: boolean; version: number; redis: string }) }
 }
 const asUser = (s: Stack, user: string, path: string) =>
@@ -239,11 +239,11 @@ describe('proxy sync: Redis outages', () => {
     const page = await asUser(s, 'alice', '/user/alice/')
     expect(page.status).toBe(503)
     expect(page.body).toContain('has not loaded its routing table yet')
-    const api = await http(s.proxy.url + '/user/alice/api/x')
+    const api = await http(`${s.proxy.url}/user/alice/api/x`)
     expect(api.status).toBe(503)
     expect(api.json()).toEqual({ status: 503, message: expect.stringContaining('routing table') })
     // the hub does its own authentication: it is reachable before the first sync
-    expect((await http(s.proxy.url + '/hub/home')).status).toBe(200)
+    expect((await http(`${s.proxy.url}/hub/home`)).status).toBe(200)
 
     await s.startRedis()
     await s.tables.set('keys', s.kid, { secret: s.secret, created: 0 })

@@ -1,5 +1,4 @@
 /** A response body as JSON, untyped: tests assert on its shape. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const json = (r: Response): Promise<any> => r.json()
 
 // A minimal HTTP client with a cookie jar, for talking to the stack like a browser (no redirects followed).

@@ -214,7 +214,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
             )?.leader,
         ),
       )
-      return states.findIndex((l) => l === true)
+      return states.indexOf(true)
     },
     async waitForLeader() {
       const found = await waitFor('a leader', async () => {

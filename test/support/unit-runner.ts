@@ -427,7 +427,7 @@ export class UnitRunner {
   private map(path: string): string {
     const prefixes = Object.keys(this.opts.paths ?? {}).sort((a, b) => b.length - a.length)
     for (const p of prefixes)
-      if (path === p || path.startsWith(p + '/')) return this.opts.paths![p] + path.slice(p.length)
+      if (path === p || path.startsWith(`${p}/`)) return this.opts.paths![p] + path.slice(p.length)
     return path
   }
 

@@ -98,7 +98,7 @@ describe('bench/k6', () => {
       const src = code(read(join(K6, `${name}.ts`)))
       const options = src.slice(src.indexOf('export const options'))
       expect(options, `${name}.ts sets maxRedirects: 0 in its options`).toMatch(
-        /^export const options: Options = \{[^]*?\n {2}maxRedirects: 0,\n/,
+        /^export const options: Options = \{[\s\S]*?\n {2}maxRedirects: 0,\n/,
       )
       expect(src, `${name}.ts: no failure rate tolerated`).not.toMatch(/rate\s*<\s*0\.\d|rate\s*>\s*0\.9/)
     }

@@ -44,7 +44,7 @@ const IMPORT =
   /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s+['"](\.{1,2}\/[^'"]+)['"]|import\s*\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)|^import\s+['"](\.{1,2}\/[^'"]+)['"]/gm
 
 /** Every relative import, resolved to a repository path (with its extension when the file has one). */
-export function relativeImports(): Import[] {
+function relativeImports(): Import[] {
   const out: Import[] = []
   for (const part of SCANNED) {
     for (const from of sourceFiles(part)) {
@@ -72,7 +72,7 @@ const top = (path: string) => path.split('/')[0]
 const isTest = (path: string) => /\.test\.tsx?$/.test(path) || path.startsWith('test/')
 
 /** The imports that break each rule, as "from -> to". */
-export function violations(imports: Import[]): Debt {
+function violations(imports: Import[]): Debt {
   const edge = ({ from, to }: Import) => `${from} -> ${to}`
   const runtimeImportsPart = imports.filter((i) => top(i.from) === 'runtime' && top(i.to) !== 'runtime')
   const pluginsImportHub = imports.filter(
@@ -138,7 +138,7 @@ describe('import rules', () => {
   })
 
   it('adds no import that breaks a rule, and the list of old ones only shrinks', () => {
-    if (process.env.UPDATE_IMPORT_DEBT) writeFileSync(DEBT_FILE, JSON.stringify(found, null, 2) + '\n')
+    if (process.env.UPDATE_IMPORT_DEBT) writeFileSync(DEBT_FILE, `${JSON.stringify(found, null, 2)}\n`)
     const debt: Debt = JSON.parse(readFileSync(DEBT_FILE, 'utf8'))
     for (const [rule, list] of Object.entries(found)) {
       const known = new Set(debt[rule] ?? [])

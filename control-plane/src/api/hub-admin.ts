@@ -69,7 +69,7 @@ export function hubAdminApi(opts: { shutdown?: (servers: boolean) => void } = {}
     return c.json({ message: 'Shutting down Hub' }, 202)
   })
 
-  app.post('/authorizations/token', (c) => {
+  app.post('/authorizations/token', (_c) => {
     throw new NotFound(
       'Deprecated endpoint /hub/api/authorizations/token is removed in JupyterHub 2.0. Use /hub/api/users/:user/tokens instead.',
     )

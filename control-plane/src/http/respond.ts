@@ -6,7 +6,7 @@ import type { HubEnv } from './env'
 
 /** Only local absolute paths: no scheme, no //host, no backslashes. */
 export function safeNext(next: string | undefined, fallback = '/hub/'): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.includes('\\') || /[\u0000-\u001f]/.test(next))
+  if (!next?.startsWith('/') || next.startsWith('//') || next.includes('\\') || /[\u0000-\u001f]/.test(next))
     return fallback
   return next
 }

@@ -26,7 +26,7 @@ const PARAMS = [
 
 /** The redirect URI as the client registered it, relative ones resolved against the public URL. */
 function sameRedirect(c: C, given: string, registered: string): boolean {
-  const base = c.var.deps.publicUrl + '/'
+  const base = `${c.var.deps.publicUrl}/`
   try {
     return new URL(given, base).href === new URL(registered, base).href
   } catch {
@@ -35,7 +35,7 @@ function sameRedirect(c: C, given: string, registered: string): boolean {
 }
 
 function withQuery(uri: string, params: Record<string, string>, c: C): string {
-  const u = new URL(uri, c.var.deps.publicUrl + '/')
+  const u = new URL(uri, `${c.var.deps.publicUrl}/`)
   for (const [k, v] of Object.entries(params)) if (v) u.searchParams.set(k, v)
   // keep a relative redirect relative (the browser resolves it against the proxy it came through)
   return /^https?:/.test(uri) ? u.href : u.pathname + u.search

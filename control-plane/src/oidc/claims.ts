@@ -28,7 +28,7 @@ type AccountDeps = Pick<Deps, 'users' | 'config' | 'roles'> & {
 export function findAccount(d: AccountDeps): FindAccount {
   return async (_ctx, sub, token) => {
     const user = await d.users.get(sub)
-    if (!user || !user.approved || !isAllowed(d.config.auth, user.name)) return undefined
+    if (!user?.approved || !isAllowed(d.config.auth, user.name)) return undefined
     // a token older than the account belongs to an earlier user of that name (deleted or renamed)
     const iat = (token as { iat?: number } | undefined)?.iat
     if (iat && Date.parse(user.created) / 1000 > iat + 1) return undefined

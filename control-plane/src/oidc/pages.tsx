@@ -16,7 +16,7 @@ export function wireError(error: string): string {
 export async function renderError(ctx: KoaContextWithOIDC, out: ErrorOut): Promise<void> {
   const message = `${wireError(out.error)}: ${out.error_description ?? 'the request was refused'}`
   ctx.type = 'html'
-  ctx.body = '<!DOCTYPE html>' + (await (<ErrorPage status={ctx.status} message={message} />).toString())
+  ctx.body = `<!DOCTYPE html>${await (<ErrorPage status={ctx.status} message={message} />).toString()}`
 }
 
 export async function logoutSource(ctx: KoaContextWithOIDC, form: string): Promise<void> {

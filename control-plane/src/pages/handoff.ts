@@ -39,13 +39,7 @@ export function signHandoff(c: HandoffClaims, secret: string): string {
 
 /** The path next names, when it is a path of a user's server; else undefined. */
 function serverPath(next: string | undefined): { path: string; name: string } | undefined {
-  if (
-    !next ||
-    !next.startsWith('/user/') ||
-    next.length > 4096 ||
-    next.includes('\\') ||
-    /[\u0000-\u001f\u007f]/.test(next)
-  )
+  if (!next?.startsWith('/user/') || next.length > 4096 || next.includes('\\') || /[\u0000-\u001f\u007f]/.test(next))
     return undefined
   const name = userOfPath(next)
   return name ? { path: next, name } : undefined
@@ -57,7 +51,7 @@ export async function handoff(c: Context<HubEnv>): Promise<Response> {
   const target = serverPath(c.req.query('next'))
   if (!target) throw new BadRequest('next: expected the path of a server, /user/NAME/…')
   const id = c.var.identity
-  if (!id || id.via !== 'cookie') {
+  if (id?.via !== 'cookie') {
     const self = `/hub/handoff?next=${encodeURIComponent(target.path)}`
     return c.redirect(`/hub/login?next=${encodeURIComponent(self)}`)
   }

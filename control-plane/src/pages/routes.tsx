@@ -4,7 +4,7 @@ import { BadRequest, Forbidden, HubError, NotFound, SpawnThrottled } from '../..
 import type { HubEnv } from '../http/env'
 import { checkXsrf } from '../http/xsrf'
 import { clearSessionCookie, safeNext, setSessionCookie } from '../http/respond'
-import { checkUsername, isAdmin, isAllowed } from '../../../auth/src'
+import { checkUsername, isAdmin, isAllowed, type Identity } from '../../../auth/src'
 import { progressUrl, routeKey, serverBaseUrl, spawnPendingUrl } from '../spawn/orchestrator'
 import { checkServerName } from '../spawn/names'
 import { LoginPage, SignupPage, ChangePasswordPage } from './login'
@@ -169,7 +169,7 @@ export function pageRoutes(): Hono<HubEnv> {
         verdict.locked ? LOGIN_LOCKED : `Too many failed logins. Try again in ${verdict.retryAfterSec} seconds.`,
       )
     }
-    let identity
+    let identity: Identity | null
     try {
       identity = await d.authenticator.authenticate({ username: name, password: f.password ?? '' })
     } catch (err) {

@@ -66,7 +66,7 @@ export function verifyCookie(
  * name and value trimmed, the value taken as sent.
  */
 export function sessionCookieValue(header: string | undefined, name = SESSION_COOKIE): string | undefined {
-  if (!header || !header.includes(name)) return undefined
+  if (!header?.includes(name)) return undefined
   let found: string | undefined
   let count = 0
   for (const pair of header.split(';')) {

@@ -28,7 +28,7 @@ export function keepStackId(dataDir: string, id: string): void {
   if (existsSync(stackIdPath(dataDir))) return
   mkdirSync(dataDir, { recursive: true })
   try {
-    writeFileSync(stackIdPath(dataDir), id + '\n', { mode: 0o600, flag: 'wx' })
+    writeFileSync(stackIdPath(dataDir), `${id}\n`, { mode: 0o600, flag: 'wx' })
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
   }

@@ -32,7 +32,7 @@ export function recordParts(dataDir: string, parts: Array<{ part: string; pid: n
     if (pid && startTime) entries.push({ part, pid, startTime })
   }
   const file = join(dataDir, PIDS_FILE)
-  writeFileSync(`${file}.new`, JSON.stringify(entries) + '\n', { mode: 0o600 })
+  writeFileSync(`${file}.new`, `${JSON.stringify(entries)}\n`, { mode: 0o600 })
   renameSync(`${file}.new`, file)
 }
 

@@ -70,7 +70,7 @@ export async function runProxy(opts: { configFile?: string }): Promise<void> {
     )
   writeFileSync(
     join(o.runDir, REPLICA_FILE),
-    JSON.stringify({ pid: process.pid, startTime: startTimeOf(process.pid) }) + '\n',
+    `${JSON.stringify({ pid: process.pid, startTime: startTimeOf(process.pid) })}\n`,
     { mode: 0o600 },
   )
 

@@ -119,7 +119,7 @@ export function prepareRedisAcl(dir: string, prefix: string): { creds: RedisCred
     }
     const path = join(dir, CREDENTIALS_FILE)
     if (existsSync(path)) throw new Error(`${path} exists but cannot be read by this user`)
-    writePrivate(path, JSON.stringify(creds, null, 2) + '\n')
+    writePrivate(path, `${JSON.stringify(creds, null, 2)}\n`)
   }
   const aclFile = join(dir, ACL_FILE)
   writePrivate(aclFile, aclFileText(creds, prefix))

@@ -90,7 +90,7 @@ export class Tokens {
     } = {},
   ): Promise<{ token: string; record: TokenRecord }> {
     const token = opts.token ?? randomBytes(24).toString('base64url')
-    const id = 'a' + randomBytes(6).toString('hex')
+    const id = `a${randomBytes(6).toString('hex')}`
     const digest = tokenDigest(token)
     const lifetime = opts.expiresInSec
     if (lifetime !== undefined && !(lifetime > 0 && lifetime <= TOKEN_LIFETIME_CAP_SEC))
@@ -224,7 +224,7 @@ export class Tokens {
     const existing = await this.redis.hget(this.keys.tokenByDigest, digest)
     for (const id of await this.redis.smembers(this.keys.serviceTokens(service)))
       if (id !== existing) await this.revoke(id)
-    const id = existing ?? 's' + randomBytes(6).toString('hex')
+    const id = existing ?? `s${randomBytes(6).toString('hex')}`
     const fields = {
       id,
       user: '',

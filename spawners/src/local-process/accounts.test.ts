@@ -45,7 +45,7 @@ describe('accountName', () => {
     const a = accountName(long, 'jupyter-')
     expect(a.length).toBeLessThanOrEqual(MAX_ACCOUNT_NAME)
     expect(a).toMatch(/^jupyter-a+-[0-9a-f]{16}$/)
-    expect(accountName(long + 'b', 'jupyter-')).not.toBe(a)
+    expect(accountName(`${long}b`, 'jupyter-')).not.toBe(a)
     expect(accountName('x'.repeat(24), 'jupyter-')).toBe(`jupyter-${'x'.repeat(24)}`) // exactly 32: kept
     expect(accountName('x'.repeat(25), 'jupyter-')).toMatch(/-[0-9a-f]{16}$/)
     // a long name that escapes to many characters is still within the limit

@@ -137,7 +137,7 @@ describe('hub.activeServerLimit', () => {
     // the login lands on /hub/, which sends a user without a running server to the spawn page
     await page.waitForURL(/\/hub\/spawn$/, { timeout: 15_000 })
     expect(statuses['/hub/spawn']).toBe(429)
-    await page.locator('text=' + MESSAGE).waitFor()
+    await page.locator(`text=${MESSAGE}`).waitFor()
     const text = (await page.locator('main').innerText()).trim()
     expect(text).not.toMatch(/[{}]|\bat \S+:\d+|Error:/) // neither a JSON body nor a stack trace
     expect(await page.locator('main a[href="/hub/home"]').count()).toBe(1) // a way on

@@ -129,7 +129,7 @@ describe('npm run bench --quick', () => {
     async () => {
       // a real HTTP server answering most requests with the redirect a proxy sends without a route
       let answered = 0
-      const server = createServer((req, res) => {
+      const server = createServer((_req, res) => {
         if (++answered % 4 === 0) res.writeHead(200).end('ok\n')
         else res.writeHead(302, { location: '/hub/user/bench-0/' }).end()
       })

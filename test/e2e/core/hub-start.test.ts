@@ -111,7 +111,7 @@ describe('a stack whose configuration names users', () => {
       expect(r.ids, path).toHaveLength(1)
       expect(r.ids[0], path).toMatch(/^[0-9a-f]{32}$/)
     }
-    const kept = await requestIds(stack.url + '/hub/api/', { 'x-request-id': 'lb:1234.abc' })
+    const kept = await requestIds(`${stack.url}/hub/api/`, { 'x-request-id': 'lb:1234.abc' })
     expect(kept.ids).toEqual(['lb:1234.abc'])
   })
 })

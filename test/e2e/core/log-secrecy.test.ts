@@ -23,7 +23,7 @@ const secrets = new Map<string, string>() // what -> value
 
 beforeAll(async () => {
   const port = await freePort('127.0.0.1')
-  grader = createServer((req, res) => res.end('grader')).listen(port, '127.0.0.1')
+  grader = createServer((_req, res) => res.end('grader')).listen(port, '127.0.0.1')
   stack = await startStack({
     logLevel: 'debug',
     services: [{ name: 'grader', url: `http://127.0.0.1:${port}`, apiToken: SERVICE_TOKEN, oauthNoConfirm: true }],

@@ -26,16 +26,16 @@ async function loggedIn(name: string): Promise<Client> {
 }
 
 const ENTITIES: Record<string, string> = { amp: '&', quot: '"', '#39': "'", '#x27': "'", lt: '<', gt: '>' }
-const unescape = (s: string) => s.replace(/&(amp|quot|#39|#x27|lt|gt);/g, (_, e: string) => ENTITIES[e])
+const unescapeHtml = (s: string) => s.replace(/&(amp|quot|#39|#x27|lt|gt);/g, (_, e: string) => ENTITIES[e])
 
 /** The targets a page emits: links, and forms with their method. */
 function targets(html: string): Array<{ url: string; method: 'GET' | 'POST' }> {
   const out: Array<{ url: string; method: 'GET' | 'POST' }> = []
-  for (const m of html.matchAll(/<a\b[^>]*\bhref="([^"]*)"/g)) out.push({ url: unescape(m[1]), method: 'GET' })
+  for (const m of html.matchAll(/<a\b[^>]*\bhref="([^"]*)"/g)) out.push({ url: unescapeHtml(m[1]), method: 'GET' })
   for (const m of html.matchAll(/<form\b([^>]*)>/g)) {
     const action = /\baction="([^"]*)"/.exec(m[1])?.[1]
     const method = /\bmethod="post"/i.test(m[1]) ? 'POST' : 'GET'
-    if (action !== undefined) out.push({ url: unescape(action), method })
+    if (action !== undefined) out.push({ url: unescapeHtml(action), method })
   }
   return out
 }

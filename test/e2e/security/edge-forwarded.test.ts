@@ -20,7 +20,7 @@ async function ready(stack: Stack) {
   const v = await stack.tables.version()
   await waitFor(
     'proxy synced',
-    async () => (await http(stack.proxy.url + '/_edgehub/proxy/health')).json().version === v,
+    async () => (await http(`${stack.proxy.url}/_edgehub/proxy/health`)).json().version === v,
   )
 }
 
@@ -125,7 +125,7 @@ describe('proxy.trustedProxies', () => {
       const file = join(dir, 'edgehub.yaml')
       writeFileSync(file, 'proxy:\n  trustedProxies: ["10.0.0.0/8", "192.0.2.1", "fd00::/8"]\n')
       expect(loadConfig({ file, env: {} }).config.proxy.trustedProxies).toEqual(['10.0.0.0/8', '192.0.2.1', 'fd00::/8'])
-      expect(loadConfig({ env: {}, cwd: dir + '/none' }).config.proxy.trustedProxies).toEqual([])
+      expect(loadConfig({ env: {}, cwd: `${dir}/none` }).config.proxy.trustedProxies).toEqual([])
       writeFileSync(file, 'proxy:\n  trustedProxies: ["10.0.0.0/33", "lb.example.org"]\n')
       let msg = ''
       try {

@@ -25,8 +25,7 @@ const xsrfOf = (p: Admin) => p.client.jar.get('edgehub-xsrf')!
 
 /** POST /hub/api/users/alice/tokens with alice's session and the given xsrf cookie and header. */
 async function mintAsAlice(xsrfCookie: string | undefined, header: string) {
-  const cookie =
-    `edgehub-session=${sessionOf(alice)}` + (xsrfCookie === undefined ? '' : `; edgehub-xsrf=${xsrfCookie}`)
+  const cookie = `edgehub-session=${sessionOf(alice)}${xsrfCookie === undefined ? '' : `; edgehub-xsrf=${xsrfCookie}`}`
   const r = await fetch(`${stack.url}/hub/api/users/alice/tokens`, {
     method: 'POST',
     headers: { cookie, 'x-xsrftoken': header, 'content-type': 'application/json' },

@@ -31,7 +31,7 @@ beforeAll(async () => {
   const v = await stack.tables.version()
   await waitFor(
     'proxy synced',
-    async () => (await http(stack.proxy.url + '/_edgehub/proxy/health')).json().version === v,
+    async () => (await http(`${stack.proxy.url}/_edgehub/proxy/health`)).json().version === v,
   )
 })
 

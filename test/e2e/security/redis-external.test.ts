@@ -75,8 +75,8 @@ describe("an operator's Redis with the documented ACL users", () => {
     settings.redis.passwordFile = join(dir, 'redis-hub.password')
     settings.proxy.redis.passwordFile = join(dir, 'redis-proxy.password')
     settings.proxy.workers = 1
-    writeFileSync(settings.redis.passwordFile, hubPassword + '\n', { mode: 0o600 })
-    writeFileSync(settings.proxy.redis.passwordFile, proxyPassword + '\n', { mode: 0o600 })
+    writeFileSync(settings.redis.passwordFile, `${hubPassword}\n`, { mode: 0o600 })
+    writeFileSync(settings.proxy.redis.passwordFile, `${proxyPassword}\n`, { mode: 0o600 })
     const configFile = join(dir, 'edgehub.yaml')
     writeFileSync(
       configFile,
