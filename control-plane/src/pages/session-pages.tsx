@@ -1,0 +1,134 @@
+// Logging in and out, and signing up: the pages that need no login.
+import { Hono } from 'hono'
+import { Forbidden, HubError, NotFound } from '../../../runtime/src/errors'
+import type { HubEnv } from '../http/env'
+import { clearSessionCookie, safeNext, setSessionCookie } from '../http/respond'
+import { checkUsername, isAdmin, isAllowed, type Identity } from '../../../auth/src'
+import { LoginPage, SignupPage } from './login'
+import { sentence } from './layout'
+import { LoginThrottle } from '../state/login-throttle'
+import { logoutFromOwnPages, stopServersOnLogout } from './logout'
+import { clientAddress } from '../http/client-address'
+import { LOGIN_FAILED, LOGIN_LOCKED, form } from './page-kit'
+
+export function sessionPages(): Hono<HubEnv> {
+  const app = new Hono<HubEnv>()
+
+  app.get('/login', (c) => {
+    const next = safeNext(c.req.query('next'))
+    if (c.var.identity) return c.redirect(next)
+    const d = c.var.deps
+    return c.html(
+      <LoginPage
+        xsrf={c.var.xsrf}
+        next={next}
+        signup={!!d.passwords?.signup}
+        authNotice={d.authenticator.loginNotice}
+        notice={c.req.query('logged_out') ? 'You have logged out.' : undefined}
+      />,
+    )
+  })
+
+  app.post('/login', async (c) => {
+    const d = c.var.deps
+    const f = await form(c)
+    const next = safeNext(c.req.query('next') ?? f.next)
+    const page = (status: 400 | 403 | 429, error: string) =>
+      c.html(
+        <LoginPage
+          xsrf={c.var.xsrf}
+          next={next}
+          error={error}
+          username={f.username}
+          signup={!!d.passwords?.signup}
+          authNotice={d.authenticator.loginNotice}
+        />,
+        status,
+      )
+    let name: string
+    try {
+      name = checkUsername(f.username ?? '')
+    } catch (err) {
+      return page(400, sentence((err as Error).message))
+    }
+    // throttled by name and address before any password is checked, the same whether the user exists or not
+    const throttle = new LoginThrottle(d.redis, d.keys, d.config.auth.throttle)
+    const address = clientAddress(c)
+    const verdict = await throttle.check(name, address)
+    if (!verdict.ok) {
+      d.log.debug('login throttled', { user: name, address, locked: verdict.locked })
+      c.header('Retry-After', String(verdict.retryAfterSec))
+      return page(
+        429,
+        verdict.locked ? LOGIN_LOCKED : `Too many failed logins. Try again in ${verdict.retryAfterSec} seconds.`,
+      )
+    }
+    let identity: Identity | null
+    try {
+      identity = await d.authenticator.authenticate({ username: name, password: f.password ?? '' })
+    } catch (err) {
+      if (err instanceof HubError && err.expose) return page(403, sentence(err.message))
+      throw err
+    }
+    const policy = d.config.auth
+    if (!identity || !isAllowed(policy, identity.name)) {
+      await throttle.failed(name, address)
+      d.log.info('login refused', { user: name })
+      return page(403, LOGIN_FAILED)
+    }
+    await throttle.succeeded(name)
+    const admin = isAdmin(policy, identity.name) || !!identity.admin
+    const user = await d.users.get(identity.name)
+    if (!user) await d.users.create(identity.name, { admin })
+    else if (admin && !user.admin) await d.users.setAdmin(identity.name, true)
+    const { cookie } = await d.sessions.create(identity.name)
+    setSessionCookie(c, cookie, d.config.sessions.maxAgeSec)
+    d.log.info('user logged in', { user: identity.name })
+    return c.redirect(next)
+  })
+
+  app.get('/logout', async (c) => {
+    const id = c.var.identity
+    if (id?.sid && c.var.deps.config.hub.shutdownOnLogout) {
+      if (logoutFromOwnPages(c)) await stopServersOnLogout(c.var.deps, id.user.name)
+      else c.var.deps.log.info('a logout from another site: the servers are left running', { user: id.user.name })
+    }
+    if (id?.sid) {
+      await c.var.deps.sessions.revoke(id.sid)
+      // OAuth tokens handed out within this login end with it, as in JupyterHub
+      for (const t of await c.var.deps.tokens.list(id.user.name))
+        if (t.sessionId === id.sid) await c.var.deps.tokens.revoke(t.id)
+    }
+    clearSessionCookie(c)
+    return c.redirect('/hub/login?logged_out=1')
+  })
+
+  app.get('/signup', (c) => {
+    const n = c.var.deps.passwords
+    if (!n?.signup) throw new NotFound('sign-up is not enabled')
+    return c.html(<SignupPage xsrf={c.var.xsrf} minLength={c.var.deps.config.auth.native.minPasswordLength} />)
+  })
+
+  app.post('/signup', async (c) => {
+    const d = c.var.deps
+    const n = d.passwords
+    if (!n?.signup) throw new NotFound('sign-up is not enabled')
+    const f = await form(c)
+    const minLength = d.config.auth.native.minPasswordLength
+    try {
+      const name = checkUsername(f.username ?? '')
+      n.checkPasswordRules(f.password ?? '')
+      if (!isAllowed(d.config.auth, name)) throw new Forbidden('this user name may not sign up')
+      await d.users.create(name, { approved: false, passwordHash: await n.hash(f.password) })
+      d.log.info('user signed up', { user: name })
+      return c.html(<SignupPage xsrf={c.var.xsrf} minLength={minLength} done />)
+    } catch (err) {
+      if (!(err instanceof HubError) || !err.expose) throw err
+      return c.html(
+        <SignupPage xsrf={c.var.xsrf} minLength={minLength} error={err.message} username={f.username} />,
+        err.status as 400,
+      )
+    }
+  })
+  return app
+}
