@@ -10,9 +10,12 @@ import { createLogger } from '../../../runtime/src/log'
 import { testRedis } from '../../../test/support/redis'
 import { SpawnFailed } from '../../../runtime/src/errors'
 import { waitFor } from '../../../runtime/src/wait'
+import { isRoot, removeAccounts, testPrefix } from '../../../test/support/accounts'
 
 let redis: Awaited<ReturnType<typeof testRedis>>
 const dir = mkdtempSync(join(tmpdir(), 'edgehub-orch-'))
+// as root, servers run as accounts the spawner makes: this file's own, removed at the end
+const prefix = testPrefix()
 
 beforeAll(async () => {
   redis = await testRedis()
@@ -20,6 +23,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await redis?.stop()
   rmSync(dir, { recursive: true, force: true })
+  if (isRoot) expect(removeAccounts(prefix)).toEqual([])
 })
 
 async function depsWith(command: string[], spawner: Record<string, number> = {}): Promise<Deps> {
@@ -30,7 +34,7 @@ async function depsWith(command: string[], spawner: Record<string, number> = {})
       dataDir: dir,
       redis: { url: redis.url },
       hub: { slowSpawnTimeoutSec: 30 },
-      spawner: { ...spawner, 'local-process': { command, args: [] } },
+      spawner: { ...spawner, 'local-process': { command, args: [], userPrefix: prefix } },
     }),
   )
   const { config } = loadConfig({ file: f, env: {} })
