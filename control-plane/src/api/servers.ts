@@ -11,7 +11,7 @@ import { serverBaseUrl } from '../spawn/orchestrator'
 import { serverUrl } from '../http/subdomain'
 import { checkServerName } from '../spawn/names'
 import type { ProgressEvent } from '../spawn/progress'
-import type { ServerRecord } from '../state/servers'
+import { neverStarted, type ServerRecord } from '../state/servers'
 import { jsonBody } from './body'
 import { serverModel } from './server-model'
 import { serverChange, serverRequest } from './server-request'
@@ -45,16 +45,7 @@ export function serverApi(): Hono<HubEnv> {
     const rec = await c.var.deps.servers.get(user, server)
     // the default server exists whether or not it ever started, as in JupyterHub
     if (!rec && server) throw new NotFound(`${user} has no server named ${server}`)
-    const never = {
-      user,
-      name: '',
-      state: 'stopped',
-      started: null,
-      lastActivity: null,
-      userOptions: null,
-      displayName: '',
-    } as const
-    return c.json(await modelOf(c, rec ?? never))
+    return c.json(await modelOf(c, rec ?? neverStarted(user)))
   }
 
   const create = async (c: C) => {

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
 import { loadConfig } from '../config/load'
 import { ConfigError } from '../../../runtime/src/errors'
-import type { ServerRecord } from '../state/servers'
+import { neverStarted, type ServerRecord } from '../state/servers'
 import { displayedServices, HomePage } from './home'
 
 const dir = mkdtempSync(join(tmpdir(), 'edgehub-home-'))
@@ -23,23 +23,7 @@ function configWith(settings: Record<string, unknown>) {
 
 const render = async (el: unknown) => String(await (el as { toString(): string | Promise<string> }).toString())
 
-const stopped = (name: string, displayName = ''): ServerRecord => ({
-  user: 'ada',
-  name,
-  state: 'stopped',
-  url: '',
-  target: '',
-  token: '',
-  spawner: null,
-  started: null,
-  stopped: null,
-  lastActivity: null,
-  log: '',
-  message: '',
-  failed: false,
-  userOptions: null,
-  displayName,
-})
+const stopped = (name: string, displayName = ''): ServerRecord => ({ ...neverStarted('ada'), name, displayName })
 
 describe('services on the home page', () => {
   it('lists services with a URL, displayed unless display is false, linked by their prefix', () => {

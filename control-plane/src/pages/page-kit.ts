@@ -24,9 +24,11 @@ export const REFUSALS = new Set(['limit', 'named_servers_disabled', 'active_serv
  */
 export const rawPath = (c: C) => new URL(c.req.url).pathname
 
+/** The query as the client sent it, with its `?` ('' without one), encoding kept as rawPath keeps it. */
+export const rawQuery = (c: C) => (c.req.url.includes('?') ? c.req.url.slice(c.req.url.indexOf('?')) : '')
+
 export function loginRedirect(c: C) {
-  const next = rawPath(c) + (c.req.url.includes('?') ? c.req.url.slice(c.req.url.indexOf('?')) : '')
-  return c.redirect(`/hub/login?next=${encodeURIComponent(next)}`)
+  return c.redirect(`/hub/login?next=${encodeURIComponent(rawPath(c) + rawQuery(c))}`)
 }
 
 export async function form(c: C): Promise<Record<string, string>> {

@@ -8,7 +8,7 @@ import { progressUrl, routeKey, serverBaseUrl, spawnPendingUrl } from '../spawn/
 import { checkServerName } from '../spawn/names'
 import { NotRunningPage, SpawnPendingPage } from './home'
 import { can, serverTarget } from '../http/authorize'
-import { type C, REFUSALS, rawPath, form, spawnQueryOptions, onHost, landing, viewer } from './page-kit'
+import { type C, REFUSALS, rawPath, rawQuery, form, spawnQueryOptions, onHost, landing, viewer } from './page-kit'
 
 export function serverPages(): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
@@ -22,11 +22,12 @@ export function serverPages(): Hono<HubEnv> {
     return { owner, server }
   }
 
-  /** The spawn-pending page of a server, keeping the request's next (a local path) for when it is ready. */
-  const pendingWithNext = (c: C, owner: string, server: string) => {
-    const next = safeNext(c.req.query('next'), '')
-    return spawnPendingUrl(owner, server) + (next ? `?next=${encodeURIComponent(next)}` : '')
-  }
+  /** The spawn-pending page of a server, with where to go once it is ready ('' for the server itself). */
+  const pendingUrl = (owner: string, server: string, next: string) =>
+    spawnPendingUrl(owner, server) + (next ? `?next=${encodeURIComponent(next)}` : '')
+  /** The same, keeping the request's next (a local path). */
+  const pendingWithNext = (c: C, owner: string, server: string) =>
+    pendingUrl(owner, server, safeNext(c.req.query('next'), ''))
 
   const spawn = async (c: C) => {
     const { owner, server } = await ownerAndServer(c, 'start:servers')
@@ -102,7 +103,7 @@ export function serverPages(): Hono<HubEnv> {
   // course material use it) goes to /user/NAME/PATH of the logged-in user, query included.
   app.get('/user-redirect/*', (c) => {
     const rest = rawPath(c).slice('/hub/user-redirect/'.length)
-    const query = c.req.url.includes('?') ? c.req.url.slice(c.req.url.indexOf('?')) : ''
+    const query = rawQuery(c)
     const name = c.var.identity!.user.name
     return c.redirect(onHost(c, name, `${serverBaseUrl(name, '')}${rest.replace(/^\/+/, '')}${query}`))
   })
@@ -120,8 +121,7 @@ export function serverPages(): Hono<HubEnv> {
     const allowed =
       owner === id.user.name || can(c, 'access:servers', await serverTarget(c, owner, server, 'access:servers'))
     if (!allowed) throw new Forbidden(`you are logged in as ${id.user.name} and may not use ${owner}'s server`)
-    const path =
-      rawPath(c).slice('/hub'.length) + (c.req.url.includes('?') ? c.req.url.slice(c.req.url.indexOf('?')) : '')
+    const path = rawPath(c).slice('/hub'.length) + rawQuery(c)
     if (rec?.state === 'running' && c.req.query('redirects') === undefined) {
       // Running, but this proxy had no route yet (it was just written): send the browser back once.
       const route = await d.tables.get('routes', routeKey(owner, server))
@@ -129,8 +129,7 @@ export function serverPages(): Hono<HubEnv> {
       url.searchParams.set('redirects', '1')
       if (route) return c.redirect(`${rawPath(c).slice('/hub'.length)}${url.search}`)
     }
-    if (rec?.state === 'pending')
-      return c.redirect(`${spawnPendingUrl(owner, server)}?next=${encodeURIComponent(path)}`)
+    if (rec?.state === 'pending') return c.redirect(pendingUrl(owner, server, path))
     return c.html(
       <NotRunningPage xsrf={c.var.xsrf} user={viewer(c)!} owner={owner} server={server} rec={rec} path={path} />,
       424,

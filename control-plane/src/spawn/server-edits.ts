@@ -4,7 +4,7 @@
 import type { Deps } from '../deps'
 import { BadRequest, Conflict, NotFound } from '../../../runtime/src/errors'
 import { serverClientId } from '../oauth/clients'
-import type { ServerRecord } from '../state/servers'
+import { neverStarted, type ServerRecord } from '../state/servers'
 import type { Json } from '../../../spawners/src'
 import { acquireLock, type HeldLock } from './lock'
 import { waitFor } from '../../../runtime/src/wait'
@@ -165,26 +165,5 @@ export class ServerEdits {
     } finally {
       await lock.release()
     }
-  }
-}
-
-/** The record of a default server that never started (JupyterHub always has one). */
-function neverStarted(user: string): ServerRecord {
-  return {
-    user,
-    name: '',
-    state: 'stopped',
-    url: '',
-    target: '',
-    token: '',
-    spawner: null,
-    started: null,
-    stopped: null,
-    lastActivity: null,
-    log: '',
-    message: '',
-    failed: false,
-    userOptions: null,
-    displayName: '',
   }
 }

@@ -67,6 +67,27 @@ function toHash(f: Fields): Record<string, string> {
   return out
 }
 
+/** The record of a default server that never started: JupyterHub's default server always exists. */
+export function neverStarted(user: string): ServerRecord {
+  return {
+    user,
+    name: '',
+    state: 'stopped',
+    url: '',
+    target: '',
+    token: '',
+    spawner: null,
+    started: null,
+    stopped: null,
+    lastActivity: null,
+    log: '',
+    message: '',
+    failed: false,
+    userOptions: null,
+    displayName: '',
+  }
+}
+
 export function serverFromHash(user: string, name: string, h: Record<string, string>): ServerRecord | undefined {
   if (!h.state) return undefined
   return {
