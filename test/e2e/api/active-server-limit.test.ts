@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { Browser } from 'playwright-core'
 import { startCluster, type Cluster } from '../../support/cluster'
 import { json } from '../../support/client'
-import { OK_SERVER } from '../../support/servers'
+import { gatedSpawner } from '../../support/servers'
 import { launchBrowser } from '../../support/browser'
 import { waitFor } from '../../../runtime/src/wait'
 import { person, rootOf, stopServer, type Admin } from '../../support/people'
@@ -23,20 +23,6 @@ let browser: Browser
 let gateDir: string
 let gate: string
 const people: Record<string, Admin> = {}
-
-/** A stand-in server that only starts listening once the gate file exists: its spawn stays pending. */
-const gatedSpawner = (gateFile: string) => ({
-  'local-process': {
-    command: [
-      'sh',
-      '-c',
-      'while [ ! -e "$0" ]; do sleep 0.05; done; exec python3 -c "$1" "$2" "$3"',
-      gateFile,
-      OK_SERVER,
-    ],
-    args: ['{ip}', '{port}'],
-  },
-})
 
 /** POST /hub/api/users/USER/server straight to one hub replica, with the user's own token. */
 const start = (hub: string, user: string) =>

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCluster, type Cluster } from '../../support/cluster'
 import { json } from '../../support/client'
-import { OK_SERVER } from '../../support/servers'
+import { gatedSpawner } from '../../support/servers'
 import { waitFor } from '../../../runtime/src/wait'
 import { person, rootOf, type Admin } from '../../support/people'
 
@@ -18,20 +18,6 @@ let gate: string
 const tokens: Record<string, string> = {}
 const people: Record<string, Admin> = {}
 const USERS = ['ann', 'bob', 'cat', 'dan']
-
-/** A stand-in server that only starts listening once the gate file exists: its spawn stays pending. */
-const gatedSpawner = (gateFile: string) => ({
-  'local-process': {
-    command: [
-      'sh',
-      '-c',
-      'while [ ! -e "$0" ]; do sleep 0.05; done; exec python3 -c "$1" "$2" "$3"',
-      gateFile,
-      OK_SERVER,
-    ],
-    args: ['{ip}', '{port}'],
-  },
-})
 
 const start = (hub: string, user: string) =>
   fetch(`${hub}/hub/api/users/${user}/server`, { method: 'POST', headers: { authorization: `token ${tokens[user]}` } })

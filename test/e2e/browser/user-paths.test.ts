@@ -11,22 +11,7 @@ import { BIN, startStack, type Stack } from '../../support/stack'
 import { launchBrowser } from '../../support/browser'
 import { Client, json } from '../../support/client'
 import { waitFor } from '../../../runtime/src/wait'
-
-// Every user's server: answers any GET with the path, query and headers it was sent.
-const ECHO_SERVER = `
-import http.server, json, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = json.dumps({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}}).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
-`
-const echoSpawner = { 'local-process': { command: ['python3', '-c', ECHO_SERVER], args: ['{ip}', '{port}'] } }
+import { echoSpawner } from '../../support/servers'
 
 function cli(stack: Stack, args: string[], input?: string): string {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_')))
@@ -63,7 +48,7 @@ describe('a shared hub (native accounts, sign-up, named servers, admin access)',
       auth: { native: { scryptCost: 1024, allowSignup: true } },
       hub: { allowNamedServers: true, namedServerLimitPerUser: 1 },
       proxy: { adminAccess: true },
-      spawner: echoSpawner,
+      spawner: echoSpawner(), // every user's server answers with the path, query and headers it was sent
     })
     cli(stack, ['user', 'add', 'root', '--admin', '--password-stdin'], 'root-password')
     rootToken = cli(stack, ['token', 'issue', 'root'])
@@ -222,7 +207,7 @@ describe('a trial hub (dummy authenticator, https public URL, no tokens in URLs)
       hub: { tokenInQuery: false },
       // admins without access:servers (JupyterHub's admin role has it; proxy.adminAccess: false drops it)
       proxy: { adminAccess: false },
-      spawner: echoSpawner,
+      spawner: echoSpawner(), // every user's server answers with the path, query and headers it was sent
     })
   })
   afterAll(() => stack?.stop())

@@ -13,25 +13,7 @@ import { launchBrowser } from '../../support/browser'
 import { json } from '../../support/client'
 import { person, rootOf, type Admin } from '../../support/people'
 import { waitFor } from '../../support/wait'
-
-// A user's server that starts listening only once the file named by its third argument exists (a
-// server slow to start, held as long as the test needs the pending page), then answers any GET with
-// the path and query it was sent.
-const GATED_ECHO_SERVER = `
-import http.server, json, os, sys, time
-while not os.path.exists(sys.argv[3]):
-    time.sleep(0.05)
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = json.dumps({"path": self.path}).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a):
-        pass
-http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
-`
+import { ECHO_SERVER, gatedSpawner } from '../../support/servers'
 
 const LINK_PATH =
   'git-pull?repo=https%3A%2F%2Fgit.example.org%2Fcourse.git&branch=main&urlpath=tree%2Fcourse%2Fweek1.ipynb'
@@ -55,12 +37,8 @@ beforeAll(async () => {
   ;[browser, stack] = await Promise.all([
     launchBrowser(),
     startStack({
-      spawner: {
-        'local-process': {
-          command: ['python3', '-c', GATED_ECHO_SERVER],
-          args: ['{ip}', '{port}', join(gates, '{user}')],
-        },
-      },
+      // each user's server answers with what it was sent, once that user's gate file exists
+      spawner: gatedSpawner(join(gates, '{user}'), ECHO_SERVER),
     }),
   ])
   root = await rootOf(stack)
