@@ -5,6 +5,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { spawn } from 'node:child_process'
 import { chmodSync, chownSync, readFileSync, statSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { alive, cleanup, dataDir, loginAdmin, partPid, stackEnv, up, withEnv, BIN, ROOT, type Up } from '../up/support'
 import type { Client } from '../../support/client'
 import { waitFor } from '../../../runtime/src/wait'
@@ -13,6 +14,23 @@ import { accountExists, isRoot, passwd, removeAccounts, testPrefix } from '../..
 const prefix = testPrefix()
 const NOTE = 'this is a single trust domain'
 const uidOf = (pid: number) => Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1])
+
+/**
+ * Lets other users pass through every directory above `dir` (o+x, as an installed program's path
+ * allows): a checkout cloned under a 0700 directory (mktemp -d) cannot be run by nobody otherwise.
+ * Returns what to put back.
+ */
+function traversableByOthers(dir: string): Array<[string, number]> {
+  const changed: Array<[string, number]> = []
+  for (let d = dir; d !== dirname(d); d = dirname(d)) {
+    const mode = statSync(d).mode & 0o7777
+    if (!(mode & 0o001)) {
+      chmodSync(d, mode | 0o001)
+      changed.push([d, mode])
+    }
+  }
+  return changed
+}
 
 /** Starts admin's default server through the API; its pid (the process carrying this stack's API URL) once it answers through the proxy. */
 async function startServer(u: Up, admin: Client): Promise<number> {
@@ -81,6 +99,7 @@ describe.runIf(isRoot)('edgehub up and whom servers run as', () => {
     const nobody = passwd('nobody')
     chownSync(dir, nobody.uid, nobody.gid)
     const env = await stackEnv(dir)
+    const changed = traversableByOthers(ROOT)
     // `up` of the support helpers, as the unprivileged user nobody
     const proc = spawn(process.execPath, [BIN, 'up'], {
       env: { PATH: process.env.PATH!, HOME: dir, LANG: 'C.UTF-8', ...env },
@@ -123,6 +142,7 @@ describe.runIf(isRoot)('edgehub up and whom servers run as', () => {
     } finally {
       proc.kill('SIGTERM')
       await exit
+      for (const [d, mode] of changed) chmodSync(d, mode)
     }
   }, 120_000)
 })
