@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { stackRedis } from '../../support/redis'
 import { BIN } from '../../support/stack'
 import { Client, json } from '../../support/client'
-import { stackEnv } from './support'
+import { cleanup, stackEnv } from './support'
 import { waitFor } from '../../../runtime/src/wait'
 
 const dir = mkdtempSync(join(tmpdir(), 'edgehub-up-'))
@@ -15,6 +15,7 @@ const running: ChildProcess[] = []
 afterAll(() => {
   for (const p of running) if (p.exitCode === null) p.kill('SIGKILL')
   if (!process.env.KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true })
+  cleanup() // as root, the Unix accounts its hub made, under stackEnv's prefix
 })
 
 const children = (pid: number): number[] => {
