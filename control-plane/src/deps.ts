@@ -252,6 +252,10 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
       progress,
       activity,
       spawner,
+      owner: async (name) => {
+        const [record, inGroups] = await Promise.all([users.get(name), groups.ofUser(name)])
+        return { name, groups: inGroups, admin: record?.admin ?? false }
+      },
       log: log.child('spawn'),
     },
     {

@@ -36,3 +36,4 @@ export function spawnerNotes(
 export type { SpawnerContext, SpawnerPlugin } from './plugin'
 export type { Json, ServerStatus, SpawnRequest, Spawner, SpawnerLogger, SpawnerState } from './spawner'
 export { defaultUrlProblem, landingUrl } from './default-url'
+export type { OptionsForm, SpawnUser } from './profiles'

@@ -1,5 +1,7 @@
 // The spawner contract. State travels explicitly: start returns it, the hub stores it in Redis,
 // and any replica can poll or stop the server with it.
+import type { OptionsForm, SpawnUser } from './profiles'
+
 export type Json = string | number | boolean | null | Json[] | { [k: string]: Json }
 export type SpawnerState = { [k: string]: Json }
 
@@ -8,8 +10,14 @@ export interface SpawnRequest {
   server: string // '' = the default server
   baseUrl: string // /user/NAME/ or /user/NAME/SERVER/
   env: Record<string, string> // JUPYTERHUB_* and JUPYTER_TOKEN
+  /** The user_options as checkOptions returned them (untrusted input when there is no checkOptions). */
   options: { [k: string]: Json }
   logFile: string
+  /**
+   * Reports a step of the start ("Pulling image x", "Pod scheduled"): shown on the spawn-pending page
+   * and in the progress stream while the hub waits for start to return and the server to answer.
+   */
+  progress(message: string): void
 }
 
 export type ServerStatus =
@@ -18,6 +26,19 @@ export type ServerStatus =
   | { phase: 'stopped'; exitCode?: number; reason?: string }
 
 export interface Spawner {
+  /**
+   * A string naming one running instance (a process id and start time, a container id): two states
+   * with the same key are the same server; a restart has a new one.
+   */
+  instanceKey(state: SpawnerState): string
+  /** The spawn page's form for this user (its profiles), or undefined when there is none to show. */
+  optionsForm?(user: SpawnUser): OptionsForm | undefined
+  /**
+   * Checks user_options before a start (throws BadRequest naming the field: `user_options.profile: …`)
+   * and returns them as they will be recorded and given to start. Without it, options are recorded as
+   * given and the spawner must treat them as untrusted.
+   */
+  checkOptions?(user: SpawnUser, options: { [k: string]: Json }): { [k: string]: Json }
   /** Starts the server; returns once it is submitted, with what is needed to find it again. */
   start(req: SpawnRequest, signal: AbortSignal): Promise<SpawnerState>
   poll(state: SpawnerState): Promise<ServerStatus>

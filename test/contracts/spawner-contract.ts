@@ -39,6 +39,7 @@ export function spawnerContract(kind: string, setup: () => Promise<SpawnerUnderT
     let logs: string
     const hubId = `contract-${process.pid}-${Date.now()}`
     const started: SpawnerState[] = []
+    const steps: string[] = []
     let n = 0
 
     /** A request as the orchestrator makes it, for a user of this suite's own. */
@@ -58,6 +59,12 @@ export function spawnerContract(kind: string, setup: () => Promise<SpawnerUnderT
         },
         options: {},
         logFile: join(logs, `${user}.log`),
+        progress: (message) => {
+          // the hub shows these to the user: short text, one step at a time
+          expect(typeof message).toBe('string')
+          expect(message.length).toBeGreaterThan(0)
+          steps.push(message)
+        },
       }
     }
     const start = async (req = request()) => {
@@ -128,6 +135,8 @@ export function spawnerContract(kind: string, setup: () => Promise<SpawnerUnderT
       const url = await runningUrl(state)
       const restarted = under.make()
       const stored: SpawnerState = JSON.parse(JSON.stringify(state))
+      // the same server by its instance key, in any replica
+      expect(restarted.instanceKey(stored)).toBe(spawner.instanceKey(state))
       const after = await restarted.poll(stored)
       expect(after.phase).toBe('running')
       await waitFor('the server to answer', () => answers(url), { timeoutMs: 30_000 })
@@ -150,6 +159,7 @@ export function spawnerContract(kind: string, setup: () => Promise<SpawnerUnderT
         return l.find((s) => s.user === req.user)
       })
       expect(found.server).toBe('')
+      expect(spawner.instanceKey(found.state)).toBe(spawner.instanceKey(state)) // how orphans are told from owned servers
       expect((await spawner.poll(found.state)).phase).toBe('running')
       expect((await spawner.list('another-hub-id')).filter((s) => s.user === req.user)).toEqual([])
       await spawner.stop(found.state, { graceMs: 5_000 })

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { request } from 'undici'
 import { serverClientId, type OAuthClients } from '../oauth/clients'
 import type { Shares } from '../state/shares'
-import type { Json, Spawner, SpawnerState } from '../../../spawners/src'
+import type { Json, Spawner, SpawnerState, SpawnUser } from '../../../spawners/src'
 import { BadRequest, FencedOut, SpawnFailed, SpawnThrottled } from '../../../runtime/src/errors'
 import type { Logger } from '../../../runtime/src/log'
 import type { KeyNames } from '../state/keys'
@@ -59,6 +59,8 @@ export interface Deps {
   progress: Progress
   activity: Activity
   spawner: Spawner
+  /** Who a server is for (their groups decide the profiles offered): the server's owner. */
+  owner(user: string): Promise<SpawnUser>
   log: Logger
 }
 
@@ -99,10 +101,6 @@ const STOP_WAIT_MS = 5000
 const READY_POLL_FIRST_MS = 5
 const READY_POLL_MAX_MS = 200
 
-function sameProcess(a: SpawnerState | null | undefined, b: SpawnerState): boolean {
-  return !!a && a.pid === b.pid && a.startTime === b.startTime
-}
-
 export function tailFile(path: string, lines = 30): string {
   try {
     const text = readFileSync(path, 'utf8')
@@ -118,8 +116,8 @@ export function tailFile(path: string, lines = 30): string {
 
 export class Orchestrator {
   private readonly inflight = new Map<string, Promise<void>>()
-  /** Server processes this process started, by pid: whose exit notice (spawner.onExit) is whose. */
-  private readonly started = new Map<number, { user: string; server: string }>()
+  /** Servers this process started, by instance key: whose exit notice (spawner.onExit) is whose. */
+  private readonly started = new Map<string, { user: string; server: string }>()
 
   private readonly throttle: SpawnThrottle
 
@@ -175,6 +173,8 @@ export class Orchestrator {
     try {
       rec = await this.d.servers.get(user, server)
       if (requested === null) options = (rec?.userOptions as { [k: string]: Json } | null) ?? {}
+      // what the owner was offered (profiles), judged now: recorded options too, as groups change
+      if (this.d.spawner.checkOptions) options = this.d.spawner.checkOptions(await this.d.owner(user), options)
       if (server && !rec) checkNewServerName(server) // JupyterHub 6: older names are kept, new ones are slugs
       if (rec && rec.state !== 'stopped') {
         const status = rec.spawner ? await this.d.spawner.poll(rec.spawner) : { phase: 'stopped' as const }
@@ -291,9 +291,20 @@ export class Orchestrator {
         secret,
       )
       const env = this.serverEnv(user, server, baseUrl, issued.token, secret)
-      await step(20, 'Starting the server process')
-      state = await spawner.start({ user, server, baseUrl, env, options, logFile }, abort.signal)
-      this.started.set(Number(state.pid), { user, server })
+      await step(20, 'Starting the server')
+      // the spawner's own steps (pulling an image, scheduling) go to the stream in order, between 20 and 50
+      let reported = Promise.resolve()
+      let steps = 0
+      const report = (message: string) => {
+        const p = Math.min(45, 20 + ++steps * 2)
+        reported = reported.then(() => step(p, message.slice(0, 500))).catch(() => {})
+      }
+      try {
+        state = await spawner.start({ user, server, baseUrl, env, options, logFile, progress: report }, abort.signal)
+      } finally {
+        await reported
+      }
+      this.started.set(spawner.instanceKey(state), { user, server })
       try {
         await servers.save(user, server, guard, { spawner: state })
       } catch (err) {
@@ -304,7 +315,7 @@ export class Orchestrator {
         }
         throw err
       }
-      await step(50, 'Server process started; waiting for it to answer')
+      await step(50, 'Server started; waiting for it to answer')
       const started = Date.now()
       let target = ''
       let url = ''
@@ -549,7 +560,7 @@ export class Orchestrator {
     let stopped = 0
     for (const found of await this.d.spawner.list(this.o.hubId)) {
       const owned = (rec: ServerRecord | undefined) =>
-        rec && rec.state !== 'stopped' && sameProcess(rec.spawner, found.state)
+        rec && rec.state !== 'stopped' && this.sameServer(rec.spawner, found.state)
       if (owned(await this.d.servers.get(found.user, found.server))) continue
       const lock = await this.lock(found.user, found.server)
       if (!lock) continue // a spawn in progress: it will record or stop its process
@@ -561,7 +572,7 @@ export class Orchestrator {
         this.d.log.warn('stopped a server process no record owns', {
           user: found.user,
           server: found.server,
-          pid: found.state.pid,
+          instance: this.d.spawner.instanceKey(found.state),
         })
         stopped++
       } finally {
@@ -572,11 +583,16 @@ export class Orchestrator {
   }
 
   private async noticeExit(state: SpawnerState): Promise<void> {
-    const ref = this.started.get(Number(state.pid))
+    const key = this.d.spawner.instanceKey(state)
+    const ref = this.started.get(key)
     if (!ref) return
-    this.started.delete(Number(state.pid))
+    this.started.delete(key)
     const rec = await this.d.servers.get(ref.user, ref.server)
-    if (rec?.state === 'running' && sameProcess(rec.spawner, state)) await this.check(ref.user, ref.server)
+    if (rec?.state === 'running' && this.sameServer(rec.spawner, state)) await this.check(ref.user, ref.server)
+  }
+
+  private sameServer(a: SpawnerState | null | undefined, b: SpawnerState): boolean {
+    return !!a && this.d.spawner.instanceKey(a) === this.d.spawner.instanceKey(b)
   }
 
   /**

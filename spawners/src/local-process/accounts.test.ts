@@ -165,6 +165,7 @@ describe.runIf(isRoot)('without an account (hub as root)', () => {
     env: {},
     options: {},
     logFile: join(dir, `${user}.log`),
+    progress: () => {},
   })
 
   it('createUsers: false fails the spawn with a message naming the account to create, and creates none', async () => {

@@ -12,6 +12,7 @@ import { defaultArgs, fill } from './args'
 import { jupyterhubEnv } from '../jupyterhub-env'
 import { formatDefaultUrl } from '../default-url'
 import type { ServerStatus, SpawnRequest, Spawner, SpawnerLogger, SpawnerState } from '../spawner'
+import { chooseProfile, profileForm, profileOverrides, type Profile } from '../profiles'
 import { alive, parents, procStat, stopTree } from '../../../runtime/src/process-tree'
 
 export interface LocalProcessOptions {
@@ -30,6 +31,8 @@ export interface LocalProcessOptions {
   ip: string
   /** Ports servers listen on, lowest and highest (spawner.local-process.portRange). */
   portRange: PortRange
+  /** spawner.local-process.profiles: the spawn page's choices. */
+  profiles?: Profile<{ command?: string[]; args?: string[]; env?: Record<string, string> }>[]
   dataDir: string
   log: SpawnerLogger
 }
@@ -174,9 +177,16 @@ export function createLocalProcessSpawner(opts: LocalProcessOptions): Spawner {
     reserved.delete(Number(state.port))
     listeners.forEach((l) => l(state))
   })
+  const profiles = opts.profiles ?? []
   return {
+    instanceKey: (state) => `${state.pid}@${state.startTime}`,
+    optionsForm: (user) => profileForm(profiles, user),
+    checkOptions: (user, options) => chooseProfile(profiles, user, options).options,
+
     async start(req: SpawnRequest, signal: AbortSignal): Promise<SpawnerState> {
       signal.throwIfAborted()
+      const chosen = profileOverrides(profiles, req.options)
+      const command = chosen.command ?? opts.command
       const account = await accountOf(req.user)
       signal.throwIfAborted()
       const notebookDir = notebookDirOf(opts, req.user, account)
@@ -192,8 +202,9 @@ export function createLocalProcessSpawner(opts: LocalProcessOptions): Spawner {
         data_dir: opts.dataDir,
         default_url: defaultUrl,
       }
-      const [serverCmd, ...cmdArgs] = opts.command
-      const serverArgs = opts.args ?? defaultArgs(opts.command, { defaultUrl: !!defaultUrl })
+      const [serverCmd, ...cmdArgs] = command
+      const serverArgs =
+        chosen.args ?? (chosen.command ? undefined : opts.args) ?? defaultArgs(command, { defaultUrl: !!defaultUrl })
       const { cmd, args } = commandAs(account, serverCmd, [...cmdArgs, ...serverArgs.map((a) => fill(a, vars))])
       // the root directory only when the operator chose one (JupyterHub's notebook_dir): else the
       // server serves its working directory, which a wrapper may have changed
@@ -209,7 +220,7 @@ export function createLocalProcessSpawner(opts: LocalProcessOptions): Spawner {
       const env = serverProcessEnv({
         account,
         home: notebookDir,
-        configured: opts.env,
+        configured: { ...opts.env, ...chosen.env },
         forServer: jupyterhubEnv(req.env, place),
       })
       const { pid, startTime } = await launcher

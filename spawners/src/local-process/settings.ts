@@ -2,8 +2,16 @@
 import { z } from 'zod'
 import { DEFAULT_PORT_RANGE } from './ports'
 import { ACCOUNT_PREFIX, DEFAULT_USER_PREFIX } from './accounts'
+import { profilesSchema } from '../profiles'
 
 const port = z.number().int().min(1).max(65535)
+
+/** What a profile may change of a local server: what runs, with which flags and variables. */
+const profileOverrides = z.object({
+  command: z.array(z.string().min(1)).min(1),
+  args: z.array(z.string()),
+  env: z.record(z.string(), z.string()),
+})
 
 export const localProcessSettings = z
   .strictObject({
@@ -48,6 +56,9 @@ export const localProcessSettings = z
       .describe(
         "Ports servers listen on, [lowest, highest]. Keep it below the kernel's ephemeral range (net.ipv4.ip_local_port_range, from 32768 by default): a port in that range can be taken by an outgoing connection between the hub choosing it and the server binding it.",
       ),
+    profiles: profilesSchema(profileOverrides).describe(
+      "Choices on the spawn page (KubeSpawner's profile_list): each `{slug, displayName, description, default, groups, overrides, options}`, where overrides may set `command`, `args` and `env` (merged over `env`), and `options` are further named choices, each with overrides of its own. The user's choice arrives as user_options `{profile, profile-option-NAME}`; a profile or choice not offered to the user is refused (400 naming the field). []: no form, and user_options are recorded but change nothing.",
+    ),
   })
   .describe('The local-process spawner: each server is a process on this machine.')
   .prefault({})

@@ -161,6 +161,7 @@ describe('hub replicas share spawns through the per-server lock', () => {
         baseUrl: '/user/carol/',
         options: {},
         logFile: join(c.dir, 'orphan.log'),
+        progress: () => {},
         env: { EDGEHUB_HUB_ID: c.deps.hubId, JUPYTERHUB_USER: 'carol', JUPYTERHUB_SERVER_NAME: '' },
       },
       new AbortController().signal,
