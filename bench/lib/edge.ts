@@ -5,10 +5,15 @@ import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { startRedis, type RedisProcess } from '../../control-plane/src/stack/redis-process'
-import { ProxyTables, type TableOp } from '../../control-plane/src/state/proxy-tables'
-import { tokenDigest } from '../../control-plane/src/state/token-digest'
-import { newKeySecret, newSessionId, signCookie } from '../../control-plane/src/sessions/cookie'
-import { SESSION_COOKIE } from '../../control-plane/src/state/keys'
+import {
+  ProxyTables,
+  type TableOp,
+  tokenDigest,
+  newKeySecret,
+  newSessionId,
+  signCookie,
+  SESSION_COOKIE,
+} from '../../control-plane/src/protocol'
 import { freePort } from '../../runtime/src/ports'
 import { waitFor } from '../../runtime/src/wait'
 import { startProxy, HEALTH_PATH, type ProxyProcess } from '../../proxy/src/nginx-process'

@@ -1,7 +1,7 @@
 // Users of a running hub stack for load through the proxy: created in the hub's state, each with a
 // real session (cookie), a real API token and a route to the benchmark upstream.
 import type { Deps } from '../../control-plane/src/deps'
-import { SESSION_COOKIE } from '../../control-plane/src/state/keys'
+import { SESSION_COOKIE } from '../../control-plane/src/protocol'
 import type { BenchUser } from './edge'
 
 export async function hubUsers(deps: Deps, names: string[], upstreamPort: number): Promise<BenchUser[]> {

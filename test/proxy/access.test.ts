@@ -1,8 +1,7 @@
 // The edge proxy's access phase for /user/ and /services/: identity, access, forwarding.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { newSessionId } from '../../control-plane/src/sessions/cookie'
-import { tokenDigest } from '../../control-plane/src/state/token-digest'
+import { newSessionId, tokenDigest } from '../../control-plane/src/protocol'
 import { freePort } from '../../runtime/src/ports'
 import { waitFor } from '../../runtime/src/wait'
 import { http, startFakeServer, startStack, userRoute, type FakeServer, type Stack } from './harness'

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis, type RedisOptions } from 'ioredis'
 import { startRedis } from '../../control-plane/src/stack/redis-process'
-import { privateRedisDir, readRedisCredentials } from '../../control-plane/src/stack/redis-acl'
+import { privateRedisDir, readRedisCredentials } from '../../control-plane/src/protocol'
 import { freePort } from '../../runtime/src/ports'
 
 export async function testRedis(opts: { acl?: boolean; prefix?: string } = {}) {

@@ -7,7 +7,10 @@
 // - no cycle between the product's top-level folders (control-plane, auth, spawners, proxy, runtime),
 //   counting their non-test files;
 // - end-to-end tests, the fault suite, the proxy's integration tests and the benchmarks import no
-//   control-plane/ file: they drive a stack through its CLI, HTTP and Redis.
+//   control-plane/ file but the protocol (control-plane/src/protocol.ts: the key schema, token digests,
+//   the session cookie, the proxy tables, the Redis log-ins, which the proxy's Lua implements too):
+//   they drive a stack through its CLI, HTTP and Redis (test/support/harness.ts starts it);
+// - the protocol module and what it imports reach no other control-plane file (type-only imports aside).
 // Imports that break a rule today are listed in import-debt.json: a new one fails this test, and so
 // does a listed one that is gone (take it off the list: the list only shrinks).
 // UPDATE_IMPORT_DEBT=1 rewrites the list from the tree (for a commit that removes entries).
@@ -21,6 +24,17 @@ const SCANNED = ['control-plane', 'auth', 'spawners', 'proxy', 'runtime', 'bench
 const PRODUCT = ['control-plane', 'auth', 'spawners', 'proxy', 'runtime']
 const PLUGIN_ENTRIES = ['spawners/src/index.ts', 'auth/src/index.ts']
 const DRIVERS = ['test/e2e/', 'test/fault/', 'test/proxy/', 'bench/']
+/** The one control-plane module drivers may import. */
+const PROTOCOL = 'control-plane/src/protocol.ts'
+/** What the protocol module is made of: the modules it re-exports, which import nothing else of control-plane/. */
+const PROTOCOL_MODULES = [
+  PROTOCOL,
+  'control-plane/src/state/keys.ts',
+  'control-plane/src/state/token-digest.ts',
+  'control-plane/src/sessions/cookie.ts',
+  'control-plane/src/state/proxy-tables.ts',
+  'control-plane/src/stack/redis-acl.ts',
+]
 
 type Import = { from: string; to: string }
 type Debt = Record<string, string[]>
@@ -51,13 +65,26 @@ function relativeImports(): Import[] {
       const src = readFileSync(join(ROOT, from), 'utf8')
       for (const m of src.matchAll(IMPORT)) {
         const spec = m[1] ?? m[2] ?? m[3]
-        const target = relative(ROOT, resolve(ROOT, dirname(from), spec))
-        const to = ['', '.ts', '.tsx', '/index.ts'].map((ext) => target + ext).find((p) => exists(p)) ?? target
-        out.push({ from, to })
+        out.push({ from, to: resolveImport(from, spec) })
       }
     }
   }
   return out
+}
+
+const resolveImport = (from: string, spec: string) => {
+  const target = relative(ROOT, resolve(ROOT, dirname(from), spec))
+  return ['', '.ts', '.tsx', '/index.ts'].map((ext) => target + ext).find((p) => exists(p)) ?? target
+}
+
+/** Every file a module loads at run time, itself included: relative imports followed, `import type` skipped. */
+function runtimeClosure(start: string): string[] {
+  const seen = new Set<string>([start])
+  const VALUE_IMPORT = /(?:^|[\s;])(?:import|export)\s+(?!type\s)[^'"]*?from\s+['"](\.{1,2}\/[^'"]+)['"]/gm
+  for (const file of seen) {
+    for (const m of readFileSync(join(ROOT, file), 'utf8').matchAll(VALUE_IMPORT)) seen.add(resolveImport(file, m[1]))
+  }
+  return [...seen].sort()
 }
 
 function exists(path: string): boolean {
@@ -86,7 +113,7 @@ function violations(imports: Import[]): Debt {
       !PLUGIN_ENTRIES.includes(i.to),
   )
   const driversImportHub = imports.filter(
-    (i) => DRIVERS.some((d) => i.from.startsWith(d)) && top(i.to) === 'control-plane',
+    (i) => DRIVERS.some((d) => i.from.startsWith(d)) && top(i.to) === 'control-plane' && i.to !== PROTOCOL,
   )
   // a cycle between folders: an edge a -> b whose target reaches back to a
   const product = imports.filter(
@@ -124,6 +151,8 @@ describe('import rules', () => {
       { from: 'proxy/src/a.ts', to: 'control-plane/src/z.ts' },
       { from: 'bench/x.ts', to: 'control-plane/src/util/wait.ts' },
       { from: 'runtime/src/x.ts', to: 'spawners/src/local-process/ports.ts' },
+      { from: 'test/e2e/x.test.ts', to: PROTOCOL },
+      { from: 'test/proxy/x.test.ts', to: 'control-plane/src/state/keys.ts' },
     ])
     expect(made['runtime imports another part']).toEqual(['runtime/src/x.ts -> spawners/src/local-process/ports.ts'])
     expect(made['auth and spawners import control-plane']).toEqual(['auth/src/x.ts -> control-plane/src/errors.ts'])
@@ -134,7 +163,16 @@ describe('import rules', () => {
       'control-plane/src/y.ts -> proxy/src/a.ts',
       'proxy/src/a.ts -> control-plane/src/z.ts',
     ])
-    expect(made['tests and benchmarks import control-plane']).toEqual(['bench/x.ts -> control-plane/src/util/wait.ts'])
+    expect(made['tests and benchmarks import control-plane']).toEqual([
+      'bench/x.ts -> control-plane/src/util/wait.ts',
+      'test/proxy/x.test.ts -> control-plane/src/state/keys.ts',
+    ])
+  })
+
+  it('the protocol module loads no control-plane file but its own modules', () => {
+    const loaded = runtimeClosure(PROTOCOL)
+    expect(loaded).toContain('control-plane/src/state/keys.ts') // the walk follows re-exports
+    expect(loaded.filter((f) => !f.startsWith('runtime/') && !PROTOCOL_MODULES.includes(f))).toEqual([])
   })
 
   it('adds no import that breaks a rule, and the list of old ones only shrinks', () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { BIN } from '../../support/stack'
 import { testRedis } from '../../support/redis'
-import { tokenDigest } from '../../../control-plane/src/state/token-digest'
+import { tokenDigest } from '../../../control-plane/src/protocol'
 
 let redis: Awaited<ReturnType<typeof testRedis>>
 const dir = mkdtempSync(join(tmpdir(), 'edgehub-cli-'))

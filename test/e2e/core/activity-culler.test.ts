@@ -6,7 +6,7 @@ import { BIN, startStack, type Stack } from '../../support/stack'
 import { json } from '../../support/client'
 import { waitFor } from '../../../runtime/src/wait'
 import { cullIdle } from '../../../control-plane/src/jobs/culler'
-import { tokenDigest } from '../../../control-plane/src/state/token-digest'
+import { tokenDigest } from '../../../control-plane/src/protocol'
 import { okServerSpawner } from '../../support/servers'
 
 let stack: Stack

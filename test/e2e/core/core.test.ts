@@ -6,7 +6,7 @@ import { startStack, type Stack } from '../../support/stack'
 import { Client, json } from '../../support/client'
 import { openKernel } from '../../support/kernel'
 import { waitFor } from '../../../runtime/src/wait'
-import { signCookie, newSessionId } from '../../../control-plane/src/sessions/cookie'
+import { signCookie, newSessionId } from '../../../control-plane/src/protocol'
 import { addUser, logIn, ownToken, rootOf, type Admin } from '../../support/people'
 
 let stack: Stack

@@ -14,7 +14,7 @@ import { createLogger } from '../../../runtime/src/log'
 import { freePort } from '../../../runtime/src/ports'
 import { waitFor } from '../../../runtime/src/wait'
 import { rotateOidcKeys } from '../../../control-plane/src/oidc/rotate'
-import { oidcKeyNames } from '../../../control-plane/src/state/keys'
+import { oidcKeyNames } from '../../../control-plane/src/protocol'
 import { testRedis } from '../../support/redis'
 import { Client, json } from '../../support/client'
 import {

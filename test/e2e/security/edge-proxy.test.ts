@@ -3,7 +3,7 @@
 // Also: one session cookie or none, and ?token= never forwarded.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { tokenDigest } from '../../../control-plane/src/state/token-digest'
+import { tokenDigest } from '../../../control-plane/src/protocol'
 import { waitFor } from '../../../runtime/src/wait'
 import { http, startFakeServer, startStack, userRoute, type FakeServer, type Stack } from '../../proxy/harness'
 

@@ -11,7 +11,7 @@ import { openKernel, type KernelSocket } from '../../support/kernel'
 import { json } from '../../support/client'
 import { stackRedis } from '../../support/redis'
 import { isRoot, removeAccounts, testPrefix } from '../../support/accounts'
-import { privateRedisDir, readRedisCredentials } from '../../../control-plane/src/stack/redis-acl'
+import { privateRedisDir, readRedisCredentials } from '../../../control-plane/src/protocol'
 import { waitFor } from '../../../runtime/src/wait'
 
 const prefix = testPrefix()
