@@ -32,7 +32,11 @@ export interface SpawnerUnderTest {
   cleanup?(): Promise<void>
 }
 
+/** The kinds spawnerContract was called for in this file: spawners.test.ts checks every registered one is. */
+export const contractKinds = new Set<string>()
+
 export function spawnerContract(kind: string, setup: () => Promise<SpawnerUnderTest>): void {
+  contractKinds.add(kind)
   describe(`spawner contract: ${kind}`, () => {
     let under: SpawnerUnderTest
     let spawner: Spawner
