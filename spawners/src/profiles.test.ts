@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { chooseProfile, profileForm, profileOverrides, profilesSchema, type SpawnUser } from './profiles'
+import {
+  chooseProfile,
+  mergeOverrides,
+  profileForm,
+  profileOverrides,
+  profilesSchema,
+  type SpawnUser,
+} from './profiles'
 
 const schema = profilesSchema(z.object({ image: z.string(), memLimit: z.number() }))
 const profiles = schema.parse([
@@ -77,6 +84,15 @@ describe('profiles', () => {
     no(alice, { profile: ['small', 'big'] }, /^user_options\.profile: expected one value, got 2$/)
     no(alice, { profile: 'constructor' }, /is not a profile offered/)
     no(mia, { profile: 'gpu', 'profile-option-image': '__proto__' }, /is not a choice/)
+  })
+
+  it('merges maps of a choice over its profile key by key, and replaces anything else', () => {
+    expect(
+      mergeOverrides<Record<string, unknown>>({ env: { A: '1', B: '1' }, cmd: ['a'] }, { env: { B: '2' }, cmd: ['b'] }),
+    ).toEqual({
+      env: { A: '1', B: '2' },
+      cmd: ['b'],
+    })
   })
 
   it('keeps options as given when no profile is configured', () => {

@@ -129,6 +129,19 @@ export function profileForm(profiles: readonly Profile<unknown>[], user: SpawnUs
 
 const OPTION_PREFIX = 'profile-option-'
 
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/**
+ * A choice's overrides over its profile's: a setting that is a map on both sides (env, labels, node
+ * selectors) is merged key by key, the choice winning; any other setting (a list, a string, a number)
+ * is replaced whole.
+ */
+export function mergeOverrides<O>(base: Partial<O>, over: Partial<O>): Partial<O> {
+  const out: Record<string, unknown> = { ...base }
+  for (const [k, v] of Object.entries(over)) out[k] = isRecord(out[k]) && isRecord(v) ? { ...out[k], ...v } : v
+  return out as Partial<O>
+}
+
 /** A form field or query argument arrives as a list of strings, the API as a string: one string or undefined. */
 function single(field: string, v: Json | undefined): string | undefined {
   if (v === undefined || v === null) return undefined
@@ -148,7 +161,7 @@ const shown = (s: string) => JSON.stringify(s.length > 64 ? `${s.slice(0, 64)}â€
  * offered, a key that is no option, or a value that is not a string is a 400 naming the field. No
  * profile configured: the options are kept as given (JupyterHub records any user_options) and give
  * nothing. Returns the options as recorded (every choice explicit) and the overrides they select
- * (the profile's, then each choice's, shallowly merged).
+ * (the profile's, then each choice's: see mergeOverrides).
  */
 export function chooseProfile<O>(
   profiles: readonly Profile<O>[],
@@ -197,7 +210,7 @@ export function chooseProfile<O>(
         'bad_option',
       )
     recorded[field] = pick
-    overrides = { ...overrides, ...(choice.overrides as Partial<O>) }
+    overrides = mergeOverrides(overrides, choice.overrides as Partial<O>)
   }
   return { options: recorded, profile, overrides }
 }

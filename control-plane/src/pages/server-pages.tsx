@@ -9,6 +9,8 @@ import { checkServerName } from '../spawn/names'
 import { NotRunningPage, SpawnPendingPage } from './home'
 import { can, serverTarget } from '../http/authorize'
 import { type C, REFUSALS, rawPath, rawQuery, form, spawnQueryOptions, onHost, landing, viewer } from './page-kit'
+import { optionsFromForm, SpawnOptionsPage } from './spawn-options'
+import type { Json, OptionsForm } from '../../../spawners/src'
 
 export function serverPages(): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
@@ -29,7 +31,34 @@ export function serverPages(): Hono<HubEnv> {
   const pendingWithNext = (c: C, owner: string, server: string) =>
     pendingUrl(owner, server, safeNext(c.req.query('next'), ''))
 
-  const spawn = async (c: C) => {
+  /** The spawner's options form for the server's owner (their groups decide the profiles), if it has one. */
+  const offeredTo = async (c: C, owner: string): Promise<OptionsForm | undefined> => {
+    const d = c.var.deps
+    if (!d.spawner.optionsForm) return undefined
+    const [record, groups] = await Promise.all([d.users.get(owner), d.groups.ofUser(owner)])
+    return d.spawner.optionsForm({ name: owner, groups, admin: record?.admin ?? false })
+  }
+  const optionsPage = (
+    c: C,
+    p: { owner: string; server: string; offered: OptionsForm; error?: string; chosen?: string },
+  ) =>
+    c.html(
+      <SpawnOptionsPage
+        xsrf={c.var.xsrf}
+        user={viewer(c)!}
+        {...p}
+        form={p.offered}
+        next={safeNext(c.req.query('next'), '')}
+      />,
+      p.error ? 400 : 200,
+    )
+
+  /**
+   * Starts a server from a page: with the options a spawn link's query gives, or the spawner's form
+   * posted (`posted`). A spawner with an options form shows it first when no choice came with the
+   * request (JupyterHub's spawn page), and again with the reason when a choice is refused.
+   */
+  const spawn = async (c: C, posted?: Record<string, string>) => {
     const { owner, server } = await ownerAndServer(c, 'start:servers')
     const d = c.var.deps
     const rec = await d.servers.get(owner, server)
@@ -37,11 +66,20 @@ export function serverPages(): Hono<HubEnv> {
     if (rec?.state === 'running') return c.redirect(safeNext(c.req.query('next'), landing(c, owner, server)))
     if (rec?.state === 'pending') return c.redirect(pending)
     if (!(await d.users.get(owner))) throw new NotFound(`user ${owner} not found`)
+    let options: { [k: string]: Json } | null = spawnQueryOptions(c)
+    const offered = await offeredTo(c, owner)
+    if (offered) {
+      const chosen = posted && optionsFromForm(posted, offered)
+      if (chosen) options = chosen
+      else if (!options) return optionsPage(c, { owner, server, offered })
+    }
     // Start in the background; the pending page follows progress. Too many spawns in progress is
     // JupyterHub's 429 page, so it is waited for (it is decided before the spawn begins).
     try {
-      await d.orchestrator.start(owner, server, spawnQueryOptions(c), { waitSec: 0 })
+      await d.orchestrator.start(owner, server, options, { waitSec: 0 })
     } catch (err) {
+      if (offered && err instanceof HubError && err.code === 'bad_option')
+        return optionsPage(c, { owner, server, offered, error: err.message, chosen: posted?.profile })
       // refused by a rule the person should read (the limit of named servers, named servers off);
       // a start racing another one (already pending or running) just follows that one
       if (err instanceof SpawnThrottled || (err instanceof HubError && REFUSALS.has(err.code))) throw err
@@ -49,7 +87,7 @@ export function serverPages(): Hono<HubEnv> {
     }
     return c.redirect(pending)
   }
-  app.get('/spawn', spawn) // your own default server, as JupyterHub does when there is no options form
+  app.get('/spawn', (c) => spawn(c)) // your own default server (its options form first, when the spawner has one)
   // Anyone else's (or a named) server needs the POST from the not-running page, so a link cannot start it.
   app.get('/spawn/:user/:server?', async (c) => {
     const { owner, server } = await ownerAndServer(c, 'start:servers')
@@ -57,6 +95,9 @@ export function serverPages(): Hono<HubEnv> {
     const rec = await c.var.deps.servers.get(owner, server)
     if (rec?.state === 'running') return c.redirect(safeNext(c.req.query('next'), landing(c, owner, server)))
     if (rec?.state === 'pending') return c.redirect(pendingWithNext(c, owner, server))
+    // the options form posts, so it is this page too when the spawner has one
+    const offered = await offeredTo(c, owner)
+    if (offered) return optionsPage(c, { owner, server, offered })
     // this server's own start page (not /hub/user/…/SERVER/, which the default server answers when running)
     return c.html(
       <NotRunningPage
@@ -69,8 +110,8 @@ export function serverPages(): Hono<HubEnv> {
       />,
     )
   })
-  app.post('/spawn', async (c) => (await form(c), spawn(c)))
-  app.post('/spawn/:user/:server?', async (c) => (await form(c), spawn(c)))
+  app.post('/spawn', async (c) => spawn(c, await form(c)))
+  app.post('/spawn/:user/:server?', async (c) => spawn(c, await form(c)))
 
   const stop = async (c: C) => {
     await form(c)
