@@ -262,6 +262,7 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
       startTimeoutSec: config.spawner.startTimeoutSec,
       httpTimeoutSec: config.spawner.httpTimeoutSec,
       stopGraceSec: config.spawner.stopGraceSec,
+      removeOrphans: config.spawner.removeOrphans,
       slowSpawnTimeoutSec: config.hub.slowSpawnTimeoutSec,
       publicUrl: pub,
       subdomainHost: config.subdomainHost,

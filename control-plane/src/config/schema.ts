@@ -605,6 +605,12 @@ export const configSchema = z
         stopGraceSec: secondsUpTo(3600)
           .default(10)
           .describe('Time between SIGTERM and SIGKILL when stopping. Range: above 0, at most 3600.'),
+        removeOrphans: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Servers this hub started (its mark: a process's EDGEHUB_HUB_ID, a container's or pod's label) that no record owns, found by the leader replica every few poll intervals: left behind when a replica died between starting a server and recording it, or when Redis lost the record. true: each is stopped (its container or pod removed; a volume or claim is kept), and logged. false: each is logged once (`a server no record owns`, with its user and server), for the operator to decide.",
+          ),
         defaultUrl: z
           .string()
           .superRefine((v, ctx) => {

@@ -26,7 +26,7 @@ afterAll(async () => {
   if (isRoot) expect(removeAccounts(prefix)).toEqual([])
 })
 
-async function depsWith(command: string[], spawner: Record<string, number> = {}): Promise<Deps> {
+async function depsWith(command: string[], spawner: Record<string, number | boolean> = {}): Promise<Deps> {
   const f = join(dir, `${Math.random()}.yaml`)
   writeFileSync(
     f,
@@ -85,6 +85,46 @@ describe('Orchestrator.start', () => {
     await waitFor('the first start to be pending', async () => (await d.servers.get('twice', ''))?.state === 'pending')
     await expect(d.orchestrator.start('twice', '')).rejects.toThrow('is already being started or stopped')
     expect(await first).toBeInstanceOf(SpawnFailed)
+    await d.close()
+  })
+})
+
+describe('Orchestrator.sweepOrphans', () => {
+  /** A server this hub's mark names but no record owns (a replica died between starting and recording it). */
+  const orphan = async (d: Deps, user: string) => {
+    const state = await d.spawner.start(
+      {
+        user,
+        server: '',
+        baseUrl: `/user/${user}/`,
+        options: {},
+        logFile: join(dir, `${user}.log`),
+        env: { EDGEHUB_HUB_ID: d.hubId, JUPYTERHUB_USER: user, JUPYTERHUB_SERVER_NAME: '' },
+        progress: () => {},
+      },
+      new AbortController().signal,
+    )
+    await waitFor('the orphan to be listed', async () =>
+      (await d.spawner.list!(d.hubId)).some((s) => d.spawner.instanceKey(s.state) === d.spawner.instanceKey(state)),
+    )
+    return state
+  }
+
+  it('stops servers no record owns by default', async () => {
+    const d = await depsWith(['sleep', '60'])
+    const state = await orphan(d, 'orphan1')
+    expect(await d.orchestrator.sweepOrphans()).toBe(1)
+    expect((await d.spawner.poll(state)).phase).toBe('stopped')
+    await d.close()
+  })
+
+  it('leaves them running with spawner.removeOrphans false', async () => {
+    const d = await depsWith(['sleep', '60'], { removeOrphans: false })
+    const state = await orphan(d, 'orphan2')
+    expect(await d.orchestrator.sweepOrphans()).toBe(0)
+    expect(await d.orchestrator.sweepOrphans()).toBe(0)
+    expect((await d.spawner.poll(state)).phase).toBe('running')
+    await d.spawner.stop(state, { graceMs: 1000 })
     await d.close()
   })
 })

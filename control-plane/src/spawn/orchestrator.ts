@@ -28,6 +28,8 @@ export interface OrchestratorOptions {
   startTimeoutSec: number
   httpTimeoutSec: number
   stopGraceSec: number
+  /** spawner.removeOrphans: stop servers no record owns (else log each once). */
+  removeOrphans?: boolean
   slowSpawnTimeoutSec: number
   publicUrl: string // e.g. http://127.0.0.1:8000
   /** JupyterHub's subdomain_host: each user's servers on a host of their own. */
@@ -116,6 +118,8 @@ export function tailFile(path: string, lines = 30): string {
 
 export class Orchestrator {
   private readonly inflight = new Map<string, Promise<void>>()
+  /** Orphans already logged while spawner.removeOrphans is false, by instance key (bounded). */
+  private readonly reportedOrphans = new Set<string>()
   /** Servers this process started, by instance key: whose exit notice (spawner.onExit) is whose. */
   private readonly started = new Map<string, { user: string; server: string }>()
 
@@ -568,6 +572,18 @@ export class Orchestrator {
         if (owned(await this.d.servers.get(found.user, found.server))) continue
         // listed a moment ago, possibly while its own stop was finishing
         if ((await this.d.spawner.poll(found.state)).phase === 'stopped') continue
+        if (this.o.removeOrphans === false) {
+          const key = this.d.spawner.instanceKey(found.state)
+          if (this.reportedOrphans.has(key)) continue
+          if (this.reportedOrphans.size >= 10_000) this.reportedOrphans.clear()
+          this.reportedOrphans.add(key)
+          this.d.log.warn('a server no record owns (spawner.removeOrphans is false: left running)', {
+            user: found.user,
+            server: found.server,
+            instance: key,
+          })
+          continue
+        }
         await this.d.spawner.stop(found.state, { graceMs: this.o.stopGraceSec * 1000 })
         this.d.log.warn('stopped a server process no record owns', {
           user: found.user,
