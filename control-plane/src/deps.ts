@@ -22,7 +22,7 @@ import { Roles } from './scopes/roles'
 import { OAuthClients } from './oauth/clients'
 import { OAuthCodes } from './oauth/codes'
 import { createAuthenticator, type Authenticator, type PasswordManagement } from '../../auth/src'
-import { SPAWNERS, type Spawner } from '../../spawners/src'
+import { SPAWNERS, type Spawner, type SpawnerKind, type SpawnerPlugin } from '../../spawners/src'
 import { RedisAvailability } from './http/redis-gate'
 import { checkStackId, readStackId } from './stack/identity'
 import { hubRedisAuth, proxyRedisAuth, usesPrivateRedis } from './redis-auth'
@@ -234,7 +234,9 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
   const activity = new Activity(redis, keys)
   const userBundles = new UserBundles(redis, keys)
   const kind = config.spawner.kind
-  const spawner = SPAWNERS[kind].create(config.spawner[kind], {
+  // any kind's plug-in, given its own settings
+  const plugin: SpawnerPlugin<(typeof SPAWNERS)[SpawnerKind]['settings']> = SPAWNERS[kind]
+  const spawner = plugin.create(config.spawner[kind], {
     defaultUrl: config.spawner.defaultUrl,
     dataDir: config.dataDir,
     log: log.child(`spawner.${kind}`),

@@ -5,9 +5,11 @@
 import type { z } from 'zod'
 import type { SpawnerPlugin } from './plugin'
 import { localProcess } from './local-process/plugin'
+import { docker } from './docker/plugin'
 
 export const SPAWNERS = {
   'local-process': localProcess,
+  docker,
 } satisfies Record<string, SpawnerPlugin>
 
 export type SpawnerKind = keyof typeof SPAWNERS
