@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: 2,
+    // the Docker engine of the docker spawner's tests: started by the first file that needs it, stopped at the end
+    globalSetup: ['test/support/docker.ts'],
   },
 })

@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 packages=(redis-server nginx libnginx-mod-http-lua lua-resty-core lua-resty-lrucache lua-cjson jupyter-notebook python3-ipykernel)
 case "${1:-}" in
   # systemd: systemd-analyze verify of deploy/systemd; procps: /bin/kill, the proxy unit's ExecReload=
-  --test) packages+=(chromium lua-busted lua-check haproxy jupyterhub wrk busybox systemd procps) ;;
+  # docker.io: the docker spawner's tests start their own dockerd (test/support/docker.ts)
+  --test) packages+=(chromium lua-busted lua-check haproxy jupyterhub wrk busybox systemd procps docker.io) ;;
   --bench) packages+=(wrk busybox valgrind) ;;
 esac
 if [[ $sentinel == yes ]]; then packages+=(redis-sentinel); fi

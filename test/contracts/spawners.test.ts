@@ -2,10 +2,11 @@
 import { mkdtempSync, chmodSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { it, expect } from 'vitest'
+import { describe, it, expect } from 'vitest'
 import { SPAWNERS } from '../../spawners/src'
 import { CONTRACT_SERVER, contractKinds, spawnerContract } from './spawner-contract'
 import { isRoot, removeAccounts, testPrefix } from '../support/accounts'
+import { dockerEngine, dockerSkipReason, TEST_IMAGE_VOLUMES } from '../support/docker'
 
 const quiet = { info() {}, warn() {} }
 
@@ -26,6 +27,33 @@ spawnerContract('local-process', async () => {
     },
   }
 })
+
+// docker: a real engine (test/support/docker.ts), the server in the test image on host networking
+if (dockerSkipReason) {
+  contractKinds.add('docker')
+  describe.skip(`spawner contract: docker (skipped: ${dockerSkipReason})`, () => it('runs', () => {}))
+} else
+  spawnerContract('docker', async () => {
+    const engine = await dockerEngine()
+    const settings = SPAWNERS.docker.settings.parse({
+      host: engine.host,
+      image: engine.image,
+      pullPolicy: 'never',
+      network: 'host',
+      nameTemplate: 'contract-{username}-{servername}',
+      volumeNameTemplate: 'contract-home-{username}',
+      volumes: TEST_IMAGE_VOLUMES,
+      cmd: ['/usr/bin/python3', '-c', CONTRACT_SERVER, '{ip}', '{port}'],
+    })
+    return {
+      make: () => SPAWNERS.docker.create(settings, { dataDir: tmpdir(), log: quiet }),
+      async cleanup() {
+        const { Volumes } = await engine.docker.listVolumes()
+        for (const v of Volumes.filter((v) => v.Name.startsWith('contract-home-')))
+          await engine.docker.getVolume(v.Name).remove()
+      },
+    }
+  })
 
 it('runs the contract for every registered spawner', () => {
   // a spawner registered without a spawnerContract(...) in this file would not be held to the contract
