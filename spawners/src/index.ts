@@ -5,10 +5,12 @@
 import type { z } from 'zod'
 import type { SpawnerPlugin } from './plugin'
 import { localProcess } from './local-process/plugin'
+import { kubernetes } from './kubernetes/plugin'
 import { docker } from './docker/plugin'
 
 export const SPAWNERS = {
   'local-process': localProcess,
+  kubernetes,
   docker,
 } satisfies Record<string, SpawnerPlugin>
 

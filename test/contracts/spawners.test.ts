@@ -6,6 +6,10 @@ import { describe, it, expect } from 'vitest'
 import { SPAWNERS } from '../../spawners/src'
 import { CONTRACT_SERVER, contractKinds, spawnerContract } from './spawner-contract'
 import { isRoot, removeAccounts, testPrefix } from '../support/accounts'
+import { startFakeKubeApi } from '../support/fake-kube-api'
+import { fakeClusterSettings } from '../support/kube-test-settings'
+import { freePort } from '../../runtime/src/ports'
+import type { KubernetesSpawner } from '../../spawners/src/kubernetes'
 import { dockerEngine, dockerSkipReason, TEST_IMAGE_VOLUMES } from '../support/docker'
 
 const quiet = { info() {}, warn() {} }
@@ -54,6 +58,26 @@ if (dockerSkipReason) {
       },
     }
   })
+
+// kubernetes: the FAKE API server (test/support/fake-kube-api.ts), whose fake kubelet runs the pod's
+// command as a local process at a loopback address of the pod's own; kubernetes-real.test.ts runs
+// the same suite against a real cluster
+spawnerContract('kubernetes', async () => {
+  const fake = await startFakeKubeApi()
+  const settings = SPAWNERS.kubernetes.settings.parse(fakeClusterSettings(fake, await freePort()))
+  const made: KubernetesSpawner[] = []
+  return {
+    make: () => {
+      const s = SPAWNERS.kubernetes.create(settings, { dataDir: tmpdir(), log: quiet })
+      made.push(s)
+      return s
+    },
+    async cleanup() {
+      for (const s of made) s.close()
+      await fake.close()
+    },
+  }
+})
 
 it('runs the contract for every registered spawner', () => {
   // a spawner registered without a spawnerContract(...) in this file would not be held to the contract
