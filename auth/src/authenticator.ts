@@ -1,8 +1,26 @@
 // The authenticator contract: turn a login into an identity, or refuse, and say what else the
 // authenticator does, so the hub's pages follow its capabilities rather than its kind.
+export type Json = string | number | boolean | null | Json[] | { [k: string]: Json }
+
 export interface Identity {
   name: string
+  /**
+   * Admin by the authenticator (an admin group at the identity provider): true makes the user an
+   * admin, false takes it away unless the configuration makes them one (auth.admins,
+   * auth.adminGroups), undefined leaves it as it is (JupyterHub's admin in the auth model).
+   */
   admin?: boolean
+  /**
+   * The groups the identity provider puts the user in. They decide auth.allowedGroups and
+   * auth.adminGroups at this login; with auth.manageGroups the hub's groups follow them (joined and
+   * left at every login and refresh), as JupyterHub's Authenticator.manage_groups.
+   */
+  groups?: string[]
+  /**
+   * What the authenticator keeps of this login (tokens, claims): JupyterHub's auth_state, stored
+   * encrypted when auth.enableAuthState is set (else dropped), given back to refresh and spawnEnv.
+   */
+  authState?: { [k: string]: Json }
 }
 
 export interface LoginInput {
@@ -22,14 +40,68 @@ export interface PasswordManagement {
   changePassword(name: string, oldPassword: string, newPassword: string): Promise<void>
 }
 
+/**
+ * A login at an identity provider the browser is sent to (OAuth 2 / OpenID Connect, LTI): the hub
+ * keeps each flow in Redis under its `state` for a few minutes, bound to the browser by a cookie, so
+ * the callback may land on any replica and a callback the browser did not begin is refused.
+ */
+export interface RedirectLogin {
+  /** The login page's button: "Sign in with {label}". */
+  label: string
+  /** Skip the login page and go straight to the provider (JupyterHub's auto_login). */
+  auto: boolean
+  /**
+   * The provider's URL for a login begun now, and what the callback needs of it (a PKCE verifier,
+   * a nonce), kept by the hub with `state` and handed back to complete.
+   */
+  begin(input: { state: string; callbackUrl: string }): Promise<{ url: string; flow: { [k: string]: Json } }>
+  /**
+   * The identity for the provider's callback (the query or form it sent, its state already matched
+   * by the hub), or null to refuse. Throw a HubError with a message for the person to read (the
+   * provider said access_denied, a claim is missing).
+   */
+  complete(input: {
+    params: URLSearchParams
+    flow: { [k: string]: Json }
+    callbackUrl: string
+  }): Promise<Identity | null>
+}
+
+/** What a login from the request itself (a trusted front's header, Kerberos' Negotiate) answers. */
+export type RequestLoginResult =
+  | Identity
+  | null
+  /** Ask the browser for more: a 401 with these headers (WWW-Authenticate: Negotiate). */
+  | { challenge: Record<string, string> }
+
 export interface Authenticator {
   kind: string
-  /** The identity, or null to refuse. The name is already normalized and valid. */
+  /**
+   * The password form's login: the identity, or null to refuse. The name is already normalized and
+   * valid. Called only when passwordForm is true.
+   */
   authenticate(input: LoginInput): Promise<Identity | null>
-  /** The login page's form asks for a user name and a password (every authenticator here does). */
+  /** The login page's form asks for a user name and a password. */
   passwordForm: boolean
   /** Present when the hub keeps the accounts' passwords: the change-password page, the admin page's passwords, sign-up. */
   passwords?: PasswordManagement
   /** Said on the login page (the dummy authenticator's warning). */
   loginNotice?: string
+  /** Present for logins at an identity provider: "Sign in with …" on the login page, /hub/oauth_login and /hub/oauth_callback. */
+  redirect?: RedirectLogin
+  /**
+   * Present for logins the request itself carries (GET /hub/login): a trusted front's header
+   * (remote user), a Kerberos ticket. `address` is the client's address as the proxy saw it.
+   */
+  requestLogin?(request: { headers: Headers; address: string }): Promise<RequestLoginResult>
+  /**
+   * Checks a logged-in user again (JupyterHub's refresh_user): before a spawn and every
+   * auth.refreshAgeSec. An identity updates groups, admin and auth state; undefined: nothing changed;
+   * null: no longer valid, so the user's sessions end and a spawn is refused until they log in again.
+   */
+  refresh?(user: { name: string; authState?: { [k: string]: Json } }): Promise<Identity | null | undefined>
+  /** Where logout sends the browser after the hub's own logout (the provider's end-session URL). */
+  logoutUrl?(authState: { [k: string]: Json } | undefined, afterLogout: string): string | undefined
+  /** Environment for the user's servers from the auth state (an access token, say): JupyterHub's pre_spawn_start. */
+  spawnEnv?(authState: { [k: string]: Json } | undefined): Record<string, string>
 }

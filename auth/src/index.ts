@@ -35,6 +35,14 @@ export function createAuthenticator(
 }
 
 export type { AuthContext, AuthenticatorPlugin } from './plugin'
-export type { Authenticator, Identity, LoginInput, PasswordManagement } from './authenticator'
+export type {
+  Authenticator,
+  Identity,
+  Json as AuthJson,
+  LoginInput,
+  PasswordManagement,
+  RedirectLogin,
+  RequestLoginResult,
+} from './authenticator'
 export type { PasswordAccounts } from './native'
 export * from './policy'

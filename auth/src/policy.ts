@@ -32,15 +32,28 @@ export interface AccessPolicy {
   admins: string[]
   allowed: string[]
   blocked: string[]
+  /** Members of these groups (as the authenticator reports them, or as the hub keeps them) may log in. */
+  allowedGroups?: string[]
+  /** Members of these groups are admins (JupyterHub's admin_groups of OAuthenticator and LDAP). */
+  adminGroups?: string[]
 }
 
-export function isAdmin(policy: AccessPolicy, name: string): boolean {
-  return policy.admins.map(normalizeUsername).includes(name)
+const among = (list: readonly string[] | undefined, groups: readonly string[]) =>
+  !!list?.length && groups.some((g) => list.includes(g))
+
+/** Is this (normalized) user an admin by the configuration: auth.admins, or a group in auth.adminGroups? */
+export function isAdmin(policy: AccessPolicy, name: string, groups: readonly string[] = []): boolean {
+  return policy.admins.map(normalizeUsername).includes(name) || among(policy.adminGroups, groups)
 }
 
-/** May this (normalized) user log in at all? */
-export function isAllowed(policy: AccessPolicy, name: string): boolean {
+/**
+ * May this (normalized) user log in at all? Never when blocked; always when an admin; else when
+ * nothing limits who may (no auth.allowed, no auth.allowedGroups), when listed in auth.allowed, or
+ * when in one of auth.allowedGroups (JupyterHub's allowed_users and allowed_groups).
+ */
+export function isAllowed(policy: AccessPolicy, name: string, groups: readonly string[] = []): boolean {
   if (policy.blocked.map(normalizeUsername).includes(name)) return false
-  if (policy.allowed.length === 0 || isAdmin(policy, name)) return true
-  return policy.allowed.map(normalizeUsername).includes(name)
+  if (isAdmin(policy, name, groups)) return true
+  if (policy.allowed.length === 0 && !policy.allowedGroups?.length) return true
+  return policy.allowed.map(normalizeUsername).includes(name) || among(policy.allowedGroups, groups)
 }

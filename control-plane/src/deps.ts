@@ -17,6 +17,8 @@ import { ServerEdits } from './spawn/server-edits'
 import { Activity } from './state/activity'
 import { UserBundles } from './state/user-bundles'
 import { Groups } from './state/groups'
+import { AuthStates, CryptKeeper } from './state/auth-state'
+import { refreshUser } from './sessions/refresh'
 import { Shares } from './state/shares'
 import { Roles } from './scopes/roles'
 import { OAuthClients } from './oauth/clients'
@@ -27,7 +29,7 @@ import { RedisAvailability } from './http/redis-gate'
 import { checkStackId, readStackId } from './stack/identity'
 import { hubRedisAuth, proxyRedisAuth, usesPrivateRedis } from './redis-auth'
 import { CREDENTIALS_FILE, privateRedisDir } from './stack/redis-acl'
-import { Unavailable } from '../../runtime/src/errors'
+import { HubError, Unavailable } from '../../runtime/src/errors'
 
 export interface Deps {
   config: Config
@@ -55,6 +57,8 @@ export interface Deps {
   /** Changes to stopped servers (JupyterHub 6's PUT and PATCH of a server, a start's display name). */
   serverEdits: ServerEdits
   authenticator: Authenticator
+  /** Users' auth state (encrypted) and when the authenticator last checked them. */
+  authStates: AuthStates
   /** The authenticator's password management, when the hub keeps the passwords (native): its capability, not its kind. */
   passwords?: PasswordManagement
   publicUrl: string
@@ -254,6 +258,14 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
       progress,
       activity,
       spawner,
+      // the authenticator's say: a refresh before the start (auth.refreshBeforeSpawn), and what of the
+      // auth state the server gets (spawnEnv); bound late, as refreshUser needs every part
+      beforeSpawn: async (name) => {
+        if (!config.auth.refreshBeforeSpawn || !authenticator.refresh) return
+        if ((await refreshUser(deps, name, { force: true })) === 'expired')
+          throw new HubError(403, `${name}'s login has ended: log in again before starting a server`, 'login_expired')
+      },
+      authEnv: async (name) => (authenticator.spawnEnv ? authenticator.spawnEnv(await authStates.get(name)) : {}),
       owner: async (name) => {
         const [record, inGroups] = await Promise.all([users.get(name), groups.ofUser(name)])
         return { name, groups: inGroups, admin: record?.admin ?? false }
@@ -290,7 +302,8 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
     log: log.child('spawn'),
   })
   const authenticator = createAuthenticator(config.auth, { accounts: users })
-  return {
+  const authStates = new AuthStates(redis, keys, new CryptKeeper(config.auth.cryptKeys), config.auth.enableAuthState)
+  const deps: Deps = {
     config,
     log,
     redis,
@@ -315,6 +328,7 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
     orchestrator,
     serverEdits,
     authenticator,
+    authStates,
     passwords: authenticator.passwords,
     publicUrl: pub,
     hubId,
@@ -322,4 +336,5 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
       if (!opts.redis) redis.disconnect()
     },
   }
+  return deps
 }

@@ -16,8 +16,8 @@ const ACCESS: Record<string, readonly string[]> = {
   'read:users:activity': ['kind', 'name', 'last_activity'],
   'read:servers': ['kind', 'name', 'servers'],
   'read:roles:users': ['kind', 'name', 'roles', 'admin'],
-  // JupyterHub's auth_state: null, as no authenticator of this hub keeps one (docs/rest-api.md);
-  // the key itself shows who holds the scope, as in JupyterHub (admins do, users for themselves not)
+  // JupyterHub's auth_state: the decrypted state with auth.enableAuthState, else null; the key itself
+  // shows who holds the scope, as in JupyterHub (admins do, users for themselves not)
   'admin:auth_state': ['kind', 'name', 'auth_state'],
 }
 
@@ -46,7 +46,14 @@ export async function userModel(d: Deps, u: UserRecord, o: ModelOptions = {}): P
     u.name,
     records.map((s) => s.name),
   )
-  return assemble(d, u, groups, allowed, records, seen, o)
+  return withAuthState(d, assemble(d, u, groups, allowed, records, seen, o))
+}
+
+/** JupyterHub's auth_state for holders of admin:auth_state: the decrypted state (auth.enableAuthState), else null. */
+async function withAuthState(d: Deps, model: Record<string, unknown>): Promise<Record<string, unknown>> {
+  if ('auth_state' in model && d.config.auth.enableAuthState)
+    model.auth_state = (await d.authStates.get(model.name as string)) ?? null
+  return model
 }
 
 /**
@@ -64,7 +71,7 @@ export async function userModels(
   const fixed = !o.scopes || targetFree(o.scopes, ...MODEL_SCOPES) ? allowedFields(o.scopes, {}) : undefined
   for (const b of await d.userBundles.read(names)) {
     const allowed = fixed ?? allowedFields(o.scopes, { user: b.user.name, groups: b.groups })
-    if (allowed.size) out.push(assemble(d, b.user, b.groups, allowed, b.servers, b.seen, o))
+    if (allowed.size) out.push(await withAuthState(d, assemble(d, b.user, b.groups, allowed, b.servers, b.seen, o)))
   }
   return out
 }

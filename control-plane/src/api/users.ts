@@ -1,4 +1,5 @@
 // /hub/api/user and /hub/api/users[/{name}[/activity]]: JupyterHub's user endpoints, checked by scope.
+import type { AuthJson } from '../../../auth/src'
 import { Hono, type Context } from 'hono'
 import type { HubEnv } from '../http/env'
 import { callerIsAdmin, currentUser, need, needSome, principal, userTarget } from '../http/authorize'
@@ -199,10 +200,13 @@ export function userApi(): Hono<HubEnv> {
     await scopedUser(c, name, ['admin:users'])
     const me = principal(c)!
     const body = await jsonBody(c, { name: 'string', admin: 'boolean', auth_state: 'object' }, { required: true })
-    // JupyterHub stores it for its authenticator; none here reads one, so it would be kept for nothing
-    if (body.auth_state !== undefined)
-      throw new BadRequest('auth_state cannot be set: no authenticator of this hub keeps an authentication state')
     const d = c.var.deps
+    // JupyterHub stores it for its authenticator, for holders of admin:auth_state
+    if (body.auth_state !== undefined) {
+      if (!d.config.auth.enableAuthState)
+        throw new BadRequest('auth_state cannot be set: auth.enableAuthState is false on this hub')
+      await scopedUser(c, name, ['admin:auth_state'])
+    }
     if (!callerIsAdmin(c)) {
       if ((await d.users.require(name)).admin) throw new Forbidden('only admins can modify other admins')
       if (body.admin) throw new Forbidden('only admins can grant admin permissions')
@@ -216,12 +220,19 @@ export function userApi(): Hono<HubEnv> {
     if (body.admin === false && me.kind === 'user' && name === me.name)
       throw new BadRequest('you cannot remove your own admin rights')
     if (body.admin !== undefined) await d.users.setAdmin(name, body.admin)
+    if (body.auth_state !== undefined) await d.authStates.put(name, body.auth_state as { [k: string]: AuthJson })
     let current = name
     if (body.name !== undefined && body.name !== name) {
       await renameUser(d, name, body.name)
       current = body.name
     }
-    d.log.info('modified user', { user: name, rename: body.name, admin: body.admin, by: me.name })
+    d.log.info('modified user', {
+      user: name,
+      rename: body.name,
+      admin: body.admin,
+      authState: body.auth_state !== undefined,
+      by: me.name,
+    })
     return c.json(await userModel(d, await d.users.require(current), { scopes: principal(c)!.scopes }))
   })
 

@@ -34,6 +34,20 @@ describe('loadConfig', () => {
     expect(config.spawner['local-process'].command).toEqual(['jupyter', 'notebook'])
   })
 
+  it("takes auth state keys from JupyterHub's JUPYTERHUB_CRYPT_KEY, and names the key when they are missing", () => {
+    const [k1, k2] = ['a'.repeat(64), 'b'.repeat(64)]
+    const { config } = loadConfig({
+      env: { JUPYTERHUB_CRYPT_KEY: `${k1};${k2}`, EDGEHUB_AUTH_ENABLE_AUTH_STATE: 'true' },
+    })
+    expect(config.auth.cryptKeys).toEqual([k1, k2])
+    expect(problems(() => loadConfig({ env: { EDGEHUB_AUTH_ENABLE_AUTH_STATE: 'true' } }))).toContain(
+      'auth.cryptKeys: needed when auth.enableAuthState is true',
+    )
+    expect(problems(() => loadConfig({ env: { JUPYTERHUB_CRYPT_KEY: 'short' } }))).toContain(
+      'auth.cryptKeys.0: expected a 32-byte key: 64 hex digits or base64 (openssl rand -hex 32) (from JUPYTERHUB_CRYPT_KEY)',
+    )
+  })
+
   it('reads EDGEHUB_DATA_DIR and EDGEHUB_PORT over the file', () => {
     const f = file('port: 9000\ndataDir: /srv/a\n')
     const { config } = loadConfig({ file: f, env: { EDGEHUB_PORT: '9100', EDGEHUB_DATA_DIR: '/srv/b' } })

@@ -129,7 +129,24 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     fromEnv.set(leaf.path.join('.'), name)
   }
 
+  // JupyterHub's name for the auth state keys, `;`-separated, when the configuration names none
+  const jupyterhubKeys = env.JUPYTERHUB_CRYPT_KEY?.split(';')
+    .map((k) => k.trim())
+    .filter(Boolean)
+  if (jupyterhubKeys?.length) {
+    const auth = (raw.auth ?? {}) as Record<string, unknown>
+    if (auth.cryptKeys === undefined) {
+      raw.auth = { ...auth, cryptKeys: jupyterhubKeys }
+      fromEnv.set('auth.cryptKeys', 'JUPYTERHUB_CRYPT_KEY')
+      jupyterhubKeys.forEach((_, i) => fromEnv.set(`auth.cryptKeys.${i}`, 'JUPYTERHUB_CRYPT_KEY'))
+    }
+  }
+
   const result = configSchema.safeParse(raw)
+  if (result.success && result.data.auth.enableAuthState && result.data.auth.cryptKeys.length === 0)
+    problems.push(
+      "auth.cryptKeys: needed when auth.enableAuthState is true (or JupyterHub's JUPYTERHUB_CRYPT_KEY; make one with openssl rand -hex 32)",
+    )
   if (!result.success) {
     for (const issue of result.error.issues) {
       const base = issue.path.map(String)

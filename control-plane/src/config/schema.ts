@@ -317,6 +317,60 @@ export const configSchema = z
             "When not empty, only these users may log in (admins always may). They exist from the hub's start, as in JupyterHub.",
           ),
         blocked: z.array(username).default([]).describe('Users who may never log in.'),
+        allowedGroups: z
+          .array(z.string().min(1).max(255))
+          .max(1000)
+          .default([])
+          .describe(
+            "Members of these groups may log in (JupyterHub's allowed_groups), with auth.allowed: either lets a user in. The groups are those the authenticator reports at login (an identity provider's groups, LDAP or Unix groups); an authenticator that reports none (native) is judged by the hub's own groups.",
+          ),
+        adminGroups: z
+          .array(z.string().min(1).max(255))
+          .max(1000)
+          .default([])
+          .describe(
+            "Members of these groups are admins (JupyterHub's admin_groups), judged at every login from the groups the authenticator reports; a user who leaves them stops being an admin at the next login, unless listed in auth.admins.",
+          ),
+        manageGroups: z
+          .boolean()
+          .default(false)
+          .describe(
+            "The authenticator manages group membership (JupyterHub's Authenticator.manage_groups): at each login and refresh the user joins the groups it reports (made when missing) and leaves the others. For authenticators that report groups (OpenID Connect, LDAP, PAM); with others it changes nothing.",
+          ),
+        enableAuthState: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Keep what the authenticator knows of each login (tokens, claims: JupyterHub's auth_state) in Redis, encrypted with auth.cryptKeys; it is handed to refresh and to the servers' environment by authenticators that use it, and shown to holders of admin:auth_state in the REST API. false: it is dropped.",
+          ),
+        cryptKeys: z
+          .array(
+            z
+              .string()
+              .regex(
+                /^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/,
+                'expected a 32-byte key: 64 hex digits or base64 (openssl rand -hex 32)',
+              ),
+          )
+          .max(16)
+          .default([])
+          .describe(
+            "Keys that encrypt auth state (AES-256-GCM), 32 bytes each as 64 hex digits or base64 (`openssl rand -hex 32`). The first encrypts; every one decrypts, so a new key goes first and an old one stays until the states it wrote are rewritten (at each login). Default: JupyterHub's JUPYTERHUB_CRYPT_KEY environment variable, keys separated by `;`. Needed when auth.enableAuthState is true.",
+          ),
+        refreshAgeSec: z
+          .number()
+          .min(0)
+          .max(7 * 24 * 3600)
+          .default(300)
+          .describe(
+            "Check each logged-in user again with the authenticator (JupyterHub's auth_refresh_age) when their last check is older than this: at hub requests, and on a schedule for users with running servers. 0: never. For authenticators that can (refresh); others ignore it. Range: 0 to 604800.",
+          ),
+        refreshBeforeSpawn: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Check the user with the authenticator before every spawn (JupyterHub's refresh_pre_spawn); a user no longer valid must log in again before the server starts.",
+          ),
         ...authenticatorSettings,
         throttle: z
           .strictObject({

@@ -5,6 +5,7 @@ import { superviseServices } from '../services/supervisor'
 import { rotateOidcKeys } from '../oidc/rotate'
 import { publishAllAccess } from '../scopes/edge'
 import type { Job } from './leader'
+import { refreshActiveUsers } from '../sessions/refresh'
 
 export function hubJobs(d: Deps): Job[] {
   const { config } = d
@@ -14,6 +15,12 @@ export function hubJobs(d: Deps): Job[] {
       name: 'sweep-orphan-processes',
       everyMs: Math.max(config.hub.pollIntervalSec, config.hub.serverLockLeaseSec) * 2000,
       run: async () => void (await d.orchestrator.sweepOrphans()),
+    },
+    {
+      // JupyterHub's refresh_user for users with running servers (their pages refresh them too)
+      name: 'refresh-users',
+      everyMs: Math.max(10_000, Math.min(60_000, config.auth.refreshAgeSec * 1000)),
+      run: async () => void (await refreshActiveUsers(d)),
     },
     {
       name: 'rotate-cookie-keys',

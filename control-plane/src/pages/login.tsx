@@ -8,7 +8,12 @@ export function LoginPage(p: {
   signup: boolean
   notice?: string
   authNotice?: string
+  /** The authenticator's password form (false: only the identity provider's button). */
+  passwordForm?: boolean
+  /** "Sign in with …" at the identity provider, when the authenticator has a redirect login. */
+  redirectLabel?: string
 }) {
+  const withPassword = p.passwordForm ?? true
   return (
     <Layout title="Log in">
       <div class="card" style="max-width:420px;margin:0 auto">
@@ -20,25 +25,33 @@ export function LoginPage(p: {
           </div>
         ) : null}
         {p.authNotice ? <div class="notice">{p.authNotice}</div> : null}
-        <form method="post" action={`/hub/login?next=${encodeURIComponent(p.next)}`}>
-          <XsrfField value={p.xsrf} />
-          <label for="username">User name</label>
-          <input
-            id="username"
-            name="username"
-            type="text"
-            autocomplete="username"
-            autocapitalize="none"
-            autofocus
-            required
-            value={p.username ?? ''}
-          />
-          <label for="password">Password</label>
-          <input id="password" name="password" type="password" autocomplete="current-password" required />
-          <button type="submit" id="login_submit">
-            Log in
-          </button>
-        </form>
+        {p.redirectLabel ? (
+          <a class="btn" id="oauth_login" href={`/hub/oauth_login?next=${encodeURIComponent(p.next)}`}>
+            Sign in with {p.redirectLabel}
+          </a>
+        ) : null}
+        {p.redirectLabel && withPassword ? <p class="muted">or with a user name and password:</p> : null}
+        {withPassword ? (
+          <form method="post" action={`/hub/login?next=${encodeURIComponent(p.next)}`}>
+            <XsrfField value={p.xsrf} />
+            <label for="username">User name</label>
+            <input
+              id="username"
+              name="username"
+              type="text"
+              autocomplete="username"
+              autocapitalize="none"
+              autofocus
+              required
+              value={p.username ?? ''}
+            />
+            <label for="password">Password</label>
+            <input id="password" name="password" type="password" autocomplete="current-password" required />
+            <button type="submit" id="login_submit">
+              Log in
+            </button>
+          </form>
+        ) : null}
         {p.signup ? (
           <p class="muted">
             No account? <a href="/hub/signup">Sign up</a>

@@ -6,6 +6,8 @@ import { acceptShareRoutes } from './accept-share'
 import { handoff } from './handoff'
 import { ErrorPage } from './error-page'
 import { type C, loginRedirect, landing, viewer } from './page-kit'
+import { refreshUser } from '../sessions/refresh'
+import { clearSessionCookie } from '../http/respond'
 import { sessionPages } from './session-pages'
 import { accountPages } from './account-pages'
 import { serverPages } from './server-pages'
@@ -61,6 +63,11 @@ export function pageRoutes(): Hono<HubEnv> {
   // Everything below needs a login.
   app.use('*', async (c, next) => {
     if (!c.var.identity) return loginRedirect(c)
+    // a browser session's user, checked again by the authenticator when its last check is old
+    if (c.var.identity.sid && (await refreshUser(c.var.deps, c.var.identity.user.name)) === 'expired') {
+      clearSessionCookie(c)
+      return loginRedirect(c)
+    }
     await next()
   })
 

@@ -2,8 +2,11 @@
 import { Hono } from 'hono'
 import { Forbidden, HubError, NotFound } from '../../../runtime/src/errors'
 import type { HubEnv } from '../http/env'
-import { clearSessionCookie, safeNext, setSessionCookie } from '../http/respond'
-import { checkUsername, isAdmin, isAllowed, type Identity } from '../../../auth/src'
+import { clearSessionCookie, safeNext } from '../http/respond'
+import { checkUsername, isAllowed, type Identity } from '../../../auth/src'
+import { admit, type Admission } from '../sessions/admit'
+import { loginFromRequest, redirectLoginRoutes, startSession } from './login-flow'
+import { publicUrl } from '../deps'
 import { LoginPage, SignupPage } from './login'
 import { sentence } from './layout'
 import { LoginThrottle } from '../state/login-throttle'
@@ -14,17 +17,28 @@ import { LOGIN_FAILED, LOGIN_LOCKED, form } from './page-kit'
 export function sessionPages(): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
 
-  app.get('/login', (c) => {
+  redirectLoginRoutes(app)
+
+  app.get('/login', async (c) => {
     const next = safeNext(c.req.query('next'))
     if (c.var.identity) return c.redirect(next)
     const d = c.var.deps
+    const fromRequest = await loginFromRequest(c, next)
+    if (fromRequest) return fromRequest
+    const redirect = d.authenticator.redirect
+    const loggedOut = !!c.req.query('logged_out')
+    // straight to the identity provider (JupyterHub's auto_login), but not right after a logout
+    if (redirect?.auto && !d.authenticator.passwordForm && !loggedOut)
+      return c.redirect(`/hub/oauth_login?next=${encodeURIComponent(next)}`)
     return c.html(
       <LoginPage
         xsrf={c.var.xsrf}
         next={next}
         signup={!!d.passwords?.signup}
         authNotice={d.authenticator.loginNotice}
-        notice={c.req.query('logged_out') ? 'You have logged out.' : undefined}
+        passwordForm={d.authenticator.passwordForm}
+        redirectLabel={redirect?.label}
+        notice={loggedOut ? 'You have logged out.' : undefined}
       />,
     )
   })
@@ -32,6 +46,7 @@ export function sessionPages(): Hono<HubEnv> {
   app.post('/login', async (c) => {
     const d = c.var.deps
     const f = await form(c)
+    if (!d.authenticator.passwordForm) throw new NotFound('this hub does not log in with a password')
     const next = safeNext(c.req.query('next') ?? f.next)
     const page = (status: 400 | 403 | 429, error: string) =>
       c.html(
@@ -42,6 +57,8 @@ export function sessionPages(): Hono<HubEnv> {
           username={f.username}
           signup={!!d.passwords?.signup}
           authNotice={d.authenticator.loginNotice}
+          passwordForm={d.authenticator.passwordForm}
+          redirectLabel={d.authenticator.redirect?.label}
         />,
         status,
       )
@@ -70,21 +87,16 @@ export function sessionPages(): Hono<HubEnv> {
       if (err instanceof HubError && err.expose) return page(403, sentence(err.message))
       throw err
     }
-    const policy = d.config.auth
-    if (!identity || !isAllowed(policy, identity.name)) {
+    const admitted: Admission = identity
+      ? await admit(d, identity)
+      : { ok: false, why: 'wrong password or unknown user' }
+    if (!admitted.ok) {
       await throttle.failed(name, address)
-      d.log.info('login refused', { user: name })
+      d.log.info('login refused', { user: name, why: admitted.why })
       return page(403, LOGIN_FAILED)
     }
     await throttle.succeeded(name)
-    const admin = isAdmin(policy, identity.name) || !!identity.admin
-    const user = await d.users.get(identity.name)
-    if (!user) await d.users.create(identity.name, { admin })
-    else if (admin && !user.admin) await d.users.setAdmin(identity.name, true)
-    const { cookie } = await d.sessions.create(identity.name)
-    setSessionCookie(c, cookie, d.config.sessions.maxAgeSec)
-    d.log.info('user logged in', { user: identity.name })
-    return c.redirect(next)
+    return startSession(c, admitted.name, next)
   })
 
   app.get('/logout', async (c) => {
@@ -100,7 +112,12 @@ export function sessionPages(): Hono<HubEnv> {
         if (t.sessionId === id.sid) await c.var.deps.tokens.revoke(t.id)
     }
     clearSessionCookie(c)
-    return c.redirect('/hub/login?logged_out=1')
+    const afterLogout = '/hub/login?logged_out=1'
+    // then the identity provider's own logout (end-session), when the authenticator has one
+    const d = c.var.deps
+    const atProvider =
+      id && d.authenticator.logoutUrl?.(await d.authStates.get(id.user.name), `${publicUrl(d.config)}${afterLogout}`)
+    return c.redirect(atProvider || afterLogout)
   })
 
   app.get('/signup', (c) => {

@@ -61,6 +61,10 @@ export interface Deps {
   progress: Progress
   activity: Activity
   spawner: Spawner
+  /** The authenticator's check before a start (throws when the owner must log in again). */
+  beforeSpawn(user: string): Promise<void>
+  /** Environment from the owner's auth state for their servers (the authenticator's spawnEnv). */
+  authEnv(user: string): Promise<Record<string, string>>
   /** Who a server is for (their groups decide the profiles offered): the server's owner. */
   owner(user: string): Promise<SpawnUser>
   log: Logger
@@ -177,6 +181,7 @@ export class Orchestrator {
     try {
       rec = await this.d.servers.get(user, server)
       if (requested === null) options = (rec?.userOptions as { [k: string]: Json } | null) ?? {}
+      await this.d.beforeSpawn(user)
       // what the owner was offered (profiles), judged now: recorded options too, as groups change
       if (this.d.spawner.checkOptions) options = this.d.spawner.checkOptions(await this.d.owner(user), options)
       if (server && !rec) checkNewServerName(server) // JupyterHub 6: older names are kept, new ones are slugs
@@ -294,7 +299,8 @@ export class Orchestrator {
         },
         secret,
       )
-      const env = this.serverEnv(user, server, baseUrl, issued.token, secret)
+      // JupyterHub's variables win over anything the auth state gives
+      const env = { ...(await this.d.authEnv(user)), ...this.serverEnv(user, server, baseUrl, issued.token, secret) }
       await step(20, 'Starting the server')
       // the spawner's own steps (pulling an image, scheduling) go to the stream in order, between 20 and 50
       let reported = Promise.resolve()

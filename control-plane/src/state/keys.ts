@@ -9,6 +9,8 @@ export const XSRF_COOKIE = 'edgehub-xsrf'
 /** With subdomainHost, the host-only cookie the proxy sets on a user's host (proxy/lua/edgehub/handoff.lua). */
 export const HOST_COOKIE = 'edgehub-host-session'
 export const COOKIE_VERSION = 'v1'
+/** Binds a redirect login to the browser that began it (pages/login-flow.tsx); Path=/hub/, ten minutes. */
+export const LOGIN_FLOW_COOKIE = 'edgehub-login-flow'
 
 /**
  * Max-merge into the activity hash, run by the hub (state/activity.ts) and the proxy (activity.lua):
@@ -56,6 +58,10 @@ export function keyNames(prefix: string) {
     userSessions: (user: string) => `${prefix}sessions:${user}`,
     currentCookieKey: `${prefix}cookie-keys:current`,
     secret: (name: string) => `${prefix}secret:${name}`,
+    /** A redirect login begun (auth/src/authenticator.ts RedirectLogin): its flow, until the callback or 10 minutes. */
+    loginFlow: (state: string) => `${prefix}login-flow:${state}`,
+    /** A user's auth state, encrypted (state/auth-state.ts), and when the authenticator last checked them. */
+    authState: (user: string) => `${prefix}auth-state:${user}`,
     loginFail: (name: string) => `${prefix}login-fail:${name}`,
     loginFailAddress: (address: string) => `${prefix}login-fail-address:${address}`,
     runningServers: `${prefix}active-servers`,

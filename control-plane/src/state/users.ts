@@ -115,7 +115,7 @@ export class Users {
 
   /** Deletes the user record and the proxy's view of it (sessions, tokens, servers: see deleteUser). */
   async remove(name: string): Promise<void> {
-    await this.redis.multi().del(this.keys.user(name)).zrem(this.keys.users, name).exec()
+    await this.redis.multi().del(this.keys.user(name), this.keys.authState(name)).zrem(this.keys.users, name).exec()
     await this.tables.del('users', name)
   }
 
@@ -129,7 +129,7 @@ export class Users {
       .multi()
       .hset(this.keys.user(to), fields)
       .zadd(this.keys.users, 0, to)
-      .del(this.keys.user(from))
+      .del(this.keys.user(from), this.keys.authState(from)) // its auth state opens only under its name: the next login writes it
       .zrem(this.keys.users, from)
       .exec()
     await this.tables.apply([
