@@ -80,8 +80,13 @@ export interface FakeKubeApi {
   requests: Map<string, number>
   /** Open watches stop sending anything (no events, no bookmarks) and stay open; returns how many. */
   stallWatches(): number
-  /** Forgets history up to now: open watches get ERROR 410 Gone and end, older resourceVersions are 410. */
-  compact(): number
+  /**
+   * Forgets history up to now, as etcd's compaction does: a watch from an older resourceVersion gets
+   * ERROR 410 Gone; with endWatches (default), so do the open watches, which end. Returns how many ended.
+   */
+  compact(opts?: { endWatches?: boolean }): number
+  /** How many watches are open now. */
+  openWatches(): number
   /** Live fake-kubelet processes, by pod name. */
   processes(): Map<string, number>
   close(): Promise<void>
@@ -325,7 +330,8 @@ export async function startFakeKubeApi(opts: FakeKubeApiOptions = {}): Promise<F
       return
     }
     podEvent(pod, 'Created', `Created container ${c.name}`)
-    if (!kubelet) {
+    if (!kubelet || !c.command?.length) {
+      // no command: the image's own entrypoint, which the fake cannot run; the pod runs with no process
       markRunning(pod, c)
       return
     }
@@ -640,9 +646,10 @@ export async function startFakeKubeApi(opts: FakeKubeApiOptions = {}): Promise<F
       for (const w of watchers) w.stalled = true
       return watchers.size
     },
-    compact() {
-      compactedRv = rv
+    compact({ endWatches = true } = {}) {
+      compactedRv = ++rv
       history.length = 0
+      if (!endWatches) return 0
       const n = watchers.size
       for (const w of [...watchers]) {
         watchers.delete(w)
@@ -653,6 +660,7 @@ export async function startFakeKubeApi(opts: FakeKubeApiOptions = {}): Promise<F
       }
       return n
     },
+    openWatches: () => watchers.size,
     processes: () => new Map([...procs].map(([k, p]) => [k.split('/')[1], p.child.pid!])),
     async close() {
       for (const [, p] of procs) {

@@ -42,6 +42,8 @@ const httpCode = (err: unknown) => (err as { code?: number }).code
 
 /** Time a re-check runs while waiting on the cache, for what time alone changes (the unschedulable bound). */
 const RECHECK_MS = 500
+/** Longest a start that has its pod running waits for the Started event to arrive, for the progress. */
+const STARTED_EVENT_WAIT_MS = 1000
 
 export function createKubernetesSpawner(
   settings: KubernetesSettings,
@@ -212,12 +214,14 @@ export function createKubernetesSpawner(
       await Promise.all([pods.ready(signal), events.ready(signal)])
       let uid = ''
       const told = new Set<string>()
+      let containerStarted: (() => void) | undefined
       const unsubscribe = events.subscribe((_, __, e) => {
         if (e.pod !== name || (uid && e.podUid && e.podUid !== uid)) return
         const line = progressLine(e)
         if (told.has(line)) return
         told.add(line)
         req.progress(line)
+        if (e.reason === 'Started') containerStarted?.()
       })
       try {
         const claim = settings.storage.enabled ? objectName(settings.storage.pvcNameTemplate, vars) : undefined
@@ -246,6 +250,13 @@ export function createKubernetesSpawner(
           )
           throw err
         }
+        // the events come on a watch of their own, which may lag the pod's: the container's Started
+        // event is waited for a moment, so the progress shows it
+        if (![...told].some((l) => l.startsWith('Started')))
+          await new Promise<void>((resolve) => {
+            containerStarted = resolve
+            setTimeout(resolve, STARTED_EVENT_WAIT_MS).unref()
+          })
         started.set(name, state)
         opts.log.info('started server pod', { user: req.user, server: req.server, pod: name, namespace })
         return state
