@@ -13,7 +13,11 @@ export interface AuthenticatorUnderTest {
   acceptsAnyPassword?: boolean
 }
 
+/** The kinds authenticatorContract was called for: authenticators.test.ts checks every registered one is. */
+export const contractKinds = new Set<string>()
+
 export function authenticatorContract(kind: string, setup: () => Promise<AuthenticatorUnderTest>): void {
+  contractKinds.add(kind)
   describe(`authenticator contract: ${kind}`, () => {
     let n = 0
     const fresh = () => `ac${process.pid % 1000}x${++n}`

@@ -7,7 +7,7 @@ import { Users } from '../../control-plane/src/state/users'
 import { keyNames } from '../../control-plane/src/state/keys'
 import { ProxyTables } from '../../control-plane/src/state/proxy-tables'
 import { testRedis } from '../support/redis'
-import { authenticatorContract } from './authenticator-contract'
+import { authenticatorContract, contractKinds } from './authenticator-contract'
 
 let redis: Awaited<ReturnType<typeof testRedis>>
 beforeAll(async () => {
@@ -39,5 +39,6 @@ authenticatorContract('dummy', async () => ({
 }))
 
 it('runs the contract for every registered authenticator', () => {
-  expect(Object.keys(AUTHENTICATORS)).toEqual(['native', 'dummy'])
+  // a plug-in registered without an authenticatorContract(...) in this file would not be held to it
+  expect(Object.keys(AUTHENTICATORS).filter((k) => !contractKinds.has(k))).toEqual([])
 })
