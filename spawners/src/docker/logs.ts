@@ -16,17 +16,32 @@ export function demuxLogs(buf: Buffer): string {
   return i === 0 ? buf.toString('utf8') : Buffer.concat(parts).toString('utf8')
 }
 
-/** The container's last `n` non-empty log lines, each cut to 300 characters; [] when it has none or is gone. */
+/** An RFC 3339 time with its fraction padded to nanoseconds: such strings sort as the times do. */
+const sortableTime = (t: string) =>
+  t.replace(/(?:\.(\d+))?Z$/, (_, f: string | undefined) => `.${(f ?? '').padEnd(9, '0')}Z`)
+
+/**
+ * The container's last `n` non-empty log lines in the order they were written (the engine gives
+ * stdout's and stderr's apart: they are merged by their timestamps), each cut to 300 characters;
+ * [] when it has none or is gone.
+ */
 export async function lastLogLines(container: Docker.Container, n = 10): Promise<string[]> {
+  let raw: Buffer
   try {
-    const raw = (await container.logs({ stdout: true, stderr: true, tail: n * 4, follow: false })) as unknown as Buffer
-    return demuxLogs(Buffer.from(raw))
-      .split(/\r?\n/)
-      .map((l) => l.trimEnd())
-      .filter((l) => l.trim())
-      .slice(-n)
-      .map((l) => (l.length > 300 ? `${l.slice(0, 300)}…` : l))
+    raw = Buffer.from(
+      (await container.logs({ stdout: true, stderr: true, timestamps: true, tail: n * 4, follow: false })) as Buffer,
+    )
   } catch {
     return []
   }
+  return demuxLogs(raw)
+    .split(/\r?\n/)
+    .map((l) => {
+      const space = l.indexOf(' ')
+      return { at: sortableTime(l.slice(0, space)), text: l.slice(space + 1).trimEnd() }
+    })
+    .filter((l) => l.text.trim())
+    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
+    .slice(-n)
+    .map(({ text }) => (text.length > 300 ? `${text.slice(0, 300)}…` : text))
 }
