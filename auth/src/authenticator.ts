@@ -26,6 +26,11 @@ export interface Identity {
 export interface LoginInput {
   username: string
   password: string
+  /**
+   * Whether the login policy would let this name in by itself (auth.blocked, auth.allowed, the hub's
+   * groups): an authenticator that makes accounts at login (first-use) makes none when false.
+   */
+  admissible?: boolean
 }
 
 /** Accounts whose passwords the hub keeps (the native authenticator): set, change, sign up. */

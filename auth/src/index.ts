@@ -7,10 +7,14 @@ import type { AuthContext, AuthenticatorPlugin } from './plugin'
 import type { Authenticator } from './authenticator'
 import { native } from './native/plugin'
 import { dummy } from './dummy/plugin'
+import { oidc } from './oidc/plugin'
+import { firstUse } from './first-use/plugin'
 
 export const AUTHENTICATORS = {
   native,
   dummy,
+  oidc,
+  'first-use': firstUse,
 } satisfies Record<string, AuthenticatorPlugin>
 
 export type AuthKind = keyof typeof AUTHENTICATORS

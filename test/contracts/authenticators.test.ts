@@ -30,6 +30,22 @@ authenticatorContract('native', async () => {
   }
 })
 
+authenticatorContract('first-use', async () => {
+  // with createUsers false an unknown name is refused, as the contract expects; first logins are
+  // tested in auth/src/first-use/first-use.test.ts
+  const users = new Users(redis.client, keyNames('contract-fu:'), new ProxyTables(redis.client, 'contract-fu:'))
+  const authenticator = createAuthenticator(
+    configured({ kind: 'first-use', 'first-use': { scryptCost: 1024, createUsers: false } }),
+    { accounts: users },
+  )
+  return {
+    authenticator,
+    async addUser(name, password) {
+      await users.create(name, { passwordHash: await authenticator.passwords!.hash(password) })
+    },
+  }
+})
+
 authenticatorContract('dummy', async () => ({
   authenticator: createAuthenticator(configured({ kind: 'dummy' }), {
     accounts: { passwordHash: async () => undefined, setPasswordHash: async () => {}, get: async () => undefined },

@@ -15,6 +15,12 @@ export interface PasswordAccounts {
   setPasswordHash(name: string, hash: string): Promise<void>
   /** The account's approval (sign-ups wait for an admin's); undefined without an account. */
   get(name: string): Promise<{ approved: boolean } | undefined>
+  /**
+   * Gives `name` its first password in one step (first-use logins): the account made with it when
+   * there is none and `create`, or the hash set when the account has no password yet. false when a
+   * password is set already (by a login a moment ago), or there is no account and not `create`.
+   */
+  claimFirstPassword?(name: string, hash: string, opts: { create: boolean }): Promise<boolean>
 }
 
 export interface NativeOptions extends NativeSettings {

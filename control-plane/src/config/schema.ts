@@ -302,7 +302,7 @@ export const configSchema = z
           .enum(AUTH_KINDS)
           .default('native')
           .describe(
-            'Authenticator: `native` (users and passwords in Redis) or `dummy` (any password; development only).',
+            'Authenticator: `native` (users and passwords in Redis), `first-use` (the first login of a name sets its password, as The Littlest JupyterHub), or `dummy` (any password; development only). Each kind has its own settings under auth.KIND.',
           ),
         admins: z
           .array(username)

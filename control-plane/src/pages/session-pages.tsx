@@ -82,7 +82,11 @@ export function sessionPages(): Hono<HubEnv> {
     }
     let identity: Identity | null
     try {
-      identity = await d.authenticator.authenticate({ username: name, password: f.password ?? '' })
+      identity = await d.authenticator.authenticate({
+        username: name,
+        password: f.password ?? '',
+        admissible: isAllowed(d.config.auth, name, await d.groups.ofUser(name)),
+      })
     } catch (err) {
       if (err instanceof HubError && err.expose) return page(403, sentence(err.message))
       throw err

@@ -108,6 +108,20 @@ export class Users {
     return (await this.redis.hsetnx(this.keys.user(name), 'password', hash)) === 1
   }
 
+  /** PasswordAccounts.claimFirstPassword (auth/src/native): the first-use authenticator's first login. */
+  async claimFirstPassword(name: string, hash: string, opts: { create: boolean }): Promise<boolean> {
+    if (!(await this.get(name))) {
+      if (!opts.create) return false
+      try {
+        await this.create(name, { passwordHash: hash })
+        return true
+      } catch (err) {
+        if (!(err instanceof Conflict)) throw err // made by another login a moment ago
+      }
+    }
+    return (await this.redis.hsetnx(this.keys.user(name), 'password', hash)) === 1
+  }
+
   async setPasswordHash(name: string, hash: string): Promise<void> {
     await this.require(name)
     await this.redis.hset(this.keys.user(name), 'password', hash)
