@@ -9,12 +9,14 @@ import { native } from './native/plugin'
 import { dummy } from './dummy/plugin'
 import { oidc } from './oidc/plugin'
 import { firstUse } from './first-use/plugin'
+import { remoteUser } from './remote-user/plugin'
 
 export const AUTHENTICATORS = {
   native,
   dummy,
   oidc,
   'first-use': firstUse,
+  'remote-user': remoteUser,
 } satisfies Record<string, AuthenticatorPlugin>
 
 export type AuthKind = keyof typeof AUTHENTICATORS

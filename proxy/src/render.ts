@@ -64,8 +64,27 @@ export interface ProxyRenderOptions {
    * client's address, our own scheme). Default: none.
    */
   trustedProxies?: string[]
+  /**
+   * The remote-user authenticator's header (auth.remote-user.header): passed to the hub's login page
+   * (/hub/login) only from trustedProxies peers, blanked from anyone else and on every other path.
+   * Default: none, and X-Remote-User, Remote-User and X-Forwarded-User are blanked everywhere.
+   */
+  identityHeader?: string
   /** error_log level; default 'notice'. */
   errorLogLevel?: 'debug' | 'info' | 'notice' | 'warn' | 'error'
+}
+
+const IDENTITY_HEADER = /^[A-Za-z][A-Za-z0-9-]{0,63}$/
+/** Headers that name a user in some front server's convention: never taken from clients. */
+const IDENTITY_HEADERS = ['X-Forwarded-User', 'X-Remote-User', 'Remote-User']
+
+/** The proxy_set_header lines for identity headers: blanked, but the configured one from trusted fronts. */
+function identityHeaderLines(configured: string | undefined): string {
+  const lines = IDENTITY_HEADERS.filter((h) => h.toLowerCase() !== configured?.toLowerCase()).map(
+    (h) => `        proxy_set_header ${h} "";`,
+  )
+  if (configured) lines.push(`        proxy_set_header ${configured} $edgehub_identity_header;`)
+  return lines.join('\n')
 }
 
 export const TEMPLATE_PATH = fileURLToPath(new URL('../conf/nginx.conf.tmpl', import.meta.url))
@@ -262,6 +281,11 @@ export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSyn
   ) {
     problems.push(`subdomainHost: expected "http(s)://host[:port]", got ${JSON.stringify(sd)}`)
   }
+  const identityHeader = opts.identityHeader
+  if (identityHeader !== undefined && !IDENTITY_HEADER.test(identityHeader))
+    problems.push(
+      `identityHeader: expected a header name (letters, digits, '-'), got ${JSON.stringify(identityHeader)}`,
+    )
   const level = opts.errorLogLevel ?? 'notice'
   if (!['debug', 'info', 'notice', 'warn', 'error'].includes(level))
     problems.push(`errorLogLevel: unknown level ${level}`)
@@ -311,6 +335,15 @@ export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSyn
         ].join('\n')
       : '',
     TRUSTED_PEERS: trusted.map((t) => `        ${t} 1;`).join('\n'),
+    IDENTITY_HEADERS: identityHeaderLines(identityHeader),
+    IDENTITY_HEADER_MAP: identityHeader
+      ? [
+          `    map "$edgehub_trusted_peer|$uri|$http_${identityHeader.toLowerCase().replaceAll('-', '_')}" $edgehub_identity_header {`,
+          '        "~^1\\|/hub/login\\|(?<v>.+)$"  $v;',
+          '        default                          "";',
+          '    }',
+        ].join('\n')
+      : '',
   }
   return template.replace(/\$\{([A-Z_]+)\}/g, (_, name: string) => {
     const v = vars[name]

@@ -143,6 +143,10 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   }
 
   const result = configSchema.safeParse(raw)
+  if (result.success && result.data.auth.kind === 'remote-user' && result.data.proxy.trustedProxies.length === 0)
+    problems.push(
+      'proxy.trustedProxies: needed with auth.kind remote-user: the front servers whose auth.remote-user.header is believed (from anyone else it is blanked, so nobody could log in)',
+    )
   if (result.success && result.data.auth.enableAuthState && result.data.auth.cryptKeys.length === 0)
     problems.push(
       "auth.cryptKeys: needed when auth.enableAuthState is true (or JupyterHub's JUPYTERHUB_CRYPT_KEY; make one with openssl rand -hex 32)",

@@ -32,6 +32,8 @@ export function proxyOptions(config: Config): ProxyProcessOptions {
     sharedDictSize: config.proxy.sharedDictSize,
     activityFlushSec: config.proxy.activityFlushSec,
     trustedProxies: config.proxy.trustedProxies,
+    // the remote-user authenticator's header, believed from trustedProxies only
+    identityHeader: config.auth.kind === 'remote-user' ? config.auth['remote-user'].header : undefined,
     user: process.getuid?.() === 0 ? 'root' : undefined,
     publicUrl: publicUrl(config),
     subdomainHost: config.subdomainHost,
