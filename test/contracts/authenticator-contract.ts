@@ -1,13 +1,18 @@
 // The contract every authenticator must keep, as one suite: `authenticatorContract(kind, setup)`
 // runs it for one plug-in (test/contracts/authenticators.test.ts lists them; a new one adds one line
-// there). Accounts are made the way the plug-in's accounts are made (setup.addUser).
+// there). Accounts are made the way the plug-in's accounts are made (setup.addUser). The password
+// sections run for authenticators with the password form, the redirect section for those with a
+// redirect login (against the provider their setup starts).
 import { describe, expect, it } from 'vitest'
 import type { Authenticator } from '../../auth/src'
 import { HubError } from '../../runtime/src/errors'
 
+/** The callback URL redirect logins are begun with (never reached: the tests stop before the provider redirects). */
+const CALLBACK = 'http://127.0.0.1:9/hub/oauth_callback'
+
 export interface AuthenticatorUnderTest {
   authenticator: Authenticator
-  /** Makes an account that may log in with this password. */
+  /** Makes an account that may log in with this password (authenticators with the password form). */
   addUser(name: string, password: string): Promise<void>
   /** The authenticator takes any password (the dummy one): refusals are not expected of it. */
   acceptsAnyPassword?: boolean
@@ -25,11 +30,14 @@ export function authenticatorContract(kind: string, setup: () => Promise<Authent
     it('is registered under its kind and asks for what its login page shows', async () => {
       const { authenticator } = await setup()
       expect(authenticator.kind).toBe(kind)
-      expect(authenticator.passwordForm).toBe(true)
+      // the login page offers a way in: the password form, the provider's button, or the request itself
+      expect(authenticator.passwordForm || !!authenticator.redirect || !!authenticator.requestLogin).toBe(true)
+      if (authenticator.redirect) expect(authenticator.redirect.label).toMatch(/\S/)
     })
 
     it('logs a user in with the right password, under the name it was given (already normalised by the hub)', async () => {
       const u = await setup()
+      if (!u.authenticator.passwordForm) return
       const name = fresh()
       await u.addUser(name, 'correct horse battery')
       expect(await u.authenticator.authenticate({ username: name, password: 'correct horse battery' })).toEqual({
@@ -39,7 +47,7 @@ export function authenticatorContract(kind: string, setup: () => Promise<Authent
 
     it('refuses a wrong password and an unknown user alike, with null (not an error)', async () => {
       const u = await setup()
-      if (u.acceptsAnyPassword) return
+      if (u.acceptsAnyPassword || !u.authenticator.passwordForm) return
       const name = fresh()
       await u.addUser(name, 'correct horse battery')
       expect(await u.authenticator.authenticate({ username: name, password: 'wrong horse battery' })).toBeNull()
@@ -64,6 +72,32 @@ export function authenticatorContract(kind: string, setup: () => Promise<Authent
       expect(() => p.checkPasswordRules('x')).toThrow(/at least/)
       expect(() => p.checkPasswordRules('x'.repeat(1025))).toThrow(/longer than 1024/)
       expect(await p.hash('a password')).not.toContain('a password')
+    })
+
+    it('with a redirect login: begin gives the provider URL carrying the state, and a flow kept as JSON', async () => {
+      const r = (await setup()).authenticator.redirect
+      if (!r) return
+      const state = `st-${fresh()}`
+      const a = await r.begin({ state, callbackUrl: CALLBACK })
+      const url = new URL(a.url)
+      expect(url.protocol).toMatch(/^https?:$/)
+      expect(url.searchParams.get('state')).toBe(state)
+      expect(JSON.parse(JSON.stringify(a.flow))).toEqual(a.flow) // the hub keeps it in Redis as JSON
+      const b = await r.begin({ state: `st-${fresh()}`, callbackUrl: CALLBACK })
+      expect(b.url).not.toBe(a.url) // each login its own (a PKCE challenge, a nonce)
+    })
+
+    it('with a redirect login: complete with a bad code refuses (null, or an error the person reads)', async () => {
+      const r = (await setup()).authenticator.redirect
+      if (!r) return
+      const state = `st-${fresh()}`
+      const { flow } = await r.begin({ state, callbackUrl: CALLBACK })
+      const params = new URLSearchParams({ code: 'not-a-code', state })
+      const out = await r.complete({ params, flow, callbackUrl: CALLBACK }).catch((e: unknown) => e)
+      if (out === null) return
+      expect(out).toBeInstanceOf(HubError)
+      expect((out as HubError).expose).toBe(true)
+      expect((out as HubError).status).toBeGreaterThanOrEqual(400)
     })
   })
 }

@@ -1,5 +1,6 @@
 // Every registered authenticator runs the authenticator contract (authenticator-contract.ts); one
-// line per plug-in. The native one keeps its accounts in a real Redis, through the hub's user store.
+// line per plug-in. The native one keeps its accounts in a real Redis, through the hub's user store;
+// oidc logs in at an edgehub's OpenID Connect provider started here.
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { AUTHENTICATORS, createAuthenticator } from '../../auth/src'
 import { configSchema } from '../../control-plane/src/config/schema'
@@ -7,6 +8,14 @@ import { Users } from '../../control-plane/src/state/users'
 import { keyNames } from '../../control-plane/src/state/keys'
 import { ProxyTables } from '../../control-plane/src/state/proxy-tables'
 import { testRedis } from '../support/redis'
+import { tmpdir } from 'node:os'
+import { serve } from '@hono/node-server'
+import type { Config } from '../../control-plane/src/config/schema'
+import { buildDeps } from '../../control-plane/src/deps'
+import { buildApp } from '../../control-plane/src/app'
+import { createLogger } from '../../runtime/src/log'
+import { freePort } from '../../runtime/src/ports'
+import { waitFor } from '../../runtime/src/wait'
 import { authenticatorContract, contractKinds } from './authenticator-contract'
 
 let redis: Awaited<ReturnType<typeof testRedis>>
@@ -52,6 +61,56 @@ authenticatorContract('dummy', async () => ({
   }),
   addUser: async () => {},
   acceptsAnyPassword: true,
+}))
+
+// oidc: against an edgehub serving its OpenID Connect provider on loopback (the hub is one), in this process
+let provider: { issuer: string; close(): Promise<void> } | undefined
+afterAll(async () => provider?.close())
+async function oidcProvider(): Promise<string> {
+  if (provider) return provider.issuer
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  const config = configSchema.parse({
+    publicUrl: base,
+    dataDir: tmpdir(),
+    redis: { url: redis.url, prefix: 'contract-oidc:' },
+    oidc: {
+      clients: [
+        {
+          clientId: 'contract',
+          clientSecret: 'contract-secret-0123456789abcdef0123',
+          redirectUris: ['http://127.0.0.1:9/hub/oauth_callback'],
+        },
+      ],
+    },
+  }) as Config
+  const deps = await buildDeps(config, { log: createLogger('contract', { level: 'error' }) })
+  const server = serve({ fetch: buildApp(deps).fetch, hostname: '127.0.0.1', port })
+  await waitFor('the provider to listen', async () => (await fetch(`${base}/hub/health`).catch(() => null))?.ok)
+  provider = {
+    issuer: `${base}/hub/oidc`,
+    async close() {
+      await new Promise((r) => server.close(r))
+      await deps.close()
+    },
+  }
+  return provider.issuer
+}
+
+authenticatorContract('oidc', async () => ({
+  authenticator: createAuthenticator(
+    configured({
+      kind: 'oidc',
+      oidc: {
+        issuer: await oidcProvider(),
+        clientId: 'contract',
+        clientSecret: 'contract-secret-0123456789abcdef0123',
+        scopes: ['openid', 'profile', 'groups'],
+      },
+    }),
+    { accounts: { passwordHash: async () => undefined, setPasswordHash: async () => {}, get: async () => undefined } },
+  ),
+  addUser: async () => {},
 }))
 
 it('runs the contract for every registered authenticator', () => {

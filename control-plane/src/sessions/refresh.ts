@@ -17,7 +17,16 @@ export async function refreshUser(d: Deps, name: string, opts: { force?: boolean
     const age = await d.authStates.age(name)
     if (age !== undefined && age < maxAgeMs) return 'valid'
   }
-  const identity = await refresh({ name, authState: await d.authStates.get(name) })
+  let identity: Awaited<ReturnType<typeof refresh>>
+  try {
+    identity = await refresh({ name, authState: await d.authStates.get(name) })
+  } catch (err) {
+    // the identity provider unreachable: a page still opens (checked again at the next request); a
+    // spawn (forced) is refused with the error
+    if (opts.force) throw err
+    d.log.warn('refreshing a user failed; tried again later', { user: name, err: (err as Error).message })
+    return 'valid'
+  }
   if (identity === undefined) {
     await d.authStates.checked(name, undefined)
     return 'valid'

@@ -1,0 +1,10 @@
+// The OpenID Connect / OAuth 2 authenticator as a plug-in (auth/src/index.ts registers it).
+import type { AuthenticatorPlugin } from '../plugin'
+import { createOidcAuthenticator } from './index'
+import { oidcSettings } from './settings'
+
+export const oidc = {
+  kind: 'oidc' as const,
+  settings: oidcSettings,
+  create: (settings) => createOidcAuthenticator(settings),
+} satisfies AuthenticatorPlugin<typeof oidcSettings>
