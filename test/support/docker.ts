@@ -3,7 +3,7 @@
 // have only loopback networking: containers use host networking and loopback addresses).
 //
 // One engine serves every test file of a run. vitest.config.ts names this file as a globalSetup: the
-// default export makes the run's directory (inject('dockerDir')) and, when the run ends, stops the
+// default export names the run's directory (inject('dockerDir')) and, when the run ends, stops the
 // engine if a file started one. Files call dockerEngine(), which starts the engine and builds the
 // test image once, under a lock, whichever file comes first; files running at the same time share it.
 //
@@ -12,11 +12,11 @@
 // read-only (TEST_IMAGE_VOLUMES), so the host's python3, Jupyter notebook and jupyterhub-singleuser
 // run in them. No registry is needed.
 import { spawn, spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import {
   createReadStream,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   openSync,
   readFileSync,
   readdirSync,
@@ -59,7 +59,8 @@ export interface DockerEngine {
 
 /** A vitest globalSetup: the run's engine directory, and the engine stopped at the end. */
 export default function setup({ provide }: { provide: (key: 'dockerDir', value: string) => void }) {
-  const dir = mkdtempSync(join(tmpdir(), 'edgehub-docker-'))
+  // made by the first file that starts the engine: a run without Docker tests leaves nothing
+  const dir = join(tmpdir(), `edgehub-docker-${process.pid}-${randomBytes(4).toString('hex')}`)
   provide('dockerDir', dir)
   return async () => {
     await stopEngine(dir)
@@ -92,6 +93,7 @@ export async function dockerEngine(): Promise<DockerEngine> {
 
 /** Starts dockerd in `dir` unless it runs already there (any process may call this at once). */
 export async function startEngine(dir: string): Promise<DockerEngine> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
   const lock = join(dir, 'lock')
   await waitFor(
     'the Docker engine lock',

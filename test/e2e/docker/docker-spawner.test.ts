@@ -125,8 +125,11 @@ describe.skipIf(!!dockerSkipReason)(
 
     it("keeps the user's home volume across a stop and a start: a file written before is read after", async () => {
       const spawner = make()
-      const req = request()
+      const steps: string[] = []
+      const req = request(undefined, '', (m) => steps.push(m))
       const first = await start(spawner, req)
+      // the image is there (no pull): the steps the spawn page shows
+      expect(steps).toEqual([`Creating container ${first.name}`, `Starting container ${first.name}`])
       expect(await answer(spawner, first)).toBe('none')
       expect(await answer(spawner, first, 'write')).toBe('written by 1000') // the image's user, not root
       await spawner.stop(first, { graceMs: 1_000 })
