@@ -478,7 +478,7 @@ export async function startFakeKubeApi(opts: FakeKubeApiOptions = {}): Promise<F
     res.end(JSON.stringify(body))
   }
 
-  function openWatch(req: IncomingMessage, res: ServerResponse, kind: string, namespace: string, q: URLSearchParams) {
+  function openWatch(res: ServerResponse, kind: string, namespace: string, q: URLSearchParams) {
     count(`WATCH ${kind}`)
     const w: Watcher = {
       kind,
@@ -519,7 +519,7 @@ export async function startFakeKubeApi(opts: FakeKubeApiOptions = {}): Promise<F
             )
         }, bookmarkMs),
       )
-    req.on('close', end)
+    res.on('close', end)
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -549,7 +549,7 @@ export async function startFakeKubeApi(opts: FakeKubeApiOptions = {}): Promise<F
     const notFound = () => reply(res, 404, statusBody(404, 'NotFound', `${kind} "${name}" not found`))
     try {
       if (req.method === 'GET' && !name) {
-        if (q.get('watch') === 'true') return openWatch(req, res, kind, namespace, q)
+        if (q.get('watch') === 'true') return openWatch(res, kind, namespace, q)
         count(`LIST ${kind}`)
         const w = { kind, namespace, labels: q.get('labelSelector') ?? '', fields: q.get('fieldSelector') ?? '' }
         let items = [...objects.values()].filter((o) => matches(w, kind, o))

@@ -241,6 +241,7 @@ export class SharedInformer<R> {
             for (const w of this.syncWaiters.splice(0)) w()
           }
         }
+        if (this.closed) break
         const why = await this.watchOnce()
         if (why === 'quiet') {
           this.stats.quiet++
