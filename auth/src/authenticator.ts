@@ -31,6 +31,25 @@ export interface LoginInput {
    * groups): an authenticator that makes accounts at login (first-use) makes none when false.
    */
   admissible?: boolean
+  /** The login form's authentication code, for users with a second factor (secondFactor). */
+  otp?: string
+}
+
+/**
+ * A second factor the hub's pages manage (the native authenticator's TOTP, NativeAuthenticator's
+ * allow_2fa): the login form asks for a code, and each user turns it on or off on /hub/two-factor.
+ */
+export interface SecondFactor {
+  /** Whether `name` must give a code at login. */
+  enabled(name: string): Promise<boolean>
+  /** A new secret for `name`'s authenticator app, and its otpauth:// address. */
+  proposal(name: string): { secret: string; uri: string }
+  /** Turns it on once a current code proves the app has `secret`; BadRequest otherwise. */
+  enable(name: string, secret: string, code: string): Promise<void>
+  /** Turns it off with a current code; BadRequest otherwise. */
+  disable(name: string, code: string): Promise<void>
+  /** An admin's reset (a lost phone): off without a code. */
+  reset(name: string): Promise<void>
 }
 
 /** Accounts whose passwords the hub keeps (the native authenticator): set, change, sign up. */
@@ -90,6 +109,8 @@ export interface Authenticator {
   passwordForm: boolean
   /** Present when the hub keeps the accounts' passwords: the change-password page, the admin page's passwords, sign-up. */
   passwords?: PasswordManagement
+  /** Present when users may add a second factor (auth.native.allow2fa): the login form's code field, /hub/two-factor. */
+  secondFactor?: SecondFactor
   /** Said on the login page (the dummy authenticator's warning). */
   loginNotice?: string
   /** Present for logins at an identity provider: "Sign in with …" on the login page, /hub/oauth_login and /hub/oauth_callback. */

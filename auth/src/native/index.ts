@@ -1,6 +1,7 @@
 // native: users and scrypt password hashes in Redis. Admins create accounts; optional self sign-up
 // creates accounts that wait for an admin's approval.
-import type { Authenticator, Identity, LoginInput, PasswordManagement } from '../authenticator'
+import type { Authenticator, Identity, LoginInput, PasswordManagement, SecondFactor } from '../authenticator'
+import { matchTotp, newTotpSecret, otpauthUri } from './totp'
 import type { NativeSettings } from './settings'
 import { BadRequest, Forbidden } from '../../../runtime/src/errors'
 import { decoyHash, hashPassword, verifyPassword } from './password'
@@ -21,6 +22,12 @@ export interface PasswordAccounts {
    * password is set already (by a login a moment ago), or there is no account and not `create`.
    */
   claimFirstPassword?(name: string, hash: string, opts: { create: boolean }): Promise<boolean>
+  /** The account's TOTP secret (second factor), undefined when it has none. */
+  otpSecret?(name: string): Promise<string | undefined>
+  /** Sets or (undefined) removes the account's TOTP secret. */
+  setOtpSecret?(name: string, secret: string | undefined): Promise<void>
+  /** Records a time step's code as used; false when that step or a later one was used (a replay). */
+  useOtpStep?(name: string, step: number): Promise<boolean>
 }
 
 export interface NativeOptions extends NativeSettings {
@@ -34,15 +41,23 @@ export function createNativeAuthenticator(o: NativeOptions): Authenticator & { p
     if (pw.length > 1024) throw new BadRequest('the password is longer than 1024 characters', 'weak_password')
   }
   const hash = (pw: string) => hashPassword(pw, o.scryptCost)
+  const secondFactor = o.allow2fa ? totpFactor(o.users, o.issuer) : undefined
   return {
     kind: 'native',
     passwordForm: true,
-    async authenticate({ username, password }: LoginInput): Promise<Identity | null> {
+    ...(secondFactor ? { secondFactor } : {}),
+    async authenticate({ username, password, otp }: LoginInput): Promise<Identity | null> {
       const stored = await o.users.passwordHash(username)
       const ok = await verifyPassword(password, stored ?? (await decoyHash(o.scryptCost)))
       if (!stored || !ok) return null
       const user = await o.users.get(username)
       if (!user) return null
+      // with a second factor, a current code not used before (each code logs in once)
+      const secret = secondFactor && (await o.users.otpSecret?.(username))
+      if (secret) {
+        const step = matchTotp(secret, otp ?? '')
+        if (step === undefined || !(await o.users.useOtpStep!(username, step))) return null
+      }
       if (!user.approved) throw new Forbidden("your account is waiting for an administrator's approval")
       return { name: username }
     },
@@ -61,6 +76,39 @@ export function createNativeAuthenticator(o: NativeOptions): Authenticator & { p
         checkPasswordRules(newPassword)
         await o.users.setPasswordHash(name, await hash(newPassword))
       },
+    },
+  }
+}
+
+/** TOTP as a second factor, kept in the account store (PasswordAccounts' otp methods). */
+function totpFactor(users: PasswordAccounts, issuer: string): SecondFactor {
+  const { otpSecret, setOtpSecret, useOtpStep } = users
+  if (!otpSecret || !setOtpSecret || !useOtpStep)
+    throw new Error('auth.native.allow2fa needs an account store that keeps second factors')
+  const current = async (name: string, secret: string, code: string) => {
+    const step = matchTotp(secret, code.replace(/\s/g, ''))
+    if (step === undefined || !(await useOtpStep.call(users, name, step)))
+      throw new BadRequest('the authentication code is wrong or was used already; wait for the next one', 'wrong_code')
+  }
+  return {
+    enabled: async (name) => !!(await otpSecret.call(users, name)),
+    proposal: (name) => {
+      const secret = newTotpSecret()
+      return { secret, uri: otpauthUri(issuer, name, secret) }
+    },
+    async enable(name, secret, code) {
+      if (!/^[A-Z2-7]{32}$/.test(secret)) throw new BadRequest('the secret is not one this page made', 'bad_secret')
+      await current(name, secret, code)
+      await setOtpSecret.call(users, name, secret)
+    },
+    async disable(name, code) {
+      const secret = await otpSecret.call(users, name)
+      if (!secret) return
+      await current(name, secret, code)
+      await setOtpSecret.call(users, name, undefined)
+    },
+    async reset(name) {
+      await setOtpSecret.call(users, name, undefined)
     },
   }
 }

@@ -5,6 +5,18 @@ export const nativeSettings = z
   .strictObject({
     allowSignup: z.boolean().default(false).describe("Show a sign-up page; new accounts wait for an admin's approval."),
     minPasswordLength: z.number().int().min(1).max(128).default(8).describe('Shortest password accepted. Range 1-128.'),
+    allow2fa: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Let users add a second factor (NativeAuthenticator's allow_2fa): a time-based code from an authenticator app (RFC 6238), turned on by each user on /hub/two-factor and asked for on the login form; an admin can reset it for a user who lost their device. Each code logs in once.",
+      ),
+    issuer: z
+      .string()
+      .min(1)
+      .max(64)
+      .default('edgehub')
+      .describe("The name authenticator apps show beside the account (the otpauth address's issuer)."),
     scryptCost: z
       .number()
       .int()

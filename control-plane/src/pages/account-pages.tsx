@@ -24,6 +24,7 @@ export function accountPages(): Hono<HubEnv> {
         server={servers.find((s) => !s.name)}
         baseUrl={serverBaseUrl(name, '')}
         passwords={!!d.passwords}
+        twoFactor={!!d.authenticator.secondFactor}
         named={named}
         services={displayedServices(d.config.services)}
       />,

@@ -25,6 +25,7 @@ export function adminPages(): Hono<HubEnv> {
         user={viewer(c)!}
         users={users.filter((u) => u.name)}
         passwords={!!d.passwords}
+        twoFactor={!!d.authenticator.secondFactor}
         notice={c.req.query('notice')}
         originNotice={sharedOriginNotice(d.config)}
         isolationNotice={spawnerNotes(d.config.spawner, d.config.dataDir).isolation}
@@ -39,6 +40,22 @@ export function adminPages(): Hono<HubEnv> {
     await c.var.deps.users.approve(name)
     c.var.deps.log.info('user approved', { user: name, by: c.var.identity!.user.name })
     return c.redirect(`/hub/admin?notice=${encodeURIComponent(`${name} was approved`)}`)
+  })
+
+  // a user who lost their authenticator app: their second factor off, so the password alone logs in
+  app.post('/admin/two-factor-reset', async (c) => {
+    const d = c.var.deps
+    const f = await form(c)
+    const name = checkUsername(f.username ?? '')
+    if (!can(c, 'admin:users', { user: name })) throw new Forbidden('only admins reset second factors')
+    const factor = d.authenticator.secondFactor
+    if (!factor) throw new BadRequest('this hub offers no second factor')
+    const target = await d.users.get(name)
+    if (!target) throw new BadRequest(`user ${name} not found`)
+    if (target.admin && !c.var.identity!.user.admin) throw new Forbidden("only admins reset an admin's second factor")
+    await factor.reset(name)
+    d.log.info('second factor reset', { user: name, by: c.var.identity!.user.name })
+    return c.redirect(`/hub/admin?notice=${encodeURIComponent(`${name}'s two-factor authentication is off`)}`)
   })
 
   app.post('/admin/users', async (c) => {

@@ -9,6 +9,8 @@ export function AdminPage(p: {
   error?: string
   notice?: string
   passwords: boolean
+  /** The authenticator offers a second factor: the reset form. */
+  twoFactor?: boolean
   originNotice?: string
   isolationNotice?: string
 }) {
@@ -67,6 +69,20 @@ export function AdminPage(p: {
           </tbody>
         </table>
       </div>
+      {p.twoFactor ? (
+        <div class="card">
+          <h1>Reset two-factor authentication</h1>
+          <p class="muted">For a user who lost their authenticator app: their password alone logs them in again.</p>
+          <form method="post" action="/hub/admin/two-factor-reset">
+            <XsrfField value={p.xsrf} />
+            <label for="reset-user">User name</label>
+            <input id="reset-user" name="username" type="text" autocapitalize="none" required />
+            <button type="submit" class="secondary">
+              Reset
+            </button>
+          </form>
+        </div>
+      ) : null}
       {p.passwords ? (
         <div class="card">
           <h1>Add a user</h1>

@@ -33,6 +33,8 @@ export function HomePage(p: {
   user: { name: string; admin: boolean }
   server?: ServerRecord
   baseUrl: string
+  /** The authenticator offers a second factor: link /hub/two-factor. */
+  twoFactor?: boolean
   /** The hub keeps passwords (the authenticator's capability): link the change-password page. */
   passwords: boolean
   /** Set when hub.allowNamedServers is. */
@@ -102,6 +104,7 @@ export function HomePage(p: {
         <h1>Account</h1>
         <p class="row">
           {p.passwords ? <a href="/hub/change-password">Change password</a> : null}
+          {p.twoFactor ? <a href="/hub/two-factor">Two-factor authentication</a> : null}
           <a href="/hub/logout">Log out</a>
         </p>
       </div>

@@ -12,6 +12,8 @@ export function LoginPage(p: {
   passwordForm?: boolean
   /** "Sign in with …" at the identity provider, when the authenticator has a redirect login. */
   redirectLabel?: string
+  /** Ask for an authentication code too (users with a second factor give theirs). */
+  otpField?: boolean
 }) {
   const withPassword = p.passwordForm ?? true
   return (
@@ -47,6 +49,12 @@ export function LoginPage(p: {
             />
             <label for="password">Password</label>
             <input id="password" name="password" type="password" autocomplete="current-password" required />
+            {p.otpField ? (
+              <>
+                <label for="otp">Authentication code (if you turned two-factor authentication on)</label>
+                <input id="otp" name="otp" type="text" inputmode="numeric" autocomplete="one-time-code" />
+              </>
+            ) : null}
             <button type="submit" id="login_submit">
               Log in
             </button>

@@ -7,6 +7,7 @@ import { handoff } from './handoff'
 import { ErrorPage } from './error-page'
 import { type C, loginRedirect, landing, viewer } from './page-kit'
 import { refreshUser } from '../sessions/refresh'
+import { twoFactorPages } from './two-factor'
 import { clearSessionCookie } from '../http/respond'
 import { sessionPages } from './session-pages'
 import { accountPages } from './account-pages'
@@ -43,6 +44,7 @@ export function pageRoutes(): Hono<HubEnv> {
     ['/token/:id/revoke', '/hub/token'],
     ['/admin/approve/:user', '/hub/admin'],
     ['/admin/users', '/hub/admin'],
+    ['/admin/two-factor-reset', '/hub/admin'],
   ]
   for (const [path, page] of POST_ONLY) {
     app.get(path, (c) => {
@@ -75,6 +77,7 @@ export function pageRoutes(): Hono<HubEnv> {
   app.get('/handoff', handoff)
 
   app.route('/', accountPages())
+  app.route('/', twoFactorPages())
   app.route('/', serverPages())
   app.route('/', tokenPages())
   app.route('/', adminPages())

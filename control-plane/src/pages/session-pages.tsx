@@ -38,6 +38,7 @@ export function sessionPages(): Hono<HubEnv> {
         authNotice={d.authenticator.loginNotice}
         passwordForm={d.authenticator.passwordForm}
         redirectLabel={redirect?.label}
+        otpField={!!d.authenticator.secondFactor}
         notice={loggedOut ? 'You have logged out.' : undefined}
       />,
     )
@@ -59,6 +60,7 @@ export function sessionPages(): Hono<HubEnv> {
           authNotice={d.authenticator.loginNotice}
           passwordForm={d.authenticator.passwordForm}
           redirectLabel={d.authenticator.redirect?.label}
+          otpField={!!d.authenticator.secondFactor}
         />,
         status,
       )
@@ -85,6 +87,7 @@ export function sessionPages(): Hono<HubEnv> {
       identity = await d.authenticator.authenticate({
         username: name,
         password: f.password ?? '',
+        otp: f.otp,
         admissible: isAllowed(d.config.auth, name, await d.groups.ofUser(name)),
       })
     } catch (err) {

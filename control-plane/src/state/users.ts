@@ -31,6 +31,13 @@ if cur and cur >= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'last_activity', ARGV[1])
 return 1`
 
+/** KEYS[1] a user's hash; ARGV[1] a TOTP step: recorded (1) only when later than the last one used. */
+const USE_STEP_SCRIPT = `if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local last = tonumber(redis.call('HGET', KEYS[1], 'otpStep') or '-1')
+if tonumber(ARGV[1]) <= last then return 0 end
+redis.call('HSET', KEYS[1], 'otpStep', ARGV[1])
+return 1`
+
 export class Users {
   constructor(
     private readonly redis: Redis,
@@ -106,6 +113,22 @@ export class Users {
   async setFirstPasswordHash(name: string, hash: string): Promise<boolean> {
     await this.require(name)
     return (await this.redis.hsetnx(this.keys.user(name), 'password', hash)) === 1
+  }
+
+  /** PasswordAccounts' second factor (auth/src/native): the TOTP secret, and the last time step used. */
+  async otpSecret(name: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.user(name), 'otp')) ?? undefined
+  }
+
+  async setOtpSecret(name: string, secret: string | undefined): Promise<void> {
+    await this.require(name)
+    if (secret) await this.redis.hset(this.keys.user(name), 'otp', secret)
+    else await this.redis.hdel(this.keys.user(name), 'otp')
+  }
+
+  /** True the first time a step (or a later one) is used: a code cannot log in twice. */
+  async useOtpStep(name: string, step: number): Promise<boolean> {
+    return (await this.redis.eval(USE_STEP_SCRIPT, 1, this.keys.user(name), String(step))) === 1
   }
 
   /** PasswordAccounts.claimFirstPassword (auth/src/native): the first-use authenticator's first login. */
