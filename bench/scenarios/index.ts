@@ -2,6 +2,7 @@
 import type { Scenario } from '../lib/types'
 import { scenario as api } from './api'
 import { scenario as churn } from './churn'
+import { scenario as containers } from './container-spawns'
 import { scenario as http } from './http'
 import { scenario as loadgen } from './loadgen'
 import { scenario as login } from './login'
@@ -10,4 +11,4 @@ import { scenario as soak } from './soak'
 import { scenario as spawn } from './spawn'
 import { scenario as websocket } from './websocket'
 
-export const SCENARIOS: Scenario[] = [loadgen, http, routes, websocket, churn, login, spawn, api, soak]
+export const SCENARIOS: Scenario[] = [loadgen, http, routes, websocket, churn, login, spawn, containers, api, soak]
