@@ -354,7 +354,7 @@ export async function startFakeKubeApi(opts: FakeKubeApiOptions = {}): Promise<F
     const key = `${pod.metadata.namespace}/${pod.metadata.name}`
     procs.set(key, { child, uid: pod.metadata.uid })
     child.on('error', (err) => keep(Buffer.from(String(err))))
-    child.on('exit', (code, sig) => {
+    child.on('close', (code, sig) => {
       if (procs.get(key)?.child === child) procs.delete(key)
       if (!live(pod)) return
       if (pod.metadata.deletionTimestamp) return remove('pods', pod)

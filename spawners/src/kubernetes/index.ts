@@ -9,7 +9,7 @@ import { objectName } from '../object-names'
 import { jupyterhubEnv } from '../jupyterhub-env'
 import { apiMessage, SharedInformer } from './informer'
 import { kubeApi, loadKubeConfig, type KubeApi } from './api'
-import { claimManifest, podManifest, withOverrides } from './manifests'
+import { claimManifest, podManifest, SERVER_CONTAINER, withOverrides } from './manifests'
 import { ANNOTATION_BASE_URL, ANNOTATION_HUB, ANNOTATION_SERVER, ANNOTATION_USER, hubPods, SERVER_PODS } from './labels'
 import { ended, exitMessage, podRecord, serving, type PodRecord } from './pod-status'
 import { eventRecord, progressLine, type EventRecord } from './events'
@@ -39,6 +39,11 @@ const stateOf = (s: SpawnerState): PodState => ({
 })
 
 const httpCode = (err: unknown) => (err as { code?: number }).code
+
+/** The server container ended while starting: its last lines are added to the message. */
+class PodEnded extends Error {}
+const LOG_LINES = 10
+const LOG_CHARS = 2000
 
 /** Time a re-check runs while waiting on the cache, for what time alone changes (the unschedulable bound). */
 const RECHECK_MS = 500
@@ -183,7 +188,7 @@ export function createKubernetesSpawner(
         if (!rec || rec.uid !== uid) return undefined // not seen yet (created a moment ago)
         if (serving(rec)) return true
         if (rec.deleting) throw new Error(`the pod ${name} was deleted while starting`)
-        if (ended(rec)) throw new Error(exitMessage(rec))
+        if (ended(rec)) throw new PodEnded(exitMessage(rec))
         if (rec.stuck) throw new Error(rec.stuck)
         if (rec.unschedulable) {
           unschedulableSince ??= Date.now()
@@ -193,6 +198,27 @@ export function createKubernetesSpawner(
       },
       signal,
     )
+  }
+
+  /** The server container's last log lines, for a start that failed because it exited ('' when none). */
+  async function lastLines(name: string): Promise<string> {
+    try {
+      const log = await core.readNamespacedPodLog({
+        name,
+        namespace,
+        container: SERVER_CONTAINER,
+        tailLines: LOG_LINES,
+      })
+      const lines = String(log).trimEnd()
+      return lines ? `; its last lines:\n${lines.slice(-LOG_CHARS)}` : ''
+    } catch {
+      return ''
+    }
+  }
+
+  /** The informers start at the first use of any kind: a replica that only polls reads the cache too. */
+  const warmUp = () => {
+    pods.ready().catch(() => {})
   }
 
   const spawner: KubernetesSpawner = {
@@ -243,7 +269,9 @@ export function createKubernetesSpawner(
         const state: SpawnerState = { namespace, pod: name, uid, port: s.port, baseUrl: req.baseUrl }
         try {
           await untilServing(name, uid, signal)
-        } catch (err) {
+        } catch (failure) {
+          let err = failure
+          if (err instanceof PodEnded) err = new Error(`${err.message}${await lastLines(name)}`)
           // nothing half-made is left: the pod goes (the claim is the user's home, and stays)
           await deletePod(name, uid, 0).catch((e: unknown) =>
             opts.log.warn('could not delete the pod of a failed start', { pod: name, err: String(e) }),
@@ -266,11 +294,13 @@ export function createKubernetesSpawner(
     },
 
     async poll(state: SpawnerState): Promise<ServerStatus> {
+      warmUp()
       const st = stateOf(state)
       const rec = await current(st)
       if (!rec) return { phase: 'stopped', reason: 'the pod is gone' }
       if (rec.deleting) return { phase: 'stopped', reason: 'the pod is being deleted' }
-      if (ended(rec)) return { phase: 'stopped', exitCode: rec.exitCode, reason: exitMessage(rec) }
+      if (ended(rec))
+        return { phase: 'stopped', exitCode: rec.exitCode, reason: `${exitMessage(rec)}${await lastLines(st.pod)}` }
       if (serving(rec)) {
         const target = `${rec.podIP.includes(':') ? `[${rec.podIP}]` : rec.podIP}:${st.port}`
         return { phase: 'running', target, url: `http://${target}${st.baseUrl}` }

@@ -257,6 +257,29 @@ describe('kubernetes spawner on the fake API server', () => {
   }, 30_000)
 })
 
+it('reports a server that exits while starting with its exit code and last log lines', async () => {
+  const { fake, settings, spawner } = await setup({
+    cmd: ['sh', '-c', 'echo starting; echo "ModuleNotFoundError: No module named jupyterhub" >&2; exit 3'],
+    args: [],
+  })
+  const said =
+    /^the server's pod ended \(exit code 3, Error\); its last lines:\nstarting\nModuleNotFoundError: No module named jupyterhub$/
+  // the start fails when the exit comes first, else poll says it (the hub polls right after start)
+  const started = await start(spawner, request('crasher').req).catch((err: Error) => err)
+  if (started instanceof Error) {
+    expect(started.message).toMatch(said)
+    expect(fake.objects('pods', settings.namespace)).toEqual([]) // deleted
+  } else {
+    const status = await waitFor('the exit', async () => {
+      const s = await spawner.poll(started)
+      return s.phase === 'stopped' ? s : undefined
+    })
+    expect(status.reason).toMatch(said)
+    expect(status.exitCode).toBe(3)
+    await spawner.stop(started, { graceMs: 0 })
+  }
+}, 30_000)
+
 describe('checks against the Kubernetes object schemas', () => {
   it('the fake API server refuses unknown fields and wrong types with 422 naming the field', async () => {
     const fake = await startFakeKubeApi()
