@@ -227,7 +227,7 @@ export function createDockerSpawner(opts: DockerSpawnerOptions): Spawner {
       const out: Array<{ user: string; server: string; state: SpawnerState }> = []
       for (const c of found) {
         const labels = c.Labels ?? {}
-        const ip = labels[LABELS.ip] ?? Object.values(c.NetworkSettings?.Networks ?? {})[0]?.IPAddress ?? ''
+        const ip = labels[LABELS.ip] ?? c.NetworkSettings?.Networks?.[opts.network]?.IPAddress ?? ''
         out.push({
           user: labels[LABELS.user] ?? '',
           server: labels[LABELS.server] ?? '',

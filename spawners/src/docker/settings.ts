@@ -94,11 +94,11 @@ export const dockerSettings = z
     apiTimeoutSec: z
       .number()
       .int()
-      .min(5)
+      .min(10)
       .max(600)
       .default(60)
       .describe(
-        'Longest the engine may stay silent on one request (an image pull is bounded by hub.startTimeoutSec as a whole).',
+        "Longest the engine may stay silent on one request, 10-600 (an image pull is bounded by spawner.startTimeoutSec as a whole; a stop's grace is cut to 5 s less than this).",
       ),
     image: image
       .default('quay.io/jupyter/base-notebook:latest')
