@@ -31,6 +31,8 @@ interface Preset {
   issuer?: (s: OidcSettings) => string | undefined
   scopes: string[]
   usernameClaim: string
+  /** Default `groups`; empty: the provider reports none, so the hub's own groups decide. */
+  groupsClaim?: string
 }
 
 const PRESET: Record<PresetName, Preset> = {
@@ -41,6 +43,7 @@ const PRESET: Record<PresetName, Preset> = {
     issuer: () => 'https://accounts.google.com',
     scopes: ['openid', 'email'],
     usernameClaim: 'email',
+    groupsClaim: '', // Google's ID tokens carry no groups
   },
   microsoft: {
     label: 'Microsoft',
@@ -69,7 +72,7 @@ export function resolveProvider(s: OidcSettings, env: NodeJS.ProcessEnv = proces
     label: s.label ?? p.label,
     scopes: s.scopes ?? p.scopes,
     usernameClaim: s.usernameClaim ?? p.usernameClaim,
-    groupsClaim: s.groupsClaim ?? 'groups',
+    groupsClaim: s.groupsClaim ?? p.groupsClaim ?? 'groups',
     clientId: s.clientId,
     clientSecret: clientSecret || undefined,
   }

@@ -86,7 +86,7 @@ export const oidcSettings = z
     groupsClaim: claimPath
       .optional()
       .describe(
-        "The claim (or dotted path, e.g. realm_access.roles) listing the user's groups, given to auth.allowedGroups, auth.adminGroups and auth.manageGroups. Default `groups`; empty: report no groups. github: ORG and ORG:TEAM from the API instead.",
+        "The claim (or dotted path, e.g. realm_access.roles) listing the user's groups, given to auth.allowedGroups, auth.adminGroups and auth.manageGroups. Default `groups` (google: empty). Empty: the provider reports no groups and the hub's own decide. github: ORG and ORG:TEAM from the API instead.",
       ),
     userinfo: z
       .boolean()
