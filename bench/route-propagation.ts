@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { Redis } from 'ioredis'
 import { Client } from 'undici'
-import { startRedis, type RedisProcess } from '../control-plane/src/stack/redis-process'
+import { startRedisServer, type RedisServer } from '../test/support/harness'
 import { ProxyTables, tokenDigest } from '../control-plane/src/protocol'
 import { freePort } from '../runtime/src/ports'
 import { waitFor } from '../runtime/src/wait'
@@ -51,7 +51,7 @@ for (const [name, v, min] of [
 if (workers !== 'auto' && !(Number.isInteger(workers) && workers > 0))
   throw new Error("--workers: expected a number or 'auto'")
 
-// Everything started is stopped by pid (ProxyProcess.stop / RedisProcess.stop), also on Ctrl-C.
+// Everything started is stopped by pid (ProxyProcess.stop / RedisServer.stop), also on Ctrl-C.
 const dir = mkdtempSync(join(tmpdir(), 'edgehub-bench-'))
 const cleanups: (() => unknown)[] = [() => rmSync(dir, { recursive: true, force: true })]
 let cleaning: Promise<void> | undefined
@@ -117,7 +117,7 @@ async function main() {
   cleanups.push(() => new Promise<void>((resolve) => (target.closeAllConnections(), target.close(() => resolve()))))
 
   const redisPort = await freePort()
-  const redis: RedisProcess = await startRedis({ dir: join(dir, 'redis'), port: redisPort })
+  const redis: RedisServer = await startRedisServer({ dir: join(dir, 'redis'), port: redisPort })
   cleanups.push(() => redis.stop())
   const client = new Redis(redis.url, { maxRetriesPerRequest: 3 })
   cleanups.push(() => client.disconnect())

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
-import { startRedis, type RedisProcess } from '../../control-plane/src/stack/redis-process'
+import { startRedisServer, type RedisServer } from '../../test/support/harness'
 import {
   ProxyTables,
   type TableOp,
@@ -32,7 +32,7 @@ export interface BenchUser {
 }
 
 export interface EdgeRedis {
-  redis: RedisProcess
+  redis: RedisServer
   client: Redis
   tables: ProxyTables
   /** The cookie signing key's secret. */
@@ -40,7 +40,7 @@ export interface EdgeRedis {
 }
 
 export async function startEdgeRedis(dir: string, cleanups: Cleanups): Promise<EdgeRedis> {
-  const redis = await startRedis({ dir: join(dir, 'redis'), port: await freePort() })
+  const redis = await startRedisServer({ dir: join(dir, 'redis'), port: await freePort() })
   cleanups.push(() => redis.stop())
   const client = new Redis(redis.url, { maxRetriesPerRequest: 3 })
   cleanups.push(() => client.disconnect())

@@ -1,26 +1,18 @@
 // Hub replicas for the benchmarks of the hub itself (logins, API reads, start time): a private
 // Redis, as many `edgehub hub` processes as a scenario asks for (each on its own free port, one shared
-// config file), and nginx+Lua proxies each balancing over a chosen set of those replicas. The
-// benchmark keeps its own connection to the state (deps) for seeding. Every process is registered
-// with the scenario's cleanups and stopped by pid.
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+// config file), and proxies (`edgehub proxy`) each balancing over a chosen set of those replicas, all
+// started by the test harness (test/support/harness.ts). The benchmark keeps its own connection to the
+// state (deps) for seeding. Everything is registered with the scenario's cleanups and stopped by pid.
+import { mkdirSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import { Redis } from 'ioredis'
-import { stringify } from 'yaml'
-import { startRedis, type RedisProcess } from '../../control-plane/src/stack/redis-process'
-import { startChild, type Child } from '../../runtime/src/child'
-import { proxyOptions } from '../../control-plane/src/stack/proxy'
-import { startProxy, HEALTH_PATH, probe, type ProxyProcess } from '../../proxy/src/nginx-process'
+import type { Child } from '../../runtime/src/child'
+import { probe } from '../../proxy/src/nginx-process'
 import { freePort } from '../../runtime/src/ports'
-import { delay, waitFor } from '../../runtime/src/wait'
-import { loadConfig } from '../../control-plane/src/config/load'
-import { buildDeps, type Deps } from '../../control-plane/src/deps'
-import type { Config } from '../../control-plane/src/config/schema'
-import { createLogger } from '../../runtime/src/log'
+import { delay } from '../../runtime/src/wait'
+import { startHarness, type Harness, type Part, type RedisServer } from '../../test/support/harness'
+import { withHubState, type HubState } from '../../test/support/hub-state'
 import type { Cleanups } from './cleanup'
-
-const BIN = resolve(import.meta.dirname, '../../bin/edgehub.js')
 
 export interface HubReplica {
   port: number
@@ -31,18 +23,22 @@ export interface HubReplica {
   stop(): Promise<void>
 }
 
-export interface ReplicaStack {
-  config: Config
+/** A proxy of the stack: its address and its nginx master's pid (for CPU figures). */
+export interface ReplicaProxy {
+  url: string
+  pid: number
+}
+
+export interface ReplicaStack extends HubState {
   configFile: string
-  redis: RedisProcess
-  /** The benchmark's own connection to the state (ioredis with auto-pipelining, for bulk seeding). */
-  deps: Deps
+  harness: Harness
+  redis: RedisServer
   /** Starts one more hub replica and waits until it answers its health check. */
   startHub(): Promise<HubReplica>
   /** Spawns a hub replica on the given port without waiting (start-time measurements). */
   spawnHub(port: number): HubReplica
   /** A proxy whose /hub/ upstreams are exactly these replicas. */
-  startProxy(hubs: HubReplica[]): Promise<ProxyProcess>
+  startProxy(hubs: HubReplica[]): Promise<ReplicaProxy>
 }
 
 export interface ReplicaStackOptions {
@@ -54,18 +50,6 @@ export interface ReplicaStackOptions {
   hubNodeArgs?: string[]
 }
 
-function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...base }
-  for (const [k, v] of Object.entries(over)) {
-    const b = out[k]
-    out[k] =
-      b && v && typeof b === 'object' && typeof v === 'object' && !Array.isArray(v)
-        ? { ...(b as object), ...(v as object) }
-        : v
-  }
-  return out
-}
-
 /**
  * Redis and the benchmark's deps; no hub yet. Unlike the test stacks, the config leaves the
  * password hashing cost at its default.
@@ -73,91 +57,49 @@ function merge(base: Record<string, unknown>, over: Record<string, unknown>): Re
 export async function startReplicaStack(opts: ReplicaStackOptions): Promise<ReplicaStack> {
   const { dir, cleanups } = opts
   mkdirSync(dir, { recursive: true })
-  const [proxyPort, hubPort, redisPort] = await Promise.all([freePort(), freePort(), freePort()])
-  const settings = merge(
-    {
-      dataDir: dir,
-      port: proxyPort,
-      logLevel: 'info',
-      hub: { port: hubPort },
-      redis: { url: `redis://127.0.0.1:${redisPort}` },
-      proxy: { workers: 1 },
-    },
-    opts.overrides ?? {},
-  )
-  const configFile = join(dir, 'edgehub.yaml')
-  writeFileSync(configFile, stringify(settings))
-  const { config } = loadConfig({ file: configFile, env: {} })
-
-  const redis = await startRedis({ dir: join(dir, 'redis'), port: redisPort })
-  cleanups.push(() => redis.stop())
-  const conn = new Redis(redis.url, { enableAutoPipelining: true, maxRetriesPerRequest: 3 })
+  const harness = await startHarness({
+    dir,
+    hubs: 0,
+    proxies: 0,
+    redis: 'open',
+    defaults: 'product',
+    hubNodeArgs: opts.hubNodeArgs,
+    settings: { logLevel: 'info', ...opts.overrides },
+  })
+  cleanups.push(() => harness.stop())
+  const conn = new Redis(harness.redis!.url, { enableAutoPipelining: true, maxRetriesPerRequest: 3 })
   cleanups.push(() => conn.disconnect())
-  const deps = await buildDeps(config, { log: createLogger('bench', { level: 'error' }), redis: conn })
+  const { deps, config } = await withHubState(harness, { redis: conn })
 
-  const env: NodeJS.ProcessEnv = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_') && k !== 'NODE_OPTIONS'),
-  )
   let hubs = 0
   let proxies = 0
-  const spawnOn = (port: number): HubReplica => {
-    const n = hubs++
-    const child = startChild({
-      name: `hub${n}`,
-      command: process.execPath,
-      args: [...(opts.hubNodeArgs ?? []), BIN, 'hub', '--config', configFile],
-      env: { ...env, EDGEHUB_HUB_PORT: String(port) },
-      cwd: dir,
-      logFile: join(dir, `hub${n}.log`),
-    })
-    const replica: HubReplica = {
-      port,
-      url: `http://127.0.0.1:${port}`,
-      pid: child.proc.pid!,
-      child,
-      stop: () => cleanups.run(stop),
-    }
-    const stop = cleanups.push(() => child.stop())
-    return replica
+  const replica = (part: Part): HubReplica => {
+    const stop = cleanups.push(() => part.child.stop())
+    return { port: part.port, url: part.url, pid: part.pid, child: part.child, stop: () => cleanups.run(stop) }
   }
-  let firstPortUsed = false
-  const nextPort = async () => {
-    if (firstPortUsed) return freePort()
-    firstPortUsed = true
-    return hubPort
-  }
-
   return {
-    config,
-    configFile,
-    redis,
     deps,
-    spawnHub: spawnOn,
+    config,
+    configFile: harness.configFile,
+    harness,
+    redis: harness.redis!,
+    spawnHub(port) {
+      return replica(harness.spawnHub(hubs++, port))
+    },
     async startHub() {
-      const h = spawnOn(await nextPort())
-      await waitFor(
-        `hub ${h.port} health`,
-        async () => {
-          if (h.child.proc.exitCode !== null) throw new Error(`hub exited (log in ${dir})`)
-          return (await probe(`${h.url}/hub/health`)) === 200
-        },
-        { timeoutMs: 60_000, intervalMs: 50 },
-      )
-      return h
+      return replica(await harness.startHub(hubs++, { port: await freePort() }))
     },
     async startProxy(replicas) {
-      const port = await freePort()
-      const o = proxyOptions({
-        ...config,
-        proxy: { ...config.proxy, hubUpstreams: replicas.map((h) => `127.0.0.1:${h.port}`) },
+      const i = proxies++
+      await harness.startProxy(i, {
+        port: await freePort(),
+        hubUpstreams: replicas.map((h) => `127.0.0.1:${h.port}`),
       })
-      const p = await startProxy({ ...o, listen: { host: '127.0.0.1', port }, runDir: join(dir, `proxy${proxies++}`) })
-      cleanups.push(() => p.stop())
-      await waitFor('the proxy to sync', async () => (await probe(`${p.url}${HEALTH_PATH}`)) === 200, {
-        timeoutMs: 60_000,
-        intervalMs: 50,
-      })
-      return p
+      const part = harness.proxies[i]!
+      cleanups.push(() => harness.stopProxy(i))
+      const pid = harness.nginxPid(i)
+      if (!pid) throw new Error(`proxy ${i}: no nginx pid recorded in ${dir}`)
+      return { url: part.url, pid }
     },
   }
 }

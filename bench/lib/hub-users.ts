@@ -1,6 +1,6 @@
 // Users of a running hub stack for load through the proxy: created in the hub's state, each with a
 // real session (cookie), a real API token and a route to the benchmark upstream.
-import type { Deps } from '../../control-plane/src/deps'
+import type { Deps } from '../../test/support/hub-state'
 import { SESSION_COOKIE } from '../../control-plane/src/protocol'
 import type { BenchUser } from './edge'
 

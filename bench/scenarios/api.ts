@@ -5,11 +5,10 @@
 // answering GET /hub/health and GET /hub/api/, with a small user base and with the full one.
 import { join } from 'node:path'
 import { cpus } from 'node:os'
-import type { Deps } from '../../control-plane/src/deps'
+import type { Deps } from '../../test/support/hub-state'
 import { benchUsers, params } from '../lib/params'
-import { startReplicaStack, timeHubStart, type HubReplica } from '../lib/hub-replicas'
+import { startReplicaStack, timeHubStart, type HubReplica, type ReplicaProxy } from '../lib/hub-replicas'
 import { cpuSeconds, processTree } from '../lib/proc'
-import type { ProxyProcess } from '../../proxy/src/nginx-process'
 import { ratio, round, summary } from '../lib/stats'
 import { badStatuses, runWrk, wrkErrors, type WrkRequest, type WrkResult } from '../lib/wrk'
 import type { Plot, Scenario, ScenarioContext, Table } from '../lib/types'
@@ -89,7 +88,7 @@ export const scenario: Scenario = {
     const redisPid = stack.redis.child.proc.pid!
     const load = async (
       hubs: HubReplica[],
-      proxy: ProxyProcess,
+      proxy: ReplicaProxy,
       what: 'list' | 'user',
       connections = p.connections,
     ): Promise<LoadResult> => {

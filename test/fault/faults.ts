@@ -82,15 +82,24 @@ interface Snapshot {
 }
 
 export async function snapshot(c: Cluster): Promise<Snapshot> {
-  const d = c.deps
-  const users = await d.users.names()
+  // read as docs/redis-schema.md describes the records: P users, P tokens:<name>, P token:<id>, P sessions:<name>
+  const { state: redis, keys } = c
+  const users = await redis.zrange(keys.users, '0', '-1')
   const tokens: string[] = []
   const sessions: string[] = []
   for (const u of users) {
-    tokens.push(...(await d.tokens.list(u)).filter((t) => t.kind === 'api').map((t) => t.id))
-    sessions.push(...(await d.redis.smembers(d.keys.userSessions(u))))
+    const ids = await redis.smembers(keys.userTokens(u))
+    const recs = await Promise.all(ids.map((id) => redis.hmget(keys.token(id), 'kind', 'created')))
+    tokens.push(
+      ...ids
+        .map((id, i) => ({ id, kind: recs[i][0], created: recs[i][1] ?? '' }))
+        .filter((t) => t.kind === 'api')
+        .sort((a, b) => a.created.localeCompare(b.created))
+        .map((t) => t.id),
+    )
+    sessions.push(...(await redis.smembers(keys.userSessions(u))))
   }
-  const routes = Object.keys(await d.tables.getAll('routes')).filter((r) => r.startsWith('/user/worker'))
+  const routes = Object.keys(await c.tables.getAll('routes')).filter((r) => r.startsWith('/user/worker'))
   return { users, tokens, sessions, routes }
 }
 
@@ -204,7 +213,7 @@ export async function measure(c: Cluster, load: Load, name: string, hubs: number
   await waitFor('every kernel socket to answer before the fault', () => load.kernelsAnsweredSince(ready), {
     timeoutMs: 30_000,
   })
-  await c.deps.redis.wait(c.sentinel ? 1 : 0, 1000).catch(() => 0) // with Sentinel: the replica has every write made so far
+  await c.state.wait(c.sentinel ? 1 : 0, 1000).catch(() => 0) // with Sentinel: the replica has every write made so far
   const before = await snapshot(c)
   const leader = watchLeader(c)
   load.generatorLagMs()

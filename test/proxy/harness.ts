@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { WebSocketServer } from 'ws'
 import { newKeySecret, newSessionId, signCookie, ProxyTables } from '../../control-plane/src/protocol'
-import { startRedis, type RedisProcess } from '../../control-plane/src/stack/redis-process'
+import { startRedisServer, type RedisServer } from '../support/harness'
 import { freePort } from '../../runtime/src/ports'
 import { startProxy, type ProxyProcess, type ProxyProcessOptions } from '../../proxy/src/nginx-process'
 
@@ -98,7 +98,7 @@ export function http(
 export interface Stack {
   dir: string
   redisPort: number
-  redis: RedisProcess | null
+  redis: RedisServer | null
   client: Redis
   tables: ProxyTables
   proxy: ProxyProcess
@@ -107,7 +107,7 @@ export interface Stack {
   kid: string
   secret: string
   cookie(user: string, opts?: { kid?: string; secret?: string; exp?: number; sid?: string }): string
-  startRedis(): Promise<RedisProcess>
+  startRedis(): Promise<RedisServer>
   stopRedis(): Promise<void>
   stop(): Promise<void>
 }
@@ -124,7 +124,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const redisPort = await freePort()
   const hub = await startFakeServer('hub')
   const cleanup: (() => Promise<void>)[] = [() => hub.close()]
-  let redis: RedisProcess | null = null
+  let redis: RedisServer | null = null
   const client = new Redis(`redis://127.0.0.1:${redisPort}`, {
     lazyConnect: true,
     maxRetriesPerRequest: 3,
@@ -158,7 +158,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       )
     },
     async startRedis() {
-      redis = await startRedis({ dir: join(dir, 'redis'), port: redisPort })
+      redis = await startRedisServer({ dir: join(dir, 'redis'), port: redisPort })
       if (client.status === 'wait') await client.connect()
       return redis
     },

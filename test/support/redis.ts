@@ -4,14 +4,14 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis, type RedisOptions } from 'ioredis'
-import { startRedis } from '../../control-plane/src/stack/redis-process'
+import { startRedisServer } from './harness'
 import { privateRedisDir, readRedisCredentials } from '../../control-plane/src/protocol'
 import { freePort } from '../../runtime/src/ports'
 
 export async function testRedis(opts: { acl?: boolean; prefix?: string } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'edgehub-redis-'))
   const port = await freePort()
-  const proc = await startRedis({
+  const proc = await startRedisServer({
     dir,
     port,
     appendonly: false,

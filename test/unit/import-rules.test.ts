@@ -6,10 +6,11 @@
 //   auth/src/index.ts: the registry and the contract);
 // - no cycle between the product's top-level folders (control-plane, auth, spawners, proxy, runtime),
 //   counting their non-test files;
-// - end-to-end tests, the fault suite, the proxy's integration tests and the benchmarks import no
-//   control-plane/ file but the protocol (control-plane/src/protocol.ts: the key schema, token digests,
-//   the session cookie, the proxy tables, the Redis log-ins, which the proxy's Lua implements too):
-//   they drive a stack through its CLI, HTTP and Redis (test/support/harness.ts starts it);
+// - end-to-end tests, the fault suite, the proxy's integration tests, their support modules and the
+//   benchmarks import no control-plane/ file but the protocol (control-plane/src/protocol.ts: the key
+//   schema, token digests, the session cookie, the proxy tables, the Redis log-ins, which the proxy's
+//   Lua implements too): they drive a stack through its CLI, HTTP and Redis (test/support/harness.ts
+//   starts it);
 // - the protocol module and what it imports reach no other control-plane file (type-only imports aside).
 // Imports that break a rule today are listed in import-debt.json: a new one fails this test, and so
 // does a listed one that is gone (take it off the list: the list only shrinks).
@@ -23,7 +24,7 @@ const DEBT_FILE = join(ROOT, 'test/unit/import-debt.json')
 const SCANNED = ['control-plane', 'auth', 'spawners', 'proxy', 'runtime', 'bench', 'test']
 const PRODUCT = ['control-plane', 'auth', 'spawners', 'proxy', 'runtime']
 const PLUGIN_ENTRIES = ['spawners/src/index.ts', 'auth/src/index.ts']
-const DRIVERS = ['test/e2e/', 'test/fault/', 'test/proxy/', 'bench/']
+const DRIVERS = ['test/e2e/', 'test/fault/', 'test/proxy/', 'test/support/', 'bench/']
 /** The one control-plane module drivers may import. */
 const PROTOCOL = 'control-plane/src/protocol.ts'
 /** What the protocol module is made of: the modules it re-exports, which import nothing else of control-plane/. */

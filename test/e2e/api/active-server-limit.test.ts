@@ -28,7 +28,7 @@ const people: Record<string, Admin> = {}
 const start = (hub: string, user: string) =>
   fetch(`${hub}/hub/api/users/${user}/server`, { method: 'POST', headers: people[user].auth })
 const running = (user: string) =>
-  waitFor(`${user}'s server`, async () => (await c.deps.servers.get(user, ''))?.state === 'running', {
+  waitFor(`${user}'s server`, async () => (await c.serverRecord(user, ''))?.state === 'running', {
     timeoutMs: 20_000,
   })
 
@@ -64,12 +64,12 @@ describe('hub.activeServerLimit', () => {
   afterEach(async () => {
     writeFileSync(gate, '')
     for (const u of USERS) {
-      await waitFor(`${u}'s spawn to settle`, async () => (await c.deps.servers.get(u, ''))?.state !== 'pending', {
+      await waitFor(`${u}'s spawn to settle`, async () => (await c.serverRecord(u, ''))?.state !== 'pending', {
         timeoutMs: 20_000,
       })
       await stopServer(c.url, people[u].token, u)
     }
-    expect(await c.deps.servers.active()).toEqual([])
+    expect(await c.activeServers()).toEqual([])
   }, 60_000)
 
   it("counts servers started through either replica, refuses the next with 429 and JupyterHub's message, and a stop frees a place", async () => {
@@ -84,8 +84,8 @@ describe('hub.activeServerLimit', () => {
       expect(await json(r)).toEqual({ status: 429, message: MESSAGE })
     }
     // nothing of the refused start was recorded, and the running servers were not touched
-    expect(await c.deps.servers.get('cat', '')).toBeUndefined()
-    expect((await c.deps.servers.get('ann', ''))?.state).toBe('running')
+    expect(await c.serverRecord('cat', '')).toBeUndefined()
+    expect((await c.serverRecord('ann', ''))?.state).toBe('running')
 
     await stopServer(hub1, people.ann.token, 'ann') // stopped through the other replica
     expect([201, 202]).toContain((await start(hub0, 'cat')).status)
@@ -96,14 +96,14 @@ describe('hub.activeServerLimit', () => {
   it('counts a spawn still in progress, and admits one of two starts racing for the last place', async () => {
     rmSync(gate) // spawns stay pending
     expect((await start(c.hubUrls[0], 'ann')).status).toBe(202)
-    expect((await c.deps.servers.get('ann', ''))?.state).toBe('pending')
+    expect((await c.serverRecord('ann', ''))?.state).toBe('pending')
     const statuses = (await Promise.all([start(c.hubUrls[0], 'bob'), start(c.hubUrls[1], 'cat')])).map((r) => r.status)
     expect(statuses.sort()).toEqual([202, 429])
     expect((await start(c.hubUrls[1], 'dan')).status).toBe(429)
     writeFileSync(gate, '')
     await running('ann')
     // still two active: ann's and the admitted one
-    expect((await c.deps.servers.active()).length).toBe(2)
+    expect((await c.activeServers()).length).toBe(2)
     expect((await start(c.hubUrls[0], 'dan')).status).toBe(429)
   })
 
@@ -127,7 +127,7 @@ describe('hub.activeServerLimit', () => {
     const text = (await page.locator('main').innerText()).trim()
     expect(text).not.toMatch(/[{}]|\bat \S+:\d+|Error:/) // neither a JSON body nor a stack trace
     expect(await page.locator('main a[href="/hub/home"]').count()).toBe(1) // a way on
-    expect(await c.deps.servers.get('dan', '')).toBeUndefined()
+    expect(await c.serverRecord('dan', '')).toBeUndefined()
 
     // once a place is free, the same page starts the server
     await stopServer(c.url, people.ann.token, 'ann')

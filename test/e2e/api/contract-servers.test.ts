@@ -285,7 +285,7 @@ describe('server names (JupyterHub 6)', () => {
 
   it('a server recorded under an older, wider name can still be started, stopped and renamed', async () => {
     // as an earlier release recorded it (names of up to 64 letters, digits, '.', '_', '-')
-    const { redis, keys } = s.deps
+    const { state: redis, keys } = s
     await redis.hset(keys.server('alice', 'Old.Name_1'), { state: 'stopped', user_options: '{"kept":true}' })
     await redis.sadd(keys.userServers('alice'), 'Old.Name_1')
     expect((await server('Old.Name_1')).body).toMatchObject({

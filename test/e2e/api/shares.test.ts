@@ -4,6 +4,7 @@
 // shared server and shutting them out within a second of revocation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCluster, type Cluster } from '../../support/cluster'
+import { withHubState, type HubState } from '../../support/hub-state'
 import { Client, json } from '../../support/client'
 import { waitFor } from '../../../runtime/src/wait'
 import { buildApp } from '../../../control-plane/src/app'
@@ -12,7 +13,7 @@ import { publishAllAccess } from '../../../control-plane/src/scopes/edge'
 import { okServerSpawner } from '../../support/servers'
 import { addUser, logIn, person, rootOf } from '../../support/people'
 
-let c: Cluster
+let c: Cluster & HubState
 const tok: Record<string, string> = {}
 
 type Init = { method?: string; body?: unknown; raw?: string }
@@ -41,7 +42,7 @@ const open = async (path: string, token: string) => {
 }
 // the proxy's own access table (what the edge lets a user into): read from the state the proxy syncs
 const edgeServers = async (user: string) =>
-  (await c.deps.tables.get<{ grants: { server?: string[] } }>('access', user))?.grants.server ?? []
+  (await c.tables.get<{ grants: { server?: string[] } }>('access', user))?.grants.server ?? []
 /** A new browser session of the user's, from the login form. */
 const browser = (user: string) => logIn(c.url, user, `${user}-password`)
 /** A token of alice's own with just these scopes (POST /users/alice/tokens with her full token). */
@@ -49,21 +50,23 @@ const aliceToken = async (scopes: string[]) =>
   (await ok('/users/alice/tokens', tok.alice, { method: 'POST', body: { scopes } }, 201)).token as string
 
 beforeAll(async () => {
-  c = await startCluster({
-    hubs: 1,
-    proxies: 1,
-    haproxy: false,
-    overrides: {
-      hub: { allowNamedServers: true },
-      // admins without access:servers (JupyterHub's admin role has it; the matrix below checks what
-      // an admin may do with shares without it, and the last case with it)
-      proxy: { adminAccess: false },
-      // JupyterHub's recipe for the full sharing API: every user may share their own servers, with
-      // anyone they can name
-      roles: [{ name: 'user', scopes: ['self', 'shares!user', 'read:users:name', 'read:groups:name'] }],
-      spawner: okServerSpawner(),
-    },
-  })
+  c = await withHubState(
+    await startCluster({
+      hubs: 1,
+      proxies: 1,
+      haproxy: false,
+      overrides: {
+        hub: { allowNamedServers: true },
+        // admins without access:servers (JupyterHub's admin role has it; the matrix below checks what
+        // an admin may do with shares without it, and the last case with it)
+        proxy: { adminAccess: false },
+        // JupyterHub's recipe for the full sharing API: every user may share their own servers, with
+        // anyone they can name
+        roles: [{ name: 'user', scopes: ['self', 'shares!user', 'read:users:name', 'read:groups:name'] }],
+        spawner: okServerSpawner(),
+      },
+    }),
+  )
   // root with the CLI; the others added by root on the admin page, each with a full token from their
   // own login session (frank, who needs none, through the API); the group through the API
   const root = await rootOf(c)
@@ -395,7 +398,7 @@ describe('share codes and /hub/accept-share', () => {
   it('refuses an expired code', async () => {
     const made = await ok('/share-codes/alice/', tok.alice, { method: 'POST', body: { expires_in: 60 } })
     // no product path makes a code expire sooner than 60 s: its stored expiry is moved into the past
-    await c.deps.redis.hset(c.deps.keys.shareCode(made.id), 'expires_at', new Date(Date.now() - 1000).toISOString())
+    await c.state.hset(c.keys.shareCode(made.id), 'expires_at', new Date(Date.now() - 1000).toISOString())
     const gina = await browser('gina')
     const page = await gina.get(made.accept_url)
     expect(page.status).toBe(404)
@@ -467,7 +470,7 @@ describe('removing servers and users', () => {
     expect((await ok('/share-codes/alice', tok.alice)).items).toEqual([])
     expect(await status('/shares/alice/tmp', tok.alice, { method: 'POST', body: { user: 'bob' } })).toBe(404)
     // a hub starting up writes every access entry again, shares included
-    await c.deps.tables.del('access', 'bob')
+    await c.tables.del('access', 'bob')
     await publishAllAccess(c.deps)
     expect(await edgeServers('bob')).toEqual(['alice/'])
     await ok('/shares/alice/', tok.alice, { method: 'DELETE' }, 204)
@@ -482,13 +485,9 @@ describe('removing servers and users', () => {
     expect(await status('/users/gina', tok.root, { method: 'DELETE' })).toBe(204)
     expect((await ok('/shares/alice', tok.alice)).items).toEqual([])
     expect((await ok('/users/bob/shared', tok.bob)).items).toEqual([])
-    expect(await c.deps.tables.get('access', 'bob')).toBeUndefined()
+    expect(await c.tables.get('access', 'bob')).toBeUndefined()
     expect(
-      await c.deps.redis.exists(
-        c.deps.keys.shares('gina'),
-        c.deps.keys.sharedWith('user', 'frank'),
-        c.deps.keys.shareCodes('gina'),
-      ),
+      await c.state.exists(c.keys.shares('gina'), c.keys.sharedWith('user', 'frank'), c.keys.shareCodes('gina')),
     ).toBe(0)
   })
 })

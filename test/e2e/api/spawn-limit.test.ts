@@ -64,7 +64,7 @@ describe('hub.concurrentSpawnLimit', () => {
       })
     }
     // nothing of the refused spawn was recorded
-    expect(await c.deps.servers.get('cat', '')).toBeUndefined()
+    expect(await c.serverRecord('cat', '')).toBeUndefined()
     // the spawn page (through the proxy) answers the same way instead of a pending page for nothing
     const page = await people.cat.client.get('/hub/spawn') // cat's login session
     expect(page.status).toBe(429)
@@ -75,12 +75,12 @@ describe('hub.concurrentSpawnLimit', () => {
   it('frees a slot when a spawn finishes', async () => {
     writeFileSync(gate, '')
     for (const u of ['ann', 'bob']) {
-      await waitFor(`${u}'s server`, async () => (await c.deps.servers.get(u, ''))?.state === 'running', {
+      await waitFor(`${u}'s server`, async () => (await c.serverRecord(u, ''))?.state === 'running', {
         timeoutMs: 15_000,
       })
     }
     expect((await start(c.hubUrls[0], 'cat')).status).toBeLessThan(203) // 201 or 202
-    await waitFor("cat's server", async () => (await c.deps.servers.get('cat', ''))?.state === 'running', {
+    await waitFor("cat's server", async () => (await c.serverRecord('cat', ''))?.state === 'running', {
       timeoutMs: 15_000,
     })
   })
@@ -109,7 +109,7 @@ describe('hub.concurrentSpawnLimit', () => {
     })
     expect(Date.now() - admitted).toBeGreaterThan(9000)
     writeFileSync(gate, '')
-    await waitFor("dan's server", async () => (await c.deps.servers.get('dan', ''))?.state === 'running', {
+    await waitFor("dan's server", async () => (await c.serverRecord('dan', ''))?.state === 'running', {
       timeoutMs: 15_000,
     })
   }, 60_000)

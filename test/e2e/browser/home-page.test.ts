@@ -73,7 +73,7 @@ describe('a hub with shutdownOnLogout, named servers (limit 1) and services', ()
     await logOutFromHome(stack, page)
     // the stops are done by the time the logout answers
     expect(await serversOf(stack, lea)).toEqual({})
-    expect((await stack.deps.servers.list('lea')).map((s) => s.state)).toEqual(['stopped', 'stopped'])
+    expect((await stack.serverRecords('lea')).map((s) => s.state)).toEqual(['stopped', 'stopped'])
     const proxied = await fetch(`${stack.url}/user/lea/work/`, { headers: lea.auth, redirect: 'manual' })
     expect(proxied.headers.get('location') ?? '').toMatch(/^\/hub\/user\/lea\/work\//) // no route any more
     // this browser is logged out; the other session is not
@@ -129,7 +129,7 @@ describe('a hub with shutdownOnLogout, named servers (limit 1) and services', ()
     const text = await page.locator('main').innerText()
     expect(text).toContain('already has 1 named servers running (limit 1)')
     expect(text).not.toMatch(/[{}]|\bat \S+:\d+|Error:/)
-    expect(await stack.deps.servers.get('olga', 'second')).toBeUndefined()
+    expect(await stack.serverRecord('olga', 'second')).toBeUndefined()
 
     // the API refuses the same with 400 and JSON; the default server does not count
     const api = await fetch(`${stack.url}/hub/api/users/olga/servers/third`, { method: 'POST', headers: olga.auth })
@@ -159,7 +159,7 @@ describe('a hub with shutdownOnLogout, named servers (limit 1) and services', ()
     for (const a of refused)
       expect(JSON.parse(a.body).message).toBe('User rae already has 1 named servers running (limit 1)')
     // the refused starts recorded nothing
-    expect((await stack.deps.servers.list('rae')).filter((s) => s.name).length).toBe(1)
+    expect((await stack.serverRecords('rae')).filter((s) => s.name).length).toBe(1)
   })
 
   it('lists the services that have a URL and are displayed, as links to their prefix, and nothing else', async () => {

@@ -3,21 +3,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawnSync } from 'node:child_process'
 import { BIN, startStack, type Stack } from '../../support/stack'
+import { withHubState, type HubState } from '../../support/hub-state'
 import { json } from '../../support/client'
 import { waitFor } from '../../../runtime/src/wait'
 import { cullIdle } from '../../../control-plane/src/jobs/culler'
 import { tokenDigest } from '../../../control-plane/src/protocol'
 import { okServerSpawner } from '../../support/servers'
 
-let stack: Stack
+let stack: Stack & HubState
 let n = 0
 
 beforeAll(async () => {
-  stack = await startStack({
-    proxy: { workers: 1, activityFlushSec: 1 },
-    culler: { enabled: true, timeoutSec: 8, everySec: 1 },
-    spawner: okServerSpawner(),
-  })
+  stack = await withHubState(
+    await startStack({
+      proxy: { workers: 1, activityFlushSec: 1 },
+      culler: { enabled: true, timeoutSec: 8, everySec: 1 },
+      spawner: okServerSpawner(),
+    }),
+  )
 }, 60_000)
 afterAll(async () => stack?.stop(), 60_000)
 

@@ -131,7 +131,7 @@ describe('a user server through the edge proxy', () => {
     const u = await runningUser()
     const good = u.client.jar.get('edgehub-session')!
     const [, kid, , sid] = good.split('.')
-    const secret = (await stack.deps.cookieKeys.secret(kid))! // the signing key itself, to sign cookies the hub never issued
+    const secret = (await stack.cookieKey(kid))!.secret // the signing key itself, to sign cookies the hub never issued
     const exp = Math.floor(Date.now() / 1000) + 3600
     const variants = {
       forged: signCookie({ kid, user: u.name, sid: newSessionId(), exp }, Buffer.alloc(32, 7).toString('base64url')),
@@ -168,13 +168,13 @@ describe('a user server through the edge proxy', () => {
 
   it('notices a server that exits on its own and shows the end of its log', async () => {
     const u = await runningUser()
-    const rec = (await stack.deps.servers.get(u.name, ''))! // its process id: no product path tells it
+    const rec = (await stack.serverRecord(u.name))! // its process id: no product path tells it
     process.kill(-Number(rec.spawner!.pid), 'SIGKILL')
-    await waitFor('the hub to notice', async () => (await stack.deps.servers.get(u.name, ''))?.state === 'stopped', {
+    await waitFor('the hub to notice', async () => (await stack.serverRecord(u.name))?.state === 'stopped', {
       timeoutMs: 10_000,
       intervalMs: 100,
     })
-    expect(await stack.deps.tables.get('routes', `/user/${u.name}/`)).toBeUndefined()
+    expect(await stack.tables.get('routes', `/user/${u.name}/`)).toBeUndefined()
     await waitFor(
       'the route to leave the proxy',
       async () => (await u.client.get(`/user/${u.name}/tree`)).headers.get('location') === `/hub/user/${u.name}/tree`,
@@ -221,7 +221,7 @@ describe('a user server through the edge proxy', () => {
     const named = await u.client.api('POST', `/users/${u.name}/servers/gpu`)
     expect(named.status).toBe(400)
     expect((await json(named)).message).toBe('named servers are not enabled on this hub')
-    expect(await stack.deps.servers.list(u.name)).toEqual([])
+    expect(await stack.serverRecords(u.name)).toEqual([])
   })
 
   it('stops a server on request, kernels included, and removes its route', async () => {
@@ -232,7 +232,7 @@ describe('a user server through the edge proxy', () => {
     expect(kernelPid).toBeGreaterThan(0)
     const res = await u.client.api('DELETE', `/users/${u.name}/server`)
     expect(res.status).toBe(204)
-    expect((await stack.deps.servers.get(u.name, ''))?.state).toBe('stopped')
+    expect((await stack.serverRecord(u.name))?.state).toBe('stopped')
     await waitFor(
       'the route to leave the proxy',
       async () => (await u.client.get(`/user/${u.name}/tree`)).status === 302,

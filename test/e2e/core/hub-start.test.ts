@@ -9,19 +9,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
-import { Redis } from 'ioredis'
 import { BIN, startStack, type Stack } from '../../support/stack'
 import { Client, json } from '../../support/client'
-import { startRedis, type RedisProcess } from '../../../control-plane/src/stack/redis-process'
+import { startRedisServer, type RedisServer } from '../../support/harness'
 import { startChild, type Child } from '../../../runtime/src/child'
 import { freePort } from '../../../runtime/src/ports'
 import { waitFor } from '../../../runtime/src/wait'
-import { RedisAvailability } from '../../../control-plane/src/http/redis-gate'
-import { testRedis } from '../../support/redis'
-import { loadConfig } from '../../../control-plane/src/config/load'
-import { buildDeps } from '../../../control-plane/src/deps'
-import { createLogger } from '../../../runtime/src/log'
-import { bootstrapFirstAdmin, createConfiguredUsers } from '../../../control-plane/src/users/configured'
 
 const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_')))
 
@@ -118,7 +111,7 @@ describe('a stack whose configuration names users', () => {
 
 describe('the hub while Redis is unreachable', () => {
   const dir = mkdtempSync(join(tmpdir(), 'edgehub-outage-'))
-  let redis: RedisProcess
+  let redis: RedisServer
   let hub: Child
   let hubUrl: string
   let redisPort: number
@@ -126,7 +119,7 @@ describe('the hub while Redis is unreachable', () => {
   beforeAll(async () => {
     const [hubPort, proxyPort] = await Promise.all([freePort(), freePort()])
     redisPort = await freePort()
-    redis = await startRedis({ dir: join(dir, 'redis'), port: redisPort })
+    redis = await startRedisServer({ dir: join(dir, 'redis'), port: redisPort })
     const configFile = join(dir, 'edgehub.yaml')
     writeFileSync(
       configFile,
@@ -210,7 +203,7 @@ describe('the hub while Redis is unreachable', () => {
     expect(page.status).toBe(503)
     expect(page.headers.get('content-type')).toContain('text/html')
 
-    redis = await startRedis({ dir: join(dir, 'redis'), port: redisPort })
+    redis = await startRedisServer({ dir: join(dir, 'redis'), port: redisPort })
     const back = performance.now()
     await waitFor('the hub API to answer again', async () => (await api()).status === 200, {
       timeoutMs: 3000,
@@ -219,34 +212,6 @@ describe('the hub while Redis is unreachable', () => {
     expect(performance.now() - back).toBeLessThan(3000)
     // the token issued before the outage is still valid: Redis kept it (AOF)
     expect(await (await api()).json()).toMatchObject({ name: 'root' })
-  })
-})
-
-describe('RedisAvailability.guard', () => {
-  it('fails a request waiting on Redis when Redis goes away for longer than the wait', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'edgehub-guard-'))
-    const redis = await startRedis({ dir, port: await freePort() })
-    const conn = new Redis(redis.url, { maxRetriesPerRequest: 50, retryStrategy: () => 100 })
-    conn.on('error', () => {})
-    try {
-      await conn.ping()
-      const availability = new RedisAvailability(conn, 300)
-      const blocked = conn.blpop('never-pushed', 0) // waits on Redis until it dies
-      const t0 = performance.now()
-      const guarded = availability.guard(blocked).then(
-        () => 'answered',
-        (err: Error) => err.message,
-      )
-      redis.child.proc.kill('SIGKILL')
-      expect(await guarded).toContain('cannot reach its database')
-      expect(performance.now() - t0).toBeGreaterThanOrEqual(290)
-      expect(performance.now() - t0).toBeLessThan(1500)
-      blocked.catch(() => {})
-    } finally {
-      conn.disconnect()
-      await redis.stop()
-      rmSync(dir, { recursive: true, force: true })
-    }
   })
 })
 
@@ -297,105 +262,6 @@ describe('edgehub hub with a wrong redis.url', () => {
       ])
     } finally {
       server.close()
-    }
-  })
-})
-
-describe('the first admin of the one-machine stack', () => {
-  let redis: Awaited<ReturnType<typeof testRedis>>
-  const dataDir = mkdtempSync(join(tmpdir(), 'edgehub-first-admin-'))
-  beforeAll(async () => {
-    redis = await testRedis()
-  })
-  afterAll(async () => {
-    await redis?.stop()
-    rmSync(dataDir, { recursive: true, force: true })
-  })
-
-  async function deps(auth: Record<string, unknown>) {
-    await redis.client.flushall()
-    const { config } = loadConfig({ env: { EDGEHUB_REDIS_URL: redis.url, EDGEHUB_DATA_DIR: dataDir } })
-    const d = await buildDeps(
-      { ...config, auth: { ...config.auth, ...auth, native: { ...config.auth.native, scryptCost: 1024 } } },
-      { log: createLogger('test', { level: 'error' }) },
-    )
-    return d
-  }
-
-  it('is "admin" with a generated password on an empty hub, once', async () => {
-    const d = await deps({})
-    try {
-      const first = await bootstrapFirstAdmin(d)
-      expect(first?.name).toBe('admin')
-      expect(await d.authenticator.authenticate({ username: 'admin', password: first!.password })).toEqual({
-        name: 'admin',
-      })
-      expect((await d.users.get('admin'))?.admin).toBe(true)
-      expect(await bootstrapFirstAdmin(d)).toBeNull()
-    } finally {
-      await d.close()
-    }
-  })
-
-  it('is the first configured admin, made at the hub start without a password', async () => {
-    const d = await deps({ admins: ['alice', 'carol'], allowed: ['bob'] })
-    try {
-      await createConfiguredUsers(d)
-      expect(await d.users.count()).toBe(3)
-      const first = await bootstrapFirstAdmin(d)
-      expect(first?.name).toBe('alice')
-      expect(await d.authenticator.authenticate({ username: 'alice', password: first!.password })).toEqual({
-        name: 'alice',
-      })
-      expect(await d.users.passwordHash('carol')).toBeUndefined()
-    } finally {
-      await d.close()
-    }
-  })
-
-  it('is not made when users were made another way', async () => {
-    const d = await deps({ admins: ['alice'] })
-    try {
-      await createConfiguredUsers(d)
-      await d.users.create('dave', { passwordHash: await d.passwords!.hash('dave-password') })
-      expect(await bootstrapFirstAdmin(d)).toBeNull()
-      expect(await d.users.passwordHash('alice')).toBeUndefined()
-    } finally {
-      await d.close()
-    }
-  })
-
-  it('is not made when a configured admin has a password (set with the CLI), and never replaces one', async () => {
-    const d = await deps({ admins: ['alice', 'carol'] })
-    try {
-      await createConfiguredUsers(d)
-      await d.passwords!.setPassword('carol', 'carol-own-password')
-      expect(await bootstrapFirstAdmin(d)).toBeNull()
-      expect(await d.users.passwordHash('alice')).toBeUndefined()
-    } finally {
-      await d.close()
-    }
-    // no admins configured, "admin" made earlier with a password of its own, only configured users besides
-    const e = await deps({ allowed: ['admin', 'bob'] })
-    try {
-      await createConfiguredUsers(e)
-      await e.passwords!.setPassword('admin', 'admin-own-password')
-      const hash = await e.users.passwordHash('admin')
-      expect(await bootstrapFirstAdmin(e)).toBeNull()
-      expect(await e.users.passwordHash('admin')).toBe(hash)
-    } finally {
-      await e.close()
-    }
-  })
-
-  it('is not made for "admin" when auth.allowed keeps "admin" out', async () => {
-    const d = await deps({ allowed: ['alice'] })
-    try {
-      await createConfiguredUsers(d)
-      expect(await bootstrapFirstAdmin(d)).toBeNull()
-      expect(await d.users.get('admin')).toBeUndefined()
-    } finally {
-      await d.close()
     }
   })
 })

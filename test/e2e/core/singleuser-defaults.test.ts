@@ -14,7 +14,7 @@ import { person, rootOf, startServer, type Admin } from '../../support/people'
 
 /** The server process of NAME's default server: its pid and port, as the hub recorded them. */
 async function serverProcess(stack: Stack, name: string): Promise<{ pid: number; port: number }> {
-  const rec = await stack.deps.servers.get(name, '')
+  const rec = await stack.serverRecord(name)
   const s = rec?.spawner as { pid: number; port: number } | undefined
   if (!s) throw new Error(`${name} has no server process recorded`)
   return { pid: s.pid, port: s.port }

@@ -5,14 +5,13 @@
 // replica with one line and a non-zero status.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { rmSync } from 'node:fs'
+import { join } from 'node:path'
 import { createServer, type Server } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { testRedis } from '../../support/redis'
 import { BIN } from '../../support/stack'
 import { waitFor } from '../../../runtime/src/wait'
 import { probe, startProxy } from '../../../proxy/src/nginx-process'
-import { proxyOptions } from '../../../control-plane/src/stack/proxy'
-import { loadConfig } from '../../../control-plane/src/config/load'
 import { cmdline, masters, replicaConfig, stat, tryKill, workersOf } from './replica-support'
 
 let redis: Awaited<ReturnType<typeof testRedis>>
@@ -179,8 +178,18 @@ describe('edgehub proxy owns its nginx', () => {
     await new Promise<void>((r) => impostor.listen(s.port, '127.0.0.1', r))
     try {
       expect(await probe(s.health)).toBe(200)
-      const { config } = loadConfig({ file: s.file })
-      const err = await startProxy({ ...proxyOptions(config), ownGroup: true, startTimeoutMs: 10_000 }).then(
+      // nginx started as `edgehub proxy` starts it for this config, past the CLI's own check of the port
+      const redisAt = new URL(redis.url)
+      const err = await startProxy({
+        listen: { host: '127.0.0.1', port: s.port },
+        hubUpstreams: [`127.0.0.1:${s.hubPort}`],
+        redis: { host: redisAt.hostname, port: Number(redisAt.port) },
+        prefix: 'edgehub:',
+        runDir: join(s.dir, 'proxy'),
+        workerProcesses: 1,
+        ownGroup: true,
+        startTimeoutMs: 10_000,
+      }).then(
         () => undefined,
         (e: Error) => e,
       )

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { startCluster, type Cluster } from '../../support/cluster'
+import { withHubState, type HubState } from '../../support/hub-state'
 import { waitFor } from '../../../runtime/src/wait'
-import { routeKey } from '../../../control-plane/src/spawn/orchestrator'
 import { addUser, rootOf, stopServer } from '../../support/people'
 
 // A server that starts answering HTTP only once its "go" file exists (it marks that it waits).
@@ -28,7 +28,7 @@ http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
 `
 
 describe('hub replicas share spawns through the per-server lock', () => {
-  let c: Cluster
+  let c: Cluster & HubState
   let token: string
   let go: string
 
@@ -38,21 +38,23 @@ describe('hub replicas share spawns through the per-server lock', () => {
   chmodSync(shared, 0o1777)
 
   beforeAll(async () => {
-    c = await startCluster({
-      hubs: 2,
-      proxies: 1,
-      haproxy: false,
-      overrides: {
-        hub: { pollIntervalSec: 1, slowSpawnTimeoutSec: 0.5, serverLockLeaseSec: 2 },
-        spawner: {
-          httpTimeoutSec: 60,
-          'local-process': {
-            command: ['python3'],
-            args: [join(shared, 'slow_server.py'), '{port}', join(shared, 'go-{user}')],
+    c = await withHubState(
+      await startCluster({
+        hubs: 2,
+        proxies: 1,
+        haproxy: false,
+        overrides: {
+          hub: { pollIntervalSec: 1, slowSpawnTimeoutSec: 0.5, serverLockLeaseSec: 2 },
+          spawner: {
+            httpTimeoutSec: 60,
+            'local-process': {
+              command: ['python3'],
+              args: [join(shared, 'slow_server.py'), '{port}', join(shared, 'go-{user}')],
+            },
           },
         },
-      },
-    })
+      }),
+    )
     writeFileSync(join(shared, 'slow_server.py'), SLOW_SERVER, { mode: 0o644 })
     go = join(shared, 'go-')
     // ada, the first admin, with the CLI (her token from her login session); bob added by her through the API
@@ -113,7 +115,7 @@ describe('hub replicas share spawns through the per-server lock', () => {
       },
     )
     expect(Number(await c.deps.redis.hget(c.deps.servers.key('ada', ''), 'fence'))).toBe(fenceAfterTakeover)
-    const route = await c.deps.tables.get<{ target: string }>('routes', routeKey('ada', ''))
+    const route = await c.deps.tables.get<{ target: string }>('routes', '/user/ada/') // the route's key: its path (docs/redis-schema.md)
     expect(route?.target).toBe((await record('ada'))?.target)
     const res = await fetch(`${c.proxyUrls[0]}/user/ada/x`, { headers: { authorization: `token ${token}` } })
     expect(res.status).toBe(200)

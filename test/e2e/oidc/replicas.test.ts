@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as oidc from 'openid-client'
 import { startCluster, type Cluster } from '../../support/cluster'
+import { withHubState, type HubState } from '../../support/hub-state'
 import { Client, json } from '../../support/client'
 import { waitFor } from '../../../runtime/src/wait'
 import { rotateOidcKeys } from '../../../control-plane/src/oidc/rotate'
@@ -19,11 +20,13 @@ import {
   startAuthorization,
 } from './oidc.config'
 
-let cluster: Cluster
+let cluster: Cluster & HubState
 let issuer: string
 
 beforeAll(async () => {
-  cluster = await startCluster({ hubs: 2, proxies: 1, haproxy: false, overrides: { oidc: oidcSettings } })
+  cluster = await withHubState(
+    await startCluster({ hubs: 2, proxies: 1, haproxy: false, overrides: { oidc: oidcSettings } }),
+  )
   issuer = `${cluster.url}/hub/oidc`
   cli(cluster, ['user', 'add', 'alice', '--password-stdin'], PASSWORD) // an operator adds her on a hub's machine
 })

@@ -2,14 +2,17 @@
 // pages, logged out, as an admin and as a user, through the real proxy; nothing answers 404 or 5xx.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startStack, type Stack } from '../../support/stack'
+import { withHubState, type HubState } from '../../support/hub-state'
 import { Client, json } from '../../support/client'
 import { okServerSpawner } from '../../support/servers'
 import { waitFor } from '../../../runtime/src/wait'
 
-let stack: Stack
+let stack: Stack & HubState
 
 beforeAll(async () => {
-  stack = await startStack({ auth: { native: { scryptCost: 1024, allowSignup: true } }, spawner: okServerSpawner() })
+  stack = await withHubState(
+    await startStack({ auth: { native: { scryptCost: 1024, allowSignup: true } }, spawner: okServerSpawner() }),
+  )
 })
 afterAll(async () => {
   await stack?.stop()

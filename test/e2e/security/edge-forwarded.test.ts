@@ -1,13 +1,14 @@
 // X-Forwarded-For and X-Forwarded-Proto are believed only from the front proxies in
 // proxy.trustedProxies: real nginx and Redis, recording upstreams for a server and for the hub.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadConfig } from '../../../control-plane/src/config/load'
 import { renderNginxConf } from '../../../proxy/src/render'
 import { waitFor } from '../../../runtime/src/wait'
 import { http, startFakeServer, startStack, userRoute, type FakeServer, type Stack } from '../../proxy/harness'
+import { BIN, cleanEnv } from '../../support/harness'
 
 let direct: Stack // nothing trusted (the default)
 let fronted: Stack // loopback is a trusted front proxy
@@ -118,27 +119,34 @@ describe('a trusted front proxy', () => {
   })
 })
 
+/** `edgehub config check` as an operator runs it in cwd: the config it prints (JSON, after its first line), or what it says on stderr. */
+function configCheck(args: string[], cwd: string): { config?: any; err: string } {
+  const r = spawnSync(process.execPath, [BIN, 'config', 'check', ...args], { cwd, encoding: 'utf8', env: cleanEnv() })
+  const out = r.stdout ?? ''
+  return { config: r.status === 0 ? JSON.parse(out.slice(out.indexOf('\n') + 1)) : undefined, err: r.stderr }
+}
+
 describe('proxy.trustedProxies', () => {
   it('takes addresses and CIDR blocks, and names a bad entry in one line', () => {
     const dir = mkdtempSync(join(tmpdir(), 'edgehub-trusted-'))
     try {
       const file = join(dir, 'edgehub.yaml')
       writeFileSync(file, 'proxy:\n  trustedProxies: ["10.0.0.0/8", "192.0.2.1", "fd00::/8"]\n')
-      expect(loadConfig({ file, env: {} }).config.proxy.trustedProxies).toEqual(['10.0.0.0/8', '192.0.2.1', 'fd00::/8'])
-      expect(loadConfig({ env: {}, cwd: `${dir}/none` }).config.proxy.trustedProxies).toEqual([])
+      expect(configCheck(['--config', file], dir).config.proxy.trustedProxies).toEqual([
+        '10.0.0.0/8',
+        '192.0.2.1',
+        'fd00::/8',
+      ])
+      mkdirSync(join(dir, 'none'))
+      expect(configCheck([], join(dir, 'none')).config.proxy.trustedProxies).toEqual([])
       writeFileSync(file, 'proxy:\n  trustedProxies: ["10.0.0.0/33", "lb.example.org"]\n')
-      let msg = ''
-      try {
-        loadConfig({ file, env: {} })
-      } catch (err) {
-        msg = (err as Error).message
-      }
+      const msg = configCheck(['--config', file], dir).err
       expect(msg).toMatch(/^ {2}proxy\.trustedProxies\.0: expected a prefix length 0-32/m)
       expect(msg).toMatch(/^ {2}proxy\.trustedProxies\.1: expected an IP address or CIDR block/m)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
-  })
+  }, 60_000)
 
   it('is refused by the renderer when it could break out of its directive', () => {
     const base = {

@@ -9,16 +9,13 @@ import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
-import { startRedis, type RedisProcess } from '../../../control-plane/src/stack/redis-process'
+import { BIN, cleanEnv, startRedisServer, type RedisServer } from '../../support/harness'
 import { ACL_FILE, CREDENTIALS_FILE } from '../../../control-plane/src/protocol'
 import { freePort } from '../../../runtime/src/ports'
-import { connectRedis, createRedis } from '../../../control-plane/src/deps'
-import { configSchema } from '../../../control-plane/src/config/schema'
-import { createLogger } from '../../../runtime/src/log'
 
 const asRoot = process.getuid?.() === 0
 const dirs: string[] = []
-const running: RedisProcess[] = []
+const running: RedisServer[] = []
 const clients: Redis[] = []
 afterAll(async () => {
   for (const c of clients) c.disconnect()
@@ -34,8 +31,8 @@ function openDir(): string {
   return d
 }
 
-async function aclRedis(dir: string, port?: number): Promise<RedisProcess> {
-  const r = await startRedis({ dir, port: port ?? (await freePort()), acl: { prefix: 'edgehub:' } })
+async function aclRedis(dir: string, port?: number): Promise<RedisServer> {
+  const r = await startRedisServer({ dir, port: port ?? (await freePort()), acl: { prefix: 'edgehub:' } })
   running.push(r)
   return r
 }
@@ -47,7 +44,7 @@ const client = (url: string) => {
 }
 
 /** The proxy's log-in; ioredis's ready check (INFO) is not among its commands, nor the proxy's. */
-function proxyClient(r: RedisProcess): Redis {
+function proxyClient(r: RedisServer): Redis {
   const p = r.credentials!.proxy
   const c = new Redis({
     host: '127.0.0.1',
@@ -242,21 +239,24 @@ describe('the private Redis of edgehub up', () => {
 
   it('tells a hub without the log-in, or with a wrong one, why in one line', async () => {
     const r = await aclRedis(join(openDir(), 'redis'))
-    const log = createLogger('test', { level: 'error' })
     for (const [url, why] of [
       [`redis://127.0.0.1:${r.port}`, 'it wants a user name and password (NOAUTH)'],
       [`redis://edgehub-hub:wrong@127.0.0.1:${r.port}`, 'it refused the user name and password (WRONGPASS)'],
     ]) {
-      const config = configSchema.parse({ dataDir: openDir(), redis: { url } })
-      const redis = createRedis(config, log)
-      const err = await connectRedis(redis, config, 5000).then(
-        () => undefined,
-        (e: Error) => e,
-      )
-      redis.disconnect()
-      expect(err?.message).toBe(`cannot reach Redis at 127.0.0.1:${r.port} (redis.url): ${why}`)
+      // `edgehub hub` pointed at it, as an operator starts one
+      const hub = spawnSync(process.execPath, [BIN, 'hub'], {
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: cleanEnv({
+          EDGEHUB_REDIS_URL: url,
+          EDGEHUB_DATA_DIR: openDir(),
+          EDGEHUB_HUB_PORT: String(await freePort()),
+        }),
+      })
+      expect(hub.status).not.toBe(0)
+      expect(hub.stderr.trim()).toBe(`edgehub: cannot reach Redis at 127.0.0.1:${r.port} (redis.url): ${why}`)
     }
-  })
+  }, 60_000)
 
   it('keeps transactions and script effects across a restart (Redis replays its AOF as the default user)', async () => {
     const dir = join(openDir(), 'redis')
@@ -281,7 +281,7 @@ describe('the private Redis of edgehub up', () => {
   it('gives a data directory from before ACLs its users at the next start, keeping the data', async () => {
     const dir = join(openDir(), 'redis')
     const port = await freePort()
-    const old = await startRedis({ dir, port }) // as edgehub up ran it before: no ACL
+    const old = await startRedisServer({ dir, port }) // as edgehub up ran it before: no ACL
     const before = client(old.url)
     await before.multi().hset('edgehub:user:alice', 'name', 'alice', 'admin', '1').sadd('edgehub:users', 'alice').exec()
     await before.set('edgehub:hub-id', 'stack-1')

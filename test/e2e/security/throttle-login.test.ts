@@ -89,7 +89,7 @@ describe('login throttling', () => {
     expect(right.status).toBe(429)
     expect(right.retryAfter).toBeGreaterThanOrEqual(1)
     // every password checked counted once, in Redis
-    expect(await c.deps.redis.hget(c.deps.keys.loginFail('alice'), 'count')).toBe(String(checked))
+    expect(await c.state.hget(c.keys.loginFail('alice'), 'count')).toBe(String(checked))
   })
 
   it('waits double from baseDelaySec up to maxDelaySec, then the name is locked until an admin unlocks it (API)', async () => {
@@ -150,7 +150,7 @@ describe('login throttling', () => {
     // the attacker's address goes on, name after name, past 12 failures: from it, everyone waits
     for (
       let i = 0;
-      (await c.deps.redis.hget(c.deps.keys.loginFailAddress('198.51.100.6'), 'count')) !==
+      (await c.state.hget(c.keys.loginFailAddress('198.51.100.6'), 'count')) !==
       String(THROTTLE.addressFreeFailures + 1);
       i++
     ) {

@@ -1,0 +1,585 @@
+// How tests and benchmarks start edgehub: as an operator does, from a written config file, through the
+// CLI. One machine, N hubs (`edgehub hub`) and M proxies (`edgehub proxy`, each with its own nginx)
+// against a Redis started here with redis-server (with the hub's and the proxy's ACL log-ins, as
+// `edgehub up` runs it, or without), or a Sentinel group. All on free loopback ports, data in one
+// directory; every process is a child of this one, stopped by pid.
+//
+// A test talks to the stack through HTTP (people.ts, client.ts) and reads or seeds state through
+// Redis, logged in as the hub, with the key schema of control-plane/src/protocol.ts (`state`, `keys`,
+// `tables`). Users' servers and managed services carry the hub's mark (EDGEHUB_HUB_ID in their
+// environment): stop() finds them by it once the hubs are down, as `edgehub up` does at its shutdown.
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { Redis } from 'ioredis'
+import { stringify } from 'yaml'
+import {
+  keyNames,
+  prepareRedisAcl,
+  ProxyTables,
+  type KeyNames,
+  type RedisCredentials,
+} from '../../control-plane/src/protocol'
+import { startChild, killGroup, type Child } from '../../runtime/src/child'
+import { freePort } from '../../runtime/src/ports'
+import { parents, procStat, stopTree } from '../../runtime/src/process-tree'
+import { waitFor } from '../../runtime/src/wait'
+import { ownAccountPrefix, removeStackAccounts } from './accounts'
+import { startSentinelGroup, type SentinelGroup } from './sentinel'
+
+export const ROOT = resolve(import.meta.dirname, '../..')
+export const BIN = join(ROOT, 'bin/edgehub.js')
+/** The proxy's health location (proxy/lua: answers 200 once the proxy has synced its tables). */
+export const HEALTH_PATH = '/_edgehub/proxy/health'
+
+/** The environment for an `edgehub` process: this one's, without EDGEHUB_* settings leaking in. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEHUB_') && k !== 'NODE_OPTIONS'),
+    ),
+    ...extra,
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Redis
+
+export interface RedisServer {
+  /** With acl: carries the hub's log-in. */
+  url: string
+  port: number
+  dir: string
+  /** With acl: the hub's and the proxy's log-ins (dir/credentials.json). */
+  credentials?: RedisCredentials
+  child: Child
+  pid: number
+  /** SIGTERM (AOF flushed), waits for the exit. */
+  stop(): Promise<void>
+}
+
+export interface RedisServerOptions {
+  dir: string
+  port?: number
+  /** Off: no AOF (a scratch Redis). Default on, as edgehub up runs it. */
+  appendonly?: boolean
+  /** The hub's and the proxy's ACL users for keys under prefix, the default user off (protocol.ts). */
+  acl?: { prefix: string }
+  /** Another redis-server binary (or a wrapper), for fault tests. */
+  command?: string
+}
+
+/** A redis-server on loopback, configured as `edgehub up` configures its private one. */
+export async function startRedisServer(opts: RedisServerOptions): Promise<RedisServer> {
+  const port = opts.port ?? (await freePort())
+  mkdirSync(opts.dir, { recursive: true, mode: 0o700 })
+  chmodSync(opts.dir, 0o700)
+  const acl = opts.acl ? prepareRedisAcl(opts.dir, opts.acl.prefix) : undefined
+  const conf = join(opts.dir, 'redis.conf')
+  writeFileSync(
+    conf,
+    [
+      'bind 127.0.0.1',
+      'protected-mode yes',
+      `port ${port}`,
+      `dir ${opts.dir}`,
+      `appendonly ${opts.appendonly === false ? 'no' : 'yes'}`,
+      'appendfsync everysec',
+      'save ""',
+      'daemonize no',
+      'loglevel warning',
+      ...(acl ? [`aclfile ${acl.aclFile}`] : []),
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  )
+  const child = startChild({
+    name: 'redis',
+    command: opts.command ?? 'redis-server',
+    args: [conf],
+    logFile: join(opts.dir, 'redis.log'),
+  })
+  const hub = acl?.creds.hub
+  const url = `redis://${hub ? `${hub.username}:${hub.password}@` : ''}127.0.0.1:${port}`
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  probe.on('error', () => {}) // refused until it listens
+  let foreign: Error | undefined
+  try {
+    await Promise.race([
+      exitFails(child, 'redis-server exited', join(opts.dir, 'redis.log')),
+      waitFor(
+        `redis-server on port ${port}`,
+        async () => {
+          try {
+            if (probe.status !== 'ready') await probe.connect()
+            // the one answering must be this process, not another Redis already on the port
+            const pid = Number(/process_id:(\d+)/.exec(await probe.info('server'))?.[1])
+            if (pid !== child.proc.pid) foreign = new Error(`port ${port} is held by another Redis (pid ${pid})`)
+            return true
+          } catch {
+            probe.disconnect()
+            return false
+          }
+        },
+        { timeoutMs: 15_000, intervalMs: 20 },
+      ),
+    ])
+    if (foreign) throw foreign
+  } catch (err) {
+    await child.stop()
+    throw err
+  } finally {
+    probe.disconnect()
+  }
+  return {
+    url,
+    port,
+    dir: opts.dir,
+    credentials: acl?.creds,
+    child,
+    pid: child.proc.pid!,
+    stop: () => child.stop(),
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Users' servers and managed services, by their mark
+
+/** Processes marked EDGEHUB_HUB_ID=hubId whose parent is not: servers and services, not their kernels. */
+export function markedProcesses(hubId: string): number[] {
+  const ppids = parents()
+  const marked = new Set<number>()
+  for (const pid of ppids.keys()) {
+    try {
+      const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')
+      if (env.includes(`EDGEHUB_HUB_ID=${hubId}`)) marked.add(pid)
+    } catch {
+      /* gone, or another user's */
+    }
+  }
+  return [...marked].filter((pid) => !marked.has(ppids.get(pid) ?? 0))
+}
+
+/** Stops (SIGTERM, then SIGKILL) every process tree carrying hubId's mark. */
+export async function stopMarkedProcesses(hubId: string, graceMs = 3000): Promise<number> {
+  const roots = markedProcesses(hubId)
+  await Promise.all(
+    roots.map((pid) => {
+      const st = procStat(pid)
+      return st ? stopTree({ pid, startTime: st.startTime }, graceMs).catch(() => {}) : undefined
+    }),
+  )
+  return roots.length
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Stacks
+
+export interface HarnessOptions {
+  /** Hub replicas (`edgehub hub`); default 1. */
+  hubs?: number
+  /** Proxies (`edgehub proxy`); default 1. */
+  proxies?: number
+  /** 'acl' (default): the hub's and the proxy's log-ins only, as edgehub up; 'open': no ACL; 'sentinel': master, replica, 3 sentinels. */
+  redis?: 'acl' | 'open' | 'sentinel'
+  /** Config file keys over the defaults; an object value is merged one level deep (hub, proxy, auth, …). */
+  settings?: Record<string, unknown>
+  /** Where the stack keeps its data; default a new temp directory, removed by stop(). */
+  dir?: string
+  /** Start nothing but Redis (and write the config): the caller starts hubs and proxies when it likes. */
+  deferStart?: boolean
+  /** Extra node flags for hub processes (e.g. --cpu-prof). */
+  hubNodeArgs?: string[]
+  /**
+   * 'test' (default): fast polls (hub.pollIntervalSec 1, hub.slowSpawnTimeoutSec 5) and a cheap password
+   * hash (auth.native.scryptCost 1024) under the settings; 'product': the product's defaults (benchmarks).
+   */
+  defaults?: 'test' | 'product'
+  /** How long a hub or proxy may take to answer; default 60 s (a busy machine compiling sources). */
+  startTimeoutMs?: number
+  /**
+   * Where each part writes in dir: 'numbered' (default) hub<i>.log, proxy<i>.log and the run dir
+   * proxy<i>/; 'single' hub.log, proxy.log and proxy/, as `edgehub up` lays out its one proxy.
+   */
+  layout?: 'numbered' | 'single'
+}
+
+/** A hub or proxy process of the stack. */
+export interface Part {
+  index: number
+  port: number
+  url: string
+  child: Child
+  pid: number
+  alive(): boolean
+}
+
+/** The fields of a server's hash, with `spawner` (the spawner's state) parsed from its JSON. */
+export interface ServerHash {
+  state: 'pending' | 'running' | 'stopping' | 'stopped'
+  url?: string
+  target?: string
+  fence?: string
+  spawner?: Record<string, any>
+  [field: string]: unknown
+}
+
+/** Reads `P server:<user>/<server>` (docs/redis-schema.md). */
+export async function readServerRecord(
+  redis: Redis,
+  keys: KeyNames,
+  user: string,
+  server = '',
+): Promise<ServerHash | undefined> {
+  const h = await redis.hgetall(keys.server(user, server))
+  if (!h.state) return undefined
+  return { ...h, state: h.state as ServerHash['state'], spawner: h.spawner ? JSON.parse(h.spawner) : undefined }
+}
+
+export interface Harness {
+  /** The first proxy's address. */
+  url: string
+  dir: string
+  configFile: string
+  /** What was written to configFile. */
+  settings: Record<string, any>
+  prefix: string
+  hubPorts: number[]
+  proxyPorts: number[]
+  hubUrls: string[]
+  proxyUrls: string[]
+  hubs: Array<Part | undefined>
+  proxies: Array<Part | undefined>
+  redis?: RedisServer
+  sentinel?: SentinelGroup
+  /** A connection to the stack's Redis, logged in as the hub: for reading and seeding state with `keys`. */
+  state: Redis
+  keys: KeyNames
+  /** The proxy tables, written as the hub writes them (the change stream included). */
+  tables: ProxyTables
+  /** The stack's hub id (Redis), which marks its users' servers. */
+  hubId(): Promise<string>
+  /** A server's record as docs/redis-schema.md describes it (`P server:<name>/<server>`); undefined when there is none. */
+  serverRecord(user: string, server?: string): Promise<ServerHash | undefined>
+  /** Every server record of a user (the names in `P servers:<name>`, sorted), with `name` added. */
+  serverRecords(user: string): Promise<Array<ServerHash & { name: string }>>
+  /** The servers counted as active (`P active-servers`). */
+  activeServers(): Promise<Array<{ user: string; name: string }>>
+  /** A cookie-signing key (`P proxy:keys`): the current one (`P cookie-keys:current`) unless kid names another. */
+  cookieKey(kid?: string): Promise<{ kid: string; secret: string } | undefined>
+  /** Starts hub i (on port, default its own) without waiting for it to answer. */
+  spawnHub(i: number, port?: number): Part
+  /** Starts hub i and waits until it answers GET /hub/health. */
+  startHub(i: number, opts?: { port?: number }): Promise<Part>
+  /** SIGKILL (default) or a graceful SIGTERM; waits for the exit. */
+  killHub(i: number, signal?: NodeJS.Signals): Promise<void>
+  signalHub(i: number, signal: NodeJS.Signals): void
+  hubAlive(i: number): boolean
+  startProxy(i: number, opts?: { hubUpstreams?: string[]; port?: number }): Promise<Part>
+  /** SIGKILL to `edgehub proxy` and to its nginx (master and workers) at once. */
+  killProxy(i: number): Promise<void>
+  /** SIGTERM to `edgehub proxy`, which stops nginx gracefully. */
+  stopProxy(i: number): Promise<void>
+  /** The nginx master of proxy i (what serves; its workers are its children), as `edgehub proxy` records it. */
+  nginxPid(i: number): number | undefined
+  /** SIGTERM to Redis (AOF flushed), then the same Redis again; onExited runs once the old one is gone. */
+  restartRedis(onExited?: () => void): Promise<void>
+  /** Stops every user's server and managed service of this stack by its mark. */
+  stopServers(): Promise<void>
+  stop(): Promise<void>
+}
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, any> {
+  const out = { ...base }
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k]
+    out[k] =
+      b && v && typeof b === 'object' && typeof v === 'object' && !Array.isArray(b) && !Array.isArray(v)
+        ? { ...(b as object), ...(v as object) }
+        : v
+  }
+  return out
+}
+
+async function waitHealthy(what: string, url: string, child: Child, timeoutMs: number, log: string): Promise<void> {
+  await Promise.race([
+    exitFails(child, `${what}: the process exited (${log})`, log),
+    waitFor(
+      what,
+      async () => {
+        const res = await fetch(url).catch(() => null)
+        await res?.body?.cancel()
+        return res?.ok
+      },
+      { timeoutMs, intervalMs: 50 },
+    ),
+  ])
+}
+
+/** Rejects when child exits (naming the end of its log); never settles otherwise. */
+function exitFails(child: Child, what: string, log: string): Promise<never> {
+  const failed = child.exited.then((code) => {
+    throw new Error(`${what} with code ${code}: ${tail(log)}`)
+  })
+  failed.catch(() => {}) // handled by the race it is given to
+  return failed
+}
+
+function tail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-5).join(' | ')
+  } catch {
+    return ''
+  }
+}
+
+const alive = (c: Child) => c.proc.exitCode === null && c.proc.signalCode === null
+
+/**
+ * Writes the config and starts Redis, the hubs and the proxies through the CLI. Defaults for tests:
+ * fast polls, a cheap password hash, one nginx worker, warn-level logs.
+ */
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const nHubs = opts.hubs ?? 1
+  const nProxies = opts.proxies ?? 1
+  const mode = opts.redis ?? 'acl'
+  const timeoutMs = opts.startTimeoutMs ?? 60_000
+  const ownDir = !opts.dir
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'edgehub-test-'))
+  mkdirSync(dir, { recursive: true })
+  const ports = await Promise.all(Array.from({ length: nHubs + nProxies }, () => freePort()))
+  const hubPorts = ports.slice(0, nHubs)
+  const requestedPort = opts.settings?.port
+  const proxyPorts = ports.slice(nHubs)
+  if (typeof requestedPort === 'number' && nProxies > 0) proxyPorts[0] = requestedPort // a test may need it first
+  const prefix =
+    ((opts.settings?.redis as Record<string, unknown> | undefined)?.prefix as string | undefined) ?? 'edgehub:'
+
+  let redis: RedisServer | undefined
+  let sentinel: SentinelGroup | undefined
+  const redisSettings: Record<string, unknown> = {}
+  const proxySettings: Record<string, unknown> = { workers: 1, hubUpstreams: hubPorts.map((p) => `127.0.0.1:${p}`) }
+  if (mode === 'sentinel') {
+    sentinel = await startSentinelGroup({ dir: join(dir, 'sentinel') })
+    redisSettings.sentinel = {
+      hosts: sentinel.sentinelHosts.map((s) => `${s.host}:${s.port}`),
+      masterName: sentinel.masterName,
+    }
+  } else {
+    redis = await startRedisServer({ dir: join(dir, 'redis'), acl: mode === 'acl' ? { prefix } : undefined })
+    redisSettings.url = redis.url
+    if (redis.credentials) proxySettings.redis = redis.credentials.proxy
+  }
+
+  const forTests = opts.defaults !== 'product'
+  const defaults: Record<string, unknown> = {
+    dataDir: dir,
+    port: proxyPorts[0] ?? (await freePort()),
+    logLevel: 'warn',
+    hub: {
+      port: hubPorts[0] ?? (await freePort()),
+      ...(forTests ? { pollIntervalSec: 1, slowSpawnTimeoutSec: 5 } : {}),
+    },
+    redis: redisSettings,
+    proxy: proxySettings,
+    ...(forTests ? { auth: { native: { scryptCost: 1024 } } } : {}),
+  }
+  const settings = merge(defaults, opts.settings ?? {})
+  if (opts.settings?.redis) settings.redis = { ...redisSettings, ...(opts.settings.redis as object) }
+  // a hub running as root makes a Unix account per user: this stack's own, removed when it stops
+  const accountPrefix = ownAccountPrefix(settings)
+  const configFile = join(dir, 'edgehub.yaml')
+  writeFileSync(configFile, stringify(settings))
+
+  const state = sentinel
+    ? new Redis({
+        sentinels: sentinel.sentinelHosts,
+        name: sentinel.masterName,
+        maxRetriesPerRequest: 3,
+      })
+    : new Redis(redis!.url, { maxRetriesPerRequest: 3 })
+  state.on('error', () => {}) // a test that stops Redis sees the failures where it asks
+  const keys = keyNames(prefix)
+  const tables = new ProxyTables(state, prefix)
+
+  const hubs: Array<Part | undefined> = []
+  const proxies: Array<Part | undefined> = []
+  const hubUrls = hubPorts.map((p) => `http://127.0.0.1:${p}`)
+  const proxyUrls = proxyPorts.map((p) => `http://127.0.0.1:${p}`)
+  const single = opts.layout === 'single'
+  const hubLog = (i: number) => join(dir, single ? 'hub.log' : `hub${i}.log`)
+  const proxyLog = (i: number) => join(dir, single ? 'proxy.log' : `proxy${i}.log`)
+  const runDirOf = (i: number) => join(dir, single ? 'proxy' : `proxy${i}`)
+
+  const nginxPid = (runDir: string): number | undefined => {
+    try {
+      const parts = JSON.parse(readFileSync(join(runDir, 'stack.pids'), 'utf8')) as Array<{ part: string; pid: number }>
+      return parts.find((p) => p.part === 'nginx')?.pid
+    } catch {
+      return undefined
+    }
+  }
+
+  const h: Harness = {
+    url: proxyUrls[0] ?? hubUrls[0],
+    dir,
+    configFile,
+    settings,
+    prefix,
+    hubPorts,
+    proxyPorts,
+    hubUrls,
+    proxyUrls,
+    hubs,
+    proxies,
+    redis,
+    sentinel,
+    state,
+    keys,
+    tables,
+    async hubId() {
+      return (await state.get(keys.hubId)) ?? ''
+    },
+    serverRecord: (user, server = '') => readServerRecord(state, keys, user, server),
+    async serverRecords(user) {
+      const names = (await state.smembers(keys.userServers(user))).sort()
+      const recs = await Promise.all(names.map(async (name) => ({ name, rec: await h.serverRecord(user, name) })))
+      return recs.flatMap(({ name, rec }) => (rec ? [{ ...rec, name }] : []))
+    },
+    async activeServers() {
+      return (await state.smembers(keys.runningServers)).map((r) => {
+        const i = r.indexOf('/')
+        return { user: r.slice(0, i), name: r.slice(i + 1) }
+      })
+    },
+    async cookieKey(kid) {
+      const id = kid ?? (await state.get(keys.currentCookieKey))
+      const entry = id ? await tables.get<{ secret: string }>('keys', id) : undefined
+      return id && entry ? { kid: id, secret: entry.secret } : undefined
+    },
+    spawnHub(i, port = hubPorts[i]) {
+      if (port === undefined) throw new Error(`hub ${i}: no port (the stack has ${nHubs} hubs; give one)`)
+      const child = startChild({
+        name: `hub${i}`,
+        command: process.execPath,
+        args: [...(opts.hubNodeArgs ?? []), BIN, 'hub', '--config', configFile],
+        env: cleanEnv({ EDGEHUB_HUB_PORT: String(port) }),
+        cwd: dir,
+        logFile: hubLog(i),
+      })
+      const part: Part = {
+        index: i,
+        port,
+        url: `http://127.0.0.1:${port}`,
+        child,
+        pid: child.proc.pid!,
+        alive: () => alive(child),
+      }
+      hubs[i] = part
+      return part
+    },
+    async startHub(i, o = {}) {
+      const part = h.spawnHub(i, o.port)
+      await waitHealthy(`hub ${i}`, `${part.url}/hub/health`, part.child, timeoutMs, hubLog(i))
+      return part
+    },
+    async killHub(i, signal = 'SIGKILL') {
+      const part = hubs[i]
+      if (!part?.alive()) return
+      if (signal === 'SIGTERM') return part.child.stop()
+      part.child.proc.kill(signal)
+      await part.child.exited
+    },
+    signalHub(i, signal) {
+      hubs[i]?.child.proc.kill(signal)
+    },
+    hubAlive: (i) => !!hubs[i]?.alive(),
+    async startProxy(i, o = {}) {
+      const port = o.port ?? proxyPorts[i] ?? (await freePort())
+      const runDir = runDirOf(i)
+      const log = proxyLog(i)
+      const child = startChild({
+        name: `proxy${i}`,
+        command: process.execPath,
+        args: [BIN, 'proxy', '--config', configFile],
+        env: cleanEnv({
+          EDGEHUB_PORT: String(port),
+          EDGEHUB_PROXY_RUN_DIR: runDir,
+          ...(o.hubUpstreams ? { EDGEHUB_PROXY_HUB_UPSTREAMS: o.hubUpstreams.join(',') } : {}),
+        }),
+        cwd: dir,
+        logFile: log,
+      })
+      const part: Part = {
+        index: i,
+        port,
+        url: `http://127.0.0.1:${port}`,
+        child,
+        pid: child.proc.pid!,
+        alive: () => alive(child),
+      }
+      proxies[i] = part
+      await waitHealthy(`proxy ${i}`, `${part.url}${HEALTH_PATH}`, child, timeoutMs, log)
+      return part
+    },
+    async killProxy(i) {
+      const part = proxies[i]
+      if (!part) return
+      const nginx = nginxPid(runDirOf(i))
+      part.child.proc.kill('SIGKILL')
+      if (nginx) await killGroup(nginx)
+      await part.child.exited
+      proxies[i] = undefined
+    },
+    nginxPid: (i) => nginxPid(runDirOf(i)),
+    async stopProxy(i) {
+      await proxies[i]?.child.stop(10_000)
+      proxies[i] = undefined
+    },
+    async restartRedis(onExited) {
+      if (!redis) throw new Error('restartRedis: this stack runs Sentinel')
+      await redis.stop()
+      onExited?.()
+      redis = await startRedisServer({
+        dir: redis.dir,
+        port: redis.port,
+        acl: mode === 'acl' ? { prefix } : undefined,
+      })
+      h.redis = redis
+    },
+    async stopServers() {
+      const id = await h.hubId().catch(() => '')
+      if (id) await stopMarkedProcesses(id)
+    },
+    async stop() {
+      const id = await h.hubId().catch(() => '')
+      await Promise.all(hubs.map((p) => p?.child.stop().catch(() => {})))
+      if (id) await stopMarkedProcesses(id)
+      await Promise.all(proxies.map((p) => p?.child.stop(10_000).catch(() => {})))
+      state.disconnect()
+      await redis?.stop()
+      await sentinel?.stop()
+      removeStackAccounts(accountPrefix)
+      if (ownDir && !process.env.KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true })
+    },
+  }
+
+  if (opts.deferStart) return h
+  try {
+    // the hubs one by one (the first names the stack and becomes the leader); the proxies meanwhile
+    // (they sync from Redis and need no hub to start)
+    const hubsStarted = (async () => {
+      for (let i = 0; i < nHubs; i++) await h.startHub(i)
+    })()
+    const started = await Promise.allSettled([
+      hubsStarted,
+      ...Array.from({ length: nProxies }, (_, i) => h.startProxy(i)),
+    ])
+    const failed = started.find((r) => r.status === 'rejected')
+    if (failed) throw failed.reason
+  } catch (err) {
+    await h.stop()
+    throw err
+  }
+  return h
+}
