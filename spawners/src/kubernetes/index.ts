@@ -49,6 +49,8 @@ const LOG_CHARS = 2000
 const RECHECK_MS = 500
 /** Longest a start that has its pod running waits for the Started event to arrive, for the progress. */
 const STARTED_EVENT_WAIT_MS = 1000
+/** How often a stop asks the API server whether the pod is gone, besides watching the cache. */
+const GONE_PROBE_MS = 2000
 
 export function createKubernetesSpawner(
   settings: KubernetesSettings,
@@ -148,17 +150,40 @@ export function createKubernetesSpawner(
       throw new Error(`deleting pod ${name}: ${apiMessage(err)}`)
     }
     const limit = (graceSeconds + settings.deleteTimeoutSeconds) * 1000
-    await pods.ready(AbortSignal.timeout(limit))
-    await waitOnPod(
-      name,
-      () => {
-        const rec = pods.get(name)
-        return !rec || (uid && rec.uid !== uid) ? true : undefined
-      },
-      AbortSignal.timeout(limit),
-    ).catch((err: unknown) => {
+    const signal = AbortSignal.timeout(limit)
+    await pods.ready(signal)
+    // gone: the cache had this pod and no longer has it, or the API server says so (asked now and
+    // then: the cache may not have seen a pod another replica made a moment ago, or its watch may
+    // be stalled until the watchdog ends it)
+    const cachedAtStart = pods.get(name)
+    const tracked = !!cachedAtStart && (!uid || cachedAtStart.uid === uid)
+    let goneByApi = false
+    const ask = async () => {
+      try {
+        const pod = await core.readNamespacedPod({ name, namespace })
+        if (uid && pod.metadata?.uid !== uid) goneByApi = true
+      } catch (err) {
+        if (httpCode(err) === 404) goneByApi = true
+      }
+    }
+    const asking = setInterval(() => void ask(), GONE_PROBE_MS)
+    void ask()
+    try {
+      await waitOnPod(
+        name,
+        () => {
+          if (goneByApi) return true
+          const rec = pods.get(name)
+          if (tracked && (!rec || (uid && rec.uid !== uid))) return true
+          return undefined
+        },
+        signal,
+      )
+    } catch (err) {
       throw new Error(`pod ${name} was not gone ${limit / 1000} s after its deletion (${String(err)})`)
-    })
+    } finally {
+      clearInterval(asking)
+    }
   }
 
   async function createPod(body: ReturnType<typeof podManifest>, progress: (m: string) => void): Promise<string> {

@@ -89,6 +89,18 @@ describe('informer faults', () => {
     expect((await spawner.poll(state)).phase).toBe('stopped')
   }, 60_000)
 
+  it('a stop during a stalled watch still returns once the pod is gone', async () => {
+    const { fake, settings, spawner } = await setup({ informer: { watchQuietSeconds: 60 } })
+    const state = await start(spawner, request('stopper').req)
+    await waitFor('the watches to be open', () => fake.openWatches() >= 2)
+    expect(fake.stallWatches()).toBe(2)
+    const t0 = Date.now()
+    await spawner.stop(state, { graceMs: 0 })
+    expect(Date.now() - t0).toBeLessThan(10_000) // not the watchdog's 60 s
+    expect(fake.objects('pods', settings.namespace)).toEqual([])
+    expect(spawner.informers.pods.stats.quiet).toBe(0)
+  }, 30_000)
+
   it('410 Gone (in a watch, and for a resourceVersion compacted away) re-lists, and the cache follows', async () => {
     const { fake, spawner } = await setup(
       { informer: { watchQuietSeconds: 60, watchTimeoutSeconds: 1 } },
@@ -165,6 +177,18 @@ describe('kubernetes spawner on the fake API server', () => {
     expect(at('Pulling: Pulling image "fake.invalid/contract-server:1"')).toBeGreaterThan(at('Scheduled'))
     expect(at('Started: Started container notebook')).toBeGreaterThan(at('Pulling'))
     await ctx.spawner.stop(state, { graceMs: 0 })
+  }, 30_000)
+
+  it('replaces a pod of the same name left behind (a start that crashed half-way)', async () => {
+    const leftover = ctx.fake.create('pods', ctx.settings.namespace, {
+      metadata: { name: 'jupyter-leftover', labels: { app: 'jupyterhub', component: 'singleuser-server' } },
+      spec: { containers: [{ name: 'notebook', image: 'old' }] },
+    })
+    const { req, steps } = request('leftover')
+    const fresh = await start(ctx.spawner, req)
+    expect(fresh.uid).not.toBe(leftover.metadata.uid)
+    expect(steps).toContain('Removing the previous pod jupyter-leftover')
+    await ctx.spawner.stop(fresh, { graceMs: 0 })
   }, 30_000)
 
   it('makes a pod without privileges: non-root, no privilege escalation, no capabilities, no API token, no service links', async () => {
