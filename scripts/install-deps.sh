@@ -13,7 +13,8 @@ packages=(redis-server nginx libnginx-mod-http-lua lua-resty-core lua-resty-lruc
 case "${1:-}" in
   # systemd: systemd-analyze verify of deploy/systemd; procps: /bin/kill, the proxy unit's ExecReload=
   # docker.io: the docker spawner's tests start their own dockerd (test/support/docker.ts)
-  --test) packages+=(chromium lua-busted lua-check haproxy jupyterhub wrk busybox systemd procps docker.io) ;;
+  # slapd: the LDAP authenticator's tests start their own (never the package's default server: see below)
+  --test) packages+=(chromium lua-busted lua-check haproxy jupyterhub wrk busybox systemd procps docker.io slapd) ;;
   --bench) packages+=(wrk busybox valgrind) ;;
 esac
 if [[ $sentinel == yes ]]; then packages+=(redis-sentinel); fi
@@ -29,6 +30,8 @@ if ((${#missing[@]})); then
   if [[ $(id -u) -eq 0 ]]; then
     echo "edgehub: installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
+    # slapd's package would otherwise configure and start a directory server on every address
+    echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
     apt-get update -qq
     apt-get install -y -qq "${missing[@]}" >/dev/null
   else

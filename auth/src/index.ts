@@ -10,6 +10,7 @@ import { dummy } from './dummy/plugin'
 import { oidc } from './oidc/plugin'
 import { firstUse } from './first-use/plugin'
 import { remoteUser } from './remote-user/plugin'
+import { ldap } from './ldap/plugin'
 
 export const AUTHENTICATORS = {
   native,
@@ -17,6 +18,7 @@ export const AUTHENTICATORS = {
   oidc,
   'first-use': firstUse,
   'remote-user': remoteUser,
+  ldap,
 } satisfies Record<string, AuthenticatorPlugin>
 
 export type AuthKind = keyof typeof AUTHENTICATORS
@@ -38,6 +40,12 @@ export function createAuthenticator(
 ): Authenticator {
   const plugin: AuthenticatorPlugin<(typeof AUTHENTICATORS)[AuthKind]['settings']> = AUTHENTICATORS[auth.kind]
   return plugin.create(auth[auth.kind], ctx)
+}
+
+/** The configured authenticator's own checks of its settings (AuthenticatorPlugin.settingsProblems). */
+export function authenticatorSettingsProblems(auth: { kind: AuthKind } & { [K in AuthKind]: SettingsOf<K> }): string[] {
+  const plugin: AuthenticatorPlugin<(typeof AUTHENTICATORS)[AuthKind]['settings']> = AUTHENTICATORS[auth.kind]
+  return plugin.settingsProblems?.(auth[auth.kind]) ?? []
 }
 
 export type { AuthContext, AuthenticatorPlugin } from './plugin'

@@ -15,4 +15,9 @@ export interface AuthenticatorPlugin<Settings extends z.ZodType = z.ZodType> {
   /** auth.KIND's schema, with .prefault({}) when every setting has a default. */
   settings: Settings
   create(settings: z.output<Settings>, ctx: AuthContext): Authenticator
+  /**
+   * Checks the schema cannot make alone (its settings are read whatever auth.kind is), made only when
+   * this kind is configured: one line per problem, naming the key (`auth.KIND.key: …`).
+   */
+  settingsProblems?(settings: z.output<Settings>): string[]
 }

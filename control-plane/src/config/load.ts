@@ -1,5 +1,6 @@
 // Reads the config file and EDGEHUB_* environment overrides, checks them against the schema,
 // and reports every problem at once, each naming its key.
+import { authenticatorSettingsProblems } from '../../../auth/src'
 import { existsSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
@@ -143,6 +144,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   }
 
   const result = configSchema.safeParse(raw)
+  if (result.success) problems.push(...authenticatorSettingsProblems(result.data.auth))
   if (result.success && result.data.auth.kind === 'remote-user' && result.data.proxy.trustedProxies.length === 0)
     problems.push(
       'proxy.trustedProxies: needed with auth.kind remote-user: the front servers whose auth.remote-user.header is believed (from anyone else it is blanked, so nobody could log in)',
