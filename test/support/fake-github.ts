@@ -29,6 +29,8 @@ export interface FakeGithub {
   signedIn: string | undefined
   /** Requests the API answered, by path (for asserting what the hub asked). */
   apiCalls: string[]
+  /** While true every request is answered 503, as GitHub in an outage. */
+  unavailable: boolean
   /** Revokes every token of a user (as removing the app's authorization on github.com does). */
   revokeTokens(login: string): void
   close(): Promise<void>
@@ -65,6 +67,7 @@ export async function startFakeGithub(opts: {
     clientSecret,
     signedIn: undefined,
     apiCalls: [],
+    unavailable: false,
     revokeTokens(login) {
       for (const [t, l] of tokens) if (l === login) tokens.delete(t)
     },
@@ -154,6 +157,7 @@ export async function startFakeGithub(opts: {
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', fake.url)
+    if (fake.unavailable) return send(res, 503, { message: 'Service Unavailable' })
     if (req.method === 'GET' && url.pathname === '/login/oauth/authorize') return authorize(url, res)
     if (req.method === 'POST' && url.pathname === '/login/oauth/access_token')
       return void accessToken(req, res).catch(() => send(res, 500, {}))

@@ -110,4 +110,20 @@ describe('the github preset', () => {
     expect(home.status).toBe(302)
     expect(home.headers.get('location')).toMatch(/^\/hub\/login/)
   })
+
+  it('while GitHub is down, pages still open and a spawn that needs the refresh is refused with a message', async () => {
+    const { browser } = await signIn('Octocat')
+    // the last check long ago: the next page asks GitHub again (auth.refreshAgeSec)
+    await hub.state.hset(hub.keys.authState('octocat'), 'checked', '1')
+    github.unavailable = true
+    try {
+      expect((await browser.get('/hub/home')).status).toBe(200)
+      const start = await browser.api('POST', '/users/octocat/server')
+      expect(start.status).toBe(502)
+      expect((await json(start)).message).toMatch(/identity provider could not be reached/)
+    } finally {
+      github.unavailable = false
+    }
+    expect((await browser.get('/hub/home')).status).toBe(200) // still logged in
+  })
 })
