@@ -17,6 +17,11 @@ import { createLogger } from '../../runtime/src/log'
 import { freePort } from '../../runtime/src/ports'
 import { waitFor } from '../../runtime/src/wait'
 import { authenticatorContract, contractKinds } from './authenticator-contract'
+import { Client as LdapClient } from 'ldapts'
+import { startSlapd, type Slapd } from '../support/slapd'
+
+/** For authenticators that keep no accounts in the hub. */
+const noAccounts = { passwordHash: async () => undefined, setPasswordHash: async () => {}, get: async () => undefined }
 
 let redis: Awaited<ReturnType<typeof testRedis>>
 beforeAll(async () => {
@@ -51,6 +56,44 @@ authenticatorContract('first-use', async () => {
     authenticator,
     async addUser(name, password) {
       await users.create(name, { passwordHash: await authenticator.passwords!.hash(password) })
+    },
+  }
+})
+
+authenticatorContract('remote-user', async () => ({
+  authenticator: createAuthenticator(configured({ kind: 'remote-user' }), { accounts: noAccounts }),
+  addUser: async () => {},
+}))
+
+// ldap against a real slapd: accounts are directory entries, added as the directory's admin
+let slapd: Slapd | undefined
+afterAll(async () => slapd?.stop())
+authenticatorContract('ldap', async () => {
+  slapd ??= await startSlapd('dn: ou=people,dc=example,dc=org\nobjectClass: organizationalUnit\nou: people\n\n')
+  const directory = slapd
+  const authenticator = createAuthenticator(
+    configured({
+      kind: 'ldap',
+      ldap: { url: directory.url, bindDnTemplates: ['uid={username},ou=people,dc=example,dc=org'] },
+    }),
+    { accounts: noAccounts },
+  )
+  return {
+    authenticator,
+    async addUser(name, password) {
+      const client = new LdapClient({ url: directory.url })
+      try {
+        await client.bind(directory.rootDn, directory.rootPassword)
+        await client.add(`uid=${name},ou=people,dc=example,dc=org`, {
+          objectClass: ['inetOrgPerson'],
+          uid: name,
+          cn: name,
+          sn: name,
+          userPassword: password,
+        })
+      } finally {
+        await client.unbind()
+      }
     },
   }
 })
