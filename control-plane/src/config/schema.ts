@@ -302,7 +302,7 @@ export const configSchema = z
           .enum(AUTH_KINDS)
           .default('native')
           .describe(
-            'Authenticator: `native` (users and passwords in Redis), `first-use` (the first login of a name sets its password, as The Littlest JupyterHub), `oidc` (OpenID Connect or OAuth 2 at an identity provider: docs/authenticators.md), or `dummy` (any password; development only). Each kind has its own settings under auth.KIND.',
+            `How people log in: ${AUTH_KINDS.map((k) => `\`${k}\``).join(', ')} (docs/authenticators.md; each kind's own settings are under auth.KIND). \`dummy\` takes any password: development only.`,
           ),
         admins: z
           .array(username)
