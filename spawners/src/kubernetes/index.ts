@@ -109,7 +109,7 @@ export function createKubernetesSpawner(
 
   /** The pod's record: from the cache when it has this instance, else from the API server. */
   async function current(st: PodState): Promise<PodRecord | undefined> {
-    const cached = pods.get(st.pod)
+    const cached = st.namespace === namespace ? pods.get(st.pod) : undefined
     if (cached && cached.uid === st.uid) return cached
     try {
       const pod = await core.readNamespacedPod({ name: st.pod, namespace: st.namespace })
@@ -136,12 +136,15 @@ export function createKubernetesSpawner(
     }
   }
 
-  /** Deletes pod `name` (only instance `uid` when given) and waits until it is gone. */
-  async function deletePod(name: string, uid: string | undefined, graceSeconds: number): Promise<void> {
+  /**
+   * Deletes pod `name` (only instance `uid` when given) and waits until it is gone. `ns`: a state's
+   * namespace, which is not the configured one when that setting changed since the pod was made.
+   */
+  async function deletePod(name: string, uid: string | undefined, graceSeconds: number, ns = namespace) {
     try {
       await core.deleteNamespacedPod({
         name,
-        namespace,
+        namespace: ns,
         body: { gracePeriodSeconds: graceSeconds, ...(uid ? { preconditions: { uid } } : {}) },
       })
     } catch (err) {
@@ -155,12 +158,12 @@ export function createKubernetesSpawner(
     // gone: the cache had this pod and no longer has it, or the API server says so (asked now and
     // then: the cache may not have seen a pod another replica made a moment ago, or its watch may
     // be stalled until the watchdog ends it)
-    const cachedAtStart = pods.get(name)
+    const cachedAtStart = ns === namespace ? pods.get(name) : undefined
     const tracked = !!cachedAtStart && (!uid || cachedAtStart.uid === uid)
     let goneByApi = false
     const ask = async () => {
       try {
-        const pod = await core.readNamespacedPod({ name, namespace })
+        const pod = await core.readNamespacedPod({ name, namespace: ns })
         if (uid && pod.metadata?.uid !== uid) goneByApi = true
       } catch (err) {
         if (httpCode(err) === 404) goneByApi = true
@@ -225,12 +228,12 @@ export function createKubernetesSpawner(
     )
   }
 
-  /** The server container's last log lines, for a start that failed because it exited ('' when none). */
-  async function lastLines(name: string): Promise<string> {
+  /** The server container's last log lines, for a server that exited while starting ('' when none). */
+  async function lastLines(name: string, ns = namespace): Promise<string> {
     try {
       const log = await core.readNamespacedPodLog({
         name,
-        namespace,
+        namespace: ns,
         container: SERVER_CONTAINER,
         tailLines: LOG_LINES,
       })
@@ -325,7 +328,11 @@ export function createKubernetesSpawner(
       if (!rec) return { phase: 'stopped', reason: 'the pod is gone' }
       if (rec.deleting) return { phase: 'stopped', reason: 'the pod is being deleted' }
       if (ended(rec))
-        return { phase: 'stopped', exitCode: rec.exitCode, reason: `${exitMessage(rec)}${await lastLines(st.pod)}` }
+        return {
+          phase: 'stopped',
+          exitCode: rec.exitCode,
+          reason: `${exitMessage(rec)}${await lastLines(st.pod, st.namespace)}`,
+        }
       if (serving(rec)) {
         const target = `${rec.podIP.includes(':') ? `[${rec.podIP}]` : rec.podIP}:${st.port}`
         return { phase: 'running', target, url: `http://${target}${st.baseUrl}` }
@@ -335,7 +342,7 @@ export function createKubernetesSpawner(
 
     async stop(state: SpawnerState, { graceMs = 10_000 } = {}): Promise<void> {
       const st = stateOf(state)
-      await deletePod(st.pod, st.uid, Math.max(0, Math.ceil(graceMs / 1000)))
+      await deletePod(st.pod, st.uid, Math.max(0, Math.ceil(graceMs / 1000)), st.namespace)
       started.delete(st.pod)
     },
 

@@ -179,6 +179,16 @@ describe('kubernetes spawner on the fake API server', () => {
     await ctx.spawner.stop(state, { graceMs: 0 })
   }, 30_000)
 
+  it("polls and stops a pod in its state's namespace after spawner.kubernetes.namespace changed", async () => {
+    const state = await start(ctx.spawner, request('mover').req)
+    const moved = createKubernetesSpawner({ ...ctx.settings, namespace: 'elsewhere' }, { log: quiet })
+    made.push(moved)
+    expect((await moved.poll(state)).phase).toBe('running')
+    await moved.stop(state, { graceMs: 0 })
+    expect(ctx.fake.objects('pods', ctx.settings.namespace).some((p) => p.metadata.name === state.pod)).toBe(false)
+    expect((await moved.poll(state)).phase).toBe('stopped')
+  }, 30_000)
+
   it('replaces a pod of the same name left behind (a start that crashed half-way)', async () => {
     const leftover = ctx.fake.create('pods', ctx.settings.namespace, {
       metadata: { name: 'jupyter-leftover', labels: { app: 'jupyterhub', component: 'singleuser-server' } },
