@@ -56,7 +56,8 @@ export function createOidcAuthenticator(s: OidcSettings, env: NodeJS.ProcessEnv 
       const g = await githubUser(c, tokens.access_token, s.githubApiUrl)
       return { claims: g.claims, groups: g.groups }
     }
-    let claims: Claims = { ...(previous ?? {}), ...((tokens.claims() as Claims | undefined) ?? {}) }
+    // a new ID token says it all (a group left is gone from it); without one, the last login's claims
+    let claims: Claims = (tokens.claims() as Claims | undefined) ?? { ...(previous ?? {}) }
     const sub = typeof claims.sub === 'string' ? claims.sub : undefined
     if (isOidc && provider.userinfo && c.serverMetadata().userinfo_endpoint) {
       const info = await oidc.fetchUserInfo(c, tokens.access_token, sub ?? oidc.skipSubjectCheck)

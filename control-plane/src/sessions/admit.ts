@@ -28,7 +28,10 @@ export async function admit(d: Deps, identity: Identity): Promise<Admission> {
   if (!isAllowed(policy, name, groups))
     return { ok: false, name, why: 'not allowed by auth.allowed, auth.allowedGroups or auth.blocked' }
   const byConfig = isAdmin(policy, name, groups)
-  const admin = byConfig || identity.admin === true ? true : identity.admin === false ? false : undefined
+  // with auth.adminGroups, the reported groups decide: a user who left them is no longer an admin
+  // (unless in auth.admins), as OAuthenticator's admin_groups
+  const byGroups = policy.adminGroups.length > 0 && identity.groups !== undefined
+  const admin = byConfig || identity.admin === true ? true : identity.admin === false || byGroups ? false : undefined
   const user = await d.users.get(name)
   if (!user)
     await d.users.create(name, { admin: admin ?? false }).catch((err) => {

@@ -216,6 +216,31 @@ describe('auth state', () => {
   })
 })
 
+describe('refresh', () => {
+  it('follows the provider: a group left there is left here, with the admin it gave', async () => {
+    await providerUser(two, 'hedy', PASSWORD, ['physics', 'staff'])
+    const b = new TwoSiteBrowser(two, { name: 'hedy', password: PASSWORD })
+    await b.logIn()
+    const before = await json(await fetch(`${two.hub.url}/hub/api/users/hedy`, { headers: admin }))
+    expect(before.admin).toBe(true)
+    const left = await fetch(`${two.provider.url}/hub/api/groups/staff/users`, {
+      method: 'DELETE',
+      headers: { ...two.providerRoot.auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ users: ['hedy'] }),
+    })
+    expect(left.status).toBe(200)
+    // the refresh before the spawn (auth.refreshBeforeSpawn) reads the new ID token and userinfo
+    const start = await b.hub.api('POST', '/users/hedy/server')
+    expect([201, 202]).toContain(start.status)
+    const after = await json(await fetch(`${two.hub.url}/hub/api/users/hedy`, { headers: admin }))
+    expect(after.admin).toBe(false)
+    expect(after.groups).toEqual(['physics'])
+    expect(after.auth_state.access_token).not.toBe(before.auth_state.access_token)
+    const stop = await b.hub.api('DELETE', '/users/hedy/server')
+    expect([202, 204]).toContain(stop.status)
+  })
+})
+
 describe('logout', () => {
   it("sends the browser to the provider's end-session endpoint with the id_token and the way back", async () => {
     const b = new TwoSiteBrowser(two, { name: 'ada', password: PASSWORD })
