@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { ConfigError, HubError } from '../../../runtime/src/errors'
 import { claimAt, groupsFrom, usernameFrom } from './claims'
 import { createOidcAuthenticator } from './index'
-import { resolveProvider } from './presets'
+import { oidcSettingsProblems, resolveProvider } from './presets'
 import { oidcSettings } from './settings'
 
 const settings = (s: Record<string, unknown>) => oidcSettings.parse(s)
@@ -37,6 +37,14 @@ describe('settings and presets', () => {
     expect(
       problem(() => resolveProvider(settings({ clientId: 'hub', tokenUrl: 'https://idp.example.edu/token' }), {})),
     ).toBe('edgehub: auth.oidc.authorizeUrl: needed with the other')
+  })
+
+  it('reports the same problems at the configuration check, each on one line', () => {
+    expect(oidcSettingsProblems(settings({ preset: 'microsoft' }))).toEqual([
+      'auth.oidc.clientId: needed with auth.kind oidc',
+      'auth.oidc.tenant: needed with the microsoft preset (or auth.oidc.issuer)',
+    ])
+    expect(oidcSettingsProblems(settings({ preset: 'github', clientId: 'Iv1.x' }))).toEqual([])
   })
 
   it('refuses plain http off loopback and the hub’s own variables, naming the key', () => {

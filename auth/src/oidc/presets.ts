@@ -109,3 +109,16 @@ export function resolveProvider(s: OidcSettings, env: NodeJS.ProcessEnv = proces
     )
   return { ...common, issuer, userinfo: s.userinfo ?? true }
 }
+
+/** The settings' problems, one line each naming the key, for the configuration check at load (auth.kind oidc). */
+export function oidcSettingsProblems(s: OidcSettings): string[] {
+  const problems: string[] = []
+  if (!s.clientId) problems.push('auth.oidc.clientId: needed with auth.kind oidc')
+  try {
+    resolveProvider({ ...s, clientId: s.clientId || 'checked-above' }, {})
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    problems.push(err.message.replace(/^edgehub: /, ''))
+  }
+  return problems
+}
