@@ -11,6 +11,8 @@ import { oidc } from './oidc/plugin'
 import { firstUse } from './first-use/plugin'
 import { remoteUser } from './remote-user/plugin'
 import { ldap } from './ldap/plugin'
+import { lti13 } from './lti13/plugin'
+import { pam } from './pam/plugin'
 
 export const AUTHENTICATORS = {
   native,
@@ -19,6 +21,8 @@ export const AUTHENTICATORS = {
   'first-use': firstUse,
   'remote-user': remoteUser,
   ldap,
+  lti13,
+  pam,
 } satisfies Record<string, AuthenticatorPlugin>
 
 export type AuthKind = keyof typeof AUTHENTICATORS

@@ -16,16 +16,25 @@ export interface AuthenticatorUnderTest {
   addUser(name: string, password: string): Promise<void>
   /** The authenticator takes any password (the dummy one): refusals are not expected of it. */
   acceptsAnyPassword?: boolean
+  /** What every account name the suite makes starts with (pam: the test's own prefix, so they are removed). */
+  namePrefix?: string
 }
 
 /** The kinds authenticatorContract was called for: authenticators.test.ts checks every registered one is. */
 export const contractKinds = new Set<string>()
 
-export function authenticatorContract(kind: string, setup: () => Promise<AuthenticatorUnderTest>): void {
+/** `skip`: why this plug-in cannot run here (PAM without root); it still counts as listed. */
+export function authenticatorContract(
+  kind: string,
+  setup: () => Promise<AuthenticatorUnderTest>,
+  opts: { skip?: string } = {},
+): void {
   contractKinds.add(kind)
-  describe(`authenticator contract: ${kind}`, () => {
+  describe.skipIf(!!opts.skip)(`authenticator contract: ${kind}${opts.skip ? ` (skipped: ${opts.skip})` : ''}`, () => {
     let n = 0
     const fresh = () => `ac${process.pid % 1000}x${++n}`
+    /** A fresh account name for this plug-in (its namePrefix first: the machine's accounts for pam). */
+    const named = (u: AuthenticatorUnderTest) => `${u.namePrefix ?? ''}${fresh()}`
 
     it('is registered under its kind and asks for what its login page shows', async () => {
       const { authenticator } = await setup()
@@ -38,7 +47,7 @@ export function authenticatorContract(kind: string, setup: () => Promise<Authent
     it('logs a user in with the right password, under the name it was given (already normalised by the hub)', async () => {
       const u = await setup()
       if (!u.authenticator.passwordForm) return
-      const name = fresh()
+      const name = named(u)
       await u.addUser(name, 'correct horse battery')
       // under that name (with groups or auth state, when the authenticator reports them)
       expect(await u.authenticator.authenticate({ username: name, password: 'correct horse battery' })).toMatchObject({
@@ -49,18 +58,18 @@ export function authenticatorContract(kind: string, setup: () => Promise<Authent
     it('refuses a wrong password and an unknown user alike, with null (not an error)', async () => {
       const u = await setup()
       if (u.acceptsAnyPassword || !u.authenticator.passwordForm) return
-      const name = fresh()
+      const name = named(u)
       await u.addUser(name, 'correct horse battery')
       expect(await u.authenticator.authenticate({ username: name, password: 'wrong horse battery' })).toBeNull()
       expect(await u.authenticator.authenticate({ username: name, password: '' })).toBeNull()
-      expect(await u.authenticator.authenticate({ username: fresh(), password: 'correct horse battery' })).toBeNull()
+      expect(await u.authenticator.authenticate({ username: named(u), password: 'correct horse battery' })).toBeNull()
     })
 
     it('with passwords kept by the hub: sets, changes and checks them, with errors that name the rule', async () => {
       const u = await setup()
       const p = u.authenticator.passwords
       if (!p) return // the capability is optional; without it the hub shows no password pages
-      const name = fresh()
+      const name = named(u)
       await u.addUser(name, 'first password')
       await p.setPassword(name, 'second password')
       expect(await u.authenticator.authenticate({ username: name, password: 'first password' })).toBeNull()

@@ -19,6 +19,8 @@ import { waitFor } from '../../runtime/src/wait'
 import { authenticatorContract, contractKinds } from './authenticator-contract'
 import { Client as LdapClient } from 'ldapts'
 import { startSlapd, type Slapd } from '../support/slapd'
+import { execFileSync } from 'node:child_process'
+import { addAccount, isRoot, removeAccounts, testPrefix } from '../support/accounts'
 
 /** For authenticators that keep no accounts in the hub. */
 const noAccounts = { passwordHash: async () => undefined, setPasswordHash: async () => {}, get: async () => undefined }
@@ -97,6 +99,24 @@ authenticatorContract('ldap', async () => {
     },
   }
 })
+
+// pam with the machine's accounts, made here (useradd, chpasswd) and removed at the end
+const pamPrefix = testPrefix()
+afterAll(() => {
+  if (isRoot) expect(removeAccounts(pamPrefix)).toEqual([])
+})
+authenticatorContract(
+  'pam',
+  async () => ({
+    authenticator: createAuthenticator(configured({ kind: 'pam' }), { accounts: noAccounts }),
+    async addUser(name, password) {
+      addAccount(name)
+      execFileSync('chpasswd', { input: `${name}:${password}\n` })
+    },
+    namePrefix: pamPrefix,
+  }),
+  { skip: isRoot ? undefined : 'checking Unix passwords needs root' },
+)
 
 authenticatorContract('dummy', async () => ({
   authenticator: createAuthenticator(configured({ kind: 'dummy' }), {

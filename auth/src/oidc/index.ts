@@ -156,9 +156,9 @@ export function createOidcAuthenticator(s: OidcSettings, env: NodeJS.ProcessEnv 
 
     async refresh({ authState }) {
       if (!authState || typeof authState.access_token !== 'string') return undefined // nothing kept to check with
-      const c = await conn.get()
       const previous = (authState.claims ?? {}) as Claims
       try {
+        const c = await conn.get()
         if (typeof authState.refresh_token === 'string' && !github) {
           const tokens = await oidc.refreshTokenGrant(c, authState.refresh_token)
           const { claims, groups } = await who(c, tokens, previous)
