@@ -46,6 +46,8 @@ export interface FakeKubeApiOptions {
   bookmarkMs?: number
   /** false: pods are scheduled and marked running, with no process (for measuring the informer). */
   kubelet?: boolean
+  /** Kinds the client may not touch (403 Forbidden, as RBAC answers): `['events']`. */
+  forbidden?: string[]
 }
 
 interface Watcher {
@@ -534,6 +536,16 @@ export async function startFakeKubeApi(opts: FakeKubeApiOptions = {}): Promise<F
         statusBody(404, 'NotFound', `the server could not find the requested resource (${url.pathname})`),
       )
     const [, namespace, kind, name, sub] = m
+    if (opts.forbidden?.includes(kind))
+      return reply(
+        res,
+        403,
+        statusBody(
+          403,
+          'Forbidden',
+          `${kind} is forbidden: User "fake" cannot access resource "${kind}" in namespace "${namespace}"`,
+        ),
+      )
     const q = url.searchParams
     let raw = ''
     for await (const chunk of req) raw += chunk

@@ -265,7 +265,13 @@ export function createKubernetesSpawner(
       const owner = { user: req.user, server: req.server, hubId: req.env.EDGEHUB_HUB_ID ?? '', baseUrl: req.baseUrl }
       const vars = { username: req.user, servername: req.server }
       const name = objectName(settings.podNameTemplate, vars)
-      await Promise.all([pods.ready(signal), events.ready(signal)])
+      await Promise.all([
+        pods.ready(signal),
+        // without events (no permission to watch them, say) a start goes on, with less progress to show
+        events.ready(signal).catch((err: unknown) => {
+          if (!signal.aborted) opts.log.warn('pod events unavailable; starting without them', { err: String(err) })
+        }),
+      ])
       let uid = ''
       const told = new Set<string>()
       let containerStarted: (() => void) | undefined

@@ -101,6 +101,16 @@ describe('informer faults', () => {
     expect(spawner.informers.pods.stats.quiet).toBe(0)
   }, 30_000)
 
+  it('starts servers without events when it may not read them (RBAC), with less progress', async () => {
+    const { spawner } = await setup({}, { forbidden: ['events'] })
+    const { req, steps } = request('noevents')
+    const state = await start(spawner, req)
+    expect(steps).toContain('Creating pod jupyter-noevents')
+    expect(steps.some((s) => s.startsWith('Scheduled'))).toBe(false)
+    expect((await spawner.poll(state)).phase).toBe('running')
+    await spawner.stop(state, { graceMs: 0 })
+  }, 30_000)
+
   it('410 Gone (in a watch, and for a resourceVersion compacted away) re-lists, and the cache follows', async () => {
     const { fake, spawner } = await setup(
       { informer: { watchQuietSeconds: 60, watchTimeoutSeconds: 1 } },
