@@ -314,7 +314,7 @@ export function createKubernetesSpawner(
         }
         // the events come on a watch of their own, which may lag the pod's: the container's Started
         // event is waited for a moment, so the progress shows it
-        if (![...told].some((l) => l.startsWith('Started')))
+        if (events.isSynced && ![...told].some((l) => l.startsWith('Started')))
           await new Promise<void>((resolve) => {
             containerStarted = resolve
             setTimeout(resolve, STARTED_EVENT_WAIT_MS).unref()
