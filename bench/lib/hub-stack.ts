@@ -40,7 +40,6 @@ export async function startHubStack(opts: HubStackOptions): Promise<HubStack> {
     redis: 'open',
     layout: 'single',
     hubNodeArgs: opts.hubNodeArgs,
-    startTimeoutMs: 30_000,
     defaults: 'product',
     settings: { logLevel: 'info', auth: { native: { scryptCost: 1024 } }, ...opts.overrides },
   })

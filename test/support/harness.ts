@@ -358,7 +358,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   let redis: RedisServer | undefined
   let sentinel: SentinelGroup | undefined
   const redisSettings: Record<string, unknown> = {}
-  const proxySettings: Record<string, unknown> = { workers: 1, hubUpstreams: hubPorts.map((p) => `127.0.0.1:${p}`) }
+  // every hub replica behind each proxy (none yet: the default, hub.port, until a proxy is given its own)
+  const proxySettings: Record<string, unknown> = {
+    workers: 1,
+    ...(hubPorts.length ? { hubUpstreams: hubPorts.map((p) => `127.0.0.1:${p}`) } : {}),
+  }
   if (mode === 'sentinel') {
     sentinel = await startSentinelGroup({ dir: join(dir, 'sentinel') })
     redisSettings.sentinel = {
@@ -520,6 +524,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       }
       proxies[i] = part
       await waitHealthy(`proxy ${i}`, `${part.url}${HEALTH_PATH}`, child, timeoutMs, log)
+      // `edgehub proxy` records its nginx once it serves: what killProxy and CPU figures need
+      await waitFor(`proxy ${i} to record its nginx`, () => nginxPid(runDir), { timeoutMs: 10_000, intervalMs: 20 })
       return part
     },
     async killProxy(i) {

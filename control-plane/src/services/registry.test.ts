@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { stringify } from 'yaml'
-import { buildDeps, type Deps } from '../../../control-plane/src/deps'
-import { loadConfig } from '../../../control-plane/src/config/load'
+import { buildDeps, type Deps } from '../deps'
+import { loadConfig } from '../config/load'
 import { createLogger } from '../../../runtime/src/log'
-import { publishServices } from '../../../control-plane/src/services/registry'
-import { testRedis } from '../../support/redis'
+import { publishServices } from './registry'
+import { testRedis } from '../../../test/support/redis'
 
 let redis: Awaited<ReturnType<typeof testRedis>>
 const dir = mkdtempSync(join(tmpdir(), 'edgehub-services-'))
