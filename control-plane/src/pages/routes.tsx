@@ -10,6 +10,7 @@ import { refreshUser } from '../sessions/refresh'
 import { twoFactorPages } from './two-factor'
 import { clearSessionCookie } from '../http/respond'
 import { sessionPages } from './session-pages'
+import { ltiPages } from './lti-pages'
 import { accountPages } from './account-pages'
 import { serverPages } from './server-pages'
 import { tokenPages } from './token-pages'
@@ -62,6 +63,7 @@ export function pageRoutes(): Hono<HubEnv> {
   }
 
   app.route('/', sessionPages())
+  app.route('/', ltiPages()) // LTI 1.3 launches: the platform's login initiation and form_post (lti-pages.tsx)
   // Everything below needs a login.
   app.use('*', async (c, next) => {
     if (!c.var.identity) return loginRedirect(c)
