@@ -55,6 +55,8 @@ export interface InformerStats {
 
 const RETRY_FIRST_MS = 200
 const RETRY_MAX_MS = 10_000
+/** A watch that ends sooner than this counts as failing, for the wait before the next. */
+const SHORT_WATCH_MS = 1000
 
 export class SharedInformer<R> {
   private readonly items = new Map<string, R>()
@@ -242,6 +244,7 @@ export class SharedInformer<R> {
           }
         }
         if (this.closed) break
+        const began = Date.now()
         const why = await this.watchOnce()
         if (why === 'quiet') {
           this.stats.quiet++
@@ -253,7 +256,11 @@ export class SharedInformer<R> {
         if (why === 'gone') this.stats.gone++
         listFirst = why !== 'ended'
         if (why === 'error') throw new Error('watch failed')
-        retryMs = RETRY_FIRST_MS
+        if (why === 'ended' && Date.now() - began < SHORT_WATCH_MS) {
+          // a server that ends every watch at once is not asked again at once, and again, …
+          await new Promise((r) => setTimeout(r, retryMs).unref())
+          retryMs = Math.min(RETRY_MAX_MS, retryMs * 2)
+        } else retryMs = RETRY_FIRST_MS
       } catch (err) {
         this.stats.errors++
         listFirst = true
