@@ -176,6 +176,24 @@ authenticatorContract('oidc', async () => ({
   addUser: async () => {},
 }))
 
+// lti13: begin needs only the platform's URLs; a callback without an id_token is refused before any key is fetched
+authenticatorContract('lti13', async () => ({
+  authenticator: createAuthenticator(
+    configured({
+      kind: 'lti13',
+      lti13: {
+        issuer: 'http://127.0.0.1:9',
+        clientIds: ['contract-tool'],
+        authorizeUrl: 'http://127.0.0.1:9/authorize',
+        jwksUrl: 'http://127.0.0.1:9/jwks',
+        deploymentIds: ['1'],
+      },
+    }),
+    { accounts: noAccounts },
+  ),
+  addUser: async () => {},
+}))
+
 it('runs the contract for every registered authenticator', () => {
   // a plug-in registered without an authenticatorContract(...) in this file would not be held to it
   expect(Object.keys(AUTHENTICATORS).filter((k) => !contractKinds.has(k))).toEqual([])
