@@ -4,7 +4,6 @@
 // find it again when no record does.
 import type Docker from 'dockerode'
 import { pickPort } from '../local-process/ports'
-import { delay } from '../../../runtime/src/wait'
 import { jupyterhubEnv } from '../jupyterhub-env'
 import { objectName } from '../object-names'
 import { chooseProfile, profileForm, profileOverrides, type Profile } from '../profiles'
@@ -272,23 +271,6 @@ async function exitReason(
     : s.Error
       ? `the container failed: ${s.Error}`
       : `the container exited with code ${s.ExitCode}`
-  const lines = await settledLogLines(container, s.FinishedAt)
+  const lines = await lastLogLines(container)
   return lines.length ? `${why}; its last log lines:\n${lines.join('\n')}` : why
-}
-
-/**
- * The last log lines of a container that stopped: the engine may report it exited before it has
- * written the last lines it got, so lines read within a few seconds of the exit are read again (a
- * tenth of a second apart, at most ten times) until two reads agree.
- */
-async function settledLogLines(container: Docker.Container, finishedAt: string): Promise<string[]> {
-  let lines = await lastLogLines(container)
-  if (!(Date.now() - Date.parse(finishedAt) < 5_000)) return lines
-  for (let i = 0; i < 10; i++) {
-    await delay(100)
-    const again = await lastLogLines(container)
-    if (again.join('\n') === lines.join('\n')) break
-    lines = again
-  }
-  return lines
 }
