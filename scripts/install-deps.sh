@@ -15,7 +15,7 @@ case "${1:-}" in
   # docker.io: the docker spawner's tests start their own dockerd (test/support/docker.ts)
   # slapd: the LDAP authenticator's tests start their own (never the package's default server: see below)
   --test) packages+=(chromium lua-busted lua-check haproxy jupyterhub wrk busybox systemd procps docker.io slapd) ;;
-  --bench) packages+=(wrk busybox valgrind) ;;
+  --bench) packages+=(wrk busybox valgrind docker.io) ;; # docker.io: the containers scenario's own dockerd
 esac
 if [[ $sentinel == yes ]]; then packages+=(redis-sentinel); fi
 
