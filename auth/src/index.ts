@@ -13,6 +13,7 @@ import { remoteUser } from './remote-user/plugin'
 import { ldap } from './ldap/plugin'
 import { lti13 } from './lti13/plugin'
 import { pam } from './pam/plugin'
+import { kerberos } from './kerberos/plugin'
 
 export const AUTHENTICATORS = {
   native,
@@ -23,6 +24,7 @@ export const AUTHENTICATORS = {
   ldap,
   lti13,
   pam,
+  kerberos,
 } satisfies Record<string, AuthenticatorPlugin>
 
 export type AuthKind = keyof typeof AUTHENTICATORS

@@ -118,6 +118,15 @@ authenticatorContract(
   { skip: isRoot ? undefined : 'checking Unix passwords needs root' },
 )
 
+// kerberos asks for a ticket (the request section); its logins with real tickets are in
+// test/e2e/security/kerberos-login.test.ts, against a real KDC
+authenticatorContract('kerberos', async () => ({
+  authenticator: createAuthenticator(configured({ kind: 'kerberos', kerberos: { keytab: '/nonexistent.keytab' } }), {
+    accounts: noAccounts,
+  }),
+  addUser: async () => {},
+}))
+
 authenticatorContract('dummy', async () => ({
   authenticator: createAuthenticator(configured({ kind: 'dummy' }), {
     accounts: { passwordHash: async () => undefined, setPasswordHash: async () => {}, get: async () => undefined },

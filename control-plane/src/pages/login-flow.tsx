@@ -14,7 +14,7 @@ import { clientAddress } from '../http/client-address'
 import { publicUrl } from '../deps'
 import { admit, type Admission } from '../sessions/admit'
 import { ErrorPage } from './error-page'
-import { LOGIN_FAILED, type C } from './page-kit'
+import type { C } from './page-kit'
 
 /** A known identity the login policy keeps out (or the provider vouched for no one). */
 const NOT_ADMITTED = 'You are not allowed to log in to this hub. Ask its administrators if you should be.'
@@ -94,17 +94,18 @@ export function redirectLoginRoutes(app: Hono<HubEnv>): void {
 }
 
 /**
- * GET /hub/login with an authenticator that reads the request: the session when it names a user, a
- * challenge (401 Negotiate) when it asks for one, undefined to show the login page.
+ * GET /hub/login with an authenticator that reads the request: the session when it names a user,
+ * 'challenge' when it asks the browser for more (its headers, WWW-Authenticate: Negotiate, are set:
+ * the login page goes with them, as a 401), undefined to show the login page.
  */
-export async function loginFromRequest(c: C, next: string): Promise<Response | undefined> {
+export async function loginFromRequest(c: C, next: string): Promise<Response | 'challenge' | undefined> {
   const d = c.var.deps
   if (!d.authenticator.requestLogin) return undefined
   const result = await d.authenticator.requestLogin({ headers: c.req.raw.headers, address: clientAddress(c) })
   if (!result) return undefined
   if ('challenge' in result) {
     for (const [k, v] of Object.entries(result.challenge)) c.header(k, v)
-    return c.html(<ErrorPage status={401} message={LOGIN_FAILED} user={null} link="/hub/login" />, 401)
+    return 'challenge'
   }
   const admitted = await admit(d, result)
   if (!admitted.ok) {

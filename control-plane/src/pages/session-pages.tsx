@@ -24,7 +24,7 @@ export function sessionPages(): Hono<HubEnv> {
     if (c.var.identity) return c.redirect(next)
     const d = c.var.deps
     const fromRequest = await loginFromRequest(c, next)
-    if (fromRequest) return fromRequest
+    if (fromRequest instanceof Response) return fromRequest
     const redirect = d.authenticator.redirect
     const loggedOut = !!c.req.query('logged_out')
     // straight to the identity provider (JupyterHub's auto_login), but not right after a logout
@@ -41,6 +41,8 @@ export function sessionPages(): Hono<HubEnv> {
         otpField={!!d.authenticator.secondFactor}
         notice={loggedOut ? 'You have logged out.' : undefined}
       />,
+      // the login page goes with the authenticator's challenge (Negotiate): a browser with a ticket answers it
+      fromRequest === 'challenge' ? 401 : 200,
     )
   })
 
