@@ -218,6 +218,21 @@ describe('a launch from the course', () => {
   })
 })
 
+describe('the login page', () => {
+  it('offers "Sign in with" the platform without a login hint, which this platform refuses', async () => {
+    const b = new Client(stack.url)
+    const res = await b.get('/hub/oauth_login?next=/hub/home')
+    expect(res.status).toBe(302)
+    const to = new URL(res.headers.get('location')!)
+    expect(to.searchParams.get('redirect_uri')).toBe(`${stack.url}/hub/lti13/oauth_callback`)
+    expect(to.searchParams.get('state')).toBe(b.jar.get('edgehub-login-flow'))
+    expect(to.searchParams.has('login_hint')).toBe(false)
+    const answer = await fetch(to)
+    expect(answer.status).toBe(400)
+    expect(await answer.text()).toContain('login_hint')
+  })
+})
+
 describe('refused launches', () => {
   const now = () => Math.floor(Date.now() / 1000)
   const spoiled: Array<[string, Partial<LaunchSpec>, RegExp]> = [
