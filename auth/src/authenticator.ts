@@ -56,8 +56,8 @@ export interface SecondFactor {
 export interface PasswordManagement {
   /** May people sign up on the login page (their accounts then wait for an admin's approval)? */
   signup: boolean
-  /** BadRequest naming the rule a new password breaks. */
-  checkPasswordRules(password: string): void
+  /** BadRequest naming the rule a new password breaks (`name`: the account's, for rules about it). */
+  checkPasswordRules(password: string, name?: string): void
   /** The hash to store for a password (scrypt, with the configured cost). */
   hash(password: string): Promise<string>
   setPassword(name: string, password: string): Promise<void>

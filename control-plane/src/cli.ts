@@ -108,7 +108,7 @@ export async function main(argv: string[]): Promise<void> {
           password = values['password-stdin']
             ? await readStdin()
             : (await import('node:crypto')).randomBytes(12).toString('base64url')
-          d.passwords.checkPasswordRules(password)
+          d.passwords.checkPasswordRules(password, name)
         }
         const passwordHash = password && d.passwords ? await d.passwords.hash(password) : undefined
         const existing = await d.users.get(name)

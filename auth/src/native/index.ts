@@ -2,6 +2,7 @@
 // creates accounts that wait for an admin's approval.
 import type { Authenticator, Identity, LoginInput, PasswordManagement, SecondFactor } from '../authenticator'
 import { matchTotp, newTotpSecret, otpauthUri } from './totp'
+import { COMMON_PASSWORDS } from './common-passwords'
 import type { NativeSettings } from './settings'
 import { BadRequest, Forbidden } from '../../../runtime/src/errors'
 import { decoyHash, hashPassword, verifyPassword } from './password'
@@ -35,10 +36,16 @@ export interface NativeOptions extends NativeSettings {
 }
 
 export function createNativeAuthenticator(o: NativeOptions): Authenticator & { passwords: PasswordManagement } {
-  const checkPasswordRules = (pw: string) => {
+  const checkPasswordRules = (pw: string, name?: string) => {
     if (pw.length < o.minPasswordLength)
       throw new BadRequest(`the password must have at least ${o.minPasswordLength} characters`, 'weak_password')
     if (pw.length > 1024) throw new BadRequest('the password is longer than 1024 characters', 'weak_password')
+    if (o.refuseCommonPasswords) {
+      if (COMMON_PASSWORDS.has(pw.toLowerCase()))
+        throw new BadRequest('the password is one of the most common ones: choose another', 'weak_password')
+      if (name && pw.toLowerCase().includes(name.toLowerCase()))
+        throw new BadRequest('the password contains the user name: choose another', 'weak_password')
+    }
   }
   const hash = (pw: string) => hashPassword(pw, o.scryptCost)
   const secondFactor = o.allow2fa ? totpFactor(o.users, o.issuer) : undefined
@@ -66,14 +73,14 @@ export function createNativeAuthenticator(o: NativeOptions): Authenticator & { p
       checkPasswordRules,
       hash,
       async setPassword(name: string, password: string) {
-        checkPasswordRules(password)
+        checkPasswordRules(password, name)
         await o.users.setPasswordHash(name, await hash(password))
       },
       async changePassword(name: string, oldPassword: string, newPassword: string) {
         const stored = await o.users.passwordHash(name)
         if (!stored || !(await verifyPassword(oldPassword, stored)))
           throw new BadRequest('the current password is wrong', 'wrong_password')
-        checkPasswordRules(newPassword)
+        checkPasswordRules(newPassword, name)
         await o.users.setPasswordHash(name, await hash(newPassword))
       },
     },

@@ -5,6 +5,12 @@ export const nativeSettings = z
   .strictObject({
     allowSignup: z.boolean().default(false).describe("Show a sign-up page; new accounts wait for an admin's approval."),
     minPasswordLength: z.number().int().min(1).max(128).default(8).describe('Shortest password accepted. Range 1-128.'),
+    refuseCommonPasswords: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Refuse new passwords that are among the most common ones or contain the user name (NativeAuthenticator's check_common_password), at sign-up, on the change-password page and when an admin sets one.",
+      ),
     allow2fa: z
       .boolean()
       .default(false)

@@ -74,7 +74,7 @@ export function adminPages(): Hono<HubEnv> {
     if (isAdmin(d.config.auth, name) && !c.var.identity!.user.admin)
       throw new Forbidden(`only admins can add ${name}: it is listed in auth.admins`)
     if (!d.passwords) throw new BadRequest('users are managed by the authenticator')
-    d.passwords.checkPasswordRules(f.password ?? '')
+    d.passwords.checkPasswordRules(f.password ?? '', name)
     const passwordHash = await d.passwords.hash(f.password)
     const existing = await d.users.get(name)
     // made at the hub's start from auth.admins / auth.allowed, still without a password: this sets it

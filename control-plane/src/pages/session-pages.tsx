@@ -143,7 +143,7 @@ export function sessionPages(): Hono<HubEnv> {
     const minLength = d.config.auth.native.minPasswordLength
     try {
       const name = checkUsername(f.username ?? '')
-      n.checkPasswordRules(f.password ?? '')
+      n.checkPasswordRules(f.password ?? '', name)
       if (!isAllowed(d.config.auth, name)) throw new Forbidden('this user name may not sign up')
       await d.users.create(name, { approved: false, passwordHash: await n.hash(f.password) })
       d.log.info('user signed up', { user: name })
