@@ -177,6 +177,13 @@ const JUPYTERHUB_CLASSES = [
 const OTHER_PACKAGES: Record<string, string> = {
   NativeAuthenticator: 'jupyterhub-nativeauthenticator',
   SystemdSpawner: 'jupyterhub-systemdspawner',
+  DockerSpawner: 'dockerspawner',
+  KubeSpawner: 'jupyterhub-kubespawner',
+  GenericOAuthenticator: 'oauthenticator',
+  GitHubOAuthenticator: 'oauthenticator',
+  LDAPAuthenticator: 'jupyterhub-ldapauthenticator',
+  RemoteUserAuthenticator: 'jhub_remote_user_authenticator',
+  FirstUseAuthenticator: 'jupyterhub-firstuseauthenticator',
 }
 
 interface PyClass {
