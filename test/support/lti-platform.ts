@@ -52,7 +52,7 @@ export function formOf(html: string): { action: string; fields: Record<string, s
 }
 
 export interface SimulatedPlatform {
-  /** http://127.0.0.1:PORT, also the issuer. */
+  /** http://HOST:PORT (HOST 127.0.0.1 unless told), also the issuer. */
   readonly url: string
   readonly issuer: string
   readonly clientId: string
@@ -65,14 +65,24 @@ export interface SimulatedPlatform {
   settings(): Record<string, unknown>
   /** The login initiation the platform sends the browser to the tool with, for this launch. */
   initiation(spec: LaunchSpec): Record<string, string>
+  /** A course page of the platform that posts this launch's login initiation to the tool (as Canvas does). */
+  coursePage(spec: LaunchSpec): string
   /** Signs claims as the platform (or with the forger's key of the same kid). */
   sign(claims: Record<string, unknown>, forged?: boolean): Promise<string>
   stop(): Promise<void>
 }
 
-export async function startSimulatedPlatform(opts: { toolUrl: string }): Promise<SimulatedPlatform> {
+/**
+ * Starts the platform on loopback for the tool at toolUrl. host: the name browsers reach it by
+ * (localhost makes it another site than a hub at 127.0.0.1); the hub fetches its keys at 127.0.0.1.
+ */
+export async function startSimulatedPlatform(opts: {
+  toolUrl: string
+  host?: 'localhost' | '127.0.0.1'
+}): Promise<SimulatedPlatform> {
   const port = await freePort()
-  const url = `http://127.0.0.1:${port}`
+  const url = `http://${opts.host ?? '127.0.0.1'}:${port}`
+  const jwksUrl = `http://127.0.0.1:${port}/jwks`
   const clientId = `tool-${randomBytes(4).toString('hex')}`
   const deploymentId = '1:deployment'
   const kid = 'platform-key-1'
@@ -81,6 +91,7 @@ export async function startSimulatedPlatform(opts: { toolUrl: string }): Promise
   const jwk: JWK = { ...(await exportJWK(own.publicKey)), kid, alg: 'RS256', use: 'sig' }
   const launchUrl = `${opts.toolUrl}/hub/lti13/oauth_callback`
   const pending = new Map<string, Pending>()
+  const courses = new Map<string, Record<string, string>>()
   let jwksFetches = 0
 
   async function sign(claims: Record<string, unknown>, forged = false): Promise<string> {
@@ -152,6 +163,15 @@ export async function startSimulatedPlatform(opts: { toolUrl: string }): Promise
       jwksFetches++
       res.writeHead(200, { 'content-type': 'application/json' })
       res.end(JSON.stringify({ keys: [jwk] }))
+    } else if (u.pathname === '/course' && courses.has(u.searchParams.get('launch') ?? '')) {
+      const init = courses.get(u.searchParams.get('launch')!)!
+      const inputs = Object.entries(init)
+        .map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`)
+        .join('')
+      res.writeHead(200, { 'content-type': 'text/html' })
+      res.end(
+        `<!doctype html><html><body onload="document.forms[0].submit()"><form method="post" action="${esc(`${opts.toolUrl}/hub/lti13/oauth_login`)}">${inputs}</form></body></html>`,
+      )
     } else if (u.pathname === '/authorize') {
       authorize(u.searchParams).then(
         (a) => {
@@ -163,6 +183,9 @@ export async function startSimulatedPlatform(opts: { toolUrl: string }): Promise
           res.end(String(err))
         },
       )
+    } else if (u.pathname === '/') {
+      res.writeHead(200, { 'content-type': 'text/html' })
+      res.end('<!doctype html><html><body>Simulated platform</body></html>')
     } else {
       res.writeHead(404)
       res.end()
@@ -170,13 +193,13 @@ export async function startSimulatedPlatform(opts: { toolUrl: string }): Promise
   })
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
 
-  return {
+  const platform: SimulatedPlatform = {
     url,
     issuer: url,
     clientId,
     deploymentId,
     authorizeUrl: `${url}/authorize`,
-    jwksUrl: `${url}/jwks`,
+    jwksUrl,
     get jwksFetches() {
       return jwksFetches
     },
@@ -185,7 +208,7 @@ export async function startSimulatedPlatform(opts: { toolUrl: string }): Promise
         issuer: url,
         clientIds: [clientId],
         authorizeUrl: `${url}/authorize`,
-        jwksUrl: `${url}/jwks`,
+        jwksUrl,
         deploymentIds: [deploymentId],
       }
     },
@@ -202,10 +225,16 @@ export async function startSimulatedPlatform(opts: { toolUrl: string }): Promise
         lti_deployment_id: deploymentId,
       }
     },
+    coursePage(spec) {
+      const id = randomBytes(6).toString('hex')
+      courses.set(id, platform.initiation(spec))
+      return `${url}/course?launch=${id}`
+    },
     sign,
     async stop() {
       server.closeAllConnections()
       await new Promise((r) => server.close(r))
     },
   }
+  return platform
 }

@@ -149,7 +149,7 @@ export function ltiPages(): Hono<HubEnv> {
     if (!bound && f[RELAYED] !== '1') {
       // the platform's cross-site POST: post it again from this origin, with the login-flow cookie
       c.header('Cache-Control', 'no-store')
-      c.header('Referrer-Policy', 'no-referrer')
+      c.header('Referrer-Policy', 'same-origin') // the relayed POST names the hub as its Origin
       const again: Record<string, string> = {}
       for (const k of ['id_token', 'state']) if (f[k] !== undefined) again[k] = f[k]
       return c.html(<RelayPage action={`/hub${LAUNCH_PATH}`} fields={again} />)
