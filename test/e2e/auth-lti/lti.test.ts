@@ -198,6 +198,11 @@ describe('a launch from the course', () => {
     )
   })
 
+  it("fetches the platform's keys once and keeps them (auth.lti13.jwksCacheSec)", async () => {
+    for (let i = 0; i < 2; i++) expect((await launch(new Client(stack.url), student())).status).toBe(302)
+    expect(platform.jwksFetches).toBe(1)
+  })
+
   it('serves the tool configuration JSON a platform imports', async () => {
     const res = await fetch(`${stack.url}/hub/lti13/config`)
     expect(res.status).toBe(200)
