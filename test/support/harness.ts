@@ -186,8 +186,6 @@ export interface HarnessOptions {
   settings?: Record<string, unknown>
   /** Where the stack keeps its data; default a new temp directory, removed by stop(). */
   dir?: string
-  /** Start nothing but Redis (and write the config): the caller starts hubs and proxies when it likes. */
-  deferStart?: boolean
   /** Extra node flags for hub processes (e.g. --cpu-prof). */
   hubNodeArgs?: string[]
   /**
@@ -570,7 +568,6 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     },
   }
 
-  if (opts.deferStart) return h
   try {
     // the hubs one by one (the first names the stack and becomes the leader); the proxies meanwhile
     // (they sync from Redis and need no hub to start)
