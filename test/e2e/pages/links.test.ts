@@ -2,24 +2,30 @@
 // pages, logged out, as an admin and as a user, through the real proxy; nothing answers 404 or 5xx.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startStack, type Stack } from '../../support/stack'
-import { withHubState, type HubState } from '../../support/hub-state'
 import { Client, json } from '../../support/client'
 import { okServerSpawner } from '../../support/servers'
+import { cli, person, rootOf } from '../../support/people'
 import { waitFor } from '../../../runtime/src/wait'
 
-let stack: Stack & HubState
+let stack: Stack
 
 beforeAll(async () => {
-  stack = await withHubState(
-    await startStack({ auth: { native: { scryptCost: 1024, allowSignup: true } }, spawner: okServerSpawner() }),
-  )
+  stack = await startStack({ auth: { native: { scryptCost: 1024, allowSignup: true } }, spawner: okServerSpawner() })
 })
 afterAll(async () => {
   await stack?.stop()
 })
 
-async function newUser(name: string, opts: { admin?: boolean; approved?: boolean } = {}) {
-  await stack.deps.users.create(name, { ...opts, passwordHash: await stack.deps.passwords!.hash(`${name}-password`) })
+/** A user with the password `${name}-password`, added by an operator with the CLI. */
+function newUser(name: string): void {
+  cli(stack, ['user', 'add', name, '--password-stdin'], `${name}-password`)
+}
+
+/** A user who signed up on the sign-up page and waits for an admin's approval. */
+async function signedUp(name: string): Promise<void> {
+  const res = await new Client(stack.url).postForm('/hub/signup', { username: name, password: `${name}-password` })
+  expect(res.status).toBe(200)
+  expect(await res.text()).toContain('An administrator must approve it')
 }
 
 async function loggedIn(name: string): Promise<Client> {
@@ -127,11 +133,10 @@ const pageSeeds = (user: string, other: string) => [
 
 describe('every link the pages emit', () => {
   it('leads somewhere for an admin, a user and a visitor, with servers stopped and running', async () => {
-    await newUser('crawl-admin', { admin: true })
-    await newUser('crawl-ada')
-    await newUser('crawl-bob', { approved: false }) // the admin page shows an Approve form for bob
-    for (const name of ['crawl-admin', 'crawl-ada'])
-      await stack.deps.tokens.issue(name, { note: 'for the revoke form' })
+    // the admin with the CLI, ada added by the admin: each holds a token from their session (for the revoke form)
+    const root = await rootOf(stack, 'crawl-admin', 'crawl-admin-password')
+    await person(root, 'crawl-ada')
+    await signedUp('crawl-bob') // the admin page shows an Approve form for bob
     const admin = await loggedIn('crawl-admin')
     const ada = await loggedIn('crawl-ada')
     const visitor = new Client(stack.url)
@@ -199,7 +204,7 @@ describe('/hub/, /hub and /hub/user-redirect/', () => {
   })
 
   it('send a logged-in user to the spawn flow, then to the running server', async () => {
-    await newUser('root-cleo')
+    newUser('root-cleo')
     const cleo = await loggedIn('root-cleo')
     for (const path of ['/hub/', '/hub'])
       expect((await cleo.get(path)).headers.get('location'), path).toBe('/hub/spawn')
@@ -234,7 +239,7 @@ describe('/hub/, /hub and /hub/user-redirect/', () => {
   })
 
   it('answer 405 with Allow: POST to a GET of a form-only address', async () => {
-    await newUser('root-dan')
+    newUser('root-dan')
     const dan = await loggedIn('root-dan')
     for (const client of [dan, new Client(stack.url)]) {
       const res = await client.get('/hub/stop')
