@@ -21,16 +21,24 @@ export interface Identity {
    * encrypted when auth.enableAuthState is set (else dropped), given back to refresh and spawnEnv.
    */
   authState?: { [k: string]: Json }
+  /**
+   * Which authenticator vouched for this login, when several are offered side by side (auth.also):
+   * set by the combination, kept with the auth state, and given back to refresh, logoutUrl and
+   * spawnEnv so each goes to the authenticator the user logged in with.
+   */
+  via?: string
 }
 
 export interface LoginInput {
   username: string
   password: string
   /**
-   * Whether the login policy would let this name in by itself (auth.blocked, auth.allowed, the hub's
-   * groups): an authenticator that makes accounts at login (first-use) makes none when false.
+   * Whether an authenticator that makes accounts or sets first passwords at login (first-use) may do
+   * so for this name: the login policy lets it in by itself (auth.blocked, auth.allowed, the hub's
+   * groups) and the configuration does not make it an admin (auth.admins, auth.adminGroups), whose
+   * password only an admin or the operator sets. False: no account and no first password.
    */
-  admissible?: boolean
+  mayClaim?: boolean
   /** The login form's authentication code, for users with a second factor (secondFactor). */
   otp?: string
 }
@@ -125,9 +133,13 @@ export interface Authenticator {
    * auth.refreshAgeSec. An identity updates groups, admin and auth state; undefined: nothing changed;
    * null: no longer valid, so the user's sessions end and a spawn is refused until they log in again.
    */
-  refresh?(user: { name: string; authState?: { [k: string]: Json } }): Promise<Identity | null | undefined>
+  refresh?(user: {
+    name: string
+    authState?: { [k: string]: Json }
+    via?: string
+  }): Promise<Identity | null | undefined>
   /** Where logout sends the browser after the hub's own logout (the provider's end-session URL). */
-  logoutUrl?(authState: { [k: string]: Json } | undefined, afterLogout: string): string | undefined
+  logoutUrl?(authState: { [k: string]: Json } | undefined, afterLogout: string, via?: string): string | undefined
   /** Environment for the user's servers from the auth state (an access token, say): JupyterHub's pre_spawn_start. */
-  spawnEnv?(authState: { [k: string]: Json } | undefined): Record<string, string>
+  spawnEnv?(authState: { [k: string]: Json } | undefined, via?: string): Record<string, string>
 }

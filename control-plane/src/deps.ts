@@ -265,7 +265,8 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
         if ((await refreshUser(deps, name, { force: true })) === 'expired')
           throw new HubError(403, `${name}'s login has ended: log in again before starting a server`, 'login_expired')
       },
-      authEnv: async (name) => (authenticator.spawnEnv ? authenticator.spawnEnv(await authStates.get(name)) : {}),
+      authEnv: async (name) =>
+        authenticator.spawnEnv ? authenticator.spawnEnv(await authStates.get(name), await authStates.via(name)) : {},
       owner: async (name) => {
         const [record, inGroups] = await Promise.all([users.get(name), groups.ofUser(name)])
         return { name, groups: inGroups, admin: record?.admin ?? false }

@@ -31,9 +31,11 @@ export function createFirstUseAuthenticator(o: FirstUseSettings & { users: Passw
       kind: 'first-use',
       passwordForm: true,
       loginNotice: 'Log in with any user name and the workshop password you were given.',
-      async authenticate({ username, password }: LoginInput): Promise<Identity | null> {
+      async authenticate({ username, password, mayClaim = false }: LoginInput): Promise<Identity | null> {
         if (!samePassword(password, shared)) return null
-        if (!o.createUsers && !(await o.users.get(username))) return null
+        const account = await o.users.get(username)
+        // the workshop password never opens an admin's account (an admin logs in otherwise)
+        if (!mayClaim || account?.admin || (!account && !o.createUsers)) return null
         return { name: username }
       },
     }
@@ -62,14 +64,15 @@ export function createFirstUseAuthenticator(o: FirstUseSettings & { users: Passw
       ? 'New here? Choose a user name and a password: your first login creates your account.'
       : 'First login? The password you give now becomes your password.',
     passwords,
-    async authenticate({ username, password, admissible = true }: LoginInput): Promise<Identity | null> {
+    async authenticate({ username, password, mayClaim = false }: LoginInput): Promise<Identity | null> {
       const stored = await o.users.passwordHash(username)
       if (stored) return (await verifyPassword(password, stored)) ? { name: username } : null
-      // the first login: a password the rules accept becomes the account's (a weak one says why)
-      const exists = !!(await o.users.get(username))
-      // no account for a name that may not log in (it would be left behind, refused)
-      if (!admissible || (!exists && !o.createUsers)) {
-        await verifyPassword(password, await decoyHash(o.scryptCost)) // as long as a real check
+      // the first login: a password the rules accept becomes the account's. Never for a name the
+      // policy refuses (the account would be left behind), nor an admin's (only an admin or the
+      // operator sets an admin's password): refused as a wrong password, as long as a real check.
+      const account = await o.users.get(username)
+      if (!mayClaim || account?.admin || (!account && !o.createUsers)) {
+        await verifyPassword(password, await decoyHash(o.scryptCost))
         return null
       }
       checkPasswordRules(password)

@@ -1,10 +1,11 @@
 // kerberos: logins with the browser's Kerberos ticket (SPNEGO, `Authorization: Negotiate`), checked
 // against the hub's keytab through GSSAPI (the kerberos module, built against Debian's libkrb5).
 // GET /hub/login without a ticket answers 401 `WWW-Authenticate: Negotiate`, which a browser set up
-// for the realm answers with one; others see the login page (with the password form, checked with
-// the KDC, when passwordFallback is set).
+// for the realm answers with one; others see the login page. No password form: checking a password
+// with the KDC alone (as kinit does) can be answered by a spoofed KDC; offer a password authenticator
+// beside it (auth.also) for browsers without a ticket.
 import { existsSync } from 'node:fs'
-import type { Authenticator, Identity, LoginInput, RequestLoginResult } from '../authenticator'
+import type { Authenticator, Identity, RequestLoginResult } from '../authenticator'
 import type { KerberosSettings } from './settings'
 import { HubError } from '../../../runtime/src/errors'
 
@@ -43,22 +44,12 @@ export function createKerberosAuthenticator(o: KerberosSettings): Authenticator 
   // GSSAPI reads these when it first needs them, in this process (the hub's)
   if (o.keytab) process.env.KRB5_KTNAME = o.keytab
   if (o.krb5Config) process.env.KRB5_CONFIG = o.krb5Config
-  const [serviceName, serviceHost] = o.service.split('@') as [string, string]
   return {
     kind: 'kerberos',
-    passwordForm: o.passwordFallback,
-    loginNotice: o.passwordFallback
-      ? undefined
-      : 'This hub logs you in with your Kerberos ticket. Get one (kinit) and allow this site in your browser.',
-    async authenticate({ username, password }: LoginInput): Promise<Identity | null> {
-      if (!o.passwordFallback || !password || !/^[A-Za-z0-9._-]{1,255}$/.test(username)) return null
-      const k = await kerberosModule()
-      try {
-        await k.checkPassword(username, password, `${serviceName}/${serviceHost}`, o.realms[0])
-        return { name: username }
-      } catch {
-        return null
-      }
+    passwordForm: false,
+    loginNotice: 'This hub logs you in with your Kerberos ticket. Get one (kinit) and allow this site in your browser.',
+    async authenticate(): Promise<Identity | null> {
+      return null // tickets only: a password checked with the KDC alone could be answered by a spoofed KDC
     },
     async requestLogin({ headers }): Promise<RequestLoginResult> {
       const m = NEGOTIATE.exec(headers.get('authorization') ?? '')

@@ -27,12 +27,6 @@ export const kerberosSettings = z
       .describe(
         "Realms whose principals may log in (ann@EXAMPLE.ORG logs in as ann). [] takes any realm the KDC trusts: with cross-realm trust, name your own so that another realm's ann is not yours.",
       ),
-    passwordFallback: z
-      .boolean()
-      .default(false)
-      .describe(
-        "Also show the password form, checked with the KDC (as kinit does), for browsers without a ticket; the realm is the configuration's default or the first of realms.",
-      ),
   })
   .prefault({})
   .describe("The Kerberos authenticator: SPNEGO (Negotiate) logins with the browser's Kerberos ticket.")

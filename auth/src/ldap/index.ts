@@ -8,6 +8,7 @@ import { checkServerIdentity, type ConnectionOptions } from 'node:tls'
 import type { Authenticator, Identity, LoginInput } from '../authenticator'
 import type { LdapSettings } from './settings'
 import { HubError } from '../../../runtime/src/errors'
+import { concurrencyLimit } from '../concurrency'
 
 /** A value in a DN (RFC 4514): the special characters, a leading space or #, a trailing space. */
 export function escapeDnValue(v: string): string {
@@ -32,6 +33,8 @@ class DirectoryUnavailable extends HubError {
 }
 
 export function createLdapAuthenticator(o: LdapSettings): Authenticator {
+  // a connection each, up to timeoutSec: 16 at once, 64 waiting, then "busy"
+  const limited = concurrencyLimit(16, 64)
   const valid = new RegExp(o.validUsername)
   // the certificate is checked against the URL's host (ldapts' StartTLS would check "localhost")
   const host = new URL(o.url).hostname.replace(/^\[|\]$/g, '')
@@ -74,32 +77,36 @@ export function createLdapAuthenticator(o: LdapSettings): Authenticator {
     passwordForm: true,
     async authenticate({ username, password }: LoginInput): Promise<Identity | null> {
       if (!password || !valid.test(username)) return null
-      // tlsOptions make ldapts speak TLS from the start: only for ldaps://
-      const client = new Client({
-        url: o.url,
-        timeout,
-        connectTimeout: timeout,
-        ...(o.url.startsWith('ldaps:') ? { tlsOptions } : {}),
-      })
-      try {
-        if (o.startTls) await client.startTLS(tlsOptions)
-        for (const dn of await candidates(client, username)) {
-          try {
-            await client.bind(dn, password)
-          } catch (err) {
-            if (err instanceof InvalidCredentialsError) continue
-            throw err
-          }
-          const groups = await groupsOf(client, dn, username)
-          return { name: username, ...(groups ? { groups } : {}), authState: { dn } }
-        }
-        return null
-      } catch (err) {
-        if (err instanceof InvalidCredentialsError) return null // the search user's, say: still a refusal
-        throw new DirectoryUnavailable(err)
-      } finally {
-        await client.unbind().catch(() => {})
-      }
+      return limited(() => bindAs(username, password))
     },
+  }
+
+  async function bindAs(username: string, password: string): Promise<Identity | null> {
+    // tlsOptions make ldapts speak TLS from the start: only for ldaps://
+    const client = new Client({
+      url: o.url,
+      timeout,
+      connectTimeout: timeout,
+      ...(o.url.startsWith('ldaps:') ? { tlsOptions } : {}),
+    })
+    try {
+      if (o.startTls) await client.startTLS(tlsOptions)
+      for (const dn of await candidates(client, username)) {
+        try {
+          await client.bind(dn, password)
+        } catch (err) {
+          if (err instanceof InvalidCredentialsError) continue
+          throw err
+        }
+        const groups = await groupsOf(client, dn, username)
+        return { name: username, ...(groups ? { groups } : {}), authState: { dn } }
+      }
+      return null
+    } catch (err) {
+      if (err instanceof InvalidCredentialsError) return null // the search user's, say: still a refusal
+      throw new DirectoryUnavailable(err)
+    } finally {
+      await client.unbind().catch(() => {})
+    }
   }
 }

@@ -16,6 +16,12 @@ export const ldapSettings = z
       .describe(
         'The directory server (ldapauthenticator server_address and server_port): ldaps:// for TLS from the start.',
       ),
+    allowPlaintext: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Allow ldap:// without startTls to a directory off this machine: passwords then cross the network in clear.',
+      ),
     startTls: z
       .boolean()
       .default(false)
@@ -89,6 +95,16 @@ export type LdapSettings = z.output<typeof ldapSettings>
 /** What the schema cannot say alone (it is read whatever auth.kind is): one line per problem, naming the key. */
 export function ldapSettingsProblems(s: LdapSettings): string[] {
   const problems: string[] = []
+  // every login's password would cross the network in clear
+  const host = s.url
+    .replace(/^ldaps?:\/\//, '')
+    .replace(/:\d+\/?$|\/$/g, '')
+    .replace(/^\[|\]$/g, '')
+  const loopback = host === 'localhost' || host === '::1' || /^127\./.test(host)
+  if (s.url.startsWith('ldap:') && !s.startTls && !loopback && !s.allowPlaintext)
+    problems.push(
+      'auth.ldap.startTls: needed for a directory off this machine over ldap:// (or use ldaps://, or set auth.ldap.allowPlaintext on a trusted network)',
+    )
   if (!s.lookupDn && s.bindDnTemplates.length === 0)
     problems.push('auth.ldap.bindDnTemplates: give bindDnTemplates, or set auth.ldap.lookupDn')
   if (s.lookupDn && !s.userSearchBase) problems.push('auth.ldap.userSearchBase: needed with auth.ldap.lookupDn')

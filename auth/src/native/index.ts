@@ -16,7 +16,7 @@ export interface PasswordAccounts {
   passwordHash(name: string): Promise<string | undefined>
   setPasswordHash(name: string, hash: string): Promise<void>
   /** The account's approval (sign-ups wait for an admin's); undefined without an account. */
-  get(name: string): Promise<{ approved: boolean } | undefined>
+  get(name: string): Promise<{ approved: boolean; admin?: boolean } | undefined>
   /**
    * Gives `name` its first password in one step (first-use logins): the account made with it when
    * there is none and `create`, or the hash set when the account has no password yet. false when a
@@ -104,6 +104,10 @@ function totpFactor(users: PasswordAccounts, issuer: string): SecondFactor {
       return { secret, uri: otpauthUri(issuer, name, secret) }
     },
     async enable(name, secret, code) {
+      // a factor that is on is turned off first, with one of its own codes: a session alone (a
+      // stolen cookie, a script) cannot swap in a key of its own
+      if (await otpSecret.call(users, name))
+        throw new BadRequest('two-factor authentication is already on; turn it off first', 'already_on')
       if (!/^[A-Z2-7]{32}$/.test(secret)) throw new BadRequest('the secret is not one this page made', 'bad_secret')
       await current(name, secret, code)
       await setOtpSecret.call(users, name, secret)

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import type { Authenticator, Identity, LoginInput } from '../authenticator'
 import type { PamSettings } from './settings'
 import { Forbidden, HubError } from '../../../runtime/src/errors'
+import { Busy, concurrencyLimit } from '../concurrency'
 
 const HELPER = fileURLToPath(new URL('./pam-check.py', import.meta.url))
 /** What PAM may answer about a name (and what a shell would take as one): checked before asking it. */
@@ -18,7 +19,9 @@ type Answer = { ok: true; groups: string[] } | { ok: false; stage: string; reaso
 /** Runs the helper with one request on its stdin; its one JSON line. */
 function check(req: { service: string; user: string; password: string; account: boolean }, timeoutMs: number) {
   return new Promise<Answer>((resolve, reject) => {
-    const child = spawn('python3', [HELPER], { stdio: ['pipe', 'pipe', 'ignore'] })
+    // nothing of the hub's environment (its secrets) reaches the helper or PAM's modules
+    const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' }
+    const child = spawn('python3', [HELPER], { stdio: ['pipe', 'pipe', 'ignore'], env })
     let out = ''
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
     child.stdout.on('data', (b: Buffer) => {
@@ -38,6 +41,8 @@ function check(req: { service: string; user: string; password: string; account: 
 }
 
 export function createPamAuthenticator(o: PamSettings): Authenticator {
+  // a helper process each, held for PAM's failure delay: 8 at once, 32 waiting, then "busy"
+  const limited = concurrencyLimit(8, 32)
   return {
     kind: 'pam',
     passwordForm: true,
@@ -45,11 +50,14 @@ export function createPamAuthenticator(o: PamSettings): Authenticator {
       if (!password || !ACCOUNT_NAME.test(username)) return null
       let answer: Answer
       try {
-        answer = await check(
-          { service: o.service, user: username, password, account: o.checkAccount },
-          Math.round(o.timeoutSec * 1000),
+        answer = await limited(() =>
+          check(
+            { service: o.service, user: username, password, account: o.checkAccount },
+            Math.round(o.timeoutSec * 1000),
+          ),
         )
       } catch (err) {
+        if (err instanceof Busy) throw err
         throw new HubError(503, 'The login check could not run. Try again in a few minutes.', 'pam_unavailable', {
           cause: err,
           expose: true,

@@ -82,7 +82,7 @@ describe('loadConfig', () => {
   })
 
   it('reports every problem at once', () => {
-    const msg = problems(() => loadConfig({ file: file('port: "x"\nauth:\n  kind: ldap\nfoo: 1\n'), env: {} }))
+    const msg = problems(() => loadConfig({ file: file('port: "x"\nauth:\n  kind: saml\nfoo: 1\n'), env: {} }))
     expect(msg).toContain('(3 problems)')
     expect(msg).toMatch(/^ {2}port: expected number/m)
     expect(msg).toMatch(/^ {2}auth\.kind: /m)

@@ -145,7 +145,11 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
 
   const result = configSchema.safeParse(raw)
   if (result.success) problems.push(...authenticatorSettingsProblems(result.data.auth))
-  if (result.success && result.data.auth.kind === 'remote-user' && result.data.proxy.trustedProxies.length === 0)
+  if (
+    result.success &&
+    [result.data.auth.kind, ...result.data.auth.also].includes('remote-user') &&
+    result.data.proxy.trustedProxies.length === 0
+  )
     problems.push(
       'proxy.trustedProxies: needed with auth.kind remote-user: the front servers whose auth.remote-user.header is believed (from anyone else it is blanked, so nobody could log in)',
     )

@@ -317,6 +317,13 @@ export const configSchema = z
             "When not empty, only these users may log in (admins always may). They exist from the hub's start, as in JupyterHub.",
           ),
         blocked: z.array(username).default([]).describe('Users who may never log in.'),
+        also: z
+          .array(z.enum(AUTH_KINDS))
+          .max(5)
+          .default([])
+          .describe(
+            "Authenticators offered beside auth.kind on the login page, each with its settings under auth.KIND: an identity provider's button and a password form, say (auth.kind: oidc, also: [native]), as a site moving to single sign-on keeps local accounts. At most one identity provider, one that reads the request and one whose passwords the hub keeps. A password login tries each password authenticator in order. Each user is refreshed, logged out and given server environment by the one they logged in with.",
+          ),
         allowedGroups: z
           .array(z.string().min(1).max(255))
           .max(1000)

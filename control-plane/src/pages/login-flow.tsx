@@ -3,7 +3,7 @@
 // request itself (requestLogin: a trusted front's header, Kerberos). Every identity goes through
 // admit() (the login policy), and a session starts as after the password form.
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import { deleteCookie, setCookie } from 'hono/cookie'
 import type { Hono } from 'hono'
 import { HubError } from '../../../runtime/src/errors'
 import type { AuthJson, Identity } from '../../../auth/src'
@@ -21,6 +21,19 @@ const NOT_ADMITTED = 'You are not allowed to log in to this hub. Ask its adminis
 
 /** How long a redirect login may take, from the login button to the callback. */
 const FLOW_TTL_SEC = 600
+/** A login flow's `next`, and all it keeps in Redis, are bounded: anyone may begin one. */
+const MAX_NEXT = 2048
+const MAX_FLOW_BYTES = 16 * 1024
+/** Logins begun per client address per window, at most. */
+const FLOWS_PER_WINDOW = 60
+const FLOW_WINDOW_SEC = 60
+
+/** Counts a login begun from `address` in the current window; false past FLOWS_PER_WINDOW. */
+async function underFlowLimit(d: C['var']['deps'], address: string): Promise<boolean> {
+  const key = d.keys.loginFlowCount(address)
+  const [[, n]] = (await d.redis.multi().incr(key).expire(key, FLOW_WINDOW_SEC, 'NX').exec()) as [[null, number]]
+  return n <= FLOWS_PER_WINDOW
+}
 
 /** The session for an admitted user, then on to `next`. */
 export async function startSession(c: C, name: string, next: string): Promise<Response> {
@@ -31,7 +44,7 @@ export async function startSession(c: C, name: string, next: string): Promise<Re
   return c.redirect(next)
 }
 
-const refused = (c: C, status: 400 | 403, message: string) =>
+const refused = (c: C, status: 400 | 403 | 429, message: string) =>
   c.html(<ErrorPage status={status} message={message} user={null} link="/hub/login" />, status)
 
 const sameText = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b))
@@ -44,10 +57,19 @@ export function redirectLoginRoutes(app: Hono<HubEnv>): void {
     const d = c.var.deps
     const redirect = d.authenticator.redirect
     if (!redirect) return refused(c, 400, 'This hub does not log in at an identity provider.')
-    const next = safeNext(c.req.query('next'))
+    // anyone may begin a login: bounded in size and, per client address, in number
+    const asked = safeNext(c.req.query('next'))
+    const next = asked.length <= MAX_NEXT ? asked : '/hub/'
+    const address = clientAddress(c)
+    if (!(await underFlowLimit(d, address))) {
+      c.header('Retry-After', String(FLOW_WINDOW_SEC))
+      return refused(c, 429, 'Too many logins begun from your address. Try again in a minute.')
+    }
     const state = randomBytes(24).toString('base64url')
     const { url, flow } = await redirect.begin({ state, callbackUrl: callbackUrl(c) })
-    await d.redis.set(d.keys.loginFlow(state), JSON.stringify({ flow, next }), 'EX', FLOW_TTL_SEC)
+    const record = JSON.stringify({ flow, next })
+    if (record.length > MAX_FLOW_BYTES) throw new Error('the authenticator kept too much for one login flow')
+    await d.redis.set(d.keys.loginFlow(state), record, 'EX', FLOW_TTL_SEC)
     setCookie(c, LOGIN_FLOW_COOKIE, state, {
       path: '/hub/',
       httpOnly: true,
@@ -62,13 +84,21 @@ export function redirectLoginRoutes(app: Hono<HubEnv>): void {
     const d = c.var.deps
     const redirect = d.authenticator.redirect
     if (!redirect) return refused(c, 400, 'This hub does not log in at an identity provider.')
-    const state = params.get('state') ?? ''
-    const bound = getCookie(c, LOGIN_FLOW_COOKIE) ?? ''
+    const state = (params.get('state') ?? '').slice(0, 200)
+    // every cookie of that name the browser sent: a second one (planted by a page on this origin,
+    // with a narrower path) makes the callback no one's
+    const sent = (c.req.header('cookie') ?? '')
+      .split(';')
+      .map((p) => p.trim())
+      .filter((p) => p.startsWith(`${LOGIN_FLOW_COOKIE}=`))
+      .map((p) => p.slice(LOGIN_FLOW_COOKIE.length + 1))
     deleteCookie(c, LOGIN_FLOW_COOKIE, { path: '/hub/', secure: isSecure(c) })
+    // the flow is used up by any callback naming it, matched or not, so a code that reaches the
+    // wrong browser (or a script that made its callback fail) can never be replayed
+    const saved = state ? await d.redis.getdel(d.keys.loginFlow(state)) : null
     // a callback this browser did not begin (login CSRF), or one used already, or too late
-    if (!state || !bound || !sameText(state, bound))
+    if (!state || sent.length !== 1 || !sameText(state, sent[0]!))
       return refused(c, 403, 'This login was not begun in this browser, or it took too long. Log in again.')
-    const saved = await d.redis.getdel(d.keys.loginFlow(state))
     if (!saved) return refused(c, 403, 'This login has expired or was used already. Log in again.')
     const { flow, next } = JSON.parse(saved) as { flow: { [k: string]: AuthJson }; next: string }
     const error = params.get('error')

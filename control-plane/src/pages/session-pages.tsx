@@ -3,7 +3,7 @@ import { Hono } from 'hono'
 import { Forbidden, HubError, NotFound } from '../../../runtime/src/errors'
 import type { HubEnv } from '../http/env'
 import { clearSessionCookie, safeNext } from '../http/respond'
-import { checkUsername, isAllowed, type Identity } from '../../../auth/src'
+import { checkUsername, isAdmin, isAllowed, type Identity } from '../../../auth/src'
 import { admit, type Admission } from '../sessions/admit'
 import { loginFromRequest, redirectLoginRoutes, startSession } from './login-flow'
 import { publicUrl } from '../deps'
@@ -12,7 +12,13 @@ import { sentence } from './layout'
 import { LoginThrottle } from '../state/login-throttle'
 import { logoutFromOwnPages, stopServersOnLogout } from './logout'
 import { clientAddress } from '../http/client-address'
-import { LOGIN_FAILED, LOGIN_LOCKED, form } from './page-kit'
+import { LOGIN_FAILED, LOGIN_LOCKED, form, type C } from './page-kit'
+
+/** May an authenticator make an account or set a first password for this name (LoginInput.mayClaim)? */
+async function mayClaim(d: C['var']['deps'], name: string): Promise<boolean> {
+  const groups = await d.groups.ofUser(name)
+  return isAllowed(d.config.auth, name, groups) && !isAdmin(d.config.auth, name, groups)
+}
 
 export function sessionPages(): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
@@ -90,11 +96,13 @@ export function sessionPages(): Hono<HubEnv> {
         username: name,
         password: f.password ?? '',
         otp: f.otp,
-        admissible: isAllowed(d.config.auth, name, await d.groups.ofUser(name)),
+        mayClaim: await mayClaim(d, name),
       })
     } catch (err) {
-      if (err instanceof HubError && err.expose) return page(403, sentence(err.message))
-      throw err
+      if (!(err instanceof HubError && err.expose)) throw err
+      // counted as a failure, so what the message tells (a weak first password) cannot be probed freely
+      await throttle.failed(name, address)
+      return page(403, sentence(err.message))
     }
     const admitted: Admission = identity
       ? await admit(d, identity)
@@ -125,7 +133,12 @@ export function sessionPages(): Hono<HubEnv> {
     // then the identity provider's own logout (end-session), when the authenticator has one
     const d = c.var.deps
     const atProvider =
-      id && d.authenticator.logoutUrl?.(await d.authStates.get(id.user.name), `${publicUrl(d.config)}${afterLogout}`)
+      id &&
+      d.authenticator.logoutUrl?.(
+        await d.authStates.get(id.user.name),
+        `${publicUrl(d.config)}${afterLogout}`,
+        await d.authStates.via(id.user.name),
+      )
     return c.redirect(atProvider || afterLogout)
   })
 

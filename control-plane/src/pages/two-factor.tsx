@@ -43,9 +43,9 @@ function TwoFactorPage(p: {
               It is <strong>off</strong>. Add this key to an authenticator app (or open the address on your phone), then
               give the code it shows.
             </p>
-            <label>Key</label>
+            <p class="muted">Key</p>
             <pre id="secret">{p.proposal!.secret}</pre>
-            <label>Address</label>
+            <p class="muted">Address</p>
             <pre id="otpauth">{p.proposal!.uri}</pre>
             <XsrfField value={p.xsrf} />
             <input type="hidden" name="action" value="enable" />

@@ -40,7 +40,7 @@ export async function admit(d: Deps, identity: Identity): Promise<Admission> {
   if (user && admin !== undefined && admin !== user.admin) await d.users.setAdmin(name, admin)
   let changed = false
   if (policy.manageGroups && identity.groups) changed = await followGroups(d, name, identity.groups)
-  await d.authStates.checked(name, identity.authState)
+  await d.authStates.checked(name, identity.authState, { via: identity.via })
   if (changed || (user && admin !== undefined && admin !== user.admin)) await publishAccess(d, name)
   return { ok: true, name }
 }

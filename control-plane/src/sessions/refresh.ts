@@ -8,6 +8,16 @@ import { admit } from './admit'
 
 export type Refreshed = 'valid' | 'expired' | 'not-refreshed'
 
+/**
+ * A user the authenticator no longer vouches for: every session ends, and so does every token they
+ * hold but their servers' own (a running server keeps working until stopped; its owner cannot start
+ * another without logging in again).
+ */
+async function endLogins(d: Deps, name: string): Promise<void> {
+  await d.sessions.revokeAll(name)
+  for (const t of await d.tokens.list(name)) if (t.kind !== 'server') await d.tokens.revoke(t.id)
+}
+
 export async function refreshUser(d: Deps, name: string, opts: { force?: boolean } = {}): Promise<Refreshed> {
   const refresh = d.authenticator.refresh
   if (!refresh) return 'not-refreshed'
@@ -19,7 +29,7 @@ export async function refreshUser(d: Deps, name: string, opts: { force?: boolean
   }
   let identity: Awaited<ReturnType<typeof refresh>>
   try {
-    identity = await refresh({ name, authState: await d.authStates.get(name) })
+    identity = await refresh({ name, authState: await d.authStates.get(name), via: await d.authStates.via(name) })
   } catch (err) {
     // the identity provider unreachable: a page still opens (checked again at the next request); a
     // spawn (forced) is refused with the error
@@ -33,7 +43,7 @@ export async function refreshUser(d: Deps, name: string, opts: { force?: boolean
   }
   const admitted = identity && (await admit(d, { ...identity, name }))
   if (admitted?.ok) return 'valid'
-  await d.sessions.revokeAll(name)
+  await endLogins(d, name)
   d.log.info('a refresh ended the login', { user: name, why: admitted ? admitted.why : 'the authenticator refused' })
   return 'expired'
 }

@@ -33,7 +33,9 @@ export function proxyOptions(config: Config): ProxyProcessOptions {
     activityFlushSec: config.proxy.activityFlushSec,
     trustedProxies: config.proxy.trustedProxies,
     // the remote-user authenticator's header, believed from trustedProxies only
-    identityHeader: config.auth.kind === 'remote-user' ? config.auth['remote-user'].header : undefined,
+    identityHeader: [config.auth.kind, ...config.auth.also].includes('remote-user')
+      ? config.auth['remote-user'].header
+      : undefined,
     user: process.getuid?.() === 0 ? 'root' : undefined,
     publicUrl: publicUrl(config),
     subdomainHost: config.subdomainHost,

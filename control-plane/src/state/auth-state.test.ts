@@ -49,11 +49,12 @@ describe('AuthStates', () => {
   it('keeps the state encrypted in Redis, and the time of the last check', async () => {
     const keys = keyNames('edgehub:')
     const states = new AuthStates(redis.client, keys, new CryptKeeper([hex()]), true)
-    await states.checked('ann', { access_token: 'at-123', groups: ['a'] }, 1_000)
+    await states.checked('ann', { access_token: 'at-123', groups: ['a'] }, { when: 1_000, via: 'oidc' })
     expect(await states.get('ann')).toEqual({ access_token: 'at-123', groups: ['a'] })
     expect(JSON.stringify(await redis.client.hgetall(keys.authState('ann')))).not.toContain('at-123')
     expect(await states.age('ann', 5_000)).toBe(4_000)
-    await states.checked('ann', undefined, 2_000) // a refresh that changed nothing keeps the state
+    await states.checked('ann', undefined, { when: 2_000 }) // a refresh that changed nothing keeps the state
+    expect(await states.via('ann')).toBe('oidc')
     expect(await states.get('ann')).toEqual({ access_token: 'at-123', groups: ['a'] })
     await states.forget('ann')
     expect(await states.get('ann')).toBeUndefined()

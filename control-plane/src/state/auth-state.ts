@@ -52,9 +52,11 @@ export class CryptKeeper {
     const k = this.keys.find((x) => x.id === id)
     if (!k) return undefined
     try {
-      const d = createDecipheriv('aes-256-gcm', k.key, Buffer.from(iv, 'base64url'))
+      const authTag = Buffer.from(tag, 'base64url')
+      if (authTag.length !== 16) return undefined // only full-length tags
+      const d = createDecipheriv('aes-256-gcm', k.key, Buffer.from(iv, 'base64url'), { authTagLength: 16 })
       d.setAAD(Buffer.from(context))
-      d.setAuthTag(Buffer.from(tag, 'base64url'))
+      d.setAuthTag(authTag)
       return Buffer.concat([d.update(Buffer.from(body, 'base64url')), d.final()]).toString('utf8')
     } catch {
       return undefined
@@ -85,10 +87,16 @@ export class AuthStates {
   }
 
   /** Records a login or refresh: the state (when given and enabled) and the time of the check. */
-  async checked(user: string, state: State | undefined, when = Date.now()): Promise<void> {
-    const fields: Record<string, string> = { checked: String(when) }
+  async checked(user: string, state: State | undefined, opts: { via?: string; when?: number } = {}): Promise<void> {
+    const fields: Record<string, string> = { checked: String(opts.when ?? Date.now()) }
     if (this.enabled && state !== undefined) fields.state = this.crypt.encrypt(JSON.stringify(state), user)
+    if (opts.via) fields.via = opts.via
     await this.redis.hset(this.keys.authState(user), fields)
+  }
+
+  /** Which authenticator the user last logged in with, when several are offered (auth.also). */
+  async via(user: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.authState(user), 'via')) ?? undefined
   }
 
   /** Sets the state alone (PATCH /users/NAME with auth_state, as JupyterHub allows admins). */

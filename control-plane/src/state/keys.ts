@@ -60,6 +60,8 @@ export function keyNames(prefix: string) {
     secret: (name: string) => `${prefix}secret:${name}`,
     /** A redirect login begun (auth/src/authenticator.ts RedirectLogin): its flow, until the callback or 10 minutes. */
     loginFlow: (state: string) => `${prefix}login-flow:${state}`,
+    /** Login flows begun from one client address in the current minute (pages/login-flow.tsx). */
+    loginFlowCount: (address: string) => `${prefix}login-flows-from:${address}`,
     /** A user's auth state, encrypted (state/auth-state.ts), and when the authenticator last checked them. */
     authState: (user: string) => `${prefix}auth-state:${user}`,
     loginFail: (name: string) => `${prefix}login-fail:${name}`,

@@ -4,6 +4,8 @@
 // claim, auth_state encrypted in Redis and shown to admin:auth_state, the access token in the
 // server's environment, and a refresh with a revoked refresh token ending the sessions.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { connect } from 'node:net'
+import { Agent, fetch as undiciFetch } from 'undici'
 import { json } from '../../support/client'
 import { serverRouted } from '../../support/people'
 import {
@@ -125,6 +127,52 @@ describe('logging in at the provider', () => {
     expect(attacker.hub.jar.has('edgehub-session')).toBe(false)
   })
 
+  it('uses up a flow that a mismatched callback names, so its code cannot be replayed by the right browser either', async () => {
+    const victim = new TwoSiteBrowser(two, { name: 'ada', password: PASSWORD })
+    const callback = await callbackFor(victim, await begin(victim))
+    const flowCookie = victim.hub.jar.get('edgehub-login-flow')!
+    // a page on the hub's origin planting a second cookie with a narrower path makes the callback fail ...
+    const planted = await victim.hub.get(callback.pathname + callback.search, {
+      cookie: `edgehub-login-flow=x; edgehub-login-flow=${flowCookie}`,
+    })
+    expect(planted.status).toBe(403)
+    // ... and the code it carried is dead: the flow was used up
+    const replay = await victim.hub.get(callback.pathname + callback.search, {
+      cookie: `edgehub-login-flow=${flowCookie}`,
+    })
+    expect(replay.status).toBe(403)
+    expect(await replay.text()).toContain('expired or was used already')
+  })
+
+  it('bounds the logins begun from one address (429 with Retry-After), others unaffected', async () => {
+    // from an address of its own (127.0.0.5), so the other tests' logins are not counted with these
+    const from = new Agent({
+      connect: (o, done) => {
+        const socket = connect({ host: o.hostname, port: Number(o.port), localAddress: '127.0.0.5' })
+        socket.once('connect', () => done(null, socket))
+        socket.once('error', (err) => done(err, null))
+      },
+    })
+    try {
+      const long = encodeURIComponent(`/hub/home?${'x'.repeat(5000)}`)
+      let last = 0
+      for (let i = 0; i < 70 && last !== 429; i++) {
+        const res = await undiciFetch(`${two.hub.url}/hub/oauth_login?next=${long}`, {
+          dispatcher: from,
+          redirect: 'manual',
+        })
+        await res.body?.cancel()
+        last = res.status
+        if (last === 429) expect(res.headers.get('retry-after')).toBe('60')
+      }
+      expect(last).toBe(429)
+    } finally {
+      await from.close()
+    }
+    const elsewhere = await new TwoSiteBrowser(two).hub.get('/hub/oauth_login?next=/hub/home')
+    expect(elsewhere.status).toBe(302)
+  })
+
   it('refuses a callback used already (403)', async () => {
     const b = new TwoSiteBrowser(two, { name: 'ada', password: PASSWORD })
     const callback = await callbackFor(b, await begin(b))
@@ -197,6 +245,8 @@ describe('auth state', () => {
   it('a refresh with a revoked refresh token ends the sessions and refuses the spawn', async () => {
     const b = new TwoSiteBrowser(two, { name: 'grace', password: PASSWORD })
     await b.logIn()
+    const personal = (await json(await b.hub.api('POST', '/users/grace/tokens', { note: 'made on the token page' })))
+      .token
     const { auth_state } = await json(await fetch(`${two.hub.url}/hub/api/users/grace`, { headers: admin }))
     const revoked = await fetch(`${two.provider.url}/hub/oidc/token/revocation`, {
       method: 'POST',
@@ -213,6 +263,9 @@ describe('auth state', () => {
     const home = await b.hub.get('/hub/home')
     expect(home.status).toBe(302)
     expect(home.headers.get('location')).toMatch(/\/hub\/login/)
+    // the tokens of that login end with it (a token made on the token page could otherwise go on)
+    const withToken = await fetch(`${two.hub.url}/hub/api/user`, { headers: { authorization: `token ${personal}` } })
+    expect(withToken.status).toBe(403)
   })
 })
 

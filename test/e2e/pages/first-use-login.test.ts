@@ -12,7 +12,12 @@ let root: Admin
 describe('first-use login', () => {
   beforeAll(async () => {
     stack = await startStack({
-      auth: { kind: 'first-use', blocked: ['eve'], 'first-use': { scryptCost: 1024, minPasswordLength: 8 } },
+      auth: {
+        kind: 'first-use',
+        blocked: ['eve'],
+        admins: ['root', 'boss'], // boss exists from the start, without a password
+        'first-use': { scryptCost: 1024, minPasswordLength: 8 },
+      },
     })
     root = await rootOf(stack)
   }, 90_000)
@@ -49,6 +54,16 @@ describe('first-use login', () => {
     const res = await new Client(stack.url).postForm('/hub/login', { username: 'eve', password: 'eves long password' })
     expect(res.status).toBe(403)
     expect((await fetch(`${stack.url}/hub/api/users/eve`, { headers: root.auth })).status).toBe(404)
+  })
+
+  it("does not let a first login set a configured admin's password (only an admin or the operator does)", async () => {
+    const res = await new Client(stack.url).postForm('/hub/login', { username: 'boss', password: 'takeover-attempt' })
+    expect(res.status).toBe(403)
+    const boss = await (await fetch(`${stack.url}/hub/api/users/boss`, { headers: root.auth })).json()
+    expect(boss).toMatchObject({ name: 'boss', admin: true })
+    expect(
+      (await new Client(stack.url).postForm('/hub/login', { username: 'boss', password: 'takeover-attempt' })).status,
+    ).toBe(403)
   })
 
   it('lets the user change the password on the change-password page', async () => {

@@ -39,6 +39,15 @@ describe('two-factor authentication', () => {
     const on = await ann.client.postForm('/hub/two-factor', { action: 'enable', secret, code: used })
     expect(on.status).toBe(200)
     expect(await on.text()).toContain('Two-factor authentication is on.')
+    // a session alone (a stolen cookie, a script) cannot swap in a key of its own
+    const theirs = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP'
+    const swap = await ann.client.postForm('/hub/two-factor', {
+      action: 'enable',
+      secret: theirs,
+      code: codeAt(theirs, stepAt(Date.now())),
+    })
+    expect(swap.status).toBe(400)
+    expect(await swap.text()).toContain('already on')
 
     expect((await logIn({ username: 'ann', password: ann.password })).status).toBe(403)
     // the code used to turn it on does not log in; the next one does, once
