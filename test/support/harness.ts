@@ -413,6 +413,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const proxyLog = (i: number) => join(dir, single ? 'proxy.log' : `proxy${i}.log`)
   const runDirOf = (i: number) => join(dir, single ? 'proxy' : `proxy${i}`)
 
+  let stopping = false
+  const refuseWhenStopping = (what: string) => {
+    if (stopping) throw new Error(`${what}: the stack is being stopped`)
+  }
+
   const nginxPid = (runDir: string): number | undefined => {
     try {
       const parts = JSON.parse(readFileSync(join(runDir, 'stack.pids'), 'utf8')) as Array<{ part: string; pid: number }>
@@ -461,6 +466,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     },
     spawnHub(i, port = hubPorts[i]) {
       if (port === undefined) throw new Error(`hub ${i}: no port (the stack has ${nHubs} hubs; give one)`)
+      refuseWhenStopping(`hub ${i}`)
       const child = startChild({
         name: `hub${i}`,
         command: process.execPath,
@@ -498,6 +504,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     hubAlive: (i) => !!hubs[i]?.alive(),
     async startProxy(i, o = {}) {
       const port = o.port ?? proxyPorts[i] ?? (await freePort())
+      refuseWhenStopping(`proxy ${i}`)
       const runDir = runDirOf(i)
       const log = proxyLog(i)
       const child = startChild({
@@ -556,6 +563,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       if (id) await stopMarkedProcesses(id)
     },
     async stop() {
+      stopping = true
       const id = await h.hubId().catch(() => '')
       await Promise.all(hubs.map((p) => p?.child.stop().catch(() => {})))
       if (id) await stopMarkedProcesses(id)
@@ -574,12 +582,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     const hubsStarted = (async () => {
       for (let i = 0; i < nHubs; i++) await h.startHub(i)
     })()
-    const started = await Promise.allSettled([
-      hubsStarted,
-      ...Array.from({ length: nProxies }, (_, i) => h.startProxy(i)),
-    ])
-    const failed = started.find((r) => r.status === 'rejected')
-    if (failed) throw failed.reason
+    // the first failure stops everything at once (a caller's timeout must not leave processes behind)
+    await Promise.all([hubsStarted, ...Array.from({ length: nProxies }, (_, i) => h.startProxy(i))])
   } catch (err) {
     await h.stop()
     throw err
