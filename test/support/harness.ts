@@ -20,6 +20,7 @@ import {
   type KeyNames,
   type RedisCredentials,
 } from '../../control-plane/src/protocol'
+import { HEALTH_PATH } from '../../proxy/src/nginx-process'
 import { startChild, killGroup, type Child } from '../../runtime/src/child'
 import { freePort } from '../../runtime/src/ports'
 import { parents, procStat, stopTree } from '../../runtime/src/process-tree'
@@ -29,8 +30,8 @@ import { startSentinelGroup, type SentinelGroup } from './sentinel'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 export const BIN = join(ROOT, 'bin/edgehub.js')
-/** The proxy's health location (proxy/lua: answers 200 once the proxy has synced its tables). */
-export const HEALTH_PATH = '/_edgehub/proxy/health'
+/** The proxy's health location: 200 once the proxy has synced its tables. */
+export { HEALTH_PATH }
 
 /** The environment for an `edgehub` process: this one's, without EDGEHUB_* settings leaking in. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
