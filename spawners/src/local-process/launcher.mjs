@@ -8,7 +8,7 @@
 // Messages in:  { id, cmd, args, cwd, env, logFile }
 // Messages out: { id, pid, startTime } | { id, error } | { exited: pid }
 import { spawn } from 'node:child_process'
-import { closeSync, fchmodSync, openSync, readFileSync } from 'node:fs'
+import { closeSync, fchmodSync, fstatSync, openSync, readFileSync } from 'node:fs'
 
 /** Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot. */
 function startTime(pid) {
@@ -30,7 +30,8 @@ function start(m) {
   try {
     // the server's output is for the hub and the operator, not for other users of the machine
     fd = openSync(m.logFile, 'a', 0o600)
-    fchmodSync(fd, 0o600)
+    // only a log file of its own: never a device or pipe it was pointed at (/dev/null is everyone's)
+    if (fstatSync(fd).isFile()) fchmodSync(fd, 0o600)
     const child = spawn(m.cmd, m.args, { cwd: m.cwd, env: m.env, detached: true, stdio: ['ignore', fd, fd] })
     // The child is at worst a zombie here (it is reaped on a later turn of the loop), so its start
     // time can still be read.
