@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createFirstUseAuthenticator } from './index'
-import { firstUseSettings } from './settings'
-import { Users } from '../../../control-plane/src/state/users'
-import { keyNames } from '../../../control-plane/src/state/keys'
-import { ProxyTables } from '../../../control-plane/src/state/proxy-tables'
-import { testRedis } from '../../../test/support/redis'
+import { createFirstUseAuthenticator } from '../../auth/src/first-use/index'
+import { firstUseSettings } from '../../auth/src/first-use/settings'
+import { Users } from '../../control-plane/src/state/users'
+import { keyNames } from '../../control-plane/src/state/keys'
+import { ProxyTables } from '../../control-plane/src/state/proxy-tables'
+import { testRedis } from '../support/redis'
 
 let redis: Awaited<ReturnType<typeof testRedis>>
 let n = 0
