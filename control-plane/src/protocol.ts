@@ -6,7 +6,7 @@
 //
 // - the Redis key schema, cookie names, the activity merge and the change stream's fields;
 // - API tokens as stored: their SHA-256 digest;
-// - the session cookie: its format, signing and checking;
+// - the session cookie: its format, signing and checking; the hand-off token of per-user hosts;
 // - the proxy tables and their change stream, written as the hub writes them;
 // - the two Redis log-ins of a private Redis (hub and proxy), their ACL rules and where their
 //   credentials are kept.
@@ -53,3 +53,4 @@ export {
   type RedisCredentials,
   type RedisLogin,
 } from './stack/redis-acl'
+export { HANDOFF_TTL_SEC, signHandoff, type HandoffClaims } from './sessions/handoff-token'

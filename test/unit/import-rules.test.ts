@@ -33,6 +33,7 @@ const PROTOCOL_MODULES = [
   'control-plane/src/state/keys.ts',
   'control-plane/src/state/token-digest.ts',
   'control-plane/src/sessions/cookie.ts',
+  'control-plane/src/sessions/handoff-token.ts',
   'control-plane/src/state/proxy-tables.ts',
   'control-plane/src/stack/redis-acl.ts',
 ]

@@ -9,7 +9,7 @@ import { logIn, person, rootOf, startServer, type Admin } from '../../support/pe
 import { http, type Reply } from '../../proxy/harness'
 import { freePort } from '../../../runtime/src/ports'
 import { waitFor } from '../../../runtime/src/wait'
-import { signHandoff } from '../../../control-plane/src/pages/handoff'
+import { signHandoff } from '../../../control-plane/src/protocol'
 import type { Client } from '../../support/client'
 
 // OK_SERVER (test/support/servers.ts) that also sets cookies at .../cookies: one for its own host,

@@ -2,13 +2,13 @@
 // that cannot reach Redis: one real stack, servers are small Python HTTP servers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawnSync } from 'node:child_process'
-import { BIN, startStack, type Stack } from '../../support/stack'
-import { withHubState, type HubState } from '../../support/hub-state'
-import { json } from '../../support/client'
+import { BIN, startStack, type Stack } from '../../../test/support/stack'
+import { withHubState, type HubState } from '../../../test/support/hub-state'
+import { json } from '../../../test/support/client'
 import { waitFor } from '../../../runtime/src/wait'
-import { cullIdle } from '../../../control-plane/src/jobs/culler'
-import { tokenDigest } from '../../../control-plane/src/protocol'
-import { okServerSpawner } from '../../support/servers'
+import { cullIdle } from './culler'
+import { tokenDigest } from '../protocol'
+import { okServerSpawner } from '../../../test/support/servers'
 
 let stack: Stack & HubState
 let n = 0
@@ -137,7 +137,12 @@ describe('idle culler', () => {
     const d = stack.deps
     const busy = await running()
     const idle = await running()
-    await d.activity.record([{ user: busy.name, server: '', at: new Date() }])
+    // both used just now: the hub's own culler (timeoutSec 8, running in real time) leaves them alone
+    // for the second these checks take, however long the two starts took
+    await d.activity.record([
+      { user: busy.name, server: '', at: new Date() },
+      { user: idle.name, server: '', at: new Date() },
+    ])
     const now = Date.now()
     // 3 s from now both are recent enough; 10 s from now only the busy one (activity recorded then)
     const mine = (r: { stopped: string[] }) => r.stopped.filter((s) => s === `${busy.name}/` || s === `${idle.name}/`)
