@@ -155,13 +155,17 @@ export function ltiPages(): Hono<HubEnv> {
       return c.html(<RelayPage action={`/hub${LAUNCH_PATH}`} fields={again} />)
     }
     deleteCookie(c, LOGIN_FLOW_COOKIE, { path: '/hub/', secure: isSecure(c) })
-    if (!bound || !sameText(state, bound))
+    // from here (this origin's POST) the flow is used up, matched or not, so an id_token that reaches
+    // the wrong browser (a script on this origin that made the launch fail) can never be replayed;
+    // two flow cookies (one planted with a narrower path) make the launch no one's
+    const saved = await d.redis.getdel(d.keys.loginFlow(state))
+    const sent = (c.req.header('cookie') ?? '').split(';').filter((p) => p.trim().startsWith(`${LOGIN_FLOW_COOKIE}=`))
+    if (!bound || sent.length !== 1 || !sameText(state, bound))
       return refused(
         c,
         403,
         'This launch was not begun in this browser, or it took too long. Open the hub from your course again.',
       )
-    const saved = await d.redis.getdel(d.keys.loginFlow(state))
     if (!saved)
       return refused(c, 403, 'This launch has expired or was used already. Open the hub from your course again.')
     const { flow, next } = JSON.parse(saved) as { flow: { [k: string]: AuthJson }; next: string }

@@ -300,8 +300,8 @@ describe('refused launches', () => {
       403,
       /not begun in this browser/,
     )
-    // the attacker's own launch is still theirs to finish
-    expect((await post(attacker, form)).status).toBe(302)
+    // and the launch is used up by the refused attempt: its id_token can never log anyone in
+    await refusedWith(await post(attacker, form), 403, /expired or was used already/)
   })
 
   it('refuses a login initiation from an unknown platform, deployment or client id, or without a login_hint', async () => {
