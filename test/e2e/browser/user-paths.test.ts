@@ -85,7 +85,8 @@ describe('a shared hub (native accounts, sign-up, named servers, admin access)',
 
   it('lets an admin add a user on the admin page, who logs in; the admin stops their server there', async () => {
     const admin = await logIn(stack, 'root', 'root-password')
-    await admin.waitForURL(/\/hub\/spawn|\/user\/root\//)
+    // the login spawns root's server: wait for the landing in it, not the pending page on the way
+    await admin.waitForURL(/\/user\/root\//, { timeout: 30_000 })
     await admin.goto(`${stack.url}/hub/admin`)
     await admin.fill('#username', 'nina')
     await admin.fill('#password', 'nina-password')
@@ -123,7 +124,8 @@ describe('a shared hub (native accounts, sign-up, named servers, admin access)',
     await page.locator('[role=alert]', { hasText: 'approval' }).waitFor()
 
     const admin = await logIn(stack, 'root', 'root-password')
-    await admin.waitForURL(/\/hub\/spawn|\/user\/root\//)
+    // the login spawns root's server: wait for the landing in it, not the pending page on the way
+    await admin.waitForURL(/\/user\/root\//, { timeout: 30_000 })
     await admin.goto(`${stack.url}/hub/admin`)
     await admin.locator('tr', { hasText: 'sara' }).locator('button:has-text("Approve")').click()
     await admin.locator('text=sara was approved').waitFor()
@@ -173,7 +175,8 @@ describe('a shared hub (native accounts, sign-up, named servers, admin access)',
   it("lets an admin open another user's server when proxy.adminAccess is set in the config file", async () => {
     await withServer('ivy')
     const admin = await logIn(stack, 'root', 'root-password')
-    await admin.waitForURL(/\/hub\/spawn|\/user\/root\//)
+    // the login spawns root's server: wait for the landing in it, not the pending page on the way
+    await admin.waitForURL(/\/user\/root\//, { timeout: 30_000 })
     await admin.goto(`${stack.url}/user/ivy/`)
     expect(JSON.parse((await admin.textContent('body'))!).path).toBe('/user/ivy/')
     await admin.context().close()
