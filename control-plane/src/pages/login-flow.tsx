@@ -49,6 +49,19 @@ const refused = (c: C, status: 400 | 403 | 429, message: string) =>
 
 const sameText = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b))
 
+/**
+ * Every login-flow cookie the browser sent, in order: more than one (a second planted by a page on
+ * this origin with a narrower path) makes a callback no one's. Shared by the OpenID Connect callback
+ * and the LTI launch.
+ */
+export function flowCookies(c: C): string[] {
+  return (c.req.header('cookie') ?? '')
+    .split(';')
+    .map((p) => p.trim())
+    .filter((p) => p.startsWith(`${LOGIN_FLOW_COOKIE}=`))
+    .map((p) => p.slice(LOGIN_FLOW_COOKIE.length + 1))
+}
+
 export const callbackUrl = (c: C) => `${publicUrl(c.var.deps.config)}/hub/oauth_callback`
 
 export function redirectLoginRoutes(app: Hono<HubEnv>): void {
@@ -87,11 +100,7 @@ export function redirectLoginRoutes(app: Hono<HubEnv>): void {
     const state = (params.get('state') ?? '').slice(0, 200)
     // every cookie of that name the browser sent: a second one (planted by a page on this origin,
     // with a narrower path) makes the callback no one's
-    const sent = (c.req.header('cookie') ?? '')
-      .split(';')
-      .map((p) => p.trim())
-      .filter((p) => p.startsWith(`${LOGIN_FLOW_COOKIE}=`))
-      .map((p) => p.slice(LOGIN_FLOW_COOKIE.length + 1))
+    const sent = flowCookies(c)
     deleteCookie(c, LOGIN_FLOW_COOKIE, { path: '/hub/', secure: isSecure(c) })
     // the flow is used up by any callback naming it, matched or not, so a code that reaches the
     // wrong browser (or a script that made its callback fail) can never be replayed

@@ -23,7 +23,7 @@ import type { HubEnv } from '../http/env'
 import { isSecure, safeNext } from '../http/respond'
 import { LOGIN_FLOW_COOKIE } from '../state/keys'
 import { admit, type Admission } from '../sessions/admit'
-import { startSession } from './login-flow'
+import { flowCookies, startSession } from './login-flow'
 import { ErrorPage } from './error-page'
 import { Layout } from './layout'
 import type { C } from './page-kit'
@@ -159,8 +159,7 @@ export function ltiPages(): Hono<HubEnv> {
     // the wrong browser (a script on this origin that made the launch fail) can never be replayed;
     // two flow cookies (one planted with a narrower path) make the launch no one's
     const saved = await d.redis.getdel(d.keys.loginFlow(state))
-    const sent = (c.req.header('cookie') ?? '').split(';').filter((p) => p.trim().startsWith(`${LOGIN_FLOW_COOKIE}=`))
-    if (!bound || sent.length !== 1 || !sameText(state, bound))
+    if (!bound || flowCookies(c).length !== 1 || !sameText(state, bound))
       return refused(
         c,
         403,
