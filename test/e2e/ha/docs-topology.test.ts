@@ -51,6 +51,23 @@ describe('docs/high-availability.md: two hubs, two proxies, HAProxy and Sentinel
     return { command: process.execPath, args: [BIN, ...args], env: { ...baseEnv, ...env }, cwd: join(dir, machine) }
   }
 
+  /** The end of each hub's log, for a failure message. */
+  const hubLogTails = (lines: number) =>
+    HUB_HOSTS.map((h) => {
+      const log = readFileSync(join(dir, h, 'hub.log'), 'utf8').split('\n')
+      return `${h}:\n${log.slice(-lines).join('\n')}`
+    }).join('\n---\n')
+
+  /** Logs alice in through HAProxy; anything but the 302 fails with the page's words and the hubs' logs. */
+  const expectLogin = async (client: Client) => {
+    const res = await client.postForm('/hub/login', { username: 'alice', password })
+    const page = await res.text()
+    if (res.status === 302) return
+    // the login form's alert, or an error page's first paragraph
+    const said = (/role="alert">([^<]*)</.exec(page) ?? /<p>([^<]*)<\/p>/.exec(page))?.[1] ?? page.slice(0, 300)
+    expect.fail(`login answered ${res.status} (${said.trim()}), expected 302\n${hubLogTails(15)}`)
+  }
+
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'edgehub-docs-topology-'))
     group = await startSentinelGroup(dir)
@@ -169,8 +186,7 @@ describe('docs/high-availability.md: two hubs, two proxies, HAProxy and Sentinel
 
     expect(password).not.toBe('')
     const browser = new Client(haUrl)
-    const res = await browser.login('alice', password)
-    expect(res.status).toBe(302)
+    await expectLogin(browser)
     const me = await browser.api('GET', '/user')
     expect(me.status).toBe(200)
     expect(await json(me)).toMatchObject({ name: 'alice', admin: true })
@@ -179,7 +195,7 @@ describe('docs/high-availability.md: two hubs, two proxies, HAProxy and Sentinel
 
   it('after kill -9 of the Redis master the sentinels promote the replica and the hub API answers again through HAProxy', async () => {
     const browser = new Client(haUrl)
-    expect((await browser.login('alice', password)).status).toBe(302)
+    await expectLogin(browser)
     await waitFor(
       'the three sentinels to know each other',
       async () => /^OK 3 usable Sentinels/.test(await sh(group.checkLine(/ckquorum/)).catch(() => '')),
@@ -207,16 +223,10 @@ describe('docs/high-availability.md: two hubs, two proxies, HAProxy and Sentinel
       },
       { timeoutMs: 8000, intervalMs: 200 },
     ).catch((e: Error) => {
-      const logs = HUB_HOSTS.map((h) =>
-        readFileSync(join(dir, h, 'hub.log'), 'utf8')
-          .split('\n')
-          .slice(-12)
-          .join('\n'),
-      )
-      throw new Error(`${e.message}; last answer: ${last}\n${logs.join('\n---\n')}`)
+      throw new Error(`${e.message}; last answer: ${last}\n${hubLogTails(12)}`)
     })
     const again = new Client(haUrl)
-    expect((await again.login('alice', password)).status).toBe(302)
+    await expectLogin(again)
     expect((await again.api('GET', '/user')).status).toBe(200)
   }, 120_000)
 })
