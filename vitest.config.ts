@@ -8,7 +8,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: 2,
-    // the Docker engine of the docker spawner's tests: started by the first file that needs it, stopped at the end
-    globalSetup: ['test/support/docker.ts'],
+    // the Docker engine of the docker spawner's tests: started by the first file that needs it, stopped at the end;
+    // the run's mark on every hub and proxy the harness starts, and a failure for any still running at the end
+    globalSetup: ['test/support/docker.ts', 'test/support/leftovers.ts'],
   },
 })

@@ -8,7 +8,7 @@
 // Redis, logged in as the hub, with the key schema of control-plane/src/protocol.ts (`state`, `keys`,
 // `tables`). Users' servers and managed services carry the hub's mark (EDGEHUB_HUB_ID in their
 // environment): stop() finds them by it once the hubs are down, as `edgehub up` does at its shutdown.
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Redis } from 'ioredis'
@@ -24,8 +24,10 @@ import { HEALTH_PATH } from '../../proxy/src/nginx-process'
 import { startChild, killGroup, type Child } from '../../runtime/src/child'
 import { freePort } from '../../runtime/src/ports'
 import { parents, procStat, stopTree } from '../../runtime/src/process-tree'
+import { startRedisServer as startRedisProcess } from '../../runtime/src/redis-server'
 import { waitFor } from '../../runtime/src/wait'
 import { ownAccountPrefix, removeStackAccounts } from './accounts'
+import { runMark } from './leftovers'
 import { startSentinelGroup, type SentinelGroup } from './sentinel'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
@@ -70,77 +72,19 @@ export interface RedisServerOptions {
   command?: string
 }
 
-/** A redis-server on loopback, configured as `edgehub up` configures its private one. */
+/** A redis-server on loopback, configured as `edgehub up` configures its private one (runtime/src/redis-server.ts). */
 export async function startRedisServer(opts: RedisServerOptions): Promise<RedisServer> {
   const port = opts.port ?? (await freePort())
-  mkdirSync(opts.dir, { recursive: true, mode: 0o700 })
-  chmodSync(opts.dir, 0o700)
   const acl = opts.acl ? prepareRedisAcl(opts.dir, opts.acl.prefix) : undefined
-  const conf = join(opts.dir, 'redis.conf')
-  writeFileSync(
-    conf,
-    [
-      'bind 127.0.0.1',
-      'protected-mode yes',
-      `port ${port}`,
-      `dir ${opts.dir}`,
-      `appendonly ${opts.appendonly === false ? 'no' : 'yes'}`,
-      'appendfsync everysec',
-      'save ""',
-      'daemonize no',
-      'loglevel warning',
-      ...(acl ? [`aclfile ${acl.aclFile}`] : []),
-      '',
-    ].join('\n'),
-    { mode: 0o600 },
-  )
-  const child = startChild({
-    name: 'redis',
-    command: opts.command ?? 'redis-server',
-    args: [conf],
-    logFile: join(opts.dir, 'redis.log'),
-  })
-  const hub = acl?.creds.hub
-  const url = `redis://${hub ? `${hub.username}:${hub.password}@` : ''}127.0.0.1:${port}`
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
-  probe.on('error', () => {}) // refused until it listens
-  let foreign: Error | undefined
-  try {
-    await Promise.race([
-      exitFails(child, 'redis-server exited', join(opts.dir, 'redis.log')),
-      waitFor(
-        `redis-server on port ${port}`,
-        async () => {
-          try {
-            if (probe.status !== 'ready') await probe.connect()
-            // the one answering must be this process, not another Redis already on the port
-            const pid = Number(/process_id:(\d+)/.exec(await probe.info('server'))?.[1])
-            if (pid !== child.proc.pid) foreign = new Error(`port ${port} is held by another Redis (pid ${pid})`)
-            return true
-          } catch {
-            probe.disconnect()
-            return false
-          }
-        },
-        { timeoutMs: 15_000, intervalMs: 20 },
-      ),
-    ])
-    if (foreign) throw foreign
-  } catch (err) {
-    await child.stop()
-    throw err
-  } finally {
-    probe.disconnect()
-  }
-  return {
-    url,
-    port,
+  const started = await startRedisProcess({
     dir: opts.dir,
-    credentials: acl?.creds,
-    child,
-    pid: child.proc.pid!,
-    stop: () => child.stop(),
-  }
+    port,
+    appendonly: opts.appendonly,
+    command: opts.command,
+    aclFile: acl?.aclFile,
+    login: acl?.creds.hub,
+  })
+  return { ...started, dir: opts.dir, credentials: acl?.creds, pid: started.child.proc.pid! }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -428,6 +372,41 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     }
   }
 
+  // every `edgehub hub` and `edgehub proxy` process started, whatever became of its Part: stop() ends them all
+  const started: Record<'hub' | 'proxy', Child[]> = { hub: [], proxy: [] }
+  /** Starts `edgehub <kind>` as part i (refused while part i runs: a restart stops it first). */
+  const launch = (
+    parts: Array<Part | undefined>,
+    kind: 'hub' | 'proxy',
+    i: number,
+    port: number,
+    spec: { args: string[]; env: Record<string, string>; log: string },
+  ): Part => {
+    refuseWhenStopping(`${kind} ${i}`)
+    const running = parts[i]
+    if (running?.alive())
+      throw new Error(`${kind} ${i} is running (pid ${running.pid}): stop it before starting it again`)
+    const child = startChild({
+      name: `${kind}${i}`,
+      command: process.execPath,
+      args: spec.args,
+      env: cleanEnv({ ...spec.env, ...runMark() }),
+      cwd: dir,
+      logFile: spec.log,
+    })
+    started[kind].push(child)
+    const part: Part = {
+      index: i,
+      port,
+      url: `http://127.0.0.1:${port}`,
+      child,
+      pid: child.proc.pid!,
+      alive: () => alive(child),
+    }
+    parts[i] = part
+    return part
+  }
+
   const h: Harness = {
     url: proxyUrls[0] ?? hubUrls[0],
     dir,
@@ -467,25 +446,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     },
     spawnHub(i, port = hubPorts[i]) {
       if (port === undefined) throw new Error(`hub ${i}: no port (the stack has ${nHubs} hubs; give one)`)
-      refuseWhenStopping(`hub ${i}`)
-      const child = startChild({
-        name: `hub${i}`,
-        command: process.execPath,
+      return launch(hubs, 'hub', i, port, {
         args: [...(opts.hubNodeArgs ?? []), BIN, 'hub', '--config', configFile],
-        env: cleanEnv({ EDGEHUB_HUB_PORT: String(port) }),
-        cwd: dir,
-        logFile: hubLog(i),
+        env: { EDGEHUB_HUB_PORT: String(port) },
+        log: hubLog(i),
       })
-      const part: Part = {
-        index: i,
-        port,
-        url: `http://127.0.0.1:${port}`,
-        child,
-        pid: child.proc.pid!,
-        alive: () => alive(child),
-      }
-      hubs[i] = part
-      return part
     },
     async startHub(i, o = {}) {
       const part = h.spawnHub(i, o.port)
@@ -505,31 +470,17 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     hubAlive: (i) => !!hubs[i]?.alive(),
     async startProxy(i, o = {}) {
       const port = o.port ?? proxyPorts[i] ?? (await freePort())
-      refuseWhenStopping(`proxy ${i}`)
       const runDir = runDirOf(i)
-      const log = proxyLog(i)
-      const child = startChild({
-        name: `proxy${i}`,
-        command: process.execPath,
+      const part = launch(proxies, 'proxy', i, port, {
         args: [BIN, 'proxy', '--config', configFile],
-        env: cleanEnv({
+        env: {
           EDGEHUB_PORT: String(port),
           EDGEHUB_PROXY_RUN_DIR: runDir,
           ...(o.hubUpstreams ? { EDGEHUB_PROXY_HUB_UPSTREAMS: o.hubUpstreams.join(',') } : {}),
-        }),
-        cwd: dir,
-        logFile: log,
+        },
+        log: proxyLog(i),
       })
-      const part: Part = {
-        index: i,
-        port,
-        url: `http://127.0.0.1:${port}`,
-        child,
-        pid: child.proc.pid!,
-        alive: () => alive(child),
-      }
-      proxies[i] = part
-      await waitHealthy(`proxy ${i}`, `${part.url}${HEALTH_PATH}`, child, timeoutMs, log)
+      await waitHealthy(`proxy ${i}`, `${part.url}${HEALTH_PATH}`, part.child, timeoutMs, proxyLog(i))
       // `edgehub proxy` records its nginx once it serves: what killProxy and CPU figures need
       await waitFor(`proxy ${i} to record its nginx`, () => nginxPid(runDir), { timeoutMs: 10_000, intervalMs: 20 })
       return part
@@ -566,9 +517,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     async stop() {
       stopping = true
       const id = await h.hubId().catch(() => '')
-      await Promise.all(hubs.map((p) => p?.child.stop().catch(() => {})))
+      // every hub and proxy this stack started, restarted ones and those a test let go of included
+      await Promise.all(started.hub.map((c) => c.stop().catch(() => {})))
       if (id) await stopMarkedProcesses(id)
-      await Promise.all(proxies.map((p) => p?.child.stop(10_000).catch(() => {})))
+      await Promise.all(started.proxy.map((c) => c.stop(10_000).catch(() => {})))
       state.disconnect()
       await redis?.stop()
       await sentinel?.stop()

@@ -8,9 +8,9 @@ import { startHarness, type Harness } from './harness'
 export { BIN, ROOT } from './harness'
 
 export interface Stack extends Omit<Harness, 'startHub' | 'killHub'> {
-  /** The hub process. */
+  /** The hub process: the one running now (after a restart, the new one). */
   readonly hub: Child
-  /** Starts the hub again (after killHub) and waits until it answers. */
+  /** Starts the hub again (after killHub or hub.stop()) and waits until it answers. */
   startHub(): Promise<void>
   /** SIGKILL (default) or another signal to the hub; waits for its exit. */
   killHub(signal?: NodeJS.Signals): Promise<void>
@@ -24,9 +24,6 @@ export async function startStack(settings: Record<string, unknown> = {}): Promis
   const h = await startHarness({ settings, layout: 'single' })
   const startHub = h.startHub
   const stack = Object.assign(h, {
-    get hub() {
-      return h.hubs[0]!.child
-    },
     async startHub() {
       await startHub(0)
     },
@@ -36,6 +33,8 @@ export async function startStack(settings: Record<string, unknown> = {}): Promis
       hub.child.proc.kill(signal)
       await hub.child.exited
     },
-  }) as unknown as Stack
-  return stack
+  })
+  // a getter, read at each use (Object.assign would copy the first hub's Child once)
+  Object.defineProperty(stack, 'hub', { get: () => h.hubs[0]!.child, enumerable: true })
+  return stack as unknown as Stack
 }
