@@ -22,6 +22,9 @@ commands:
   user unlock NAME        forget NAME's failed logins, ending a lock (auth.throttle)
   token issue NAME [--note TEXT] [--expires-in SECONDS] [--scopes S,...]
                           print a new API token for NAME
+  oidc rotate-keys [--force]
+                          rotate the OpenID Connect signing key if due (--force: now) and drop
+                          retired keys no ID token needs any more (the leader does both on its own)
   config check            validate the configuration and print it (secrets hidden)
   config docs             print the configuration reference (markdown)
 
@@ -69,6 +72,7 @@ export async function main(argv: string[]): Promise<void> {
       note: { type: 'string' },
       'expires-in': { type: 'string' },
       scopes: { type: 'string' },
+      force: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -170,6 +174,16 @@ export async function main(argv: string[]): Promise<void> {
           scopes,
         })
         process.stdout.write(`${token}\n`)
+      })
+      return
+    }
+    if (cmd === 'oidc' && sub === 'rotate-keys') {
+      await withDeps(configFile, async (d) => {
+        if (!d.config.oidc.enabled) fail('oidc.enabled is off: this hub is no OpenID Connect provider', 2)
+        const { rotateOidcKeys } = await import('./oidc/rotate')
+        const kid = await rotateOidcKeys(d, { force: !!values.force })
+        // every replica signs with the new key within oidc/current.ts's KEY_CHECK_MS (2 s)
+        process.stdout.write(kid ? `rotated: key ${kid} signs new ID tokens\n` : 'no rotation due\n')
       })
       return
     }
