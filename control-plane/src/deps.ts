@@ -207,7 +207,7 @@ export function publicUrl(config: Config): string {
   return (
     config.publicUrl ??
     config.subdomainHost ??
-    `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`
+    `${config.proxy.tls ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`
   ).replace(/\/$/, '')
 }
 

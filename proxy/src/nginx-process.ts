@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process'
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
+import { request as httpsRequest } from 'node:https'
 import { isIP } from 'node:net'
 import { join, resolve } from 'node:path'
 import { startChild } from '../../runtime/src/child'
@@ -32,7 +33,7 @@ export interface ProxyProcess {
   pid: number
   /** Resolves with the master's exit status when it exits (after its workers, with ownGroup). */
   exited: Promise<number | null>
-  /** e.g. http://127.0.0.1:8000 */
+  /** e.g. http://127.0.0.1:8000 (https with tls) */
   url: string
   errorLog: string
   accessLog: string
@@ -50,10 +51,15 @@ function run(cmd: string, args: string[]): Promise<{ code: number; output: strin
   })
 }
 
-/** Status of GET url on a fresh connection, or 0 when nothing answers (refused, reset, timeout). */
+/**
+ * Status of GET url on a fresh connection, or 0 when nothing answers (refused, reset, timeout). An
+ * https url is probed without checking the certificate: it asks whether this nginx answers, not
+ * whether a browser would trust it.
+ */
 export function probe(url: string, timeoutMs = 1000, headers: Record<string, string> = {}): Promise<number> {
+  const send = url.startsWith('https:') ? httpsRequest : request
   return new Promise((resolve) => {
-    const req = request(url, { headers, timeout: timeoutMs, agent: false }, (res) => {
+    const req = send(url, { headers, timeout: timeoutMs, agent: false, rejectUnauthorized: false }, (res) => {
       res.resume()
       res.on('end', () => resolve(res.statusCode ?? 0))
       res.on('error', () => resolve(0))
@@ -132,7 +138,7 @@ export async function startProxy(opts: ProxyProcessOptions): Promise<ProxyProces
   })
   const pid = child.proc.pid
   const host = opts.listen.host === '0.0.0.0' ? '127.0.0.1' : opts.listen.host === '::' ? '::1' : opts.listen.host
-  const url = `http://${isIP(host) === 6 ? `[${host}]` : host}:${opts.listen.port}`
+  const url = `${opts.tls ? 'https' : 'http'}://${isIP(host) === 6 ? `[${host}]` : host}:${opts.listen.port}`
   let exited = false
   void child.exited.then(() => (exited = true))
 

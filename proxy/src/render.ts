@@ -72,7 +72,34 @@ export interface ProxyRenderOptions {
   identityHeader?: string
   /** error_log level; default 'notice'. */
   errorLogLevel?: 'debug' | 'info' | 'notice' | 'warn' | 'error'
+  /** https on listen (TLS 1.2 and 1.3, Mozilla intermediate ciphers); default: plain http. */
+  tls?: ProxyTlsOptions
 }
+
+export interface ProxyTlsOptions {
+  /** Absolute paths of the PEM certificate chain and its key. */
+  certFile: string
+  keyFile: string
+  /** A plain-http port on listen.host answering 301 to https (and ACME http-01 files from acmeWebroot). */
+  httpRedirectPort?: number
+  /** Absolute: served at /.well-known/acme-challenge/ on the redirect port. */
+  acmeWebroot?: string
+  /** Strict-Transport-Security max-age; 0: no header. Default one year. */
+  hstsMaxAgeSec?: number
+  hstsIncludeSubdomains?: boolean
+}
+
+/** Mozilla's "intermediate" TLS 1.2 ciphers (TLS 1.3 suites are always on): forward secrecy and AEAD only. */
+export const TLS_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+  'DHE-RSA-AES128-GCM-SHA256',
+  'DHE-RSA-AES256-GCM-SHA384',
+].join(':')
 
 const IDENTITY_HEADER = /^[A-Za-z][A-Za-z0-9-]{0,63}$/
 /** Headers that name a user in some front server's convention: never taken from clients. */
@@ -194,6 +221,68 @@ const HANDOFF_LOCATION = `        location = /_edgehub/handoff {
             }
         }
 `
+function checkTls(tls: ProxyTlsOptions, listenPort: number, problems: string[]) {
+  for (const k of ['certFile', 'keyFile'] as const) {
+    const f = tls[k]
+    if (typeof f !== 'string' || !isAbsolute(f) || !SAFE_TOKEN.test(f))
+      problems.push(`tls.${k}: expected an absolute path without spaces or quotes, got ${JSON.stringify(f)}`)
+  }
+  if (tls.httpRedirectPort !== undefined) {
+    checkPort('tls.httpRedirectPort', tls.httpRedirectPort, problems)
+    if (tls.httpRedirectPort === listenPort) problems.push('tls.httpRedirectPort: must differ from listen.port')
+  }
+  const w = tls.acmeWebroot
+  if (w !== undefined && (!isAbsolute(w) || !SAFE_TOKEN.test(w)))
+    problems.push(`tls.acmeWebroot: expected an absolute path without spaces or quotes, got ${JSON.stringify(w)}`)
+  if (w !== undefined && tls.httpRedirectPort === undefined)
+    problems.push('tls.acmeWebroot: needs tls.httpRedirectPort')
+  const age = tls.hstsMaxAgeSec ?? 31_536_000
+  if (!Number.isInteger(age) || age < 0 || age > 63_072_000)
+    problems.push(`tls.hstsMaxAgeSec: expected an integer 0-63072000, got ${age}`)
+}
+
+/** The server block's TLS directives: the pair, protocols, ciphers, sessions, HSTS, http on the https port. */
+function tlsLines(tls: ProxyTlsOptions): string {
+  const age = tls.hstsMaxAgeSec ?? 31_536_000
+  const hsts = `max-age=${age}${tls.hstsIncludeSubdomains ? '; includeSubDomains' : ''}`
+  return [
+    `        ssl_certificate ${tls.certFile};`,
+    `        ssl_certificate_key ${tls.keyFile};`,
+    '        ssl_protocols TLSv1.2 TLSv1.3;',
+    `        ssl_ciphers ${TLS_CIPHERS};`,
+    '        ssl_prefer_server_ciphers off;',
+    '        ssl_session_cache shared:edgehub_tls:10m;',
+    '        ssl_session_timeout 1d;',
+    '        ssl_session_tickets off;     # no ticket key to rotate across proxies and reloads',
+    ...(age > 0 ? [`        add_header Strict-Transport-Security "${hsts}" always;`] : []),
+    '        # plain http sent to the https port (nginx answers 497): to the same URL over https',
+    '        error_page 497 =301 https://$host:$server_port$request_uri;',
+  ].join('\n')
+}
+
+/** The plain-http server of tls.httpRedirectPort: 301 to https on the proxy's port, ACME files, health. */
+function redirectServer(host: string, httpsPort: number, tls: ProxyTlsOptions): string {
+  const target = httpsPort === 443 ? 'https://$host$request_uri' : `https://$host:${httpsPort}$request_uri`
+  return [
+    '    server {',
+    `        listen ${hostPort(host, tls.httpRedirectPort!)};`,
+    '        access_log off;',
+    ...(tls.acmeWebroot
+      ? [
+          '        location ^~ /.well-known/acme-challenge/ {',
+          `            root ${tls.acmeWebroot.replace(/\/+$/, '')};`,
+          '            default_type text/plain;',
+          '            try_files $uri =404;',
+          '        }',
+        ]
+      : []),
+    '        location / {',
+    `            return 301 ${target};`,
+    '        }',
+    '    }',
+  ].join('\n')
+}
+
 const HUB_HOST_CHECK = `            access_by_lua_block {
                 require("edgehub.access").hub_location()
             }`
@@ -289,6 +378,8 @@ export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSyn
   const level = opts.errorLogLevel ?? 'notice'
   if (!['debug', 'info', 'notice', 'warn', 'error'].includes(level))
     problems.push(`errorLogLevel: unknown level ${level}`)
+  const tls = opts.tls
+  if (tls) checkTls(tls, opts.listen?.port, problems)
   if (problems.length > 0) {
     throw new TypeError(
       `invalid proxy options (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`,
@@ -326,7 +417,9 @@ export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSyn
     SYNC_BLOCK_MS: String(blockMs),
     ACTIVITY_FLUSH_SEC: String(flushSec),
     HUB_UPSTREAMS: opts.hubUpstreams.map((hp) => `        server ${hp} max_fails=1 fail_timeout=1s;`).join('\n'),
-    LISTEN: hostPort(opts.listen.host, opts.listen.port),
+    LISTEN: hostPort(opts.listen.host, opts.listen.port) + (tls ? ' ssl' : ''),
+    TLS: tls ? tlsLines(tls) : '',
+    REDIRECT_SERVER: tls?.httpRedirectPort ? redirectServer(opts.listen.host, opts.listen.port, tls) : '',
     REAL_IP: trusted.length
       ? [
           ...trusted.map((t) => `    set_real_ip_from ${t};`),

@@ -176,6 +176,54 @@ describe('renderNginxConf', () => {
     expect(conf).toContain('require("edgehub.activity").log_failed()')
   })
 
+  it('renders TLS only when given: ssl listen, the pair, protocols, HSTS, the 497 redirect', () => {
+    expect(renderNginxConf(base)).not.toMatch(/ssl_|Strict-Transport-Security|listen [^;]* ssl/)
+    const tls = { certFile: '/etc/tls/a.crt', keyFile: '/etc/tls/a.key' }
+    const conf = renderNginxConf({ ...base, tls })
+    expect(conf).toContain('listen 127.0.0.1:8000 ssl;')
+    expect(conf).toContain('ssl_certificate /etc/tls/a.crt;')
+    expect(conf).toContain('ssl_certificate_key /etc/tls/a.key;')
+    expect(conf).toContain('ssl_protocols TLSv1.2 TLSv1.3;')
+    expect(conf).toContain('ssl_session_tickets off;')
+    expect(conf).toContain('add_header Strict-Transport-Security "max-age=31536000" always;')
+    expect(conf).toContain('error_page 497 =301 https://$host:$server_port$request_uri;')
+    expect(conf).not.toContain('acme-challenge')
+    const none = renderNginxConf({ ...base, tls: { ...tls, hstsMaxAgeSec: 0 } })
+    expect(none).not.toContain('Strict-Transport-Security')
+    const sub = renderNginxConf({ ...base, tls: { ...tls, hstsMaxAgeSec: 600, hstsIncludeSubdomains: true } })
+    expect(sub).toContain('"max-age=600; includeSubDomains"')
+  })
+
+  it('renders the redirect server on its own port, to the https port (left out when 443)', () => {
+    const tls = { certFile: '/c', keyFile: '/k', httpRedirectPort: 8080, acmeWebroot: '/var/acme/' }
+    const conf = renderNginxConf({ ...base, tls })
+    expect(conf).toContain('listen 127.0.0.1:8080;')
+    expect(conf).toContain('return 301 https://$host:8000$request_uri;')
+    expect(conf).toContain('root /var/acme;')
+    const on443 = renderNginxConf({ ...base, listen: { host: '0.0.0.0', port: 443 }, tls })
+    expect(on443).toContain('return 301 https://$host$request_uri;')
+  })
+
+  it('checks the TLS options, every problem at once', () => {
+    expect(() =>
+      renderNginxConf({
+        ...base,
+        tls: {
+          certFile: 'relative.crt',
+          keyFile: '/k; evil',
+          httpRedirectPort: 8000,
+          acmeWebroot: '/a b',
+          hstsMaxAgeSec: 63_072_001,
+        },
+      }),
+    ).toThrow(
+      /tls\.certFile: expected an absolute path[\s\S]*tls\.keyFile: expected an absolute path[\s\S]*tls\.httpRedirectPort: must differ from listen\.port[\s\S]*tls\.acmeWebroot: expected an absolute path[\s\S]*tls\.hstsMaxAgeSec: expected an integer 0-63072000/,
+    )
+    expect(() => renderNginxConf({ ...base, tls: { certFile: '/c', keyFile: '/k', acmeWebroot: '/w' } })).toThrow(
+      'tls.acmeWebroot: needs tls.httpRedirectPort',
+    )
+  })
+
   it('refuses a template with an unknown placeholder', () => {
     expect(() => renderNginxConf(base, 'x ${NOPE} y')).toThrow('unknown placeholder ${NOPE}')
   })

@@ -269,6 +269,65 @@ export const configSchema = z
           .describe(
             `Front proxies (load balancers, TLS terminators) whose X-Forwarded-For and X-Forwarded-Proto the edge proxy believes: IP addresses or CIDR blocks, at most ${MAX_TRUSTED_PROXIES}. From every other peer both headers are replaced (its address; the proxy's own scheme) before the hub or a server sees them. Default: none, for a proxy that clients reach directly; behind a TLS terminator or HAProxy, list its address (and set publicUrl).`,
           ),
+        tls: z
+          .strictObject({
+            certFile: z
+              .string()
+              .min(1)
+              .describe(
+                'PEM certificate chain the proxy serves (the site certificate first, then its intermediates), as `ssl_certificate`. Read by each proxy, so it must exist on every proxy machine; hubs never read it.',
+              ),
+            keyFile: z
+              .string()
+              .min(1)
+              .describe(
+                'PEM private key of that certificate, readable by the user `edgehub proxy` runs as (mode 0600 or 0640 is enough).',
+              ),
+            httpRedirectPort: port
+              .optional()
+              .describe(
+                'A plain-HTTP port on the same host that answers every request with a 301 to the same URL over https (and, with acmeWebroot, serves ACME http-01 challenges). Default: none.',
+              ),
+            acmeWebroot: z
+              .string()
+              .min(1)
+              .optional()
+              .describe(
+                "Directory whose .well-known/acme-challenge/ files the redirect port serves, for certbot's --webroot (or any ACME client's http-01 files). Needs httpRedirectPort (on port 80 for a public CA).",
+              ),
+            hstsMaxAgeSec: z
+              .number()
+              .int()
+              .min(0)
+              .max(63_072_000)
+              .default(31_536_000)
+              .describe(
+                'Strict-Transport-Security max-age sent on every https answer: browsers then refuse plain http to this host for that long. 0 sends no header. Range 0-63072000 (two years); default one year.',
+              ),
+            hstsIncludeSubdomains: z
+              .boolean()
+              .default(false)
+              .describe(
+                'Adds includeSubDomains to Strict-Transport-Security (right with subdomainHost, whose user hosts are then https-only too). Only when every subdomain of the host serves https.',
+              ),
+            reloadCheckSec: z
+              .number()
+              .int()
+              .min(1)
+              .max(86_400)
+              .default(60)
+              .describe(
+                'How often each proxy looks at certFile and keyFile for a change (a renewal); on a change it checks the new pair with `nginx -t` and reloads gracefully: connections in flight finish on the old certificate, new ones get the new one. A pair that fails the check is logged and the old one kept. Range 1-86400.',
+              ),
+          })
+          .refine((t) => !t.acmeWebroot || t.httpRedirectPort !== undefined, {
+            message: 'acmeWebroot needs httpRedirectPort (the http-01 challenge comes over plain http)',
+            path: ['acmeWebroot'],
+          })
+          .optional()
+          .describe(
+            'TLS at the edge: the proxy itself serves https on `port` with TLS 1.2 and 1.3 only and the Mozilla "intermediate" ciphers (docs/tls.md). publicUrl then defaults to https. Default: none (plain http, for a proxy behind a TLS terminator or on a private network).',
+          ),
         redis: z
           .strictObject({
             username: z

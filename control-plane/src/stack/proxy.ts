@@ -14,6 +14,7 @@ import type { Config } from '../config/schema'
 import { loadConfig } from '../config/load'
 import { publicUrl, redisTarget } from '../deps'
 import { createLogger } from '../../../runtime/src/log'
+import { certificateFileProblem, watchCertificate } from './certificate-watch'
 import { KeptAlive } from './keep-alive'
 import { forgetParts, recordParts, startTimeOf, stopLeftovers } from './leftovers'
 import { portProblem } from '../../../runtime/src/port-holders'
@@ -39,6 +40,14 @@ export function proxyOptions(config: Config): ProxyProcessOptions {
     user: process.getuid?.() === 0 ? 'root' : undefined,
     publicUrl: publicUrl(config),
     subdomainHost: config.subdomainHost,
+    tls: config.proxy.tls && {
+      certFile: resolve(config.proxy.tls.certFile),
+      keyFile: resolve(config.proxy.tls.keyFile),
+      httpRedirectPort: config.proxy.tls.httpRedirectPort,
+      acmeWebroot: config.proxy.tls.acmeWebroot && resolve(config.proxy.tls.acmeWebroot),
+      hstsMaxAgeSec: config.proxy.tls.hstsMaxAgeSec,
+      hstsIncludeSubdomains: config.proxy.tls.hstsIncludeSubdomains,
+    },
   }
 }
 
@@ -85,7 +94,15 @@ export async function runProxy(opts: { configFile?: string }): Promise<void> {
     process.stderr.write(`edgehub: stopped what an earlier edgehub proxy of ${o.runDir} left running: ${which}\n`)
     log.warn('stopped what an earlier edgehub proxy left running', { parts: leftovers })
   }
-  const problem = await portProblem([{ setting: 'port', host: config.host, port: config.port }])
+  const tls = o.tls
+  const tlsProblem = tls && certificateFileProblem(tls)
+  if (tlsProblem) fail(tlsProblem)
+  const problem = await portProblem([
+    { setting: 'port', host: config.host, port: config.port },
+    ...(tls?.httpRedirectPort
+      ? [{ setting: 'proxy.tls.httpRedirectPort', host: config.host, port: tls.httpRedirectPort }]
+      : []),
+  ])
   if (problem) fail(problem)
 
   let current: ProxyProcess | undefined
@@ -127,6 +144,8 @@ export async function runProxy(opts: { configFile?: string }): Promise<void> {
     rmSync(join(o.runDir, REPLICA_FILE), { force: true })
     fail(`the proxy did not start: ${(err as Error).message}`)
   }
+  if (tls && config.proxy.tls)
+    watchCertificate(tls, config.proxy.tls.reloadCheckSec, () => current!.reload(), log.child('tls'))
   log.info('proxy running', {
     listen: `${config.host}:${config.port}`,
     hub: o.hubUpstreams,

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../config/load'
 import { buildDeps, publicUrl, redisWhere, type Deps } from '../deps'
+import { certificateFileProblem, watchCertificate } from './certificate-watch'
 import { proxyOptions } from './proxy'
 import { createLogger, type Logger } from '../../../runtime/src/log'
 import { startRedis } from './redis-process'
@@ -16,7 +17,7 @@ import { KeptAlive } from './keep-alive'
 import { ForeignRedis, keepStackId, readStackId } from './identity'
 import { portProblem } from '../../../runtime/src/port-holders'
 import { forgetParts, recordParts, stopLeftovers } from './leftovers'
-import { startProxy } from '../../../proxy/src/nginx-process'
+import { startProxy, type ProxyProcess } from '../../../proxy/src/nginx-process'
 import { delay, waitFor } from '../../../runtime/src/wait'
 import { bootstrapFirstAdmin } from '../users/configured'
 import { spawnerNotes } from '../../../spawners/src'
@@ -39,11 +40,17 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
 
   // Before anything starts: every port this stack listens on must be free. A second stack on the
   // same ports would otherwise talk to the first one's Redis, hub and proxy.
-  const problem = await portProblem([
-    { setting: 'port', host: config.host, port: config.port },
-    { setting: 'hub.port', host: config.hub.host, port: config.hub.port },
-    ...(privateRedis ? [{ setting: 'redis.port', host: '127.0.0.1', port: config.redis.port }] : []),
-  ])
+  const tls = proxyOptions(config).tls
+  const problem =
+    (tls && certificateFileProblem(tls)) ||
+    (await portProblem([
+      { setting: 'port', host: config.host, port: config.port },
+      { setting: 'hub.port', host: config.hub.host, port: config.hub.port },
+      ...(privateRedis ? [{ setting: 'redis.port', host: '127.0.0.1', port: config.redis.port }] : []),
+      ...(tls?.httpRedirectPort
+        ? [{ setting: 'proxy.tls.httpRedirectPort', host: config.host, port: tls.httpRedirectPort }]
+        : []),
+    ]))
   if (problem) {
     process.stderr.write(`edgehub: ${problem}\n`)
     process.exit(1)
@@ -161,16 +168,20 @@ export async function runStack(opts: { configFile?: string }): Promise<void> {
     hub.onRunning = record
     await hub.begin()
 
+    let nginx: ProxyProcess | undefined
     proxy = new KeptAlive(
       'proxy',
       async (signal) => {
         const p = await startProxy({ ...proxyOptions(config), ownGroup: true, signal })
+        nginx = p
         return { pid: p.pid, exited: p.exited, stop: () => p.stop() }
       },
       log,
     )
     proxy.onRunning = record
     await proxy.begin()
+    if (tls && config.proxy.tls)
+      watchCertificate(tls, config.proxy.tls.reloadCheckSec, () => nginx!.reload(), log.child('tls'))
     stillStarting()
 
     await waitFor(
