@@ -11,6 +11,7 @@ import { identify } from './http/identity'
 import { redisGate } from './http/redis-gate'
 import { apiXsrf, xsrfCookie } from './http/xsrf'
 import { isSecure } from './http/respond'
+import { batchspawnerApi } from './api/batchspawner'
 import { pageRoutes } from './pages/routes'
 import { ErrorPage } from './pages/error-page'
 import { sentence } from './pages/layout'
@@ -93,6 +94,7 @@ export function buildApp(
   api.route('/services', serviceApi())
   api.route('/', hubAdminApi({ shutdown: opts.shutdown }))
   api.route('/', shareApi())
+  api.route('/', batchspawnerApi()) // POST /hub/api/batchspawner: a batch job's server reports its port
   api.options('*', (c) => c.body(null, 200)) // CORS preflight, as JupyterHub
   api.all('*', (c) => c.json({ status: 404, message: `no API endpoint ${c.req.method} ${c.req.path}` }, 404))
   app.use('/hub/api/*', async (c, next) => {

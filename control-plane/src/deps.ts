@@ -25,6 +25,7 @@ import { OAuthClients } from './oauth/clients'
 import { OAuthCodes } from './oauth/codes'
 import { createAuthenticator, type Authenticator, type PasswordManagement } from '../../auth/src'
 import { SPAWNERS, type Spawner, type SpawnerKind, type SpawnerPlugin } from '../../spawners/src'
+import { ServerReportStore } from './state/server-reports'
 import { RedisAvailability } from './http/redis-gate'
 import { checkStackId, readStackId } from './stack/identity'
 import { hubRedisAuth, proxyRedisAuth, usesPrivateRedis } from './redis-auth'
@@ -244,6 +245,7 @@ export async function buildDeps(config: Config, opts: { log?: Logger; redis?: Re
     defaultUrl: config.spawner.defaultUrl,
     dataDir: config.dataDir,
     log: log.child(`spawner.${kind}`),
+    serverReports: new ServerReportStore(redis, config.redis.prefix),
   })
   const pub = publicUrl(config)
   const orchestrator = new Orchestrator(

@@ -7,11 +7,17 @@ import type { SpawnerPlugin } from './plugin'
 import { localProcess } from './local-process/plugin'
 import { kubernetes } from './kubernetes/plugin'
 import { docker } from './docker/plugin'
+import { condor, lsf, pbs, sge, slurm } from './batch/plugin'
 
 export const SPAWNERS = {
   'local-process': localProcess,
   kubernetes,
   docker,
+  slurm,
+  pbs,
+  lsf,
+  sge,
+  condor,
 } satisfies Record<string, SpawnerPlugin>
 
 export type SpawnerKind = keyof typeof SPAWNERS
@@ -41,3 +47,4 @@ export type { SpawnerContext, SpawnerPlugin } from './plugin'
 export type { Json, ServerStatus, SpawnRequest, Spawner, SpawnerLogger, SpawnerState } from './spawner'
 export { defaultUrlProblem, landingUrl } from './default-url'
 export type { OptionsForm, SpawnUser } from './profiles'
+export { tokenDigest, type ServerReport, type ServerReports } from './server-reports'

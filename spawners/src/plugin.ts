@@ -4,6 +4,7 @@
 // (JupyterHub's variables, its token) comes with each start request. See docs/plugins.md.
 import type { z } from 'zod'
 import type { Spawner, SpawnerLogger } from './spawner'
+import type { ServerReports } from './server-reports'
 
 export interface SpawnerContext {
   /** The hub's data directory (edgehub's dataDir): where a spawner may keep files of its own. */
@@ -11,6 +12,8 @@ export interface SpawnerContext {
   /** spawner.defaultUrl (JupyterHub's Spawner.default_url), when set: give it to each server. */
   defaultUrl?: string
   log: SpawnerLogger
+  /** What servers reported of themselves to the hub (a batch job's port): set by the hub, absent elsewhere. */
+  serverReports?: ServerReports
 }
 
 export interface SpawnerPlugin<Settings extends z.ZodType = z.ZodType> {

@@ -11,6 +11,7 @@ import { fakeClusterSettings } from '../support/kube-test-settings'
 import { freePort } from '../../runtime/src/ports'
 import type { KubernetesSpawner } from '../../spawners/src/kubernetes'
 import { dockerEngine, dockerSkipReason, TEST_IMAGE_VOLUMES } from '../support/docker'
+import { slurmSkipReason, slurmUnderTest } from '../support/slurm'
 
 const quiet = { info() {}, warn() {} }
 
@@ -78,6 +79,18 @@ spawnerContract('kubernetes', async () => {
     },
   }
 })
+
+// slurm: a real single-node Slurm started for the suite (test/support/slurm.ts)
+if (slurmSkipReason) {
+  contractKinds.add('slurm')
+  describe.skip(`spawner contract: slurm (skipped: ${slurmSkipReason})`, () => it('runs', () => {}))
+} else spawnerContract('slurm', slurmUnderTest)
+// PBS/Torque, LSF, Grid Engine, HTCondor: no such scheduler runs here; their parsing is tested with
+// recorded output (spawners/src/batch/schedulers.test.ts), the base they share by slurm's line above
+for (const kind of ['pbs', 'lsf', 'sge', 'condor']) {
+  contractKinds.add(kind)
+  describe.skip(`spawner contract: ${kind} (no ${kind} scheduler on this machine)`, () => it('runs', () => {}))
+}
 
 it('runs the contract for every registered spawner', () => {
   // a spawner registered without a spawnerContract(...) in this file would not be held to the contract
