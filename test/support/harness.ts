@@ -295,6 +295,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const requestedPort = opts.settings?.port
   const proxyPorts = ports.slice(nHubs)
   if (typeof requestedPort === 'number' && nProxies > 0) proxyPorts[0] = requestedPort // a test may need it first
+  const requestedHubPort = (opts.settings?.hub as Record<string, unknown> | undefined)?.port
+  if (typeof requestedHubPort === 'number' && nHubs > 0) hubPorts[0] = requestedHubPort // e.g. publicUrl naming a hub
   const prefix =
     ((opts.settings?.redis as Record<string, unknown> | undefined)?.prefix as string | undefined) ?? 'edgehub:'
 

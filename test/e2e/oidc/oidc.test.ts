@@ -1,22 +1,13 @@
-// The hub as an OpenID Connect provider, against a real Redis and a real HTTP server (the provider is a
+// The hub as an OpenID Connect provider: one `edgehub hub` from a config file on a real Redis (the provider is a
 // Koa app on Node's own request and response), with openid-client as the relying party.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { serve, type ServerType } from '@hono/node-server'
 import * as oidc from 'openid-client'
-import { stringify } from 'yaml'
-import { buildApp } from '../../../control-plane/src/app'
-import { buildDeps, type Deps } from '../../../control-plane/src/deps'
-import { loadConfig } from '../../../control-plane/src/config/load'
-import { createLogger } from '../../../runtime/src/log'
 import { freePort } from '../../../runtime/src/ports'
 import { waitFor } from '../../../runtime/src/wait'
-import { rotateOidcKeys } from '../../../control-plane/src/oidc/rotate'
 import { oidcKeyNames } from '../../../control-plane/src/protocol'
-import { testRedis } from '../../support/redis'
 import { Client, json } from '../../support/client'
+import { startHarness, type Harness } from '../../support/harness'
+import { cli, rootOf, type Admin } from '../../support/people'
 import {
   CONFIDENTIAL,
   NARROW,
@@ -31,13 +22,13 @@ import {
   verifiesAgainst,
 } from './oidc.config'
 
-let redis: Awaited<ReturnType<typeof testRedis>>
-let deps: Deps
-let server: ServerType
+let stack: Harness
+let root: Admin
 let base: string
 let issuer: string
 let rp: oidc.Configuration
-const dir = mkdtempSync(join(tmpdir(), 'edgehub-oidc-'))
+/** How soon the hub signs with a rotated key: it reads the key set at most every 2 s (docs/oidc.md). */
+const KEY_CHECK_MS = 2000
 
 /** A browser with a hub session. */
 async function browserOf(user: string): Promise<Client> {
@@ -66,43 +57,31 @@ async function codeFor(browser: Client, params: Record<string, string> = {}) {
 }
 
 beforeAll(async () => {
-  redis = await testRedis()
+  // one hub, reached directly (publicUrl names it), from a config file as an operator writes it
   const port = await freePort()
   base = `http://127.0.0.1:${port}`
   issuer = `${base}/hub/oidc`
-  const file = join(dir, 'edgehub.yaml')
-  writeFileSync(
-    file,
-    stringify({
-      dataDir: dir,
+  stack = await startHarness({
+    proxies: 0,
+    redis: 'open', // the storage check below lists keys, which the hub's Redis log-in may not
+    settings: {
       publicUrl: base,
-      redis: { url: redis.url },
-      auth: { native: { scryptCost: 1024 } },
+      hub: { port },
+      logLevel: process.env.OIDC_TEST_LOG ? 'debug' : 'warn',
       oidc: oidcSettings,
-    }),
-  )
-  const { config } = loadConfig({ file, env: {} })
-  deps = await buildDeps(config, {
-    log: createLogger('test', { level: process.env.OIDC_TEST_LOG ? 'debug' : 'error' }),
+    },
   })
-  for (const name of ['alice', 'bob', 'carol'])
-    await deps.users.create(name, { passwordHash: await deps.passwords!.hash(PASSWORD) })
-  await deps.users.create('root', { admin: true, passwordHash: await deps.passwords!.hash(PASSWORD) })
-  server = serve({ fetch: buildApp(deps).fetch, hostname: '127.0.0.1', port })
-  await waitFor('the hub to listen', async () => (await fetch(`${base}/hub/health`).catch(() => null))?.ok)
-})
+  // the users an operator adds on the hub's machine
+  for (const name of ['alice', 'bob', 'carol']) cli(stack, ['user', 'add', name, '--password-stdin'], PASSWORD)
+  root = await rootOf(stack, 'root', PASSWORD)
+}, 120_000)
 
 // a relying party per test: its JWKS cache starts empty (rotations below replace the keys)
 beforeEach(async () => {
   rp = await relyingParty(issuer, 'confidential')
 })
 
-afterAll(async () => {
-  await new Promise((r) => server?.close(r))
-  await deps?.close()
-  await redis?.stop()
-  rmSync(dir, { recursive: true, force: true })
-})
+afterAll(async () => stack?.stop(), 60_000)
 
 describe('discovery', () => {
   it('publishes the issuer at /hub/oidc with the code flow, PKCE S256, refresh and the hub claims', async () => {
@@ -253,8 +232,9 @@ describe('userinfo and refresh', () => {
       admin: false,
       scopes: expect.arrayContaining(['access:servers!user=carol']),
     })
-    await deps.users.setAdmin('carol', true)
-    await deps.groups.create('physics', ['carol'])
+    // an admin makes carol an admin and puts her in a new group, through the REST API
+    expect((await root.client.api('PATCH', '/users/carol', { admin: true })).status).toBe(200)
+    expect((await root.client.api('POST', '/groups/physics', { users: ['carol'] })).status).toBe(201)
     expect(await oidc.fetchUserInfo(rp, tokens.access_token, 'carol')).toMatchObject({
       admin: true,
       groups: ['physics'],
@@ -287,13 +267,27 @@ describe('userinfo and refresh', () => {
 describe('signing key rotation', () => {
   const kids = async () =>
     (await json(await fetch(meta().jwks_uri!))).keys.map((k: { kid: string }) => k.kid) as string[]
+  /** `edgehub oidc rotate-keys` as an operator runs it: the kid of the key that now signs, if it rotated. */
+  const rotateKeys = (...flags: string[]) => {
+    const out = cli(stack, ['oidc', 'rotate-keys', ...flags])
+    if (out === 'no rotation due') return undefined
+    const kid = /^rotated: key (\S+) signs new ID tokens$/.exec(out)?.[1]
+    expect(kid, out).toBeTruthy()
+    return kid
+  }
+  /** The hub reads the key set at most every 2 s (docs/oidc.md): until it signs with kid. */
+  const signingWith = (kid: string) =>
+    waitFor(`the hub to sign with ${kid}`, async () => (await kids())[0] === kid, { timeoutMs: KEY_CHECK_MS + 5000 })
+  /** The hub's settings as `edgehub config check` prints them. */
+  const configured = () => JSON.parse(cli(stack, ['config', 'check']).replace(/^[^\n]*\n/, ''))
 
   it('signs with the key published since the last rotation and keeps publishing the old one', async () => {
     const browser = await browserOf('alice')
     const before = (await codeFlow(rp, browser, CONFIDENTIAL.redirectUri)).id_token!
     const [current, next] = await kids()
     expect(header(before).kid).toBe(current)
-    expect(await rotateOidcKeys(deps, { force: true })).toBe(next)
+    expect(rotateKeys('--force')).toBe(next)
+    await signingWith(next)
     // openid-client verifies the new ID token with the JWKS it cached before the rotation
     const after = (await codeFlow(rp, browser, CONFIDENTIAL.redirectUri)).id_token!
     expect(header(after).kid).toBe(next)
@@ -305,7 +299,7 @@ describe('signing key rotation', () => {
   it('keeps OIDC sessions across a rotation (cookie secrets rotate with the keys)', async () => {
     const browser = await browserOf('alice')
     await codeFlow(rp, browser, CONFIDENTIAL.redirectUri)
-    await rotateOidcKeys(deps, { force: true })
+    await signingWith(rotateKeys('--force')!)
     // the OIDC session cookie, signed with the previous secret, still names the session
     const started = await startAuthorization(rp, CONFIDENTIAL.redirectUri, { prompt: 'none' })
     const { callback } = await followToClient(browser, started.url, CONFIDENTIAL.redirectUri)
@@ -315,8 +309,16 @@ describe('signing key rotation', () => {
   it('drops a retired key once the ID tokens it signed have expired', async () => {
     const [current, next, ...retired] = await kids()
     expect(retired.length).toBeGreaterThan(0)
-    const later = Math.floor(Date.now() / 1000) + deps.config.oidc.idTokenTtlSec + 3600
-    expect(await rotateOidcKeys(deps, { now: later })).toBeNull()
+    // as if idTokenTtlSec + 1 hour had passed since they were retired (the key set: docs/redis-schema.md)
+    const idTokenTtlSec = configured().oidc.idTokenTtlSec as number
+    const keySet = oidcKeyNames(stack.prefix).keySet
+    const set = JSON.parse((await stack.state.get(keySet))!)
+    for (const k of set.retired) k.retired -= idTokenTtlSec + 3600
+    await stack.state.set(keySet, JSON.stringify(set))
+    expect(rotateKeys()).toBeUndefined()
+    await waitFor('the hub to publish the keys left', async () => (await kids()).length === 2, {
+      timeoutMs: KEY_CHECK_MS + 5000,
+    })
     expect(await kids()).toEqual([current, next])
   })
 })
@@ -416,9 +418,9 @@ describe('errors', () => {
   it('answers an expired access token at userinfo with invalid_token', async () => {
     const tokens = await codeFlow(rp, await browserOf('alice'), CONFIDENTIAL.redirectUri)
     // let it expire without waiting: its stored expiry moves into the past
-    const key = oidcKeyNames(deps.keys.prefix).model('AccessToken', tokens.access_token)
-    const payload = JSON.parse((await redis.client.hget(key, 'payload'))!)
-    await redis.client.hset(key, 'payload', JSON.stringify({ ...payload, exp: Math.floor(Date.now() / 1000) - 3600 }))
+    const key = oidcKeyNames(stack.prefix).model('AccessToken', tokens.access_token)
+    const payload = JSON.parse((await stack.state.hget(key, 'payload'))!)
+    await stack.state.hset(key, 'payload', JSON.stringify({ ...payload, exp: Math.floor(Date.now() / 1000) - 3600 }))
     const res = await userinfo(tokens.access_token)
     expect(res.status).toBe(401)
     expect(res.headers.get('www-authenticate')).toMatch(/error="invalid_token"/)
@@ -440,11 +442,11 @@ describe('errors', () => {
 describe('storage', () => {
   it('keeps everything under the hub prefix with a TTL', async () => {
     await codeFlow(rp, await browserOf('alice'), CONFIDENTIAL.redirectUri)
-    const keys = await redis.client.keys(`${deps.keys.prefix}oidc:*`)
+    const keys = await stack.state.keys(`${stack.prefix}oidc:*`)
     expect(keys.length).toBeGreaterThan(0)
     for (const k of keys) {
       if (k.endsWith(':key-set')) continue
-      expect(await redis.client.ttl(k), k).toBeGreaterThan(0)
+      expect(await stack.state.ttl(k), k).toBeGreaterThan(0)
     }
   })
 })
