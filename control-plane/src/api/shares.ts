@@ -16,7 +16,9 @@ import { pageParams } from './pagination'
 
 type C = Context<HubEnv>
 
-const MAX_CODE_EXPIRES_SEC = 365 * 86_400 // JupyterHub's bounds: one minute to one year
+/** JupyterHub's bounds of a share code's lifetime: one minute to one year. */
+export const MIN_CODE_EXPIRES_SEC = 60
+export const MAX_CODE_EXPIRES_SEC = 365 * 86_400
 
 /** The server a share points at, as JupyterHub's SharedServer model (ready: running now). */
 function serverModels(d: Deps) {
@@ -106,7 +108,7 @@ async function requireServer(d: Deps, o: string, s: string): Promise<void> {
  * The scopes a share or code grants, each with the server's filter: `access:servers` alone (its
  * default), written bare or as `access:servers!server=owner/name`.
  */
-function shareScopes(raw: readonly string[] | undefined, o: string, s: string): string[] {
+export function shareScopes(raw: readonly string[] | undefined, o: string, s: string): string[] {
   const filter = `server=${o}/${s}`
   if (!raw?.length) return [`access:servers!${filter}`]
   const out = new Set<string>()
@@ -131,11 +133,26 @@ function grantee(body: { user?: string; group?: string }): Grantee {
 }
 
 /** The caller must hold every scope it hands on, for that server (JupyterHub's rule). */
-async function mayGrant(c: C, scopes: readonly string[], o: string, s: string): Promise<void> {
+export async function mayGrant(c: C, scopes: readonly string[], o: string, s: string): Promise<void> {
   const target = await serverTarget(c, o, s, 'access:servers')
   for (const scope of scopes)
     if (!can(c, scope.split('!')[0], target))
       throw new Forbidden(`Do not have permission to grant share with scope ${scope}`)
+}
+
+/** The caller may name the grantee, which exists and is not the server's owner (JupyterHub's checks). */
+export async function mayNameGrantee(c: C, to: Grantee, o: string): Promise<void> {
+  const d = c.var.deps
+  if (to.kind === 'user') {
+    if (!can(c, 'read:users:name', await userTarget(c, to.name, 'read:users:name')))
+      throw new Forbidden("Need scope 'read:users:name' to share with users by name")
+    if (!(await d.users.get(to.name))) throw new BadRequest(`No such user: ${to.name}`)
+    if (to.name === o) throw new BadRequest(`${o} owns this server: a server cannot be shared with its owner`)
+  } else {
+    if (!can(c, 'read:groups:name', { group: to.name }))
+      throw new Forbidden("Need scope 'read:groups:name' to share with groups by name")
+    if (!(await d.groups.get(to.name))) throw new BadRequest(`No such group: ${to.name}`)
+  }
 }
 
 const notAllowed = () => new HubError(405, 'Method Not Allowed', 'method_not_allowed')
@@ -173,16 +190,7 @@ function sharesOfServers(app: Hono<HubEnv>) {
       const scopes = shareScopes(body.scopes, o, s)
       await requireServer(d, o, s)
       await mayGrant(c, scopes, o, s)
-      if (to.kind === 'user') {
-        if (!can(c, 'read:users:name', await userTarget(c, to.name, 'read:users:name')))
-          throw new Forbidden("Need scope 'read:users:name' to share with users by name")
-        if (!(await d.users.get(to.name))) throw new BadRequest(`No such user: ${to.name}`)
-        if (to.name === o) throw new BadRequest(`${o} owns this server: a server cannot be shared with its owner`)
-      } else {
-        if (!can(c, 'read:groups:name', { group: to.name }))
-          throw new Forbidden("Need scope 'read:groups:name' to share with groups by name")
-        if (!(await d.groups.get(to.name))) throw new BadRequest(`No such group: ${to.name}`)
-      }
+      await mayNameGrantee(c, to, o)
       const share = await d.shares.grant(o, s, to, scopes)
       d.log.info('shared server', {
         user: o,
@@ -256,8 +264,10 @@ function shareCodes(app: Hono<HubEnv>) {
       need(c, 'shares', await serverTarget(c, o, s, 'shares'))
       const body = await jsonBody(c, { scopes: 'string[]', expires_in: 'number' })
       const expiresIn = body.expires_in ?? SHARE_CODE_EXPIRES_SEC
-      if (!Number.isInteger(expiresIn) || expiresIn < 60 || expiresIn > MAX_CODE_EXPIRES_SEC) {
-        throw new BadRequest(`expires_in must be a whole number of seconds from 60 to ${MAX_CODE_EXPIRES_SEC}`)
+      if (!Number.isInteger(expiresIn) || expiresIn < MIN_CODE_EXPIRES_SEC || expiresIn > MAX_CODE_EXPIRES_SEC) {
+        throw new BadRequest(
+          `expires_in must be a whole number of seconds from ${MIN_CODE_EXPIRES_SEC} to ${MAX_CODE_EXPIRES_SEC}`,
+        )
       }
       const scopes = shareScopes(body.scopes, o, s)
       await requireServer(d, o, s)

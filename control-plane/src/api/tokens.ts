@@ -55,7 +55,7 @@ function requestedScopes(d: Deps, body: { scopes?: string[]; roles?: string[] })
 }
 
 /** Of `scopes` (expanded for the owner; `inherit` is the owner's own), those the owner does not hold. */
-async function beyondOwner(d: Deps, scopes: readonly string[], owner: UserRecord): Promise<string[]> {
+export async function beyondOwner(d: Deps, scopes: readonly string[], owner: UserRecord): Promise<string[]> {
   const rest = scopes.filter((s) => s !== 'inherit')
   if (!rest.length) return []
   const wanted = expand(rest, { kind: 'user', name: owner.name })

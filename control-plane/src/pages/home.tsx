@@ -28,6 +28,48 @@ export interface NamedServers {
   limit: number
 }
 
+/** A server someone else shares with the viewer: where it is and whether it runs. */
+export interface SharedServer {
+  owner: string
+  server: string
+  href: string
+  ready: boolean
+}
+
+/** A server's state as the page names it: a start and a stop under way are shown as such. */
+const STATE_LABEL: Record<ServerRecord['state'], string> = {
+  running: 'running',
+  pending: 'starting',
+  stopping: 'stopping',
+  stopped: 'stopped',
+}
+const stateClass = (state: ServerRecord['state']) =>
+  state === 'running' ? 'running' : state === 'stopped' ? 'stopped' : 'pending'
+
+/** "just now", "5 minutes ago", "3 days ago": how long ago an ISO time was, at `now`. */
+export function ago(iso: string, now = Date.now()): string {
+  const sec = Math.max(0, Math.round((now - Date.parse(iso)) / 1000))
+  const [n, unit] =
+    sec < 60
+      ? [0, '']
+      : sec < 3600
+        ? [Math.floor(sec / 60), 'minute']
+        : sec < 86_400
+          ? [Math.floor(sec / 3600), 'hour']
+          : [Math.floor(sec / 86_400), 'day']
+  return n ? `${n} ${unit}${n === 1 ? '' : 's'} ago` : 'just now'
+}
+
+/** A last-activity cell: the time in words, the exact time in its datetime and title. */
+const LastActivity = (p: { at?: string | null }) =>
+  p.at ? (
+    <time datetime={p.at} title={p.at}>
+      {ago(p.at)}
+    </time>
+  ) : (
+    <span class="muted">never</span>
+  )
+
 export function HomePage(p: {
   xsrf: string
   user: { name: string; admin: boolean }
@@ -40,54 +82,98 @@ export function HomePage(p: {
   /** Set when hub.allowNamedServers is. */
   named?: NamedServers
   services?: ServiceLink[]
+  /** Last activity of each server (by server name, '' the default server), ISO. */
+  activity?: Record<string, string | null>
+  /** The viewer may share their own servers (holds `shares` on them): link each server's sharing page. */
+  mayShare?: boolean
+  /** Servers others share with the viewer. */
+  sharedWithMe?: SharedServer[]
 }) {
   const state = p.server?.state ?? 'stopped'
+  const owner = encodeURIComponent(p.user.name)
   return (
     <Layout title="Home" user={p.user}>
-      <div class="card">
-        <h1>Your server</h1>
-        <p>
-          Status:{' '}
-          <span
-            class={`status ${state === 'running' ? 'running' : state === 'stopped' ? 'stopped' : 'pending'}`}
-            id="server-status"
-          >
-            {state}
-          </span>
-        </p>
-        {p.server?.failed && p.server.message ? (
-          <div class="error">
-            The last start failed: <pre>{p.server.message}</pre>
-          </div>
-        ) : null}
-        <div class="row">
-          {state === 'running' ? (
-            <>
-              <a class="btn" id="open" href={p.baseUrl}>
-                Open my server
-              </a>
-              <form method="post" action="/hub/stop">
+      <div id="servers" aria-live="polite">
+        <div class="card" id="default-server">
+          <h1>Your server</h1>
+          <p>
+            Status:{' '}
+            <span class={`status ${stateClass(state)}`} id="server-status">
+              {STATE_LABEL[state]}
+            </span>
+            {state !== 'stopped' || p.activity?.[''] ? (
+              <span class="muted">
+                {' '}
+                · last activity <LastActivity at={p.activity?.['']} />
+              </span>
+            ) : null}
+          </p>
+          {p.server?.failed && p.server.message ? (
+            <div class="error">
+              The last start failed: <pre>{p.server.message}</pre>
+            </div>
+          ) : null}
+          <div class="row">
+            {state === 'running' ? (
+              <>
+                <a class="btn" id="open" href={p.baseUrl}>
+                  Open my server
+                </a>
+                <form method="post" action="/hub/stop">
+                  <XsrfField value={p.xsrf} />
+                  <button class="secondary" id="stop" type="submit">
+                    Stop my server
+                  </button>
+                </form>
+              </>
+            ) : state === 'stopped' ? (
+              <form method="post" action="/hub/spawn">
                 <XsrfField value={p.xsrf} />
-                <button class="secondary" id="stop" type="submit">
-                  Stop my server
+                <button id="start" type="submit">
+                  Start my server
                 </button>
               </form>
-            </>
-          ) : state === 'stopped' ? (
-            <form method="post" action="/hub/spawn">
-              <XsrfField value={p.xsrf} />
-              <button id="start" type="submit">
-                Start my server
-              </button>
-            </form>
-          ) : (
-            <a class="btn secondary" href={spawnPendingUrl(p.user.name, '')}>
-              Show progress
-            </a>
-          )}
+            ) : state === 'pending' ? (
+              <a class="btn secondary" id="progress" href={spawnPendingUrl(p.user.name, '')}>
+                Show progress
+              </a>
+            ) : (
+              <p class="muted" id="stop-pending">
+                Your server is stopping; this page updates when it has stopped.
+              </p>
+            )}
+            {p.mayShare ? (
+              <a class="btn secondary" id="share" href={`/hub/share/${owner}/`}>
+                Share
+              </a>
+            ) : null}
+          </div>
         </div>
+        {p.named ? (
+          <NamedServersCard
+            xsrf={p.xsrf}
+            owner={p.user.name}
+            named={p.named}
+            activity={p.activity ?? {}}
+            mayShare={!!p.mayShare}
+          />
+        ) : null}
       </div>
-      {p.named ? <NamedServersCard xsrf={p.xsrf} owner={p.user.name} named={p.named} /> : null}
+      {p.sharedWithMe?.length ? (
+        <div class="card" id="shared-with-me">
+          <h1>Shared with you</h1>
+          <ul>
+            {p.sharedWithMe.map((s) => (
+              <li>
+                <a href={s.href}>
+                  {s.owner}'s {s.server ? `server ${s.server}` : 'server'}
+                </a>{' '}
+                <span class="muted">({s.ready ? 'running' : 'not running'})</span>
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
       {p.services?.length ? (
         <div class="card" id="services">
           <h1>Services</h1>
@@ -103,25 +189,47 @@ export function HomePage(p: {
       <div class="card">
         <h1>Account</h1>
         <p class="row">
+          <a href="/hub/token">API tokens and applications</a>
           {p.passwords ? <a href="/hub/change-password">Change password</a> : null}
           {p.twoFactor ? <a href="/hub/two-factor">Two-factor authentication</a> : null}
           <a href="/hub/logout">Log out</a>
         </p>
       </div>
+      <script dangerouslySetInnerHTML={{ __html: POLL_JS }} />
     </Layout>
   )
 }
 
-// The new-server form names the server in its action (/hub/spawn/USER/NAME), as JupyterHub's home
-// page does with its "Add New Server" field; the name is checked by the hub, not here.
-const NEW_SERVER_JS = `
-document.getElementById('new-server').addEventListener('submit', (e) => {
-  const f = e.target, name = f.elements.server_name.value.trim();
-  f.action = '/hub/spawn/' + encodeURIComponent(f.dataset.owner) + '/' + encodeURIComponent(name);
-});
+// While a server is starting or stopping, the servers part of the page is fetched again every two
+// seconds (for at most ten minutes) and swapped in, so the state changes without a reload. Without
+// JavaScript the page shows the same on a reload.
+const POLL_JS = `
+(() => {
+  let left = 300;
+  const busy = () => document.querySelector('#servers .status.pending');
+  const poll = async () => {
+    if (!busy() || --left < 0) return;
+    try {
+      const r = await fetch('/hub/home', { credentials: 'same-origin', headers: { accept: 'text/html' } });
+      if (r.ok && new URL(r.url).pathname === '/hub/home') {
+        const fresh = new DOMParser().parseFromString(await r.text(), 'text/html').getElementById('servers');
+        const here = document.getElementById('servers');
+        if (fresh && here && !here.contains(document.activeElement)) here.innerHTML = fresh.innerHTML;
+      }
+    } catch {}
+    setTimeout(poll, 2000);
+  };
+  setTimeout(poll, 2000);
+})();
 `
 
-function NamedServersCard(p: { xsrf: string; owner: string; named: NamedServers }) {
+function NamedServersCard(p: {
+  xsrf: string
+  owner: string
+  named: NamedServers
+  activity: Record<string, string | null>
+  mayShare: boolean
+}) {
   const { servers, limit } = p.named
   const path = (s: string) => `${encodeURIComponent(p.owner)}/${encodeURIComponent(s)}`
   return (
@@ -129,43 +237,77 @@ function NamedServersCard(p: { xsrf: string; owner: string; named: NamedServers 
       <h1>Named servers</h1>
       {servers.length ? (
         <table>
+          <thead>
+            <tr>
+              <th scope="col">Server</th>
+              <th scope="col">Status</th>
+              <th scope="col">Last activity</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
           <tbody>
-            {servers.map((s) => (
-              <tr data-server={s.name}>
-                <td>{s.displayName || s.name}</td>
-                <td>
-                  <span
-                    class={`status ${s.state === 'running' ? 'running' : s.state === 'stopped' ? 'stopped' : 'pending'}`}
-                  >
-                    {s.state}
-                  </span>
-                </td>
-                <td class="row">
-                  {s.state === 'running' ? (
-                    <>
-                      <a href={serverBaseUrl(p.owner, s.name)}>Open</a>
-                      <form method="post" action={`/hub/stop/${path(s.name)}`}>
-                        <XsrfField value={p.xsrf} />
-                        <button class="secondary" type="submit">
-                          Stop
-                        </button>
-                      </form>
-                    </>
-                  ) : s.state === 'stopped' ? (
-                    <a href={`/hub/spawn/${path(s.name)}`}>Start</a>
-                  ) : (
-                    <a href={spawnPendingUrl(p.owner, s.name)}>Show progress</a>
-                  )}
-                </td>
-              </tr>
-            ))}
+            {servers.map((s) => {
+              const label = s.displayName || s.name
+              return (
+                <tr data-server={s.name}>
+                  <td>{label}</td>
+                  <td>
+                    <span class={`status ${stateClass(s.state)}`}>{STATE_LABEL[s.state]}</span>
+                  </td>
+                  <td>
+                    <LastActivity at={p.activity[s.name]} />
+                  </td>
+                  <td>
+                    <div class="row">
+                      {s.state === 'running' ? (
+                        <>
+                          <a class="btn" href={serverBaseUrl(p.owner, s.name)} aria-label={`Open ${label}`}>
+                            Open
+                          </a>
+                          <form method="post" action={`/hub/stop/${path(s.name)}`}>
+                            <XsrfField value={p.xsrf} />
+                            <button class="secondary" type="submit" aria-label={`Stop ${label}`}>
+                              Stop
+                            </button>
+                          </form>
+                        </>
+                      ) : s.state === 'stopped' ? (
+                        <form method="post" action={`/hub/spawn/${path(s.name)}`}>
+                          <XsrfField value={p.xsrf} />
+                          <button type="submit" aria-label={`Start ${label}`}>
+                            Start
+                          </button>
+                        </form>
+                      ) : s.state === 'pending' ? (
+                        <a class="btn secondary" href={spawnPendingUrl(p.owner, s.name)}>
+                          Show progress
+                        </a>
+                      ) : null}
+                      {s.state === 'running' || s.state === 'stopped' ? (
+                        <form method="post" action={`/hub/delete/${path(s.name)}`}>
+                          <XsrfField value={p.xsrf} />
+                          <button class="danger" type="submit" aria-label={`Delete ${label}`}>
+                            Delete
+                          </button>
+                        </form>
+                      ) : null}
+                      {p.mayShare ? (
+                        <a class="btn secondary" href={`/hub/share/${path(s.name)}`} aria-label={`Share ${label}`}>
+                          Share
+                        </a>
+                      ) : null}
+                    </div>
+                  </td>
+                </tr>
+              )
+            })}
           </tbody>
         </table>
       ) : (
         <p class="muted">You have no named servers.</p>
       )}
-      {/* the action is set on submit (NEW_SERVER_JS); /hub/home would only answer that there is nothing to post to */}
-      <form id="new-server" method="post" action="/hub/home" data-owner={p.owner}>
+      {/* posted to the home page, which sends it on to /hub/spawn/USER/NAME (home-pages.tsx) */}
+      <form id="new-server" method="post" action="/hub/home">
         <XsrfField value={p.xsrf} />
         <label for="server_name">New server name</label>
         <input
@@ -176,17 +318,16 @@ function NamedServersCard(p: { xsrf: string; owner: string; named: NamedServers 
           maxlength={NEW_SERVER_NAME_MAX}
           pattern="[a-z](-?[a-z0-9])*"
           title={`1 to ${NEW_SERVER_NAME_MAX} lower-case letters, digits and single hyphens, starting with a letter`}
+          aria-describedby="server-name-rule"
         />
-        {limit ? (
-          <p class="muted">
-            You may have {limit} named {limit === 1 ? 'server' : 'servers'} running at once.
-          </p>
-        ) : null}
+        <p class="muted" id="server-name-rule">
+          1 to {NEW_SERVER_NAME_MAX} lower-case letters, digits and single hyphens, starting with a letter.
+          {limit ? ` You may have ${limit} named ${limit === 1 ? 'server' : 'servers'} running at once.` : ''}
+        </p>
         <button id="add-server" type="submit">
           Add new server
         </button>
       </form>
-      <script dangerouslySetInnerHTML={{ __html: NEW_SERVER_JS }} />
     </div>
   )
 }

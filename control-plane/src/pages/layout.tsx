@@ -2,7 +2,7 @@ import type { Child } from 'hono/jsx'
 import { raw } from 'hono/html'
 
 const CSS = `
-:root{--fg:#1f2328;--muted:#59636e;--bg:#f6f8fa;--card:#fff;--line:#d1d9e0;--accent:#e46e2e;--accent-d:#c35a1f;--ok:#1a7f37;--bad:#cf222e}
+:root{--fg:#1f2328;--muted:#59636e;--bg:#f6f8fa;--card:#fff;--line:#d1d9e0;--accent:#b3501a;--accent-d:#8f3f12;--ok:#1a7f37;--bad:#cf222e}
 *{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
 header{background:#24292f;color:#fff;padding:.6rem 1.2rem;display:flex;align-items:center;gap:1.2rem}
 header a{color:#fff;text-decoration:none}header .brand{font-weight:700;letter-spacing:.02em}header nav{display:flex;gap:1rem;flex:1}
@@ -20,6 +20,10 @@ pre{background:#0d1117;color:#e6edf3;padding:.8rem;border-radius:6px;overflow:au
 table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.45rem .4rem;border-bottom:1px solid var(--line)}
 .status{font-weight:600}.status.running{color:var(--ok)}.status.stopped{color:var(--muted)}.status.pending{color:var(--accent-d)}
 ul.log{list-style:none;padding:0;margin:0;font-size:.9em;color:var(--muted)}
+a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,.btn:focus-visible{outline:3px solid #0969da;outline-offset:2px}
+h2{font-size:1.1rem;margin:1.2rem 0 .6rem}fieldset{border:0;padding:0;margin:.8rem 0 0}legend{font-weight:600;padding:0}
+label.inline{display:inline-flex;gap:.35rem;align-items:center;font-weight:400;margin:.3rem 1rem .3rem 0}
+td .row button,td .row .btn{margin-top:0}
 `
 
 export function Layout(props: { title: string; user?: { name: string; admin: boolean } | null; children: Child }) {

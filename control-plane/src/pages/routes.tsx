@@ -15,6 +15,8 @@ import { accountPages } from './account-pages'
 import { serverPages } from './server-pages'
 import { tokenPages } from './token-pages'
 import { adminPages } from './admin-pages'
+import { homePages } from './home-pages'
+import { sharingPages } from './sharing-pages'
 
 export function pageRoutes(): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
@@ -43,6 +45,8 @@ export function pageRoutes(): Hono<HubEnv> {
     ['/stop', '/hub/home'],
     ['/stop/:user/:server?', '/hub/admin'],
     ['/token/:id/revoke', '/hub/token'],
+    ['/token/client/:client/revoke', '/hub/token'],
+    ['/delete/:user/:server', '/hub/home'],
     ['/admin/approve/:user', '/hub/admin'],
     ['/admin/users', '/hub/admin'],
     ['/admin/two-factor-reset', '/hub/admin'],
@@ -78,11 +82,13 @@ export function pageRoutes(): Hono<HubEnv> {
   // With per-user hosts: the hand-off that logs the visitor in on a user's host (handoff.ts)
   app.get('/handoff', handoff)
 
+  app.route('/', homePages()) // before accountPages: /hub/home with servers' activity and shares
   app.route('/', accountPages())
   app.route('/', twoFactorPages())
   app.route('/', serverPages())
   app.route('/', tokenPages())
   app.route('/', adminPages())
   app.route('/', acceptShareRoutes())
+  app.route('/', sharingPages())
   return app
 }

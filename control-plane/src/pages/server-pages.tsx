@@ -11,6 +11,10 @@ import { can, serverTarget } from '../http/authorize'
 import { type C, REFUSALS, rawPath, rawQuery, form, spawnQueryOptions, onHost, landing, viewer } from './page-kit'
 import { optionsFromForm, SpawnOptionsPage } from './spawn-options'
 import type { Json, OptionsForm } from '../../../spawners/src'
+import { waitFor } from '../../../runtime/src/wait'
+
+/** How long a stop from a page is waited for to begin (its record `stopping`) before the page answers. */
+const STOP_SHOWN_WITHIN_MS = 3000
 
 export function serverPages(): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
@@ -113,14 +117,44 @@ export function serverPages(): Hono<HubEnv> {
   app.post('/spawn', async (c) => spawn(c, await form(c)))
   app.post('/spawn/:user/:server?', async (c) => spawn(c, await form(c)))
 
+  // A stop goes on in the background once it has begun (the record says `stopping`): the home page
+  // shows the stop pending and follows it, as JupyterHub's does. A refusal that comes first (another
+  // start or stop holds the server) is the page's answer.
   const stop = async (c: C) => {
     await form(c)
     const { owner, server } = await ownerAndServer(c, 'delete:servers')
-    await c.var.deps.orchestrator.stop(owner, server)
+    const d = c.var.deps
+    const done = d.orchestrator.stop(owner, server).then(
+      () => null,
+      (err: Error) => err,
+    )
+    const begun = waitFor(
+      `the stop of ${owner}/${server} to begin`,
+      async () => (await d.servers.get(owner, server))?.state !== 'running',
+      { timeoutMs: STOP_SHOWN_WITHIN_MS, intervalMs: 25 },
+    ).then(
+      () => null,
+      () => null,
+    )
+    const first = await Promise.race([done, begun])
+    if (first) throw first
+    void done.then((err) => err && d.log.warn('stop from a page failed', { user: owner, server, err: err.message }))
     return c.redirect(c.var.identity!.user.name === owner ? '/hub/home' : '/hub/admin')
   }
   app.post('/stop', stop)
   app.post('/stop/:user/:server?', stop)
+
+  // Deleting a named server (JupyterHub's DELETE …/servers/NAME with remove): stopped first when it
+  // runs, then forgotten with its shares and share codes. The default server cannot be deleted.
+  app.post('/delete/:user/:server', async (c) => {
+    await form(c)
+    const { owner, server } = await ownerAndServer(c, 'delete:servers')
+    const d = c.var.deps
+    if (!(await d.servers.get(owner, server))) throw new NotFound(`${owner} has no server named ${server}`)
+    await d.orchestrator.stop(owner, server, { remove: true })
+    d.log.info('server deleted from a page', { user: owner, server, by: c.var.identity!.user.name })
+    return c.redirect(c.var.identity!.user.name === owner ? '/hub/home' : '/hub/admin')
+  })
 
   app.get('/spawn-pending/:user/:server?', async (c) => {
     const { owner, server } = await ownerAndServer(c)

@@ -1,18 +1,49 @@
-// The token page: a user's API tokens, made and revoked.
+// The token page: a user's API tokens, made and revoked, and the applications (OAuth clients) holding
+// tokens of theirs, revoked as a whole. Tokens are made with the REST API's checks (api/tokens.ts):
+// the `tokens` scope on oneself, scopes the user's roles hold and the session holds, a bounded note
+// and lifetime. A refusal is shown on the page with the form as it was filled in.
 import { Hono } from 'hono'
-import { Forbidden, NotFound } from '../../../runtime/src/errors'
+import { BadRequest, Forbidden, HubError, NotFound } from '../../../runtime/src/errors'
 import type { HubEnv } from '../http/env'
 import { sentence } from './layout'
-import { TokenPage } from './token'
+import { type AuthorizedApp, type TokenForm, TOKEN_NOTE_MAX, TokenPage } from './token'
 import { tokenLifetime } from '../state/token-lifetime'
-import { can } from '../http/authorize'
+import { need, userTarget } from '../http/authorize'
 import { scopeProblem, scopesNotHeld } from '../scopes/scope-set'
+import { beyondOwner } from '../api/tokens'
+import type { TokenRecord } from '../state/tokens'
 import { type C, form, viewer } from './page-kit'
+
+/** The most scopes one request from the page may name. */
+const TOKEN_SCOPES_MAX = 50
+
+/** Messages after a change, by the `done` query parameter (only these words reach the page). */
+const NOTICES: Record<string, string> = {
+  revoked: 'Token revoked.',
+  'app-revoked': 'Application revoked: the tokens it held for you no longer work.',
+}
+
+/** The user's tokens held by OAuth clients, by client, with each client's own description. */
+async function authorizedApps(c: C, tokens: readonly TokenRecord[]): Promise<AuthorizedApp[]> {
+  const byClient = new Map<string, TokenRecord[]>()
+  for (const t of tokens) if (t.clientId) byClient.set(t.clientId, [...(byClient.get(t.clientId) ?? []), t])
+  return Promise.all(
+    [...byClient].map(async ([clientId, held]) => ({
+      clientId,
+      name: (await c.var.deps.oauthClients.get(clientId))?.description || clientId,
+      tokens: held,
+    })),
+  )
+}
 
 export function tokenPages(): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
 
-  const tokenPage = async (c: C, extra: { created?: string; error?: string } = {}, status: 200 | 400 | 403 = 200) => {
+  const tokenPage = async (
+    c: C,
+    extra: { created?: string; error?: string; form?: TokenForm } = {},
+    status: 200 | 400 | 403 = 200,
+  ) => {
     const name = c.var.identity!.user.name
     const tokens = (await c.var.deps.tokens.list(name)).filter((t) => t.kind === 'api')
     return c.html(
@@ -20,43 +51,79 @@ export function tokenPages(): Hono<HubEnv> {
         xsrf={c.var.xsrf}
         user={viewer(c)!}
         tokens={tokens}
+        apps={await authorizedApps(c, tokens)}
         maxSec={c.var.deps.config.hub.tokenExpiresInMaxSec}
+        notice={NOTICES[c.req.query('done') ?? '']}
         {...extra}
       />,
       status,
     )
   }
   app.get('/token', (c) => tokenPage(c))
+
   app.post('/token', async (c) => {
     const f = await form(c)
     const d = c.var.deps
     const id = c.var.identity!
-    if (!can(c, 'tokens', { user: id.user.name })) throw new Forbidden('your roles do not let you create tokens')
-    const scopes = (f.scopes ?? '').split(/\s+/).filter(Boolean)
-    const lifetime = tokenLifetime(f.expires_in ? Number(f.expires_in) : undefined, d.config.hub.tokenExpiresInMaxSec)
-    if (lifetime.problem) return tokenPage(c, { error: `Choose how long the token lasts (${lifetime.problem}).` }, 400)
-    const bad = scopes.map(scopeProblem).find((p) => p)
-    if (bad) return tokenPage(c, { error: sentence(bad) }, 400)
-    if (scopes.length) {
-      const beyond = await scopesNotHeld(scopes, { kind: 'user', name: id.user.name }, id.scopes, (u) =>
+    const kept: TokenForm = { note: f.note, expires_in: f.expires_in, scopes: f.scopes }
+    try {
+      need(c, 'tokens', await userTarget(c, id.user.name, 'tokens'))
+      const note = (f.note ?? '').trim()
+      if (note.length > TOKEN_NOTE_MAX) throw new BadRequest(`the note is longer than ${TOKEN_NOTE_MAX} characters`)
+      if (f.expires_in && !/^\d{1,10}$/.test(f.expires_in)) throw new BadRequest('choose how long the token lasts')
+      const lifetime = tokenLifetime(f.expires_in ? Number(f.expires_in) : undefined, d.config.hub.tokenExpiresInMaxSec)
+      if (lifetime.problem) throw new BadRequest(`choose how long the token lasts (${lifetime.problem})`)
+      const scopes = [...new Set((f.scopes ?? '').split(/\s+/).filter(Boolean))]
+      if (scopes.length > TOKEN_SCOPES_MAX) throw new BadRequest(`ask for at most ${TOKEN_SCOPES_MAX} scopes`)
+      const bad = scopes.map(scopeProblem).find((p) => p)
+      if (bad) throw new BadRequest(bad)
+      const user = await d.users.get(id.user.name)
+      if (!user) throw new NotFound(`user ${id.user.name} not found`)
+      // named as asked for (the REST API names their expansion): beyond the user's roles or this session
+      const notInSession = await scopesNotHeld(scopes, { kind: 'user', name: user.name }, id.scopes, (u) =>
         d.groups.ofUser(u),
       )
-      if (beyond.length) return tokenPage(c, { error: `You do not hold ${beyond.join(', ')}.` }, 403)
+      const beyond: string[] = []
+      for (const s of scopes) if (notInSession.includes(s) || (await beyondOwner(d, [s], user)).length) beyond.push(s)
+      if (beyond.length)
+        throw new Forbidden(`you do not hold ${beyond.join(', ')}, so a token of yours cannot be given it`)
+      const { token, record } = await d.tokens.issue(user.name, {
+        note: note || 'Requested via the token page',
+        expiresInSec: lifetime.expiresInSec,
+        scopes: scopes.length ? scopes : undefined,
+      })
+      d.log.info('issued token', { user: user.name, token_id: record.id, by: user.name })
+      return tokenPage(c, { created: token })
+    } catch (err) {
+      if (!(err instanceof HubError) || !err.expose) throw err
+      return tokenPage(c, { error: sentence(err.message), form: kept }, err.status === 403 ? 403 : 400)
     }
-    const { token } = await d.tokens.issue(id.user.name, {
-      note: f.note || 'Requested via the token page',
-      expiresInSec: lifetime.expiresInSec,
-      scopes: scopes.length ? scopes : undefined,
-    })
-    return tokenPage(c, { created: token })
   })
+
   app.post('/token/:id/revoke', async (c) => {
     await form(c)
     const d = c.var.deps
     const o = await d.tokens.ownerOf(c.req.param('id')) // by owner only: an undecodable record can be revoked too
     if (!o || o.service || o.user !== c.var.identity!.user.name) throw new NotFound('no such token')
     await d.tokens.revoke(c.req.param('id'))
-    return c.redirect('/hub/token')
+    return c.redirect('/hub/token?done=revoked', 303)
+  })
+
+  // An authorised application as a whole: every token of the user's that the client holds goes, at the
+  // hub and at every proxy (Tokens.revoke), so the application's access ends with this request.
+  app.post('/token/client/:client/revoke', async (c) => {
+    await form(c)
+    const d = c.var.deps
+    const name = c.var.identity!.user.name
+    const clientId = c.req.param('client')
+    const held = (await d.tokens.list(name)).filter((t) => t.clientId === clientId)
+    if (!held.length) throw new NotFound('no application of that name holds a token of yours')
+    for (const t of held)
+      await d.tokens.revoke(t.id).catch((err) => {
+        if (!(err instanceof NotFound)) throw err // revoked meanwhile
+      })
+    d.log.info('revoked authorised application', { user: name, client: clientId, tokens: held.length })
+    return c.redirect('/hub/token?done=app-revoked', 303)
   })
   return app
 }

@@ -1,5 +1,8 @@
-// /hub/token: a user's API tokens — request one (note, lifetime, scopes), see it once, revoke any.
+// /hub/token: a user's API tokens — request one (note, lifetime, scopes), see it once, revoke any —
+// and the applications the user has authorised (OAuth clients holding tokens of theirs), each revoked
+// as a whole.
 import type { TokenRecord } from '../state/tokens'
+import { ago } from './home'
 import { Layout, XsrfField } from './layout'
 
 const LIFETIMES: Array<[number, string]> = [
@@ -8,6 +11,9 @@ const LIFETIMES: Array<[number, string]> = [
   [604800, '1 week'],
   [2592000, '30 days'],
 ]
+
+/** The longest note a token may have (the REST API's bound). */
+export const TOKEN_NOTE_MAX = 1000
 
 /** A lifetime in words: "36 hours", "10 days". */
 function spelled(sec: number): string {
@@ -24,88 +30,198 @@ function lifetimeOptions(maxSec: number): Array<[string, string]> {
   return [...within, ['', maxSec ? `Max (${spelled(maxSec)})` : 'never']]
 }
 
+/** What the request form held: shown again when it is refused, so nothing typed is lost. */
+export interface TokenForm {
+  note?: string
+  expires_in?: string
+  scopes?: string
+}
+
+/** An application the user has authorised: an OAuth client with tokens of theirs. */
+export interface AuthorizedApp {
+  clientId: string
+  /** How the client names itself (its description), else its id. */
+  name: string
+  tokens: TokenRecord[]
+}
+
+const When = (p: { at: string | null; never?: string }) =>
+  p.at ? (
+    <time datetime={p.at} title={p.at}>
+      {ago(p.at)}
+    </time>
+  ) : (
+    <span class="muted">{p.never ?? 'never'}</span>
+  )
+
+/** The latest of ISO times, or null. */
+const latestOf = (times: Array<string | null>) =>
+  times.filter((t): t is string => !!t).sort((a, b) => b.localeCompare(a))[0] ?? null
+
 export function TokenPage(p: {
   xsrf: string
   user: { name: string; admin: boolean }
   tokens: TokenRecord[]
+  apps?: AuthorizedApp[]
   maxSec: number
   created?: string
   error?: string
+  notice?: string
+  form?: TokenForm
 }) {
   const api = p.tokens.filter((t) => t.kind === 'api' && !t.clientId)
-  const authorized = p.tokens.filter((t) => t.clientId)
+  const f = p.form ?? {}
+  const options = lifetimeOptions(p.maxSec)
+  const chosen = options.some(([v]) => v === f.expires_in) ? f.expires_in : options[options.length - 1][0]
   return (
     <Layout title="API tokens" user={p.user}>
       <div class="card">
         <h1>Request an API token</h1>
-        {p.error ? <div class="error">{p.error}</div> : null}
+        {p.error ? (
+          <div class="error" role="alert" id="token-error">
+            {p.error}
+          </div>
+        ) : null}
+        {p.notice ? (
+          <div class="notice" role="status" id="token-notice">
+            {p.notice}
+          </div>
+        ) : null}
         {p.created ? (
-          <div class="notice">
+          <div class="notice" role="status">
             Your new token, shown only now: <code id="new-token">{p.created}</code>
             <br />
             Use it as <code>Authorization: token …</code>.
           </div>
         ) : null}
-        <form method="post" action="/hub/token">
+        <form method="post" action="/hub/token" id="token-form">
           <XsrfField value={p.xsrf} />
           <label for="note">Note</label>
-          <input type="text" id="note" name="note" placeholder="what it is for" />
+          <input
+            type="text"
+            id="note"
+            name="note"
+            maxlength={TOKEN_NOTE_MAX}
+            placeholder="what it is for"
+            value={f.note ?? ''}
+          />
           <label for="expires_in">Expires in</label>
           <select id="expires_in" name="expires_in">
-            {lifetimeOptions(p.maxSec).map(([v, label]) => (
-              <option value={v}>{label}</option>
+            {options.map(([v, label]) => (
+              <option value={v} selected={v === chosen}>
+                {label}
+              </option>
             ))}
           </select>
-          <label for="scopes">Scopes (space separated; empty: everything you may do)</label>
-          <input type="text" id="scopes" name="scopes" placeholder="read:users!user=... access:servers!server=..." />
-          <button type="submit">Request new API token</button>
+          <label for="scopes">Scopes</label>
+          <input
+            type="text"
+            id="scopes"
+            name="scopes"
+            placeholder="read:users!user access:servers!server=…"
+            value={f.scopes ?? ''}
+            aria-describedby="scopes-help"
+          />
+          <p class="muted" id="scopes-help">
+            Separated by spaces; empty: everything you may do. For example <code>read:users!user</code> (your own user
+            model) or <code>access:servers!user</code> (your servers). Only scopes you hold can be given.
+          </p>
+          <button type="submit" id="request-token">
+            Request new API token
+          </button>
         </form>
       </div>
-      <div class="card">
+      <div class="card" id="api-tokens">
         <h1>API tokens</h1>
-        <TokenTable xsrf={p.xsrf} tokens={api} empty="No API tokens." />
+        {api.length ? (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Note</th>
+                <th scope="col">Scopes</th>
+                <th scope="col">Last used</th>
+                <th scope="col">Created</th>
+                <th scope="col">Expires</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {api.map((t) => (
+                <tr data-token={t.id}>
+                  <td>{t.note || '—'}</td>
+                  <td class="muted">{t.scopes.join(' ')}</td>
+                  <td>
+                    <When at={t.lastActivity} />
+                  </td>
+                  <td>
+                    <When at={t.created || null} />
+                  </td>
+                  <td class="muted">{t.expiresAt ?? 'never'}</td>
+                  <td>
+                    <form method="post" action={`/hub/token/${encodeURIComponent(t.id)}/revoke`}>
+                      <XsrfField value={p.xsrf} />
+                      <button
+                        class="danger"
+                        type="submit"
+                        style="margin:0"
+                        aria-label={`Revoke token ${t.note || t.id}`}
+                      >
+                        Revoke
+                      </button>
+                    </form>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : (
+          <p class="muted">No API tokens.</p>
+        )}
       </div>
-      <div class="card">
+      <div class="card" id="authorized-apps">
         <h1>Authorized applications</h1>
-        <TokenTable xsrf={p.xsrf} tokens={authorized} empty="No application holds a token of yours." />
+        {p.apps?.length ? (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Application</th>
+                <th scope="col">Last used</th>
+                <th scope="col">First authorized</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {p.apps.map((a) => (
+                <tr data-client={a.clientId}>
+                  <td>
+                    {a.name}
+                    {a.name !== a.clientId ? <span class="muted"> ({a.clientId})</span> : null}
+                  </td>
+                  <td>
+                    <When at={latestOf(a.tokens.map((t) => t.lastActivity))} />
+                  </td>
+                  <td>
+                    <When at={a.tokens.map((t) => t.created).sort()[0] || null} />
+                  </td>
+                  <td>
+                    <form method="post" action={`/hub/token/client/${encodeURIComponent(a.clientId)}/revoke`}>
+                      <XsrfField value={p.xsrf} />
+                      <button class="danger" type="submit" style="margin:0" aria-label={`Revoke ${a.name}`}>
+                        Revoke
+                      </button>
+                    </form>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : (
+          <p class="muted">No application holds a token of yours.</p>
+        )}
+        <p class="muted">
+          Revoking an application ends its access at once: every token it holds for you stops working.
+        </p>
       </div>
     </Layout>
-  )
-}
-
-function TokenTable(p: { xsrf: string; tokens: TokenRecord[]; empty: string }) {
-  if (!p.tokens.length) return <p class="muted">{p.empty}</p>
-  return (
-    <table>
-      <thead>
-        <tr>
-          <th>Note</th>
-          <th>Scopes</th>
-          <th>Last used</th>
-          <th>Created</th>
-          <th>Expires</th>
-          <th />
-        </tr>
-      </thead>
-      <tbody>
-        {p.tokens.map((t) => (
-          <tr>
-            <td>{t.note || '—'}</td>
-            <td class="muted">{t.scopes.join(' ')}</td>
-            <td class="muted">{t.lastActivity ?? 'never'}</td>
-            <td class="muted">{t.created}</td>
-            <td class="muted">{t.expiresAt ?? 'never'}</td>
-            <td>
-              <form method="post" action={`/hub/token/${encodeURIComponent(t.id)}/revoke`}>
-                <XsrfField value={p.xsrf} />
-                <button class="danger" type="submit" style="margin:0">
-                  Revoke
-                </button>
-              </form>
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
   )
 }
