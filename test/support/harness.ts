@@ -32,6 +32,8 @@ import { startSentinelGroup, type SentinelGroup } from './sentinel'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 export const BIN = join(ROOT, 'bin/edgehub.js')
+/** The client name (CLIENT SETNAME) of the harness's own Redis connection, `state`: not the hub's. */
+export const STATE_CONNECTION = 'harness-state'
 /** The proxy's health location: 200 once the proxy has synced its tables. */
 export { HEALTH_PATH }
 
@@ -127,6 +129,11 @@ export interface HarnessOptions {
   proxies?: number
   /** 'acl' (default): the hub's and the proxy's log-ins only, as edgehub up; 'open': no ACL; 'sentinel': master, replica, 3 sentinels. */
   redis?: 'acl' | 'open' | 'sentinel'
+  /**
+   * With redis 'sentinel': a group the caller started (and stops), e.g. with ACL users of its own; then
+   * settings.redis gives the hub's log-in (url) and the sentinels' (sentinel.username, .password).
+   */
+  sentinelGroup?: SentinelGroup
   /** Config file keys over the defaults; an object value is merged one level deep (hub, proxy, auth, …). */
   settings?: Record<string, unknown>
   /** Where the stack keeps its data; default a new temp directory, removed by stop(). */
@@ -276,6 +283,23 @@ function tail(file: string): string {
   }
 }
 
+/** The harness's connection to the stack's Redis, logged in as the config's redis settings log the hub in. */
+function stateConnection(r: Record<string, any>, to: SentinelGroup | string): Redis {
+  const options = { maxRetriesPerRequest: 3, connectionName: STATE_CONNECTION }
+  if (typeof to === 'string') return new Redis(to, options)
+  const sentinel = to
+  const login = r.url ? new URL(r.url) : undefined
+  return new Redis({
+    sentinels: sentinel.sentinelHosts,
+    name: sentinel.masterName,
+    sentinelUsername: r.sentinel?.username,
+    sentinelPassword: r.sentinel?.password,
+    username: login?.username ? decodeURIComponent(login.username) : undefined,
+    password: login?.password ? decodeURIComponent(login.password) : undefined,
+    ...options,
+  })
+}
+
 const alive = (c: Child) => c.proc.exitCode === null && c.proc.signalCode === null
 
 /**
@@ -309,7 +333,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ...(hubPorts.length ? { hubUpstreams: hubPorts.map((p) => `127.0.0.1:${p}`) } : {}),
   }
   if (mode === 'sentinel') {
-    sentinel = await startSentinelGroup({ dir: join(dir, 'sentinel') })
+    sentinel = opts.sentinelGroup ?? (await startSentinelGroup({ dir: join(dir, 'sentinel') }))
     redisSettings.sentinel = {
       hosts: sentinel.sentinelHosts.map((s) => `${s.host}:${s.port}`),
       masterName: sentinel.masterName,
@@ -340,13 +364,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const configFile = join(dir, 'edgehub.yaml')
   writeFileSync(configFile, stringify(settings))
 
-  const state = sentinel
-    ? new Redis({
-        sentinels: sentinel.sentinelHosts,
-        name: sentinel.masterName,
-        maxRetriesPerRequest: 3,
-      })
-    : new Redis(redis!.url, { maxRetriesPerRequest: 3 })
+  const state = stateConnection(settings.redis, sentinel ?? redis!.url)
   state.on('error', () => {}) // a test that stops Redis sees the failures where it asks
   const keys = keyNames(prefix)
   const tables = new ProxyTables(state, prefix)
@@ -525,7 +543,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       await Promise.all(started.proxy.map((c) => c.stop(10_000).catch(() => {})))
       state.disconnect()
       await redis?.stop()
-      await sentinel?.stop()
+      if (!opts.sentinelGroup) await sentinel?.stop()
       removeStackAccounts(accountPrefix)
       if (ownDir && !process.env.KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true })
     },

@@ -10,14 +10,11 @@ import { join } from 'node:path'
 import { startSentinelGroup, type SentinelGroup } from '../../support/sentinel'
 import { json } from '../../support/client'
 import { ROOT } from '../../support/stack'
+import { startHarness, STATE_CONNECTION, type Harness } from '../../support/harness'
+import { rootOf } from '../../support/people'
 import { Redis } from 'ioredis'
-import { buildDeps, type Deps } from '../../../control-plane/src/deps'
-import { configSchema } from '../../../control-plane/src/config/schema'
-import { createLogger } from '../../../runtime/src/log'
-import { proxyOptions } from '../../../control-plane/src/stack/proxy'
 import { hubAclRules, proxyAclRules } from '../../../control-plane/src/protocol'
-import { HEALTH_PATH, startProxy, type ProxyProcess } from '../../../proxy/src/nginx-process'
-import { freePort } from '../../../runtime/src/ports'
+import { HEALTH_PATH } from '../../../proxy/src/nginx-process'
 import { waitFor } from '../../../runtime/src/wait'
 
 /** The sentinels' user for hubs and proxies, as docs/high-availability.md gives it: [name, ...rules]. */
@@ -33,14 +30,27 @@ function sentinelUserFromDoc(password: string): string[] {
 
 const dir = mkdtempSync(join(tmpdir(), 'edgehub-sentinel-acl-'))
 let group: SentinelGroup | undefined
-let deps: Deps | undefined
-let proxy: ProxyProcess | undefined
+let stack: Harness | undefined
 afterAll(async () => {
-  await proxy?.stop()
-  await deps?.close()
+  await stack?.stop()
   await group?.stop()
   if (!process.env.KEEP_TEST_DIRS) rmSync(dir, { recursive: true, force: true })
-})
+}, 60_000)
+
+/** The users logged in to node's Redis from other connections than the harness's own (the hub's, the proxy's). */
+async function loggedIn(g: SentinelGroup, at: { host: string; port: number }): Promise<string[]> {
+  const c = g.client(at)
+  try {
+    const list = String(await c.call('CLIENT', 'LIST'))
+    const users = list
+      .split('\n')
+      .filter((l) => l && !l.includes(` name=${STATE_CONNECTION} `))
+      .map((l) => /\buser=(\S+)/.exec(l)?.[1])
+    return [...new Set(users.filter((u): u is string => !!u && u !== 'default'))].sort()
+  } finally {
+    c.disconnect()
+  }
+}
 
 describe('Redis Sentinel with ACL users', () => {
   it('hub and proxy log in to the master as their own users, before and after a failover', async () => {
@@ -74,26 +84,28 @@ describe('Redis Sentinel with ACL users', () => {
         c.disconnect()
       }
     }
-    const port = await freePort()
-    const config = configSchema.parse({
-      dataDir: dir,
-      port,
-      logLevel: 'error',
-      redis: {
-        url: `redis://edgehub-hub:${hubPassword}@${group.masterName}/0`,
-        sentinel: {
-          hosts: group.sentinelHosts.map((s) => `${s.host}:${s.port}`),
-          masterName: group.masterName,
-          username: 'edgehub-sentinel',
-          password: sentinelPassword,
+    // one hub and one proxy from a config file, as docs/high-availability.md sets them up
+    stack = await startHarness({
+      redis: 'sentinel',
+      sentinelGroup: group,
+      layout: 'single',
+      settings: {
+        redis: {
+          url: `redis://edgehub-hub:${hubPassword}@${group.masterName}/0`,
+          sentinel: {
+            hosts: group.sentinelHosts.map((s) => `${s.host}:${s.port}`),
+            masterName: group.masterName,
+            username: 'edgehub-sentinel',
+            password: sentinelPassword,
+          },
         },
+        proxy: { redis: { username: 'edgehub-proxy', password: proxyPassword } },
       },
-      proxy: { workers: 1, redis: { username: 'edgehub-proxy', password: proxyPassword } },
     })
-    deps = await buildDeps(config, { log: createLogger('test', { level: 'error' }) })
-    proxy = await startProxy({ ...proxyOptions(config), runDir: join(dir, 'proxy') })
+    const s = stack
+    const root = await rootOf(s)
     const health = async () => {
-      const res = await fetch(`http://127.0.0.1:${port}${HEALTH_PATH}`).catch(() => null)
+      const res = await fetch(`${s.url}${HEALTH_PATH}`).catch(() => null)
       return res?.ok ? ((await json(res)) as { version: number; redis: string; redis_addr: string }) : undefined
     }
     const synced = (version: number) =>
@@ -107,21 +119,29 @@ describe('Redis Sentinel with ACL users', () => {
       )
 
     const first = await group.currentMaster()
-    const v1 = await deps.tables.set('routes', '/user/alice/', {
+    const v1 = await s.tables.set('routes', '/user/alice/', {
       kind: 'user',
       target: '127.0.0.1:1',
       user: 'alice',
       server: '',
     })
     expect((await synced(v1)).redis_addr).toBe(`${first.host}:${first.port}`)
-    expect(await deps.redis.call('ACL', 'WHOAMI')).toBe('edgehub-hub')
+    expect(await s.state.call('ACL', 'WHOAMI')).toBe('edgehub-hub')
+    // the hub's and the proxy's own connections to the master, each as its own user
+    expect(await loggedIn(group, first)).toEqual(['edgehub-hub', 'edgehub-proxy'])
 
     await group.killMaster()
     const second = await group.waitForFailover(first)
-    const v2 = await waitFor(
+    // the hub writes to the new master (a user added through its API)
+    await waitFor(
       'the hub to write to the new master',
+      async () => (await fetch(`${s.url}/hub/api/users/bob`, { method: 'POST', headers: root.auth })).status === 201,
+      { timeoutMs: 20_000, intervalMs: 200 },
+    )
+    const v2 = await waitFor(
+      'a write to the new master as the hub',
       () =>
-        deps!.tables
+        s.tables
           .set('routes', '/user/bob/', { kind: 'user', target: '127.0.0.1:2', user: 'bob', server: '' })
           .catch(() => undefined),
       { timeoutMs: 20_000, intervalMs: 200 },
@@ -135,7 +155,12 @@ describe('Redis Sentinel with ACL users', () => {
       { timeoutMs: 20_000, intervalMs: 200 },
     )
     expect(after.version).toBeGreaterThanOrEqual(v2)
-    expect(readFileSync(join(dir, 'proxy', 'logs', 'error.log'), 'utf8')).not.toMatch(
+    await waitFor(
+      'the hub and the proxy logged in to the new master',
+      async () => (await loggedIn(group!, second)).join() === 'edgehub-hub,edgehub-proxy',
+      { timeoutMs: 20_000, intervalMs: 200 },
+    )
+    expect(readFileSync(join(s.dir, 'proxy', 'logs', 'error.log'), 'utf8')).not.toMatch(
       /AUTH failed|NOPERM|NOAUTH|WRONGPASS/,
     )
   })
