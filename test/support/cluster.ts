@@ -28,7 +28,8 @@ export interface ClusterOptions {
 export interface Cluster extends Omit<Harness, 'startHub' | 'startProxy'> {
   /** HAProxy's address when it runs, else the first proxy's. */
   url: string
-  startHub(i: number): Promise<void>
+  /** Starts hub i and waits until it answers (opts: as the harness's startHub). */
+  startHub(i: number, opts?: Parameters<Harness['startHub']>[1]): Promise<void>
   startProxy(i: number): Promise<void>
   /** The health-check timings of deploy/haproxy/haproxy.cfg, which HAProxy runs with here. */
   haproxyTimings: HaproxyTimings
@@ -68,8 +69,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const base = { startHub: h.startHub, startProxy: h.startProxy, stop: h.stop }
   const cluster: Cluster = Object.assign(h, {
     url: opts.haproxy === false ? h.proxyUrls[0] : `http://127.0.0.1:${haPort}`,
-    async startHub(i: number) {
-      await base.startHub(i)
+    async startHub(i: number, o?: Parameters<Harness['startHub']>[1]) {
+      await base.startHub(i, o)
     },
     async startProxy(i: number) {
       await base.startProxy(i)

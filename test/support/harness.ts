@@ -217,10 +217,13 @@ export interface Harness {
   activeServers(): Promise<Array<{ user: string; name: string }>>
   /** A cookie-signing key (`P proxy:keys`): the current one (`P cookie-keys:current`) unless kid names another. */
   cookieKey(kid?: string): Promise<{ kid: string; secret: string } | undefined>
-  /** Starts hub i (on port, default its own) without waiting for it to answer. */
-  spawnHub(i: number, port?: number): Part
+  /**
+   * Starts hub i (on port, default its own) without waiting for it to answer. settings: config keys
+   * over the stack's for this hub alone (its own config file, as a replica given another config).
+   */
+  spawnHub(i: number, port?: number, settings?: Record<string, unknown>): Part
   /** Starts hub i and waits until it answers GET /hub/health. */
-  startHub(i: number, opts?: { port?: number }): Promise<Part>
+  startHub(i: number, opts?: { port?: number; settings?: Record<string, unknown> }): Promise<Part>
   /** SIGKILL (default) or a graceful SIGTERM; waits for the exit. */
   killHub(i: number, signal?: NodeJS.Signals): Promise<void>
   signalHub(i: number, signal: NodeJS.Signals): void
@@ -464,16 +467,21 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       const entry = id ? await tables.get<{ secret: string }>('keys', id) : undefined
       return id && entry ? { kid: id, secret: entry.secret } : undefined
     },
-    spawnHub(i, port = hubPorts[i]) {
+    spawnHub(i, port = hubPorts[i], over) {
       if (port === undefined) throw new Error(`hub ${i}: no port (the stack has ${nHubs} hubs; give one)`)
+      let config = configFile
+      if (over) {
+        config = join(dir, `edgehub-hub${i}.yaml`)
+        writeFileSync(config, stringify(merge(settings, over)))
+      }
       return launch(hubs, 'hub', i, port, {
-        args: [...(opts.hubNodeArgs ?? []), BIN, 'hub', '--config', configFile],
+        args: [...(opts.hubNodeArgs ?? []), BIN, 'hub', '--config', config],
         env: { EDGEHUB_HUB_PORT: String(port) },
         log: hubLog(i),
       })
     },
     async startHub(i, o = {}) {
-      const part = h.spawnHub(i, o.port)
+      const part = h.spawnHub(i, o.port, o.settings)
       await waitHealthy(`hub ${i}`, `${part.url}/hub/health`, part.child, timeoutMs, hubLog(i))
       return part
     },

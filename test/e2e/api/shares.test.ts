@@ -4,16 +4,13 @@
 // shared server and shutting them out within a second of revocation.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCluster, type Cluster } from '../../support/cluster'
-import { withHubState, type HubState } from '../../support/hub-state'
 import { Client, json } from '../../support/client'
+import { freePort } from '../../../runtime/src/ports'
 import { waitFor } from '../../../runtime/src/wait'
-import { buildApp } from '../../../control-plane/src/app'
-import { Roles } from '../../../control-plane/src/scopes/roles'
-import { publishAllAccess } from '../../../control-plane/src/scopes/edge'
 import { okServerSpawner } from '../../support/servers'
 import { addUser, logIn, person, rootOf } from '../../support/people'
 
-let c: Cluster & HubState
+let c: Cluster
 const tok: Record<string, string> = {}
 
 type Init = { method?: string; body?: unknown; raw?: string }
@@ -50,23 +47,21 @@ const aliceToken = async (scopes: string[]) =>
   (await ok('/users/alice/tokens', tok.alice, { method: 'POST', body: { scopes } }, 201)).token as string
 
 beforeAll(async () => {
-  c = await withHubState(
-    await startCluster({
-      hubs: 1,
-      proxies: 1,
-      haproxy: false,
-      overrides: {
-        hub: { allowNamedServers: true },
-        // admins without access:servers (JupyterHub's admin role has it; the matrix below checks what
-        // an admin may do with shares without it, and the last case with it)
-        proxy: { adminAccess: false },
-        // JupyterHub's recipe for the full sharing API: every user may share their own servers, with
-        // anyone they can name
-        roles: [{ name: 'user', scopes: ['self', 'shares!user', 'read:users:name', 'read:groups:name'] }],
-        spawner: okServerSpawner(),
-      },
-    }),
-  )
+  c = await startCluster({
+    hubs: 1,
+    proxies: 1,
+    haproxy: false,
+    overrides: {
+      hub: { allowNamedServers: true },
+      // admins without access:servers (JupyterHub's admin role has it; the matrix below checks what
+      // an admin may do with shares without it, and the last case with it)
+      proxy: { adminAccess: false },
+      // JupyterHub's recipe for the full sharing API: every user may share their own servers, with
+      // anyone they can name
+      roles: [{ name: 'user', scopes: ['self', 'shares!user', 'read:users:name', 'read:groups:name'] }],
+      spawner: okServerSpawner(),
+    },
+  })
   // root with the CLI; the others added by root on the admin page, each with a full token from their
   // own login session (frank, who needs none, through the API); the group through the API
   const root = await rootOf(c)
@@ -241,16 +236,18 @@ describe('who may share', () => {
   })
 
   it('an admin with proxy.adminAccess may share any server', async () => {
-    // the same state, read by an app whose admins hold access:servers (in this process: a second
-    // hub with proxy.adminAccess would cost a cluster of its own for one request)
-    const app = buildApp({ ...c.deps, roles: new Roles(c.config.roles, true) })
-    const r = await app.request('/hub/api/shares/alice/lab', {
+    // the same state, served by a second replica whose config gives admins access:servers
+    const port = await freePort()
+    await c.startHub(1, { port, settings: { proxy: { adminAccess: true } } })
+    const r = await fetch(`http://127.0.0.1:${port}/hub/api/shares/alice/lab`, {
       method: 'POST',
       headers: { authorization: `token ${tok.root}` },
       body: JSON.stringify({ user: 'carol' }),
     })
+    const body = await json(r)
+    await c.killHub(1, 'SIGTERM')
     expect(r.status).toBe(200)
-    expect((await json(r)).user).toEqual({ name: 'carol' })
+    expect(body.user).toEqual({ name: 'carol' })
     await waitFor('carol let into alice/lab', async () => (await open('/user/alice/lab/', tok.carol)) === 200)
     await ok('/shares/alice/lab', tok.root, { method: 'DELETE' }, 204)
     await waitFor('carol shut out', async () => (await open('/user/alice/lab/', tok.carol)) === 403, {
@@ -469,9 +466,12 @@ describe('removing servers and users', () => {
     ).toEqual([''])
     expect((await ok('/share-codes/alice', tok.alice)).items).toEqual([])
     expect(await status('/shares/alice/tmp', tok.alice, { method: 'POST', body: { user: 'bob' } })).toBe(404)
-    // a hub starting up writes every access entry again, shares included
+    // a hub starting up on other roles than those the entries were written with (their digest, gone
+    // here) writes every access entry again, shares included
     await c.tables.del('access', 'bob')
-    await publishAllAccess(c.deps)
+    await c.state.del(c.keys.rolesDigest)
+    await c.killHub(0, 'SIGTERM')
+    await c.startHub(0)
     expect(await edgeServers('bob')).toEqual(['alice/'])
     await ok('/shares/alice/', tok.alice, { method: 'DELETE' }, 204)
   })
