@@ -46,14 +46,23 @@ function AcceptSharePage(p: {
             </li>
           ))}
         </ul>
-        <form method="post" action="/hub/accept-share">
-          <XsrfField value={p.xsrf} />
-          <input type="hidden" name="code" value={p.secret} />
-          <input type="hidden" name="next" value={p.next} />
-          <button type="submit" id="accept">
-            Accept invitation
-          </button>
-        </form>
+        <p class="muted">
+          Only accept if you trust {p.code.owner}: their server runs their code, and you use it as yourself. The
+          invitation can be accepted until <time datetime={p.code.expiresAt}>{p.code.expiresAt}</time>.
+        </p>
+        <div class="row">
+          <form method="post" action="/hub/accept-share">
+            <XsrfField value={p.xsrf} />
+            <input type="hidden" name="code" value={p.secret} />
+            <input type="hidden" name="next" value={p.next} />
+            <button type="submit" id="accept">
+              Accept invitation
+            </button>
+          </form>
+          <a class="btn secondary" id="decline" href="/hub/home">
+            Not now
+          </a>
+        </div>
         <p class="muted">
           Afterwards you go to <a href={p.next}>{p.next}</a>.
         </p>

@@ -23,7 +23,7 @@ ul.log{list-style:none;padding:0;margin:0;font-size:.9em;color:var(--muted)}
 a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,.btn:focus-visible{outline:3px solid #0969da;outline-offset:2px}
 h2{font-size:1.1rem;margin:1.2rem 0 .6rem}fieldset{border:0;padding:0;margin:.8rem 0 0}legend{font-weight:600;padding:0}
 label.inline{display:inline-flex;gap:.35rem;align-items:center;font-weight:400;margin:.3rem 1rem .3rem 0}
-td .row button,td .row .btn{margin-top:0}
+td button,td .btn{margin-top:0}
 `
 
 export function Layout(props: { title: string; user?: { name: string; admin: boolean } | null; children: Child }) {
