@@ -13,9 +13,12 @@ packages=(redis-server nginx libnginx-mod-http-lua lua-resty-core lua-resty-lruc
 case "${1:-}" in
   # systemd: systemd-analyze verify of deploy/systemd; procps: /bin/kill, the proxy unit's ExecReload=
   # docker.io: the docker spawner's tests start their own dockerd (test/support/docker.ts)
+  # golang-go, golang-github-masterminds-sprig-dev, golang-gopkg-yaml.v3-dev: the Helm chart's renderer (deploy/helm/render);
+  # docker-compose: `docker-compose config` of deploy/compose (test/e2e/deploy)
   # slapd: the LDAP authenticator's tests start their own (never the package's default server: see below);
   # krb5-*: the Kerberos tests' own KDC and kinit; libkrb5-dev: the kerberos module is built against it
   --test) packages+=(chromium lua-busted lua-check haproxy jupyterhub wrk busybox systemd procps docker.io slapd
+    golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev docker-compose
     libkrb5-dev krb5-kdc krb5-admin-server krb5-user) ;;
   --bench) packages+=(wrk busybox valgrind docker.io) ;; # docker.io: the containers scenario's own dockerd
 esac
