@@ -13,14 +13,14 @@ import { latest } from '../state/activity'
 import { expand, has, toStrings, union } from '../scopes/scope-set'
 import { IDENTIFY_SCOPES } from '../scopes/vocabulary'
 import { userModel, userModels, USER_READ_SCOPES } from './user-model'
-import type { UserRecord } from '../state/users'
 import { jsonBody } from './body'
 import { pageParams, pageResponse } from './pagination'
 import { LoginThrottle } from '../state/login-throttle'
 
 type C = Context<HubEnv>
 const STATES = ['active', 'ready', 'inactive'] as const
-const SORTS = ['id', 'name', 'last_activity'] as const
+// 'running' (users with an active server first, each part by name) is edgehub's, for the admin page
+const SORTS = ['id', 'name', 'last_activity', 'running'] as const
 
 function validName(name: string): string {
   const normal = checkUsername(name)
@@ -51,60 +51,49 @@ async function listUsers(c: C) {
     throw new BadRequest(`state must be one of ${STATES.join(', ')}`)
   const rawSort = c.req.query('sort') || 'id'
   const sort = rawSort.replace(/^-/, '')
+  const descending = rawSort.startsWith('-')
   if (!(SORTS as readonly string[]).includes(sort))
     throw new BadRequest(`sort must be one of ${SORTS.join(', ')} (with - for descending)`)
   const includeStopped = flag(c, 'include_stopped_servers')
   // JupyterHub's name_filter: names containing it, ignoring case (its SQL ilike, without wildcards)
   const nameFilter = c.req.query('name_filter')?.toLowerCase() || undefined
+  if (nameFilter && nameFilter.length > MAX_FILTER)
+    throw new BadRequest(`name_filter must be at most ${MAX_FILTER} characters`)
   const everyone = id.scopes.get('list:users') === 'all'
 
   const models = (names: string[]) => userModels(d, names, { scopes: id.scopes, includeStopped })
-  if (everyone && !state && !nameFilter && sort === 'id' && !rawSort.startsWith('-')) {
+  if (everyone && !state && !nameFilter && (sort === 'id' || sort === 'name') && !descending) {
     const [names, total] = await Promise.all([d.users.names(offset, limit), d.users.count()])
     return pageResponse(c, await models(names), { offset, limit, total })
   }
-  // Filters and sorts need every user the caller may list (read in pipelined chunks).
-  let names = await d.users.names()
-  if (nameFilter) names = names.filter((n) => n.toLowerCase().includes(nameFilter))
+  // The names in order, filtered, then one page of models: no per-user round trip. Searches are
+  // matched by Redis; state and the running order come from the set of active servers; only the
+  // activity order reads a field of every listed user (one script call).
+  let names = nameFilter ? await d.users.search(nameFilter) : await d.users.names()
   if (!everyone) {
     const visible = []
     for (const n of names) if (has(id.scopes, 'list:users', await userTarget(c, n, 'list:users'))) visible.push(n)
     names = visible
   }
-  let rows: UserRecord[] = []
-  for (let i = 0; i < names.length; i += CHUNK)
-    rows.push(...(await d.users.getMany(names.slice(i, i + CHUNK))).filter((u): u is UserRecord => !!u))
-  if (sort === 'last_activity') rows.sort((a, b) => (a.lastActivity ?? '').localeCompare(b.lastActivity ?? ''))
-  if (rawSort.startsWith('-')) rows.reverse()
   if (state) {
-    // by the server records alone; the models are built for the page only
-    const kept: UserRecord[] = []
-    for (let i = 0; i < rows.length; i += CHUNK) {
-      const chunk = rows.slice(i, i + CHUNK)
-      const records = await d.servers.listMany(chunk.map((u) => u.name))
-      chunk.forEach((u, k) => {
-        const live = records[k].filter((s) => s.state !== 'stopped')
-        if (
-          state === 'active'
-            ? live.length > 0
-            : state === 'ready'
-              ? live.some((s) => s.state === 'running')
-              : live.length === 0
-        )
-          kept.push(u)
-      })
-    }
-    rows = kept
+    const live = await d.servers.activeUsers({ ready: state === 'ready' })
+    names = names.filter((n) => (state === 'inactive' ? !live.has(n) : live.has(n)))
   }
-  return pageResponse(c, await models(rows.slice(offset, offset + limit).map((u) => u.name)), {
-    offset,
-    limit,
-    total: rows.length,
-  })
+  if (sort === 'last_activity') {
+    const at = await d.users.lastActivities(names)
+    const order = names.map((n, i) => ({ n, at: at[i] ?? '' }))
+    order.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)) // stable: by name among equal times
+    names = order.map((o) => o.n)
+  } else if (sort === 'running') {
+    const live = await d.servers.activeUsers()
+    names = [...names.filter((n) => live.has(n)), ...names.filter((n) => !live.has(n))]
+  }
+  if (descending) names.reverse()
+  return pageResponse(c, await models(names.slice(offset, offset + limit)), { offset, limit, total: names.length })
 }
 
-/** Users read per pipelined round trip when a listing walks all of them. */
-const CHUNK = 1000
+/** The longest name_filter taken (longer than any name could be). */
+const MAX_FILTER = 255
 
 /**
  * A name in auth.admins is an admin at every login: only an admin may make a user of that name

@@ -50,6 +50,11 @@ export function pageRoutes(): Hono<HubEnv> {
     ['/admin/approve/:user', '/hub/admin'],
     ['/admin/users', '/hub/admin'],
     ['/admin/two-factor-reset', '/hub/admin'],
+    ['/admin/bulk', '/hub/admin'],
+    ['/admin/users/:name/:action{edit|delete}', '/hub/admin'],
+    ['/admin/users/:name/servers/:action{start|stop}', '/hub/admin'],
+    ['/admin/groups/:name/:action{delete|properties}', '/hub/admin/groups'],
+    ['/admin/groups/:name/members/:action{add|remove}', '/hub/admin/groups'],
   ]
   for (const [path, page] of POST_ONLY) {
     app.get(path, (c) => {

@@ -182,6 +182,20 @@ export class Servers {
       .exec()
   }
 
+  /**
+   * The users with a server that is not stopped (from the active set alone), or with `ready`, those
+   * with a running one (the states of the active servers read in one pipelined round trip).
+   */
+  async activeUsers(opts: { ready?: boolean } = {}): Promise<Set<string>> {
+    const refs = await this.active()
+    if (!opts.ready) return new Set(refs.map((r) => r.user))
+    if (refs.length === 0) return new Set()
+    const p = this.redis.pipeline()
+    for (const r of refs) p.hget(this.keys.server(r.user, r.name), 'state')
+    const states = (await p.exec())!
+    return new Set(refs.filter((_, i) => states[i][1] === 'running').map((r) => r.user))
+  }
+
   /** Every (user, server) whose record is not stopped. */
   async active(): Promise<Array<{ user: string; name: string }>> {
     const refs = await this.redis.smembers(this.keys.runningServers)

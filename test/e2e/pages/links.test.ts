@@ -170,7 +170,7 @@ describe('every link the pages emit', () => {
     for (const u of [
       '/hub/accept-share',
       '/hub/stop',
-      '/hub/stop/crawl-ada',
+      '/hub/admin/users/crawl-ada/servers/stop',
       '/hub/spawn/crawl-ada',
       '/hub/admin/approve/crawl-bob',
       '/hub/admin/users',
