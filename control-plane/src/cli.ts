@@ -25,6 +25,9 @@ commands:
   oidc rotate-keys [--force]
                           rotate the OpenID Connect signing key if due (--force: now) and drop
                           retired keys no ID token needs any more (the leader does both on its own)
+  backup FILE             write the stack's Redis data (one point in time) and data-directory files
+                          to FILE (mode 0600; docs/operations.md)
+  restore FILE [--force]  put a backup back; --force replaces what Redis holds under redis.prefix
   config check            validate the configuration and print it (secrets hidden)
   config docs             print the configuration reference (markdown)
 
@@ -176,6 +179,14 @@ export async function main(argv: string[]): Promise<void> {
         process.stdout.write(`${token}\n`)
       })
       return
+    }
+    if (cmd === 'backup' && sub) {
+      const { backupCommand } = await import('./ops/commands')
+      return await backupCommand(configFile, sub)
+    }
+    if (cmd === 'restore' && sub) {
+      const { restoreCommand } = await import('./ops/commands')
+      return await restoreCommand(configFile, sub, !!values.force)
     }
     if (cmd === 'oidc' && sub === 'rotate-keys') {
       await withDeps(configFile, async (d) => {

@@ -9,6 +9,7 @@ import { publishAccessIfRolesChanged } from './scopes/edge'
 import { publishServices } from './services/registry'
 import { createConfiguredUsers } from './users/configured'
 import { portProblem } from '../../runtime/src/port-holders'
+import { checkSchemaVersion, NewerSchema } from './ops/migrations'
 
 /** How long a stopping replica keeps answering, each answer closing its connection (see shutdown). */
 const DRAIN_MS = 1000
@@ -24,6 +25,13 @@ export async function runHub(opts: { configFile?: string } = {}): Promise<void> 
   }
   const deps = await buildDeps(config)
   const { log } = deps
+  // data a newer edgehub has migrated: one line, before anything is written
+  await checkSchemaVersion(deps.redis, deps.keys, { fresh: deps.hubIdNamedNow }).catch(async (err: Error) => {
+    if (!(err instanceof NewerSchema)) throw err
+    process.stderr.write(`edgehub: ${err.message}\n`)
+    await deps.close()
+    process.exit(1)
+  })
   if (config.auth.kind === 'dummy') {
     log.warn(
       'auth.kind=dummy accepts any user name and password: it is for development only; you MUST change it before exposing the hub',

@@ -70,6 +70,10 @@ export function keyNames(prefix: string) {
     pendingSpawns: `${prefix}pending-spawns`,
     leader: `${prefix}leader`,
     hubId: `${prefix}hub-id`,
+    /** The data's schema version (ops/migrations.ts); absent before schema versions (edgehub 0.1.0). */
+    schemaVersion: `${prefix}schema-version`,
+    /** Held by the replica running the schema migrations. */
+    schemaLock: `${prefix}lock:schema`,
     activity: `${prefix}activity`,
     tokenExpiry: `${prefix}token-expiry`,
     sessionExpiry: `${prefix}session-expiry`,
