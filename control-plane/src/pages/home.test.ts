@@ -8,7 +8,7 @@ import { stringify } from 'yaml'
 import { loadConfig } from '../config/load'
 import { ConfigError } from '../../../runtime/src/errors'
 import { neverStarted, type ServerRecord } from '../state/servers'
-import { displayedServices, HomePage } from './home'
+import { ago, displayedServices, HomePage } from './home'
 
 const dir = mkdtempSync(join(tmpdir(), 'edgehub-home-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -67,5 +67,36 @@ describe('services on the home page', () => {
     expect(html).not.toContain('<script>alert(2)')
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;')
     expect(html).toContain('&lt;script&gt;alert(2)&lt;/script&gt;')
+  })
+})
+
+describe('server states on the home page', () => {
+  const page = (server: ServerRecord) =>
+    render(
+      HomePage({ xsrf: 'x', user: { name: 'ada', admin: false }, baseUrl: '/user/ada/', passwords: false, server }),
+    )
+
+  it('shows a stop under way as stopping, with no button to press, and a start under way as starting', async () => {
+    const stopping = await page({ ...neverStarted('ada'), state: 'stopping' })
+    expect(stopping).toContain('id="server-status">stopping<')
+    expect(stopping).toContain('id="stop-pending"')
+    expect(stopping).not.toMatch(/id="(start|stop|open)"/)
+    const starting = await page({ ...neverStarted('ada'), state: 'pending' })
+    expect(starting).toContain('id="server-status">starting<')
+    expect(starting).toContain('href="/hub/spawn-pending/ada"')
+  })
+
+  it('says how long ago in words, the exact time beside', () => {
+    const now = Date.parse('2026-01-02T12:00:00Z')
+    const at = (sec: number) => ago(new Date(now - sec * 1000).toISOString(), now)
+    expect([at(5), at(60), at(119), at(3600 * 2), at(86_400), at(86_400 * 40)]).toEqual([
+      'just now',
+      '1 minute ago',
+      '1 minute ago',
+      '2 hours ago',
+      '1 day ago',
+      '40 days ago',
+    ])
+    expect(at(-30)).toBe('just now') // a clock slightly ahead
   })
 })
