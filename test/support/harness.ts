@@ -107,6 +107,23 @@ export function markedProcesses(hubId: string): number[] {
   return [...marked].filter((pid) => !marked.has(ppids.get(pid) ?? 0))
 }
 
+/** The users' servers among markedProcesses(hubId), with whose they are (from their environment, as the spawner lists them). */
+export function markedServers(hubId: string): Array<{ pid: number; user: string; server: string }> {
+  return markedProcesses(hubId).flatMap((pid) => {
+    try {
+      const env = new Map(
+        readFileSync(`/proc/${pid}/environ`, 'utf8')
+          .split('\0')
+          .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const),
+      )
+      if (procStat(pid)?.state === 'Z' || !env.has('JUPYTERHUB_USER')) return []
+      return [{ pid, user: env.get('JUPYTERHUB_USER')!, server: env.get('JUPYTERHUB_SERVER_NAME') ?? '' }]
+    } catch {
+      return [] // gone
+    }
+  })
+}
+
 /** Stops (SIGTERM, then SIGKILL) every process tree carrying hubId's mark. */
 export async function stopMarkedProcesses(hubId: string, graceMs = 3000): Promise<number> {
   const roots = markedProcesses(hubId)
@@ -213,6 +230,8 @@ export interface Harness {
   serverRecord(user: string, server?: string): Promise<ServerHash | undefined>
   /** Every server record of a user (the names in `P servers:<name>`, sorted), with `name` added. */
   serverRecords(user: string): Promise<Array<ServerHash & { name: string }>>
+  /** The progress events of a server's last spawn (`P progress:<name>/<server>`, a stream), oldest first. */
+  progress(user: string, server?: string): Promise<Array<Record<string, unknown>>>
   /** The servers counted as active (`P active-servers`). */
   activeServers(): Promise<Array<{ user: string; name: string }>>
   /** A cookie-signing key (`P proxy:keys`): the current one (`P cookie-keys:current`) unless kid names another. */
@@ -455,6 +474,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       const names = (await state.smembers(keys.userServers(user))).sort()
       const recs = await Promise.all(names.map(async (name) => ({ name, rec: await h.serverRecord(user, name) })))
       return recs.flatMap(({ name, rec }) => (rec ? [{ ...rec, name }] : []))
+    },
+    async progress(user, server = '') {
+      const entries = await state.xrange(keys.progress(user, server), '-', '+')
+      return entries.map(([, fields]) => JSON.parse(fields[fields.indexOf('e') + 1]) as Record<string, unknown>)
     },
     async activeServers() {
       return (await state.smembers(keys.runningServers)).map((r) => {

@@ -3,26 +3,37 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawnSync } from 'node:child_process'
 import { BIN, startStack, type Stack } from '../../../test/support/stack'
-import { withHubState, type HubState } from '../../../test/support/hub-state'
+import { loadConfig } from '../config/load'
+import { buildDeps, type Deps } from '../deps'
+import { createLogger } from '../../../runtime/src/log'
 import { json } from '../../../test/support/client'
 import { waitFor } from '../../../runtime/src/wait'
 import { cullIdle } from './culler'
 import { tokenDigest } from '../protocol'
 import { okServerSpawner } from '../../../test/support/servers'
 
-let stack: Stack & HubState
+// the stack's processes, and the hub's own classes on its Redis in this process (the culler run with an
+// injected clock, records a test reads directly)
+let stack: Stack & { deps: Deps }
 let n = 0
 
 beforeAll(async () => {
-  stack = await withHubState(
-    await startStack({
-      proxy: { workers: 1, activityFlushSec: 1 },
-      culler: { enabled: true, timeoutSec: 8, everySec: 1 },
-      spawner: okServerSpawner(),
-    }),
-  )
+  const started = await startStack({
+    proxy: { workers: 1, activityFlushSec: 1 },
+    culler: { enabled: true, timeoutSec: 8, everySec: 1 },
+    spawner: okServerSpawner(),
+  })
+  const { config } = loadConfig({ file: started.configFile, env: {} })
+  const deps = await buildDeps(config, { log: createLogger('test', { level: 'error' }) }).catch(async (err) => {
+    await started.stop()
+    throw err
+  })
+  stack = Object.assign(started, { deps })
 }, 60_000)
-afterAll(async () => stack?.stop(), 60_000)
+afterAll(async () => {
+  await stack?.deps.close().catch(() => {})
+  await stack?.stop()
+}, 60_000)
 
 const culler = { enabled: true, timeoutSec: 4, maxAgeSec: 0, removeNamedServers: false, users: false, admins: true }
 
