@@ -532,7 +532,8 @@ export class Orchestrator {
         await this.d.spawner.stop(rec.spawner, { graceMs: this.o.stopGraceSec * 1000 })
       const why =
         rec.state === 'running'
-          ? 'server exited'
+          ? // the spawner's reason when it has one (a batch job's walltime, a failed node)
+            `server exited${'reason' in status && status.reason ? `: ${status.reason}` : ''}`
           : rec.state === 'pending'
             ? 'the spawn was interrupted (its hub replica went away)'
             : ''

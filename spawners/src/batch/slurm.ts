@@ -7,6 +7,7 @@ export const SLURM_TEMPLATE = `#!/bin/bash
 #SBATCH --output={homedir}/.edgehub-slurm-%j.log
 #SBATCH --chdir={homedir}
 #SBATCH --export=ALL
+#SBATCH --no-requeue
 #SBATCH --nodes=1
 #SBATCH --ntasks=1
 #SBATCH --cpus-per-task={cores}

@@ -298,6 +298,8 @@ export function createBatchSpawner({ kind, scheduler, settings, ctx }: BatchSpaw
       const s = await query(jobId)
       if (s.phase === 'queued')
         return { phase: 'pending', message: `${scheduler.name} job ${jobId} queued${s.detail ? ` (${s.detail})` : ''}` }
+      // ending: its processes are being stopped; the next polls tell how it ended (walltime, node)
+      if (s.phase === 'ending') return { phase: 'pending', message: endReason(scheduler.name, jobId, s) }
       if (s.phase !== 'running') return { phase: 'stopped', reason: endReason(scheduler.name, jobId, s) }
       const report = await ctx.serverReports?.get(String(state.user), String(state.server))
       // only the report of this start's server (its token is new at every start)
