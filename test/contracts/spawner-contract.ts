@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Spawner, SpawnerState, SpawnRequest } from '../../spawners/src'
 import { waitFor } from '../../runtime/src/wait'
+import { spawnRequest } from '../support/spawn-request'
 
 /** The server each contract test starts: 200 on every GET, exit on GET .../exit; args: ip, port. */
 export const CONTRACT_SERVER = `
@@ -49,19 +50,11 @@ export function spawnerContract(kind: string, setup: () => Promise<SpawnerUnderT
     /** A request as the orchestrator makes it, for a user of this suite's own. */
     const request = (server = ''): SpawnRequest => {
       const user = `ct${process.pid % 1000}x${++n}`
-      const baseUrl = `/user/${user}/${server ? `${server}/` : ''}`
-      return {
+      return spawnRequest({
         user,
         server,
-        baseUrl,
-        env: {
-          JUPYTERHUB_USER: user,
-          JUPYTERHUB_SERVER_NAME: server,
-          JUPYTERHUB_SERVICE_PREFIX: baseUrl,
-          JUPYTERHUB_API_TOKEN: 'contract-token',
-          EDGEHUB_HUB_ID: hubId,
-        },
-        options: {},
+        hubId,
+        token: 'contract-token',
         logFile: join(logs, `${user}.log`),
         progress: (message) => {
           // the hub shows these to the user: short text, one step at a time
@@ -69,7 +62,7 @@ export function spawnerContract(kind: string, setup: () => Promise<SpawnerUnderT
           expect(message.length).toBeGreaterThan(0)
           steps.push(message)
         },
-      }
+      })
     }
     const start = async (req = request()) => {
       const state = await spawner.start(req, AbortSignal.timeout(30_000))

@@ -14,6 +14,7 @@ import { freePort } from '../../../runtime/src/ports'
 import { waitFor } from '../../../runtime/src/wait'
 import { type FakeKubeApi, startFakeKubeApi } from '../../../test/support/fake-kube-api'
 import { fakeClusterSettings } from '../../../test/support/kube-test-settings'
+import { spawnRequest } from '../../../test/support/spawn-request'
 
 const quiet = { info() {}, warn() {} }
 const logs = mkdtempSync(join(tmpdir(), 'edgehub-kube-'))
@@ -47,24 +48,16 @@ const answers = async (url: string) => {
 }
 
 function request(user: string, opts: { server?: string; hubId?: string; options?: SpawnRequest['options'] } = {}) {
-  const server = opts.server ?? ''
-  const baseUrl = `/user/${encodeURIComponent(user)}/${server ? `${server}/` : ''}`
   const steps: string[] = []
-  const req: SpawnRequest = {
+  const req = spawnRequest({
     user,
-    server,
-    baseUrl,
-    env: {
-      JUPYTERHUB_USER: user,
-      JUPYTERHUB_SERVER_NAME: server,
-      JUPYTERHUB_SERVICE_PREFIX: baseUrl,
-      JUPYTERHUB_API_TOKEN: 'kube-test-token',
-      EDGEHUB_HUB_ID: opts.hubId ?? 'kube-test-hub',
-    },
-    options: opts.options ?? {},
+    server: opts.server,
+    hubId: opts.hubId ?? 'kube-test-hub',
+    token: 'kube-test-token',
+    options: opts.options,
     logFile: join(logs, 'server.log'),
     progress: (m) => steps.push(m),
-  }
+  })
   return { req, steps }
 }
 

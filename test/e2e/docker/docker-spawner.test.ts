@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import type Docker from 'dockerode'
 import { SPAWNERS, type Spawner, type SpawnerState, type SpawnRequest } from '../../../spawners/src'
 import { waitFor } from '../../../runtime/src/wait'
+import { spawnRequest } from '../../support/spawn-request'
 import { dockerEngine, dockerSkipReason, TEST_IMAGE_VOLUMES, type DockerEngine } from '../../support/docker'
 
 const quiet = { info() {}, warn() {} }
@@ -57,24 +58,8 @@ describe.skipIf(!!dockerSkipReason)(
         { dataDir: tmpdir(), log: quiet },
       )
 
-    const request = (user = `u${++n}`, server = '', progress: (m: string) => void = () => {}): SpawnRequest => {
-      const baseUrl = `/user/${encodeURIComponent(user)}/${server ? `${server}/` : ''}`
-      return {
-        user,
-        server,
-        baseUrl,
-        env: {
-          JUPYTERHUB_USER: user,
-          JUPYTERHUB_SERVER_NAME: server,
-          JUPYTERHUB_SERVICE_PREFIX: baseUrl,
-          JUPYTERHUB_API_TOKEN: 'the-servers-token',
-          EDGEHUB_HUB_ID: hubId,
-        },
-        options: {},
-        logFile: '/dev/null',
-        progress,
-      }
-    }
+    const request = (user = `u${++n}`, server = '', progress: (m: string) => void = () => {}): SpawnRequest =>
+      spawnRequest({ user, server, hubId, token: 'the-servers-token', logFile: '/dev/null', progress })
     const start = async (spawner: Spawner, req = request(), signal = AbortSignal.timeout(60_000)) => {
       const state = await spawner.start(req, signal)
       started.push({ spawner, state })
