@@ -28,6 +28,7 @@ import { startRedisServer as startRedisProcess } from '../../runtime/src/redis-s
 import { waitFor } from '../../runtime/src/wait'
 import { ownAccountPrefix, removeStackAccounts } from './accounts'
 import { runMark } from './leftovers'
+import { stackStarted, stackStopped } from './live-stacks'
 import { startSentinelGroup, type SentinelGroup } from './sentinel'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
@@ -567,6 +568,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     },
     async stop() {
       stopping = true
+      stackStopped(h)
       const id = await h.hubId().catch(() => '')
       // every hub and proxy this stack started, restarted ones and those a test let go of included
       await Promise.all(started.hub.map((c) => c.stop().catch(() => {})))
@@ -580,6 +582,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     },
   }
 
+  stackStarted(h) // stopped when the test file ends, should its caller never get it
   try {
     // the hubs one by one (the first names the stack and becomes the leader); the proxies meanwhile
     // (they sync from Redis and need no hub to start)

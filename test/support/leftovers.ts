@@ -2,7 +2,8 @@
 // gives the run a mark (HARNESS_RUN in the environment, which the test processes inherit), the harness
 // puts the mark on every `edgehub hub` and `edgehub proxy` it starts, and when the run ends the
 // teardown fails the run naming each marked hub or proxy still alive (and stops it by pid). Other
-// runs on the same machine carry other marks and are left alone.
+// runs on the same machine carry other marks and are left alone. (Redis servers are not checked here:
+// redis-server writes its process title over its environment, so its mark cannot be read.)
 import { randomBytes } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { procStat, signal } from '../../runtime/src/process-tree'
