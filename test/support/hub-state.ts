@@ -1,8 +1,10 @@
-// The hub's own view of a running stack's state, in this process (control-plane/src/deps.ts built from
-// the stack's config file), for the few tests that check what neither an HTTP answer nor a documented
-// Redis record shows: the spawner's own listing and polling, progress history, share records, and jobs
-// run on demand. Every other test reads state through the harness (HTTP, and Redis with the key
-// schema). Its control-plane imports are listed in test/unit/import-debt.json; the list only shrinks.
+// The hub's own classes on a running stack's Redis, in this process (control-plane/src/deps.ts built
+// from the stack's config file): left for the benchmarks, which seed users, sessions, tokens and
+// routes in bulk through them (bench/lib/hub-stack.ts, hub-replicas.ts, hub-users.ts, and the
+// scenarios using their deps), and for unit tests beside control-plane code (which may use the hub's
+// classes). No end-to-end test uses it: those read and seed state through the harness (HTTP, the
+// edgehub CLI, Redis with the key schema of control-plane/src/protocol.ts). Its control-plane imports
+// are listed in test/unit/import-debt.json; the list only shrinks.
 import type { Redis } from 'ioredis'
 import { loadConfig } from '../../control-plane/src/config/load'
 import type { Config } from '../../control-plane/src/config/schema'

@@ -11,7 +11,9 @@
 //   schema, token digests, the session cookie, the proxy tables, the Redis log-ins, which the proxy's
 //   Lua implements too): they drive a stack through its CLI, HTTP and Redis (test/support/harness.ts
 //   starts it);
-// - the protocol module and what it imports reach no other control-plane file (type-only imports aside).
+// - the protocol module and what it imports reach no other control-plane file (type-only imports aside);
+// - end-to-end tests and the fault suite do not build the hub in their own process either
+//   (test/support/hub-state.ts, left for the benchmarks' bulk seeding).
 // Imports that break a rule today are listed in import-debt.json: a new one fails this test, and so
 // does a listed one that is gone (take it off the list: the list only shrinks).
 // UPDATE_IMPORT_DEBT=1 rewrites the list from the tree (for a commit that removes entries).
@@ -25,6 +27,8 @@ const SCANNED = ['control-plane', 'auth', 'spawners', 'proxy', 'runtime', 'bench
 const PRODUCT = ['control-plane', 'auth', 'spawners', 'proxy', 'runtime']
 const PLUGIN_ENTRIES = ['spawners/src/index.ts', 'auth/src/index.ts']
 const DRIVERS = ['test/e2e/', 'test/fault/', 'test/proxy/', 'test/support/', 'bench/']
+/** The hub's classes in the caller's process: for benchmarks' seeding, never an end-to-end test. */
+const HUB_STATE = 'test/support/hub-state.ts'
 /** The one control-plane module drivers may import. */
 const PROTOCOL = 'control-plane/src/protocol.ts'
 /** What the protocol module is made of: the modules it re-exports, which import nothing else of control-plane/. */
@@ -117,6 +121,9 @@ function violations(imports: Import[]): Debt {
   const driversImportHub = imports.filter(
     (i) => DRIVERS.some((d) => i.from.startsWith(d)) && top(i.to) === 'control-plane' && i.to !== PROTOCOL,
   )
+  const e2eBuildsHub = imports.filter(
+    (i) => ['test/e2e/', 'test/fault/', 'test/proxy/'].some((d) => i.from.startsWith(d)) && i.to === HUB_STATE,
+  )
   // a cycle between folders: an edge a -> b whose target reaches back to a
   const product = imports.filter(
     (i) => PRODUCT.includes(top(i.from)) && PRODUCT.includes(top(i.to)) && top(i.from) !== top(i.to) && !isTest(i.from),
@@ -133,6 +140,7 @@ function violations(imports: Import[]): Debt {
     'control-plane imports a plug-in past its entry module': sorted(hubBypassesRegistry),
     'a cycle between top-level folders': sorted(cycles),
     'tests and benchmarks import control-plane': sorted(driversImportHub),
+    'end-to-end tests build the hub in their process': sorted(e2eBuildsHub),
   }
 }
 
@@ -155,6 +163,8 @@ describe('import rules', () => {
       { from: 'runtime/src/x.ts', to: 'spawners/src/local-process/ports.ts' },
       { from: 'test/e2e/x.test.ts', to: PROTOCOL },
       { from: 'test/proxy/x.test.ts', to: 'control-plane/src/state/keys.ts' },
+      { from: 'test/e2e/y.test.ts', to: HUB_STATE },
+      { from: 'bench/lib/y.ts', to: HUB_STATE },
     ])
     expect(made['runtime imports another part']).toEqual(['runtime/src/x.ts -> spawners/src/local-process/ports.ts'])
     expect(made['auth and spawners import control-plane']).toEqual(['auth/src/x.ts -> control-plane/src/errors.ts'])
@@ -169,6 +179,7 @@ describe('import rules', () => {
       'bench/x.ts -> control-plane/src/util/wait.ts',
       'test/proxy/x.test.ts -> control-plane/src/state/keys.ts',
     ])
+    expect(made['end-to-end tests build the hub in their process']).toEqual([`test/e2e/y.test.ts -> ${HUB_STATE}`])
   })
 
   it('the protocol module loads no control-plane file but its own modules', () => {
