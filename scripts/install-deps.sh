@@ -15,10 +15,11 @@ case "${1:-}" in
   # docker.io: the docker spawner's tests start their own dockerd (test/support/docker.ts)
   # golang-go, golang-github-masterminds-sprig-dev, golang-gopkg-yaml.v3-dev: the Helm chart's renderer (deploy/helm/render);
   # docker-compose: `docker-compose config` of deploy/compose (test/e2e/deploy)
+  # jupyterhub, sqlite3: the import test makes a JupyterHub database with the one and edgehub reads it with the other
   # slapd: the LDAP authenticator's tests start their own (never the package's default server: see below);
   # krb5-*: the Kerberos tests' own KDC and kinit; libkrb5-dev: the kerberos module is built against it
   # slurm-wlm, munge: the slurm spawner's tests start their own single-node cluster (test/support/slurm.ts)
-  --test) packages+=(chromium lua-busted lua-check haproxy jupyterhub wrk busybox systemd procps docker.io slapd
+  --test) packages+=(chromium lua-busted lua-check haproxy jupyterhub sqlite3 wrk busybox systemd procps docker.io slapd
     golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev docker-compose
     libkrb5-dev krb5-kdc krb5-admin-server krb5-user slurm-wlm munge) ;;
   --bench) packages+=(wrk busybox valgrind docker.io) ;; # docker.io: the containers scenario's own dockerd

@@ -28,6 +28,8 @@ commands:
   backup FILE             write the stack's Redis data (one point in time) and data-directory files
                           to FILE (mode 0600; docs/operations.md)
   restore FILE [--force]  put a backup back; --force replaces what Redis holds under redis.prefix
+  import-jupyterhub DB.sqlite [--roles-file FILE]
+                          import users, groups and roles from a JupyterHub 3-5 database (docs/operations.md)
   config check            validate the configuration and print it (secrets hidden)
   config docs             print the configuration reference (markdown)
 
@@ -76,6 +78,7 @@ export async function main(argv: string[]): Promise<void> {
       'expires-in': { type: 'string' },
       scopes: { type: 'string' },
       force: { type: 'boolean' },
+      'roles-file': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -187,6 +190,10 @@ export async function main(argv: string[]): Promise<void> {
     if (cmd === 'restore' && sub) {
       const { restoreCommand } = await import('./ops/commands')
       return await restoreCommand(configFile, sub, !!values.force)
+    }
+    if (cmd === 'import-jupyterhub' && sub) {
+      const { importJupyterHubCommand } = await import('./ops/commands')
+      return await importJupyterHubCommand(configFile, sub, values['roles-file'])
     }
     if (cmd === 'oidc' && sub === 'rotate-keys') {
       await withDeps(configFile, async (d) => {

@@ -1,8 +1,14 @@
 // The operator's commands of this folder, as the command line runs them: each prints what it did,
 // never a secret (no key, token, password or configuration value).
-import { resolve } from 'node:path'
+import { writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { stringify as yaml } from 'yaml'
 import { loadConfig } from '../config/load'
 import type { Config } from '../config/schema'
+import { buildDeps } from '../deps'
+import { createLogger } from '../../../runtime/src/log'
+import { readJupyterHubDb } from './jupyterhub-db'
+import { importJupyterHub } from './jupyterhub-import'
 import { portProblem } from '../../../runtime/src/port-holders'
 import { usesPrivateRedis } from '../redis-auth'
 import { privateRedisDir } from '../stack/redis-acl'
@@ -67,4 +73,44 @@ export async function restoreCommand(configFile: string | undefined, file: strin
   }
   if (creds.written) out(`wrote the Redis log-ins into ${privateRedisDir(config.dataDir)}`)
   if (creds.kept) out(`kept this data directory's Redis log-ins (the Redis was made with them)`)
+}
+
+/** Where the imported roles are written unless --roles-file says otherwise. */
+export const IMPORTED_ROLES_FILE = 'jupyterhub-roles.yaml'
+
+export async function importJupyterHubCommand(
+  configFile: string | undefined,
+  dbFile: string,
+  rolesFile: string | undefined,
+): Promise<void> {
+  const { config } = loadConfig({ file: configFile })
+  const data = readJupyterHubDb(resolve(dbFile))
+  const d = await buildDeps(config, { log: createLogger('cli', { level: 'warn' }) })
+  try {
+    const r = await importJupyterHub(d, data)
+    out(`read ${resolve(dbFile)}: ${data.release}, schema revision ${data.revision}`)
+    out(
+      `users: ${r.created.length} created${r.created.length ? ` (${r.created.join(', ')})` : ''}, ${r.existing.length} already here and left as they are${r.existing.length ? ` (${r.existing.join(', ')})` : ''}`,
+    )
+    out(`groups: ${r.groups.created.length} created, ${r.groups.existing.length} already here (members added)`)
+    if (r.roles.length) {
+      const file = resolve(rolesFile ?? join(config.dataDir, IMPORTED_ROLES_FILE))
+      writeFileSync(file, yaml({ roles: r.roles }), { mode: 0o600 })
+      out(
+        `roles: ${r.roles.map((x) => x.name).join(', ')} written to ${file}: roles are configuration in edgehub; add them to the roles list of the configuration file and restart the hubs`,
+      )
+    } else out('roles: none beyond the default ones')
+    for (const line of r.skipped) out(`not imported: ${line}`)
+    if (r.tokens.length) {
+      out(
+        `API tokens: ${r.tokens.length} not carried over (JupyterHub keeps only a salted hash of each; edgehub finds tokens by their SHA-256). Their owners make new ones (/hub/token, or edgehub token issue NAME):`,
+      )
+      for (const t of r.tokens)
+        out(
+          `  ${t.owner}: ${JSON.stringify(t.note)} scopes ${t.scopes.join(',') || "(owner's)"}${t.expiresAt ? ` expiring ${t.expiresAt}` : ''}`,
+        )
+    }
+  } finally {
+    await d.close()
+  }
 }
