@@ -45,7 +45,7 @@ export function batchSettings(scheduler: SchedulerDefinition, kind: string) {
         .max(100_000)
         .default(scheduler.template)
         .describe(
-          `The job script (the submit description for HTCondor) given to the scheduler. Placeholders: {job_name} {homedir} {username} {hub_user} {server} {partition} {account} {walltime} (HH:MM:SS) {walltime_hm} (HH:MM) {walltime_seconds} {memory_mb} {cores} {parallel_cores} (cores when more than 1, else "") {gpus} {base_url} and {run}, the lines that report the port and start the server (also in the job's environment as EDGEHUB_RUN). A line starting with {?NAME} is kept only when NAME is set and not 0. Default: ${scheduler.name}'s template in docs/spawners/batch.md.`,
+          `The job script (the submit description for HTCondor) given to the scheduler. Placeholders: {job_name} (edgehub-USER[-SERVER] in A-Z a-z 0-9 _ . -) {homedir} {username} (the Unix account) {partition} {account} {walltime} (HH:MM:SS) {walltime_hm} (HH:MM) {walltime_seconds} {memory_mb} {cores} {parallel_cores} (cores when more than 1, else "") {gpus} and {run}, the lines that report the port and start the server (also in the job's environment as EDGEHUB_RUN). A line starting with {?NAME} is kept only when NAME is set and not 0. Default: ${scheduler.name}'s template in docs/spawners/batch.md.`,
         ),
       command: z
         .array(z.string().min(1))

@@ -5,7 +5,7 @@
 // the job id (with the owner, the server and a digest of the server's token): a hub restarted, or
 // another replica, polls and stops the same job. A job that ends on its own (its walltime, a node
 // failure) polls as stopped with the scheduler's reason.
-import { appendFileSync } from 'node:fs'
+import { appendFileSync, existsSync } from 'node:fs'
 import { lookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
 import { homedir, userInfo } from 'node:os'
@@ -209,12 +209,12 @@ export function createBatchSpawner({ kind, scheduler, settings, ctx }: BatchSpaw
         baseUrl: req.baseUrl,
       })
       const name = jobName(req.user, req.server)
+      // no user-chosen text reaches the script unquoted: names are reduced to a safe alphabet
+      // (job_name), resources are checked by the settings' schema, and the run step quotes its words
       const script = fillTemplate(settings.template, {
         job_name: name,
         homedir: home,
         username: account?.name ?? userInfo().username,
-        hub_user: req.user,
-        server: req.server,
         partition: r.partition,
         account: r.account,
         walltime: hms(r.walltimeMin),
@@ -224,7 +224,6 @@ export function createBatchSpawner({ kind, scheduler, settings, ctx }: BatchSpaw
         cores: String(r.cores),
         parallel_cores: r.cores > 1 ? String(r.cores) : '',
         gpus: String(r.gpus),
-        base_url: req.baseUrl,
         run: runLines,
       })
       const place = { user: req.user, server: req.server, baseUrl: req.baseUrl, ip: settings.serverIp, port: 0 }
@@ -249,7 +248,8 @@ export function createBatchSpawner({ kind, scheduler, settings, ctx }: BatchSpaw
       const out: CommandOutput = await runCommand(as.cmd, as.args, {
         env,
         stdin: script,
-        cwd: home,
+        // the job's own directory is set in its script; here only where the command starts
+        cwd: existsSync(home) ? home : '/',
         timeoutMs,
       }).catch((err: Error) => {
         throw new Error(`submitting the job to ${scheduler.name} failed: ${err.message}`)

@@ -15,8 +15,6 @@ const VARS = {
   job_name: 'edgehub-alice',
   homedir: '/home/alice',
   username: 'alice',
-  hub_user: 'alice',
-  server: '',
   partition: 'gpu',
   account: '',
   walltime: '08:00:00',
@@ -26,7 +24,6 @@ const VARS = {
   cores: '4',
   parallel_cores: '4',
   gpus: '0',
-  base_url: '/user/alice/',
   run: 'exec jupyterhub-singleuser',
 }
 

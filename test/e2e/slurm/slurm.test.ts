@@ -136,6 +136,67 @@ describe.skipIf(!!skip)(`slurm spawner in a stack${skip ? ` (skipped: ${skip})` 
     await stopServer(stack.url, bob.token, 'bob')
   }, 240_000)
 
+  it('shows the place of a queued job in the progress stream, and starts the server once the node is free', async () => {
+    const fay = await person(root, 'fay')
+    // a job of the cluster's own that takes the whole node
+    const blocker = (
+      await slurm.command('sbatch', ['--parsable', '--exclusive', '--mem=100', '--wrap', 'sleep 600'])
+    ).trim()
+    try {
+      await waitFor(
+        'the blocking job to run',
+        async () =>
+          (await slurm.command('squeue', ['--noheader', `--jobs=${blocker}`, '--format=%T'])).trim() === 'RUNNING',
+        { timeoutMs: 60_000, intervalMs: 200 },
+      )
+      const start = await fetch(`${stack.url}/hub/api/users/fay/server`, { method: 'POST', headers: fay.auth })
+      expect(start.status).toBe(202) // pending: the job waits in the queue
+      await start.body?.cancel()
+      // the progress stream (server-sent events) names the job's place in the queue and Slurm's reason
+      const stream = await fetch(`${stack.url}/hub/api/users/fay/server/progress`, {
+        headers: fay.auth,
+        signal: AbortSignal.timeout(60_000),
+      })
+      const reader = stream.body!.getReader()
+      let seen = ''
+      while (!/Slurm job \d+ queued, position 1 of 1 in the queue \((Resources|Priority)\)/.test(seen)) {
+        const { value, done } = await reader.read()
+        if (done) throw new Error(`the progress stream ended without the queue position: ${seen}`)
+        seen += new TextDecoder().decode(value)
+      }
+      await reader.cancel()
+      expect((await stack.serverRecord('fay'))?.state).toBe('pending')
+    } finally {
+      await slurm.command('scancel', [blocker])
+    }
+    // the node is free: the job runs and the server starts
+    await waitFor("fay's server to be ready", async () => (await stack.serverRecord('fay'))?.state === 'running', {
+      timeoutMs: 150_000,
+      intervalMs: 500,
+    })
+    expect((await fetch(`${stack.url}/user/fay/api/status`, { headers: fay.auth })).status).toBe(200)
+    await stopServer(stack.url, fay.token, 'fay')
+  }, 240_000)
+
+  it('keeps the job through a hub restart: the new hub polls and stops the same job', async () => {
+    const gus = await person(root, 'gus')
+    await startServer(stack.url, gus.token, 'gus', { timeoutMs: 150_000 })
+    const before = await stack.serverRecord('gus')
+    const jobId = String(before?.spawner?.jobId)
+    await stack.killHub()
+    await stack.startHub()
+    // the new hub checks every server now (POST /hub/api/proxy), polling the job from its stored state
+    expect((await fetch(`${stack.url}/hub/api/proxy`, { method: 'POST', headers: root.auth })).status).toBe(200)
+    expect((await fetch(`${stack.url}/user/gus/api/status`, { headers: gus.auth })).status).toBe(200)
+    const after = await stack.serverRecord('gus')
+    expect(after?.state).toBe('running')
+    expect(after?.spawner?.jobId).toBe(before?.spawner?.jobId)
+    await stopServer(stack.url, gus.token, 'gus')
+    expect(
+      (await slurm.command('squeue', ['--noheader', `--jobs=${jobId}`, '--states=all', '--format=%T'])).trim(),
+    ).toBe('CANCELLED')
+  }, 240_000)
+
   it("shows a job that reached its walltime as the server's stop reason", async () => {
     const dan = await person(root, 'dan')
     await startServer(stack.url, dan.token, 'dan', { options: { profile: 'short' }, timeoutMs: 150_000 })
