@@ -40,6 +40,12 @@ async function sharedWith(c: C, name: string): Promise<SharedServer[]> {
   )
 }
 
+/** The servers (by name) the person may share: holds `shares` on each, as the sharing page requires. */
+async function mayShare(c: C, owner: string, names: string[]): Promise<Set<string>> {
+  const allowed = await Promise.all(names.map(async (n) => can(c, 'shares', await serverTarget(c, owner, n, 'shares'))))
+  return new Set(names.filter((_, i) => allowed[i]))
+}
+
 export function homePages(): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
 
@@ -50,10 +56,10 @@ export function homePages(): Hono<HubEnv> {
     const named = d.config.hub.allowNamedServers
       ? { servers: servers.filter((s) => s.name), limit: d.config.hub.namedServerLimitPerUser }
       : undefined
-    const [activity, shared, mayShare] = await Promise.all([
+    const [activity, shared, shareable] = await Promise.all([
       lastActivity(c, name, servers),
       sharedWith(c, name),
-      serverTarget(c, name, '', 'shares').then((t) => can(c, 'shares', t)),
+      mayShare(c, name, ['', ...servers.filter((s) => s.name).map((s) => s.name)]),
     ])
     return c.html(
       <HomePage
@@ -66,7 +72,8 @@ export function homePages(): Hono<HubEnv> {
         named={named}
         services={displayedServices(d.config.services)}
         activity={activity}
-        mayShare={mayShare}
+        mayShare={shareable.has('')}
+        shareable={shareable}
         sharedWithMe={shared}
       />,
     )

@@ -86,6 +86,23 @@ describe('server states on the home page', () => {
     expect(starting).toContain('href="/hub/spawn-pending/ada"')
   })
 
+  it('links the sharing page of the servers the person may share only', async () => {
+    const html = await render(
+      HomePage({
+        xsrf: 'x',
+        user: { name: 'ada', admin: false },
+        baseUrl: '/user/ada/',
+        passwords: false,
+        named: { servers: [stopped('lab'), stopped('mine')], limit: 0 },
+        mayShare: true,
+        shareable: new Set(['', 'lab']),
+      }),
+    )
+    expect(html).toContain('href="/hub/share/ada/"')
+    expect(html).toContain('href="/hub/share/ada/lab"')
+    expect(html).not.toContain('href="/hub/share/ada/mine"')
+  })
+
   it('says how long ago in words, the exact time beside', () => {
     const now = Date.parse('2026-01-02T12:00:00Z')
     const at = (sec: number) => ago(new Date(now - sec * 1000).toISOString(), now)

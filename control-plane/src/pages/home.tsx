@@ -84,8 +84,10 @@ export function HomePage(p: {
   services?: ServiceLink[]
   /** Last activity of each server (by server name, '' the default server), ISO. */
   activity?: Record<string, string | null>
-  /** The viewer may share their own servers (holds `shares` on them): link each server's sharing page. */
+  /** The viewer may share their default server (holds `shares` on it): link its sharing page. */
   mayShare?: boolean
+  /** The named servers the viewer may share (by name); without it, all of them when mayShare is set. */
+  shareable?: ReadonlySet<string>
   /** Servers others share with the viewer. */
   sharedWithMe?: SharedServer[]
 }) {
@@ -155,7 +157,7 @@ export function HomePage(p: {
             owner={p.user.name}
             named={p.named}
             activity={p.activity ?? {}}
-            mayShare={!!p.mayShare}
+            mayShare={(name) => (p.shareable ? p.shareable.has(name) : !!p.mayShare)}
           />
         ) : null}
       </div>
@@ -228,7 +230,7 @@ function NamedServersCard(p: {
   owner: string
   named: NamedServers
   activity: Record<string, string | null>
-  mayShare: boolean
+  mayShare: (server: string) => boolean
 }) {
   const { servers, limit } = p.named
   const path = (s: string) => `${encodeURIComponent(p.owner)}/${encodeURIComponent(s)}`
@@ -291,7 +293,7 @@ function NamedServersCard(p: {
                           </button>
                         </form>
                       ) : null}
-                      {p.mayShare ? (
+                      {p.mayShare(s.name) ? (
                         <a class="btn secondary" href={`/hub/share/${path(s.name)}`} aria-label={`Share ${label}`}>
                           Share
                         </a>

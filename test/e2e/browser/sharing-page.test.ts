@@ -148,6 +148,29 @@ describe('sharing a server from its sharing page', () => {
     await Promise.all([page.context().close(), wesPage.context().close(), late.context().close()])
   })
 
+  it('shares a named server from its row on the home page, for that server only', async () => {
+    const tom = await person(root, 'tom')
+    const una = await person(root, 'una')
+    await startServer(stack.url, tom.token, 'tom')
+    await startServer(stack.url, tom.token, 'tom', { server: 'lab' })
+    const page = await logInInBrowser(browser, stack.url, tom, '/hub/home')
+    await page.locator('#named-servers tr[data-server="lab"]').getByRole('link', { name: 'Share lab' }).click()
+    await page.waitForURL(/\/hub\/share\/tom\/lab$/)
+    expect(await page.locator('h1').first().innerText()).toBe('Share your server lab')
+    await page.fill('#share-name', 'una')
+    await page.click('#share-submit')
+    await page.waitForURL(/\/hub\/share\/tom\/lab\?done=shared$/)
+    await checked(page, 'named')
+    await expect.poll(() => statusOf('/user/tom/lab/', una.token)).toBe(200)
+    expect(await statusOf('/user/tom/', una.token)).not.toBe(200) // the default server is not shared
+    // una's home page lists it
+    const unaPage = await logInInBrowser(browser, stack.url, una, '/hub/home')
+    const link = unaPage.locator('#shared-with-me a')
+    expect(await link.innerText()).toBe("tom's server lab")
+    expect(await link.getAttribute('href')).toBe('/user/tom/lab/')
+    await Promise.all([page.context().close(), unaPage.context().close()])
+  })
+
   it('refuses an expired share link with a readable page', async () => {
     const amy = await person(root, 'amy')
     const ben = await person(root, 'ben')
