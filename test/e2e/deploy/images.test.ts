@@ -48,6 +48,19 @@ for (const [name, want] of Object.entries(images)) {
       expect(copies).toBeGreaterThan(5)
     })
 
+    it('gets a build context without local builds, dependencies or secrets (.dockerignore)', () => {
+      const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#'))
+      for (const p of ['node_modules', '**/dist', '.git', 'data', 'deploy/compose/secrets'])
+        expect(ignored).toContain(p)
+      // and nothing a COPY needs is ignored
+      for (const ins of stages.flatMap((s) => s.instructions).filter((i) => i.op === 'COPY')) {
+        const { from, sources } = copyParts(ins.args)
+        if (!from) for (const src of sources) expect(ignored, src).not.toContain(src.replace(/\/$/, ''))
+      }
+    })
+
     it('builds from pinned Debian 12 base images', () => {
       for (const s of stages) {
         if (stages.some((o) => o.name === s.image)) continue // FROM an earlier stage
