@@ -6,7 +6,7 @@ import { rotateOidcKeys } from '../oidc/rotate'
 import { publishAllAccess } from '../scopes/edge'
 import type { Job } from './leader'
 import { refreshActiveUsers } from '../sessions/refresh'
-import { runMigrations } from '../ops/migrations'
+import { migrationJob } from '../ops/migrations'
 
 export function hubJobs(d: Deps): Job[] {
   const { config } = d
@@ -62,7 +62,7 @@ export function hubJobs(d: Deps): Job[] {
   jobs.push({ name: 'reconcile-access', everyMs: 300_000, run: () => publishAllAccess(d) })
   jobs.push({ name: 'rotate-oidc-keys', everyMs: 60_000, run: async () => void (await rotateOidcKeys(d)) })
   // data of an earlier release: its migrations (ops/migrations.ts); a GET once they have run
-  jobs.push({ name: 'migrate-schema', everyMs: 2000, run: async () => void (await runMigrations(d)) })
+  jobs.push({ name: 'migrate-schema', everyMs: 2000, run: migrationJob(d) })
   if (config.services.some((s) => s.command))
     jobs.push({ name: 'supervise-services', everyMs: 1000, run: () => superviseServices(d) })
   const c = config.culler

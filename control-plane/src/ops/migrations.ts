@@ -137,3 +137,21 @@ export async function runMigrations(
     await redis.eval(RELEASE_SCRIPT, 1, keys.schemaLock, me).catch(() => {})
   }
 }
+
+/**
+ * The leader's job: runMigrations, except that data a newer release has migrated (a replica of the
+ * previous release still running after the upgrade, and leader for a while) is left alone with one
+ * warning instead of an error every run.
+ */
+export function migrationJob(ctx: MigrationContext): () => Promise<void> {
+  let warned = false
+  return async () => {
+    try {
+      await runMigrations(ctx)
+    } catch (err) {
+      if (!(err instanceof NewerSchema)) throw err
+      if (!warned) ctx.log.warn(`${err.message}; this replica runs no migration`)
+      warned = true
+    }
+  }
+}
