@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inject } from 'vitest'
 import { isRoot } from './accounts'
-import { startEngine, stopEngine, type DockerEngine } from './docker-engine'
+import { startEngine, stopEngine, TEST_IMAGE_VOLUMES, type DockerEngine } from './docker-engine'
 
 export { TEST_IMAGE, TEST_IMAGE_VOLUMES, type DockerEngine } from './docker-engine'
 
@@ -39,4 +39,40 @@ export default function setup({ provide }: { provide: (key: 'dockerDir', value: 
 export async function dockerEngine(): Promise<DockerEngine> {
   if (dockerSkipReason) throw new Error(dockerSkipReason)
   return startEngine(inject('dockerDir'))
+}
+
+/**
+ * The spawner settings of a test stack whose servers are containers on the run's engine: the test
+ * image, never pulled, host networking (loopback addresses, as these machines allow), the image's
+ * volumes, and container and volume names under prefix (ownContainers, removeOwn). docker: settings
+ * of the test's own over these (cmd, profiles, limits…).
+ */
+export function dockerSpawnerSettings(engine: DockerEngine, prefix: string, docker: Record<string, unknown> = {}) {
+  return {
+    kind: 'docker',
+    docker: {
+      host: engine.host,
+      image: engine.image,
+      pullPolicy: 'never',
+      network: 'host',
+      volumes: TEST_IMAGE_VOLUMES,
+      nameTemplate: `${prefix}-{username}-{servername}`,
+      volumeNameTemplate: `${prefix}-home-{username}`,
+      ...docker,
+    },
+  }
+}
+
+/** The containers (running or not) named under prefix. */
+export async function ownContainers(engine: DockerEngine, prefix: string) {
+  return (await engine.docker.listContainers({ all: true })).filter((c) =>
+    c.Names.some((n) => n.startsWith(`/${prefix}-`)),
+  )
+}
+
+/** Removes every container and volume named under prefix (a test's afterAll). */
+export async function removeOwn(engine: DockerEngine, prefix: string): Promise<void> {
+  for (const c of await ownContainers(engine, prefix)) await engine.docker.getContainer(c.Id).remove({ force: true })
+  const { Volumes } = await engine.docker.listVolumes()
+  for (const v of Volumes.filter((v) => v.Name.startsWith(`${prefix}-`))) await engine.docker.getVolume(v.Name).remove()
 }

@@ -13,6 +13,19 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
 `
 
+/** A Python HTTP server that answers every GET with 200 and its environment variable `name`; args: ip, port. */
+export const envServer = (name: string) => `
+import http.server, os, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(os.environ.get(${JSON.stringify(name)}, "").encode())
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
+`
+
 /** The spawner config that runs OK_SERVER as every user's server. */
 export const okServerSpawner = () => ({
   'local-process': { command: ['python3', '-c', OK_SERVER], args: ['{ip}', '{port}'] },

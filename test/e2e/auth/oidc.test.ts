@@ -8,6 +8,7 @@ import { connect } from 'node:net'
 import { Agent, fetch as undiciFetch } from 'undici'
 import { json } from '../../support/client'
 import { serverRouted } from '../../support/people'
+import { envServer } from '../../support/servers'
 import {
   CLIENT_ID,
   CLIENT_SECRET,
@@ -19,17 +20,7 @@ import {
 } from './two-hubs'
 
 /** A stand-in server that answers with the OIDC_ACCESS_TOKEN its environment holds. */
-const ENV_SERVER = `
-import http.server, os, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(os.environ.get("OIDC_ACCESS_TOKEN", "").encode())
-    def log_message(self, *a):
-        pass
-http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
-`
+const ENV_SERVER = envServer('OIDC_ACCESS_TOKEN')
 
 let two: TwoHubs
 let admin: { authorization: string }

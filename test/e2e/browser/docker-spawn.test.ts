@@ -9,7 +9,14 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { launchBrowser } from '../../support/browser'
 import { startStack, type Stack } from '../../support/stack'
 import { person, rootOf, stopServer, type Admin } from '../../support/people'
-import { dockerEngine, dockerSkipReason, TEST_IMAGE_VOLUMES, type DockerEngine } from '../../support/docker'
+import {
+  dockerEngine,
+  dockerSkipReason,
+  dockerSpawnerSettings,
+  ownContainers,
+  removeOwn,
+  type DockerEngine,
+} from '../../support/docker'
 
 /** New → Python 3 in Jupyter's tree, 1+1 in the first cell; what the cell printed. */
 async function runOnePlusOne(context: BrowserContext, tree: Page): Promise<string | null> {
@@ -38,27 +45,14 @@ describe.skipIf(!!dockerSkipReason)(
     let root: Admin
     let browser: Browser
     const prefix = `bt${process.pid % 10000}`
-    const ours = async () =>
-      (await engine.docker.listContainers({ all: true })).filter((c) =>
-        c.Names.some((n) => n.startsWith(`/${prefix}-`)),
-      )
+    const ours = () => ownContainers(engine, prefix)
 
     beforeAll(async () => {
       engine = await dockerEngine()
       stack = await startStack({
-        spawner: {
-          kind: 'docker',
-          docker: {
-            host: engine.host,
-            image: engine.image,
-            pullPolicy: 'never',
-            network: 'host',
-            cmd: ['/usr/bin/jupyterhub-singleuser'],
-            volumes: TEST_IMAGE_VOLUMES,
-            nameTemplate: `${prefix}-{username}-{servername}`,
-            volumeNameTemplate: `${prefix}-home-{username}`,
-          },
-        },
+        spawner: dockerSpawnerSettings(engine, prefix, {
+          cmd: ['/usr/bin/jupyterhub-singleuser'],
+        }),
       })
       root = await rootOf(stack)
       browser = await launchBrowser()
@@ -67,10 +61,7 @@ describe.skipIf(!!dockerSkipReason)(
       await browser?.close()
       await stack?.stop()
       if (!engine) return
-      for (const c of await ours()) await engine.docker.getContainer(c.Id).remove({ force: true })
-      const { Volumes } = await engine.docker.listVolumes()
-      for (const v of Volumes.filter((v) => v.Name.startsWith(`${prefix}-`)))
-        await engine.docker.getVolume(v.Name).remove()
+      await removeOwn(engine, prefix)
     }, 60_000)
 
     it('logs in, spawns a container, lands in its Jupyter through the proxy and runs 1+1; the notebook outlives the container', async () => {

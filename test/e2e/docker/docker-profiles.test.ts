@@ -4,21 +4,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startStack, type Stack } from '../../support/stack'
 import { json } from '../../support/client'
+import { envServer } from '../../support/servers'
 import { person, rootOf, serverRouted, stopServer, type Admin } from '../../support/people'
-import { dockerEngine, dockerSkipReason, TEST_IMAGE_VOLUMES, type DockerEngine } from '../../support/docker'
+import {
+  dockerEngine,
+  dockerSkipReason,
+  dockerSpawnerSettings,
+  ownContainers,
+  removeOwn,
+  type DockerEngine,
+} from '../../support/docker'
 
 /** Answers every GET with 200 and the server's SIZE variable. */
-const SIZE_SERVER = `
-import http.server, os, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(os.environ.get("SIZE", "").encode())
-    def log_message(self, *a):
-        pass
-http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
-`
+const SIZE_SERVER = envServer('SIZE')
 
 describe.skipIf(!!dockerSkipReason)(
   `docker profiles through the hub's API${dockerSkipReason ? ` (skipped: ${dockerSkipReason})` : ''}`,
@@ -29,41 +27,28 @@ describe.skipIf(!!dockerSkipReason)(
     let ann: Admin
     let mia: Admin
     const prefix = `dp${process.pid % 10000}`
-    const ours = async () =>
-      (await engine.docker.listContainers({ all: true })).filter((c) =>
-        c.Names.some((n) => n.startsWith(`/${prefix}-`)),
-      )
+    const ours = () => ownContainers(engine, prefix)
 
     beforeAll(async () => {
       engine = await dockerEngine()
       stack = await startStack({
-        spawner: {
-          kind: 'docker',
-          docker: {
-            host: engine.host,
-            image: engine.image,
-            pullPolicy: 'never',
-            network: 'host',
-            cmd: ['/usr/bin/python3', '-c', SIZE_SERVER, '{ip}', '{port}'],
-            volumes: TEST_IMAGE_VOLUMES,
-            nameTemplate: `${prefix}-{username}-{servername}`,
-            volumeNameTemplate: `${prefix}-home-{username}`,
-            memLimit: '256M',
-            profiles: [
-              { slug: 'small', displayName: 'Small', default: true, overrides: { env: { SIZE: 'small' } } },
-              {
-                slug: 'big',
-                displayName: 'Big',
-                groups: ['research'],
-                overrides: {
-                  memLimit: '1G',
-                  env: { SIZE: 'big' },
-                  volumes: [{ source: '/etc/hostname', target: '/srv/shared/hostname' }],
-                },
+        spawner: dockerSpawnerSettings(engine, prefix, {
+          cmd: ['/usr/bin/python3', '-c', SIZE_SERVER, '{ip}', '{port}'],
+          memLimit: '256M',
+          profiles: [
+            { slug: 'small', displayName: 'Small', default: true, overrides: { env: { SIZE: 'small' } } },
+            {
+              slug: 'big',
+              displayName: 'Big',
+              groups: ['research'],
+              overrides: {
+                memLimit: '1G',
+                env: { SIZE: 'big' },
+                volumes: [{ source: '/etc/hostname', target: '/srv/shared/hostname' }],
               },
-            ],
-          },
-        },
+            },
+          ],
+        }),
       })
       root = await rootOf(stack)
       ann = await person(root, 'ann')
@@ -78,10 +63,7 @@ describe.skipIf(!!dockerSkipReason)(
     afterAll(async () => {
       await stack?.stop()
       if (!engine) return
-      for (const c of await ours()) await engine.docker.getContainer(c.Id).remove({ force: true })
-      const { Volumes } = await engine.docker.listVolumes()
-      for (const v of Volumes.filter((v) => v.Name.startsWith(`${prefix}-`)))
-        await engine.docker.getVolume(v.Name).remove()
+      await removeOwn(engine, prefix)
     }, 60_000)
 
     const post = (who: Admin, body: unknown) =>

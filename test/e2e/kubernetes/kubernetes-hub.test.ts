@@ -7,23 +7,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startStack, type Stack } from '../../support/stack'
 import { json } from '../../support/client'
+import { envServer } from '../../support/servers'
 import { person, rootOf, serverRouted, stopServer, type Admin } from '../../support/people'
 import { type FakeKubeApi, startFakeKubeApi } from '../../support/fake-kube-api'
 import { freePort } from '../../../runtime/src/ports'
 import { waitFor } from '../../../runtime/src/wait'
 
 /** Answers every GET with 200 and the pod's name (HOSTNAME), bound to the pod's address. */
-const POD_SERVER = `
-import http.server, os, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(os.environ.get("HOSTNAME", "").encode())
-    def log_message(self, *a):
-        pass
-http.server.ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), H).serve_forever()
-`
+const POD_SERVER = envServer('HOSTNAME')
 
 describe('kubernetes spawner in a stack, on the fake API server', () => {
   let fake: FakeKubeApi
