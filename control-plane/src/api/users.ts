@@ -66,18 +66,24 @@ async function listUsers(c: C) {
     const [names, total] = await Promise.all([d.users.names(offset, limit), d.users.count()])
     return pageResponse(c, await models(names), { offset, limit, total })
   }
-  // The names in order, filtered, then one page of models: no per-user round trip. Searches are
-  // matched by Redis; state and the running order come from the set of active servers; only the
-  // activity order reads a field of every listed user (one script call).
-  let names = nameFilter ? await d.users.search(nameFilter) : await d.users.names()
-  if (!everyone) {
-    const visible = []
-    for (const n of names) if (has(id.scopes, 'list:users', await userTarget(c, n, 'list:users'))) visible.push(n)
-    names = visible
-  }
-  if (state) {
-    const live = await d.servers.activeUsers({ ready: state === 'ready' })
-    names = names.filter((n) => (state === 'inactive' ? !live.has(n) : live.has(n)))
+  // The names in order, filtered, then one page of models: no per-user round trip. The names come
+  // from this replica's copy (state/users.ts, checked with one GET); state and the running order
+  // from the set of active servers; only the activity order reads a field of every listed user
+  // (one script call).
+  let names: readonly string[]
+  if (everyone && !nameFilter && (state === 'active' || state === 'ready'))
+    names = [...(await d.servers.activeUsers({ ready: state === 'ready' }))].sort()
+  else {
+    names = nameFilter ? await d.users.search(nameFilter) : await d.users.allNames()
+    if (!everyone) {
+      const visible = []
+      for (const n of names) if (has(id.scopes, 'list:users', await userTarget(c, n, 'list:users'))) visible.push(n)
+      names = visible
+    }
+    if (state) {
+      const live = await d.servers.activeUsers({ ready: state === 'ready' })
+      names = names.filter((n) => (state === 'inactive' ? !live.has(n) : live.has(n)))
+    }
   }
   if (sort === 'last_activity') {
     const at = await d.users.lastActivities(names)
@@ -88,7 +94,7 @@ async function listUsers(c: C) {
     const live = await d.servers.activeUsers()
     names = [...names.filter((n) => live.has(n)), ...names.filter((n) => !live.has(n))]
   }
-  if (descending) names.reverse()
+  if (descending) names = [...names].reverse()
   return pageResponse(c, await models(names.slice(offset, offset + limit)), { offset, limit, total: names.length })
 }
 

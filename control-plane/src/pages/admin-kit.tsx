@@ -89,8 +89,9 @@ export async function adminForm(c: C): Promise<{ one(name: string): string; all(
 
 /** Where an action returns: the admin page it was posted from (a path under /hub/admin), with a notice. */
 export function backWith(back: string, fallback: string, notice: string): string {
-  const local = safeNext(back, fallback)
-  const url = new URL(local.startsWith('/hub/admin') ? local : fallback, 'http://hub')
+  // checked once resolved: /hub/admin/../x is /x
+  let url = new URL(safeNext(back, fallback), 'http://hub')
+  if (url.pathname !== '/hub/admin' && !url.pathname.startsWith('/hub/admin/')) url = new URL(fallback, 'http://hub')
   url.searchParams.delete('error')
   url.searchParams.set('notice', notice)
   return url.pathname + url.search

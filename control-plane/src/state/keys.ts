@@ -37,6 +37,8 @@ export function keyNames(prefix: string) {
     /** What every proxy table's key starts with (the publish script builds table keys from it). */
     proxyTablePrefix: `${prefix}proxy:`,
     users: `${prefix}users`,
+    /** Counter raised with every change to the set of user names: replicas' copies of the names are checked against it. */
+    usersVersion: `${prefix}users-version`,
     user: (name: string) => `${prefix}user:${name}`,
     server: (user: string, server: string) => `${prefix}server:${user}/${server}`,
     userServers: (user: string) => `${prefix}servers:${user}`,
