@@ -115,5 +115,6 @@ describe('server states on the home page', () => {
       '40 days ago',
     ])
     expect(at(-30)).toBe('just now') // a clock slightly ahead
+    expect(ago('not a time', now)).toBe('not a time')
   })
 })

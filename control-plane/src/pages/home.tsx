@@ -49,6 +49,7 @@ const stateClass = (state: ServerRecord['state']) =>
 /** "just now", "5 minutes ago", "3 days ago": how long ago an ISO time was, at `now`. */
 export function ago(iso: string, now = Date.now()): string {
   const sec = Math.max(0, Math.round((now - Date.parse(iso)) / 1000))
+  if (!Number.isFinite(sec)) return iso // not a time: shown as it is
   const [n, unit] =
     sec < 60
       ? [0, '']
