@@ -303,7 +303,8 @@ export function createBatchSpawner({ kind, scheduler, settings, ctx }: BatchSpaw
       if (s.phase !== 'running') return { phase: 'stopped', reason: endReason(scheduler.name, jobId, s) }
       const report = await ctx.serverReports?.get(String(state.user), String(state.server))
       // only the report of this start's server (its token is new at every start)
-      if (!report?.tokenDigest.startsWith(String(state.reportKey)))
+      const key = String(state.reportKey ?? '')
+      if (key.length !== REPORT_KEY_DIGITS || !report?.tokenDigest.startsWith(key))
         return {
           phase: 'pending',
           message: `${scheduler.name} job ${jobId} running on ${s.node}; waiting for its port`,
