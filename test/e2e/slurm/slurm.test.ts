@@ -140,7 +140,14 @@ describe.skipIf(!!skip)(`slurm spawner in a stack${skip ? ` (skipped: ${skip})` 
     const fay = await person(root, 'fay')
     // a job of the cluster's own that takes the whole node
     const blocker = (
-      await slurm.command('sbatch', ['--parsable', '--exclusive', '--mem=100', '--wrap', 'sleep 600'])
+      await slurm.command('sbatch', [
+        '--parsable',
+        '--exclusive',
+        '--mem=100',
+        '--output=/dev/null',
+        '--wrap',
+        'sleep 600',
+      ])
     ).trim()
     try {
       await waitFor(
