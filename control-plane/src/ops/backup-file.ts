@@ -1,9 +1,10 @@
 // The backup file: one gzip'd JSON document, mode 0600 (it holds every secret of the stack: cookie
 // keys, password hashes, token digests, the Redis log-ins, the configuration).
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { HubError } from '../../../runtime/src/errors'
 import type { KeyCopy } from './snapshot'
+import { writePrivateFile } from './private-file'
 
 /** Raised when the file format changes so that an older edgehub would misread it. */
 export const BACKUP_FORMAT = 1
@@ -40,18 +41,7 @@ export class BadBackup extends HubError {
 /** Writes the backup whole, then renames it into place: never a half-written file, never readable by others. */
 export function writeBackupFile(file: string, backup: Backup): number {
   const body = gzipSync(Buffer.from(JSON.stringify(backup)))
-  const tmp = `${file}.${process.pid}.tmp`
-  const fd = openSync(tmp, 'wx', 0o600)
-  try {
-    writeSync(fd, body)
-    fsyncSync(fd)
-  } catch (err) {
-    closeSync(fd)
-    rmSync(tmp, { force: true })
-    throw err
-  }
-  closeSync(fd)
-  renameSync(tmp, file)
+  writePrivateFile(file, body)
   return body.length
 }
 

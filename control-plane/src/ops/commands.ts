@@ -1,6 +1,5 @@
 // The operator's commands of this folder, as the command line runs them: each prints what it did,
 // never a secret (no key, token, password or configuration value).
-import { writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { stringify as yaml } from 'yaml'
 import { loadConfig } from '../config/load'
@@ -9,6 +8,7 @@ import { buildDeps } from '../deps'
 import { createLogger } from '../../../runtime/src/log'
 import { readJupyterHubDb } from './jupyterhub-db'
 import { importJupyterHub } from './jupyterhub-import'
+import { writePrivateFile } from './private-file'
 import { portProblem } from '../../../runtime/src/port-holders'
 import { usesPrivateRedis } from '../redis-auth'
 import { privateRedisDir } from '../stack/redis-acl'
@@ -95,7 +95,7 @@ export async function importJupyterHubCommand(
     out(`groups: ${r.groups.created.length} created, ${r.groups.existing.length} already here (members added)`)
     if (r.roles.length) {
       const file = resolve(rolesFile ?? join(config.dataDir, IMPORTED_ROLES_FILE))
-      writeFileSync(file, yaml({ roles: r.roles }), { mode: 0o600 })
+      writePrivateFile(file, yaml({ roles: r.roles }))
       out(
         `roles: ${r.roles.map((x) => x.name).join(', ')} written to ${file}: roles are configuration in edgehub; add them to the roles list of the configuration file and restart the hubs`,
       )

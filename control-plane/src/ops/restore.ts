@@ -3,8 +3,8 @@
 // unless forced (then those keys are replaced, in the same transaction). Proxies resync by
 // themselves (ops/snapshot.ts, writeSnapshot). Hubs should be stopped while it runs: a hub writing
 // meanwhile may leave a key of its own beside the restored data.
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { Redis } from 'ioredis'
 import type { Config } from '../config/schema'
 import { HubError } from '../../../runtime/src/errors'
@@ -13,6 +13,7 @@ import { CREDENTIALS_FILE } from '../stack/redis-acl'
 import { type Backup, BadBackup } from './backup-file'
 import { SCHEMA_VERSION } from './migrations'
 import { keysUnder, writeSnapshot } from './snapshot'
+import { writePrivateFile } from './private-file'
 
 /** Where the backup's configuration file is written, in the data directory: never over the one in use. */
 export const RESTORED_CONFIG_FILE = 'restored-edgehub.yaml'
@@ -30,12 +31,6 @@ export interface RestoreSummary {
   files: string[]
   kept: string[]
   configCopy?: string
-}
-
-function writePrivate(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
-  writeFileSync(path, text, { mode: 0o600 })
-  chmodSync(path, 0o600)
 }
 
 /** The stack id the restored Redis will carry (its hub id), or undefined when the backup has none. */
@@ -62,7 +57,7 @@ export function restoreCredentials(config: Config, b: Backup): { written: boolea
   if (b.files[creds] === undefined) return { written: false, kept: false }
   const path = join(config.dataDir, creds)
   if (existsSync(path)) return { written: false, kept: true }
-  writePrivate(path, b.files[creds])
+  writePrivateFile(path, b.files[creds])
   return { written: true, kept: false }
 }
 
@@ -93,11 +88,11 @@ export async function restoreRedis(
     )
   const proxyVersion = await writeSnapshot(redis, prefix, b.keys)
   const stackIdWritten = !!id && current !== id
-  if (stackIdWritten) writePrivate(idPath, `${id}\n`)
+  if (stackIdWritten) writePrivateFile(idPath, `${id}\n`)
   let configCopy: string | undefined
   if (b.config) {
     configCopy = join(config.dataDir, RESTORED_CONFIG_FILE)
-    writePrivate(configCopy, b.config.text)
+    writePrivateFile(configCopy, b.config.text)
   }
   return { keys: b.keys.length, replaced: existing.length, proxyVersion, stackIdWritten, configCopy }
 }
