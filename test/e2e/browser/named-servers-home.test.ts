@@ -121,7 +121,7 @@ describe('named servers on the home page', () => {
     expect(await stack.serverRecord('ada', 'lab')).toBeUndefined()
     await checked(page, 'named-deleted')
     await page.context().close()
-  })
+  }, 180_000) // a whole journey: several starts and a stop with its grace period, on a shared machine
 
   it('shows a start pending and follows it to running', async () => {
     const bo = await person(root, 'bo') // no gate yet: bo's servers start but do not listen

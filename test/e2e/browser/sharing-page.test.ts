@@ -146,7 +146,7 @@ describe('sharing a server from its sharing page', () => {
     await screenshot(late, 'sharing-link-revoked')
     expect(await statusOf('/user/sue/', val.token)).not.toBe(200)
     await Promise.all([page.context().close(), wesPage.context().close(), late.context().close()])
-  })
+  }, 180_000) // a whole journey: four people, logins, a server and the proxy following each change
 
   it('shares a named server from its row on the home page, for that server only', async () => {
     const tom = await person(root, 'tom')
