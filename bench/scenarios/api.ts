@@ -1,8 +1,10 @@
-// Scenario 7: hub API reads. A hub holding params.api.users users answers, through the proxy,
-// GET /hub/api/users pages (offset random over every user, 200 per page, admin token) and
-// GET /hub/api/user (a user's own token), each loaded for a fixed time with wrk, first with one hub
-// replica behind the proxy and then with two. Also: how long a new replica takes from its spawn to
-// answering GET /hub/health and GET /hub/api/, with a small user base and with the full one.
+// Scenario 7: hub API reads. A hub holding params.api.users users, params.api.running of them with
+// a running server, answers, through the proxy, GET /hub/api/users pages (offset random over every
+// user, 200 per page, admin token) and GET /hub/api/user (a user's own token), each loaded for a
+// fixed time with wrk, first with one hub replica behind the proxy and then with two. Also: the
+// admin page (/hub/admin, an admin's session) and a search on it and in the API, one request at a
+// time; and how long a new replica takes from its spawn to answering GET /hub/health and
+// GET /hub/api/, with a small user base and with the full one.
 import { join } from 'node:path'
 import { cpus } from 'node:os'
 import type { Deps } from '../../test/support/hub-state'
@@ -20,6 +22,52 @@ const TOKEN_USERS = 100
 const START_RUNS = 3
 /** Users created at once while seeding. */
 const SEED_WIDTH = 500
+/** Users whose server is recorded as running (the rest have none). */
+const RUNNING = 1000
+/** Timed requests per admin page or search (one at a time; the first is reported apart). */
+const PAGE_RUNS = 30
+
+/**
+ * Records every `stride`-th user's default server as running, as the hub records a started server
+ * (through its Servers class, under a fresh fencing token), with activity: the admin page's state
+ * filter and "running first" sort, and the models' server fields, have something to show. No
+ * process runs: the scenario's hub checks servers once an hour only (hub.pollIntervalSec).
+ */
+async function seedRunning(deps: Deps, names: string[]): Promise<void> {
+  const now = new Date().toISOString()
+  for (let i = 0; i < names.length; i += SEED_WIDTH)
+    await Promise.all(
+      names.slice(i, i + SEED_WIDTH).map(async (user) => {
+        // the lock's fence counter, never taken: a write with fence 1 is accepted
+        const guard: Parameters<Deps['servers']['save']>[2] = {
+          key: `${deps.keys.serverLock(user, '')}:fence`,
+          fence: 1,
+        }
+        await deps.servers.save(user, '', guard, { state: 'running', started: now, url: '', target: '' })
+        await deps.users.touch(user)
+      }),
+    )
+}
+
+/** Times GET path (through the proxy, as the admin) `runs` times, one at a time; ms each. */
+async function timePages(
+  base: string,
+  path: string,
+  headers: Record<string, string>,
+  expect: string,
+  runs: number,
+): Promise<number[]> {
+  const ms: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now()
+    const res = await fetch(`${base}${path}`, { headers, redirect: 'manual' })
+    const body = await res.text()
+    ms.push(performance.now() - t0)
+    if (res.status !== 200 || !body.includes(expect))
+      throw new Error(`GET ${path} answered ${res.status} without ${JSON.stringify(expect)}`)
+  }
+  return ms
+}
 
 async function seed(deps: Deps, names: string[], progress: (m: string) => void): Promise<void> {
   for (let i = 0; i < names.length; i += SEED_WIDTH) {
@@ -50,7 +98,12 @@ export const scenario: Scenario = {
     ctx.progress('starting Redis and the benchmark users')
     // e.g. API_BENCH_HUB_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the hubs
     const hubNodeArgs = process.env.API_BENCH_HUB_NODE_ARGS?.split(' ').filter(Boolean)
-    const stack = await startReplicaStack({ dir: join(ctx.dir, 'stack'), cleanups: ctx.cleanups, hubNodeArgs })
+    const stack = await startReplicaStack({
+      dir: join(ctx.dir, 'stack'),
+      cleanups: ctx.cleanups,
+      hubNodeArgs,
+      overrides: { hub: { pollIntervalSec: 3600 } },
+    })
     const { deps } = stack
     const admin = `${params.userPrefix}admin`
     await deps.users.create(admin, { admin: true })
@@ -74,6 +127,13 @@ export const scenario: Scenario = {
     ctx.progress(`creating ${total} users`)
     await seed(deps, benchUsers(total).slice(small), ctx.progress)
     const users = await deps.users.count()
+    const runningCount = ctx.quick ? 20 : RUNNING
+    const stride = Math.max(1, Math.floor(total / runningCount))
+    const runningUsers = benchUsers(total)
+      .filter((_, i) => i % stride === 0)
+      .slice(0, runningCount)
+    ctx.progress(`recording ${runningUsers.length} running servers`)
+    await seedRunning(deps, runningUsers)
     const startFull = await starts(String(users))
 
     const listRequests: WrkRequest[] = Array.from({ length: 1000 }, (_, i) => ({
@@ -133,6 +193,32 @@ export const scenario: Scenario = {
       throw new Error(
         `GET /hub/api/users answered ${check.status} with ${body.items?.length} items of ${body._pagination?.total}`,
       )
+    // The admin page and searches, one request at a time before any load: the first answer of each
+    // apart (cold: the hub's first render of that page), then the rest.
+    ctx.progress('admin page and searches')
+    const session = { cookie: `edgehub-session=${(await deps.sessions.create(admin)).cookie}`, accept: 'text/html' }
+    const countText = `of ${users.toLocaleString('en-US')}`
+    const searchFor = `${params.userPrefix}${Math.min(4242, total - 1)}`
+    // each with the CPU the hub and Redis used per request (the machine is shared: latency alone
+    // says little about the page's own cost)
+    const timed = async (path: string, headers: Record<string, string>, expect: string) => {
+      const before = { hub: cpuSeconds([hub1.pid]), redis: cpuSeconds([redisPid]) }
+      const ms = await timePages(proxy1.url, path, headers, expect, PAGE_RUNS)
+      const per = (seconds: number) => round((seconds * 1000) / PAGE_RUNS, 2)
+      return {
+        ms,
+        hubCpuMs: per(cpuSeconds([hub1.pid]) - before.hub),
+        redisCpuMs: per(cpuSeconds([redisPid]) - before.redis),
+      }
+    }
+    const token = { Authorization: `token ${adminToken}` }
+    const pages = {
+      admin: await timed('/hub/admin', session, countText),
+      active: await timed('/hub/admin?active=1', session, `of ${runningUsers.length.toLocaleString('en-US')}`),
+      running: await timed('/hub/admin?sort=running', session, countText),
+      search: await timed(`/hub/admin?q=${searchFor}`, session, searchFor),
+      apiSearch: await timed(`/hub/api/users?name_filter=${searchFor}`, token, searchFor),
+    }
     const single = await load([hub1], proxy1, 'list', 1)
     const one = { list: await load([hub1], proxy1, 'list'), user: await load([hub1], proxy1, 'user') }
 
@@ -141,6 +227,21 @@ export const scenario: Scenario = {
     const proxy2 = await stack.startProxy([hub1, hub2])
     const two = { list: await load([hub1, hub2], proxy2, 'list'), user: await load([hub1, hub2], proxy2, 'user') }
 
+    const pageRows = (
+      [
+        ['/hub/admin (50 users of all, by name)', pages.admin],
+        ['/hub/admin?active=1 (running servers only)', pages.active],
+        ['/hub/admin?sort=running (running first)', pages.running],
+        [`/hub/admin?q=${searchFor} (search)`, pages.search],
+        [`/hub/api/users?name_filter=${searchFor}`, pages.apiSearch],
+      ] as const
+    ).map(([label, t]) => {
+      const rest = summary(t.ms.slice(1))
+      const { hubCpuMs, redisCpuMs } = t
+      return { label, first: round(t.ms[0], 1), p50: rest.p50, p99: rest.p99, max: rest.max, hubCpuMs, redisCpuMs }
+    })
+    const adminFirst = Math.max(pageRows[0].first, pageRows[0].p99)
+    const searchWorst = Math.max(pageRows[3].first, pageRows[3].p99, pageRows[4].first, pageRows[4].p99)
     const s1 = summary(startSmall)
     const sN = summary(startFull)
     const row = (label: string, replicas: number, connections: number, r: LoadResult) => [
@@ -182,6 +283,11 @@ export const scenario: Scenario = {
         ],
       },
       {
+        title: `Admin page and searches through the proxy: ${users} users, ${runningUsers.length} running, one request at a time (${PAGE_RUNS} each; the first apart)`,
+        columns: ['request', 'first ms', 'p50 ms', 'p99 ms', 'max ms', 'hub CPU ms/request', 'Redis CPU ms/request'],
+        rows: pageRows.map((r) => [r.label, r.first, r.p50, r.p99, r.max, r.hubCpuMs, r.redisCpuMs]),
+      },
+      {
         title: `Hub replica start: ms from spawn until /hub/health and /hub/api/ answer 200 (${START_RUNS} runs each)`,
         columns: ['users in Redis', 'median ms', 'max ms'],
         rows: [
@@ -217,6 +323,8 @@ export const scenario: Scenario = {
         pageSize: p.pageSize,
         connections: p.connections,
         durationSec,
+        running: runningUsers.length,
+        adminPages: pageRows,
         oneClient: single,
         oneReplica: one,
         twoReplicas: two,
@@ -230,6 +338,18 @@ export const scenario: Scenario = {
       },
       tables,
       targets: [
+        bounded(
+          `admin page with ${users} users (${runningUsers.length} running): first answer and p99`,
+          adminFirst,
+          { op: '<=', goal: 300, unit: ' ms' },
+          `${pageRows[0].first} / ${pageRows[0].p99} ms`,
+        ),
+        bounded(
+          `a search with ${users} users, admin page and API: first answer and p99`,
+          searchWorst,
+          { op: '<=', goal: 100, unit: ' ms' },
+          `${pageRows[3].first} / ${pageRows[3].p99} ms (page), ${pageRows[4].first} / ${pageRows[4].p99} ms (API)`,
+        ),
         bounded(
           `users page (${p.pageSize}) p99 with ${users} users, one client`,
           single.latencyMs.p99,
