@@ -1,13 +1,14 @@
 // `edgehub restore FILE [--force]`: puts a backup's Redis data and data-directory files back.
 // Refuses a backup of a newer format or schema, and a Redis that holds any key under the prefix
-// unless forced (then those keys are replaced, in the same transaction). Proxies resync by
-// themselves (ops/snapshot.ts, writeSnapshot). Hubs should be stopped while it runs: a hub writing
-// meanwhile may leave a key of its own beside the restored data.
+// unless forced (then those keys are replaced, in the same transaction), and a Redis a hub is running
+// on (its copies of user names and keys would go stale). Proxies resync by themselves
+// (ops/snapshot.ts, writeSnapshot).
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Redis } from 'ioredis'
 import type { Config } from '../config/schema'
 import { HubError } from '../../../runtime/src/errors'
+import { keyNames } from '../state/keys'
 import { STACK_ID_FILE } from '../stack/identity'
 import { CREDENTIALS_FILE } from '../stack/redis-acl'
 import { type Backup, BadBackup } from './backup-file'
@@ -74,6 +75,11 @@ export async function restoreRedis(
   force: boolean,
 ): Promise<{ keys: number; replaced: number; proxyVersion: number; stackIdWritten: boolean; configCopy?: string }> {
   const prefix = config.redis.prefix
+  // a running hub keeps copies (user names, keys) that a restore would leave stale, and writes meanwhile
+  if (await redis.exists(keyNames(prefix).leader))
+    throw new RestoreRefused(
+      'a hub is running on this Redis (it holds the leader lease): stop every hub replica, then restore; proxies may keep running',
+    )
   const existing = await keysUnder(redis, prefix)
   if (existing.length && !force)
     throw new RestoreRefused(

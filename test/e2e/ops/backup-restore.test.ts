@@ -64,10 +64,18 @@ describe('edgehub backup', () => {
 })
 
 describe('edgehub restore', () => {
-  it('refuses a Redis that holds data, and says how to replace it', () => {
-    const r = edgehub(b, ['restore', file])
-    expect(r.code).not.toBe(0)
-    expect(r.err).toMatch(/Redis holds \d+ keys under "edgehub:" \(redis\.prefix\).*--force/)
+  it('refuses a Redis a hub is running on, and one that holds data unless forced', async () => {
+    const running = edgehub(b, ['restore', file, '--force'])
+    expect(running.code).not.toBe(0)
+    expect(running.err).toContain('a hub is running on this Redis (it holds the leader lease): stop every hub replica')
+    await b.killHub('SIGTERM') // gives the lease up
+    try {
+      const r = edgehub(b, ['restore', file])
+      expect(r.code).not.toBe(0)
+      expect(r.err).toMatch(/Redis holds \d+ keys under "edgehub:" \(redis\.prefix\).*--force/)
+    } finally {
+      await b.startHub()
+    }
   })
 
   it('refuses a backup of a newer format, naming both formats', () => {
