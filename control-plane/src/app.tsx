@@ -26,6 +26,7 @@ import { serviceApi } from './api/services'
 import { hubAdminApi } from './api/hub-admin'
 import { shareApi } from './api/shares'
 import { JUPYTERHUB_API_VERSION, VERSION } from './version'
+import { hubMetrics, metricsRoutes, timeRequests } from './metrics/routes'
 
 export { VERSION } from './version'
 
@@ -48,6 +49,8 @@ export function buildApp(
     if (!c.res.headers.has('X-Request-Id')) c.header('X-Request-Id', c.var.requestId) // a Response built apart (OIDC)
   })
 
+  const metrics = hubMetrics(deps, opts.leadership)
+  app.use('*', timeRequests(metrics)) // jupyterhub_request_duration_seconds (docs/metrics.md)
   if (deps.config.logLevel === 'debug') app.use('*', requestLog(deps))
 
   // For load balancers: 200 when this replica can reach Redis, else 503.
@@ -83,6 +86,7 @@ export function buildApp(
   // a GET or HEAD request has no body to limit; asking for it would build the whole fetch Request
   app.use('/hub/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)))
   app.use('/hub/*', identify())
+  app.route('/hub', metricsRoutes(deps, metrics, opts.leadership)) // GET /hub/metrics, read:metrics
 
   const api = new Hono<HubEnv>()
   api.use('*', apiXsrf())

@@ -127,6 +127,12 @@ export const configSchema = z
           .describe(
             "Most named servers one user may have starting, running or stopping at once (JupyterHub's named_server_limit_per_user, which counts stopped ones too: docs/rest-api.md); a start beyond it is refused with 400. 0 = no limit. Range 0-1000.",
           ),
+        authenticatePrometheus: z
+          .boolean()
+          .default(true)
+          .describe(
+            "GET /hub/metrics needs a token or session with the read:metrics scope (JupyterHub's authenticate_prometheus). false serves the metrics to anyone who reaches the hub, which shows user and server counts to the public: only behind a network boundary (docs/metrics.md).",
+          ),
         shutdownOnLogout: z
           .boolean()
           .default(false)
