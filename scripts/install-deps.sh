@@ -19,9 +19,10 @@ case "${1:-}" in
   # slapd: the LDAP authenticator's tests start their own (never the package's default server: see below);
   # krb5-*: the Kerberos tests' own KDC and kinit; libkrb5-dev: the kerberos module is built against it
   # slurm-wlm, munge: the slurm spawner's tests start their own single-node cluster (test/support/slurm.ts)
+  # sudo: the sudo spawner's tests run its mediator through a sudoers rule of their own (test/support/sudo.ts)
   --test) packages+=(chromium lua-busted lua-check haproxy jupyterhub sqlite3 wrk busybox systemd procps docker.io slapd
     golang-go golang-github-masterminds-sprig-dev golang-gopkg-yaml.v3-dev docker-compose
-    libkrb5-dev krb5-kdc krb5-admin-server krb5-user slurm-wlm munge) ;;
+    libkrb5-dev krb5-kdc krb5-admin-server krb5-user slurm-wlm munge sudo) ;;
   --bench) packages+=(wrk busybox valgrind docker.io) ;; # docker.io: the containers scenario's own dockerd
 esac
 if [[ $sentinel == yes ]]; then packages+=(redis-sentinel); fi

@@ -8,6 +8,8 @@ import { localProcess } from './local-process/plugin'
 import { kubernetes } from './kubernetes/plugin'
 import { docker } from './docker/plugin'
 import { condor, lsf, pbs, sge, slurm } from './batch/plugin'
+import { sudo } from './sudo/plugin'
+import { systemd } from './systemd/plugin'
 
 export const SPAWNERS = {
   'local-process': localProcess,
@@ -18,6 +20,8 @@ export const SPAWNERS = {
   lsf,
   sge,
   condor,
+  sudo,
+  systemd,
 } satisfies Record<string, SpawnerPlugin>
 
 export type SpawnerKind = keyof typeof SPAWNERS

@@ -12,6 +12,7 @@ import { freePort } from '../../runtime/src/ports'
 import type { KubernetesSpawner } from '../../spawners/src/kubernetes'
 import { dockerEngine, dockerSkipReason, TEST_IMAGE_VOLUMES } from '../support/docker'
 import { slurmSkipReason, slurmUnderTest } from '../support/slurm'
+import { sudoSkipReason, sudoUnderTest } from '../support/sudo'
 
 const quiet = { info() {}, warn() {} }
 
@@ -91,6 +92,16 @@ for (const kind of ['pbs', 'lsf', 'sge', 'condor']) {
   contractKinds.add(kind)
   describe.skip(`spawner contract: ${kind} (no ${kind} scheduler on this machine)`, () => it('runs', () => {}))
 }
+
+// sudo: an unprivileged hub account, real sudo and a sudoers rule, the mediator, accounts per user (test/support/sudo.ts)
+if (sudoSkipReason) {
+  contractKinds.add('sudo')
+  describe.skip(`spawner contract: sudo (skipped: ${sudoSkipReason})`, () => it('runs', () => {}))
+} else spawnerContract('sudo', sudoUnderTest)
+// systemd: no systemd as PID 1 on these machines; spawners/src/systemd/systemd.test.ts checks its
+// command lines, unit properties (systemd-analyze verify) and recorded systemctl output instead
+contractKinds.add('systemd')
+describe.skip('spawner contract: systemd (no systemd as PID 1 on this machine)', () => it('runs', () => {}))
 
 it('runs the contract for every registered spawner', () => {
   // a spawner registered without a spawnerContract(...) in this file would not be held to the contract
