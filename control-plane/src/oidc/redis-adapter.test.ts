@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { errors } from 'oidc-provider'
 import { testRedis } from '../../../test/support/redis'
 import { redisAdapter } from './redis-adapter'
+import { accountGrants, revokeAccountGrant } from './account-grants'
 import { oidcKeyNames } from '../state/keys'
 
 let redis: Awaited<ReturnType<typeof testRedis>>
@@ -26,6 +27,48 @@ describe('redisAdapter', () => {
     expect(ttl).toBeGreaterThan(55)
     expect(ttl).toBeLessThanOrEqual(60)
     expect(await tokens.find('nope')).toBeUndefined()
+  })
+
+  it('indexes each grant under its account, lists it, and revokes it with what it issued, only for its owner', async () => {
+    const grants = new Adapter('Grant')
+    const tokens = new Adapter('AccessToken')
+    const refresh = new Adapter('RefreshToken')
+    const now = Math.floor(Date.now() / 1000)
+    await grants.upsert(
+      'gA',
+      { accountId: 'erin', clientId: 'svc', openid: { scope: 'openid profile' }, iat: now },
+      300,
+    )
+    await grants.upsert('gB', { accountId: 'erin', clientId: 'other', iat: now + 1 }, 100)
+    await grants.upsert('gC', { accountId: 'frank', clientId: 'svc', iat: now }, 300)
+    await tokens.upsert('atA', { accountId: 'erin', clientId: 'svc', grantId: 'gA' }, 60)
+    await refresh.upsert('rtA', { accountId: 'erin', clientId: 'svc', grantId: 'gA' }, 300)
+    expect(await redis.client.ttl(keys.accountGrants('erin'))).toBeGreaterThan(295)
+
+    const listed = await accountGrants(redis.client, keys, 'erin')
+    expect(listed.map((g) => [g.grantId, g.clientId, g.scope])).toEqual([
+      ['gA', 'svc', 'openid profile'],
+      ['gB', 'other', ''],
+    ])
+    expect(listed[0].created).toBe(new Date(now * 1000).toISOString())
+
+    // frank's grant is not erin's to revoke, by id or otherwise
+    expect(await revokeAccountGrant(redis.client, keys, 'erin', 'gC')).toBe(false)
+    expect(await grants.find('gC')).toBeDefined()
+
+    expect(await revokeAccountGrant(redis.client, keys, 'erin', 'gA')).toBe(true)
+    expect(await grants.find('gA')).toBeUndefined()
+    expect(await tokens.find('atA')).toBeUndefined()
+    expect(await refresh.find('rtA')).toBeUndefined()
+    expect((await accountGrants(redis.client, keys, 'erin')).map((g) => g.grantId)).toEqual(['gB'])
+    expect(await revokeAccountGrant(redis.client, keys, 'erin', 'gA')).toBe(false)
+
+    // a grant that expired (or oidc-provider destroyed) leaves the list
+    await grants.destroy('gB')
+    expect(await redis.client.sismember(keys.accountGrants('erin'), 'gB')).toBe(0)
+    await redis.client.sadd(keys.accountGrants('frank'), 'gone')
+    expect((await accountGrants(redis.client, keys, 'frank')).map((g) => g.grantId)).toEqual(['gC'])
+    expect(await redis.client.sismember(keys.accountGrants('frank'), 'gone')).toBe(0)
   })
 
   it('finds a session by its uid, until it is destroyed', async () => {

@@ -6,8 +6,9 @@ import type { Adapter, AdapterConstructor, AdapterPayload, errors as OidcErrors 
 import type { OidcKeyNames } from '../state/keys'
 
 // KEYS[1] the object; then the grant's index set when ARGV[3] = '1'; then a lookup key (session uid
-// or user code) when ARGV[4] = '1'. ARGV[1] payload JSON, ARGV[2] TTL in seconds (0: none), ARGV[5] id.
-// A grant's index lives as long as its longest-lived member. `consumed` survives an upsert.
+// or user code) when ARGV[4] = '1'; then, for a Grant, its account's set of grant ids when ARGV[6] = '1'.
+// ARGV[1] payload JSON, ARGV[2] TTL in seconds (0: none), ARGV[5] id. An index set lives as long as
+// its longest-lived member. `consumed` survives an upsert.
 const UPSERT = `
 local ttl = tonumber(ARGV[2])
 redis.call('HSET', KEYS[1], 'payload', ARGV[1])
@@ -21,6 +22,12 @@ if ARGV[3] == '1' then
 end
 if ARGV[4] == '1' then
   if ttl > 0 then redis.call('SET', KEYS[i], ARGV[5], 'EX', ttl) else redis.call('SET', KEYS[i], ARGV[5]) end
+  i = i + 1
+end
+if ARGV[6] == '1' then
+  redis.call('SADD', KEYS[i], ARGV[5])
+  local cur = redis.call('TTL', KEYS[i])
+  if ttl > 0 and (cur == -1 or cur < ttl) then redis.call('EXPIRE', KEYS[i], ttl) end
 end
 return 1
 `
@@ -70,7 +77,19 @@ export function redisAdapter(redis: Redis, keys: OidcKeyNames, errors: typeof Oi
             ? keys.userCode(payload.userCode)
             : undefined
       if (lookup) k.push(lookup)
-      await redis.eval(UPSERT, k.length, ...k, JSON.stringify(payload), ttl, grant ? '1' : '0', lookup ? '1' : '0', id)
+      const account = this.name === 'Grant' && typeof payload.accountId === 'string' ? payload.accountId : undefined
+      if (account) k.push(keys.accountGrants(account))
+      await redis.eval(
+        UPSERT,
+        k.length,
+        ...k,
+        JSON.stringify(payload),
+        ttl,
+        grant ? '1' : '0',
+        lookup ? '1' : '0',
+        id,
+        account ? '1' : '0',
+      )
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -114,6 +133,8 @@ export function redisAdapter(redis: Redis, keys: OidcKeyNames, errors: typeof Oi
             ? [keys.userCode(found.userCode)]
             : []
       await redis.del(this.key(id), ...extra)
+      if (this.name === 'Grant' && typeof found?.accountId === 'string')
+        await redis.srem(keys.accountGrants(found.accountId), id)
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {

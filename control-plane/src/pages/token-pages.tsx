@@ -6,13 +6,15 @@ import { Hono } from 'hono'
 import { BadRequest, Forbidden, HubError, NotFound } from '../../../runtime/src/errors'
 import type { HubEnv } from '../http/env'
 import { sentence } from './layout'
-import { type AuthorizedApp, type TokenForm, TOKEN_NOTE_MAX, TokenPage } from './token'
+import { type AuthorizedApp, latestOf, type TokenForm, TOKEN_NOTE_MAX, TokenPage } from './token'
 import { tokenLifetime } from '../state/token-lifetime'
 import { need, userTarget } from '../http/authorize'
 import { scopeProblem, scopesNotHeld } from '../scopes/scope-set'
 import { beyondOwner } from '../api/tokens'
 import type { TokenRecord } from '../state/tokens'
 import { type C, form, viewer } from './page-kit'
+import { accountGrants, revokeAccountGrant } from '../oidc/account-grants'
+import { oidcKeyNames } from '../state/keys'
 
 /** The most scopes one request from the page may name. */
 const TOKEN_SCOPES_MAX = 50
@@ -23,17 +25,38 @@ const NOTICES: Record<string, string> = {
   'app-revoked': 'Application revoked: the tokens it held for you no longer work.',
 }
 
-/** The user's tokens held by OAuth clients, by client, with each client's own description. */
+/**
+ * The user's authorised applications: OAuth clients holding tokens of theirs, by client, with each
+ * client's own description; then, when the hub is an OpenID Connect provider, the clients holding a
+ * grant of theirs, by grant.
+ */
 async function authorizedApps(c: C, tokens: readonly TokenRecord[]): Promise<AuthorizedApp[]> {
+  const d = c.var.deps
   const byClient = new Map<string, TokenRecord[]>()
   for (const t of tokens) if (t.clientId) byClient.set(t.clientId, [...(byClient.get(t.clientId) ?? []), t])
-  return Promise.all(
-    [...byClient].map(async ([clientId, held]) => ({
+  const oauth = await Promise.all(
+    [...byClient].map(async ([clientId, held]): Promise<AuthorizedApp> => ({
       clientId,
-      name: (await c.var.deps.oauthClients.get(clientId))?.description || clientId,
-      tokens: held,
+      name: (await d.oauthClients.get(clientId))?.description || clientId,
+      kind: 'oauth',
+      lastUsed: latestOf(held.map((t) => t.lastActivity)),
+      firstAuthorized: held.map((t) => t.created).sort()[0] || null,
+      revokeAction: `/hub/token/client/${encodeURIComponent(clientId)}/revoke`,
     })),
   )
+  if (!d.config.oidc.enabled) return oauth
+  const grants = await accountGrants(d.redis, oidcKeyNames(d.keys.prefix), c.var.identity!.user.name)
+  return [
+    ...oauth,
+    ...grants.map((g): AuthorizedApp => ({
+      clientId: g.clientId,
+      name: g.clientId,
+      kind: 'oidc',
+      lastUsed: null,
+      firstAuthorized: g.created,
+      revokeAction: `/hub/token/oidc/${encodeURIComponent(g.grantId)}/revoke`,
+    })),
+  ]
 }
 
 export function tokenPages(): Hono<HubEnv> {
@@ -123,6 +146,19 @@ export function tokenPages(): Hono<HubEnv> {
         if (!(err instanceof NotFound)) throw err // revoked meanwhile
       })
     d.log.info('revoked authorised application', { user: name, client: clientId, tokens: held.length })
+    return c.redirect('/hub/token?done=app-revoked', 303)
+  })
+
+  // A client of the hub's OpenID Connect provider: the user's grant to it goes, with every code and
+  // token issued under it; the client gets access again only by signing the user in again.
+  app.post('/token/oidc/:grant/revoke', async (c) => {
+    await form(c)
+    const d = c.var.deps
+    const name = c.var.identity!.user.name
+    const grantId = c.req.param('grant')
+    if (!d.config.oidc.enabled || !(await revokeAccountGrant(d.redis, oidcKeyNames(d.keys.prefix), name, grantId)))
+      throw new NotFound('no application of yours has that grant')
+    d.log.info('revoked an OpenID Connect grant', { user: name })
     return c.redirect('/hub/token?done=app-revoked', 303)
   })
   return app

@@ -37,12 +37,20 @@ export interface TokenForm {
   scopes?: string
 }
 
-/** An application the user has authorised: an OAuth client with tokens of theirs. */
+/**
+ * An application the user has authorised: a JupyterHub OAuth client with tokens of theirs, or a client
+ * of the hub's OpenID Connect provider with a grant of theirs.
+ */
 export interface AuthorizedApp {
   clientId: string
   /** How the client names itself (its description), else its id. */
   name: string
-  tokens: TokenRecord[]
+  kind: 'oauth' | 'oidc'
+  /** The latest use of its tokens (OAuth clients; unknown for OIDC grants). */
+  lastUsed: string | null
+  firstAuthorized: string | null
+  /** Where the revoke form posts. */
+  revokeAction: string
 }
 
 const When = (p: { at: string | null; never?: string }) =>
@@ -55,7 +63,7 @@ const When = (p: { at: string | null; never?: string }) =>
   )
 
 /** The latest of ISO times, or null. */
-const latestOf = (times: Array<string | null>) =>
+export const latestOf = (times: Array<string | null>) =>
   times.filter((t): t is string => !!t).sort((a, b) => b.localeCompare(a))[0] ?? null
 
 export function TokenPage(p: {
@@ -192,19 +200,20 @@ export function TokenPage(p: {
             </thead>
             <tbody>
               {p.apps.map((a) => (
-                <tr data-client={a.clientId}>
+                <tr data-client={a.clientId} data-kind={a.kind}>
                   <td>
                     {a.name}
                     {a.name !== a.clientId ? <span class="muted"> ({a.clientId})</span> : null}
+                    {a.kind === 'oidc' ? <span class="muted"> · OpenID Connect</span> : null}
                   </td>
                   <td>
-                    <When at={latestOf(a.tokens.map((t) => t.lastActivity))} />
+                    <When at={a.lastUsed} never={a.kind === 'oidc' ? 'not recorded' : 'never'} />
                   </td>
                   <td>
-                    <When at={a.tokens.map((t) => t.created).sort()[0] || null} />
+                    <When at={a.firstAuthorized} />
                   </td>
                   <td>
-                    <form method="post" action={`/hub/token/client/${encodeURIComponent(a.clientId)}/revoke`}>
+                    <form method="post" action={a.revokeAction}>
                       <XsrfField value={p.xsrf} />
                       <button class="danger" type="submit" style="margin:0" aria-label={`Revoke ${a.name}`}>
                         Revoke

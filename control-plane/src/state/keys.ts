@@ -107,6 +107,8 @@ export function oidcKeyNames(prefix: string) {
     model: (model: string, id: string) => `${p}${kebab(model)}:${id}`,
     /** Set of the model keys issued under one grant, so revoking the grant deletes them all. */
     grant: (grantId: string) => `${p}grant-members:${grantId}`,
+    /** Set of the grant ids of one account (a hub user name): the token page's authorised applications. */
+    accountGrants: (account: string) => `${p}account-grants:${account}`,
     /** Session uid -> session id. */
     sessionUid: (uid: string) => `${p}session-uid:${uid}`,
     /** Device flow user code -> device code id. */
