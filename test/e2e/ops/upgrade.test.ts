@@ -84,5 +84,5 @@ describe('the data of edgehub 0.1.0', () => {
       await stack.state.set(stack.keys.schemaVersion, '1')
       await stack.startHub()
     }
-  })
+  }, 180_000)
 })
