@@ -66,6 +66,16 @@ async function listUsers(c: C) {
     const [names, total] = await Promise.all([d.users.names(offset, limit), d.users.count()])
     return pageResponse(c, await models(names), { offset, limit, total })
   }
+  // Running first, a page among the running: the set of active servers alone.
+  if (everyone && !state && !nameFilter && sort === 'running' && !descending) {
+    const live = [...(await d.servers.activeUsers())].sort()
+    if (offset + limit <= live.length)
+      return pageResponse(c, await models(live.slice(offset, offset + limit)), {
+        offset,
+        limit,
+        total: await d.users.count(),
+      })
+  }
   // The names in order, filtered, then one page of models: no per-user round trip. The names come
   // from this replica's copy (state/users.ts, checked with one GET); state and the running order
   // from the set of active servers; only the activity order reads a field of every listed user

@@ -123,6 +123,11 @@ describe('the admin page, as an admin uses it', { timeout: 180_000 }, () => {
     const active = await listed('state=active')
     expect(active).toContain('root')
     expect((await userNames(page)).slice(0, active.length).sort()).toEqual([...active].sort())
+    // a page that lies among the running users is read from the set of active servers alone: the same
+    const firstRunning = await json(
+      await fetch(`${stack.url}/hub/api/users?sort=running&limit=1`, { headers: root.auth }),
+    )
+    expect(firstRunning.map((u: { name: string }) => u.name)).toEqual((await userNames(page)).slice(0, 1))
     await page.selectOption('#sort', 'last_activity')
     await page.selectOption('#order', 'desc')
     await page.click('#apply-filters')
