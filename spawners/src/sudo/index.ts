@@ -55,6 +55,7 @@ export function createSudoSpawner(opts: SudoSpawnerOptions): Spawner {
         const defaultUrl = opts.defaultUrl ? formatDefaultUrl(opts.defaultUrl, req.user) : ''
         const vars = {
           ip: opts.ip,
+          notebook_dir: account.home,
           port: String(port),
           base_url: req.baseUrl,
           user: req.user,

@@ -28,7 +28,7 @@ export const sudoSettings = z
       .array(z.string())
       .optional()
       .describe(
-        "Arguments after the command. Placeholders: {ip} {port} {base_url} {user} {server} {default_url}. Default: none for jupyterhub-singleuser (it reads JUPYTERHUB_* from its environment), the flags `jupyter notebook` and `jupyter server` need otherwise; each must match a pattern of the mediator's `servers[].args`.",
+        "Arguments after the command. Placeholders: {ip} {port} {base_url} {notebook_dir} (the home) {user} {server} {default_url}. Default: none for jupyterhub-singleuser (it reads JUPYTERHUB_* from its environment), the flags `jupyter notebook` and `jupyter server` need otherwise; each must match a pattern of the mediator's `servers[].args`.",
       ),
     userPrefix: z
       .string()

@@ -88,6 +88,7 @@ export function createSystemdSpawner(opts: SystemdSpawnerOptions): Spawner {
         const defaultUrl = opts.defaultUrl ? formatDefaultUrl(opts.defaultUrl, req.user) : ''
         const vars = {
           ip: s.ip,
+          notebook_dir: workingDirectory({ unit, account: acct }),
           port: String(port),
           base_url: req.baseUrl,
           user: req.user,

@@ -17,7 +17,7 @@ export const systemdSettings = z
       .array(z.string())
       .optional()
       .describe(
-        'Arguments after the command. Placeholders: {ip} {port} {base_url} {user} {server} {default_url}. Default: none for jupyterhub-singleuser, the flags `jupyter notebook` and `jupyter server` need otherwise.',
+        'Arguments after the command. Placeholders: {ip} {port} {base_url} {notebook_dir} (the home) {user} {server} {default_url}. Default: none for jupyterhub-singleuser, the flags `jupyter notebook` and `jupyter server` need otherwise.',
       ),
     unitPrefix: z
       .string()

@@ -222,6 +222,7 @@ describe('start, poll and stop, against recorded systemctl answers', () => {
     expect(run).toContain('--property=WorkingDirectory=/home/jupyter-ada')
     expect(run.slice(run.indexOf('--') + 1, run.indexOf('--') + 3)).toEqual(['/usr/bin/jupyter', 'server'])
     expect(run).toContain(`--port=${state.port}`)
+    expect(run).toContain('--notebook-dir=/home/jupyter-ada')
     expect(run.join(' ')).not.toContain('secret-token') // the token is never on a command line
     expect(show.slice(0, 3)).toEqual(['systemctl', 'show', 'jupyter-ada.service'])
     expect(journal).toEqual([
