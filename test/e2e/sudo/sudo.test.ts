@@ -145,6 +145,14 @@ describe.skipIf(!!sudoSkipReason)(
       expect(refused({ op: 'spawn', argv: [...server, '127.0.0.1', '8888'], env: { SOMETHING: 'x' } })).toMatch(
         /SOMETHING/,
       )
+      // a glob (JUPYTERHUB_*) does not allow the variables that choose what jupyterhub-singleuser imports
+      expect(
+        refused({
+          op: 'spawn',
+          argv: [...server, '127.0.0.1', '8888'],
+          env: { JUPYTERHUB_SINGLEUSER_APP: 'os.system' },
+        }),
+      ).toMatch(/JUPYTERHUB_SINGLEUSER_APP/)
       expect(refused({ op: 'exec', argv: ['/bin/sh'] })).toMatch(/unknown operation/)
       expect(refused({ op: 'kill', pid: 2, startTime: '0', signal: 'SIGSTOP' })).toMatch(/SIGTERM or SIGKILL/)
     })
