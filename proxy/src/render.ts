@@ -74,6 +74,8 @@ export interface ProxyRenderOptions {
   errorLogLevel?: 'debug' | 'info' | 'notice' | 'warn' | 'error'
   /** https on listen (TLS 1.2 and 1.3, Mozilla intermediate ciphers); default: plain http. */
   tls?: ProxyTlsOptions
+  /** Prometheus metrics (GET /metrics) on a server of their own at this address; default: none, not counted. */
+  metrics?: { host: string; port: number }
 }
 
 export interface ProxyTlsOptions {
@@ -292,6 +294,27 @@ const USER_COOKIE_FILTER = `            header_filter_by_lua_block {
             }`
 
 /** Checks every option, then fills the template; throws a TypeError listing every problem. */
+// The hub's location and its "no hub" page count their requests (metrics.lua) when metrics are on.
+const METRICS_HUB_LOG = `            log_by_lua_block {
+                require("edgehub.metrics").log_hub()
+            }`
+
+/** The metrics port: GET /metrics only, no access log, on its own address (loopback by default). */
+function metricsServer(host: string, port: number): string {
+  return `    server {
+        listen ${hostPort(host, port)};
+        access_log off;
+        location = /metrics {
+            content_by_lua_block {
+                require("edgehub.metrics").serve()
+            }
+        }
+        location / {
+            return 404;
+        }
+    }`
+}
+
 export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSync(TEMPLATE_PATH, 'utf8')): string {
   const problems: string[] = []
   checkHost('listen.host', opts.listen?.host ?? '', problems)
@@ -380,6 +403,13 @@ export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSyn
     problems.push(`errorLogLevel: unknown level ${level}`)
   const tls = opts.tls
   if (tls) checkTls(tls, opts.listen?.port, problems)
+  const metrics = opts.metrics
+  if (metrics) {
+    checkHost('metrics.host', metrics.host, problems)
+    checkPort('metrics.port', metrics.port, problems)
+    if (metrics.port === opts.listen?.port || metrics.port === tls?.httpRedirectPort)
+      problems.push(`metrics.port: ${metrics.port} is already the proxy's public or redirect port`)
+  }
   if (problems.length > 0) {
     throw new TypeError(
       `invalid proxy options (${problems.length} problem${problems.length > 1 ? 's' : ''}):\n  ${problems.join('\n  ')}`,
@@ -427,6 +457,9 @@ export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSyn
           '    real_ip_recursive on;',
         ].join('\n')
       : '',
+    METRICS_ENABLED: metrics ? 'true' : 'false',
+    METRICS_HUB_LOG: metrics ? METRICS_HUB_LOG : '',
+    METRICS_SERVER: metrics ? metricsServer(metrics.host, metrics.port) : '',
     TRUSTED_PEERS: trusted.map((t) => `        ${t} 1;`).join('\n'),
     IDENTITY_HEADERS: identityHeaderLines(identityHeader),
     IDENTITY_HEADER_MAP: identityHeader

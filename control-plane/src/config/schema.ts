@@ -259,6 +259,18 @@ export const configSchema = z
           .max(3600)
           .default(10)
           .describe('How often each proxy writes the last activity of the routes it served to Redis. Range 1-3600.'),
+        metricsPort: port
+          .optional()
+          .describe(
+            "Port of each proxy's Prometheus metrics (GET /metrics: requests and latency by kind, upstream errors, auth failures, sync state, tables held, shared-dict use, activity flushes; docs/metrics.md), on a server of its own at metricsHost, never on the public port. The metrics need no credentials: keep the port off the public network. Default: none (no metrics port, nothing counted).",
+          ),
+        metricsHost: z
+          .string()
+          .regex(/^[A-Za-z0-9.:-]{1,253}$/, 'expected an IP address or a host name')
+          .default('127.0.0.1')
+          .describe(
+            'Address the metrics port listens on: loopback by default, reachable only from the machine (a Prometheus agent beside the proxy); a private address for a Prometheus elsewhere.',
+          ),
         runDir: z
           .string()
           .optional()

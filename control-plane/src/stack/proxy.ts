@@ -48,6 +48,7 @@ export function proxyOptions(config: Config): ProxyProcessOptions {
       hstsMaxAgeSec: config.proxy.tls.hstsMaxAgeSec,
       hstsIncludeSubdomains: config.proxy.tls.hstsIncludeSubdomains,
     },
+    metrics: config.proxy.metricsPort ? { host: config.proxy.metricsHost, port: config.proxy.metricsPort } : undefined,
   }
 }
 

@@ -14,6 +14,7 @@ local crypto = require "edgehub.crypto"
 local config = require "edgehub.config"
 local activity = require "edgehub.activity"
 local log = require "edgehub.log"
+local metrics = require "edgehub.metrics"
 
 local type = type
 local find = string.find
@@ -191,6 +192,7 @@ function _M.run()
     local cookie = var.http_cookie
     local user, via, tok = identity.resolve(ngx.time(), var.http_authorization, cookie, host)
     if not user then
+        metrics.auth_failure("login_required")
         if pages.wants_json(uri) then
             return pages.send("login_required", { json = true })
         end
@@ -202,6 +204,7 @@ function _M.run()
     end
     var.edgehub_user = user
     if via == "cookie" and refused_cross_origin(var, user, host) then
+        metrics.auth_failure("cross_origin")
         return
     end
 
@@ -213,6 +216,7 @@ function _M.run()
         return pages.send("bad_route")
     end
     if not allowed(user, r, tok) then
+        metrics.auth_failure("forbidden")
         return pages.send("forbidden", { user = user })
     end
     if r.kind == "user" and #uri == #prefix + 6 and find(uri, "logout", #prefix + 1, true) then

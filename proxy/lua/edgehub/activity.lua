@@ -8,6 +8,7 @@ local config = require "edgehub.config"
 local store = require "edgehub.store"
 local log = require "edgehub.log"
 local keys = require "edgehub.keys"
+local metrics = require "edgehub.metrics"
 
 local pairs = pairs
 local next = next
@@ -56,6 +57,7 @@ end
 function _M.log()
     local ctx = ngx.ctx
     local r = ctx.edgehub_route
+    metrics.log_routed(r, ctx.edgehub_upgrade)
     local key = r and r.activity
     if not key then
         return
@@ -70,6 +72,7 @@ end
 -- log_by_lua of the "server not responding" page: ngx.ctx is gone after the internal redirect,
 -- the variable set by access.lua is not. The request failed, so it counts as no activity.
 function _M.log_failed()
+    metrics.log_failed()
     local key = ngx.var.edgehub_upgrade
     if key and key ~= "" then
         close_upgrade(key)
@@ -155,6 +158,7 @@ local function flush(premature)
     busy = true
     local ok, done, addr_or_err = pcall(flush_once)
     busy = false
+    metrics.flushed(ok and done)
     if ok and done then
         if failing then
             failing = false
