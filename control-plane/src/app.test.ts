@@ -417,7 +417,7 @@ describe('the token page', () => {
     expect((await c.postForm('/hub/token', { note: 'x', expires_in: '', scopes: 'read:everything' })).status).toBe(400)
     expect((await deps.tokens.list('alice')).length).toBe(before)
     const revoked = await c.postForm(`/hub/token/${rec!.id}/revoke`, {})
-    expect(revoked.status).toBe(302)
+    expect(revoked.status).toBe(303)
     expect(await deps.tokens.verify(token)).toBeUndefined()
     // someone else's token id: not found
     const rootToken = (await deps.tokens.issue('root')).record
