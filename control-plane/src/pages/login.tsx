@@ -1,4 +1,5 @@
-import { Layout, XsrfField } from './layout'
+import { Block, Layout, XsrfField } from './layout'
+import { branding } from '../branding/branding'
 
 export function LoginPage(p: {
   xsrf: string
@@ -16,10 +17,12 @@ export function LoginPage(p: {
   otpField?: boolean
 }) {
   const withPassword = p.passwordForm ?? true
+  const b = branding()
   return (
-    <Layout title="Log in">
+    <Layout title="Log in" banner={b.announcementLogin}>
       <div class="card" style="max-width:420px;margin:0 auto">
         <h1>Log in</h1>
+        <Block name="login">{b.loginText ? <p id="login-text">{b.loginText}</p> : null}</Block>
         {p.notice ? <div class="notice">{p.notice}</div> : null}
         {p.error ? (
           <div class="error" role="alert">

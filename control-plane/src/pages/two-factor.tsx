@@ -46,7 +46,9 @@ function TwoFactorPage(p: {
             <p class="muted">Key</p>
             <pre id="secret">{p.proposal!.secret}</pre>
             <p class="muted">Address</p>
-            <pre id="otpauth">{p.proposal!.uri}</pre>
+            <pre id="otpauth" tabindex={0}>
+              {p.proposal!.uri}
+            </pre>
             <XsrfField value={p.xsrf} />
             <input type="hidden" name="action" value="enable" />
             <input type="hidden" name="secret" value={p.proposal!.secret} />

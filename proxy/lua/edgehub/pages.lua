@@ -53,13 +53,17 @@ local PAGES = {
 }
 
 
+-- Light and dark (the system's preference) with WCAG AA contrast; readable 375 px wide.
 local HTML = [[<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>%d %s - edgehub</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;color:#222;max-width:36em;margin:12vh auto;padding:0 1em}
-h1{font-size:1.4em;margin:0 0 .5em}code{background:#f3f3f3;padding:0 .25em}a{color:#0b61a4}
-.status{color:#888;font-size:.9em}</style></head>
-<body><p class="status">%d</p><h1>%s</h1>%s</body></html>
+<style>:root{color-scheme:light dark}body{font:16px/1.5 system-ui,sans-serif;color:#1f2328;background:#fff;
+max-width:36em;margin:12vh auto;padding:0 1em;overflow-wrap:anywhere}h1{font-size:1.4em;margin:0 0 .5em}
+code{background:#eff2f5;padding:0 .25em}a{color:#0550ae}.status{color:#59636e;font-size:.9em}
+a:focus-visible{outline:3px solid #0969da;outline-offset:2px}
+@media (prefers-color-scheme:dark){body{color:#e6edf3;background:#0d1117}code{background:#262c36}
+a{color:#79c0ff}.status{color:#9198a1}a:focus-visible{outline-color:#58a6ff}}</style></head>
+<body><main><p class="status">%d</p><h1>%s</h1>%s</main></body></html>
 ]]
 
 
