@@ -20,6 +20,7 @@ export interface SudoSpawnerOptions extends SudoSettings {
 }
 
 export function createSudoSpawner(opts: SudoSpawnerOptions): Spawner {
+  /** Ports handed to servers this process started, until they are seen stopped (a server binds its port a moment after it starts). */
   const reserved = new Set<number>()
   const timeoutMs = opts.mediatorTimeoutSeconds * 1000
   const call = (account: string, req: MediatorRequest, logFile?: string) =>
@@ -37,7 +38,7 @@ export function createSudoSpawner(opts: SudoSpawnerOptions): Spawner {
       })
     ).running === true
 
-  return {
+  const spawner: Spawner = {
     instanceKey: (state) => `${state.account}:${state.pid}@${state.startTime}`,
 
     async start(req: SpawnRequest, abort: AbortSignal): Promise<SpawnerState> {
@@ -85,7 +86,7 @@ export function createSudoSpawner(opts: SudoSpawnerOptions): Spawner {
         }
         if (abort.aborted) {
           // the start was given up while sudo ran: nothing of it may be left running
-          await this.stop(state, { graceMs: 1_000 })
+          await spawner.stop(state, { graceMs: 1_000 })
           abort.throwIfAborted()
         }
         opts.log.info('started server process through sudo', {
@@ -96,29 +97,40 @@ export function createSudoSpawner(opts: SudoSpawnerOptions): Spawner {
           port,
         })
         return state
-      } finally {
-        reserved.delete(port) // bound by the server, or never used
+      } catch (err) {
+        reserved.delete(port)
+        throw err
       }
     },
 
     async poll(state: SpawnerState): Promise<ServerStatus> {
-      if (!(await running(state))) return { phase: 'stopped', reason: 'process exited' }
+      if (!(await running(state))) {
+        reserved.delete(Number(state.port))
+        return { phase: 'stopped', reason: 'process exited' }
+      }
       const target = `${state.ip}:${state.port}`
       return { phase: 'running', target, url: `http://${target}${state.baseUrl}` }
     },
 
     async stop(state: SpawnerState, { graceMs = 10_000 } = {}): Promise<void> {
-      if (!(await signal(state, 'SIGTERM'))) return
-      const deadline = Date.now() + graceMs
-      while (Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 100))
-        if (!(await running(state))) return
-      }
-      const end = Date.now() + 10_000
-      while (await signal(state, 'SIGKILL')) {
-        if (Date.now() > end) throw new Error(`server process ${state.pid} of ${state.account} outlived SIGKILL`)
-        await new Promise((r) => setTimeout(r, 100))
-      }
+      await stopProcess(state, graceMs)
+      reserved.delete(Number(state.port))
     },
   }
+
+  /** SIGTERM to the server and its process group, SIGKILL once graceMs has passed; returns when it is gone. */
+  async function stopProcess(state: SpawnerState, graceMs: number): Promise<void> {
+    if (!(await signal(state, 'SIGTERM'))) return
+    const deadline = Date.now() + graceMs
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100))
+      if (!(await running(state))) return
+    }
+    const end = Date.now() + 10_000
+    while (await signal(state, 'SIGKILL')) {
+      if (Date.now() > end) throw new Error(`server process ${state.pid} of ${state.account} outlived SIGKILL`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
+  return spawner
 }

@@ -32,6 +32,7 @@ export function createSystemdSpawner(opts: SystemdSpawnerOptions): Spawner {
   const s = opts.settings
   const cmd = opts.commands ?? realCommands(s.commandTimeoutSeconds * 1000)
   const account = opts.account ?? ensureAccount
+  /** Ports handed to servers this process started, until they are seen stopped (a server binds its port a moment after it starts). */
   const reserved = new Set<number>()
   const envDir = join(opts.dataDir, 'systemd-units')
   const envFileOf = (unit: string) => join(envDir, `${unit}.env`)
@@ -70,7 +71,7 @@ export function createSystemdSpawner(opts: SystemdSpawnerOptions): Spawner {
     setTimeout(stop, s.journalFollowSeconds * 1000).unref()
   }
 
-  return {
+  const spawner: Spawner = {
     instanceKey: (state) => `${state.unit}@${state.invocationId}`,
 
     async start(req: SpawnRequest, abort: AbortSignal): Promise<SpawnerState> {
@@ -126,21 +127,24 @@ export function createSystemdSpawner(opts: SystemdSpawnerOptions): Spawner {
         const invocationId = (await show(unit)).get('InvocationID') ?? ''
         const state: SpawnerState = { unit, invocationId, ip: s.ip, port, baseUrl: req.baseUrl }
         if (abort.aborted) {
-          await this.stop(state, { graceMs: 1_000 })
+          await spawner.stop(state, { graceMs: 1_000 })
           abort.throwIfAborted()
         }
         showJournal(unit, invocationId, req.progress)
         opts.log.info('started server unit', { user: req.user, server: req.server, unit, port })
         return state
       } catch (err) {
+        reserved.delete(port)
         rmSync(envFile, { force: true })
         throw err
-      } finally {
-        reserved.delete(port)
       }
     },
 
-    poll: statusOf,
+    async poll(state) {
+      const status = await statusOf(state)
+      if (status.phase === 'stopped') reserved.delete(Number(state.port))
+      return status
+    },
 
     async stop(state: SpawnerState, { graceMs = 10_000 } = {}): Promise<void> {
       const unit = String(state.unit)
@@ -155,6 +159,8 @@ export function createSystemdSpawner(opts: SystemdSpawnerOptions): Spawner {
       }
       await ignore(cmd.run('systemctl', ['reset-failed', unit]))
       rmSync(envFileOf(unit), { force: true })
+      reserved.delete(Number(state.port))
     },
   }
+  return spawner
 }
