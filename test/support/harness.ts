@@ -8,6 +8,7 @@
 // Redis, logged in as the hub, with the key schema of control-plane/src/protocol.ts (`state`, `keys`,
 // `tables`). Users' servers and managed services carry the hub's mark (EDGEHUB_HUB_ID in their
 // environment): stop() finds them by it once the hubs are down, as `edgehub up` does at its shutdown.
+import { execFile } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -46,6 +47,24 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
     ),
     ...extra,
   }
+}
+
+/**
+ * Runs `edgehub ARGS --config configFile` as an operator does on the stack's machine, without blocking
+ * this process (a synchronous run would keep it from seeing the connections a hub closes meanwhile);
+ * its trimmed stdout, or an error with its stderr.
+ */
+export function edgehubCli(configFile: string, args: string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      process.execPath,
+      [BIN, ...args, '--config', configFile],
+      { env: cleanEnv(), encoding: 'utf8', timeout: 60_000 },
+      (err, stdout, stderr) =>
+        err ? reject(new Error(`edgehub ${args.join(' ')}: ${stderr.trim() || err.message}`)) : resolve(stdout.trim()),
+    )
+    child.stdin?.end(input ?? '')
+  })
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,12 +1,15 @@
 // The hub as an OpenID Connect provider: one `edgehub hub` from a config file on a real Redis (the provider is a
 // Koa app on Node's own request and response), with openid-client as the relying party.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import * as oidc from 'openid-client'
+import { stringify } from 'yaml'
 import { freePort } from '../../../runtime/src/ports'
 import { waitFor } from '../../../runtime/src/wait'
 import { oidcKeyNames } from '../../../control-plane/src/protocol'
 import { Client, json } from '../../support/client'
-import { startHarness, type Harness } from '../../support/harness'
+import { edgehubCli, startHarness, type Harness } from '../../support/harness'
 import { cli, rootOf, type Admin } from '../../support/people'
 import {
   CONFIDENTIAL,
@@ -267,9 +270,11 @@ describe('userinfo and refresh', () => {
 describe('signing key rotation', () => {
   const kids = async () =>
     (await json(await fetch(meta().jwks_uri!))).keys.map((k: { kid: string }) => k.kid) as string[]
+  /** `edgehub ARGS` as an operator runs it on the hub's machine (with another config file: file). */
+  const operator = (args: string[], file = stack.configFile) => edgehubCli(file, args)
   /** `edgehub oidc rotate-keys` as an operator runs it: the kid of the key that now signs, if it rotated. */
-  const rotateKeys = (...flags: string[]) => {
-    const out = cli(stack, ['oidc', 'rotate-keys', ...flags])
+  const rotateKeys = async (...flags: string[]) => {
+    const out = await operator(['oidc', 'rotate-keys', ...flags])
     if (out === 'no rotation due') return undefined
     const kid = /^rotated: key (\S+) signs new ID tokens$/.exec(out)?.[1]
     expect(kid, out).toBeTruthy()
@@ -279,14 +284,14 @@ describe('signing key rotation', () => {
   const signingWith = (kid: string) =>
     waitFor(`the hub to sign with ${kid}`, async () => (await kids())[0] === kid, { timeoutMs: KEY_CHECK_MS + 5000 })
   /** The hub's settings as `edgehub config check` prints them. */
-  const configured = () => JSON.parse(cli(stack, ['config', 'check']).replace(/^[^\n]*\n/, ''))
+  const configured = async () => JSON.parse((await operator(['config', 'check'])).replace(/^[^\n]*\n/, ''))
 
   it('signs with the key published since the last rotation and keeps publishing the old one', async () => {
     const browser = await browserOf('alice')
     const before = (await codeFlow(rp, browser, CONFIDENTIAL.redirectUri)).id_token!
     const [current, next] = await kids()
     expect(header(before).kid).toBe(current)
-    expect(rotateKeys('--force')).toBe(next)
+    expect(await rotateKeys('--force')).toBe(next)
     await signingWith(next)
     // openid-client verifies the new ID token with the JWKS it cached before the rotation
     const after = (await codeFlow(rp, browser, CONFIDENTIAL.redirectUri)).id_token!
@@ -299,23 +304,31 @@ describe('signing key rotation', () => {
   it('keeps OIDC sessions across a rotation (cookie secrets rotate with the keys)', async () => {
     const browser = await browserOf('alice')
     await codeFlow(rp, browser, CONFIDENTIAL.redirectUri)
-    await signingWith(rotateKeys('--force')!)
+    await signingWith((await rotateKeys('--force'))!)
     // the OIDC session cookie, signed with the previous secret, still names the session
     const started = await startAuthorization(rp, CONFIDENTIAL.redirectUri, { prompt: 'none' })
     const { callback } = await followToClient(browser, started.url, CONFIDENTIAL.redirectUri)
     expect(callback.searchParams.get('code')).toBeTruthy()
   })
 
+  it('is refused with one line naming oidc.enabled by a hub that is no provider', async () => {
+    const file = join(stack.dir, 'no-oidc.yaml')
+    writeFileSync(file, stringify({ ...stack.settings, oidc: { enabled: false } }))
+    await expect(operator(['oidc', 'rotate-keys', '--force'], file)).rejects.toThrow(
+      /^edgehub oidc rotate-keys --force: edgehub: oidc\.enabled is off: this hub is no OpenID Connect provider$/,
+    )
+  })
+
   it('drops a retired key once the ID tokens it signed have expired', async () => {
     const [current, next, ...retired] = await kids()
     expect(retired.length).toBeGreaterThan(0)
     // as if idTokenTtlSec + 1 hour had passed since they were retired (the key set: docs/redis-schema.md)
-    const idTokenTtlSec = configured().oidc.idTokenTtlSec as number
+    const idTokenTtlSec = (await configured()).oidc.idTokenTtlSec as number
     const keySet = oidcKeyNames(stack.prefix).keySet
     const set = JSON.parse((await stack.state.get(keySet))!)
     for (const k of set.retired) k.retired -= idTokenTtlSec + 3600
     await stack.state.set(keySet, JSON.stringify(set))
-    expect(rotateKeys()).toBeUndefined()
+    expect(await rotateKeys()).toBeUndefined()
     await waitFor('the hub to publish the keys left', async () => (await kids()).length === 2, {
       timeoutMs: KEY_CHECK_MS + 5000,
     })
