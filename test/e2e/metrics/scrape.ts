@@ -25,8 +25,3 @@ export function sampleValue(samples: Sample[], name: string, labels: Record<stri
   if (found.length > 1) throw new Error(`${found.length} samples of ${name} match ${JSON.stringify(labels)}`)
   return found[0]?.value
 }
-
-/** Metric family names in an exposition (from its # TYPE lines). */
-export function familyNames(text: string): string[] {
-  return [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1])
-}
