@@ -43,7 +43,8 @@ export const TEST_MEDIATOR_CONFIG = {
   servers: [{ argv: ['/usr/bin/python3', '-c', CONTRACT_SERVER], args: ['127\\.0\\.0\\.1', '[0-9]{1,5}'] }],
 }
 
-export function setUpSudo(users: string[] = []): SudoSetup {
+/** `config`: the mediator's configuration (default TEST_MEDIATOR_CONFIG). */
+export function setUpSudo(users: string[] = [], config: object = TEST_MEDIATOR_CONFIG): SudoSetup {
   const prefix = testPrefix()
   const group = `${prefix}users`
   const dir = mkdtempSync('/tmp/edgehub-mediator-')
@@ -59,12 +60,12 @@ export function setUpSudo(users: string[] = []): SudoSetup {
     const mediatorPath = join(dir, 'edgehub-sudo-mediator')
     copyFileSync(MEDIATOR_SOURCE, mediatorPath)
     chmodSync(mediatorPath, 0o755)
-    const config = join(dir, 'sudo-mediator.json')
-    writeFileSync(config, JSON.stringify(TEST_MEDIATOR_CONFIG), { mode: 0o644 })
+    const configFile = join(dir, 'sudo-mediator.json')
+    writeFileSync(configFile, JSON.stringify(config), { mode: 0o644 })
     execFileSync('groupadd', [group])
     addAccount(`${prefix}hub`)
     const hub = passwd(`${prefix}hub`)
-    const mediator = [mediatorPath, '--config', config]
+    const mediator = [mediatorPath, '--config', configFile]
     const rule = `${hub.name} ALL=(%${group}) NOPASSWD: ${mediator.join(' ')}\n`
     writeFileSync(`${sudoers}.new`, rule, { mode: 0o440 })
     const check = spawnSync('visudo', ['-cf', `${sudoers}.new`], { encoding: 'utf8' })
@@ -81,7 +82,7 @@ export function setUpSudo(users: string[] = []): SudoSetup {
       group,
       hub,
       mediator,
-      config,
+      config: configFile,
       sudoAsHub: ['/usr/bin/setpriv', `--reuid=${hub.uid}`, `--regid=${hub.gid}`, '--init-groups', SUDO],
       addUser,
       cleanup,
