@@ -1,6 +1,6 @@
 // buildApp(deps): the whole control plane as a Hono app. Nothing runs at import time.
 import { randomBytes } from 'node:crypto'
-import { Hono, type MiddlewareHandler } from 'hono'
+import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { Deps } from './deps'
 import { BadRequest, HubError, SpawnThrottled, Unavailable } from '../../runtime/src/errors'
@@ -27,6 +27,8 @@ import { hubAdminApi } from './api/hub-admin'
 import { shareApi } from './api/shares'
 import { JUPYTERHUB_API_VERSION, VERSION } from './version'
 import { hubMetrics, metricsRoutes, timeRequests } from './metrics/routes'
+import { accessLog } from './audit/access-log'
+import { auditRequests } from './audit/middleware'
 
 export { VERSION } from './version'
 
@@ -51,7 +53,7 @@ export function buildApp(
 
   const metrics = hubMetrics(deps, opts.leadership)
   app.use('*', timeRequests(metrics)) // jupyterhub_request_duration_seconds (docs/metrics.md)
-  if (deps.config.logLevel === 'debug') app.use('*', requestLog(deps))
+  if (deps.config.accessLog) app.use('*', accessLog(deps)) // one info line per request (docs/audit.md)
 
   // For load balancers: 200 when this replica can reach Redis, else 503.
   app.get('/hub/health', async (c) => {
@@ -86,6 +88,8 @@ export function buildApp(
   // a GET or HEAD request has no body to limit; asking for it would build the whole fetch Request
   app.use('/hub/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)))
   app.use('/hub/*', identify())
+  app.use('/hub/api/*', auditRequests('api', '/hub/api')) // the audited actions (control-plane/src/audit)
+  app.use('/hub/*', auditRequests('pages', '/hub'))
   app.route('/hub', metricsRoutes(deps, metrics, opts.leadership)) // GET /hub/metrics, read:metrics
 
   const api = new Hono<HubEnv>()
@@ -150,26 +154,6 @@ export function buildApp(
   })
 
   return app
-}
-
-/**
- * One debug line per request: no query string (it may hold ?token=) and no token in the path of
- * the deprecated /hub/api/authorizations/token/TOKEN, as in the proxy's access log.
- */
-function requestLog(deps: Deps): MiddlewareHandler<HubEnv> {
-  const log = deps.log.child('request')
-  return async (c, next) => {
-    const t0 = performance.now()
-    await next()
-    log.debug('request', {
-      request_id: c.var.requestId,
-      method: c.req.method,
-      path: c.req.path.replace(/^(\/hub\/api\/authorizations\/(token|cookie)\/).*/, '$1[secret]'),
-      status: c.res.status,
-      user: c.var.identity?.user.name ?? null,
-      ms: Math.round((performance.now() - t0) * 10) / 10,
-    })
-  }
 }
 
 /**

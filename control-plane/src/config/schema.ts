@@ -61,6 +61,25 @@ export const configSchema = z
       .describe('Where Redis data, generated configs, and server logs and home directories go.'),
     host: z.string().default('127.0.0.1').describe('Address the public proxy listens on.'),
     logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Lowest level of log lines written.'),
+    accessLog: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Whether the hub writes one info line per request (component hub.access: method, path without its query, status, duration in ms, user, and the proxy's request id). false: none; logLevel above info silences it too.",
+      ),
+    audit: z
+      .strictObject({
+        file: z
+          .string()
+          .min(1)
+          .max(4096)
+          .optional()
+          .describe(
+            "File the audit events are appended to, one JSON line each (docs/audit.md), opened per event so logrotate can move it. Default: none, the events go to the hub's log stream with component hub.audit, whatever logLevel says.",
+          ),
+      })
+      .prefault({})
+      .describe('The audit log: one JSON event per security-relevant action (docs/audit.md).'),
     port: port.default(8000).describe('Public port: the proxy, which every browser and API client talks to.'),
     publicUrl: z
       .url({ protocol: /^https?$/ })

@@ -9,6 +9,7 @@ import { serverApi } from '../api/servers'
 import { groupApi } from '../api/groups'
 import { PAGINATION_TYPE } from '../api/pagination'
 import type { C } from './page-kit'
+import { auditRequests } from '../audit/middleware'
 
 let restApi: Hono<HubEnv> | undefined
 
@@ -25,6 +26,10 @@ function api(): Hono<HubEnv> {
     ctx.set('requestId', page.var.requestId)
     await next()
   })
+  app.use(
+    '*',
+    auditRequests('api', '', (ctx) => (ctx.env as { page: C }).page),
+  )
   app.route('/', userApi())
   app.route('/users', serverApi())
   app.route('/groups', groupApi())

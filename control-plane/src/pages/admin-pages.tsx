@@ -16,6 +16,7 @@ import { callApi, seg } from './admin-api'
 import { adminUserPages } from './admin-user-pages'
 import { adminGroupPages } from './admin-group-pages'
 import { adminHubPage } from './admin-hub'
+import { audit } from '../audit/audit'
 
 /** Users a selection may hold (the largest page). */
 const MAX_SELECTION = 200
@@ -172,9 +173,11 @@ export function adminPages(): Hono<HubEnv> {
     // made at the hub's start from auth.admins / auth.allowed, still without a password: this sets it
     if (existing && (await d.users.setFirstPasswordHash(name, passwordHash))) {
       if (f.admin === '1' && !existing.admin) await d.users.setAdmin(name, true)
+      audit(c, 'user.modify', { target: name, changes: ['password', ...(f.admin === '1' ? ['admin'] : [])] })
       return c.redirect(`/hub/admin?notice=${encodeURIComponent(`${name} can now log in with that password`)}`)
     }
     await d.users.create(name, { admin: f.admin === '1', passwordHash })
+    audit(c, 'user.create', { target: name, admin: f.admin === '1', status: 302 })
     return c.redirect(`/hub/admin?notice=${encodeURIComponent(`${name} was added`)}`)
   })
 

@@ -15,6 +15,7 @@ import { publicUrl } from '../deps'
 import { admit, type Admission } from '../sessions/admit'
 import { ErrorPage } from './error-page'
 import type { C } from './page-kit'
+import { audit } from '../audit/audit'
 
 /** A known identity the login policy keeps out (or the provider vouched for no one). */
 const NOT_ADMITTED = 'You are not allowed to log in to this hub. Ask its administrators if you should be.'
@@ -41,11 +42,15 @@ export async function startSession(c: C, name: string, next: string): Promise<Re
   const { cookie } = await d.sessions.create(name)
   setSessionCookie(c, cookie, d.config.sessions.maxAgeSec)
   d.log.info('user logged in', { user: name })
+  audit(c, 'login', { target: name, actor: { kind: 'user', name, via: 'cookie' } })
   return c.redirect(next)
 }
 
-const refused = (c: C, status: 400 | 403 | 429, message: string) =>
-  c.html(<ErrorPage status={status} message={message} user={null} link="/hub/login" />, status)
+const refused = (c: C, status: 400 | 403 | 429, message: string) => {
+  if (status !== 400) audit(c, 'login.failure', { target: null, outcome: 'denied', reason: REASONS[status], status })
+  return c.html(<ErrorPage status={status} message={message} user={null} link="/hub/login" />, status)
+}
+const REASONS = { 403: 'refused', 429: 'throttled' } as const
 
 const sameText = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b))
 

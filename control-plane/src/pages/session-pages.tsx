@@ -13,6 +13,7 @@ import { LoginThrottle } from '../state/login-throttle'
 import { logoutFromOwnPages, stopServersOnLogout } from './logout'
 import { clientAddress } from '../http/client-address'
 import { LOGIN_FAILED, LOGIN_LOCKED, form, type C } from './page-kit'
+import { audit } from '../audit/audit'
 
 /** May an authenticator make an account or set a first password for this name (LoginInput.mayClaim)? */
 async function mayClaim(d: C['var']['deps'], name: string): Promise<boolean> {
@@ -57,8 +58,15 @@ export function sessionPages(): Hono<HubEnv> {
     const f = await form(c)
     if (!d.authenticator.passwordForm) throw new NotFound('this hub does not log in with a password')
     const next = safeNext(c.req.query('next') ?? f.next)
-    const page = (status: 400 | 403 | 429, error: string) =>
-      c.html(
+    const page = (status: 400 | 403 | 429, error: string) => {
+      const reason = ({ 400: 'invalid-username', 403: 'bad-credentials', 429: 'throttled' } as const)[status]
+      audit(c, 'login.failure', {
+        target: status === 400 ? null : (f.username ?? null),
+        outcome: 'denied',
+        reason,
+        status,
+      })
+      return c.html(
         <LoginPage
           xsrf={c.var.xsrf}
           next={next}
@@ -72,6 +80,7 @@ export function sessionPages(): Hono<HubEnv> {
         />,
         status,
       )
+    }
     let name: string
     try {
       name = checkUsername(f.username ?? '')
@@ -129,6 +138,7 @@ export function sessionPages(): Hono<HubEnv> {
         if (t.sessionId === id.sid) await c.var.deps.tokens.revoke(t.id)
     }
     clearSessionCookie(c)
+    if (id) audit(c, 'logout', { target: id.user.name })
     const afterLogout = '/hub/login?logged_out=1'
     // then the identity provider's own logout (end-session), when the authenticator has one
     const d = c.var.deps
