@@ -8,7 +8,7 @@ export const perUserAccounts = (): boolean => process.getuid?.() === 0
 
 /** One line for the operator (edgehub up) and the admin page when servers share the hub's account. */
 export const SINGLE_TRUST_DOMAIN_NOTICE =
-  "Users' servers run as the hub's own Unix user, so every user's code can read the other users' files and the hub's data: this is a single trust domain. To keep users apart, run the hub as root (each server then runs as the user's own Unix account, see spawner.local-process.createUsers). A spawner that switches users through sudo (as JupyterHub's sudospawner does) is not there yet."
+  "Users' servers run as the hub's own Unix user, so every user's code can read the other users' files and the hub's data: this is a single trust domain. To keep users apart, run the hub as root (each server then runs as the user's own Unix account, see spawner.local-process.createUsers). Or keep the hub unprivileged with spawner.kind: sudo, which starts each server as its user through sudo and a small mediator (docs/spawners/sudo.md)."
 
 const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv']
 
