@@ -10,12 +10,23 @@ import { publishServices } from './services/registry'
 import { createConfiguredUsers } from './users/configured'
 import { portProblem } from '../../runtime/src/port-holders'
 import { checkSchemaVersion, NewerSchema } from './ops/migrations'
+import { setBranding } from './branding/branding'
+import { brandingFrom } from './branding/load'
+import { TemplateError } from './branding/templates'
 
 /** How long a stopping replica keeps answering, each answer closing its connection (see shutdown). */
 const DRAIN_MS = 1000
 
 export async function runHub(opts: { configFile?: string } = {}): Promise<void> {
   const { config } = loadConfig({ file: opts.configFile })
+  // the pages' look: the logo and template folder are read here, once
+  try {
+    setBranding(brandingFrom(config.ui))
+  } catch (err) {
+    if (!(err instanceof TemplateError)) throw err
+    process.stderr.write(`edgehub: ${err.message}\n`)
+    process.exit(1)
+  }
   // A port held by something else (an earlier hub still draining, another program) stops the start
   // with one line naming it, before Redis is touched.
   const taken = await portProblem([{ setting: 'hub.port', host: config.hub.host, port: config.hub.port }])

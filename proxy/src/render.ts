@@ -76,6 +76,8 @@ export interface ProxyRenderOptions {
   tls?: ProxyTlsOptions
   /** Prometheus metrics (GET /metrics) on a server of their own at this address; default: none, not counted. */
   metrics?: { host: string; port: number }
+  /** A folder with proxy-403.html, proxy-502.html, proxy-503.html (ui.templatePath), read once at start. */
+  errorPagesDir?: string
 }
 
 export interface ProxyTlsOptions {
@@ -439,6 +441,7 @@ export function renderNginxConf(opts: ProxyRenderOptions, template = readFileSyn
     REDIS_SENTINEL_USERNAME: sentinel?.username ? luaString(sentinel.username) : 'nil',
     REDIS_SENTINEL_PASSWORD: sentinel?.password ? luaString(sentinel.password) : 'nil',
     PREFIX: luaString(opts.prefix),
+    ERROR_PAGES_DIR: opts.errorPagesDir ? luaString(opts.errorPagesDir) : 'nil',
     PUBLIC_URL: opts.publicUrl ? luaString(opts.publicUrl) : 'nil',
     SUBDOMAIN_HOST: sd ? luaString(sd) : 'nil',
     HANDOFF_LOCATION: sd ? HANDOFF_LOCATION : '',

@@ -8,6 +8,7 @@ import { defaultUrlProblem, SPAWNER_KINDS, spawnerSettings } from '../../../spaw
 import { TOKEN_LIFETIME_CAP_SEC } from '../state/token-lifetime'
 import { groupNameProblem } from '../state/groups'
 import { addressOrCidrProblem, MAX_TRUSTED_PROXIES } from '../../../proxy/src/render'
+import { uiSettings } from '../branding/settings'
 
 const port = z.number().int().min(1).max(65535)
 const seconds = z.number().positive()
@@ -577,6 +578,7 @@ export const configSchema = z
       })
       .prefault({})
       .describe('Login sessions.'),
+    ui: uiSettings,
     culler: z
       .strictObject({
         enabled: z

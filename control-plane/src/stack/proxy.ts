@@ -40,6 +40,7 @@ export function proxyOptions(config: Config): ProxyProcessOptions {
     user: process.getuid?.() === 0 ? 'root' : undefined,
     publicUrl: publicUrl(config),
     subdomainHost: config.subdomainHost,
+    errorPagesDir: config.ui.templatePath && resolve(config.ui.templatePath),
     tls: config.proxy.tls && {
       certFile: resolve(config.proxy.tls.certFile),
       keyFile: resolve(config.proxy.tls.keyFile),

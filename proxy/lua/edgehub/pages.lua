@@ -67,6 +67,41 @@ a{color:#79c0ff}.status{color:#9198a1}a:focus-visible{outline-color:#58a6ff}}</s
 ]]
 
 
+-- Whole-page overrides by status from the template folder (ui.templatePath), read once by init in
+-- nginx's master before the workers fork; never read while serving a request.
+local OVERRIDE_FILES = { [403] = "proxy-403.html", [502] = "proxy-502.html", [503] = "proxy-503.html" }
+local MAX_OVERRIDE_BYTES = 65536
+local overrides = {}
+
+function _M.init(dir)
+    overrides = {}
+    if not dir then
+        return
+    end
+    for status, name in pairs(OVERRIDE_FILES) do
+        local f = io.open(dir .. "/" .. name, "rb")
+        if f then
+            local html = f:read(MAX_OVERRIDE_BYTES + 1) or ""
+            f:close()
+            if #html > MAX_OVERRIDE_BYTES then
+                error("ui.templatePath: " .. dir .. "/" .. name .. " is larger than 65536 bytes")
+            end
+            overrides[status] = html
+        end
+    end
+end
+
+
+-- An override page with {{status}}, {{title}} and {{message}} filled in, escaped.
+local function from_override(html, status, title, message)
+    local values = { status = tostring(status), title = esc(title), message = esc(message) }
+    return (gsub(html, "{{(%a+)}}", function(name)
+        return values[name]
+    end))
+end
+_M.from_override = from_override
+
+
 -- Explanatory HTML paragraphs; values are escaped here.
 local function paragraphs(kind, vars)
     local user = vars and vars.user
@@ -129,7 +164,12 @@ function _M.send(kind, vars)
         ngx.print(json.encode({ status = status, message = p[3] }))
     else
         ngx.header["Content-Type"] = "text/html; charset=utf-8"
-        ngx.print(format(HTML, status, p[2], status, p[2], paragraphs(kind, vars)))
+        local override = overrides[status]
+        if override then
+            ngx.print(from_override(override, status, p[2], p[3]))
+        else
+            ngx.print(format(HTML, status, p[2], status, p[2], paragraphs(kind, vars)))
+        end
     end
     return ngx.exit(ngx.HTTP_OK)
 end
