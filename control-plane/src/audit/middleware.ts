@@ -19,7 +19,7 @@ export function auditRequests(kind: 'api' | 'pages', prefix: string, outer?: (c:
     if (!c.req.path.startsWith(prefix)) return
     const path = c.req.path.slice(prefix.length) || '/'
     const body = kind === 'api' ? await jsonBody(c) : undefined
-    const hit = kind === 'api' ? apiAction(method, path, body) : pageAction(method, path)
+    const hit = kind === 'api' ? apiAction(method, path, body) : pageAction(method, path, c.var.identity?.user.name)
     if (!hit) return
     const status = c.res.status
     const at = outer ? outer(c) : c

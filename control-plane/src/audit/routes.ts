@@ -86,9 +86,9 @@ const PAGES: Rule[] = [
   { method: 'POST', path: re('/token/:id/revoke'), action: 'token.revoke', target: (p) => dec(p.id) },
   { method: 'POST', path: re('/token/client/:client/revoke'), action: 'oauth.revoke', target: (p) => dec(p.client) },
   { method: 'POST', path: re('/token/oidc/:grant/revoke'), action: 'oidc.revoke', target: (p) => dec(p.grant) },
-  { method: 'POST', path: re('/spawn'), action: 'server.start', target: () => '' },
+  { method: 'POST', path: re('/spawn'), action: 'server.start', target: (p) => `${p.self}/` },
   { method: 'POST', path: re('/spawn/:user/:server?'), action: 'server.start', target: serverOf },
-  { method: 'POST', path: re('/stop'), action: 'server.stop', target: () => '' },
+  { method: 'POST', path: re('/stop'), action: 'server.stop', target: (p) => `${p.self}/` },
   { method: 'POST', path: re('/stop/:user/:server?'), action: 'server.stop', target: serverOf },
   { method: 'POST', path: re('/delete/:user/:server'), action: 'server.delete', target: serverOf },
   { method: 'POST', path: re('/share/:user/:server?'), action: 'share.modify', target: serverOf },
@@ -103,12 +103,18 @@ export interface AuditedRoute {
   target: string
 }
 
-function match(rules: Rule[], method: string, path: string, body?: Record<string, unknown>): AuditedRoute | null {
+function match(
+  rules: Rule[],
+  method: string,
+  path: string,
+  body?: Record<string, unknown>,
+  self = '',
+): AuditedRoute | null {
   for (const r of rules) {
     if (r.method !== method) continue
     const m = r.path.exec(path)
     if (!m) continue
-    const p = (m.groups ?? {}) as P
+    const p = { ...m.groups, self } as P
     return { action: typeof r.action === 'function' ? r.action(p, body) : r.action, target: r.target(p) }
   }
   return null
@@ -116,4 +122,5 @@ function match(rules: Rule[], method: string, path: string, body?: Record<string
 
 export const apiAction = (method: string, path: string, body?: Record<string, unknown>) =>
   match(API, method, path, body)
-export const pageAction = (method: string, path: string) => match(PAGES, method, path)
+/** self: the caller's name, for the forms that act on their own default server. */
+export const pageAction = (method: string, path: string, self = '') => match(PAGES, method, path, undefined, self)

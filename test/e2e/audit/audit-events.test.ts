@@ -106,6 +106,15 @@ describe('audit events', () => {
       outcome: 'success',
       actor: { kind: 'user', name: 'bo', via: 'cookie' },
     })
+    // the token page's revoke button
+    const other1 = await ownToken(bo.client, 'bo')
+    secrets.add(other1.token)
+    const gone = await bo.client.postForm(`/hub/token/${other1.id}/revoke`, {})
+    expect(gone.status).toBe(303)
+    expect(lastEvent('token.revoke', (e) => e.target === other1.id)).toMatchObject({
+      outcome: 'success',
+      actor: { kind: 'user', name: 'bo', via: 'cookie' },
+    })
     // refused: another user's token
     const other = await api(`/users/root/tokens`, bo.token, { method: 'POST', body: {} })
     expect(other.status).toBe(404) // as JupyterHub: another user's tokens are not found
@@ -180,8 +189,14 @@ describe('audit events', () => {
     const revoked = await api('/shares/gus/', root.token, { method: 'PATCH', body: { user: 'hal' } })
     expect(revoked.status).toBeLessThan(300)
     expect(lastEvent('share.revoke', (e) => e.target === 'gus/')).toMatchObject({ user: 'hal', outcome: 'success' })
-    await stopServer(stack.url, gus.token, 'gus')
-    expect(lastEvent('server.stop', (e) => e.target === 'gus/')).toMatchObject({ actor: byUser('gus') })
+    // the home page's stop button: the user's own default server
+    const stopped = await gus.client.postForm('/hub/stop', {})
+    expect(stopped.status).toBe(302)
+    expect(lastEvent('server.stop', (e) => e.request_id === stopped.headers.get('x-request-id'))).toMatchObject({
+      target: 'gus/',
+      actor: { kind: 'user', name: 'gus', via: 'cookie' },
+      outcome: 'success',
+    })
   })
 })
 
