@@ -92,6 +92,12 @@ function _M.init(dir)
 end
 
 
+-- The override page read for status, or nil.
+function _M.override_for(status)
+    return overrides[status]
+end
+
+
 -- An override page with {{status}}, {{title}} and {{message}} filled in, escaped.
 local function from_override(html, status, title, message)
     local values = { status = tostring(status), title = esc(title), message = esc(message) }
