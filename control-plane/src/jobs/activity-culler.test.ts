@@ -29,7 +29,7 @@ beforeAll(async () => {
     throw err
   })
   stack = Object.assign(started, { deps })
-}, 60_000)
+}, 120_000) // the harness gives a hub and a proxy 60 s each to answer on a loaded machine
 afterAll(async () => {
   await stack?.deps.close().catch(() => {})
   await stack?.stop()
