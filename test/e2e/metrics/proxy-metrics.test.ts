@@ -91,6 +91,27 @@ describe('the proxy metrics port', () => {
     await expectGrowth(before, 'edgehub_proxy_auth_failures_total', { reason: 'forbidden' }, 1)
   })
 
+  it('counts a server that does not answer as an upstream error', async () => {
+    // a route to a port nothing listens on, as a server that died leaves it until the hub's next check
+    const version = await stack.tables.set('routes', '/user/ada/gone/', {
+      kind: 'user',
+      target: `127.0.0.1:${await freePort()}`,
+      user: 'ada',
+      server: 'gone',
+    })
+    await waitFor(
+      'the proxy to apply the route',
+      async () => count(await scrape(), 'edgehub_proxy_sync_version', {}) >= version,
+      { timeoutMs: 10_000, intervalMs: 50 },
+    )
+    const before = await scrape()
+    const res = await fetch(`${stack.url}/user/ada/gone/api/status`, { headers: ada.auth })
+    expect(res.status).toBeGreaterThanOrEqual(500)
+    await res.body?.cancel()
+    await expectGrowth(before, 'edgehub_proxy_upstream_errors_total', { kind: 'server' }, 1)
+    await expectGrowth(before, 'edgehub_proxy_requests_total', { kind: 'server', code: '5xx' }, 1)
+  })
+
   it('reports the sync state, the routes held, shared-dict use and activity flushes', async () => {
     const version = Number(await stack.state.get(stack.keys.proxyVersion))
     await waitFor(
