@@ -43,11 +43,14 @@ export function timeRequests(m: HubMetrics): MiddlewareHandler<HubEnv> {
   }
 }
 
-/** GET /metrics: needs read:metrics unless hub.authenticatePrometheus is false (JupyterHub's setting). */
+/**
+ * GET /metrics and /api/metrics (both JupyterHub's paths, under /hub): need read:metrics unless
+ * hub.authenticatePrometheus is false (JupyterHub's setting).
+ */
 export function metricsRoutes(deps: Deps, m: HubMetrics, leadership?: Leadership): Hono<HubEnv> {
   const gauges = new ClusterGauges(deps, m, leadership)
   const app = new Hono<HubEnv>()
-  app.get('/metrics', async (c) => {
+  app.on('GET', ['/metrics', '/api/metrics'], async (c) => {
     if (deps.config.hub.authenticatePrometheus) need(c, 'read:metrics')
     await gauges.collect()
     return c.body(await m.registry.metrics(), 200, {

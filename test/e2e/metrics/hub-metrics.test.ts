@@ -73,6 +73,13 @@ describe('GET /hub/metrics', () => {
     expect(ok.status).toBe(200)
     expect(ok.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/)
     expect(await ok.text()).toContain('# TYPE jupyterhub_request_duration_seconds histogram')
+    // JupyterHub's second path, with its API errors as JSON
+    const api = await fetch(`${stack.url}/hub/api/metrics`, { headers: root.auth })
+    expect(api.status).toBe(200)
+    expect(await api.text()).toContain('# TYPE jupyterhub_total_users gauge')
+    const apiAnonymous = await fetch(`${stack.url}/hub/api/metrics`)
+    expect(apiAnonymous.status).toBe(403)
+    expect(await apiAnonymous.json()).toMatchObject({ status: 403 })
   })
 })
 
