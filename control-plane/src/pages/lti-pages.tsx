@@ -27,6 +27,7 @@ import { flowCookies, startSession } from './login-flow'
 import { ErrorPage } from './error-page'
 import { Layout } from './layout'
 import type { C } from './page-kit'
+import { audit } from '../audit/audit'
 
 const LOGIN_PATH = '/lti13/oauth_login'
 const LAUNCH_PATH = '/lti13/oauth_callback'
@@ -40,6 +41,7 @@ const NOT_ADMITTED = 'You are not allowed to log in to this hub. Ask its adminis
 
 const refused = (c: C, status: 400 | 403 | 502, message: string) => {
   c.header('Cache-Control', 'no-store')
+  audit(c, 'login.failure', { target: null, outcome: status === 403 ? 'denied' : 'failure', reason: 'refused', status })
   return c.html(<ErrorPage status={status} message={message} user={null} link="/hub/login" />, status)
 }
 
