@@ -2,6 +2,7 @@
 // other replica leaves them out), so a sum over the replicas Prometheus scrapes counts each once.
 import type { Deps } from '../deps'
 import type { Leadership } from '../jobs/leader'
+import type { Gauge } from 'prom-client'
 import { ACTIVE_PERIODS, type HubMetrics } from './hub-metrics'
 
 /** jupyterhub_active_users is counted at most this often: it reads every user's last_activity. */
@@ -32,6 +33,8 @@ export class ClusterGauges {
     const exporting = !leadership || leadership.isLeader()
     const cluster = [m.runningServers, m.pendingSpawns, m.totalUsers, m.activeUsers, m.proxyRoutes, m.proxyVersion]
     for (const g of cluster) g.reset()
+    // left out of the registry, not exported as 0, where not set: a max() or avg() over replicas stays right
+    for (const g of cluster) m.registry.removeSingleMetric(nameOf(g))
     try {
       await withTimeout(this.d.redis.ping(), PING_TIMEOUT_MS)
       m.redisUp.set(1)
@@ -44,8 +47,9 @@ export class ClusterGauges {
       await withTimeout(this.readCluster(now), READ_TIMEOUT_MS)
     } catch {
       m.scrapeErrors.inc()
-      for (const g of cluster) g.reset() // nothing half-read
+      return // nothing half-read
     }
+    for (const g of cluster) m.registry.registerMetric(g)
   }
 
   private async readCluster(now: number): Promise<void> {
@@ -96,6 +100,8 @@ export class ClusterGauges {
     this.activeAt = now
   }
 }
+
+const nameOf = (g: Gauge) => (g as unknown as { name: string }).name
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined
