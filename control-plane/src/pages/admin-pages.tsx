@@ -9,7 +9,7 @@ import { checkUsername, isAdmin } from '../../../auth/src'
 import { AdminPage, PER_PAGE, SORT_LABELS, type ListQuery, type ServerView, type UserRow } from './admin'
 import { sharedOriginNotice } from './shared-origin'
 import { spawnerNotes } from '../../../spawners/src'
-import { can, userTarget } from '../http/authorize'
+import { can, need, userTarget } from '../http/authorize'
 import { type C, form, viewer } from './page-kit'
 import { adminForm, backWith, needAdminUi } from './admin-kit'
 import { callApi, seg } from './admin-api'
@@ -170,6 +170,12 @@ export function adminPages(): Hono<HubEnv> {
     d.passwords.checkPasswordRules(f.password ?? '', name)
     const passwordHash = await d.passwords.hash(f.password)
     const existing = await d.users.get(name)
+    if (existing) {
+      // a first password is a way in as that user: admin:users on them, and only an admin for an admin
+      need(c, 'admin:users', await userTarget(c, name, 'admin:users'))
+      if (existing.admin && !c.var.identity!.user.admin)
+        throw new Forbidden(`only admins can set the first password of ${name}, an admin`)
+    }
     // made at the hub's start from auth.admins / auth.allowed, still without a password: this sets it
     if (existing && (await d.users.setFirstPasswordHash(name, passwordHash))) {
       if (f.admin === '1' && !existing.admin) await d.users.setAdmin(name, true)
