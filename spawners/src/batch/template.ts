@@ -1,7 +1,7 @@
 // The job script: the scheduler's template (or the operator's) with its placeholders filled, and the
-// run step every job ends with: pick a free port on the compute node, report it to the hub
-// (POST /hub/api/batchspawner with the server's own token, as batchspawner's wrapper does), then
-// start the server on it. No secret is ever written into the script: the token travels in the
+// run step every job ends with: pick a free port on the compute node, start the server on it, and
+// report it to the hub once the server listens there (POST /hub/api/batchspawner with the server's
+// own token, as batchspawner's wrapper does). No secret is ever written into the script: the token travels in the
 // job's environment only.
 
 /**
@@ -43,11 +43,83 @@ s.bind(("", 0))
 print(s.getsockname()[1])`
 
 /**
- * Reports the port to the hub: POST EDGEHUB_REPORT_URL {"port", "user", "server"} with the server's
- * token. A refusal (4xx) ends the job; an unreachable hub is tried again for about a minute.
+ * Reports the port to the hub once the server itself listens on it: POST EDGEHUB_REPORT_URL
+ * {"port", "user", "server"} with the server's token. Run in the background beside the server with
+ * its pid; it waits until a listening socket on the port belongs to that process or one of its
+ * descendants (Linux /proc),
+ * so another job on the node that grabbed the port meanwhile never gets the route, nor, through the
+ * hub's readiness check and the proxy, the server's token. It gives up when the server exits first.
+ * A refusal (4xx) ends the job's report; an unreachable hub is tried again for about a minute.
  */
 const REPORT = `import json, os, sys, time, urllib.error, urllib.request
-body = json.dumps({"port": int(sys.argv[1]), "user": os.environ.get("JUPYTERHUB_USER", ""),
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+
+def listening_inodes():
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    cols = line.split()
+                    if cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                        found.add(cols[9])
+        except OSError:
+            pass
+    return found
+
+def server_tree():
+    """The server's pid and its descendants (a wrapper script may start the real server as a child)."""
+    parent = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    parent[int(d)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    tree, grew = {pid}, True
+    while grew:
+        more = {p for p, pp in parent.items() if pp in tree and p not in tree}
+        tree |= more
+        grew = bool(more)
+    return tree
+
+def server_listens():
+    os.stat("/proc/%d" % pid)  # FileNotFoundError once the server has exited
+    inodes = listening_inodes()
+    if not inodes:
+        return False
+    for p in server_tree():
+        try:
+            fds = os.listdir("/proc/%d/fd" % p)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                link = os.readlink("/proc/%d/fd/%s" % (p, fd))
+            except OSError:
+                continue
+            if link.startswith("socket:[") and link[8:-1] in inodes:
+                return True
+    return False
+
+deadline = time.time() + 3600
+said = False
+while True:
+    try:
+        if server_listens():
+            break
+    except FileNotFoundError:
+        sys.exit("the server exited before it listened on port %d: nothing reported" % port)
+    if time.time() > deadline:
+        sys.exit("the server did not listen on port %d within an hour: nothing reported" % port)
+    if not said:
+        print("waiting for the server (pid %d) to listen on port %d" % (pid, port), file=sys.stderr, flush=True)
+        said = True
+    time.sleep(0.2)
+
+body = json.dumps({"port": port, "user": os.environ.get("JUPYTERHUB_USER", ""),
                    "server": os.environ.get("JUPYTERHUB_SERVER_NAME", "")}).encode()
 req = urllib.request.Request(os.environ["EDGEHUB_REPORT_URL"], data=body, method="POST", headers={
     "Authorization": "token " + os.environ["JUPYTERHUB_API_TOKEN"], "Content-Type": "application/json"})
@@ -64,17 +136,18 @@ for attempt in range(30):
 sys.exit("could not report the server's port to the hub")`
 
 /**
- * The job's last lines: the port, the report, the server's address for jupyterhub-singleuser
- * (JUPYTERHUB_SERVICE_URL), then the server itself in place of the shell (exec), so that the
- * scheduler's signals reach it.
+ * The job's last lines: the port, the server's address for jupyterhub-singleuser
+ * (JUPYTERHUB_SERVICE_URL), the reporter in the background (it reports once this shell's pid,
+ * which the server takes over, listens on the port), then the server itself in place of the shell
+ * (exec), so that the scheduler's signals reach it.
  */
 export function runStep(opts: { python: string; command: string[]; ip: string; baseUrl: string }): string {
   const py = shellWord(opts.python)
   const url = `http://${opts.ip.includes(':') ? `[${opts.ip}]` : opts.ip}:`
   return [
     `EDGEHUB_PORT=$(${py} -c ${shellWord(PICK_PORT)})`,
-    `${py} -c ${shellWord(REPORT)} "$EDGEHUB_PORT"`,
     `export JUPYTERHUB_SERVICE_URL=${shellWord(url)}"$EDGEHUB_PORT"${shellWord(opts.baseUrl)}`,
+    `${py} -c ${shellWord(REPORT)} "$EDGEHUB_PORT" "$$" &`,
     `exec ${opts.command.map(serverArg).join(' ')}`,
   ].join('\n')
 }
