@@ -400,6 +400,7 @@ describe('the token page', () => {
       scopes: 'read:users!user=alice',
     })
     expect(res.status).toBe(200)
+    expect(res.headers.get('cache-control')).toBe('no-store') // the new token is on the page
     const token = (await res.text()).match(/<code id="new-token">([^<]+)<\/code>/)![1]
     const rec = await deps.tokens.verify(token)
     expect(rec).toMatchObject({ note: 'from the page', scopes: ['read:users!user=alice'] })

@@ -264,7 +264,7 @@ function tlsLines(tls: ProxyTlsOptions): string {
   ].join('\n')
 }
 
-/** The plain-http server of tls.httpRedirectPort: 301 to https on the proxy's port, ACME files, health. */
+/** The plain-http server of tls.httpRedirectPort: 301 to https on the proxy's port, and the ACME files. */
 function redirectServer(host: string, httpsPort: number, tls: ProxyTlsOptions): string {
   const target = httpsPort === 443 ? 'https://$host$request_uri' : `https://$host:${httpsPort}$request_uri`
   return [

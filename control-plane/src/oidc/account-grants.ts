@@ -31,12 +31,17 @@ export async function accountGrants(redis: Redis, keys: OidcKeyNames, user: stri
   ids.forEach((id, i) => {
     const raw = payloads[i]
     if (!raw) return void gone.push(id)
-    const g = JSON.parse(raw) as {
+    let g: {
       accountId?: string
       clientId?: string
       openid?: { scope?: string }
       iat?: number
       exp?: number
+    }
+    try {
+      g = JSON.parse(raw)
+    } catch {
+      return // not oidc-provider's writing: not listed, and left for its own expiry
     }
     if (g.accountId !== user || typeof g.clientId !== 'string') return
     out.push({

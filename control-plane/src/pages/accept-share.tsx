@@ -92,6 +92,9 @@ export function acceptShareRoutes(): Hono<HubEnv> {
 
   for (const path of ['/accept-share', '/accept-share/']) {
     app.get(path, async (c) => {
+      // the code is in this page's URL and form: kept by no cache, sent to no other site as a referrer
+      c.header('Cache-Control', 'no-store')
+      c.header('Referrer-Policy', 'no-referrer')
       if (!c.var.identity) return login(c)
       const secret = c.req.query('code')
       const code = await presented(c, secret, (m) => (m === UNKNOWN ? new NotFound(m) : new Forbidden(m)))

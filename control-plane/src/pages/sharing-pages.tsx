@@ -102,6 +102,7 @@ export function sharingPages(): Hono<HubEnv> {
             d.log.info('issued share code', { user: owner, server, id: record.id, by })
             const accept = `/hub/accept-share?${new URLSearchParams({ code })}`
             const origin = d.config.publicUrl ? d.publicUrl : new URL(c.req.url).origin
+            c.header('Cache-Control', 'no-store') // the page shows the new link's code: kept by no cache
             return render(c, at, { newLink: { url: `${origin}${accept}`, expiresAt: record.expiresAt } })
           }
           case 'revoke-link': {

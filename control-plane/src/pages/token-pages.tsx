@@ -116,6 +116,7 @@ export function tokenPages(): Hono<HubEnv> {
         scopes: scopes.length ? scopes : undefined,
       })
       d.log.info('issued token', { user: user.name, token_id: record.id, by: user.name })
+      c.header('Cache-Control', 'no-store') // the page shows the new token: kept by no cache
       return tokenPage(c, { created: token })
     } catch (err) {
       if (!(err instanceof HubError) || !err.expose) throw err

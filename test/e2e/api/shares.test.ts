@@ -330,6 +330,9 @@ describe('share codes and /hub/accept-share', () => {
     const erin = await browser('erin')
     const page = await erin.get(made.accept_url)
     expect(page.status).toBe(200)
+    // the code is in the page's URL and form: no cache keeps it, no referrer carries it away
+    expect(page.headers.get('cache-control')).toBe('no-store')
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer')
     const html = await page.text()
     expect(html).toContain('Accept sharing invitation')
     expect(html).toContain('<strong>alice</strong>')
