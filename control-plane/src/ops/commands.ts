@@ -15,7 +15,7 @@ import { privateRedisDir } from '../stack/redis-acl'
 import { startRedis, type RedisProcess } from '../stack/redis-process'
 import { backupStack, openStackRedis } from './backup'
 import { readBackupFile } from './backup-file'
-import { checkBackupSchema, restoreCredentials, restoreRedis } from './restore'
+import { checkBackupSchema, restoreCredentials, restoreRedis, shown } from './restore'
 
 const out = (line: string) => process.stdout.write(`${line}\n`)
 
@@ -60,11 +60,13 @@ export async function restoreCommand(configFile: string | undefined, file: strin
     try {
       const r = await restoreRedis(config, redis, backup, force)
       out(
-        `restored ${r.keys} Redis keys from ${resolve(file)} (edgehub ${backup.edgehubVersion}, ${backup.created}, schema version ${backup.schemaVersion})${r.replaced ? `, replacing ${r.replaced}` : ''}; proxies resync at version ${r.proxyVersion}`,
+        `restored ${r.keys} Redis keys from ${resolve(file)} (edgehub ${shown(backup.edgehubVersion)}, ${shown(backup.created)}, schema version ${backup.schemaVersion})${r.replaced ? `, replacing ${r.replaced}` : ''}; proxies resync at version ${r.proxyVersion}`,
       )
       if (r.stackIdWritten) out(`wrote the stack's id into ${config.dataDir}/stack-id`)
       if (r.configCopy)
-        out(`the backup's configuration (${backup.config?.path}) is in ${r.configCopy}: compare it with the one in use`)
+        out(
+          `the backup's configuration (${shown(backup.config?.path)}) is in ${r.configCopy}: compare it with the one in use`,
+        )
     } finally {
       redis.disconnect()
     }

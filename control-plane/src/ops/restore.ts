@@ -40,12 +40,18 @@ function restoredStackId(b: Backup): string | undefined {
   return typeof v === 'string' ? v : undefined
 }
 
+/** A value read from a backup file, fit for a terminal: control characters (escape sequences) become "?", at most 200 characters. */
+export const shown = (v: unknown): string =>
+  String(v ?? '')
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+    .slice(0, 200)
+
 /** NewerSchema-like refusal of a backup whose data is newer than this edgehub knows. */
 export function checkBackupSchema(file: string, b: Backup): void {
   if (b.schemaVersion > SCHEMA_VERSION)
     throw new BadBackup(
       file,
-      `its data has schema version ${b.schemaVersion}, newer than this edgehub knows (${SCHEMA_VERSION}): restore it with edgehub ${b.edgehubVersion} or newer`,
+      `its data has schema version ${b.schemaVersion}, newer than this edgehub knows (${SCHEMA_VERSION}): restore it with edgehub ${shown(b.edgehubVersion)} or newer`,
     )
 }
 
