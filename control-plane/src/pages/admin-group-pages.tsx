@@ -5,7 +5,7 @@ import { BadRequest } from '../../../runtime/src/errors'
 import type { HubEnv } from '../http/env'
 import { can } from '../http/authorize'
 import { viewer } from './page-kit'
-import { adminForm, backWith, needAdminUi } from './admin-kit'
+import { adminForm, backWith, needAdminUi, noticeOf } from './admin-kit'
 import { callApi, seg } from './admin-api'
 import { AdminGroupPage, AdminGroupsPage, type GroupView } from './admin-groups'
 
@@ -34,7 +34,7 @@ export function adminGroupPages(): Hono<HubEnv> {
         page={page}
         perPage={GROUPS_PER_PAGE}
         mayCreate={can(c, 'admin:groups')}
-        notice={c.req.query('notice')}
+        notice={noticeOf(c)}
       />,
     )
   })
@@ -58,7 +58,7 @@ export function adminGroupPages(): Hono<HubEnv> {
         user={viewer(c)!}
         group={group}
         may={{ members: can(c, 'groups', { group: name }), delete: can(c, 'delete:groups', { group: name }) }}
-        notice={c.req.query('notice')}
+        notice={noticeOf(c)}
       />,
     )
   })

@@ -97,6 +97,18 @@ export function backWith(back: string, fallback: string, notice: string): string
   return url.pathname + url.search
 }
 
+/**
+ * The `notice` a page shows after an action: the hub's own redirect puts it in the URL, so a link
+ * from anywhere else could put words of its own on an admin page. Shown only when the browser says
+ * the navigation came from this origin (Sec-Fetch-Site: same-origin: the redirect after one of these
+ * forms); a link followed from another site, a mail or the address bar shows none. Clients that send
+ * no Sec-Fetch-Site (not browsers) get it.
+ */
+export function noticeOf(c: C): string | undefined {
+  const site = c.req.header('sec-fetch-site')
+  return site === undefined || site === 'same-origin' ? c.req.query('notice') : undefined
+}
+
 /** The hidden field naming the page an action returns to. */
 export const BackField = (p: { value: string }) => <input type="hidden" name="back" value={p.value} />
 

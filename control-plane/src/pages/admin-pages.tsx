@@ -11,7 +11,7 @@ import { sharedOriginNotice } from './shared-origin'
 import { spawnerNotes } from '../../../spawners/src'
 import { can, need, userTarget } from '../http/authorize'
 import { type C, form, viewer } from './page-kit'
-import { adminForm, backWith, needAdminUi } from './admin-kit'
+import { adminForm, backWith, needAdminUi, noticeOf } from './admin-kit'
 import { callApi, seg } from './admin-api'
 import { adminUserPages } from './admin-user-pages'
 import { adminGroupPages } from './admin-group-pages'
@@ -117,7 +117,7 @@ export function adminPages(): Hono<HubEnv> {
         passwords={!!d.passwords}
         mayStartOrStop={rows.some((r) => r.may.start || r.may.stop)}
         twoFactor={!!d.authenticator.secondFactor}
-        notice={c.req.query('notice')}
+        notice={noticeOf(c)}
         originNotice={sharedOriginNotice(d.config)}
         isolationNotice={spawnerNotes(d.config.spawner, d.config.dataDir).isolation}
       />,

@@ -6,7 +6,7 @@ import type { HubEnv } from '../http/env'
 import { can, serverTarget, userTarget, callerIsAdmin } from '../http/authorize'
 import { checkServerName } from '../spawn/names'
 import { type C, viewer } from './page-kit'
-import { adminForm, backWith, needAdminUi } from './admin-kit'
+import { adminForm, backWith, needAdminUi, noticeOf } from './admin-kit'
 import { callApi, seg } from './admin-api'
 import { AdminUserPage, type ServerMay } from './admin-user'
 import type { ServerView } from './admin'
@@ -68,7 +68,7 @@ export function adminUserPages(): Hono<HubEnv> {
         }}
         serverMay={may}
         namedServers={d.config.hub.allowNamedServers}
-        notice={c.req.query('notice')}
+        notice={noticeOf(c)}
       />,
     )
   })

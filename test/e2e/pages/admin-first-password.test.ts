@@ -2,6 +2,7 @@
 // the API, or from auth.admins / auth.allowed). That is a way in as that user, so it is held to what
 // the REST API would allow: admin:users on that user, and an admin for an admin. A helper with the
 // admin page and user management cannot give an admin a password of their choosing and log in as them.
+// And the words a page shows after an action come from its URL only after the hub's own redirect.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Client } from '../../support/client'
 import { person, rootOf, type Admin } from '../../support/people'
@@ -52,5 +53,20 @@ describe("the admin page's first password", () => {
     const res = await helper.client.postForm('/hub/admin/users', { username: 'plain', password: 'plain-first-pass-1' })
     expect(res.status).toBe(302)
     expect(await canLogIn('plain', 'plain-first-pass-1')).toBe(true)
+  })
+})
+
+describe("the admin page's notice", () => {
+  it('shows words from its URL only after a navigation from the hub itself, not from a link elsewhere', async () => {
+    const spoof = 'Your session expired: re-enter your password at evil.example'
+    const url = `/hub/admin?notice=${encodeURIComponent(spoof)}`
+    const fromElsewhere = await root.client.get(url, { 'sec-fetch-site': 'cross-site' })
+    expect(fromElsewhere.status).toBe(200)
+    expect(await fromElsewhere.text()).not.toContain('re-enter your password')
+    const typed = await root.client.get(url, { 'sec-fetch-site': 'none' })
+    expect(await typed.text()).not.toContain('re-enter your password')
+    // the redirect after one of the page's own forms
+    const own = await root.client.get(url, { 'sec-fetch-site': 'same-origin' })
+    expect(await own.text()).toContain('re-enter your password')
   })
 })
