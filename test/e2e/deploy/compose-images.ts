@@ -10,8 +10,8 @@
 // environment and host networking, with the host's redis-server, node, Debian nginx and haproxy
 // standing in for the images' own builds of them.
 import { spawnSync } from 'node:child_process'
-import { createReadStream, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { createReadStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import type Docker from 'dockerode'
 import { stringify } from 'yaml'
 import { ROOT } from '../../support/stack'
@@ -94,6 +94,19 @@ export async function importComposeImages(docker: Docker, dir: string): Promise<
  * service mounts a file of its own under /usr (HAProxy's /usr/local/etc/haproxy), /usr's program
  * folders are mounted one by one instead, so that the image's own /usr/local stays.
  */
+/**
+ * Whether any user may reach the checkout (every folder above it searchable by others): the images'
+ * own unprivileged user can then read it as the package. A checkout in a private folder (a CI clone
+ * under a 0700 temporary directory) is mounted for root instead; the images' user is checked by
+ * images.test.ts either way.
+ */
+export function checkoutReadableByAll(dir = ROOT): boolean {
+  for (let d = dir; ; d = dirname(d)) {
+    if ((statSync(d).mode & 0o001) === 0) return false
+    if (d === dirname(d)) return true
+  }
+}
+
 export function composeOverride(services: string[], edgehubServices: string[], ownUsrLocal: string[]): string {
   const usr = (s: string) =>
     ownUsrLocal.includes(s) ? USR_FOLDERS.filter((d) => existsSync(d)).map((d) => `${d}:${d}:ro`) : ['/usr:/usr:ro']
@@ -108,6 +121,7 @@ export function composeOverride(services: string[], edgehubServices: string[], o
             '/etc/alternatives:/etc/alternatives:ro',
             ...(edgehubServices.includes(s) ? [`${ROOT}:${PACKAGE_DIR}:ro`] : []),
           ],
+          ...(edgehubServices.includes(s) && !checkoutReadableByAll() ? { user: '0:0' } : {}),
         },
       ]),
     ),

@@ -194,7 +194,7 @@ describe('edgehub installed from its npm pack tarball', () => {
     expect(stack.output()).toContain(`edgehub is running at ${url}/`)
     await expectPagesServed(url, stack.output())
     await stopAndExpectNothingLeft(stack)
-  })
+  }, 180_000)
 })
 
 describe('bin/edgehub.js in the checkout', () => {
