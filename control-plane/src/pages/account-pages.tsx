@@ -1,35 +1,12 @@
-// The home page and the change-password page.
+// The change-password page. (The home page is home-pages.tsx.)
 import { Hono } from 'hono'
 import { HubError, NotFound } from '../../../runtime/src/errors'
 import type { HubEnv } from '../http/env'
-import { serverBaseUrl } from '../spawn/orchestrator'
 import { ChangePasswordPage } from './login'
-import { displayedServices, HomePage } from './home'
 import { form, viewer } from './page-kit'
 
 export function accountPages(): Hono<HubEnv> {
   const app = new Hono<HubEnv>()
-
-  app.get('/home', async (c) => {
-    const d = c.var.deps
-    const name = c.var.identity!.user.name
-    const servers = await d.servers.list(name)
-    const named = d.config.hub.allowNamedServers
-      ? { servers: servers.filter((s) => s.name), limit: d.config.hub.namedServerLimitPerUser }
-      : undefined
-    return c.html(
-      <HomePage
-        xsrf={c.var.xsrf}
-        user={viewer(c)!}
-        server={servers.find((s) => !s.name)}
-        baseUrl={serverBaseUrl(name, '')}
-        passwords={!!d.passwords}
-        twoFactor={!!d.authenticator.secondFactor}
-        named={named}
-        services={displayedServices(d.config.services)}
-      />,
-    )
-  })
 
   app.get('/change-password', (c) => {
     if (!c.var.deps.passwords) throw new NotFound('passwords are not managed by this hub')

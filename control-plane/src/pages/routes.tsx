@@ -87,7 +87,7 @@ export function pageRoutes(): Hono<HubEnv> {
   // With per-user hosts: the hand-off that logs the visitor in on a user's host (handoff.ts)
   app.get('/handoff', handoff)
 
-  app.route('/', homePages()) // before accountPages: /hub/home with servers' activity and shares
+  app.route('/', homePages())
   app.route('/', accountPages())
   app.route('/', twoFactorPages())
   app.route('/', serverPages())
